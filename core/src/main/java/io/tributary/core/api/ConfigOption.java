@@ -1,0 +1,309 @@
+package io.tributary.core.api;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Locale;
+import java.util.Objects;
+import java.util.function.Function;
+
+/**
+ * One configuration key, declared once: name, type, default, validation and description. Reference docs are generated
+ * from these declarations.
+ *
+ * <p>Values come from YAML or code as strings, numbers, booleans or lists and are converted by {@link #parse(Object)}.
+ * Durations accept {@code 500ms}, {@code 2s}, {@code 5m}, {@code 1h} or a number of milliseconds. Sizes accept
+ * {@code 512}, {@code 64kb}, {@code 16mb}, {@code 1gb}.
+ *
+ * <p>Thread safety: immutable.
+ *
+ * @param <T> the value type
+ */
+public final class ConfigOption<T> {
+  /** A validator returns {@code null} when the value is fine, else the reason and what is expected. */
+  @FunctionalInterface
+  public interface Validator<T> {
+    String check(T value);
+  }
+
+  private final String name;
+  private final String type;
+  private final T defaultValue;
+  private final boolean required;
+  private final String description;
+  private final Function<Object, T> parser;
+  private final List<Validator<T>> validators;
+  private final List<String> aliases;
+
+  private ConfigOption(
+      String name,
+      String type,
+      T defaultValue,
+      boolean required,
+      String description,
+      Function<Object, T> parser,
+      List<Validator<T>> validators,
+      List<String> aliases) {
+    this.name = name;
+    this.type = type;
+    this.defaultValue = defaultValue;
+    this.required = required;
+    this.description = description;
+    this.parser = parser;
+    this.validators = List.copyOf(validators);
+    this.aliases = List.copyOf(aliases);
+  }
+
+  public static ConfigOption<String> string(String name) {
+    return new ConfigOption<>(name, "string", null, false, "", v -> v.toString(), List.of(), List.of());
+  }
+
+  public static ConfigOption<Integer> integer(String name) {
+    return new ConfigOption<>(name, "int", null, false, "", ConfigOption::toInt, List.of(), List.of());
+  }
+
+  public static ConfigOption<Long> longValue(String name) {
+    return new ConfigOption<>(name, "long", null, false, "", ConfigOption::toLong, List.of(), List.of());
+  }
+
+  public static ConfigOption<Boolean> bool(String name) {
+    return new ConfigOption<>(name, "boolean", null, false, "", ConfigOption::toBool, List.of(), List.of());
+  }
+
+  public static ConfigOption<Duration> duration(String name) {
+    return new ConfigOption<>(name, "duration", null, false, "", ConfigOption::toDuration, List.of(), List.of());
+  }
+
+  /** A byte size such as {@code 16mb}; value in bytes. */
+  public static ConfigOption<Long> size(String name) {
+    return new ConfigOption<>(name, "size", null, false, "", ConfigOption::toSize, List.of(), List.of());
+  }
+
+  public static <E extends Enum<E>> ConfigOption<E> enumValue(String name, Class<E> type) {
+    String allowed = Arrays.toString(type.getEnumConstants()).toLowerCase(Locale.ROOT);
+    return new ConfigOption<>(
+        name,
+        "enum " + allowed,
+        null,
+        false,
+        "",
+        v -> {
+          String s = v.toString().trim().toUpperCase(Locale.ROOT).replace('-', '_');
+          try {
+            return Enum.valueOf(type, s);
+          } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("not one of " + allowed);
+          }
+        },
+        List.of(),
+        List.of());
+  }
+
+  public static ConfigOption<List<String>> stringList(String name) {
+    return new ConfigOption<>(
+        name,
+        "list of strings",
+        null,
+        false,
+        "",
+        v -> {
+          if (v instanceof List<?> l) {
+            List<String> out = new ArrayList<>();
+            for (Object o : l) {
+              out.add(String.valueOf(o));
+            }
+            return List.copyOf(out);
+          }
+          List<String> out = new ArrayList<>();
+          for (String s : v.toString().split(",")) {
+            if (!s.isBlank()) {
+              out.add(s.trim());
+            }
+          }
+          return List.copyOf(out);
+        },
+        List.of(),
+        List.of());
+  }
+
+  public ConfigOption<T> defaultValue(T value) {
+    return new ConfigOption<>(name, type, value, false, description, parser, validators, aliases);
+  }
+
+  public ConfigOption<T> required() {
+    return new ConfigOption<>(name, type, null, true, description, parser, validators, aliases);
+  }
+
+  public ConfigOption<T> description(String text) {
+    return new ConfigOption<>(name, type, defaultValue, required, text, parser, validators, aliases);
+  }
+
+  public ConfigOption<T> validate(Validator<T> validator) {
+    List<Validator<T>> v = new ArrayList<>(validators);
+    v.add(validator);
+    return new ConfigOption<>(name, type, defaultValue, required, description, parser, v, aliases);
+  }
+
+  /** Older names still accepted for this key. */
+  public ConfigOption<T> deprecatedAliases(String... names) {
+    return new ConfigOption<>(name, type, defaultValue, required, description, parser, validators, List.of(names));
+  }
+
+  public String name() {
+    return name;
+  }
+
+  public String type() {
+    return type;
+  }
+
+  public T defaultValue() {
+    return defaultValue;
+  }
+
+  public boolean isRequired() {
+    return required;
+  }
+
+  public String description() {
+    return description;
+  }
+
+  public List<String> aliases() {
+    return aliases;
+  }
+
+  /**
+   * Converts and validates a raw value.
+   *
+   * @throws IllegalArgumentException with the reason, when the value is not acceptable
+   */
+  public T parse(Object raw) {
+    Objects.requireNonNull(raw, "raw");
+    T value;
+    try {
+      value = parser.apply(raw);
+    } catch (RuntimeException e) {
+      throw new IllegalArgumentException(
+          "Invalid value " + raw + " for " + name + ": " + e.getMessage() + " (expected: " + type + ")");
+    }
+    for (Validator<T> v : validators) {
+      String problem = v.check(value);
+      if (problem != null) {
+        throw new IllegalArgumentException("Invalid value " + raw + " for " + name + ": " + problem);
+      }
+    }
+    return value;
+  }
+
+  /** Validator: a number at least {@code min}. */
+  public static <N extends Number> Validator<N> atLeast(long min) {
+    return v -> v.longValue() >= min ? null : "must be at least " + min + " (expected: >= " + min + ")";
+  }
+
+  /** Validator: a number between {@code min} and {@code max} inclusive. */
+  public static <N extends Number> Validator<N> between(long min, long max) {
+    return v ->
+        v.longValue() >= min && v.longValue() <= max
+            ? null
+            : "out of range (expected: " + min + " to " + max + ")";
+  }
+
+  /** Validator: a positive duration. */
+  public static Validator<Duration> positive() {
+    return v -> v.isZero() || v.isNegative() ? "must be positive (expected: a duration > 0, e.g. 1s)" : null;
+  }
+
+  /** Validator: a non-blank string. */
+  public static Validator<String> nonBlank() {
+    return v -> v.isBlank() ? "must not be blank (expected: a non-empty string)" : null;
+  }
+
+  private static int toInt(Object v) {
+    long l = toLong(v);
+    if (l < Integer.MIN_VALUE || l > Integer.MAX_VALUE) {
+      throw new IllegalArgumentException("does not fit in an int");
+    }
+    return (int) l;
+  }
+
+  private static long toLong(Object v) {
+    if (v instanceof Number n) {
+      if (n.doubleValue() != n.longValue()) {
+        throw new IllegalArgumentException("not a whole number");
+      }
+      return n.longValue();
+    }
+    try {
+      return Long.parseLong(v.toString().trim().replace("_", ""));
+    } catch (NumberFormatException e) {
+      throw new IllegalArgumentException("not a whole number");
+    }
+  }
+
+  private static boolean toBool(Object v) {
+    if (v instanceof Boolean b) {
+      return b;
+    }
+    String s = v.toString().trim().toLowerCase(Locale.ROOT);
+    if (s.equals("true") || s.equals("yes") || s.equals("on")) {
+      return true;
+    }
+    if (s.equals("false") || s.equals("no") || s.equals("off")) {
+      return false;
+    }
+    throw new IllegalArgumentException("not a boolean");
+  }
+
+  /** Parses {@code 500ms}, {@code 2s}, {@code 5m}, {@code 1h}, {@code 1d}, or plain milliseconds. */
+  public static Duration toDuration(Object v) {
+    if (v instanceof Number n) {
+      return Duration.ofMillis(n.longValue());
+    }
+    String s = v.toString().trim().toLowerCase(Locale.ROOT);
+    try {
+      if (s.endsWith("ms")) {
+        return Duration.ofMillis(Long.parseLong(s.substring(0, s.length() - 2).trim()));
+      } else if (s.endsWith("s")) {
+        return Duration.ofMillis(Math.round(Double.parseDouble(s.substring(0, s.length() - 1).trim()) * 1000));
+      } else if (s.endsWith("m")) {
+        return Duration.ofSeconds(Long.parseLong(s.substring(0, s.length() - 1).trim()) * 60);
+      } else if (s.endsWith("h")) {
+        return Duration.ofHours(Long.parseLong(s.substring(0, s.length() - 1).trim()));
+      } else if (s.endsWith("d")) {
+        return Duration.ofDays(Long.parseLong(s.substring(0, s.length() - 1).trim()));
+      }
+      return Duration.ofMillis(Long.parseLong(s));
+    } catch (NumberFormatException e) {
+      throw new IllegalArgumentException("not a duration such as 500ms, 2s, 5m, 1h");
+    }
+  }
+
+  /** Parses {@code 512}, {@code 64kb}, {@code 16mb}, {@code 1gb} into bytes. */
+  public static long toSize(Object v) {
+    if (v instanceof Number n) {
+      return n.longValue();
+    }
+    String s = v.toString().trim().toLowerCase(Locale.ROOT).replace(" ", "");
+    long mult = 1;
+    if (s.endsWith("kb") || s.endsWith("k")) {
+      mult = 1024;
+    } else if (s.endsWith("mb") || s.endsWith("m")) {
+      mult = 1024 * 1024;
+    } else if (s.endsWith("gb") || s.endsWith("g")) {
+      mult = 1024L * 1024 * 1024;
+    }
+    String digits = s.replaceAll("[a-z]+$", "");
+    try {
+      return Long.parseLong(digits) * mult;
+    } catch (NumberFormatException e) {
+      throw new IllegalArgumentException("not a size such as 512, 64kb, 16mb, 1gb");
+    }
+  }
+
+  @Override
+  public String toString() {
+    return name;
+  }
+}

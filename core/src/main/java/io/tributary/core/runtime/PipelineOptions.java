@@ -1,0 +1,158 @@
+package io.tributary.core.runtime;
+
+import io.tributary.core.api.Config;
+import io.tributary.core.api.ConfigOption;
+import io.tributary.core.api.ConfigSpec;
+import java.time.Duration;
+import java.util.Map;
+
+/**
+ * The runtime settings of one pipeline, declared once. Defaults follow Spark Streaming's where it had one (block
+ * interval 200 ms, receiver restart delay 2 s, PID backpressure 1.0 / 0.2 / 0, min rate 100 records/s, graceful stop
+ * timeout 10 x batch interval).
+ *
+ * <p>Thread safety: immutable.
+ */
+public final class PipelineOptions {
+  public static final ConfigOption<Duration> BATCH_INTERVAL =
+      ConfigOption.duration("batch-interval")
+          .defaultValue(Duration.ofSeconds(1))
+          .validate(ConfigOption.positive())
+          .description("How often a micro-batch is planned and run.");
+  public static final ConfigOption<Duration> BLOCK_INTERVAL =
+      ConfigOption.duration("block-interval")
+          .defaultValue(Duration.ofMillis(200))
+          .validate(ConfigOption.positive())
+          .description("How often records stored unreliably by a receiver are cut into a block.");
+  public static final ConfigOption<Duration> RECEIVER_RESTART_DELAY =
+      ConfigOption.duration("receiver.restart-delay")
+          .defaultValue(Duration.ofSeconds(2))
+          .validate(ConfigOption.positive())
+          .description("First delay before a failed receiver is started again; doubles per failure.");
+  public static final ConfigOption<Duration> RECEIVER_MAX_RESTART_DELAY =
+      ConfigOption.duration("receiver.max-restart-delay")
+          .defaultValue(Duration.ofSeconds(60))
+          .validate(ConfigOption.positive())
+          .description("Upper bound of the receiver restart backoff.");
+  public static final ConfigOption<Long> RECEIVER_MAX_RATE =
+      ConfigOption.longValue("receiver.max-rate")
+          .defaultValue(0L)
+          .validate(ConfigOption.atLeast(0))
+          .description("Maximum records per second a receiver may store; 0 means unlimited.");
+  public static final ConfigOption<Long> RECEIVER_BUFFER_BYTES =
+      ConfigOption.size("receiver.buffer-size")
+          .defaultValue(64L * 1024 * 1024)
+          .validate(ConfigOption.atLeast(1024))
+          .description("Bytes of received data held in memory before store blocks (backpressure).");
+  public static final ConfigOption<Long> MAX_RECORDS_PER_PARTITION =
+      ConfigOption.longValue("direct.max-records-per-partition")
+          .defaultValue(0L)
+          .validate(ConfigOption.atLeast(0))
+          .description("Most records read from one partition of a direct source per batch; 0 means unlimited.");
+  public static final ConfigOption<Long> MAX_RATE_PER_PARTITION =
+      ConfigOption.longValue("direct.max-rate-per-partition")
+          .defaultValue(0L)
+          .validate(ConfigOption.atLeast(0))
+          .description("Most records per second read from one partition of a direct source; 0 means unlimited.");
+  public static final ConfigOption<Boolean> BACKPRESSURE =
+      ConfigOption.bool("backpressure.enabled")
+          .defaultValue(false)
+          .description("Adapt receiver rates and direct-source admission to the processing speed (PID estimator).");
+  public static final ConfigOption<Long> BACKPRESSURE_MIN_RATE =
+      ConfigOption.longValue("backpressure.min-rate")
+          .defaultValue(100L)
+          .validate(ConfigOption.atLeast(1))
+          .description("The estimator never goes below this many records per second.");
+  public static final ConfigOption<Long> BACKPRESSURE_INITIAL_RATE =
+      ConfigOption.longValue("backpressure.initial-rate")
+          .defaultValue(0L)
+          .validate(ConfigOption.atLeast(0))
+          .description("Rate used before the first estimate; 0 means unlimited.");
+  public static final ConfigOption<Boolean> WAL_ENABLED =
+      ConfigOption.bool("wal.enabled")
+          .defaultValue(true)
+          .description(
+              "Write receivers' data to a write-ahead log under the checkpoint directory before acknowledging it."
+                  + " Without it a crash loses received but unprocessed data.");
+  public static final ConfigOption<FsyncPolicy> WAL_FSYNC =
+      ConfigOption.enumValue("wal.fsync", FsyncPolicy.class)
+          .defaultValue(FsyncPolicy.ALWAYS)
+          .description("When the WAL forces writes to disk: always (each group commit), interval, never.");
+  public static final ConfigOption<Duration> WAL_FSYNC_INTERVAL =
+      ConfigOption.duration("wal.fsync-interval")
+          .defaultValue(Duration.ofMillis(100))
+          .validate(ConfigOption.positive())
+          .description("With wal.fsync=interval, the longest time between two fsyncs.");
+  public static final ConfigOption<Long> WAL_SEGMENT_BYTES =
+      ConfigOption.size("wal.segment-size")
+          .defaultValue(64L * 1024 * 1024)
+          .validate(ConfigOption.atLeast(4096))
+          .description("Size at which the WAL rolls to a new segment file.");
+  public static final ConfigOption<Duration> GRACEFUL_STOP_TIMEOUT =
+      ConfigOption.duration("graceful-stop-timeout")
+          .description("Longest graceful stop before in-flight batches are abandoned (replayed on restart)."
+              + " Default: 10 x batch-interval.");
+  public static final ConfigOption<Integer> RETAINED_BATCHES =
+      ConfigOption.integer("checkpoint.retained-batches")
+          .defaultValue(100)
+          .validate(ConfigOption.atLeast(2))
+          .description("How many offsets/ and commits/ files the checkpoint keeps.");
+
+  public static final ConfigSpec SPEC =
+      ConfigSpec.of(
+          BATCH_INTERVAL,
+          BLOCK_INTERVAL,
+          RECEIVER_RESTART_DELAY,
+          RECEIVER_MAX_RESTART_DELAY,
+          RECEIVER_MAX_RATE,
+          RECEIVER_BUFFER_BYTES,
+          MAX_RECORDS_PER_PARTITION,
+          MAX_RATE_PER_PARTITION,
+          BACKPRESSURE,
+          BACKPRESSURE_MIN_RATE,
+          BACKPRESSURE_INITIAL_RATE,
+          WAL_ENABLED,
+          WAL_FSYNC,
+          WAL_FSYNC_INTERVAL,
+          WAL_SEGMENT_BYTES,
+          GRACEFUL_STOP_TIMEOUT,
+          RETAINED_BATCHES);
+
+  private final Config config;
+
+  private PipelineOptions(Config config) {
+    this.config = config;
+  }
+
+  /** All defaults. */
+  public static PipelineOptions defaults() {
+    return new PipelineOptions(SPEC.parse(Map.of()));
+  }
+
+  /**
+   * Parses settings by key (as in a YAML {@code settings:} block).
+   *
+   * @throws io.tributary.core.api.ConfigException with every problem
+   */
+  public static PipelineOptions from(Map<String, ?> raw) {
+    return new PipelineOptions(SPEC.parse(raw));
+  }
+
+  public static PipelineOptions from(Config config) {
+    return new PipelineOptions(config);
+  }
+
+  public <T> T get(ConfigOption<T> option) {
+    return config.get(option);
+  }
+
+  public Duration gracefulStopTimeout() {
+    Duration d = config.get(GRACEFUL_STOP_TIMEOUT);
+    return d != null ? d : config.get(BATCH_INTERVAL).multipliedBy(10);
+  }
+
+  /** Settings the user chose explicitly (used for the checkpoint fingerprint where relevant). */
+  public Map<String, Object> explicitSettings() {
+    return config.asMap();
+  }
+}
