@@ -90,6 +90,8 @@ public final class ReceiverSupervisor implements ReceiverRuntime, AutoCloseable 
   private final AtomicBoolean restartPending = new AtomicBoolean();
   private volatile long currentDelayMs;
   private volatile long lastStartNanos;
+  /** onStart was called and onStop not yet, so the next stop must call onStop (exactly once). */
+  private final AtomicBoolean running = new AtomicBoolean();
 
   /**
    * @param wal the log to write blocks to, or {@code null} to keep blocks only in memory (nothing survives a crash)
@@ -294,6 +296,7 @@ public final class ReceiverSupervisor implements ReceiverRuntime, AutoCloseable 
     restartPending.set(false);
     receiver.attach(this);
     receiverStopped = false;
+    running.set(true);
     lastStartNanos = System.nanoTime();
     try {
       receiver.onStart();
@@ -305,10 +308,10 @@ public final class ReceiverSupervisor implements ReceiverRuntime, AutoCloseable 
   }
 
   private void stopReceiverOnControlThread(String reason) {
-    if (receiverStopped) {
-      return;
-    }
     receiverStopped = true;
+    if (!running.compareAndSet(true, false)) {
+      return; // already stopped (for example waiting for a restart): onStop runs once per onStart
+    }
     try {
       receiver.onStop();
     } catch (Throwable t) {
@@ -375,10 +378,23 @@ public final class ReceiverSupervisor implements ReceiverRuntime, AutoCloseable 
     budget.close("Receiver " + name + " of pipeline " + pipelineId + " is closed");
     control.shutdownNow();
     timer.shutdownNow();
+    boolean interrupted = false;
     try {
       control.awaitTermination(5, TimeUnit.SECONDS);
       timer.awaitTermination(5, TimeUnit.SECONDS);
     } catch (InterruptedException e) {
+      interrupted = true;
+    }
+    if (control.isTerminated()) {
+      // An immediate stop or a failure must still let the receiver release its sockets and threads. The control
+      // thread is gone, so this cannot run concurrently with onStart/onStop; the flag makes it run at most once.
+      stopReceiverOnControlThread("pipeline closed");
+    } else {
+      LOG.warn(
+          "event=receiver_stop_skipped pipeline={} source={} reason=\"control thread still busy in onStart/onStop\"",
+          pipelineId, name);
+    }
+    if (interrupted) {
       Thread.currentThread().interrupt();
     }
   }
@@ -557,11 +573,11 @@ public final class ReceiverSupervisor implements ReceiverRuntime, AutoCloseable 
   public void stop(String reason) {
     stoppedByReceiver = true;
     receiverStopped = true;
-    control.execute(
-        () -> {
-          receiverStopped = false; // let the stop below run onStop once
-          stopReceiverOnControlThread(reason);
-        });
+    try {
+      control.execute(() -> stopReceiverOnControlThread(reason));
+    } catch (java.util.concurrent.RejectedExecutionException e) {
+      // the supervisor is closed: onStop already ran
+    }
   }
 
   @Override
