@@ -5,6 +5,7 @@ import io.tributary.core.api.PartitionInfo;
 import io.tributary.core.internal.checkpoint.BatchPlan;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -15,7 +16,8 @@ import java.util.Map;
  *
  * <p>Positions: the next offset to read per partition, from the last plan. A partition unknown to the plan starts at
  * its {@link PartitionInfo#initialOffset()}. A partition with parents waits until every parent is closed and read to its
- * end. A closed partition read to its end is dropped from the plan.
+ * end. A closed partition read to its end keeps an empty range while the source lists it, and is dropped from the plan
+ * once the source stops listing it.
  *
  * <p>Thread safety: not thread-safe; used by the batch thread.
  */
@@ -88,17 +90,25 @@ public final class DirectPlanner {
         limit = Math.min(limit, Math.max(1, (long) Math.floor(share)));
       }
       long until = start + Math.max(0, limit);
-      if (p.closed() && start >= p.endOffset()) {
-        positions.remove(p.id());
-        continue; // fully read closed partition: forget it
-      }
+      // A closed partition read to its end stays in the plan (as an empty range) while the source still lists it:
+      // forgetting its position would make the next plan start it again at its initial offset (duplicates) and keep
+      // its children waiting.
       ranges.add(new OffsetRange(p.id(), start, until));
     }
-    // Partitions known from the checkpoint but not reported now keep their position.
-    for (Map.Entry<String, Long> e : positions.entrySet()) {
-      if (!byId.containsKey(e.getKey())) {
-        ranges.add(new OffsetRange(e.getKey(), e.getValue(), e.getValue()));
+    // Partitions known from the checkpoint but not reported now keep their position, except a closed partition read
+    // to its end, which is forgotten once the source no longer lists it.
+    for (Iterator<Map.Entry<String, Long>> it = positions.entrySet().iterator(); it.hasNext(); ) {
+      Map.Entry<String, Long> e = it.next();
+      if (byId.containsKey(e.getKey())) {
+        continue;
       }
+      PartitionInfo seen = lastSeen.get(e.getKey());
+      if (seen != null && seen.closed() && e.getValue() >= seen.endOffset()) {
+        it.remove();
+        lastSeen.remove(e.getKey());
+        continue;
+      }
+      ranges.add(new OffsetRange(e.getKey(), e.getValue(), e.getValue()));
     }
     return ranges;
   }
