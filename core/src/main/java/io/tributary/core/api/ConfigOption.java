@@ -7,6 +7,8 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Objects;
 import java.util.function.Function;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 /**
  * One configuration key, declared once: name, type, default, validation and description. Reference docs are generated
@@ -26,6 +28,8 @@ public final class ConfigOption<T> {
   public interface Validator<T> {
     String check(T value);
   }
+
+  private static final Pattern SIZE = Pattern.compile("(\\d+)(|b|k|kb|m|mb|g|gb)");
 
   private final String name;
   private final String type;
@@ -258,6 +262,9 @@ public final class ConfigOption<T> {
 
   /** Parses {@code 500ms}, {@code 2s}, {@code 5m}, {@code 1h}, {@code 1d}, or plain milliseconds. */
   public static Duration toDuration(Object v) {
+    if (v instanceof Duration d) {
+      return d; // already parsed, e.g. PipelineOptions re-parsed with extra settings
+    }
     if (v instanceof Number n) {
       return Duration.ofMillis(n.longValue());
     }
@@ -286,19 +293,22 @@ public final class ConfigOption<T> {
       return n.longValue();
     }
     String s = v.toString().trim().toLowerCase(Locale.ROOT).replace(" ", "");
-    long mult = 1;
-    if (s.endsWith("kb") || s.endsWith("k")) {
-      mult = 1024;
-    } else if (s.endsWith("mb") || s.endsWith("m")) {
-      mult = 1024 * 1024;
-    } else if (s.endsWith("gb") || s.endsWith("g")) {
-      mult = 1024L * 1024 * 1024;
-    }
-    String digits = s.replaceAll("[a-z]+$", "");
-    try {
-      return Long.parseLong(digits) * mult;
-    } catch (NumberFormatException e) {
+    Matcher m = SIZE.matcher(s);
+    if (!m.matches()) {
+      // An unknown unit must not be ignored: "16tb" or "16xb" is not 16 bytes.
       throw new IllegalArgumentException("not a size such as 512, 64kb, 16mb, 1gb");
+    }
+    long mult =
+        switch (m.group(2)) {
+          case "k", "kb" -> 1024L;
+          case "m", "mb" -> 1024L * 1024;
+          case "g", "gb" -> 1024L * 1024 * 1024;
+          default -> 1L;
+        };
+    try {
+      return Math.multiplyExact(Long.parseLong(m.group(1)), mult);
+    } catch (ArithmeticException | NumberFormatException e) {
+      throw new IllegalArgumentException("too large for a size in bytes");
     }
   }
 

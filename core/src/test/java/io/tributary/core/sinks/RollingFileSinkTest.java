@@ -1,0 +1,156 @@
+package io.tributary.core.sinks;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import io.tributary.core.api.Record;
+import io.tributary.core.api.SinkContext;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.stream.IntStream;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** File naming, rolling, idempotent replay and crash leftovers of {@link RollingFileSink}. */
+class RollingFileSinkTest {
+  @TempDir Path dir;
+
+  private static final SinkContext CONTEXT =
+      new SinkContext() {
+        private final MeterRegistry registry = new SimpleMeterRegistry();
+
+        @Override
+        public String pipelineId() {
+          return "p";
+        }
+
+        @Override
+        public String sinkName() {
+          return "files";
+        }
+
+        @Override
+        public MeterRegistry meterRegistry() {
+          return registry;
+        }
+      };
+
+  private RollingFileSink opened(RollingFileSink.Builder b) throws IOException {
+    RollingFileSink sink = b.fsync(false).build();
+    sink.open(CONTEXT);
+    return sink;
+  }
+
+  private static List<Record> records(String prefix, int n) {
+    return IntStream.range(0, n).mapToObj(i -> Record.ofString(prefix + i)).toList();
+  }
+
+  private List<String> names() throws IOException {
+    try (Stream<Path> s = Files.list(dir)) {
+      return s.map(p -> p.getFileName().toString()).sorted().toList();
+    }
+  }
+
+  @Test
+  void namesFilesAfterBatchAndPart() throws IOException {
+    RollingFileSink sink = opened(RollingFileSink.builder(dir).prefix("clicks").suffix(".jsonl"));
+    assertThat(sink.fileName(42, 3)).isEqualTo("clicks-00000000000000000042-00003.jsonl");
+    sink.write(7, records("r", 3));
+    assertThat(names()).containsExactly("clicks-00000000000000000007-00000.jsonl");
+    assertThat(Files.readAllLines(dir.resolve(names().get(0)))).containsExactly("r0", "r1", "r2");
+  }
+
+  @Test
+  void rollsToANewPartWhenAFileReachesTheSize() throws IOException {
+    RollingFileSink sink = opened(RollingFileSink.builder(dir).maxFileBytes(10));
+    // Each record is 4 bytes + newline: two per 10-byte file.
+    sink.write(1, List.of(Record.ofString("aaaa"), Record.ofString("bbbb"), Record.ofString("cccc"),
+        Record.ofString("dddd"), Record.ofString("eeee")));
+    assertThat(names()).containsExactly(sink.fileName(1, 0), sink.fileName(1, 1), sink.fileName(1, 2));
+    assertThat(Files.readString(dir.resolve(sink.fileName(1, 0)))).isEqualTo("aaaa\nbbbb\n");
+    assertThat(Files.readString(dir.resolve(sink.fileName(1, 1)))).isEqualTo("cccc\ndddd\n");
+    assertThat(Files.readString(dir.resolve(sink.fileName(1, 2)))).isEqualTo("eeee\n");
+  }
+
+  @Test
+  void recordLargerThanTheRollSizeGetsAFileOfItsOwn() throws IOException {
+    RollingFileSink sink = opened(RollingFileSink.builder(dir).maxFileBytes(3));
+    sink.write(0, List.of(Record.ofString("long-record"), Record.ofString("x")));
+    assertThat(names()).containsExactly(sink.fileName(0, 0), sink.fileName(0, 1));
+    assertThat(Files.readString(dir.resolve(sink.fileName(0, 0)))).isEqualTo("long-record\n");
+  }
+
+  @Test
+  void replayOfTheSameBatchReplacesFilesWithIdenticalContent() throws IOException {
+    RollingFileSink sink = opened(RollingFileSink.builder(dir).maxFileBytes(20));
+    List<Record> batch = records("value-", 10);
+    sink.write(5, batch);
+    List<String> namesBefore = names();
+    List<String> contentBefore = namesBefore.stream().map(n -> read(dir.resolve(n))).toList();
+
+    RollingFileSink afterRestart = opened(RollingFileSink.builder(dir).maxFileBytes(20));
+    afterRestart.write(5, batch);
+    assertThat(names()).isEqualTo(namesBefore);
+    assertThat(namesBefore.stream().map(n -> read(dir.resolve(n))).toList()).isEqualTo(contentBefore);
+  }
+
+  @Test
+  void replayWithFewerPartsRemovesStaleExtraParts() throws IOException {
+    List<Record> batch = records("v", 6);
+    RollingFileSink small = opened(RollingFileSink.builder(dir).maxFileBytes(3));
+    small.write(9, batch);
+    small.write(10, batch);
+    assertThat(names()).hasSize(12);
+
+    RollingFileSink large = opened(RollingFileSink.builder(dir).maxFileBytes(1_000));
+    large.write(9, batch);
+    assertThat(names()).filteredOn(n -> n.contains("-00000000000000000009-")).containsExactly(large.fileName(9, 0));
+    assertThat(Files.readAllLines(dir.resolve(large.fileName(9, 0)))).containsExactly("v0", "v1", "v2", "v3", "v4", "v5");
+    // Other batches are untouched.
+    assertThat(names()).filteredOn(n -> n.contains("-00000000000000000010-")).hasSize(6);
+  }
+
+  @Test
+  void leftoverHiddenTempFilesAreDeletedOnOpen() throws IOException {
+    RollingFileSink sink = RollingFileSink.builder(dir).fsync(false).build();
+    Files.writeString(dir.resolve("." + sink.fileName(3, 0) + ".tmp"), "half a batch");
+    Files.writeString(dir.resolve(sink.fileName(2, 0)), "published\n");
+    sink.open(CONTEXT);
+    assertThat(names()).containsExactly(sink.fileName(2, 0));
+  }
+
+  @Test
+  void emptyBatchWritesNothing() throws IOException {
+    RollingFileSink sink = opened(RollingFileSink.builder(dir));
+    sink.write(0, List.of());
+    assertThat(names()).isEmpty();
+  }
+
+  @Test
+  void writesLeaveNoTempFiles() throws IOException {
+    RollingFileSink sink = RollingFileSink.builder(dir).maxFileBytes(5).build(); // with fsync
+    sink.open(CONTEXT);
+    sink.write(0, records("r", 20));
+    assertThat(names()).noneMatch(n -> n.startsWith("."));
+  }
+
+  @Test
+  void rejectsNonPositiveRollSize() {
+    assertThatThrownBy(() -> RollingFileSink.builder(dir).maxFileBytes(0))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("maxFileBytes");
+  }
+
+  private static String read(Path p) {
+    try {
+      return Files.readString(p);
+    } catch (IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    }
+  }
+}
