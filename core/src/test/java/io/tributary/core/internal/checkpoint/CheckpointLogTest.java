@@ -1,0 +1,97 @@
+package io.tributary.core.internal.checkpoint;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.tributary.core.api.CheckpointException;
+import io.tributary.core.api.IncompatibleCheckpointException;
+import io.tributary.core.api.OffsetRange;
+import io.tributary.core.checkpoint.LocalCheckpointStorage;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The checkpoint files: human-readable JSON with a version, and the protocol's bookkeeping. */
+class CheckpointLogTest {
+  @TempDir Path dir;
+
+  private static BatchPlan plan(long id) {
+    return new BatchPlan(
+        BatchPlan.FORMAT_VERSION, "clicks", id, 1_700_000_000_000L, "kafka", BatchPlan.DIRECT,
+        List.of(new OffsetRange("topic-0", 10, 20), new OffsetRange("topic-1", 5, 5)), null);
+  }
+
+  @Test
+  void offsetsAreHumanReadableJsonWithAVersion() throws Exception {
+    CheckpointLog log = new CheckpointLog(new LocalCheckpointStorage(dir));
+    log.writeOffsets(plan(3));
+    String json = Files.readString(dir.resolve("offsets/3"));
+    assertThat(json)
+        .contains("\"version\" : 1")
+        .contains("\"batchId\" : 3")
+        .contains("\"partition\" : \"topic-0\"")
+        .contains("\"from\" : 10")
+        .contains("\"until\" : 20")
+        .contains("\n"); // indented, one field per line
+    assertThat(log.readOffsets(3)).contains(plan(3));
+    assertThat(log.readOffsets(4)).isEmpty();
+  }
+
+  @Test
+  void receiverPlanKeepsItsPositions() {
+    CheckpointLog log = new CheckpointLog(new LocalCheckpointStorage(dir));
+    BatchPlan p =
+        new BatchPlan(BatchPlan.FORMAT_VERSION, "p", 0, 0, "rx", BatchPlan.RECEIVER,
+            List.of(new OffsetRange(BatchPlan.BLOCKS, 0, 4)), Map.of("sender-1", 99L));
+    log.writeOffsets(p);
+    assertThat(log.readOffsets(0)).contains(p);
+  }
+
+  @Test
+  void commitsAndMetadataCarryAVersionToo() throws Exception {
+    CheckpointLog log = new CheckpointLog(new LocalCheckpointStorage(dir));
+    log.initialize("clicks", "fp-1");
+    log.writeCommit(new CheckpointLog.Commit(BatchPlan.FORMAT_VERSION, 3, 123L, 10));
+    assertThat(Files.readString(dir.resolve("metadata"))).contains("\"version\" : 1").contains("\"pipelineId\" : \"clicks\"");
+    assertThat(Files.readString(dir.resolve("commits/3"))).contains("\"version\" : 1").contains("\"records\" : 10");
+  }
+
+  @Test
+  void latestAndPurgeIgnoreForeignFiles() throws Exception {
+    LocalCheckpointStorage storage = new LocalCheckpointStorage(dir);
+    CheckpointLog log = new CheckpointLog(storage);
+    assertThat(log.latestPlanned()).isEmpty();
+    for (long id = 0; id < 12; id++) {
+      log.writeOffsets(plan(id));
+      if (id < 11) {
+        log.writeCommit(new CheckpointLog.Commit(1, id, 0, 0));
+      }
+    }
+    storage.writeAtomically("offsets/README", "notes".getBytes());
+    assertThat(log.latestPlanned()).hasValue(11);
+    assertThat(log.latestCommitted()).hasValue(10);
+
+    log.purgeBefore(9);
+    assertThat(storage.list("offsets")).containsExactlyInAnyOrder("9", "10", "11", "README");
+    assertThat(storage.list("commits")).containsExactlyInAnyOrder("9", "10");
+  }
+
+  @Test
+  void refusesANewerFormatAndReportsCorruptFiles() throws Exception {
+    LocalCheckpointStorage storage = new LocalCheckpointStorage(dir);
+    storage.writeAtomically(
+        "metadata", "{\"version\": 99, \"pipelineId\": \"p\", \"configFingerprint\": \"\", \"createdMs\": 0}".getBytes());
+    assertThatThrownBy(() -> new CheckpointLog(storage).initialize("p", ""))
+        .isInstanceOf(IncompatibleCheckpointException.class)
+        .hasMessageContaining("format version 99");
+
+    storage.writeAtomically("offsets/5", "{ not json".getBytes());
+    assertThatThrownBy(() -> new CheckpointLog(storage).readOffsets(5))
+        .isInstanceOf(CheckpointException.class)
+        .hasMessageContaining("offsets/5")
+        .hasMessageContaining("not valid JSON");
+  }
+}
