@@ -61,6 +61,7 @@ public final class ReceiverSupervisor implements ReceiverRuntime, AutoCloseable 
   private final Duration maxRestartDelay;
   private final long blockIntervalMs;
   private final RateLimiter limiter;
+  private final long maxRate;
   private final ByteBudget budget;
   private final ScheduledExecutorService control;
   private final ScheduledExecutorService timer;
@@ -115,6 +116,7 @@ public final class ReceiverSupervisor implements ReceiverRuntime, AutoCloseable 
     this.restartDelay = restartDelay;
     this.maxRestartDelay = maxRestartDelay;
     this.currentDelayMs = restartDelay.toMillis();
+    this.maxRate = maxRate;
     this.limiter = new RateLimiter(maxRate);
     this.budget = new ByteBudget(bufferBytes);
     this.control = Executors.newSingleThreadScheduledExecutor(new NamedThreadFactory(pipelineId, "receiver"));
@@ -275,9 +277,13 @@ public final class ReceiverSupervisor implements ReceiverRuntime, AutoCloseable 
     return fatal;
   }
 
-  /** Adjusts the rate limit (backpressure); 0 means unlimited. */
+  /**
+   * Adjusts the rate limit (backpressure); 0 means unlimited. Never above the configured {@code receiver.max-rate}
+   * (when set): backpressure may only lower it.
+   */
   public void setRate(double recordsPerSecond) {
-    limiter.setRate(recordsPerSecond);
+    boolean aboveMax = maxRate > 0 && (recordsPerSecond <= 0 || recordsPerSecond > maxRate);
+    limiter.setRate(aboveMax ? maxRate : recordsPerSecond);
   }
 
   // ---------------------------------------------------------------- lifecycle
