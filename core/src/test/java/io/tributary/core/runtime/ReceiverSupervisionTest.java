@@ -364,10 +364,10 @@ class ReceiverSupervisionTest {
   void gracefulStopDeliversEverythingStoredBeforeIt() throws Exception {
     ScriptedReceiver rx = new ScriptedReceiver(0);
     Collected out = new Collected();
-    // A 10 s batch interval: nothing is processed before the stop, so the stop itself must drain.
+    // A 20 s batch interval: nothing is processed before the stop, so the stop itself must drain.
     Pipeline p =
         started(
-            builder("drain").batchInterval(Duration.ofSeconds(10)).source("rx", rx).foreachBatch(out::add));
+            builder("drain").batchInterval(Duration.ofSeconds(20)).source("rx", rx).foreachBatch(out::add));
     await().atMost(Duration.ofSeconds(10)).until(() -> rx.startNanos.size() == 1);
 
     List<String> expected = new ArrayList<>();
