@@ -6,7 +6,7 @@ import static org.awaitility.Awaitility.await;
 
 import io.tributary.core.api.Record;
 import io.tributary.core.api.TributaryException;
-import io.tributary.core.runtime.ReceiverSupervisionTest.ScriptedReceiver;
+import io.tributary.core.runtime.ReceiverSupervisorPipelineTest.ScriptedReceiver;
 import io.tributary.core.sources.QueueSource;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;

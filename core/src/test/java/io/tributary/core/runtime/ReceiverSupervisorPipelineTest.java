@@ -26,7 +26,7 @@ import org.junit.jupiter.api.io.TempDir;
  * The receiver supervisor, driven through a real {@link Pipeline}: restart with exponential backoff, restart and stop
  * requested by the receiver, rate limit, bounded memory, unreliable blocks and graceful draining.
  */
-class ReceiverSupervisionTest {
+class ReceiverSupervisorPipelineTest {
   @TempDir Path tmp;
 
   private final List<Pipeline> pipelines = new ArrayList<>();
