@@ -148,9 +148,11 @@ final class WalFormat {
       int storedCrc = in.readInt();
       long afterHeader = remaining - FRAME_HEADER_BYTES;
       if (length < 1 || length > MAX_ENTRY_BYTES) {
-        if (tolerateTornTail
-            && (afterHeader == 0 || (length == 0 && storedCrc == 0 && restIsZero(in, afterHeader)))) {
+        if (tolerateTornTail && afterHeader == 0) {
           return new ScanResult(pos, entries, "impossible frame length " + length + " at the end of the file");
+        }
+        if (tolerateTornTail && length == 0 && storedCrc == 0 && restIsZero(in, afterHeader)) {
+          return new ScanResult(pos, entries, "zero-filled tail");
         }
         throw corrupted(file, pos, "impossible frame length " + length + " followed by more data");
       }

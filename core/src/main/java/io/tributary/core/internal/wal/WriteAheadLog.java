@@ -268,10 +268,12 @@ public final class WriteAheadLog implements AutoCloseable {
       if (size < WalFormat.HEADER_BYTES) {
         if (!last) {
           throw WalFormat.corrupted(
-              path, 0, "file is shorter (" + size + " bytes) than the segment header in a segment that is not the last one");
+              path,
+              0,
+              "file is shorter (" + size + " bytes) than the segment header in a segment that is not the last one");
         }
         LOG.warn(
-            "WAL torn segment header, rewriting it file={} offset=0 bytesDropped={} reason=\"file shorter than header\"",
+            "WAL torn segment header, rewriting it file={} offset=0 bytesDropped={} reason=\"shorter than header\"",
             path,
             size);
         ch.truncate(0);
@@ -377,7 +379,9 @@ public final class WriteAheadLog implements AutoCloseable {
           return CompletableFuture.failedFuture(
               new StoreFailedException("WAL in " + dir + " is closed; no more appends are accepted", null));
         }
-        if (queuedBytes == 0 || queuedBytes + frameBytes <= config.maxQueuedBytes()) {
+        if (queuedBytes == 0
+            || queuedBytes + frameBytes <= config.maxQueuedBytes()
+            || Thread.currentThread() == writer) { // a callback appending must not wait for its own thread
           break;
         }
         try {
@@ -647,7 +651,6 @@ public final class WriteAheadLog implements AutoCloseable {
     }
     flushWriteBuffer();
     active.end = writePos;
-    dirty = true;
     bytesCounter.increment(bytes);
     groupEntries.record(handles.length);
     if (config.fsync() == FsyncPolicy.ALWAYS
@@ -678,6 +681,9 @@ public final class WriteAheadLog implements AutoCloseable {
 
   private void flushWriteBuffer() throws IOException {
     writeBuffer.flip();
+    if (writeBuffer.hasRemaining()) {
+      dirty = true; // set before writing: a roll in the middle of a group must fsync what went to the old segment
+    }
     while (writeBuffer.hasRemaining()) {
       activeChannel.write(writeBuffer);
     }
@@ -738,7 +744,8 @@ public final class WriteAheadLog implements AutoCloseable {
     } finally {
       lock.unlock();
     }
-    LOG.error("WAL write failed dir={} segment={} offset={} pending={}", dir, active.id, writePos, failed.size(), cause);
+    LOG.error(
+        "WAL write failed dir={} segment={} offset={} pending={}", dir, active.id, writePos, failed.size(), cause);
     for (Pending p : failed) {
       p.future.completeExceptionally(ex);
     }

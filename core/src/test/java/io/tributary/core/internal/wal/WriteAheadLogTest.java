@@ -14,6 +14,7 @@ import io.tributary.core.api.StoreFailedException;
 import io.tributary.core.runtime.FsyncPolicy;
 import java.io.IOException;
 import java.nio.ByteBuffer;
+import java.nio.channels.ClosedByInterruptException;
 import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -30,6 +31,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -183,7 +185,8 @@ class WriteAheadLogTest {
     assertThat(after.segmentId()).isEqualTo(large.segmentId() + 1);
     assertThat(wal.read(large)).isEqualTo(big);
     wal.close();
-    assertThat(replayAll(open(FsyncPolicy.ALWAYS, 128))).extracting(WalEntry::handle)
+    assertThat(replayAll(open(FsyncPolicy.ALWAYS, 128)))
+        .extracting(WalEntry::handle)
         .containsExactly(small, large, after);
   }
 
@@ -228,8 +231,8 @@ class WriteAheadLogTest {
 
     WriteAheadLog reopened = open(FsyncPolicy.ALWAYS, 1 << 20);
     assertThat(payloadsOf(replayAll(reopened))).containsExactlyElementsOf(expectedPayloads(0, 9));
-    assertThat(reopened.append(payload(99)).join()).isEqualTo(new WalHandle(0, handles.get(9).position(),
-        payload(99).length));
+    assertThat(reopened.append(payload(99)).join())
+        .isEqualTo(new WalHandle(0, handles.get(9).position(), payload(99).length));
   }
 
   @Test
@@ -367,14 +370,15 @@ class WriteAheadLogTest {
       start.countDown();
       List<WalHandle> all = new ArrayList<>();
       for (int t = 0; t < threads; t++) {
-        List<WalHandle> handles = results.get(t).get(60, TimeUnit.SECONDS).stream()
-            .map(CompletableFuture::join).toList();
+        List<WalHandle> handles =
+            results.get(t).get(60, TimeUnit.SECONDS).stream().map(CompletableFuture::join).toList();
         // One thread's appends get positions in its call order.
         for (int i = 1; i < handles.size(); i++) {
           WalHandle a = handles.get(i - 1);
           WalHandle b = handles.get(i);
-          assertThat(b.segmentId() > a.segmentId()
-              || (b.segmentId() == a.segmentId() && b.position() > a.position())).isTrue();
+          boolean after =
+              b.segmentId() > a.segmentId() || (b.segmentId() == a.segmentId() && b.position() > a.position());
+          assertThat(after).as("%s after %s", b, a).isTrue();
         }
         for (int i = 0; i < handles.size(); i++) {
           assertThat(wal.read(handles.get(i))).isEqualTo(("t" + t + "-" + i).getBytes(UTF_8));
@@ -496,20 +500,23 @@ class WriteAheadLogTest {
 
   @Test
   void tinyQueueBoundBlocksAppendersWithoutLosingEntries() throws Exception {
-    WriteAheadLog wal = open(new WalConfig(FsyncPolicy.ALWAYS, Duration.ofMillis(50), 1 << 20, "tributary-t-wal-0",
-        100));
+    WriteAheadLog wal =
+        open(new WalConfig(FsyncPolicy.ALWAYS, Duration.ofMillis(50), 1 << 20, "tributary-t-wal-0", 100));
     ExecutorService pool = Executors.newFixedThreadPool(4);
     try {
       List<Future<List<WalHandle>>> results = new ArrayList<>();
       for (int t = 0; t < 4; t++) {
         int thread = t;
-        results.add(pool.submit(() -> {
-          List<WalHandle> handles = new ArrayList<>();
-          for (int i = 0; i < 200; i++) {
-            handles.add(wal.append(("q" + thread + "-" + i + "-" + "y".repeat(40)).getBytes(UTF_8)).join());
-          }
-          return handles;
-        }));
+        results.add(
+            pool.submit(
+                () -> {
+                  List<WalHandle> handles = new ArrayList<>();
+                  for (int i = 0; i < 200; i++) {
+                    byte[] entry = ("q" + thread + "-" + i + "-" + "y".repeat(40)).getBytes(UTF_8);
+                    handles.add(wal.append(entry).join());
+                  }
+                  return handles;
+                }));
       }
       List<WalHandle> all = new ArrayList<>();
       for (Future<List<WalHandle>> r : results) {
@@ -528,30 +535,37 @@ class WriteAheadLogTest {
   @Test
   void interruptedAppenderWaitingForRoomGetsAFailedFuture() throws Exception {
     // A queue bound of 1 byte admits one entry at a time; flood it so that an append has to wait.
-    WriteAheadLog wal = open(new WalConfig(FsyncPolicy.ALWAYS, Duration.ofMillis(50), 1 << 20, "tributary-t-wal-0",
-        1));
+    WriteAheadLog wal =
+        open(new WalConfig(FsyncPolicy.ALWAYS, Duration.ofMillis(50), 1 << 20, "tributary-t-wal-0", 1));
     List<CompletableFuture<WalHandle>> results = Collections.synchronizedList(new ArrayList<>());
-    Thread appender = new Thread(() -> {
-      Thread.currentThread().interrupt();
-      for (int i = 0; i < 1000; i++) {
-        results.add(wal.append(payload(i)));
-      }
-      results.add(CompletableFuture.completedFuture(
-          new WalHandle(0, 0, Thread.currentThread().isInterrupted() ? 1 : 0)));
-    }, "tributary-test-appender-0");
+    AtomicBoolean stillInterrupted = new AtomicBoolean();
+    Thread appender =
+        new Thread(
+            () -> {
+              Thread.currentThread().interrupt();
+              for (int i = 0; i < 1000; i++) {
+                results.add(wal.append(payload(i)));
+              }
+              stillInterrupted.set(Thread.currentThread().isInterrupted());
+            },
+            "tributary-test-appender-0");
     appender.start();
     appender.join(60_000);
 
-    assertThat(results).hasSize(1001);
-    assertThat(results.get(1000).join().length()).as("interrupt flag kept").isEqualTo(1);
-    List<CompletableFuture<WalHandle>> appended = results.subList(0, 1000);
-    CompletableFuture.allOf(appended.stream().map(f -> f.exceptionally(e -> null))
-        .toArray(CompletableFuture[]::new)).join();
+    assertThat(appender.isAlive()).isFalse();
+    assertThat(stillInterrupted).as("interrupt flag kept").isTrue();
+    List<CompletableFuture<WalHandle>> appended = results;
+    assertThat(appended).hasSize(1000);
+    CompletableFuture.allOf(
+            appended.stream().map(f -> f.exceptionally(e -> null)).toArray(CompletableFuture[]::new))
+        .join();
     long failed = appended.stream().filter(CompletableFuture::isCompletedExceptionally).count();
     assertThat(failed).as("appends that had to wait for room while interrupted").isPositive();
     for (CompletableFuture<WalHandle> f : appended) {
       if (f.isCompletedExceptionally()) {
-        assertThatThrownBy(f::join).cause().isInstanceOf(StoreFailedException.class)
+        assertThatThrownBy(f::join)
+            .cause()
+            .isInstanceOf(StoreFailedException.class)
             .hasCauseInstanceOf(InterruptedException.class);
       }
     }
@@ -562,8 +576,8 @@ class WriteAheadLogTest {
   @Test
   void secondOpenOfTheSameDirectoryIsRefused() throws IOException {
     open(FsyncPolicy.ALWAYS, 1 << 20);
-    assertThatThrownBy(() -> WriteAheadLog.open(dir, new WalConfig(FsyncPolicy.ALWAYS, Duration.ofMillis(50),
-        1 << 20, "tributary-t-wal-1"), registry, TAGS))
+    WalConfig config = new WalConfig(FsyncPolicy.ALWAYS, Duration.ofMillis(50), 1 << 20, "tributary-t-wal-1");
+    assertThatThrownBy(() -> WriteAheadLog.open(dir, config, registry, TAGS))
         .isInstanceOf(IOException.class)
         .hasMessageContaining("already open");
   }
@@ -574,7 +588,71 @@ class WriteAheadLogTest {
         open(new WalConfig(FsyncPolicy.ALWAYS, Duration.ofMillis(50), 1 << 20, "tributary-named-wal-7"));
     assertThat(Thread.getAllStackTraces().keySet()).extracting(Thread::getName).contains("tributary-named-wal-7");
     wal.close();
-    assertThat(Thread.getAllStackTraces().keySet()).extracting(Thread::getName)
+    assertThat(Thread.getAllStackTraces().keySet())
+        .extracting(Thread::getName)
         .doesNotContain("tributary-named-wal-7");
+  }
+
+  @Test
+  void interruptedReaderDoesNotBreakOtherReadersOrTheWriter() throws IOException {
+    WriteAheadLog wal = open(FsyncPolicy.ALWAYS, 1 << 20);
+    List<WalHandle> handles = appendAll(wal, 0, 5);
+    assertThat(wal.read(handles.get(0))).isEqualTo(payload(0)); // opens the shared read channel
+
+    Thread.currentThread().interrupt();
+    try {
+      assertThatThrownBy(() -> wal.read(handles.get(1))).isInstanceOf(ClosedByInterruptException.class);
+      assertThat(Thread.currentThread().isInterrupted()).isTrue();
+    } finally {
+      Thread.interrupted();
+    }
+    assertThat(wal.read(handles.get(1))).isEqualTo(payload(1));
+    WalHandle next = wal.append(payload(5)).join();
+    assertThat(wal.read(next)).isEqualTo(payload(5));
+  }
+
+  @Test
+  void writeFailureFailsTheGroupAndRefusesLaterAppends() throws IOException {
+    WriteAheadLog wal = open(FsyncPolicy.ALWAYS, 128);
+    WalHandle first = wal.append(payload(0)).join();
+    // A directory where the next segment's temp file must go makes the roll fail with an I/O error.
+    Files.createDirectory(dir.resolve(WalFormat.fileName(first.segmentId() + 1) + ".tmp"));
+    CompletableFuture<WalHandle> rolling = wal.append(new byte[200]);
+
+    assertThatThrownBy(rolling::join)
+        .cause()
+        .isInstanceOf(StoreFailedException.class)
+        .hasMessageContaining("refuses further appends")
+        .hasCauseInstanceOf(IOException.class);
+    assertThatThrownBy(() -> wal.append(payload(1)).join())
+        .cause()
+        .isInstanceOf(StoreFailedException.class)
+        .hasMessageContaining("earlier write failure");
+    wal.close();
+
+    assertThat(payloadsOf(replayAll(open(FsyncPolicy.ALWAYS, 128)))).containsExactly(new String(payload(0), UTF_8));
+  }
+
+  @Test
+  void emptyAndNullPayloadsAreRejected() throws IOException {
+    WriteAheadLog wal = open(FsyncPolicy.ALWAYS, 1 << 20);
+    assertThatThrownBy(() -> wal.append(new byte[0]))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("Invalid WAL entry size 0");
+    assertThatThrownBy(() -> wal.append(null)).isInstanceOf(NullPointerException.class);
+  }
+
+  @Test
+  void lastSegmentShorterThanItsHeaderIsReinitialised() throws IOException {
+    WriteAheadLog wal = open(FsyncPolicy.ALWAYS, 1 << 20);
+    appendAll(wal, 0, 3);
+    wal.close();
+    Files.write(segmentFile(1), new byte[] {0x54, 0x57});
+
+    WriteAheadLog reopened = open(FsyncPolicy.ALWAYS, 1 << 20);
+    assertThat(reopened.activeSegmentId()).isEqualTo(1);
+    assertThat(reopened.append(payload(3)).join())
+        .isEqualTo(new WalHandle(1, WalFormat.HEADER_BYTES, payload(3).length));
+    assertThat(payloadsOf(replayAll(reopened))).containsExactlyElementsOf(expectedPayloads(0, 4));
   }
 }
