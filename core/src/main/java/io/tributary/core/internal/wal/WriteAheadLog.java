@@ -128,6 +128,12 @@ public final class WriteAheadLog implements AutoCloseable {
     this.dirLock = dirLock;
     this.segments = segments;
     this.registry = registry;
+    Segment last = segments.lastEntry().getValue();
+    this.active = last;
+    this.activeSegmentId = last.id;
+    this.writePos = last.end;
+    this.activeChannel = FileChannel.open(last.path, StandardOpenOption.WRITE);
+    this.activeChannel.position(writePos);
     this.fsyncTimer =
         Timer.builder("tributary.wal.fsync")
             .description("Time to force WAL segment writes to disk")
@@ -150,12 +156,6 @@ public final class WriteAheadLog implements AutoCloseable {
             .tags(tags)
             .register(registry);
 
-    Segment last = segments.lastEntry().getValue();
-    this.active = last;
-    this.activeSegmentId = last.id;
-    this.writePos = last.end;
-    this.activeChannel = FileChannel.open(last.path, StandardOpenOption.WRITE);
-    this.activeChannel.position(writePos);
     this.lastFsyncNanos = System.nanoTime();
     this.writer = new Thread(this::runWriter, config.threadName());
     this.writer.setDaemon(true);
@@ -416,6 +416,7 @@ public final class WriteAheadLog implements AutoCloseable {
    *     the entry lies past the valid end of its segment
    * @throws WalCorruptedException when the bytes on disk do not match the entry's checksum or length
    * @throws ClosedByInterruptException when the calling thread was interrupted (its interrupt flag is set)
+   * @throws IllegalStateException after {@link #close()}
    */
   public byte[] read(WalHandle handle) throws IOException {
     Objects.requireNonNull(handle, "handle");
