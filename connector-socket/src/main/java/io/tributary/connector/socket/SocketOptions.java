@@ -117,7 +117,7 @@ public final class SocketOptions {
       ConfigOption.integer("io-threads")
           .defaultValue(2)
           .validate(ConfigOption.between(1, 64))
-          .description("Netty event-loop threads (tributary-<source>-socket-N). They never block.");
+          .description("Server: Netty event-loop threads, named `tributary-<source>-socket-N`; they never block.");
 
   /** All keys of the {@code socket} source type. */
   public static final ConfigSpec SPEC =
