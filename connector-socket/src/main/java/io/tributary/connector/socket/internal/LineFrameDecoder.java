@@ -49,7 +49,6 @@ public final class LineFrameDecoder extends ByteToMessageDecoder {
       if (eol < 0) {
         if (readable >= (long) maxFrameBytes + 2) {
           discarding = true;
-          in.skipBytes(readable);
           out.add(
               new Frame.Bad(
                   new FrameTooLongException(
@@ -57,6 +56,7 @@ public final class LineFrameDecoder extends ByteToMessageDecoder {
                           + maxFrameBytes + "; dropped up to its newline (raise max-frame-bytes if such lines are"
                           + " legitimate)"),
                   false));
+          continue; // the discarding branch skips to the newline, which may be further in this buffer
         }
         return;
       }

@@ -51,6 +51,18 @@ class DecodersTest {
   }
 
   @Test
+  void overlongLineFollowedByLinesInTheSameBufferKeepsThem() {
+    EmbeddedChannel ch = new EmbeddedChannel(new LineFrameDecoder(4, true));
+    ch.writeInbound(bytes("a\n" + "x".repeat(50) + "\nb\nc\n"));
+    List<Object> out = drain(ch);
+    assertThat(out).hasSize(4);
+    assertThat(text(out.get(0))).isEqualTo("a");
+    assertThat(out.get(1)).isInstanceOf(Frame.Bad.class);
+    assertThat(text(out.get(2))).isEqualTo("b");
+    assertThat(text(out.get(3))).isEqualTo("c");
+  }
+
+  @Test
   void lineOfExactlyMaxBytesWithCrLfIsAccepted() {
     EmbeddedChannel ch = new EmbeddedChannel(new LineFrameDecoder(4, true));
     ch.writeInbound(bytes("abcd\r"), bytes("\nabcde\n"));
