@@ -67,6 +67,7 @@ public final class SocketClientReceiver extends Receiver {
   private volatile EventLoopGroup group;
   private volatile Channel channel;
   private volatile boolean stopping;
+  private volatile SocketMetrics metrics;
 
   /** Uses {@link Metrics#globalRegistry}. */
   public SocketClientReceiver(Config config) {
@@ -91,7 +92,10 @@ public final class SocketClientReceiver extends Receiver {
     String host = config.get(SocketOptions.HOST);
     int port = config.get(SocketOptions.PORT);
     String partition = host + ":" + port;
-    SocketMetrics metrics = new SocketMetrics(registry, source);
+    if (metrics == null) {
+      metrics = new SocketMetrics(registry, source); // kept across restarts: meters register once
+    }
+    SocketMetrics metrics = this.metrics;
     AtomicLong offsets = new AtomicLong(lastStoredOffset(partition).orElse(-1L) + 1);
     Backoff backoff = new Backoff(config.get(SocketOptions.RECONNECT_INITIAL_BACKOFF),
         config.get(SocketOptions.RECONNECT_MAX_BACKOFF));

@@ -95,7 +95,9 @@ public final class SocketServerReceiver extends Receiver {
   @Override
   public void onStart() throws Exception {
     String source = receiverName();
-    metrics = new SocketMetrics(registry, source);
+    if (metrics == null) {
+      metrics = new SocketMetrics(registry, source); // kept across restarts: meters register once
+    }
     String host = config.get(SocketOptions.HOST);
     int port = config.get(SocketOptions.PORT);
     String partition = host + ":" + port;
