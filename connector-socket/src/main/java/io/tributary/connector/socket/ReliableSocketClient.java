@@ -11,6 +11,7 @@ import io.netty.channel.EventLoopGroup;
 import io.netty.channel.nio.NioEventLoopGroup;
 import io.netty.channel.socket.SocketChannel;
 import io.netty.channel.socket.nio.NioSocketChannel;
+import io.netty.handler.flush.FlushConsolidationHandler;
 import io.netty.handler.ssl.SslContext;
 import io.tributary.connector.socket.internal.Backoff;
 import io.tributary.connector.socket.internal.Frame;
@@ -114,6 +115,8 @@ public final class ReliableSocketClient implements AutoCloseable {
             if (ssl != null) {
               ch.pipeline().addLast("tls", ssl.newHandler(ch.alloc(), host, port));
             }
+            // send() flushes every frame; consolidate those flushes into few syscalls without delaying any frame.
+            ch.pipeline().addLast("flush", new FlushConsolidationHandler(256, true));
             ch.pipeline().addLast("decoder", new ReplyDecoder());
             ch.pipeline().addLast("client", new ClientHandler());
           }
