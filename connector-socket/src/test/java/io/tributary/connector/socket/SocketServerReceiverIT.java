@@ -218,8 +218,9 @@ class SocketServerReceiverIT {
   void slowStoresPauseReadingAndNothingIsLost() throws Exception {
     int port = start("mode", "server", "port", 0);
     embedded.holdReliableStores();
-    int lines = 20_000;
-    String pad = "p".repeat(200);
+    // ~40 MB: far more than loopback socket buffers can absorb even with kernel autotuning (a few MB each side).
+    int lines = 100_000;
+    String pad = "p".repeat(400);
     Socket s = connect(port);
     CompletableFuture<Void> writer = CompletableFuture.runAsync(() -> {
       try {
@@ -234,7 +235,7 @@ class SocketServerReceiverIT {
     });
     await().until(() -> embedded.heldStoreCount() == 1);
     // While the first group is not stored the server reads no further: one group in flight, nothing durable,
-    // and the ~4 MB writer cannot finish (TCP flow control pushes back).
+    // and the ~40 MB writer cannot finish (TCP flow control pushes back).
     await().during(Duration.ofMillis(500)).atMost(Duration.ofSeconds(5))
         .until(() -> embedded.heldStoreCount() == 1 && embedded.durable().isEmpty() && !writer.isDone());
     embedded.releaseReliableStores();
