@@ -64,6 +64,7 @@ public final class ReceiverSupervisor implements ReceiverRuntime, AutoCloseable 
   private final ByteBudget budget;
   private final ScheduledExecutorService control;
   private final ScheduledExecutorService timer;
+  private final MeterRegistry registry;
   private final Counter storedRecords;
   private final Counter restarts;
   private final Counter errors;
@@ -117,6 +118,7 @@ public final class ReceiverSupervisor implements ReceiverRuntime, AutoCloseable 
     this.budget = new ByteBudget(bufferBytes);
     this.control = Executors.newSingleThreadScheduledExecutor(new NamedThreadFactory(pipelineId, "receiver"));
     this.timer = Executors.newSingleThreadScheduledExecutor(new NamedThreadFactory(pipelineId, "block"));
+    this.registry = registry;
     Tags tags = Tags.of("pipeline", pipelineId, "source", name);
     this.storedRecords = registry.counter("tributary.receiver.records.stored", tags);
     this.restarts = registry.counter("tributary.receiver.restarts", tags);
@@ -572,5 +574,15 @@ public final class ReceiverSupervisor implements ReceiverRuntime, AutoCloseable 
   @Override
   public String receiverName() {
     return name;
+  }
+
+  @Override
+  public String pipelineId() {
+    return pipelineId;
+  }
+
+  @Override
+  public MeterRegistry meterRegistry() {
+    return registry;
   }
 }
