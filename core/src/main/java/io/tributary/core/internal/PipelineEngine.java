@@ -1,19 +1,105 @@
 package io.tributary.core.internal;
 
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Tags;
+import io.micrometer.core.instrument.Timer;
+import io.tributary.core.api.CloseableIterator;
+import io.tributary.core.api.ConfigException;
+import io.tributary.core.api.DataUnavailableException;
+import io.tributary.core.api.DirectSource;
+import io.tributary.core.api.OffsetRange;
+import io.tributary.core.api.PartitionInfo;
+import io.tributary.core.api.Receiver;
+import io.tributary.core.api.Record;
 import io.tributary.core.api.Sink;
+import io.tributary.core.api.SinkContext;
 import io.tributary.core.api.Source;
+import io.tributary.core.api.SourceContext;
+import io.tributary.core.api.TransactionalSink;
+import io.tributary.core.api.TributaryException;
 import io.tributary.core.checkpoint.CheckpointStorage;
+import io.tributary.core.checkpoint.LocalCheckpointStorage;
+import io.tributary.core.internal.checkpoint.BatchPlan;
+import io.tributary.core.internal.checkpoint.CheckpointLog;
+import io.tributary.core.internal.receiver.ReceiverSupervisor;
+import io.tributary.core.internal.wal.WalConfig;
+import io.tributary.core.internal.wal.WriteAheadLog;
 import io.tributary.core.runtime.BatchTransform;
 import io.tributary.core.runtime.PipelineOptions;
+import io.tributary.core.runtime.PipelineState;
 import io.tributary.core.runtime.PipelineStatus;
+import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.OptionalDouble;
+import java.util.OptionalLong;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.Condition;
+import java.util.concurrent.locks.ReentrantLock;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
-/** The micro-batch engine behind {@link io.tributary.core.runtime.Pipeline}. Work in progress. */
+/**
+ * The micro-batch engine behind {@link io.tributary.core.runtime.Pipeline}: one batch thread runs plan, write {@code
+ * offsets/N}, read, transform, write sinks, write {@code commits/N}, clean up; batches never overlap.
+ *
+ * <p>Thread safety: public methods may be called from any thread.
+ */
 public final class PipelineEngine {
+  private static final Logger LOG = LoggerFactory.getLogger(PipelineEngine.class);
+  private static final int PURGE_EVERY = 10;
+
   private final String pipelineId;
+  private final PipelineOptions options;
+  private final CheckpointStorage storage;
+  private final CheckpointLog checkpoint;
+  private final String sourceName;
+  private final Source source;
+  private final List<BatchTransform> transforms;
+  private final Map<String, Sink> sinks;
+  private final MeterRegistry registry;
+  private final String fingerprint;
+  private final long batchIntervalMs;
+  private final Tags tags;
+  private final Path walDirectory;
+
+  private final ReentrantLock lock = new ReentrantLock();
+  private final Condition wake = lock.newCondition();
+  private final CountDownLatch terminated = new CountDownLatch(1);
+  private volatile PipelineState state = PipelineState.CREATED;
+  private volatile Throwable failure;
+  private volatile boolean stopRequested;
+  private volatile boolean graceful;
+  private volatile long lastPlanned = -1;
+  private volatile long lastCommitted = -1;
+  private final AtomicLong recordsIn = new AtomicLong();
+  private final AtomicLong recordsOut = new AtomicLong();
+  private final Map<String, Long> sinkLastCommitted = new HashMap<>();
+
+  private Thread batchThread;
+  private long nextBatchId;
+  private BatchPlan pendingReplay;
+  private DirectPlanner planner;
+  private ReceiverSupervisor supervisor;
+  private WriteAheadLog wal;
+  private PidRateEstimator estimator;
+  private volatile double directRate;
+  private Thread shutdownHook;
+
+  private final Counter recordsInCounter;
+  private final Counter bytesInCounter;
+  private final Counter recordsOutCounter;
+  private final Counter batchesCounter;
+  private final Timer processingTimer;
+  private final Timer schedulingDelayTimer;
+  private final Timer totalDelayTimer;
 
   public PipelineEngine(
       String pipelineId,
@@ -24,31 +110,528 @@ public final class PipelineEngine {
       List<BatchTransform> transforms,
       Map<String, Sink> sinks,
       MeterRegistry registry,
-      String configFingerprint) {
+      String configFingerprint,
+      Path walDirectory) {
     this.pipelineId = pipelineId;
+    this.walDirectory = walDirectory;
+    this.options = options;
+    this.storage = checkpoint;
+    this.checkpoint = new CheckpointLog(checkpoint);
+    this.sourceName = sourceName;
+    this.source = source;
+    this.transforms = transforms;
+    this.sinks = sinks;
+    this.registry = registry;
+    this.fingerprint = configFingerprint;
+    this.batchIntervalMs = options.get(PipelineOptions.BATCH_INTERVAL).toMillis();
+    this.tags = Tags.of("pipeline", pipelineId, "source", sourceName);
+    this.recordsInCounter = registry.counter("tributary.records.in", tags);
+    this.bytesInCounter = registry.counter("tributary.bytes.in", tags);
+    this.recordsOutCounter = registry.counter("tributary.records.out", Tags.of("pipeline", pipelineId));
+    this.batchesCounter = registry.counter("tributary.batches.completed", Tags.of("pipeline", pipelineId));
+    this.processingTimer = registry.timer("tributary.batch.processing.time", Tags.of("pipeline", pipelineId));
+    this.schedulingDelayTimer = registry.timer("tributary.batch.scheduling.delay", Tags.of("pipeline", pipelineId));
+    this.totalDelayTimer = registry.timer("tributary.batch.total.delay", Tags.of("pipeline", pipelineId));
+    Gauge.builder("tributary.batch.last.committed", this, e -> e.lastCommitted)
+        .tags(Tags.of("pipeline", pipelineId))
+        .register(registry);
   }
 
   public String pipelineId() {
     return pipelineId;
   }
 
+  // ------------------------------------------------------------------------------------------------ lifecycle
+
   public void start() {
-    throw new UnsupportedOperationException("engine not yet implemented");
+    lock.lock();
+    try {
+      if (state != PipelineState.CREATED) {
+        throw new IllegalStateException(
+            "Pipeline " + pipelineId + " is " + state + "; a pipeline starts once (build a new one to run again)");
+      }
+      state = PipelineState.STARTING;
+    } finally {
+      lock.unlock();
+    }
+    try {
+      doStart();
+    } catch (RuntimeException | Error e) {
+      failure = e;
+      state = PipelineState.FAILED;
+      closeAll();
+      terminated.countDown();
+      throw e;
+    } catch (Exception e) {
+      failure = e;
+      state = PipelineState.FAILED;
+      closeAll();
+      terminated.countDown();
+      throw new TributaryException("Pipeline " + pipelineId + " could not start: " + e, e);
+    }
   }
 
-  public void stop(boolean graceful) {}
-
-  public boolean awaitTermination(Duration timeout) {
-    return true;
+  private void doStart() throws Exception {
+    checkpoint.initialize(pipelineId, fingerprint);
+    for (Map.Entry<String, Sink> e : sinks.entrySet()) {
+      Sink sink = e.getValue();
+      sink.open(new Ctx(pipelineId, e.getKey(), registry));
+      if (sink instanceof TransactionalSink ts) {
+        OptionalLong last = ts.lastCommittedBatch();
+        sinkLastCommitted.put(e.getKey(), last.isPresent() ? last.getAsLong() : -1L);
+      }
+    }
+    OptionalLong lp = checkpoint.latestPlanned();
+    OptionalLong lc = checkpoint.latestCommitted();
+    BatchPlan lastPlan = null;
+    if (lp.isPresent()) {
+      long id = lp.getAsLong();
+      lastPlan =
+          checkpoint
+              .readOffsets(id)
+              .orElseThrow(() -> new DataUnavailableException("offsets/" + id + " vanished from the checkpoint"));
+      if (!sourceName.equals(lastPlan.source())) {
+        throw new io.tributary.core.api.IncompatibleCheckpointException(
+            "Checkpoint at " + storage.describe() + " was written for source '" + lastPlan.source() + "', this pipeline's"
+                + " source is '" + sourceName + "': use a new checkpoint location or the previous source name");
+      }
+      nextBatchId = id + 1;
+      lastPlanned = id;
+      lastCommitted = lc.isPresent() ? lc.getAsLong() : -1;
+      if (lastCommitted < id) {
+        pendingReplay = lastPlan;
+      }
+    }
+    if (options.get(PipelineOptions.BACKPRESSURE)) {
+      estimator =
+          new PidRateEstimator(batchIntervalMs, 1.0, 0.2, 0.0, options.get(PipelineOptions.BACKPRESSURE_MIN_RATE));
+      directRate = options.get(PipelineOptions.BACKPRESSURE_INITIAL_RATE);
+    }
+    if (source instanceof DirectSource direct) {
+      if (lastPlan != null && !BatchPlan.DIRECT.equals(lastPlan.kind())) {
+        throw new io.tributary.core.api.IncompatibleCheckpointException(
+            "Checkpoint at " + storage.describe() + " holds receiver plans but the source is now a direct source");
+      }
+      direct.open(new Ctx(pipelineId, sourceName, registry));
+      planner =
+          new DirectPlanner(
+              options.get(PipelineOptions.MAX_RECORDS_PER_PARTITION),
+              options.get(PipelineOptions.MAX_RATE_PER_PARTITION),
+              batchIntervalMs);
+      if (lastPlan != null) {
+        planner.recover(lastPlan);
+      }
+      Gauge.builder("tributary.source.lag", this, e -> e.lastLag).tags(tags).register(registry);
+    } else if (source instanceof Receiver receiver) {
+      if (lastPlan != null && !BatchPlan.RECEIVER.equals(lastPlan.kind())) {
+        throw new io.tributary.core.api.IncompatibleCheckpointException(
+            "Checkpoint at " + storage.describe() + " holds direct-source plans but the source is now a receiver");
+      }
+      if (options.get(PipelineOptions.WAL_ENABLED)) {
+        wal = WriteAheadLog.open(walDir(), walConfig(), registry, tags);
+      }
+      supervisor =
+          new ReceiverSupervisor(
+              pipelineId,
+              sourceName,
+              receiver,
+              wal,
+              options.get(PipelineOptions.BLOCK_INTERVAL),
+              options.get(PipelineOptions.RECEIVER_RESTART_DELAY),
+              options.get(PipelineOptions.RECEIVER_MAX_RESTART_DELAY),
+              options.get(PipelineOptions.RECEIVER_MAX_RATE),
+              options.get(PipelineOptions.RECEIVER_BUFFER_BYTES),
+              registry);
+      supervisor.recover(lastPlan);
+      if (estimator != null && directRate > 0) {
+        supervisor.setRate(directRate);
+      }
+      supervisor.start();
+    }
+    batchThread = new NamedThreadFactory(pipelineId, "batch").newThread(this::runLoop);
+    batchThread.setDaemon(false);
+    state = PipelineState.RUNNING;
+    batchThread.start();
+    LOG.info(
+        "event=pipeline_started pipeline={} source={} checkpoint={} next_batch={} replay={}",
+        pipelineId, sourceName, storage.describe(), nextBatchId, pendingReplay != null);
   }
 
-  public void installShutdownHook() {}
+  private Path walDir() {
+    if (walDirectory != null) {
+      return walDirectory;
+    }
+    if (storage instanceof LocalCheckpointStorage local) {
+      return local.root().resolve("wal").resolve(sourceName);
+    }
+    throw new ConfigException(
+        "Invalid value " + storage.describe() + " for checkpoint of pipeline " + pipelineId + ": the write-ahead log"
+            + " needs a local checkpoint directory (expected: a local path, or wal.enabled: false)");
+  }
+
+  private WalConfig walConfig() {
+    return new WalConfig(
+        options.get(PipelineOptions.WAL_FSYNC),
+        options.get(PipelineOptions.WAL_FSYNC_INTERVAL),
+        options.get(PipelineOptions.WAL_SEGMENT_BYTES),
+        "tributary-" + pipelineId + "-wal-0");
+  }
+
+  public void stop(boolean gracefully) {
+    lock.lock();
+    try {
+      if (state == PipelineState.CREATED) {
+        state = PipelineState.STOPPED;
+        terminated.countDown();
+        return;
+      }
+      if (terminated.getCount() == 0) {
+        return;
+      }
+      if (!stopRequested) {
+        stopRequested = true;
+        graceful = gracefully;
+        if (state == PipelineState.RUNNING) {
+          state = PipelineState.STOPPING;
+        }
+      } else if (!gracefully) {
+        graceful = false;
+      }
+      wake.signalAll();
+    } finally {
+      lock.unlock();
+    }
+    Thread t = batchThread;
+    if (!gracefully && supervisor != null) {
+      supervisor.close();
+    }
+    if (!gracefully && t != null) {
+      t.interrupt();
+    }
+    long waitMs = options.gracefulStopTimeout().toMillis() + 5_000;
+    try {
+      if (!terminated.await(waitMs, TimeUnit.MILLISECONDS) && t != null) {
+        LOG.warn("event=stop_timeout pipeline={} waited_ms={} action=interrupt", pipelineId, waitMs);
+        t.interrupt();
+        terminated.await(10, TimeUnit.SECONDS);
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
+  public boolean awaitTermination(Duration timeout) throws InterruptedException {
+    return terminated.await(timeout.toMillis(), TimeUnit.MILLISECONDS);
+  }
+
+  public synchronized void installShutdownHook() {
+    if (shutdownHook == null) {
+      shutdownHook = new Thread(() -> stop(true), "tributary-" + pipelineId + "-shutdown-0");
+      Runtime.getRuntime().addShutdownHook(shutdownHook);
+    }
+  }
 
   public PipelineStatus status() {
-    return null;
+    Throwable f = failure;
+    return new PipelineStatus(
+        pipelineId, state, lastPlanned, lastCommitted, recordsIn.get(), recordsOut.get(), f == null ? null : f.toString());
   }
 
   public Throwable failure() {
-    return null;
+    return failure;
+  }
+
+  // ------------------------------------------------------------------------------------------------ batch thread
+
+  private void runLoop() {
+    try {
+      if (pendingReplay != null) {
+        LOG.info("event=batch_replay pipeline={} batch={}", pipelineId, pendingReplay.batchId());
+        runBatch(pendingReplay, System.currentTimeMillis(), true);
+        pendingReplay = null;
+      }
+      long next = System.currentTimeMillis() + batchIntervalMs;
+      while (!stopRequested) {
+        if (!awaitUntil(next)) {
+          break;
+        }
+        long scheduled = next;
+        next += batchIntervalMs;
+        long now = System.currentTimeMillis();
+        if (now > next) {
+          next = now; // processing fell behind: run the next batch at once rather than a burst of empty ones
+        }
+        runOnce(scheduled);
+      }
+      if (graceful) {
+        drain();
+      }
+      state = PipelineState.STOPPED;
+      LOG.info("event=pipeline_stopped pipeline={} last_committed={}", pipelineId, lastCommitted);
+    } catch (Throwable t) {
+      if (stopRequested && !graceful && (t instanceof InterruptedException || isInterruption(t))) {
+        state = PipelineState.STOPPED;
+        LOG.info("event=pipeline_stopped_now pipeline={} last_committed={}", pipelineId, lastCommitted);
+      } else {
+        failure = t;
+        state = PipelineState.FAILED;
+        LOG.error("event=pipeline_failed pipeline={} error=\"{}\"", pipelineId, t.toString(), t);
+      }
+    } finally {
+      closeAll();
+      terminated.countDown();
+    }
+  }
+
+  private static boolean isInterruption(Throwable t) {
+    for (Throwable c = t; c != null; c = c.getCause()) {
+      if (c instanceof InterruptedException || c instanceof java.nio.channels.ClosedByInterruptException) {
+        return true;
+      }
+    }
+    return Thread.currentThread().isInterrupted();
+  }
+
+  private boolean awaitUntil(long timeMs) throws InterruptedException {
+    lock.lock();
+    try {
+      long wait;
+      while (!stopRequested && (wait = timeMs - System.currentTimeMillis()) > 0) {
+        wake.await(wait, TimeUnit.MILLISECONDS);
+      }
+      return !stopRequested;
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  private void drain() throws Exception {
+    long deadline = System.nanoTime() + options.gracefulStopTimeout().toNanos();
+    if (supervisor != null) {
+      supervisor.stopReceiving(options.gracefulStopTimeout());
+      while (!supervisor.allPlanned() && System.nanoTime() < deadline) {
+        runOnce(System.currentTimeMillis());
+      }
+      if (!supervisor.allPlanned()) {
+        LOG.warn(
+            "event=graceful_stop_incomplete pipeline={} detail=\"timeout; remaining data stays in the WAL and is"
+                + " processed on the next start\"",
+            pipelineId);
+      }
+    }
+  }
+
+  private void runOnce(long scheduledMs) throws Exception {
+    if (supervisor != null && supervisor.fatalError() != null) {
+      throw new TributaryException(
+          "Receiver " + sourceName + " of pipeline " + pipelineId + " cannot store data: " + supervisor.fatalError(),
+          supervisor.fatalError());
+    }
+    BatchPlan plan = planNext(scheduledMs);
+    if (plan != null) {
+      runBatch(plan, scheduledMs, false);
+    }
+  }
+
+  private volatile long lastLag;
+
+  private BatchPlan planNext(long batchTimeMs) throws Exception {
+    BatchPlan plan;
+    if (planner != null) {
+      DirectSource direct = (DirectSource) source;
+      List<PartitionInfo> parts = direct.partitions();
+      Map<String, Long> before = planner.positions();
+      List<OffsetRange> ranges = planner.plan(parts, estimator != null ? directRate : 0);
+      long lag = 0;
+      for (PartitionInfo p : parts) {
+        lag += Math.max(0, p.endOffset() - before.getOrDefault(p.id(), p.initialOffset()));
+      }
+      boolean changed = ranges.size() != before.size();
+      long planned = 0;
+      for (OffsetRange r : ranges) {
+        planned += r.count();
+        if (!before.containsKey(r.partition())) {
+          changed = true;
+        }
+      }
+      lastLag = lag - planned;
+      if (planned == 0 && !changed) {
+        return null;
+      }
+      plan =
+          new BatchPlan(
+              BatchPlan.FORMAT_VERSION, pipelineId, nextBatchId, batchTimeMs, sourceName, BatchPlan.DIRECT, ranges, null);
+      checkpoint.writeOffsets(plan);
+      planner.advance(ranges);
+    } else {
+      if (supervisor.allPlanned()) {
+        return null;
+      }
+      plan = supervisor.plan(nextBatchId, batchTimeMs);
+      if (plan.plannedRecords() == 0) {
+        return null; // only in-flight appends, nothing durable yet
+      }
+      checkpoint.writeOffsets(plan);
+    }
+    lastPlanned = nextBatchId;
+    nextBatchId++;
+    return plan;
+  }
+
+  private void runBatch(BatchPlan plan, long scheduledMs, boolean replay) throws Exception {
+    long startMs = System.currentTimeMillis();
+    long startNanos = System.nanoTime();
+    long batchId = plan.batchId();
+    List<Record> records = read(plan, replay);
+    long bytes = 0;
+    for (Record r : records) {
+      bytes += r.sizeInBytes();
+    }
+    recordsIn.addAndGet(records.size());
+    recordsInCounter.increment(records.size());
+    bytesInCounter.increment(bytes);
+    List<Record> out = records;
+    for (BatchTransform t : transforms) {
+      out = t.apply(batchId, out);
+    }
+    for (Map.Entry<String, Sink> e : sinks.entrySet()) {
+      Long sinkLast = sinkLastCommitted.get(e.getKey());
+      if (sinkLast != null && sinkLast >= batchId) {
+        LOG.info(
+            "event=sink_skip pipeline={} sink={} batch={} reason=\"already committed by the transactional sink\"",
+            pipelineId, e.getKey(), batchId);
+        continue;
+      }
+      try {
+        e.getValue().write(batchId, out);
+      } catch (Exception ex) {
+        if (ex instanceof InterruptedException) {
+          throw ex;
+        }
+        throw new TributaryException(
+            "Sink " + e.getKey() + " of pipeline " + pipelineId + " failed to write batch " + batchId + ": " + ex
+                + " (the batch is replayed with the same data on restart)",
+            ex);
+      }
+    }
+    long endMs = System.currentTimeMillis();
+    checkpoint.writeCommit(new CheckpointLog.Commit(BatchPlan.FORMAT_VERSION, batchId, endMs, records.size()));
+    lastCommitted = batchId;
+    recordsOut.addAndGet(out.size());
+    recordsOutCounter.increment(out.size());
+    batchesCounter.increment();
+    afterCommit(plan);
+    long processingMs = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - startNanos);
+    long schedulingDelayMs = Math.max(0, startMs - scheduledMs);
+    processingTimer.record(processingMs, TimeUnit.MILLISECONDS);
+    schedulingDelayTimer.record(schedulingDelayMs, TimeUnit.MILLISECONDS);
+    totalDelayTimer.record(Math.max(0, endMs - scheduledMs), TimeUnit.MILLISECONDS);
+    if (estimator != null) {
+      OptionalDouble rate = estimator.compute(endMs, records.size(), processingMs, schedulingDelayMs);
+      if (rate.isPresent()) {
+        directRate = rate.getAsDouble();
+        if (supervisor != null) {
+          supervisor.setRate(directRate);
+        }
+      }
+    }
+    LOG.debug(
+        "event=batch_committed pipeline={} batch={} records={} processing_ms={} scheduling_delay_ms={}",
+        pipelineId, batchId, records.size(), processingMs, schedulingDelayMs);
+  }
+
+  private List<Record> read(BatchPlan plan, boolean replay) throws Exception {
+    if (planner != null) {
+      DirectSource direct = (DirectSource) source;
+      List<Record> records = new ArrayList<>();
+      for (OffsetRange r : plan.ranges()) {
+        if (r.isEmpty()) {
+          continue;
+        }
+        try (CloseableIterator<Record> it = direct.read(r)) {
+          while (it.hasNext()) {
+            records.add(it.next());
+          }
+        }
+      }
+      return records;
+    }
+    try {
+      return supervisor.read(plan.ranges().get(0));
+    } catch (DataUnavailableException e) {
+      if (replay && wal == null) {
+        LOG.error(
+            "event=data_lost pipeline={} batch={} blocks={} reason=\"wal.enabled is false, so data received before the"
+                + " restart was only in memory\"",
+            pipelineId, plan.batchId(), plan.ranges().get(0));
+        return List.of();
+      }
+      throw e;
+    }
+  }
+
+  private void afterCommit(BatchPlan plan) {
+    if (planner != null) {
+      try {
+        ((DirectSource) source).onBatchCommitted(plan.batchId(), plan.ranges());
+      } catch (Exception e) {
+        LOG.warn(
+            "event=source_commit_callback_failed pipeline={} batch={} error=\"{}\"", pipelineId, plan.batchId(),
+            e.toString());
+      }
+    } else {
+      supervisor.committed(plan.ranges().get(0).until());
+    }
+    int retained = options.get(PipelineOptions.RETAINED_BATCHES);
+    if (plan.batchId() % PURGE_EVERY == 0 && plan.batchId() >= retained) {
+      checkpoint.purgeBefore(plan.batchId() - retained + 1);
+    }
+  }
+
+  private void closeAll() {
+    if (supervisor != null) {
+      supervisor.close();
+    }
+    if (wal != null) {
+      try {
+        wal.close();
+      } catch (Exception e) {
+        LOG.warn("event=wal_close_failed pipeline={} error=\"{}\"", pipelineId, e.toString());
+      }
+    }
+    if (source instanceof DirectSource direct) {
+      try {
+        direct.close();
+      } catch (Exception e) {
+        LOG.warn("event=source_close_failed pipeline={} error=\"{}\"", pipelineId, e.toString());
+      }
+    }
+    for (Map.Entry<String, Sink> e : sinks.entrySet()) {
+      try {
+        e.getValue().close();
+      } catch (Exception ex) {
+        LOG.warn("event=sink_close_failed pipeline={} sink={} error=\"{}\"", pipelineId, e.getKey(), ex.toString());
+      }
+    }
+    Thread hook = shutdownHook;
+    if (hook != null && Thread.currentThread() != hook) {
+      try {
+        Runtime.getRuntime().removeShutdownHook(hook);
+      } catch (IllegalStateException e) {
+        // JVM already shutting down
+      }
+    }
+  }
+
+  private record Ctx(String pipelineId, String name, MeterRegistry meterRegistry) implements SourceContext, SinkContext {
+    @Override
+    public String sourceName() {
+      return name;
+    }
+
+    @Override
+    public String sinkName() {
+      return name;
+    }
   }
 }

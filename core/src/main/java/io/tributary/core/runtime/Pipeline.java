@@ -123,6 +123,7 @@ public final class Pipeline implements AutoCloseable {
     private final Map<String, Sink> sinks = new LinkedHashMap<>();
     private MeterRegistry meterRegistry;
     private String configFingerprint = "";
+    private Path walDir;
 
     private Builder(String pipelineId) {
       this.pipelineId = Objects.requireNonNull(pipelineId, "pipelineId");
@@ -146,6 +147,15 @@ public final class Pipeline implements AutoCloseable {
 
     public Builder checkpointDir(Path dir) {
       return checkpoint(new LocalCheckpointStorage(dir));
+    }
+
+    /**
+     * Where receivers' write-ahead log lives. Default: {@code wal/<source>} inside a local checkpoint directory; required
+     * when the checkpoint is not on the local file system and {@code wal.enabled} is true.
+     */
+    public Builder walDir(Path dir) {
+      this.walDir = Objects.requireNonNull(dir);
+      return this;
     }
 
     public Builder checkpoint(CheckpointStorage storage) {
@@ -269,7 +279,8 @@ public final class Pipeline implements AutoCloseable {
               List.copyOf(transforms),
               new LinkedHashMap<>(sinks),
               meterRegistry != null ? meterRegistry : new SimpleMeterRegistry(),
-              configFingerprint));
+              configFingerprint,
+              walDir));
     }
   }
 }

@@ -1,0 +1,129 @@
+package io.tributary.core.internal;
+
+import io.tributary.core.api.OffsetRange;
+import io.tributary.core.api.PartitionInfo;
+import io.tributary.core.internal.checkpoint.BatchPlan;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Decides a direct source's offset ranges for each batch: admission control by a per-partition record limit, a
+ * per-partition rate, and the backpressure rate split across partitions in proportion to their lag.
+ *
+ * <p>Positions: the next offset to read per partition, from the last plan. A partition unknown to the plan starts at
+ * its {@link PartitionInfo#initialOffset()}. A partition with parents waits until every parent is closed and read to its
+ * end. A closed partition read to its end is dropped from the plan.
+ *
+ * <p>Thread safety: not thread-safe; used by the batch thread.
+ */
+public final class DirectPlanner {
+  private final Map<String, Long> positions = new LinkedHashMap<>();
+  private final Map<String, PartitionInfo> lastSeen = new HashMap<>();
+  private final long maxRecordsPerPartition;
+  private final long maxRatePerPartition;
+  private final long batchIntervalMs;
+
+  public DirectPlanner(long maxRecordsPerPartition, long maxRatePerPartition, long batchIntervalMs) {
+    this.maxRecordsPerPartition = maxRecordsPerPartition;
+    this.maxRatePerPartition = maxRatePerPartition;
+    this.batchIntervalMs = batchIntervalMs;
+  }
+
+  /** Restores positions from the last plan (its {@code until}s). */
+  public void recover(BatchPlan lastPlan) {
+    positions.clear();
+    for (OffsetRange r : lastPlan.ranges()) {
+      positions.put(r.partition(), r.until());
+    }
+  }
+
+  public Map<String, Long> positions() {
+    return Map.copyOf(positions);
+  }
+
+  /**
+   * Plans the next ranges.
+   *
+   * @param partitions what the source reports now
+   * @param backpressureRate records per second for the whole source, or {@code <= 0} for no limit
+   * @return one range per known partition (empty ranges included, so positions persist)
+   */
+  public List<OffsetRange> plan(List<PartitionInfo> partitions, double backpressureRate) {
+    Map<String, PartitionInfo> byId = new LinkedHashMap<>();
+    for (PartitionInfo p : partitions) {
+      byId.put(p.id(), p);
+      lastSeen.put(p.id(), p);
+    }
+    // Ready partitions and their lag.
+    Map<String, Long> from = new LinkedHashMap<>();
+    Map<String, Long> lag = new LinkedHashMap<>();
+    long totalLag = 0;
+    for (PartitionInfo p : byId.values()) {
+      long start = positions.getOrDefault(p.id(), p.initialOffset());
+      from.put(p.id(), start);
+      if (!parentsDrained(p)) {
+        lag.put(p.id(), 0L);
+        continue;
+      }
+      long l = Math.max(0, p.endOffset() - start);
+      lag.put(p.id(), l);
+      totalLag += l;
+    }
+    List<OffsetRange> ranges = new ArrayList<>();
+    for (PartitionInfo p : byId.values()) {
+      long start = from.get(p.id());
+      long l = lag.get(p.id());
+      long limit = l;
+      if (maxRecordsPerPartition > 0) {
+        limit = Math.min(limit, maxRecordsPerPartition);
+      }
+      if (maxRatePerPartition > 0) {
+        limit = Math.min(limit, Math.max(1, maxRatePerPartition * batchIntervalMs / 1000));
+      }
+      if (backpressureRate > 0 && totalLag > 0) {
+        double share = backpressureRate * batchIntervalMs / 1000.0 * l / totalLag;
+        limit = Math.min(limit, Math.max(1, (long) Math.floor(share)));
+      }
+      long until = start + Math.max(0, limit);
+      if (p.closed() && start >= p.endOffset()) {
+        positions.remove(p.id());
+        continue; // fully read closed partition: forget it
+      }
+      ranges.add(new OffsetRange(p.id(), start, until));
+    }
+    // Partitions known from the checkpoint but not reported now keep their position.
+    for (Map.Entry<String, Long> e : positions.entrySet()) {
+      if (!byId.containsKey(e.getKey())) {
+        ranges.add(new OffsetRange(e.getKey(), e.getValue(), e.getValue()));
+      }
+    }
+    return ranges;
+  }
+
+  /** Marks the ranges as planned: positions move to their ends. */
+  public void advance(List<OffsetRange> ranges) {
+    for (OffsetRange r : ranges) {
+      positions.put(r.partition(), r.until());
+    }
+  }
+
+  private boolean parentsDrained(PartitionInfo p) {
+    for (String parent : p.parents()) {
+      PartitionInfo info = lastSeen.get(parent);
+      Long pos = positions.get(parent);
+      if (info == null && pos == null) {
+        continue; // parent gone and never known: nothing to wait for
+      }
+      if (info == null || !info.closed() || pos == null || pos < info.endOffset()) {
+        if (info == null && pos != null) {
+          continue; // parent no longer reported (expired) : treat as drained
+        }
+        return false;
+      }
+    }
+    return true;
+  }
+}

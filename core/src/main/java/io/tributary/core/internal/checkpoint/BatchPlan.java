@@ -1,0 +1,41 @@
+package io.tributary.core.internal.checkpoint;
+
+import com.fasterxml.jackson.annotation.JsonInclude;
+import io.tributary.core.api.OffsetRange;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The content of {@code offsets/N}: what batch N reads. Written before the batch reads anything, so a replay reads the
+ * same data.
+ *
+ * @param version format version ({@link #FORMAT_VERSION})
+ * @param kind {@code direct} (ranges are source offsets per partition) or {@code receiver} (one range of WAL block
+ *     sequence numbers under partition {@code blocks})
+ * @param ranges the ranges of every known partition, including empty ones, so positions survive restarts
+ * @param positions receivers only: per receiver partition, the highest offset stored in blocks before {@code until}
+ */
+@JsonInclude(JsonInclude.Include.NON_NULL)
+public record BatchPlan(
+    int version,
+    String pipelineId,
+    long batchId,
+    long batchTimeMs,
+    String source,
+    String kind,
+    List<OffsetRange> ranges,
+    Map<String, Long> positions) {
+  public static final int FORMAT_VERSION = 1;
+  public static final String DIRECT = "direct";
+  public static final String RECEIVER = "receiver";
+  public static final String BLOCKS = "blocks";
+
+  public BatchPlan {
+    ranges = List.copyOf(ranges);
+    positions = positions == null ? Map.of() : Map.copyOf(positions);
+  }
+
+  public long plannedRecords() {
+    return ranges.stream().mapToLong(OffsetRange::count).sum();
+  }
+}

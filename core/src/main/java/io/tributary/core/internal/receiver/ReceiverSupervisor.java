@@ -1,0 +1,588 @@
+package io.tributary.core.internal.receiver;
+
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Tags;
+import io.tributary.core.api.DataUnavailableException;
+import io.tributary.core.api.OffsetRange;
+import io.tributary.core.api.Receiver;
+import io.tributary.core.api.ReceiverRuntime;
+import io.tributary.core.api.ReceiverStoppedException;
+import io.tributary.core.api.Record;
+import io.tributary.core.api.StoreFailedException;
+import io.tributary.core.internal.BlockCodec;
+import io.tributary.core.internal.NamedThreadFactory;
+import io.tributary.core.internal.RateLimiter;
+import io.tributary.core.internal.checkpoint.BatchPlan;
+import io.tributary.core.internal.wal.WalHandle;
+import io.tributary.core.internal.wal.WriteAheadLog;
+import java.io.IOException;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Map;
+import java.util.OptionalLong;
+import java.util.TreeMap;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Runs one {@link Receiver}: starts it, restarts it with exponential backoff after failures, rate-limits and bounds
+ * its stores, cuts unreliably stored records into blocks every block interval, writes every block to the write-ahead
+ * log, and hands durable blocks to the batch thread as ranges of block sequence numbers.
+ *
+ * <p>Every block gets a sequence number in WAL order. A batch plan takes the range {@code [plannedUntil,
+ * durableEnd)}: only blocks that are durable, without gaps. After a crash the WAL is replayed: blocks of the
+ * uncommitted batch and blocks stored but never planned are read from it, so nothing acknowledged is lost.
+ *
+ * <p>Thread safety: thread-safe. Lifecycle actions run on one control thread ({@code tributary-<p>-receiver-0}); block
+ * cutting and delayed admissions on a timer thread ({@code tributary-<p>-block-0}).
+ */
+public final class ReceiverSupervisor implements ReceiverRuntime, AutoCloseable {
+  private static final Logger LOG = LoggerFactory.getLogger(ReceiverSupervisor.class);
+
+  /** A durable block held in memory until its batch commits. */
+  private record MemBlock(List<Record> records, long bytes, WalHandle handle) {}
+
+  private final String pipelineId;
+  private final String name;
+  private final Receiver receiver;
+  private final WriteAheadLog wal;
+  private final Duration restartDelay;
+  private final Duration maxRestartDelay;
+  private final long blockIntervalMs;
+  private final RateLimiter limiter;
+  private final ByteBudget budget;
+  private final ScheduledExecutorService control;
+  private final ScheduledExecutorService timer;
+  private final MeterRegistry registry;
+  private final Counter storedRecords;
+  private final Counter restarts;
+  private final Counter errors;
+
+  private final Object bufferLock = new Object();
+  private List<Record> buffer = new ArrayList<>();
+  private long bufferBytes;
+
+  private final Object lock = new Object();
+  private long nextSeq;
+  private long durableEnd;
+  private long plannedUntil;
+  private final TreeMap<Long, MemBlock> blocks = new TreeMap<>();
+  private final TreeMap<Long, WalHandle> walIndex = new TreeMap<>();
+  private final TreeMap<Long, Map<String, Long>> pendingPositions = new TreeMap<>();
+  private final Map<String, Long> livePositions = new HashMap<>();
+  private final Map<String, Long> plannedPositions = new HashMap<>();
+  private final AtomicLong inFlightAppends = new AtomicLong();
+
+  private volatile boolean receiverStopped = true;
+  private volatile boolean shutdown;
+  private volatile boolean stoppedByReceiver;
+  private volatile Throwable fatal;
+  private final AtomicBoolean restartPending = new AtomicBoolean();
+  private volatile long currentDelayMs;
+  private volatile long lastStartNanos;
+
+  /**
+   * @param wal the log to write blocks to, or {@code null} to keep blocks only in memory (nothing survives a crash)
+   */
+  public ReceiverSupervisor(
+      String pipelineId,
+      String name,
+      Receiver receiver,
+      WriteAheadLog wal,
+      Duration blockInterval,
+      Duration restartDelay,
+      Duration maxRestartDelay,
+      long maxRate,
+      long bufferBytes,
+      MeterRegistry registry) {
+    this.pipelineId = pipelineId;
+    this.name = name;
+    this.receiver = receiver;
+    this.wal = wal;
+    this.blockIntervalMs = blockInterval.toMillis();
+    this.restartDelay = restartDelay;
+    this.maxRestartDelay = maxRestartDelay;
+    this.currentDelayMs = restartDelay.toMillis();
+    this.limiter = new RateLimiter(maxRate);
+    this.budget = new ByteBudget(bufferBytes);
+    this.control = Executors.newSingleThreadScheduledExecutor(new NamedThreadFactory(pipelineId, "receiver"));
+    this.timer = Executors.newSingleThreadScheduledExecutor(new NamedThreadFactory(pipelineId, "block"));
+    this.registry = registry;
+    Tags tags = Tags.of("pipeline", pipelineId, "source", name);
+    this.storedRecords = registry.counter("tributary.receiver.records.stored", tags);
+    this.restarts = registry.counter("tributary.receiver.restarts", tags);
+    this.errors = registry.counter("tributary.receiver.errors", tags);
+    Gauge.builder("tributary.receiver.buffer.bytes", budget, ByteBudget::used).tags(tags).register(registry);
+    Gauge.builder("tributary.receiver.rate.limit", limiter, RateLimiter::rate).tags(tags).register(registry);
+  }
+
+  // ---------------------------------------------------------------- recovery and planning (batch thread)
+
+  /**
+   * Rebuilds state from the last plan and the WAL. Must be called once, before {@link #start()}.
+   *
+   * @param lastPlan the newest {@code offsets/N}, or {@code null} for a new checkpoint
+   */
+  public void recover(BatchPlan lastPlan) throws IOException {
+    long lastFrom = 0;
+    if (lastPlan != null) {
+      OffsetRange r = lastPlan.ranges().isEmpty() ? new OffsetRange(BatchPlan.BLOCKS, 0, 0) : lastPlan.ranges().get(0);
+      lastFrom = r.from();
+      plannedUntil = r.until();
+      plannedPositions.putAll(lastPlan.positions());
+      livePositions.putAll(lastPlan.positions());
+    }
+    long maxSeq = -1;
+    if (wal != null) {
+      long keepFrom = lastFrom;
+      long[] max = {-1};
+      wal.replay(
+          entry -> {
+            BlockCodec.Block b = BlockCodec.decode(entry.payload());
+            max[0] = Math.max(max[0], b.seq());
+            if (b.seq() >= keepFrom) {
+              walIndex.put(b.seq(), entry.handle());
+              for (Record r : b.records()) {
+                if (r.position().offset() >= 0) {
+                  livePositions.merge(r.position().partition(), r.position().offset(), Math::max);
+                }
+              }
+            }
+          });
+      maxSeq = max[0];
+    }
+    nextSeq = Math.max(plannedUntil, maxSeq + 1);
+    durableEnd = nextSeq;
+    for (long s = plannedUntil; s < nextSeq; s++) {
+      if (!walIndex.containsKey(s)) {
+        throw new DataUnavailableException(
+            "Receiver " + name + " of pipeline " + pipelineId + ": block " + s + " is missing from the write-ahead"
+                + " log although later blocks exist; a WAL segment was deleted or damaged. Restore it, or move the"
+                + " WAL directory aside to accept losing its unprocessed data, then restart");
+      }
+    }
+    if (nextSeq > plannedUntil) {
+      LOG.info(
+          "event=wal_recovered pipeline={} source={} unplanned_blocks={} next_seq={}",
+          pipelineId, name, nextSeq - plannedUntil, nextSeq);
+    }
+  }
+
+  /** Takes every durable block not yet planned. Returns the range and the positions as of its end. */
+  public BatchPlan plan(long batchId, long batchTimeMs) {
+    synchronized (lock) {
+      long from = plannedUntil;
+      long until = durableEnd;
+      for (long s = from; s < until; s++) {
+        Map<String, Long> p = pendingPositions.remove(s);
+        if (p != null) {
+          p.forEach((k, v) -> plannedPositions.merge(k, v, Math::max));
+        }
+      }
+      plannedUntil = until;
+      return new BatchPlan(
+          BatchPlan.FORMAT_VERSION,
+          pipelineId,
+          batchId,
+          batchTimeMs,
+          name,
+          BatchPlan.RECEIVER,
+          List.of(new OffsetRange(BatchPlan.BLOCKS, from, until)),
+          new HashMap<>(plannedPositions));
+    }
+  }
+
+  /** Whether every durable block has been planned (used by graceful stop). */
+  public boolean allPlanned() {
+    synchronized (lock) {
+      return plannedUntil == durableEnd && inFlightAppends.get() == 0;
+    }
+  }
+
+  /** Reads the records of blocks {@code [from, until)}, from memory or from the WAL. */
+  public List<Record> read(OffsetRange range) throws IOException {
+    List<Record> out = new ArrayList<>();
+    for (long s = range.from(); s < range.until(); s++) {
+      MemBlock mem;
+      WalHandle handle;
+      synchronized (lock) {
+        mem = blocks.get(s);
+        handle = walIndex.get(s);
+      }
+      if (mem != null) {
+        out.addAll(mem.records());
+      } else if (handle != null) {
+        BlockCodec.Block b = BlockCodec.decode(wal.read(handle));
+        if (b.seq() != s) {
+          throw new DataUnavailableException(
+              "Receiver " + name + ": WAL entry at " + handle + " holds block " + b.seq() + ", expected " + s);
+        }
+        out.addAll(b.records());
+      } else {
+        throw new DataUnavailableException(
+            "Receiver " + name + " of pipeline " + pipelineId + ": planned block " + s + " is neither in memory nor"
+                + " in the write-ahead log" + (wal == null ? " (the WAL is disabled, so data received before a"
+                + " restart is lost; enable wal.enabled for recovery)" : "; a WAL segment was deleted")
+                + ". Delete the checkpoint's last offsets file to skip it, accepting the loss, or restore the WAL");
+      }
+    }
+    return out;
+  }
+
+  /** Forgets blocks below {@code until} (their batch committed) and deletes WAL segments no longer needed. */
+  public void committed(long until) {
+    long freed = 0;
+    Long minSegment = null;
+    synchronized (lock) {
+      var head = blocks.headMap(until);
+      for (MemBlock b : head.values()) {
+        freed += b.bytes();
+      }
+      head.clear();
+      walIndex.headMap(until).clear();
+      for (MemBlock b : blocks.values()) {
+        if (b.handle() != null) {
+          minSegment = minSegment == null ? b.handle().segmentId() : Math.min(minSegment, b.handle().segmentId());
+        }
+      }
+      for (WalHandle h : walIndex.values()) {
+        minSegment = minSegment == null ? h.segmentId() : Math.min(minSegment, h.segmentId());
+      }
+    }
+    budget.release(freed);
+    if (wal != null) {
+      try {
+        wal.deleteSegmentsBefore(minSegment != null ? minSegment : wal.activeSegmentId());
+      } catch (IOException e) {
+        LOG.warn("event=wal_cleanup_failed pipeline={} source={} error=\"{}\"", pipelineId, name, e.toString());
+      }
+    }
+  }
+
+  /** A failure of the WAL that makes the pipeline stop, or {@code null}. */
+  public Throwable fatalError() {
+    return fatal;
+  }
+
+  /** Adjusts the rate limit (backpressure); 0 means unlimited. */
+  public void setRate(double recordsPerSecond) {
+    limiter.setRate(recordsPerSecond);
+  }
+
+  // ---------------------------------------------------------------- lifecycle
+
+  /** Starts the receiver and the block timer. */
+  public void start() {
+    budget.reopen();
+    timer.scheduleWithFixedDelay(this::cutBlockQuietly, blockIntervalMs, blockIntervalMs, TimeUnit.MILLISECONDS);
+    control.execute(this::startReceiver);
+  }
+
+  private void startReceiver() {
+    if (shutdown || stoppedByReceiver) {
+      return;
+    }
+    restartPending.set(false);
+    receiver.attach(this);
+    receiverStopped = false;
+    lastStartNanos = System.nanoTime();
+    try {
+      receiver.onStart();
+      LOG.info("event=receiver_started pipeline={} source={}", pipelineId, name);
+    } catch (Throwable t) {
+      errors.increment();
+      scheduleRestart("onStart failed", t);
+    }
+  }
+
+  private void stopReceiverOnControlThread(String reason) {
+    if (receiverStopped) {
+      return;
+    }
+    receiverStopped = true;
+    try {
+      receiver.onStop();
+    } catch (Throwable t) {
+      errors.increment();
+      LOG.warn("event=receiver_on_stop_failed pipeline={} source={} error=\"{}\"", pipelineId, name, t.toString());
+    }
+    LOG.info("event=receiver_stopped pipeline={} source={} reason=\"{}\"", pipelineId, name, reason);
+  }
+
+  private void scheduleRestart(String reason, Throwable error) {
+    if (shutdown || stoppedByReceiver) {
+      return;
+    }
+    stopReceiverOnControlThread("restart: " + reason);
+    long sinceStartMs = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - lastStartNanos);
+    if (sinceStartMs > maxRestartDelay.toMillis() * 2) {
+      currentDelayMs = restartDelay.toMillis(); // it ran fine for a while: start the backoff over
+    }
+    long delay = currentDelayMs;
+    currentDelayMs = Math.min(maxRestartDelay.toMillis(), currentDelayMs * 2);
+    restarts.increment();
+    LOG.warn(
+        "event=receiver_restart pipeline={} source={} reason=\"{}\" error=\"{}\" delay_ms={}",
+        pipelineId, name, reason, error == null ? "" : error.toString(), delay);
+    control.schedule(this::startReceiver, delay, TimeUnit.MILLISECONDS);
+  }
+
+  /** The delay the next restart will wait (for tests and status). */
+  public long nextRestartDelayMs() {
+    return currentDelayMs;
+  }
+
+  /**
+   * Stops the receiver, cuts the last block and waits up to {@code timeout} for in-flight WAL appends. After this,
+   * {@link #allPlanned()} tells whether more batches are needed to drain.
+   */
+  public void stopReceiving(Duration timeout) throws InterruptedException {
+    shutdown = true;
+    CompletableFuture<Void> stopped = new CompletableFuture<>();
+    control.execute(
+        () -> {
+          stopReceiverOnControlThread("pipeline stopping");
+          stopped.complete(null);
+        });
+    try {
+      stopped.get(timeout.toMillis(), TimeUnit.MILLISECONDS);
+    } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
+      LOG.warn("event=receiver_stop_slow pipeline={} source={} error=\"{}\"", pipelineId, name, e.toString());
+    }
+    budget.close("Receiver " + name + " of pipeline " + pipelineId + " is stopped");
+    cutBlockQuietly();
+    long deadline = System.nanoTime() + timeout.toNanos();
+    synchronized (inFlightAppends) {
+      while (inFlightAppends.get() > 0 && System.nanoTime() < deadline) {
+        inFlightAppends.wait(Math.max(1, TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime())));
+      }
+    }
+  }
+
+  @Override
+  public void close() {
+    shutdown = true;
+    receiverStopped = true;
+    budget.close("Receiver " + name + " of pipeline " + pipelineId + " is closed");
+    control.shutdownNow();
+    timer.shutdownNow();
+    try {
+      control.awaitTermination(5, TimeUnit.SECONDS);
+      timer.awaitTermination(5, TimeUnit.SECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
+  // ---------------------------------------------------------------- ReceiverRuntime (any thread)
+
+  private void checkRunning() {
+    if (receiverStopped || shutdown) {
+      throw new ReceiverStoppedException(
+          "Receiver " + name + " of pipeline " + pipelineId + " is stopped; nothing was stored. Receiver threads"
+              + " should check isStopped() and exit");
+    }
+  }
+
+  @Override
+  public void store(Record record) throws InterruptedException {
+    checkRunning();
+    limiter.acquire(1);
+    long bytes = record.sizeInBytes();
+    budget.acquire(bytes);
+    synchronized (bufferLock) {
+      buffer.add(record);
+      bufferBytes += bytes;
+    }
+  }
+
+  @Override
+  public void store(Iterator<Record> records) throws InterruptedException {
+    while (records.hasNext()) {
+      store(records.next());
+    }
+  }
+
+  @Override
+  public CompletableFuture<Void> storeReliablyAsync(List<Record> batch) {
+    if (receiverStopped || shutdown) {
+      return CompletableFuture.failedFuture(
+          new ReceiverStoppedException("Receiver " + name + " of pipeline " + pipelineId + " is stopped; nothing was"
+              + " stored"));
+    }
+    if (batch.isEmpty()) {
+      return CompletableFuture.completedFuture(null);
+    }
+    List<Record> records = List.copyOf(batch);
+    long bytes = 0;
+    for (Record r : records) {
+      bytes += r.sizeInBytes();
+    }
+    long finalBytes = bytes;
+    long waitNanos = limiter.reserveNanos(records.size());
+    CompletableFuture<Void> admitted;
+    if (waitNanos > 0) {
+      CompletableFuture<Void> delay = new CompletableFuture<>();
+      timer.schedule(() -> delay.complete(null), waitNanos, TimeUnit.NANOSECONDS);
+      admitted = delay.thenCompose(v -> budget.acquireAsync(finalBytes));
+    } else {
+      admitted = budget.acquireAsync(finalBytes);
+    }
+    return admitted.thenCompose(v -> appendBlock(records, finalBytes));
+  }
+
+  private void cutBlockQuietly() {
+    List<Record> records;
+    long bytes;
+    synchronized (bufferLock) {
+      if (buffer.isEmpty()) {
+        return;
+      }
+      records = buffer;
+      bytes = bufferBytes;
+      buffer = new ArrayList<>();
+      bufferBytes = 0;
+    }
+    appendBlock(records, bytes)
+        .exceptionally(
+            t -> {
+              LOG.error("event=block_store_failed pipeline={} source={} error=\"{}\"", pipelineId, name, t.toString());
+              return null;
+            });
+  }
+
+  private CompletableFuture<Void> appendBlock(List<Record> records, long bytes) {
+    if (fatal != null) {
+      budget.release(bytes);
+      return CompletableFuture.failedFuture(
+          new StoreFailedException("Write-ahead log of receiver " + name + " failed earlier: " + fatal, fatal));
+    }
+    byte[] payload = wal != null ? BlockCodec.encode(0, records) : null;
+    long seq;
+    CompletableFuture<WalHandle> appended;
+    synchronized (lock) {
+      seq = nextSeq++;
+      inFlightAppends.incrementAndGet();
+      if (wal != null) {
+        patchSeq(payload, seq);
+        appended = wal.append(payload);
+      } else {
+        appended = CompletableFuture.completedFuture(null);
+      }
+    }
+    return appended.handle(
+        (handle, error) -> {
+          try {
+            if (error != null) {
+              Throwable cause = error.getCause() != null ? error.getCause() : error;
+              fatal = cause;
+              budget.release(bytes);
+              errors.increment();
+              throw new StoreFailedException(
+                  "Receiver " + name + " of pipeline " + pipelineId + " could not write block " + seq
+                      + " to the write-ahead log: " + cause + " (the pipeline stops; check the disk, then restart)",
+                  cause);
+            }
+            registerDurable(seq, records, bytes, handle);
+            return null;
+          } finally {
+            if (inFlightAppends.decrementAndGet() == 0) {
+              synchronized (inFlightAppends) {
+                inFlightAppends.notifyAll();
+              }
+            }
+          }
+        });
+  }
+
+  private static void patchSeq(byte[] payload, long seq) {
+    for (int i = 0; i < 8; i++) {
+      payload[4 + i] = (byte) (seq >>> (56 - 8 * i));
+    }
+  }
+
+  private void registerDurable(long seq, List<Record> records, long bytes, WalHandle handle) {
+    Map<String, Long> positions = new HashMap<>();
+    for (Record r : records) {
+      if (r.position().offset() >= 0) {
+        positions.merge(r.position().partition(), r.position().offset(), Math::max);
+      }
+    }
+    synchronized (lock) {
+      blocks.put(seq, new MemBlock(records, bytes, handle));
+      pendingPositions.put(seq, positions);
+      positions.forEach((k, v) -> livePositions.merge(k, v, Math::max));
+      while (blocks.containsKey(durableEnd) || walIndex.containsKey(durableEnd)) {
+        durableEnd++;
+      }
+    }
+    storedRecords.increment(records.size());
+  }
+
+  @Override
+  public OptionalLong lastStoredOffset(String partition) {
+    synchronized (lock) {
+      Long v = livePositions.get(partition);
+      return v == null ? OptionalLong.empty() : OptionalLong.of(v);
+    }
+  }
+
+  @Override
+  public void restart(String reason, Throwable error) {
+    if (shutdown || stoppedByReceiver || !restartPending.compareAndSet(false, true)) {
+      return;
+    }
+    errors.increment();
+    control.execute(() -> scheduleRestart(reason, error));
+  }
+
+  @Override
+  public void reportError(String message, Throwable error) {
+    errors.increment();
+    LOG.warn(
+        "event=receiver_error pipeline={} source={} message=\"{}\" error=\"{}\"",
+        pipelineId, name, message, error == null ? "" : error.toString());
+  }
+
+  @Override
+  public void stop(String reason) {
+    stoppedByReceiver = true;
+    receiverStopped = true;
+    control.execute(
+        () -> {
+          receiverStopped = false; // let the stop below run onStop once
+          stopReceiverOnControlThread(reason);
+        });
+  }
+
+  @Override
+  public boolean isStopped() {
+    return receiverStopped || shutdown;
+  }
+
+  @Override
+  public String receiverName() {
+    return name;
+  }
+
+  @Override
+  public String pipelineId() {
+    return pipelineId;
+  }
+
+  @Override
+  public MeterRegistry meterRegistry() {
+    return registry;
+  }
+}
