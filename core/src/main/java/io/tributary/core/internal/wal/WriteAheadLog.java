@@ -31,6 +31,8 @@ import java.util.Locale;
 import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentSkipListMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
@@ -47,8 +49,8 @@ import org.slf4j.LoggerFactory;
  * drops segments no batch needs any more, and {@link #close} finishes pending appends.
  *
  * <p>Durability: appends are written by a single writer thread with group commit: it takes every queued append,
- * writes them all, forces them to disk once for the whole group (per {@link FsyncPolicy}), then completes their
- * futures in append order. With {@link FsyncPolicy#ALWAYS} a completed future means the entry (and the creation of its
+ * writes them all, forces them to disk once for the whole group (per {@link FsyncPolicy}), then hands the group to
+ * a completion thread that completes the futures in append order while the writer goes on with the next group. With {@link FsyncPolicy#ALWAYS} a completed future means the entry (and the creation of its
  * segment file) is on disk. With {@link FsyncPolicy#INTERVAL} it means the entry reached the OS; fsync happens at
  * most {@link WalConfig#fsyncInterval()} later, on segment roll, and on close. With {@link FsyncPolicy#NEVER}
  * the OS decides.
@@ -62,9 +64,11 @@ import org.slf4j.LoggerFactory;
  * StoreFailedException} and refuses further appends, because a failed write may have left a partial frame; reopening
  * the log truncates it.
  *
- * <p>Thread safety: all methods are safe to call from any thread. Futures are completed on the writer thread: do not
- * block in their dependent stages (use the {@code *Async} variants for slow work) and do not call {@link #close()}
- * from them. A reader thread interrupted during {@link #read} gets {@link ClosedByInterruptException}; other readers
+ * <p>Thread safety: all methods are safe to call from any thread. Futures are completed on the completion thread
+ * ({@link WalConfig#threadName()} with {@code -complete} inserted before its number), never on the writer: a
+ * dependent stage that blocks (say, on a lock held by a thread that waits in {@link #append} for queue room) delays
+ * other completions but cannot stop the writer from draining the queue, so it cannot deadlock the log. Keep
+ * dependent stages short anyway, and do not call {@link #close()} from them. A reader thread interrupted during {@link #read} gets {@link ClosedByInterruptException}; other readers
  * and the writer are not affected (reads use their own channels, reopened after such an interrupt).
  *
  * <p>Pitfall: the payload array is not copied. Do not modify it until its future completes.
@@ -103,6 +107,8 @@ public final class WriteAheadLog implements AutoCloseable {
   private long lastFsyncNanos;
   private final ByteBuffer writeBuffer = ByteBuffer.allocateDirect(WRITE_BUFFER_BYTES);
   private final Thread writer;
+  private final ExecutorService completer;
+  private volatile Thread completerThread;
 
   private final MeterRegistry registry;
   private final Timer fsyncTimer;
@@ -157,6 +163,15 @@ public final class WriteAheadLog implements AutoCloseable {
             .register(registry);
 
     this.lastFsyncNanos = System.nanoTime();
+    String completerName = completerName(config.threadName());
+    this.completer =
+        Executors.newSingleThreadExecutor(
+            r -> {
+              Thread t = new Thread(r, completerName);
+              t.setDaemon(true);
+              completerThread = t;
+              return t;
+            });
     this.writer = new Thread(this::runWriter, config.threadName());
     this.writer.setDaemon(true);
     this.writer.start();
@@ -349,7 +364,7 @@ public final class WriteAheadLog implements AutoCloseable {
 
   /**
    * Appends one entry; see the class comment for group commit, fsync policies, blocking and failures. Entries get
-   * positions in the order of {@code append} calls. The returned future completes on the writer thread with the
+   * positions in the order of {@code append} calls. The returned future completes on the completion thread with the
    * entry's handle, or fails with {@link StoreFailedException} (I/O error, log closed, or caller interrupted while
    * waiting for queue room).
    *
@@ -379,9 +394,7 @@ public final class WriteAheadLog implements AutoCloseable {
           return CompletableFuture.failedFuture(
               new StoreFailedException("WAL in " + dir + " is closed; no more appends are accepted", null));
         }
-        if (queuedBytes == 0
-            || queuedBytes + frameBytes <= config.maxQueuedBytes()
-            || Thread.currentThread() == writer) { // a callback appending must not wait for its own thread
+        if (queuedBytes == 0 || queuedBytes + frameBytes <= config.maxQueuedBytes()) {
           break;
         }
         try {
@@ -518,7 +531,7 @@ public final class WriteAheadLog implements AutoCloseable {
   /**
    * Writes and (unless {@link FsyncPolicy#NEVER}) fsyncs every pending append, completes their futures, stops the
    * writer thread and releases the files. Later appends fail with {@link StoreFailedException}. Safe to call twice;
-   * must not be called from the writer thread (a future's callback).
+   * must not be called from a future's dependent stage (the completion thread).
    *
    * @throws IOException when the final write or fsync failed (the pending futures failed too)
    */
@@ -528,9 +541,11 @@ public final class WriteAheadLog implements AutoCloseable {
       if (closed) {
         return;
       }
-      if (Thread.currentThread() == writer) {
+      if (Thread.currentThread() == writer || Thread.currentThread() == completerThread) {
         throw new IllegalStateException(
-            "WriteAheadLog.close() called on its writer thread (from a future callback); close it from another thread");
+            "WriteAheadLog.close() called from a future's dependent stage on thread "
+                + Thread.currentThread().getName()
+                + "; close it from another thread");
       }
       lock.lock();
       try {
@@ -544,9 +559,13 @@ public final class WriteAheadLog implements AutoCloseable {
       while (true) {
         try {
           writer.join();
-          break;
+          completer.shutdown(); // after the writer: its last completions and failures are already submitted
+          if (completer.awaitTermination(1, TimeUnit.DAYS)) {
+            break;
+          }
         } catch (InterruptedException e) {
-          // The writer finishes in bounded time (one last group); remember the interrupt and restore it below.
+          // The writer finishes in bounded time (one last group), the completer once the futures' dependent stages
+          // return; remember the interrupt and restore it below.
           interrupted = true;
         }
       }
@@ -659,9 +678,13 @@ public final class WriteAheadLog implements AutoCloseable {
             && System.nanoTime() - lastFsyncNanos >= config.fsyncInterval().toNanos())) {
       fsyncActive();
     }
-    for (int i = 0; i < handles.length; i++) {
-      group.get(i).future.complete(handles[i]);
-    }
+    Pending[] done = group.toArray(new Pending[0]);
+    completer.execute(
+        () -> {
+          for (int i = 0; i < done.length; i++) {
+            done[i].future.complete(handles[i]);
+          }
+        });
   }
 
   private void putFrame(byte[] payload) throws IOException {
@@ -747,9 +770,20 @@ public final class WriteAheadLog implements AutoCloseable {
     }
     LOG.error(
         "WAL write failed dir={} segment={} offset={} pending={}", dir, active.id, writePos, failed.size(), cause);
-    for (Pending p : failed) {
-      p.future.completeExceptionally(ex);
-    }
+    // Through the completer, so that futures of earlier, successful groups still complete first.
+    completer.execute(
+        () -> {
+          for (Pending p : failed) {
+            p.future.completeExceptionally(ex);
+          }
+        });
+  }
+
+  /** {@code tributary-p-wal-0} becomes {@code tributary-p-wal-complete-0}. */
+  static String completerName(String writerName) {
+    return writerName.matches(".*-\\d+")
+        ? writerName.replaceFirst("-(\\d+)$", "-complete-$1")
+        : writerName + "-complete";
   }
 
   // ---------------------------------------------------------------------------------------------------- helpers

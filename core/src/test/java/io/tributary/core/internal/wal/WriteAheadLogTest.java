@@ -586,7 +586,11 @@ class WriteAheadLogTest {
   void writerThreadHasTheConfiguredName() throws IOException {
     WriteAheadLog wal =
         open(new WalConfig(FsyncPolicy.ALWAYS, Duration.ofMillis(50), 1 << 20, "tributary-named-wal-7"));
-    assertThat(Thread.getAllStackTraces().keySet()).extracting(Thread::getName).contains("tributary-named-wal-7");
+    String completedOn = wal.append(payload(0)).thenApplyAsync(h -> "", Runnable::run).join();
+    assertThat(completedOn).isEmpty();
+    assertThat(Thread.getAllStackTraces().keySet())
+        .extracting(Thread::getName)
+        .contains("tributary-named-wal-7", "tributary-named-wal-complete-7");
     wal.close();
     assertThat(Thread.getAllStackTraces().keySet())
         .extracting(Thread::getName)
@@ -654,5 +658,56 @@ class WriteAheadLogTest {
     assertThat(reopened.append(payload(3)).join())
         .isEqualTo(new WalHandle(1, WalFormat.HEADER_BYTES, payload(3).length));
     assertThat(payloadsOf(replayAll(reopened))).containsExactlyElementsOf(expectedPayloads(0, 4));
+  }
+
+  @Test
+  void dependentStageBlockingOnALockHeldByAWaitingAppenderDoesNotDeadlock() throws Exception {
+    // The engine's pattern: append under a lock, and the future's stage takes the same lock. With a queue bound
+    // of one entry, an appender holding the lock regularly waits for room while a stage waits for the lock.
+    WriteAheadLog wal =
+        open(new WalConfig(FsyncPolicy.ALWAYS, Duration.ofMillis(50), 1 << 20, "tributary-t-wal-0", 1));
+    Object engineLock = new Object();
+    List<Long> registered = new ArrayList<>();
+    int threads = 4;
+    int perThread = 150;
+    ExecutorService pool =
+        Executors.newFixedThreadPool(
+            threads,
+            r -> {
+              Thread t = new Thread(r, "tributary-test-appender");
+              t.setDaemon(true); // a deadlock must fail the test, not hang the JVM
+              return t;
+            });
+    try {
+      List<CompletableFuture<Void>> stages = Collections.synchronizedList(new ArrayList<>());
+      List<Future<?>> appenders = new ArrayList<>();
+      for (int t = 0; t < threads; t++) {
+        appenders.add(
+            pool.submit(
+                () -> {
+                  for (int i = 0; i < perThread; i++) {
+                    synchronized (engineLock) {
+                      stages.add(
+                          wal.append(payload(i))
+                              .thenAccept(
+                                  h -> {
+                                    synchronized (engineLock) {
+                                      registered.add(h.position());
+                                    }
+                                  }));
+                    }
+                  }
+                }));
+      }
+      for (Future<?> f : appenders) {
+        f.get(60, TimeUnit.SECONDS);
+      }
+      CompletableFuture.allOf(stages.toArray(CompletableFuture[]::new)).get(60, TimeUnit.SECONDS);
+      synchronized (engineLock) {
+        assertThat(registered).hasSize(threads * perThread).doesNotHaveDuplicates();
+      }
+    } finally {
+      pool.shutdownNow();
+    }
   }
 }
