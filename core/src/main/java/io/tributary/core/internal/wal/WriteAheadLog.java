@@ -50,10 +50,11 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Durability: appends are written by a single writer thread with group commit: it takes every queued append,
  * writes them all, forces them to disk once for the whole group (per {@link FsyncPolicy}), then hands the group to
- * a completion thread that completes the futures in append order while the writer goes on with the next group. With {@link FsyncPolicy#ALWAYS} a completed future means the entry (and the creation of its
- * segment file) is on disk. With {@link FsyncPolicy#INTERVAL} it means the entry reached the OS; fsync happens at
- * most {@link WalConfig#fsyncInterval()} later, on segment roll, and on close. With {@link FsyncPolicy#NEVER}
- * the OS decides.
+ * a completion thread that completes the futures in append order while the writer goes on with the next group. With
+ * {@link FsyncPolicy#ALWAYS} a completed future means the entry (and the creation of its segment file) is on disk.
+ * With {@link FsyncPolicy#INTERVAL} it means the entry reached the OS; fsync happens at most
+ * {@link WalConfig#fsyncInterval()} later, on segment roll, and on close. With {@link FsyncPolicy#NEVER} the OS
+ * decides.
  *
  * <p>Blocking: {@link #append} never waits for I/O. It blocks its caller only while more than
  * {@link WalConfig#maxQueuedBytes()} (default 64 MiB) of appends are queued and not yet written; an entry larger than
@@ -68,8 +69,9 @@ import org.slf4j.LoggerFactory;
  * ({@link WalConfig#threadName()} with {@code -complete} inserted before its number), never on the writer: a
  * dependent stage that blocks (say, on a lock held by a thread that waits in {@link #append} for queue room) delays
  * other completions but cannot stop the writer from draining the queue, so it cannot deadlock the log. Keep
- * dependent stages short anyway, and do not call {@link #close()} from them. A reader thread interrupted during {@link #read} gets {@link ClosedByInterruptException}; other readers
- * and the writer are not affected (reads use their own channels, reopened after such an interrupt).
+ * dependent stages short anyway, and do not call {@link #close()} from them. A reader thread interrupted during
+ * {@link #read} gets {@link ClosedByInterruptException}; other readers and the writer are not affected (reads use
+ * their own channels, reopened after such an interrupt).
  *
  * <p>Pitfall: the payload array is not copied. Do not modify it until its future completes.
  *
@@ -491,11 +493,13 @@ public final class WriteAheadLog implements AutoCloseable {
    * Deletes every whole segment whose id is below {@code segmentId}, never the active one. Reads of entries in
    * deleted segments then fail with {@link DataUnavailableException}. Blocks for the file deletions.
    *
-   * @return how many segment files were deleted
+   * @return how many segment files were deleted; 0 after {@link #close()} (cleanup racing a shutdown is harmless)
    */
   public int deleteSegmentsBefore(long segmentId) throws IOException {
-    ensureNotClosed();
     synchronized (segments) {
+      if (closed) {
+        return 0;
+      }
       // activeSegmentId only grows, so everything below the value read here is not (and never again) active.
       long limit = Math.min(segmentId, activeSegmentId);
       int deleted = 0;

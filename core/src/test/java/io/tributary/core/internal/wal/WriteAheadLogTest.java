@@ -477,6 +477,8 @@ class WriteAheadLogTest {
     wal.close();
     wal.close();
 
+    assertThat(wal.deleteSegmentsBefore(Long.MAX_VALUE)).isZero();
+    assertThatThrownBy(() -> wal.read(new WalHandle(0, 8, 1))).isInstanceOf(IllegalStateException.class);
     CompletableFuture<WalHandle> late = wal.append(payload(3));
     assertThatThrownBy(late::join)
         .isInstanceOf(CompletionException.class)
