@@ -331,7 +331,7 @@ public final class GatewayConfig {
             if (tm == null) {
               continue;
             }
-            String type = typeOf(tm, tp, Set.copyOf(Transforms.types()));
+            String type = typeOf(tm, tp, new java.util.TreeSet<>(Transforms.types()));
             if (type != null) {
               Map<String, Object> opts = withoutType(tm);
               for (String c : Transforms.check(type, opts)) {
