@@ -33,6 +33,8 @@ public final class PlainIngestHandler extends ConnectionHandler {
   private List<Record> pending = new ArrayList<>();
   private boolean inFlight;
   private byte[] remote;
+  /** One immutable header map per connection, shared by its records (Record keeps Map.of maps without copying). */
+  private Map<String, byte[]> headers = Map.of(REMOTE_HEADER, new byte[0]);
   private ChannelHandlerContext ctx;
 
   /**
@@ -55,6 +57,7 @@ public final class PlainIngestHandler extends ConnectionHandler {
   @Override
   public void channelActive(ChannelHandlerContext ctx) throws Exception {
     remote = String.valueOf(ctx.channel().remoteAddress()).replaceFirst("^/", "").getBytes(StandardCharsets.UTF_8);
+    headers = Map.of(REMOTE_HEADER, remote);
     super.channelActive(ctx);
   }
 
@@ -66,7 +69,7 @@ public final class PlainIngestHandler extends ConnectionHandler {
               null,
               p.bytes(),
               System.currentTimeMillis(),
-              Map.of(REMOTE_HEADER, remote == null ? new byte[0] : remote),
+              headers,
               new SourcePosition(source, partition, offsets.getAndIncrement())));
     } else if (msg instanceof Frame.Bad bad) {
       metrics.reject(bad.error(), ctx.channel().remoteAddress(), bad.fatal() ? "connection closed" : "frame dropped");
