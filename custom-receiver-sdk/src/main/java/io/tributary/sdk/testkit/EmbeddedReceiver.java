@@ -62,6 +62,9 @@ public final class EmbeddedReceiver implements ReceiverRuntime, AutoCloseable {
   private final List<String> restartRequests = new CopyOnWriteArrayList<>();
   private final List<Throwable> reportedErrors = new CopyOnWriteArrayList<>();
   private final AtomicInteger storesAfterStop = new AtomicInteger();
+  private final AtomicInteger failNext = new AtomicInteger();
+  private final List<Integer> reliableBatchSizes = new CopyOnWriteArrayList<>();
+  private final AtomicInteger blockedStores = new AtomicInteger();
 
   /** Guards capacity accounting, the admission queue and held stores. */
   private final Object lock = new Object();
@@ -156,7 +159,7 @@ public final class EmbeddedReceiver implements ReceiverRuntime, AutoCloseable {
 
   /**
    * Simulates a crash in the window between a reliable store and the source's acknowledgement: every held reliable
-   * store becomes durable, but its future never completes (the process died before the receiver learnt it), then the
+   * store becomes durable, but the receiver never learns it (its future fails as if the process had died), then the
    * receiver is crashed as by {@link #crash()}. A receiver that can be resent data should use {@code
    * lastStoredOffset(...)} after this to avoid storing it twice.
    */
@@ -168,6 +171,15 @@ public final class EmbeddedReceiver implements ReceiverRuntime, AutoCloseable {
     }
     for (PendingStore p : toPersist) {
       makeDurable(p.records);
+    }
+    // The process is dead: the receiver never learns that these stores succeeded. Failing the futures after marking
+    // the receiver stopped has the same effect on a correct receiver (no acknowledgement) and lets its threads end.
+    stopped = true;
+    for (PendingStore p : toPersist) {
+      p.future.completeExceptionally(
+          new StoreFailedException(
+              "Receiver " + name + " crashed before it learnt that the batch was durable",
+              new ReceiverStoppedException(name)));
     }
     crash();
   }
@@ -218,6 +230,24 @@ public final class EmbeddedReceiver implements ReceiverRuntime, AutoCloseable {
     }
   }
 
+  /**
+   * Makes the next {@code count} reliable stores fail with {@link StoreFailedException}, as a full disk would: nothing
+   * of those batches becomes durable. A correct receiver then does not acknowledge them and asks for a restart.
+   */
+  public void failNextReliableStores(int count) {
+    failNext.set(count);
+  }
+
+  /**
+   * Stores waiting for capacity right now: unreliable {@code store} calls blocked in their thread plus reliable stores
+   * whose future waits for admission.
+   */
+  public int storesWaitingForCapacity() {
+    synchronized (lock) {
+      return blockedStores.get() + waitingForCapacity.size();
+    }
+  }
+
   /** Makes reliable stores wait until {@link #releaseReliableStores()}. */
   public void holdReliableStores() {
     synchronized (lock) {
@@ -251,6 +281,11 @@ public final class EmbeddedReceiver implements ReceiverRuntime, AutoCloseable {
   /** Records stored unreliably since the last crash, in store order. */
   public List<Record> buffered() {
     return Collections.unmodifiableList(buffered);
+  }
+
+  /** The size of every reliable store requested (accepted or not), in call order. */
+  public List<Integer> reliableBatchSizes() {
+    return Collections.unmodifiableList(reliableBatchSizes);
   }
 
   /** Reasons given to {@code restart(...)} by the receiver. */
@@ -292,10 +327,20 @@ public final class EmbeddedReceiver implements ReceiverRuntime, AutoCloseable {
       throw refused();
     }
     synchronized (lock) {
-      while (used > 0 && used + 1 > capacity) {
-        lock.wait(50);
-        if (stopped) {
-          throw new ReceiverStoppedException("Receiver " + name + " stopped while the store waited for capacity");
+      boolean mustWait = used > 0 && used + 1 > capacity;
+      if (mustWait) {
+        blockedStores.incrementAndGet();
+      }
+      try {
+        while (used > 0 && used + 1 > capacity) {
+          lock.wait(50);
+          if (stopped) {
+            throw new ReceiverStoppedException("Receiver " + name + " stopped while the store waited for capacity");
+          }
+        }
+      } finally {
+        if (mustWait) {
+          blockedStores.decrementAndGet();
         }
       }
       used++;
@@ -315,6 +360,13 @@ public final class EmbeddedReceiver implements ReceiverRuntime, AutoCloseable {
     if (stopped) {
       return CompletableFuture.failedFuture(refused());
     }
+    if (failNext.getAndUpdate(n -> Math.max(0, n - 1)) > 0) {
+      return CompletableFuture.failedFuture(
+          new StoreFailedException(
+              "Injected failure: receiver " + name + " could not store a batch of " + batch.size() + " records",
+              new java.io.IOException("No space left on device (injected by EmbeddedReceiver)")));
+    }
+    reliableBatchSizes.add(batch.size());
     PendingStore p = new PendingStore(List.copyOf(batch), new CompletableFuture<>());
     boolean admitted;
     synchronized (lock) {
