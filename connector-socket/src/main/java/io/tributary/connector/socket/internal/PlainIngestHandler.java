@@ -31,7 +31,13 @@ public final class PlainIngestHandler extends ConnectionHandler {
   private final String partition;
   private final AtomicLong offsets;
   private List<Record> pending = new ArrayList<>();
-  private boolean inFlight;
+  /**
+   * Groups handed to the runtime and not yet stored. Up to {@link #MAX_IN_FLIGHT} overlap, so reading and decoding
+   * the next burst goes on while the WAL syncs the previous one; at the limit, reads pause (backpressure).
+   */
+  private int inFlight;
+
+  public static final int MAX_IN_FLIGHT = 4;
   private byte[] remote;
   /** One immutable header map per connection, shared by its records (Record keeps Map.of maps without copying). */
   private Map<String, byte[]> headers = Map.of(REMOTE_HEADER, new byte[0]);
@@ -83,7 +89,7 @@ public final class PlainIngestHandler extends ConnectionHandler {
 
   @Override
   public void channelReadComplete(ChannelHandlerContext ctx) {
-    if (!inFlight && !pending.isEmpty()) {
+    if (inFlight < MAX_IN_FLIGHT && !pending.isEmpty()) {
       storePending();
     }
   }
@@ -91,7 +97,7 @@ public final class PlainIngestHandler extends ConnectionHandler {
   @Override
   public void channelInactive(ChannelHandlerContext ctx) throws Exception {
     // Frames fully received before the peer closed are still stored.
-    if (!inFlight && !pending.isEmpty()) {
+    if (inFlight < MAX_IN_FLIGHT && !pending.isEmpty()) {
       storePending();
     }
     super.channelInactive(ctx);
@@ -100,14 +106,16 @@ public final class PlainIngestHandler extends ConnectionHandler {
   private void storePending() {
     List<Record> batch = pending;
     pending = new ArrayList<>();
-    inFlight = true;
-    ctx.channel().config().setAutoRead(false);
+    inFlight++;
+    if (inFlight >= MAX_IN_FLIGHT) {
+      ctx.channel().config().setAutoRead(false);
+    }
     CompletableFuture<Void> f = store.storeReliablyAsync(batch);
     f.whenComplete((v, e) -> Loops.run(ctx.executor(), () -> onStored(batch.size(), e)));
   }
 
   private void onStored(int count, Throwable error) {
-    inFlight = false;
+    inFlight--;
     if (error != null) {
       Throwable cause = Loops.unwrap(error);
       if (cause instanceof ReceiverStoppedException) {
@@ -123,7 +131,7 @@ public final class PlainIngestHandler extends ConnectionHandler {
     metrics.records(count);
     if (!pending.isEmpty()) {
       storePending();
-    } else if (ctx.channel().isActive()) {
+    } else if (ctx.channel().isActive() && inFlight < MAX_IN_FLIGHT) {
       ctx.channel().config().setAutoRead(true);
     }
   }
