@@ -37,8 +37,10 @@ import java.util.concurrent.atomic.AtomicInteger;
  *             #releaseReliableStores()}; a {@link #crash()} meanwhile models a process dying after the WAL write and
  *             before the receiver could acknowledge its source.
  *       </ul>
- *   <li>{@link #failReliableStores(int)} makes the next reliable stores fail with {@link StoreFailedException}
- *       (nothing of them is durable), as a full disk would.
+ *   <li>{@link #failReliableStoresUntilRestart()} makes every reliable store fail with {@link StoreFailedException}
+ *       (nothing of them is durable) until the receiver is next stopped or restarted, as a broken write-ahead log would: like
+ *       the runtime's, failures are sticky, so what is durable is always a prefix of what was stored, in store order,
+ *       and {@code lastStoredOffset} stays a safe watermark.
  *   <li>Unreliable stores go to {@link #buffered()}, which {@link #crash()} clears (they were only in memory).
  *   <li>{@link #setCapacity(int)} bounds the records held in memory (buffered, held, and durable but not yet {@link
  *       #consume(int) consumed} by a batch): blocking stores then block, asynchronous ones complete late, like the
@@ -94,7 +96,7 @@ public final class EmbeddedReceiver implements ReceiverRuntime, AutoCloseable {
   private HoldMode holdMode = HoldMode.NONE;
   private int capacity = -1;
   private long used;
-  private int failNext;
+  private boolean failing;
 
   private boolean started; // guarded by lifecycle
   private volatile boolean stopped = true;
@@ -153,6 +155,9 @@ public final class EmbeddedReceiver implements ReceiverRuntime, AutoCloseable {
       started = false;
       stopped = true;
       failPending();
+      synchronized (lock) {
+        failing = false; // the restarted receiver gets a working "log", as after a restart of the process
+      }
       try {
         receiver.onStop();
       } finally {
@@ -286,14 +291,18 @@ public final class EmbeddedReceiver implements ReceiverRuntime, AutoCloseable {
     }
   }
 
-  /** The next {@code count} reliable stores fail with {@link StoreFailedException}; their records are not durable. */
-  public void failReliableStores(int count) {
+  /**
+   * From now until the receiver is next stopped ({@link #stopReceiver()}, {@link #restart()}, {@link #crash()}), every
+   * reliable store fails with {@link
+   * StoreFailedException} and nothing of it becomes durable, as when the write-ahead log's disk fails.
+   */
+  public void failReliableStoresUntilRestart() {
     synchronized (lock) {
-      failNext = count;
+      failing = true;
     }
   }
 
-  /** Records of reliable stores that failed through {@link #failReliableStores(int)}, in store order. */
+  /** Records of reliable stores that failed through {@link #failReliableStoresUntilRestart()}, in store order. */
   public List<Record> failedRecords() {
     return Collections.unmodifiableList(failedRecords);
   }
@@ -412,13 +421,12 @@ public final class EmbeddedReceiver implements ReceiverRuntime, AutoCloseable {
     }
     CompletableFuture<Void> f = new CompletableFuture<>();
     synchronized (lock) {
-      if (failNext > 0) {
-        failNext--;
+      if (failing) {
         failedRecords.addAll(copy);
         return CompletableFuture.failedFuture(
             new StoreFailedException(
                 "Receiver " + name + ": reliable store of " + copy.size() + " records failed (injected by"
-                    + " EmbeddedReceiver.failReliableStores); nothing of it is durable",
+                    + " EmbeddedReceiver.failReliableStoresUntilRestart); nothing of it is durable",
                 new java.io.IOException("injected failure")));
       }
       if (!waiting.isEmpty() || !fits(copy.size())) {
