@@ -88,7 +88,9 @@ public abstract class ReceiverContractTest {
     } finally {
       harnesses.clear();
       written.clear();
-      context.close();
+      if (context != null) {
+        context.close();
+      }
     }
   }
 
