@@ -291,8 +291,8 @@ public final class SpoolDirectoryReceiver extends PollingReceiver {
       return f.reader.readLine();
     } catch (CharacterCodingException e) {
       throw new SpoolDirectoryException(
-          "File " + f.path + " is not valid UTF-8 at line " + f.nextLine + ": " + e + ". Convert it to UTF-8 or move"
-              + " it out of the spool directory; the receiver retries it until then",
+          "File " + f.path + " is not valid UTF-8 (at or after line " + f.nextLine + "): " + e + ". Convert it to"
+              + " UTF-8 or move it out of the spool directory; the receiver retries it until then",
           e);
     }
   }
