@@ -261,9 +261,23 @@ public final class EmbeddedReceiver implements ReceiverRuntime, AutoCloseable {
 
   /** Completes every held reliable store (making its records durable) and stops holding. */
   public void releaseReliableStores() {
+    complete(true);
+  }
+
+  /**
+   * Completes the reliable stores held right now (making their records durable) and keeps holding later ones: steps a
+   * receiver through its stores one at a time.
+   */
+  public void completeHeldStores() {
+    complete(false);
+  }
+
+  private void complete(boolean stopHolding) {
     List<Held> toRun;
     synchronized (lock) {
-      holdMode = HoldMode.NONE;
+      if (stopHolding) {
+        holdMode = HoldMode.NONE;
+      }
       toRun = new ArrayList<>(held);
       held.clear();
     }

@@ -88,8 +88,7 @@ class SpoolDirectoryReceiverTest {
       int expected = (chunk + 1) * 10;
       await().atMost(WAIT).until(() -> h.heldStoreCount() == 1);
       assertThat(h.heldRecords()).hasSize(10);
-      h.releaseReliableStores();
-      h.holdReliableStores();
+      h.completeHeldStores();
       await().atMost(WAIT).until(() -> h.durable().size() == expected);
       assertThat(dir.resolve("big.txt")).as("moved only after its last chunk").exists();
     }
