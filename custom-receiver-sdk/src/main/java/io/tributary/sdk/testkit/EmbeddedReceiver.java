@@ -12,9 +12,13 @@ import java.util.HashMap;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.OptionalLong;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
@@ -24,246 +28,265 @@ import java.util.concurrent.atomic.AtomicInteger;
  * <p>What it models:
  *
  * <ul>
- *   <li>Reliable stores ({@code storeReliably}/{@code storeReliablyAsync}) go to {@link #durable()} and survive {@link
- *       #crash()}, as the write-ahead log would; they complete at once unless {@link #holdReliableStores()} is in
- *       force, in which case they complete when {@link #releaseReliableStores()} is called (to test that a receiver
- *       does not acknowledge its source before the store completes).
+ *   <li>Reliable stores ({@code storeReliably}) go to {@link #durable()} and survive {@link #crash()}; they complete at
+ *       once unless one of the hold modes is in force:
+ *       <ul>
+ *         <li>{@link #holdReliableStores()}: the batch becomes durable and its store completes only at {@link
+ *             #releaseReliableStores()} (to test that a receiver does not acknowledge before the store completes);
+ *         <li>{@link #holdCompletions()}: the batch becomes durable at once, but the store completes only at {@link
+ *             #releaseReliableStores()}; a {@link #crash()} meanwhile models a process dying after the WAL write and
+ *             before the receiver could acknowledge its source.
+ *       </ul>
+ *   <li>{@link #failReliableStoresUntilRestart()} makes every reliable store fail with {@link StoreFailedException}
+ *       (nothing of them is durable) until the receiver is next stopped or restarted, as a broken write-ahead log would: like
+ *       the runtime's, failures are sticky, so what is durable is always a prefix of what was stored, in store order,
+ *       and {@code lastStoredOffset} stays a safe watermark.
  *   <li>Unreliable stores go to {@link #buffered()}, which {@link #crash()} clears (they were only in memory).
- *   <li>{@link #setCapacity(int)} bounds how many records (buffered, durable or held) may be stored and not yet
- *       {@link #consume(int) consumed}, like the runtime's bounded buffer: {@code store} then blocks and {@code
- *       storeReliablyAsync} completes late, in FIFO order, once {@link #consume(int)} frees room. A single request
- *       larger than the capacity is admitted when nothing else is held, as in the runtime.
- *   <li>{@code restart(...)}, {@code reportError(...)} and {@code stop(...)} calls are recorded; {@link #restart()}
- *       performs a restart ({@code onStop} then {@code onStart}) on the caller's thread. Nothing restarts by itself.
- *   <li>Stores refused because they came after {@code onStop} returned are counted in {@link #storesAfterStop()}: a
- *       correct receiver has none.
+ *   <li>{@link #setCapacity(int)} bounds the records held in memory (buffered, held, and durable but not yet {@link
+ *       #consume(int) consumed} by a batch): blocking stores then block, asynchronous ones complete late, like the
+ *       runtime's bounded buffer. A single batch larger than the capacity is admitted when nothing else is held.
+ *   <li>{@code restart(...)}, {@code reportError(...)} and {@code stop(...)} calls are recorded. {@link #restart()}
+ *       performs a restart (onStop then onStart) on the caller's thread; with {@link #restartAutomatically()} the
+ *       receiver's own restart requests are performed on a harness thread, as the supervisor would (without delay).
+ *   <li>Store attempts after {@link #stopReceiver()} returned are refused with {@link ReceiverStoppedException} and
+ *       counted in {@link #storesAfterStop()}: a receiver thread that outlives {@code onStop} shows up there.
  * </ul>
  *
+ * <p>Lifecycle calls ({@link #start()}, {@link #stopReceiver()}, {@link #restart()}, {@link #crash()} and automatic
+ * restarts) are serialized, so {@code onStart}/{@code onStop} never run concurrently, as in the runtime.
+ *
  * <p>Thread safety: all methods may be called from any thread; the receiver's own threads may store concurrently.
- * {@code start}, {@code stopReceiver}, {@code restart} and {@code crash} must not run concurrently with each other.
  */
 public final class EmbeddedReceiver implements ReceiverRuntime, AutoCloseable {
-  /** A reliable store waiting for capacity or for {@link #releaseReliableStores()}. */
-  private static final class PendingStore {
-    final List<Record> records;
-    final CompletableFuture<Void> future;
-
-    PendingStore(List<Record> records, CompletableFuture<Void> future) {
-      this.records = records;
-      this.future = future;
-    }
+  /** What survives a crash: the "write-ahead log". Shared with the harness built by {@link #afterCrash}. */
+  private static final class DurableState {
+    final List<Record> records = new CopyOnWriteArrayList<>();
+    final Map<String, Long> lastStored = new HashMap<>();
   }
+
+  private enum HoldMode {
+    NONE,
+    DURABILITY,
+    COMPLETION
+  }
+
+  /** A reliable store waiting for release. {@code durable} tells whether its records are already in the log. */
+  private record Held(List<Record> records, CompletableFuture<Void> future, boolean durable) {}
+
+  /** A reliable store waiting for capacity. */
+  private record Admission(List<Record> records, CompletableFuture<Void> future) {}
 
   private final Receiver receiver;
   private final String name;
-  private final List<Record> durable;
-  private final Map<String, Long> lastStored;
+  private final DurableState state;
   private final List<Record> buffered = new CopyOnWriteArrayList<>();
+  private final List<Record> failedRecords = new CopyOnWriteArrayList<>();
   private final List<String> restartRequests = new CopyOnWriteArrayList<>();
   private final List<Throwable> reportedErrors = new CopyOnWriteArrayList<>();
   private final AtomicInteger storesAfterStop = new AtomicInteger();
-  private final AtomicInteger failNext = new AtomicInteger();
-  private final List<Integer> reliableBatchSizes = new CopyOnWriteArrayList<>();
-  private final AtomicInteger blockedStores = new AtomicInteger();
+  private final AtomicInteger restartsPerformed = new AtomicInteger();
 
-  /** Guards capacity accounting, the admission queue and held stores. */
+  /** Serializes onStart/onStop. */
+  private final Object lifecycle = new Object();
+  /** Guards capacity accounting, held stores, admissions and injected failures. */
   private final Object lock = new Object();
-  private int capacity = Integer.MAX_VALUE;
-  private int used;
-  private final ArrayDeque<PendingStore> waitingForCapacity = new ArrayDeque<>();
-  private final List<PendingStore> held = new ArrayList<>();
-  private boolean holdReliable;
 
+  private final List<Held> held = new ArrayList<>();
+  private final ArrayDeque<Admission> waiting = new ArrayDeque<>();
+  private HoldMode holdMode = HoldMode.NONE;
+  private int capacity = -1;
+  private long used;
+  private boolean failing;
+
+  private boolean started; // guarded by lifecycle
   private volatile boolean stopped = true;
-  private volatile boolean stopCompleted = true;
+  private volatile boolean stopReturned;
   private volatile String stopReason;
+  private volatile boolean autoRestart;
+  private volatile ExecutorService restarter;
 
+  /** A harness named {@code embedded}. */
   public EmbeddedReceiver(Receiver receiver) {
     this(receiver, "embedded");
   }
 
+  /**
+   * @param name the receiver's name ({@code receiverName()}), used in its thread names and positions
+   */
   public EmbeddedReceiver(Receiver receiver, String name) {
-    this(receiver, name, new CopyOnWriteArrayList<>(), new HashMap<>());
+    this(receiver, name, new DurableState());
   }
 
-  private EmbeddedReceiver(Receiver receiver, String name, List<Record> durable, Map<String, Long> lastStored) {
-    this.receiver = receiver;
-    this.name = name;
-    this.durable = durable;
-    this.lastStored = lastStored;
+  private EmbeddedReceiver(Receiver receiver, String name, DurableState state) {
+    this.receiver = Objects.requireNonNull(receiver, "receiver");
+    this.name = Objects.requireNonNull(name, "name");
+    this.state = state;
     receiver.attach(this);
   }
 
   /**
-   * A harness for {@code fresh} (a new receiver instance over the same source) that starts from this harness's
-   * durable state: {@link #durable()} and {@code lastStoredOffset(...)} carry over, as after a process restart that
-   * recovers the write-ahead log. Call it after {@link #crash()} or {@link #stopReceiver()}; the capacity setting
-   * carries over, held-store mode does not.
+   * Calls {@link Receiver#onStart()} on the caller's thread.
+   *
+   * @throws IllegalStateException if the receiver is already started (stop it first)
    */
-  public EmbeddedReceiver recoverWith(Receiver fresh) {
-    Map<String, Long> positions;
-    synchronized (lastStored) {
-      positions = new HashMap<>(lastStored);
-    }
-    EmbeddedReceiver next = new EmbeddedReceiver(fresh, name, new CopyOnWriteArrayList<>(durable), positions);
-    synchronized (lock) {
-      next.capacity = capacity;
-    }
-    return next;
-  }
-
-  /** Calls {@link Receiver#onStart()} on the caller's thread. */
   public EmbeddedReceiver start() throws Exception {
-    stopReason = null;
-    stopCompleted = false;
-    stopped = false;
-    receiver.onStart();
+    synchronized (lifecycle) {
+      if (started) {
+        throw new IllegalStateException("Receiver " + name + " is already started; call stopReceiver() first");
+      }
+      started = true;
+      stopped = false;
+      stopReturned = false;
+      stopReason = null;
+      receiver.onStart();
+    }
     return this;
   }
 
   /**
-   * Stops the receiver ({@link Receiver#onStop()}); held reliable stores and stores waiting for capacity fail first,
-   * as they would if the runtime stopped. Safe to call twice.
+   * Stops the receiver ({@link Receiver#onStop()}) on the caller's thread; pending held or waiting reliable stores
+   * fail. Safe to call twice (the second call does nothing).
    */
   public void stopReceiver() throws Exception {
-    if (stopped && stopCompleted) {
-      return;
-    }
-    stopped = true;
-    failPending();
-    try {
-      receiver.onStop();
-    } finally {
-      stopCompleted = true;
+    synchronized (lifecycle) {
+      if (!started) {
+        return;
+      }
+      started = false;
+      stopped = true;
+      failPending();
+      synchronized (lock) {
+        failing = false; // the restarted receiver gets a working "log", as after a restart of the process
+      }
+      try {
+        receiver.onStop();
+      } finally {
+        stopReturned = true;
+      }
     }
   }
 
   /** onStop then onStart, as the supervisor does on {@code restart(...)}. */
   public void restart() throws Exception {
-    stopReceiver();
-    start();
+    synchronized (lifecycle) {
+      stopReceiver();
+      start();
+      restartsPerformed.incrementAndGet();
+    }
   }
 
   /**
-   * Simulates a process crash: the receiver is stopped, unreliably stored records are lost, held reliable stores and
-   * stores waiting for capacity fail (they were never durable), and the capacity is free again (memory is gone; a new
-   * process starts with an empty buffer). {@link #durable()} survives, as the WAL would.
+   * Simulates a process crash: the receiver is stopped (its {@code onStop} runs, so that its threads end with the
+   * test), unreliably stored records are lost, held reliable stores fail (those held by {@link #holdCompletions()}
+   * stay durable: the crash happened after the WAL write), and the memory bound is reset. {@link #durable()} and
+   * {@link #lastStoredOffset(String)} survive, as the WAL would. Start again with {@link #start()}, or hand a new
+   * receiver instance to {@link #afterCrash(Receiver)}.
    */
   public void crash() throws Exception {
-    stopReceiver();
-    buffered.clear();
-    synchronized (lock) {
-      used = 0;
+    synchronized (lifecycle) {
+      stopReceiver();
+      buffered.clear();
+      synchronized (lock) {
+        used = 0;
+      }
     }
   }
 
   /**
-   * Simulates a crash in the window between a reliable store and the source's acknowledgement: every held reliable
-   * store becomes durable, but the receiver never learns it (its future fails as if the process had died), then the
-   * receiver is crashed as by {@link #crash()}. A receiver that can be resent data should use {@code
-   * lastStoredOffset(...)} after this to avoid storing it twice.
+   * A harness for a new receiver instance that shares this one's durable state ({@link #durable()}, {@link
+   * #lastStoredOffset(String)}) and name, as the process restarted after a {@link #crash()} would. This harness must be
+   * stopped or crashed.
    */
-  public void crashAfterHeldStoresBecomeDurable() throws Exception {
-    List<PendingStore> toPersist;
-    synchronized (lock) {
-      toPersist = new ArrayList<>(held);
-      held.clear();
+  public EmbeddedReceiver afterCrash(Receiver fresh) {
+    synchronized (lifecycle) {
+      if (started) {
+        throw new IllegalStateException("Receiver " + name + " is still running; crash() or stopReceiver() first");
+      }
     }
-    for (PendingStore p : toPersist) {
-      makeDurable(p.records);
-    }
-    // The process is dead: the receiver never learns that these stores succeeded. Failing the futures after marking
-    // the receiver stopped has the same effect on a correct receiver (no acknowledgement) and lets its threads end.
-    stopped = true;
-    for (PendingStore p : toPersist) {
-      p.future.completeExceptionally(
-          new StoreFailedException(
-              "Receiver " + name + " crashed before it learnt that the batch was durable",
-              new ReceiverStoppedException(name)));
-    }
-    crash();
+    return new EmbeddedReceiver(fresh, name, state);
   }
 
   /**
-   * Bounds how many records may be stored and not yet {@link #consume(int) consumed} before stores block. Affects
-   * both unreliable and reliable stores.
+   * Bounds how many records may be held in memory (buffered, held, or durable but not yet {@link #consume(int)
+   * consumed}) before stores block. Set it before {@link #start()}.
    */
   public void setCapacity(int records) {
     if (records < 1) {
-      throw new IllegalArgumentException("capacity must be at least 1 record, was " + records);
+      throw new IllegalArgumentException("Invalid value " + records + " for capacity: (expected: >= 1)");
     }
-    List<PendingStore> admitted;
     synchronized (lock) {
       capacity = records;
-      admitted = admitWaiting();
-      lock.notifyAll();
     }
-    admitted.forEach(this::afterAdmission);
   }
 
-  /** Frees room for {@code n} records, as a batch would by consuming them. */
+  /** Frees memory for {@code n} records, as a committed batch would, and admits waiting stores. */
   public void consume(int n) {
-    List<PendingStore> admitted;
+    List<Admission> admitted = new ArrayList<>();
     synchronized (lock) {
       used = Math.max(0, used - n);
-      admitted = admitWaiting();
+      while (!waiting.isEmpty() && fits(waiting.peek().records().size())) {
+        Admission a = waiting.poll();
+        used += a.records().size();
+        admitted.add(a);
+      }
       lock.notifyAll();
     }
-    admitted.forEach(this::afterAdmission);
+    admitted.forEach(a -> admitted(a.records(), a.future()));
   }
 
-  /** Records stored (buffered, durable or held) and not yet consumed: what occupies the capacity. */
-  public int usedCapacity() {
+  /** Records held in memory (buffered, held, durable and not yet consumed); never above the capacity but for one batch. */
+  public long usedCapacity() {
     synchronized (lock) {
       return used;
     }
   }
 
-  /** Records of reliable stores that wait for capacity: grows without bound if a receiver ignores backpressure. */
-  public int recordsWaitingForCapacity() {
-    synchronized (lock) {
-      int n = 0;
-      for (PendingStore p : waitingForCapacity) {
-        n += p.records.size();
-      }
-      return n;
-    }
-  }
-
-  /**
-   * Makes the next {@code count} reliable stores fail with {@link StoreFailedException}, as a full disk would: nothing
-   * of those batches becomes durable. A correct receiver then does not acknowledge them and asks for a restart.
-   */
-  public void failNextReliableStores(int count) {
-    failNext.set(count);
-  }
-
-  /**
-   * Stores waiting for capacity right now: unreliable {@code store} calls blocked in their thread plus reliable stores
-   * whose future waits for admission.
-   */
-  public int storesWaitingForCapacity() {
-    synchronized (lock) {
-      return blockedStores.get() + waitingForCapacity.size();
-    }
-  }
-
-  /** Makes reliable stores wait until {@link #releaseReliableStores()}. */
+  /** Makes reliable stores wait, not durable, until {@link #releaseReliableStores()}. */
   public void holdReliableStores() {
     synchronized (lock) {
-      holdReliable = true;
+      holdMode = HoldMode.DURABILITY;
+    }
+  }
+
+  /**
+   * Makes reliable stores durable at once but completes them only at {@link #releaseReliableStores()}: the receiver
+   * does not learn that its batch is safe. Combine with {@link #crash()} to test a crash between store and
+   * acknowledgement.
+   */
+  public void holdCompletions() {
+    synchronized (lock) {
+      holdMode = HoldMode.COMPLETION;
     }
   }
 
   /** Completes every held reliable store (making its records durable) and stops holding. */
   public void releaseReliableStores() {
-    List<PendingStore> toRun;
+    complete(true);
+  }
+
+  /**
+   * Completes the reliable stores held right now (making their records durable) and keeps holding later ones: steps a
+   * receiver through its stores one at a time.
+   */
+  public void completeHeldStores() {
+    complete(false);
+  }
+
+  private void complete(boolean stopHolding) {
+    List<Held> toRun;
     synchronized (lock) {
-      holdReliable = false;
+      if (stopHolding) {
+        holdMode = HoldMode.NONE;
+      }
       toRun = new ArrayList<>(held);
       held.clear();
     }
-    toRun.forEach(this::complete);
+    for (Held h : toRun) {
+      if (!h.durable()) {
+        makeDurable(h.records());
+      }
+      h.future().complete(null);
+    }
   }
 
   /** How many reliable stores are waiting for {@link #releaseReliableStores()}. */
@@ -273,9 +296,68 @@ public final class EmbeddedReceiver implements ReceiverRuntime, AutoCloseable {
     }
   }
 
-  /** Records stored reliably, in store order (including those carried over by {@link #recoverWith(Receiver)}). */
+  /** The records of the reliable stores waiting for {@link #releaseReliableStores()}, in store order. */
+  public List<Record> heldRecords() {
+    synchronized (lock) {
+      List<Record> out = new ArrayList<>();
+      held.forEach(h -> out.addAll(h.records()));
+      return out;
+    }
+  }
+
+  /**
+   * From now until the receiver is next stopped ({@link #stopReceiver()}, {@link #restart()}, {@link #crash()}), every
+   * reliable store fails with {@link
+   * StoreFailedException} and nothing of it becomes durable, as when the write-ahead log's disk fails.
+   */
+  public void failReliableStoresUntilRestart() {
+    synchronized (lock) {
+      failing = true;
+    }
+  }
+
+  /** Records of reliable stores that failed through {@link #failReliableStoresUntilRestart()}, in store order. */
+  public List<Record> failedRecords() {
+    return Collections.unmodifiableList(failedRecords);
+  }
+
+  /** Performs the receiver's own {@code restart(...)} requests on a harness thread (onStop, then onStart). */
+  public EmbeddedReceiver restartAutomatically() {
+    synchronized (lifecycle) {
+      if (restarter == null) {
+        restarter =
+            Executors.newSingleThreadExecutor(
+                r -> {
+                  Thread t = new Thread(r, "tributary-embedded-" + name + "-restart-0");
+                  t.setDaemon(true);
+                  return t;
+                });
+      }
+      autoRestart = true;
+    }
+    return this;
+  }
+
+  /** How many restarts were performed (by {@link #restart()} or automatically). */
+  public int restartsPerformed() {
+    return restartsPerformed.get();
+  }
+
+  /** How many store attempts were made after {@link #stopReceiver()} returned (and before the next start). */
+  public int storesAfterStop() {
+    return storesAfterStop.get();
+  }
+
+  /** Whether the receiver is started (onStart called without onStop since). */
+  public boolean isStarted() {
+    synchronized (lifecycle) {
+      return started;
+    }
+  }
+
+  /** Records stored reliably, in store order; survives {@link #crash()}. */
   public List<Record> durable() {
-    return Collections.unmodifiableList(durable);
+    return Collections.unmodifiableList(state.records);
   }
 
   /** Records stored unreliably since the last crash, in store order. */
@@ -283,24 +365,14 @@ public final class EmbeddedReceiver implements ReceiverRuntime, AutoCloseable {
     return Collections.unmodifiableList(buffered);
   }
 
-  /** The size of every reliable store requested (accepted or not), in call order. */
-  public List<Integer> reliableBatchSizes() {
-    return Collections.unmodifiableList(reliableBatchSizes);
-  }
-
   /** Reasons given to {@code restart(...)} by the receiver. */
   public List<String> restartRequests() {
     return Collections.unmodifiableList(restartRequests);
   }
 
-  /** Errors passed to {@code restart(...)} or {@code reportError(...)}. */
+  /** Errors given to {@code restart(...)} and {@code reportError(...)}. */
   public List<Throwable> reportedErrors() {
     return Collections.unmodifiableList(reportedErrors);
-  }
-
-  /** Stores attempted after {@code onStop} returned (each refused): a correct receiver has none. */
-  public int storesAfterStop() {
-    return storesAfterStop.get();
   }
 
   /** The reason given to {@code stop(...)}, or null. */
@@ -315,10 +387,14 @@ public final class EmbeddedReceiver implements ReceiverRuntime, AutoCloseable {
   // ---------------------------------------------------------------- ReceiverRuntime
 
   private ReceiverStoppedException refused() {
-    if (stopCompleted) {
+    if (stopReturned) {
       storesAfterStop.incrementAndGet();
     }
     return new ReceiverStoppedException("Receiver " + name + " is stopped; store after stop is refused");
+  }
+
+  private boolean fits(long n) {
+    return capacity < 0 || used == 0 || used + n <= capacity;
   }
 
   @Override
@@ -327,25 +403,18 @@ public final class EmbeddedReceiver implements ReceiverRuntime, AutoCloseable {
       throw refused();
     }
     synchronized (lock) {
-      boolean mustWait = used > 0 && used + 1 > capacity;
-      if (mustWait) {
-        blockedStores.incrementAndGet();
+      while (!fits(1)) {
+        if (stopped) {
+          throw refused();
+        }
+        lock.wait();
       }
-      try {
-        while (used > 0 && used + 1 > capacity) {
-          lock.wait(50);
-          if (stopped) {
-            throw new ReceiverStoppedException("Receiver " + name + " stopped while the store waited for capacity");
-          }
-        }
-      } finally {
-        if (mustWait) {
-          blockedStores.decrementAndGet();
-        }
+      if (stopped) {
+        throw refused();
       }
       used++;
+      buffered.add(record);
     }
-    buffered.add(record);
   }
 
   @Override
@@ -360,106 +429,95 @@ public final class EmbeddedReceiver implements ReceiverRuntime, AutoCloseable {
     if (stopped) {
       return CompletableFuture.failedFuture(refused());
     }
-    if (failNext.getAndUpdate(n -> Math.max(0, n - 1)) > 0) {
-      return CompletableFuture.failedFuture(
-          new StoreFailedException(
-              "Injected failure: receiver " + name + " could not store a batch of " + batch.size() + " records",
-              new java.io.IOException("No space left on device (injected by EmbeddedReceiver)")));
+    List<Record> copy = List.copyOf(batch);
+    if (copy.isEmpty()) {
+      return CompletableFuture.completedFuture(null);
     }
-    reliableBatchSizes.add(batch.size());
-    PendingStore p = new PendingStore(List.copyOf(batch), new CompletableFuture<>());
-    boolean admitted;
+    CompletableFuture<Void> f = new CompletableFuture<>();
     synchronized (lock) {
-      admitted = waitingForCapacity.isEmpty() && fits(p.records.size());
-      if (admitted) {
-        used += p.records.size();
-      } else {
-        waitingForCapacity.add(p);
+      if (failing) {
+        failedRecords.addAll(copy);
+        return CompletableFuture.failedFuture(
+            new StoreFailedException(
+                "Receiver " + name + ": reliable store of " + copy.size() + " records failed (injected by"
+                    + " EmbeddedReceiver.failReliableStoresUntilRestart); nothing of it is durable",
+                new java.io.IOException("injected failure")));
       }
+      if (!waiting.isEmpty() || !fits(copy.size())) {
+        waiting.add(new Admission(copy, f));
+        return f;
+      }
+      used += copy.size();
     }
-    if (admitted) {
-      afterAdmission(p);
-    }
-    return p.future;
+    admitted(copy, f);
+    return f;
   }
 
-  private boolean fits(int n) {
-    return used == 0 || (long) used + n <= capacity;
-  }
-
-  /** Admits waiting stores in FIFO order while they fit. Caller holds {@code lock}. */
-  private List<PendingStore> admitWaiting() {
-    List<PendingStore> admitted = new ArrayList<>();
-    while (!waitingForCapacity.isEmpty() && fits(waitingForCapacity.peek().records.size())) {
-      PendingStore p = waitingForCapacity.poll();
-      used += p.records.size();
-      admitted.add(p);
-    }
-    return admitted;
-  }
-
-  private void afterAdmission(PendingStore p) {
+  private void admitted(List<Record> records, CompletableFuture<Void> f) {
     synchronized (lock) {
-      if (holdReliable) {
-        held.add(p);
+      if (stopped) {
+        used = Math.max(0, used - records.size());
+        f.completeExceptionally(
+            new StoreFailedException(
+                "Receiver " + name + " stopped before the batch became durable", new ReceiverStoppedException(name)));
+        return;
+      }
+      if (holdMode == HoldMode.DURABILITY) {
+        held.add(new Held(records, f, false));
+        return;
+      }
+      if (holdMode == HoldMode.COMPLETION) {
+        makeDurable(records);
+        held.add(new Held(records, f, true));
         return;
       }
     }
-    complete(p);
-  }
-
-  private void complete(PendingStore p) {
-    if (stopped) {
-      release(p.records.size());
-      p.future.completeExceptionally(
-          new StoreFailedException(
-              "Receiver " + name + " stopped before the batch became durable", new ReceiverStoppedException(name)));
-      return;
-    }
-    makeDurable(p.records);
-    p.future.complete(null);
+    makeDurable(records);
+    f.complete(null);
   }
 
   private void makeDurable(List<Record> records) {
-    synchronized (lastStored) {
-      durable.addAll(records);
+    synchronized (state) {
+      state.records.addAll(records);
       for (Record r : records) {
         if (r.position().offset() >= 0) {
-          lastStored.merge(r.position().partition(), r.position().offset(), Math::max);
+          state.lastStored.merge(r.position().partition(), r.position().offset(), Math::max);
         }
       }
     }
   }
 
-  private void release(int n) {
-    synchronized (lock) {
-      used = Math.max(0, used - n);
-      lock.notifyAll();
-    }
-  }
-
   private void failPending() {
-    List<PendingStore> toFail;
-    List<PendingStore> neverAdmitted;
+    List<Held> heldToFail;
+    List<Admission> waitingToFail;
     synchronized (lock) {
-      toFail = new ArrayList<>(held);
-      neverAdmitted = new ArrayList<>(waitingForCapacity);
+      heldToFail = new ArrayList<>(held);
       held.clear();
-      waitingForCapacity.clear();
+      waitingToFail = new ArrayList<>(waiting);
+      waiting.clear();
+      for (Held h : heldToFail) {
+        used = Math.max(0, used - (h.durable() ? 0 : h.records().size()));
+      }
       lock.notifyAll();
     }
-    toFail.forEach(this::complete);
-    for (PendingStore p : neverAdmitted) {
-      p.future.completeExceptionally(
-          new StoreFailedException(
-              "Receiver " + name + " stopped while the batch waited for capacity", new ReceiverStoppedException(name)));
+    for (Held h : heldToFail) {
+      h.future()
+          .completeExceptionally(
+              new StoreFailedException(
+                  "Receiver " + name + " stopped before the store completed"
+                      + (h.durable() ? " (the batch is durable, but the receiver was never told)" : ""),
+                  new ReceiverStoppedException(name)));
+    }
+    for (Admission a : waitingToFail) {
+      a.future().completeExceptionally(new ReceiverStoppedException("Receiver " + name + " stopped while waiting for"
+          + " memory; nothing of the batch was stored"));
     }
   }
 
   @Override
   public OptionalLong lastStoredOffset(String partition) {
-    synchronized (lastStored) {
-      Long v = lastStored.get(partition);
+    synchronized (state) {
+      Long v = state.lastStored.get(partition);
       return v == null ? OptionalLong.empty() : OptionalLong.of(v);
     }
   }
@@ -470,6 +528,25 @@ public final class EmbeddedReceiver implements ReceiverRuntime, AutoCloseable {
     if (error != null) {
       reportedErrors.add(error);
     }
+    if (autoRestart) {
+      // No lifecycle lock here: this runs on the receiver's threads, which onStop may be joining.
+      ExecutorService ex = restarter;
+      if (ex == null || ex.isShutdown()) {
+        return;
+      }
+      ex.execute(
+          () -> {
+            try {
+              synchronized (lifecycle) {
+                if (started && !stopped) {
+                  restart();
+                }
+              }
+            } catch (Exception e) {
+              reportedErrors.add(e);
+            }
+          });
+    }
   }
 
   @Override
@@ -477,10 +554,14 @@ public final class EmbeddedReceiver implements ReceiverRuntime, AutoCloseable {
     reportedErrors.add(error != null ? error : new RuntimeException(message));
   }
 
+  /** Records the reason and marks the receiver stopped; {@code onStop} runs at the next {@link #stopReceiver()}. */
   @Override
   public void stop(String reason) {
     stopReason = reason;
     stopped = true;
+    synchronized (lock) {
+      lock.notifyAll();
+    }
   }
 
   @Override
@@ -493,14 +574,20 @@ public final class EmbeddedReceiver implements ReceiverRuntime, AutoCloseable {
     return name;
   }
 
-  /** Always {@code embedded}: there is no pipeline. */
-  @Override
-  public String pipelineId() {
-    return "embedded";
-  }
-
+  /** Stops the receiver and the harness thread of {@link #restartAutomatically()}. */
   @Override
   public void close() throws Exception {
+    ExecutorService ex;
+    synchronized (lifecycle) {
+      autoRestart = false;
+      ex = restarter;
+    }
+    if (ex != null) {
+      ex.shutdown();
+      if (!ex.awaitTermination(10, TimeUnit.SECONDS)) {
+        ex.shutdownNow();
+      }
+    }
     stopReceiver();
   }
 }

@@ -6,55 +6,70 @@ import java.time.Duration;
 import java.util.List;
 
 /**
- * What a receiver author supplies to inherit every case of {@link ReceiverContractTest}: how to create the receiver,
- * how to put data into its real source, and what the source considers acknowledged.
+ * What a receiver author supplies to {@link ReceiverContractTest}: how to create the receiver, how to put test data
+ * into its real source and how to read back what the source considers acknowledged. One context per test case; it owns
+ * the source (a temporary directory, an embedded server, an in-memory broker) and releases it in {@link #close()}.
  *
- * <p>Records are compared by an identity string ({@link #identify(Record)}, the UTF-8 value by default), so make every
- * written record unique (for example a counter in the payload).
+ * <pre>{@code
+ * final class MyContext implements ReceiverTestContext {
+ *   public Receiver createReceiver() { return new MyReceiver(brokerUrl); }
+ *   public void writeRecords(List<String> values) { values.forEach(v -> broker.publish("q", v)); }
+ *   public List<String> acknowledgedValues() { return broker.ackedBodies("q"); }
+ * }
+ * }</pre>
  *
- * <p>Thread safety: the kit calls {@code writeRecords} and {@code acknowledged} from the test thread while the
- * receiver's threads run; {@code acknowledged} must be safe to call concurrently with the receiver acknowledging.
+ * <p>Thread safety: the kit calls {@link #writeRecords} and {@link #acknowledgedValues} from the test thread while the
+ * receiver runs on its own threads; both must be safe against the receiver acknowledging concurrently.
  */
 public interface ReceiverTestContext extends AutoCloseable {
-  /**
-   * A new receiver instance over the same source (the same directory, queue or port). Called at the start of every
-   * case and again after a simulated crash. Configure short waits: a poll timeout of a few seconds or more is fine
-   * (the kit checks that a stop wakes a blocked poll), but a scan interval should be short (tens of milliseconds).
-   */
+  /** A new receiver instance over the same source (the kit calls this again to model a restarted process). */
   Receiver createReceiver() throws Exception;
 
   /**
-   * Writes {@code count} new, unique records into the real source, in a way the receiver will pick up, and returns
-   * their identities in order. Each call writes records never written before.
+   * Writes {@code values} into the real source, in order, so that the receiver will receive each as one record whose
+   * {@link #valueOf(Record)} is the value. Values are unique within a test. Called before and while the receiver runs.
    */
-  List<String> writeRecords(int count) throws Exception;
+  void writeRecords(List<String> values) throws Exception;
 
   /**
-   * The identities of every record the source considers acknowledged (committed, deleted, moved), across every
-   * receiver instance created so far.
+   * The values the source considers acknowledged (committed, deleted, moved), each as many times as the source was
+   * told; the order does not matter. For sources that keep a committed offset, list the values below it.
    */
-  List<String> acknowledged() throws Exception;
+  List<String> acknowledgedValues() throws Exception;
 
-  /** The identity of a stored record, matched against {@link #writeRecords(int)}. Default: its UTF-8 value. */
-  default String identify(Record record) {
+  /** The test value a stored record carries; the record's value as UTF-8 by default. */
+  default String valueOf(Record record) {
     return record.valueAsString();
   }
 
   /**
-   * Whether the receiver avoids storing a record twice after a crash between the reliable store and the source's
-   * acknowledgement (for example by skipping offsets at or below {@code lastStoredOffset}). When {@code true} the kit
-   * also asserts that nothing is duplicated; when {@code false} it only asserts that nothing is lost.
+   * Whether the source sends again what was not acknowledged when a new receiver connects (a queue with
+   * redelivery, files that stay until moved). If not, the kit only checks that nothing acknowledged is lost.
    */
-  default boolean deduplicatesAfterCrash() {
+  default boolean sourceResendsUnacknowledged() {
+    return true;
+  }
+
+  /**
+   * Whether the receiver skips records it already stored (with {@code lastStoredOffset}) when the source resends
+   * them, so that a crash between store and acknowledgement stores nothing twice. If not, the kit accepts such
+   * duplicates (at-least-once) but still requires that nothing acknowledged is stored twice.
+   */
+  default boolean skipsRecordsAlreadyStored() {
     return false;
   }
 
-  /** How long a stop during a blocked fetch may take. */
-  default Duration maxStopTime() {
-    return Duration.ofSeconds(2);
+  /** How long a stop may take (a stop during a blocked fetch or a blocked store included). */
+  default Duration maxStopDuration() {
+    return Duration.ofSeconds(5);
   }
 
-  /** Releases what the context created (servers, clients). Temporary directories are cleaned by JUnit. */
+  /** How long the kit waits for the receiver to make progress before failing a case. */
+  default Duration timeout() {
+    return Duration.ofSeconds(30);
+  }
+
+  /** Releases the source. */
   @Override
   default void close() throws Exception {}
 }

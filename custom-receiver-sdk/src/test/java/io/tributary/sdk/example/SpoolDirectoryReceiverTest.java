@@ -3,91 +3,58 @@ package io.tributary.sdk.example;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import io.tributary.core.api.Receiver;
 import io.tributary.core.api.Record;
 import io.tributary.core.api.SourcePosition;
+import io.tributary.sdk.PollingReceiver;
 import io.tributary.sdk.testkit.EmbeddedReceiver;
-import io.tributary.sdk.testkit.ReceiverContractTest;
-import io.tributary.sdk.testkit.ReceiverTestContext;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.TreeSet;
-import java.util.concurrent.atomic.AtomicInteger;
+import java.util.stream.IntStream;
+import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
-/** The SDK tests its own example with its own kit, plus the spool-specific rules. */
-class SpoolDirectoryReceiverTest extends ReceiverContractTest {
-  private static final int CHUNK = 50;
+/** Behaviour specific to the spool directory, beyond the contract suite. */
+class SpoolDirectoryReceiverTest {
+  private static final Duration WAIT = Duration.ofSeconds(20);
 
-  /** A spool directory as the source: files written with the tmp-then-rename rule; acknowledged = in .done/. */
-  static final class SpoolContext implements ReceiverTestContext {
-    final Path dir;
-    final AtomicInteger files = new AtomicInteger();
+  @TempDir Path dir;
+  private final List<EmbeddedReceiver> harnesses = new ArrayList<>();
 
-    SpoolContext(Path dir) throws IOException {
-      this.dir = Files.createDirectories(dir);
-    }
-
-    @Override
-    public Receiver createReceiver() {
-      // Long poll timeout on purpose: the stop case proves that wakeup() ends a blocked poll.
-      return new SpoolDirectoryReceiver(dir, CHUNK, Duration.ofSeconds(30), Duration.ofMillis(10));
-    }
-
-    @Override
-    public List<String> writeRecords(int count) throws IOException {
-      String name = String.format("f-%06d.log", files.incrementAndGet());
-      List<String> lines = new ArrayList<>();
-      for (int i = 1; i <= count; i++) {
-        lines.add(name + ":" + i);
-      }
-      writeFile(dir, name, lines);
-      return lines;
-    }
-
-    @Override
-    public List<String> acknowledged() throws IOException {
-      Path done = dir.resolve(SpoolDirectoryReceiver.DONE_DIR);
-      List<String> out = new ArrayList<>();
-      if (!Files.isDirectory(done)) {
-        return out;
-      }
-      TreeSet<Path> paths = new TreeSet<>();
-      try (DirectoryStream<Path> ds = Files.newDirectoryStream(done)) {
-        ds.forEach(paths::add);
-      }
-      for (Path p : paths) {
-        out.addAll(Files.readAllLines(p, StandardCharsets.UTF_8));
-      }
-      return out;
-    }
-
-    @Override
-    public boolean deduplicatesAfterCrash() {
-      return true;
+  @AfterEach
+  void stop() throws Exception {
+    for (EmbeddedReceiver h : harnesses) {
+      h.close();
     }
   }
 
-  static void writeFile(Path dir, String name, List<String> lines) throws IOException {
-    Path tmp = dir.resolve(name + ".tmp");
-    Files.write(tmp, lines, StandardCharsets.UTF_8);
-    Files.move(tmp, dir.resolve(name), StandardCopyOption.ATOMIC_MOVE);
+  private SpoolDirectoryReceiver receiver(int chunkLines) {
+    return new SpoolDirectoryReceiver(
+        dir,
+        chunkLines,
+        1024 * 1024,
+        Duration.ofMillis(20),
+        PollingReceiver.Settings.defaults().withBackoff(Duration.ofMillis(10), Duration.ofMillis(50)));
   }
 
-  @Override
-  protected ReceiverTestContext createContext() throws IOException {
-    return new SpoolContext(tempDir.resolve("spool"));
+  private EmbeddedReceiver started(SpoolDirectoryReceiver r) throws Exception {
+    EmbeddedReceiver h = new EmbeddedReceiver(r, "spool");
+    harnesses.add(h);
+    return h.start();
   }
 
-  private SpoolContext spool() {
-    return (SpoolContext) context();
+  private Path done(String name) {
+    return dir.resolve(SpoolDirectoryReceiver.DONE_DIR).resolve(name);
+  }
+
+  private static List<String> lines(int from, int to) {
+    return IntStream.range(from, to).mapToObj(i -> "line " + i).toList();
   }
 
   private static List<String> values(List<Record> records) {
@@ -95,97 +62,133 @@ class SpoolDirectoryReceiverTest extends ReceiverContractTest {
   }
 
   @Test
-  void ignoresFilesStillBeingWritten() throws Exception {
-    Path dir = spool().dir;
-    Files.writeString(dir.resolve(".hidden.log"), "h1\n");
-    Files.writeString(dir.resolve("partial.log.tmp"), "t1\n");
-    EmbeddedReceiver h = newHarness().start();
-    List<String> complete = context().writeRecords(3);
-    await().until(() -> spool().acknowledged().containsAll(complete));
-    await()
-        .during(quietPeriod())
-        .atMost(Duration.ofSeconds(5))
-        .until(() -> Files.exists(dir.resolve(".hidden.log")) && Files.exists(dir.resolve("partial.log.tmp")));
-    assertThat(values(h.durable())).containsExactlyElementsOf(complete);
+  void ignoresTempAndHiddenFilesUntilTheyAreRenamedIntoPlace() throws Exception {
+    Files.write(dir.resolve("a.txt.tmp"), List.of("tmp"));
+    Files.write(dir.resolve(".a.txt"), List.of("hidden"));
+    EmbeddedReceiver h = started(receiver(10));
+    Files.write(dir.resolve("marker.txt"), List.of("marker"));
+    await().atMost(WAIT).until(() -> Files.exists(done("marker.txt")));
+    assertThat(values(h.durable())).containsExactly("marker");
+    assertThat(dir.resolve("a.txt.tmp")).exists();
+    assertThat(dir.resolve(".a.txt")).exists();
 
-    Files.move(dir.resolve("partial.log.tmp"), dir.resolve("partial.log"), StandardCopyOption.ATOMIC_MOVE);
-    await().until(() -> values(h.durable()).contains("t1"));
+    Files.move(dir.resolve("a.txt.tmp"), dir.resolve("a.txt"), StandardCopyOption.ATOMIC_MOVE);
+    await().atMost(WAIT).until(() -> Files.exists(done("a.txt")));
+    assertThat(values(h.durable())).containsExactly("marker", "tmp");
   }
 
   @Test
-  void bigFileIsStoredInBoundedChunksWithLinePositions() throws Exception {
-    EmbeddedReceiver h = newHarness().start();
-    List<String> lines = context().writeRecords(CHUNK * 4 + 7);
-    await().until(() -> spool().acknowledged().size() == lines.size());
-    assertThat(values(h.durable())).containsExactlyElementsOf(lines);
-    assertThat(h.reliableBatchSizes()).containsExactly(CHUNK, CHUNK, CHUNK, CHUNK, 7);
-    Record last = h.durable().get(h.durable().size() - 1);
-    assertThat(last.position()).isEqualTo(new SourcePosition("contract", "f-000001.log", CHUNK * 4 + 7));
-  }
-
-  @Test
-  void fileIsMovedOnlyAfterItsLastChunkIsDurable() throws Exception {
-    EmbeddedReceiver h = newHarness();
+  void storesALargeFileInBoundedChunksWithLinePositionsAndMovesItOnceAtTheEnd() throws Exception {
+    Files.write(dir.resolve("big.txt"), lines(0, 95));
+    EmbeddedReceiver h = new EmbeddedReceiver(receiver(10), "spool");
+    harnesses.add(h);
     h.holdReliableStores();
     h.start();
-    context().writeRecords(CHUNK + 1);
-    await().until(() -> h.heldStoreCount() == 1);
+    for (int chunk = 0; chunk < 9; chunk++) {
+      int expected = (chunk + 1) * 10;
+      await().atMost(WAIT).until(() -> h.heldStoreCount() == 1);
+      assertThat(h.heldRecords()).hasSize(10);
+      h.completeHeldStores();
+      await().atMost(WAIT).until(() -> h.durable().size() == expected);
+      assertThat(dir.resolve("big.txt")).as("moved only after its last chunk").exists();
+    }
+    await().atMost(WAIT).until(() -> h.heldStoreCount() == 1);
+    assertThat(h.heldRecords()).hasSize(5);
     h.releaseReliableStores();
-    h.holdReliableStores();
-    await().until(() -> h.heldStoreCount() == 1);
-    assertThat(Files.exists(spool().dir.resolve("f-000001.log"))).as("file still in the spool").isTrue();
-    h.releaseReliableStores();
-    await().until(() -> spool().acknowledged().size() == CHUNK + 1);
-    assertThat(Files.exists(spool().dir.resolve("f-000001.log"))).isFalse();
-  }
-
-  @Test
-  void crashMidFileResumesAfterTheLastStoredLine() throws Exception {
-    EmbeddedReceiver h = newHarness();
-    h.holdReliableStores();
-    h.start();
-    List<String> lines = context().writeRecords(CHUNK * 2 + 10);
-    await().until(() -> h.heldStoreCount() == 1);
-    h.releaseReliableStores(); // chunk 1 durable
-    h.holdReliableStores();
-    await().until(() -> h.heldStoreCount() == 1);
-    h.crashAfterHeldStoresBecomeDurable(); // chunk 2 durable, but the receiver never learnt it
-
-    EmbeddedReceiver recovered = h.recoverWith(context().createReceiver()).start();
-    try {
-      await().until(() -> spool().acknowledged().size() == lines.size());
-      assertThat(values(recovered.durable())).containsExactlyElementsOf(lines);
-      assertThat(recovered.reliableBatchSizes()).as("only the unstored tail is read again").containsExactly(10);
-    } finally {
-      recovered.close();
+    await().atMost(WAIT).until(() -> Files.exists(done("big.txt")));
+    assertThat(values(h.durable())).containsExactlyElementsOf(lines(0, 95));
+    for (int i = 0; i < 95; i++) {
+      assertThat(h.durable().get(i).position()).isEqualTo(new SourcePosition("spool", "big.txt", i + 1));
     }
   }
 
   @Test
-  void emptyFileIsAcknowledgedWithoutAStore() throws Exception {
-    EmbeddedReceiver h = newHarness().start();
-    writeFile(spool().dir, "empty.log", List.of());
-    await().until(() -> Files.exists(spool().dir.resolve(".done/empty.log")));
-    assertThat(h.reliableBatchSizes()).isEmpty();
+  void aCrashBetweenStoreAndMoveSkipsTheStoredLinesAfterwards() throws Exception {
+    Files.write(dir.resolve("f.txt"), lines(0, 25));
+    EmbeddedReceiver h = new EmbeddedReceiver(receiver(10), "spool");
+    harnesses.add(h);
+    h.holdCompletions(); // the first chunk becomes durable, the receiver never hears of it
+    h.start();
+    await().atMost(WAIT).until(() -> h.heldStoreCount() == 1);
+    h.crash();
+    assertThat(values(h.durable())).containsExactlyElementsOf(lines(0, 10));
+    assertThat(dir.resolve("f.txt")).exists();
+
+    EmbeddedReceiver recovered = h.afterCrash(receiver(10));
+    harnesses.add(recovered);
+    recovered.start();
+    await().atMost(WAIT).until(() -> Files.exists(done("f.txt")));
+    assertThat(values(recovered.durable())).containsExactlyElementsOf(lines(0, 25));
   }
 
   @Test
-  void missingDirectoryAsksForRestartWithAHelpfulMessage() throws Exception {
-    Receiver r =
-        new SpoolDirectoryReceiver(tempDir.resolve("nope"), CHUNK, Duration.ofSeconds(1), Duration.ofMillis(10));
-    try (EmbeddedReceiver h = new EmbeddedReceiver(r, "missing").start()) {
-      await().until(() -> !h.restartRequests().isEmpty());
-      assertThat(h.restartRequests().get(0)).contains("open failed").contains("does not exist");
+  void aFileWhoseLinesWereAllStoredIsJustMoved() throws Exception {
+    Files.write(dir.resolve("f.txt"), lines(0, 10));
+    EmbeddedReceiver h = new EmbeddedReceiver(receiver(10), "spool");
+    harnesses.add(h);
+    h.holdCompletions();
+    h.start();
+    await().atMost(WAIT).until(() -> h.heldStoreCount() == 1);
+    h.crash();
+    EmbeddedReceiver recovered = h.afterCrash(receiver(10));
+    harnesses.add(recovered);
+    recovered.start();
+    await().atMost(WAIT).until(() -> Files.exists(done("f.txt")));
+    assertThat(values(recovered.durable())).containsExactlyElementsOf(lines(0, 10));
+  }
+
+  @Test
+  void emptyFilesAndCrLfLinesAreHandled() throws Exception {
+    Files.write(dir.resolve("empty.txt"), new byte[0]);
+    Files.writeString(dir.resolve("crlf.txt"), "a\r\nb\r\nlast-without-newline", StandardCharsets.UTF_8);
+    EmbeddedReceiver h = started(receiver(10));
+    await().atMost(WAIT).until(() -> Files.exists(done("empty.txt")) && Files.exists(done("crlf.txt")));
+    assertThat(values(h.durable())).containsExactly("a", "b", "last-without-newline");
+  }
+
+  @Test
+  void anInvalidUtf8FileFailsLoudlyAndIsNotAcknowledged() throws Exception {
+    Files.write(dir.resolve("bad.txt"), new byte[] {'o', 'k', '\n', (byte) 0xC3, (byte) 0x28, '\n'});
+    EmbeddedReceiver h = started(receiver(10));
+    await().atMost(WAIT).until(() -> !h.restartRequests().isEmpty());
+    assertThat(h.reportedErrors())
+        .anySatisfy(
+            e ->
+                assertThat(e)
+                    .isInstanceOf(SpoolDirectoryException.class)
+                    .hasMessageContaining("bad.txt")
+                    .hasMessageContaining("not valid UTF-8"));
+    assertThat(h.durable()).isEmpty();
+    assertThat(dir.resolve("bad.txt")).exists();
+  }
+
+  @Test
+  void aReusedFileNameFailsLoudly() throws Exception {
+    Files.createDirectories(dir.resolve(SpoolDirectoryReceiver.DONE_DIR));
+    Files.write(done("again.txt"), List.of("old"));
+    Files.write(dir.resolve("again.txt"), List.of("new"));
+    EmbeddedReceiver h = started(receiver(10));
+    await().atMost(WAIT).until(() -> !h.restartRequests().isEmpty());
+    assertThat(h.reportedErrors())
+        .anySatisfy(e -> assertThat(e).isInstanceOf(SpoolDirectoryException.class).hasMessageContaining("again.txt"));
+    assertThat(h.durable()).isEmpty();
+    assertThat(Files.readAllLines(done("again.txt"))).containsExactly("old");
+  }
+
+  @Test
+  void readsFilesInNameOrder() throws Exception {
+    for (String n : List.of("c.txt", "a.txt", "b.txt")) {
+      Files.write(dir.resolve(n), List.of(n));
     }
+    EmbeddedReceiver h = started(receiver(10));
+    await().atMost(WAIT).until(() -> h.durable().size() == 3);
+    assertThat(values(h.durable())).containsExactly("a.txt", "b.txt", "c.txt");
   }
 
   @Test
-  void pollThreadIsNamedAfterPipelineAndReceiver() throws Exception {
-    newHarness().start();
-    await()
-        .until(
-            () ->
-                Thread.getAllStackTraces().keySet().stream()
-                    .anyMatch(t -> t.getName().equals("tributary-embedded-contract-poll-0")));
+  void isEligibleFollowsTheNamingRule() throws IOException {
+    assertThat(SpoolDirectoryReceiver.isEligible("data.csv")).isTrue();
+    assertThat(SpoolDirectoryReceiver.isEligible(".data.csv")).isFalse();
+    assertThat(SpoolDirectoryReceiver.isEligible("data.csv.tmp")).isFalse();
   }
 }

@@ -370,11 +370,30 @@ public final class ReceiverSupervisor implements ReceiverRuntime, AutoCloseable 
     }
   }
 
+  /**
+   * Stops the receiver if it still runs ({@code onStop} on the control thread, waited for at most 5 s, so receivers
+   * release sockets and listeners also on {@code stopNow} and failures), then ends the supervisor's threads.
+   */
   @Override
   public void close() {
     shutdown = true;
-    receiverStopped = true;
     budget.close("Receiver " + name + " of pipeline " + pipelineId + " is closed");
+    try {
+      CompletableFuture<Void> stopped = new CompletableFuture<>();
+      control.execute(
+          () -> {
+            stopReceiverOnControlThread("pipeline closed");
+            stopped.complete(null);
+          });
+      stopped.get(5, TimeUnit.SECONDS);
+    } catch (java.util.concurrent.RejectedExecutionException e) {
+      // already closed
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
+      LOG.warn("event=receiver_stop_slow pipeline={} source={} error=\"{}\"", pipelineId, name, e.toString());
+    }
+    receiverStopped = true;
     control.shutdownNow();
     timer.shutdownNow();
     try {
