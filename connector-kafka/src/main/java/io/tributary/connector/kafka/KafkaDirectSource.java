@@ -17,6 +17,7 @@ import io.tributary.core.api.TributaryException;
 import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -74,7 +75,7 @@ public final class KafkaDirectSource implements DirectSource {
   private final Duration readTimeout;
   private final Map<String, String> clientProperties;
   private final Semaphore consumerLock = new Semaphore(1);
-  private final Set<String> known = new HashSet<>();
+  private final Map<String, Long> initialOffsets = new HashMap<>();
   private final Set<String> missingTopicsWarned = new HashSet<>();
 
   private String sourceName = "kafka";
@@ -137,12 +138,18 @@ public final class KafkaDirectSource implements DirectSource {
       for (TopicPartition tp : tps) {
         String id = KafkaClients.partitionId(tp);
         long end = ends.get(tp);
-        // Partitions that appear after the first listing start at earliest whatever the setting: everything
-        // written to a new partition is new data.
-        boolean latest = startingPosition == StartingPosition.LATEST && (firstListing || known.contains(id));
-        long initial = latest ? end : starts.get(tp);
-        if (known.add(id) && !firstListing) {
-          LOG.info("event=kafka_partition_discovered pipeline={} source={} partition={}", pipelineId, sourceName, id);
+        Long initial = initialOffsets.get(id);
+        if (initial == null) {
+          // Decided once per partition, so a later listing cannot move it. Partitions that appear after the first
+          // listing start at earliest whatever the setting: everything written to a new partition is new data.
+          boolean latest = startingPosition == StartingPosition.LATEST && firstListing;
+          initial = latest ? end : starts.get(tp);
+          initialOffsets.put(id, initial);
+          if (!firstListing) {
+            LOG.info(
+                "event=kafka_partition_discovered pipeline={} source={} partition={} initial_offset={}",
+                pipelineId, sourceName, id, initial);
+          }
         }
         out.add(PartitionInfo.open(id, initial, end));
       }
