@@ -246,16 +246,25 @@ public final class KafkaDirectSource implements DirectSource {
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     }
+    // The clients refuse to close on an interrupted thread (stopNow interrupts the batch thread); clear the flag for
+    // the close and restore it afterwards so the caller still sees the interruption.
+    boolean interrupted = Thread.interrupted();
     try {
       if (consumer != null) {
         consumer.close(Duration.ofSeconds(5));
       }
-      if (admin != null) {
-        admin.close(Duration.ofSeconds(5));
-      }
     } finally {
-      if (locked) {
-        consumerLock.release();
+      try {
+        if (admin != null) {
+          admin.close(Duration.ofSeconds(5));
+        }
+      } finally {
+        if (locked) {
+          consumerLock.release();
+        }
+        if (interrupted) {
+          Thread.currentThread().interrupt();
+        }
       }
     }
     LOG.info("event=kafka_source_closed pipeline={} source={}", pipelineId, sourceName);

@@ -141,6 +141,23 @@ class KafkaPipelineIT {
   }
 
   @Test
+  void stopNowMidStreamAndRestartOnTheSameCheckpointGivesNoDuplicates() throws Exception {
+    produce(in, 0, 400, false);
+    Pipeline first = pipeline(Map.of()).set("direct.max-records-per-partition", 10).build();
+    first.start();
+    await().atMost(Duration.ofSeconds(30)).until(() -> readCommitted(out).size() >= 100);
+    first.stopNow();
+    int before = readCommitted(out).size();
+    assertThat(before).as("stopped before the end").isLessThan(400);
+
+    Pipeline second = pipeline(Map.of()).set("direct.max-records-per-partition", 50).build();
+    second.start();
+    await().atMost(Duration.ofSeconds(30)).until(() -> readCommitted(out).size() >= 400);
+    second.stopGracefully();
+    assertThat(values(readCommitted(out))).containsExactlyInAnyOrderElementsOf(expected(0, 400));
+  }
+
+  @Test
   void transactionLeftOpenByACrashedInstanceIsAbortedOnOpen() throws Exception {
     produce(in, 0, 10, false);
     // A "crashed" earlier instance: same transactional.id, records sent but never committed.
