@@ -150,6 +150,19 @@ public abstract non-sealed class Receiver implements Source {
     return rt().receiverName();
   }
 
+  /** The id of the pipeline running this receiver (empty in test harnesses that have none). */
+  protected String pipelineId() {
+    return rt().pipelineId();
+  }
+
+  /**
+   * The pipeline's meter registry: register receiver meters here (tagged with {@code pipeline} and {@code source}) so
+   * they show up in the gateway's metrics. Valid from {@link #onStart()} on.
+   */
+  protected io.micrometer.core.instrument.MeterRegistry meterRegistry() {
+    return rt().meterRegistry();
+  }
+
   private static RuntimeException unwrap(Throwable t) {
     if (t instanceof CompletionException && t.getCause() != null) {
       t = t.getCause();

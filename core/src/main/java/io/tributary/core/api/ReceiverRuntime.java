@@ -31,4 +31,14 @@ public interface ReceiverRuntime {
 
   /** The receiver's name within the pipeline (used in thread names, logs and metrics). */
   String receiverName();
+
+  /** The pipeline's id, for tags and thread names. */
+  default String pipelineId() {
+    return "";
+  }
+
+  /** Where the receiver registers its meters (the pipeline's registry; the global one in test harnesses). */
+  default io.micrometer.core.instrument.MeterRegistry meterRegistry() {
+    return io.micrometer.core.instrument.Metrics.globalRegistry;
+  }
 }

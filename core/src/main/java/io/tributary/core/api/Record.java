@@ -17,6 +17,10 @@ import java.util.Objects;
  * copy them, for speed. Treat every {@code byte[]} as read-only.
  */
 public final class Record {
+  private static final Class<?> IMMUTABLE_MAP_1 = Map.of("k", new byte[0]).getClass();
+  private static final Class<?> IMMUTABLE_MAP_N = Map.of("k", new byte[0], "l", new byte[0]).getClass();
+
+  private final int size;
   private final byte[] key;
   private final byte[] value;
   private final long timestamp;
@@ -27,18 +31,29 @@ public final class Record {
    * @param key may be {@code null}
    * @param value never {@code null}
    * @param timestamp event time in epoch milliseconds, or {@code -1} when unknown
-   * @param headers header name to value; copied into an unmodifiable ordered map
+   * @param headers header name to value; copied into an unmodifiable ordered map, unless it is already an immutable
+   *     {@code Map.of(...)} map, which is kept as is (share one such map across records to save the copy)
    * @param position where the record came from, {@link SourcePosition#NONE} when unknown
    */
   public Record(byte[] key, byte[] value, long timestamp, Map<String, byte[]> headers, SourcePosition position) {
     this.key = key;
     this.value = Objects.requireNonNull(value, "value");
     this.timestamp = timestamp;
-    this.headers =
-        headers == null || headers.isEmpty()
-            ? Map.of()
-            : Collections.unmodifiableMap(new LinkedHashMap<>(headers));
+    if (headers == null || headers.isEmpty()) {
+      this.headers = Map.of();
+    } else if (headers.getClass() == IMMUTABLE_MAP_1 || headers.getClass() == IMMUTABLE_MAP_N) {
+      this.headers = headers;
+    } else {
+      this.headers = Collections.unmodifiableMap(new LinkedHashMap<>(headers));
+    }
     this.position = Objects.requireNonNull(position, "position");
+    int sz = value.length + (key == null ? 0 : key.length);
+    if (!this.headers.isEmpty()) {
+      for (Map.Entry<String, byte[]> h : this.headers.entrySet()) {
+        sz += h.getKey().length() + (h.getValue() == null ? 0 : h.getValue().length);
+      }
+    }
+    this.size = sz;
   }
 
   /** A record with only a value. */
@@ -94,10 +109,6 @@ public final class Record {
 
   /** Approximate size in bytes (key + value + headers), used for byte metrics and memory bounds. */
   public int sizeInBytes() {
-    int size = value.length + (key == null ? 0 : key.length);
-    for (Map.Entry<String, byte[]> h : headers.entrySet()) {
-      size += h.getKey().length() + (h.getValue() == null ? 0 : h.getValue().length);
-    }
     return size;
   }
 

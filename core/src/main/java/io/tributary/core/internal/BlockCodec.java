@@ -2,25 +2,22 @@ package io.tributary.core.internal;
 
 import io.tributary.core.api.Record;
 import io.tributary.core.api.SourcePosition;
-import java.io.ByteArrayInputStream;
-import java.io.ByteArrayOutputStream;
-import java.io.DataInputStream;
-import java.io.DataOutputStream;
-import java.io.IOException;
-import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
 /**
- * Binary form of a receiver block as stored in the write-ahead log: {@code [int format][long seq][int n]} then per
- * record key, value, timestamp, headers and position. Integrity is the WAL's job (CRC32C per entry).
+ * Binary form of a receiver block as stored in the write-ahead log: {@code [int format][long seq]}, a table of the
+ * distinct strings (sources, partitions, header names), {@code [int n]}, then per record key, value, timestamp, headers
+ * and position, strings referenced by index. Integrity is the WAL's job (CRC32C per entry).
  *
  * <p>Thread safety: stateless.
  */
 public final class BlockCodec {
-  static final int FORMAT = 1;
+  static final int FORMAT = 2;
 
   /** A decoded block. */
   public record Block(long seq, List<Record> records) {}
@@ -28,77 +25,104 @@ public final class BlockCodec {
   private BlockCodec() {}
 
   public static byte[] encode(long seq, List<Record> records) {
-    ByteArrayOutputStream bytes = new ByteArrayOutputStream(64 + records.size() * 64);
-    try (DataOutputStream out = new DataOutputStream(bytes)) {
-      out.writeInt(FORMAT);
-      out.writeLong(seq);
-      out.writeInt(records.size());
-      for (Record r : records) {
-        writeBytes(out, r.key());
-        writeBytes(out, r.value());
-        out.writeLong(r.timestamp());
-        out.writeInt(r.headers().size());
-        for (Map.Entry<String, byte[]> h : r.headers().entrySet()) {
-          out.writeUTF(h.getKey());
-          writeBytes(out, h.getValue());
-        }
-        SourcePosition p = r.position();
-        out.writeUTF(p.source());
-        out.writeUTF(p.partition());
-        out.writeLong(p.offset());
+    // First pass: a table of the distinct strings (sources, partitions, header names) and the exact size, so the
+    // block is written into one array without growing it and without repeating strings per record.
+    Map<String, Integer> strings = new LinkedHashMap<>();
+    long size = 4 + 8 + 4 + 4;
+    for (Record r : records) {
+      SourcePosition p = r.position();
+      size += 4 + (r.key() == null ? 0 : r.key().length) + 4 + r.value().length + 8 + 4 + 4 + 4 + 8;
+      size += stringSize(strings, p.source()) + stringSize(strings, p.partition());
+      for (Map.Entry<String, byte[]> h : r.headers().entrySet()) {
+        size += 4 + 4 + (h.getValue() == null ? 0 : h.getValue().length) + stringSize(strings, h.getKey());
       }
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
     }
-    return bytes.toByteArray();
+    if (size > Integer.MAX_VALUE - 16) {
+      throw new IllegalArgumentException("Block of " + records.size() + " records is too large: " + size + " bytes");
+    }
+    ByteBuffer out = ByteBuffer.allocate((int) size);
+    out.putInt(FORMAT).putLong(seq).putInt(strings.size());
+    for (String str : strings.keySet()) {
+      byte[] b = str.getBytes(StandardCharsets.UTF_8);
+      out.putInt(b.length).put(b);
+    }
+    out.putInt(records.size());
+    for (Record r : records) {
+      putBytes(out, r.key());
+      putBytes(out, r.value());
+      out.putLong(r.timestamp());
+      out.putInt(r.headers().size());
+      for (Map.Entry<String, byte[]> h : r.headers().entrySet()) {
+        out.putInt(strings.get(h.getKey()));
+        putBytes(out, h.getValue());
+      }
+      SourcePosition p = r.position();
+      out.putInt(strings.get(p.source())).putInt(strings.get(p.partition())).putLong(p.offset());
+    }
+    return out.array();
+  }
+
+  private static int stringSize(Map<String, Integer> strings, String s) {
+    if (strings.containsKey(s)) {
+      return 0;
+    }
+    strings.put(s, strings.size());
+    return 4 + s.getBytes(StandardCharsets.UTF_8).length;
+  }
+
+  private static void putBytes(ByteBuffer out, byte[] b) {
+    if (b == null) {
+      out.putInt(-1);
+    } else {
+      out.putInt(b.length).put(b);
+    }
   }
 
   /**
    * @throws IllegalArgumentException when the bytes are not a block of a known format
    */
   public static Block decode(byte[] data) {
-    try (DataInputStream in = new DataInputStream(new ByteArrayInputStream(data))) {
-      int format = in.readInt();
+    try {
+      ByteBuffer in = ByteBuffer.wrap(data);
+      int format = in.getInt();
       if (format != FORMAT) {
         throw new IllegalArgumentException("Unknown block format " + format + " (expected " + FORMAT + ")");
       }
-      long seq = in.readLong();
-      int n = in.readInt();
+      long seq = in.getLong();
+      String[] strings = new String[in.getInt()];
+      for (int i = 0; i < strings.length; i++) {
+        byte[] b = new byte[in.getInt()];
+        in.get(b);
+        strings[i] = new String(b, StandardCharsets.UTF_8);
+      }
+      int n = in.getInt();
       List<Record> records = new ArrayList<>(n);
       for (int i = 0; i < n; i++) {
-        byte[] key = readBytes(in);
-        byte[] value = readBytes(in);
-        long ts = in.readLong();
-        int nh = in.readInt();
+        byte[] key = getBytes(in);
+        byte[] value = getBytes(in);
+        long ts = in.getLong();
+        int nh = in.getInt();
         Map<String, byte[]> headers = nh == 0 ? Map.of() : new LinkedHashMap<>();
         for (int h = 0; h < nh; h++) {
-          headers.put(in.readUTF(), readBytes(in));
+          String name = strings[in.getInt()];
+          headers.put(name, getBytes(in));
         }
-        SourcePosition pos = new SourcePosition(in.readUTF(), in.readUTF(), in.readLong());
+        SourcePosition pos = new SourcePosition(strings[in.getInt()], strings[in.getInt()], in.getLong());
         records.add(new Record(key, value, ts, headers, pos));
       }
       return new Block(seq, records);
-    } catch (IOException e) {
+    } catch (java.nio.BufferUnderflowException | IndexOutOfBoundsException | NegativeArraySizeException e) {
       throw new IllegalArgumentException("Truncated or malformed block: " + e, e);
     }
   }
 
-  private static void writeBytes(DataOutputStream out, byte[] b) throws IOException {
-    if (b == null) {
-      out.writeInt(-1);
-    } else {
-      out.writeInt(b.length);
-      out.write(b);
-    }
-  }
-
-  private static byte[] readBytes(DataInputStream in) throws IOException {
-    int len = in.readInt();
+  private static byte[] getBytes(ByteBuffer in) {
+    int len = in.getInt();
     if (len < 0) {
       return null;
     }
     byte[] b = new byte[len];
-    in.readFully(b);
+    in.get(b);
     return b;
   }
 }

@@ -65,6 +65,7 @@ public final class ReceiverSupervisor implements ReceiverRuntime, AutoCloseable 
   private final ByteBudget budget;
   private final ScheduledExecutorService control;
   private final ScheduledExecutorService timer;
+  private final MeterRegistry registry;
   private final Counter storedRecords;
   private final Counter restarts;
   private final Counter errors;
@@ -121,6 +122,7 @@ public final class ReceiverSupervisor implements ReceiverRuntime, AutoCloseable 
     this.budget = new ByteBudget(bufferBytes);
     this.control = Executors.newSingleThreadScheduledExecutor(new NamedThreadFactory(pipelineId, "receiver"));
     this.timer = Executors.newSingleThreadScheduledExecutor(new NamedThreadFactory(pipelineId, "block"));
+    this.registry = registry;
     Tags tags = Tags.of("pipeline", pipelineId, "source", name);
     this.storedRecords = registry.counter("tributary.receiver.records.stored", tags);
     this.restarts = registry.counter("tributary.receiver.restarts", tags);
@@ -377,11 +379,30 @@ public final class ReceiverSupervisor implements ReceiverRuntime, AutoCloseable 
     }
   }
 
+  /**
+   * Stops the receiver if it still runs ({@code onStop} on the control thread, waited for at most 5 s, so receivers
+   * release sockets and listeners also on {@code stopNow} and failures), then ends the supervisor's threads.
+   */
   @Override
   public void close() {
     shutdown = true;
-    receiverStopped = true;
     budget.close("Receiver " + name + " of pipeline " + pipelineId + " is closed");
+    try {
+      CompletableFuture<Void> stopped = new CompletableFuture<>();
+      control.execute(
+          () -> {
+            stopReceiverOnControlThread("pipeline closed");
+            stopped.complete(null);
+          });
+      stopped.get(5, TimeUnit.SECONDS);
+    } catch (java.util.concurrent.RejectedExecutionException e) {
+      // already closed
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
+      LOG.warn("event=receiver_stop_slow pipeline={} source={} error=\"{}\"", pipelineId, name, e.toString());
+    }
+    receiverStopped = true;
     control.shutdownNow();
     timer.shutdownNow();
     boolean interrupted = false;
@@ -594,5 +615,15 @@ public final class ReceiverSupervisor implements ReceiverRuntime, AutoCloseable 
   @Override
   public String receiverName() {
     return name;
+  }
+
+  @Override
+  public String pipelineId() {
+    return pipelineId;
+  }
+
+  @Override
+  public MeterRegistry meterRegistry() {
+    return registry;
   }
 }

@@ -1,0 +1,32 @@
+package io.tributary.connector.socket.internal;
+
+import io.tributary.connector.socket.SocketProtocolException;
+
+/**
+ * What the decoders emit: decoded frames, or a description of bad input so that the handler can count, log and act
+ * on it. No {@code ByteBuf} leaves a decoder: payloads are copied into arrays (the record needs them anyway), so
+ * handlers never own buffers.
+ */
+public sealed interface Frame {
+  /** A plain-mode record payload. */
+  record Payload(byte[] bytes) implements Frame {}
+
+  /** Reliable mode: the connection's HELLO. */
+  record Hello(String producerId) implements Frame {}
+
+  /** Reliable mode: a DATA frame. */
+  record Data(long seq, byte[] payload) implements Frame {}
+
+  /** Server to client frames (decoded by the Java client). */
+  record Welcome(long lastStored) implements Frame {}
+
+  record Ack(long seq) implements Frame {}
+
+  record ErrorReply(int code, String message) implements Frame {}
+
+  /**
+   * Bad input. {@code fatal} means the byte stream cannot be resynchronised and the decoder now discards everything:
+   * the handler must close the connection.
+   */
+  record Bad(SocketProtocolException error, boolean fatal) implements Frame {}
+}

@@ -1,0 +1,79 @@
+package io.tributary.connector.socket.internal;
+
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelPipeline;
+import io.netty.channel.socket.SocketChannel;
+import io.netty.handler.ssl.SslContext;
+import io.tributary.connector.socket.SocketErrorReason;
+import io.tributary.connector.socket.SocketOptions.Framing;
+import java.util.Set;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * Builds each accepted connection's pipeline: [TLS] → decoder → ingest handler, after checking max-connections.
+ *
+ * <p>Thread safety: sharable; called on the accepted channel's event loop.
+ */
+public final class ServerChannelInitializer extends ChannelInitializer<SocketChannel> {
+  private final SslContext ssl;
+  private final boolean reliable;
+  private final Framing framing;
+  private final int maxFrameBytes;
+  private final boolean validateUtf8;
+  private final int maxConnections;
+  private final Set<Channel> children;
+  private final RecordStore store;
+  private final SocketMetrics metrics;
+  private final String source;
+  private final String partition;
+  private final AtomicLong offsets;
+  private final ProducerRegistry producers = new ProducerRegistry();
+
+  public ServerChannelInitializer(SslContext ssl, boolean reliable, Framing framing, int maxFrameBytes,
+      boolean validateUtf8, int maxConnections, Set<Channel> children, RecordStore store, SocketMetrics metrics,
+      String source, String partition, AtomicLong offsets) {
+    this.ssl = ssl;
+    this.reliable = reliable;
+    this.framing = framing;
+    this.maxFrameBytes = maxFrameBytes;
+    this.validateUtf8 = validateUtf8;
+    this.maxConnections = maxConnections;
+    this.children = children;
+    this.store = store;
+    this.metrics = metrics;
+    this.source = source;
+    this.partition = partition;
+    this.offsets = offsets;
+  }
+
+  @Override
+  protected void initChannel(SocketChannel ch) {
+    if (children.size() >= maxConnections) {
+      metrics.reject(SocketErrorReason.TOO_MANY_CONNECTIONS, ch.remoteAddress(), "connection closed",
+          "already " + children.size() + " connections (max-connections=" + maxConnections + ")");
+      if (reliable && ssl == null) {
+        ReliableIngestHandler.refuse(ch, SocketErrorReason.TOO_MANY_CONNECTIONS,
+            "Too many connections (max-connections=" + maxConnections + "); retry later");
+      } else {
+        ch.close();
+      }
+      return;
+    }
+    children.add(ch);
+    ch.closeFuture().addListener(f -> children.remove(ch));
+    ChannelPipeline p = ch.pipeline();
+    if (ssl != null) {
+      p.addLast("tls", ssl.newHandler(ch.alloc()));
+    }
+    if (reliable) {
+      p.addLast("decoder", new ReliableFrameDecoder(maxFrameBytes));
+      p.addLast("ingest", new ReliableIngestHandler(store, metrics, producers, source));
+    } else {
+      p.addLast("decoder", framing == Framing.LINES
+          ? new LineFrameDecoder(maxFrameBytes, validateUtf8)
+          : new LengthPrefixedFrameDecoder(maxFrameBytes));
+      p.addLast("ingest", new PlainIngestHandler(store, metrics, source, partition, offsets));
+    }
+  }
+}

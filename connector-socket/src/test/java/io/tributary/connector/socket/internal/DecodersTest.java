@@ -1,0 +1,118 @@
+package io.tributary.connector.socket.internal;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.embedded.EmbeddedChannel;
+import io.tributary.connector.socket.SocketErrorReason;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+class DecodersTest {
+  private static ByteBuf bytes(String s) {
+    return Unpooled.copiedBuffer(s, StandardCharsets.UTF_8);
+  }
+
+  private static List<Object> drain(EmbeddedChannel ch) {
+    List<Object> out = new ArrayList<>();
+    Object o;
+    while ((o = ch.readInbound()) != null) {
+      out.add(o);
+    }
+    return out;
+  }
+
+  private static String text(Object frame) {
+    return new String(((Frame.Payload) frame).bytes(), StandardCharsets.UTF_8);
+  }
+
+  @Test
+  void linesAcrossReadsWithCrLfAndEmptyLines() {
+    EmbeddedChannel ch = new EmbeddedChannel(new LineFrameDecoder(16, true));
+    ch.writeInbound(bytes("ab"), bytes("c\r\n\nd"), bytes("e\n"));
+    List<Object> out = drain(ch);
+    assertThat(out).extracting(DecodersTest::text).containsExactly("abc", "", "de");
+    assertThat(ch.finish()).isFalse();
+  }
+
+  @Test
+  void overlongLineIsReportedOnceAndSkippedToItsNewline() {
+    EmbeddedChannel ch = new EmbeddedChannel(new LineFrameDecoder(4, true));
+    ch.writeInbound(bytes("ok\n123456"), bytes("7890"), bytes("abc\nnext\n"));
+    List<Object> out = drain(ch);
+    assertThat(out).hasSize(3);
+    assertThat(text(out.get(0))).isEqualTo("ok");
+    assertThat(((Frame.Bad) out.get(1)).error().reason()).isEqualTo(SocketErrorReason.FRAME_TOO_LONG);
+    assertThat(((Frame.Bad) out.get(1)).fatal()).isFalse();
+    assertThat(text(out.get(2))).isEqualTo("next");
+  }
+
+  @Test
+  void overlongLineFollowedByLinesInTheSameBufferKeepsThem() {
+    EmbeddedChannel ch = new EmbeddedChannel(new LineFrameDecoder(4, true));
+    ch.writeInbound(bytes("a\n" + "x".repeat(50) + "\nb\nc\n"));
+    List<Object> out = drain(ch);
+    assertThat(out).hasSize(4);
+    assertThat(text(out.get(0))).isEqualTo("a");
+    assertThat(out.get(1)).isInstanceOf(Frame.Bad.class);
+    assertThat(text(out.get(2))).isEqualTo("b");
+    assertThat(text(out.get(3))).isEqualTo("c");
+  }
+
+  @Test
+  void lineOfExactlyMaxBytesWithCrLfIsAccepted() {
+    EmbeddedChannel ch = new EmbeddedChannel(new LineFrameDecoder(4, true));
+    ch.writeInbound(bytes("abcd\r"), bytes("\nabcde\n"));
+    List<Object> out = drain(ch);
+    assertThat(text(out.get(0))).isEqualTo("abcd");
+    assertThat(((Frame.Bad) out.get(1)).error().reason()).isEqualTo(SocketErrorReason.FRAME_TOO_LONG);
+  }
+
+  @Test
+  void invalidUtf8LineIsDroppedAndTruncatedTailReportedAtClose() {
+    EmbeddedChannel ch = new EmbeddedChannel(new LineFrameDecoder(64, true));
+    ch.writeInbound(Unpooled.wrappedBuffer(new byte[] {'a', (byte) 0xC3, '\n', 'o', 'k', '\n', 'p', 'a'}));
+    List<Object> out = drain(ch);
+    assertThat(((Frame.Bad) out.get(0)).error().reason()).isEqualTo(SocketErrorReason.INVALID_UTF8);
+    assertThat(text(out.get(1))).isEqualTo("ok");
+    ch.finish();
+    List<Object> last = drain(ch);
+    assertThat(last).singleElement()
+        .satisfies(b -> assertThat(((Frame.Bad) b).error().reason()).isEqualTo(SocketErrorReason.TRUNCATED_FRAME));
+  }
+
+  @Test
+  void lengthPrefixedFramesAndFatalOversizePrefix() {
+    EmbeddedChannel ch = new EmbeddedChannel(new LengthPrefixedFrameDecoder(8));
+    ByteBuf in = Unpooled.buffer();
+    in.writeInt(3).writeBytes("abc".getBytes(StandardCharsets.UTF_8)).writeInt(0).writeInt(9).writeBytes(new byte[9]);
+    ch.writeInbound(in);
+    List<Object> out = drain(ch);
+    assertThat(text(out.get(0))).isEqualTo("abc");
+    assertThat(text(out.get(1))).isEmpty();
+    assertThat(((Frame.Bad) out.get(2)).fatal()).isTrue();
+    ch.writeInbound(Unpooled.buffer().writeInt(1).writeByte('x'));
+    assertThat(drain(ch)).as("nothing is decoded after a fatal error").isEmpty();
+    ch.finish();
+  }
+
+  @Test
+  void reliableDecoderRejectsBadMagicAndUnknownFrameTypes() {
+    EmbeddedChannel bad = new EmbeddedChannel(new ReliableFrameDecoder(64));
+    bad.writeInbound(bytes("GET / HTTP/1.1\r\n"));
+    assertThat(((Frame.Bad) drain(bad).get(0)).error().reason()).isEqualTo(SocketErrorReason.BAD_MAGIC);
+
+    EmbeddedChannel ch = new EmbeddedChannel(new ReliableFrameDecoder(64));
+    ByteBuf in = Protocol.hello(Unpooled.buffer().alloc(), "p");
+    ch.writeInbound(in, Protocol.data(Unpooled.buffer().alloc(), 0, "x".getBytes(StandardCharsets.UTF_8)),
+        Unpooled.wrappedBuffer(new byte[] {0x42}));
+    List<Object> out = drain(ch);
+    assertThat(out.get(0)).isEqualTo(new Frame.Hello("p"));
+    assertThat(((Frame.Data) out.get(1)).seq()).isZero();
+    assertThat(((Frame.Bad) out.get(2)).error().reason()).isEqualTo(SocketErrorReason.PROTOCOL_ERROR);
+    ch.finish();
+  }
+}

@@ -1,0 +1,161 @@
+package io.tributary.gateway;
+
+import io.micrometer.core.instrument.Metrics;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.tributary.core.api.Sink;
+import io.tributary.core.api.Source;
+import io.tributary.core.runtime.Pipeline;
+import io.tributary.core.runtime.PipelineState;
+import io.tributary.gateway.internal.AdminServer;
+import io.tributary.gateway.internal.Transforms;
+import java.io.IOException;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Runs the pipelines of a {@link GatewayConfig}: builds each from the factories found on the classpath, starts them,
+ * serves the admin endpoint, and stops them all gracefully on {@link #stop()} (the CLI calls it on SIGTERM/SIGINT).
+ *
+ * <p>Thread safety: {@link #stop()} and {@link #status()} may be called from any thread.
+ */
+public final class Gateway implements AutoCloseable {
+  private static final Logger LOG = LoggerFactory.getLogger(Gateway.class);
+
+  /** How a run ended. */
+  public enum Outcome {
+    STOPPED,
+    FAILED
+  }
+
+  private final GatewayConfig config;
+  private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+  private final List<Pipeline> pipelines = new ArrayList<>();
+  private final CountDownLatch stopRequested = new CountDownLatch(1);
+  private AdminServer admin;
+
+  public Gateway(GatewayConfig config) {
+    this.config = config;
+    Metrics.addRegistry(registry);
+  }
+
+  /**
+   * Builds and starts every pipeline, then the admin endpoint. If one cannot start, the ones started are stopped and
+   * the exception is rethrown.
+   */
+  public void start() throws IOException {
+    for (GatewayConfig.PipelineConfig pc : config.pipelines()) {
+      Pipeline p = build(pc);
+      try {
+        p.start();
+      } catch (RuntimeException e) {
+        stopAll();
+        throw e;
+      }
+      pipelines.add(p);
+    }
+    if (config.admin() != null) {
+      try {
+        admin = new AdminServer(config.admin().host(), config.admin().port(), List.copyOf(pipelines), registry);
+      } catch (IOException e) {
+        stopAll();
+        throw new IOException(
+            "Cannot bind the admin endpoint to " + config.admin().host() + ":" + config.admin().port() + ": " + e
+                + " (choose another admin port, or 0 for a free one)",
+            e);
+      }
+      LOG.info("event=admin_listening address=http://{}:{}/", config.admin().host(), admin.address().getPort());
+    }
+    LOG.info("event=gateway_started pipelines={} config=\"{}\"", pipelines.size(), config.origin());
+  }
+
+  private Pipeline build(GatewayConfig.PipelineConfig pc) {
+    Pipeline.Builder b =
+        Pipeline.builder(pc.id())
+            .options(pc.options())
+            .checkpointDir(pc.checkpoint())
+            .configFingerprint(pc.fingerprint())
+            .meterRegistry(registry);
+    Source source = pc.sourceFactory().create("source", pc.source().config());
+    b.source("source", source);
+    for (GatewayConfig.Component t : pc.transforms()) {
+      switch (t.type()) {
+        case "filter" -> b.filter(Transforms.filter(t.config()));
+        case "map" -> b.map(Transforms.map(t.config()));
+        default -> throw new IllegalStateException("unknown transform " + t.type());
+      }
+    }
+    for (int i = 0; i < pc.sinks().size(); i++) {
+      GatewayConfig.Component s = pc.sinks().get(i);
+      Sink sink = pc.sinkFactories().get(i).create(s.type() + "-" + i, s.config());
+      b.sink(s.type() + "-" + i, sink);
+    }
+    return b.build();
+  }
+
+  /**
+   * Blocks until {@link #stop()} is called or a pipeline fails. On failure the other pipelines are stopped gracefully.
+   */
+  public Outcome awaitStopOrFailure() throws InterruptedException {
+    while (!stopRequested.await(200, TimeUnit.MILLISECONDS)) {
+      for (Pipeline p : pipelines) {
+        if (p.status().state() == PipelineState.FAILED) {
+          LOG.error("event=pipeline_failed pipeline={} error=\"{}\" action=stop_gateway", p.id(), p.status().failure());
+          stopAll();
+          return Outcome.FAILED;
+        }
+      }
+    }
+    return Outcome.STOPPED;
+  }
+
+  /** Requests a graceful stop of every pipeline and waits until they drained and committed. */
+  public void stop() {
+    stopRequested.countDown();
+    stopAll();
+  }
+
+  private synchronized void stopAll() {
+    if (admin != null) {
+      admin.close();
+      admin = null;
+    }
+    for (Pipeline p : pipelines) {
+      p.stopGracefully();
+    }
+  }
+
+  public List<Pipeline> pipelines() {
+    return List.copyOf(pipelines);
+  }
+
+  /** The admin endpoint's port, or -1 without one. */
+  public int adminPort() {
+    return admin == null ? -1 : admin.address().getPort();
+  }
+
+  public PrometheusMeterRegistry registry() {
+    return registry;
+  }
+
+  public boolean awaitPipelines(Duration timeout) throws InterruptedException {
+    long deadline = System.nanoTime() + timeout.toNanos();
+    for (Pipeline p : pipelines) {
+      if (!p.awaitTermination(Duration.ofNanos(Math.max(0, deadline - System.nanoTime())))) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  @Override
+  public void close() {
+    stop();
+    Metrics.removeRegistry(registry);
+  }
+}

@@ -1,0 +1,442 @@
+package io.tributary.gateway;
+
+import io.tributary.core.api.Config;
+import io.tributary.core.api.ConfigProblem;
+import io.tributary.core.api.ConfigSpec;
+import io.tributary.core.api.SinkFactory;
+import io.tributary.core.api.SourceFactory;
+import io.tributary.core.runtime.PipelineOptions;
+import io.tributary.gateway.internal.Transforms;
+import io.tributary.gateway.internal.YamlTree;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.InputStreamReader;
+import java.io.Reader;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.HexFormat;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.ServiceLoader;
+import java.util.Set;
+import java.util.TreeMap;
+
+/**
+ * A validated gateway configuration: pipelines ({@code source → transforms → sinks}) and the admin HTTP endpoint.
+ *
+ * <pre>
+ * pipelines:
+ *   - id: lines
+ *     settings: { batch-interval: 1s, wal.enabled: true }   # keys of PipelineOptions
+ *     checkpoint: ./data/checkpoint/lines
+ *     source: { type: socket, mode: server, port: 9999 }
+ *     transforms:
+ *       - { type: filter, regex: "ERROR" }
+ *     sinks:
+ *       - { type: files, path: ./data/out/lines }
+ * admin: { host: 127.0.0.1, port: 9090 }                   # optional; no admin endpoint without it
+ * </pre>
+ *
+ * <p>Loading checks everything and reports every problem at once, each as {@code FILE:LINE: message}. Source and sink
+ * types come from the {@link SourceFactory} and {@link SinkFactory} implementations on the classpath.
+ *
+ * <p>Thread safety: immutable.
+ */
+public final class GatewayConfig {
+  /** One source, sink or transform: its type and validated options. */
+  public record Component(String type, Config config, Map<String, Object> raw) {}
+
+  /** One pipeline. */
+  public record PipelineConfig(
+      String id,
+      PipelineOptions options,
+      Path checkpoint,
+      Component source,
+      SourceFactory sourceFactory,
+      List<Component> transforms,
+      List<Component> sinks,
+      List<SinkFactory> sinkFactories,
+      String fingerprint) {}
+
+  /** Where the admin HTTP endpoint listens; {@code null} config means none. */
+  public record Admin(String host, int port) {}
+
+  private static final Set<String> ROOT_KEYS = Set.of("pipelines", "admin");
+  private static final Set<String> PIPELINE_KEYS =
+      Set.of("id", "settings", "checkpoint", "source", "transforms", "sinks");
+
+  private final String origin;
+  private final List<PipelineConfig> pipelines;
+  private final Admin admin;
+
+  private GatewayConfig(String origin, List<PipelineConfig> pipelines, Admin admin) {
+    this.origin = origin;
+    this.pipelines = List.copyOf(pipelines);
+    this.admin = admin;
+  }
+
+  public String origin() {
+    return origin;
+  }
+
+  public List<PipelineConfig> pipelines() {
+    return pipelines;
+  }
+
+  /** The admin endpoint, or {@code null} when the file has no {@code admin:} section. */
+  public Admin admin() {
+    return admin;
+  }
+
+  /**
+   * Loads and validates a file.
+   *
+   * @throws GatewayConfigException with every problem
+   */
+  public static GatewayConfig load(Path file) throws IOException {
+    if (!Files.isRegularFile(file)) {
+      throw new GatewayConfigException(
+          List.of(file + ": no such file (expected: a YAML pipeline file; see gateway/README.md)"));
+    }
+    try (Reader r = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {
+      return parse(r, file.toString());
+    }
+  }
+
+  /** Loads the embedded default configuration ({@code tributary-default.yaml}). */
+  public static GatewayConfig loadDefault() throws IOException {
+    try (InputStream in = GatewayConfig.class.getResourceAsStream("/tributary-default.yaml")) {
+      if (in == null) {
+        throw new IOException("tributary-default.yaml is missing from the gateway jar");
+      }
+      return parse(new InputStreamReader(in, StandardCharsets.UTF_8), "tributary-default.yaml (embedded)");
+    }
+  }
+
+  public static GatewayConfig parse(Reader reader, String origin) {
+    YamlTree tree;
+    try {
+      tree = YamlTree.load(reader, origin);
+    } catch (YamlTree.SyntaxException e) {
+      throw new GatewayConfigException(List.of(e.getMessage()));
+    }
+    return new Validator(tree, origin).validate();
+  }
+
+  /** Source factories on the classpath, by type. */
+  public static Map<String, SourceFactory> sourceFactories() {
+    Map<String, SourceFactory> m = new TreeMap<>();
+    for (SourceFactory f : ServiceLoader.load(SourceFactory.class)) {
+      m.put(f.type(), f);
+    }
+    return m;
+  }
+
+  /** Sink factories on the classpath, by type. */
+  public static Map<String, SinkFactory> sinkFactories() {
+    Map<String, SinkFactory> m = new TreeMap<>();
+    for (SinkFactory f : ServiceLoader.load(SinkFactory.class)) {
+      m.put(f.type(), f);
+    }
+    return m;
+  }
+
+  private static final class Validator {
+    private final YamlTree tree;
+    private final String origin;
+    private final List<String> problems = new ArrayList<>();
+    private final Map<String, SourceFactory> sources = sourceFactories();
+    private final Map<String, SinkFactory> sinks = sinkFactories();
+
+    Validator(YamlTree tree, String origin) {
+      this.tree = tree;
+      this.origin = origin;
+    }
+
+    private void problem(String path, String message) {
+      problems.add(origin + ":" + tree.line(path) + ": " + message);
+    }
+
+    private void keyProblem(String path, String message) {
+      Integer keyLine = null;
+      try {
+        keyLine = tree.line(path + "#key");
+      } catch (RuntimeException ignored) {
+        // fall back to the value's line
+      }
+      problems.add(origin + ":" + (keyLine != null && keyLine > 0 ? keyLine : tree.line(path)) + ": " + message);
+    }
+
+    @SuppressWarnings("unchecked")
+    private Map<String, Object> map(Object v, String path, String what) {
+      if (v instanceof Map<?, ?> m) {
+        return (Map<String, Object>) m;
+      }
+      problem(path, "Invalid value " + v + " for " + path + ": not a mapping (expected: " + what + ")");
+      return null;
+    }
+
+    private List<?> list(Object v, String path, String what) {
+      if (v instanceof List<?> l) {
+        return l;
+      }
+      problem(path, "Invalid value " + v + " for " + path + ": not a list (expected: " + what + ")");
+      return null;
+    }
+
+    GatewayConfig validate() {
+      Map<String, Object> root = map(tree.root(), "", "a mapping with pipelines:");
+      List<PipelineConfig> out = new ArrayList<>();
+      Admin admin = null;
+      if (root != null) {
+        for (String k : root.keySet()) {
+          if (!ROOT_KEYS.contains(k)) {
+            keyProblem(k, "Unknown key " + k + " (expected one of: admin, pipelines)");
+          }
+        }
+        Object ps = root.get("pipelines");
+        if (ps == null) {
+          problem("", "Missing required key pipelines (expected: a list of pipelines)");
+        } else {
+          List<?> l = list(ps, "pipelines", "a list of pipelines");
+          if (l != null && l.isEmpty()) {
+            problem("pipelines", "Invalid value [] for pipelines: empty (expected: at least one pipeline)");
+          }
+          if (l != null) {
+            Set<String> ids = new HashSet<>();
+            Set<Path> checkpoints = new HashSet<>();
+            for (int i = 0; i < l.size(); i++) {
+              PipelineConfig pc = pipeline(l.get(i), "pipelines[" + i + "]");
+              if (pc != null) {
+                if (!ids.add(pc.id())) {
+                  problem("pipelines[" + i + "].id", "Invalid value " + pc.id() + " for pipelines[" + i + "].id:"
+                      + " duplicate pipeline id (expected: unique ids)");
+                }
+                if (!checkpoints.add(pc.checkpoint())) {
+                  problem("pipelines[" + i + "].checkpoint", "Invalid value " + pc.checkpoint() + " for pipelines["
+                      + i + "].checkpoint: used by another pipeline (expected: one checkpoint location per pipeline)");
+                }
+                out.add(pc);
+              }
+            }
+          }
+        }
+        if (root.containsKey("admin")) {
+          admin = admin(root.get("admin"));
+        }
+      }
+      if (!problems.isEmpty()) {
+        throw new GatewayConfigException(problems);
+      }
+      return new GatewayConfig(origin, out, admin);
+    }
+
+    private Admin admin(Object v) {
+      Map<String, Object> m = map(v, "admin", "host and port");
+      if (m == null) {
+        return null;
+      }
+      String host = "127.0.0.1";
+      int port = 9090;
+      for (Map.Entry<String, Object> e : m.entrySet()) {
+        String path = "admin." + e.getKey();
+        switch (e.getKey()) {
+          case "host" -> host = String.valueOf(e.getValue());
+          case "port" -> {
+            if (e.getValue() instanceof Long l && l >= 0 && l <= 65535) {
+              port = l.intValue();
+            } else {
+              problem(path, "Invalid value " + e.getValue() + " for " + path + ": (expected: a port 0-65535; 0 picks a"
+                  + " free port)");
+            }
+          }
+          default -> keyProblem(path, "Unknown key " + e.getKey() + " in admin (expected one of: host, port)");
+        }
+      }
+      return new Admin(host, port);
+    }
+
+    private PipelineConfig pipeline(Object v, String path) {
+      Map<String, Object> m = map(v, path, "a pipeline with id, checkpoint, source and sinks");
+      if (m == null) {
+        return null;
+      }
+      int before = problems.size();
+      for (String k : m.keySet()) {
+        if (!PIPELINE_KEYS.contains(k)) {
+          keyProblem(path + "." + k, "Unknown key " + k + " in " + path
+              + " (expected one of: checkpoint, id, settings, sinks, source, transforms)");
+        }
+      }
+      String id = null;
+      Object idv = m.get("id");
+      if (idv == null) {
+        problem(path, "Missing required key " + path + ".id (expected: a pipeline id of letters, digits, '.', '_', '-')");
+      } else if (!String.valueOf(idv).matches("[A-Za-z0-9._-]+")) {
+        problem(path + ".id", "Invalid value " + idv + " for " + path + ".id: (expected: letters, digits, '.', '_', '-')");
+      } else {
+        id = String.valueOf(idv);
+      }
+      PipelineOptions options = null;
+      Object sv = m.get("settings");
+      Map<String, Object> settings = sv == null ? Map.of() : map(sv, path + ".settings", "pipeline settings");
+      if (settings != null) {
+        List<ConfigProblem> ps = PipelineOptions.SPEC.validate(settings);
+        for (ConfigProblem p : ps) {
+          problem(path + ".settings." + p.key(), p.message().replace(" for " + p.key(), " for " + path + ".settings."
+              + p.key()).replace("Unknown key " + p.key(), "Unknown key " + path + ".settings." + p.key()));
+        }
+        if (ps.isEmpty()) {
+          options = PipelineOptions.from(settings);
+        }
+      }
+      Path checkpoint = null;
+      Object cv = m.get("checkpoint");
+      if (cv == null) {
+        problem(path, "Missing required key " + path + ".checkpoint (expected: a directory for offsets, commits and the"
+            + " WAL, e.g. ./data/checkpoint/" + (id == null ? "my-pipeline" : id) + ")");
+      } else {
+        checkpoint = Path.of(String.valueOf(cv)).toAbsolutePath().normalize();
+      }
+      Component source = null;
+      SourceFactory sourceFactory = null;
+      Object srcv = m.get("source");
+      if (srcv == null) {
+        problem(path, "Missing required key " + path + ".source (expected: a source with a type, one of "
+            + sources.keySet() + ")");
+      } else {
+        Map<String, Object> sm = map(srcv, path + ".source", "a source with a type");
+        if (sm != null) {
+          String type = typeOf(sm, path + ".source", sources.keySet());
+          if (type != null) {
+            sourceFactory = sources.get(type);
+            source = component(sm, path + ".source", type, sourceFactory.options());
+          }
+        }
+      }
+      List<Component> transforms = new ArrayList<>();
+      Object tv = m.get("transforms");
+      if (tv != null) {
+        List<?> tl = list(tv, path + ".transforms", "a list of transforms");
+        if (tl != null) {
+          for (int i = 0; i < tl.size(); i++) {
+            String tp = path + ".transforms[" + i + "]";
+            Map<String, Object> tm = map(tl.get(i), tp, "a transform with a type");
+            if (tm == null) {
+              continue;
+            }
+            String type = typeOf(tm, tp, new java.util.TreeSet<>(Transforms.types()));
+            if (type != null) {
+              Map<String, Object> opts = withoutType(tm);
+              for (String c : Transforms.check(type, opts)) {
+                problem(tp, "Invalid " + tp + ": " + c);
+              }
+              Component comp = component(tm, tp, type, Transforms.spec(type));
+              if (comp != null) {
+                transforms.add(comp);
+              }
+            }
+          }
+        }
+      }
+      List<Component> sinkComps = new ArrayList<>();
+      List<SinkFactory> sinkFactories = new ArrayList<>();
+      Object skv = m.get("sinks");
+      if (skv == null) {
+        problem(path, "Missing required key " + path + ".sinks (expected: a list of sinks, types " + sinks.keySet()
+            + ")");
+      } else {
+        List<?> sl = list(skv, path + ".sinks", "a list of sinks");
+        if (sl != null && sl.isEmpty()) {
+          problem(path + ".sinks", "Invalid value [] for " + path + ".sinks: empty (expected: at least one sink)");
+        }
+        if (sl != null) {
+          for (int i = 0; i < sl.size(); i++) {
+            String sp = path + ".sinks[" + i + "]";
+            Map<String, Object> sm = map(sl.get(i), sp, "a sink with a type");
+            if (sm == null) {
+              continue;
+            }
+            String type = typeOf(sm, sp, sinks.keySet());
+            if (type != null) {
+              Component comp = component(sm, sp, type, sinks.get(type).options());
+              if (comp != null) {
+                sinkComps.add(comp);
+                sinkFactories.add(sinks.get(type));
+              }
+            }
+          }
+        }
+      }
+      if (problems.size() > before || id == null) {
+        return null;
+      }
+      return new PipelineConfig(
+          id, options, checkpoint, source, sourceFactory, transforms, sinkComps, sinkFactories,
+          fingerprint(source, sinkComps));
+    }
+
+    private String typeOf(Map<String, Object> m, String path, Set<String> known) {
+      Object t = m.get("type");
+      if (t == null) {
+        problem(path, "Missing required key " + path + ".type (expected one of: " + String.join(", ", known) + ")");
+        return null;
+      }
+      String type = String.valueOf(t);
+      if (!known.contains(type)) {
+        problem(path + ".type", "Invalid value " + type + " for " + path + ".type: unknown type (expected one of: "
+            + String.join(", ", known) + "; a connector jar on the classpath adds more)");
+        return null;
+      }
+      return type;
+    }
+
+    private Component component(Map<String, Object> m, String path, String type, ConfigSpec spec) {
+      Map<String, Object> opts = withoutType(m);
+      List<ConfigProblem> ps = spec.validate(opts);
+      for (ConfigProblem p : ps) {
+        String keyPath = path + "." + p.key();
+        String msg = p.message().replace(" for " + p.key() + ":", " for " + keyPath + ":");
+        if (opts.containsKey(p.key())) {
+          if (msg.startsWith("Unknown key")) {
+            keyProblem(keyPath, msg.replace("Unknown key " + p.key(), "Unknown key " + keyPath + " for " + type));
+          } else {
+            problem(keyPath, msg);
+          }
+        } else {
+          problem(path, msg.replace("Missing required key " + p.key(), "Missing required key " + keyPath));
+        }
+      }
+      if (!ps.isEmpty()) {
+        return null;
+      }
+      return new Component(type, spec.parse(opts), opts);
+    }
+
+    private static Map<String, Object> withoutType(Map<String, Object> m) {
+      Map<String, Object> opts = new LinkedHashMap<>(m);
+      opts.remove("type");
+      return opts;
+    }
+
+    /** Types of source and sinks: a checkpoint's offsets mean something only for the same kind of source. */
+    private static String fingerprint(Component source, List<Component> sinks) {
+      StringBuilder sb = new StringBuilder("source=").append(source == null ? "" : source.type());
+      for (Component s : sinks) {
+        sb.append(";sink=").append(s.type());
+      }
+      try {
+        byte[] d = MessageDigest.getInstance("SHA-256").digest(sb.toString().getBytes(StandardCharsets.UTF_8));
+        return sb + ";sha256=" + HexFormat.of().formatHex(d, 0, 8);
+      } catch (NoSuchAlgorithmException e) {
+        return sb.toString();
+      }
+    }
+  }
+}

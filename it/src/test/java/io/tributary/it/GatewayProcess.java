@@ -1,0 +1,124 @@
+package io.tributary.it;
+
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+
+/** Starts the packaged gateway ({@code java -jar tributary-gateway.jar run --config FILE}) as a separate process. */
+final class GatewayProcess implements AutoCloseable {
+  private final Path config;
+  private final Path log;
+  private Process process;
+  private int starts;
+
+  GatewayProcess(Path config, Path log) {
+    this.config = config;
+    this.log = log;
+  }
+
+  static Path jar() {
+    String p = System.getProperty("gateway.jar");
+    if (p == null || !Files.isRegularFile(Path.of(p))) {
+      throw new IllegalStateException(
+          "The packaged gateway jar is missing (" + p + "): run the tests with 'mvn verify' from the repository root,"
+              + " which packages the gateway before the integration tests");
+    }
+    return Path.of(p);
+  }
+
+  void start() throws IOException {
+    List<String> cmd = new ArrayList<>();
+    cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+    cmd.add("-Xmx512m");
+    cmd.add("-jar");
+    cmd.add(jar().toString());
+    cmd.add("run");
+    cmd.add("--config");
+    cmd.add(config.toString());
+    starts++;
+    process =
+        new ProcessBuilder(cmd)
+            .redirectErrorStream(true)
+            .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()))
+            .start();
+  }
+
+  /** SIGKILL: no shutdown hook, no flush, like a power cut of the process. */
+  void kill() throws InterruptedException {
+    process.destroyForcibly();
+    process.waitFor(30, TimeUnit.SECONDS);
+  }
+
+  /** SIGTERM and wait; returns the exit code. */
+  int terminate(Duration timeout) throws InterruptedException {
+    process.destroy();
+    if (!process.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
+      process.destroyForcibly();
+      process.waitFor(10, TimeUnit.SECONDS);
+      throw new IllegalStateException("gateway did not stop within " + timeout + " after SIGTERM; log: " + log);
+    }
+    return process.exitValue();
+  }
+
+  boolean isAlive() {
+    return process != null && process.isAlive();
+  }
+
+  int starts() {
+    return starts;
+  }
+
+  String logTail() throws IOException {
+    List<String> lines = Files.readAllLines(log);
+    return String.join("\n", lines.subList(Math.max(0, lines.size() - 40), lines.size()));
+  }
+
+  @Override
+  public void close() {
+    if (process != null && process.isAlive()) {
+      process.destroyForcibly();
+      try {
+        process.waitFor(30, TimeUnit.SECONDS);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+    }
+  }
+
+  static int freePort() throws IOException {
+    try (ServerSocket s = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+      return s.getLocalPort();
+    }
+  }
+
+  static boolean isListening(int port) {
+    try (Socket s = new Socket()) {
+      s.connect(new InetSocketAddress("127.0.0.1", port), 200);
+      return true;
+    } catch (IOException e) {
+      return false;
+    }
+  }
+
+  /** Lines of every published (not hidden) output file. */
+  static List<String> outputLines(Path dir) throws IOException {
+    List<String> lines = new ArrayList<>();
+    if (!Files.isDirectory(dir)) {
+      return lines;
+    }
+    try (Stream<Path> s = Files.list(dir)) {
+      for (Path f : s.filter(f -> !f.getFileName().toString().startsWith(".")).sorted().toList()) {
+        lines.addAll(Files.readAllLines(f));
+      }
+    }
+    return lines;
+  }
+}
