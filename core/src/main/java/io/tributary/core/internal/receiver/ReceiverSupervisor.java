@@ -386,6 +386,7 @@ public final class ReceiverSupervisor implements ReceiverRuntime, AutoCloseable 
   @Override
   public void close() {
     shutdown = true;
+    receiverStopped = true;
     budget.close("Receiver " + name + " of pipeline " + pipelineId + " is closed");
     try {
       CompletableFuture<Void> stopped = new CompletableFuture<>();
@@ -402,26 +403,12 @@ public final class ReceiverSupervisor implements ReceiverRuntime, AutoCloseable 
     } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
       LOG.warn("event=receiver_stop_slow pipeline={} source={} error=\"{}\"", pipelineId, name, e.toString());
     }
-    receiverStopped = true;
     control.shutdownNow();
     timer.shutdownNow();
-    boolean interrupted = false;
     try {
       control.awaitTermination(5, TimeUnit.SECONDS);
       timer.awaitTermination(5, TimeUnit.SECONDS);
     } catch (InterruptedException e) {
-      interrupted = true;
-    }
-    if (control.isTerminated()) {
-      // An immediate stop or a failure must still let the receiver release its sockets and threads. The control
-      // thread is gone, so this cannot run concurrently with onStart/onStop; the flag makes it run at most once.
-      stopReceiverOnControlThread("pipeline closed");
-    } else {
-      LOG.warn(
-          "event=receiver_stop_skipped pipeline={} source={} reason=\"control thread still busy in onStart/onStop\"",
-          pipelineId, name);
-    }
-    if (interrupted) {
       Thread.currentThread().interrupt();
     }
   }
