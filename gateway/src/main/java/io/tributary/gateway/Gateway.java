@@ -50,14 +50,16 @@ public final class Gateway implements AutoCloseable {
    */
   public void start() throws IOException {
     for (GatewayConfig.PipelineConfig pc : config.pipelines()) {
-      Pipeline p = build(pc);
       try {
+        Pipeline p = build(pc);
         p.start();
+        pipelines.add(p);
       } catch (RuntimeException e) {
+        LOG.error(
+            "event=pipeline_start_failed pipeline={} error=\"{}\" action=stop_started_pipelines", pc.id(), e.toString());
         stopAll();
         throw e;
       }
-      pipelines.add(p);
     }
     if (config.admin() != null) {
       try {
@@ -120,13 +122,32 @@ public final class Gateway implements AutoCloseable {
     stopAll();
   }
 
+  /** Stops every pipeline gracefully, in parallel (each drains up to its own graceful-stop timeout), then the admin. */
   private synchronized void stopAll() {
+    List<Thread> stoppers = new ArrayList<>();
+    for (Pipeline p : pipelines) {
+      Thread t = new Thread(p::stopGracefully, "tributary-" + p.id() + "-stop-0");
+      t.start();
+      stoppers.add(t);
+    }
+    boolean interrupted = false;
+    for (Thread t : stoppers) {
+      while (true) {
+        try {
+          t.join();
+          break;
+        } catch (InterruptedException e) {
+          // Keep waiting: returning early would let the JVM exit with batches half-written. Restore the flag after.
+          interrupted = true;
+        }
+      }
+    }
     if (admin != null) {
       admin.close();
       admin = null;
     }
-    for (Pipeline p : pipelines) {
-      p.stopGracefully();
+    if (interrupted) {
+      Thread.currentThread().interrupt();
     }
   }
 

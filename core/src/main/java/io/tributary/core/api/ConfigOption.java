@@ -295,6 +295,10 @@ public final class ConfigOption<T> {
       mult = 1024L * 1024 * 1024;
     }
     String digits = s.replaceAll("[a-z]+$", "");
+    String unit = s.substring(digits.length());
+    if (!List.of("", "b", "k", "kb", "m", "mb", "g", "gb").contains(unit)) {
+      throw new IllegalArgumentException("unknown unit " + unit + ", not a size such as 512, 64kb, 16mb, 1gb");
+    }
     try {
       return Long.parseLong(digits) * mult;
     } catch (NumberFormatException e) {

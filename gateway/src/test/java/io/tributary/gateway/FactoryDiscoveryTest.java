@@ -1,0 +1,65 @@
+package io.tributary.gateway;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.tributary.core.api.Guarantee;
+import io.tributary.core.api.SinkFactory;
+import io.tributary.core.api.SourceFactory;
+import io.tributary.core.sinks.ConsoleSinkFactory;
+import io.tributary.core.sinks.FilesSinkFactory;
+import io.tributary.gateway.testing.FailingSinkFactory;
+import io.tributary.gateway.testing.SequenceSourceFactory;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Source and sink types come from {@link java.util.ServiceLoader}: core's built-in sinks, the socket connector (a
+ * runtime dependency the gateway's code never imports) and the test factories registered only in this module's test
+ * resources.
+ */
+class FactoryDiscoveryTest {
+  @Test
+  void findsEveryFactoryOnTheClasspath() {
+    Map<String, SourceFactory> sources = GatewayConfig.sourceFactories();
+    Map<String, SinkFactory> sinks = GatewayConfig.sinkFactories();
+    assertThat(sources).containsOnlyKeys("socket", "test-sequence");
+    assertThat(sources.get("socket").getClass().getName())
+        .isEqualTo("io.tributary.connector.socket.SocketConnectorFactory");
+    assertThat(sources.get("test-sequence")).isInstanceOf(SequenceSourceFactory.class);
+    assertThat(sinks).containsOnlyKeys("console", "files", "test-failing");
+    assertThat(sinks.get("console")).isInstanceOf(ConsoleSinkFactory.class);
+    assertThat(sinks.get("files")).isInstanceOf(FilesSinkFactory.class);
+    assertThat(sinks.get("test-failing")).isInstanceOf(FailingSinkFactory.class);
+  }
+
+  @Test
+  void builtInSinksStateTheirGuarantees() {
+    Map<String, SinkFactory> sinks = GatewayConfig.sinkFactories();
+    assertThat(sinks.get("files").guarantee()).isEqualTo(Guarantee.EXACTLY_ONCE_IDEMPOTENT);
+    assertThat(sinks.get("console").guarantee()).isEqualTo(Guarantee.AT_LEAST_ONCE);
+    assertThat(sinks.get("files").options().options()).extracting(o -> o.name())
+        .containsExactly("path", "prefix", "suffix", "max-file-size", "fsync");
+  }
+
+  @Test
+  void typesCommandListsSourcesAndSinksWithGuarantees() {
+    PrintStream old = System.out;
+    ByteArrayOutputStream buf = new ByteArrayOutputStream();
+    System.setOut(new PrintStream(buf, true, StandardCharsets.UTF_8));
+    int code;
+    try {
+      code = TributaryCli.execute("types");
+    } finally {
+      System.setOut(old);
+    }
+    assertThat(code).isZero();
+    assertThat(buf.toString(StandardCharsets.UTF_8))
+        .contains("sources:")
+        .containsPattern("\\n  socket +")
+        .containsPattern("\\n  files +EXACTLY_ONCE_IDEMPOTENT")
+        .containsPattern("\\n  console +AT_LEAST_ONCE");
+  }
+}
