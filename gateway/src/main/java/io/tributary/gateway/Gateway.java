@@ -22,7 +22,11 @@ import org.slf4j.LoggerFactory;
  * Runs the pipelines of a {@link GatewayConfig}: builds each from the factories found on the classpath, starts them,
  * serves the admin endpoint, and stops them all gracefully on {@link #stop()} (the CLI calls it on SIGTERM/SIGINT).
  *
- * <p>Thread safety: {@link #stop()} and {@link #status()} may be called from any thread.
+ * <p>Lifecycle: {@link #start()} once; then {@link #awaitStopOrFailure()} on the owning thread; {@link #stop()} (or
+ * {@link #close()}) from any thread, typically a shutdown hook. Stopping drains every pipeline in parallel and blocks
+ * until all have committed or reached their graceful-stop timeout.
+ *
+ * <p>Thread safety: {@link #stop()}, {@link #pipelines()} and {@link #adminPort()} may be called from any thread.
  */
 public final class Gateway implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(Gateway.class);
