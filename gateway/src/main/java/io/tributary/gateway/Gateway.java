@@ -60,7 +60,9 @@ public final class Gateway implements AutoCloseable {
         pipelines.add(p);
       } catch (RuntimeException e) {
         LOG.error(
-            "event=pipeline_start_failed pipeline={} error=\"{}\" action=stop_started_pipelines", pc.id(), e.toString());
+            "event=pipeline_start_failed pipeline={} error=\"{}\" action=stop_started_pipelines",
+            pc.id(),
+            e.toString());
         stopAll();
         throw e;
       }
