@@ -9,6 +9,7 @@ import io.tributary.core.sinks.FilesSinkFactory;
 import io.tributary.gateway.internal.Transforms;
 import java.io.InputStream;
 import java.io.InputStreamReader;
+import java.io.StringReader;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
@@ -115,6 +116,25 @@ class ConfigFilesTest {
         .isInstanceOfSatisfying(
             GatewayConfigException.class,
             e -> assertThat(e.problems()).singleElement().asString().startsWith("malformed.yaml:4:10: Invalid YAML:"));
+  }
+
+  @Test
+  void yamlBooleansIncludeYesNoOnOff() {
+    String yaml =
+        """
+        pipelines:
+          - id: b
+            settings: { wal.enabled: no, backpressure.enabled: on }
+            checkpoint: /tmp/tributary-test/b
+            source: { type: test-sequence, count: 1 }
+            transforms: [ { type: filter, not-empty: yes } ]
+            sinks: [ { type: files, path: /tmp/tributary-test/b-out, fsync: off } ]
+        """;
+    GatewayConfig.PipelineConfig p = GatewayConfig.parse(new StringReader(yaml), "b.yaml").pipelines().get(0);
+    assertThat(p.options().get(PipelineOptions.WAL_ENABLED)).isFalse();
+    assertThat(p.options().get(PipelineOptions.BACKPRESSURE)).isTrue();
+    assertThat(p.transforms().get(0).config().get(Transforms.NOT_EMPTY)).isTrue();
+    assertThat(p.sinks().get(0).config().get(FilesSinkFactory.FSYNC)).isFalse();
   }
 
   @Test

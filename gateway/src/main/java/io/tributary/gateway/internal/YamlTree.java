@@ -122,7 +122,9 @@ public final class YamlTree {
       if (Tag.NULL.equals(tag)) {
         return null;
       } else if (Tag.BOOL.equals(tag)) {
-        return Boolean.parseBoolean(v.toLowerCase(java.util.Locale.ROOT));
+        // YAML 1.1, as SnakeYAML resolves it: yes/no and on/off are booleans too.
+        String b = v.toLowerCase(java.util.Locale.ROOT);
+        return b.equals("true") || b.equals("yes") || b.equals("on");
       } else if (Tag.INT.equals(tag)) {
         return Long.parseLong(v.replace("_", ""));
       } else if (Tag.FLOAT.equals(tag)) {
