@@ -111,12 +111,18 @@ public final class TributaryCli implements Callable<Integer> {
       Thread hook =
           new Thread(
               () -> {
-                gateway.stop();
-                System.out.flush();
-                System.err.flush();
-                // A signal ends the JVM with 128+N; a completed graceful stop is a clean exit.
-                Runtime.getRuntime().halt(gateway.pipelines().stream()
-                    .anyMatch(p -> p.failure().isPresent()) ? FAILED : OK);
+                int code = FAILED;
+                try {
+                  gateway.stop();
+                  code = gateway.pipelines().stream().anyMatch(p -> p.failure().isPresent()) ? FAILED : OK;
+                } catch (RuntimeException | Error e) {
+                  System.err.println("tributary: graceful stop failed: " + e);
+                } finally {
+                  System.out.flush();
+                  System.err.flush();
+                  // A signal ends the JVM with 128+N; a completed graceful stop is a clean exit.
+                  Runtime.getRuntime().halt(code);
+                }
               },
               "tributary-gateway-shutdown-0");
       Runtime.getRuntime().addShutdownHook(hook);
