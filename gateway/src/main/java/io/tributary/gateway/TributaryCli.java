@@ -2,9 +2,12 @@ package io.tributary.gateway;
 
 import io.tributary.core.api.CheckpointException;
 import io.tributary.core.api.ConfigException;
+import io.tributary.core.api.ConfigSpec;
 import io.tributary.core.api.IncompatibleCheckpointException;
 import io.tributary.core.api.SinkFactory;
 import io.tributary.core.api.SourceFactory;
+import io.tributary.gateway.internal.ConfigDocs;
+import io.tributary.gateway.internal.Transforms;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
@@ -195,17 +198,37 @@ public final class TributaryCli implements Callable<Integer> {
 
   @Command(name = "types", description = "Lists the source and sink types found on the classpath.")
   static final class Types implements Callable<Integer> {
+    @Option(names = "--options", description = "Also list each type's options (Markdown tables).")
+    boolean options;
+
+    @Option(names = {"-h", "--help"}, usageHelp = true, description = "Show this help message and exit.")
+    boolean help;
+
     @Override
     public Integer call() {
       System.out.println("sources:");
       for (SourceFactory f : GatewayConfig.sourceFactories().values()) {
         System.out.printf("  %-16s %s%n", f.type(), f.description());
+        printOptions(f.options());
       }
       System.out.println("sinks:");
       for (SinkFactory f : GatewayConfig.sinkFactories().values()) {
         System.out.printf("  %-16s %-26s %s%n", f.type(), f.guarantee(), f.description());
+        printOptions(f.options());
+      }
+      System.out.println("transforms:");
+      for (String t : Transforms.types()) {
+        System.out.printf("  %s%n", t);
+        printOptions(Transforms.spec(t));
       }
       return OK;
+    }
+
+    private void printOptions(ConfigSpec spec) {
+      if (options) {
+        System.out.println();
+        System.out.println(ConfigDocs.markdown(spec).indent(4));
+      }
     }
   }
 }

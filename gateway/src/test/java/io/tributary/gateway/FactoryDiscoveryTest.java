@@ -44,22 +44,30 @@ class FactoryDiscoveryTest {
         .containsExactly("path", "prefix", "suffix", "max-file-size", "fsync");
   }
 
-  @Test
-  void typesCommandListsSourcesAndSinksWithGuarantees() {
+  private static String stdout(String... args) {
     PrintStream old = System.out;
     ByteArrayOutputStream buf = new ByteArrayOutputStream();
     System.setOut(new PrintStream(buf, true, StandardCharsets.UTF_8));
-    int code;
     try {
-      code = TributaryCli.execute("types");
+      assertThat(TributaryCli.execute(args)).isZero();
     } finally {
       System.setOut(old);
     }
-    assertThat(code).isZero();
-    assertThat(buf.toString(StandardCharsets.UTF_8))
+    return buf.toString(StandardCharsets.UTF_8);
+  }
+
+  @Test
+  void typesCommandListsSourcesAndSinksWithGuarantees() {
+    assertThat(stdout("types"))
         .contains("sources:")
         .containsPattern("\\n  socket +")
         .containsPattern("\\n  files +EXACTLY_ONCE_IDEMPOTENT")
-        .containsPattern("\\n  console +AT_LEAST_ONCE");
+        .containsPattern("\\n  console +AT_LEAST_ONCE")
+        .contains("transforms:\n  filter\n  map\n")
+        .doesNotContain("| key |");
+    assertThat(stdout("types", "--options"))
+        .contains("    | `port` | int | *required* |")
+        .contains("    | `max-file-size` | size | `128mb` |")
+        .contains("    | `regex` | string | - |");
   }
 }
