@@ -1,0 +1,110 @@
+package io.tributary.connector.kafka;
+
+import io.tributary.connector.kafka.internal.KafkaClients;
+import io.tributary.connector.kafka.internal.RecordRouting;
+import io.tributary.core.api.AtLeastOnceSink;
+import io.tributary.core.api.Config;
+import io.tributary.core.api.Record;
+import io.tributary.core.api.SinkContext;
+import io.tributary.core.api.TributaryException;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Future;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.RecordMetadata;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Writes each batch to a Kafka topic with an idempotent producer (no duplicates from producer retries, per-partition
+ * order kept) but without transactions: a batch replayed after a crash is written again. Use it when the consumers of
+ * the topic cannot use {@code read_committed} or deduplicate themselves; otherwise prefer {@link KafkaSink}.
+ *
+ * <p>Thread safety: not thread-safe; the runtime calls it from the batch thread only. {@link #write} blocks until every
+ * record of the batch is acknowledged by all in-sync replicas.
+ */
+public final class KafkaAtLeastOnceSink implements AtLeastOnceSink {
+  private static final Logger LOG = LoggerFactory.getLogger(KafkaAtLeastOnceSink.class);
+
+  private final String bootstrapServers;
+  private final String topic;
+  private final Map<String, String> clientProperties;
+  private final RecordRouting routing;
+  private final boolean needsPartitionCount;
+
+  private String pipelineId;
+  private String sinkName;
+  private KafkaProducer<byte[], byte[]> producer;
+  private boolean closed;
+
+  /** Creates the sink from options validated by {@link KafkaOptions#AT_LEAST_ONCE_SINK}. */
+  public KafkaAtLeastOnceSink(Config config) {
+    this.bootstrapServers = config.get(KafkaOptions.BOOTSTRAP_SERVERS);
+    this.topic = config.get(KafkaOptions.TOPIC);
+    this.clientProperties = KafkaOptions.clientProperties(config);
+    this.routing = new RecordRouting(topic, config.get(KafkaOptions.PARTITIONING));
+    this.needsPartitionCount = config.get(KafkaOptions.PARTITIONING) == KafkaOptions.Partitioning.SOURCE_PARTITION;
+  }
+
+  @Override
+  public void open(SinkContext context) {
+    this.pipelineId = context.pipelineId();
+    this.sinkName = context.sinkName();
+    Map<String, Object> fixed = new LinkedHashMap<>();
+    fixed.put("client.id", "tributary-" + pipelineId + "-" + sinkName);
+    fixed.put("key.serializer", ByteArraySerializer.class.getName());
+    fixed.put("value.serializer", ByteArraySerializer.class.getName());
+    fixed.put("enable.idempotence", "true");
+    fixed.put("acks", "all");
+    producer = new KafkaProducer<>(KafkaClients.properties(bootstrapServers, clientProperties, fixed));
+    LOG.info("event=kafka_sink_opened pipeline={} sink={} topic={} mode=at_least_once", pipelineId, sinkName, topic);
+  }
+
+  @Override
+  public void write(long batchId, List<Record> records) throws Exception {
+    if (producer == null || closed) {
+      throw new IllegalStateException("Kafka sink " + sinkName + " is not open");
+    }
+    int partitionCount = needsPartitionCount ? producer.partitionsFor(topic).size() : 0;
+    List<Future<RecordMetadata>> acks = new ArrayList<>(records.size());
+    for (Record r : records) {
+      acks.add(producer.send(routing.toProducerRecord(r, partitionCount)));
+    }
+    producer.flush();
+    for (Future<RecordMetadata> f : acks) {
+      try {
+        f.get();
+      } catch (ExecutionException e) {
+        throw new TributaryException(
+            "Kafka sink " + sinkName + " of pipeline " + pipelineId + " failed to write batch " + batchId + " to topic "
+                + topic + ": " + e.getCause() + " (the batch is written again on restart; part of it may be duplicated)",
+            e.getCause());
+      }
+    }
+  }
+
+  @Override
+  public void close() {
+    if (closed) {
+      return;
+    }
+    closed = true;
+    if (producer != null) {
+      // Closing on an interrupted thread fails; clear the flag for the close and restore it afterwards.
+      boolean interrupted = Thread.interrupted();
+      try {
+        producer.close(Duration.ofSeconds(5));
+      } finally {
+        if (interrupted) {
+          Thread.currentThread().interrupt();
+        }
+      }
+    }
+    LOG.info("event=kafka_sink_closed pipeline={} sink={}", pipelineId, sinkName);
+  }
+}

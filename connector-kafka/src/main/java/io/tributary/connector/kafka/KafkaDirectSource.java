@@ -1,0 +1,366 @@
+package io.tributary.connector.kafka;
+
+import io.tributary.connector.kafka.KafkaOptions.Isolation;
+import io.tributary.connector.kafka.KafkaOptions.StartingPosition;
+import io.tributary.connector.kafka.internal.KafkaClients;
+import io.tributary.core.api.CloseableIterator;
+import io.tributary.core.api.Config;
+import io.tributary.core.api.DataUnavailableException;
+import io.tributary.core.api.DirectSource;
+import io.tributary.core.api.OffsetRange;
+import io.tributary.core.api.PartitionInfo;
+import io.tributary.core.api.Record;
+import io.tributary.core.api.RetriableException;
+import io.tributary.core.api.SourceContext;
+import io.tributary.core.api.SourcePosition;
+import io.tributary.core.api.TributaryException;
+import java.time.Duration;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.NoSuchElementException;
+import java.util.Set;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.TopicDescription;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.ConsumerRecords;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.consumer.OffsetOutOfRangeException;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.errors.UnknownTopicOrPartitionException;
+import org.apache.kafka.common.header.Header;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Reads Kafka topics as a {@link DirectSource}: the runtime plans offset ranges per partition ({@code topic-N}), writes
+ * them to the checkpoint, and this source reads exactly those ranges, so a replayed batch reads the same records.
+ *
+ * <p>{@link #partitions()} describes the configured topics on every batch (so partitions added later are picked up)
+ * and reports as end offset the end of the log under the configured isolation: with {@code read_committed} (the
+ * default) that is the last stable offset, so open transactions are never planned. {@link #read(OffsetRange)} assigns
+ * the partition, seeks to {@code from} and polls until the consumer's position reaches {@code until}. Offsets taken by
+ * transaction markers or aborted records are skipped without stalling; a range may therefore yield fewer records than
+ * {@link OffsetRange#count()}.
+ *
+ * <p>A range that starts below the partition's log start offset (deleted by retention) fails with {@link
+ * DataUnavailableException}; no data is silently skipped.
+ *
+ * <p>Consumer offsets are not committed to Kafka: the checkpoint is the only truth. No consumer group is used.
+ *
+ * <p>Thread safety: {@link #partitions()} is called from the batch thread. The source holds one consumer; {@link
+ * #read(OffsetRange)} takes it until the returned iterator is closed, so concurrent reads wait for each other (reads
+ * block, honouring interruption). The iterator itself is used by one thread.
+ */
+public final class KafkaDirectSource implements DirectSource {
+  private static final Logger LOG = LoggerFactory.getLogger(KafkaDirectSource.class);
+  private static final Duration POLL = Duration.ofMillis(200);
+  private static final long METADATA_TIMEOUT_MS = 30_000;
+
+  private final String bootstrapServers;
+  private final List<String> topics;
+  private final StartingPosition startingPosition;
+  private final Isolation isolation;
+  private final int maxPollRecords;
+  private final Duration readTimeout;
+  private final Map<String, String> clientProperties;
+  private final Semaphore consumerLock = new Semaphore(1);
+  private final Map<String, Long> initialOffsets = new HashMap<>();
+  private final Set<String> missingTopicsWarned = new HashSet<>();
+
+  private String sourceName = "kafka";
+  private String pipelineId = "";
+  private KafkaConsumer<byte[], byte[]> consumer;
+  private Admin admin;
+  private boolean firstListing = true;
+  private volatile boolean closed;
+
+  /** Creates the source from options validated by {@link KafkaOptions#SOURCE}. Connects only in {@link #open}. */
+  public KafkaDirectSource(Config config) {
+    this.bootstrapServers = config.get(KafkaOptions.BOOTSTRAP_SERVERS);
+    this.topics = List.copyOf(config.get(KafkaOptions.TOPICS));
+    this.startingPosition = config.get(KafkaOptions.STARTING_POSITION);
+    this.isolation = config.get(KafkaOptions.ISOLATION);
+    this.maxPollRecords = config.get(KafkaOptions.MAX_POLL_RECORDS);
+    this.readTimeout = config.get(KafkaOptions.READ_TIMEOUT);
+    this.clientProperties = KafkaOptions.clientProperties(config);
+  }
+
+  @Override
+  public void open(SourceContext context) {
+    this.sourceName = context.sourceName();
+    this.pipelineId = context.pipelineId();
+    String clientId = "tributary-" + pipelineId + "-" + sourceName;
+    Map<String, Object> fixed = new LinkedHashMap<>();
+    fixed.put("client.id", clientId);
+    fixed.put("key.deserializer", ByteArrayDeserializer.class.getName());
+    fixed.put("value.deserializer", ByteArrayDeserializer.class.getName());
+    fixed.put("enable.auto.commit", "false");
+    fixed.put("auto.offset.reset", "none");
+    fixed.put("isolation.level", isolation.name().toLowerCase(Locale.ROOT));
+    fixed.put("max.poll.records", Integer.toString(maxPollRecords));
+    // The source polls only for offsets it knows exist (below the end offset it listed), so long-polling buys nothing;
+    // a prefetch parked at the end of another partition would otherwise delay the next read by up to 500 ms.
+    Map<String, String> user = new LinkedHashMap<>();
+    user.put("fetch.max.wait.ms", "20");
+    user.putAll(clientProperties);
+    consumer = new KafkaConsumer<>(KafkaClients.properties(bootstrapServers, user, fixed));
+    Map<String, Object> adminFixed = new LinkedHashMap<>();
+    adminFixed.put("client.id", clientId + "-admin");
+    admin = Admin.create(KafkaClients.properties(bootstrapServers, clientProperties, adminFixed));
+    LOG.info(
+        "event=kafka_source_opened pipeline={} source={} bootstrap={} topics={} isolation={} starting_position={}",
+        pipelineId, sourceName, bootstrapServers, topics, isolation, startingPosition);
+  }
+
+  @Override
+  public List<PartitionInfo> partitions() throws Exception {
+    List<TopicPartition> tps = listPartitions();
+    if (tps.isEmpty()) {
+      return List.of();
+    }
+    acquire();
+    try {
+      Duration timeout = Duration.ofMillis(METADATA_TIMEOUT_MS);
+      Map<TopicPartition, Long> ends = consumer.endOffsets(tps, timeout);
+      Map<TopicPartition, Long> starts = consumer.beginningOffsets(tps, timeout);
+      List<PartitionInfo> out = new ArrayList<>(tps.size());
+      for (TopicPartition tp : tps) {
+        String id = KafkaClients.partitionId(tp);
+        long end = ends.get(tp);
+        Long initial = initialOffsets.get(id);
+        if (initial == null) {
+          // Decided once per partition, so a later listing cannot move it. Partitions that appear after the first
+          // listing start at earliest whatever the setting: everything written to a new partition is new data.
+          boolean latest = startingPosition == StartingPosition.LATEST && firstListing;
+          initial = latest ? end : starts.get(tp);
+          initialOffsets.put(id, initial);
+          if (!firstListing) {
+            LOG.info(
+                "event=kafka_partition_discovered pipeline={} source={} partition={} initial_offset={}",
+                pipelineId, sourceName, id, initial);
+          }
+        }
+        out.add(PartitionInfo.open(id, initial, end));
+      }
+      firstListing = false;
+      return out;
+    } finally {
+      consumerLock.release();
+    }
+  }
+
+  private List<TopicPartition> listPartitions() throws Exception {
+    List<TopicPartition> tps = new ArrayList<>();
+    for (String topic : topics) {
+      TopicDescription d;
+      try {
+        d = admin.describeTopics(List.of(topic)).allTopicNames().get(METADATA_TIMEOUT_MS, TimeUnit.MILLISECONDS).get(topic);
+      } catch (ExecutionException e) {
+        if (e.getCause() instanceof UnknownTopicOrPartitionException) {
+          if (missingTopicsWarned.add(topic)) {
+            LOG.warn(
+                "event=kafka_topic_missing pipeline={} source={} topic={} action=\"read once it exists\"",
+                pipelineId, sourceName, topic);
+          }
+          continue;
+        }
+        throw new RetriableException(
+            "Could not describe Kafka topic " + topic + " at " + bootstrapServers + ": " + e.getCause()
+                + " (check that the brokers are reachable)",
+            e.getCause());
+      } catch (TimeoutException e) {
+        throw new RetriableException(
+            "Timed out describing Kafka topic " + topic + " at " + bootstrapServers + " after " + METADATA_TIMEOUT_MS
+                + " ms (check that the brokers are reachable)",
+            e);
+      }
+      missingTopicsWarned.remove(topic);
+      d.partitions().forEach(p -> tps.add(new TopicPartition(topic, p.partition())));
+    }
+    return tps;
+  }
+
+  @Override
+  public CloseableIterator<Record> read(OffsetRange range) throws Exception {
+    TopicPartition tp = KafkaClients.topicPartition(range.partition());
+    if (range.isEmpty()) {
+      return CloseableIterator.of(List.of());
+    }
+    acquire();
+    boolean handedOver = false;
+    try {
+      long logStart = consumer.beginningOffsets(List.of(tp), Duration.ofMillis(METADATA_TIMEOUT_MS)).get(tp);
+      if (range.from() < logStart) {
+        throw unavailable(tp, range, logStart, null);
+      }
+      consumer.assign(List.of(tp));
+      consumer.seek(tp, range.from());
+      RangeIterator it = new RangeIterator(tp, range);
+      handedOver = true;
+      return it;
+    } finally {
+      if (!handedOver) {
+        consumerLock.release();
+      }
+    }
+  }
+
+  private DataUnavailableException unavailable(TopicPartition tp, OffsetRange range, long logStart, Throwable cause) {
+    return new DataUnavailableException(
+        "Kafka topic " + tp.topic() + " partition " + tp.partition() + ": planned offsets [" + range.from() + ", "
+            + range.until() + ") of pipeline " + pipelineId + " source " + sourceName + " are no longer available"
+            + (logStart >= 0 ? " (log start offset is now " + logStart + ")" : "")
+            + ", they were deleted by retention. Raise the topic's retention.ms/retention.bytes so that the pipeline"
+            + " keeps up, and to go on despite the loss start from a new checkpoint location",
+        cause);
+  }
+
+  private void acquire() throws InterruptedException {
+    if (closed) {
+      throw new IllegalStateException("Kafka source " + sourceName + " of pipeline " + pipelineId + " is closed");
+    }
+    consumerLock.acquire();
+  }
+
+  @Override
+  public void close() {
+    if (closed) {
+      return;
+    }
+    closed = true;
+    // Wait briefly for a read in progress so the consumer is not closed under it.
+    boolean locked = false;
+    try {
+      locked = consumerLock.tryAcquire(5, TimeUnit.SECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+    // The clients refuse to close on an interrupted thread (stopNow interrupts the batch thread); clear the flag for
+    // the close and restore it afterwards so the caller still sees the interruption.
+    boolean interrupted = Thread.interrupted();
+    try {
+      if (consumer != null) {
+        consumer.close(Duration.ofSeconds(5));
+      }
+    } finally {
+      try {
+        if (admin != null) {
+          admin.close(Duration.ofSeconds(5));
+        }
+      } finally {
+        if (locked) {
+          consumerLock.release();
+        }
+        if (interrupted) {
+          Thread.currentThread().interrupt();
+        }
+      }
+    }
+    LOG.info("event=kafka_source_closed pipeline={} source={}", pipelineId, sourceName);
+  }
+
+  /** Polls one partition from {@code from} until the position reaches {@code until}. Holds the consumer lock. */
+  private final class RangeIterator implements CloseableIterator<Record> {
+    private final TopicPartition tp;
+    private final OffsetRange range;
+    private final String partitionId;
+    private final ArrayDeque<ConsumerRecord<byte[], byte[]>> buffer = new ArrayDeque<>();
+    private boolean reachedEnd;
+    private boolean released;
+
+    RangeIterator(TopicPartition tp, OffsetRange range) {
+      this.tp = tp;
+      this.range = range;
+      this.partitionId = range.partition();
+    }
+
+    @Override
+    public boolean hasNext() {
+      while (buffer.isEmpty() && !reachedEnd) {
+        fill();
+      }
+      return !buffer.isEmpty();
+    }
+
+    private void fill() {
+      long deadline = System.nanoTime() + readTimeout.toNanos();
+      long lastPosition = -1;
+      while (true) {
+        if (Thread.currentThread().isInterrupted()) {
+          throw new TributaryException(
+              "Interrupted while reading " + range + " of Kafka source " + sourceName + " in pipeline " + pipelineId);
+        }
+        long position = consumer.position(tp);
+        if (position >= range.until()) {
+          reachedEnd = true;
+          return;
+        }
+        if (position != lastPosition) {
+          lastPosition = position;
+          deadline = System.nanoTime() + readTimeout.toNanos();
+        } else if (System.nanoTime() > deadline) {
+          throw new RetriableException(
+              "No progress reading " + range + " of Kafka source " + sourceName + " in pipeline " + pipelineId
+                  + " for " + readTimeout.toMillis() + " ms (stuck at offset " + position + "); check the brokers and"
+                  + " raise read-timeout if they are just slow");
+        }
+        ConsumerRecords<byte[], byte[]> polled;
+        try {
+          polled = consumer.poll(POLL);
+        } catch (OffsetOutOfRangeException e) {
+          throw unavailable(tp, range, -1, e);
+        }
+        for (ConsumerRecord<byte[], byte[]> r : polled.records(tp)) {
+          if (r.offset() >= range.from() && r.offset() < range.until()) {
+            buffer.add(r);
+          }
+        }
+        if (!buffer.isEmpty()) {
+          return;
+        }
+      }
+    }
+
+    @Override
+    public Record next() {
+      if (!hasNext()) {
+        throw new NoSuchElementException(range.toString());
+      }
+      return toRecord(buffer.poll());
+    }
+
+    private Record toRecord(ConsumerRecord<byte[], byte[]> r) {
+      Map<String, byte[]> headers;
+      Header[] hs = r.headers().toArray();
+      if (hs.length == 0) {
+        headers = Map.of();
+      } else {
+        headers = new LinkedHashMap<>();
+        for (Header h : hs) {
+          headers.put(h.key(), h.value() == null ? new byte[0] : h.value());
+        }
+      }
+      byte[] value = r.value() == null ? new byte[0] : r.value();
+      return new Record(r.key(), value, r.timestamp(), headers, new SourcePosition(sourceName, partitionId, r.offset()));
+    }
+
+    @Override
+    public void close() {
+      if (!released) {
+        released = true;
+        consumerLock.release();
+      }
+    }
+  }
+}

@@ -1,0 +1,250 @@
+package io.tributary.connector.kafka;
+
+import io.tributary.connector.kafka.internal.KafkaClients;
+import io.tributary.connector.kafka.internal.RecordRouting;
+import io.tributary.core.api.Config;
+import io.tributary.core.api.Record;
+import io.tributary.core.api.SinkContext;
+import io.tributary.core.api.TransactionalSink;
+import io.tributary.core.api.TributaryException;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.OptionalLong;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.KafkaException;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.config.TopicConfig;
+import org.apache.kafka.common.errors.AuthorizationException;
+import org.apache.kafka.common.errors.OutOfOrderSequenceException;
+import org.apache.kafka.common.errors.ProducerFencedException;
+import org.apache.kafka.common.errors.TopicExistsException;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Writes each batch to a Kafka topic in one Kafka transaction, together with a marker record {@code (pipeline, sink)
+ * -> batchId} in a compacted marker topic: the batch's records and its marker become visible to {@code
+ * read_committed} consumers together or not at all. Exactly-once with a replayable source.
+ *
+ * <p>Recovery: {@link #open} creates a transactional producer with the stable {@code transactional.id} {@code
+ * <prefix>-<pipeline>-<sink>} and calls {@code initTransactions()}, which fences any older instance still running
+ * with that id (a zombie) and aborts the transaction a crashed instance left open. {@link #lastCommittedBatch()} then
+ * reads the marker topic with {@code read_committed} and returns the highest batch id committed for this pipeline and
+ * sink; the runtime does not write those batches again.
+ *
+ * <p>Consumers of the output topic must use {@code isolation.level=read_committed} to see exactly-once output.
+ *
+ * <p>Thread safety: not thread-safe; the runtime calls it from the batch thread only. {@link #write} blocks until the
+ * transaction committed.
+ */
+public final class KafkaSink implements TransactionalSink {
+  private static final Logger LOG = LoggerFactory.getLogger(KafkaSink.class);
+  private static final long ADMIN_TIMEOUT_MS = 30_000;
+
+  private final String bootstrapServers;
+  private final String topic;
+  private final String markerTopic;
+  private final String transactionalIdPrefix;
+  private final Duration transactionTimeout;
+  private final Map<String, String> clientProperties;
+  private final RecordRouting routing;
+  private final boolean needsPartitionCount;
+
+  private String pipelineId;
+  private String sinkName;
+  private String transactionalId;
+  private byte[] markerKey;
+  private KafkaProducer<byte[], byte[]> producer;
+  private long lastCommitted = -1;
+  private boolean closed;
+
+  /** Creates the sink from options validated by {@link KafkaOptions#SINK}. Connects only in {@link #open}. */
+  public KafkaSink(Config config) {
+    this.bootstrapServers = config.get(KafkaOptions.BOOTSTRAP_SERVERS);
+    this.topic = config.get(KafkaOptions.TOPIC);
+    this.markerTopic = config.get(KafkaOptions.MARKER_TOPIC);
+    this.transactionalIdPrefix = config.get(KafkaOptions.TRANSACTIONAL_ID_PREFIX);
+    this.transactionTimeout = config.get(KafkaOptions.TRANSACTION_TIMEOUT);
+    this.clientProperties = KafkaOptions.clientProperties(config);
+    this.routing = new RecordRouting(topic, config.get(KafkaOptions.PARTITIONING));
+    this.needsPartitionCount = config.get(KafkaOptions.PARTITIONING) == KafkaOptions.Partitioning.SOURCE_PARTITION;
+  }
+
+  /** The transactional.id this sink uses for {@code pipelineId} and {@code sinkName}. */
+  public String transactionalId(String pipelineId, String sinkName) {
+    return transactionalIdPrefix + "-" + pipelineId + "-" + sinkName;
+  }
+
+  @Override
+  public void open(SinkContext context) throws Exception {
+    this.pipelineId = context.pipelineId();
+    this.sinkName = context.sinkName();
+    this.transactionalId = transactionalId(pipelineId, sinkName);
+    this.markerKey = (pipelineId + "/" + sinkName).getBytes(StandardCharsets.UTF_8);
+    ensureMarkerTopic();
+    Map<String, Object> fixed = new LinkedHashMap<>();
+    fixed.put("client.id", "tributary-" + pipelineId + "-" + sinkName);
+    fixed.put("key.serializer", ByteArraySerializer.class.getName());
+    fixed.put("value.serializer", ByteArraySerializer.class.getName());
+    fixed.put("transactional.id", transactionalId);
+    fixed.put("enable.idempotence", "true");
+    fixed.put("acks", "all");
+    fixed.put("transaction.timeout.ms", Long.toString(transactionTimeout.toMillis()));
+    producer = new KafkaProducer<>(KafkaClients.properties(bootstrapServers, clientProperties, fixed));
+    // Fences an older producer with the same id and aborts what a crashed instance left open.
+    producer.initTransactions();
+    lastCommitted = readLastMarker();
+    LOG.info(
+        "event=kafka_sink_opened pipeline={} sink={} topic={} transactional_id={} marker_topic={} last_committed_batch={}",
+        pipelineId, sinkName, topic, transactionalId, markerTopic, lastCommitted);
+  }
+
+  private void ensureMarkerTopic() throws Exception {
+    Map<String, Object> fixed = new LinkedHashMap<>();
+    fixed.put("client.id", "tributary-" + pipelineId + "-" + sinkName + "-admin");
+    try (Admin admin = Admin.create(KafkaClients.properties(bootstrapServers, clientProperties, fixed))) {
+      NewTopic t =
+          new NewTopic(markerTopic, Optional.of(1), Optional.empty())
+              .configs(Map.of(TopicConfig.CLEANUP_POLICY_CONFIG, TopicConfig.CLEANUP_POLICY_COMPACT));
+      try {
+        admin.createTopics(List.of(t)).all().get(ADMIN_TIMEOUT_MS, TimeUnit.MILLISECONDS);
+        LOG.info("event=kafka_marker_topic_created pipeline={} sink={} topic={}", pipelineId, sinkName, markerTopic);
+      } catch (ExecutionException e) {
+        if (!(e.getCause() instanceof TopicExistsException)) {
+          throw new TributaryException(
+              "Kafka sink " + sinkName + " of pipeline " + pipelineId + " could not create marker topic " + markerTopic
+                  + ": " + e.getCause() + " (create it yourself, compacted, or grant CREATE on it)",
+              e.getCause());
+        }
+      }
+    }
+  }
+
+  /** Reads the marker topic up to its last stable offset; the highest batch id under this sink's key, or -1. */
+  private long readLastMarker() {
+    Map<String, Object> fixed = new LinkedHashMap<>();
+    fixed.put("client.id", "tributary-" + pipelineId + "-" + sinkName + "-markers");
+    fixed.put("key.deserializer", ByteArrayDeserializer.class.getName());
+    fixed.put("value.deserializer", ByteArrayDeserializer.class.getName());
+    fixed.put("enable.auto.commit", "false");
+    fixed.put("isolation.level", "read_committed");
+    fixed.put("auto.offset.reset", "earliest");
+    long max = -1;
+    try (KafkaConsumer<byte[], byte[]> c =
+        new KafkaConsumer<>(KafkaClients.properties(bootstrapServers, clientProperties, fixed))) {
+      Duration timeout = Duration.ofMillis(ADMIN_TIMEOUT_MS);
+      List<TopicPartition> tps = new ArrayList<>();
+      c.partitionsFor(markerTopic, timeout).forEach(p -> tps.add(new TopicPartition(markerTopic, p.partition())));
+      c.assign(tps);
+      c.seekToBeginning(tps);
+      Map<TopicPartition, Long> ends = c.endOffsets(tps, timeout);
+      long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(ADMIN_TIMEOUT_MS);
+      for (TopicPartition tp : tps) {
+        while (c.position(tp, timeout) < ends.get(tp)) {
+          if (System.nanoTime() > deadline) {
+            throw new TributaryException(
+                "Kafka sink " + sinkName + " of pipeline " + pipelineId + " could not read marker topic " + markerTopic
+                    + " to its end within " + ADMIN_TIMEOUT_MS + " ms (check the brokers)");
+          }
+          for (ConsumerRecord<byte[], byte[]> r : c.poll(Duration.ofMillis(200))) {
+            if (r.key() != null && java.util.Arrays.equals(r.key(), markerKey) && r.value() != null) {
+              max = Math.max(max, Long.parseLong(new String(r.value(), StandardCharsets.UTF_8)));
+            }
+          }
+        }
+      }
+    }
+    return max;
+  }
+
+  @Override
+  public OptionalLong lastCommittedBatch() {
+    return lastCommitted >= 0 ? OptionalLong.of(lastCommitted) : OptionalLong.empty();
+  }
+
+  @Override
+  public void write(long batchId, List<Record> records) throws Exception {
+    if (producer == null || closed) {
+      throw new IllegalStateException("Kafka sink " + sinkName + " is not open");
+    }
+    if (batchId <= lastCommitted) {
+      LOG.info(
+          "event=kafka_sink_skip pipeline={} sink={} batch={} last_committed_batch={}",
+          pipelineId, sinkName, batchId, lastCommitted);
+      return;
+    }
+    int partitionCount = needsPartitionCount ? producer.partitionsFor(topic).size() : 0;
+    producer.beginTransaction();
+    try {
+      for (Record r : records) {
+        producer.send(routing.toProducerRecord(r, partitionCount));
+      }
+      producer.send(
+          new ProducerRecord<>(markerTopic, markerKey, Long.toString(batchId).getBytes(StandardCharsets.UTF_8)));
+      // commitTransaction flushes and fails if any send of the transaction failed.
+      producer.commitTransaction();
+    } catch (ProducerFencedException | OutOfOrderSequenceException | AuthorizationException e) {
+      // Fatal for this producer: another instance took over the transactional.id, or the producer state is lost.
+      throw new TributaryException(
+          "Kafka sink " + sinkName + " of pipeline " + pipelineId + " cannot commit batch " + batchId
+              + " with transactional.id " + transactionalId + ": " + e
+              + " (another instance with the same pipeline id may be running; stop it, then restart this one)",
+          e);
+    } catch (KafkaException | TributaryException e) {
+      abortQuietly(batchId);
+      throw new TributaryException(
+          "Kafka sink " + sinkName + " of pipeline " + pipelineId + " failed to write batch " + batchId + " to topic "
+              + topic + ": " + e + " (the transaction was aborted; the batch is replayed on restart)",
+          e);
+    }
+    lastCommitted = batchId;
+    LOG.debug(
+        "event=kafka_batch_committed pipeline={} sink={} batch={} records={}", pipelineId, sinkName, batchId,
+        records.size());
+  }
+
+  private void abortQuietly(long batchId) {
+    try {
+      producer.abortTransaction();
+    } catch (KafkaException e) {
+      LOG.warn(
+          "event=kafka_abort_failed pipeline={} sink={} batch={} error=\"{}\" action=\"the broker aborts it after"
+              + " transaction.timeout.ms or when the sink restarts\"",
+          pipelineId, sinkName, batchId, e.toString());
+    }
+  }
+
+  @Override
+  public void close() {
+    if (closed) {
+      return;
+    }
+    closed = true;
+    if (producer != null) {
+      // Closing on an interrupted thread fails; clear the flag for the close and restore it afterwards.
+      boolean interrupted = Thread.interrupted();
+      try {
+        producer.close(Duration.ofSeconds(5));
+      } finally {
+        if (interrupted) {
+          Thread.currentThread().interrupt();
+        }
+      }
+    }
+    LOG.info("event=kafka_sink_closed pipeline={} sink={}", pipelineId, sinkName);
+  }
+}

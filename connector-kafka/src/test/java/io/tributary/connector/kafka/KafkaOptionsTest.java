@@ -1,0 +1,115 @@
+package io.tributary.connector.kafka;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.tributary.connector.kafka.KafkaOptions.Partitioning;
+import io.tributary.connector.kafka.internal.KafkaClients;
+import io.tributary.connector.kafka.internal.RecordRouting;
+import io.tributary.core.api.Config;
+import io.tributary.core.api.ConfigException;
+import io.tributary.core.api.Guarantee;
+import io.tributary.core.api.Record;
+import io.tributary.core.api.SinkFactory;
+import io.tributary.core.api.SourceFactory;
+import io.tributary.core.api.SourcePosition;
+import io.tributary.core.api.TributaryException;
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+import java.util.Map;
+import java.util.ServiceLoader;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.TopicPartition;
+import org.junit.jupiter.api.Test;
+
+class KafkaOptionsTest {
+
+  @Test
+  void factoriesAreFoundByServiceLoaderWithTheirGuarantees() {
+    assertThat(ServiceLoader.load(SourceFactory.class).stream().map(p -> p.get().type()))
+        .contains("kafka");
+    Map<String, Guarantee> sinks =
+        ServiceLoader.load(SinkFactory.class).stream()
+            .map(ServiceLoader.Provider::get)
+            .collect(java.util.stream.Collectors.toMap(SinkFactory::type, SinkFactory::guarantee));
+    assertThat(sinks)
+        .containsEntry("kafka", Guarantee.EXACTLY_ONCE_TRANSACTIONAL)
+        .containsEntry("kafka-at-least-once", Guarantee.AT_LEAST_ONCE);
+  }
+
+  @Test
+  void sourceDefaultsAreReadCommittedAndLatest() {
+    Config c = KafkaOptions.SOURCE.parse(Map.of("bootstrap-servers", "127.0.0.1:9092", "topics", "a, b"));
+    assertThat(c.get(KafkaOptions.TOPICS)).containsExactly("a", "b");
+    assertThat(c.get(KafkaOptions.ISOLATION)).isEqualTo(KafkaOptions.Isolation.READ_COMMITTED);
+    assertThat(c.get(KafkaOptions.STARTING_POSITION)).isEqualTo(KafkaOptions.StartingPosition.LATEST);
+    assertThat(KafkaOptions.clientProperties(c)).isEmpty();
+  }
+
+  @Test
+  void everyProblemIsReportedAtOnce() {
+    assertThatThrownBy(
+            () ->
+                KafkaOptions.SOURCE.parse(
+                    Map.of("starting-position", "middle", "max-poll-records", 0, "isolation", "dirty")))
+        .isInstanceOf(ConfigException.class)
+        .hasMessageContaining("bootstrap-servers")
+        .hasMessageContaining("topics")
+        .hasMessageContaining("starting-position")
+        .hasMessageContaining("max-poll-records")
+        .hasMessageContaining("isolation");
+  }
+
+  @Test
+  void clientPropertiesPassThroughAsNameValueEntries() {
+    Config c =
+        KafkaOptions.SINK.parse(
+            Map.of(
+                "bootstrap-servers", "b:1",
+                "topic", "t",
+                "client-properties", List.of("security.protocol=SASL_SSL", "sasl.jaas.config=a b=c;")));
+    assertThat(KafkaOptions.clientProperties(c))
+        .containsEntry("security.protocol", "SASL_SSL")
+        .containsEntry("sasl.jaas.config", "a b=c;");
+    assertThat(KafkaClients.properties("b:1", KafkaOptions.clientProperties(c), Map.of("acks", "all")))
+        .containsEntry("bootstrap.servers", "b:1")
+        .containsEntry("acks", "all")
+        .containsEntry("security.protocol", "SASL_SSL");
+    assertThatThrownBy(
+            () ->
+                KafkaOptions.SINK.parse(
+                    Map.of("bootstrap-servers", "b", "topic", "t", "client-properties", List.of("=x"))))
+        .isInstanceOf(ConfigException.class)
+        .hasMessageContaining("is not name=value");
+  }
+
+  @Test
+  void partitionIdsRoundTripEvenWithDashesInTheTopicName() {
+    TopicPartition tp = new TopicPartition("my-topic-v2", 12);
+    assertThat(KafkaClients.partitionId(tp)).isEqualTo("my-topic-v2-12");
+    assertThat(KafkaClients.topicPartition("my-topic-v2-12")).isEqualTo(tp);
+    assertThatThrownBy(() -> KafkaClients.topicPartition("nodash")).isInstanceOf(IllegalArgumentException.class);
+    assertThatThrownBy(() -> KafkaClients.topicPartition("t-x")).isInstanceOf(IllegalArgumentException.class);
+  }
+
+  @Test
+  void sourcePartitioningKeepsThePartitionNumberAndRefusesATooSmallTopic() {
+    RecordRouting routing = new RecordRouting("out", Partitioning.SOURCE_PARTITION);
+    Record r =
+        new Record(
+            "k".getBytes(StandardCharsets.UTF_8),
+            "v".getBytes(StandardCharsets.UTF_8),
+            42L,
+            Map.of("h", new byte[] {1}),
+            new SourcePosition("in", "events-3", 7));
+    ProducerRecord<byte[], byte[]> pr = routing.toProducerRecord(r, 4);
+    assertThat(pr.partition()).isEqualTo(3);
+    assertThat(pr.timestamp()).isEqualTo(42L);
+    assertThat(pr.headers().lastHeader("h").value()).containsExactly(1);
+    assertThatThrownBy(() -> routing.toProducerRecord(r, 2))
+        .isInstanceOf(TributaryException.class)
+        .hasMessageContaining("has 2 partitions")
+        .hasMessageContaining("partitioning: key");
+    assertThat(new RecordRouting("out", Partitioning.KEY).toProducerRecord(r, 0).partition()).isNull();
+  }
+}

@@ -1,0 +1,283 @@
+package io.tributary.connector.kafka;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import io.tributary.connector.kafka.testing.EmbeddedKafkaExtension;
+import io.tributary.connector.kafka.testing.EmbeddedKafkaExtension.EmbeddedKafka;
+import io.tributary.core.api.Config;
+import io.tributary.core.api.Record;
+import io.tributary.core.runtime.Pipeline;
+import io.tributary.core.runtime.PipelineState;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.stream.Collectors;
+import java.util.stream.IntStream;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.header.internals.RecordHeader;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInfo;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.io.TempDir;
+
+/** A real pipeline from topic A (KafkaDirectSource) to topic B (KafkaSink) against an in-process KRaft broker. */
+@ExtendWith(EmbeddedKafkaExtension.class)
+class KafkaPipelineIT {
+  private final EmbeddedKafka kafka;
+  private String in;
+  private String out;
+  private String pipelineId;
+
+  @TempDir Path checkpointDir;
+
+  KafkaPipelineIT(EmbeddedKafka kafka) {
+    this.kafka = kafka;
+  }
+
+  @BeforeEach
+  void topics(TestInfo info) throws Exception {
+    String name = info.getTestMethod().orElseThrow().getName();
+    in = name + "-in";
+    out = name + "-out";
+    pipelineId = "p-" + name;
+    try (Admin admin = Admin.create(Map.of("bootstrap.servers", kafka.bootstrapServers()))) {
+      admin
+          .createTopics(List.of(new NewTopic(in, 2, (short) 1), new NewTopic(out, 2, (short) 1)))
+          .all()
+          .get(30, TimeUnit.SECONDS);
+    }
+  }
+
+  @Test
+  void everyRecordReachesTheOutputTopicExactlyOnceWithKeysAndHeaders() throws Exception {
+    produce(in, 0, 100, false);
+    List<Map<Integer, Integer>> perBatch = new CopyOnWriteArrayList<>();
+    Pipeline p =
+        pipeline(Map.of("partitioning", "source-partition"))
+            .set("direct.max-records-per-partition", 15)
+            .foreachBatch((id, records) -> perBatch.add(countByPartition(records)))
+            .build();
+    p.start();
+    await().atMost(Duration.ofSeconds(30)).until(() -> readCommitted(out).size() >= 100);
+    produce(in, 100, 140, false);
+    await().atMost(Duration.ofSeconds(30)).until(() -> readCommitted(out).size() >= 140);
+    p.stopGracefully();
+
+    List<ConsumerRecord<byte[], byte[]>> result = readCommitted(out);
+    assertThat(values(result)).containsExactlyInAnyOrderElementsOf(expected(0, 140));
+    for (ConsumerRecord<byte[], byte[]> r : result) {
+      int n = Integer.parseInt(str(r.value()).substring(2));
+      assertThat(str(r.key())).isEqualTo("k" + n);
+      assertThat(str(r.headers().lastHeader("h").value())).isEqualTo("h" + n);
+      assertThat(r.partition()).as("source partition kept").isEqualTo(n % 2);
+    }
+    assertThat(perBatch).isNotEmpty();
+    assertThat(perBatch).allSatisfy(m -> assertThat(m.values()).allSatisfy(c -> assertThat(c).isLessThanOrEqualTo(15)));
+    assertThat(perBatch.size()).as("70 records per partition need at least 5 batches of 15").isGreaterThanOrEqualTo(5);
+  }
+
+  @Test
+  void abortedTransactionsInTheInputAreSkippedWithoutStalling() throws Exception {
+    produce(in, 0, 20, true);
+    produceAborted(in, 1000, 1010);
+    produce(in, 20, 40, true);
+    produceAborted(in, 2000, 2010);
+    produce(in, 40, 50, false);
+    Pipeline p = pipeline(Map.of()).set("direct.max-records-per-partition", 4).build();
+    p.start();
+    await().atMost(Duration.ofSeconds(30)).until(() -> readCommitted(out).size() >= 50);
+    p.stopGracefully();
+    assertThat(values(readCommitted(out))).containsExactlyInAnyOrderElementsOf(expected(0, 50));
+  }
+
+  @Test
+  void failureAfterTheKafkaCommitIsNotWrittenTwiceOnRestart() throws Exception {
+    produce(in, 0, 60, false);
+    AtomicBoolean failed = new AtomicBoolean();
+    Map<Long, Integer> seen = new ConcurrentHashMap<>();
+    // The failing sink runs after the Kafka sink: batch 2 is committed in Kafka but not in the checkpoint.
+    Pipeline first =
+        pipeline(Map.of())
+            .set("direct.max-records-per-partition", 10)
+            .foreachBatch(
+                (id, records) -> {
+                  seen.put(id, records.size());
+                  if (id == 2 && failed.compareAndSet(false, true)) {
+                    throw new IllegalStateException("injected failure after the Kafka commit of batch 2");
+                  }
+                })
+            .build();
+    first.start();
+    assertThat(first.awaitTermination(Duration.ofSeconds(30))).isTrue();
+    assertThat(first.status().state()).isEqualTo(PipelineState.FAILED);
+    int committedBeforeCrash = readCommitted(out).size();
+    assertThat(committedBeforeCrash).as("batches 0..2 reached Kafka").isEqualTo(60);
+
+    Pipeline second = pipeline(Map.of()).set("direct.max-records-per-partition", 10).build();
+    second.start();
+    produce(in, 60, 80, false);
+    await().atMost(Duration.ofSeconds(30)).until(() -> readCommitted(out).size() >= 80);
+    second.stopGracefully();
+    assertThat(values(readCommitted(out))).containsExactlyInAnyOrderElementsOf(expected(0, 80));
+  }
+
+  @Test
+  void stopNowMidStreamAndRestartOnTheSameCheckpointGivesNoDuplicates() throws Exception {
+    produce(in, 0, 400, false);
+    Pipeline first = pipeline(Map.of()).set("direct.max-records-per-partition", 10).build();
+    first.start();
+    await().atMost(Duration.ofSeconds(30)).until(() -> readCommitted(out).size() >= 100);
+    first.stopNow();
+    int before = readCommitted(out).size();
+    assertThat(before).as("stopped before the end").isLessThan(400);
+
+    Pipeline second = pipeline(Map.of()).set("direct.max-records-per-partition", 50).build();
+    second.start();
+    await().atMost(Duration.ofSeconds(30)).until(() -> readCommitted(out).size() >= 400);
+    second.stopGracefully();
+    assertThat(values(readCommitted(out))).containsExactlyInAnyOrderElementsOf(expected(0, 400));
+  }
+
+  @Test
+  void transactionLeftOpenByACrashedInstanceIsAbortedOnOpen() throws Exception {
+    produce(in, 0, 10, false);
+    // A "crashed" earlier instance: same transactional.id, records sent but never committed.
+    Properties zombie = producerProps();
+    zombie.put("transactional.id", "tributary-" + pipelineId + "-kafka");
+    try (KafkaProducer<byte[], byte[]> z = new KafkaProducer<>(zombie)) {
+      z.initTransactions();
+      z.beginTransaction();
+      z.send(new ProducerRecord<>(out, bytes("zombie"))).get();
+      z.flush();
+      Pipeline p = pipeline(Map.of()).build();
+      p.start();
+      await().atMost(Duration.ofSeconds(30)).until(() -> readCommitted(out).size() >= 10);
+      p.stopGracefully();
+    }
+    List<String> result = values(readCommitted(out));
+    assertThat(result).containsExactlyInAnyOrderElementsOf(expected(0, 10));
+    assertThat(result).doesNotContain("zombie");
+  }
+
+  private Pipeline.Builder pipeline(Map<String, Object> sinkOptions) {
+    Config source =
+        KafkaOptions.SOURCE.parse(
+            Map.of("bootstrap-servers", kafka.bootstrapServers(), "topics", List.of(in), "starting-position", "earliest"));
+    Map<String, Object> sink = new HashMap<>(sinkOptions);
+    sink.put("bootstrap-servers", kafka.bootstrapServers());
+    sink.put("topic", out);
+    return Pipeline.builder(pipelineId)
+        .checkpointDir(checkpointDir)
+        .batchInterval(Duration.ofMillis(100))
+        .source("in", new KafkaDirectSource(source))
+        .sink("kafka", new KafkaSink(KafkaOptions.SINK.parse(sink)));
+  }
+
+  private static Map<Integer, Integer> countByPartition(List<Record> records) {
+    return records.stream()
+        .collect(
+            Collectors.groupingBy(
+                r -> Integer.parseInt(r.position().partition().substring(r.position().partition().lastIndexOf('-') + 1)),
+                Collectors.summingInt(r -> 1)));
+  }
+
+  private Properties producerProps() {
+    Properties p = new Properties();
+    p.put("bootstrap.servers", kafka.bootstrapServers());
+    p.put("key.serializer", ByteArraySerializer.class.getName());
+    p.put("value.serializer", ByteArraySerializer.class.getName());
+    return p;
+  }
+
+  /** Records v-from..v-(until-1), keyed k-n, header h=h-n, record n in partition n % 2. */
+  private void produce(String topic, int from, int until, boolean transactional) throws Exception {
+    Properties props = producerProps();
+    if (transactional) {
+      props.put("transactional.id", "test-" + topic);
+    }
+    try (KafkaProducer<byte[], byte[]> p = new KafkaProducer<>(props)) {
+      if (transactional) {
+        p.initTransactions();
+        p.beginTransaction();
+      }
+      for (int n = from; n < until; n++) {
+        p.send(
+            new ProducerRecord<>(
+                topic, n % 2, null, bytes("k" + n), bytes("v-" + n), List.of(new RecordHeader("h", bytes("h" + n)))));
+      }
+      if (transactional) {
+        p.commitTransaction();
+      }
+      p.flush();
+    }
+  }
+
+  private void produceAborted(String topic, int from, int until) throws Exception {
+    Properties props = producerProps();
+    props.put("transactional.id", "test-aborted-" + topic);
+    try (KafkaProducer<byte[], byte[]> p = new KafkaProducer<>(props)) {
+      p.initTransactions();
+      p.beginTransaction();
+      for (int n = from; n < until; n++) {
+        p.send(new ProducerRecord<>(topic, n % 2, bytes("k" + n), bytes("v-" + n)));
+      }
+      p.flush();
+      p.abortTransaction();
+    }
+  }
+
+  private List<ConsumerRecord<byte[], byte[]>> readCommitted(String topic) {
+    Properties props = new Properties();
+    props.put("bootstrap.servers", kafka.bootstrapServers());
+    props.put("key.deserializer", ByteArrayDeserializer.class.getName());
+    props.put("value.deserializer", ByteArrayDeserializer.class.getName());
+    props.put("isolation.level", "read_committed");
+    List<ConsumerRecord<byte[], byte[]>> result = new ArrayList<>();
+    try (KafkaConsumer<byte[], byte[]> c = new KafkaConsumer<>(props)) {
+      List<TopicPartition> tps =
+          c.partitionsFor(topic).stream().map(pi -> new TopicPartition(topic, pi.partition())).toList();
+      c.assign(tps);
+      c.seekToBeginning(tps);
+      Map<TopicPartition, Long> ends = c.endOffsets(tps);
+      while (tps.stream().anyMatch(tp -> c.position(tp) < ends.get(tp))) {
+        c.poll(Duration.ofMillis(100)).forEach(result::add);
+      }
+    }
+    return result;
+  }
+
+  private static List<String> values(List<ConsumerRecord<byte[], byte[]>> records) {
+    return records.stream().map(r -> str(r.value())).toList();
+  }
+
+  private static List<String> expected(int from, int until) {
+    return IntStream.range(from, until).mapToObj(n -> "v-" + n).toList();
+  }
+
+  private static byte[] bytes(String s) {
+    return s.getBytes(StandardCharsets.UTF_8);
+  }
+
+  private static String str(byte[] b) {
+    return new String(b, StandardCharsets.UTF_8);
+  }
+}
