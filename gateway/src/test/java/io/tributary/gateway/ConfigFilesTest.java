@@ -55,10 +55,11 @@ class ConfigFilesTest {
   void unknownTypesListTheTypesOnTheClasspath() throws Exception {
     assertProblems(
         "bad-types.yaml",
-        at(6, "Invalid value kafka for pipelines[0].source.type: unknown type (expected one of: socket,"
+        at(6, "Invalid value kinesis for pipelines[0].source.type: unknown type (expected one of: kafka, socket,"
             + " test-sequence;"),
         at(9, "Invalid value explode for pipelines[0].transforms[0].type: unknown type (expected one of: filter, map)"),
-        at(12, "Invalid value s3 for pipelines[0].sinks[1].type: unknown type (expected one of: console, files,"));
+        at(12, "Invalid value s3 for pipelines[0].sinks[1].type: unknown type (expected one of: console, files, kafka,"
+            + " kafka-at-least-once, test-failing;"));
   }
 
   @Test
@@ -90,6 +91,16 @@ class ConfigFilesTest {
         at(20, "Invalid value 12 parsecs for pipelines[0].sinks[0].max-file-size: unknown unit parsecs"),
         at(20, "Invalid value maybe for pipelines[0].sinks[0].fsync: not a boolean"),
         at(21, "Invalid value -7 for pipelines[0].sinks[1].max-records: must be at least -1"));
+  }
+
+  @Test
+  void connectorOptionsComeFromTheConnectorsDeclarations() throws Exception {
+    assertProblems(
+        "kafka.yaml",
+        at(6, "Missing required key pipelines[0].source.bootstrap-servers"),
+        at(8, "Invalid value yesterday for pipelines[0].source.starting-position"),
+        at(10, "Missing required key pipelines[0].sinks[0].topic"),
+        at(12, "Invalid value soon for pipelines[0].sinks[0].transaction-timeout"));
   }
 
   @Test

@@ -16,20 +16,22 @@ import java.util.Map;
 import org.junit.jupiter.api.Test;
 
 /**
- * Source and sink types come from {@link java.util.ServiceLoader}: core's built-in sinks, the socket connector (a
- * runtime dependency the gateway's code never imports) and the test factories registered only in this module's test
- * resources.
+ * Source and sink types come from {@link java.util.ServiceLoader}: core's built-in sinks, the socket and Kafka
+ * connectors (runtime dependencies the gateway's code never imports) and the test factories registered only in this
+ * module's test resources.
  */
 class FactoryDiscoveryTest {
   @Test
   void findsEveryFactoryOnTheClasspath() {
     Map<String, SourceFactory> sources = GatewayConfig.sourceFactories();
     Map<String, SinkFactory> sinks = GatewayConfig.sinkFactories();
-    assertThat(sources).containsOnlyKeys("socket", "test-sequence");
+    assertThat(sources).containsOnlyKeys("kafka", "socket", "test-sequence");
+    assertThat(sources.get("kafka").getClass().getName())
+        .isEqualTo("io.tributary.connector.kafka.KafkaConnectorFactory");
     assertThat(sources.get("socket").getClass().getName())
         .isEqualTo("io.tributary.connector.socket.SocketConnectorFactory");
     assertThat(sources.get("test-sequence")).isInstanceOf(SequenceSourceFactory.class);
-    assertThat(sinks).containsOnlyKeys("console", "files", "test-failing");
+    assertThat(sinks).containsOnlyKeys("console", "files", "kafka", "kafka-at-least-once", "test-failing");
     assertThat(sinks.get("console")).isInstanceOf(ConsoleSinkFactory.class);
     assertThat(sinks.get("files")).isInstanceOf(FilesSinkFactory.class);
     assertThat(sinks.get("test-failing")).isInstanceOf(FailingSinkFactory.class);
@@ -40,6 +42,8 @@ class FactoryDiscoveryTest {
     Map<String, SinkFactory> sinks = GatewayConfig.sinkFactories();
     assertThat(sinks.get("files").guarantee()).isEqualTo(Guarantee.EXACTLY_ONCE_IDEMPOTENT);
     assertThat(sinks.get("console").guarantee()).isEqualTo(Guarantee.AT_LEAST_ONCE);
+    assertThat(sinks.get("kafka").guarantee()).isEqualTo(Guarantee.EXACTLY_ONCE_TRANSACTIONAL);
+    assertThat(sinks.get("kafka-at-least-once").guarantee()).isEqualTo(Guarantee.AT_LEAST_ONCE);
     assertThat(sinks.get("files").options().options()).extracting(o -> o.name())
         .containsExactly("path", "prefix", "suffix", "max-file-size", "fsync");
   }
