@@ -1,6 +1,12 @@
 package io.tributary.gateway;
 
 import io.micrometer.core.instrument.Metrics;
+import io.micrometer.core.instrument.binder.jvm.ClassLoaderMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmGcMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmThreadMetrics;
+import io.micrometer.core.instrument.binder.system.ProcessorMetrics;
+import io.micrometer.core.instrument.binder.system.UptimeMetrics;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.tributary.core.api.Sink;
@@ -39,6 +45,7 @@ public final class Gateway implements AutoCloseable {
 
   private final GatewayConfig config;
   private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+  private final JvmGcMetrics jvmGc = new JvmGcMetrics();
   private final List<Pipeline> pipelines = new ArrayList<>();
   private final CountDownLatch stopRequested = new CountDownLatch(1);
   private AdminServer admin;
@@ -46,6 +53,13 @@ public final class Gateway implements AutoCloseable {
   public Gateway(GatewayConfig config) {
     this.config = config;
     Metrics.addRegistry(registry);
+    // What an operator needs next to the pipeline figures: heap, GC pauses, threads, CPU, uptime.
+    new JvmMemoryMetrics().bindTo(registry);
+    new JvmThreadMetrics().bindTo(registry);
+    new ClassLoaderMetrics().bindTo(registry);
+    new ProcessorMetrics().bindTo(registry);
+    new UptimeMetrics().bindTo(registry);
+    jvmGc.bindTo(registry);
   }
 
   /**
@@ -184,5 +198,6 @@ public final class Gateway implements AutoCloseable {
   public void close() {
     stop();
     Metrics.removeRegistry(registry);
+    jvmGc.close();
   }
 }

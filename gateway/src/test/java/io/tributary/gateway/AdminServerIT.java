@@ -79,7 +79,11 @@ class AdminServerIT {
 
       HttpResponse<String> metrics = get(port, "/metrics");
       assertThat(metrics.statusCode()).isEqualTo(200);
-      assertThat(metrics.body()).contains("tributary_records_in_total{pipeline=\"ok\"");
+      assertThat(metrics.body())
+          .contains("tributary_records_in_total{pipeline=\"ok\"")
+          .contains("jvm_memory_used_bytes{")
+          .contains("jvm_threads_live_threads ")
+          .contains("process_uptime_seconds ");
 
       assertThat(get(port, "/nope").statusCode()).isEqualTo(404);
     }
