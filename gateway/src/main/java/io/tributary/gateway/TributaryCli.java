@@ -89,7 +89,11 @@ public final class TributaryCli implements Callable<Integer> {
       exitCodeListHeading = EXIT_HEADING,
       exitCodeList = {EXIT_0, EXIT_1, EXIT_2, EXIT_3})
   static final class Run implements Callable<Integer> {
-    @Option(names = "--config", description = "YAML pipeline file (default: the embedded default configuration)")
+    @Option(
+        names = "--config",
+        paramLabel = "FILE",
+        description = "YAML pipeline file (default: the embedded default configuration). Relative paths in it are"
+            + " relative to the working directory.")
     Path config;
 
     @Option(names = {"-h", "--help"}, usageHelp = true, description = "Show this help message and exit.")
@@ -166,7 +170,11 @@ public final class TributaryCli implements Callable<Integer> {
       exitCodeListHeading = EXIT_HEADING,
       exitCodeList = {EXIT_0, EXIT_2})
   static final class Validate implements Callable<Integer> {
-    @Option(names = "--config", description = "YAML pipeline file (default: the embedded default configuration)")
+    @Option(
+        names = "--config",
+        paramLabel = "FILE",
+        description = "YAML pipeline file (default: the embedded default configuration). Relative paths in it are"
+            + " relative to the working directory.")
     Path config;
 
     @Option(names = {"-h", "--help"}, usageHelp = true, description = "Show this help message and exit.")
