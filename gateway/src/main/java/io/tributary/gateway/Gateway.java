@@ -1,6 +1,12 @@
 package io.tributary.gateway;
 
 import io.micrometer.core.instrument.Metrics;
+import io.micrometer.core.instrument.binder.jvm.ClassLoaderMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmGcMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmThreadMetrics;
+import io.micrometer.core.instrument.binder.system.ProcessorMetrics;
+import io.micrometer.core.instrument.binder.system.UptimeMetrics;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.tributary.core.api.Sink;
@@ -22,7 +28,11 @@ import org.slf4j.LoggerFactory;
  * Runs the pipelines of a {@link GatewayConfig}: builds each from the factories found on the classpath, starts them,
  * serves the admin endpoint, and stops them all gracefully on {@link #stop()} (the CLI calls it on SIGTERM/SIGINT).
  *
- * <p>Thread safety: {@link #stop()} and {@link #status()} may be called from any thread.
+ * <p>Lifecycle: {@link #start()} once; then {@link #awaitStopOrFailure()} on the owning thread; {@link #stop()} (or
+ * {@link #close()}) from any thread, typically a shutdown hook. Stopping drains every pipeline in parallel and blocks
+ * until all have committed or reached their graceful-stop timeout.
+ *
+ * <p>Thread safety: {@link #stop()}, {@link #pipelines()} and {@link #adminPort()} may be called from any thread.
  */
 public final class Gateway implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(Gateway.class);
@@ -35,6 +45,7 @@ public final class Gateway implements AutoCloseable {
 
   private final GatewayConfig config;
   private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+  private final JvmGcMetrics jvmGc = new JvmGcMetrics();
   private final List<Pipeline> pipelines = new ArrayList<>();
   private final CountDownLatch stopRequested = new CountDownLatch(1);
   private AdminServer admin;
@@ -42,6 +53,13 @@ public final class Gateway implements AutoCloseable {
   public Gateway(GatewayConfig config) {
     this.config = config;
     Metrics.addRegistry(registry);
+    // What an operator needs next to the pipeline figures: heap, GC pauses, threads, CPU, uptime.
+    new JvmMemoryMetrics().bindTo(registry);
+    new JvmThreadMetrics().bindTo(registry);
+    new ClassLoaderMetrics().bindTo(registry);
+    new ProcessorMetrics().bindTo(registry);
+    new UptimeMetrics().bindTo(registry);
+    jvmGc.bindTo(registry);
   }
 
   /**
@@ -50,14 +68,18 @@ public final class Gateway implements AutoCloseable {
    */
   public void start() throws IOException {
     for (GatewayConfig.PipelineConfig pc : config.pipelines()) {
-      Pipeline p = build(pc);
       try {
+        Pipeline p = build(pc);
         p.start();
+        pipelines.add(p);
       } catch (RuntimeException e) {
+        LOG.error(
+            "event=pipeline_start_failed pipeline={} error=\"{}\" action=stop_started_pipelines",
+            pc.id(),
+            e.toString());
         stopAll();
         throw e;
       }
-      pipelines.add(p);
     }
     if (config.admin() != null) {
       try {
@@ -120,13 +142,32 @@ public final class Gateway implements AutoCloseable {
     stopAll();
   }
 
+  /** Stops every pipeline gracefully, in parallel (each drains up to its own graceful-stop timeout), then the admin. */
   private synchronized void stopAll() {
+    List<Thread> stoppers = new ArrayList<>();
+    for (Pipeline p : pipelines) {
+      Thread t = new Thread(p::stopGracefully, "tributary-" + p.id() + "-stop-0");
+      t.start();
+      stoppers.add(t);
+    }
+    boolean interrupted = false;
+    for (Thread t : stoppers) {
+      while (true) {
+        try {
+          t.join();
+          break;
+        } catch (InterruptedException e) {
+          // Keep waiting: returning early would let the JVM exit with batches half-written. Restore the flag after.
+          interrupted = true;
+        }
+      }
+    }
     if (admin != null) {
       admin.close();
       admin = null;
     }
-    for (Pipeline p : pipelines) {
-      p.stopGracefully();
+    if (interrupted) {
+      Thread.currentThread().interrupt();
     }
   }
 
@@ -157,5 +198,6 @@ public final class Gateway implements AutoCloseable {
   public void close() {
     stop();
     Metrics.removeRegistry(registry);
+    jvmGc.close();
   }
 }

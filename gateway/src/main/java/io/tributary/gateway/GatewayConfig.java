@@ -18,7 +18,7 @@ import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
-import java.util.HashSet;
+import java.util.HashMap;
 import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -26,6 +26,7 @@ import java.util.Map;
 import java.util.ServiceLoader;
 import java.util.Set;
 import java.util.TreeMap;
+import java.util.TreeSet;
 
 /**
  * A validated gateway configuration: pipelines ({@code source → transforms → sinks}) and the admin HTTP endpoint.
@@ -147,10 +148,20 @@ public final class GatewayConfig {
     return m;
   }
 
+  /** A path from the file, relative to the working directory; {@code null} when it is not a valid path. */
+  static Path resolve(String path) {
+    try {
+      return Path.of(path).toAbsolutePath().normalize();
+    } catch (java.nio.file.InvalidPathException e) {
+      return null;
+    }
+  }
+
   private static final class Validator {
     private final YamlTree tree;
     private final String origin;
-    private final List<String> problems = new ArrayList<>();
+    /** Problems with the line they concern; reported sorted by line (stable), so the output reads like the file. */
+    private final List<Map.Entry<Integer, String>> problems = new ArrayList<>();
     private final Map<String, SourceFactory> sources = sourceFactories();
     private final Map<String, SinkFactory> sinks = sinkFactories();
 
@@ -160,7 +171,11 @@ public final class GatewayConfig {
     }
 
     private void problem(String path, String message) {
-      problems.add(origin + ":" + tree.line(path) + ": " + message);
+      add(tree.line(path), message);
+    }
+
+    private void add(int line, String message) {
+      problems.add(Map.entry(line, origin + ":" + line + ": " + message));
     }
 
     private void keyProblem(String path, String message) {
@@ -170,7 +185,7 @@ public final class GatewayConfig {
       } catch (RuntimeException ignored) {
         // fall back to the value's line
       }
-      problems.add(origin + ":" + (keyLine != null && keyLine > 0 ? keyLine : tree.line(path)) + ": " + message);
+      add(keyLine != null && keyLine > 0 ? keyLine : tree.line(path), message);
     }
 
     @SuppressWarnings("unchecked")
@@ -191,6 +206,10 @@ public final class GatewayConfig {
     }
 
     GatewayConfig validate() {
+      for (YamlTree.DuplicateKey d : tree.duplicateKeys()) {
+        add(d.line(), "Duplicate key " + d.path() + ": already set on line " + d.firstLine()
+            + " (expected: each key once per mapping)");
+      }
       Map<String, Object> root = map(tree.root(), "", "a mapping with pipelines:");
       List<PipelineConfig> out = new ArrayList<>();
       Admin admin = null;
@@ -209,19 +228,28 @@ public final class GatewayConfig {
             problem("pipelines", "Invalid value [] for pipelines: empty (expected: at least one pipeline)");
           }
           if (l != null) {
-            Set<String> ids = new HashSet<>();
-            Set<Path> checkpoints = new HashSet<>();
+            // Duplicates are checked on the raw values, so they are reported even when a pipeline has other problems.
+            Map<String, Integer> ids = new HashMap<>();
+            Map<Path, Integer> checkpoints = new HashMap<>();
             for (int i = 0; i < l.size(); i++) {
-              PipelineConfig pc = pipeline(l.get(i), "pipelines[" + i + "]");
+              String p = "pipelines[" + i + "]";
+              if (l.get(i) instanceof Map<?, ?> raw) {
+                Object id = raw.get("id");
+                Integer first = id == null ? null : ids.putIfAbsent(String.valueOf(id), i);
+                if (first != null) {
+                  problem(p + ".id", "Invalid value " + id + " for " + p + ".id: duplicate pipeline id, also used by"
+                      + " pipelines[" + first + "] (expected: unique ids)");
+                }
+                Object cp = raw.get("checkpoint");
+                Path cpPath = cp == null ? null : resolve(String.valueOf(cp));
+                Integer firstCp = cpPath == null ? null : checkpoints.putIfAbsent(cpPath, i);
+                if (firstCp != null) {
+                  problem(p + ".checkpoint", "Invalid value " + cp + " for " + p + ".checkpoint: also used by"
+                      + " pipelines[" + firstCp + "] (expected: one checkpoint location per pipeline)");
+                }
+              }
+              PipelineConfig pc = pipeline(l.get(i), p);
               if (pc != null) {
-                if (!ids.add(pc.id())) {
-                  problem("pipelines[" + i + "].id", "Invalid value " + pc.id() + " for pipelines[" + i + "].id:"
-                      + " duplicate pipeline id (expected: unique ids)");
-                }
-                if (!checkpoints.add(pc.checkpoint())) {
-                  problem("pipelines[" + i + "].checkpoint", "Invalid value " + pc.checkpoint() + " for pipelines["
-                      + i + "].checkpoint: used by another pipeline (expected: one checkpoint location per pipeline)");
-                }
                 out.add(pc);
               }
             }
@@ -232,7 +260,8 @@ public final class GatewayConfig {
         }
       }
       if (!problems.isEmpty()) {
-        throw new GatewayConfigException(problems);
+        throw new GatewayConfigException(
+            problems.stream().sorted(Map.Entry.comparingByKey()).map(Map.Entry::getValue).toList());
       }
       return new GatewayConfig(origin, out, admin);
     }
@@ -252,8 +281,8 @@ public final class GatewayConfig {
             if (e.getValue() instanceof Long l && l >= 0 && l <= 65535) {
               port = l.intValue();
             } else {
-              problem(path, "Invalid value " + e.getValue() + " for " + path + ": (expected: a port 0-65535; 0 picks a"
-                  + " free port)");
+              problem(path, "Invalid value " + e.getValue() + " for " + path + ": not a port (expected: 0-65535;"
+                  + " 0 picks a free port)");
             }
           }
           default -> keyProblem(path, "Unknown key " + e.getKey() + " in admin (expected one of: host, port)");
@@ -287,6 +316,9 @@ public final class GatewayConfig {
       Object sv = m.get("settings");
       Map<String, Object> settings = sv == null ? Map.of() : map(sv, path + ".settings", "pipeline settings");
       if (settings != null) {
+        settings = flatten(settings);
+      }
+      if (settings != null) {
         List<ConfigProblem> ps = PipelineOptions.SPEC.validate(settings);
         for (ConfigProblem p : ps) {
           problem(path + ".settings." + p.key(), p.message().replace(" for " + p.key(), " for " + path + ".settings."
@@ -302,7 +334,11 @@ public final class GatewayConfig {
         problem(path, "Missing required key " + path + ".checkpoint (expected: a directory for offsets, commits and the"
             + " WAL, e.g. ./data/checkpoint/" + (id == null ? "my-pipeline" : id) + ")");
       } else {
-        checkpoint = Path.of(String.valueOf(cv)).toAbsolutePath().normalize();
+        checkpoint = resolve(String.valueOf(cv));
+        if (checkpoint == null) {
+          problem(path + ".checkpoint", "Invalid value " + cv + " for " + path + ".checkpoint: not a valid path"
+              + " (expected: a directory path, absolute or relative to the working directory)");
+        }
       }
       Component source = null;
       SourceFactory sourceFactory = null;
@@ -331,7 +367,7 @@ public final class GatewayConfig {
             if (tm == null) {
               continue;
             }
-            String type = typeOf(tm, tp, new java.util.TreeSet<>(Transforms.types()));
+            String type = typeOf(tm, tp, new TreeSet<>(Transforms.types()), "");
             if (type != null) {
               Map<String, Object> opts = withoutType(tm);
               for (String c : Transforms.check(type, opts)) {
@@ -383,6 +419,10 @@ public final class GatewayConfig {
     }
 
     private String typeOf(Map<String, Object> m, String path, Set<String> known) {
+      return typeOf(m, path, known, "; a connector jar on the classpath adds more");
+    }
+
+    private String typeOf(Map<String, Object> m, String path, Set<String> known, String hint) {
       Object t = m.get("type");
       if (t == null) {
         problem(path, "Missing required key " + path + ".type (expected one of: " + String.join(", ", known) + ")");
@@ -391,7 +431,7 @@ public final class GatewayConfig {
       String type = String.valueOf(t);
       if (!known.contains(type)) {
         problem(path + ".type", "Invalid value " + type + " for " + path + ".type: unknown type (expected one of: "
-            + String.join(", ", known) + "; a connector jar on the classpath adds more)");
+            + String.join(", ", known) + hint + ")");
         return null;
       }
       return type;
@@ -420,9 +460,32 @@ public final class GatewayConfig {
     }
 
     private static Map<String, Object> withoutType(Map<String, Object> m) {
-      Map<String, Object> opts = new LinkedHashMap<>(m);
+      Map<String, Object> opts = flatten(m);
       opts.remove("type");
       return opts;
+    }
+
+    /**
+     * Nested mappings become dotted keys, so {@code wal: { enabled: true }} means {@code wal.enabled: true}. No option
+     * type takes a mapping, so this never changes the meaning of a valid file. The dotted key is also the YAML path of
+     * the value, so problems keep their line.
+     */
+    static Map<String, Object> flatten(Map<String, Object> m) {
+      Map<String, Object> out = new LinkedHashMap<>();
+      flattenInto("", m, out);
+      return out;
+    }
+
+    @SuppressWarnings("unchecked")
+    private static void flattenInto(String prefix, Map<String, Object> m, Map<String, Object> out) {
+      for (Map.Entry<String, Object> e : m.entrySet()) {
+        String key = prefix + e.getKey();
+        if (e.getValue() instanceof Map<?, ?> nested && !nested.isEmpty()) {
+          flattenInto(key + ".", (Map<String, Object>) nested, out);
+        } else {
+          out.put(key, e.getValue());
+        }
+      }
     }
 
     /** Types of source and sinks: a checkpoint's offsets mean something only for the same kind of source. */

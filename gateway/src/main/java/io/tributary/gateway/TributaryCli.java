@@ -2,9 +2,12 @@ package io.tributary.gateway;
 
 import io.tributary.core.api.CheckpointException;
 import io.tributary.core.api.ConfigException;
+import io.tributary.core.api.ConfigSpec;
 import io.tributary.core.api.IncompatibleCheckpointException;
 import io.tributary.core.api.SinkFactory;
 import io.tributary.core.api.SourceFactory;
+import io.tributary.gateway.internal.ConfigDocs;
+import io.tributary.gateway.internal.Transforms;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
@@ -25,18 +28,19 @@ import picocli.CommandLine.Option;
     description = "Tributary ingestion gateway: runs source -> transforms -> sink pipelines from a YAML file.",
     subcommands = {TributaryCli.Run.class, TributaryCli.Validate.class, TributaryCli.VersionCmd.class,
       TributaryCli.Types.class},
-    exitCodeListHeading = "%nExit codes:%n",
-    exitCodeList = {
-      "0:clean stop (also after SIGTERM once every pipeline drained and committed)",
-      "1:a pipeline failed",
-      "2:invalid configuration or usage",
-      "3:checkpoint incompatible or unusable"
-    })
+    exitCodeListHeading = TributaryCli.EXIT_HEADING,
+    exitCodeList = {TributaryCli.EXIT_0, TributaryCli.EXIT_1, TributaryCli.EXIT_2, TributaryCli.EXIT_3})
 public final class TributaryCli implements Callable<Integer> {
   public static final int OK = 0;
   public static final int FAILED = 1;
   public static final int INVALID = 2;
   public static final int CHECKPOINT = 3;
+
+  static final String EXIT_HEADING = "%nExit codes:%n";
+  static final String EXIT_0 = "0:clean stop (also after SIGTERM/SIGINT once every pipeline drained and committed)";
+  static final String EXIT_1 = "1:a pipeline failed (at start or while running; the others are stopped gracefully)";
+  static final String EXIT_2 = "2:invalid configuration or usage (every problem is printed)";
+  static final String EXIT_3 = "3:a checkpoint is incompatible (another pipeline's or source's) or unusable";
 
   @Override
   public Integer call() {
@@ -79,10 +83,21 @@ public final class TributaryCli implements Callable<Integer> {
     return config == null ? GatewayConfig.loadDefault() : GatewayConfig.load(config);
   }
 
-  @Command(name = "run", description = "Runs the pipelines until SIGTERM/SIGINT (graceful: drain and commit).")
+  @Command(
+      name = "run",
+      description = "Runs the pipelines until SIGTERM/SIGINT (graceful: drain and commit).",
+      exitCodeListHeading = EXIT_HEADING,
+      exitCodeList = {EXIT_0, EXIT_1, EXIT_2, EXIT_3})
   static final class Run implements Callable<Integer> {
-    @Option(names = "--config", description = "YAML pipeline file (default: the embedded default configuration)")
+    @Option(
+        names = "--config",
+        paramLabel = "FILE",
+        description = "YAML pipeline file (default: the embedded default configuration). Relative paths in it are"
+            + " relative to the working directory.")
     Path config;
+
+    @Option(names = {"-h", "--help"}, usageHelp = true, description = "Show this help message and exit.")
+    boolean help;
 
     @Override
     public Integer call() throws Exception {
@@ -96,50 +111,81 @@ public final class TributaryCli implements Callable<Integer> {
       Gateway gateway = new Gateway(cfg);
       try {
         gateway.start();
-      } catch (IncompatibleCheckpointException | CheckpointException e) {
-        System.err.println("tributary: " + e.getMessage());
-        return CHECKPOINT;
-      } catch (ConfigException e) {
-        e.problems().forEach(System.err::println);
-        return INVALID;
       } catch (RuntimeException | java.io.IOException e) {
-        System.err.println("tributary: cannot start: " + e.getMessage());
-        return FAILED;
+        return startFailure(e);
       }
       Thread main = Thread.currentThread();
       Thread hook =
           new Thread(
               () -> {
-                gateway.stop();
-                System.out.flush();
-                System.err.flush();
-                // A signal ends the JVM with 128+N; a completed graceful stop is a clean exit.
-                Runtime.getRuntime().halt(gateway.pipelines().stream()
-                    .anyMatch(p -> p.failure().isPresent()) ? FAILED : OK);
+                int code = FAILED;
+                try {
+                  gateway.stop();
+                  code = gateway.pipelines().stream().anyMatch(p -> p.failure().isPresent()) ? FAILED : OK;
+                } catch (RuntimeException | Error e) {
+                  System.err.println("tributary: graceful stop failed: " + e);
+                } finally {
+                  System.out.flush();
+                  System.err.flush();
+                  // A signal ends the JVM with 128+N; a completed graceful stop is a clean exit.
+                  Runtime.getRuntime().halt(code);
+                }
               },
               "tributary-gateway-shutdown-0");
       Runtime.getRuntime().addShutdownHook(hook);
       Gateway.Outcome outcome = gateway.awaitStopOrFailure();
       if (outcome == Gateway.Outcome.FAILED) {
-        Runtime.getRuntime().removeShutdownHook(hook);
         System.err.println("tributary: a pipeline failed; see the log above. Stopped the others.");
-        return FAILED;
+        try {
+          Runtime.getRuntime().removeShutdownHook(hook);
+          return FAILED;
+        } catch (IllegalStateException shuttingDown) {
+          // A signal arrived meanwhile: the hook is running and halts with exit code 1 (a pipeline failed).
+        }
       }
-      main.join(); // the shutdown hook halts the JVM
+      main.join(); // waits for ever: the shutdown hook halts the JVM with the exit code once every pipeline stopped
       return OK;
     }
   }
 
-  @Command(name = "validate", description = "Checks a configuration file and prints every problem.")
+  /** The exit code and message for a gateway that could not start; the cause chain decides. */
+  static int startFailure(Exception e) {
+    for (Throwable c = e; c != null; c = c.getCause()) {
+      if (c instanceof IncompatibleCheckpointException || c instanceof CheckpointException) {
+        System.err.println("tributary: checkpoint unusable: " + c.getMessage());
+        return CHECKPOINT;
+      }
+      if (c instanceof ConfigException ce) {
+        ce.problems().forEach(System.err::println);
+        return INVALID;
+      }
+    }
+    System.err.println("tributary: cannot start: " + e.getMessage());
+    return FAILED;
+  }
+
+  @Command(
+      name = "validate",
+      description = "Checks a configuration file and prints every problem.",
+      exitCodeListHeading = EXIT_HEADING,
+      exitCodeList = {EXIT_0, EXIT_2})
   static final class Validate implements Callable<Integer> {
-    @Option(names = "--config", description = "YAML pipeline file (default: the embedded default configuration)")
+    @Option(
+        names = "--config",
+        paramLabel = "FILE",
+        description = "YAML pipeline file (default: the embedded default configuration). Relative paths in it are"
+            + " relative to the working directory.")
     Path config;
+
+    @Option(names = {"-h", "--help"}, usageHelp = true, description = "Show this help message and exit.")
+    boolean help;
 
     @Override
     public Integer call() throws Exception {
       try {
         GatewayConfig cfg = load(config);
-        System.out.println("OK: " + cfg.pipelines().size() + " pipeline(s) in " + cfg.origin());
+        int n = cfg.pipelines().size();
+        System.out.println("OK: " + n + (n == 1 ? " pipeline" : " pipelines") + " in " + cfg.origin());
         return OK;
       } catch (ConfigException e) {
         e.problems().forEach(System.err::println);
@@ -160,17 +206,37 @@ public final class TributaryCli implements Callable<Integer> {
 
   @Command(name = "types", description = "Lists the source and sink types found on the classpath.")
   static final class Types implements Callable<Integer> {
+    @Option(names = "--options", description = "Also list each type's options (Markdown tables).")
+    boolean options;
+
+    @Option(names = {"-h", "--help"}, usageHelp = true, description = "Show this help message and exit.")
+    boolean help;
+
     @Override
     public Integer call() {
       System.out.println("sources:");
       for (SourceFactory f : GatewayConfig.sourceFactories().values()) {
         System.out.printf("  %-16s %s%n", f.type(), f.description());
+        printOptions(f.options());
       }
       System.out.println("sinks:");
       for (SinkFactory f : GatewayConfig.sinkFactories().values()) {
         System.out.printf("  %-16s %-26s %s%n", f.type(), f.guarantee(), f.description());
+        printOptions(f.options());
+      }
+      System.out.println("transforms:");
+      for (String t : Transforms.types()) {
+        System.out.printf("  %s%n", t);
+        printOptions(Transforms.spec(t));
       }
       return OK;
+    }
+
+    private void printOptions(ConfigSpec spec) {
+      if (options) {
+        System.out.println();
+        System.out.println(ConfigDocs.markdown(spec).indent(4));
+      }
     }
   }
 }

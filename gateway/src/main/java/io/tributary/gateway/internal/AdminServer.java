@@ -11,6 +11,7 @@ import java.io.OutputStream;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
+import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 
 /**
@@ -23,19 +24,21 @@ public final class AdminServer implements AutoCloseable {
   private final HttpServer server;
   private final List<Pipeline> pipelines;
   private final PrometheusMeterRegistry registry;
+  private final ExecutorService executor;
 
   public AdminServer(String host, int port, List<Pipeline> pipelines, PrometheusMeterRegistry registry)
       throws IOException {
     this.pipelines = pipelines;
     this.registry = registry;
     this.server = HttpServer.create(new InetSocketAddress(host, port), 16);
-    server.setExecutor(
+    this.executor =
         Executors.newSingleThreadExecutor(
             r -> {
               Thread t = new Thread(r, "tributary-gateway-admin-0");
               t.setDaemon(true);
               return t;
-            }));
+            });
+    server.setExecutor(executor);
     server.createContext("/health", this::health);
     server.createContext("/metrics", this::metrics);
     server.createContext("/status", this::status);
@@ -51,9 +54,21 @@ public final class AdminServer implements AutoCloseable {
     return pipelines.stream().allMatch(p -> p.status().state() == PipelineState.RUNNING);
   }
 
+  /** 200 {@code {"status":"UP","pipelines":{"id":"RUNNING",...}}} when every pipeline runs, else 503 "DOWN". */
   private void health(HttpExchange ex) throws IOException {
-    boolean ok = healthy();
-    send(ex, ok ? 200 : 503, "application/json", "{\"status\":\"" + (ok ? "UP" : "DOWN") + "\"}");
+    StringBuilder states = new StringBuilder("{");
+    boolean ok = true;
+    for (Pipeline p : pipelines) {
+      PipelineState state = p.status().state();
+      ok &= state == PipelineState.RUNNING;
+      if (states.length() > 1) {
+        states.append(',');
+      }
+      states.append(json(p.id())).append(':').append(json(state.name()));
+    }
+    states.append('}');
+    send(ex, ok ? 200 : 503, "application/json",
+        "{\"status\":\"" + (ok ? "UP" : "DOWN") + "\",\"pipelines\":" + states + "}");
   }
 
   private void metrics(HttpExchange ex) throws IOException {
@@ -146,5 +161,6 @@ public final class AdminServer implements AutoCloseable {
   @Override
   public void close() {
     server.stop(0);
+    executor.shutdownNow();
   }
 }

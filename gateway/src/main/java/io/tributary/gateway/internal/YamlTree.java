@@ -29,12 +29,17 @@ public final class YamlTree {
     }
   }
 
+  /** A key given twice in one mapping: YAML forbids it, and silently keeping one of the values would hide a mistake. */
+  public record DuplicateKey(String path, int line, int firstLine) {}
+
   private final Object root;
   private final Map<String, Integer> lines;
+  private final List<DuplicateKey> duplicateKeys;
 
-  private YamlTree(Object root, Map<String, Integer> lines) {
+  private YamlTree(Object root, Map<String, Integer> lines, List<DuplicateKey> duplicateKeys) {
     this.root = root;
     this.lines = lines;
+    this.duplicateKeys = List.copyOf(duplicateKeys);
   }
 
   public static YamlTree load(Reader reader, String fileName) throws SyntaxException {
@@ -53,12 +58,18 @@ public final class YamlTree {
       throw new SyntaxException(fileName + ": Invalid YAML: " + e.getMessage());
     }
     Map<String, Integer> lines = new LinkedHashMap<>();
-    Object root = node == null ? Map.of() : convert(node, "", lines);
-    return new YamlTree(root, lines);
+    List<DuplicateKey> duplicates = new ArrayList<>();
+    Object root = node == null ? Map.of() : convert(node, "", lines, duplicates);
+    return new YamlTree(root, lines, duplicates);
   }
 
   public Object root() {
     return root;
+  }
+
+  /** Keys given more than once in the same mapping (the first value is kept), in document order. */
+  public List<DuplicateKey> duplicateKeys() {
+    return duplicateKeys;
   }
 
   /** The 1-based line of the value at {@code path}, or of its nearest ancestor; 0 when unknown. */
@@ -78,15 +89,21 @@ public final class YamlTree {
     }
   }
 
-  private static Object convert(Node node, String path, Map<String, Integer> lines) {
-    lines.put(path, node.getStartMark().getLine() + 1);
+  private static Object convert(
+      Node node, String path, Map<String, Integer> lines, List<DuplicateKey> duplicates) {
+    lines.putIfAbsent(path, node.getStartMark().getLine() + 1);
     if (node instanceof MappingNode m) {
       Map<String, Object> out = new LinkedHashMap<>();
       for (NodeTuple t : m.getValue()) {
         String key = t.getKeyNode() instanceof ScalarNode s ? s.getValue() : String.valueOf(t.getKeyNode());
         String childPath = path.isEmpty() ? key : path + "." + key;
-        out.put(key, convert(t.getValueNode(), childPath, lines));
-        lines.putIfAbsent(childPath + "#key", t.getKeyNode().getStartMark().getLine() + 1);
+        int keyLine = t.getKeyNode().getStartMark().getLine() + 1;
+        if (out.containsKey(key)) {
+          duplicates.add(new DuplicateKey(childPath, keyLine, lines.getOrDefault(childPath + "#key", 0)));
+          continue;
+        }
+        out.put(key, convert(t.getValueNode(), childPath, lines, duplicates));
+        lines.putIfAbsent(childPath + "#key", keyLine);
       }
       return out;
     }
@@ -94,7 +111,7 @@ public final class YamlTree {
       List<Object> out = new ArrayList<>();
       int i = 0;
       for (Node child : s.getValue()) {
-        out.add(convert(child, path + "[" + i++ + "]", lines));
+        out.add(convert(child, path + "[" + i++ + "]", lines, duplicates));
       }
       return out;
     }
@@ -105,7 +122,9 @@ public final class YamlTree {
       if (Tag.NULL.equals(tag)) {
         return null;
       } else if (Tag.BOOL.equals(tag)) {
-        return Boolean.parseBoolean(v.toLowerCase(java.util.Locale.ROOT));
+        // YAML 1.1, as SnakeYAML resolves it: yes/no and on/off are booleans too.
+        String b = v.toLowerCase(java.util.Locale.ROOT);
+        return b.equals("true") || b.equals("yes") || b.equals("on");
       } else if (Tag.INT.equals(tag)) {
         return Long.parseLong(v.replace("_", ""));
       } else if (Tag.FLOAT.equals(tag)) {

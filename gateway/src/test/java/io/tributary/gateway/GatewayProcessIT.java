@@ -1,0 +1,280 @@
+package io.tributary.gateway;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import io.tributary.core.checkpoint.LocalCheckpointStorage;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.net.Socket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The packaged gateway ({@code java -jar target/tributary-gateway-*.jar}, with {@code target/lib}) as a separate
+ * process: real exit codes, SIGTERM draining what was received, relative paths resolved against the working directory.
+ */
+class GatewayProcessIT {
+  private static final Pattern ADMIN = Pattern.compile("event=admin_listening address=http://127\\.0\\.0\\.1:(\\d+)/");
+  private static final Pattern SOCKET = Pattern.compile("event=listening source=source address=\\S*:(\\d+)");
+  private static final Pattern STORED =
+      Pattern.compile("(?m)^tributary_receiver_records_stored_total\\{[^}]*pipeline=\"lines\"[^}]*\\} (\\S+)$");
+
+  @TempDir Path tmp;
+  private final List<Process> started = new ArrayList<>();
+  private final HttpClient http = HttpClient.newHttpClient();
+
+  @AfterEach
+  void killLeftovers() throws InterruptedException {
+    for (Process p : started) {
+      if (p.isAlive()) {
+        p.destroyForcibly();
+        p.waitFor(30, TimeUnit.SECONDS);
+      }
+    }
+  }
+
+  /** A finished or running gateway process with its combined stdout/stderr in a file. */
+  private record Run(Process process, Path log) {
+    String output() throws IOException {
+      return Files.readString(log);
+    }
+
+    int awaitExit() throws Exception {
+      assertThat(process.waitFor(90, TimeUnit.SECONDS)).as("exited; output:\n%s", output()).isTrue();
+      return process.exitValue();
+    }
+
+    int port(Pattern p) throws IOException {
+      Matcher m = p.matcher(output());
+      return m.find() ? Integer.parseInt(m.group(1)) : -1;
+    }
+  }
+
+  private static Path jar() {
+    Path jar = Path.of(System.getProperty("gateway.jar", "target/missing.jar"));
+    assertThat(jar).as("the packaged gateway (mvn verify packages it before integration tests)").isRegularFile();
+    return jar;
+  }
+
+  private Run start(String logName, boolean withTestFactories, String... args) throws IOException {
+    List<String> cmd = new ArrayList<>();
+    cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+    cmd.add("-Xmx256m");
+    if (withTestFactories) {
+      // The jar's manifest Class-Path (lib/...) still applies; test-classes adds the test-only factories.
+      cmd.add("-cp");
+      cmd.add(jar() + java.io.File.pathSeparator + System.getProperty("gateway.test-classes"));
+      cmd.add(TributaryCli.class.getName());
+    } else {
+      cmd.add("-jar");
+      cmd.add(jar().toString());
+    }
+    cmd.addAll(List.of(args));
+    Path log = tmp.resolve(logName);
+    Process p =
+        new ProcessBuilder(cmd)
+            .directory(tmp.toFile())
+            .redirectErrorStream(true)
+            .redirectOutput(log.toFile())
+            .start();
+    started.add(p);
+    return new Run(p, log);
+  }
+
+  private Run cli(String... args) throws Exception {
+    Run r = start("cli-" + started.size() + ".log", false, args);
+    r.awaitExit();
+    return r;
+  }
+
+  private String get(int port, String path) throws Exception {
+    return http.send(
+            HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path)).build(),
+            HttpResponse.BodyHandlers.ofString())
+        .body();
+  }
+
+  private List<String> outputLines() throws IOException {
+    Path dir = tmp.resolve("data/out");
+    List<String> lines = new ArrayList<>();
+    if (Files.isDirectory(dir)) {
+      try (Stream<Path> s = Files.list(dir)) {
+        for (Path f : s.filter(f -> !f.getFileName().toString().startsWith(".")).sorted().toList()) {
+          lines.addAll(Files.readAllLines(f));
+        }
+      }
+    }
+    return lines;
+  }
+
+  private static void send(int port, int from, int until) throws IOException {
+    StringBuilder sb = new StringBuilder();
+    for (int i = from; i < until; i++) {
+      sb.append(String.format("line-%05d%n", i));
+    }
+    try (Socket s = new Socket("127.0.0.1", port); OutputStream o = s.getOutputStream()) {
+      o.write(sb.toString().getBytes(StandardCharsets.UTF_8));
+      o.flush();
+      s.shutdownOutput();
+    }
+  }
+
+  /**
+   * One run: start, send lines {@code [from, until)}, wait until the receiver stored them all (no batch has run: the
+   * batch interval is an hour), SIGTERM, exit code 0. The final batch is written only by the graceful drain.
+   */
+  private void runOnceAndTerminate(Path config, String logName, int from, int until) throws Exception {
+    Run gw = start(logName, false, "run", "--config", config.toString());
+    await().atMost(Duration.ofSeconds(60)).until(() -> gw.port(ADMIN) > 0 && gw.port(SOCKET) > 0);
+    int admin = gw.port(ADMIN);
+    assertThat(get(admin, "/health")).contains("UP");
+    int before = outputLines().size();
+    send(gw.port(SOCKET), from, until);
+    await()
+        .atMost(Duration.ofSeconds(60))
+        .ignoreExceptions()
+        .until(() -> {
+          Matcher m = STORED.matcher(get(admin, "/metrics"));
+          return m.find() && Double.parseDouble(m.group(1)) >= until - from;
+        });
+    assertThat(outputLines()).as("nothing written before the drain").hasSize(before);
+    String status = get(admin, "/status");
+    assertThat(status).contains("\"state\":\"RUNNING\"").contains("\"recordsOut\":0");
+    if (from == 0) {
+      assertThat(status).contains("\"lastCommittedBatch\":-1");
+    }
+
+    gw.process().destroy(); // SIGTERM
+    assertThat(gw.awaitExit()).as("exit code after SIGTERM; output:\n%s", gw.output()).isZero();
+    assertThat(gw.output()).contains("event=pipeline_stopped pipeline=lines");
+  }
+
+  @Test
+  void sigtermDrainsEveryReceivedLineExactlyOnceAndExitsZero() throws Exception {
+    Path config = tmp.resolve("gateway.yaml");
+    Files.writeString(
+        config,
+        """
+        pipelines:
+          - id: lines
+            settings: { batch-interval: 1h, graceful-stop-timeout: 60s, wal: { enabled: true } }
+            checkpoint: ./data/checkpoint/lines
+            source: { type: socket, mode: server, host: 127.0.0.1, port: 0, framing: lines }
+            sinks:
+              - { type: files, path: ./data/out, max-file-size: 4kb }
+        admin: { host: 127.0.0.1, port: 0 }
+        """);
+    runOnceAndTerminate(config, "run-1.log", 0, 2000);
+    assertThat(Files.isDirectory(tmp.resolve("data/checkpoint/lines/commits"))).as("relative to the working dir")
+        .isTrue();
+    // Again on the same checkpoint: the first run's lines are not written again.
+    runOnceAndTerminate(config, "run-2.log", 2000, 3000);
+
+    List<String> lines = outputLines();
+    assertThat(new HashSet<>(lines)).as("no duplicates").hasSize(lines.size());
+    assertThat(lines).hasSize(3000);
+    for (int i = 0; i < 3000; i++) {
+      assertThat(lines.get(i)).isEqualTo(String.format("line-%05d", i));
+    }
+  }
+
+  @Test
+  void aFailingPipelineStopsTheOthersAndExitsOne() throws Exception {
+    Path config = tmp.resolve("failing.yaml");
+    Files.writeString(
+        config,
+        """
+        pipelines:
+          - id: good
+            settings: { batch-interval: 50ms }
+            checkpoint: ./data/checkpoint/good
+            source: { type: test-sequence, count: 100 }
+            sinks: [ { type: files, path: ./data/out } ]
+          - id: bad
+            settings: { batch-interval: 50ms }
+            checkpoint: ./data/checkpoint/bad
+            source: { type: test-sequence, count: 100 }
+            sinks: [ { type: test-failing, message: disk on fire } ]
+        """);
+    Run gw = start("failing.log", true, "run", "--config", config.toString());
+    assertThat(gw.awaitExit()).as("output:\n%s", gw.output()).isEqualTo(TributaryCli.FAILED);
+    assertThat(gw.output())
+        .contains("event=pipeline_failed pipeline=bad")
+        .contains("disk on fire")
+        .contains("event=pipeline_stopped pipeline=good");
+    List<String> good = outputLines();
+    assertThat(new HashSet<>(good)).hasSize(good.size());
+  }
+
+  @Test
+  void commandLineExitCodes() throws Exception {
+    Path good = tmp.resolve("good.yaml");
+    Files.writeString(
+        good,
+        """
+        pipelines:
+          - id: lines
+            checkpoint: ./data/checkpoint/lines
+            source: { type: socket, mode: server, host: 127.0.0.1, port: 0 }
+            sinks: [ { type: files, path: ./data/out } ]
+        """);
+    Path bad = tmp.resolve("bad.yaml");
+    Files.writeString(bad, "pipelines:\n  - id: x\n    source: { type: nope }\n    sinks: []\n");
+
+    Run ok = cli("validate", "--config", good.toString());
+    assertThat(ok.process().exitValue()).isZero();
+    assertThat(ok.output()).contains("OK: 1 pipeline in " + good);
+
+    Run embedded = cli("validate");
+    assertThat(embedded.process().exitValue()).isZero();
+    assertThat(embedded.output()).contains("OK: 1 pipeline in tributary-default.yaml (embedded)");
+
+    Run invalid = cli("validate", "--config", bad.toString());
+    assertThat(invalid.process().exitValue()).isEqualTo(TributaryCli.INVALID);
+    assertThat(invalid.output())
+        .contains(bad + ":2: Missing required key pipelines[0].checkpoint")
+        .contains(bad + ":3: Invalid value nope for pipelines[0].source.type")
+        .contains(bad + ":4: Invalid value [] for pipelines[0].sinks")
+        .contains("3 problem(s) found");
+
+    assertThat(cli("run", "--config", bad.toString()).process().exitValue()).isEqualTo(TributaryCli.INVALID);
+    assertThat(cli("run", "--config", tmp.resolve("missing.yaml").toString()).process().exitValue())
+        .isEqualTo(TributaryCli.INVALID);
+    assertThat(cli("run", "--no-such-option").process().exitValue()).isEqualTo(TributaryCli.INVALID);
+
+    Run version = cli("version");
+    assertThat(version.process().exitValue()).isZero();
+    assertThat(version.output()).startsWith("tributary 0.1.0-SNAPSHOT (Java ");
+
+    Run help = cli("run", "--help");
+    assertThat(help.process().exitValue()).isZero();
+    assertThat(help.output()).contains("Exit codes:").contains("3   a checkpoint is incompatible");
+
+    // A checkpoint that belongs to another pipeline: refused before anything starts.
+    new LocalCheckpointStorage(tmp.resolve("data/checkpoint/lines"))
+        .writeAtomically(
+            "metadata",
+            "{\"version\":1,\"pipelineId\":\"other\",\"configFingerprint\":\"x\",\"createdMs\":0}"
+                .getBytes(StandardCharsets.UTF_8));
+    Run refused = cli("run", "--config", good.toString());
+    assertThat(refused.process().exitValue()).as(refused.output()).isEqualTo(TributaryCli.CHECKPOINT);
+    assertThat(refused.output()).contains("belongs to pipeline 'other'");
+  }
+}
