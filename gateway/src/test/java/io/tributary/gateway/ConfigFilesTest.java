@@ -88,7 +88,7 @@ class ConfigFilesTest {
         at(10, "Invalid value -5 for pipelines[0].settings.receiver.max-rate: must be at least 0"),
         at(15, "Invalid value 99999 for pipelines[0].source.port: out of range (expected: 0 to 65535)"),
         at(16, "Invalid value morse for pipelines[0].source.framing"),
-        at(20, "Invalid value 12 parsecs for pipelines[0].sinks[0].max-file-size: unknown unit parsecs"),
+        at(20, "Invalid value 12 parsecs for pipelines[0].sinks[0].max-file-size: not a size such as 512, 64kb, 16mb, 1gb"),
         at(20, "Invalid value maybe for pipelines[0].sinks[0].fsync: not a boolean"),
         at(21, "Invalid value -7 for pipelines[0].sinks[1].max-records: must be at least -1"));
   }
