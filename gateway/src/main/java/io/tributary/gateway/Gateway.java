@@ -19,6 +19,7 @@ import java.io.IOException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
@@ -46,7 +47,8 @@ public final class Gateway implements AutoCloseable {
   private final GatewayConfig config;
   private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
   private final JvmGcMetrics jvmGc = new JvmGcMetrics();
-  private final List<Pipeline> pipelines = new ArrayList<>();
+  /** Appended by {@link #start()}, read by any thread (status, shutdown hook). */
+  private final List<Pipeline> pipelines = new CopyOnWriteArrayList<>();
   private final CountDownLatch stopRequested = new CountDownLatch(1);
   private AdminServer admin;
 
@@ -64,34 +66,47 @@ public final class Gateway implements AutoCloseable {
 
   /**
    * Builds and starts every pipeline, then the admin endpoint. If one cannot start, the ones started are stopped and
-   * the exception is rethrown.
+   * the exception is rethrown. If {@link #stop()} is called meanwhile (a signal during start), the pipeline being
+   * started finishes starting, then every started pipeline is stopped gracefully and the rest are never started.
    */
   public void start() throws IOException {
     for (GatewayConfig.PipelineConfig pc : config.pipelines()) {
-      try {
-        Pipeline p = build(pc);
-        p.start();
-        pipelines.add(p);
-      } catch (RuntimeException e) {
-        LOG.error(
-            "event=pipeline_start_failed pipeline={} error=\"{}\" action=stop_started_pipelines",
-            pc.id(),
-            e.toString());
-        stopAll();
-        throw e;
+      // One pipeline start at a time under the monitor, so stop() waits for it and then stops it with the others.
+      synchronized (this) {
+        if (stopRequested.getCount() == 0) {
+          LOG.info("event=start_abandoned reason=stop_requested started={}", pipelines.size());
+          return;
+        }
+        try {
+          Pipeline p = build(pc);
+          p.start();
+          pipelines.add(p);
+        } catch (RuntimeException e) {
+          LOG.error(
+              "event=pipeline_start_failed pipeline={} error=\"{}\" action=stop_started_pipelines",
+              pc.id(),
+              e.toString());
+          stopAll();
+          throw e;
+        }
       }
     }
-    if (config.admin() != null) {
-      try {
-        admin = new AdminServer(config.admin().host(), config.admin().port(), List.copyOf(pipelines), registry);
-      } catch (IOException e) {
-        stopAll();
-        throw new IOException(
-            "Cannot bind the admin endpoint to " + config.admin().host() + ":" + config.admin().port() + ": " + e
-                + " (choose another admin port, or 0 for a free one)",
-            e);
+    synchronized (this) {
+      if (stopRequested.getCount() == 0) {
+        return;
       }
-      LOG.info("event=admin_listening address=http://{}:{}/", config.admin().host(), admin.address().getPort());
+      if (config.admin() != null) {
+        try {
+          admin = new AdminServer(config.admin().host(), config.admin().port(), List.copyOf(pipelines), registry);
+        } catch (IOException e) {
+          stopAll();
+          throw new IOException(
+              "Cannot bind the admin endpoint to " + config.admin().host() + ":" + config.admin().port() + ": " + e
+                  + " (choose another admin port, or 0 for a free one)",
+              e);
+        }
+        LOG.info("event=admin_listening address=http://{}:{}/", config.admin().host(), admin.address().getPort());
+      }
     }
     LOG.info("event=gateway_started pipelines={} config=\"{}\"", pipelines.size(), config.origin());
   }

@@ -109,11 +109,6 @@ public final class TributaryCli implements Callable<Integer> {
         return INVALID;
       }
       Gateway gateway = new Gateway(cfg);
-      try {
-        gateway.start();
-      } catch (RuntimeException | java.io.IOException e) {
-        return startFailure(e);
-      }
       Thread main = Thread.currentThread();
       Thread hook =
           new Thread(
@@ -132,7 +127,19 @@ public final class TributaryCli implements Callable<Integer> {
                 }
               },
               "tributary-gateway-shutdown-0");
+      // Installed before start: a signal during start stops what started (gracefully) instead of killing it.
       Runtime.getRuntime().addShutdownHook(hook);
+      try {
+        gateway.start();
+      } catch (RuntimeException | java.io.IOException e) {
+        int code = startFailure(e);
+        try {
+          Runtime.getRuntime().removeShutdownHook(hook);
+        } catch (IllegalStateException shuttingDown) {
+          main.join(); // a signal arrived meanwhile: the hook halts the JVM
+        }
+        return code;
+      }
       Gateway.Outcome outcome = gateway.awaitStopOrFailure();
       if (outcome == Gateway.Outcome.FAILED) {
         System.err.println("tributary: a pipeline failed; see the log above. Stopped the others.");

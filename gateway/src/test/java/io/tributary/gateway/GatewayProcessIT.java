@@ -224,6 +224,34 @@ class GatewayProcessIT {
   }
 
   @Test
+  void sigtermDuringStartStopsWhatStartedAndExitsZero() throws Exception {
+    Path config = tmp.resolve("slow.yaml");
+    Files.writeString(
+        config,
+        """
+        pipelines:
+          - id: slow
+            checkpoint: ./data/checkpoint/slow
+            source: { type: test-sequence, count: 50, open-delay: 5s }
+            sinks: [ { type: files, path: ./data/out } ]
+          - id: never
+            checkpoint: ./data/checkpoint/never
+            source: { type: test-sequence, count: 50 }
+            sinks: [ { type: files, path: ./data/out-never } ]
+        """);
+    Run gw = start("slow.log", true, "run", "--config", config.toString());
+    await().atMost(Duration.ofSeconds(60)).until(() -> gw.output().contains("event=test_source_opening pipeline=slow"));
+    gw.process().destroy(); // SIGTERM while the first pipeline is still starting
+    assertThat(gw.awaitExit()).as("exit code; output:\n%s", gw.output()).isZero();
+    assertThat(gw.output())
+        .contains("event=pipeline_started pipeline=slow")
+        .contains("event=start_abandoned reason=stop_requested started=1")
+        .contains("event=pipeline_stopped pipeline=slow")
+        .doesNotContain("pipeline=never");
+    assertThat(tmp.resolve("data/checkpoint/never")).doesNotExist();
+  }
+
+  @Test
   void commandLineExitCodes() throws Exception {
     Path good = tmp.resolve("good.yaml");
     Files.writeString(

@@ -11,7 +11,8 @@ import java.util.Objects;
  *     its starting-position setting: earliest, latest, timestamp, explicit)
  * @param endOffset the exclusive end of what can be read now; the runtime never plans beyond it
  * @param closed {@code true} when no offset at or beyond {@code endOffset} will ever appear (a closed Kinesis shard, a
- *     fully read file); the runtime forgets a closed partition once it has committed up to its end
+ *     fully read file); once read to its end it is never read again, and the runtime forgets it when the source no
+ *     longer lists it
  * @param parents partitions that must be read to their end before this one is read (resharding); empty normally
  */
 public record PartitionInfo(String id, long initialOffset, long endOffset, boolean closed, List<String> parents) {

@@ -13,8 +13,11 @@ import io.tributary.core.api.SourceContext;
 import io.tributary.core.api.SourceFactory;
 import io.tributary.core.api.SourcePosition;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Test-only source type {@code test-sequence}: a replayable direct source of {@code count} records {@code
@@ -28,7 +31,12 @@ public final class SequenceSourceFactory implements SourceFactory {
       ConfigOption.longValue("count").required().validate(ConfigOption.atLeast(0)).description("Records to produce.");
   public static final ConfigOption<String> PREFIX =
       ConfigOption.string("prefix").defaultValue("rec-").description("Text before each record's offset.");
-  private static final ConfigSpec SPEC = ConfigSpec.of(COUNT, PREFIX);
+  public static final ConfigOption<Duration> OPEN_DELAY =
+      ConfigOption.duration("open-delay")
+          .defaultValue(Duration.ZERO)
+          .description("How long open() takes: simulates a slow start (a long WAL recovery, a slow broker).");
+  private static final ConfigSpec SPEC = ConfigSpec.of(COUNT, PREFIX, OPEN_DELAY);
+  private static final Logger LOG = LoggerFactory.getLogger(SequenceSourceFactory.class);
 
   @Override
   public String type() {
@@ -47,22 +55,29 @@ public final class SequenceSourceFactory implements SourceFactory {
 
   @Override
   public Source create(String name, Config config) {
-    return new Sequence(name, config.get(COUNT), config.get(PREFIX));
+    return new Sequence(name, config.get(COUNT), config.get(PREFIX), config.get(OPEN_DELAY));
   }
 
   private static final class Sequence implements DirectSource {
     private final String name;
     private final long count;
     private final String prefix;
+    private final Duration openDelay;
 
-    Sequence(String name, long count, String prefix) {
+    Sequence(String name, long count, String prefix, Duration openDelay) {
       this.name = name;
       this.count = count;
       this.prefix = prefix;
+      this.openDelay = openDelay;
     }
 
     @Override
-    public void open(SourceContext context) {}
+    public void open(SourceContext context) throws InterruptedException {
+      if (!openDelay.isZero()) {
+        LOG.info("event=test_source_opening pipeline={} delay_ms={}", context.pipelineId(), openDelay.toMillis());
+        Thread.sleep(openDelay.toMillis()); // the simulated slow start itself, not a synchronisation
+      }
+    }
 
     @Override
     public List<PartitionInfo> partitions() {
