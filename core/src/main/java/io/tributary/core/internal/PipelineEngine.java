@@ -23,6 +23,7 @@ import io.tributary.core.checkpoint.CheckpointStorage;
 import io.tributary.core.checkpoint.LocalCheckpointStorage;
 import io.tributary.core.internal.checkpoint.BatchPlan;
 import io.tributary.core.internal.checkpoint.CheckpointLog;
+import io.tributary.core.internal.checkpoint.ScopedCheckpointStorage;
 import io.tributary.core.internal.receiver.ReceiverSupervisor;
 import io.tributary.core.internal.wal.WalConfig;
 import io.tributary.core.internal.wal.WriteAheadLog;
@@ -175,7 +176,7 @@ public final class PipelineEngine {
     checkpoint.initialize(pipelineId, fingerprint);
     for (Map.Entry<String, Sink> e : sinks.entrySet()) {
       Sink sink = e.getValue();
-      sink.open(new Ctx(pipelineId, e.getKey(), registry));
+      sink.open(new Ctx(pipelineId, e.getKey(), registry, storage));
       if (sink instanceof TransactionalSink ts) {
         OptionalLong last = ts.lastCommittedBatch();
         sinkLastCommitted.put(e.getKey(), last.isPresent() ? last.getAsLong() : -1L);
@@ -212,7 +213,7 @@ public final class PipelineEngine {
         throw new io.tributary.core.api.IncompatibleCheckpointException(
             "Checkpoint at " + storage.describe() + " holds receiver plans but the source is now a direct source");
       }
-      direct.open(new Ctx(pipelineId, sourceName, registry));
+      direct.open(new Ctx(pipelineId, sourceName, registry, storage));
       planner =
           new DirectPlanner(
               options.get(PipelineOptions.MAX_RECORDS_PER_PARTITION),
@@ -623,7 +624,13 @@ public final class PipelineEngine {
     }
   }
 
-  private record Ctx(String pipelineId, String name, MeterRegistry meterRegistry) implements SourceContext, SinkContext {
+  private record Ctx(String pipelineId, String name, MeterRegistry meterRegistry, CheckpointStorage checkpoint)
+      implements SourceContext, SinkContext {
+    @Override
+    public CheckpointStorage stateStorage() {
+      return new ScopedCheckpointStorage(checkpoint, "sources/" + name);
+    }
+
     @Override
     public String sourceName() {
       return name;
