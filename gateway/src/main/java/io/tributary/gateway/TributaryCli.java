@@ -38,6 +38,7 @@ public final class TributaryCli implements Callable<Integer> {
   public static final int CHECKPOINT = 3;
 
   static final String EXIT_HEADING = "%nExit codes:%n";
+  static final String EXIT_0_VALID = "0:the configuration is valid";
   static final String EXIT_0 = "0:clean stop (also after SIGTERM/SIGINT once every pipeline drained and committed)";
   static final String EXIT_1 = "1:a pipeline failed (at start or while running; the others are stopped gracefully)";
   static final String EXIT_2 = "2:invalid configuration or usage (every problem is printed)";
@@ -181,7 +182,7 @@ public final class TributaryCli implements Callable<Integer> {
       name = "validate",
       description = "Checks a configuration file and prints every problem.",
       exitCodeListHeading = EXIT_HEADING,
-      exitCodeList = {EXIT_0, EXIT_2})
+      exitCodeList = {EXIT_0_VALID, EXIT_2})
   static final class Validate implements Callable<Integer> {
     @Mixin ConfigFileOptions options;
 
