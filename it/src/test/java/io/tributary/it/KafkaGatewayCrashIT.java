@@ -94,6 +94,9 @@ class KafkaGatewayCrashIT {
       gateway.start();
       await().atMost(Duration.ofSeconds(120)).pollInSameThread().until(() -> verifier.poll() >= RECORDS / 3);
       broker.restart();
+      long afterRestart = verifier.poll();
+      System.out.printf("KafkaGatewayCrashIT[broker-restart]: committed in B when the broker was back=%d%n", afterRestart);
+      assertThat(afterRestart).as("the broker restart happened mid-stream").isLessThan(RECORDS);
       List<Integer> exits = new ArrayList<>();
       await()
           .atMost(Duration.ofSeconds(150))
