@@ -1,5 +1,6 @@
 package io.tributary.connector.kafka;
 
+import io.tributary.connector.kafka.internal.GroupOffsetsHandoff;
 import io.tributary.connector.kafka.internal.KafkaClients;
 import io.tributary.connector.kafka.internal.RecordRouting;
 import io.tributary.core.api.Config;
@@ -24,7 +25,10 @@ import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.KafkaException;
+import org.apache.kafka.clients.consumer.CommitFailedException;
+import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.errors.FencedInstanceIdException;
 import org.apache.kafka.common.config.TopicConfig;
 import org.apache.kafka.common.errors.AuthorizationException;
 import org.apache.kafka.common.errors.OutOfOrderSequenceException;
@@ -45,6 +49,11 @@ import org.slf4j.LoggerFactory;
  * with that id (a zombie) and aborts the transaction a crashed instance left open. {@link #lastCommittedBatch()} then
  * reads the marker topic with {@code read_committed} and returns the highest batch id committed for this pipeline and
  * sink; the runtime does not write those batches again.
+ *
+ * <p>With a {@link KafkaGroupSource} in the same pipeline, the transaction also carries the batch's consumed offsets
+ * ({@code sendOffsetsToTransaction} with the group consumer's metadata), so output and group offsets commit together
+ * and an instance expelled from the group cannot commit. Use this sink as the pipeline's only sink then: the group
+ * offsets move with this sink's transaction, before other sinks have written the batch.
  *
  * <p>Consumers of the output topic must use {@code isolation.level=read_committed} to see exactly-once output.
  *
@@ -195,14 +204,32 @@ public final class KafkaSink implements TransactionalSink {
       }
       producer.send(
           new ProducerRecord<>(markerTopic, markerKey, Long.toString(batchId).getBytes(StandardCharsets.UTF_8)));
+      // A group-managed source in this pipeline: its offsets commit with the output, fenced by its group generation.
+      GroupOffsetsHandoff.Participant group = GroupOffsetsHandoff.lookup(pipelineId).orElse(null);
+      Map<TopicPartition, OffsetAndMetadata> offsets = group == null ? Map.of() : group.offsetsForTransaction(batchId);
+      if (!offsets.isEmpty()) {
+        producer.sendOffsetsToTransaction(offsets, group.groupMetadata());
+      }
       // commitTransaction flushes and fails if any send of the transaction failed.
       producer.commitTransaction();
+      if (!offsets.isEmpty()) {
+        group.committedInTransaction(batchId, offsets);
+      }
     } catch (ProducerFencedException | OutOfOrderSequenceException | AuthorizationException e) {
       // Fatal for this producer: another instance took over the transactional.id, or the producer state is lost.
       throw new TributaryException(
           "Kafka sink " + sinkName + " of pipeline " + pipelineId + " cannot commit batch " + batchId
               + " with transactional.id " + transactionalId + ": " + e
               + " (another instance with the same pipeline id may be running; stop it, then restart this one)",
+          e);
+    } catch (CommitFailedException | FencedInstanceIdException e) {
+      abortQuietly(batchId);
+      throw new TributaryException(
+          "Kafka sink " + sinkName + " of pipeline " + pipelineId + " could not commit batch " + batchId
+              + " with the offsets of consumer group source: " + e + " (this instance's group generation is stale: it"
+              + " was expelled from the group, for example after a batch slower than max.poll.interval.ms. The"
+              + " transaction was aborted, so nothing of the batch is visible; the partitions' current owner reads"
+              + " them from the group's offsets, and on restart this instance replays only what it still owns)",
           e);
     } catch (KafkaException | TributaryException e) {
       abortQuietly(batchId);
@@ -246,5 +273,11 @@ public final class KafkaSink implements TransactionalSink {
       }
     }
     LOG.info("event=kafka_sink_closed pipeline={} sink={}", pipelineId, sinkName);
+  }
+
+  @Override
+  public String toString() {
+    return "KafkaSink{bootstrap=" + bootstrapServers + ", topic=" + topic + ", client-settings="
+        + KafkaOptions.describeClientProperties(clientProperties) + "}";
   }
 }
