@@ -85,12 +85,15 @@ public final class KafkaGroupSource implements ExternallyAssignedSource {
   /** End offsets read in the batch in flight and not committed to the group yet. */
   private final Map<TopicPartition, Long> pending = new ConcurrentHashMap<>();
   private final Set<TopicPartition> existingAtOpen = new HashSet<>();
+  /** Partitions revoked or lost since the last listing: the batch in flight must not commit them. */
+  private final Set<TopicPartition> droppedSinceListing = ConcurrentHashMap.newKeySet();
   private final Participant participant = new Participant();
 
   private String pipelineId = "";
   private String sourceName = "kafka-group";
   private KafkaConsumer<byte[], byte[]> group;
   private volatile boolean joined;
+  private volatile long rebalancesCompleted;
   private volatile boolean closed;
 
   /** Creates the source from options validated by {@link KafkaOptions#GROUP_SOURCE}. Connects only in {@link #open}. */
@@ -159,6 +162,7 @@ public final class KafkaGroupSource implements ExternallyAssignedSource {
       ensureOpen();
       // Rebalance callbacks run inside this poll, between batches. Paused partitions return no records.
       group.poll(joined ? Duration.ZERO : JOIN_POLL);
+      droppedSinceListing.clear();
     } finally {
       lock.unlock();
     }
@@ -203,18 +207,35 @@ public final class KafkaGroupSource implements ExternallyAssignedSource {
 
   @Override
   public void onBatchCommitted(long batchId, List<OffsetRange> ranges) throws Exception {
-    Map<TopicPartition, OffsetAndMetadata> offsets = new HashMap<>();
     String meta = GroupOffsetsHandoff.commitMetadata(pipelineId, batchId);
-    pending.forEach((tp, offset) -> offsets.put(tp, new OffsetAndMetadata(offset, meta)));
-    pending.clear();
-    if (offsets.isEmpty()) {
-      return;
-    }
     lock.lock();
     try {
       ensureOpen();
-      group.commitSync(offsets);
+      for (int attempt = 1; ; attempt++) {
+        Map<TopicPartition, OffsetAndMetadata> offsets = new HashMap<>();
+        pending.forEach((tp, offset) -> offsets.put(tp, new OffsetAndMetadata(offset, meta)));
+        if (offsets.isEmpty()) {
+          return;
+        }
+        try {
+          group.commitSync(offsets);
+          pending.clear();
+          return;
+        } catch (org.apache.kafka.common.errors.RebalanceInProgressException
+            | org.apache.kafka.clients.consumer.CommitFailedException e) {
+          if (attempt >= 3) {
+            throw e;
+          }
+          // Completing the rebalance drops the pending offsets of partitions this instance lost (their next owner
+          // reads the batch again: at-least-once); the rest are committed with the new generation.
+          LOG.info(
+              "event=kafka_group_commit_retry pipeline={} source={} batch={} reason=\"{}\"", pipelineId, sourceName,
+              batchId, e.toString());
+          completeRebalanceLocked();
+        }
+      }
     } catch (KafkaException e) {
+      pending.clear();
       throw new RetriableException(
           "Kafka group source " + sourceName + " of pipeline " + pipelineId + " could not commit batch " + batchId
               + " offsets to group " + groupId + ": " + e + " (at-least-once: the partitions' next owner reads that"
@@ -222,6 +243,24 @@ public final class KafkaGroupSource implements ExternallyAssignedSource {
           e);
     } finally {
       lock.unlock();
+    }
+  }
+
+  private void completeRebalanceLocked() throws InterruptedException {
+    long before = rebalancesCompleted;
+    long deadline = System.nanoTime() + joinTimeout.toNanos();
+    while (rebalancesCompleted == before) {
+      if (Thread.interrupted()) {
+        throw new InterruptedException("waiting for a rebalance of group " + groupId);
+      }
+      if (System.nanoTime() > deadline) {
+        throw new io.tributary.core.api.TributaryException(
+            "Kafka group source " + sourceName + " of pipeline " + pipelineId + ": group " + groupId + " did not"
+                + " complete its rebalance within " + joinTimeout.toMillis() + " ms (group-join-timeout); the batch is"
+                + " replayed on restart for the partitions this instance still owns then. Check the other members'"
+                + " batch times and raise group-join-timeout if they are long");
+      }
+      group.poll(Duration.ofMillis(50));
     }
   }
 
@@ -278,6 +317,8 @@ public final class KafkaGroupSource implements ExternallyAssignedSource {
     @Override
     public void onPartitionsAssigned(Collection<TopicPartition> partitions) {
       joined = true;
+      // Called after every completed rebalance, with the added partitions only (possibly none).
+      rebalancesCompleted++;
       if (partitions.isEmpty()) {
         return;
       }
@@ -346,6 +387,7 @@ public final class KafkaGroupSource implements ExternallyAssignedSource {
         return;
       }
       assigned.removeAll(partitions);
+      droppedSinceListing.addAll(partitions);
       for (TopicPartition tp : partitions) {
         initial.remove(tp);
         floors.remove(tp);
@@ -381,6 +423,22 @@ public final class KafkaGroupSource implements ExternallyAssignedSource {
     @Override
     public void committedInTransaction(long batchId, Map<TopicPartition, OffsetAndMetadata> offsets) {
       offsets.forEach((tp, o) -> pending.remove(tp, o.offset()));
+    }
+
+    @Override
+    public void completeRebalance() throws InterruptedException {
+      lock.lock();
+      try {
+        ensureOpen();
+        completeRebalanceLocked();
+      } finally {
+        lock.unlock();
+      }
+    }
+
+    @Override
+    public Set<String> abandonedPartitions() {
+      return sorted(droppedSinceListing);
     }
   }
 }

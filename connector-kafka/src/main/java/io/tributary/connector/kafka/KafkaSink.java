@@ -14,6 +14,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.Optional;
 import java.util.OptionalLong;
 import java.util.concurrent.ExecutionException;
@@ -29,6 +30,7 @@ import org.apache.kafka.clients.consumer.CommitFailedException;
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.errors.FencedInstanceIdException;
+import org.apache.kafka.common.errors.RebalanceInProgressException;
 import org.apache.kafka.common.config.TopicConfig;
 import org.apache.kafka.common.errors.AuthorizationException;
 import org.apache.kafka.common.errors.OutOfOrderSequenceException;
@@ -197,24 +199,53 @@ public final class KafkaSink implements TransactionalSink {
       return;
     }
     int partitionCount = needsPartitionCount ? producer.partitionsFor(topic).size() : 0;
+    // A group-managed source in this pipeline: its offsets commit with the output, fenced by its group generation.
+    GroupOffsetsHandoff.Participant group = GroupOffsetsHandoff.lookup(pipelineId).orElse(null);
+    List<Record> toWrite = records;
+    for (int attempt = 1; ; attempt++) {
+      if (commitOnce(batchId, toWrite, partitionCount, group, attempt)) {
+        break;
+      }
+      // The group rebalanced under the batch: finish it for the partitions still owned, abandon the others.
+      group.completeRebalance();
+      Set<String> abandoned = group.abandonedPartitions();
+      if (!abandoned.isEmpty()) {
+        toWrite = records.stream().filter(r -> !abandoned.contains(r.position().partition())).toList();
+      }
+      LOG.info(
+          "event=kafka_sink_retry_after_rebalance pipeline={} sink={} batch={} attempt={} abandoned_partitions={}"
+              + " records={}",
+          pipelineId, sinkName, batchId, attempt + 1, abandoned, toWrite.size());
+    }
+    lastCommitted = batchId;
+    LOG.debug(
+        "event=kafka_batch_committed pipeline={} sink={} batch={} records={}", pipelineId, sinkName, batchId,
+        records.size());
+  }
+
+  /**
+   * One transaction for the batch. Returns {@code false} when the group source's offset commit was refused because
+   * the group rebalanced (the transaction is then aborted) and another attempt may follow.
+   */
+  private boolean commitOnce(
+      long batchId, List<Record> records, int partitionCount, GroupOffsetsHandoff.Participant group, int attempt)
+      throws Exception {
     producer.beginTransaction();
+    Map<TopicPartition, OffsetAndMetadata> offsets = Map.of();
     try {
       for (Record r : records) {
         producer.send(routing.toProducerRecord(r, partitionCount));
       }
       producer.send(
           new ProducerRecord<>(markerTopic, markerKey, Long.toString(batchId).getBytes(StandardCharsets.UTF_8)));
-      // A group-managed source in this pipeline: its offsets commit with the output, fenced by its group generation.
-      GroupOffsetsHandoff.Participant group = GroupOffsetsHandoff.lookup(pipelineId).orElse(null);
-      Map<TopicPartition, OffsetAndMetadata> offsets = group == null ? Map.of() : group.offsetsForTransaction(batchId);
-      if (!offsets.isEmpty()) {
-        producer.sendOffsetsToTransaction(offsets, group.groupMetadata());
+      if (group != null) {
+        offsets = group.offsetsForTransaction(batchId);
+        if (!offsets.isEmpty()) {
+          producer.sendOffsetsToTransaction(offsets, group.groupMetadata());
+        }
       }
       // commitTransaction flushes and fails if any send of the transaction failed.
       producer.commitTransaction();
-      if (!offsets.isEmpty()) {
-        group.committedInTransaction(batchId, offsets);
-      }
     } catch (ProducerFencedException | OutOfOrderSequenceException | AuthorizationException e) {
       // Fatal for this producer: another instance took over the transactional.id, or the producer state is lost.
       throw new TributaryException(
@@ -222,8 +253,14 @@ public final class KafkaSink implements TransactionalSink {
               + " with transactional.id " + transactionalId + ": " + e
               + " (another instance with the same pipeline id may be running; stop it, then restart this one)",
           e);
-    } catch (CommitFailedException | FencedInstanceIdException e) {
+    } catch (CommitFailedException | RebalanceInProgressException | FencedInstanceIdException e) {
       abortQuietly(batchId);
+      if (group != null && attempt < 3 && !(e instanceof FencedInstanceIdException)) {
+        LOG.info(
+            "event=kafka_sink_offsets_refused pipeline={} sink={} batch={} attempt={} reason=\"{}\"", pipelineId,
+            sinkName, batchId, attempt, e.toString());
+        return false;
+      }
       throw new TributaryException(
           "Kafka sink " + sinkName + " of pipeline " + pipelineId + " could not commit batch " + batchId
               + " with the offsets of consumer group source: " + e + " (this instance's group generation is stale: it"
@@ -238,10 +275,10 @@ public final class KafkaSink implements TransactionalSink {
               + topic + ": " + e + " (the transaction was aborted; the batch is replayed on restart)",
           e);
     }
-    lastCommitted = batchId;
-    LOG.debug(
-        "event=kafka_batch_committed pipeline={} sink={} batch={} records={}", pipelineId, sinkName, batchId,
-        records.size());
+    if (!offsets.isEmpty()) {
+      group.committedInTransaction(batchId, offsets);
+    }
+    return true;
   }
 
   private void abortQuietly(long batchId) {

@@ -24,6 +24,14 @@ import org.apache.kafka.common.TopicPartition;
  * onBatchCommitted} commits to the group (outside any transaction) only what no transaction carried, which is the
  * path for every other sink (at-least-once across rebalances).
  *
+ * <p>Rebalance during a batch: the broker refuses a transactional offset commit made with a stale group generation
+ * ({@code CommitFailedException}), and a partition moves to another member only in a newer generation, whose new owner
+ * reads the committed offset only after this transaction ended (KIP-447's stable offset fetch). So a commit that is
+ * accepted is always safe. When one is refused, the sink aborts, lets the source complete the rebalance, and retries
+ * the batch without the records and offsets of the partitions this instance no longer owns without interruption
+ * ({@link Participant#abandonedPartitions}): their new owner reads them, so the batch is finished for the partitions
+ * kept and abandoned without loss for the others.
+ *
  * <p>Thread safety: the registry is thread-safe; participants are called from the batch thread.
  */
 public final class GroupOffsetsHandoff {
@@ -37,6 +45,22 @@ public final class GroupOffsetsHandoff {
 
     /** The sink's transaction carrying {@code offsets} committed. */
     void committedInTransaction(long batchId, Map<TopicPartition, OffsetAndMetadata> offsets);
+
+    /**
+     * Completes the rebalance that refused the sink's offset commit: polls the group consumer until the next
+     * rebalance completes, waiting at most the source's {@code group-join-timeout}.
+     *
+     * @throws io.tributary.core.api.TributaryException when no rebalance completes in time
+     * @throws InterruptedException when interrupted while waiting
+     */
+    void completeRebalance() throws InterruptedException;
+
+    /**
+     * Partition ids ({@code topic-N}) this instance did not own without interruption since the batch was planned
+     * (revoked or lost, even if assigned again since): their records must not be committed with the batch; their
+     * owner reads them from the group's committed offset.
+     */
+    java.util.Set<String> abandonedPartitions();
   }
 
   private static final ConcurrentMap<String, Participant> BY_PIPELINE = new ConcurrentHashMap<>();
