@@ -109,8 +109,9 @@ public final class KafkaOptions {
           .defaultValue(Duration.ofSeconds(30))
           .validate(ConfigOption.positive())
           .description(
-              "How long open() waits for the first partition assignment; without one by then the source starts with"
-                  + " no partitions and takes them at a later rebalance.");
+              "How long open() waits for the first partition assignment (without one the source starts with no"
+                  + " partitions and takes them at a later rebalance), and how long a batch whose offset commit met a"
+                  + " rebalance waits for it to complete before the batch fails.");
 
   public static final ConfigOption<Map<String, String>> KAFKA =
       ConfigOption.prefixed("kafka.")
