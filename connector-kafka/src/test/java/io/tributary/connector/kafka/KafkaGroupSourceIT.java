@@ -16,6 +16,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.Properties;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
 import java.util.stream.IntStream;
@@ -139,6 +141,49 @@ class KafkaGroupSourceIT {
   }
 
   @Test
+  void expelledInstanceIsFencedAndItsBatchAbandonedWithoutLoss() throws Exception {
+    produce(0, 400, PARTITIONS);
+    AtomicBoolean stall = new AtomicBoolean();
+    CountDownLatch stalled = new CountDownLatch(1);
+    CountDownLatch release = new CountDownLatch(1);
+    // A short max.poll.interval.ms: a member that does not poll for 3 s is expelled at the next rebalance.
+    Map<String, Object> impatient = Map.of("kafka.max.poll.interval.ms", 3000);
+    Pipeline a =
+        start(
+            "a",
+            10,
+            null,
+            impatient,
+            (id, records) -> {
+              if (stall.get() && !records.isEmpty() && stalled.getCount() > 0) {
+                stalled.countDown();
+                if (!release.await(60, TimeUnit.SECONDS)) {
+                  throw new IllegalStateException("test never released the stalled batch");
+                }
+              }
+              return records;
+            });
+    await().atMost(Duration.ofSeconds(30)).until(() -> readCommitted(out).size() >= 40);
+    stall.set(true);
+    assertThat(stalled.await(30, TimeUnit.SECONDS)).isTrue();
+    // B joins while A is stuck in a batch: A misses the rebalance, is expelled, and B takes every partition over from
+    // the offsets A committed last, including the ranges A holds in its stalled batch.
+    Pipeline b = start("b", 10, null, impatient, null);
+    await().atMost(Duration.ofSeconds(60)).until(() -> readCommitted(out).size() >= 400);
+    // A wakes up as a zombie: its transaction carries offsets of a stale generation and is refused; it abandons the
+    // partitions it lost and goes on as a new member.
+    release.countDown();
+    produce(400, 500, PARTITIONS);
+    await().atMost(Duration.ofSeconds(60)).until(() -> readCommitted(out).size() >= 500);
+    a.stopGracefully();
+    b.stopGracefully();
+    assertThat(a.awaitTermination(Duration.ofSeconds(30))).isTrue();
+    assertThat(b.awaitTermination(Duration.ofSeconds(30))).isTrue();
+    assertThat(a.failure()).isEmpty();
+    assertThat(values(readCommitted(out))).containsExactlyInAnyOrderElementsOf(expected(0, 500));
+  }
+
+  @Test
   void partitionsAddedWhileRunningAndAbortedInputTransactionsAreReadExactlyOnce() throws Exception {
     produce(0, 40, PARTITIONS);
     produceAborted(5000, 5020, PARTITIONS);
@@ -160,6 +205,15 @@ class KafkaGroupSourceIT {
 
   /** Starts an instance of the pipeline: own id and checkpoint, shared group. */
   private Pipeline start(String instance, int maxPerPartition, List<Map<String, Integer>> batches) {
+    return start(instance, maxPerPartition, batches, Map.of(), null);
+  }
+
+  private Pipeline start(
+      String instance,
+      int maxPerPartition,
+      List<Map<String, Integer>> batches,
+      Map<String, Object> extraSource,
+      io.tributary.core.runtime.BatchTransform hook) {
     Map<String, Object> src = new HashMap<>();
     src.put("bootstrap-servers", kafka.bootstrapServers());
     src.put("topics", List.of(in));
@@ -169,6 +223,7 @@ class KafkaGroupSourceIT {
     // Fast rebalances and partition discovery for the test; also exercises the kafka.* pass-through.
     src.put("kafka.heartbeat.interval.ms", 100);
     src.put("kafka.metadata.max.age.ms", 500);
+    src.putAll(extraSource);
     Map<String, Object> sink = Map.of("bootstrap-servers", kafka.bootstrapServers(), "topic", out);
     Pipeline.Builder b =
         Pipeline.builder(group + "-" + instance)
@@ -185,6 +240,9 @@ class KafkaGroupSourceIT {
             batches.add(countByPartition(records));
             return records;
           });
+    }
+    if (hook != null) {
+      b.transform(hook);
     }
     Pipeline p = b.build();
     p.start();
