@@ -54,6 +54,7 @@ class KafkaGroupSourceIT {
   private String out;
   private String group;
   private Admin admin;
+  private KafkaProducer<byte[], byte[]> producer;
 
   @TempDir Path dir;
 
@@ -81,6 +82,9 @@ class KafkaGroupSourceIT {
       p.awaitTermination(Duration.ofSeconds(30));
     }
     admin.close();
+    if (producer != null) {
+      producer.close();
+    }
   }
 
   @Test
@@ -266,13 +270,22 @@ class KafkaGroupSourceIT {
     return p;
   }
 
-  /** Records v-from..v-(until-1), keyed k-n, record n in partition n % partitions. */
+  /**
+   * Records v-from..v-(until-1), keyed k-n, record n in partition n % partitions. One producer per test (a fresh
+   * idempotent producer per call was seen to get a producer id still known to the broker on a loaded machine), and
+   * every send is checked, so a failed input write fails here rather than as a timeout later.
+   */
   private void produce(int from, int until, int partitions) throws Exception {
-    try (KafkaProducer<byte[], byte[]> p = new KafkaProducer<>(producerProps())) {
-      for (int n = from; n < until; n++) {
-        p.send(new ProducerRecord<>(in, n % partitions, bytes("k" + n), bytes("v-" + n)));
-      }
-      p.flush();
+    if (producer == null) {
+      producer = new KafkaProducer<>(producerProps());
+    }
+    List<java.util.concurrent.Future<org.apache.kafka.clients.producer.RecordMetadata>> acks = new ArrayList<>();
+    for (int n = from; n < until; n++) {
+      acks.add(producer.send(new ProducerRecord<>(in, n % partitions, bytes("k" + n), bytes("v-" + n))));
+    }
+    producer.flush();
+    for (java.util.concurrent.Future<org.apache.kafka.clients.producer.RecordMetadata> a : acks) {
+      a.get(30, TimeUnit.SECONDS);
     }
   }
 
