@@ -67,14 +67,24 @@ public final class ConfigSpec {
         aliasToName.put(a, o.name());
       }
     }
+    Map<ConfigOption<?>, Map<String, Object>> prefixed = new LinkedHashMap<>();
     for (Map.Entry<String, ?> e : raw.entrySet()) {
       String key = aliasToName.getOrDefault(e.getKey(), e.getKey());
       ConfigOption<?> o = options.get(key);
+      ConfigOption<?> family = o == null ? prefixOf(key) : null;
+      if (family != null) {
+        if (e.getValue() == null) {
+          problems.add(new ConfigProblem(e.getKey(), "Invalid value null for " + key + " (expected: a value)"));
+        } else {
+          prefixed.computeIfAbsent(family, f -> new LinkedHashMap<>()).put(key.substring(family.name().length()), e.getValue());
+        }
+        continue;
+      }
       if (o == null) {
         problems.add(
             new ConfigProblem(
                 e.getKey(),
-                "Unknown key " + e.getKey() + " (expected one of: " + String.join(", ", options.keySet()) + ")"));
+                "Unknown key " + e.getKey() + " (expected one of: " + String.join(", ", options.values().stream().map(x -> x.isPrefix() ? x.name() + "*" : x.name()).toList()) + ")"));
         continue;
       }
       if (e.getValue() == null) {
@@ -85,6 +95,13 @@ public final class ConfigSpec {
         values.put(key, o.parse(e.getValue()));
       } catch (IllegalArgumentException ex) {
         problems.add(new ConfigProblem(e.getKey(), ex.getMessage()));
+      }
+    }
+    for (Map.Entry<ConfigOption<?>, Map<String, Object>> e : prefixed.entrySet()) {
+      try {
+        values.put(e.getKey().name(), e.getKey().parse(e.getValue()));
+      } catch (IllegalArgumentException ex) {
+        problems.add(new ConfigProblem(e.getKey().name(), ex.getMessage()));
       }
     }
     for (ConfigOption<?> o : options.values()) {
@@ -98,6 +115,16 @@ public final class ConfigSpec {
       }
     }
     return new Config(values, this);
+  }
+
+  /** The {@link ConfigOption#prefixed} option whose prefix {@code key} starts with, or {@code null}. */
+  private ConfigOption<?> prefixOf(String key) {
+    for (ConfigOption<?> o : options.values()) {
+      if (o.isPrefix() && key.startsWith(o.name()) && key.length() > o.name().length()) {
+        return o;
+      }
+    }
+    return null;
   }
 
   boolean declares(ConfigOption<?> option) {
