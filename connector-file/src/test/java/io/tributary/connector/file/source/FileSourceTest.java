@@ -205,6 +205,27 @@ class FileSourceTest {
   }
 
   @Test
+  void admissionResumesAfterARestartWhoseStateHasAnOldCommittedMark() throws Exception {
+    Map<String, Long> positions = new HashMap<>();
+    Map<String, Object> o = opts("max-files-per-batch", 2);
+    try (SourceHarness h = new SourceHarness(o, ckpt, positions)) {
+      h.batch();
+      put(in, "a.txt", "a\n");
+      put(in, "b.txt", "b\n");
+      assertThat(h.batch()).containsExactlyInAnyOrder("a", "b");
+    }
+    // the snapshot still says "nothing committed"; the files admitted before are committed though, so a full
+    // allowance is available again instead of waiting for a commit that never comes
+    try (SourceHarness h = new SourceHarness(o, ckpt, positions)) {
+      put(in, "c.txt", "c\n");
+      put(in, "d.txt", "d\n");
+      put(in, "e.txt", "e\n");
+      assertThat(h.batch()).containsExactlyInAnyOrder("c", "d");
+      assertThat(h.batch()).containsExactly("e");
+    }
+  }
+
+  @Test
   void filesOlderThanTheHorizonAreIgnored() throws Exception {
     try (SourceHarness h = new SourceHarness(opts("max-file-age", "1h"), ckpt)) {
       h.batch();

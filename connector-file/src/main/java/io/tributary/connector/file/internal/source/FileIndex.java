@@ -93,6 +93,9 @@ public final class FileIndex {
     for (String id : partitionIds) {
       index.partitions.computeIfAbsent(id, PartitionState::new);
     }
+    for (PartitionState st : index.partitions.values()) {
+      st.admissionBase = st.nextSeq;
+    }
     return index;
   }
 

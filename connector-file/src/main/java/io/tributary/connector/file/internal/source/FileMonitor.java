@@ -134,6 +134,8 @@ public final class FileMonitor implements AutoCloseable {
       List<PartitionState> initialized = new ArrayList<>();
       for (Map.Entry<String, DirectoryScanner> e : scanners.entrySet()) {
         PartitionState st = index.partition(e.getKey());
+        long threshold = index.threshold(st);
+        st.activeDirs.values().removeIf(m -> m < threshold); // small (directories), keeps pruning current
         DirectoryScanner.Result r = e.getValue().scan(st, index.threshold(st));
         files += r.filesListed();
         dirs += r.directoriesListed();

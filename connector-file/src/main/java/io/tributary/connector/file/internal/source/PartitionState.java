@@ -24,6 +24,13 @@ final class PartitionState {
   long nextSeq;
   /** Every offset below is committed (a lower bound: the truth may be ahead after a restart). */
   long committed;
+  /**
+   * In memory only: offsets below are taken as no longer waiting for a batch when admitting. Starts at {@link #nextSeq}
+   * on load: the runtime plans nothing new before the batches in flight are committed, so what was admitted before a
+   * restart is either committed or about to be replayed; taking {@link #committed} (a stale lower bound) instead could
+   * block admission forever when no batch remains to move it.
+   */
+  long admissionBase;
   /** Newest modification time seen; the horizon is {@code maxMtime - maxFileAge}. */
   long maxMtime = Long.MIN_VALUE;
   /** Admitted files with {@code seq >= committed} (and committed ones until they are cleaned). */
@@ -63,7 +70,7 @@ final class PartitionState {
 
   /** Offsets admitted but not yet known committed. */
   long outstanding() {
-    return nextSeq - committed;
+    return nextSeq - Math.max(committed, admissionBase);
   }
 
   /** Drops what fell out of the horizon; entries at or above {@code committed} are always kept. */
@@ -81,6 +88,7 @@ final class PartitionState {
       it.remove();
     }
     committed = Math.max(committed, until);
+    admissionBase = Math.max(admissionBase, until);
     return out;
   }
 }
