@@ -64,6 +64,11 @@ public final class FileSource implements DirectSource {
           "Invalid value " + config.get(FileSourceOptions.RECORD_LENGTH) + " for record-length: format fixed-length"
               + " needs the record size (expected: a size > 0, e.g. 128)");
     }
+    if (config.get(FileSourceOptions.ORDERED_FILE_NAMES) && config.get(FileSourceOptions.RECURSIVE)) {
+      problems.add(
+          "Invalid value true for ordered-file-names: it cannot be combined with recursive (expected: false, or use"
+              + " ordered-partitions for partitioned layouts)");
+    }
     if (config.get(FileSourceOptions.CLEAN_SOURCE) == CleanSource.ARCHIVE) {
       String archive = config.isSet(FileSourceOptions.ARCHIVE_DIR) ? config.get(FileSourceOptions.ARCHIVE_DIR) : null;
       if (archive == null || archive.isBlank()) {

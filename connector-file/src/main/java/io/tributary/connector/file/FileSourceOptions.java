@@ -76,6 +76,15 @@ public final class FileSourceOptions {
                   + " partition where a file was found) and those that received a file inside max-file-age. A"
                   + " partition created later that sorts before the newest one is then not seen.");
 
+  public static final ConfigOption<Boolean> ORDERED_FILE_NAMES =
+      ConfigOption.bool("ordered-file-names")
+          .defaultValue(false)
+          .description(
+              "File names sort in arrival order within a directory (e.g. events-000123.log, 2026-11-25T10:00.csv):"
+                  + " a listing cycle asks only for names after the last one seen (on HDFS the listing itself starts"
+                  + " there; elsewhere older names are skipped without a lookup). A file arriving later under a"
+                  + " smaller name is then not seen. Not with recursive.");
+
   public static final ConfigOption<Boolean> INCLUDE_EXISTING =
       ConfigOption.bool("include-existing")
           .defaultValue(false)
@@ -165,6 +174,7 @@ public final class FileSourceOptions {
           FILE_PATTERN,
           RECURSIVE,
           ORDERED_PARTITIONS,
+          ORDERED_FILE_NAMES,
           INCLUDE_EXISTING,
           MAX_FILE_AGE,
           MAX_FILES_PER_BATCH,

@@ -226,6 +226,22 @@ class FileSourceTest {
   }
 
   @Test
+  void orderedFileNamesSkipNamesAtOrBeforeTheLastSeen() throws Exception {
+    put(in, "f-0001.txt", "old\n");
+    try (SourceHarness h = new SourceHarness(opts("ordered-file-names", true), ckpt)) {
+      assertThat(h.batch()).isEmpty();
+      put(in, "f-0002.txt", "two\n");
+      assertThat(h.batch()).containsExactly("two");
+      put(in, "f-0000.txt", "late\n");
+      put(in, "f-0003.txt", "three\n");
+      assertThat(h.batch()).containsExactly("three");
+    }
+    assertThatThrownBy(() -> FileSource.of(opts("ordered-file-names", true, "recursive", true)))
+        .isInstanceOf(ConfigException.class)
+        .hasMessageContaining("ordered-file-names");
+  }
+
+  @Test
   void filesOlderThanTheHorizonAreIgnored() throws Exception {
     try (SourceHarness h = new SourceHarness(opts("max-file-age", "1h"), ckpt)) {
       h.batch();

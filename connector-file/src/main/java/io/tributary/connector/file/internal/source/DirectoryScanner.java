@@ -13,6 +13,7 @@ import org.apache.hadoop.fs.FileStatus;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
 import org.apache.hadoop.fs.RemoteIterator;
+import org.apache.hadoop.hdfs.DistributedFileSystem;
 
 /**
  * One listing cycle of one monitored path: expands its glob, lists the matched directories (and, when recursive, their
@@ -45,15 +46,18 @@ final class DirectoryScanner {
   private final PathMatcher nameFilter;
   private final boolean recursive;
   private final boolean ordered;
+  private final boolean orderedNames;
   /** Directories that held candidates not yet admitted in the last cycle (listed again even if pruning says no). */
   private TreeSet<String> pendingDirs = new TreeSet<>();
 
-  DirectoryScanner(FileSystem fs, Path pattern, String fileGlob, boolean recursive, boolean ordered) {
+  DirectoryScanner(
+      FileSystem fs, Path pattern, String fileGlob, boolean recursive, boolean ordered, boolean orderedNames) {
     this.fs = fs;
     this.pattern = pattern;
     this.nameFilter = FileSystems.getDefault().getPathMatcher("glob:" + fileGlob);
     this.recursive = recursive;
     this.ordered = ordered;
+    this.orderedNames = orderedNames;
   }
 
   /** Whether a file or directory name marks something still being written or not meant to be read. */
@@ -99,8 +103,11 @@ final class DirectoryScanner {
       Counters c)
       throws IOException {
     RemoteIterator<FileStatus> it;
+    String after = orderedNames ? st.lastNames.get(dir.toString()) : null;
     try {
-      it = fs.listStatusIterator(dir);
+      it = after != null && fs instanceof DistributedFileSystem dfs
+          ? HdfsListing.after(dfs, dir, after)
+          : fs.listStatusIterator(dir);
     } catch (FileNotFoundException e) {
       return; // removed since its parent was listed
     }
@@ -111,6 +118,10 @@ final class DirectoryScanner {
       String name = s.getPath().getName();
       if (isHiddenOrInProgress(name)) {
         continue;
+      }
+      if (after != null && name.compareTo(after) <= 0) {
+        c.files++;
+        continue; // ordered file names: seen before, or a late file under an older name (documented)
       }
       if (s.isDirectory()) {
         if (!recursive) {

@@ -54,6 +54,7 @@ public final class FileIndex {
       Map<String, Long> seen,
       Map<String, Long> activeDirs,
       Map<String, String> highWater,
+      Map<String, String> lastNames,
       List<FileEntry> entries) {}
 
   /** A whole snapshot. */
@@ -120,6 +121,9 @@ public final class FileIndex {
         st.seen.putAll(p.seen());
         st.activeDirs.putAll(p.activeDirs());
         st.highWater.putAll(p.highWater());
+        if (p.lastNames() != null) {
+          st.lastNames.putAll(p.lastNames());
+        }
         for (FileEntry e : p.entries()) {
           st.entries.put(e.seq(), e);
         }
@@ -261,6 +265,7 @@ public final class FileIndex {
               st.seen,
               st.activeDirs,
               st.highWater,
+              st.lastNames,
               List.copyOf(st.entries.values())));
     }
     final long horizon = oldest;

@@ -83,6 +83,7 @@ public final class FileMonitor implements AutoCloseable {
     }
     boolean recursive = config.get(FileSourceOptions.RECURSIVE);
     boolean ordered = config.get(FileSourceOptions.ORDERED_PARTITIONS);
+    boolean orderedNames = config.get(FileSourceOptions.ORDERED_FILE_NAMES);
     String fileGlob = config.get(FileSourceOptions.FILE_PATTERN);
     List<String> ids = config.get(FileSourceOptions.PATHS);
     try {
@@ -90,7 +91,7 @@ public final class FileMonitor implements AutoCloseable {
         Path p = new Path(id);
         FileSystem fs = FileSystem.newInstance(p.toUri(), conf);
         fileSystems.put(id, fs);
-        scanners.put(id, new DirectoryScanner(fs, fs.makeQualified(p), fileGlob, recursive, ordered));
+        scanners.put(id, new DirectoryScanner(fs, fs.makeQualified(p), fileGlob, recursive, ordered, orderedNames));
       }
       if (cleanSource == CleanSource.ARCHIVE) {
         Path a = new Path(config.get(FileSourceOptions.ARCHIVE_DIR));
@@ -135,7 +136,7 @@ public final class FileMonitor implements AutoCloseable {
       for (Map.Entry<String, DirectoryScanner> e : scanners.entrySet()) {
         PartitionState st = index.partition(e.getKey());
         long threshold = index.threshold(st);
-        st.activeDirs.values().removeIf(m -> m < threshold); // small (directories), keeps pruning current
+        st.trimDirectories(threshold); // small (directories), keeps pruning current
         DirectoryScanner.Result r = e.getValue().scan(st, index.threshold(st));
         files += r.filesListed();
         dirs += r.directoriesListed();

@@ -39,6 +39,8 @@ final class PartitionState {
   final Map<String, Long> seen = new HashMap<>();
   /** Leaf directory (full path) to the newest modification time of a file seen there; for ordered partitions. */
   final TreeMap<String, Long> activeDirs = new TreeMap<>();
+  /** Directory (full path) to the greatest file name seen there; for ordered file names. Trimmed with activeDirs. */
+  final Map<String, String> lastNames = new HashMap<>();
   /** Root (full path) to the relative path of the newest partition directory where a file was seen. */
   final Map<String, String> highWater = new HashMap<>();
 
@@ -53,6 +55,8 @@ final class PartitionState {
     int slash = path.lastIndexOf('/');
     String dir = slash <= 0 ? path : path.substring(0, slash);
     activeDirs.merge(dir, mtime, Math::max);
+    String name = path.substring(slash + 1);
+    lastNames.merge(dir, name, (a, b) -> a.compareTo(b) >= 0 ? a : b);
     if (dir.length() > root.length() && dir.startsWith(root)) {
       String rel = dir.substring(root.length() + (root.endsWith("/") ? 0 : 1));
       String hw = highWater.get(root);
@@ -60,6 +64,12 @@ final class PartitionState {
         highWater.put(root, rel);
       }
     }
+  }
+
+  /** Forgets directories whose newest file fell out of the horizon (small: one entry per directory). */
+  void trimDirectories(long threshold) {
+    activeDirs.values().removeIf(m -> m < threshold);
+    lastNames.keySet().retainAll(activeDirs.keySet());
   }
 
   void admit(FileEntry e) {
@@ -76,7 +86,7 @@ final class PartitionState {
   /** Drops what fell out of the horizon; entries at or above {@code committed} are always kept. */
   void purge(long threshold) {
     seen.values().removeIf(m -> m < threshold);
-    activeDirs.values().removeIf(m -> m < threshold);
+    trimDirectories(threshold);
     // A root's high-water mark is one string per root: bounded by the number of roots, kept.
   }
 
