@@ -131,6 +131,15 @@ public final class FileSourceOptions {
           .validate(ConfigOption.between(1, Integer.MAX_VALUE - 16))
           .description("format whole-file: largest (decompressed) file in bytes; a larger one is bad input.");
 
+  public static final ConfigOption<Long> SPLIT_SIZE =
+      ConfigOption.size("split-size")
+          .defaultValue(0L)
+          .validate(ConfigOption.atLeast(0))
+          .description(
+              "Formats text and fixed-length: an uncompressed file larger than this is admitted as several offsets,"
+                  + " one per byte range of about this size (lines are never cut; fixed-length ranges are whole"
+                  + " records), so a large file spreads over batches and ranges. 0 never splits.");
+
   public static final ConfigOption<OnBadFile> ON_BAD_FILE =
       ConfigOption.enumValue("on-bad-file", OnBadFile.class)
           .defaultValue(OnBadFile.FAIL)
@@ -182,6 +191,7 @@ public final class FileSourceOptions {
           MAX_LINE_LENGTH,
           RECORD_LENGTH,
           MAX_FILE_SIZE,
+          SPLIT_SIZE,
           ON_BAD_FILE,
           CLEAN_SOURCE,
           ARCHIVE_DIR,

@@ -10,11 +10,28 @@ import java.util.Objects;
  * @param root the monitored directory the file was found under (for archive paths and partition pruning)
  * @param length bytes to read (the length at listing time: a replay reads exactly these bytes)
  * @param modificationTime epoch milliseconds, as listed
+ * @param start first byte of this entry's split (0 when the file is not split)
+ * @param end end of the split, exclusive ({@code length} for the last or only split)
  */
-public record FileEntry(long seq, String path, String root, long length, long modificationTime) {
+public record FileEntry(long seq, String path, String root, long length, long modificationTime, long start, long end) {
   public FileEntry {
     Objects.requireNonNull(path, "path");
     Objects.requireNonNull(root, "root");
+  }
+
+  /** A whole file, not split. */
+  public FileEntry(long seq, String path, String root, long length, long modificationTime) {
+    this(seq, path, root, length, modificationTime, 0, length);
+  }
+
+  /** Whether this is the file's last (or only) split: the file is done once it is committed. */
+  public boolean isLastSplit() {
+    return end >= length;
+  }
+
+  /** Whether this entry is a part of a file split into byte ranges. */
+  public boolean isSplit() {
+    return start > 0 || end < length;
   }
 
   /** The directory holding the file, as a full path. */

@@ -39,7 +39,8 @@ public final class FileIndex {
       new ObjectMapper().configure(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES, false);
 
   /** One admitted file in a delta. */
-  record AdmitDto(String partition, long seq, String path, String root, long length, long mtime) {}
+  record AdmitDto(
+      String partition, long seq, String path, String root, long length, long mtime, long start, long end) {}
 
   /** One delta: files admitted in a listing cycle, files quarantined by a read. */
   record DeltaDto(int version, long gen, List<AdmitDto> admitted, List<QuarantinedFile> quarantined) {}
@@ -159,7 +160,7 @@ public final class FileIndex {
     for (AdmitDto a : d.admitted()) {
       PartitionState st = partitions.computeIfAbsent(a.partition(), PartitionState::new);
       st.initialized = true;
-      st.admit(new FileEntry(a.seq(), a.path(), a.root(), a.length(), a.mtime()));
+      st.admit(new FileEntry(a.seq(), a.path(), a.root(), a.length(), a.mtime(), a.start(), a.end()));
     }
     for (QuarantinedFile q : d.quarantined()) {
       quarantine.put(key(q.partition(), q.seq()), q);
@@ -231,7 +232,9 @@ public final class FileIndex {
     List<AdmitDto> dtos = new ArrayList<>();
     for (Map.Entry<String, List<FileEntry>> e : admitted.entrySet()) {
       for (FileEntry f : e.getValue()) {
-        dtos.add(new AdmitDto(e.getKey(), f.seq(), f.path(), f.root(), f.length(), f.modificationTime()));
+        dtos.add(
+            new AdmitDto(
+                e.getKey(), f.seq(), f.path(), f.root(), f.length(), f.modificationTime(), f.start(), f.end()));
       }
     }
     if (!initialized.isEmpty()) {

@@ -9,6 +9,7 @@ import io.tributary.connector.file.BadFileException;
 import io.tributary.connector.file.FileSource.ListingStats;
 import io.tributary.connector.file.FileSourceOptions;
 import io.tributary.connector.file.FileSourceOptions.CleanSource;
+import io.tributary.connector.file.FileSourceOptions.Format;
 import io.tributary.connector.file.FileSourceOptions.OnBadFile;
 import io.tributary.connector.file.QuarantinedFile;
 import io.tributary.core.api.CloseableIterator;
@@ -51,6 +52,9 @@ public final class FileMonitor implements AutoCloseable {
   private final Path archiveDir;
   private final boolean includeExisting;
   private final int maxFilesPerBatch;
+  private final long splitSize;
+  private final Format format;
+  private final long recordLength;
   private final Map<String, FileSystem> fileSystems = new LinkedHashMap<>();
   private final Map<String, DirectoryScanner> scanners = new LinkedHashMap<>();
   private final Counter admitted;
@@ -70,6 +74,9 @@ public final class FileMonitor implements AutoCloseable {
     this.cleanSource = config.get(FileSourceOptions.CLEAN_SOURCE);
     this.includeExisting = config.get(FileSourceOptions.INCLUDE_EXISTING);
     this.maxFilesPerBatch = config.get(FileSourceOptions.MAX_FILES_PER_BATCH);
+    this.splitSize = config.get(FileSourceOptions.SPLIT_SIZE);
+    this.format = config.get(FileSourceOptions.FORMAT);
+    this.recordLength = config.get(FileSourceOptions.RECORD_LENGTH);
     this.reader =
         new FileReader(
             config.get(FileSourceOptions.FORMAT),
@@ -155,14 +162,19 @@ public final class FileMonitor implements AutoCloseable {
         } else {
           long allowance = maxFilesPerBatch - st.outstanding();
           for (DirectoryScanner.Candidate c : r.candidates()) {
-            if (added.size() >= allowance) {
+            long len = c.status().getLen();
+            long mtime = c.status().getModificationTime();
+            List<long[]> ranges = splits(c.path(), len);
+            // a file's splits are admitted together; a file with more splits than the allowance left still goes
+            // in when it is the first of the cycle, so that admission always progresses
+            if (added.size() >= allowance || (!added.isEmpty() && added.size() + ranges.size() > allowance)) {
               break;
             }
-            FileEntry f =
-                new FileEntry(
-                    st.nextSeq, c.path(), c.root(), c.status().getLen(), c.status().getModificationTime());
-            st.admit(f);
-            added.add(f);
+            for (long[] range : ranges) {
+              FileEntry f = new FileEntry(st.nextSeq, c.path(), c.root(), len, mtime, range[0], range[1]);
+              st.admit(f);
+              added.add(f);
+            }
           }
         }
         if (!st.initialized) {
@@ -187,6 +199,22 @@ public final class FileMonitor implements AutoCloseable {
       LOG.debug(
           "event=files_admitted pipeline={} source={} files={} listed={} dirs={} pruned_dirs={} listing_ms={}",
           pipeline, source, admittedNow, files, dirs, pruned, nanos / 1_000_000);
+    }
+    return out;
+  }
+
+  /** Byte ranges of a file: one (the whole file) unless splitting applies. */
+  private List<long[]> splits(String path, long length) {
+    if (splitSize <= 0 || length <= splitSize || format == Format.WHOLE_FILE || FileReader.isCompressed(path)) {
+      return List.<long[]>of(new long[] {0, length});
+    }
+    long step = splitSize;
+    if (format == Format.FIXED_LENGTH) {
+      step = Math.max(recordLength, splitSize / recordLength * recordLength);
+    }
+    List<long[]> out = new ArrayList<>();
+    for (long s = 0; s < length; s += step) {
+      out.add(new long[] {s, Math.min(length, s + step)});
     }
     return out;
   }
@@ -282,6 +310,9 @@ public final class FileMonitor implements AutoCloseable {
         continue;
       }
       for (FileEntry e : done) {
+        if (!e.isLastSplit()) {
+          continue; // a split file is cleaned with its last split, when all of it is committed
+        }
         if (index.quarantined(r.partition(), e.seq()).isPresent()) {
           continue; // bad input stays where it is, for someone to look at
         }

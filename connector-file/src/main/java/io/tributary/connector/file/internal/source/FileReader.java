@@ -24,6 +24,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.zip.GZIPInputStream;
 import org.apache.commons.compress.compressors.bzip2.BZip2CompressorInputStream;
+import org.apache.hadoop.fs.FSDataInputStream;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
 import org.apache.hadoop.security.AccessControlException;
@@ -63,11 +64,21 @@ public final class FileReader {
     long ts = e.modificationTime();
     InputStream raw;
     try {
-      raw = fs.open(new Path(e.path()), BUFFER);
+      FSDataInputStream data = fs.open(new Path(e.path()), BUFFER);
+      raw = data;
+      if (e.start() > 0) {
+        try {
+          data.seek(e.start());
+        } catch (IOException ex) {
+          data.close();
+          throw ex;
+        }
+      }
     } catch (IOException ex) {
       throw classify(e, ex, "open");
     }
-    try (InputStream in = decompress(e.path(), new ExactLengthInputStream(raw, e.length(), e.path()))) {
+    long toRead = e.isSplit() && format == Format.FIXED_LENGTH ? e.end() - e.start() : e.length() - e.start();
+    try (InputStream in = decompress(e.path(), new ExactLengthInputStream(raw, toRead, e.path()))) {
       List<Record> out = new ArrayList<>();
       switch (format) {
         case TEXT -> readLines(in, e, out, ts, headers, pos);
@@ -93,6 +104,12 @@ public final class FileReader {
     }
   }
 
+  /**
+   * Lines of the entry. For a split {@code [start, end)}: a split that does not start at 0 skips everything up to and
+   * including the first line end at or after {@code start} (that line belongs to the previous split), and a split
+   * reads every line that starts at or before {@code end}, finishing the last one past {@code end}. Each line is thus
+   * read by exactly one split, as Hadoop's LineRecordReader does.
+   */
   private void readLines(
       InputStream in, FileEntry e, List<Record> out, long ts, Map<String, byte[]> headers, SourcePosition pos)
       throws IOException {
@@ -100,14 +117,30 @@ public final class FileReader {
     byte[] line = new byte[Math.min(8192, maxLineLength + 1)];
     int len = 0;
     long lineNo = 1;
+    long offset = e.start(); // file position of the next byte
+    long lineStart = offset;
+    boolean skipping = e.start() > 0;
+    long stopAfter = e.isSplit() ? e.end() : Long.MAX_VALUE; // no line starting after this is ours
     int n;
+    outer:
     while ((n = in.read(chunk)) >= 0) {
-      for (int i = 0; i < n; i++) {
+      for (int i = 0; i < n; i++, offset++) {
         byte b = chunk[i];
+        if (skipping) {
+          if (b == '\n') {
+            skipping = false;
+            lineStart = offset + 1;
+          }
+          continue;
+        }
+        if (lineStart > stopAfter) {
+          break outer;
+        }
         if (b == '\n') {
           out.add(new Record(null, lineValue(line, len, e, lineNo), ts, headers, pos));
           len = 0;
           lineNo++;
+          lineStart = offset + 1;
           continue;
         }
         if (len == line.length) {
@@ -120,7 +153,7 @@ public final class FileReader {
         line[len++] = b;
       }
     }
-    if (len > 0) {
+    if (len > 0 && !skipping && lineStart <= stopAfter) {
       out.add(new Record(null, lineValue(line, len, e, lineNo), ts, headers, pos));
     }
   }
@@ -136,7 +169,8 @@ public final class FileReader {
   private RecordTooLongException tooLong(FileEntry e, long lineNo) {
     return new RecordTooLongException(
         e.path(),
-        "Line " + lineNo + " of " + e.path() + " is longer than max-line-length " + maxLineLength
+        (e.isSplit() ? "Line " + lineNo + " of byte range [" + e.start() + "," + e.end() + ") of " : "Line " + lineNo + " of ")
+            + e.path() + " is longer than max-line-length " + maxLineLength
             + " bytes (raise max-line-length, or set on-bad-file: skip to quarantine the file)",
         null);
   }
@@ -158,6 +192,16 @@ public final class FileReader {
       }
       out.add(new Record(null, rec, ts, headers, pos));
     }
+  }
+
+  /** Whether the file's name says it is compressed (compressed files are never split). */
+  public static boolean isCompressed(String path) {
+    String lower = path.toLowerCase(Locale.ROOT);
+    return lower.endsWith(".gz")
+        || lower.endsWith(".gzip")
+        || lower.endsWith(".bz2")
+        || lower.endsWith(".zst")
+        || lower.endsWith(".zstd");
   }
 
   static InputStream decompress(String path, InputStream in) throws IOException {
