@@ -21,7 +21,8 @@ import java.util.Objects;
  * source: Spark's {@code textFileStream} / {@code binaryRecordsStream} semantics without re-listing everything.
  *
  * <p>Offsets: one partition per configured path; each complete new file gets the next sequence number of its
- * partition, and an offset range {@code [from, until)} is a list of files. The mapping sequence number → (path, length,
+ * partition, and an offset range {@code [from, until)} is a list of files (with {@code split-size}, a large
+ * uncompressed file takes several consecutive offsets, one per byte range). The mapping sequence number → (path, length,
  * modification time) is written to the source's state storage ({@code sources/<name>/index/} of the checkpoint)
  * <em>before</em> {@link #partitions()} reports an end offset covering it, so {@code offsets/N} identifies exactly the
  * files of batch N and a replay reads the same bytes. Every record of a file carries the file's offset in its {@link

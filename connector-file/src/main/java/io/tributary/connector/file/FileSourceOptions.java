@@ -10,7 +10,8 @@ import java.util.List;
  *
  * <p>Offsets of this source count <em>files</em>, not lines: each complete file found gets the next sequence number of
  * its partition (one partition per entry of {@link #PATHS}). A batch's range {@code [from, until)} is the files with
- * those sequence numbers, so the pipeline's {@code max-records-per-partition} and rate limits are file counts here.
+ * those sequence numbers (a file split by {@link #SPLIT_SIZE} takes one per byte range), so the pipeline's {@code
+ * max-records-per-partition} and rate limits are file counts here.
  *
  * <p>Thread safety: immutable constants.
  */
