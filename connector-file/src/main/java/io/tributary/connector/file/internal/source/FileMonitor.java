@@ -111,12 +111,17 @@ public final class FileMonitor implements AutoCloseable {
       closeFileSystems();
       throw e;
     }
-    this.index =
-        FileIndex.load(
-            state,
-            ids,
-            config.get(FileSourceOptions.MAX_FILE_AGE).toMillis(),
-            config.get(FileSourceOptions.STATE_COMPACTION_INTERVAL));
+    try {
+      this.index =
+          FileIndex.load(
+              state,
+              ids,
+              config.get(FileSourceOptions.MAX_FILE_AGE).toMillis(),
+              config.get(FileSourceOptions.STATE_COMPACTION_INTERVAL));
+    } catch (RuntimeException e) {
+      closeFileSystems();
+      throw e;
+    }
     Tags tags = Tags.of("pipeline", pipeline, "source", source);
     admitted = Counter.builder("tributary.files.admitted").tags(tags).register(registry);
     quarantined = Counter.builder("tributary.files.quarantined").tags(tags).register(registry);
