@@ -53,7 +53,8 @@ public final class FileSourceOptions {
           .description(
               "Directories to monitor, as paths or URIs (file:///in, hdfs://nn:8020/in, s3a://bucket/in). A path may"
                   + " contain Hadoop glob characters (* ? [ab] {a,b}) matching several directories. Each entry is one"
-                  + " partition of the source.");
+                  + " partition of the source. A single string is split at commas: give a list when a path holds a"
+                  + " comma (a {a,b} glob).");
 
   public static final ConfigOption<String> FILE_PATTERN =
       ConfigOption.string("file-pattern")
