@@ -54,6 +54,22 @@ class GatewayConfigTest {
   }
 
   @Test
+  void componentsPrintTheirKeysButNeverTheirValues() {
+    GatewayConfig c =
+        parse(
+            """
+            pipelines:
+              - id: k
+                checkpoint: /tmp/ckpt/k
+                source: { type: kafka, bootstrap-servers: "127.0.0.1:9092", topics: [a],
+                          kafka.sasl.jaas.config: "ScramLoginModule required password=\\"hunter2\\";" }
+                sinks: [ { type: console } ]
+            """);
+    GatewayConfig.PipelineConfig p = c.pipelines().get(0);
+    assertThat(p.toString()).contains("kafka.sasl.jaas.config").doesNotContain("hunter2");
+  }
+
+  @Test
   void embeddedDefaultIsValid() throws Exception {
     GatewayConfig c = GatewayConfig.loadDefault();
     assertThat(c.pipelines()).extracting(GatewayConfig.PipelineConfig::id).containsExactly("lines");
