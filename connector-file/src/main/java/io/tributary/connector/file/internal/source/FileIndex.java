@@ -290,6 +290,11 @@ public final class FileIndex {
     LOG.debug("event=file_index_compacted gen={} previous={} storage={}", newGen, previous, storage.describe());
   }
 
+  /** Drops from memory what left the horizon of {@code st}, in steps of 1/16 of the horizon (see PartitionState#trim). */
+  void trim(PartitionState st) {
+    st.trim(threshold(st), Math.max(1, maxFileAgeMs / 16));
+  }
+
   /** Files older than this (modification time) are outside the horizon of the partition. */
   long threshold(PartitionState st) {
     return st.maxMtime == Long.MIN_VALUE ? Long.MIN_VALUE : st.maxMtime - maxFileAgeMs;

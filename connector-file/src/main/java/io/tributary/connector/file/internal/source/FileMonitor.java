@@ -148,8 +148,8 @@ public final class FileMonitor implements AutoCloseable {
       for (Map.Entry<String, DirectoryScanner> e : scanners.entrySet()) {
         PartitionState st = index.partition(e.getKey());
         long threshold = index.threshold(st);
-        st.trimDirectories(threshold); // small (directories), keeps pruning current
-        DirectoryScanner.Result r = e.getValue().scan(st, index.threshold(st));
+        index.trim(st); // directories (keeps pruning current) and, as the horizon moves, remembered paths
+        DirectoryScanner.Result r = e.getValue().scan(st, threshold);
         files += r.filesListed();
         dirs += r.directoriesListed();
         pruned += r.directoriesPruned();

@@ -43,6 +43,8 @@ final class PartitionState {
   final Map<String, String> lastNames = new HashMap<>();
   /** Root (full path) to the relative path of the newest partition directory where a file was seen. */
   final Map<String, String> highWater = new HashMap<>();
+  /** Threshold of the last in-memory purge of {@link #seen} (not persisted: compaction purges the snapshot). */
+  private long purgedAt = Long.MIN_VALUE;
 
   PartitionState(String id) {
     this.id = id;
@@ -70,6 +72,22 @@ final class PartitionState {
   void trimDirectories(long threshold) {
     activeDirs.values().removeIf(m -> m < threshold);
     lastNames.keySet().retainAll(activeDirs.keySet());
+  }
+
+  /**
+   * Before a listing cycle: drops directories outside the horizon, and remembered paths too once the horizon moved by
+   * at least {@code step} since the last purge. Memory then stays within the horizon plus one step even when no
+   * compaction is due (at a first start with many existing files, those would otherwise stay remembered until the
+   * next compaction), and the cost of walking the remembered set is paid once per step, not per cycle. Safe at any
+   * time: a file older than the threshold is ignored by age before the remembered set is asked.
+   */
+  void trim(long threshold, long step) {
+    if (threshold != Long.MIN_VALUE && (purgedAt == Long.MIN_VALUE || threshold - purgedAt >= step)) {
+      purge(threshold);
+      purgedAt = threshold;
+    } else {
+      trimDirectories(threshold);
+    }
   }
 
   void admit(FileEntry e) {
