@@ -284,6 +284,30 @@ class FileSourceTest {
   }
 
   @Test
+  void filesPresentAtFirstStartLeaveMemoryOnceOutsideTheHorizonWithoutWaitingForACompaction() throws Exception {
+    long t0 = 1_800_000_000_000L;
+    for (int i = 0; i < 200; i++) { // present at the first start, within an hour of each other: all remembered
+      Files.setLastModifiedTime(put(in, "old-" + i + ".txt", "o\n"), FileTime.fromMillis(t0 + i * 10_000L));
+    }
+    Map<String, Object> o = opts("max-file-age", "1h", "state-compaction-interval", 1000);
+    Map<String, Long> positions = new HashMap<>();
+    try (SourceHarness h = new SourceHarness(o, ckpt, positions)) {
+      assertThat(h.batch()).isEmpty();
+      assertThat(h.source.rememberedFiles()).isEqualTo(200);
+      Path fresh = put(in, "fresh.txt", "fresh\n"); // a day later: every old file is now outside the horizon
+      Files.setLastModifiedTime(fresh, FileTime.fromMillis(t0 + 86_400_000L));
+      assertThat(h.batch()).containsExactly("fresh");
+      assertThat(h.batch()).isEmpty();
+      assertThat(h.source.rememberedFiles()).isEqualTo(1);
+      assertThat(h.gauge("tributary.files.remembered")).isEqualTo(1.0);
+    }
+    // the state on disk (snapshot plus deltas, no compaction since) still reads the same: nothing is read again
+    try (SourceHarness h = new SourceHarness(o, ckpt, positions)) {
+      assertThat(h.batch()).isEmpty();
+    }
+  }
+
+  @Test
   void deltaLeftBehindByACrashDuringCompactionChangesNothing() throws Exception {
     Map<String, Object> o = opts("state-compaction-interval", 3);
     Map<String, Long> positions = new HashMap<>();
