@@ -3,8 +3,10 @@ package io.tributary.core.api;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Objects;
 import java.util.function.Function;
 import java.util.regex.Matcher;
@@ -129,6 +131,47 @@ public final class ConfigOption<T> {
         },
         List.of(),
         List.of());
+  }
+
+  /**
+   * A family of pass-through keys sharing a prefix, such as {@code hadoop.*}: every key starting with {@code prefix}
+   * (which must end with {@code .}) is collected into one map keyed by the rest of the key, so {@code
+   * hadoop.fs.s3a.endpoint: http://...} reads as {@code {fs.s3a.endpoint=http://...}}. Values are kept as strings.
+   * Declared keys win over the family; the default is an empty map. The option's name is {@code prefix + "*"}.
+   */
+  public static ConfigOption<Map<String, String>> prefixed(String prefix) {
+    if (!prefix.endsWith(".") || prefix.length() < 2) {
+      throw new IllegalArgumentException("Invalid prefix " + prefix + ": (expected: a name ending with '.')");
+    }
+    return new ConfigOption<Map<String, String>>(
+        prefix + "*",
+        "any key " + prefix + "<name>",
+        Map.of(),
+        false,
+        "",
+        v -> {
+          if (!(v instanceof Map<?, ?> m)) {
+            throw new IllegalArgumentException("not a mapping");
+          }
+          Map<String, String> out = new LinkedHashMap<>();
+          m.forEach((k, x) -> out.put(String.valueOf(k), String.valueOf(x)));
+          return java.util.Collections.unmodifiableMap(out);
+        },
+        List.of(),
+        List.of());
+  }
+
+  /** Whether this option is a {@link #prefixed} family of keys. */
+  public boolean isPrefixed() {
+    return name.endsWith(".*");
+  }
+
+  /** For a {@link #prefixed} option, the prefix its keys start with (for example {@code hadoop.}). */
+  public String prefix() {
+    if (!isPrefixed()) {
+      throw new IllegalStateException(name + " is not a prefixed option");
+    }
+    return name.substring(0, name.length() - 1);
   }
 
   public ConfigOption<T> defaultValue(T value) {

@@ -67,9 +67,20 @@ public final class ConfigSpec {
         aliasToName.put(a, o.name());
       }
     }
+    Map<ConfigOption<?>, Map<String, Object>> families = new LinkedHashMap<>();
     for (Map.Entry<String, ?> e : raw.entrySet()) {
       String key = aliasToName.getOrDefault(e.getKey(), e.getKey());
       ConfigOption<?> o = options.get(key);
+      ConfigOption<?> family = o == null ? familyOf(key) : null;
+      if (family != null) {
+        if (e.getValue() == null) {
+          problems.add(new ConfigProblem(e.getKey(), "Invalid value null for " + key + " (expected: a value)"));
+        } else {
+          families.computeIfAbsent(family, f -> new LinkedHashMap<>())
+              .put(key.substring(family.prefix().length()), e.getValue());
+        }
+        continue;
+      }
       if (o == null) {
         problems.add(
             new ConfigProblem(
@@ -87,6 +98,13 @@ public final class ConfigSpec {
         problems.add(new ConfigProblem(e.getKey(), ex.getMessage()));
       }
     }
+    for (Map.Entry<ConfigOption<?>, Map<String, Object>> f : families.entrySet()) {
+      try {
+        values.put(f.getKey().name(), f.getKey().parse(f.getValue()));
+      } catch (IllegalArgumentException ex) {
+        problems.add(new ConfigProblem(f.getKey().name(), ex.getMessage()));
+      }
+    }
     for (ConfigOption<?> o : options.values()) {
       if (!values.containsKey(o.name()) && o.isRequired()) {
         boolean failedAlready = problems.stream().anyMatch(p -> p.key().equals(o.name()));
@@ -98,6 +116,20 @@ public final class ConfigSpec {
       }
     }
     return new Config(values, this);
+  }
+
+  /** The {@link ConfigOption#prefixed} option whose prefix {@code key} starts with (the longest), or null. */
+  private ConfigOption<?> familyOf(String key) {
+    ConfigOption<?> best = null;
+    for (ConfigOption<?> o : options.values()) {
+      if (o.isPrefixed()
+          && key.length() > o.prefix().length()
+          && key.startsWith(o.prefix())
+          && (best == null || o.prefix().length() > best.prefix().length())) {
+        best = o;
+      }
+    }
+    return best;
   }
 
   boolean declares(ConfigOption<?> option) {
