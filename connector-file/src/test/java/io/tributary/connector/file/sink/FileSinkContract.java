@@ -1,0 +1,203 @@
+package io.tributary.connector.file.sink;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import io.tributary.connector.file.internal.hadoop.HadoopFileSystems;
+import io.tributary.connector.file.internal.hadoop.PublishMode;
+import io.tributary.core.api.Record;
+import io.tributary.core.api.SinkContext;
+import java.io.IOException;
+import java.net.URI;
+import java.nio.charset.StandardCharsets;
+import java.util.AbstractList;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.stream.IntStream;
+import org.apache.hadoop.fs.FSDataInputStream;
+import org.apache.hadoop.fs.FileStatus;
+import org.apache.hadoop.fs.FileSystem;
+import org.apache.hadoop.fs.Path;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/** What the {@code hadoop-files} sink must do on every file system; run on local, HDFS and S3 by the subclasses. */
+abstract class FileSinkContract {
+  /** A fresh output directory URI. */
+  abstract URI newDir();
+
+  abstract Map<String, String> hadoop();
+
+  /** The publish mode AUTO must pick on this file system. */
+  abstract PublishMode expectedMode();
+
+  private URI dir;
+  private FileSystem fs;
+  private final List<HadoopFileSink> opened = new ArrayList<>();
+
+  @BeforeEach
+  void setUp() throws IOException {
+    dir = newDir();
+    fs = HadoopFileSystems.open(dir, HadoopFileSystems.configuration(hadoop()));
+  }
+
+  @AfterEach
+  void tearDown() throws Exception {
+    for (HadoopFileSink s : opened) {
+      s.close();
+      s.close(); // safe twice
+    }
+    fs.close();
+  }
+
+  static SinkContext context(MeterRegistry registry) {
+    return new SinkContext() {
+      @Override
+      public String pipelineId() {
+        return "p";
+      }
+
+      @Override
+      public String sinkName() {
+        return "out";
+      }
+
+      @Override
+      public MeterRegistry meterRegistry() {
+        return registry;
+      }
+    };
+  }
+
+  HadoopFileSink openSink(long maxFileBytes) throws IOException {
+    HadoopFileSink s = HadoopFileSink.builder(dir).maxFileBytes(maxFileBytes).hadoop(hadoop()).build();
+    s.open(context(new SimpleMeterRegistry()));
+    opened.add(s);
+    return s;
+  }
+
+  static List<Record> lines(int from, int to) {
+    return IntStream.range(from, to).mapToObj(i -> Record.ofString("line-" + i)).toList();
+  }
+
+  /** Visible (not hidden) files of the output directory and their content. */
+  Map<String, String> visibleFiles() throws IOException {
+    Map<String, String> out = new TreeMap<>();
+    if (!fs.exists(new Path(dir))) {
+      return out;
+    }
+    for (FileStatus st : fs.listStatus(new Path(dir))) {
+      String n = st.getPath().getName();
+      if (!n.startsWith(".")) {
+        try (FSDataInputStream in = fs.open(st.getPath())) {
+          out.put(n, new String(in.readAllBytes(), StandardCharsets.UTF_8));
+        }
+      }
+    }
+    return out;
+  }
+
+  List<String> allLines() throws IOException {
+    List<String> out = new ArrayList<>();
+    for (String content : visibleFiles().values()) {
+      out.addAll(Arrays.asList(content.split("\n")));
+    }
+    return out;
+  }
+
+  @Test
+  void publishesEachBatchUnderBatchIdNamesRollingBySize() throws Exception {
+    HadoopFileSink sink = openSink(60);
+    assertThat(sink.publishMode()).isEqualTo(expectedMode());
+    sink.write(1, lines(0, 12)); // "line-N\n" is 7-8 bytes: 12 lines roll into 2 parts at 60 bytes
+    sink.write(2, lines(12, 14));
+    Map<String, String> files = visibleFiles();
+    assertThat(files.keySet())
+        .containsExactly(
+            "part-00000000000000000001-00000.txt",
+            "part-00000000000000000001-00001.txt",
+            "part-00000000000000000002-00000.txt");
+    assertThat(files.get("part-00000000000000000002-00000.txt")).isEqualTo("line-12\nline-13\n");
+    assertThat(allLines()).containsExactlyInAnyOrderElementsOf(lines(0, 14).stream().map(Record::valueAsString)
+        .toList());
+  }
+
+  @Test
+  void aReplayedBatchReplacesItsFilesAndDuplicatesNothing() throws Exception {
+    HadoopFileSink first = openSink(60);
+    first.write(7, lines(0, 12));
+    Map<String, String> before = visibleFiles();
+    first.close();
+
+    HadoopFileSink afterRestart = openSink(60);
+    afterRestart.write(7, lines(0, 12));
+    assertThat(visibleFiles()).isEqualTo(before);
+    assertThat(allLines()).hasSize(12).doesNotHaveDuplicates();
+  }
+
+  @Test
+  void aReplayWithALargerRollSizeRemovesThePartsItNoLongerWrites() throws Exception {
+    openSink(30).write(3, lines(0, 12));
+    assertThat(visibleFiles()).hasSizeGreaterThan(2);
+    openSink(1_000).write(3, lines(0, 12));
+    assertThat(visibleFiles()).containsOnlyKeys("part-00000000000000000003-00000.txt");
+    assertThat(allLines()).hasSize(12).doesNotHaveDuplicates();
+  }
+
+  @Test
+  void aCrashMidWriteLeavesNoPartialFileVisibleAndTheReplayCompletesTheBatch() throws Exception {
+    HadoopFileSink sink = openSink(60);
+    List<Record> complete = lines(0, 12);
+    // The records "fail" while the second part is being written: as if the process died there.
+    List<Record> crashing =
+        new AbstractList<>() {
+          @Override
+          public Record get(int i) {
+            if (i == 10) {
+              throw new SimulatedCrash();
+            }
+            return complete.get(i);
+          }
+
+          @Override
+          public int size() {
+            return complete.size();
+          }
+        };
+    assertThatThrownBy(() -> sink.write(5, crashing)).isInstanceOf(SimulatedCrash.class);
+
+    Map<String, String> visible = visibleFiles();
+    // RENAME publishes nothing until every part is written; DIRECT publishes part 0 whole and aborts part 1.
+    if (expectedMode() == PublishMode.RENAME) {
+      assertThat(visible).isEmpty();
+    } else {
+      assertThat(visible).containsOnlyKeys("part-00000000000000000005-00000.txt");
+    }
+    sink.close();
+
+    HadoopFileSink replay = openSink(60);
+    replay.write(5, complete);
+    assertThat(allLines())
+        .containsExactlyInAnyOrderElementsOf(complete.stream().map(Record::valueAsString).toList());
+    assertThat(fs.listStatus(new Path(dir))).extracting(s -> s.getPath().getName())
+        .noneMatch(n -> n.endsWith(".tmp"));
+  }
+
+  @Test
+  void anEmptyBatchWritesNothing() throws Exception {
+    openSink(60).write(9, List.of());
+    assertThat(visibleFiles()).isEmpty();
+  }
+
+  static final class SimulatedCrash extends RuntimeException {
+    SimulatedCrash() {
+      super("simulated crash while writing");
+    }
+  }
+}
