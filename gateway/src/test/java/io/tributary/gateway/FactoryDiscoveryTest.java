@@ -17,8 +17,8 @@ import org.junit.jupiter.api.Test;
 
 /**
  * Source and sink types come from {@link java.util.ServiceLoader}: core's built-in sinks, the socket and Kafka
- * connectors (runtime dependencies the gateway's code never imports) and the test factories registered only in this
- * module's test resources.
+ * connectors (runtime dependencies the gateway's code never imports), connector-file (a test dependency) and the test
+ * factories registered only in this module's test resources.
  */
 class FactoryDiscoveryTest {
   @Test
@@ -31,7 +31,8 @@ class FactoryDiscoveryTest {
     assertThat(sources.get("socket").getClass().getName())
         .isEqualTo("io.tributary.connector.socket.SocketConnectorFactory");
     assertThat(sources.get("test-sequence")).isInstanceOf(SequenceSourceFactory.class);
-    assertThat(sinks).containsOnlyKeys("console", "files", "kafka", "kafka-at-least-once", "test-failing");
+    assertThat(sinks)
+        .containsOnlyKeys("console", "files", "hadoop-files", "kafka", "kafka-at-least-once", "test-failing");
     assertThat(sinks.get("console")).isInstanceOf(ConsoleSinkFactory.class);
     assertThat(sinks.get("files")).isInstanceOf(FilesSinkFactory.class);
     assertThat(sinks.get("test-failing")).isInstanceOf(FailingSinkFactory.class);
