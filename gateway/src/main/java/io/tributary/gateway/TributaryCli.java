@@ -13,6 +13,7 @@ import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /**
@@ -37,6 +38,7 @@ public final class TributaryCli implements Callable<Integer> {
   public static final int CHECKPOINT = 3;
 
   static final String EXIT_HEADING = "%nExit codes:%n";
+  static final String EXIT_0_VALID = "0:the configuration is valid";
   static final String EXIT_0 = "0:clean stop (also after SIGTERM/SIGINT once every pipeline drained and committed)";
   static final String EXIT_1 = "1:a pipeline failed (at start or while running; the others are stopped gracefully)";
   static final String EXIT_2 = "2:invalid configuration or usage (every problem is printed)";
@@ -83,12 +85,8 @@ public final class TributaryCli implements Callable<Integer> {
     return config == null ? GatewayConfig.loadDefault() : GatewayConfig.load(config);
   }
 
-  @Command(
-      name = "run",
-      description = "Runs the pipelines until SIGTERM/SIGINT (graceful: drain and commit).",
-      exitCodeListHeading = EXIT_HEADING,
-      exitCodeList = {EXIT_0, EXIT_1, EXIT_2, EXIT_3})
-  static final class Run implements Callable<Integer> {
+  /** The options {@code run} and {@code validate} share. */
+  static final class ConfigFileOptions {
     @Option(
         names = "--config",
         paramLabel = "FILE",
@@ -98,12 +96,21 @@ public final class TributaryCli implements Callable<Integer> {
 
     @Option(names = {"-h", "--help"}, usageHelp = true, description = "Show this help message and exit.")
     boolean help;
+  }
+
+  @Command(
+      name = "run",
+      description = "Runs the pipelines until SIGTERM/SIGINT (graceful: drain and commit).",
+      exitCodeListHeading = EXIT_HEADING,
+      exitCodeList = {EXIT_0, EXIT_1, EXIT_2, EXIT_3})
+  static final class Run implements Callable<Integer> {
+    @Mixin ConfigFileOptions options;
 
     @Override
     public Integer call() throws Exception {
       GatewayConfig cfg;
       try {
-        cfg = load(config);
+        cfg = load(options.config);
       } catch (ConfigException e) {
         e.problems().forEach(System.err::println);
         return INVALID;
@@ -175,22 +182,14 @@ public final class TributaryCli implements Callable<Integer> {
       name = "validate",
       description = "Checks a configuration file and prints every problem.",
       exitCodeListHeading = EXIT_HEADING,
-      exitCodeList = {EXIT_0, EXIT_2})
+      exitCodeList = {EXIT_0_VALID, EXIT_2})
   static final class Validate implements Callable<Integer> {
-    @Option(
-        names = "--config",
-        paramLabel = "FILE",
-        description = "YAML pipeline file (default: the embedded default configuration). Relative paths in it are"
-            + " relative to the working directory.")
-    Path config;
-
-    @Option(names = {"-h", "--help"}, usageHelp = true, description = "Show this help message and exit.")
-    boolean help;
+    @Mixin ConfigFileOptions options;
 
     @Override
     public Integer call() throws Exception {
       try {
-        GatewayConfig cfg = load(config);
+        GatewayConfig cfg = load(options.config);
         int n = cfg.pipelines().size();
         System.out.println("OK: " + n + (n == 1 ? " pipeline" : " pipelines") + " in " + cfg.origin());
         return OK;

@@ -25,7 +25,7 @@ class FactoryDiscoveryTest {
   void findsEveryFactoryOnTheClasspath() {
     Map<String, SourceFactory> sources = GatewayConfig.sourceFactories();
     Map<String, SinkFactory> sinks = GatewayConfig.sinkFactories();
-    assertThat(sources).containsOnlyKeys("kafka", "socket", "test-sequence");
+    assertThat(sources).containsOnlyKeys("kafka", "kafka-group", "socket", "test-sequence");
     assertThat(sources.get("kafka").getClass().getName())
         .isEqualTo("io.tributary.connector.kafka.KafkaConnectorFactory");
     assertThat(sources.get("socket").getClass().getName())

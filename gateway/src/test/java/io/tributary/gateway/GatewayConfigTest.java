@@ -81,7 +81,7 @@ class GatewayConfigTest {
         .anySatisfy(p -> assertThat(p).startsWith("test.yaml:4:").contains("batch-interval").contains("positive"))
         .anySatisfy(p -> assertThat(p).startsWith("test.yaml:5:").contains("Unknown key pipelines[0].settings.bogus"))
         .anySatisfy(p -> assertThat(p).contains("Missing required key pipelines[0].checkpoint"))
-        .anySatisfy(p -> assertThat(p).startsWith("test.yaml:6:").contains("sockett").contains("expected one of: kafka, socket"))
+        .anySatisfy(p -> assertThat(p).startsWith("test.yaml:6:").contains("sockett").contains("expected one of: kafka, kafka-group, socket"))
         .anySatisfy(p -> assertThat(p).startsWith("test.yaml:8:").contains("pipelines[0].sinks[0].path"))
         .anySatisfy(p -> assertThat(p).startsWith("test.yaml:9:").contains("abc").contains("max-records"))
         .anySatisfy(p -> assertThat(p).startsWith("test.yaml:10:").contains("Unknown key extra"));

@@ -72,6 +72,11 @@ final class GatewayProcess implements AutoCloseable {
     return process != null && process.isAlive();
   }
 
+  /** The exit code of the last started process, or null while it runs (or before the first start). */
+  Integer exitCode() {
+    return process == null || process.isAlive() ? null : process.exitValue();
+  }
+
   int starts() {
     return starts;
   }

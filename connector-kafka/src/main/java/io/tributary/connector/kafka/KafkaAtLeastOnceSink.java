@@ -107,4 +107,10 @@ public final class KafkaAtLeastOnceSink implements AtLeastOnceSink {
     }
     LOG.info("event=kafka_sink_closed pipeline={} sink={}", pipelineId, sinkName);
   }
+
+  @Override
+  public String toString() {
+    return "KafkaAtLeastOnceSink{bootstrap=" + bootstrapServers + ", topic=" + topic + ", client-settings="
+        + KafkaOptions.describeClientProperties(clientProperties) + "}";
+  }
 }

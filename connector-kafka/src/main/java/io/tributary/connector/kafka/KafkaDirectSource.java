@@ -56,7 +56,13 @@ import org.slf4j.LoggerFactory;
  * <p>A range that starts below the partition's log start offset (deleted by retention) fails with {@link
  * DataUnavailableException}; no data is silently skipped.
  *
- * <p>Consumer offsets are not committed to Kafka: the checkpoint is the only truth. No consumer group is used.
+ * <p>No consumer group is used and the checkpoint is the only truth. With {@code commit-group-id} set, {@link
+ * #onBatchCommitted} also writes the batch's end offsets to that group through the admin client, only for lag
+ * monitoring; a failure there is logged and changes nothing.
+ *
+ * <p>Starting positions (for partitions the checkpoint does not know yet): {@code earliest}, {@code latest}, {@code
+ * timestamp} (first offset at or after {@code starting-timestamp}) or {@code offsets} (explicit per partition). They
+ * apply to the partitions of the first listing; partitions discovered later start at earliest.
  *
  * <p>Thread safety: {@link #partitions()} is called from the batch thread. The source holds one consumer; {@link
  * #read(OffsetRange)} takes it until the returned iterator is closed, so concurrent reads wait for each other (reads
@@ -74,6 +80,9 @@ public final class KafkaDirectSource implements DirectSource {
   private final int maxPollRecords;
   private final Duration readTimeout;
   private final Map<String, String> clientProperties;
+  private final Long startingTimestamp;
+  private final Map<String, Long> startingOffsets;
+  private final String commitGroupId;
   private final Semaphore consumerLock = new Semaphore(1);
   private final Map<String, Long> initialOffsets = new HashMap<>();
   private final Set<String> missingTopicsWarned = new HashSet<>();
@@ -87,6 +96,16 @@ public final class KafkaDirectSource implements DirectSource {
 
   /** Creates the source from options validated by {@link KafkaOptions#SOURCE}. Connects only in {@link #open}. */
   public KafkaDirectSource(Config config) {
+    this(config, true);
+  }
+
+  /** With {@code lagCommits} false the config need not declare {@code commit-group-id} (the group source). */
+  KafkaDirectSource(Config config, boolean lagCommits) {
+    KafkaOptions.checkStartingPosition(config);
+    String ts = config.get(KafkaOptions.STARTING_TIMESTAMP);
+    this.startingTimestamp = ts == null ? null : KafkaOptions.parseTimestamp(ts);
+    this.startingOffsets = KafkaOptions.startingOffsets(config);
+    this.commitGroupId = lagCommits ? config.get(KafkaOptions.COMMIT_GROUP_ID) : null;
     this.bootstrapServers = config.get(KafkaOptions.BOOTSTRAP_SERVERS);
     this.topics = List.copyOf(config.get(KafkaOptions.TOPICS));
     this.startingPosition = config.get(KafkaOptions.STARTING_POSITION);
@@ -119,8 +138,69 @@ public final class KafkaDirectSource implements DirectSource {
     adminFixed.put("client.id", clientId + "-admin");
     admin = Admin.create(KafkaClients.properties(bootstrapServers, clientProperties, adminFixed));
     LOG.info(
-        "event=kafka_source_opened pipeline={} source={} bootstrap={} topics={} isolation={} starting_position={}",
-        pipelineId, sourceName, bootstrapServers, topics, isolation, startingPosition);
+        "event=kafka_source_opened pipeline={} source={} bootstrap={} topics={} isolation={} starting_position={}"
+            + " commit_group={} client_settings={}",
+        pipelineId, sourceName, bootstrapServers, topics, isolation, startingPosition, commitGroupId,
+        KafkaOptions.describeClientProperties(clientProperties));
+  }
+
+  /** The pipeline and source this instance was opened for, for log lines of a wrapping source. */
+  String describe() {
+    return "pipeline=" + pipelineId + " source=" + sourceName;
+  }
+
+  /**
+   * Where each of {@code tps} starts when nothing is known about it: the starting-position setting when {@code
+   * applySetting}, else earliest. Takes the consumer.
+   */
+  Map<TopicPartition, Long> startOffsets(List<TopicPartition> tps, boolean applySetting) throws Exception {
+    acquire();
+    try {
+      return startOffsetsLocked(tps, applySetting);
+    } finally {
+      consumerLock.release();
+    }
+  }
+
+  private Map<TopicPartition, Long> startOffsetsLocked(List<TopicPartition> tps, boolean applySetting) {
+    Duration timeout = Duration.ofMillis(METADATA_TIMEOUT_MS);
+    Map<TopicPartition, Long> starts = consumer.beginningOffsets(tps, timeout);
+    Map<TopicPartition, Long> out = new HashMap<>(starts);
+    if (!applySetting || tps.isEmpty()) {
+      return out;
+    }
+    switch (startingPosition) {
+      case EARLIEST -> {}
+      case LATEST -> out.putAll(consumer.endOffsets(tps, timeout));
+      case TIMESTAMP -> {
+        Map<TopicPartition, Long> query = new HashMap<>();
+        tps.forEach(tp -> query.put(tp, startingTimestamp));
+        Map<TopicPartition, org.apache.kafka.clients.consumer.OffsetAndTimestamp> found =
+            consumer.offsetsForTimes(query, timeout);
+        Map<TopicPartition, Long> ends = consumer.endOffsets(tps, timeout);
+        for (TopicPartition tp : tps) {
+          org.apache.kafka.clients.consumer.OffsetAndTimestamp o = found.get(tp);
+          out.put(tp, o == null ? ends.get(tp) : o.offset());
+        }
+      }
+      case OFFSETS -> {
+        for (TopicPartition tp : tps) {
+          Long explicit = startingOffsets.get(KafkaClients.partitionId(tp));
+          if (explicit != null) {
+            // An offset below the log start would fail the first read with DataUnavailableException: say so early.
+            if (explicit < starts.get(tp)) {
+              LOG.warn(
+                  "event=kafka_starting_offset_deleted pipeline={} source={} partition={} offset={} log_start={}"
+                      + " action=\"the first batch fails; choose an offset >= log_start\"",
+                  pipelineId, sourceName, KafkaClients.partitionId(tp), explicit, starts.get(tp));
+            }
+            out.put(tp, explicit);
+          }
+        }
+      }
+      default -> throw new IllegalStateException(startingPosition.toString());
+    }
+    return out;
   }
 
   @Override
@@ -133,17 +213,22 @@ public final class KafkaDirectSource implements DirectSource {
     try {
       Duration timeout = Duration.ofMillis(METADATA_TIMEOUT_MS);
       Map<TopicPartition, Long> ends = consumer.endOffsets(tps, timeout);
-      Map<TopicPartition, Long> starts = consumer.beginningOffsets(tps, timeout);
+      List<TopicPartition> unknown = new ArrayList<>();
+      for (TopicPartition tp : tps) {
+        if (!initialOffsets.containsKey(KafkaClients.partitionId(tp))) {
+          unknown.add(tp);
+        }
+      }
+      // Decided once per partition, so a later listing cannot move it. Partitions that appear after the first listing
+      // start at earliest whatever the setting: everything written to a new partition is new data.
+      Map<TopicPartition, Long> starts = unknown.isEmpty() ? Map.of() : startOffsetsLocked(unknown, firstListing);
       List<PartitionInfo> out = new ArrayList<>(tps.size());
       for (TopicPartition tp : tps) {
         String id = KafkaClients.partitionId(tp);
         long end = ends.get(tp);
         Long initial = initialOffsets.get(id);
         if (initial == null) {
-          // Decided once per partition, so a later listing cannot move it. Partitions that appear after the first
-          // listing start at earliest whatever the setting: everything written to a new partition is new data.
-          boolean latest = startingPosition == StartingPosition.LATEST && firstListing;
-          initial = latest ? end : starts.get(tp);
+          initial = starts.get(tp);
           initialOffsets.put(id, initial);
           if (!firstListing) {
             LOG.info(
@@ -214,6 +299,41 @@ public final class KafkaDirectSource implements DirectSource {
         consumerLock.release();
       }
     }
+  }
+
+  @Override
+  public void onBatchCommitted(long batchId, List<OffsetRange> ranges) throws Exception {
+    if (commitGroupId == null) {
+      return;
+    }
+    Map<TopicPartition, org.apache.kafka.clients.consumer.OffsetAndMetadata> offsets = new HashMap<>();
+    for (OffsetRange r : ranges) {
+      if (!r.isEmpty()) {
+        offsets.put(KafkaClients.topicPartition(r.partition()), new org.apache.kafka.clients.consumer.OffsetAndMetadata(r.until()));
+      }
+    }
+    if (offsets.isEmpty()) {
+      return;
+    }
+    try {
+      admin.alterConsumerGroupOffsets(commitGroupId, offsets).all().get(METADATA_TIMEOUT_MS, TimeUnit.MILLISECONDS);
+    } catch (ExecutionException e) {
+      throw new RetriableException(
+          "Kafka source " + sourceName + " of pipeline " + pipelineId + " could not commit batch " + batchId
+              + " offsets to group " + commitGroupId + " for lag monitoring: " + e.getCause() + " (only monitoring is"
+              + " affected; make sure no consumer is an active member of that group)",
+          e.getCause());
+    }
+    LOG.debug(
+        "event=kafka_lag_offsets_committed pipeline={} source={} group={} batch={} partitions={}",
+        pipelineId, sourceName, commitGroupId, batchId, offsets.size());
+  }
+
+  @Override
+  public String toString() {
+    return "KafkaDirectSource{bootstrap=" + bootstrapServers + ", topics=" + topics + ", starting-position="
+        + startingPosition + ", isolation=" + isolation + ", commit-group-id=" + commitGroupId + ", client-settings="
+        + KafkaOptions.describeClientProperties(clientProperties) + "}";
   }
 
   private DataUnavailableException unavailable(TopicPartition tp, OffsetRange range, long logStart, Throwable cause) {

@@ -7,13 +7,18 @@ import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.regex.Pattern;
 
 /**
- * Every configuration key of the Kafka source ({@code type: kafka} under {@code source:}) and the Kafka sink ({@code
- * type: kafka} under {@code sinks:}), declared once.
+ * Every configuration key of the Kafka sources ({@code type: kafka} and {@code type: kafka-group} under {@code
+ * source:}) and the Kafka sinks ({@code type: kafka} and {@code kafka-at-least-once} under {@code sinks:}), declared
+ * once.
  *
- * <p>Client settings that have no key of their own (TLS, SASL, timeouts) are passed through {@link #CLIENT_PROPERTIES}
- * as {@code name=value} entries. Their values may be secrets: Tributary never logs them.
+ * <p>Client settings that have no key of their own (TLS, SASL, timeouts) pass through to every Kafka client the
+ * component creates: as {@code kafka.<name>: value} keys ({@link #KAFKA}, preferred; a nested YAML mapping under {@code
+ * kafka:} works too) or as {@code name=value} entries of {@link #CLIENT_PROPERTIES} (older form; {@code kafka.} keys
+ * win when both set a name). Their values may be secrets: Tributary never logs them, and {@link
+ * #describeClientProperties} masks every value whose name matches {@link #SECRET_NAME}.
  *
  * <p>Thread safety: immutable constants.
  */
@@ -25,7 +30,11 @@ public final class KafkaOptions {
     /** The log start offset: everything still retained. */
     EARLIEST,
     /** The end of the log when the partition is first seen; partitions discovered later start at earliest. */
-    LATEST
+    LATEST,
+    /** The first offset whose record timestamp is at or after {@code starting-timestamp} (the end if none is). */
+    TIMESTAMP,
+    /** The offsets listed in {@code starting-offsets}; partitions not listed start at earliest. */
+    OFFSETS
   }
 
   /** Which records the source sees. */
@@ -60,8 +69,57 @@ public final class KafkaOptions {
       ConfigOption.enumValue("starting-position", StartingPosition.class)
           .defaultValue(StartingPosition.LATEST)
           .description(
-              "Where a partition without a checkpointed position starts: earliest or latest. Partitions that appear"
-                  + " after the pipeline started always start at earliest, so nothing written to them is missed.");
+              "Where a partition without a checkpointed (kafka-group: committed) position starts: earliest, latest,"
+                  + " timestamp (see starting-timestamp) or offsets (see starting-offsets). Partitions that appear after"
+                  + " the pipeline started always start at earliest, so nothing written to them is missed.");
+
+  public static final ConfigOption<String> STARTING_TIMESTAMP =
+      ConfigOption.string("starting-timestamp")
+          .validate(KafkaOptions::checkTimestamp)
+          .description(
+              "With starting-position: timestamp, the instant to start from: epoch milliseconds or ISO-8601 such as"
+                  + " 2026-01-31T12:00:00Z. Each partition starts at its first record at or after it.");
+
+  public static final ConfigOption<List<String>> STARTING_OFFSETS =
+      ConfigOption.stringList("starting-offsets")
+          .defaultValue(List.of())
+          .validate(KafkaOptions::checkStartingOffsets)
+          .description(
+              "With starting-position: offsets, entries topic-N=offset such as clicks-0=1200; partitions not listed"
+                  + " start at earliest.");
+
+  public static final ConfigOption<String> COMMIT_GROUP_ID =
+      ConfigOption.string("commit-group-id")
+          .validate(ConfigOption.nonBlank())
+          .description(
+              "If set, the offsets of each committed batch are also committed to this consumer group, only so that"
+                  + " lag monitoring tools see the progress; the checkpoint stays the truth and the group is never"
+                  + " read. Unset (default): nothing is committed to Kafka.");
+
+  public static final ConfigOption<String> GROUP_ID =
+      ConfigOption.string("group-id")
+          .required()
+          .validate(ConfigOption.nonBlank())
+          .description(
+              "Consumer group whose members share the topics' partitions; every instance of the pipeline uses the"
+                  + " same group-id and its own pipeline id and checkpoint.");
+
+  public static final ConfigOption<Duration> GROUP_JOIN_TIMEOUT =
+      ConfigOption.duration("group-join-timeout")
+          .defaultValue(Duration.ofSeconds(30))
+          .validate(ConfigOption.positive())
+          .description(
+              "How long open() waits for the first partition assignment (without one the source starts with no"
+                  + " partitions and takes them at a later rebalance), and how long a batch whose offset commit met a"
+                  + " rebalance waits for it to complete before the batch fails.");
+
+  public static final ConfigOption<Map<String, String>> KAFKA =
+      ConfigOption.prefixed("kafka.")
+          .description(
+              "Any Kafka client setting, passed to every client of this component, e.g. kafka.security.protocol:"
+                  + " SASL_SSL or kafka.ssl.truststore.location. Settings Tributary fixes itself (serializers,"
+                  + " transactional.id, isolation.level, enable.auto.commit, ...) cannot be overridden. Values are"
+                  + " never logged.");
 
   public static final ConfigOption<Isolation> ISOLATION =
       ConfigOption.enumValue("isolation", Isolation.class)
@@ -129,10 +187,39 @@ public final class KafkaOptions {
               "transaction.timeout.ms of the producer: longer than the slowest batch write, at most the broker's"
                   + " transaction.max.timeout.ms.");
 
+  /** Names of client settings whose values are secrets: masked wherever settings are shown. */
+  public static final Pattern SECRET_NAME = Pattern.compile("(?i).*(password|secret|jaas|key).*");
+
   /** The keys of the Kafka direct source. */
   public static final ConfigSpec SOURCE =
       ConfigSpec.of(
-          BOOTSTRAP_SERVERS, TOPICS, STARTING_POSITION, ISOLATION, MAX_POLL_RECORDS, READ_TIMEOUT, CLIENT_PROPERTIES);
+          BOOTSTRAP_SERVERS,
+          TOPICS,
+          STARTING_POSITION,
+          STARTING_TIMESTAMP,
+          STARTING_OFFSETS,
+          ISOLATION,
+          MAX_POLL_RECORDS,
+          READ_TIMEOUT,
+          COMMIT_GROUP_ID,
+          KAFKA,
+          CLIENT_PROPERTIES);
+
+  /** The keys of the group-managed Kafka source. */
+  public static final ConfigSpec GROUP_SOURCE =
+      ConfigSpec.of(
+          BOOTSTRAP_SERVERS,
+          TOPICS,
+          GROUP_ID,
+          STARTING_POSITION,
+          STARTING_TIMESTAMP,
+          STARTING_OFFSETS,
+          ISOLATION,
+          MAX_POLL_RECORDS,
+          READ_TIMEOUT,
+          GROUP_JOIN_TIMEOUT,
+          KAFKA,
+          CLIENT_PROPERTIES);
 
   /** The keys of the transactional Kafka sink. */
   public static final ConfigSpec SINK =
@@ -143,19 +230,108 @@ public final class KafkaOptions {
           MARKER_TOPIC,
           TRANSACTIONAL_ID_PREFIX,
           TRANSACTION_TIMEOUT,
+          KAFKA,
           CLIENT_PROPERTIES);
 
   /** The keys of the at-least-once Kafka sink. */
-  public static final ConfigSpec AT_LEAST_ONCE_SINK = ConfigSpec.of(BOOTSTRAP_SERVERS, TOPIC, PARTITIONING, CLIENT_PROPERTIES);
+  public static final ConfigSpec AT_LEAST_ONCE_SINK =
+      ConfigSpec.of(BOOTSTRAP_SERVERS, TOPIC, PARTITIONING, KAFKA, CLIENT_PROPERTIES);
 
-  /** The {@link #CLIENT_PROPERTIES} of {@code config} as a map, in order. */
+  /**
+   * The pass-through client settings of {@code config} as a map, in order: {@link #CLIENT_PROPERTIES} entries, then
+   * {@link #KAFKA} keys (which win).
+   */
   public static Map<String, String> clientProperties(Config config) {
     Map<String, String> out = new LinkedHashMap<>();
     for (String entry : config.get(CLIENT_PROPERTIES)) {
       int eq = entry.indexOf('=');
       out.put(entry.substring(0, eq).trim(), entry.substring(eq + 1).trim());
     }
+    out.putAll(config.get(KAFKA));
     return out;
+  }
+
+  /**
+   * Client settings as {@code {name=value, ...}} for logs and status, every value whose name matches {@link
+   * #SECRET_NAME} replaced by {@code ******}.
+   */
+  public static String describeClientProperties(Map<String, ?> settings) {
+    StringBuilder sb = new StringBuilder("{");
+    for (Map.Entry<String, ?> e : settings.entrySet()) {
+      if (sb.length() > 1) {
+        sb.append(", ");
+      }
+      boolean secret = SECRET_NAME.matcher(e.getKey()).matches();
+      sb.append(e.getKey()).append('=').append(secret ? "******" : e.getValue());
+    }
+    return sb.append('}').toString();
+  }
+
+  /** Parses a {@link #STARTING_TIMESTAMP} value: epoch milliseconds or an ISO-8601 instant. */
+  public static long parseTimestamp(String value) {
+    String v = value.trim();
+    if (v.chars().allMatch(Character::isDigit)) {
+      return Long.parseLong(v);
+    }
+    return java.time.Instant.parse(v).toEpochMilli();
+  }
+
+  /** Parses {@link #STARTING_OFFSETS} entries into partition id ({@code topic-N}) to offset. */
+  public static Map<String, Long> startingOffsets(Config config) {
+    Map<String, Long> out = new LinkedHashMap<>();
+    for (String e : config.get(STARTING_OFFSETS)) {
+      int eq = e.lastIndexOf('=');
+      out.put(e.substring(0, eq).trim(), Long.parseLong(e.substring(eq + 1).trim()));
+    }
+    return out;
+  }
+
+  /**
+   * Cross-key checks of the starting position: timestamp needs {@link #STARTING_TIMESTAMP}, offsets needs {@link
+   * #STARTING_OFFSETS}.
+   *
+   * @throws io.tributary.core.api.ConfigException naming the missing key
+   */
+  static void checkStartingPosition(Config config) {
+    StartingPosition sp = config.get(STARTING_POSITION);
+    if (sp == StartingPosition.TIMESTAMP && config.get(STARTING_TIMESTAMP) == null) {
+      throw new io.tributary.core.api.ConfigException(
+          "Missing key starting-timestamp: starting-position is timestamp (expected: epoch milliseconds or an ISO-8601"
+              + " instant such as 2026-01-31T12:00:00Z)");
+    }
+    if (sp == StartingPosition.OFFSETS && config.get(STARTING_OFFSETS).isEmpty()) {
+      throw new io.tributary.core.api.ConfigException(
+          "Missing key starting-offsets: starting-position is offsets (expected: entries topic-N=offset)");
+    }
+  }
+
+  private static String checkTimestamp(String v) {
+    try {
+      parseTimestamp(v);
+      return null;
+    } catch (RuntimeException e) {
+      return "not a timestamp (expected: epoch milliseconds or an ISO-8601 instant such as 2026-01-31T12:00:00Z)";
+    }
+  }
+
+  private static String checkStartingOffsets(List<String> entries) {
+    for (String e : entries) {
+      int eq = e.lastIndexOf('=');
+      int dash = eq < 0 ? -1 : e.lastIndexOf('-', eq);
+      boolean ok = eq > 0 && dash > 0;
+      if (ok) {
+        try {
+          Integer.parseInt(e.substring(dash + 1, eq).trim());
+          ok = Long.parseLong(e.substring(eq + 1).trim()) >= 0;
+        } catch (NumberFormatException ex) {
+          ok = false;
+        }
+      }
+      if (!ok) {
+        return "entry " + e + " is not topic-N=offset (expected: entries such as clicks-0=1200)";
+      }
+    }
+    return null;
   }
 
   private static String checkClientProperties(List<String> entries) {

@@ -1,5 +1,6 @@
 package io.tributary.connector.kafka;
 
+import io.tributary.connector.kafka.internal.GroupOffsetsHandoff;
 import io.tributary.connector.kafka.internal.KafkaClients;
 import io.tributary.connector.kafka.internal.RecordRouting;
 import io.tributary.core.api.Config;
@@ -13,6 +14,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.Optional;
 import java.util.OptionalLong;
 import java.util.concurrent.ExecutionException;
@@ -24,7 +26,11 @@ import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.KafkaException;
+import org.apache.kafka.clients.consumer.CommitFailedException;
+import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.errors.FencedInstanceIdException;
+import org.apache.kafka.common.errors.RebalanceInProgressException;
 import org.apache.kafka.common.config.TopicConfig;
 import org.apache.kafka.common.errors.AuthorizationException;
 import org.apache.kafka.common.errors.OutOfOrderSequenceException;
@@ -45,6 +51,11 @@ import org.slf4j.LoggerFactory;
  * with that id (a zombie) and aborts the transaction a crashed instance left open. {@link #lastCommittedBatch()} then
  * reads the marker topic with {@code read_committed} and returns the highest batch id committed for this pipeline and
  * sink; the runtime does not write those batches again.
+ *
+ * <p>With a {@link KafkaGroupSource} in the same pipeline, the transaction also carries the batch's consumed offsets
+ * ({@code sendOffsetsToTransaction} with the group consumer's metadata), so output and group offsets commit together
+ * and an instance expelled from the group cannot commit. Use this sink as the pipeline's only sink then: the group
+ * offsets move with this sink's transaction, before other sinks have written the batch.
  *
  * <p>Consumers of the output topic must use {@code isolation.level=read_committed} to see exactly-once output.
  *
@@ -188,13 +199,51 @@ public final class KafkaSink implements TransactionalSink {
       return;
     }
     int partitionCount = needsPartitionCount ? producer.partitionsFor(topic).size() : 0;
+    // A group-managed source in this pipeline: its offsets commit with the output, fenced by its group generation.
+    GroupOffsetsHandoff.Participant group = GroupOffsetsHandoff.lookup(pipelineId).orElse(null);
+    List<Record> toWrite = records;
+    for (int attempt = 1; ; attempt++) {
+      if (commitOnce(batchId, toWrite, partitionCount, group, attempt)) {
+        break;
+      }
+      // The group rebalanced under the batch: finish it for the partitions still owned, abandon the others.
+      group.completeRebalance();
+      Set<String> abandoned = group.abandonedPartitions();
+      if (!abandoned.isEmpty()) {
+        toWrite = records.stream().filter(r -> !abandoned.contains(r.position().partition())).toList();
+      }
+      LOG.info(
+          "event=kafka_sink_retry_after_rebalance pipeline={} sink={} batch={} attempt={} abandoned_partitions={}"
+              + " records={}",
+          pipelineId, sinkName, batchId, attempt + 1, abandoned, toWrite.size());
+    }
+    lastCommitted = batchId;
+    LOG.debug(
+        "event=kafka_batch_committed pipeline={} sink={} batch={} records={}", pipelineId, sinkName, batchId,
+        records.size());
+  }
+
+  /**
+   * One transaction for the batch. Returns {@code false} when the group source's offset commit was refused because
+   * the group rebalanced (the transaction is then aborted) and another attempt may follow.
+   */
+  private boolean commitOnce(
+      long batchId, List<Record> records, int partitionCount, GroupOffsetsHandoff.Participant group, int attempt)
+      throws Exception {
     producer.beginTransaction();
+    Map<TopicPartition, OffsetAndMetadata> offsets = Map.of();
     try {
       for (Record r : records) {
         producer.send(routing.toProducerRecord(r, partitionCount));
       }
       producer.send(
           new ProducerRecord<>(markerTopic, markerKey, Long.toString(batchId).getBytes(StandardCharsets.UTF_8)));
+      if (group != null) {
+        offsets = group.offsetsForTransaction(batchId);
+        if (!offsets.isEmpty()) {
+          producer.sendOffsetsToTransaction(offsets, group.groupMetadata());
+        }
+      }
       // commitTransaction flushes and fails if any send of the transaction failed.
       producer.commitTransaction();
     } catch (ProducerFencedException | OutOfOrderSequenceException | AuthorizationException e) {
@@ -204,6 +253,21 @@ public final class KafkaSink implements TransactionalSink {
               + " with transactional.id " + transactionalId + ": " + e
               + " (another instance with the same pipeline id may be running; stop it, then restart this one)",
           e);
+    } catch (CommitFailedException | RebalanceInProgressException | FencedInstanceIdException e) {
+      abortQuietly(batchId);
+      if (group != null && attempt < 3 && !(e instanceof FencedInstanceIdException)) {
+        LOG.info(
+            "event=kafka_sink_offsets_refused pipeline={} sink={} batch={} attempt={} reason=\"{}\"", pipelineId,
+            sinkName, batchId, attempt, e.toString());
+        return false;
+      }
+      throw new TributaryException(
+          "Kafka sink " + sinkName + " of pipeline " + pipelineId + " could not commit batch " + batchId
+              + " with the offsets of consumer group source: " + e + " (this instance's group generation is stale: it"
+              + " was expelled from the group, for example after a batch slower than max.poll.interval.ms. The"
+              + " transaction was aborted, so nothing of the batch is visible; the partitions' current owner reads"
+              + " them from the group's offsets, and on restart this instance replays only what it still owns)",
+          e);
     } catch (KafkaException | TributaryException e) {
       abortQuietly(batchId);
       throw new TributaryException(
@@ -211,10 +275,10 @@ public final class KafkaSink implements TransactionalSink {
               + topic + ": " + e + " (the transaction was aborted; the batch is replayed on restart)",
           e);
     }
-    lastCommitted = batchId;
-    LOG.debug(
-        "event=kafka_batch_committed pipeline={} sink={} batch={} records={}", pipelineId, sinkName, batchId,
-        records.size());
+    if (!offsets.isEmpty()) {
+      group.committedInTransaction(batchId, offsets);
+    }
+    return true;
   }
 
   private void abortQuietly(long batchId) {
@@ -246,5 +310,11 @@ public final class KafkaSink implements TransactionalSink {
       }
     }
     LOG.info("event=kafka_sink_closed pipeline={} sink={}", pipelineId, sinkName);
+  }
+
+  @Override
+  public String toString() {
+    return "KafkaSink{bootstrap=" + bootstrapServers + ", topic=" + topic + ", client-settings="
+        + KafkaOptions.describeClientProperties(clientProperties) + "}";
   }
 }

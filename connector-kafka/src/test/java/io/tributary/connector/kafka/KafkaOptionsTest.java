@@ -27,7 +27,7 @@ class KafkaOptionsTest {
   @Test
   void factoriesAreFoundByServiceLoaderWithTheirGuarantees() {
     assertThat(ServiceLoader.load(SourceFactory.class).stream().map(p -> p.get().type()))
-        .contains("kafka");
+        .contains("kafka", "kafka-group");
     Map<String, Guarantee> sinks =
         ServiceLoader.load(SinkFactory.class).stream()
             .map(ServiceLoader.Provider::get)
@@ -112,4 +112,84 @@ class KafkaOptionsTest {
         .hasMessageContaining("partitioning: key");
     assertThat(new RecordRouting("out", Partitioning.KEY).toProducerRecord(r, 0).partition()).isNull();
   }
+
+  @Test
+  void kafkaPrefixedKeysPassThroughAndWinOverClientProperties() {
+    Map<String, Object> raw = new java.util.HashMap<>();
+    raw.put("bootstrap-servers", "b:1");
+    raw.put("topics", "t");
+    raw.put("group-id", "g");
+    raw.put("client-properties", List.of("security.protocol=SSL", "client.rack=r1"));
+    raw.put("kafka.security.protocol", "SASL_SSL");
+    raw.put("kafka.ssl.truststore.location", "/etc/kafka/truststore.jks");
+    raw.put("kafka.sasl.jaas.config", "x required password=\"p\";");
+    for (io.tributary.core.api.ConfigSpec spec :
+        List.of(KafkaOptions.SOURCE, KafkaOptions.GROUP_SOURCE, KafkaOptions.SINK, KafkaOptions.AT_LEAST_ONCE_SINK)) {
+      Map<String, Object> forSpec = new java.util.HashMap<>(raw);
+      if (spec != KafkaOptions.GROUP_SOURCE) {
+        forSpec.remove("group-id");
+      }
+      if (spec == KafkaOptions.SINK || spec == KafkaOptions.AT_LEAST_ONCE_SINK) {
+        forSpec.remove("topics");
+        forSpec.put("topic", "t");
+      }
+      assertThat(KafkaOptions.clientProperties(spec.parse(forSpec)))
+          .containsEntry("security.protocol", "SASL_SSL")
+          .containsEntry("client.rack", "r1")
+          .containsEntry("ssl.truststore.location", "/etc/kafka/truststore.jks")
+          .containsEntry("sasl.jaas.config", "x required password=\"p\";");
+    }
+  }
+
+  @Test
+  void describedSettingsMaskEverySecretLookingName() {
+    Map<String, String> settings = new java.util.LinkedHashMap<>();
+    settings.put("security.protocol", "SASL_SSL");
+    settings.put("sasl.jaas.config", "jaas-value");
+    settings.put("ssl.keystore.password", "ks-value");
+    settings.put("ssl.key.password", "k-value");
+    settings.put("basic.auth.user.info.secret", "s-value");
+    settings.put("ssl.keystore.key", "pem-value");
+    assertThat(KafkaOptions.describeClientProperties(settings))
+        .isEqualTo(
+            "{security.protocol=SASL_SSL, sasl.jaas.config=******, ssl.keystore.password=******,"
+                + " ssl.key.password=******, basic.auth.user.info.secret=******, ssl.keystore.key=******}");
+  }
+
+  @Test
+  void startingPositionsTimestampAndOffsetsNeedTheirKeys() {
+    Map<String, Object> base = Map.of("bootstrap-servers", "b:1", "topics", "t");
+    Map<String, Object> ts = new java.util.HashMap<>(base);
+    ts.put("starting-position", "timestamp");
+    assertThatThrownBy(() -> new KafkaDirectSource(KafkaOptions.SOURCE.parse(ts)))
+        .isInstanceOf(ConfigException.class)
+        .hasMessageContaining("starting-timestamp");
+    ts.put("starting-timestamp", "yesterday");
+    assertThatThrownBy(() -> KafkaOptions.SOURCE.parse(ts))
+        .isInstanceOf(ConfigException.class)
+        .hasMessageContaining("not a timestamp");
+    ts.put("starting-timestamp", "2026-01-31T12:00:00Z");
+    assertThat(KafkaOptions.parseTimestamp("2026-01-31T12:00:00Z")).isEqualTo(1769860800000L);
+    assertThat(new KafkaDirectSource(KafkaOptions.SOURCE.parse(ts)).toString()).contains("TIMESTAMP");
+    Map<String, Object> offs = new java.util.HashMap<>(base);
+    offs.put("starting-position", "offsets");
+    assertThatThrownBy(() -> new KafkaDirectSource(KafkaOptions.SOURCE.parse(offs)))
+        .isInstanceOf(ConfigException.class)
+        .hasMessageContaining("starting-offsets");
+    offs.put("starting-offsets", List.of("my-topic-3=12", "bad"));
+    assertThatThrownBy(() -> KafkaOptions.SOURCE.parse(offs)).hasMessageContaining("entry bad is not topic-N=offset");
+    offs.put("starting-offsets", List.of("my-topic-3=12"));
+    assertThat(KafkaOptions.startingOffsets(KafkaOptions.SOURCE.parse(offs))).containsExactly(Map.entry("my-topic-3", 12L));
+  }
+
+  @Test
+  void groupCommitMetadataIsRecognisedOnlyForTheSamePipeline() {
+    String meta = io.tributary.connector.kafka.internal.GroupOffsetsHandoff.commitMetadata("clicks-a", 42);
+    assertThat(io.tributary.connector.kafka.internal.GroupOffsetsHandoff.committedBy(meta, "clicks-a")).isTrue();
+    assertThat(io.tributary.connector.kafka.internal.GroupOffsetsHandoff.committedBy(meta, "clicks")).isFalse();
+    assertThat(io.tributary.connector.kafka.internal.GroupOffsetsHandoff.committedBy(meta, "clicks-a:4")).isFalse();
+    assertThat(io.tributary.connector.kafka.internal.GroupOffsetsHandoff.committedBy(null, "clicks-a")).isFalse();
+    assertThat(io.tributary.connector.kafka.internal.GroupOffsetsHandoff.committedBy("", "clicks-a")).isFalse();
+  }
+
 }

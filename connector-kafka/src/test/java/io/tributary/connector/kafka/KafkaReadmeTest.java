@@ -22,6 +22,7 @@ class KafkaReadmeTest {
   private static final Map<String, ConfigSpec> TABLES =
       Map.of(
           "source", KafkaOptions.SOURCE,
+          "group-source", KafkaOptions.GROUP_SOURCE,
           "sink", KafkaOptions.SINK,
           "at-least-once-sink", KafkaOptions.AT_LEAST_ONCE_SINK);
 
@@ -29,7 +30,7 @@ class KafkaReadmeTest {
   void readmeConfigTablesMatchTheDeclaredOptions() throws Exception {
     Path readme = Path.of(System.getProperty("basedir", "."), "README.md");
     String text = Files.readString(readme, StandardCharsets.UTF_8);
-    for (String name : List.of("source", "sink", "at-least-once-sink")) {
+    for (String name : List.of("source", "group-source", "sink", "at-least-once-sink")) {
       String start = "<!-- config-table:" + name + ":start (generated from KafkaOptions; do not edit) -->\n";
       String end = "<!-- config-table:" + name + ":end -->";
       int s = text.indexOf(start);
@@ -74,7 +75,7 @@ class KafkaReadmeTest {
       s = d.toMillis() % 1000 == 0 ? d.toSeconds() + "s" : d.toMillis() + "ms";
     } else if (value instanceof Enum<?> e) {
       s = e.name().toLowerCase(Locale.ROOT);
-    } else if (value instanceof List<?> l && l.isEmpty()) {
+    } else if (value instanceof List<?> l && l.isEmpty() || value instanceof Map<?, ?> m && m.isEmpty()) {
       return "(none)";
     } else {
       s = value.toString();

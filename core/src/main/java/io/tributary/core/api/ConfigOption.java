@@ -3,10 +3,8 @@ package io.tributary.core.api;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
-import java.util.Map;
 import java.util.Objects;
 import java.util.function.Function;
 import java.util.regex.Matcher;
@@ -134,44 +132,45 @@ public final class ConfigOption<T> {
   }
 
   /**
-   * A family of pass-through keys sharing a prefix, such as {@code hadoop.*}: every key starting with {@code prefix}
-   * (which must end with {@code .}) is collected into one map keyed by the rest of the key, so {@code
-   * hadoop.fs.s3a.endpoint: http://...} reads as {@code {fs.s3a.endpoint=http://...}}. Values are kept as strings.
-   * Declared keys win over the family; the default is an empty map. The option's name is {@code prefix + "*"}.
+   * A family of pass-through keys sharing {@code prefix} (which must end with {@code .}), such as {@code kafka.} for
+   * {@code kafka.security.protocol}: {@link ConfigSpec} collects every key that starts with the prefix (and that no
+   * other option declares) into one map from the rest of the key to its value as a string (lists joined with commas).
+   * Nested YAML mappings under the prefix arrive flattened to dotted keys. Error messages never show these values,
+   * since pass-through settings often hold secrets.
    */
-  public static ConfigOption<Map<String, String>> prefixed(String prefix) {
+  public static ConfigOption<java.util.Map<String, String>> prefixed(String prefix) {
     if (!prefix.endsWith(".") || prefix.length() < 2) {
-      throw new IllegalArgumentException("Invalid prefix " + prefix + ": (expected: a name ending with '.')");
+      throw new IllegalArgumentException("A prefix option's name must end with '.': " + prefix);
     }
-    return new ConfigOption<Map<String, String>>(
-        prefix + "*",
-        "any key " + prefix + "<name>",
-        Map.of(),
-        false,
-        "",
-        v -> {
-          if (!(v instanceof Map<?, ?> m)) {
-            throw new IllegalArgumentException("not a mapping");
-          }
-          Map<String, String> out = new LinkedHashMap<>();
-          m.forEach((k, x) -> out.put(String.valueOf(k), String.valueOf(x)));
-          return java.util.Collections.unmodifiableMap(out);
-        },
-        List.of(),
-        List.of());
+    return new ConfigOption<java.util.Map<String, String>>(
+            prefix,
+            "map (" + prefix + "<name>: value)",
+            null,
+            false,
+            "",
+            v -> {
+              if (!(v instanceof java.util.Map<?, ?>)) {
+                throw new IllegalArgumentException("not a mapping of names to values");
+              }
+              java.util.Map<String, String> out = new java.util.LinkedHashMap<>();
+              for (java.util.Map.Entry<?, ?> e : ((java.util.Map<?, ?>) v).entrySet()) {
+                Object val = e.getValue();
+                String str =
+                    val instanceof List<?> l
+                        ? String.join(",", l.stream().map(String::valueOf).toList())
+                        : String.valueOf(val);
+                out.put(String.valueOf(e.getKey()), str);
+              }
+              return java.util.Collections.unmodifiableMap(out);
+            },
+            List.of(),
+            List.of())
+        .defaultValue(java.util.Map.of());
   }
 
-  /** Whether this option is a {@link #prefixed} family of keys. */
-  public boolean isPrefixed() {
-    return name.endsWith(".*");
-  }
-
-  /** For a {@link #prefixed} option, the prefix its keys start with (for example {@code hadoop.}). */
-  public String prefix() {
-    if (!isPrefixed()) {
-      throw new IllegalStateException(name + " is not a prefixed option");
-    }
-    return name.substring(0, name.length() - 1);
+  /** Whether this is a {@link #prefixed(String)} option. */
+  public boolean isPrefix() {
+    return name.endsWith(".");
   }
 
   public ConfigOption<T> defaultValue(T value) {
@@ -233,15 +232,19 @@ public final class ConfigOption<T> {
       value = parser.apply(raw);
     } catch (RuntimeException e) {
       throw new IllegalArgumentException(
-          "Invalid value " + raw + " for " + name + ": " + e.getMessage() + " (expected: " + type + ")");
+          "Invalid value " + shown(raw) + " for " + name + ": " + e.getMessage() + " (expected: " + type + ")");
     }
     for (Validator<T> v : validators) {
       String problem = v.check(value);
       if (problem != null) {
-        throw new IllegalArgumentException("Invalid value " + raw + " for " + name + ": " + problem);
+        throw new IllegalArgumentException("Invalid value " + shown(raw) + " for " + name + ": " + problem);
       }
     }
     return value;
+  }
+
+  private Object shown(Object raw) {
+    return isPrefix() && raw instanceof java.util.Map<?, ?> m ? m.keySet() + " (values not shown)" : raw;
   }
 
   /** Validator: a number at least {@code min}. */

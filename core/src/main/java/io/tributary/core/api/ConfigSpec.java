@@ -67,17 +67,16 @@ public final class ConfigSpec {
         aliasToName.put(a, o.name());
       }
     }
-    Map<ConfigOption<?>, Map<String, Object>> families = new LinkedHashMap<>();
+    Map<ConfigOption<?>, Map<String, Object>> prefixed = new LinkedHashMap<>();
     for (Map.Entry<String, ?> e : raw.entrySet()) {
       String key = aliasToName.getOrDefault(e.getKey(), e.getKey());
       ConfigOption<?> o = options.get(key);
-      ConfigOption<?> family = o == null ? familyOf(key) : null;
+      ConfigOption<?> family = o == null ? prefixOf(key) : null;
       if (family != null) {
         if (e.getValue() == null) {
           problems.add(new ConfigProblem(e.getKey(), "Invalid value null for " + key + " (expected: a value)"));
         } else {
-          families.computeIfAbsent(family, f -> new LinkedHashMap<>())
-              .put(key.substring(family.prefix().length()), e.getValue());
+          prefixed.computeIfAbsent(family, f -> new LinkedHashMap<>()).put(key.substring(family.name().length()), e.getValue());
         }
         continue;
       }
@@ -85,7 +84,7 @@ public final class ConfigSpec {
         problems.add(
             new ConfigProblem(
                 e.getKey(),
-                "Unknown key " + e.getKey() + " (expected one of: " + String.join(", ", options.keySet()) + ")"));
+                "Unknown key " + e.getKey() + " (expected one of: " + String.join(", ", options.values().stream().map(x -> x.isPrefix() ? x.name() + "*" : x.name()).toList()) + ")"));
         continue;
       }
       if (e.getValue() == null) {
@@ -98,11 +97,11 @@ public final class ConfigSpec {
         problems.add(new ConfigProblem(e.getKey(), ex.getMessage()));
       }
     }
-    for (Map.Entry<ConfigOption<?>, Map<String, Object>> f : families.entrySet()) {
+    for (Map.Entry<ConfigOption<?>, Map<String, Object>> e : prefixed.entrySet()) {
       try {
-        values.put(f.getKey().name(), f.getKey().parse(f.getValue()));
+        values.put(e.getKey().name(), e.getKey().parse(e.getValue()));
       } catch (IllegalArgumentException ex) {
-        problems.add(new ConfigProblem(f.getKey().name(), ex.getMessage()));
+        problems.add(new ConfigProblem(e.getKey().name(), ex.getMessage()));
       }
     }
     for (ConfigOption<?> o : options.values()) {
@@ -118,18 +117,14 @@ public final class ConfigSpec {
     return new Config(values, this);
   }
 
-  /** The {@link ConfigOption#prefixed} option whose prefix {@code key} starts with (the longest), or null. */
-  private ConfigOption<?> familyOf(String key) {
-    ConfigOption<?> best = null;
+  /** The {@link ConfigOption#prefixed} option whose prefix {@code key} starts with, or {@code null}. */
+  private ConfigOption<?> prefixOf(String key) {
     for (ConfigOption<?> o : options.values()) {
-      if (o.isPrefixed()
-          && key.length() > o.prefix().length()
-          && key.startsWith(o.prefix())
-          && (best == null || o.prefix().length() > best.prefix().length())) {
-        best = o;
+      if (o.isPrefix() && key.startsWith(o.name()) && key.length() > o.name().length()) {
+        return o;
       }
     }
-    return best;
+    return null;
   }
 
   boolean declares(ConfigOption<?> option) {

@@ -9,6 +9,7 @@ import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 
 /**
  * Decides a direct source's offset ranges for each batch: admission control by a per-partition record limit, a
@@ -19,6 +20,10 @@ import java.util.Map;
  * end. A closed partition read to its end keeps an empty range while the source lists it, and is dropped from the plan
  * once the source stops listing it.
  *
+ * <p>For an {@link io.tributary.core.api.ExternallyAssignedSource} ({@link #externallyAssigned()}): partitions not
+ * listed now are dropped from the plan, and a partition listed now but not at the previous call starts at its initial
+ * offset even when a position is known for it.
+ *
  * <p>Thread safety: not thread-safe; used by the batch thread.
  */
 public final class DirectPlanner {
@@ -27,11 +32,19 @@ public final class DirectPlanner {
   private final long maxRecordsPerPartition;
   private final long maxRatePerPartition;
   private final long batchIntervalMs;
+  private boolean externallyAssigned;
+  private Set<String> listedBefore = Set.of();
 
   public DirectPlanner(long maxRecordsPerPartition, long maxRatePerPartition, long batchIntervalMs) {
     this.maxRecordsPerPartition = maxRecordsPerPartition;
     this.maxRatePerPartition = maxRatePerPartition;
     this.batchIntervalMs = batchIntervalMs;
+  }
+
+  /** Plans for an externally assigned source (see the class comment). Returns {@code this}. */
+  public DirectPlanner externallyAssigned() {
+    this.externallyAssigned = true;
+    return this;
   }
 
   /** Restores positions from the last plan (its {@code until}s). */
@@ -58,6 +71,15 @@ public final class DirectPlanner {
     for (PartitionInfo p : partitions) {
       byId.put(p.id(), p);
       lastSeen.put(p.id(), p);
+    }
+    if (externallyAssigned) {
+      positions.keySet().retainAll(byId.keySet());
+      for (PartitionInfo p : byId.values()) {
+        if (!listedBefore.contains(p.id())) {
+          positions.put(p.id(), p.initialOffset());
+        }
+      }
+      listedBefore = Set.copyOf(byId.keySet());
     }
     // Ready partitions and their lag.
     Map<String, Long> from = new LinkedHashMap<>();

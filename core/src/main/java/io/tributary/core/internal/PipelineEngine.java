@@ -219,6 +219,9 @@ public final class PipelineEngine {
               options.get(PipelineOptions.MAX_RECORDS_PER_PARTITION),
               options.get(PipelineOptions.MAX_RATE_PER_PARTITION),
               batchIntervalMs);
+      if (direct instanceof io.tributary.core.api.ExternallyAssignedSource) {
+        planner.externallyAssigned();
+      }
       if (lastPlan != null) {
         planner.recover(lastPlan);
       }

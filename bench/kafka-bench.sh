@@ -1,0 +1,12 @@
+#!/usr/bin/env bash
+# Kafka -> Kafka forwarding benchmark: N records of 100 bytes in an 8-partition topic, read by a plain KafkaConsumer
+# poll loop (the ceiling), then forwarded by the gateway process with the exactly-once `kafka` sink and with
+# `kafka-at-least-once`. Starts its own local KRaft broker (child JVM, 127.0.0.1, free ports).
+# Usage: bench/kafka-bench.sh [records=2000000] [max-records-per-partition=50000] [batch-interval=200ms]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+mvn -q -B -DskipTests package dependency:build-classpath -Dmdep.outputFile=target/classpath.txt \
+  -Dmdep.includeScope=runtime -pl bench,gateway -am
+jar=$(ls gateway/target/tributary-gateway-*.jar | grep -v -e sources -e original | head -1)
+exec java -cp "bench/target/classes:$(cat bench/target/classpath.txt)" io.tributary.bench.KafkaForwardBench \
+  "$jar" "${1:-2000000}" "${2:-50000}" "${3:-200ms}"

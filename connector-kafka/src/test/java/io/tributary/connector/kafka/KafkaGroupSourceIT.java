@@ -1,0 +1,354 @@
+package io.tributary.connector.kafka;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import io.tributary.connector.kafka.testing.EmbeddedKafkaExtension;
+import io.tributary.connector.kafka.testing.EmbeddedKafkaExtension.EmbeddedKafka;
+import io.tributary.core.api.Record;
+import io.tributary.core.runtime.Pipeline;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Collectors;
+import java.util.stream.IntStream;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.NewPartitions;
+import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.consumer.OffsetAndMetadata;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInfo;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The group-managed source ({@code kafka-group}) with the transactional Kafka sink: two instances of one pipeline
+ * (two {@link Pipeline}s in this JVM with their own ids and checkpoints, one group) against the in-process broker.
+ * The output is checked with a {@code read_committed} consumer.
+ */
+@ExtendWith(EmbeddedKafkaExtension.class)
+class KafkaGroupSourceIT {
+  private static final int PARTITIONS = 4;
+
+  private final EmbeddedKafka kafka;
+  private final List<Pipeline> running = new ArrayList<>();
+  private String in;
+  private String out;
+  private String group;
+  private Admin admin;
+  private KafkaProducer<byte[], byte[]> producer;
+
+  @TempDir Path dir;
+
+  KafkaGroupSourceIT(EmbeddedKafka kafka) {
+    this.kafka = kafka;
+  }
+
+  @BeforeEach
+  void topics(TestInfo info) throws Exception {
+    String name = info.getTestMethod().orElseThrow().getName();
+    in = "g-" + name + "-in";
+    out = "g-" + name + "-out";
+    group = "g-" + name;
+    admin = Admin.create(Map.of("bootstrap.servers", kafka.bootstrapServers()));
+    admin
+        .createTopics(List.of(new NewTopic(in, PARTITIONS, (short) 1), new NewTopic(out, PARTITIONS, (short) 1)))
+        .all()
+        .get(30, TimeUnit.SECONDS);
+  }
+
+  @AfterEach
+  void tearDown() throws Exception {
+    for (Pipeline p : running) {
+      p.stopNow();
+      p.awaitTermination(Duration.ofSeconds(30));
+    }
+    admin.close();
+    if (producer != null) {
+      producer.close();
+    }
+  }
+
+  @Test
+  void rebalanceBetweenTwoInstancesLosesAndDuplicatesNothing() throws Exception {
+    produce(0, 1200, PARTITIONS);
+    List<Map<String, Integer>> batchesA = new CopyOnWriteArrayList<>();
+    List<Map<String, Integer>> batchesB = new CopyOnWriteArrayList<>();
+    Pipeline a = start("a", 10, batchesA);
+    await().atMost(Duration.ofSeconds(30)).until(() -> readCommitted(out).size() >= 200);
+    // B joins mid-stream: cooperative rebalancing moves some of A's partitions to B between A's batches.
+    Pipeline b = start("b", 10, batchesB);
+    await().atMost(Duration.ofSeconds(30)).until(() -> b.status().recordsOut() > 0);
+    int beforeLeave = readCommitted(out).size();
+    assertThat(beforeLeave).as("still mid-stream when A leaves").isLessThan(1200);
+    // A leaves mid-stream: B takes all partitions over from the offsets A committed in its transactions.
+    a.stopGracefully();
+    assertThat(a.awaitTermination(Duration.ofSeconds(30))).isTrue();
+    long doneByA = a.status().recordsOut();
+    produce(1200, 1400, PARTITIONS);
+    await().atMost(Duration.ofSeconds(60)).until(() -> readCommitted(out).size() >= 1400);
+    b.stopGracefully();
+    assertThat(b.awaitTermination(Duration.ofSeconds(30))).isTrue();
+
+    assertThat(values(readCommitted(out))).containsExactlyInAnyOrderElementsOf(expected(0, 1400));
+    assertThat(doneByA).as("A did part of the work").isPositive();
+    assertThat(b.status().recordsOut()).as("B did the rest").isPositive();
+    assertThat(batchesA).allSatisfy(m -> assertThat(m.values()).allMatch(n -> n <= 10));
+    assertThat(batchesB).allSatisfy(m -> assertThat(m.values()).allMatch(n -> n <= 10));
+    assertThat(partitionsSeen(batchesA)).as("A had all partitions at first").hasSize(PARTITIONS);
+    assertThat(partitionsSeen(batchesB)).as("B got all partitions in the end").hasSize(PARTITIONS);
+    Map<TopicPartition, OffsetAndMetadata> offsets =
+        admin.listConsumerGroupOffsets(group).partitionsToOffsetAndMetadata().get(30, TimeUnit.SECONDS);
+    assertThat(offsets.values().stream().mapToLong(OffsetAndMetadata::offset).sum())
+        .as("the group's offsets moved with the transactions to the end of the input")
+        .isEqualTo(1400);
+  }
+
+  @Test
+  void crashedInstanceReplaysOnlyWhatNobodyElseCommitted() throws Exception {
+    produce(0, 800, PARTITIONS);
+    Pipeline a = start("a", 10, null);
+    await().atMost(Duration.ofSeconds(30)).until(() -> readCommitted(out).size() >= 100);
+    // A "crashes": its last planned batch has no commit in its checkpoint, its transaction may be left open.
+    a.stopNow();
+    assertThat(a.awaitTermination(Duration.ofSeconds(30))).isTrue();
+    running.remove(a);
+    Pipeline b = start("b", 10, null);
+    await().atMost(Duration.ofSeconds(30)).until(() -> b.status().recordsOut() >= 200);
+    // A comes back on its checkpoint and replays its last planned batch while B owns (some of) its partitions.
+    Pipeline a2 = start("a", 10, null);
+    produce(800, 1000, PARTITIONS);
+    await().atMost(Duration.ofSeconds(60)).until(() -> readCommitted(out).size() >= 1000);
+    a2.stopGracefully();
+    b.stopGracefully();
+    assertThat(a2.awaitTermination(Duration.ofSeconds(30))).isTrue();
+    assertThat(b.awaitTermination(Duration.ofSeconds(30))).isTrue();
+    assertThat(values(readCommitted(out))).containsExactlyInAnyOrderElementsOf(expected(0, 1000));
+  }
+
+  @Test
+  void expelledInstanceIsFencedAndItsBatchAbandonedWithoutLoss() throws Exception {
+    produce(0, 400, PARTITIONS);
+    AtomicBoolean stall = new AtomicBoolean();
+    CountDownLatch stalled = new CountDownLatch(1);
+    CountDownLatch release = new CountDownLatch(1);
+    // A short max.poll.interval.ms: a member that does not poll for 3 s is expelled at the next rebalance.
+    Map<String, Object> impatient = Map.of("kafka.max.poll.interval.ms", 3000);
+    Pipeline a =
+        start(
+            "a",
+            10,
+            null,
+            impatient,
+            (id, records) -> {
+              if (stall.get() && !records.isEmpty() && stalled.getCount() > 0) {
+                stalled.countDown();
+                if (!release.await(60, TimeUnit.SECONDS)) {
+                  throw new IllegalStateException("test never released the stalled batch");
+                }
+              }
+              return records;
+            });
+    await().atMost(Duration.ofSeconds(30)).until(() -> readCommitted(out).size() >= 40);
+    stall.set(true);
+    assertThat(stalled.await(30, TimeUnit.SECONDS)).isTrue();
+    // B joins while A is stuck in a batch: A misses the rebalance, is expelled, and B takes every partition over from
+    // the offsets A committed last, including the ranges A holds in its stalled batch.
+    Pipeline b = start("b", 10, null, impatient, null);
+    await().atMost(Duration.ofSeconds(60)).until(() -> readCommitted(out).size() >= 400);
+    // A wakes up as a zombie: its transaction carries offsets of a stale generation and is refused; it abandons the
+    // partitions it lost and goes on as a new member.
+    release.countDown();
+    produce(400, 500, PARTITIONS);
+    await().atMost(Duration.ofSeconds(60)).until(() -> readCommitted(out).size() >= 500);
+    a.stopGracefully();
+    b.stopGracefully();
+    assertThat(a.awaitTermination(Duration.ofSeconds(30))).isTrue();
+    assertThat(b.awaitTermination(Duration.ofSeconds(30))).isTrue();
+    assertThat(a.failure()).isEmpty();
+    assertThat(values(readCommitted(out))).containsExactlyInAnyOrderElementsOf(expected(0, 500));
+  }
+
+  @Test
+  void partitionsAddedWhileRunningAndAbortedInputTransactionsAreReadExactlyOnce() throws Exception {
+    produce(0, 40, PARTITIONS);
+    produceAborted(5000, 5020, PARTITIONS);
+    Pipeline a = start("a", 0, null);
+    await().atMost(Duration.ofSeconds(30)).until(() -> readCommitted(out).size() >= 40);
+    admin.createPartitions(Map.of(in, NewPartitions.increaseTo(6))).all().get(30, TimeUnit.SECONDS);
+    produceTransactional(40, 100, 6);
+    produceAborted(6000, 6030, 6);
+    produce(100, 130, 6);
+    await().atMost(Duration.ofSeconds(60)).until(() -> readCommitted(out).size() >= 130);
+    a.stopGracefully();
+    assertThat(a.awaitTermination(Duration.ofSeconds(30))).isTrue();
+    List<String> result = values(readCommitted(out));
+    assertThat(result).containsExactlyInAnyOrderElementsOf(expected(0, 130));
+    assertThat(readCommitted(out).stream().map(r -> str(r.key())))
+        .as("records of the new partitions 4 and 5 arrived")
+        .contains("k4", "k5", "k124", "k125");
+  }
+
+  /** Starts an instance of the pipeline: own id and checkpoint, shared group. */
+  private Pipeline start(String instance, int maxPerPartition, List<Map<String, Integer>> batches) {
+    return start(instance, maxPerPartition, batches, Map.of(), null);
+  }
+
+  private Pipeline start(
+      String instance,
+      int maxPerPartition,
+      List<Map<String, Integer>> batches,
+      Map<String, Object> extraSource,
+      io.tributary.core.runtime.BatchTransform hook) {
+    Map<String, Object> src = new HashMap<>();
+    src.put("bootstrap-servers", kafka.bootstrapServers());
+    src.put("topics", List.of(in));
+    src.put("group-id", group);
+    src.put("starting-position", "earliest");
+    src.put("group-join-timeout", "10s");
+    // Fast rebalances and partition discovery for the test; also exercises the kafka.* pass-through.
+    src.put("kafka.heartbeat.interval.ms", 100);
+    src.put("kafka.metadata.max.age.ms", 500);
+    src.putAll(extraSource);
+    Map<String, Object> sink = Map.of("bootstrap-servers", kafka.bootstrapServers(), "topic", out);
+    Pipeline.Builder b =
+        Pipeline.builder(group + "-" + instance)
+            .checkpointDir(dir.resolve(instance))
+            .batchInterval(Duration.ofMillis(100))
+            .source("in", new KafkaGroupSource(KafkaOptions.GROUP_SOURCE.parse(src)))
+            .sink("kafka", new KafkaSink(KafkaOptions.SINK.parse(sink)));
+    if (maxPerPartition > 0) {
+      b.set("direct.max-records-per-partition", maxPerPartition);
+    }
+    if (batches != null) {
+      b.transform(
+          (id, records) -> {
+            batches.add(countByPartition(records));
+            return records;
+          });
+    }
+    if (hook != null) {
+      b.transform(hook);
+    }
+    Pipeline p = b.build();
+    p.start();
+    running.add(p);
+    return p;
+  }
+
+  private static Map<String, Integer> countByPartition(List<Record> records) {
+    return records.stream().collect(Collectors.groupingBy(r -> r.position().partition(), Collectors.summingInt(r -> 1)));
+  }
+
+  private static List<String> partitionsSeen(List<Map<String, Integer>> batches) {
+    return batches.stream().flatMap(m -> m.keySet().stream()).distinct().toList();
+  }
+
+  private Properties producerProps() {
+    Properties p = new Properties();
+    p.put("bootstrap.servers", kafka.bootstrapServers());
+    p.put("key.serializer", ByteArraySerializer.class.getName());
+    p.put("value.serializer", ByteArraySerializer.class.getName());
+    return p;
+  }
+
+  /**
+   * Records v-from..v-(until-1), keyed k-n, record n in partition n % partitions. One producer per test (a fresh
+   * idempotent producer per call was seen to get a producer id still known to the broker on a loaded machine), and
+   * every send is checked, so a failed input write fails here rather than as a timeout later.
+   */
+  private void produce(int from, int until, int partitions) throws Exception {
+    if (producer == null) {
+      producer = new KafkaProducer<>(producerProps());
+    }
+    List<java.util.concurrent.Future<org.apache.kafka.clients.producer.RecordMetadata>> acks = new ArrayList<>();
+    for (int n = from; n < until; n++) {
+      acks.add(producer.send(new ProducerRecord<>(in, n % partitions, bytes("k" + n), bytes("v-" + n))));
+    }
+    producer.flush();
+    for (java.util.concurrent.Future<org.apache.kafka.clients.producer.RecordMetadata> a : acks) {
+      a.get(30, TimeUnit.SECONDS);
+    }
+  }
+
+  private void produceTransactional(int from, int until, int partitions) throws Exception {
+    Properties props = producerProps();
+    props.put("transactional.id", "test-" + in);
+    try (KafkaProducer<byte[], byte[]> p = new KafkaProducer<>(props)) {
+      p.initTransactions();
+      p.beginTransaction();
+      for (int n = from; n < until; n++) {
+        p.send(new ProducerRecord<>(in, n % partitions, bytes("k" + n), bytes("v-" + n)));
+      }
+      p.commitTransaction();
+    }
+  }
+
+  private void produceAborted(int from, int until, int partitions) throws Exception {
+    Properties props = producerProps();
+    props.put("transactional.id", "test-aborted-" + in);
+    try (KafkaProducer<byte[], byte[]> p = new KafkaProducer<>(props)) {
+      p.initTransactions();
+      p.beginTransaction();
+      for (int n = from; n < until; n++) {
+        p.send(new ProducerRecord<>(in, n % partitions, bytes("k" + n), bytes("v-" + n)));
+      }
+      p.flush();
+      p.abortTransaction();
+    }
+  }
+
+  private List<ConsumerRecord<byte[], byte[]>> readCommitted(String topic) {
+    Properties props = new Properties();
+    props.put("bootstrap.servers", kafka.bootstrapServers());
+    props.put("key.deserializer", ByteArrayDeserializer.class.getName());
+    props.put("value.deserializer", ByteArrayDeserializer.class.getName());
+    props.put("isolation.level", "read_committed");
+    List<ConsumerRecord<byte[], byte[]>> result = new ArrayList<>();
+    try (KafkaConsumer<byte[], byte[]> c = new KafkaConsumer<>(props)) {
+      List<TopicPartition> tps =
+          c.partitionsFor(topic).stream().map(pi -> new TopicPartition(topic, pi.partition())).toList();
+      c.assign(tps);
+      c.seekToBeginning(tps);
+      Map<TopicPartition, Long> ends = c.endOffsets(tps);
+      while (tps.stream().anyMatch(tp -> c.position(tp) < ends.get(tp))) {
+        c.poll(Duration.ofMillis(100)).forEach(result::add);
+      }
+    }
+    return result;
+  }
+
+  private static List<String> values(List<ConsumerRecord<byte[], byte[]>> records) {
+    return records.stream().map(r -> str(r.value())).toList();
+  }
+
+  private static List<String> expected(int from, int until) {
+    return IntStream.range(from, until).mapToObj(n -> "v-" + n).toList();
+  }
+
+  private static byte[] bytes(String s) {
+    return s.getBytes(StandardCharsets.UTF_8);
+  }
+
+  private static String str(byte[] b) {
+    return new String(b, StandardCharsets.UTF_8);
+  }
+}

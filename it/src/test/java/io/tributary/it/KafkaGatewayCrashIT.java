@@ -1,0 +1,302 @@
+package io.tributary.it;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import io.tributary.testing.kafka.KafkaBroker;
+import io.tributary.testing.kafka.KafkaBrokerExtension;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Properties;
+import java.util.Random;
+import java.util.concurrent.TimeUnit;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The packaged gateway as a separate process forwards Kafka topic A (8 partitions, 1,000,000 numbered 100-byte records
+ * written beforehand) to topic B with the transactional {@code kafka} sink, preserving the source partition. It is
+ * killed with SIGKILL at random moments and restarted, or the broker is restarted under it; a {@code read_committed}
+ * consumer of B then proves every record of A is in B exactly once, in its source partition, in order.
+ *
+ * <p>Random moments: each kill waits until B's committed records pass a random target (seeded; the seed is printed,
+ * rerun with {@code -Dkafka.crash.seed=N}), polled at a random interval, so kills land anywhere inside a batch's
+ * read, write or commit.
+ */
+@ExtendWith(KafkaBrokerExtension.class)
+class KafkaGatewayCrashIT {
+  private static final int RECORDS = 1_000_000;
+  private static final int PARTITIONS = 8;
+  private static final int RECORD_SIZE = 100;
+  private static final int KILLS = 12;
+
+  @TempDir Path tmp;
+
+  @Test
+  void everyRecordExactlyOnceAndInOrderAcrossSigkills(KafkaBroker broker) throws Exception {
+    long seed = Long.getLong("kafka.crash.seed", System.nanoTime());
+    Random random = new Random(seed);
+    System.out.printf("KafkaGatewayCrashIT[sigkill]: seed=%d broker=%s%n", seed, broker.kind());
+    String a = "kcrash-kill-a";
+    String b = "kcrash-kill-b";
+    writeInput(broker, a, b);
+
+    int kills = 0;
+    try (GatewayProcess gateway = new GatewayProcess(config(broker, "kcrash-kill", a, b), tmp.resolve("gw.log"));
+        Verifier verifier = new Verifier(broker, b)) {
+      gateway.start();
+      for (int k = 0; k < KILLS; k++) {
+        long step = RECORDS / (KILLS + 2);
+        long target = step * (k + 1) + random.nextInt((int) step / 2);
+        await()
+            .atMost(Duration.ofSeconds(120))
+            .pollInSameThread()
+            .pollInterval(Duration.ofMillis(5 + random.nextInt(40)))
+            .failFast("gateway exited", () -> gateway.exitCode() != null)
+            .until(() -> verifier.poll() >= target);
+        gateway.kill();
+        kills++;
+        gateway.start();
+      }
+      finish(gateway, verifier);
+      verifier.report("sigkill", kills, gateway.starts() - 1);
+      assertThat(kills).isGreaterThanOrEqualTo(10);
+      verifier.assertExactlyOnceInOrder();
+    }
+  }
+
+  /**
+   * The broker restarts (clean shutdown, same port and data) once mid-stream while the gateway runs. The gateway is
+   * not restarted by the test unless it exits: its Kafka clients reconnect by themselves, and a batch whose
+   * transaction fails while the broker is away fails the pipeline, so the gateway exits 1 and the test starts it again
+   * on the same checkpoint; the replayed batch must not be duplicated either way.
+   */
+  @Test
+  void everyRecordExactlyOnceAndInOrderAcrossABrokerRestart(KafkaBroker broker) throws Exception {
+    String a = "kcrash-broker-a";
+    String b = "kcrash-broker-b";
+    writeInput(broker, a, b);
+    try (GatewayProcess gateway = new GatewayProcess(config(broker, "kcrash-broker", a, b), tmp.resolve("gw.log"));
+        Verifier verifier = new Verifier(broker, b)) {
+      gateway.start();
+      await().atMost(Duration.ofSeconds(120)).pollInSameThread().until(() -> verifier.poll() >= RECORDS / 3);
+      broker.restart();
+      long afterRestart = verifier.poll();
+      System.out.printf("KafkaGatewayCrashIT[broker-restart]: committed in B when the broker was back=%d%n", afterRestart);
+      assertThat(afterRestart).as("the broker restart happened mid-stream").isLessThan(RECORDS);
+      List<Integer> exits = new ArrayList<>();
+      await()
+          .atMost(Duration.ofSeconds(150))
+          .pollInSameThread()
+          .pollInterval(Duration.ofMillis(100))
+          .until(
+              () -> {
+                Integer code = gateway.exitCode();
+                if (code != null) {
+                  exits.add(code);
+                  gateway.start();
+                }
+                return verifier.poll() >= RECORDS;
+              });
+      System.out.printf("KafkaGatewayCrashIT[broker-restart]: gateway exits after the broker restart=%s%n", exits);
+      finish(gateway, verifier);
+      verifier.report("broker-restart", 0, gateway.starts() - 1);
+      verifier.assertExactlyOnceInOrder();
+    }
+  }
+
+  /** Waits for all records, stops the gateway with SIGTERM (exit 0), then reads B to its end. */
+  private static void finish(GatewayProcess gateway, Verifier verifier) throws Exception {
+    await()
+        .atMost(Duration.ofSeconds(150))
+        .pollInSameThread()
+        .pollInterval(Duration.ofMillis(100))
+        .failFast("gateway exited", () -> gateway.exitCode() != null)
+        .until(() -> verifier.poll() >= RECORDS);
+    assertThat(gateway.terminate(Duration.ofSeconds(60))).as("exit code after SIGTERM").isZero();
+    verifier.drain();
+  }
+
+  private Path config(KafkaBroker broker, String id, String a, String b) throws Exception {
+    Path config = tmp.resolve(id + ".yaml");
+    Files.writeString(
+        config,
+        String.join(
+            "\n",
+            "pipelines:",
+            "  - id: " + id,
+            "    settings:",
+            "      batch-interval: 100ms",
+            // 8 x 6,250 = 50,000 records (5 MB) per batch and transaction.
+            "      direct.max-records-per-partition: 6250",
+            "    checkpoint: " + tmp.resolve("checkpoint-" + id),
+            "    source:",
+            "      type: kafka",
+            "      bootstrap-servers: " + broker.bootstrapServers(),
+            "      topics: [" + a + "]",
+            "      starting-position: earliest",
+            "    sinks:",
+            "      - type: kafka",
+            "        bootstrap-servers: " + broker.bootstrapServers(),
+            "        topic: " + b,
+            "        partitioning: source-partition",
+            "        transaction-timeout: 60s",
+            ""));
+    return config;
+  }
+
+  /** Record {@code i}: partition {@code i % 8}, value {@code i} as 9 digits padded to 100 bytes. */
+  static byte[] value(int i) {
+    byte[] v = new byte[RECORD_SIZE];
+    Arrays.fill(v, (byte) '.');
+    byte[] digits = String.format("%09d", i).getBytes(StandardCharsets.US_ASCII);
+    System.arraycopy(digits, 0, v, 0, digits.length);
+    return v;
+  }
+
+  static int number(byte[] value) {
+    return Integer.parseInt(new String(value, 0, 9, StandardCharsets.US_ASCII));
+  }
+
+  private static void writeInput(KafkaBroker broker, String a, String b) {
+    broker.createTopic(a, PARTITIONS);
+    broker.createTopic(b, PARTITIONS);
+    Properties p = new Properties();
+    p.put("bootstrap.servers", broker.bootstrapServers());
+    p.put("enable.idempotence", "true");
+    p.put("acks", "all");
+    p.put("linger.ms", "20");
+    p.put("batch.size", Integer.toString(256 * 1024));
+    p.put("buffer.memory", Long.toString(64L * 1024 * 1024));
+    long t0 = System.nanoTime();
+    try (KafkaProducer<byte[], byte[]> producer =
+        new KafkaProducer<>(p, new ByteArraySerializer(), new ByteArraySerializer())) {
+      for (int i = 0; i < RECORDS; i++) {
+        producer.send(new ProducerRecord<>(a, i % PARTITIONS, null, value(i)));
+      }
+      producer.flush();
+    }
+    System.out.printf("KafkaGatewayCrashIT: wrote records=%d to %s in %d ms%n", RECORDS, a,
+        TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0));
+  }
+
+  /**
+   * Reads B with {@code read_committed} from the beginning, incrementally (each {@link #poll()} takes what is
+   * committed), and keeps per-record counts and per-partition order. Single-threaded.
+   */
+  private static final class Verifier implements AutoCloseable {
+    private final KafkaConsumer<byte[], byte[]> consumer;
+    private final List<TopicPartition> partitions = new ArrayList<>();
+    private final byte[] seen = new byte[RECORDS];
+    private final int[] last = new int[PARTITIONS];
+    private long read;
+    private long distinct;
+    private long duplicated;
+    private long outOfOrder;
+    private long wrongPartition;
+    private long corrupt;
+
+    Verifier(KafkaBroker broker, String topic) {
+      Properties p = new Properties();
+      p.put("bootstrap.servers", broker.bootstrapServers());
+      p.put("isolation.level", "read_committed");
+      p.put("max.poll.records", "20000");
+      p.put("fetch.max.bytes", Integer.toString(16 * 1024 * 1024));
+      p.put("max.partition.fetch.bytes", Integer.toString(4 * 1024 * 1024));
+      consumer = new KafkaConsumer<>(p, new ByteArrayDeserializer(), new ByteArrayDeserializer());
+      for (int i = 0; i < PARTITIONS; i++) {
+        partitions.add(new TopicPartition(topic, i));
+      }
+      consumer.assign(partitions);
+      consumer.seekToBeginning(partitions);
+      Arrays.fill(last, -1);
+    }
+
+    /** Reads what is committed now; returns the number of distinct records seen so far. */
+    long poll() {
+      for (ConsumerRecord<byte[], byte[]> r : consumer.poll(Duration.ofMillis(50))) {
+        read++;
+        int i = number(r.value());
+        if (i < 0 || i >= RECORDS || !Arrays.equals(r.value(), value(i))) {
+          corrupt++;
+          continue;
+        }
+        if (i % PARTITIONS != r.partition()) {
+          wrongPartition++;
+        }
+        if (seen[i] == 0) {
+          distinct++;
+        } else {
+          duplicated++;
+        }
+        if (seen[i] < Byte.MAX_VALUE) {
+          seen[i]++;
+        }
+        if (i <= last[r.partition()]) {
+          outOfOrder++;
+        } else {
+          last[r.partition()] = i;
+        }
+      }
+      return distinct;
+    }
+
+    /** Reads up to the end of every partition (no transaction is open once the gateway stopped). */
+    void drain() {
+      var end = consumer.endOffsets(partitions);
+      await()
+          .atMost(Duration.ofSeconds(60))
+          .pollInSameThread()
+          .pollInterval(Duration.ofMillis(1))
+          .until(
+              () -> {
+                poll();
+                return partitions.stream().allMatch(tp -> consumer.position(tp) >= end.get(tp));
+              });
+    }
+
+    long lost() {
+      long lost = 0;
+      for (byte c : seen) {
+        if (c == 0) {
+          lost++;
+        }
+      }
+      return lost;
+    }
+
+    void report(String variant, int kills, int gatewayRestarts) {
+      System.out.printf(
+          "KafkaGatewayCrashIT[%s]: records=%d kills=%d gateway_restarts=%d read=%d lost=%d duplicated=%d"
+              + " out_of_order=%d wrong_partition=%d corrupt=%d%n",
+          variant, RECORDS, kills, gatewayRestarts, read, lost(), duplicated, outOfOrder, wrongPartition, corrupt);
+    }
+
+    void assertExactlyOnceInOrder() {
+      assertThat(corrupt).as("corrupt records").isZero();
+      assertThat(lost()).as("lost records").isZero();
+      assertThat(duplicated).as("duplicated records").isZero();
+      assertThat(outOfOrder).as("records out of per-partition order").isZero();
+      assertThat(wrongPartition).as("records not in their source partition").isZero();
+      assertThat(read).isEqualTo(RECORDS);
+    }
+
+    @Override
+    public void close() {
+      consumer.close();
+    }
+  }
+}

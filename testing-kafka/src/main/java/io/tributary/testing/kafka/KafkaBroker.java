@@ -1,0 +1,108 @@
+package io.tributary.testing.kafka;
+
+import io.tributary.testing.kafka.internal.BrokerSelection;
+import io.tributary.testing.kafka.internal.DockerKafkaBroker;
+import io.tributary.testing.kafka.internal.LocalKafkaBroker;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.NewTopic;
+
+/**
+ * A real, running single-node Kafka broker for tests and benchmarks: KRaft mode, bound to 127.0.0.1, transactions
+ * enabled (the internal offsets and transaction-state topics have replication factor 1 and min ISR 1), topic
+ * auto-creation off.
+ *
+ * <p>Obtain one in JUnit 5 tests through {@link KafkaBrokerExtension} (one broker per test run, shared by all test
+ * classes), or, outside JUnit, with {@link #start()} and close it yourself.
+ *
+ * <p>{@link #restart()} stops the broker gracefully and starts it again with the same ports and the same log
+ * directories, so clients configured with {@link #bootstrapServers()} reconnect by themselves and no committed data is
+ * lost.
+ *
+ * <p>Thread safety: {@link #bootstrapServers()} may be called from any thread at any time; {@link #restart()} and
+ * {@link #close()} must not run concurrently with each other.
+ */
+public interface KafkaBroker extends AutoCloseable {
+  /** System property choosing the broker kind: {@code local} or {@code docker}; unset means docker when reachable. */
+  String BROKER_PROPERTY = "tributary.kafka.broker";
+
+  /** Which implementation runs the broker. */
+  enum Kind {
+    /** A KRaft broker in a child JVM started from the kafka_2.13 classes on the classpath. */
+    LOCAL,
+    /** The {@code apache/kafka} image through Testcontainers. */
+    DOCKER
+  }
+
+  /** {@code host:port} of the PLAINTEXT listener; the same before and after {@link #restart()}. */
+  String bootstrapServers();
+
+  Kind kind();
+
+  /**
+   * Stops the broker gracefully (clean shutdown, logs flushed) and starts it again on the same ports with the same
+   * data. Blocks until the broker accepts requests again.
+   *
+   * @throws KafkaBrokerException if the broker does not stop or start in time
+   */
+  void restart();
+
+  /** Stops the broker and deletes its data. Idempotent. */
+  @Override
+  void close();
+
+  /**
+   * Creates {@code topic} with {@code partitions} partitions (replication factor 1) and waits until it exists.
+   *
+   * @throws KafkaBrokerException if the broker refuses (e.g. the topic exists) or does not answer within 60 s
+   */
+  default void createTopic(String topic, int partitions) {
+    createTopic(topic, partitions, Map.of());
+  }
+
+  /** Like {@link #createTopic(String, int)} with topic-level configs such as {@code cleanup.policy}. */
+  default void createTopic(String topic, int partitions, Map<String, String> configs) {
+    Properties p = new Properties();
+    p.put("bootstrap.servers", bootstrapServers());
+    try (Admin admin = Admin.create(p)) {
+      admin
+          .createTopics(List.of(new NewTopic(topic, partitions, (short) 1).configs(configs)))
+          .all()
+          .get(60, TimeUnit.SECONDS);
+    } catch (ExecutionException | TimeoutException e) {
+      throw new KafkaBrokerException(
+          "Creating topic " + topic + " (" + partitions + " partitions) on " + bootstrapServers() + " failed: " + e
+              + " (use a topic name unique to your test: the broker is shared by the whole test run)",
+          e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new KafkaBrokerException("Interrupted while creating topic " + topic, e);
+    }
+  }
+
+  /**
+   * Starts a broker of the kind chosen by the system property {@value #BROKER_PROPERTY}: {@code local}, {@code
+   * docker}, or (unset) docker when a Docker engine is reachable and local otherwise. Blocks until it accepts requests.
+   *
+   * @throws KafkaBrokerException if it cannot start, or the property has another value
+   */
+  static KafkaBroker start() {
+    return BrokerSelection.choose(System.getProperty(BROKER_PROPERTY)) == Kind.DOCKER ? startDocker() : startLocal();
+  }
+
+  /** A local KRaft broker in a child JVM (needs kafka_2.13 on the classpath); waits at most 120 s for it. */
+  static KafkaBroker startLocal() {
+    return LocalKafkaBroker.start(Duration.ofSeconds(120));
+  }
+
+  /** A Testcontainers broker from the {@code apache/kafka} image (needs a Docker engine). */
+  static KafkaBroker startDocker() {
+    return DockerKafkaBroker.start();
+  }
+}

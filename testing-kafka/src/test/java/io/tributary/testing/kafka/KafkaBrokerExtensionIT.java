@@ -1,0 +1,82 @@
+package io.tributary.testing.kafka;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.serialization.StringDeserializer;
+import org.apache.kafka.common.serialization.StringSerializer;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+@ExtendWith(KafkaBrokerExtension.class)
+class KafkaBrokerExtensionIT {
+  @Test
+  void transactionsWorkAndCommittedDataSurvivesARestartOnTheSameAddress(KafkaBroker broker) {
+    broker.createTopic("kbe-tx", 2);
+    String before = broker.bootstrapServers();
+    assertThat(before).startsWith("127.0.0.1:");
+
+    try (KafkaProducer<String, String> producer = producer(broker, "kbe-1")) {
+      producer.initTransactions();
+      producer.beginTransaction();
+      producer.send(new ProducerRecord<>("kbe-tx", 0, null, "committed-1"));
+      producer.commitTransaction();
+      producer.beginTransaction();
+      producer.send(new ProducerRecord<>("kbe-tx", 0, null, "aborted"));
+      producer.abortTransaction();
+    }
+
+    broker.restart();
+    assertThat(broker.bootstrapServers()).isEqualTo(before);
+
+    try (KafkaProducer<String, String> producer = producer(broker, "kbe-2")) {
+      producer.initTransactions();
+      producer.beginTransaction();
+      producer.send(new ProducerRecord<>("kbe-tx", 1, null, "committed-2"));
+      producer.commitTransaction();
+    }
+    assertThat(readCommitted(broker, "kbe-tx", 2)).containsExactlyInAnyOrder("committed-1", "committed-2");
+  }
+
+  @Test
+  void theSameBrokerIsInjectedEverywhere(KafkaBroker a, KafkaBroker b) {
+    assertThat(a).isSameAs(b);
+  }
+
+  private static KafkaProducer<String, String> producer(KafkaBroker broker, String txId) {
+    Properties p = new Properties();
+    p.put("bootstrap.servers", broker.bootstrapServers());
+    p.put("transactional.id", txId);
+    return new KafkaProducer<>(p, new StringSerializer(), new StringSerializer());
+  }
+
+  private static List<String> readCommitted(KafkaBroker broker, String topic, int expected) {
+    Properties p = new Properties();
+    p.put("bootstrap.servers", broker.bootstrapServers());
+    p.put("isolation.level", "read_committed");
+    List<String> values = new ArrayList<>();
+    try (KafkaConsumer<String, String> c = new KafkaConsumer<>(p, new StringDeserializer(), new StringDeserializer())) {
+      List<TopicPartition> tps = List.of(new TopicPartition(topic, 0), new TopicPartition(topic, 1));
+      c.assign(tps);
+      c.seekToBeginning(tps);
+      Map<TopicPartition, Long> end = c.endOffsets(tps);
+      long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+      while (tps.stream().anyMatch(tp -> c.position(tp) < end.get(tp)) && System.nanoTime() < deadline) {
+        for (ConsumerRecord<String, String> r : c.poll(Duration.ofMillis(200))) {
+          values.add(r.value());
+        }
+      }
+    }
+    assertThat(values).hasSize(expected);
+    return values;
+  }
+}
