@@ -9,15 +9,20 @@ import io.tributary.connector.file.internal.hadoop.HadoopFileSystems;
 import io.tributary.connector.file.internal.hadoop.PublishMode;
 import io.tributary.core.api.Record;
 import io.tributary.core.api.SinkContext;
+import java.io.BufferedReader;
 import java.io.IOException;
+import java.io.InputStreamReader;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.util.AbstractList;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
 import java.util.stream.IntStream;
 import org.apache.hadoop.fs.FSDataInputStream;
 import org.apache.hadoop.fs.FileStatus;
@@ -187,6 +192,58 @@ abstract class FileSinkContract {
         .containsExactlyInAnyOrderElementsOf(complete.stream().map(Record::valueAsString).toList());
     assertThat(fs.listStatus(new Path(dir))).extracting(s -> s.getPath().getName())
         .noneMatch(n -> n.endsWith(".tmp"));
+  }
+
+  /** Settings only the killed child writer gets (e.g. a small multipart size so S3 uploads start mid-write). */
+  Map<String, String> childWriterSettings() {
+    return Map.of();
+  }
+
+  /** Checks what the killed writer left behind on this file system (beyond "nothing visible"). */
+  void afterWriterKilled(URI dir) throws Exception {}
+
+  @Test
+  void aWriterKilledMidWriteLeavesNoVisibleFileAndTheReplayPublishesTheWholeBatch() throws Exception {
+    long maxFileBytes = 64L << 20; // one part: the whole batch is in flight when the writer dies
+    List<String> cmd = new ArrayList<>(List.of(
+        java.nio.file.Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Xmx256m", "-cp",
+        System.getProperty("java.class.path"), SinkWriterProcess.class.getName(), dir.toString(),
+        Long.toString(maxFileBytes)));
+    Map<String, String> settings = new LinkedHashMap<>(hadoop());
+    settings.putAll(childWriterSettings());
+    settings.forEach((k, v) -> cmd.add(k + "=" + v));
+    java.io.File err = java.io.File.createTempFile("sink-writer-", ".log");
+    Process child = new ProcessBuilder(cmd).redirectError(err).start();
+    try {
+      CompletableFuture<Boolean> marker = CompletableFuture.supplyAsync(() -> {
+        try (BufferedReader r = new BufferedReader(new InputStreamReader(child.getInputStream(),
+            StandardCharsets.UTF_8))) {
+          for (String l = r.readLine(); l != null; l = r.readLine()) {
+            if (l.equals(SinkWriterProcess.MARKER)) {
+              return true;
+            }
+          }
+          return false;
+        } catch (IOException e) {
+          return false;
+        }
+      });
+      assertThat(marker.get(90, TimeUnit.SECONDS))
+          .as("the writer reached the middle of the batch; its log: %s", err)
+          .isTrue();
+    } finally {
+      child.destroyForcibly(); // SIGKILL: no close, no abort, no shutdown hook
+      child.waitFor(30, TimeUnit.SECONDS);
+    }
+    assertThat(visibleFiles()).as("visible files after the writer was killed mid-write").isEmpty();
+    afterWriterKilled(dir);
+
+    List<Record> batch = IntStream.range(0, SinkWriterProcess.RECORDS)
+        .mapToObj(i -> Record.ofString(SinkWriterProcess.line(i))).toList();
+    openSink(maxFileBytes).write(1, batch);
+    assertThat(visibleFiles()).containsOnlyKeys("part-00000000000000000001-00000.txt");
+    assertThat(allLines()).hasSize(SinkWriterProcess.RECORDS).doesNotHaveDuplicates();
+    err.delete();
   }
 
   @Test

@@ -2,50 +2,18 @@ package io.tributary.connector.file.sink;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.tributary.connector.file.internal.hadoop.HadoopFileSystems;
 import io.tributary.connector.file.internal.hadoop.PublishMode;
 import io.tributary.core.api.Config;
 import io.tributary.core.api.ConfigProblem;
 import io.tributary.core.api.Guarantee;
 import io.tributary.core.api.SinkFactory;
-import java.net.URI;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.Map;
 import java.util.ServiceLoader;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
-/** The sink contract on the local file system, plus the factory's options. */
-class LocalFileSinkTest extends FileSinkContract {
-  @TempDir Path tmp;
-
-  @Override
-  URI newDir() {
-    return tmp.resolve("out").toUri();
-  }
-
-  @Override
-  Map<String, String> hadoop() {
-    return Map.of();
-  }
-
-  @Override
-  PublishMode expectedMode() {
-    return PublishMode.RENAME;
-  }
-
-  @Test
-  void writesNoChecksumSideFilesAndRemovesStaleTempsOnOpen() throws Exception {
-    Path out = tmp.resolve("out");
-    Files.createDirectories(out);
-    Files.writeString(out.resolve(".part-00000000000000000004-00000.txt.tmp"), "partial");
-    openSink(100).write(4, lines(0, 3));
-    try (var s = Files.list(out)) {
-      assertThat(s.map(p -> p.getFileName().toString()))
-          .containsExactly("part-00000000000000000004-00000.txt");
-    }
-  }
-
+/** The {@code hadoop-files} sink type: discovery, options, publish mode per scheme, secrets kept out of logs. */
+class HadoopFilesSinkFactoryTest {
   @Test
   void isFoundThroughServiceLoaderAsHadoopFilesAndIsIdempotent() {
     SinkFactory f =
@@ -77,5 +45,21 @@ class LocalFileSinkTest extends FileSinkContract {
   void aPlainPathIsTheLocalFileSystem() {
     assertThat(HadoopFilesSinkFactory.toUri("out/x").getScheme()).isEqualTo("file");
     assertThat(HadoopFilesSinkFactory.toUri("hdfs://nn:8020/x").getScheme()).isEqualTo("hdfs");
+  }
+
+  @Test
+  void redactsSecretsButKeepsOtherSettingsForLogs() {
+    String logged =
+        HadoopFileSystems.redact(Map.of("fs.s3a.secret.key", "s3cr3t", "fs.s3a.access.key", "AKIA1",
+            "fs.s3a.endpoint", "http://127.0.0.1:9000", "fs.s3a.aws.credentials.provider", "x.Simple"));
+    assertThat(logged).doesNotContain("s3cr3t", "AKIA1").contains("http://127.0.0.1:9000", "x.Simple");
+  }
+
+  @Test
+  void autoPublishesDirectlyOnObjectStoresAndByRenameElsewhere() {
+    assertThat(HadoopFileSystems.effectiveMode(PublishMode.AUTO, "s3a")).isEqualTo(PublishMode.DIRECT);
+    assertThat(HadoopFileSystems.effectiveMode(PublishMode.AUTO, "hdfs")).isEqualTo(PublishMode.RENAME);
+    assertThat(HadoopFileSystems.effectiveMode(PublishMode.AUTO, "file")).isEqualTo(PublishMode.RENAME);
+    assertThat(HadoopFileSystems.effectiveMode(PublishMode.RENAME, "s3a")).isEqualTo(PublishMode.RENAME);
   }
 }
