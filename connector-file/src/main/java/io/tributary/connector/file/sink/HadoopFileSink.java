@@ -33,7 +33,7 @@ import org.slf4j.LoggerFactory;
  *
  * <ul>
  *   <li>{@code RENAME} (HDFS, local, and the default for every file system that is not an object store): the part is
- *       written to the hidden {@code .<name>.tmp}, {@code hsync}ed when {@code sync} is on, then renamed over the final
+ *       written to the hidden {@code .<name>.tmp}, {@code hsync}ed when {@code fsync} is on, then renamed over the final
  *       name (HDFS {@code rename} with overwrite, POSIX rename locally), which is atomic.
  *   <li>{@code DIRECT} (s3a and other object stores): the part is written to its final name; S3A's output stream makes
  *       the object visible only when it is closed (a single PUT, or a completed multipart upload), so a crash mid-write
@@ -270,8 +270,8 @@ public final class HadoopFileSink implements IdempotentSink {
       return this;
     }
 
-    /** Whether to {@code hsync} each temp file before renaming it (default true; RENAME mode only). */
-    public Builder sync(boolean enabled) {
+    /** Whether to force each temp file to disk (HDFS {@code hsync}) before renaming it (default true; RENAME mode). */
+    public Builder fsync(boolean enabled) {
       this.sync = enabled;
       return this;
     }

@@ -47,12 +47,11 @@ public final class HadoopFilesSinkFactory implements SinkFactory {
           .defaultValue(128L * 1024 * 1024)
           .validate(ConfigOption.atLeast(1))
           .description("A batch's output rolls to a new part file at this size.");
-  public static final ConfigOption<Boolean> SYNC =
-      ConfigOption.bool("sync")
+  public static final ConfigOption<Boolean> FSYNC =
+      ConfigOption.bool("fsync")
           .defaultValue(true)
-          .deprecatedAliases("fsync")
-          .description("hsync each temp file before the rename publishes it (rename mode; off risks losing published"
-              + " files when data nodes or the machine lose power).");
+          .description("Force each temp file to disk before the rename publishes it (HDFS hsync, local fsync; rename"
+              + " mode). Off risks losing published files when data nodes or the machine lose power.");
   public static final ConfigOption<PublishMode> PUBLISH =
       ConfigOption.enumValue("publish", PublishMode.class)
           .defaultValue(PublishMode.AUTO)
@@ -60,7 +59,7 @@ public final class HadoopFilesSinkFactory implements SinkFactory {
               + " final name; object stores whose objects appear whole on close, e.g. s3a), auto (direct on object"
               + " stores, rename elsewhere).");
   public static final ConfigSpec SPEC =
-      ConfigSpec.of(PATH, PREFIX, SUFFIX, MAX_FILE_SIZE, SYNC, PUBLISH, HadoopFileSystems.HADOOP);
+      ConfigSpec.of(PATH, PREFIX, SUFFIX, MAX_FILE_SIZE, FSYNC, PUBLISH, HadoopFileSystems.HADOOP);
 
   @Override
   public String type() {
@@ -89,7 +88,7 @@ public final class HadoopFilesSinkFactory implements SinkFactory {
         .prefix(config.get(PREFIX))
         .suffix(config.get(SUFFIX))
         .maxFileBytes(config.get(MAX_FILE_SIZE))
-        .sync(config.get(SYNC))
+        .fsync(config.get(FSYNC))
         .publishMode(config.get(PUBLISH))
         .hadoop(config.get(HadoopFileSystems.HADOOP))
         .build();
