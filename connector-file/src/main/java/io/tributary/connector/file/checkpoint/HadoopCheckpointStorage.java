@@ -56,7 +56,12 @@ public final class HadoopCheckpointStorage implements CheckpointStorage {
       throws IOException {
     this.location = location;
     this.fs = HadoopFileSystems.open(location, HadoopFileSystems.configuration(hadoopSettings));
-    this.root = fs.makeQualified(new Path(location));
+    try {
+      this.root = fs.makeQualified(new Path(location));
+    } catch (RuntimeException e) {
+      fs.close();
+      throw new IOException("Invalid checkpoint location " + HadoopFileSystems.describe(location) + ": " + e, e);
+    }
     this.mode = HadoopFileSystems.effectiveMode(publish, fs.getUri().getScheme());
     LOG.info("event=checkpoint_storage_opened location={} publish={} hadoop={}", describe(), mode,
         HadoopFileSystems.redact(hadoopSettings));

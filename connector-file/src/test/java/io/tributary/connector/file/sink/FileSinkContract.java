@@ -23,6 +23,7 @@ import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.stream.IntStream;
 import org.apache.hadoop.fs.FSDataInputStream;
 import org.apache.hadoop.fs.FileStatus;
@@ -244,6 +245,39 @@ abstract class FileSinkContract {
     assertThat(visibleFiles()).containsOnlyKeys("part-00000000000000000001-00000.txt");
     assertThat(allLines()).hasSize(SinkWriterProcess.RECORDS).doesNotHaveDuplicates();
     err.delete();
+  }
+
+  @Test
+  void readersSeeTheWholeFileAtEveryMomentOfAReplay() throws Exception {
+    HadoopFileSink sink = openSink(1 << 20);
+    List<Record> batch = lines(0, 2_000);
+    sink.write(1, batch);
+    String name = sink.fileName(1, 0);
+    String whole = visibleFiles().get(name);
+    Path file = new Path(new Path(dir), name);
+    AtomicBoolean replaying = new AtomicBoolean(true);
+    CompletableFuture<Void> replays = CompletableFuture.runAsync(() -> {
+      try {
+        for (int r = 0; r < 8; r++) {
+          sink.write(1, batch); // same id, same records: replaces the file
+        }
+      } catch (IOException e) {
+        throw new java.io.UncheckedIOException(e);
+      } finally {
+        replaying.set(false);
+      }
+    });
+    int reads = 0;
+    while (replaying.get() || reads == 0) {
+      // A replay's rename (or PUT) replaces the file in one step: it is never missing, never partial.
+      assertThat(fs.exists(file)).as("file present during replay").isTrue();
+      try (FSDataInputStream in = fs.open(file)) {
+        assertThat(new String(in.readAllBytes(), StandardCharsets.UTF_8)).isEqualTo(whole);
+      }
+      reads++;
+    }
+    replays.get(60, TimeUnit.SECONDS);
+    assertThat(allLines()).hasSize(batch.size()).doesNotHaveDuplicates();
   }
 
   @Test
