@@ -1,6 +1,7 @@
 package io.tributary.connector.file.pipeline;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
 import io.tributary.connector.file.checkpoint.HadoopCheckpointStorage;
@@ -22,11 +23,14 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.stream.IntStream;
 import org.apache.hadoop.fs.FSDataInputStream;
 import org.apache.hadoop.fs.FileStatus;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /**
  * A real pipeline (core's replayable QueueSource → the hadoop-files sink) whose checkpoint and output live on the file
@@ -172,6 +176,56 @@ abstract class PipelineRecoveryContract {
         assertThat(new String(in.readAllBytes(), StandardCharsets.UTF_8)).startsWith("b2-0\n");
       }
     }
+  }
+
+  @Test
+  void aReceiverWithTheRemoteCheckpointAndALocalWalGivesEveryAcknowledgedRecordOnce(@TempDir java.nio.file.Path wal)
+      throws Exception {
+    URI base = newBase();
+    String checkpointUri = base + "/checkpoint";
+    URI out = URI.create(base + "/out");
+    AtomicInteger acked = new AtomicInteger();
+    int total = 2_400; // two seconds at the rate limit: the crash at batch 2 comes while data still flows
+
+    // Without a local WAL directory the pipeline refuses to start: the WAL never goes to the remote store.
+    try (CheckpointStorage cp = CheckpointStorageFactory.open(checkpointUri, checkpointOptions())) {
+      Pipeline noWal = Pipeline.builder("recv").checkpoint(cp).source("in", new ReliableCountingReceiver(total, acked))
+          .sink("files", HadoopFileSink.builder(out).hadoop(hadoop()).build()).build();
+      assertThatThrownBy(noWal::start).hasMessageContaining("walDir");
+    }
+
+    CheckpointStorage firstCheckpoint = CheckpointStorageFactory.open(checkpointUri, checkpointOptions());
+    Pipeline first = receiverPipeline(new CrashingStorage(firstCheckpoint, "commits/2"), out, wal, total, acked);
+    first.start();
+    await().atMost(Duration.ofSeconds(60)).until(() -> first.status().state() == PipelineState.FAILED);
+    firstCheckpoint.close();
+
+    try (FileSystem fs = HadoopFileSystems.open(out, HadoopFileSystems.configuration(hadoop()));
+        CheckpointStorage checkpoint = CheckpointStorageFactory.open(checkpointUri, checkpointOptions())) {
+      assertThat(checkpoint.read("offsets/2")).isPresent();
+      assertThat(checkpoint.read("commits/2")).isEmpty();
+      Pipeline second = receiverPipeline(checkpoint, out, wal, total, acked);
+      second.start();
+      await().atMost(Duration.ofSeconds(60)).until(() -> acked.get() == total);
+      await().atMost(Duration.ofSeconds(60)).until(() -> outputLines(fs, out).size() >= total);
+      second.stopGracefully();
+      assertThat(outputLines(fs, out))
+          .containsExactlyInAnyOrderElementsOf(IntStream.range(0, total).mapToObj(ReliableCountingReceiver::line)
+              .toList());
+    }
+  }
+
+  private Pipeline receiverPipeline(CheckpointStorage cp, URI out, java.nio.file.Path wal, int total,
+      AtomicInteger acked) {
+    return Pipeline.builder("recv")
+        .batchInterval(Duration.ofMillis(100))
+        .set("block-interval", "20ms")
+        .set("receiver.max-rate", 1_200)
+        .checkpoint(cp)
+        .walDir(wal)
+        .source("in", new ReliableCountingReceiver(total, acked))
+        .sink("files", HadoopFileSink.builder(out).maxFileBytes(2_000).hadoop(hadoop()).build())
+        .build();
   }
 
   /** The publish mode the checkpoint must use on this file system. */
