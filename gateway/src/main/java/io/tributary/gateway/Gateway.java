@@ -9,9 +9,14 @@ import io.micrometer.core.instrument.binder.system.ProcessorMetrics;
 import io.micrometer.core.instrument.binder.system.UptimeMetrics;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.tributary.core.api.CheckpointException;
+import io.tributary.core.api.Receiver;
 import io.tributary.core.api.Sink;
 import io.tributary.core.api.Source;
+import io.tributary.core.checkpoint.CheckpointStorage;
+import io.tributary.core.checkpoint.CheckpointStorageFactory;
 import io.tributary.core.runtime.Pipeline;
+import io.tributary.core.runtime.PipelineOptions;
 import io.tributary.core.runtime.PipelineState;
 import io.tributary.gateway.internal.AdminServer;
 import io.tributary.gateway.internal.Transforms;
@@ -50,6 +55,8 @@ public final class Gateway implements AutoCloseable {
   /** Appended by {@link #start()}, read by any thread (status, shutdown hook). */
   private final List<Pipeline> pipelines = new CopyOnWriteArrayList<>();
   private final CountDownLatch stopRequested = new CountDownLatch(1);
+  /** Remote checkpoint storages the gateway opened; closed once their pipelines have stopped. */
+  private final List<CheckpointStorage> storages = new CopyOnWriteArrayList<>();
   private AdminServer admin;
 
   public Gateway(GatewayConfig config) {
@@ -115,10 +122,32 @@ public final class Gateway implements AutoCloseable {
     Pipeline.Builder b =
         Pipeline.builder(pc.id())
             .options(pc.options())
-            .checkpointDir(pc.checkpoint())
             .configFingerprint(pc.fingerprint())
             .meterRegistry(registry);
     Source source = pc.sourceFactory().create("source", pc.source().config());
+    if (pc.checkpoint() == null
+        && pc.walDir() == null
+        && source instanceof Receiver
+        && pc.options().get(PipelineOptions.WAL_ENABLED)) {
+      throw new GatewayConfigException(List.of(config.origin() + ": pipeline " + pc.id() + ": checkpoint "
+          + pc.checkpointLocation() + " is not local, and the receiver's write-ahead log needs a local directory"
+          + " (expected: wal-dir: a local directory, or settings: { wal.enabled: false })"));
+    }
+    if (pc.checkpoint() != null) {
+      b.checkpointDir(pc.checkpoint());
+    } else {
+      try {
+        CheckpointStorage storage = CheckpointStorageFactory.open(pc.checkpointLocation(), pc.checkpointOptions());
+        storages.add(storage);
+        b.checkpoint(storage);
+      } catch (IOException e) {
+        throw new CheckpointException("Pipeline " + pc.id() + ": cannot open checkpoint " + pc.checkpointLocation()
+            + ": " + e + " (check that the file system is reachable and the checkpoint-options are right)", e);
+      }
+    }
+    if (pc.walDir() != null) {
+      b.walDir(pc.walDir());
+    }
     b.source("source", source);
     for (GatewayConfig.Component t : pc.transforms()) {
       switch (t.type()) {
@@ -181,6 +210,14 @@ public final class Gateway implements AutoCloseable {
       admin.close();
       admin = null;
     }
+    for (CheckpointStorage s : storages) {
+      try {
+        s.close();
+      } catch (IOException | RuntimeException e) {
+        LOG.warn("event=checkpoint_close_failed checkpoint={} error=\"{}\"", s.describe(), e.toString());
+      }
+    }
+    storages.clear();
     if (interrupted) {
       Thread.currentThread().interrupt();
     }

@@ -5,6 +5,7 @@ import io.tributary.core.api.ConfigProblem;
 import io.tributary.core.api.ConfigSpec;
 import io.tributary.core.api.SinkFactory;
 import io.tributary.core.api.SourceFactory;
+import io.tributary.core.checkpoint.CheckpointStorageFactory;
 import io.tributary.core.runtime.PipelineOptions;
 import io.tributary.gateway.internal.Transforms;
 import io.tributary.gateway.internal.YamlTree;
@@ -35,7 +36,10 @@ import java.util.TreeSet;
  * pipelines:
  *   - id: lines
  *     settings: { batch-interval: 1s, wal.enabled: true }   # keys of PipelineOptions
- *     checkpoint: ./data/checkpoint/lines
+ *     checkpoint: ./data/checkpoint/lines                 # or hdfs://nn:8020/..., s3a://bucket/... (connector-file)
+ *     # checkpoint-options: { hadoop.fs.s3a.endpoint: ... }  # options of a remote checkpoint's storage
+ *     # wal-dir: ./data/wal/lines                          # local WAL directory; needed with a remote checkpoint and
+ *                                                         # a receiver source
  *     source: { type: socket, mode: server, port: 9999 }
  *     transforms:
  *       - { type: filter, regex: "ERROR" }
@@ -62,11 +66,18 @@ public final class GatewayConfig {
     }
   }
 
-  /** One pipeline. */
+  /**
+   * One pipeline. {@code checkpointLocation} is the {@code checkpoint:} value as written (a local path or a URI such as
+   * {@code hdfs://nn:8020/cp}); {@code checkpoint} is its local directory, or {@code null} when it is remote.
+   * {@code walDir} is {@code null} unless {@code wal-dir:} is set.
+   */
   public record PipelineConfig(
       String id,
       PipelineOptions options,
       Path checkpoint,
+      String checkpointLocation,
+      Map<String, Object> checkpointOptions,
+      Path walDir,
       Component source,
       SourceFactory sourceFactory,
       List<Component> transforms,
@@ -79,7 +90,7 @@ public final class GatewayConfig {
 
   private static final Set<String> ROOT_KEYS = Set.of("pipelines", "admin");
   private static final Set<String> PIPELINE_KEYS =
-      Set.of("id", "settings", "checkpoint", "source", "transforms", "sinks");
+      Set.of("id", "settings", "checkpoint", "checkpoint-options", "wal-dir", "source", "transforms", "sinks");
 
   private final String origin;
   private final List<PipelineConfig> pipelines;
@@ -239,7 +250,7 @@ public final class GatewayConfig {
           if (l != null) {
             // Duplicates are checked on the raw values, so they are reported even when a pipeline has other problems.
             Map<String, Integer> ids = new HashMap<>();
-            Map<Path, Integer> checkpoints = new HashMap<>();
+            Map<String, Integer> checkpoints = new HashMap<>();
             for (int i = 0; i < l.size(); i++) {
               String p = "pipelines[" + i + "]";
               if (l.get(i) instanceof Map<?, ?> raw) {
@@ -250,8 +261,8 @@ public final class GatewayConfig {
                       + " pipelines[" + first + "] (expected: unique ids)");
                 }
                 Object cp = raw.get("checkpoint");
-                Path cpPath = cp == null ? null : resolve(String.valueOf(cp));
-                Integer firstCp = cpPath == null ? null : checkpoints.putIfAbsent(cpPath, i);
+                String cpKey = cp == null ? null : checkpointKey(String.valueOf(cp));
+                Integer firstCp = cpKey == null ? null : checkpoints.putIfAbsent(cpKey, i);
                 if (firstCp != null) {
                   problem(p + ".checkpoint", "Invalid value " + cp + " for " + p + ".checkpoint: also used by"
                       + " pipelines[" + firstCp + "] (expected: one checkpoint location per pipeline)");
@@ -309,7 +320,7 @@ public final class GatewayConfig {
       for (String k : m.keySet()) {
         if (!PIPELINE_KEYS.contains(k)) {
           keyProblem(path + "." + k, "Unknown key " + k + " in " + path
-              + " (expected one of: checkpoint, id, settings, sinks, source, transforms)");
+              + " (expected one of: checkpoint, checkpoint-options, id, settings, sinks, source, transforms, wal-dir)");
         }
       }
       String id = null;
@@ -338,15 +349,55 @@ public final class GatewayConfig {
         }
       }
       Path checkpoint = null;
+      String checkpointLocation = null;
       Object cv = m.get("checkpoint");
+      Object cov = m.get("checkpoint-options");
+      Map<String, Object> checkpointOptions =
+          cov == null ? Map.of() : map(cov, path + ".checkpoint-options", "options of the checkpoint storage");
+      if (checkpointOptions != null) {
+        checkpointOptions = flatten(checkpointOptions);
+      }
       if (cv == null) {
         problem(path, "Missing required key " + path + ".checkpoint (expected: a directory for offsets, commits and the"
             + " WAL, e.g. ./data/checkpoint/" + (id == null ? "my-pipeline" : id) + ")");
-      } else {
-        checkpoint = resolve(String.valueOf(cv));
+      } else if (CheckpointStorageFactory.isLocal(String.valueOf(cv))) {
+        checkpointLocation = String.valueOf(cv);
+        checkpoint = CheckpointStorageFactory.localPath(checkpointLocation);
         if (checkpoint == null) {
           problem(path + ".checkpoint", "Invalid value " + cv + " for " + path + ".checkpoint: not a valid path"
               + " (expected: a directory path, absolute or relative to the working directory)");
+        }
+        if (checkpointOptions != null && !checkpointOptions.isEmpty()) {
+          problem(path + ".checkpoint-options", "Invalid value " + checkpointOptions.keySet() + " for " + path
+              + ".checkpoint-options: a local checkpoint takes no options (expected: none, or a checkpoint URI such as"
+              + " hdfs://host:8020/dir or s3a://bucket/dir)");
+        }
+      } else if (checkpointOptions != null) {
+        checkpointLocation = String.valueOf(cv);
+        for (ConfigProblem p : CheckpointStorageFactory.validate(checkpointLocation, checkpointOptions)) {
+          if (p.key().equals("checkpoint")) {
+            problem(path + ".checkpoint", p.message().replace(" for checkpoint", " for " + path + ".checkpoint"));
+          } else {
+            String keyPath = path + ".checkpoint-options." + p.key();
+            String msg = p.message().replace(" for " + p.key(), " for " + keyPath)
+                .replace("Unknown key " + p.key(), "Unknown key " + keyPath);
+            if (checkpointOptions.containsKey(p.key())) {
+              problem(keyPath, msg);
+            } else {
+              problem(path + ".checkpoint-options", msg);
+            }
+          }
+        }
+      }
+      Path walDir = null;
+      Object wv = m.get("wal-dir");
+      if (wv != null) {
+        walDir = CheckpointStorageFactory.isLocal(String.valueOf(wv))
+            ? CheckpointStorageFactory.localPath(String.valueOf(wv)) : null;
+        if (walDir == null) {
+          problem(path + ".wal-dir", "Invalid value " + wv + " for " + path + ".wal-dir: not a local directory path"
+              + " (expected: a local directory for the receiver's write-ahead log, e.g. ./data/wal/"
+              + (id == null ? "my-pipeline" : id) + ")");
         }
       }
       Component source = null;
@@ -423,8 +474,17 @@ public final class GatewayConfig {
         return null;
       }
       return new PipelineConfig(
-          id, options, checkpoint, source, sourceFactory, transforms, sinkComps, sinkFactories,
+          id, options, checkpoint, checkpointLocation, checkpointOptions, walDir, source, sourceFactory, transforms, sinkComps, sinkFactories,
           fingerprint(source, sinkComps));
+    }
+
+    /** What makes two checkpoint locations the same: the resolved local path, or the URI as written. */
+    private static String checkpointKey(String location) {
+      if (CheckpointStorageFactory.isLocal(location)) {
+        Path p = CheckpointStorageFactory.localPath(location);
+        return p == null ? null : p.toString();
+      }
+      return location.replaceAll("/+$", "");
     }
 
     private String typeOf(Map<String, Object> m, String path, Set<String> known) {

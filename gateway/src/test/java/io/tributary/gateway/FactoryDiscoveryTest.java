@@ -33,7 +33,8 @@ class FactoryDiscoveryTest {
     assertThat(sources.get("socket").getClass().getName())
         .isEqualTo("io.tributary.connector.socket.SocketConnectorFactory");
     assertThat(sources.get("test-sequence")).isInstanceOf(SequenceSourceFactory.class);
-    assertThat(sinks).containsOnlyKeys("console", "files", "kafka", "kafka-at-least-once", "test-failing");
+    assertThat(sinks)
+        .containsOnlyKeys("console", "files", "hadoop-files", "kafka", "kafka-at-least-once", "test-failing");
     assertThat(sinks.get("console")).isInstanceOf(ConsoleSinkFactory.class);
     assertThat(sinks.get("files")).isInstanceOf(FilesSinkFactory.class);
     assertThat(sinks.get("test-failing")).isInstanceOf(FailingSinkFactory.class);

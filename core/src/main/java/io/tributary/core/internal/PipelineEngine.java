@@ -270,7 +270,8 @@ public final class PipelineEngine {
     }
     throw new ConfigException(
         "Invalid value " + storage.describe() + " for checkpoint of pipeline " + pipelineId + ": the write-ahead log"
-            + " needs a local checkpoint directory (expected: a local path, or wal.enabled: false)");
+            + " needs a local directory (expected: a local checkpoint path, walDir(dir) (gateway: wal-dir:), or"
+            + " wal.enabled: false)");
   }
 
   private WalConfig walConfig() {
