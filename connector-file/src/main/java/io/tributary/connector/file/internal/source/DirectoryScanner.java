@@ -13,6 +13,7 @@ import org.apache.hadoop.fs.FileStatus;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
 import org.apache.hadoop.fs.RemoteIterator;
+import org.apache.hadoop.fs.s3a.S3AFileSystem;
 import org.apache.hadoop.hdfs.DistributedFileSystem;
 
 /**
@@ -105,9 +106,13 @@ final class DirectoryScanner {
     RemoteIterator<FileStatus> it;
     String after = orderedNames ? st.lastNames.get(dir.toString()) : null;
     try {
-      it = after != null && fs instanceof DistributedFileSystem dfs
-          ? HdfsListing.after(dfs, dir, after)
-          : fs.listStatusIterator(dir);
+      if (after != null && fs instanceof DistributedFileSystem dfs) {
+        it = HdfsListing.after(dfs, dir, after);
+      } else if (after != null && fs instanceof S3AFileSystem s3a) {
+        it = S3Listing.after(s3a, dir, after);
+      } else {
+        it = fs.listStatusIterator(dir);
+      }
     } catch (FileNotFoundException e) {
       return; // removed since its parent was listed
     }
