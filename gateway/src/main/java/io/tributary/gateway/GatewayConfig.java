@@ -55,7 +55,16 @@ import java.util.TreeSet;
  */
 public final class GatewayConfig {
   /** One source, sink or transform: its type and validated options. */
-  public record Component(String type, Config config, Map<String, Object> raw) {}
+  public record Component(String type, Config config, Map<String, Object> raw) {
+    /**
+     * Names the type and the keys set, never the values: pass-through settings ({@code kafka.sasl.jaas.config},
+     * {@code hadoop.fs.s3a.secret.key}) hold secrets, and records end up in logs.
+     */
+    @Override
+    public String toString() {
+      return "Component[type=" + type + ", keys=" + new java.util.TreeSet<>(raw.keySet()) + "]";
+    }
+  }
 
   /**
    * One pipeline. {@code checkpointLocation} is the {@code checkpoint:} value as written (a local path or a URI such as

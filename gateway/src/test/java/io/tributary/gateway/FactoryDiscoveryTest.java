@@ -16,16 +16,18 @@ import java.util.Map;
 import org.junit.jupiter.api.Test;
 
 /**
- * Source and sink types come from {@link java.util.ServiceLoader}: core's built-in sinks, the socket and Kafka
- * connectors (runtime dependencies the gateway's code never imports), connector-file (a test dependency) and the test
- * factories registered only in this module's test resources.
+ * Source and sink types come from {@link java.util.ServiceLoader}: core's built-in sinks, the socket, Kafka and file
+ * connectors (runtime dependencies the gateway's code never imports) and the test factories registered only in this
+ * module's test resources.
  */
 class FactoryDiscoveryTest {
   @Test
   void findsEveryFactoryOnTheClasspath() {
     Map<String, SourceFactory> sources = GatewayConfig.sourceFactories();
     Map<String, SinkFactory> sinks = GatewayConfig.sinkFactories();
-    assertThat(sources).containsOnlyKeys("kafka", "kafka-group", "socket", "test-sequence");
+    assertThat(sources).containsOnlyKeys("files", "kafka", "kafka-group", "socket", "test-sequence");
+    assertThat(sources.get("files").getClass().getName())
+        .isEqualTo("io.tributary.connector.file.FileSourceFactory");
     assertThat(sources.get("kafka").getClass().getName())
         .isEqualTo("io.tributary.connector.kafka.KafkaConnectorFactory");
     assertThat(sources.get("socket").getClass().getName())
@@ -66,12 +68,14 @@ class FactoryDiscoveryTest {
     assertThat(stdout("types"))
         .contains("sources:")
         .containsPattern("\\n  socket +")
+        .containsPattern("\\n  files +Reads new files")
         .containsPattern("\\n  files +EXACTLY_ONCE_IDEMPOTENT")
         .containsPattern("\\n  console +AT_LEAST_ONCE")
         .contains("transforms:\n  filter\n  map\n")
         .doesNotContain("| key |");
     assertThat(stdout("types", "--options"))
         .contains("    | `port` | int | *required* |")
+        .contains("    | `paths` | list of strings | *required* |")
         .contains("    | `max-file-size` | size | `128mb` |")
         .contains("    | `regex` | string | - |");
   }

@@ -54,6 +54,22 @@ class GatewayConfigTest {
   }
 
   @Test
+  void componentsPrintTheirKeysButNeverTheirValues() {
+    GatewayConfig c =
+        parse(
+            """
+            pipelines:
+              - id: k
+                checkpoint: /tmp/ckpt/k
+                source: { type: kafka, bootstrap-servers: "127.0.0.1:9092", topics: [a],
+                          kafka.sasl.jaas.config: "ScramLoginModule required password=\\"hunter2\\";" }
+                sinks: [ { type: console } ]
+            """);
+    GatewayConfig.PipelineConfig p = c.pipelines().get(0);
+    assertThat(p.toString()).contains("kafka.sasl.jaas.config").doesNotContain("hunter2");
+  }
+
+  @Test
   void embeddedDefaultIsValid() throws Exception {
     GatewayConfig c = GatewayConfig.loadDefault();
     assertThat(c.pipelines()).extracting(GatewayConfig.PipelineConfig::id).containsExactly("lines");
@@ -81,7 +97,7 @@ class GatewayConfigTest {
         .anySatisfy(p -> assertThat(p).startsWith("test.yaml:4:").contains("batch-interval").contains("positive"))
         .anySatisfy(p -> assertThat(p).startsWith("test.yaml:5:").contains("Unknown key pipelines[0].settings.bogus"))
         .anySatisfy(p -> assertThat(p).contains("Missing required key pipelines[0].checkpoint"))
-        .anySatisfy(p -> assertThat(p).startsWith("test.yaml:6:").contains("sockett").contains("expected one of: kafka, kafka-group, socket"))
+        .anySatisfy(p -> assertThat(p).startsWith("test.yaml:6:").contains("sockett").contains("expected one of: files, kafka, kafka-group, socket"))
         .anySatisfy(p -> assertThat(p).startsWith("test.yaml:8:").contains("pipelines[0].sinks[0].path"))
         .anySatisfy(p -> assertThat(p).startsWith("test.yaml:9:").contains("abc").contains("max-records"))
         .anySatisfy(p -> assertThat(p).startsWith("test.yaml:10:").contains("Unknown key extra"));

@@ -6,8 +6,8 @@ import static org.awaitility.Awaitility.await;
 
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
-import io.tributary.connector.kafka.testing.EmbeddedKafkaExtension;
-import io.tributary.connector.kafka.testing.EmbeddedKafkaExtension.EmbeddedKafka;
+import io.tributary.testing.kafka.KafkaBrokerExtension;
+import io.tributary.testing.kafka.KafkaBroker;
 import io.tributary.core.api.CloseableIterator;
 import io.tributary.core.api.DataUnavailableException;
 import io.tributary.core.api.OffsetRange;
@@ -37,14 +37,14 @@ import org.junit.jupiter.api.TestInfo;
 import org.junit.jupiter.api.extension.ExtendWith;
 
 /** KafkaDirectSource on its own against the in-process broker: end offsets, discovery, retention. */
-@ExtendWith(EmbeddedKafkaExtension.class)
+@ExtendWith(KafkaBrokerExtension.class)
 class KafkaDirectSourceIT {
-  private final EmbeddedKafka kafka;
+  private final KafkaBroker kafka;
   private String topic;
   private Admin admin;
   private KafkaDirectSource source;
 
-  KafkaDirectSourceIT(EmbeddedKafka kafka) {
+  KafkaDirectSourceIT(KafkaBroker kafka) {
     this.kafka = kafka;
   }
 

@@ -3,8 +3,8 @@ package io.tributary.connector.kafka;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import io.tributary.connector.kafka.testing.EmbeddedKafkaExtension;
-import io.tributary.connector.kafka.testing.EmbeddedKafkaExtension.EmbeddedKafka;
+import io.tributary.testing.kafka.KafkaBrokerExtension;
+import io.tributary.testing.kafka.KafkaBroker;
 import io.tributary.core.api.Record;
 import io.tributary.core.runtime.Pipeline;
 import java.nio.charset.StandardCharsets;
@@ -44,11 +44,11 @@ import org.junit.jupiter.api.io.TempDir;
  * (two {@link Pipeline}s in this JVM with their own ids and checkpoints, one group) against the in-process broker.
  * The output is checked with a {@code read_committed} consumer.
  */
-@ExtendWith(EmbeddedKafkaExtension.class)
+@ExtendWith(KafkaBrokerExtension.class)
 class KafkaGroupSourceIT {
   private static final int PARTITIONS = 4;
 
-  private final EmbeddedKafka kafka;
+  private final KafkaBroker kafka;
   private final List<Pipeline> running = new ArrayList<>();
   private String in;
   private String out;
@@ -58,7 +58,7 @@ class KafkaGroupSourceIT {
 
   @TempDir Path dir;
 
-  KafkaGroupSourceIT(EmbeddedKafka kafka) {
+  KafkaGroupSourceIT(KafkaBroker kafka) {
     this.kafka = kafka;
   }
 

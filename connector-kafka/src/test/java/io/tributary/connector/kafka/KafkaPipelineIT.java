@@ -3,8 +3,8 @@ package io.tributary.connector.kafka;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import io.tributary.connector.kafka.testing.EmbeddedKafkaExtension;
-import io.tributary.connector.kafka.testing.EmbeddedKafkaExtension.EmbeddedKafka;
+import io.tributary.testing.kafka.KafkaBrokerExtension;
+import io.tributary.testing.kafka.KafkaBroker;
 import io.tributary.core.api.Config;
 import io.tributary.core.api.Record;
 import io.tributary.core.runtime.Pipeline;
@@ -40,16 +40,16 @@ import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 
 /** A real pipeline from topic A (KafkaDirectSource) to topic B (KafkaSink) against an in-process KRaft broker. */
-@ExtendWith(EmbeddedKafkaExtension.class)
+@ExtendWith(KafkaBrokerExtension.class)
 class KafkaPipelineIT {
-  private final EmbeddedKafka kafka;
+  private final KafkaBroker kafka;
   private String in;
   private String out;
   private String pipelineId;
 
   @TempDir Path checkpointDir;
 
-  KafkaPipelineIT(EmbeddedKafka kafka) {
+  KafkaPipelineIT(KafkaBroker kafka) {
     this.kafka = kafka;
   }
 

@@ -4,8 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
-import io.tributary.connector.kafka.testing.EmbeddedKafkaExtension;
-import io.tributary.connector.kafka.testing.EmbeddedKafkaExtension.EmbeddedKafka;
+import io.tributary.testing.kafka.KafkaBrokerExtension;
+import io.tributary.testing.kafka.KafkaBroker;
 import io.tributary.core.api.CloseableIterator;
 import io.tributary.core.api.DirectSource;
 import io.tributary.core.api.OffsetRange;
@@ -35,14 +35,14 @@ import org.junit.jupiter.api.TestInfo;
 import org.junit.jupiter.api.extension.ExtendWith;
 
 /** Starting positions, lag-monitoring commits and secret handling of the Kafka sources against the in-process broker. */
-@ExtendWith(EmbeddedKafkaExtension.class)
+@ExtendWith(KafkaBrokerExtension.class)
 class KafkaSourceSettingsIT {
-  private final EmbeddedKafka kafka;
+  private final KafkaBroker kafka;
   private String topic;
   private Admin admin;
   private final List<DirectSource> opened = new ArrayList<>();
 
-  KafkaSourceSettingsIT(EmbeddedKafka kafka) {
+  KafkaSourceSettingsIT(KafkaBroker kafka) {
     this.kafka = kafka;
   }
 

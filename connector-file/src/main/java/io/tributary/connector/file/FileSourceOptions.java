@@ -1,0 +1,213 @@
+package io.tributary.connector.file;
+
+import io.tributary.core.api.ConfigOption;
+import io.tributary.core.api.ConfigSpec;
+import java.time.Duration;
+import java.util.List;
+
+/**
+ * Every configuration key of the new-file monitoring source ({@code type: files} under {@code source:}), declared once.
+ *
+ * <p>Offsets of this source count <em>files</em>, not lines: each complete file found gets the next sequence number of
+ * its partition (one partition per entry of {@link #PATHS}). A batch's range {@code [from, until)} is the files with
+ * those sequence numbers (a file split by {@link #SPLIT_SIZE} takes one per byte range), so the pipeline's {@code
+ * max-records-per-partition} and rate limits are file counts here.
+ *
+ * <p>Thread safety: immutable constants.
+ */
+public final class FileSourceOptions {
+  private FileSourceOptions() {}
+
+  /** How a file's bytes become records. */
+  public enum Format {
+    /** One record per line (UTF-8, {@code \n} or {@code \r\n} line ends, the line end not included). */
+    TEXT,
+    /** One record per file holding the whole (decompressed) content. */
+    WHOLE_FILE,
+    /** Records of exactly {@code record-length} bytes; a file whose length is not a multiple is bad input. */
+    FIXED_LENGTH
+  }
+
+  /** What happens to a file whose records cannot be read. */
+  public enum OnBadFile {
+    /** Stop the pipeline with the specific error; the batch is replayed (and fails again) until someone acts. */
+    FAIL,
+    /** Produce none of the file's records, record it in the quarantine list (state storage + metrics), go on. */
+    SKIP
+  }
+
+  /** What happens to a file once the batch that read it is committed. */
+  public enum CleanSource {
+    /** Leave it where it is (it is remembered, so it is not read again while it is inside the horizon). */
+    KEEP,
+    /** Delete it. */
+    DELETE,
+    /** Move it into {@code archive-dir}, keeping its path relative to the monitored directory. */
+    ARCHIVE
+  }
+
+  public static final ConfigOption<List<String>> PATHS =
+      ConfigOption.stringList("paths")
+          .required()
+          .validate(v -> v.isEmpty() ? "must name at least one directory (expected: a list of paths or URIs)" : null)
+          .description(
+              "Directories to monitor, as paths or URIs (file:///in, hdfs://nn:8020/in, s3a://bucket/in). A path may"
+                  + " contain Hadoop glob characters (* ? [ab] {a,b}) matching several directories. Each entry is one"
+                  + " partition of the source. A single string is split at commas: give a list when a path holds a"
+                  + " comma (a {a,b} glob).");
+
+  public static final ConfigOption<String> FILE_PATTERN =
+      ConfigOption.string("file-pattern")
+          .defaultValue("*")
+          .validate(ConfigOption.nonBlank())
+          .description(
+              "Glob that a file name (not its directory) must match to be read, e.g. *.csv or *.{log,log.gz}.");
+
+  public static final ConfigOption<Boolean> RECURSIVE =
+      ConfigOption.bool("recursive")
+          .defaultValue(false)
+          .description(
+              "Also read files in subdirectories, e.g. partitioned layouts such as date=2026-11-25/hour=10/.");
+
+  public static final ConfigOption<Boolean> ORDERED_PARTITIONS =
+      ConfigOption.bool("ordered-partitions")
+          .defaultValue(false)
+          .description(
+              "With recursive: subdirectory names sort in time order (date=2026-11-25/hour=09 before hour=10), so a"
+                  + " listing cycle descends only into the newest partitions (those sorting at or after the newest"
+                  + " partition where a file was found) and those that received a file inside max-file-age. A"
+                  + " partition created later that sorts before the newest one is then not seen.");
+
+  public static final ConfigOption<Boolean> ORDERED_FILE_NAMES =
+      ConfigOption.bool("ordered-file-names")
+          .defaultValue(false)
+          .description(
+              "File names sort in arrival order within a directory (e.g. events-000123.log, 2026-11-25T10:00.csv):"
+                  + " a listing cycle asks only for names after the last one seen (on HDFS the listing itself starts"
+                  + " there; elsewhere older names are skipped without a lookup). A file arriving later under a"
+                  + " smaller name is then not seen. Not with recursive.");
+
+  public static final ConfigOption<Boolean> INCLUDE_EXISTING =
+      ConfigOption.bool("include-existing")
+          .defaultValue(false)
+          .description(
+              "At the first start (no state in the checkpoint) also read files already present and younger than"
+                  + " max-file-age; false reads only files that appear afterwards (Spark's newFilesOnly).");
+
+  public static final ConfigOption<Duration> MAX_FILE_AGE =
+      ConfigOption.duration("max-file-age")
+          .defaultValue(Duration.ofDays(7))
+          .validate(ConfigOption.positive())
+          .description(
+              "Horizon: a file whose modification time is older than the newest modification time seen minus this"
+                  + " is ignored, and remembered files leave the state once older. Bounds the state and memory.");
+
+  public static final ConfigOption<Integer> MAX_FILES_PER_BATCH =
+      ConfigOption.integer("max-files-per-batch")
+          .defaultValue(1000)
+          .validate(ConfigOption.atLeast(1))
+          .description(
+              "Most files per partition that are admitted but not yet committed; a batch therefore reads at most"
+                  + " this many files per partition. Files beyond wait for later batches (oldest first).");
+
+  public static final ConfigOption<Format> FORMAT =
+      ConfigOption.enumValue("format", Format.class)
+          .defaultValue(Format.TEXT)
+          .description("text (one record per line), whole-file (one record per file) or fixed-length.");
+
+  public static final ConfigOption<Long> MAX_LINE_LENGTH =
+      ConfigOption.size("max-line-length")
+          .defaultValue(1024L * 1024)
+          .validate(ConfigOption.between(1, Integer.MAX_VALUE - 16))
+          .description("format text: longest line in bytes; a longer line makes the file bad input (on-bad-file).");
+
+  public static final ConfigOption<Long> RECORD_LENGTH =
+      ConfigOption.size("record-length")
+          .defaultValue(0L)
+          .validate(ConfigOption.between(0, Integer.MAX_VALUE - 16))
+          .description("format fixed-length: bytes per record (required, > 0, for that format).");
+
+  public static final ConfigOption<Long> MAX_FILE_SIZE =
+      ConfigOption.size("max-file-size")
+          .defaultValue(256L * 1024 * 1024)
+          .validate(ConfigOption.between(1, Integer.MAX_VALUE - 16))
+          .description("format whole-file: largest (decompressed) file in bytes; a larger one is bad input.");
+
+  public static final ConfigOption<Long> SPLIT_SIZE =
+      ConfigOption.size("split-size")
+          .defaultValue(0L)
+          .validate(ConfigOption.atLeast(0))
+          .description(
+              "Formats text and fixed-length: an uncompressed file larger than this is admitted as several offsets,"
+                  + " one per byte range of about this size (lines are never cut; fixed-length ranges are whole"
+                  + " records), so a large file spreads over batches and ranges. 0 never splits.");
+
+  public static final ConfigOption<OnBadFile> ON_BAD_FILE =
+      ConfigOption.enumValue("on-bad-file", OnBadFile.class)
+          .defaultValue(OnBadFile.FAIL)
+          .description(
+              "fail: stop the pipeline with the file's error. skip: produce none of the file's records and add it to"
+                  + " the quarantine list (checkpoint state and the tributary.files.quarantined metrics).");
+
+  public static final ConfigOption<CleanSource> CLEAN_SOURCE =
+      ConfigOption.enumValue("clean-source", CleanSource.class)
+          .defaultValue(CleanSource.KEEP)
+          .description(
+              "After the batch that read a file is committed: keep, delete or archive it (never before the commit;"
+                  + " repeated safely after a crash).");
+
+  public static final ConfigOption<String> ARCHIVE_DIR =
+      ConfigOption.string("archive-dir")
+          .description(
+              "clean-source archive: directory (same file system) that receives read files, under their path"
+                  + " relative to the monitored directory. Must not be inside a monitored path.");
+
+  public static final ConfigOption<List<String>> HADOOP_PROPERTIES =
+      ConfigOption.stringList("hadoop-properties")
+          .defaultValue(List.of())
+          .validate(FileSourceOptions::checkProperties)
+          .description(
+              "Extra Hadoop configuration as name=value entries, e.g. fs.s3a.endpoint=http://127.0.0.1:9000 (values"
+                  + " are never logged).");
+
+  public static final ConfigOption<Integer> STATE_COMPACTION_INTERVAL =
+      ConfigOption.integer("state-compaction-interval")
+          .defaultValue(32)
+          .validate(ConfigOption.between(1, 100_000))
+          .description(
+              "Listing cycles that found files between two compactions of the file index (a snapshot of the files"
+                  + " inside the horizon replaces the per-cycle delta files).");
+
+  /** The keys of the {@code files} source. */
+  public static final ConfigSpec SPEC =
+      ConfigSpec.of(
+          PATHS,
+          FILE_PATTERN,
+          RECURSIVE,
+          ORDERED_PARTITIONS,
+          ORDERED_FILE_NAMES,
+          INCLUDE_EXISTING,
+          MAX_FILE_AGE,
+          MAX_FILES_PER_BATCH,
+          FORMAT,
+          MAX_LINE_LENGTH,
+          RECORD_LENGTH,
+          MAX_FILE_SIZE,
+          SPLIT_SIZE,
+          ON_BAD_FILE,
+          CLEAN_SOURCE,
+          ARCHIVE_DIR,
+          HADOOP_PROPERTIES,
+          STATE_COMPACTION_INTERVAL);
+
+  private static String checkProperties(List<String> entries) {
+    for (String e : entries) {
+      int eq = e.indexOf('=');
+      if (eq <= 0) {
+        String what = eq < 0 ? "(entry without '=')" : "(entry with empty name)";
+        return what + " is not name=value (expected: entries such as fs.s3a.endpoint=http://127.0.0.1:9000)";
+      }
+    }
+    return null;
+  }
+}

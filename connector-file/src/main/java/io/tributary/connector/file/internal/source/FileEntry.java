@@ -1,0 +1,42 @@
+package io.tributary.connector.file.internal.source;
+
+import java.util.Objects;
+
+/**
+ * One file admitted into a partition: its sequence number (the offset) and what a replay must read again.
+ *
+ * @param seq the file's offset in its partition
+ * @param path full qualified path (URI form)
+ * @param root the monitored directory the file was found under (for archive paths and partition pruning)
+ * @param length bytes to read (the length at listing time: a replay reads exactly these bytes)
+ * @param modificationTime epoch milliseconds, as listed
+ * @param start first byte of this entry's split (0 when the file is not split)
+ * @param end end of the split, exclusive ({@code length} for the last or only split)
+ */
+public record FileEntry(long seq, String path, String root, long length, long modificationTime, long start, long end) {
+  public FileEntry {
+    Objects.requireNonNull(path, "path");
+    Objects.requireNonNull(root, "root");
+  }
+
+  /** A whole file, not split. */
+  public FileEntry(long seq, String path, String root, long length, long modificationTime) {
+    this(seq, path, root, length, modificationTime, 0, length);
+  }
+
+  /** Whether this is the file's last (or only) split: the file is done once it is committed. */
+  public boolean isLastSplit() {
+    return end >= length;
+  }
+
+  /** Whether this entry is a part of a file split into byte ranges. */
+  public boolean isSplit() {
+    return start > 0 || end < length;
+  }
+
+  /** The directory holding the file, as a full path. */
+  public String directory() {
+    int slash = path.lastIndexOf('/');
+    return slash <= 0 ? path : path.substring(0, slash);
+  }
+}

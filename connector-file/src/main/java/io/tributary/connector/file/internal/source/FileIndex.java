@@ -1,0 +1,330 @@
+package io.tributary.connector.file.internal.source;
+
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.tributary.connector.file.QuarantinedFile;
+import io.tributary.core.api.CheckpointException;
+import io.tributary.core.checkpoint.CheckpointStorage;
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.TreeMap;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The file source's durable index: which file each sequence number means, which paths were already seen, which files
+ * were quarantined. Kept in the source's state storage ({@code sources/<name>/index/} of the checkpoint) as a snapshot
+ * plus one small delta file per listing cycle that admitted files; every {@code compactionInterval} deltas a new
+ * snapshot holding only what is inside the horizon replaces them, so the state is bounded by the horizon, not by
+ * history.
+ *
+ * <p>Crash safety: every file is written atomically; a snapshot names the generation it covers, deltas of a newer
+ * generation are applied on top when loading, older ones are ignored (and deleted). A delta is written before the
+ * offsets it admits are reported to the runtime.
+ *
+ * <p>Thread safety: all methods are synchronized; state writes happen under the lock so generations stay ordered.
+ */
+public final class FileIndex {
+  static final int FORMAT_VERSION = 1;
+  static final String DIR = "index";
+  private static final String SNAPSHOT = "snapshot-";
+  private static final String DELTA = "delta-";
+  private static final Logger LOG = LoggerFactory.getLogger(FileIndex.class);
+  private static final ObjectMapper JSON =
+      new ObjectMapper().configure(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES, false);
+
+  /** One admitted file in a delta. */
+  record AdmitDto(
+      String partition, long seq, String path, String root, long length, long mtime, long start, long end) {}
+
+  /** One delta: files admitted in a listing cycle, files quarantined by a read. */
+  record DeltaDto(int version, long gen, List<AdmitDto> admitted, List<QuarantinedFile> quarantined) {}
+
+  /** One partition in a snapshot. */
+  record PartitionDto(
+      String id,
+      boolean initialized,
+      long nextSeq,
+      long committed,
+      long maxMtime,
+      Map<String, Long> seen,
+      Map<String, Long> activeDirs,
+      Map<String, String> highWater,
+      Map<String, String> lastNames,
+      List<FileEntry> entries) {}
+
+  /** A whole snapshot. */
+  record SnapshotDto(int version, long gen, List<PartitionDto> partitions, List<QuarantinedFile> quarantine) {}
+
+  private final CheckpointStorage storage;
+  private final long maxFileAgeMs;
+  private final int compactionInterval;
+  private final Map<String, PartitionState> partitions = new LinkedHashMap<>();
+  private final TreeMap<String, QuarantinedFile> quarantine = new TreeMap<>();
+  private long gen;
+  private long snapshotGen = -1;
+  private int deltasSinceSnapshot;
+
+  private FileIndex(CheckpointStorage storage, long maxFileAgeMs, int compactionInterval) {
+    this.storage = storage;
+    this.maxFileAgeMs = maxFileAgeMs;
+    this.compactionInterval = compactionInterval;
+  }
+
+  /**
+   * Loads the index from {@code storage} (empty if none) and makes sure every partition of {@code partitionIds} exists.
+   *
+   * @throws CheckpointException if the state cannot be read or parsed
+   */
+  public static FileIndex load(
+      CheckpointStorage storage, List<String> partitionIds, long maxFileAgeMs, int compactionInterval) {
+    FileIndex index = new FileIndex(storage, maxFileAgeMs, compactionInterval);
+    try {
+      index.loadState();
+    } catch (IOException | RuntimeException e) {
+      throw new CheckpointException(
+          "Cannot read the file source's index at " + storage.describe() + DIR + "/: " + e
+              + " (restore the checkpoint directory, or start with a new one to re-read files inside the horizon)",
+          e);
+    }
+    for (String id : partitionIds) {
+      index.partitions.computeIfAbsent(id, PartitionState::new);
+    }
+    for (PartitionState st : index.partitions.values()) {
+      st.admissionBase = st.nextSeq;
+    }
+    return index;
+  }
+
+  private void loadState() throws IOException {
+    List<String> names = storage.list(DIR);
+    long bestSnapshot = -1;
+    for (String n : names) {
+      if (n.startsWith(SNAPSHOT)) {
+        bestSnapshot = Math.max(bestSnapshot, parseGen(n, SNAPSHOT));
+      }
+    }
+    if (bestSnapshot >= 0) {
+      byte[] data = storage.read(DIR + "/" + SNAPSHOT + pad(bestSnapshot)).orElseThrow();
+      SnapshotDto s = JSON.readValue(data, SnapshotDto.class);
+      checkVersion(s.version());
+      for (PartitionDto p : s.partitions()) {
+        PartitionState st = new PartitionState(p.id());
+        st.initialized = p.initialized();
+        st.nextSeq = p.nextSeq();
+        st.committed = p.committed();
+        st.maxMtime = p.maxMtime();
+        st.seen.putAll(p.seen());
+        st.activeDirs.putAll(p.activeDirs());
+        st.highWater.putAll(p.highWater());
+        if (p.lastNames() != null) {
+          st.lastNames.putAll(p.lastNames());
+        }
+        for (FileEntry e : p.entries()) {
+          st.entries.put(e.seq(), e);
+        }
+        partitions.put(p.id(), st);
+      }
+      for (QuarantinedFile q : s.quarantine()) {
+        quarantine.put(key(q.partition(), q.seq()), q);
+      }
+      gen = bestSnapshot;
+      snapshotGen = bestSnapshot;
+    }
+    List<Long> deltas = new ArrayList<>();
+    for (String n : names) {
+      if (n.startsWith(DELTA)) {
+        long g = parseGen(n, DELTA);
+        if (g > bestSnapshot) {
+          deltas.add(g);
+        }
+      }
+    }
+    deltas.sort(null);
+    for (long g : deltas) {
+      byte[] data = storage.read(DIR + "/" + DELTA + pad(g)).orElseThrow();
+      DeltaDto d = JSON.readValue(data, DeltaDto.class);
+      checkVersion(d.version());
+      apply(d);
+      gen = Math.max(gen, g);
+      deltasSinceSnapshot++;
+    }
+  }
+
+  private void apply(DeltaDto d) {
+    for (AdmitDto a : d.admitted()) {
+      PartitionState st = partitions.computeIfAbsent(a.partition(), PartitionState::new);
+      st.initialized = true;
+      st.admit(new FileEntry(a.seq(), a.path(), a.root(), a.length(), a.mtime(), a.start(), a.end()));
+    }
+    for (QuarantinedFile q : d.quarantined()) {
+      quarantine.put(key(q.partition(), q.seq()), q);
+    }
+  }
+
+  /** The state of one partition; callers must hold this index's lock ({@code synchronized (index)}). */
+  PartitionState partition(String id) {
+    PartitionState st = partitions.get(id);
+    if (st == null) {
+      throw new IllegalArgumentException("Unknown partition " + id);
+    }
+    return st;
+  }
+
+  /** The file behind an offset, if the index still has it. */
+  public synchronized Optional<FileEntry> entry(String partition, long seq) {
+    PartitionState st = partitions.get(partition);
+    return st == null ? Optional.empty() : Optional.ofNullable(st.entries.get(seq));
+  }
+
+  /** The quarantine decision taken earlier for this offset, if any. */
+  public synchronized Optional<QuarantinedFile> quarantined(String partition, long seq) {
+    return Optional.ofNullable(quarantine.get(key(partition, seq)));
+  }
+
+  /** Every quarantined file inside the horizon, oldest offset first per partition. */
+  public synchronized List<QuarantinedFile> quarantine() {
+    return List.copyOf(quarantine.values());
+  }
+
+  public synchronized int quarantineSize() {
+    return quarantine.size();
+  }
+
+  /** Paths remembered inside the horizon, over all partitions (a gauge of the state's size). */
+  public synchronized long rememberedFiles() {
+    long n = 0;
+    for (PartitionState st : partitions.values()) {
+      n += st.seen.size();
+    }
+    return n;
+  }
+
+  /** Admitted entries still held in memory (not yet committed and cleaned), over all partitions. */
+  public synchronized long heldEntries() {
+    long n = 0;
+    for (PartitionState st : partitions.values()) {
+      n += st.entries.size();
+    }
+    return n;
+  }
+
+  /** Durably records a quarantine decision before the batch's records are produced. */
+  public synchronized void addQuarantine(QuarantinedFile q) throws IOException {
+    if (quarantine.containsKey(key(q.partition(), q.seq()))) {
+      return;
+    }
+    writeDelta(new DeltaDto(FORMAT_VERSION, gen + 1, List.of(), List.of(q)));
+    quarantine.put(key(q.partition(), q.seq()), q);
+  }
+
+  /**
+   * Durably records the outcome of a listing cycle: admitted files get their offsets (a delta), and partitions listed
+   * for the first time become initialized (a snapshot, as they may have recorded many existing files).
+   */
+  public synchronized void recordCycle(Map<String, List<FileEntry>> admitted, Collection<PartitionState> initialized)
+      throws IOException {
+    List<AdmitDto> dtos = new ArrayList<>();
+    for (Map.Entry<String, List<FileEntry>> e : admitted.entrySet()) {
+      for (FileEntry f : e.getValue()) {
+        dtos.add(
+            new AdmitDto(
+                e.getKey(), f.seq(), f.path(), f.root(), f.length(), f.modificationTime(), f.start(), f.end()));
+      }
+    }
+    if (!initialized.isEmpty()) {
+      for (PartitionState st : initialized) {
+        st.initialized = true;
+      }
+      compact();
+    } else if (!dtos.isEmpty()) {
+      writeDelta(new DeltaDto(FORMAT_VERSION, gen + 1, dtos, List.of()));
+      if (deltasSinceSnapshot >= compactionInterval) {
+        compact();
+      }
+    }
+  }
+
+  /** Writes a snapshot of everything inside the horizon and removes the files it replaces. */
+  public synchronized void compact() throws IOException {
+    List<PartitionDto> ps = new ArrayList<>();
+    long oldest = Long.MAX_VALUE;
+    for (PartitionState st : partitions.values()) {
+      long threshold = threshold(st);
+      st.purge(threshold);
+      oldest = Math.min(oldest, threshold);
+      ps.add(
+          new PartitionDto(
+              st.id,
+              st.initialized,
+              st.nextSeq,
+              st.committed,
+              st.maxMtime,
+              st.seen,
+              st.activeDirs,
+              st.highWater,
+              st.lastNames,
+              List.copyOf(st.entries.values())));
+    }
+    final long horizon = oldest;
+    quarantine.values().removeIf(q -> q.modificationTime() < horizon && horizon != Long.MIN_VALUE);
+    long newGen = gen + 1;
+    storage.writeAtomically(
+        DIR + "/" + SNAPSHOT + pad(newGen),
+        JSON.writeValueAsBytes(new SnapshotDto(FORMAT_VERSION, newGen, ps, List.copyOf(quarantine.values()))));
+    gen = newGen;
+    long previous = snapshotGen;
+    snapshotGen = newGen;
+    deltasSinceSnapshot = 0;
+    for (String n : storage.list(DIR)) {
+      if ((n.startsWith(DELTA) && parseGen(n, DELTA) <= newGen)
+          || (n.startsWith(SNAPSHOT) && parseGen(n, SNAPSHOT) < newGen)) {
+        storage.delete(DIR + "/" + n);
+      }
+    }
+    LOG.debug("event=file_index_compacted gen={} previous={} storage={}", newGen, previous, storage.describe());
+  }
+
+  /** Drops from memory what left the horizon of {@code st}, in steps of 1/16 of the horizon (see PartitionState#trim). */
+  void trim(PartitionState st) {
+    st.trim(threshold(st), Math.max(1, maxFileAgeMs / 16));
+  }
+
+  /** Files older than this (modification time) are outside the horizon of the partition. */
+  long threshold(PartitionState st) {
+    return st.maxMtime == Long.MIN_VALUE ? Long.MIN_VALUE : st.maxMtime - maxFileAgeMs;
+  }
+
+  private void writeDelta(DeltaDto d) throws IOException {
+    storage.writeAtomically(DIR + "/" + DELTA + pad(d.gen()), JSON.writeValueAsBytes(d));
+    gen = d.gen();
+    deltasSinceSnapshot++;
+  }
+
+  private static String key(String partition, long seq) {
+    return partition + "\u0000" + pad(seq);
+  }
+
+  private static String pad(long n) {
+    return String.format("%020d", n);
+  }
+
+  private static long parseGen(String name, String prefix) {
+    try {
+      return Long.parseLong(name.substring(prefix.length()));
+    } catch (NumberFormatException e) {
+      return -1;
+    }
+  }
+
+  private static void checkVersion(int v) {
+    if (v != FORMAT_VERSION) {
+      throw new IllegalStateException("unsupported index format version " + v + " (this build reads " + FORMAT_VERSION + ")");
+    }
+  }
+}

@@ -1,0 +1,122 @@
+package io.tributary.connector.file.internal.source;
+
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+
+/**
+ * What the source remembers about one partition (one monitored path): the admitted files not yet committed and
+ * cleaned, every path seen inside the horizon, and what partition pruning needs.
+ *
+ * <p>Everything here is bounded by the horizon ({@code max-file-age}) and {@code max-files-per-batch}, never by the
+ * number of old files: {@link #purge(long)} drops what fell out of the horizon.
+ *
+ * <p>Thread safety: not thread-safe; {@link FileIndex} guards it.
+ */
+final class PartitionState {
+  final String id;
+  /** Whether the first listing happened (existing files were recorded or admitted). */
+  boolean initialized;
+  /** The next sequence number to give. */
+  long nextSeq;
+  /** Every offset below is committed (a lower bound: the truth may be ahead after a restart). */
+  long committed;
+  /**
+   * In memory only: offsets below are taken as no longer waiting for a batch when admitting. Starts at {@link #nextSeq}
+   * on load: the runtime plans nothing new before the batches in flight are committed, so what was admitted before a
+   * restart is either committed or about to be replayed; taking {@link #committed} (a stale lower bound) instead could
+   * block admission forever when no batch remains to move it.
+   */
+  long admissionBase;
+  /** Newest modification time seen; the horizon is {@code maxMtime - maxFileAge}. */
+  long maxMtime = Long.MIN_VALUE;
+  /** Admitted files with {@code seq >= committed} (and committed ones until they are cleaned). */
+  final TreeMap<Long, FileEntry> entries = new TreeMap<>();
+  /** Path to modification time of every file seen inside the horizon (admitted or present at first start). */
+  final Map<String, Long> seen = new HashMap<>();
+  /** Leaf directory (full path) to the newest modification time of a file seen there; for ordered partitions. */
+  final TreeMap<String, Long> activeDirs = new TreeMap<>();
+  /** Directory (full path) to the greatest file name seen there; for ordered file names. Trimmed with activeDirs. */
+  final Map<String, String> lastNames = new HashMap<>();
+  /** Root (full path) to the relative path of the newest partition directory where a file was seen. */
+  final Map<String, String> highWater = new HashMap<>();
+  /** Threshold of the last in-memory purge of {@link #seen} (not persisted: compaction purges the snapshot). */
+  private long purgedAt = Long.MIN_VALUE;
+
+  PartitionState(String id) {
+    this.id = id;
+  }
+
+  /** Records a file as seen (admitted or not). */
+  void see(String path, String root, long mtime) {
+    seen.put(path, mtime);
+    maxMtime = Math.max(maxMtime, mtime);
+    int slash = path.lastIndexOf('/');
+    String dir = slash <= 0 ? path : path.substring(0, slash);
+    activeDirs.merge(dir, mtime, Math::max);
+    String name = path.substring(slash + 1);
+    lastNames.merge(dir, name, (a, b) -> a.compareTo(b) >= 0 ? a : b);
+    if (dir.length() > root.length() && dir.startsWith(root)) {
+      String rel = dir.substring(root.length() + (root.endsWith("/") ? 0 : 1));
+      String hw = highWater.get(root);
+      if (hw == null || PartitionPaths.compare(rel, hw) > 0) {
+        highWater.put(root, rel);
+      }
+    }
+  }
+
+  /** Forgets directories whose newest file fell out of the horizon (small: one entry per directory). */
+  void trimDirectories(long threshold) {
+    activeDirs.values().removeIf(m -> m < threshold);
+    lastNames.keySet().retainAll(activeDirs.keySet());
+  }
+
+  /**
+   * Before a listing cycle: drops directories outside the horizon, and remembered paths too once the horizon moved by
+   * at least {@code step} since the last purge. Memory then stays within the horizon plus one step even when no
+   * compaction is due (at a first start with many existing files, those would otherwise stay remembered until the
+   * next compaction), and the cost of walking the remembered set is paid once per step, not per cycle. Safe at any
+   * time: a file older than the threshold is ignored by age before the remembered set is asked.
+   */
+  void trim(long threshold, long step) {
+    if (threshold != Long.MIN_VALUE && (purgedAt == Long.MIN_VALUE || threshold - purgedAt >= step)) {
+      purge(threshold);
+      purgedAt = threshold;
+    } else {
+      trimDirectories(threshold);
+    }
+  }
+
+  void admit(FileEntry e) {
+    entries.put(e.seq(), e);
+    nextSeq = Math.max(nextSeq, e.seq() + 1);
+    see(e.path(), e.root(), e.modificationTime());
+  }
+
+  /** Offsets admitted but not yet known committed. */
+  long outstanding() {
+    return nextSeq - Math.max(committed, admissionBase);
+  }
+
+  /** Drops what fell out of the horizon; entries at or above {@code committed} are always kept. */
+  void purge(long threshold) {
+    seen.values().removeIf(m -> m < threshold);
+    trimDirectories(threshold);
+    // A root's high-water mark is one string per root: bounded by the number of roots, kept.
+  }
+
+  /** Committed entries up to {@code until}, removed from the map (for cleaning). */
+  List<FileEntry> takeCommitted(long until) {
+    List<FileEntry> out = new ArrayList<>();
+    for (Iterator<Map.Entry<Long, FileEntry>> it = entries.headMap(until).entrySet().iterator(); it.hasNext(); ) {
+      out.add(it.next().getValue());
+      it.remove();
+    }
+    committed = Math.max(committed, until);
+    admissionBase = Math.max(admissionBase, until);
+    return out;
+  }
+}

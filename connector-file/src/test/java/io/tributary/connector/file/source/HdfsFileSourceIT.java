@@ -1,0 +1,261 @@
+package io.tributary.connector.file.source;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
+
+import io.tributary.connector.file.CorruptFileException;
+import io.tributary.connector.file.FileAccessDeniedException;
+import io.tributary.connector.file.FileSource;
+import io.tributary.connector.file.FileVanishedException;
+import io.tributary.connector.file.QuarantinedFile;
+import io.tributary.core.api.OffsetRange;
+import io.tributary.core.runtime.Pipeline;
+import io.tributary.core.sinks.RollingFileSink;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.security.PrivilegedExceptionAction;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.zip.GZIPOutputStream;
+import org.apache.hadoop.conf.Configuration;
+import org.apache.hadoop.fs.FSDataOutputStream;
+import org.apache.hadoop.fs.FileSystem;
+import org.apache.hadoop.fs.Path;
+import org.apache.hadoop.fs.permission.FsPermission;
+import org.apache.hadoop.hdfs.MiniDFSCluster;
+import org.apache.hadoop.security.UserGroupInformation;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInfo;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The file source against a real HDFS (one MiniDFSCluster for the class, one directory per test). */
+class HdfsFileSourceIT {
+  static MiniDFSCluster cluster;
+  static FileSystem fs;
+
+  @TempDir java.nio.file.Path tmp;
+  Path in;
+
+  @BeforeAll
+  static void startHdfs() throws IOException {
+    Configuration conf = new Configuration();
+    java.nio.file.Path base = Files.createTempDirectory("tributary-minidfs");
+    conf.set(MiniDFSCluster.HDFS_MINIDFS_BASEDIR, base.toString());
+    conf.setBoolean("dfs.permissions.enabled", true);
+    cluster = new MiniDFSCluster.Builder(conf, base.toFile()).numDataNodes(1).build();
+    cluster.waitActive();
+    fs = cluster.getFileSystem();
+  }
+
+  @AfterAll
+  static void stopHdfs() {
+    if (cluster != null) {
+      cluster.shutdown(true);
+    }
+  }
+
+  @BeforeEach
+  void dir(TestInfo info) throws IOException {
+    in = fs.makeQualified(new Path("/in-" + info.getTestMethod().orElseThrow().getName()));
+    fs.mkdirs(in);
+    fs.setPermission(in, new FsPermission((short) 0777));
+  }
+
+  Map<String, Object> opts(Object... kv) {
+    Map<String, Object> m = new HashMap<>();
+    m.put("paths", in.toString());
+    for (int i = 0; i < kv.length; i += 2) {
+      m.put((String) kv[i], kv[i + 1]);
+    }
+    return m;
+  }
+
+  /** Writes under a temporary name (as {@code hdfs dfs -put} does), then renames into place. */
+  static Path put(Path dir, String name, byte[] content) throws IOException {
+    fs.mkdirs(dir);
+    Path t = new Path(dir, name + "._COPYING_");
+    try (FSDataOutputStream out = fs.create(t)) {
+      out.write(content);
+    }
+    Path f = new Path(dir, name);
+    assertThat(fs.rename(t, f)).isTrue();
+    return f;
+  }
+
+  static Path put(Path dir, String name, String content) throws IOException {
+    return put(dir, name, content.getBytes(StandardCharsets.UTF_8));
+  }
+
+  @Test
+  void fileBeingWrittenIsIgnoredUntilRenamedIntoPlace() throws Exception {
+    try (SourceHarness h = new SourceHarness(opts(), tmp.resolve("ckpt"))) {
+      h.batch();
+      Path copying = new Path(in, "a.txt._COPYING_");
+      try (FSDataOutputStream out = fs.create(copying)) {
+        out.write("a1\n".getBytes(StandardCharsets.UTF_8));
+        out.hflush();
+        assertThat(h.batch()).isEmpty(); // open for write, in-progress name
+        out.write("a2\n".getBytes(StandardCharsets.UTF_8));
+      }
+      assertThat(h.batch()).isEmpty(); // closed, still the in-progress name
+      fs.rename(copying, new Path(in, "a.txt"));
+      put(in, "b.txt", "b\n");
+      assertThat(h.batch()).containsExactlyInAnyOrder("a1", "a2", "b");
+      assertThat(h.batch()).isEmpty();
+    }
+  }
+
+  @Test
+  void newPartitionsAreFoundWhileOldOnesArePruned() throws Exception {
+    long now = System.currentTimeMillis();
+    for (int d = 10; d < 15; d++) {
+      Path f = put(new Path(in, "date=2026-11-" + d + "/hour=00"), "old.txt", "old\n");
+      fs.setTimes(f, now - 30L * 86_400_000L, -1);
+    }
+    Map<String, Object> o = opts("recursive", true, "ordered-partitions", true, "max-file-age", "1d");
+    try (SourceHarness h = new SourceHarness(o, tmp.resolve("ckpt"))) {
+      assertThat(h.batch()).isEmpty();
+      put(new Path(in, "date=2026-11-25/hour=10"), "a.txt", "a\n");
+      assertThat(h.batch()).containsExactly("a");
+      put(new Path(in, "date=2026-11-25/hour=11"), "b.txt", "b\n");
+      put(new Path(in, "date=2026-11-26/hour=00"), "c.gz", gzip("c\n"));
+      assertThat(h.batch()).containsExactlyInAnyOrder("b", "c");
+      assertThat(h.source.lastListing().directoriesPruned()).isEqualTo(5);
+    }
+  }
+
+  @Test
+  void orderedFileNamesListOnlyNamesAfterTheLastSeenOnHdfs() throws Exception {
+    for (int i = 0; i < 50; i++) {
+      put(in, String.format("f-%04d.txt", i), "old\n");
+    }
+    try (SourceHarness h = new SourceHarness(opts("ordered-file-names", true), tmp.resolve("ckpt"))) {
+      assertThat(h.batch()).isEmpty();
+      assertThat(h.source.lastListing().filesListed()).isEqualTo(50);
+      put(in, "f-0050.txt", "n50\n");
+      put(in, "f-0051.txt", "n51\n");
+      assertThat(h.batch()).containsExactly("n50", "n51");
+      assertThat(h.source.lastListing().filesListed()).isEqualTo(2); // the NameNode listed from f-0049 on
+      assertThat(h.batch()).isEmpty();
+      assertThat(h.source.lastListing().filesListed()).isZero();
+      put(in, "a-late.txt", "late\n"); // sorts before: not looked for (documented)
+      put(in, "f-0052.txt", "n52\n");
+      assertThat(h.batch()).containsExactly("n52");
+    }
+  }
+
+  @Test
+  void pipelineRestartedRepeatedlyReadsEveryLineExactlyOnce() throws Exception {
+    java.nio.file.Path out = Files.createDirectories(tmp.resolve("out"));
+    java.nio.file.Path ckpt = tmp.resolve("ckpt");
+    List<String> expected = new ArrayList<>();
+    int file = 0;
+    for (int round = 0; round < 3; round++) {
+      Pipeline p = pipeline(ckpt, out);
+      p.start();
+      for (int k = 0; k < 10; k++, file++) {
+        StringBuilder sb = new StringBuilder();
+        for (int line = 0; line < 3; line++) {
+          String l = "f" + file + "-l" + line;
+          sb.append(l).append('\n');
+          expected.add(l);
+        }
+        put(in, "f" + file + ".txt", sb.toString());
+      }
+      if (round == 1) {
+        await().atMost(Duration.ofSeconds(30))
+            .until(() -> FileSourcePipelineTest.outputLines(out).size() == expected.size());
+      }
+      p.stopNow();
+      assertThat(p.failure()).isEmpty();
+    }
+    Pipeline p = pipeline(ckpt, out);
+    p.start();
+    try {
+      await().atMost(Duration.ofSeconds(30))
+          .until(() -> FileSourcePipelineTest.outputLines(out).size() >= expected.size());
+      assertThat(FileSourcePipelineTest.outputLines(out)).containsExactlyInAnyOrderElementsOf(expected);
+    } finally {
+      p.stopGracefully();
+    }
+  }
+
+  private Pipeline pipeline(java.nio.file.Path ckpt, java.nio.file.Path out) {
+    return Pipeline.builder("hdfs-files")
+        .checkpointDir(ckpt)
+        .batchInterval(Duration.ofMillis(50))
+        .source(
+            "files",
+            FileSource.of(Map.of("paths", in.toString(), "include-existing", true, "max-files-per-batch", 4)))
+        .sink("out", RollingFileSink.builder(out).build())
+        .build();
+  }
+
+  @Test
+  void unreadableFileIsAccessDeniedForAnotherUser() throws Exception {
+    Path secret = put(in, "secret.txt", "s\n");
+    fs.setPermission(secret, new FsPermission((short) 0600));
+    UserGroupInformation alice = UserGroupInformation.createUserForTesting("alice", new String[] {"users"});
+    alice.doAs(
+        (PrivilegedExceptionAction<Void>)
+            () -> {
+              try (SourceHarness h = new SourceHarness(opts("include-existing", true), tmp.resolve("ckpt"))) {
+                List<OffsetRange> ranges = h.plan();
+                assertThatThrownBy(() -> h.read(ranges))
+                    .isInstanceOf(FileAccessDeniedException.class)
+                    .hasMessageContaining("secret.txt");
+              }
+              return null;
+            });
+  }
+
+  @Test
+  void vanishedAndTruncatedFilesFailOrAreQuarantined() throws Exception {
+    try (SourceHarness h = new SourceHarness(opts(), tmp.resolve("ckpt"))) {
+      h.batch();
+      Path gone = put(in, "gone.txt", "g\n");
+      List<OffsetRange> ranges = h.plan();
+      fs.delete(gone, false);
+      assertThatThrownBy(() -> h.read(ranges)).isInstanceOf(FileVanishedException.class);
+    }
+    try (SourceHarness h = new SourceHarness(opts(), tmp.resolve("ckpt2"))) {
+      h.batch();
+      byte[] gz = gzip("x\n".repeat(1000));
+      put(in, "trunc.gz", Arrays.copyOf(gz, gz.length / 2));
+      List<OffsetRange> ranges = h.plan();
+      assertThatThrownBy(() -> h.read(ranges)).isInstanceOf(CorruptFileException.class);
+    }
+    try (SourceHarness h = new SourceHarness(opts("on-bad-file", "skip"), tmp.resolve("ckpt3"))) {
+      h.batch();
+      put(in, "ok.txt", "ok\n");
+      Path gone = put(in, "gone2.txt", "g\n");
+      byte[] gz = gzip("x\n".repeat(1000));
+      put(in, "trunc2.gz", Arrays.copyOf(gz, gz.length / 2));
+      List<OffsetRange> ranges = h.plan();
+      fs.delete(gone, false);
+      assertThat(h.read(ranges)).containsExactly("ok");
+      assertThat(h.source.quarantinedFiles())
+          .extracting(QuarantinedFile::reason)
+          .containsExactlyInAnyOrder("vanished", "corrupt");
+    }
+  }
+
+  static byte[] gzip(String s) throws IOException {
+    ByteArrayOutputStream b = new ByteArrayOutputStream();
+    try (OutputStream o = new GZIPOutputStream(b)) {
+      o.write(s.getBytes(StandardCharsets.UTF_8));
+    }
+    return b.toByteArray();
+  }
+}
