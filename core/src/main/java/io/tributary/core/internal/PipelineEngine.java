@@ -159,14 +159,14 @@ public final class PipelineEngine {
       doStart();
     } catch (RuntimeException | Error e) {
       failure = e;
-      state = PipelineState.FAILED;
       closeAll();
+      state = PipelineState.FAILED;
       terminated.countDown();
       throw e;
     } catch (Exception e) {
       failure = e;
-      state = PipelineState.FAILED;
       closeAll();
+      state = PipelineState.FAILED;
       terminated.countDown();
       throw new TributaryException("Pipeline " + pipelineId + " could not start: " + e, e);
     }
@@ -349,6 +349,7 @@ public final class PipelineEngine {
   // ------------------------------------------------------------------------------------------------ batch thread
 
   private void runLoop() {
+    PipelineState finalState = PipelineState.FAILED;
     try {
       if (pendingReplay != null) {
         LOG.info("event=batch_replay pipeline={} batch={}", pipelineId, pendingReplay.batchId());
@@ -371,19 +372,22 @@ public final class PipelineEngine {
       if (graceful) {
         drain();
       }
-      state = PipelineState.STOPPED;
+      finalState = PipelineState.STOPPED;
       LOG.info("event=pipeline_stopped pipeline={} last_committed={}", pipelineId, lastCommitted);
     } catch (Throwable t) {
       if (stopRequested && !graceful && (t instanceof InterruptedException || isInterruption(t))) {
-        state = PipelineState.STOPPED;
+        finalState = PipelineState.STOPPED;
         LOG.info("event=pipeline_stopped_now pipeline={} last_committed={}", pipelineId, lastCommitted);
       } else {
         failure = t;
-        state = PipelineState.FAILED;
+        finalState = PipelineState.FAILED;
         LOG.error("event=pipeline_failed pipeline={} error=\"{}\"", pipelineId, t.toString(), t);
       }
     } finally {
+      // Release the WAL directory lock, the source and the sinks first: whoever sees STOPPED or FAILED may at once
+      // start a new pipeline on the same checkpoint.
       closeAll();
+      state = finalState;
       terminated.countDown();
     }
   }
