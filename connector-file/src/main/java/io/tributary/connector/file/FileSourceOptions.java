@@ -1,9 +1,11 @@
 package io.tributary.connector.file;
 
+import io.tributary.connector.file.internal.hadoop.HadoopFileSystems;
 import io.tributary.core.api.ConfigOption;
 import io.tributary.core.api.ConfigSpec;
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 
 /**
  * Every configuration key of the new-file monitoring source ({@code type: files} under {@code source:}), declared once.
@@ -167,8 +169,15 @@ public final class FileSourceOptions {
           .defaultValue(List.of())
           .validate(FileSourceOptions::checkProperties)
           .description(
-              "Extra Hadoop configuration as name=value entries, e.g. fs.s3a.endpoint=http://127.0.0.1:9000 (values"
-                  + " are never logged).");
+              "Older form of hadoop.*, kept for existing configurations: Hadoop settings as name=value entries, e.g."
+                  + " fs.s3a.endpoint=http://127.0.0.1:9000. A key also given as hadoop.<name> takes that value."
+                  + " Values of keys naming secrets are never logged.");
+
+  /**
+   * Hadoop settings as {@code hadoop.<name>: value} keys (or a nested {@code hadoop:} mapping), the same option as the
+   * {@code hadoop-files} sink and the HDFS/S3 checkpoint storage take.
+   */
+  public static final ConfigOption<Map<String, String>> HADOOP = HadoopFileSystems.HADOOP;
 
   public static final ConfigOption<Integer> STATE_COMPACTION_INTERVAL =
       ConfigOption.integer("state-compaction-interval")
@@ -197,6 +206,7 @@ public final class FileSourceOptions {
           ON_BAD_FILE,
           CLEAN_SOURCE,
           ARCHIVE_DIR,
+          HADOOP,
           HADOOP_PROPERTIES,
           STATE_COMPACTION_INTERVAL);
 

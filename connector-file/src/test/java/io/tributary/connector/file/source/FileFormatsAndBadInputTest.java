@@ -178,8 +178,10 @@ class FileFormatsAndBadInputTest {
   void permissionDeniedIsReportedAsAccessDenied() throws Exception {
     Map<String, Object> o =
         opts(
-            "hadoop-properties",
-            List.of("fs.file.impl=" + DenyingLocalFileSystem.class.getName(), "fs.file.impl.disable.cache=true"));
+            "hadoop.fs.file.impl",
+            DenyingLocalFileSystem.class.getName(),
+            "hadoop.fs.file.impl.disable.cache",
+            "true");
     try (SourceHarness h = new SourceHarness(o, ckpt)) {
       h.batch();
       put(in, "denied.txt", "secret\n".getBytes(StandardCharsets.UTF_8));
@@ -192,13 +194,31 @@ class FileFormatsAndBadInputTest {
   }
 
   @Test
+  void hadoopPrefixedKeysOverrideTheOlderPropertiesList() throws Exception {
+    Map<String, Object> o =
+        opts(
+            "hadoop-properties",
+            List.of("fs.file.impl=org.apache.hadoop.fs.LocalFileSystem", "fs.file.impl.disable.cache=true"),
+            "hadoop.fs.file.impl",
+            DenyingLocalFileSystem.class.getName());
+    try (SourceHarness h = new SourceHarness(o, ckpt)) {
+      h.batch();
+      put(in, "denied.txt", "secret\n".getBytes(StandardCharsets.UTF_8));
+      List<OffsetRange> ranges = h.plan();
+      assertThatThrownBy(() -> h.read(ranges)).isInstanceOf(FileAccessDeniedException.class);
+    }
+  }
+
+  @Test
   void interruptedReadIsNotABadFileAndIsNeverQuarantined() throws Exception {
     Map<String, Object> o =
         opts(
             "on-bad-file",
             "skip",
-            "hadoop-properties",
-            List.of("fs.file.impl=" + DenyingLocalFileSystem.class.getName(), "fs.file.impl.disable.cache=true"));
+            "hadoop.fs.file.impl",
+            DenyingLocalFileSystem.class.getName(),
+            "hadoop.fs.file.impl.disable.cache",
+            "true");
     try (SourceHarness h = new SourceHarness(o, ckpt)) {
       h.batch();
       put(in, "interrupted.txt", "good\n".getBytes(StandardCharsets.UTF_8));

@@ -46,10 +46,7 @@ class S3FileSourceIT {
   }
 
   Map<String, Object> opts(Object... kv) {
-    Map<String, Object> m = new HashMap<>();
-    List<String> props = new ArrayList<>();
-    s3.hadoopSettings().forEach((k, v) -> props.add(k + "=" + v));
-    m.put("hadoop-properties", props);
+    Map<String, Object> m = new HashMap<>(s3.hadoopOptions()); // hadoop.fs.s3a.*, as the sink and checkpoint take
     m.put("paths", S3Server.s3a(bucket, prefix).toString());
     for (int i = 0; i < kv.length; i += 2) {
       m.put((String) kv[i], kv[i + 1]);
