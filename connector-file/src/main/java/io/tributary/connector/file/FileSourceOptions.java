@@ -1,9 +1,11 @@
 package io.tributary.connector.file;
 
+import io.tributary.connector.file.internal.hadoop.HadoopFileSystems;
 import io.tributary.core.api.ConfigOption;
 import io.tributary.core.api.ConfigSpec;
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 
 /**
  * Every configuration key of the new-file monitoring source ({@code type: files} under {@code source:}), declared once.
@@ -83,9 +85,10 @@ public final class FileSourceOptions {
           .defaultValue(false)
           .description(
               "File names sort in arrival order within a directory (e.g. events-000123.log, 2026-11-25T10:00.csv):"
-                  + " a listing cycle asks only for names after the last one seen (on HDFS the listing itself starts"
-                  + " there; elsewhere older names are skipped without a lookup). A file arriving later under a"
-                  + " smaller name is then not seen. Not with recursive.");
+                  + " a listing cycle looks only at names after the last one seen (HDFS: the NameNode listing starts"
+                  + " there; local file system: every name is read, but older ones cost no status; S3 and others: the"
+                  + " full listing with statuses, older names filtered). A file arriving later under a smaller name is"
+                  + " then not seen. Not with recursive.");
 
   public static final ConfigOption<Boolean> INCLUDE_EXISTING =
       ConfigOption.bool("include-existing")
@@ -167,8 +170,15 @@ public final class FileSourceOptions {
           .defaultValue(List.of())
           .validate(FileSourceOptions::checkProperties)
           .description(
-              "Extra Hadoop configuration as name=value entries, e.g. fs.s3a.endpoint=http://127.0.0.1:9000 (values"
-                  + " are never logged).");
+              "Older form of hadoop.*, kept for existing configurations: Hadoop settings as name=value entries, e.g."
+                  + " fs.s3a.endpoint=http://127.0.0.1:9000. A key also given as hadoop.<name> takes that value."
+                  + " Values of keys naming secrets are never logged.");
+
+  /**
+   * Hadoop settings as {@code hadoop.<name>: value} keys (or a nested {@code hadoop:} mapping), the same option as the
+   * {@code hadoop-files} sink and the HDFS/S3 checkpoint storage take.
+   */
+  public static final ConfigOption<Map<String, String>> HADOOP = HadoopFileSystems.HADOOP;
 
   public static final ConfigOption<Integer> STATE_COMPACTION_INTERVAL =
       ConfigOption.integer("state-compaction-interval")
@@ -197,6 +207,7 @@ public final class FileSourceOptions {
           ON_BAD_FILE,
           CLEAN_SOURCE,
           ARCHIVE_DIR,
+          HADOOP,
           HADOOP_PROPERTIES,
           STATE_COMPACTION_INTERVAL);
 

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.github.luben.zstd.ZstdOutputStream;
+import io.tributary.connector.file.BadFileException;
 import io.tributary.connector.file.CorruptFileException;
 import io.tributary.connector.file.FileAccessDeniedException;
 import io.tributary.connector.file.FileVanishedException;
@@ -11,6 +12,7 @@ import io.tributary.connector.file.QuarantinedFile;
 import io.tributary.connector.file.RecordTooLongException;
 import io.tributary.core.api.OffsetRange;
 import io.tributary.core.api.Record;
+import io.tributary.core.api.RetriableException;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.OutputStream;
@@ -176,8 +178,10 @@ class FileFormatsAndBadInputTest {
   void permissionDeniedIsReportedAsAccessDenied() throws Exception {
     Map<String, Object> o =
         opts(
-            "hadoop-properties",
-            List.of("fs.file.impl=" + DenyingLocalFileSystem.class.getName(), "fs.file.impl.disable.cache=true"));
+            "hadoop.fs.file.impl",
+            DenyingLocalFileSystem.class.getName(),
+            "hadoop.fs.file.impl.disable.cache",
+            "true");
     try (SourceHarness h = new SourceHarness(o, ckpt)) {
       h.batch();
       put(in, "denied.txt", "secret\n".getBytes(StandardCharsets.UTF_8));
@@ -186,6 +190,50 @@ class FileFormatsAndBadInputTest {
           .isInstanceOf(FileAccessDeniedException.class)
           .hasMessageContaining("Permission denied")
           .hasMessageContaining("denied.txt");
+    }
+  }
+
+  @Test
+  void hadoopPrefixedKeysOverrideTheOlderPropertiesList() throws Exception {
+    Map<String, Object> o =
+        opts(
+            "hadoop-properties",
+            List.of("fs.file.impl=org.apache.hadoop.fs.LocalFileSystem", "fs.file.impl.disable.cache=true"),
+            "hadoop.fs.file.impl",
+            DenyingLocalFileSystem.class.getName());
+    try (SourceHarness h = new SourceHarness(o, ckpt)) {
+      h.batch();
+      put(in, "denied.txt", "secret\n".getBytes(StandardCharsets.UTF_8));
+      List<OffsetRange> ranges = h.plan();
+      assertThatThrownBy(() -> h.read(ranges)).isInstanceOf(FileAccessDeniedException.class);
+    }
+  }
+
+  @Test
+  void interruptedReadIsNotABadFileAndIsNeverQuarantined() throws Exception {
+    Map<String, Object> o =
+        opts(
+            "on-bad-file",
+            "skip",
+            "hadoop.fs.file.impl",
+            DenyingLocalFileSystem.class.getName(),
+            "hadoop.fs.file.impl.disable.cache",
+            "true");
+    try (SourceHarness h = new SourceHarness(o, ckpt)) {
+      h.batch();
+      put(in, "interrupted.txt", "good\n".getBytes(StandardCharsets.UTF_8));
+      List<OffsetRange> ranges = h.plan();
+      try {
+        assertThatThrownBy(() -> h.read(ranges))
+            .isInstanceOf(RetriableException.class)
+            .isNotInstanceOf(BadFileException.class)
+            .hasMessageContaining("interrupted.txt");
+        assertThat(Thread.currentThread().isInterrupted()).isTrue();
+      } finally {
+        Thread.interrupted();
+      }
+      assertThat(h.source.quarantinedFiles()).isEmpty();
+      assertThat(h.counter("tributary.files.quarantined")).isZero();
     }
   }
 

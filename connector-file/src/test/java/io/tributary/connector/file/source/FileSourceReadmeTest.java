@@ -10,6 +10,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -46,7 +47,7 @@ class FileSourceReadmeTest {
     sb.append("| Key | Type | Default | Description |\n");
     sb.append("| --- | --- | --- | --- |\n");
     for (ConfigOption<?> o : FileSourceOptions.SPEC.options()) {
-      sb.append("| `").append(o.name()).append("` | ")
+      sb.append("| `").append(o.isPrefix() ? o.name() + "*" : o.name()).append("` | ")
           .append(o.type().replace("|", "\\|").replace('_', '-')).append(" | ")
           .append(o.isRequired() ? "*required*" : formatDefault(o.defaultValue())).append(" | ")
           .append(o.description().replace("|", "\\|")).append(" |\n");
@@ -63,6 +64,9 @@ class FileSourceReadmeTest {
     }
     if (value instanceof Enum<?> en) {
       return "`" + en.name().toLowerCase(Locale.ROOT).replace('_', '-') + "`";
+    }
+    if (value instanceof Map<?, ?> m && m.isEmpty()) {
+      return "(none)";
     }
     if (value instanceof List<?> l && l.isEmpty()) {
       return "(none)";

@@ -2,8 +2,13 @@ package io.tributary.connector.file.internal.source;
 
 import java.io.FileNotFoundException;
 import java.io.IOException;
+import java.nio.file.DirectoryIteratorException;
+import java.nio.file.DirectoryStream;
 import java.nio.file.FileSystems;
+import java.nio.file.Files;
 import java.nio.file.InvalidPathException;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.NotDirectoryException;
 import java.nio.file.PathMatcher;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -48,6 +53,8 @@ final class DirectoryScanner {
   private final boolean recursive;
   private final boolean ordered;
   private final boolean orderedNames;
+  /** The local file system: listed by name (java.nio), statuses only for names that may be new. */
+  private final boolean local;
   /** Directories that held candidates not yet admitted in the last cycle (listed again even if pruning says no). */
   private TreeSet<String> pendingDirs = new TreeSet<>();
 
@@ -59,6 +66,7 @@ final class DirectoryScanner {
     this.recursive = recursive;
     this.ordered = ordered;
     this.orderedNames = orderedNames;
+    this.local = "file".equals(fs.getUri().getScheme());
   }
 
   /** Whether a file or directory name marks something still being written or not meant to be read. */
@@ -103,8 +111,12 @@ final class DirectoryScanner {
       TreeSet<String> nextPending,
       Counters c)
       throws IOException {
-    RemoteIterator<FileStatus> it;
     String after = orderedNames ? st.lastNames.get(dir.toString()) : null;
+    if (local) {
+      walkLocal(st, dir, root, rel, depth, threshold, out, nextPending, c, after);
+      return;
+    }
+    RemoteIterator<FileStatus> it;
     try {
       if (after != null && fs instanceof DistributedFileSystem dfs) {
         it = HdfsListing.after(dfs, dir, after);
@@ -128,22 +140,100 @@ final class DirectoryScanner {
         c.files++;
         continue; // ordered file names: seen before, or a late file under an older name (documented)
       }
-      if (s.isDirectory()) {
-        if (!recursive) {
+      entry(st, s, root, rel, depth, threshold, out, nextPending, c, hw);
+    }
+  }
+
+  /** A listed entry that passed the name checks: descend into a directory, consider a file. */
+  private void entry(
+      PartitionState st,
+      FileStatus s,
+      String root,
+      String rel,
+      int depth,
+      long threshold,
+      List<Candidate> out,
+      TreeSet<String> nextPending,
+      Counters c,
+      String hw)
+      throws IOException {
+    String name = s.getPath().getName();
+    if (s.isDirectory()) {
+      if (!recursive) {
+        return;
+      }
+      String childRel = rel.isEmpty() ? name : rel + "/" + name;
+      if (ordered && hw != null && PartitionPaths.compare(childRel, PartitionPaths.prefix(hw, depth + 1)) < 0) {
+        String full = s.getPath().toString();
+        if (!holds(st.activeDirs.navigableKeySet(), full) && !holds(pendingDirs, full)) {
+          c.pruned++;
+          return;
+        }
+      }
+      walk(st, s.getPath(), root, childRel, depth + 1, threshold, out, nextPending, c);
+    } else if (s.isFile()) {
+      consider(st, s, root, threshold, out, nextPending, c);
+    }
+  }
+
+  /**
+   * The local file system: Hadoop's listing builds a qualified path and a {@link FileStatus} (a stat call) for every
+   * entry, so the directory is read as names only ({@link DirectoryStream}), and a status is asked for only where the
+   * name cannot decide: with ordered file names a name at or before the last one seen is skipped, and a name already
+   * remembered is skipped in any case. Paths stay Hadoop's qualified form (the status is Hadoop's own), so the paths
+   * in the checkpoint are those of a Hadoop listing.
+   */
+  private void walkLocal(
+      PartitionState st,
+      Path dir,
+      String root,
+      String rel,
+      int depth,
+      long threshold,
+      List<Candidate> out,
+      TreeSet<String> nextPending,
+      Counters c,
+      String after)
+      throws IOException {
+    java.nio.file.Path nioDir;
+    try {
+      nioDir = java.nio.file.Path.of(dir.toUri());
+    } catch (IllegalArgumentException | java.nio.file.FileSystemNotFoundException e) {
+      throw new IOException("Cannot list local directory " + dir + ": " + e.getMessage(), e);
+    }
+    String prefix = dir.toString().endsWith("/") ? dir.toString() : dir.toString() + "/";
+    String hw = st.highWater.get(root);
+    try (DirectoryStream<java.nio.file.Path> names = Files.newDirectoryStream(nioDir)) {
+      c.dirs++;
+      for (java.nio.file.Path child : names) {
+        String name = child.getFileName().toString();
+        if (isHiddenOrInProgress(name)) {
           continue;
         }
-        String childRel = rel.isEmpty() ? name : rel + "/" + name;
-        if (ordered && hw != null && PartitionPaths.compare(childRel, PartitionPaths.prefix(hw, depth + 1)) < 0) {
-          String full = s.getPath().toString();
-          if (!holds(st.activeDirs.navigableKeySet(), full) && !holds(pendingDirs, full)) {
-            c.pruned++;
-            continue;
-          }
+        if (after != null && name.compareTo(after) <= 0) {
+          c.files++;
+          continue; // ordered file names: seen before, or a late file under an older name (documented)
         }
-        walk(st, s.getPath(), root, childRel, depth + 1, threshold, out, nextPending, c);
-      } else if (s.isFile()) {
-        consider(st, s, root, threshold, out, nextPending, c);
+        if (st.seen.containsKey(prefix + name)) {
+          c.files++;
+          continue; // remembered: a file inside the horizon that was seen before (directories are never remembered)
+        }
+        if (!recursive && !matchesName(name)) {
+          c.files++;
+          continue; // cannot be read, whatever it is (a directory is not read either without recursive)
+        }
+        FileStatus s;
+        try {
+          s = fs.getFileStatus(new Path(dir, new Path(null, null, name)));
+        } catch (FileNotFoundException gone) {
+          continue; // removed since the directory was read
+        }
+        entry(st, s, root, rel, depth, threshold, out, nextPending, c, hw);
       }
+    } catch (NoSuchFileException | NotDirectoryException e) {
+      // removed (or replaced) since its parent was listed
+    } catch (DirectoryIteratorException e) {
+      throw e.getCause();
     }
   }
 

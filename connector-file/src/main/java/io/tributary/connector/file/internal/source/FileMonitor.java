@@ -12,6 +12,7 @@ import io.tributary.connector.file.FileSourceOptions.CleanSource;
 import io.tributary.connector.file.FileSourceOptions.Format;
 import io.tributary.connector.file.FileSourceOptions.OnBadFile;
 import io.tributary.connector.file.QuarantinedFile;
+import io.tributary.connector.file.internal.hadoop.HadoopFileSystems;
 import io.tributary.core.api.CloseableIterator;
 import io.tributary.core.api.Config;
 import io.tributary.core.api.DataUnavailableException;
@@ -83,11 +84,13 @@ public final class FileMonitor implements AutoCloseable {
             config.get(FileSourceOptions.MAX_LINE_LENGTH).intValue(),
             config.get(FileSourceOptions.RECORD_LENGTH).intValue(),
             config.get(FileSourceOptions.MAX_FILE_SIZE).intValue());
-    Configuration conf = new Configuration();
+    Map<String, String> hadoopSettings = new LinkedHashMap<>();
     for (String entry : config.get(FileSourceOptions.HADOOP_PROPERTIES)) {
       int eq = entry.indexOf('=');
-      conf.set(entry.substring(0, eq).trim(), entry.substring(eq + 1).trim());
+      hadoopSettings.put(entry.substring(0, eq).trim(), entry.substring(eq + 1).trim());
     }
+    hadoopSettings.putAll(config.get(HadoopFileSystems.HADOOP)); // hadoop.* wins over the older list form
+    Configuration conf = HadoopFileSystems.configuration(hadoopSettings);
     boolean recursive = config.get(FileSourceOptions.RECURSIVE);
     boolean ordered = config.get(FileSourceOptions.ORDERED_PARTITIONS);
     boolean orderedNames = config.get(FileSourceOptions.ORDERED_FILE_NAMES);
@@ -122,6 +125,9 @@ public final class FileMonitor implements AutoCloseable {
       closeFileSystems();
       throw e;
     }
+    LOG.info(
+        "event=files_source_opened pipeline={} source={} paths={} hadoop={}",
+        pipeline, source, ids.size(), HadoopFileSystems.redact(hadoopSettings));
     Tags tags = Tags.of("pipeline", pipeline, "source", source);
     admitted = Counter.builder("tributary.files.admitted").tags(tags).register(registry);
     quarantined = Counter.builder("tributary.files.quarantined").tags(tags).register(registry);

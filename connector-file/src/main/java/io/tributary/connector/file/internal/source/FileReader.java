@@ -8,6 +8,7 @@ import io.tributary.connector.file.FileSourceOptions.Format;
 import io.tributary.connector.file.FileVanishedException;
 import io.tributary.connector.file.RecordTooLongException;
 import io.tributary.core.api.Record;
+import io.tributary.core.api.RetriableException;
 import io.tributary.core.api.SourcePosition;
 import java.io.BufferedInputStream;
 import java.io.EOFException;
@@ -15,6 +16,9 @@ import java.io.FileNotFoundException;
 import java.io.FilterInputStream;
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.InterruptedIOException;
+import java.net.SocketTimeoutException;
+import java.nio.channels.ClosedByInterruptException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.AccessDeniedException;
 import java.util.ArrayList;
@@ -220,6 +224,17 @@ public final class FileReader {
   }
 
   private static BadFileException classify(FileEntry e, IOException ex, String op) {
+    if (ex instanceof ClosedByInterruptException
+        || ex instanceof InterruptedIOException && !(ex instanceof SocketTimeoutException)
+        || Thread.currentThread().isInterrupted()) {
+      // The reading thread was interrupted (the pipeline is stopping): the file is not bad, and reporting it as such
+      // would quarantine a good file under on-bad-file: skip. The batch is replayed on restart.
+      Thread.currentThread().interrupt();
+      throw new RetriableException(
+          "Reading " + e.path() + " (offset " + e.seq() + ") was interrupted during " + op + ": " + ex
+              + " (the pipeline is stopping; the batch is replayed on restart)",
+          ex);
+    }
     String msg = String.valueOf(ex.getMessage());
     if (ex instanceof AccessControlException
         || ex instanceof AccessDeniedException

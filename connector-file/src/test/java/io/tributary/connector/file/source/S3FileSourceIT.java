@@ -1,0 +1,149 @@
+package io.tributary.connector.file.source;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import io.tributary.connector.file.FileSource;
+import io.tributary.connector.file.testing.S3Server;
+import io.tributary.connector.file.testing.S3ServerExtension;
+import io.tributary.core.runtime.Pipeline;
+import io.tributary.core.sinks.RollingFileSink;
+import java.nio.file.Files;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.io.TempDir;
+import software.amazon.awssdk.core.sync.RequestBody;
+import software.amazon.awssdk.services.s3.S3Client;
+import software.amazon.awssdk.services.s3.model.CompletedPart;
+
+/**
+ * The file source on S3 ({@code s3a://} against s3proxy): objects count once their upload completed, new partition
+ * prefixes are found, and a pipeline stopped abruptly and restarted on the same checkpoint reads every line once.
+ */
+@ExtendWith(S3ServerExtension.class)
+class S3FileSourceIT {
+  private final S3Server s3;
+  private final String bucket;
+
+  @TempDir java.nio.file.Path tmp;
+  String prefix;
+
+  S3FileSourceIT(S3Server s3) {
+    this.s3 = s3;
+    this.bucket = s3.createBucket("source");
+  }
+
+  @BeforeEach
+  void prefix() {
+    prefix = "in-" + UUID.randomUUID();
+  }
+
+  Map<String, Object> opts(Object... kv) {
+    Map<String, Object> m = new HashMap<>(s3.hadoopOptions()); // hadoop.fs.s3a.*, as the sink and checkpoint take
+    m.put("paths", S3Server.s3a(bucket, prefix).toString());
+    for (int i = 0; i < kv.length; i += 2) {
+      m.put((String) kv[i], kv[i + 1]);
+    }
+    return m;
+  }
+
+  /** Uploads {@code content} under its final key in one PUT (there is no rename on S3). */
+  void put(String relativeKey, String content) {
+    try (S3Client c = s3.client()) {
+      c.putObject(b -> b.bucket(bucket).key(prefix + "/" + relativeKey), RequestBody.fromString(content));
+    }
+  }
+
+  @Test
+  void objectIsPickedUpOnceItsUploadCompleted() throws Exception {
+    try (SourceHarness h = new SourceHarness(opts(), tmp.resolve("ckpt"));
+        S3Client c = s3.client()) {
+      assertThat(h.batch()).isEmpty();
+      String key = prefix + "/big.txt";
+      String uploadId = c.createMultipartUpload(b -> b.bucket(bucket).key(key)).uploadId();
+      String etag =
+          c.uploadPart(
+                  b -> b.bucket(bucket).key(key).uploadId(uploadId).partNumber(1),
+                  RequestBody.fromString("m1\nm2\n"))
+              .eTag();
+      assertThat(h.batch()).as("an upload in progress is not an object yet").isEmpty();
+      put("a.txt", "a1\na2\n");
+      assertThat(h.batch()).containsExactly("a1", "a2");
+      c.completeMultipartUpload(
+          b -> b.bucket(bucket)
+              .key(key)
+              .uploadId(uploadId)
+              .multipartUpload(u -> u.parts(CompletedPart.builder().partNumber(1).eTag(etag).build())));
+      assertThat(h.batch()).containsExactly("m1", "m2");
+      assertThat(h.batch()).isEmpty();
+    }
+  }
+
+  @Test
+  void newPartitionPrefixIsFound() throws Exception {
+    put("date=2026-11-24/old.txt", "old\n");
+    Map<String, Object> o = opts("recursive", true, "ordered-partitions", true);
+    try (SourceHarness h = new SourceHarness(o, tmp.resolve("ckpt"))) {
+      assertThat(h.batch()).as("existing objects are remembered, not read").isEmpty();
+      put("date=2026-11-25/a.txt", "a\n");
+      assertThat(h.batch()).containsExactly("a");
+      put("date=2026-11-25/b.txt", "b\n");
+      put("date=2026-11-26/c.txt", "c\n");
+      put("date=2026-11-26/_temporary.txt", "hidden\n");
+      assertThat(h.batch()).containsExactlyInAnyOrder("b", "c");
+      assertThat(h.batch()).isEmpty();
+    }
+  }
+
+  @Test
+  void pipelineStoppedAbruptlyAndRestartedReadsEveryLineExactlyOnce() throws Exception {
+    java.nio.file.Path out = Files.createDirectories(tmp.resolve("out"));
+    java.nio.file.Path ckpt = tmp.resolve("ckpt");
+    List<String> expected = new ArrayList<>();
+    int file = 0;
+    for (int round = 0; round < 3; round++) {
+      Pipeline p = pipeline(ckpt, out);
+      p.start();
+      for (int k = 0; k < 8; k++, file++) {
+        StringBuilder sb = new StringBuilder();
+        for (int line = 0; line < 3; line++) {
+          String l = "f" + file + "-l" + line;
+          sb.append(l).append('\n');
+          expected.add(l);
+        }
+        put(String.format("f-%03d.txt", file), sb.toString());
+      }
+      if (round == 1) {
+        await().atMost(Duration.ofSeconds(60))
+            .until(() -> FileSourcePipelineTest.outputLines(out).size() == expected.size());
+      }
+      p.stopNow();
+      assertThat(p.failure()).isEmpty();
+    }
+    Pipeline p = pipeline(ckpt, out);
+    p.start();
+    try {
+      await().atMost(Duration.ofSeconds(60))
+          .until(() -> FileSourcePipelineTest.outputLines(out).size() >= expected.size());
+      assertThat(FileSourcePipelineTest.outputLines(out)).containsExactlyInAnyOrderElementsOf(expected);
+    } finally {
+      p.stopGracefully();
+    }
+  }
+
+  private Pipeline pipeline(java.nio.file.Path ckpt, java.nio.file.Path out) {
+    return Pipeline.builder("s3-files")
+        .checkpointDir(ckpt)
+        .batchInterval(Duration.ofMillis(50))
+        .source("files", FileSource.of(opts("include-existing", true, "max-files-per-batch", 3)))
+        .sink("out", RollingFileSink.builder(out).build())
+        .build();
+  }
+}
