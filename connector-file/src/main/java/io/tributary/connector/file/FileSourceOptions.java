@@ -86,8 +86,8 @@ public final class FileSourceOptions {
           .description(
               "File names sort in arrival order within a directory (e.g. events-000123.log, 2026-11-25T10:00.csv):"
                   + " a listing cycle looks only at names after the last one seen (HDFS: the NameNode listing starts"
-                  + " there; local file system: every name is read, but older ones cost no status; S3 and others: the"
-                  + " full listing with statuses, older names filtered). A file arriving later under a smaller name is"
+                  + " there; local file system: every name is read, but older ones cost no status; S3: ListObjectsV2"
+                  + " starts after it; others: the full listing, older names filtered). A file arriving later under a smaller name is"
                   + " then not seen. Not with recursive.");
 
   public static final ConfigOption<Boolean> INCLUDE_EXISTING =
