@@ -73,6 +73,21 @@ class KafkaGroupSourceIT {
         .createTopics(List.of(new NewTopic(in, PARTITIONS, (short) 1), new NewTopic(out, PARTITIONS, (short) 1)))
         .all()
         .get(30, TimeUnit.SECONDS);
+    awaitLeaders(in, PARTITIONS);
+    awaitLeaders(out, PARTITIONS);
+  }
+
+  /**
+   * Waits until every partition of a new topic has a leader. Producing before that gets NOT_LEADER_OR_FOLLOWER
+   * retries, and an idempotent producer was seen to stay stuck in them until its delivery timeout (120 s).
+   */
+  private void awaitLeaders(String topic, int partitions) {
+    await()
+        .atMost(Duration.ofSeconds(30))
+        .until(() -> {
+          var d = admin.describeTopics(List.of(topic)).allTopicNames().get(10, TimeUnit.SECONDS).get(topic);
+          return d.partitions().size() == partitions && d.partitions().stream().allMatch(p -> p.leader() != null);
+        });
   }
 
   @AfterEach
@@ -194,6 +209,7 @@ class KafkaGroupSourceIT {
     Pipeline a = start("a", 0, null);
     await().atMost(Duration.ofSeconds(30)).until(() -> readCommitted(out).size() >= 40);
     admin.createPartitions(Map.of(in, NewPartitions.increaseTo(6))).all().get(30, TimeUnit.SECONDS);
+    awaitLeaders(in, 6);
     produceTransactional(40, 100, 6);
     produceAborted(6000, 6030, 6);
     produce(100, 130, 6);
