@@ -25,12 +25,10 @@ import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.NewPartitions;
 import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.TopicPartition;
-import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -333,23 +331,7 @@ class KafkaGroupSourceIT {
   }
 
   private List<ConsumerRecord<byte[], byte[]>> readCommitted(String topic) {
-    Properties props = new Properties();
-    props.put("bootstrap.servers", kafka.bootstrapServers());
-    props.put("key.deserializer", ByteArrayDeserializer.class.getName());
-    props.put("value.deserializer", ByteArrayDeserializer.class.getName());
-    props.put("isolation.level", "read_committed");
-    List<ConsumerRecord<byte[], byte[]>> result = new ArrayList<>();
-    try (KafkaConsumer<byte[], byte[]> c = new KafkaConsumer<>(props)) {
-      List<TopicPartition> tps =
-          c.partitionsFor(topic).stream().map(pi -> new TopicPartition(topic, pi.partition())).toList();
-      c.assign(tps);
-      c.seekToBeginning(tps);
-      Map<TopicPartition, Long> ends = c.endOffsets(tps);
-      while (tps.stream().anyMatch(tp -> c.position(tp) < ends.get(tp))) {
-        c.poll(Duration.ofMillis(100)).forEach(result::add);
-      }
-    }
-    return result;
+    return kafka.readCommitted(topic);
   }
 
   private static List<String> values(List<ConsumerRecord<byte[], byte[]>> records) {

@@ -12,7 +12,6 @@ import io.tributary.core.runtime.PipelineState;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -26,12 +25,9 @@ import java.util.stream.IntStream;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
-import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.header.internals.RecordHeader;
-import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -246,23 +242,7 @@ class KafkaPipelineIT {
   }
 
   private List<ConsumerRecord<byte[], byte[]>> readCommitted(String topic) {
-    Properties props = new Properties();
-    props.put("bootstrap.servers", kafka.bootstrapServers());
-    props.put("key.deserializer", ByteArrayDeserializer.class.getName());
-    props.put("value.deserializer", ByteArrayDeserializer.class.getName());
-    props.put("isolation.level", "read_committed");
-    List<ConsumerRecord<byte[], byte[]>> result = new ArrayList<>();
-    try (KafkaConsumer<byte[], byte[]> c = new KafkaConsumer<>(props)) {
-      List<TopicPartition> tps =
-          c.partitionsFor(topic).stream().map(pi -> new TopicPartition(topic, pi.partition())).toList();
-      c.assign(tps);
-      c.seekToBeginning(tps);
-      Map<TopicPartition, Long> ends = c.endOffsets(tps);
-      while (tps.stream().anyMatch(tp -> c.position(tp) < ends.get(tp))) {
-        c.poll(Duration.ofMillis(100)).forEach(result::add);
-      }
-    }
-    return result;
+    return kafka.readCommitted(topic);
   }
 
   private static List<String> values(List<ConsumerRecord<byte[], byte[]>> records) {

@@ -4,6 +4,7 @@ import io.tributary.testing.kafka.internal.BrokerSelection;
 import io.tributary.testing.kafka.internal.DockerKafkaBroker;
 import io.tributary.testing.kafka.internal.LocalKafkaBroker;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
@@ -12,6 +13,10 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 
 /**
  * A real, running single-node Kafka broker for tests and benchmarks: KRaft mode, bound to 127.0.0.1, transactions
@@ -99,6 +104,31 @@ public interface KafkaBroker extends AutoCloseable {
   /** A local KRaft broker in a child JVM (needs kafka_2.13 on the classpath); waits at most 120 s for it. */
   static KafkaBroker startLocal() {
     return LocalKafkaBroker.start(Duration.ofSeconds(120));
+  }
+
+  /**
+   * Every record of {@code topic} that a {@code read_committed} consumer sees now, partition by partition from the
+   * beginning up to the current end offsets (records of aborted or open transactions are not returned). Blocks until
+   * read; meant for assertions on small topics.
+   */
+  default List<ConsumerRecord<byte[], byte[]>> readCommitted(String topic) {
+    Properties props = new Properties();
+    props.put("bootstrap.servers", bootstrapServers());
+    props.put("key.deserializer", ByteArrayDeserializer.class.getName());
+    props.put("value.deserializer", ByteArrayDeserializer.class.getName());
+    props.put("isolation.level", "read_committed");
+    List<ConsumerRecord<byte[], byte[]>> result = new ArrayList<>();
+    try (KafkaConsumer<byte[], byte[]> c = new KafkaConsumer<>(props)) {
+      List<TopicPartition> tps =
+          c.partitionsFor(topic).stream().map(pi -> new TopicPartition(topic, pi.partition())).toList();
+      c.assign(tps);
+      c.seekToBeginning(tps);
+      Map<TopicPartition, Long> ends = c.endOffsets(tps);
+      while (tps.stream().anyMatch(tp -> c.position(tp) < ends.get(tp))) {
+        c.poll(Duration.ofMillis(100)).forEach(result::add);
+      }
+    }
+    return result;
   }
 
   /** A Testcontainers broker from the {@code apache/kafka} image (needs a Docker engine). */
