@@ -3,9 +3,10 @@
 # 1,000 / 10,000 / 100,000 old ones (flat directory, flat with ordered-file-names, date=/hour= partitions), next to a
 # Spark-style full re-listing measured in the same run. Old files are created once under the given directory.
 # Usage: bench/files-bench.sh [counts=1000,10000,100000] [cycles=10] [dir=bench/target/files-bench]
+#        [layouts=flat,flat-ordered,partitioned]
 set -euo pipefail
 cd "$(dirname "$0")/.."
-mvn -q -B -DskipTests package dependency:build-classpath -Dmdep.outputFile=target/classpath.txt \
+mvn -q -B -DskipTests ${MVN_OFFLINE:+-o} package dependency:build-classpath -Dmdep.outputFile=target/classpath.txt \
   -Dmdep.includeScope=runtime -pl bench -am
 exec java -Xmx1g -cp "bench/target/classes:$(cat bench/target/classpath.txt)" io.tributary.bench.FileListingBench \
-  "${1:-1000,10000,100000}" "${2:-10}" "${3:-bench/target/files-bench}"
+  "${1:-1000,10000,100000}" "${2:-10}" "${3:-bench/target/files-bench}" "${4:-flat,flat-ordered,partitioned}"

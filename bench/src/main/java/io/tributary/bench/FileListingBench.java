@@ -78,7 +78,9 @@ public final class FileListingBench {
     Path base = Path.of(args.length > 2 ? args[2] : "bench/target/files-bench").toAbsolutePath();
     FileListingBench bench = new FileListingBench(cycles);
     List<String> rows = new ArrayList<>();
-    for (String layout : List.of("flat", "flat-ordered", "partitioned")) {
+    List<String> layouts =
+        List.of((args.length > 3 ? args[3] : "flat,flat-ordered,partitioned").split(","));
+    for (String layout : layouts) {
       for (int n : counts) {
         Figures[] f = bench.run(base, layout, n);
         rows.add(String.format(Locale.ROOT,
