@@ -183,6 +183,7 @@ public final class Gateway implements AutoCloseable {
   /** Requests a graceful stop of every pipeline and waits until they drained and committed. */
   public void stop() {
     stopRequested.countDown();
+    LOG.info("event=stop_requested");
     stopAll();
   }
 

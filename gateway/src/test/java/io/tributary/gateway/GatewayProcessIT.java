@@ -226,22 +226,26 @@ class GatewayProcessIT {
   @Test
   void sigtermDuringStartStopsWhatStartedAndExitsZero() throws Exception {
     Path config = tmp.resolve("slow.yaml");
+    Path gate = tmp.resolve("slow-open-gate");
     Files.writeString(
         config,
         """
         pipelines:
           - id: slow
             checkpoint: ./data/checkpoint/slow
-            source: { type: test-sequence, count: 50, open-delay: 5s }
+            source: { type: test-sequence, count: 50, open-gate: "%s" }
             sinks: [ { type: files, path: ./data/out } ]
           - id: never
             checkpoint: ./data/checkpoint/never
             source: { type: test-sequence, count: 50 }
             sinks: [ { type: files, path: ./data/out-never } ]
-        """);
+        """
+            .formatted(gate));
     Run gw = start("slow.log", true, "run", "--config", config.toString());
     await().atMost(Duration.ofSeconds(60)).until(() -> gw.output().contains("event=test_source_opening pipeline=slow"));
     gw.process().destroy(); // SIGTERM while the first pipeline is still starting
+    await().atMost(Duration.ofSeconds(30)).until(() -> gw.output().contains("event=stop_requested"));
+    Files.writeString(gate, "open"); // now let the first pipeline finish starting
     assertThat(gw.awaitExit()).as("exit code; output:\n%s", gw.output()).isZero();
     assertThat(gw.output())
         .contains("event=pipeline_started pipeline=slow")

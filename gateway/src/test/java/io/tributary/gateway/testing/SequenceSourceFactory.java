@@ -12,10 +12,17 @@ import io.tributary.core.api.Source;
 import io.tributary.core.api.SourceContext;
 import io.tributary.core.api.SourceFactory;
 import io.tributary.core.api.SourcePosition;
+import java.io.IOException;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardWatchEventKinds;
+import java.nio.file.WatchKey;
+import java.nio.file.WatchService;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -31,11 +38,12 @@ public final class SequenceSourceFactory implements SourceFactory {
       ConfigOption.longValue("count").required().validate(ConfigOption.atLeast(0)).description("Records to produce.");
   public static final ConfigOption<String> PREFIX =
       ConfigOption.string("prefix").defaultValue("rec-").description("Text before each record's offset.");
-  public static final ConfigOption<Duration> OPEN_DELAY =
-      ConfigOption.duration("open-delay")
-          .defaultValue(Duration.ZERO)
-          .description("How long open() takes: simulates a slow start (a long WAL recovery, a slow broker).");
-  private static final ConfigSpec SPEC = ConfigSpec.of(COUNT, PREFIX, OPEN_DELAY);
+  public static final ConfigOption<String> OPEN_GATE =
+      ConfigOption.string("open-gate")
+          .defaultValue("")
+          .description("If set, open() blocks until this file exists (at most 60 s): simulates a slow start (a long WAL"
+              + " recovery, a slow broker) that the test ends when it chooses.");
+  private static final ConfigSpec SPEC = ConfigSpec.of(COUNT, PREFIX, OPEN_GATE);
   private static final Logger LOG = LoggerFactory.getLogger(SequenceSourceFactory.class);
 
   @Override
@@ -55,27 +63,43 @@ public final class SequenceSourceFactory implements SourceFactory {
 
   @Override
   public Source create(String name, Config config) {
-    return new Sequence(name, config.get(COUNT), config.get(PREFIX), config.get(OPEN_DELAY));
+    return new Sequence(name, config.get(COUNT), config.get(PREFIX), config.get(OPEN_GATE));
   }
 
   private static final class Sequence implements DirectSource {
     private final String name;
     private final long count;
     private final String prefix;
-    private final Duration openDelay;
+    private final String openGate;
 
-    Sequence(String name, long count, String prefix, Duration openDelay) {
+    Sequence(String name, long count, String prefix, String openGate) {
       this.name = name;
       this.count = count;
       this.prefix = prefix;
-      this.openDelay = openDelay;
+      this.openGate = openGate;
     }
 
     @Override
-    public void open(SourceContext context) throws InterruptedException {
-      if (!openDelay.isZero()) {
-        LOG.info("event=test_source_opening pipeline={} delay_ms={}", context.pipelineId(), openDelay.toMillis());
-        Thread.sleep(openDelay.toMillis()); // the simulated slow start itself, not a synchronisation
+    public void open(SourceContext context) throws IOException, InterruptedException {
+      if (openGate.isEmpty()) {
+        return;
+      }
+      Path gate = Path.of(openGate).toAbsolutePath();
+      try (WatchService ws = gate.getFileSystem().newWatchService()) {
+        gate.getParent().register(ws, StandardWatchEventKinds.ENTRY_CREATE);
+        LOG.info("event=test_source_opening pipeline={} gate={}", context.pipelineId(), gate);
+        long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+        while (!Files.exists(gate)) {
+          long left = deadline - System.nanoTime();
+          if (left <= 0) {
+            throw new IllegalStateException("test-sequence: gate " + gate + " was not created within 60 s");
+          }
+          WatchKey key = ws.poll(left, TimeUnit.NANOSECONDS);
+          if (key != null) {
+            key.pollEvents();
+            key.reset();
+          }
+        }
       }
     }
 
