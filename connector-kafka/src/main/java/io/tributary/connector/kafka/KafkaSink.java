@@ -299,15 +299,7 @@ public final class KafkaSink implements TransactionalSink {
     }
     closed = true;
     if (producer != null) {
-      // Closing on an interrupted thread fails; clear the flag for the close and restore it afterwards.
-      boolean interrupted = Thread.interrupted();
-      try {
-        producer.close(Duration.ofSeconds(5));
-      } finally {
-        if (interrupted) {
-          Thread.currentThread().interrupt();
-        }
-      }
+      KafkaClients.closeUninterrupted(() -> producer.close(Duration.ofSeconds(5)));
     }
     LOG.info("event=kafka_sink_closed pipeline={} sink={}", pipelineId, sinkName);
   }

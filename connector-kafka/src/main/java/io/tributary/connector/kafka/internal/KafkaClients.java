@@ -42,4 +42,20 @@ public final class KafkaClients {
       throw new IllegalArgumentException("Not a Kafka partition id: " + id + " (expected: topic-N)", e);
     }
   }
+
+  /**
+   * Runs {@code close} with the calling thread's interrupt flag cleared and restores the flag afterwards: the Kafka
+   * clients refuse to close on an interrupted thread, and {@code stopNow} interrupts the batch thread. Blocks as long
+   * as {@code close} does.
+   */
+  public static void closeUninterrupted(Runnable close) {
+    boolean interrupted = Thread.interrupted();
+    try {
+      close.run();
+    } finally {
+      if (interrupted) {
+        Thread.currentThread().interrupt();
+      }
+    }
+  }
 }
