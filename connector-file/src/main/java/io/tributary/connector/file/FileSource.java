@@ -12,6 +12,7 @@ import io.tributary.core.api.PartitionInfo;
 import io.tributary.core.api.Record;
 import io.tributary.core.api.SourceContext;
 import java.util.ArrayList;
+import org.apache.hadoop.fs.Path;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -69,6 +70,16 @@ public final class FileSource implements DirectSource {
       problems.add(
           "Invalid value true for ordered-file-names: it cannot be combined with recursive (expected: false, or use"
               + " ordered-partitions for partitioned layouts)");
+    }
+    if (config.get(FileSourceOptions.HDFS_INOTIFY)) {
+      for (String p : config.get(FileSourceOptions.PATHS)) {
+        String scheme = new Path(p).toUri().getScheme();
+        if (scheme != null && !scheme.equals("hdfs")) {
+          problems.add(
+              "Invalid value true for hdfs-inotify: path " + p + " is on " + scheme + ":, and only HDFS has an inotify"
+                  + " event stream (expected: hdfs:// paths only, or hdfs-inotify: false)");
+        }
+      }
     }
     if (config.get(FileSourceOptions.CLEAN_SOURCE) == CleanSource.ARCHIVE) {
       String archive = config.isSet(FileSourceOptions.ARCHIVE_DIR) ? config.get(FileSourceOptions.ARCHIVE_DIR) : null;

@@ -90,6 +90,16 @@ public final class FileSourceOptions {
                   + " starts after it; others: the full listing, older names filtered). A file arriving later under a smaller name is"
                   + " then not seen. Not with recursive.");
 
+  public static final ConfigOption<Boolean> HDFS_INOTIFY =
+      ConfigOption.bool("hdfs-inotify")
+          .defaultValue(false)
+          .description(
+              "HDFS only, needs HDFS superuser rights: find new files through the NameNode's inotify event stream (a"
+                  + " file closed under its final name, or a file or directory renamed into place) instead of listing"
+                  + " directories every cycle. Each start of the source lists once; after that a cycle costs the"
+                  + " events since the last one, whatever the size of the directories. If the NameNode has purged the"
+                  + " edits the stream needs, the source lists again (counter tributary.files.inotify.relists).");
+
   public static final ConfigOption<Boolean> INCLUDE_EXISTING =
       ConfigOption.bool("include-existing")
           .defaultValue(false)
@@ -196,6 +206,7 @@ public final class FileSourceOptions {
           RECURSIVE,
           ORDERED_PARTITIONS,
           ORDERED_FILE_NAMES,
+          HDFS_INOTIFY,
           INCLUDE_EXISTING,
           MAX_FILE_AGE,
           MAX_FILES_PER_BATCH,

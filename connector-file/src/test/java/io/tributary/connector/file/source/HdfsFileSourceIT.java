@@ -83,6 +83,11 @@ class HdfsFileSourceIT {
 
   /** Writes under a temporary name (as {@code hdfs dfs -put} does), then renames into place. */
   static Path put(Path dir, String name, byte[] content) throws IOException {
+    return put(fs, dir, name, content);
+  }
+
+  /** {@link #put(Path, String, byte[])} on another HDFS. */
+  static Path put(FileSystem fs, Path dir, String name, byte[] content) throws IOException {
     fs.mkdirs(dir);
     Path t = new Path(dir, name + "._COPYING_");
     try (FSDataOutputStream out = fs.create(t)) {

@@ -106,6 +106,10 @@ final class SourceHarness implements AutoCloseable {
     return registry.get(name).counter().count();
   }
 
+  double functionCounter(String name) {
+    return registry.get(name).functionCounter().count();
+  }
+
   double gauge(String name) {
     return registry.get(name).gauge().value();
   }

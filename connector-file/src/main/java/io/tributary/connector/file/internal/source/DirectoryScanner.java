@@ -12,7 +12,9 @@ import java.nio.file.NotDirectoryException;
 import java.nio.file.PathMatcher;
 import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Set;
 import java.util.TreeSet;
 import org.apache.hadoop.fs.FileStatus;
 import org.apache.hadoop.fs.FileSystem;
@@ -20,6 +22,8 @@ import org.apache.hadoop.fs.Path;
 import org.apache.hadoop.fs.RemoteIterator;
 import org.apache.hadoop.fs.s3a.S3AFileSystem;
 import org.apache.hadoop.hdfs.DistributedFileSystem;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * One listing cycle of one monitored path: expands its glob, lists the matched directories (and, when recursive, their
@@ -33,9 +37,15 @@ import org.apache.hadoop.hdfs.DistributedFileSystem;
  * received a file inside the horizon, or that held files waiting for admission, are listed; their older siblings
  * appear as one directory entry each in their parent's listing and are never opened. Nothing per old file is kept.
  *
+ * <p>With an {@link HdfsInotifyWatch} (hdfs-inotify) only the first cycle, and a cycle after lost events, lists; the
+ * others look at the paths the NameNode's events name and at the last cycle's candidates (which admission may have
+ * held back), with the same completion rule, filters and horizon, and without partition pruning.
+ *
  * <p>Thread safety: not thread-safe; used by the batch thread under the {@link FileIndex} lock.
  */
 final class DirectoryScanner {
+  private static final Logger LOG = LoggerFactory.getLogger(DirectoryScanner.class);
+
   /** A file found and not seen before. */
   record Candidate(FileStatus status, String root) {
     String path() {
@@ -57,10 +67,53 @@ final class DirectoryScanner {
   private final boolean local;
   /** Directories that held candidates not yet admitted in the last cycle (listed again even if pruning says no). */
   private TreeSet<String> pendingDirs = new TreeSet<>();
+  /** With hdfs-inotify: the NameNode's event stream; {@code null} when directories are listed every cycle. */
+  private final HdfsInotifyWatch watch;
+  /** With hdfs-inotify: whether the next cycle must list every directory (first cycle, or events were lost). */
+  private boolean listNext = true;
+  /** With hdfs-inotify: whether the stream failed and must be reopened (then every directory is listed). */
+  private boolean restartNext;
+  /** With hdfs-inotify: candidates of the last cycle, looked at again (they may not all have been admitted). */
+  private Set<String> pendingPaths = new LinkedHashSet<>();
+  /** The pattern's path split into components (for matching event paths), and its part before the first glob. */
+  private final String[] patternParts;
+  private final PathMatcher[] patternMatchers;
+  private final String patternStaticPrefix;
+  /** Whether the current cycle works from events (no partition pruning: events say exactly what is new). */
+  private boolean eventCycle;
 
   DirectoryScanner(
       FileSystem fs, Path pattern, String fileGlob, boolean recursive, boolean ordered, boolean orderedNames) {
+    this(fs, pattern, fileGlob, recursive, ordered, orderedNames, null);
+  }
+
+  /**
+   * @param watch the HDFS inotify stream of {@code fs} (hdfs-inotify), or {@code null} to list directories each cycle
+   */
+  DirectoryScanner(
+      FileSystem fs,
+      Path pattern,
+      String fileGlob,
+      boolean recursive,
+      boolean ordered,
+      boolean orderedNames,
+      HdfsInotifyWatch watch) {
     this.fs = fs;
+    this.watch = watch;
+    String p = pattern.toUri().getPath();
+    this.patternParts = p.equals("/") ? new String[0] : p.substring(1).split("/");
+    this.patternMatchers = new PathMatcher[patternParts.length];
+    StringBuilder prefix = new StringBuilder("/");
+    boolean literal = true;
+    for (int i = 0; i < patternParts.length; i++) {
+      patternMatchers[i] = FileSystems.getDefault().getPathMatcher("glob:" + patternParts[i]);
+      if (literal && !hasGlob(patternParts[i])) {
+        prefix.append(patternParts[i]).append('/');
+      } else {
+        literal = false;
+      }
+    }
+    this.patternStaticPrefix = prefix.toString();
     this.pattern = pattern;
     this.nameFilter = FileSystems.getDefault().getPathMatcher("glob:" + fileGlob);
     this.recursive = recursive;
@@ -79,6 +132,168 @@ final class DirectoryScanner {
   }
 
   Result scan(PartitionState st, long threshold) throws IOException {
+    if (watch == null) {
+      return list(st, threshold);
+    }
+    if (restartNext) {
+      watch.restart();
+      restartNext = false;
+      listNext = true;
+    }
+    if (!listNext) {
+      Set<String> changed;
+      try {
+        changed = watch.poll();
+      } catch (IOException e) {
+        restartNext = true; // the position in the stream is not trusted any more: restart and list next cycle
+        throw e;
+      }
+      if (changed != null) {
+        return fromEvents(st, threshold, changed);
+      }
+      LOG.warn(
+          "event=files_inotify_events_lost path={} action=relist reason=\"the NameNode no longer has the edits after"
+              + " the last event read (purged); every directory is listed once\"",
+          pattern);
+      watch.restart();
+    }
+    return relisted(st, threshold);
+  }
+
+  /** A full listing with the stream open from before it on, so nothing changed after the listing is missed. */
+  private Result relisted(PartitionState st, long threshold) throws IOException {
+    Result r = list(st, threshold);
+    listNext = false;
+    pendingPaths = new LinkedHashSet<>();
+    for (Candidate cand : r.candidates()) {
+      pendingPaths.add(cand.status().getPath().toUri().getPath());
+    }
+    return r;
+  }
+
+  /**
+   * hdfs-inotify: looks only at the paths that events name (and at last cycle's candidates, which may not all have
+   * been admitted): a file is considered as a listing would have; a directory renamed into place is listed.
+   */
+  private Result fromEvents(PartitionState st, long threshold, Set<String> changed) throws IOException {
+    Counters c = new Counters();
+    List<Candidate> out = new ArrayList<>();
+    TreeSet<String> nextPending = new TreeSet<>();
+    Set<String> paths = new LinkedHashSet<>(pendingPaths);
+    paths.addAll(changed);
+    eventCycle = true;
+    try {
+      for (String p : paths) {
+        if (!p.startsWith(patternStaticPrefix) && !patternStaticPrefix.startsWith(p + "/")) {
+          continue; // elsewhere in the namespace
+        }
+        String[] parts = p.substring(1).split("/");
+        int rootDepth = rootDepth(parts);
+        if (rootDepth == ANCESTOR) {
+          // a directory above the monitored ones was renamed into place: what it holds came without events
+          LOG.info("event=files_inotify_relist path={} reason=\"{} was renamed into place\"", pattern, p);
+          eventCycle = false;
+          return relisted(st, threshold);
+        }
+        if (rootDepth < 0) {
+          continue;
+        }
+        FileStatus s;
+        try {
+          s = fs.getFileStatus(new Path(p));
+        } catch (FileNotFoundException gone) {
+          continue; // renamed away or deleted since
+        }
+        Path root = s.getPath();
+        for (int i = parts.length; i > rootDepth; i--) {
+          root = root.getParent();
+        }
+        String rootId = root.toString();
+        if (s.isFile() && rootDepth == parts.length) {
+          // the pattern matches the file itself (e.g. /in/*.csv): its directory is the root, as in a listing
+          Path parent = s.getPath().getParent();
+          consider(st, s, parent == null ? s.getPath().toString() : parent.toString(), threshold, out, nextPending, c);
+          continue;
+        }
+        StringBuilder rel = new StringBuilder();
+        for (int i = rootDepth; i < parts.length - 1; i++) {
+          rel.append(rel.length() == 0 ? "" : "/").append(parts[i]);
+        }
+        int depth = parts.length - 1 - rootDepth;
+        if (rootDepth == parts.length) {
+          // a monitored directory itself was renamed into place (a glob such as /in/* matches it): list it
+          walk(st, s.getPath(), rootId, "", 0, threshold, out, nextPending, c);
+        } else if (s.isDirectory()) {
+          if (recursive) {
+            String childRel = rel.length() == 0 ? parts[parts.length - 1] : rel + "/" + parts[parts.length - 1];
+            walk(st, s.getPath(), rootId, childRel, depth + 1, threshold, out, nextPending, c);
+          }
+        } else if (s.isFile() && (recursive || depth == 0)) {
+          consider(st, s, rootId, threshold, out, nextPending, c);
+        }
+      }
+    } finally {
+      eventCycle = false;
+    }
+    Set<String> nextPaths = new LinkedHashSet<>();
+    for (Candidate cand : out) {
+      nextPaths.add(cand.status().getPath().toUri().getPath());
+    }
+    pendingPaths = nextPaths;
+    pendingDirs = nextPending;
+    return sorted(out, c);
+  }
+
+  /**
+   * The number of leading components of {@code parts} that form a monitored directory (or the matched file itself,
+   * when that equals {@code parts.length}), or -1 if the path is not under the pattern, or a directory or file name
+   * between the monitored directory and the file is hidden or in progress; {@link #ANCESTOR} if it is a directory
+   * above the monitored directories (renamed into place with them inside).
+   */
+  private int rootDepth(String[] parts) {
+    int n = patternParts.length;
+    if (parts.length < n) {
+      for (int i = 0; i < parts.length; i++) {
+        if (!matches(patternMatchers[i], parts[i])) {
+          return -1;
+        }
+      }
+      return ANCESTOR;
+    }
+    for (int i = 0; i < n; i++) {
+      if (!matches(patternMatchers[i], parts[i])) {
+        return -1;
+      }
+    }
+    for (int i = n; i < parts.length; i++) {
+      if (isHiddenOrInProgress(parts[i])) {
+        return -1;
+      }
+    }
+    return n;
+  }
+
+  private static boolean matches(PathMatcher m, String name) {
+    try {
+      return m.matches(java.nio.file.Path.of(name));
+    } catch (InvalidPathException e) {
+      return false;
+    }
+  }
+
+  private static boolean hasGlob(String s) {
+    for (char ch : new char[] {'*', '?', '[', '{', '\\'}) {
+      if (s.indexOf(ch) >= 0) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  private static final int ANCESTOR = -2;
+
+  /** Lists every matched directory (the only way without hdfs-inotify, and its first cycle with it). */
+  private Result list(PartitionState st, long threshold) throws IOException {
     Counters c = new Counters();
     List<Candidate> out = new ArrayList<>();
     TreeSet<String> nextPending = new TreeSet<>();
@@ -95,6 +310,10 @@ final class DirectoryScanner {
       }
     }
     pendingDirs = nextPending;
+    return sorted(out, c);
+  }
+
+  private static Result sorted(List<Candidate> out, Counters c) {
     out.sort(
         Comparator.comparingLong((Candidate x) -> x.status().getModificationTime()).thenComparing(Candidate::path));
     return new Result(out, c.files, c.dirs, c.pruned, c.old);
@@ -163,7 +382,10 @@ final class DirectoryScanner {
         return;
       }
       String childRel = rel.isEmpty() ? name : rel + "/" + name;
-      if (ordered && hw != null && PartitionPaths.compare(childRel, PartitionPaths.prefix(hw, depth + 1)) < 0) {
+      if (ordered
+          && !eventCycle
+          && hw != null
+          && PartitionPaths.compare(childRel, PartitionPaths.prefix(hw, depth + 1)) < 0) {
         String full = s.getPath().toString();
         if (!holds(st.activeDirs.navigableKeySet(), full) && !holds(pendingDirs, full)) {
           c.pruned++;

@@ -1,6 +1,7 @@
 package io.tributary.connector.file.internal.source;
 
 import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Tags;
@@ -15,6 +16,7 @@ import io.tributary.connector.file.QuarantinedFile;
 import io.tributary.connector.file.internal.hadoop.HadoopFileSystems;
 import io.tributary.core.api.CloseableIterator;
 import io.tributary.core.api.Config;
+import io.tributary.core.api.ConfigException;
 import io.tributary.core.api.DataUnavailableException;
 import io.tributary.core.api.OffsetRange;
 import io.tributary.core.api.PartitionInfo;
@@ -30,6 +32,7 @@ import java.util.NoSuchElementException;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
+import org.apache.hadoop.hdfs.DistributedFileSystem;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -58,6 +61,7 @@ public final class FileMonitor implements AutoCloseable {
   private final long recordLength;
   private final Map<String, FileSystem> fileSystems = new LinkedHashMap<>();
   private final Map<String, DirectoryScanner> scanners = new LinkedHashMap<>();
+  private final List<HdfsInotifyWatch> watches = new ArrayList<>();
   private final Counter admitted;
   private final Counter quarantined;
   private final Counter ignoredOld;
@@ -95,13 +99,25 @@ public final class FileMonitor implements AutoCloseable {
     boolean ordered = config.get(FileSourceOptions.ORDERED_PARTITIONS);
     boolean orderedNames = config.get(FileSourceOptions.ORDERED_FILE_NAMES);
     String fileGlob = config.get(FileSourceOptions.FILE_PATTERN);
+    boolean inotify = config.get(FileSourceOptions.HDFS_INOTIFY);
     List<String> ids = config.get(FileSourceOptions.PATHS);
     try {
       for (String id : ids) {
         Path p = new Path(id);
         FileSystem fs = FileSystem.newInstance(p.toUri(), conf);
         fileSystems.put(id, fs);
-        scanners.put(id, new DirectoryScanner(fs, fs.makeQualified(p), fileGlob, recursive, ordered, orderedNames));
+        HdfsInotifyWatch watch = null;
+        if (inotify) {
+          if (!(fs instanceof DistributedFileSystem dfs)) {
+            throw new ConfigException(
+                "Invalid value true for hdfs-inotify: path " + id + " is on " + fs.getUri() + ", not HDFS (expected:"
+                    + " hdfs:// paths only, or hdfs-inotify: false)");
+          }
+          watch = HdfsInotifyWatch.open(dfs);
+          watches.add(watch);
+        }
+        scanners.put(
+            id, new DirectoryScanner(fs, fs.makeQualified(p), fileGlob, recursive, ordered, orderedNames, watch));
       }
       if (cleanSource == CleanSource.ARCHIVE) {
         Path a = new Path(config.get(FileSourceOptions.ARCHIVE_DIR));
@@ -137,6 +153,18 @@ public final class FileMonitor implements AutoCloseable {
     Gauge.builder("tributary.files.quarantine.size", index, FileIndex::quarantineSize).tags(tags).register(registry);
     Gauge.builder("tributary.files.remembered", index, FileIndex::rememberedFiles).tags(tags).register(registry);
     Gauge.builder("tributary.files.held", index, FileIndex::heldEntries).tags(tags).register(registry);
+    if (!watches.isEmpty()) {
+      FunctionCounter.builder(
+              "tributary.files.inotify.events", watches, w -> w.stream().mapToLong(HdfsInotifyWatch::events).sum())
+          .description("HDFS inotify events read from the NameNode (hdfs-inotify)")
+          .tags(tags)
+          .register(registry);
+      FunctionCounter.builder(
+              "tributary.files.inotify.relists", watches, w -> w.stream().mapToLong(HdfsInotifyWatch::relists).sum())
+          .description("Full listings after the event stream lost events or failed (hdfs-inotify)")
+          .tags(tags)
+          .register(registry);
+    }
   }
 
   /** One listing cycle over every partition; durably admits new files before reporting their offsets. */
