@@ -1,6 +1,7 @@
 package io.tributary.gateway;
 
 import io.tributary.core.api.Config;
+import io.tributary.core.api.ConfigException;
 import io.tributary.core.api.ConfigProblem;
 import io.tributary.core.api.ConfigSpec;
 import io.tributary.core.api.SinkFactory;
@@ -28,6 +29,9 @@ import java.util.ServiceLoader;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.TreeSet;
+import java.util.function.Supplier;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 /**
  * A validated gateway configuration: pipelines ({@code source → transforms → sinks}) and the admin HTTP endpoint.
@@ -413,6 +417,11 @@ public final class GatewayConfig {
           if (type != null) {
             sourceFactory = sources.get(type);
             source = component(sm, path + ".source", type, sourceFactory.options());
+            if (source != null) {
+              SourceFactory f = sourceFactory;
+              Component c = source;
+              tryBuild(c, path + ".source", () -> f.create("source", c.config()));
+            }
           }
         }
       }
@@ -463,6 +472,8 @@ public final class GatewayConfig {
             if (type != null) {
               Component comp = component(sm, sp, type, sinks.get(type).options());
               if (comp != null) {
+                SinkFactory f = sinks.get(type);
+                tryBuild(comp, sp, () -> f.create(type + "-" + sinkComps.size(), comp.config()));
                 sinkComps.add(comp);
                 sinkFactories.add(sinks.get(type));
               }
@@ -504,6 +515,33 @@ public final class GatewayConfig {
         return null;
       }
       return type;
+    }
+
+    private static final Pattern NAMED_KEY = Pattern.compile(" for ([A-Za-z0-9_.\\-]+):");
+
+    /**
+     * Builds a source or sink the way {@code run} will (constructors are side-effect free: they check how options fit
+     * together, e.g. starting-position offsets without starting-offsets, or TLS files, and open nothing), so that
+     * {@code validate} reports what {@code run} would refuse, with the line of the key the message names.
+     */
+    private void tryBuild(Component comp, String path, Supplier<?> build) {
+      try {
+        build.get(); // never opened, so there is nothing to close (close() of an unopened one would only log)
+      } catch (ConfigException e) {
+        for (String msg : e.problems()) {
+          Matcher km = NAMED_KEY.matcher(msg);
+          String key = km.find() ? km.group(1) : null;
+          if (key != null && comp.raw().containsKey(key)) {
+            String keyPath = path + "." + key;
+            problem(keyPath, msg.replace(" for " + key + ":", " for " + keyPath + ":"));
+          } else {
+            problem(path, "Invalid " + path + " (" + comp.type() + "): " + msg);
+          }
+        }
+        return;
+      } catch (RuntimeException e) {
+        problem(path, "Invalid " + path + " (" + comp.type() + "): " + e.getMessage());
+      }
     }
 
     private Component component(Map<String, Object> m, String path, String type, ConfigSpec spec) {

@@ -104,6 +104,15 @@ class ConfigFilesTest {
   }
 
   @Test
+  void optionsThatContradictEachOtherAreFoundByValidationNotOnlyAtRun() throws Exception {
+    assertProblems(
+        "cross-checks.yaml",
+        at(7, "Invalid pipelines[0].source (kafka): Missing key starting-offsets: starting-position is offsets"),
+        at(19, "Invalid value true for pipelines[1].source.reliable: only mode server speaks the reliable protocol"),
+        at(28, "Invalid value true for pipelines[2].source.ordered-file-names: it cannot be combined with recursive"));
+  }
+
+  @Test
   void duplicatesAreReportedEvenWhenThePipelineHasOtherProblems() throws Exception {
     assertProblems(
         "duplicates.yaml",
