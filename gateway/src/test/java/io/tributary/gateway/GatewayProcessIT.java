@@ -255,6 +255,47 @@ class GatewayProcessIT {
     assertThat(tmp.resolve("data/checkpoint/never")).doesNotExist();
   }
 
+  /**
+   * README's first command, {@code ./tributary run}, as written: the script at the repository root (the jar is built by
+   * now, so it does not rebuild) runs the embedded default config, which listens on the fixed ports 127.0.0.1:9999
+   * (lines) and 9090 (admin) and writes under {@code ./data} of the working directory.
+   */
+  @Test
+  void readmeFirstCommandRunsTheEmbeddedDefaultEndToEnd() throws Exception {
+    Path script = Path.of(System.getProperty("basedir", ".")).toAbsolutePath().getParent().resolve("tributary");
+    assertThat(script).as("the script README.md names").isRegularFile();
+    for (int port : new int[] {9999, 9090}) {
+      try (java.net.ServerSocket probe = new java.net.ServerSocket()) {
+        probe.bind(new java.net.InetSocketAddress("127.0.0.1", port));
+      } catch (IOException e) {
+        throw new AssertionError(
+            "127.0.0.1:" + port + " is in use: the embedded default config needs it; stop what listens there", e);
+      }
+    }
+    Path log = tmp.resolve("readme-run.log");
+    Process p =
+        new ProcessBuilder("bash", script.toString(), "run")
+            .directory(tmp.toFile())
+            .redirectErrorStream(true)
+            .redirectOutput(log.toFile())
+            .start();
+    started.add(p);
+    await().atMost(Duration.ofSeconds(180)).ignoreExceptions().until(() -> get(9090, "/health").contains("UP"));
+    await().atMost(Duration.ofSeconds(60)).ignoreExceptions().untilAsserted(() -> send(9999, 0, 500));
+    await().atMost(Duration.ofSeconds(60)).until(() -> outputLines().size() >= 500);
+    assertThat(get(9090, "/status")).contains("\"id\":\"lines\"").contains("\"state\":\"RUNNING\"");
+    p.destroy(); // SIGTERM to java: the script execs it
+    assertThat(p.waitFor(90, TimeUnit.SECONDS)).as("exited; output:\n%s", Files.readString(log)).isTrue();
+    assertThat(p.exitValue()).as("exit code after SIGTERM; output:\n%s", Files.readString(log)).isZero();
+    List<String> lines = outputLines();
+    assertThat(lines).hasSize(500);
+    for (int i = 0; i < 500; i++) {
+      assertThat(lines.get(i)).isEqualTo(String.format("line-%05d", i));
+    }
+    assertThat(Files.readString(log)).contains("line-00000"); // the console sink prints the first records
+    assertThat(tmp.resolve("data/checkpoint/lines/commits")).isDirectory();
+  }
+
   @Test
   void commandLineExitCodes() throws Exception {
     Path good = tmp.resolve("good.yaml");
