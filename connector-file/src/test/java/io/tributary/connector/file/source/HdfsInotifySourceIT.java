@@ -20,7 +20,9 @@ import org.apache.hadoop.fs.FSDataOutputStream;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
 import org.apache.hadoop.fs.permission.FsPermission;
+import org.apache.hadoop.hdfs.DistributedFileSystem;
 import org.apache.hadoop.hdfs.MiniDFSCluster;
+import org.apache.hadoop.hdfs.protocol.HdfsConstants.SafeModeAction;
 import org.apache.hadoop.security.UserGroupInformation;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -49,6 +51,10 @@ class HdfsInotifySourceIT {
     conf.setBoolean("dfs.permissions.enabled", true);
     conf.set("dfs.namenode.rpc-address", "127.0.0.1:0");
     conf.set("dfs.namenode.http-address", "127.0.0.1:0");
+    // keep almost no edits beyond the last checkpoint, so a test can make the NameNode purge edits a stream still
+    // needs (2: a purge during saveNamespace may not reach into the segment still open, which holds two ops)
+    conf.setInt("dfs.namenode.num.extra.edits.retained", 2);
+    conf.setInt("dfs.namenode.num.checkpoints.retained", 1);
     // a client's close() need not wait for the data node's block report (≈0.3 s a file otherwise)
     conf.setInt("dfs.namenode.file.close.num-committed-allowed", 1);
     cluster = new MiniDFSCluster.Builder(conf, base.toFile()).numDataNodes(1).build();
@@ -199,6 +205,28 @@ class HdfsInotifySourceIT {
       assertThat(h.batch()).isEmpty();
       put(in, "four.txt", "four\n");
       assertThat(readUntil(h, 1)).containsExactly("four");
+    }
+  }
+
+  @Test
+  void editsPurgedUnderTheStreamMakeTheSourceListAgainAndMissNothing() throws Exception {
+    try (SourceHarness h = new SourceHarness(opts(), tmp.resolve("ckpt"))) {
+      h.batch();
+      put(in, "before.txt", "before\n");
+      // checkpoint the namespace a few times: the edit segments holding before.txt's events are purged
+      DistributedFileSystem dfs = (DistributedFileSystem) fs;
+      for (int i = 0; i < 3; i++) {
+        dfs.setSafeMode(SafeModeAction.SAFEMODE_ENTER);
+        dfs.saveNamespace();
+        dfs.setSafeMode(SafeModeAction.SAFEMODE_LEAVE);
+      }
+      put(in, "after.txt", "after\n");
+      assertThat(readUntil(h, 2)).containsExactlyInAnyOrder("before", "after");
+      assertThat(h.functionCounter("tributary.files.inotify.relists")).isEqualTo(1);
+      put(in, "later.txt", "later\n"); // events again after the new stream's listing
+      assertThat(readUntil(h, 1)).containsExactly("later");
+      assertThat(h.source.lastListing().directoriesListed()).isZero();
+      assertThat(h.batch()).isEmpty();
     }
   }
 
