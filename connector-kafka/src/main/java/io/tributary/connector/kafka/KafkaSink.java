@@ -35,6 +35,7 @@ import org.apache.kafka.common.config.TopicConfig;
 import org.apache.kafka.common.errors.AuthorizationException;
 import org.apache.kafka.common.errors.OutOfOrderSequenceException;
 import org.apache.kafka.common.errors.ProducerFencedException;
+import org.apache.kafka.common.errors.AuthenticationException;
 import org.apache.kafka.common.errors.TopicExistsException;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
@@ -135,6 +136,13 @@ public final class KafkaSink implements TransactionalSink {
         admin.createTopics(List.of(t)).all().get(ADMIN_TIMEOUT_MS, TimeUnit.MILLISECONDS);
         LOG.info("event=kafka_marker_topic_created pipeline={} sink={} topic={}", pipelineId, sinkName, markerTopic);
       } catch (ExecutionException e) {
+        if (e.getCause() instanceof AuthenticationException) {
+          throw new TributaryException(
+              "Kafka sink " + sinkName + " of pipeline " + pipelineId + " could not authenticate to "
+                  + bootstrapServers + ": " + e.getCause() + " (check the kafka.security.protocol, kafka.sasl.* and"
+                  + " kafka.ssl.* settings of the sink)",
+              e.getCause());
+        }
         if (!(e.getCause() instanceof TopicExistsException)) {
           throw new TributaryException(
               "Kafka sink " + sinkName + " of pipeline " + pipelineId + " could not create marker topic " + markerTopic

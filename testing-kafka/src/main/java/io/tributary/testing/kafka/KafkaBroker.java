@@ -7,6 +7,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Properties;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
@@ -49,6 +50,47 @@ public interface KafkaBroker extends AutoCloseable {
   String bootstrapServers();
 
   Kind kind();
+
+  /**
+   * A second listener of the same broker that requires SASL/PLAIN authentication over plain TCP, for tests of client
+   * security settings: clients connect to {@link SaslPlain#bootstrapServers()} with {@link
+   * SaslPlain#clientProperties()}; the broker authorizes everything once authenticated. The credentials are made up
+   * for each broker start.
+   *
+   * @return the listener, or empty where the broker kind has none (the Docker broker)
+   */
+  default Optional<SaslPlain> saslPlain() {
+    return Optional.empty();
+  }
+
+  /**
+   * A SASL_PLAINTEXT listener with one PLAIN user.
+   *
+   * @param bootstrapServers {@code host:port} of the listener
+   * @param username the user the broker knows
+   * @param password its password
+   */
+  record SaslPlain(String bootstrapServers, String username, String password) {
+    /** Kafka client settings that authenticate as {@code user} with {@code password} on this listener. */
+    public Map<String, String> clientProperties(String user, String password) {
+      return Map.of(
+          "security.protocol", "SASL_PLAINTEXT",
+          "sasl.mechanism", "PLAIN",
+          "sasl.jaas.config",
+          "org.apache.kafka.common.security.plain.PlainLoginModule required username=\"" + user + "\" password=\""
+              + password + "\";");
+    }
+
+    /** Kafka client settings that authenticate as the broker's user. */
+    public Map<String, String> clientProperties() {
+      return clientProperties(username, password);
+    }
+
+    @Override
+    public String toString() {
+      return "SaslPlain[bootstrapServers=" + bootstrapServers + ", username=" + username + ", password=****]";
+    }
+  }
 
   /**
    * Stops the broker gracefully (clean shutdown, logs flushed) and starts it again on the same ports with the same

@@ -1,6 +1,7 @@
 package io.tributary.testing.kafka.internal;
 
 import io.tributary.testing.kafka.KafkaBroker;
+import io.tributary.testing.kafka.KafkaBroker.SaslPlain;
 import io.tributary.testing.kafka.KafkaBrokerException;
 import java.io.IOException;
 import java.io.OutputStream;
@@ -13,7 +14,9 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
+import java.util.Optional;
 import java.util.Properties;
+import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 import org.slf4j.Logger;
@@ -21,8 +24,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * A single-node KRaft broker (broker and controller roles in one process) in a child JVM started with this JVM's
- * classpath and {@link LocalBrokerMain}. Listens on two free 127.0.0.1 ports (PLAINTEXT and CONTROLLER) that stay
- * the same across {@link #restart()}; data lives in a temporary directory deleted by {@link #close()}; the child's
+ * classpath and {@link LocalBrokerMain}. Listens on three free 127.0.0.1 ports (PLAINTEXT, CONTROLLER and a
+ * SASL_PLAINTEXT listener with one PLAIN user, see {@link #saslPlain()}) that stay the same across {@link #restart()}; data lives in a temporary directory deleted by {@link #close()}; the child's
  * output goes to {@code broker.log} in that directory (its tail is in every start failure message).
  *
  * <p>A child process rather than an in-process server: a restart is a real process restart with log recovery, Kafka's
@@ -39,13 +42,15 @@ public final class LocalKafkaBroker implements KafkaBroker {
   private final Path readyFile;
   private final Path logFile;
   private final String bootstrapServers;
+  private final SaslPlain sasl;
   private final Duration startTimeout;
   private final Thread cleanup;
   private Process process;
   private boolean closed;
 
-  private LocalKafkaBroker(Path dir, int brokerPort, Duration startTimeout) {
+  private LocalKafkaBroker(Path dir, int brokerPort, int saslPort, Duration startTimeout) {
     this.dir = dir;
+    this.sasl = new SaslPlain("127.0.0.1:" + saslPort, "tributary", "test-" + UUID.randomUUID());
     this.propsFile = dir.resolve("server.properties");
     this.readyFile = dir.resolve("ready");
     this.logFile = dir.resolve("broker.log");
@@ -62,9 +67,9 @@ public final class LocalKafkaBroker implements KafkaBroker {
   public static LocalKafkaBroker start(Duration startTimeout) {
     try {
       Path dir = Files.createTempDirectory("tributary-kafka-broker");
-      int[] ports = freePorts(2);
-      LocalKafkaBroker broker = new LocalKafkaBroker(dir, ports[0], startTimeout);
-      broker.writeConfig(ports[0], ports[1]);
+      int[] ports = freePorts(3);
+      LocalKafkaBroker broker = new LocalKafkaBroker(dir, ports[0], ports[2], startTimeout);
+      broker.writeConfig(ports[0], ports[1], ports[2]);
       Runtime.getRuntime().addShutdownHook(broker.cleanup);
       synchronized (broker) {
         broker.launch();
@@ -84,6 +89,11 @@ public final class LocalKafkaBroker implements KafkaBroker {
   @Override
   public Kind kind() {
     return Kind.LOCAL;
+  }
+
+  @Override
+  public Optional<SaslPlain> saslPlain() {
+    return Optional.of(sasl);
   }
 
   /** The directory with the broker's data, configuration and {@code broker.log}. */
@@ -126,14 +136,22 @@ public final class LocalKafkaBroker implements KafkaBroker {
     }
   }
 
-  private void writeConfig(int brokerPort, int controllerPort) throws IOException {
+  private void writeConfig(int brokerPort, int controllerPort, int saslPort) throws IOException {
     Properties p = new Properties();
     p.put("process.roles", "broker,controller");
     p.put("node.id", "1");
     p.put("controller.quorum.voters", "1@127.0.0.1:" + controllerPort);
-    p.put("listeners", "PLAINTEXT://127.0.0.1:" + brokerPort + ",CONTROLLER://127.0.0.1:" + controllerPort);
-    p.put("advertised.listeners", "PLAINTEXT://127.0.0.1:" + brokerPort);
-    p.put("listener.security.protocol.map", "PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT");
+    p.put(
+        "listeners",
+        "PLAINTEXT://127.0.0.1:" + brokerPort + ",CONTROLLER://127.0.0.1:" + controllerPort
+            + ",SASL_PLAINTEXT://127.0.0.1:" + saslPort);
+    p.put("advertised.listeners", "PLAINTEXT://127.0.0.1:" + brokerPort + ",SASL_PLAINTEXT://127.0.0.1:" + saslPort);
+    p.put("listener.security.protocol.map", "PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT,SASL_PLAINTEXT:SASL_PLAINTEXT");
+    p.put("sasl.enabled.mechanisms", "PLAIN");
+    p.put(
+        "listener.name.sasl_plaintext.plain.sasl.jaas.config",
+        "org.apache.kafka.common.security.plain.PlainLoginModule required user_" + sasl.username() + "=\""
+            + sasl.password() + "\";");
     p.put("controller.listener.names", "CONTROLLER");
     p.put("inter.broker.listener.name", "PLAINTEXT");
     p.put("log.dirs", dir.resolve("data").toString());
