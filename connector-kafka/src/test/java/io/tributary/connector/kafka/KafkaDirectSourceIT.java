@@ -36,7 +36,10 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInfo;
 import org.junit.jupiter.api.extension.ExtendWith;
 
-/** KafkaDirectSource on its own against the in-process broker: end offsets, discovery, retention. */
+/**
+ * KafkaDirectSource on its own against the run's broker from {@link KafkaBrokerExtension} (a KRaft broker in a child
+ * JVM, or in Docker when an engine is reachable): end offsets, discovery, retention.
+ */
 @ExtendWith(KafkaBrokerExtension.class)
 class KafkaDirectSourceIT {
   private final KafkaBroker kafka;

@@ -39,8 +39,9 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The group-managed source ({@code kafka-group}) with the transactional Kafka sink: two instances of one pipeline
- * (two {@link Pipeline}s in this JVM with their own ids and checkpoints, one group) against the in-process broker.
- * The output is checked with a {@code read_committed} consumer.
+ * (two {@link Pipeline}s in this JVM with their own ids and checkpoints, one group) against the run's broker from
+ * {@link KafkaBrokerExtension}. The output is checked with a {@code read_committed} consumer. The group source with a
+ * sink that is not Kafka's is in {@link KafkaGroupSourceFilesIT}.
  */
 @ExtendWith(KafkaBrokerExtension.class)
 class KafkaGroupSourceIT {

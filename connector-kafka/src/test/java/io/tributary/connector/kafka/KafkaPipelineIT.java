@@ -28,6 +28,7 @@ import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.header.internals.RecordHeader;
+import org.apache.kafka.common.record.TimestampType;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -35,9 +36,16 @@ import org.junit.jupiter.api.TestInfo;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 
-/** A real pipeline from topic A (KafkaDirectSource) to topic B (KafkaSink) against an in-process KRaft broker. */
+/**
+ * A real pipeline from topic A (KafkaDirectSource) to topic B (KafkaSink) against the run's broker from {@link
+ * KafkaBrokerExtension} (a KRaft broker in a child JVM, or in Docker through Testcontainers when an engine is
+ * reachable).
+ */
 @ExtendWith(KafkaBrokerExtension.class)
 class KafkaPipelineIT {
+  /** Event time of input record n is this + n: an hour in the past, so a time the sink's producer stamped differs. */
+  private static final long EVENT_TIME = System.currentTimeMillis() - Duration.ofHours(1).toMillis();
+
   private final KafkaBroker kafka;
   private String in;
   private String out;
@@ -64,7 +72,7 @@ class KafkaPipelineIT {
   }
 
   @Test
-  void everyRecordReachesTheOutputTopicExactlyOnceWithKeysAndHeaders() throws Exception {
+  void everyRecordReachesTheOutputTopicExactlyOnceWithKeysHeadersAndTimestamps() throws Exception {
     produce(in, 0, 100, false);
     List<Map<Integer, Integer>> perBatch = new CopyOnWriteArrayList<>();
     Pipeline p =
@@ -84,6 +92,8 @@ class KafkaPipelineIT {
       int n = Integer.parseInt(str(r.value()).substring(2));
       assertThat(str(r.key())).isEqualTo("k" + n);
       assertThat(str(r.headers().lastHeader("h").value())).isEqualTo("h" + n);
+      assertThat(r.timestampType()).isEqualTo(TimestampType.CREATE_TIME);
+      assertThat(r.timestamp()).as("event time of v-%d", n).isEqualTo(EVENT_TIME + n);
       assertThat(r.partition()).as("source partition kept").isEqualTo(n % 2);
     }
     assertThat(perBatch).isNotEmpty();
@@ -204,7 +214,7 @@ class KafkaPipelineIT {
     return p;
   }
 
-  /** Records v-from..v-(until-1), keyed k-n, header h=h-n, record n in partition n % 2. */
+  /** Records v-from..v-(until-1), keyed k-n, header h=h-n, event time EVENT_TIME + n, record n in partition n % 2. */
   private void produce(String topic, int from, int until, boolean transactional) throws Exception {
     Properties props = producerProps();
     if (transactional) {
@@ -218,7 +228,12 @@ class KafkaPipelineIT {
       for (int n = from; n < until; n++) {
         p.send(
             new ProducerRecord<>(
-                topic, n % 2, null, bytes("k" + n), bytes("v-" + n), List.of(new RecordHeader("h", bytes("h" + n)))));
+                topic,
+                n % 2,
+                EVENT_TIME + n,
+                bytes("k" + n),
+                bytes("v-" + n),
+                List.of(new RecordHeader("h", bytes("h" + n)))));
       }
       if (transactional) {
         p.commitTransaction();

@@ -34,7 +34,10 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInfo;
 import org.junit.jupiter.api.extension.ExtendWith;
 
-/** Starting positions, lag-monitoring commits and secret handling of the Kafka sources against the in-process broker. */
+/**
+ * Starting positions, lag-monitoring commits and secret handling of the Kafka sources against the run's broker from
+ * {@link KafkaBrokerExtension}.
+ */
 @ExtendWith(KafkaBrokerExtension.class)
 class KafkaSourceSettingsIT {
   private final KafkaBroker kafka;

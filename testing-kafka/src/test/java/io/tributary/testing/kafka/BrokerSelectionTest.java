@@ -2,11 +2,35 @@ package io.tributary.testing.kafka;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assumptions.assumeThat;
 
 import io.tributary.testing.kafka.internal.BrokerSelection;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
+/**
+ * {@link BrokerSelection}. Without the system property the choice depends on the process environment, which
+ * BrokerSelection reads itself ({@code System.getenv}, {@code user.home}): those cases run {@link ChooseWithoutProperty}
+ * in a child JVM with an environment the test controls. Only the fixed socket paths outside the home directory ({@code
+ * /var/run/docker.sock}, and for Testcontainers' rootless probe {@code /run/user/<uid>/docker.sock}) cannot be hidden
+ * from the child; where they exist, a Docker engine may really be there and those cases are not decidable.
+ */
 class BrokerSelectionTest {
+  /** Prints what {@link BrokerSelection#choose} returns with the property unset. */
+  static final class ChooseWithoutProperty {
+    public static void main(String[] args) {
+      System.out.println("chosen=" + BrokerSelection.choose(null));
+    }
+  }
+
+  @TempDir Path dir;
+
   @Test
   void propertyChoosesTheKindWhateverTheCase() {
     assertThat(BrokerSelection.choose("local")).isEqualTo(KafkaBroker.Kind.LOCAL);
@@ -23,14 +47,59 @@ class BrokerSelectionTest {
   }
 
   @Test
-  void unsetPropertyProbesQuickly() {
-    long t0 = System.nanoTime();
-    KafkaBroker.Kind kind = BrokerSelection.choose(null);
-    long millis = (System.nanoTime() - t0) / 1_000_000;
-    assertThat(kind).isNotNull();
-    if (kind == KafkaBroker.Kind.LOCAL && System.getenv("DOCKER_HOST") == null) {
-      // Without any hint of Docker the probe only looks at a few files.
-      assertThat(millis).isLessThan(2_000);
+  void withoutPropertyOrDockerHintTheLocalBrokerIsChosenWithoutAskingTestcontainers() throws Exception {
+    assumeThat(Path.of("/var/run/docker.sock")).as("a Docker socket at the fixed default path").doesNotExist();
+    String output = chooseInChildJvm(Map.of());
+    assertThat(output)
+        .contains("chosen=LOCAL")
+        .contains("event=kafka_broker_choice kind=local reason=no_docker_engine_hint")
+        .as("the probe is silent without a hint: Testcontainers is not even loaded")
+        .doesNotContainIgnoringCase("testcontainers");
+  }
+
+  @Test
+  void dockerHostPointingToNoSocketFallsBackToTheLocalBroker() throws Exception {
+    assumeThat(Path.of("/var/run/docker.sock")).as("a Docker socket at the fixed default path").doesNotExist();
+    assumeThat(Path.of("/run/user", uid(), "docker.sock")).as("a rootless Docker socket").doesNotExist();
+    Path missing = dir.resolve("no-docker-here.sock");
+    String output = chooseInChildJvm(Map.of("DOCKER_HOST", "unix://" + missing));
+    assertThat(output)
+        .contains("chosen=LOCAL")
+        .contains("event=kafka_broker_choice kind=local hints=[DOCKER_HOST] docker_available=false");
+  }
+
+  /**
+   * Runs {@link ChooseWithoutProperty} on this JVM's classpath with an empty home directory, none of the variables
+   * Docker or Testcontainers read, and {@code env} added; returns its standard output and error (SLF4J's simple logger
+   * writes to the latter).
+   */
+  private String chooseInChildJvm(Map<String, String> env) throws IOException, InterruptedException {
+    Path home = Files.createDirectories(dir.resolve("home"));
+    ProcessBuilder pb =
+        new ProcessBuilder(
+                Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-Duser.home=" + home,
+                "-cp",
+                System.getProperty("java.class.path"),
+                ChooseWithoutProperty.class.getName())
+            .redirectErrorStream(true)
+            .redirectOutput(dir.resolve("child.log").toFile());
+    pb.environment().keySet().removeIf(k -> k.startsWith("DOCKER_") || k.startsWith("TESTCONTAINERS_"));
+    pb.environment().remove("XDG_RUNTIME_DIR");
+    pb.environment().putAll(env);
+    Process child = pb.start();
+    if (!child.waitFor(60, TimeUnit.SECONDS)) {
+      child.destroyForcibly();
+      throw new AssertionError("the child JVM did not finish within 60 s");
     }
+    String output = Files.readString(dir.resolve("child.log"), StandardCharsets.UTF_8);
+    assertThat(child.exitValue()).as("exit code of the child JVM; its output:%n%s", output).isZero();
+    return output;
+  }
+
+  /** This process's numeric user id, from the owner of a file it creates (the JDK has no API for it). */
+  private String uid() throws IOException {
+    Path probe = Files.createFile(dir.resolve("uid-probe"));
+    return String.valueOf(Files.getAttribute(probe, "unix:uid"));
   }
 }
