@@ -4,6 +4,7 @@ import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Tags;
+import io.micrometer.core.instrument.Timer;
 import io.tributary.core.api.DataUnavailableException;
 import io.tributary.core.api.OffsetRange;
 import io.tributary.core.api.Receiver;
@@ -57,8 +58,7 @@ public final class ReceiverSupervisor implements ReceiverRuntime, AutoCloseable 
   private final String name;
   private final Receiver receiver;
   private final WriteAheadLog wal;
-  private final Duration restartDelay;
-  private final Duration maxRestartDelay;
+  private final RestartBackoff backoff;
   private final long blockIntervalMs;
   private final RateLimiter limiter;
   private final long maxRate;
@@ -68,6 +68,7 @@ public final class ReceiverSupervisor implements ReceiverRuntime, AutoCloseable 
   private final MeterRegistry registry;
   private final Counter storedRecords;
   private final Counter restarts;
+  private final Timer restartDelays;
   private final Counter errors;
 
   private final Object bufferLock = new Object();
@@ -90,8 +91,6 @@ public final class ReceiverSupervisor implements ReceiverRuntime, AutoCloseable 
   private volatile boolean stoppedByReceiver;
   private volatile Throwable fatal;
   private final AtomicBoolean restartPending = new AtomicBoolean();
-  private volatile long currentDelayMs;
-  private volatile long lastStartNanos;
   /** onStart was called and onStop not yet, so the next stop must call onStop (exactly once). */
   private final AtomicBoolean running = new AtomicBoolean();
 
@@ -114,9 +113,7 @@ public final class ReceiverSupervisor implements ReceiverRuntime, AutoCloseable 
     this.receiver = receiver;
     this.wal = wal;
     this.blockIntervalMs = blockInterval.toMillis();
-    this.restartDelay = restartDelay;
-    this.maxRestartDelay = maxRestartDelay;
-    this.currentDelayMs = restartDelay.toMillis();
+    this.backoff = new RestartBackoff(restartDelay, maxRestartDelay, System::nanoTime);
     this.maxRate = maxRate;
     this.limiter = new RateLimiter(maxRate);
     this.budget = new ByteBudget(bufferBytes);
@@ -126,6 +123,11 @@ public final class ReceiverSupervisor implements ReceiverRuntime, AutoCloseable 
     Tags tags = Tags.of("pipeline", pipelineId, "source", name);
     this.storedRecords = registry.counter("tributary.receiver.records.stored", tags);
     this.restarts = registry.counter("tributary.receiver.restarts", tags);
+    this.restartDelays =
+        Timer.builder("tributary.receiver.restart.delay")
+            .description("Backoff delay chosen before each receiver restart")
+            .tags(tags)
+            .register(registry);
     this.errors = registry.counter("tributary.receiver.errors", tags);
     Gauge.builder("tributary.receiver.buffer.bytes", budget, ByteBudget::used).tags(tags).register(registry);
     Gauge.builder("tributary.receiver.rate.limit", limiter, RateLimiter::rate).tags(tags).register(registry);
@@ -305,7 +307,7 @@ public final class ReceiverSupervisor implements ReceiverRuntime, AutoCloseable 
     receiver.attach(this);
     receiverStopped = false;
     running.set(true);
-    lastStartNanos = System.nanoTime();
+    backoff.attemptStarted();
     try {
       receiver.onStart();
       LOG.info("event=receiver_started pipeline={} source={}", pipelineId, name);
@@ -334,13 +336,9 @@ public final class ReceiverSupervisor implements ReceiverRuntime, AutoCloseable 
       return;
     }
     stopReceiverOnControlThread("restart: " + reason);
-    long sinceStartMs = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - lastStartNanos);
-    if (sinceStartMs > maxRestartDelay.toMillis() * 2) {
-      currentDelayMs = restartDelay.toMillis(); // it ran fine for a while: start the backoff over
-    }
-    long delay = currentDelayMs;
-    currentDelayMs = Math.min(maxRestartDelay.toMillis(), currentDelayMs * 2);
+    long delay = backoff.nextDelayMs();
     restarts.increment();
+    restartDelays.record(delay, TimeUnit.MILLISECONDS);
     LOG.warn(
         "event=receiver_restart pipeline={} source={} reason=\"{}\" error=\"{}\" delay_ms={}",
         pipelineId, name, reason, error == null ? "" : error.toString(), delay);
@@ -349,7 +347,7 @@ public final class ReceiverSupervisor implements ReceiverRuntime, AutoCloseable 
 
   /** The delay the next restart will wait (for tests and status). */
   public long nextRestartDelayMs() {
-    return currentDelayMs;
+    return backoff.peekDelayMs();
   }
 
   /**
