@@ -310,6 +310,7 @@ public final class ReceiverSupervisor implements ReceiverRuntime, AutoCloseable 
     backoff.attemptStarted();
     try {
       receiver.onStart();
+      backoff.startSucceeded();
       LOG.info("event=receiver_started pipeline={} source={}", pipelineId, name);
     } catch (Throwable t) {
       errors.increment();

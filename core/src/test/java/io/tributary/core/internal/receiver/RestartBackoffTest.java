@@ -19,19 +19,31 @@ class RestartBackoffTest {
     nanos.addAndGet(TimeUnit.MILLISECONDS.toNanos(ms));
   }
 
-  /** One start that fails after {@code upMs}, then the wait for the delay it chose. Returns the delay. */
-  private long startThatFailsAfter(long upMs) {
+  /** One {@code onStart} that throws after {@code tookMs}, then the wait for the delay it chose. Returns the delay. */
+  private long failedStart(long tookMs) {
     backoff.attemptStarted();
+    advanceMs(tookMs);
+    return waitForNextDelay();
+  }
+
+  /** One {@code onStart} that succeeds, then a restart request {@code upMs} later. Returns the delay. */
+  private long startThenRestartAfter(long upMs) {
+    backoff.attemptStarted();
+    backoff.startSucceeded();
     advanceMs(upMs);
+    return waitForNextDelay();
+  }
+
+  private long waitForNextDelay() {
     long delay = backoff.nextDelayMs();
     advanceMs(delay);
     return delay;
   }
 
-  private List<Long> failingStarts(int n, long upMs) {
+  private List<Long> failedStarts(int n) {
     List<Long> delays = new ArrayList<>();
     for (int i = 0; i < n; i++) {
-      delays.add(startThatFailsAfter(upMs));
+      delays.add(failedStart(0));
     }
     return delays;
   }
@@ -39,30 +51,52 @@ class RestartBackoffTest {
   @Test
   void delaysDoubleFromTheInitialDelayAndStopAtTheMax() {
     assertThat(backoff.peekDelayMs()).isEqualTo(100);
-    assertThat(failingStarts(7, 0)).containsExactly(100L, 200L, 400L, 800L, 1_000L, 1_000L, 1_000L);
+    assertThat(failedStarts(7)).containsExactly(100L, 200L, 400L, 800L, 1_000L, 1_000L, 1_000L);
     assertThat(backoff.peekDelayMs()).isEqualTo(1_000);
   }
 
   @Test
-  void receiverThatFailsSoonAfterEachStartKeepsBackingOff() {
+  void receiverThatFailsSoonAfterEachGoodStartKeepsBackingOff() {
     // Up for exactly twice the max (2 s) each time: not longer, so this is still the same incident.
-    assertThat(failingStarts(6, 2_000)).containsExactly(100L, 200L, 400L, 800L, 1_000L, 1_000L);
+    List<Long> delays = new ArrayList<>();
+    for (int i = 0; i < 6; i++) {
+      delays.add(startThenRestartAfter(2_000));
+    }
+    assertThat(delays).containsExactly(100L, 200L, 400L, 800L, 1_000L, 1_000L);
   }
 
   @Test
   void receiverThatStayedUpLongerThanTwiceTheMaxStartsOverAtTheInitialDelay() {
-    assertThat(failingStarts(5, 0)).containsExactly(100L, 200L, 400L, 800L, 1_000L);
+    assertThat(failedStarts(5)).containsExactly(100L, 200L, 400L, 800L, 1_000L);
 
-    assertThat(startThatFailsAfter(2_001)).isEqualTo(100);
+    assertThat(startThenRestartAfter(2_001)).isEqualTo(100);
     // The new incident backs off again from there.
-    assertThat(failingStarts(4, 0)).containsExactly(200L, 400L, 800L, 1_000L);
+    assertThat(failedStarts(4)).containsExactly(200L, 400L, 800L, 1_000L);
   }
 
   @Test
-  void restartRequestedLongAfterAStartThatFollowedAFailureStartsOver() {
-    assertThat(failingStarts(2, 0)).containsExactly(100L, 200L);
+  void restartRequestedLongAfterAGoodStartThatFollowedFailuresStartsOver() {
+    assertThat(failedStarts(2)).containsExactly(100L, 200L);
     // The third start succeeds; the receiver runs for a minute, then asks for a restart (connection lost).
-    assertThat(startThatFailsAfter(60_000)).isEqualTo(100);
+    assertThat(startThenRestartAfter(60_000)).isEqualTo(100);
     assertThat(backoff.peekDelayMs()).isEqualTo(200);
+  }
+
+  @Test
+  void onStartThatTakesLongToFailDoesNotStartOver() {
+    // onStart must not block, but one that connects synchronously can take minutes to fail (a TCP connect timeout).
+    // That is not a receiver that ran fine: the backoff goes on growing.
+    List<Long> delays = new ArrayList<>();
+    for (int i = 0; i < 5; i++) {
+      delays.add(failedStart(130_000));
+    }
+    assertThat(delays).containsExactly(100L, 200L, 400L, 800L, 1_000L);
+  }
+
+  @Test
+  void initialDelayAboveTheMaxIsCapped() {
+    RestartBackoff b = new RestartBackoff(Duration.ofSeconds(5), Duration.ofSeconds(1), nanos::get);
+    assertThat(b.nextDelayMs()).isEqualTo(1_000);
+    assertThat(b.nextDelayMs()).isEqualTo(1_000);
   }
 }
