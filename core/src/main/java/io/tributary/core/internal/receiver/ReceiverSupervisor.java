@@ -81,6 +81,12 @@ public final class ReceiverSupervisor implements ReceiverRuntime, AutoCloseable 
   private long plannedUntil;
   private final TreeMap<Long, MemBlock> blocks = new TreeMap<>();
   private final TreeMap<Long, WalHandle> walIndex = new TreeMap<>();
+  /**
+   * Blocks appended to the WAL whose future has not completed yet, with the active segment id when they were appended:
+   * the lowest segment they can be in. Cleanup must keep it, as the block may be written (and then acknowledged) while
+   * its completion waits behind others on the WAL's completion thread.
+   */
+  private final TreeMap<Long, Long> inFlightSegments = new TreeMap<>();
   private final TreeMap<Long, Map<String, Long>> pendingPositions = new TreeMap<>();
   private final Map<String, Long> livePositions = new HashMap<>();
   private final Map<String, Long> plannedPositions = new HashMap<>();
@@ -265,11 +271,18 @@ public final class ReceiverSupervisor implements ReceiverRuntime, AutoCloseable 
       for (WalHandle h : walIndex.values()) {
         minSegment = minSegment == null ? h.segmentId() : Math.min(minSegment, h.segmentId());
       }
+      for (long floor : inFlightSegments.values()) {
+        minSegment = minSegment == null ? floor : Math.min(minSegment, floor);
+      }
+      if (minSegment == null && wal != null) {
+        // Read under the lock: an append that starts after it lands in this segment or a later one.
+        minSegment = wal.activeSegmentId();
+      }
     }
     budget.release(freed);
     if (wal != null) {
       try {
-        wal.deleteSegmentsBefore(minSegment != null ? minSegment : wal.activeSegmentId());
+        wal.deleteSegmentsBefore(minSegment);
       } catch (IOException e) {
         LOG.warn("event=wal_cleanup_failed pipeline={} source={} error=\"{}\"", pipelineId, name, e.toString());
       }
@@ -503,7 +516,9 @@ public final class ReceiverSupervisor implements ReceiverRuntime, AutoCloseable 
       inFlightAppends.incrementAndGet();
       if (wal != null) {
         patchSeq(payload, seq);
+        long lowestSegment = wal.activeSegmentId(); // it only grows: the entry goes to this segment or a later one
         appended = wal.append(payload);
+        inFlightSegments.put(seq, lowestSegment); // removed on completion, which waits for this lock
       } else {
         appended = CompletableFuture.completedFuture(null);
       }
@@ -512,6 +527,9 @@ public final class ReceiverSupervisor implements ReceiverRuntime, AutoCloseable 
         (handle, error) -> {
           try {
             if (error != null) {
+              synchronized (lock) {
+                inFlightSegments.remove(seq);
+              }
               Throwable cause = error.getCause() != null ? error.getCause() : error;
               fatal = cause;
               budget.release(bytes);
@@ -547,6 +565,7 @@ public final class ReceiverSupervisor implements ReceiverRuntime, AutoCloseable 
       }
     }
     synchronized (lock) {
+      inFlightSegments.remove(seq);
       blocks.put(seq, new MemBlock(records, bytes, handle));
       pendingPositions.put(seq, positions);
       positions.forEach((k, v) -> livePositions.merge(k, v, Math::max));
