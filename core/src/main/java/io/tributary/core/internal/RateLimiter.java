@@ -1,6 +1,7 @@
 package io.tributary.core.internal;
 
 import java.util.concurrent.TimeUnit;
+import java.util.function.LongSupplier;
 
 /**
  * A token bucket of records per second whose rate can change at run time (backpressure). A rate of 0 or less means
@@ -9,18 +10,25 @@ import java.util.concurrent.TimeUnit;
  * <p>Thread safety: thread-safe.
  */
 public final class RateLimiter {
+  private final LongSupplier nanoClock;
   private double ratePerSecond;
   private double tokens;
   private long lastRefillNanos;
 
   public RateLimiter(double ratePerSecond) {
+    this(ratePerSecond, System::nanoTime);
+  }
+
+  /** A limiter on the given monotonic clock (tests pass a manual one). */
+  RateLimiter(double ratePerSecond, LongSupplier nanoClock) {
+    this.nanoClock = nanoClock;
     this.ratePerSecond = ratePerSecond;
-    this.lastRefillNanos = System.nanoTime();
+    this.lastRefillNanos = nanoClock.getAsLong();
     this.tokens = burst(ratePerSecond);
   }
 
   public synchronized void setRate(double newRate) {
-    refill(System.nanoTime());
+    refill(nanoClock.getAsLong());
     this.ratePerSecond = newRate;
     if (newRate > 0) {
       tokens = Math.min(tokens, burst(newRate));
@@ -39,7 +47,7 @@ public final class RateLimiter {
     if (ratePerSecond <= 0) {
       return 0;
     }
-    long now = System.nanoTime();
+    long now = nanoClock.getAsLong();
     refill(now);
     tokens -= permits;
     if (tokens >= 0) {

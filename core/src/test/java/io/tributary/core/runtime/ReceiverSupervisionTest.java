@@ -4,6 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
+import io.micrometer.core.instrument.Timer;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.tributary.core.api.Receiver;
 import io.tributary.core.api.ReceiverStoppedException;
 import io.tributary.core.api.Record;
@@ -62,21 +64,32 @@ class ReceiverSupervisionTest {
 
   @Test
   void failedStartsAreRetriedWithExponentialBackoff() throws Exception {
-    FlakyReceiver r = new FlakyReceiver(3);
-    Pipeline p = pipeline("backoff").source("in", r).build();
+    FlakyReceiver r = new FlakyReceiver(4);
+    SimpleMeterRegistry registry = new SimpleMeterRegistry();
+    Pipeline p =
+        pipeline("backoff")
+            .set("receiver.max-restart-delay", "200ms")
+            .meterRegistry(registry)
+            .source("in", r)
+            .build();
     p.start();
     await().atMost(Duration.ofSeconds(10)).until(() -> sunk.size() == 1);
     p.stopGracefully();
-    assertThat(sunk.get(0).valueAsString()).isEqualTo("started-4");
+    assertThat(sunk.get(0).valueAsString()).isEqualTo("started-5");
     List<Long> t = r.startNanos;
-    assertThat(t).hasSize(4);
-    long[] minGapsMs = {50, 100, 200};
-    for (int i = 0; i < 3; i++) {
+    assertThat(t).hasSize(5);
+    // The delays the supervisor chose: 50 ms doubling, capped at 200 ms (a constant delay would not add up to this).
+    Timer delays = registry.get("tributary.receiver.restart.delay").timer();
+    assertThat(delays.count()).isEqualTo(4);
+    assertThat(delays.totalTime(TimeUnit.MILLISECONDS)).isEqualTo(50 + 100 + 200 + 200);
+    // ... and they were waited for.
+    long[] minGapsMs = {50, 100, 200, 200};
+    for (int i = 0; i < 4; i++) {
       assertThat(TimeUnit.NANOSECONDS.toMillis(t.get(i + 1) - t.get(i)))
           .as("gap before attempt %d", i + 2)
           .isGreaterThanOrEqualTo(minGapsMs[i]);
     }
-    assertThat(r.stops.get()).as("onStop after each failed start and at the end").isEqualTo(4);
+    assertThat(r.stops.get()).as("onStop after each failed start and at the end").isEqualTo(5);
   }
 
   @Test

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
+import io.micrometer.core.instrument.Timer;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.tributary.core.api.Receiver;
 import io.tributary.core.api.ReceiverStoppedException;
@@ -122,9 +123,15 @@ class ReceiverSupervisorPipelineTest {
   void failingStartIsRetriedWithExponentialBackoffThenWorks() throws Exception {
     ScriptedReceiver rx = new ScriptedReceiver(3);
     Collected out = new Collected();
-    Pipeline p = started(builder("backoff").source("rx", rx).foreachBatch(out::add));
+    SimpleMeterRegistry registry = new SimpleMeterRegistry();
+    Pipeline p = started(builder("backoff").meterRegistry(registry).source("rx", rx).foreachBatch(out::add));
 
     await().atMost(Duration.ofSeconds(10)).until(() -> rx.startNanos.size() == 4 && !rx.stopped());
+    // The delays the supervisor chose, 50, 100 and 200 ms (not, say, 200 ms three times) ...
+    Timer delays = registry.get("tributary.receiver.restart.delay").timer();
+    assertThat(delays.count()).isEqualTo(3);
+    assertThat(delays.totalTime(TimeUnit.MILLISECONDS)).isEqualTo(50 + 100 + 200);
+    // ... were waited for.
     List<Long> t = rx.startNanos;
     assertThat(TimeUnit.NANOSECONDS.toMillis(t.get(1) - t.get(0))).isGreaterThanOrEqualTo(50);
     assertThat(TimeUnit.NANOSECONDS.toMillis(t.get(2) - t.get(1))).isGreaterThanOrEqualTo(100);
@@ -136,6 +143,33 @@ class ReceiverSupervisorPipelineTest {
     await().atMost(Duration.ofSeconds(10)).until(() -> out.values.size() == 10);
     assertThat(out.values).containsExactlyElementsOf(values("r", 10));
     assertThat(p.status().state()).isEqualTo(PipelineState.RUNNING);
+  }
+
+  @Test
+  void backoffStartsOverOnceTheReceiverStayedUpForTwiceTheMaxDelay() throws Exception {
+    ScriptedReceiver rx = new ScriptedReceiver(3);
+    SimpleMeterRegistry registry = new SimpleMeterRegistry();
+    started(
+        builder("backoff-reset")
+            .set("receiver.max-restart-delay", "100ms")
+            .meterRegistry(registry)
+            .source("rx", rx)
+            .foreachBatch((id, r) -> {}));
+    await().atMost(Duration.ofSeconds(10)).until(() -> rx.startNanos.size() == 4 && !rx.stopped());
+    Timer delays = registry.get("tributary.receiver.restart.delay").timer();
+    assertThat(delays.count()).isEqualTo(3);
+    assertThat(delays.totalTime(TimeUnit.MILLISECONDS)).isEqualTo(50 + 100 + 100);
+
+    // The fourth start succeeded. Once it has been up for more than 2 x 100 ms, a failure is a new incident.
+    long upSince = rx.startNanos.get(3);
+    await()
+        .atMost(Duration.ofSeconds(10))
+        .until(() -> System.nanoTime() - upSince > TimeUnit.MILLISECONDS.toNanos(250));
+    rx.askRestart("connection lost");
+    await().atMost(Duration.ofSeconds(10)).until(() -> rx.startNanos.size() == 5 && !rx.stopped());
+    assertThat(delays.count()).isEqualTo(4);
+    assertThat(delays.totalTime(TimeUnit.MILLISECONDS)).as("the fourth delay is the initial 50 ms").isEqualTo(300);
+    assertThat(rx.events).containsExactly("start", "stop", "start", "stop", "start", "stop", "start", "stop", "start");
   }
 
   @Test

@@ -4,6 +4,7 @@ import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Tags;
+import io.micrometer.core.instrument.Timer;
 import io.tributary.core.api.DataUnavailableException;
 import io.tributary.core.api.OffsetRange;
 import io.tributary.core.api.Receiver;
@@ -57,8 +58,7 @@ public final class ReceiverSupervisor implements ReceiverRuntime, AutoCloseable 
   private final String name;
   private final Receiver receiver;
   private final WriteAheadLog wal;
-  private final Duration restartDelay;
-  private final Duration maxRestartDelay;
+  private final RestartBackoff backoff;
   private final long blockIntervalMs;
   private final RateLimiter limiter;
   private final long maxRate;
@@ -68,6 +68,7 @@ public final class ReceiverSupervisor implements ReceiverRuntime, AutoCloseable 
   private final MeterRegistry registry;
   private final Counter storedRecords;
   private final Counter restarts;
+  private final Timer restartDelays;
   private final Counter errors;
 
   private final Object bufferLock = new Object();
@@ -80,6 +81,12 @@ public final class ReceiverSupervisor implements ReceiverRuntime, AutoCloseable 
   private long plannedUntil;
   private final TreeMap<Long, MemBlock> blocks = new TreeMap<>();
   private final TreeMap<Long, WalHandle> walIndex = new TreeMap<>();
+  /**
+   * Blocks appended to the WAL whose future has not completed yet, with the active segment id when they were appended:
+   * the lowest segment they can be in. Cleanup must keep it, as the block may be written (and then acknowledged) while
+   * its completion waits behind others on the WAL's completion thread.
+   */
+  private final TreeMap<Long, Long> inFlightSegments = new TreeMap<>();
   private final TreeMap<Long, Map<String, Long>> pendingPositions = new TreeMap<>();
   private final Map<String, Long> livePositions = new HashMap<>();
   private final Map<String, Long> plannedPositions = new HashMap<>();
@@ -90,8 +97,6 @@ public final class ReceiverSupervisor implements ReceiverRuntime, AutoCloseable 
   private volatile boolean stoppedByReceiver;
   private volatile Throwable fatal;
   private final AtomicBoolean restartPending = new AtomicBoolean();
-  private volatile long currentDelayMs;
-  private volatile long lastStartNanos;
   /** onStart was called and onStop not yet, so the next stop must call onStop (exactly once). */
   private final AtomicBoolean running = new AtomicBoolean();
 
@@ -114,9 +119,7 @@ public final class ReceiverSupervisor implements ReceiverRuntime, AutoCloseable 
     this.receiver = receiver;
     this.wal = wal;
     this.blockIntervalMs = blockInterval.toMillis();
-    this.restartDelay = restartDelay;
-    this.maxRestartDelay = maxRestartDelay;
-    this.currentDelayMs = restartDelay.toMillis();
+    this.backoff = new RestartBackoff(restartDelay, maxRestartDelay, System::nanoTime);
     this.maxRate = maxRate;
     this.limiter = new RateLimiter(maxRate);
     this.budget = new ByteBudget(bufferBytes);
@@ -126,6 +129,11 @@ public final class ReceiverSupervisor implements ReceiverRuntime, AutoCloseable 
     Tags tags = Tags.of("pipeline", pipelineId, "source", name);
     this.storedRecords = registry.counter("tributary.receiver.records.stored", tags);
     this.restarts = registry.counter("tributary.receiver.restarts", tags);
+    this.restartDelays =
+        Timer.builder("tributary.receiver.restart.delay")
+            .description("Backoff delay chosen before each receiver restart")
+            .tags(tags)
+            .register(registry);
     this.errors = registry.counter("tributary.receiver.errors", tags);
     Gauge.builder("tributary.receiver.buffer.bytes", budget, ByteBudget::used).tags(tags).register(registry);
     Gauge.builder("tributary.receiver.rate.limit", limiter, RateLimiter::rate).tags(tags).register(registry);
@@ -263,11 +271,18 @@ public final class ReceiverSupervisor implements ReceiverRuntime, AutoCloseable 
       for (WalHandle h : walIndex.values()) {
         minSegment = minSegment == null ? h.segmentId() : Math.min(minSegment, h.segmentId());
       }
+      for (long floor : inFlightSegments.values()) {
+        minSegment = minSegment == null ? floor : Math.min(minSegment, floor);
+      }
+      if (minSegment == null && wal != null) {
+        // Read under the lock: an append that starts after it lands in this segment or a later one.
+        minSegment = wal.activeSegmentId();
+      }
     }
     budget.release(freed);
     if (wal != null) {
       try {
-        wal.deleteSegmentsBefore(minSegment != null ? minSegment : wal.activeSegmentId());
+        wal.deleteSegmentsBefore(minSegment);
       } catch (IOException e) {
         LOG.warn("event=wal_cleanup_failed pipeline={} source={} error=\"{}\"", pipelineId, name, e.toString());
       }
@@ -305,9 +320,10 @@ public final class ReceiverSupervisor implements ReceiverRuntime, AutoCloseable 
     receiver.attach(this);
     receiverStopped = false;
     running.set(true);
-    lastStartNanos = System.nanoTime();
+    backoff.attemptStarted();
     try {
       receiver.onStart();
+      backoff.startSucceeded();
       LOG.info("event=receiver_started pipeline={} source={}", pipelineId, name);
     } catch (Throwable t) {
       errors.increment();
@@ -334,13 +350,9 @@ public final class ReceiverSupervisor implements ReceiverRuntime, AutoCloseable 
       return;
     }
     stopReceiverOnControlThread("restart: " + reason);
-    long sinceStartMs = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - lastStartNanos);
-    if (sinceStartMs > maxRestartDelay.toMillis() * 2) {
-      currentDelayMs = restartDelay.toMillis(); // it ran fine for a while: start the backoff over
-    }
-    long delay = currentDelayMs;
-    currentDelayMs = Math.min(maxRestartDelay.toMillis(), currentDelayMs * 2);
+    long delay = backoff.nextDelayMs();
     restarts.increment();
+    restartDelays.record(delay, TimeUnit.MILLISECONDS);
     LOG.warn(
         "event=receiver_restart pipeline={} source={} reason=\"{}\" error=\"{}\" delay_ms={}",
         pipelineId, name, reason, error == null ? "" : error.toString(), delay);
@@ -349,7 +361,7 @@ public final class ReceiverSupervisor implements ReceiverRuntime, AutoCloseable 
 
   /** The delay the next restart will wait (for tests and status). */
   public long nextRestartDelayMs() {
-    return currentDelayMs;
+    return backoff.peekDelayMs();
   }
 
   /**
@@ -504,7 +516,9 @@ public final class ReceiverSupervisor implements ReceiverRuntime, AutoCloseable 
       inFlightAppends.incrementAndGet();
       if (wal != null) {
         patchSeq(payload, seq);
+        long lowestSegment = wal.activeSegmentId(); // it only grows: the entry goes to this segment or a later one
         appended = wal.append(payload);
+        inFlightSegments.put(seq, lowestSegment); // removed on completion, which waits for this lock
       } else {
         appended = CompletableFuture.completedFuture(null);
       }
@@ -513,6 +527,9 @@ public final class ReceiverSupervisor implements ReceiverRuntime, AutoCloseable 
         (handle, error) -> {
           try {
             if (error != null) {
+              synchronized (lock) {
+                inFlightSegments.remove(seq);
+              }
               Throwable cause = error.getCause() != null ? error.getCause() : error;
               fatal = cause;
               budget.release(bytes);
@@ -548,6 +565,7 @@ public final class ReceiverSupervisor implements ReceiverRuntime, AutoCloseable 
       }
     }
     synchronized (lock) {
+      inFlightSegments.remove(seq);
       blocks.put(seq, new MemBlock(records, bytes, handle));
       pendingPositions.put(seq, positions);
       positions.forEach((k, v) -> livePositions.merge(k, v, Math::max));
