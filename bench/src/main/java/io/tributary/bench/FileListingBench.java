@@ -32,6 +32,7 @@ import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.FileStatus;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.RemoteIterator;
+import org.apache.hadoop.hdfs.MiniDFSCluster;
 
 /**
  * Per listing cycle, the time and memory the {@code files} source needs to find 100 new files among 1,000 / 10,000 /
@@ -42,6 +43,9 @@ import org.apache.hadoop.fs.RemoteIterator;
  * same directory with {@code ordered-file-names: true}) and {@code partitioned} ({@code date=YYYY-MM-DD/hour=HH/}, 100
  * files per hour, {@code recursive} + {@code ordered-partitions}; the new files land in a newer hour). Old files carry
  * the modification time of their hour, days before the new ones; {@code max-file-age} is 1 day.
+ *
+ * <p>On HDFS (a MiniDFSCluster in this JVM), flat directories: {@code hdfs-flat}, {@code hdfs-ordered} and
+ * {@code hdfs-inotify}; see {@link #runHdfs}.
  *
  * <p>Memory: bytes allocated by the listing thread during the cycle ({@code com.sun.management.ThreadMXBean}), and what
  * stays retained: the source's remembered-set size (gauge {@code tributary.files.remembered}) against the size of the
@@ -60,6 +64,7 @@ public final class FileListingBench {
       (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
   private final FileSystem fs;
   private final int cycles;
+  private MiniDFSCluster hdfsCluster;
   private long batchId;
 
   private FileListingBench(int cycles) throws IOException {
@@ -100,6 +105,9 @@ public final class FileListingBench {
   }
 
   private Figures[] run(Path base, String layout, int oldFiles) throws Exception {
+    if (layout.startsWith("hdfs-")) {
+      return runHdfs(base, layout, oldFiles);
+    }
     String dataLayout = layout.startsWith("flat") ? "flat" : layout;
     Path dir = base.resolve(dataLayout + "-" + oldFiles);
     createOldFiles(dir, dataLayout.equals("partitioned"), oldFiles);
@@ -120,6 +128,128 @@ public final class FileListingBench {
     } else if (layout.equals("flat-ordered")) {
       options.put("ordered-file-names", true);
     }
+    try {
+      return measure(
+          layout + "/" + oldFiles,
+          options,
+          checkpoint,
+          c -> addNewFiles(staging, newDir, c, created),
+          seen -> relist(fs, new org.apache.hadoop.fs.Path(dir.toUri()), seen));
+    } finally {
+      for (Path p : created) {
+        Files.deleteIfExists(p);
+      }
+      if (dataLayout.equals("partitioned")) {
+        deleteRecursively(dir.resolve("date=2026-11-25"));
+      }
+    }
+  }
+
+  /**
+   * The HDFS layouts, on a MiniDFSCluster in this JVM (one name node, one data node, under {@code base/hdfs}): one flat
+   * directory of {@code oldFiles} old files (empty: a listing's cost does not depend on sizes, and empty files need no
+   * block), the new ones renamed in from a staging directory. {@code hdfs-flat}: default options (a NameNode listing of
+   * the whole directory per cycle); {@code hdfs-ordered}: {@code ordered-file-names} (the listing starts after the last
+   * name); {@code hdfs-inotify}: {@code hdfs-inotify} (no listing after the first cycle). The re-lister lists the
+   * directory through the same NameNode.
+   */
+  private Figures[] runHdfs(Path base, String layout, int oldFiles) throws Exception {
+    FileSystem dfs = hdfs(base);
+    org.apache.hadoop.fs.Path dir = new org.apache.hadoop.fs.Path("/bench/flat-" + oldFiles);
+    createOldFiles(dfs, dir, oldFiles);
+    org.apache.hadoop.fs.Path staging = new org.apache.hadoop.fs.Path("/bench/staging");
+    dfs.mkdirs(staging);
+    Path work = base.resolve("work");
+    deleteRecursively(work);
+    Path checkpoint = Files.createDirectories(work.resolve("checkpoint"));
+    Map<String, Object> options = new HashMap<>();
+    options.put("paths", List.of(dfs.makeQualified(dir).toString()));
+    options.put("max-file-age", "1d");
+    options.put("max-files-per-batch", 10_000);
+    switch (layout) {
+      case "hdfs-flat" -> {}
+      case "hdfs-ordered" -> options.put("ordered-file-names", true);
+      case "hdfs-inotify" -> options.put("hdfs-inotify", true);
+      default -> throw new IllegalArgumentException("Unknown layout " + layout + " (expected: hdfs-flat, hdfs-ordered,"
+          + " hdfs-inotify)");
+    }
+    List<org.apache.hadoop.fs.Path> created = new ArrayList<>();
+    try {
+      return measure(
+          layout + "/" + oldFiles,
+          options,
+          checkpoint,
+          c -> {
+            for (int i = 0; i < NEW_PER_CYCLE; i++) {
+              String name = String.format("zz-new-%03d-%03d.txt", c, i); // sorts after the old names
+              org.apache.hadoop.fs.Path t = new org.apache.hadoop.fs.Path(staging, name);
+              dfs.create(t).close();
+              org.apache.hadoop.fs.Path f = new org.apache.hadoop.fs.Path(dir, name);
+              if (!dfs.rename(t, f)) {
+                throw new IOException("rename " + t + " -> " + f + " failed");
+              }
+              created.add(f);
+            }
+          },
+          seen -> relist(dfs, dfs.makeQualified(dir), seen));
+    } finally {
+      for (org.apache.hadoop.fs.Path f : created) {
+        dfs.delete(f, false);
+      }
+    }
+  }
+
+  private FileSystem hdfs(Path base) throws IOException {
+    if (hdfsCluster == null) {
+      Path dir = base.resolve("hdfs");
+      deleteRecursively(dir);
+      Configuration conf = new Configuration();
+      conf.set("hdfs.minidfs.basedir", dir.toString());
+      conf.set("dfs.namenode.rpc-address", "127.0.0.1:0");
+      conf.set("dfs.namenode.http-address", "127.0.0.1:0");
+      conf.set("dfs.datanode.address", "127.0.0.1:0");
+      conf.set("dfs.datanode.http.address", "127.0.0.1:0");
+      conf.set("dfs.datanode.ipc.address", "127.0.0.1:0");
+      hdfsCluster = new MiniDFSCluster.Builder(conf, dir.toFile()).numDataNodes(1).build();
+      hdfsCluster.waitActive();
+      Runtime.getRuntime().addShutdownHook(new Thread(() -> hdfsCluster.shutdown(true), "bench-hdfs-stop"));
+    }
+    return hdfsCluster.getFileSystem();
+  }
+
+  private static void createOldFiles(FileSystem dfs, org.apache.hadoop.fs.Path dir, int n) throws IOException {
+    if (dfs.exists(new org.apache.hadoop.fs.Path(dir, "_complete"))) {
+      return;
+    }
+    dfs.delete(dir, true);
+    dfs.mkdirs(dir);
+    System.out.printf("creating %,d old files in hdfs %s ...%n", n, dir);
+    long start = LocalDateTime.of(2026, 11, 24, 0, 0).toInstant(ZoneOffset.UTC).toEpochMilli() - 48 * 3_600_000L;
+    for (int i = 0; i < n; i++) {
+      org.apache.hadoop.fs.Path f = new org.apache.hadoop.fs.Path(dir, String.format("old-%07d.txt", i));
+      dfs.create(f).close();
+      dfs.setTimes(f, start - (long) (n - i) / FILES_PER_HOUR * 3_600_000L, -1);
+    }
+    dfs.create(new org.apache.hadoop.fs.Path(dir, "_complete")).close();
+  }
+
+  /** One step of a case that may fail with an I/O error. */
+  private interface Step<T> {
+    T apply(Set<String> seen) throws IOException;
+  }
+
+  /** Adds the new files of one cycle. */
+  private interface NewFiles {
+    void add(int cycle) throws IOException;
+  }
+
+  /**
+   * The measured cycles of one case: the source with {@code options} and the re-lister each find the same 100 new files
+   * per cycle; returns their medians (source first).
+   */
+  private Figures[] measure(
+      String label, Map<String, Object> options, Path checkpoint, NewFiles addNew, Step<double[]> relister)
+      throws Exception {
     MeterRegistry registry = new SimpleMeterRegistry();
     FileSource source = FileSource.of(options);
     CheckpointStorage state = new LocalCheckpointStorage(checkpoint.resolve("sources/files"));
@@ -131,22 +261,22 @@ public final class FileListingBench {
     try {
       // The first cycle of each: the source remembers what is there; the re-lister fills its seen set.
       cycle(source, positions);
-      relist(dir, seen);
+      relister.apply(seen);
       for (int c = 0; c < WARMUP_CYCLES + cycles; c++) {
-        addNewFiles(staging, newDir, c, created);
+        addNew.add(c);
         double[] a;
         double[] b;
         if (c % 2 == 0) { // alternate who lists first (the second finds warmer caches)
           a = cycle(source, positions);
-          b = relist(dir, seen);
+          b = relister.apply(seen);
         } else {
-          b = relist(dir, seen);
+          b = relister.apply(seen);
           a = cycle(source, positions);
         }
         if (a[4] != NEW_PER_CYCLE || b[4] != NEW_PER_CYCLE) {
           throw new IllegalStateException(
-              "cycle " + c + " of " + layout + "/" + oldFiles + ": expected " + NEW_PER_CYCLE + " new files, the files"
-                  + " source found " + (long) a[4] + " and the re-lister " + (long) b[4]);
+              "cycle " + c + " of " + label + ": expected " + NEW_PER_CYCLE + " new files, the files source found "
+                  + (long) a[4] + " and the re-lister " + (long) b[4]);
         }
         a[3] = source.rememberedFiles();
         b[3] = seen.size();
@@ -157,12 +287,6 @@ public final class FileListingBench {
       }
     } finally {
       source.close();
-      for (Path p : created) {
-        Files.deleteIfExists(p);
-      }
-      if (dataLayout.equals("partitioned")) {
-        deleteRecursively(dir.resolve("date=2026-11-25"));
-      }
     }
     return new Figures[] {median(fsFig), median(relistFig)};
   }
@@ -187,26 +311,27 @@ public final class FileListingBench {
   }
 
   /** Spark-style: list everything below {@code dir} again and keep every path ever seen. */
-  private double[] relist(Path dir, Set<String> seen) throws IOException {
+  private double[] relist(FileSystem fs, org.apache.hadoop.fs.Path dir, Set<String> seen) throws IOException {
     long tid = Thread.currentThread().getId();
     long alloc0 = threads.getThreadAllocatedBytes(tid);
     long t0 = System.nanoTime();
     long[] listed = new long[1];
     List<FileStatus> found = new ArrayList<>();
-    relistInto(new org.apache.hadoop.fs.Path(dir.toUri()), seen, found, listed);
+    relistInto(fs, dir, seen, found, listed);
     long nanos = System.nanoTime() - t0;
     long alloc = threads.getThreadAllocatedBytes(tid) - alloc0;
     return new double[] {nanos / 1e6, alloc / 1e6, listed[0], 0, found.size()};
   }
 
-  private void relistInto(org.apache.hadoop.fs.Path dir, Set<String> seen, List<FileStatus> found, long[] listed)
+  private static void relistInto(
+      FileSystem fs, org.apache.hadoop.fs.Path dir, Set<String> seen, List<FileStatus> found, long[] listed)
       throws IOException {
     RemoteIterator<FileStatus> it = fs.listStatusIterator(dir);
     while (it.hasNext()) {
       FileStatus s = it.next();
       listed[0]++;
       if (s.isDirectory()) {
-        relistInto(s.getPath(), seen, found, listed);
+        relistInto(fs, s.getPath(), seen, found, listed);
       } else if (seen.add(s.getPath().toString())) {
         found.add(s);
       }

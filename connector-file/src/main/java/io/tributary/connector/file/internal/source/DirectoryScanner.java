@@ -198,9 +198,13 @@ final class DirectoryScanner {
         if (rootDepth < 0) {
           continue;
         }
+        Path path = fs.makeQualified(new Path(p));
+        if (st.seen.containsKey(path.toString())) {
+          continue; // admitted in an earlier cycle (a candidate looked at again, or an event for a file seen): no RPC
+        }
         FileStatus s;
         try {
-          s = fs.getFileStatus(new Path(p));
+          s = fs.getFileStatus(path);
         } catch (FileNotFoundException gone) {
           continue; // renamed away or deleted since
         }
