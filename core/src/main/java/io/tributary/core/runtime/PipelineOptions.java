@@ -28,12 +28,16 @@ public final class PipelineOptions {
       ConfigOption.duration("receiver.restart-delay")
           .defaultValue(Duration.ofSeconds(2))
           .validate(ConfigOption.positive())
-          .description("First delay before a failed receiver is started again; doubles per failure.");
+          .description(
+              "First delay before a failed receiver is started again; doubles per failure up to"
+                  + " receiver.max-restart-delay.");
   public static final ConfigOption<Duration> RECEIVER_MAX_RESTART_DELAY =
       ConfigOption.duration("receiver.max-restart-delay")
           .defaultValue(Duration.ofSeconds(60))
           .validate(ConfigOption.positive())
-          .description("Upper bound of the receiver restart backoff.");
+          .description(
+              "Upper bound of the receiver restart backoff. The backoff starts over at receiver.restart-delay once a"
+                  + " receiver that started stayed up for twice this long.");
   public static final ConfigOption<Long> RECEIVER_MAX_RATE =
       ConfigOption.longValue("receiver.max-rate")
           .defaultValue(0L)
