@@ -49,13 +49,31 @@ class HdfsFileSourceIT {
 
   @BeforeAll
   static void startHdfs() throws IOException {
+    cluster = startCluster("tributary-minidfs", Map.of());
+    fs = cluster.getFileSystem();
+  }
+
+  /**
+   * A MiniDFSCluster with permissions on (the test's user, who starts the NameNode, is its superuser), one data node,
+   * in a new temporary directory, with {@code settings} on top.
+   */
+  static MiniDFSCluster startCluster(String prefix, Map<String, String> settings) throws IOException {
     Configuration conf = new Configuration();
-    java.nio.file.Path base = Files.createTempDirectory("tributary-minidfs");
+    java.nio.file.Path base = Files.createTempDirectory(prefix);
     conf.set(MiniDFSCluster.HDFS_MINIDFS_BASEDIR, base.toString());
     conf.setBoolean("dfs.permissions.enabled", true);
-    cluster = new MiniDFSCluster.Builder(conf, base.toFile()).numDataNodes(1).build();
-    cluster.waitActive();
-    fs = cluster.getFileSystem();
+    settings.forEach(conf::set);
+    MiniDFSCluster c = new MiniDFSCluster.Builder(conf, base.toFile()).numDataNodes(1).build();
+    c.waitActive();
+    return c;
+  }
+
+  /** {@code /<prefix><test method>}, created and writable by everyone (tests run as other users too). */
+  static Path testDirectory(FileSystem fs, String prefix, TestInfo info) throws IOException {
+    Path dir = fs.makeQualified(new Path("/" + prefix + info.getTestMethod().orElseThrow().getName()));
+    fs.mkdirs(dir);
+    fs.setPermission(dir, new FsPermission((short) 0777));
+    return dir;
   }
 
   @AfterAll
@@ -67,9 +85,7 @@ class HdfsFileSourceIT {
 
   @BeforeEach
   void dir(TestInfo info) throws IOException {
-    in = fs.makeQualified(new Path("/in-" + info.getTestMethod().orElseThrow().getName()));
-    fs.mkdirs(in);
-    fs.setPermission(in, new FsPermission((short) 0777));
+    in = testDirectory(fs, "in-", info);
   }
 
   Map<String, Object> opts(Object... kv) {

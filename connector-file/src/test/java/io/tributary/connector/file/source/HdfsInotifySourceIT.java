@@ -8,18 +8,15 @@ import io.tributary.connector.file.FileSource;
 import io.tributary.core.api.ConfigException;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.security.PrivilegedExceptionAction;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.FSDataOutputStream;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
-import org.apache.hadoop.fs.permission.FsPermission;
 import org.apache.hadoop.hdfs.DistributedFileSystem;
 import org.apache.hadoop.hdfs.MiniDFSCluster;
 import org.apache.hadoop.hdfs.protocol.HdfsConstants.SafeModeAction;
@@ -45,20 +42,18 @@ class HdfsInotifySourceIT {
 
   @BeforeAll
   static void startHdfs() throws IOException {
-    Configuration conf = new Configuration();
-    java.nio.file.Path base = Files.createTempDirectory("tributary-minidfs-inotify");
-    conf.set(MiniDFSCluster.HDFS_MINIDFS_BASEDIR, base.toString());
-    conf.setBoolean("dfs.permissions.enabled", true);
-    conf.set("dfs.namenode.rpc-address", "127.0.0.1:0");
-    conf.set("dfs.namenode.http-address", "127.0.0.1:0");
-    // keep almost no edits beyond the last checkpoint, so a test can make the NameNode purge edits a stream still
-    // needs (2: a purge during saveNamespace may not reach into the segment still open, which holds two ops)
-    conf.setInt("dfs.namenode.num.extra.edits.retained", 2);
-    conf.setInt("dfs.namenode.num.checkpoints.retained", 1);
-    // a client's close() need not wait for the data node's block report (≈0.3 s a file otherwise)
-    conf.setInt("dfs.namenode.file.close.num-committed-allowed", 1);
-    cluster = new MiniDFSCluster.Builder(conf, base.toFile()).numDataNodes(1).build();
-    cluster.waitActive();
+    cluster =
+        HdfsFileSourceIT.startCluster(
+            "tributary-minidfs-inotify",
+            Map.of(
+                "dfs.namenode.rpc-address", "127.0.0.1:0",
+                "dfs.namenode.http-address", "127.0.0.1:0",
+                // keep almost no edits beyond the last checkpoint, so a test can make the NameNode purge edits a
+                // stream still needs (2: a purge during saveNamespace may not reach into the open segment's two ops)
+                "dfs.namenode.num.extra.edits.retained", "2",
+                "dfs.namenode.num.checkpoints.retained", "1",
+                // a client's close() need not wait for the data node's block report (about 0.3 s a file otherwise)
+                "dfs.namenode.file.close.num-committed-allowed", "1"));
     fs = cluster.getFileSystem();
   }
 
@@ -71,9 +66,7 @@ class HdfsInotifySourceIT {
 
   @BeforeEach
   void dir(TestInfo info) throws IOException {
-    in = fs.makeQualified(new Path("/inotify-" + info.getTestMethod().orElseThrow().getName()));
-    fs.mkdirs(in);
-    fs.setPermission(in, new FsPermission((short) 0777));
+    in = HdfsFileSourceIT.testDirectory(fs, "inotify-", info);
   }
 
   Map<String, Object> opts(Object... kv) {
