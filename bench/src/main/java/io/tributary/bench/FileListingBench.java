@@ -173,6 +173,13 @@ public final class FileListingBench {
       default -> throw new IllegalArgumentException("Unknown layout " + layout + " (expected: hdfs-flat, hdfs-ordered,"
           + " hdfs-inotify)");
     }
+    // Each inotify poll makes the NameNode read its in-progress edit segment from the start up to the stream's
+    // position, so that cost grows with the NameNode's activity since its last edit-log roll (here: creating the old
+    // files). An HA NameNode rolls every dfs.ha.log-roll.period (2 min by default); a case starts on a fresh segment
+    // unless -Dbench.hdfs.roll=false.
+    if (Boolean.parseBoolean(System.getProperty("bench.hdfs.roll", "true"))) {
+      ((org.apache.hadoop.hdfs.DistributedFileSystem) dfs).rollEdits();
+    }
     List<org.apache.hadoop.fs.Path> created = new ArrayList<>();
     try {
       return measure(
