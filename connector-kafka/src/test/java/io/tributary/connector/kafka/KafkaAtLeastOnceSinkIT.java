@@ -1,5 +1,10 @@
 package io.tributary.connector.kafka;
 
+import static io.tributary.connector.kafka.TestRecords.bytes;
+import static io.tributary.connector.kafka.TestRecords.expected;
+import static io.tributary.connector.kafka.TestRecords.number;
+import static io.tributary.connector.kafka.TestRecords.str;
+import static io.tributary.connector.kafka.TestRecords.values;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
@@ -10,7 +15,6 @@ import io.tributary.core.runtime.Pipeline;
 import io.tributary.core.runtime.PipelineState;
 import io.tributary.testing.kafka.KafkaBroker;
 import io.tributary.testing.kafka.KafkaBrokerExtension;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -20,20 +24,12 @@ import java.util.Map;
 import java.util.ServiceLoader;
 import java.util.Set;
 import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.concurrent.Future;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.stream.Collectors;
-import java.util.stream.IntStream;
-import org.apache.kafka.clients.admin.Admin;
-import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
-import org.apache.kafka.clients.producer.RecordMetadata;
 import org.apache.kafka.common.header.internals.RecordHeader;
 import org.apache.kafka.common.record.TimestampType;
-import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.common.utils.Utils;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -58,49 +54,31 @@ class KafkaAtLeastOnceSinkIT {
   private static final long EVENT_TIME = System.currentTimeMillis() - Duration.ofHours(1).toMillis();
 
   private final KafkaBroker kafka;
+  private final CheckedProducer producer;
   private String in;
   private String out;
   private String pipelineId;
-  private Admin admin;
-  private KafkaProducer<byte[], byte[]> producer;
 
   @TempDir Path checkpointDir;
 
   KafkaAtLeastOnceSinkIT(KafkaBroker kafka) {
     this.kafka = kafka;
+    this.producer = new CheckedProducer(kafka.bootstrapServers());
   }
 
   @BeforeEach
-  void topics(TestInfo info) throws Exception {
+  void topics(TestInfo info) {
     String name = info.getTestMethod().orElseThrow().getName();
     in = "alo-" + name + "-in";
     out = "alo-" + name + "-out";
     pipelineId = "alo-" + name;
-    admin = Admin.create(Map.of("bootstrap.servers", kafka.bootstrapServers()));
-    admin
-        .createTopics(List.of(new NewTopic(in, PARTITIONS, (short) 1), new NewTopic(out, PARTITIONS, (short) 1)))
-        .all()
-        .get(30, TimeUnit.SECONDS);
-    awaitLeaders(in);
-    awaitLeaders(out);
-  }
-
-  /** Producing to a partition before it has a leader can leave an idempotent producer retrying until it times out. */
-  private void awaitLeaders(String topic) {
-    await()
-        .atMost(Duration.ofSeconds(30))
-        .until(() -> {
-          var d = admin.describeTopics(List.of(topic)).allTopicNames().get(10, TimeUnit.SECONDS).get(topic);
-          return d.partitions().size() == PARTITIONS && d.partitions().stream().allMatch(p -> p.leader() != null);
-        });
+    kafka.createTopic(in, PARTITIONS);
+    kafka.createTopic(out, PARTITIONS);
   }
 
   @AfterEach
   void tearDown() {
-    admin.close();
-    if (producer != null) {
-      producer.close();
-    }
+    producer.close();
   }
 
   @Test
@@ -239,51 +217,18 @@ class KafkaAtLeastOnceSinkIT {
     return sink;
   }
 
-  /** Records v-from..v-(until-1) as described in the class comment; every send is checked. */
+  /** Records v-from..v-(until-1) as described in the class comment. */
   private void produce(int from, int until) throws Exception {
-    if (producer == null) {
-      producer =
-          new KafkaProducer<>(
-              Map.of(
-                  "bootstrap.servers", kafka.bootstrapServers(),
-                  "key.serializer", ByteArraySerializer.class.getName(),
-                  "value.serializer", ByteArraySerializer.class.getName()));
-    }
-    List<Future<RecordMetadata>> acks = new ArrayList<>();
-    for (int n = from; n < until; n++) {
-      acks.add(
-          producer.send(
-              new ProducerRecord<>(
-                  in,
-                  n % PARTITIONS,
-                  EVENT_TIME + n,
-                  bytes("user-" + n % KEYS),
-                  bytes("v-" + n),
-                  List.of(new RecordHeader("h", bytes("h-" + n)), new RecordHeader("trace", bytes("t-" + n))))));
-    }
-    producer.flush();
-    for (Future<RecordMetadata> a : acks) {
-      a.get(30, TimeUnit.SECONDS);
-    }
-  }
-
-  private static int number(ConsumerRecord<byte[], byte[]> r) {
-    return Integer.parseInt(str(r.value()).substring(2));
-  }
-
-  private static List<String> values(List<ConsumerRecord<byte[], byte[]>> records) {
-    return records.stream().map(r -> str(r.value())).toList();
-  }
-
-  private static List<String> expected(int from, int until) {
-    return IntStream.range(from, until).mapToObj(n -> "v-" + n).toList();
-  }
-
-  private static byte[] bytes(String s) {
-    return s.getBytes(StandardCharsets.UTF_8);
-  }
-
-  private static String str(byte[] b) {
-    return new String(b, StandardCharsets.UTF_8);
+    producer.send(
+        from,
+        until,
+        n ->
+            new ProducerRecord<>(
+                in,
+                n % PARTITIONS,
+                EVENT_TIME + n,
+                bytes("user-" + n % KEYS),
+                bytes("v-" + n),
+                List.of(new RecordHeader("h", bytes("h-" + n)), new RecordHeader("trace", bytes("t-" + n)))));
   }
 }

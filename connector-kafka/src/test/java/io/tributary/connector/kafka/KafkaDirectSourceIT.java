@@ -1,5 +1,6 @@
 package io.tributary.connector.kafka;
 
+import static io.tributary.connector.kafka.TestRecords.bytes;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
@@ -15,7 +16,6 @@ import io.tributary.core.api.PartitionInfo;
 import io.tributary.core.api.Record;
 import io.tributary.core.api.SourceContext;
 import io.tributary.core.api.SourcePosition;
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -23,13 +23,10 @@ import java.util.Map;
 import java.util.Properties;
 import java.util.concurrent.TimeUnit;
 import org.apache.kafka.clients.admin.Admin;
-import org.apache.kafka.clients.admin.NewPartitions;
-import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.admin.RecordsToDelete;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.TopicPartition;
-import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -43,19 +40,21 @@ import org.junit.jupiter.api.extension.ExtendWith;
 @ExtendWith(KafkaBrokerExtension.class)
 class KafkaDirectSourceIT {
   private final KafkaBroker kafka;
+  private final CheckedProducer producer;
   private String topic;
   private Admin admin;
   private KafkaDirectSource source;
 
   KafkaDirectSourceIT(KafkaBroker kafka) {
     this.kafka = kafka;
+    this.producer = new CheckedProducer(kafka.bootstrapServers());
   }
 
   @BeforeEach
-  void setUp(TestInfo info) throws Exception {
+  void setUp(TestInfo info) {
     topic = "src-" + info.getTestMethod().orElseThrow().getName();
     admin = Admin.create(Map.of("bootstrap.servers", kafka.bootstrapServers()));
-    admin.createTopics(List.of(new NewTopic(topic, 1, (short) 1))).all().get(30, TimeUnit.SECONDS);
+    kafka.createTopic(topic, 1);
   }
 
   @AfterEach
@@ -65,24 +64,25 @@ class KafkaDirectSourceIT {
       source.close();
     }
     admin.close();
+    producer.close();
   }
 
   @Test
   void endOffsetStopsBeforeAnOpenTransactionAndNewPartitionsStartAtEarliest() throws Exception {
-    produce(0, 5, null);
+    produce(0, 5);
     source = open("latest");
     List<PartitionInfo> first = source.partitions();
     assertThat(first).containsExactly(PartitionInfo.open(topic + "-0", 5, 5));
 
-    Properties tx = producerProps();
+    Properties tx = CheckedProducer.producerProps(kafka.bootstrapServers());
     tx.put("transactional.id", "open-tx-" + topic);
     try (KafkaProducer<byte[], byte[]> p = new KafkaProducer<>(tx)) {
       p.initTransactions();
       p.beginTransaction();
       p.send(new ProducerRecord<>(topic, 0, null, bytes("uncommitted"))).get();
-      produce(0, 3, null); // non-transactional records after the open transaction
-      admin.createPartitions(Map.of(topic, NewPartitions.increaseTo(2))).all().get(30, TimeUnit.SECONDS);
-      produce(1, 2, null);
+      produce(0, 3); // non-transactional records after the open transaction
+      kafka.increasePartitions(topic, 2);
+      produce(1, 2);
 
       List<PartitionInfo> second = source.partitions();
       assertThat(second)
@@ -106,7 +106,7 @@ class KafkaDirectSourceIT {
 
   @Test
   void rangeDeletedByRetentionFailsWithDataUnavailable() throws Exception {
-    produce(0, 10, null);
+    produce(0, 10);
     admin
         .deleteRecords(Map.of(new TopicPartition(topic, 0), RecordsToDelete.beforeOffset(6)))
         .all()
@@ -158,20 +158,9 @@ class KafkaDirectSourceIT {
     return s;
   }
 
-  private Properties producerProps() {
-    Properties p = new Properties();
-    p.put("bootstrap.servers", kafka.bootstrapServers());
-    p.put("key.serializer", ByteArraySerializer.class.getName());
-    p.put("value.serializer", ByteArraySerializer.class.getName());
-    return p;
-  }
-
-  private void produce(int partition, int count, String prefix) throws Exception {
-    try (KafkaProducer<byte[], byte[]> p = new KafkaProducer<>(producerProps())) {
-      for (int i = 0; i < count; i++) {
-        p.send(new ProducerRecord<>(topic, partition, null, bytes("v" + i))).get();
-      }
-    }
+  /** Records v0..v(count-1) into {@code partition}, no key. */
+  private void produce(int partition, int count) throws Exception {
+    producer.send(0, count, i -> new ProducerRecord<>(topic, partition, null, bytes("v" + i)));
   }
 
   private static List<String> values(CloseableIterator<Record> it) {
@@ -180,9 +169,5 @@ class KafkaDirectSourceIT {
       it.forEachRemaining(r -> out.add(r.valueAsString()));
     }
     return out;
-  }
-
-  private static byte[] bytes(String s) {
-    return s.getBytes(StandardCharsets.UTF_8);
   }
 }

@@ -1,5 +1,7 @@
 package io.tributary.connector.kafka;
 
+import static io.tributary.connector.kafka.TestRecords.expected;
+import static io.tributary.connector.kafka.TestRecords.numbered;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
@@ -17,22 +19,15 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.UnaryOperator;
 import java.util.stream.Collectors;
-import java.util.stream.IntStream;
 import java.util.stream.Stream;
 import org.apache.kafka.clients.admin.Admin;
-import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.admin.OffsetSpec;
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
-import org.apache.kafka.clients.producer.KafkaProducer;
-import org.apache.kafka.clients.producer.ProducerRecord;
-import org.apache.kafka.clients.producer.RecordMetadata;
 import org.apache.kafka.common.TopicPartition;
-import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -52,31 +47,25 @@ class KafkaGroupSourceFilesIT {
 
   private final KafkaBroker kafka;
   private final List<Pipeline> running = new ArrayList<>();
+  private final CheckedProducer producer;
   private String in;
   private String group;
   private Admin admin;
-  private KafkaProducer<byte[], byte[]> producer;
 
   @TempDir Path dir;
 
   KafkaGroupSourceFilesIT(KafkaBroker kafka) {
     this.kafka = kafka;
+    this.producer = new CheckedProducer(kafka.bootstrapServers());
   }
 
   @BeforeEach
-  void topics(TestInfo info) throws Exception {
+  void topics(TestInfo info) {
     String name = info.getTestMethod().orElseThrow().getName();
     in = "gf-" + name + "-in";
     group = "gf-" + name;
     admin = Admin.create(Map.of("bootstrap.servers", kafka.bootstrapServers()));
-    admin.createTopics(List.of(new NewTopic(in, PARTITIONS, (short) 1))).all().get(30, TimeUnit.SECONDS);
-    // Producing before every partition has a leader can leave an idempotent producer retrying until it times out.
-    await()
-        .atMost(Duration.ofSeconds(30))
-        .until(() -> {
-          var d = admin.describeTopics(List.of(in)).allTopicNames().get(10, TimeUnit.SECONDS).get(in);
-          return d.partitions().size() == PARTITIONS && d.partitions().stream().allMatch(p -> p.leader() != null);
-        });
+    kafka.createTopic(in, PARTITIONS);
   }
 
   @AfterEach
@@ -86,9 +75,7 @@ class KafkaGroupSourceFilesIT {
       p.awaitTermination(Duration.ofSeconds(30));
     }
     admin.close();
-    if (producer != null) {
-      producer.close();
-    }
+    producer.close();
   }
 
   @Test
@@ -217,31 +204,8 @@ class KafkaGroupSourceFilesIT {
     return p;
   }
 
-  /** Records v-from..v-(until-1), keyed k-n, record n in partition n % 4; every send is checked. */
+  /** Records v-from..v-(until-1) into {@code in}, keyed k-n, record n in partition n % 4. */
   private void produce(int from, int until) throws Exception {
-    if (producer == null) {
-      producer =
-          new KafkaProducer<>(
-              Map.of(
-                  "bootstrap.servers", kafka.bootstrapServers(),
-                  "key.serializer", ByteArraySerializer.class.getName(),
-                  "value.serializer", ByteArraySerializer.class.getName()));
-    }
-    List<Future<RecordMetadata>> acks = new ArrayList<>();
-    for (int n = from; n < until; n++) {
-      acks.add(producer.send(new ProducerRecord<>(in, n % PARTITIONS, bytes("k" + n), bytes("v-" + n))));
-    }
-    producer.flush();
-    for (Future<RecordMetadata> ack : acks) {
-      ack.get(30, TimeUnit.SECONDS);
-    }
-  }
-
-  private static List<String> expected(int from, int until) {
-    return IntStream.range(from, until).mapToObj(n -> "v-" + n).toList();
-  }
-
-  private static byte[] bytes(String s) {
-    return s.getBytes(StandardCharsets.UTF_8);
+    producer.send(from, until, n -> numbered(in, PARTITIONS, n));
   }
 }

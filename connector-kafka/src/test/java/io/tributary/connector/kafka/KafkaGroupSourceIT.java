@@ -1,5 +1,9 @@
 package io.tributary.connector.kafka;
 
+import static io.tributary.connector.kafka.TestRecords.expected;
+import static io.tributary.connector.kafka.TestRecords.numbered;
+import static io.tributary.connector.kafka.TestRecords.str;
+import static io.tributary.connector.kafka.TestRecords.values;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
@@ -7,29 +11,20 @@ import io.tributary.testing.kafka.KafkaBrokerExtension;
 import io.tributary.testing.kafka.KafkaBroker;
 import io.tributary.core.api.Record;
 import io.tributary.core.runtime.Pipeline;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Properties;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
-import java.util.stream.IntStream;
 import org.apache.kafka.clients.admin.Admin;
-import org.apache.kafka.clients.admin.NewPartitions;
-import org.apache.kafka.clients.admin.NewTopic;
-import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
-import org.apache.kafka.clients.producer.KafkaProducer;
-import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.TopicPartition;
-import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -49,44 +44,28 @@ class KafkaGroupSourceIT {
 
   private final KafkaBroker kafka;
   private final List<Pipeline> running = new ArrayList<>();
+  private final CheckedProducer producer;
   private String in;
   private String out;
   private String group;
   private Admin admin;
-  private KafkaProducer<byte[], byte[]> producer;
 
   @TempDir Path dir;
 
   KafkaGroupSourceIT(KafkaBroker kafka) {
     this.kafka = kafka;
+    this.producer = new CheckedProducer(kafka.bootstrapServers());
   }
 
   @BeforeEach
-  void topics(TestInfo info) throws Exception {
+  void topics(TestInfo info) {
     String name = info.getTestMethod().orElseThrow().getName();
     in = "g-" + name + "-in";
     out = "g-" + name + "-out";
     group = "g-" + name;
     admin = Admin.create(Map.of("bootstrap.servers", kafka.bootstrapServers()));
-    admin
-        .createTopics(List.of(new NewTopic(in, PARTITIONS, (short) 1), new NewTopic(out, PARTITIONS, (short) 1)))
-        .all()
-        .get(30, TimeUnit.SECONDS);
-    awaitLeaders(in, PARTITIONS);
-    awaitLeaders(out, PARTITIONS);
-  }
-
-  /**
-   * Waits until every partition of a new topic has a leader. Producing before that gets NOT_LEADER_OR_FOLLOWER
-   * retries, and an idempotent producer was seen to stay stuck in them until its delivery timeout (120 s).
-   */
-  private void awaitLeaders(String topic, int partitions) {
-    await()
-        .atMost(Duration.ofSeconds(30))
-        .until(() -> {
-          var d = admin.describeTopics(List.of(topic)).allTopicNames().get(10, TimeUnit.SECONDS).get(topic);
-          return d.partitions().size() == partitions && d.partitions().stream().allMatch(p -> p.leader() != null);
-        });
+    kafka.createTopic(in, PARTITIONS);
+    kafka.createTopic(out, PARTITIONS);
   }
 
   @AfterEach
@@ -96,9 +75,7 @@ class KafkaGroupSourceIT {
       p.awaitTermination(Duration.ofSeconds(30));
     }
     admin.close();
-    if (producer != null) {
-      producer.close();
-    }
+    producer.close();
   }
 
   @Test
@@ -107,22 +84,22 @@ class KafkaGroupSourceIT {
     List<Map<String, Integer>> batchesA = new CopyOnWriteArrayList<>();
     List<Map<String, Integer>> batchesB = new CopyOnWriteArrayList<>();
     Pipeline a = start("a", 10, batchesA);
-    await().atMost(Duration.ofSeconds(30)).until(() -> readCommitted(out).size() >= 200);
+    await().atMost(Duration.ofSeconds(30)).until(() -> kafka.readCommitted(out).size() >= 200);
     // B joins mid-stream: cooperative rebalancing moves some of A's partitions to B between A's batches.
     Pipeline b = start("b", 10, batchesB);
     await().atMost(Duration.ofSeconds(30)).until(() -> b.status().recordsOut() > 0);
-    int beforeLeave = readCommitted(out).size();
+    int beforeLeave = kafka.readCommitted(out).size();
     assertThat(beforeLeave).as("still mid-stream when A leaves").isLessThan(1200);
     // A leaves mid-stream: B takes all partitions over from the offsets A committed in its transactions.
     a.stopGracefully();
     assertThat(a.awaitTermination(Duration.ofSeconds(30))).isTrue();
     long doneByA = a.status().recordsOut();
     produce(1200, 1400, PARTITIONS);
-    await().atMost(Duration.ofSeconds(60)).until(() -> readCommitted(out).size() >= 1400);
+    await().atMost(Duration.ofSeconds(60)).until(() -> kafka.readCommitted(out).size() >= 1400);
     b.stopGracefully();
     assertThat(b.awaitTermination(Duration.ofSeconds(30))).isTrue();
 
-    assertThat(values(readCommitted(out))).containsExactlyInAnyOrderElementsOf(expected(0, 1400));
+    assertThat(values(kafka.readCommitted(out))).containsExactlyInAnyOrderElementsOf(expected(0, 1400));
     assertThat(doneByA).as("A did part of the work").isPositive();
     assertThat(b.status().recordsOut()).as("B did the rest").isPositive();
     assertThat(batchesA).allSatisfy(m -> assertThat(m.values()).allMatch(n -> n <= 10));
@@ -140,7 +117,7 @@ class KafkaGroupSourceIT {
   void crashedInstanceReplaysOnlyWhatNobodyElseCommitted() throws Exception {
     produce(0, 800, PARTITIONS);
     Pipeline a = start("a", 10, null);
-    await().atMost(Duration.ofSeconds(30)).until(() -> readCommitted(out).size() >= 100);
+    await().atMost(Duration.ofSeconds(30)).until(() -> kafka.readCommitted(out).size() >= 100);
     // A "crashes": its last planned batch has no commit in its checkpoint, its transaction may be left open.
     a.stopNow();
     assertThat(a.awaitTermination(Duration.ofSeconds(30))).isTrue();
@@ -150,12 +127,12 @@ class KafkaGroupSourceIT {
     // A comes back on its checkpoint and replays its last planned batch while B owns (some of) its partitions.
     Pipeline a2 = start("a", 10, null);
     produce(800, 1000, PARTITIONS);
-    await().atMost(Duration.ofSeconds(60)).until(() -> readCommitted(out).size() >= 1000);
+    await().atMost(Duration.ofSeconds(60)).until(() -> kafka.readCommitted(out).size() >= 1000);
     a2.stopGracefully();
     b.stopGracefully();
     assertThat(a2.awaitTermination(Duration.ofSeconds(30))).isTrue();
     assertThat(b.awaitTermination(Duration.ofSeconds(30))).isTrue();
-    assertThat(values(readCommitted(out))).containsExactlyInAnyOrderElementsOf(expected(0, 1000));
+    assertThat(values(kafka.readCommitted(out))).containsExactlyInAnyOrderElementsOf(expected(0, 1000));
   }
 
   @Test
@@ -181,24 +158,24 @@ class KafkaGroupSourceIT {
               }
               return records;
             });
-    await().atMost(Duration.ofSeconds(30)).until(() -> readCommitted(out).size() >= 40);
+    await().atMost(Duration.ofSeconds(30)).until(() -> kafka.readCommitted(out).size() >= 40);
     stall.set(true);
     assertThat(stalled.await(30, TimeUnit.SECONDS)).isTrue();
     // B joins while A is stuck in a batch: A misses the rebalance, is expelled, and B takes every partition over from
     // the offsets A committed last, including the ranges A holds in its stalled batch.
     Pipeline b = start("b", 10, null, impatient, null);
-    await().atMost(Duration.ofSeconds(60)).until(() -> readCommitted(out).size() >= 400);
+    await().atMost(Duration.ofSeconds(60)).until(() -> kafka.readCommitted(out).size() >= 400);
     // A wakes up as a zombie: its transaction carries offsets of a stale generation and is refused; it abandons the
     // partitions it lost and goes on as a new member.
     release.countDown();
     produce(400, 500, PARTITIONS);
-    await().atMost(Duration.ofSeconds(60)).until(() -> readCommitted(out).size() >= 500);
+    await().atMost(Duration.ofSeconds(60)).until(() -> kafka.readCommitted(out).size() >= 500);
     a.stopGracefully();
     b.stopGracefully();
     assertThat(a.awaitTermination(Duration.ofSeconds(30))).isTrue();
     assertThat(b.awaitTermination(Duration.ofSeconds(30))).isTrue();
     assertThat(a.failure()).isEmpty();
-    assertThat(values(readCommitted(out))).containsExactlyInAnyOrderElementsOf(expected(0, 500));
+    assertThat(values(kafka.readCommitted(out))).containsExactlyInAnyOrderElementsOf(expected(0, 500));
   }
 
   @Test
@@ -206,18 +183,17 @@ class KafkaGroupSourceIT {
     produce(0, 40, PARTITIONS);
     produceAborted(5000, 5020, PARTITIONS);
     Pipeline a = start("a", 0, null);
-    await().atMost(Duration.ofSeconds(30)).until(() -> readCommitted(out).size() >= 40);
-    admin.createPartitions(Map.of(in, NewPartitions.increaseTo(6))).all().get(30, TimeUnit.SECONDS);
-    awaitLeaders(in, 6);
+    await().atMost(Duration.ofSeconds(30)).until(() -> kafka.readCommitted(out).size() >= 40);
+    kafka.increasePartitions(in, 6);
     produceTransactional(40, 100, 6);
     produceAborted(6000, 6030, 6);
     produce(100, 130, 6);
-    await().atMost(Duration.ofSeconds(60)).until(() -> readCommitted(out).size() >= 130);
+    await().atMost(Duration.ofSeconds(60)).until(() -> kafka.readCommitted(out).size() >= 130);
     a.stopGracefully();
     assertThat(a.awaitTermination(Duration.ofSeconds(30))).isTrue();
-    List<String> result = values(readCommitted(out));
+    List<String> result = values(kafka.readCommitted(out));
     assertThat(result).containsExactlyInAnyOrderElementsOf(expected(0, 130));
-    assertThat(readCommitted(out).stream().map(r -> str(r.key())))
+    assertThat(kafka.readCommitted(out).stream().map(r -> str(r.key())))
         .as("records of the new partitions 4 and 5 arrived")
         .contains("k4", "k5", "k124", "k125");
   }
@@ -277,77 +253,18 @@ class KafkaGroupSourceIT {
     return batches.stream().flatMap(m -> m.keySet().stream()).distinct().toList();
   }
 
-  private Properties producerProps() {
-    Properties p = new Properties();
-    p.put("bootstrap.servers", kafka.bootstrapServers());
-    p.put("key.serializer", ByteArraySerializer.class.getName());
-    p.put("value.serializer", ByteArraySerializer.class.getName());
-    return p;
-  }
-
-  /**
-   * Records v-from..v-(until-1), keyed k-n, record n in partition n % partitions. One producer per test (a fresh
-   * idempotent producer per call was seen to get a producer id still known to the broker on a loaded machine), and
-   * every send is checked, so a failed input write fails here rather than as a timeout later.
-   */
+  /** Records v-from..v-(until-1) into {@code in}, keyed k-n, record n in partition n % partitions. */
   private void produce(int from, int until, int partitions) throws Exception {
-    if (producer == null) {
-      producer = new KafkaProducer<>(producerProps());
-    }
-    List<java.util.concurrent.Future<org.apache.kafka.clients.producer.RecordMetadata>> acks = new ArrayList<>();
-    for (int n = from; n < until; n++) {
-      acks.add(producer.send(new ProducerRecord<>(in, n % partitions, bytes("k" + n), bytes("v-" + n))));
-    }
-    producer.flush();
-    for (java.util.concurrent.Future<org.apache.kafka.clients.producer.RecordMetadata> a : acks) {
-      a.get(30, TimeUnit.SECONDS);
-    }
+    producer.send(from, until, n -> numbered(in, partitions, n));
   }
 
   private void produceTransactional(int from, int until, int partitions) throws Exception {
-    Properties props = producerProps();
-    props.put("transactional.id", "test-" + in);
-    try (KafkaProducer<byte[], byte[]> p = new KafkaProducer<>(props)) {
-      p.initTransactions();
-      p.beginTransaction();
-      for (int n = from; n < until; n++) {
-        p.send(new ProducerRecord<>(in, n % partitions, bytes("k" + n), bytes("v-" + n)));
-      }
-      p.commitTransaction();
-    }
+    CheckedProducer.sendAndCommit(
+        kafka.bootstrapServers(), "test-" + in, from, until, n -> numbered(in, partitions, n));
   }
 
   private void produceAborted(int from, int until, int partitions) throws Exception {
-    Properties props = producerProps();
-    props.put("transactional.id", "test-aborted-" + in);
-    try (KafkaProducer<byte[], byte[]> p = new KafkaProducer<>(props)) {
-      p.initTransactions();
-      p.beginTransaction();
-      for (int n = from; n < until; n++) {
-        p.send(new ProducerRecord<>(in, n % partitions, bytes("k" + n), bytes("v-" + n)));
-      }
-      p.flush();
-      p.abortTransaction();
-    }
-  }
-
-  private List<ConsumerRecord<byte[], byte[]>> readCommitted(String topic) {
-    return kafka.readCommitted(topic);
-  }
-
-  private static List<String> values(List<ConsumerRecord<byte[], byte[]>> records) {
-    return records.stream().map(r -> str(r.value())).toList();
-  }
-
-  private static List<String> expected(int from, int until) {
-    return IntStream.range(from, until).mapToObj(n -> "v-" + n).toList();
-  }
-
-  private static byte[] bytes(String s) {
-    return s.getBytes(StandardCharsets.UTF_8);
-  }
-
-  private static String str(byte[] b) {
-    return new String(b, StandardCharsets.UTF_8);
+    CheckedProducer.sendAndAbort(
+        kafka.bootstrapServers(), "test-aborted-" + in, from, until, n -> numbered(in, partitions, n));
   }
 }

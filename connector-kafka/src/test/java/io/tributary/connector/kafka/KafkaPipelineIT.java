@@ -1,5 +1,11 @@
 package io.tributary.connector.kafka;
 
+import static io.tributary.connector.kafka.TestRecords.bytes;
+import static io.tributary.connector.kafka.TestRecords.expected;
+import static io.tributary.connector.kafka.TestRecords.number;
+import static io.tributary.connector.kafka.TestRecords.numbered;
+import static io.tributary.connector.kafka.TestRecords.str;
+import static io.tributary.connector.kafka.TestRecords.values;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
@@ -9,7 +15,6 @@ import io.tributary.core.api.Config;
 import io.tributary.core.api.Record;
 import io.tributary.core.runtime.Pipeline;
 import io.tributary.core.runtime.PipelineState;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.HashMap;
@@ -18,18 +23,15 @@ import java.util.Map;
 import java.util.Properties;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.IntFunction;
 import java.util.stream.Collectors;
-import java.util.stream.IntStream;
-import org.apache.kafka.clients.admin.Admin;
-import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.header.internals.RecordHeader;
 import org.apache.kafka.common.record.TimestampType;
-import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInfo;
@@ -47,6 +49,7 @@ class KafkaPipelineIT {
   private static final long EVENT_TIME = System.currentTimeMillis() - Duration.ofHours(1).toMillis();
 
   private final KafkaBroker kafka;
+  private final CheckedProducer producer;
   private String in;
   private String out;
   private String pipelineId;
@@ -55,20 +58,22 @@ class KafkaPipelineIT {
 
   KafkaPipelineIT(KafkaBroker kafka) {
     this.kafka = kafka;
+    this.producer = new CheckedProducer(kafka.bootstrapServers());
   }
 
   @BeforeEach
-  void topics(TestInfo info) throws Exception {
+  void topics(TestInfo info) {
     String name = info.getTestMethod().orElseThrow().getName();
     in = name + "-in";
     out = name + "-out";
     pipelineId = "p-" + name;
-    try (Admin admin = Admin.create(Map.of("bootstrap.servers", kafka.bootstrapServers()))) {
-      admin
-          .createTopics(List.of(new NewTopic(in, 2, (short) 1), new NewTopic(out, 2, (short) 1)))
-          .all()
-          .get(30, TimeUnit.SECONDS);
-    }
+    kafka.createTopic(in, 2);
+    kafka.createTopic(out, 2);
+  }
+
+  @AfterEach
+  void tearDown() {
+    producer.close();
   }
 
   @Test
@@ -81,15 +86,15 @@ class KafkaPipelineIT {
             .foreachBatch((id, records) -> perBatch.add(countByPartition(records)))
             .build();
     p.start();
-    await().atMost(Duration.ofSeconds(30)).until(() -> readCommitted(out).size() >= 100);
+    await().atMost(Duration.ofSeconds(30)).until(() -> kafka.readCommitted(out).size() >= 100);
     produce(in, 100, 140, false);
-    await().atMost(Duration.ofSeconds(30)).until(() -> readCommitted(out).size() >= 140);
+    await().atMost(Duration.ofSeconds(30)).until(() -> kafka.readCommitted(out).size() >= 140);
     p.stopGracefully();
 
-    List<ConsumerRecord<byte[], byte[]>> result = readCommitted(out);
+    List<ConsumerRecord<byte[], byte[]>> result = kafka.readCommitted(out);
     assertThat(values(result)).containsExactlyInAnyOrderElementsOf(expected(0, 140));
     for (ConsumerRecord<byte[], byte[]> r : result) {
-      int n = Integer.parseInt(str(r.value()).substring(2));
+      int n = number(r);
       assertThat(str(r.key())).isEqualTo("k" + n);
       assertThat(str(r.headers().lastHeader("h").value())).isEqualTo("h" + n);
       assertThat(r.timestampType()).isEqualTo(TimestampType.CREATE_TIME);
@@ -110,9 +115,9 @@ class KafkaPipelineIT {
     produce(in, 40, 50, false);
     Pipeline p = pipeline(Map.of()).set("direct.max-records-per-partition", 4).build();
     p.start();
-    await().atMost(Duration.ofSeconds(30)).until(() -> readCommitted(out).size() >= 50);
+    await().atMost(Duration.ofSeconds(30)).until(() -> kafka.readCommitted(out).size() >= 50);
     p.stopGracefully();
-    assertThat(values(readCommitted(out))).containsExactlyInAnyOrderElementsOf(expected(0, 50));
+    assertThat(values(kafka.readCommitted(out))).containsExactlyInAnyOrderElementsOf(expected(0, 50));
   }
 
   @Test
@@ -135,15 +140,15 @@ class KafkaPipelineIT {
     first.start();
     assertThat(first.awaitTermination(Duration.ofSeconds(30))).isTrue();
     assertThat(first.status().state()).isEqualTo(PipelineState.FAILED);
-    int committedBeforeCrash = readCommitted(out).size();
+    int committedBeforeCrash = kafka.readCommitted(out).size();
     assertThat(committedBeforeCrash).as("batches 0..2 reached Kafka").isEqualTo(60);
 
     Pipeline second = pipeline(Map.of()).set("direct.max-records-per-partition", 10).build();
     second.start();
     produce(in, 60, 80, false);
-    await().atMost(Duration.ofSeconds(30)).until(() -> readCommitted(out).size() >= 80);
+    await().atMost(Duration.ofSeconds(30)).until(() -> kafka.readCommitted(out).size() >= 80);
     second.stopGracefully();
-    assertThat(values(readCommitted(out))).containsExactlyInAnyOrderElementsOf(expected(0, 80));
+    assertThat(values(kafka.readCommitted(out))).containsExactlyInAnyOrderElementsOf(expected(0, 80));
   }
 
   @Test
@@ -151,23 +156,23 @@ class KafkaPipelineIT {
     produce(in, 0, 400, false);
     Pipeline first = pipeline(Map.of()).set("direct.max-records-per-partition", 10).build();
     first.start();
-    await().atMost(Duration.ofSeconds(30)).until(() -> readCommitted(out).size() >= 100);
+    await().atMost(Duration.ofSeconds(30)).until(() -> kafka.readCommitted(out).size() >= 100);
     first.stopNow();
-    int before = readCommitted(out).size();
+    int before = kafka.readCommitted(out).size();
     assertThat(before).as("stopped before the end").isLessThan(400);
 
     Pipeline second = pipeline(Map.of()).set("direct.max-records-per-partition", 50).build();
     second.start();
-    await().atMost(Duration.ofSeconds(30)).until(() -> readCommitted(out).size() >= 400);
+    await().atMost(Duration.ofSeconds(30)).until(() -> kafka.readCommitted(out).size() >= 400);
     second.stopGracefully();
-    assertThat(values(readCommitted(out))).containsExactlyInAnyOrderElementsOf(expected(0, 400));
+    assertThat(values(kafka.readCommitted(out))).containsExactlyInAnyOrderElementsOf(expected(0, 400));
   }
 
   @Test
   void transactionLeftOpenByACrashedInstanceIsAbortedOnOpen() throws Exception {
     produce(in, 0, 10, false);
     // A "crashed" earlier instance: same transactional.id, records sent but never committed.
-    Properties zombie = producerProps();
+    Properties zombie = CheckedProducer.producerProps(kafka.bootstrapServers());
     zombie.put("transactional.id", "tributary-" + pipelineId + "-kafka");
     try (KafkaProducer<byte[], byte[]> z = new KafkaProducer<>(zombie)) {
       z.initTransactions();
@@ -176,10 +181,10 @@ class KafkaPipelineIT {
       z.flush();
       Pipeline p = pipeline(Map.of()).build();
       p.start();
-      await().atMost(Duration.ofSeconds(30)).until(() -> readCommitted(out).size() >= 10);
+      await().atMost(Duration.ofSeconds(30)).until(() -> kafka.readCommitted(out).size() >= 10);
       p.stopGracefully();
     }
-    List<String> result = values(readCommitted(out));
+    List<String> result = values(kafka.readCommitted(out));
     assertThat(result).containsExactlyInAnyOrderElementsOf(expected(0, 10));
     assertThat(result).doesNotContain("zombie");
   }
@@ -206,73 +211,29 @@ class KafkaPipelineIT {
                 Collectors.summingInt(r -> 1)));
   }
 
-  private Properties producerProps() {
-    Properties p = new Properties();
-    p.put("bootstrap.servers", kafka.bootstrapServers());
-    p.put("key.serializer", ByteArraySerializer.class.getName());
-    p.put("value.serializer", ByteArraySerializer.class.getName());
-    return p;
-  }
-
-  /** Records v-from..v-(until-1), keyed k-n, header h=h-n, event time EVENT_TIME + n, record n in partition n % 2. */
+  /**
+   * Records v-from..v-(until-1), keyed k-n, header h=h-n, event time EVENT_TIME + n, record n in partition n % 2; in
+   * one committed transaction when {@code transactional}.
+   */
   private void produce(String topic, int from, int until, boolean transactional) throws Exception {
-    Properties props = producerProps();
-    if (transactional) {
-      props.put("transactional.id", "test-" + topic);
-    }
-    try (KafkaProducer<byte[], byte[]> p = new KafkaProducer<>(props)) {
-      if (transactional) {
-        p.initTransactions();
-        p.beginTransaction();
-      }
-      for (int n = from; n < until; n++) {
-        p.send(
+    IntFunction<ProducerRecord<byte[], byte[]>> record =
+        n ->
             new ProducerRecord<>(
                 topic,
                 n % 2,
                 EVENT_TIME + n,
                 bytes("k" + n),
                 bytes("v-" + n),
-                List.of(new RecordHeader("h", bytes("h" + n)))));
-      }
-      if (transactional) {
-        p.commitTransaction();
-      }
-      p.flush();
+                List.of(new RecordHeader("h", bytes("h" + n))));
+    if (transactional) {
+      CheckedProducer.sendAndCommit(kafka.bootstrapServers(), "test-" + topic, from, until, record);
+    } else {
+      producer.send(from, until, record);
     }
   }
 
   private void produceAborted(String topic, int from, int until) throws Exception {
-    Properties props = producerProps();
-    props.put("transactional.id", "test-aborted-" + topic);
-    try (KafkaProducer<byte[], byte[]> p = new KafkaProducer<>(props)) {
-      p.initTransactions();
-      p.beginTransaction();
-      for (int n = from; n < until; n++) {
-        p.send(new ProducerRecord<>(topic, n % 2, bytes("k" + n), bytes("v-" + n)));
-      }
-      p.flush();
-      p.abortTransaction();
-    }
-  }
-
-  private List<ConsumerRecord<byte[], byte[]>> readCommitted(String topic) {
-    return kafka.readCommitted(topic);
-  }
-
-  private static List<String> values(List<ConsumerRecord<byte[], byte[]>> records) {
-    return records.stream().map(r -> str(r.value())).toList();
-  }
-
-  private static List<String> expected(int from, int until) {
-    return IntStream.range(from, until).mapToObj(n -> "v-" + n).toList();
-  }
-
-  private static byte[] bytes(String s) {
-    return s.getBytes(StandardCharsets.UTF_8);
-  }
-
-  private static String str(byte[] b) {
-    return new String(b, StandardCharsets.UTF_8);
+    CheckedProducer.sendAndAbort(
+        kafka.bootstrapServers(), "test-aborted-" + topic, from, until, n -> numbered(topic, 2, n));
   }
 }

@@ -1,5 +1,6 @@
 package io.tributary.connector.kafka;
 
+import static io.tributary.connector.kafka.TestRecords.bytes;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.catchThrowable;
 import static org.awaitility.Awaitility.await;
@@ -16,12 +17,10 @@ import java.time.Duration;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Properties;
 import java.util.stream.IntStream;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
-import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -37,6 +36,7 @@ import org.junit.jupiter.api.io.TempDir;
 @ExtendWith(KafkaBrokerExtension.class)
 class KafkaSaslIT {
   private final KafkaBroker kafka;
+  private final CheckedProducer producer;
   private SaslPlain sasl;
   private String in;
   private String out;
@@ -46,6 +46,7 @@ class KafkaSaslIT {
 
   KafkaSaslIT(KafkaBroker kafka) {
     this.kafka = kafka;
+    this.producer = new CheckedProducer(kafka.bootstrapServers());
   }
 
   @BeforeEach
@@ -60,16 +61,14 @@ class KafkaSaslIT {
     kafka.createTopic(out, 2);
   }
 
+  @AfterEach
+  void tearDown() {
+    producer.close();
+  }
+
+  /** Records r0..r(n-1) through the plaintext listener, record i in partition i % 2, no key. */
   private void produce(int n) throws Exception {
-    Properties p = new Properties();
-    p.put("bootstrap.servers", kafka.bootstrapServers());
-    p.put("key.serializer", ByteArraySerializer.class.getName());
-    p.put("value.serializer", ByteArraySerializer.class.getName());
-    try (KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(p)) {
-      for (int i = 0; i < n; i++) {
-        producer.send(new ProducerRecord<>(in, i % 2, null, ("r" + i).getBytes(StandardCharsets.UTF_8))).get();
-      }
-    }
+    producer.send(0, n, i -> new ProducerRecord<>(in, i % 2, null, bytes("r" + i)));
   }
 
   /** Source and sink options against the SASL listener with the given client settings. */

@@ -1,5 +1,6 @@
 package io.tributary.connector.kafka;
 
+import static io.tributary.connector.kafka.TestRecords.bytes;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.micrometer.core.instrument.MeterRegistry;
@@ -19,15 +20,11 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Properties;
 import java.util.concurrent.TimeUnit;
 import org.apache.kafka.clients.admin.Admin;
-import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
-import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.TopicPartition;
-import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -41,28 +38,24 @@ import org.junit.jupiter.api.extension.ExtendWith;
 @ExtendWith(KafkaBrokerExtension.class)
 class KafkaSourceSettingsIT {
   private final KafkaBroker kafka;
+  private final CheckedProducer producer;
   private String topic;
   private Admin admin;
   private final List<DirectSource> opened = new ArrayList<>();
 
   KafkaSourceSettingsIT(KafkaBroker kafka) {
     this.kafka = kafka;
+    this.producer = new CheckedProducer(kafka.bootstrapServers());
   }
 
   @BeforeEach
   void setUp(TestInfo info) throws Exception {
     topic = "set-" + info.getTestMethod().orElseThrow().getName();
     admin = Admin.create(Map.of("bootstrap.servers", kafka.bootstrapServers()));
-    admin.createTopics(List.of(new NewTopic(topic, 2, (short) 1))).all().get(30, TimeUnit.SECONDS);
+    kafka.createTopic(topic, 2);
     // Partition 0: timestamps 1000, 2000, ..., 6000. Partition 1: 100, 200, 300.
-    try (KafkaProducer<byte[], byte[]> p = new KafkaProducer<>(producerProps())) {
-      for (int i = 0; i < 6; i++) {
-        p.send(new ProducerRecord<>(topic, 0, 1000L * (i + 1), null, bytes("p0-" + i))).get();
-      }
-      for (int i = 0; i < 3; i++) {
-        p.send(new ProducerRecord<>(topic, 1, 100L * (i + 1), null, bytes("p1-" + i))).get();
-      }
-    }
+    producer.send(0, 6, i -> new ProducerRecord<>(topic, 0, 1000L * (i + 1), null, bytes("p0-" + i)));
+    producer.send(0, 3, i -> new ProducerRecord<>(topic, 1, 100L * (i + 1), null, bytes("p1-" + i)));
   }
 
   @AfterEach
@@ -71,6 +64,7 @@ class KafkaSourceSettingsIT {
       s.close();
     }
     admin.close();
+    producer.close();
   }
 
   @Test
@@ -197,17 +191,5 @@ class KafkaSourceSettingsIT {
         return registry;
       }
     };
-  }
-
-  private Properties producerProps() {
-    Properties p = new Properties();
-    p.put("bootstrap.servers", kafka.bootstrapServers());
-    p.put("key.serializer", ByteArraySerializer.class.getName());
-    p.put("value.serializer", ByteArraySerializer.class.getName());
-    return p;
-  }
-
-  private static byte[] bytes(String s) {
-    return s.getBytes(StandardCharsets.UTF_8);
   }
 }

@@ -3,16 +3,13 @@ package io.tributary.testing.kafka;
 import io.tributary.testing.kafka.internal.BrokerSelection;
 import io.tributary.testing.kafka.internal.DockerKafkaBroker;
 import io.tributary.testing.kafka.internal.LocalKafkaBroker;
+import io.tributary.testing.kafka.internal.Topics;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Properties;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
-import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
@@ -105,9 +102,16 @@ public interface KafkaBroker extends AutoCloseable {
   void close();
 
   /**
-   * Creates {@code topic} with {@code partitions} partitions (replication factor 1) and waits until it exists.
+   * Creates {@code topic} with {@code partitions} partitions (replication factor 1) and blocks until the broker's
+   * metadata names a leader for every one of them, so a producer may send to any partition right away. (Producing to
+   * a fresh topic before that gets NOT_LEADER_OR_FOLLOWER retries, and an idempotent producer was seen to stay stuck
+   * in them until its delivery timeout, 120 s.)
    *
-   * @throws KafkaBrokerException if the broker refuses (e.g. the topic exists) or does not answer within 60 s
+   * <p>Blocks the calling thread for the creation and the wait together at most 60 s. It does not wait for anything
+   * else: consumer groups, transactions and the clients' own metadata caches are the caller's.
+   *
+   * @throws KafkaBrokerException if the broker refuses (e.g. the topic exists), or the topic does not have a leader
+   *     for every partition within 60 s
    */
   default void createTopic(String topic, int partitions) {
     createTopic(topic, partitions, Map.of());
@@ -115,22 +119,19 @@ public interface KafkaBroker extends AutoCloseable {
 
   /** Like {@link #createTopic(String, int)} with topic-level configs such as {@code cleanup.policy}. */
   default void createTopic(String topic, int partitions, Map<String, String> configs) {
-    Properties p = new Properties();
-    p.put("bootstrap.servers", bootstrapServers());
-    try (Admin admin = Admin.create(p)) {
-      admin
-          .createTopics(List.of(new NewTopic(topic, partitions, (short) 1).configs(configs)))
-          .all()
-          .get(60, TimeUnit.SECONDS);
-    } catch (ExecutionException | TimeoutException e) {
-      throw new KafkaBrokerException(
-          "Creating topic " + topic + " (" + partitions + " partitions) on " + bootstrapServers() + " failed: " + e
-              + " (use a topic name unique to your test: the broker is shared by the whole test run)",
-          e);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new KafkaBrokerException("Interrupted while creating topic " + topic, e);
-    }
+    Topics.create(bootstrapServers(), new NewTopic(topic, partitions, (short) 1).configs(configs));
+  }
+
+  /**
+   * Raises the partition count of the existing {@code topic} to {@code totalPartitions} and, like {@link
+   * #createTopic(String, int)}, blocks until every partition, old and new, has a leader: at most 60 s in all.
+   * Clients already running find the new partitions with their next metadata refresh ({@code metadata.max.age.ms}).
+   *
+   * @throws KafkaBrokerException if the broker refuses (e.g. the topic does not exist or already has that many
+   *     partitions), or not every partition has a leader within 60 s
+   */
+  default void increasePartitions(String topic, int totalPartitions) {
+    Topics.increasePartitions(bootstrapServers(), topic, totalPartitions);
   }
 
   /**

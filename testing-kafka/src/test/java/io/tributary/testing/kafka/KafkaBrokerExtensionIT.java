@@ -1,17 +1,22 @@
 package io.tributary.testing.kafka;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
+import java.util.concurrent.TimeUnit;
+import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.Node;
 import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.TopicPartitionInfo;
 import org.apache.kafka.common.serialization.StringDeserializer;
 import org.apache.kafka.common.serialization.StringSerializer;
 import org.junit.jupiter.api.Test;
@@ -48,6 +53,21 @@ class KafkaBrokerExtensionIT {
   }
 
   @Test
+  void createTopicAndIncreasePartitionsReturnOnlyOnceEveryPartitionHasALeader(KafkaBroker broker) throws Exception {
+    broker.createTopic("kbe-leaders", 3);
+    assertThat(leaders(broker, "kbe-leaders")).as("leaders right after createTopic").hasSize(3).doesNotContainNull();
+    broker.increasePartitions("kbe-leaders", 5);
+    assertThat(leaders(broker, "kbe-leaders"))
+        .as("leaders right after increasePartitions")
+        .hasSize(5)
+        .doesNotContainNull();
+    assertThatThrownBy(() -> broker.createTopic("kbe-leaders", 3))
+        .isInstanceOf(KafkaBrokerException.class)
+        .hasMessageContaining("Creating topic kbe-leaders (3 partitions)")
+        .hasMessageContaining("unique to your test");
+  }
+
+  @Test
   void theSameBrokerIsInjectedEverywhere(KafkaBroker a, KafkaBroker b) {
     assertThat(a).isSameAs(b);
   }
@@ -57,6 +77,18 @@ class KafkaBrokerExtensionIT {
     p.put("bootstrap.servers", broker.bootstrapServers());
     p.put("transactional.id", txId);
     return new KafkaProducer<>(p, new StringSerializer(), new StringSerializer());
+  }
+
+  /** The leader of each partition of {@code topic} as the broker's metadata names it now (null where none). */
+  private static List<Node> leaders(KafkaBroker broker, String topic) throws Exception {
+    try (Admin admin = Admin.create(Map.of("bootstrap.servers", broker.bootstrapServers()))) {
+      List<Node> leaders = new ArrayList<>();
+      for (TopicPartitionInfo p :
+          admin.describeTopics(List.of(topic)).allTopicNames().get(30, TimeUnit.SECONDS).get(topic).partitions()) {
+        leaders.add(p.leader() == null || p.leader().isEmpty() ? null : p.leader());
+      }
+      return leaders;
+    }
   }
 
   private static List<String> readCommitted(KafkaBroker broker, String topic, int expected) {
