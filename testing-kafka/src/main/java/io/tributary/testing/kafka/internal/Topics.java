@@ -9,12 +9,15 @@ import java.util.Properties;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicReference;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.NewPartitions;
 import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.admin.TopicDescription;
 import org.apache.kafka.common.TopicPartitionInfo;
 import org.apache.kafka.common.errors.RetriableException;
+import org.awaitility.Awaitility;
+import org.awaitility.core.ConditionTimeoutException;
 
 /**
  * The topic changes behind {@link KafkaBroker#createTopic(String, int, Map)} and {@link
@@ -98,40 +101,65 @@ public final class Topics {
    * @throws ExecutionException if the broker answers with an error that is not retriable
    */
   private static String awaitLeaders(Admin admin, String topic, int partitions, long deadline)
-      throws ExecutionException, InterruptedException {
-    String last = "no answer";
-    while (remainingNanos(deadline) > 0) {
-      try {
-        TopicDescription d =
-            admin
-                .describeTopics(List.of(topic))
-                .allTopicNames()
-                .get(remainingNanos(deadline), TimeUnit.NANOSECONDS)
-                .get(topic);
-        List<Integer> leaderless =
-            d.partitions().stream()
-                .filter(tp -> tp.leader() == null || tp.leader().isEmpty())
-                .map(TopicPartitionInfo::partition)
-                .toList();
-        if (d.partitions().size() == partitions && leaderless.isEmpty()) {
-          return null;
-        }
-        last = d.partitions().size() + " partitions, without a leader: " + leaderless;
-      } catch (ExecutionException e) {
-        if (!(e.getCause() instanceof RetriableException)) {
-          throw e;
-        }
-        last = e.getCause().toString();
-      } catch (TimeoutException e) {
-        last = "no answer to describeTopics";
-      }
-      if (remainingNanos(deadline) > POLL.toNanos()) {
-        Thread.sleep(POLL.toMillis());
-      } else {
-        break;
-      }
+      throws ExecutionException {
+    AtomicReference<String> last = new AtomicReference<>("no answer");
+    long remaining = remainingNanos(deadline);
+    if (remaining <= 0) {
+      return last.get();
     }
-    return last;
+    try {
+      Awaitility.await("leaders of every partition of " + topic)
+          .atMost(Duration.ofNanos(remaining))
+          .pollDelay(Duration.ZERO)
+          .pollInterval(POLL)
+          .until(() -> leadersReady(admin, topic, partitions, deadline, last));
+      return null;
+    } catch (ConditionTimeoutException e) {
+      return last.get();
+    } catch (UncheckedExecution e) {
+      throw e.cause;
+    }
+  }
+
+  /** One describeTopics: whether every partition has a leader; otherwise records why not in {@code last}. */
+  private static boolean leadersReady(
+      Admin admin, String topic, int partitions, long deadline, AtomicReference<String> last)
+      throws InterruptedException {
+    try {
+      TopicDescription d =
+          admin
+              .describeTopics(List.of(topic))
+              .allTopicNames()
+              .get(Math.max(1, remainingNanos(deadline)), TimeUnit.NANOSECONDS)
+              .get(topic);
+      List<Integer> leaderless =
+          d.partitions().stream()
+              .filter(tp -> tp.leader() == null || tp.leader().isEmpty())
+              .map(TopicPartitionInfo::partition)
+              .toList();
+      if (d.partitions().size() == partitions && leaderless.isEmpty()) {
+        return true;
+      }
+      last.set(d.partitions().size() + " partitions, without a leader: " + leaderless);
+    } catch (ExecutionException e) {
+      if (!(e.getCause() instanceof RetriableException)) {
+        throw new UncheckedExecution(e);
+      }
+      last.set(e.getCause().toString());
+    } catch (TimeoutException e) {
+      last.set("no answer to describeTopics");
+    }
+    return false;
+  }
+
+  /** Carries a non-retriable broker error out of the Awaitility condition. */
+  private static final class UncheckedExecution extends RuntimeException {
+    final ExecutionException cause;
+
+    UncheckedExecution(ExecutionException cause) {
+      super(cause);
+      this.cause = cause;
+    }
   }
 
   private static long remainingNanos(long deadline) {
