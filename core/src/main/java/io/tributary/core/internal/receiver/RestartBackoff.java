@@ -32,8 +32,9 @@ final class RestartBackoff {
    * @param nanoClock a monotonic clock in nanoseconds ({@code System::nanoTime}; tests pass a manual one)
    */
   RestartBackoff(Duration initial, Duration max, LongSupplier nanoClock) {
-    this.initialMs = initial.toMillis();
-    this.maxMs = max.toMillis();
+    // at least 1 ms: a sub-millisecond delay would round to 0 and 0 never doubles (a restart loop without a pause)
+    this.initialMs = Math.max(1, initial.toMillis());
+    this.maxMs = Math.max(1, max.toMillis());
     this.nanoClock = nanoClock;
     this.nextMs = Math.min(initialMs, maxMs);
   }

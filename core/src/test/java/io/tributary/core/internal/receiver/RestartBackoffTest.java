@@ -99,4 +99,15 @@ class RestartBackoffTest {
     assertThat(b.nextDelayMs()).isEqualTo(1_000);
     assertThat(b.nextDelayMs()).isEqualTo(1_000);
   }
+
+  @Test
+  void subMillisecondDelaysStillBackOff() {
+    RestartBackoff b = new RestartBackoff(Duration.ofNanos(300_000), Duration.ofMillis(8), nanos::get);
+    List<Long> delays = new ArrayList<>();
+    for (int i = 0; i < 6; i++) {
+      b.attemptStarted();
+      delays.add(b.nextDelayMs());
+    }
+    assertThat(delays).containsExactly(1L, 2L, 4L, 8L, 8L, 8L);
+  }
 }
