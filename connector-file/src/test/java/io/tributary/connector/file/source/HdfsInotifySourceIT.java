@@ -165,6 +165,34 @@ class HdfsInotifySourceIT {
   }
 
   @Test
+  void aDirectoryAboveTheMonitoredOneRenamedIntoPlaceIsListed() throws Exception {
+    Path staging = fs.makeQualified(new Path("/staging-" + in.getName()));
+    Map<String, Object> o = opts();
+    o.put("paths", new Path(in, "land*/events").toString()); // nothing matches yet
+    try (SourceHarness h = new SourceHarness(o, tmp.resolve("ckpt"))) {
+      h.batch();
+      // a file whose path matches the pattern's first components is no reason to list
+      put(in, "landing-note.txt", "note\n");
+      await()
+          .atMost(Duration.ofSeconds(30))
+          .until(
+              () -> {
+                assertThat(h.batch()).isEmpty();
+                assertThat(h.source.lastListing().directoriesListed()).isZero();
+                return h.functionCounter("tributary.files.inotify.events") > 0; // the note's events were read
+              });
+      // a directory renamed into place with the monitored directory inside: one event, none for its files
+      put(new Path(staging, "landing/events"), "a.txt", "a\n");
+      put(new Path(staging, "landing/events"), "b.txt", "b\n");
+      assertThat(fs.rename(new Path(staging, "landing"), new Path(in, "landing"))).isTrue();
+      assertThat(readUntil(h, 2)).containsExactlyInAnyOrder("a", "b");
+      put(new Path(in, "landing/events"), "c.txt", "c\n");
+      assertThat(readUntil(h, 1)).containsExactly("c");
+      assertThat(h.source.lastListing().directoriesListed()).isZero();
+    }
+  }
+
+  @Test
   void filesLeftOverByAdmissionLimitsAreReadInLaterCycles() throws Exception {
     List<String> expected = new ArrayList<>();
     try (SourceHarness h = new SourceHarness(opts("max-files-per-batch", 3), tmp.resolve("ckpt"))) {

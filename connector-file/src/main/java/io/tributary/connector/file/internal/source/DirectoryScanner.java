@@ -189,7 +189,7 @@ final class DirectoryScanner {
         }
         String[] parts = p.substring(1).split("/");
         int rootDepth = rootDepth(parts);
-        if (rootDepth == ANCESTOR) {
+        if (rootDepth == ANCESTOR && isDirectory(new Path(p))) {
           // a directory above the monitored ones was renamed into place: what it holds came without events
           LOG.info("event=files_inotify_relist path={} reason=\"{} was renamed into place\"", pattern, p);
           eventCycle = false;
@@ -275,6 +275,14 @@ final class DirectoryScanner {
       }
     }
     return n;
+  }
+
+  private boolean isDirectory(Path p) throws IOException {
+    try {
+      return fs.getFileStatus(p).isDirectory();
+    } catch (FileNotFoundException gone) {
+      return false;
+    }
   }
 
   private static boolean matches(PathMatcher m, String name) {
