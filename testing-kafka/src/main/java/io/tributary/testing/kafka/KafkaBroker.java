@@ -4,6 +4,7 @@ import io.tributary.testing.kafka.internal.BrokerSelection;
 import io.tributary.testing.kafka.internal.DockerKafkaBroker;
 import io.tributary.testing.kafka.internal.LocalKafkaBroker;
 import io.tributary.testing.kafka.internal.Topics;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -58,6 +59,40 @@ public interface KafkaBroker extends AutoCloseable {
    */
   default Optional<SaslPlain> saslPlain() {
     return Optional.empty();
+  }
+
+  /**
+   * A third listener of the same broker that speaks TLS (the {@code SSL} protocol) with a self-signed certificate for
+   * 127.0.0.1 made at each start, for tests of client TLS settings: clients connect to {@link Tls#bootstrapServers()}
+   * with {@link Tls#clientProperties()}, which trust that certificate.
+   *
+   * @return the listener, or empty where the broker kind has none (the Docker broker)
+   */
+  default Optional<Tls> tls() {
+    return Optional.empty();
+  }
+
+  /**
+   * A TLS listener and the PKCS#12 trust store holding its certificate.
+   *
+   * @param bootstrapServers {@code host:port} of the listener
+   * @param truststore the trust store file
+   * @param truststorePassword its password
+   */
+  record Tls(String bootstrapServers, Path truststore, String truststorePassword) {
+    /** Kafka client settings that connect over TLS and trust the broker's certificate (host name checked). */
+    public Map<String, String> clientProperties() {
+      return Map.of(
+          "security.protocol", "SSL",
+          "ssl.truststore.type", "PKCS12",
+          "ssl.truststore.location", truststore.toString(),
+          "ssl.truststore.password", truststorePassword);
+    }
+
+    @Override
+    public String toString() {
+      return "Tls[bootstrapServers=" + bootstrapServers + ", truststore=" + truststore + ", password=****]";
+    }
   }
 
   /**

@@ -2,6 +2,7 @@ package io.tributary.testing.kafka.internal;
 
 import io.tributary.testing.kafka.KafkaBroker;
 import io.tributary.testing.kafka.KafkaBroker.SaslPlain;
+import io.tributary.testing.kafka.KafkaBroker.Tls;
 import io.tributary.testing.kafka.KafkaBrokerException;
 import java.io.IOException;
 import java.io.OutputStream;
@@ -24,8 +25,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * A single-node KRaft broker (broker and controller roles in one process) in a child JVM started with this JVM's
- * classpath and {@link LocalBrokerMain}. Listens on three free 127.0.0.1 ports (PLAINTEXT, CONTROLLER and a
- * SASL_PLAINTEXT listener with one PLAIN user, see {@link #saslPlain()}) that stay the same across {@link #restart()}; data lives in a temporary directory deleted by {@link #close()}; the child's
+ * classpath and {@link LocalBrokerMain}. Listens on free 127.0.0.1 ports (PLAINTEXT, CONTROLLER, a
+ * SASL_PLAINTEXT listener with one PLAIN user, see {@link #saslPlain()}; a fourth for TLS, see {@link #tls()}) that stay the same across {@link #restart()}; data lives in a temporary directory deleted by {@link #close()}; the child's
  * output goes to {@code broker.log} in that directory (its tail is in every start failure message).
  *
  * <p>A child process rather than an in-process server: a restart is a real process restart with log recovery, Kafka's
@@ -43,13 +44,16 @@ public final class LocalKafkaBroker implements KafkaBroker {
   private final Path logFile;
   private final String bootstrapServers;
   private final SaslPlain sasl;
+  private final Tls tls;
+  private final String keystorePassword = "ks-" + UUID.randomUUID();
   private final Duration startTimeout;
   private final Thread cleanup;
   private Process process;
   private boolean closed;
 
-  private LocalKafkaBroker(Path dir, int brokerPort, int saslPort, Duration startTimeout) {
+  private LocalKafkaBroker(Path dir, int brokerPort, int saslPort, int tlsPort, Duration startTimeout) {
     this.dir = dir;
+    this.tls = new Tls("127.0.0.1:" + tlsPort, dir.resolve("truststore.p12"), "ts-" + UUID.randomUUID());
     this.sasl = new SaslPlain("127.0.0.1:" + saslPort, "tributary", "test-" + UUID.randomUUID());
     this.propsFile = dir.resolve("server.properties");
     this.readyFile = dir.resolve("ready");
@@ -67,9 +71,10 @@ public final class LocalKafkaBroker implements KafkaBroker {
   public static LocalKafkaBroker start(Duration startTimeout) {
     try {
       Path dir = Files.createTempDirectory("tributary-kafka-broker");
-      int[] ports = freePorts(3);
-      LocalKafkaBroker broker = new LocalKafkaBroker(dir, ports[0], ports[2], startTimeout);
-      broker.writeConfig(ports[0], ports[1], ports[2]);
+      int[] ports = freePorts(4);
+      LocalKafkaBroker broker = new LocalKafkaBroker(dir, ports[0], ports[2], ports[3], startTimeout);
+      broker.writeCertificates();
+      broker.writeConfig(ports[0], ports[1], ports[2], ports[3]);
       Runtime.getRuntime().addShutdownHook(broker.cleanup);
       synchronized (broker) {
         broker.launch();
@@ -94,6 +99,45 @@ public final class LocalKafkaBroker implements KafkaBroker {
   @Override
   public Optional<SaslPlain> saslPlain() {
     return Optional.of(sasl);
+  }
+
+  @Override
+  public Optional<Tls> tls() {
+    return Optional.of(tls);
+  }
+
+  /**
+   * A self-signed certificate for 127.0.0.1 (valid for a day) in {@code keystore.p12}, and its certificate alone in
+   * the trust store clients use; made with the JDK's keytool, so nothing is downloaded or checked in.
+   */
+  private void writeCertificates() throws IOException {
+    Path keystore = dir.resolve("keystore.p12");
+    Path cert = dir.resolve("broker.crt");
+    keytool("-genkeypair", "-alias", "broker", "-keyalg", "RSA", "-keysize", "2048", "-validity", "1",
+        "-dname", "CN=127.0.0.1", "-ext", "SAN=IP:127.0.0.1", "-storetype", "PKCS12",
+        "-keystore", keystore.toString(), "-storepass", keystorePassword, "-keypass", keystorePassword);
+    keytool("-exportcert", "-alias", "broker", "-keystore", keystore.toString(), "-storepass", keystorePassword,
+        "-file", cert.toString());
+    keytool("-importcert", "-noprompt", "-alias", "broker", "-file", cert.toString(), "-storetype", "PKCS12",
+        "-keystore", tls.truststore().toString(), "-storepass", tls.truststorePassword());
+  }
+
+  private void keytool(String... args) throws IOException {
+    List<String> cmd = new ArrayList<>();
+    cmd.add(Path.of(System.getProperty("java.home"), "bin", "keytool").toString());
+    cmd.addAll(List.of(args));
+    Path out = dir.resolve("keytool.log");
+    Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(out.toFile()).start();
+    try {
+      if (!p.waitFor(60, TimeUnit.SECONDS) || p.exitValue() != 0) {
+        p.destroyForcibly();
+        throw new KafkaBrokerException(
+            "keytool " + args[0] + " failed for the test broker's TLS listener: " + Files.readString(out));
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new KafkaBrokerException("Interrupted while making the test broker's TLS certificate", e);
+    }
   }
 
   /** The directory with the broker's data, configuration and {@code broker.log}. */
@@ -136,7 +180,7 @@ public final class LocalKafkaBroker implements KafkaBroker {
     }
   }
 
-  private void writeConfig(int brokerPort, int controllerPort, int saslPort) throws IOException {
+  private void writeConfig(int brokerPort, int controllerPort, int saslPort, int tlsPort) throws IOException {
     Properties p = new Properties();
     p.put("process.roles", "broker,controller");
     p.put("node.id", "1");
@@ -144,9 +188,18 @@ public final class LocalKafkaBroker implements KafkaBroker {
     p.put(
         "listeners",
         "PLAINTEXT://127.0.0.1:" + brokerPort + ",CONTROLLER://127.0.0.1:" + controllerPort
-            + ",SASL_PLAINTEXT://127.0.0.1:" + saslPort);
-    p.put("advertised.listeners", "PLAINTEXT://127.0.0.1:" + brokerPort + ",SASL_PLAINTEXT://127.0.0.1:" + saslPort);
-    p.put("listener.security.protocol.map", "PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT,SASL_PLAINTEXT:SASL_PLAINTEXT");
+            + ",SASL_PLAINTEXT://127.0.0.1:" + saslPort + ",SSL://127.0.0.1:" + tlsPort);
+    p.put(
+        "advertised.listeners",
+        "PLAINTEXT://127.0.0.1:" + brokerPort + ",SASL_PLAINTEXT://127.0.0.1:" + saslPort + ",SSL://127.0.0.1:"
+            + tlsPort);
+    p.put(
+        "listener.security.protocol.map",
+        "PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT,SASL_PLAINTEXT:SASL_PLAINTEXT,SSL:SSL");
+    p.put("listener.name.ssl.ssl.keystore.type", "PKCS12");
+    p.put("listener.name.ssl.ssl.keystore.location", dir.resolve("keystore.p12").toString());
+    p.put("listener.name.ssl.ssl.keystore.password", keystorePassword);
+    p.put("listener.name.ssl.ssl.key.password", keystorePassword);
     p.put("sasl.enabled.mechanisms", "PLAIN");
     p.put(
         "listener.name.sasl_plaintext.plain.sasl.jaas.config",

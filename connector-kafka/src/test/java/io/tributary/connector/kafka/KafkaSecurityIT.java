@@ -8,6 +8,7 @@ import static org.awaitility.Awaitility.await;
 import io.tributary.core.runtime.Pipeline;
 import io.tributary.testing.kafka.KafkaBroker;
 import io.tributary.testing.kafka.KafkaBroker.SaslPlain;
+import io.tributary.testing.kafka.KafkaBroker.Tls;
 import io.tributary.testing.kafka.KafkaBrokerExtension;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
@@ -30,29 +31,33 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * {@code kafka.*} security settings reach the real clients: a pipeline reads and writes only through the broker's
- * SASL_PLAINTEXT listener (PLAIN), and a wrong password fails the pipeline with Kafka's authentication error, the
- * password never shown.
+ * SASL_PLAINTEXT listener (PLAIN), or only through its TLS listener; a wrong password, or a broker certificate the
+ * client does not trust, fails the start with Kafka's authentication error and a hint at those settings, the password
+ * never shown.
  */
 @ExtendWith(KafkaBrokerExtension.class)
-class KafkaSaslIT {
+class KafkaSecurityIT {
   private final KafkaBroker kafka;
   private final CheckedProducer producer;
   private SaslPlain sasl;
+  private Tls tls;
   private String in;
   private String out;
   private String pipelineId;
 
   @TempDir Path checkpointDir;
 
-  KafkaSaslIT(KafkaBroker kafka) {
+  KafkaSecurityIT(KafkaBroker kafka) {
     this.kafka = kafka;
     this.producer = new CheckedProducer(kafka.bootstrapServers());
   }
 
   @BeforeEach
   void topics(TestInfo info) {
-    Assumptions.assumeTrue(kafka.saslPlain().isPresent(), "this broker kind has no SASL listener");
+    Assumptions.assumeTrue(
+        kafka.saslPlain().isPresent() && kafka.tls().isPresent(), "this broker kind has no SASL or TLS listener");
     sasl = kafka.saslPlain().orElseThrow();
+    tls = kafka.tls().orElseThrow();
     String name = info.getTestMethod().orElseThrow().getName();
     in = name + "-in";
     out = name + "-out";
@@ -71,14 +76,14 @@ class KafkaSaslIT {
     producer.send(0, n, i -> new ProducerRecord<>(in, i % 2, null, bytes("r" + i)));
   }
 
-  /** Source and sink options against the SASL listener with the given client settings. */
-  private Pipeline pipeline(Map<String, String> security) {
+  /** Source and sink options against the listener at {@code bootstrap} with the given client settings. */
+  private Pipeline pipeline(String bootstrap, Map<String, String> security) {
     Map<String, Object> source = new HashMap<>();
-    source.put("bootstrap-servers", sasl.bootstrapServers());
+    source.put("bootstrap-servers", bootstrap);
     source.put("topics", List.of(in));
     source.put("starting-position", "earliest");
     Map<String, Object> sink = new HashMap<>();
-    sink.put("bootstrap-servers", sasl.bootstrapServers());
+    sink.put("bootstrap-servers", bootstrap);
     sink.put("topic", out);
     security.forEach((k, v) -> {
       source.put("kafka." + k, v);
@@ -94,8 +99,17 @@ class KafkaSaslIT {
 
   @Test
   void sourceAndTransactionalSinkAuthenticateWithSaslPlain() throws Exception {
+    runsThrough(sasl.bootstrapServers(), sasl.clientProperties());
+  }
+
+  @Test
+  void sourceAndTransactionalSinkConnectOverTls() throws Exception {
+    runsThrough(tls.bootstrapServers(), tls.clientProperties());
+  }
+
+  private void runsThrough(String bootstrap, Map<String, String> security) throws Exception {
     produce(200);
-    Pipeline p = pipeline(sasl.clientProperties());
+    Pipeline p = pipeline(bootstrap, security);
     p.start();
     try {
       await().atMost(Duration.ofSeconds(60)).until(() -> kafka.readCommitted(out).size() >= 200);
@@ -111,29 +125,43 @@ class KafkaSaslIT {
 
   @Test
   void wrongPasswordFailsThePipelineWithKafkasAuthenticationErrorAndNeverShowsThePassword() throws Exception {
-    produce(5);
     String wrong = "not-" + sasl.password();
+    String log =
+        failsToStart(sasl.bootstrapServers(), sasl.clientProperties(sasl.username(), wrong), "authentication failed");
+    assertThat(log).doesNotContain(wrong);
+  }
+
+  @Test
+  void brokerCertificateTheClientDoesNotTrustFailsTheStart() throws Exception {
+    failsToStart(tls.bootstrapServers(), Map.of("security.protocol", "SSL"), "SSL handshake failed");
+  }
+
+  /**
+   * Starts a pipeline that cannot connect: the start fails (sinks open, and authenticate, before anything runs) with
+   * {@code expected} in its cause chain and the sink's hint at the security settings. Returns what was logged.
+   */
+  private String failsToStart(String bootstrap, Map<String, String> security, String expected) throws Exception {
+    produce(5);
     ByteArrayOutputStream captured = new ByteArrayOutputStream();
     PrintStream original = System.err;
     System.setErr(new PrintStream(captured, true, StandardCharsets.UTF_8));
-    Pipeline p = pipeline(sasl.clientProperties(sasl.username(), wrong));
+    Pipeline p = pipeline(bootstrap, security);
     Throwable failure;
     try {
-      failure = catchThrowable(p::start); // sinks open (and authenticate) before anything runs
+      failure = catchThrowable(p::start);
     } finally {
       System.setErr(original);
       p.stopNow();
     }
-    assertThat(failure).as("start with a wrong SASL password").isNotNull();
+    assertThat(failure).as("start with %s", security.keySet()).isNotNull();
     StringBuilder chain = new StringBuilder(String.valueOf(failure));
     for (Throwable t = failure.getCause(); t != null; t = t.getCause()) {
       chain.append(" <- ").append(t);
     }
     assertThat(chain.toString())
-        .containsIgnoringCase("authentication failed")
-        .contains("check the kafka.security.protocol, kafka.sasl.*")
-        .doesNotContain(wrong);
-    assertThat(captured.toString(StandardCharsets.UTF_8)).doesNotContain(wrong);
+        .containsIgnoringCase(expected)
+        .contains("check the kafka.security.protocol, kafka.sasl.* and kafka.ssl.* settings");
     assertThat(kafka.readCommitted(out)).isEmpty();
+    return chain + "\n" + captured.toString(StandardCharsets.UTF_8);
   }
 }
