@@ -89,8 +89,13 @@ class HdfsFileSourceIT {
   }
 
   Map<String, Object> opts(Object... kv) {
+    return options(in, kv);
+  }
+
+  /** Source options reading {@code dir}, plus {@code kv} as key, value, key, value, ... */
+  static Map<String, Object> options(Path dir, Object... kv) {
     Map<String, Object> m = new HashMap<>();
-    m.put("paths", in.toString());
+    m.put("paths", dir.toString());
     for (int i = 0; i < kv.length; i += 2) {
       m.put((String) kv[i], kv[i + 1]);
     }

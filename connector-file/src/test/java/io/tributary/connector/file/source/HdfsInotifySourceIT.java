@@ -70,12 +70,8 @@ class HdfsInotifySourceIT {
   }
 
   Map<String, Object> opts(Object... kv) {
-    Map<String, Object> m = new HashMap<>();
-    m.put("paths", in.toString());
-    m.put("hdfs-inotify", true);
-    for (int i = 0; i < kv.length; i += 2) {
-      m.put((String) kv[i], kv[i + 1]);
-    }
+    Map<String, Object> m = HdfsFileSourceIT.options(in, kv);
+    m.putIfAbsent("hdfs-inotify", true);
     return m;
   }
 
