@@ -1,5 +1,6 @@
 package io.tributary.core.internal;
 
+import io.tributary.core.api.Position;
 import io.tributary.core.api.Record;
 import io.tributary.core.api.SourcePosition;
 import java.nio.ByteBuffer;
@@ -12,12 +13,17 @@ import java.util.Map;
 /**
  * Binary form of a receiver block as stored in the write-ahead log: {@code [int format][long seq]}, a table of the
  * distinct strings (sources, partitions, header names), {@code [int n]}, then per record key, value, timestamp, headers
- * and position, strings referenced by index. Integrity is the WAL's job (CRC32C per entry).
+ * and position, strings referenced by index. A position is a {@code long} offset, {@code -1} for none, or {@code -2}
+ * followed by the index of its text form (positions beyond 64 bits or with a sub-sequence). Integrity is the WAL's job (CRC32C per entry).
  *
  * <p>Thread safety: stateless.
  */
 public final class BlockCodec {
   static final int FORMAT = 2;
+  /** Offset field of a record without a position. */
+  private static final long NO_POSITION = -1L;
+  /** Offset field of a position that is not a plain {@code long}: an index into the string table follows. */
+  private static final long TEXT_POSITION = -2L;
 
   /** A decoded block. */
   public record Block(long seq, List<Record> records) {}
@@ -33,6 +39,9 @@ public final class BlockCodec {
       SourcePosition p = r.position();
       size += 4 + (r.key() == null ? 0 : r.key().length) + 4 + r.value().length + 8 + 4 + 4 + 4 + 8;
       size += stringSize(strings, p.source()) + stringSize(strings, p.partition());
+      if (!p.isNone() && !p.position().isLong()) {
+        size += 4 + stringSize(strings, p.position().toString());
+      }
       for (Map.Entry<String, byte[]> h : r.headers().entrySet()) {
         size += 4 + 4 + (h.getValue() == null ? 0 : h.getValue().length) + stringSize(strings, h.getKey());
       }
@@ -57,7 +66,14 @@ public final class BlockCodec {
         putBytes(out, h.getValue());
       }
       SourcePosition p = r.position();
-      out.putInt(strings.get(p.source())).putInt(strings.get(p.partition())).putLong(p.offset());
+      out.putInt(strings.get(p.source())).putInt(strings.get(p.partition()));
+      if (p.isNone()) {
+        out.putLong(NO_POSITION);
+      } else if (p.position().isLong()) {
+        out.putLong(p.position().toLong());
+      } else {
+        out.putLong(TEXT_POSITION).putInt(strings.get(p.position().toString()));
+      }
     }
     return out.array();
   }
@@ -107,7 +123,17 @@ public final class BlockCodec {
           String name = strings[in.getInt()];
           headers.put(name, getBytes(in));
         }
-        SourcePosition pos = new SourcePosition(strings[in.getInt()], strings[in.getInt()], in.getLong());
+        String source = strings[in.getInt()];
+        String partition = strings[in.getInt()];
+        long offset = in.getLong();
+        SourcePosition pos;
+        if (offset == NO_POSITION) {
+          pos = source.isEmpty() && partition.isEmpty() ? SourcePosition.NONE : new SourcePosition(source, partition, 0);
+        } else if (offset == TEXT_POSITION) {
+          pos = new SourcePosition(source, partition, Position.parse(strings[in.getInt()]));
+        } else {
+          pos = new SourcePosition(source, partition, offset);
+        }
         records.add(new Record(key, value, ts, headers, pos));
       }
       return new Block(seq, records);

@@ -2,6 +2,8 @@ package io.tributary.core.internal;
 
 import io.tributary.core.api.OffsetRange;
 import io.tributary.core.api.PartitionInfo;
+import io.tributary.core.api.Position;
+import io.tributary.core.api.RangeEndByReading;
 import io.tributary.core.internal.checkpoint.BatchPlan;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -16,7 +18,7 @@ import java.util.Set;
  * per-partition rate, and the backpressure rate split across partitions in proportion to their lag.
  *
  * <p>Positions: the next offset to read per partition, from the last plan. A partition unknown to the plan starts at
- * its {@link PartitionInfo#initialOffset()}. A partition with parents waits until every parent is closed and read to its
+ * its {@link PartitionInfo#initialPosition()}. A partition with parents waits until every parent is closed and read to its
  * end. A closed partition read to its end keeps an empty range while the source lists it, and is dropped from the plan
  * once the source stops listing it.
  *
@@ -27,7 +29,10 @@ import java.util.Set;
  * <p>Thread safety: not thread-safe; used by the batch thread.
  */
 public final class DirectPlanner {
-  private final Map<String, Long> positions = new LinkedHashMap<>();
+  /** Records asked of a {@link RangeEndByReading} source when no record limit applies. */
+  static final long UNBOUNDED_PREFETCH_RECORDS = 100_000;
+
+  private final Map<String, Position> positions = new LinkedHashMap<>();
   private final Map<String, PartitionInfo> lastSeen = new HashMap<>();
   private final long maxRecordsPerPartition;
   private final long maxRatePerPartition;
@@ -55,8 +60,25 @@ public final class DirectPlanner {
     }
   }
 
-  public Map<String, Long> positions() {
+  public Map<String, Position> positions() {
     return Map.copyOf(positions);
+  }
+
+  /**
+   * Plans the next ranges for sources that report every partition's end position.
+   *
+   * @param partitions what the source reports now
+   * @param backpressureRate records per second for the whole source, or {@code <= 0} for no limit
+   * @return one range per known partition (empty ranges included, so positions persist)
+   */
+  public List<OffsetRange> plan(List<PartitionInfo> partitions, double backpressureRate) {
+    try {
+      return plan(partitions, backpressureRate, 0, 0, null);
+    } catch (RuntimeException e) {
+      throw e;
+    } catch (Exception e) {
+      throw new IllegalStateException(e);
+    }
   }
 
   /**
@@ -64,9 +86,20 @@ public final class DirectPlanner {
    *
    * @param partitions what the source reports now
    * @param backpressureRate records per second for the whole source, or {@code <= 0} for no limit
+   * @param batchRecordBudget most records for the whole batch (from {@code batch.max-bytes} and the average record
+   *     size seen so far), split across partitions in proportion to their lag; {@code <= 0} for no limit
+   * @param maxBytesPerRange the byte limit passed to {@code endReader}; {@code <= 0} for none
+   * @param endReader fixes the end of partitions whose end position is unknown; {@code null} if the source has none
    * @return one range per known partition (empty ranges included, so positions persist)
+   * @throws IllegalStateException if a partition has no end position and there is no {@code endReader}
    */
-  public List<OffsetRange> plan(List<PartitionInfo> partitions, double backpressureRate) {
+  public List<OffsetRange> plan(
+      List<PartitionInfo> partitions,
+      double backpressureRate,
+      long batchRecordBudget,
+      long maxBytesPerRange,
+      RangeEndByReading endReader)
+      throws Exception {
     Map<String, PartitionInfo> byId = new LinkedHashMap<>();
     for (PartitionInfo p : partitions) {
       byId.put(p.id(), p);
@@ -76,56 +109,82 @@ public final class DirectPlanner {
       positions.keySet().retainAll(byId.keySet());
       for (PartitionInfo p : byId.values()) {
         if (!listedBefore.contains(p.id())) {
-          positions.put(p.id(), p.initialOffset());
+          positions.put(p.id(), p.initialPosition());
         }
       }
       listedBefore = Set.copyOf(byId.keySet());
     }
-    // Ready partitions and their lag.
-    Map<String, Long> from = new LinkedHashMap<>();
+    // Ready partitions and their lag (for a partition whose end is known only by reading: its per-partition limit, or
+    // the prefetch default, so it gets a fair share).
+    long perPartitionCap = maxRecordsPerPartition;
+    if (maxRatePerPartition > 0) {
+      long byRate = Math.max(1, maxRatePerPartition * batchIntervalMs / 1000);
+      perPartitionCap = perPartitionCap > 0 ? Math.min(perPartitionCap, byRate) : byRate;
+    }
+    Map<String, Position> from = new LinkedHashMap<>();
     Map<String, Long> lag = new LinkedHashMap<>();
     long totalLag = 0;
     for (PartitionInfo p : byId.values()) {
-      long start = positions.getOrDefault(p.id(), p.initialOffset());
+      Position start = positions.getOrDefault(p.id(), p.initialPosition());
       from.put(p.id(), start);
       if (!parentsDrained(p)) {
         lag.put(p.id(), 0L);
         continue;
       }
-      long l = Math.max(0, p.endOffset() - start);
+      long l;
+      if (p.endKnown()) {
+        l = start.distanceTo(p.endPosition());
+      } else {
+        if (endReader == null) {
+          throw new IllegalStateException(
+              "Partition " + p.id() + " has no end position, but its source does not implement RangeEndByReading");
+        }
+        l = perPartitionCap > 0 ? perPartitionCap : UNBOUNDED_PREFETCH_RECORDS;
+      }
       lag.put(p.id(), l);
-      totalLag += l;
+      totalLag = saturatedAdd(totalLag, l);
     }
     List<OffsetRange> ranges = new ArrayList<>();
     for (PartitionInfo p : byId.values()) {
-      long start = from.get(p.id());
+      Position start = from.get(p.id());
       long l = lag.get(p.id());
       long limit = l;
-      if (maxRecordsPerPartition > 0) {
-        limit = Math.min(limit, maxRecordsPerPartition);
-      }
-      if (maxRatePerPartition > 0) {
-        limit = Math.min(limit, Math.max(1, maxRatePerPartition * batchIntervalMs / 1000));
+      if (perPartitionCap > 0) {
+        limit = Math.min(limit, perPartitionCap);
       }
       if (backpressureRate > 0 && totalLag > 0) {
         double share = backpressureRate * batchIntervalMs / 1000.0 * l / totalLag;
         limit = Math.min(limit, Math.max(1, (long) Math.floor(share)));
       }
-      long until = start + Math.max(0, limit);
+      if (batchRecordBudget > 0 && totalLag > 0 && l > 0) {
+        double share = (double) batchRecordBudget * l / totalLag;
+        limit = Math.min(limit, Math.max(1, (long) Math.floor(share)));
+      }
+      limit = Math.max(0, limit);
+      Position until;
+      if (p.endKnown() || limit == 0) {
+        until = p.endKnown() ? Position.min(start.plus(limit), Position.max(start, p.endPosition())) : start;
+      } else {
+        until = endReader.fixRangeEnd(p.id(), start, limit, maxBytesPerRange > 0 ? maxBytesPerRange : Long.MAX_VALUE);
+        if (until.isBefore(start)) {
+          throw new IllegalStateException(
+              "Source returned range end " + until + " before its start " + start + " for partition " + p.id());
+        }
+      }
       // A closed partition read to its end stays in the plan (as an empty range) while the source still lists it:
-      // forgetting its position would make the next plan start it again at its initial offset (duplicates) and keep
-      // its children waiting.
+      // forgetting its position would make the next plan start it again at its initial position (duplicates) and
+      // keep its children waiting.
       ranges.add(new OffsetRange(p.id(), start, until));
     }
     // Partitions known from the checkpoint but not reported now keep their position, except a closed partition read
     // to its end, which is forgotten once the source no longer lists it.
-    for (Iterator<Map.Entry<String, Long>> it = positions.entrySet().iterator(); it.hasNext(); ) {
-      Map.Entry<String, Long> e = it.next();
+    for (Iterator<Map.Entry<String, Position>> it = positions.entrySet().iterator(); it.hasNext(); ) {
+      Map.Entry<String, Position> e = it.next();
       if (byId.containsKey(e.getKey())) {
         continue;
       }
       PartitionInfo seen = lastSeen.get(e.getKey());
-      if (seen != null && seen.closed() && e.getValue() >= seen.endOffset()) {
+      if (seen != null && seen.closed() && e.getValue().compareTo(seen.endPosition()) >= 0) {
         it.remove();
         lastSeen.remove(e.getKey());
         continue;
@@ -133,6 +192,11 @@ public final class DirectPlanner {
       ranges.add(new OffsetRange(e.getKey(), e.getValue(), e.getValue()));
     }
     return ranges;
+  }
+
+  private static long saturatedAdd(long a, long b) {
+    long r = a + b;
+    return ((a ^ r) & (b ^ r)) < 0 ? Long.MAX_VALUE : r;
   }
 
   /** Marks the ranges as planned: positions move to their ends. */
@@ -145,11 +209,11 @@ public final class DirectPlanner {
   private boolean parentsDrained(PartitionInfo p) {
     for (String parent : p.parents()) {
       PartitionInfo info = lastSeen.get(parent);
-      Long pos = positions.get(parent);
+      Position pos = positions.get(parent);
       if (info == null && pos == null) {
         continue; // parent gone and never known: nothing to wait for
       }
-      if (info == null || !info.closed() || pos == null || pos < info.endOffset()) {
+      if (info == null || !info.closed() || pos == null || pos.isBefore(info.endPosition())) {
         if (info == null && pos != null) {
           continue; // parent no longer reported (expired) : treat as drained
         }

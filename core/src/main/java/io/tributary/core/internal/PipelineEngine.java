@@ -5,18 +5,21 @@ import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Tags;
 import io.micrometer.core.instrument.Timer;
+import io.tributary.core.api.BatchWriter;
+import io.tributary.core.api.CarriesSourcePositions;
 import io.tributary.core.api.CloseableIterator;
 import io.tributary.core.api.ConfigException;
 import io.tributary.core.api.DataUnavailableException;
 import io.tributary.core.api.DirectSource;
 import io.tributary.core.api.OffsetRange;
-import io.tributary.core.api.PartitionInfo;
 import io.tributary.core.api.Receiver;
 import io.tributary.core.api.Record;
 import io.tributary.core.api.Sink;
+import io.tributary.core.api.SinkBatch;
 import io.tributary.core.api.SinkContext;
 import io.tributary.core.api.Source;
 import io.tributary.core.api.SourceContext;
+import io.tributary.core.api.TransactionalPositionsSource;
 import io.tributary.core.api.TransactionalSink;
 import io.tributary.core.api.TributaryException;
 import io.tributary.core.checkpoint.CheckpointStorage;
@@ -35,6 +38,8 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.Optional;
 import java.util.List;
 import java.util.Map;
 import java.util.OptionalDouble;
@@ -87,10 +92,10 @@ public final class PipelineEngine {
   private Thread batchThread;
   private long nextBatchId;
   private BatchPlan pendingReplay;
-  private DirectPlanner planner;
-  private ReceiverSupervisor supervisor;
-  private WriteAheadLog wal;
+  private SourceDriver driver;
   private PidRateEstimator estimator;
+  /** The sink that carries the source's transactional positions, or {@code null}. */
+  private String positionsCarrier;
   private volatile double directRate;
   private Thread shutdownHook;
 
@@ -208,50 +213,18 @@ public final class PipelineEngine {
           new PidRateEstimator(batchIntervalMs, 1.0, 0.2, 0.0, options.get(PipelineOptions.BACKPRESSURE_MIN_RATE));
       directRate = options.get(PipelineOptions.BACKPRESSURE_INITIAL_RATE);
     }
-    if (source instanceof DirectSource direct) {
-      if (lastPlan != null && !BatchPlan.DIRECT.equals(lastPlan.kind())) {
-        throw new io.tributary.core.api.IncompatibleCheckpointException(
-            "Checkpoint at " + storage.describe() + " holds receiver plans but the source is now a direct source");
-      }
-      direct.open(new Ctx(pipelineId, sourceName, registry, storage));
-      planner =
-          new DirectPlanner(
-              options.get(PipelineOptions.MAX_RECORDS_PER_PARTITION),
-              options.get(PipelineOptions.MAX_RATE_PER_PARTITION),
-              batchIntervalMs);
-      if (direct instanceof io.tributary.core.api.ExternallyAssignedSource) {
-        planner.externallyAssigned();
-      }
-      if (lastPlan != null) {
-        planner.recover(lastPlan);
-      }
-      Gauge.builder("tributary.source.lag", this, e -> e.lastLag).tags(tags).register(registry);
-    } else if (source instanceof Receiver receiver) {
-      if (lastPlan != null && !BatchPlan.RECEIVER.equals(lastPlan.kind())) {
-        throw new io.tributary.core.api.IncompatibleCheckpointException(
-            "Checkpoint at " + storage.describe() + " holds direct-source plans but the source is now a receiver");
-      }
-      if (options.get(PipelineOptions.WAL_ENABLED)) {
-        wal = WriteAheadLog.open(walDir(), walConfig(), registry, tags);
-      }
-      supervisor =
-          new ReceiverSupervisor(
-              pipelineId,
-              sourceName,
-              receiver,
-              wal,
-              options.get(PipelineOptions.BLOCK_INTERVAL),
-              options.get(PipelineOptions.RECEIVER_RESTART_DELAY),
-              options.get(PipelineOptions.RECEIVER_MAX_RESTART_DELAY),
-              options.get(PipelineOptions.RECEIVER_MAX_RATE),
-              options.get(PipelineOptions.RECEIVER_BUFFER_BYTES),
-              registry);
-      supervisor.recover(lastPlan);
-      if (estimator != null && directRate > 0) {
-        supervisor.setRate(directRate);
-      }
-      supervisor.start();
+    driver = createDriver();
+    if (lastPlan != null && !driver.planKind().equals(lastPlan.kind())) {
+      throw new io.tributary.core.api.IncompatibleCheckpointException(
+          "Checkpoint at " + storage.describe() + " holds " + lastPlan.kind() + "-source plans but the source is now"
+              + " a " + driver.planKind() + " source: use a new checkpoint location or the previous source");
     }
+    positionsCarrier = chooseCarrier();
+    driver.start(lastPlan);
+    if (estimator != null && directRate > 0) {
+      driver.setRate(directRate);
+    }
+    Gauge.builder("tributary.source.lag", this, e -> e.driver.lag()).tags(tags).register(registry);
     batchThread = new NamedThreadFactory(pipelineId, "batch").newThread(this::runLoop);
     batchThread.setDaemon(false);
     state = PipelineState.RUNNING;
@@ -259,6 +232,75 @@ public final class PipelineEngine {
     LOG.info(
         "event=pipeline_started pipeline={} source={} checkpoint={} next_batch={} replay={}",
         pipelineId, sourceName, storage.describe(), nextBatchId, pendingReplay != null);
+  }
+
+  private SourceDriver createDriver() throws Exception {
+    if (source instanceof DirectSource direct) {
+      return new DirectSourceDriver(
+          pipelineId,
+          sourceName,
+          direct,
+          new Ctx(pipelineId, sourceName, registry, storage),
+          new DirectPlanner(
+              options.get(PipelineOptions.MAX_RECORDS_PER_PARTITION),
+              options.get(PipelineOptions.MAX_RATE_PER_PARTITION),
+              batchIntervalMs),
+          options.get(PipelineOptions.BATCH_MAX_BYTES),
+          options.get(PipelineOptions.BATCH_CHUNK_BYTES),
+          options.readParallelism());
+    }
+    Receiver receiver = (Receiver) source; // Source is sealed: DirectSource or Receiver
+    WriteAheadLog wal = null;
+    if (options.get(PipelineOptions.WAL_ENABLED)) {
+      wal = WriteAheadLog.open(walDir(), walConfig(), registry, tags);
+    }
+    ReceiverSupervisor supervisor =
+        new ReceiverSupervisor(
+            pipelineId,
+            sourceName,
+            receiver,
+            wal,
+            options.get(PipelineOptions.BLOCK_INTERVAL),
+            options.get(PipelineOptions.RECEIVER_RESTART_DELAY),
+            options.get(PipelineOptions.RECEIVER_MAX_RESTART_DELAY),
+            options.get(PipelineOptions.RECEIVER_MAX_RATE),
+            options.get(PipelineOptions.RECEIVER_BUFFER_BYTES),
+            registry);
+    return new ReceiverDriver(pipelineId, sourceName, supervisor, wal);
+  }
+
+  /**
+   * Which sink carries the source's positions in its transaction: the only sink, when it can. With several sinks no
+   * one transaction covers every output, so none does and the source commits its positions after the batch commit.
+   *
+   * @throws ConfigException when the source requires a carrier and the pipeline has none
+   */
+  private String chooseCarrier() {
+    if (!(source instanceof TransactionalPositionsSource<?> tps)) {
+      return null;
+    }
+    Class<?> type = tps.transactionalPositionsType();
+    String carrier = null;
+    if (sinks.size() == 1) {
+      Map.Entry<String, Sink> only = sinks.entrySet().iterator().next();
+      if (only.getValue() instanceof CarriesSourcePositions c && c.canCarry(type)) {
+        carrier = only.getKey();
+      }
+    }
+    if (carrier == null && tps.requiresCarrier()) {
+      throw new ConfigException(
+          "Invalid pipeline " + pipelineId + ": source " + sourceName + " must commit its positions inside a sink's"
+              + " transaction, but " + (sinks.size() == 1 ? "sink " + sinks.keySet().iterator().next() + " cannot"
+              + " carry them" : "the pipeline has " + sinks.size() + " sinks and one transaction cannot cover them")
+              + " (expected: exactly one sink that carries " + type.getSimpleName() + ")");
+    }
+    if (carrier == null && sinks.size() > 1) {
+      LOG.info(
+          "event=positions_not_in_transaction pipeline={} source={} sinks={} reason=\"several sinks: the source"
+              + " commits its positions after each batch commit\"",
+          pipelineId, sourceName, sinks.keySet());
+    }
+    return carrier;
   }
 
   private Path walDir() {
@@ -307,8 +349,9 @@ public final class PipelineEngine {
       lock.unlock();
     }
     Thread t = batchThread;
-    if (!gracefully && supervisor != null) {
-      supervisor.close();
+    SourceDriver d = driver;
+    if (!gracefully && d != null) {
+      d.abort();
     }
     if (!gracefully && t != null) {
       t.interrupt();
@@ -416,12 +459,12 @@ public final class PipelineEngine {
 
   private void drain() throws Exception {
     long deadline = System.nanoTime() + options.gracefulStopTimeout().toNanos();
-    if (supervisor != null) {
-      supervisor.stopReceiving(options.gracefulStopTimeout());
-      while (!supervisor.allPlanned() && System.nanoTime() < deadline) {
+    if (driver.drainsOnStop()) {
+      driver.stopReceiving(options.gracefulStopTimeout());
+      while (!driver.allPlanned() && System.nanoTime() < deadline) {
         runOnce(System.currentTimeMillis());
       }
-      if (!supervisor.allPlanned()) {
+      if (!driver.allPlanned()) {
         LOG.warn(
             "event=graceful_stop_incomplete pipeline={} detail=\"timeout; remaining data stays in the WAL and is"
                 + " processed on the next start\"",
@@ -431,57 +474,20 @@ public final class PipelineEngine {
   }
 
   private void runOnce(long scheduledMs) throws Exception {
-    if (supervisor != null && supervisor.fatalError() != null) {
-      throw new TributaryException(
-          "Receiver " + sourceName + " of pipeline " + pipelineId + " cannot store data: " + supervisor.fatalError(),
-          supervisor.fatalError());
-    }
+    driver.checkHealthy();
     BatchPlan plan = planNext(scheduledMs);
     if (plan != null) {
       runBatch(plan, scheduledMs, false);
     }
   }
 
-  private volatile long lastLag;
-
   private BatchPlan planNext(long batchTimeMs) throws Exception {
-    BatchPlan plan;
-    if (planner != null) {
-      DirectSource direct = (DirectSource) source;
-      List<PartitionInfo> parts = direct.partitions();
-      Map<String, Long> before = planner.positions();
-      List<OffsetRange> ranges = planner.plan(parts, estimator != null ? directRate : 0);
-      long lag = 0;
-      for (PartitionInfo p : parts) {
-        lag += Math.max(0, p.endOffset() - before.getOrDefault(p.id(), p.initialOffset()));
-      }
-      boolean changed = ranges.size() != before.size();
-      long planned = 0;
-      for (OffsetRange r : ranges) {
-        planned += r.count();
-        if (!before.containsKey(r.partition())) {
-          changed = true;
-        }
-      }
-      lastLag = lag - planned;
-      if (planned == 0 && !changed) {
-        return null;
-      }
-      plan =
-          new BatchPlan(
-              BatchPlan.FORMAT_VERSION, pipelineId, nextBatchId, batchTimeMs, sourceName, BatchPlan.DIRECT, ranges, null);
-      checkpoint.writeOffsets(plan);
-      planner.advance(ranges);
-    } else {
-      if (supervisor.allPlanned()) {
-        return null;
-      }
-      plan = supervisor.plan(nextBatchId, batchTimeMs);
-      if (plan.plannedRecords() == 0) {
-        return null; // only in-flight appends, nothing durable yet
-      }
-      checkpoint.writeOffsets(plan);
+    BatchPlan plan = driver.plan(nextBatchId, batchTimeMs, estimator != null ? directRate : 0);
+    if (plan == null) {
+      return null;
     }
+    checkpoint.writeOffsets(plan);
+    driver.planned(plan);
     lastPlanned = nextBatchId;
     nextBatchId++;
     return plan;
@@ -491,43 +497,17 @@ public final class PipelineEngine {
     long startMs = System.currentTimeMillis();
     long startNanos = System.nanoTime();
     long batchId = plan.batchId();
-    List<Record> records = read(plan, replay);
-    long bytes = 0;
-    for (Record r : records) {
-      bytes += r.sizeInBytes();
-    }
-    recordsIn.addAndGet(records.size());
-    recordsInCounter.increment(records.size());
-    bytesInCounter.increment(bytes);
-    List<Record> out = records;
-    for (BatchTransform t : transforms) {
-      out = t.apply(batchId, out);
-    }
-    for (Map.Entry<String, Sink> e : sinks.entrySet()) {
-      Long sinkLast = sinkLastCommitted.get(e.getKey());
-      if (sinkLast != null && sinkLast >= batchId) {
-        LOG.info(
-            "event=sink_skip pipeline={} sink={} batch={} reason=\"already committed by the transactional sink\"",
-            pipelineId, e.getKey(), batchId);
-        continue;
-      }
-      try {
-        e.getValue().write(batchId, out);
-      } catch (Exception ex) {
-        if (ex instanceof InterruptedException) {
-          throw ex;
-        }
-        throw new TributaryException(
-            "Sink " + e.getKey() + " of pipeline " + pipelineId + " failed to write batch " + batchId + ": " + ex
-                + " (the batch is replayed with the same data on restart)",
-            ex);
-      }
-    }
+    long[] counts = writeSinks(plan, replay); // records in, bytes in, records out
+    long inRecords = counts[0];
+    recordsIn.addAndGet(inRecords);
+    recordsInCounter.increment(inRecords);
+    bytesInCounter.increment(counts[1]);
+    long outRecords = counts[2];
     long endMs = System.currentTimeMillis();
-    checkpoint.writeCommit(new CheckpointLog.Commit(BatchPlan.FORMAT_VERSION, batchId, endMs, records.size()));
+    checkpoint.writeCommit(new CheckpointLog.Commit(BatchPlan.FORMAT_VERSION, batchId, endMs, inRecords));
     lastCommitted = batchId;
-    recordsOut.addAndGet(out.size());
-    recordsOutCounter.increment(out.size());
+    recordsOut.addAndGet(outRecords);
+    recordsOutCounter.increment(outRecords);
     batchesCounter.increment();
     afterCommit(plan);
     long processingMs = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - startNanos);
@@ -536,61 +516,174 @@ public final class PipelineEngine {
     schedulingDelayTimer.record(schedulingDelayMs, TimeUnit.MILLISECONDS);
     totalDelayTimer.record(Math.max(0, endMs - scheduledMs), TimeUnit.MILLISECONDS);
     if (estimator != null) {
-      OptionalDouble rate = estimator.compute(endMs, records.size(), processingMs, schedulingDelayMs);
+      OptionalDouble rate = estimator.compute(endMs, inRecords, processingMs, schedulingDelayMs);
       if (rate.isPresent()) {
         directRate = rate.getAsDouble();
-        if (supervisor != null) {
-          supervisor.setRate(directRate);
-        }
+        driver.setRate(directRate);
       }
     }
     LOG.debug(
         "event=batch_committed pipeline={} batch={} records={} processing_ms={} scheduling_delay_ms={}",
-        pipelineId, batchId, records.size(), processingMs, schedulingDelayMs);
+        pipelineId, batchId, inRecords, processingMs, schedulingDelayMs);
   }
 
-  private List<Record> read(BatchPlan plan, boolean replay) throws Exception {
-    if (planner != null) {
-      DirectSource direct = (DirectSource) source;
-      List<Record> records = new ArrayList<>();
-      for (OffsetRange r : plan.ranges()) {
-        if (r.isEmpty()) {
+  /**
+   * Reads the plan and writes it to every sink that has not committed it yet, chunk by chunk (or, with a whole-batch
+   * transform, as one list). Returns {records in, bytes in, records out}.
+   */
+  private long[] writeSinks(BatchPlan plan, boolean replay) throws Exception {
+    long batchId = plan.batchId();
+    Map<String, BatchWriter> writers = new LinkedHashMap<>();
+    long in = 0;
+    long bytes = 0;
+    long out = 0;
+    try {
+      for (Map.Entry<String, Sink> e : sinks.entrySet()) {
+        Long sinkLast = sinkLastCommitted.get(e.getKey());
+        if (sinkLast != null && sinkLast >= batchId) {
+          LOG.info(
+              "event=sink_skip pipeline={} sink={} batch={} reason=\"already committed by the transactional sink\"",
+              pipelineId, e.getKey(), batchId);
           continue;
         }
-        try (CloseableIterator<Record> it = direct.read(r)) {
-          while (it.hasNext()) {
-            records.add(it.next());
+        writers.put(e.getKey(), sinkCall(e.getKey(), batchId, () -> e.getValue().begin(sinkBatch(e.getKey(), plan))));
+      }
+      boolean streaming = transforms.stream().allMatch(BatchTransform::perRecord);
+      List<Record> whole = streaming ? null : new ArrayList<>();
+      try (CloseableIterator<List<Record>> chunks = driver.read(plan, replay)) {
+        while (chunks.hasNext()) {
+          List<Record> chunk = chunks.next();
+          in += chunk.size();
+          for (Record r : chunk) {
+            bytes += r.sizeInBytes();
+          }
+          if (!streaming) {
+            whole.addAll(chunk);
+            continue;
+          }
+          List<Record> result = chunk;
+          for (BatchTransform t : transforms) {
+            result = t.apply(batchId, result);
+          }
+          out += result.size();
+          if (!result.isEmpty() && !writers.isEmpty()) {
+            List<Record> toWrite = result;
+            for (Map.Entry<String, BatchWriter> w : writers.entrySet()) {
+              sinkCall(w.getKey(), batchId, () -> {
+                w.getValue().write(toWrite);
+                return null;
+              });
+            }
           }
         }
       }
-      return records;
-    }
-    try {
-      return supervisor.read(plan.ranges().get(0));
-    } catch (DataUnavailableException e) {
-      if (replay && wal == null) {
-        LOG.error(
-            "event=data_lost pipeline={} batch={} blocks={} reason=\"wal.enabled is false, so data received before the"
-                + " restart was only in memory\"",
-            pipelineId, plan.batchId(), plan.ranges().get(0));
-        return List.of();
+      if (!streaming) {
+        List<Record> result = whole;
+        for (BatchTransform t : transforms) {
+          result = t.apply(batchId, result);
+        }
+        out = result.size();
+        if (!result.isEmpty()) {
+          List<Record> toWrite = result;
+          for (Map.Entry<String, BatchWriter> w : writers.entrySet()) {
+            sinkCall(w.getKey(), batchId, () -> {
+              w.getValue().write(toWrite);
+              return null;
+            });
+          }
+        }
       }
-      throw e;
+      for (Map.Entry<String, BatchWriter> w : writers.entrySet()) {
+        sinkCall(w.getKey(), batchId, () -> {
+          w.getValue().commit();
+          return null;
+        });
+        sinkLastCommitted.computeIfPresent(w.getKey(), (k, v) -> Math.max(v, batchId));
+        if (w.getKey().equals(positionsCarrier)) {
+          ((TransactionalPositionsSource<?>) source).committedWithSink(batchId);
+        }
+      }
+    } finally {
+      for (Map.Entry<String, BatchWriter> w : writers.entrySet()) {
+        try {
+          w.getValue().close();
+        } catch (Exception ex) {
+          LOG.warn(
+              "event=sink_writer_close_failed pipeline={} sink={} batch={} error=\"{}\"", pipelineId, w.getKey(),
+              batchId, ex.toString());
+        }
+      }
+    }
+    return new long[] {in, bytes, out};
+  }
+
+  private SinkBatch sinkBatch(String sinkName, BatchPlan plan) {
+    boolean carrier = sinkName.equals(positionsCarrier);
+    return new SinkBatch() {
+      @Override
+      public long batchId() {
+        return plan.batchId();
+      }
+
+      @Override
+      public List<OffsetRange> ranges() {
+        return plan.ranges();
+      }
+
+      @Override
+      public <T> Optional<T> transactionalPositions(Class<T> type) {
+        if (!carrier) {
+          return Optional.empty();
+        }
+        TransactionalPositionsSource<?> tps = (TransactionalPositionsSource<?>) source;
+        if (!type.equals(tps.transactionalPositionsType())) {
+          return Optional.empty();
+        }
+        return Optional.ofNullable(type.cast(tps.transactionalPositions(plan.batchId())));
+      }
+    };
+  }
+
+  private interface SinkAction<T> {
+    T run() throws Exception;
+  }
+
+  /** Runs one sink call; a failure names the sink and the batch (the batch is replayed with the same data). */
+  private <T> T sinkCall(String sinkName, long batchId, SinkAction<T> action) throws Exception {
+    try {
+      return action.run();
+    } catch (InterruptedException ex) {
+      throw ex;
+    } catch (TributaryException ex) {
+      if (ex.getMessage() != null && ex.getMessage().startsWith("Sink ")) {
+        throw ex;
+      }
+      throw new SinkFailedException(pipelineId, sinkName, batchId, ex);
+    } catch (Exception ex) {
+      throw new SinkFailedException(pipelineId, sinkName, batchId, ex);
+    }
+  }
+
+  /** A sink failed to write a batch; retriable when its cause is. */
+  static final class SinkFailedException extends TributaryException {
+    private final boolean retriable;
+
+    SinkFailedException(String pipelineId, String sinkName, long batchId, Exception cause) {
+      super(
+          "Sink " + sinkName + " of pipeline " + pipelineId + " failed to write batch " + batchId + ": " + cause
+              + " (the batch is replayed with the same data on restart)",
+          cause);
+      this.retriable = cause instanceof TributaryException te && te.isRetriable();
+    }
+
+    @Override
+    public boolean isRetriable() {
+      return retriable;
     }
   }
 
   private void afterCommit(BatchPlan plan) {
-    if (planner != null) {
-      try {
-        ((DirectSource) source).onBatchCommitted(plan.batchId(), plan.ranges());
-      } catch (Exception e) {
-        LOG.warn(
-            "event=source_commit_callback_failed pipeline={} batch={} error=\"{}\"", pipelineId, plan.batchId(),
-            e.toString());
-      }
-    } else {
-      supervisor.committed(plan.ranges().get(0).until());
-    }
+    driver.committed(plan);
     int retained = options.get(PipelineOptions.RETAINED_BATCHES);
     if (plan.batchId() % PURGE_EVERY == 0 && plan.batchId() >= retained) {
       checkpoint.purgeBefore(plan.batchId() - retained + 1);
@@ -598,22 +691,8 @@ public final class PipelineEngine {
   }
 
   private void closeAll() {
-    if (supervisor != null) {
-      supervisor.close();
-    }
-    if (wal != null) {
-      try {
-        wal.close();
-      } catch (Exception e) {
-        LOG.warn("event=wal_close_failed pipeline={} error=\"{}\"", pipelineId, e.toString());
-      }
-    }
-    if (source instanceof DirectSource direct) {
-      try {
-        direct.close();
-      } catch (Exception e) {
-        LOG.warn("event=source_close_failed pipeline={} error=\"{}\"", pipelineId, e.toString());
-      }
+    if (driver != null) {
+      driver.close();
     }
     for (Map.Entry<String, Sink> e : sinks.entrySet()) {
       try {

@@ -174,26 +174,17 @@ public final class Pipeline implements AutoCloseable {
     }
 
     public Builder map(Function<Record, Record> fn) {
-      transforms.add((id, records) -> records.stream().map(fn).toList());
+      transforms.add(BatchTransform.perRecord(r -> List.of(fn.apply(r))));
       return this;
     }
 
     public Builder filter(Predicate<Record> predicate) {
-      transforms.add((id, records) -> records.stream().filter(predicate).toList());
+      transforms.add(BatchTransform.perRecord(r -> predicate.test(r) ? List.of(r) : List.of()));
       return this;
     }
 
     public Builder flatMap(Function<Record, ? extends Iterable<Record>> fn) {
-      transforms.add(
-          (id, records) -> {
-            List<Record> out = new ArrayList<>(records.size());
-            for (Record r : records) {
-              for (Record o : fn.apply(r)) {
-                out.add(o);
-              }
-            }
-            return out;
-          });
+      transforms.add(BatchTransform.perRecord(fn));
       return this;
     }
 

@@ -50,9 +50,32 @@ public final class PipelineOptions {
           .description("Bytes of received data held in memory before store blocks (backpressure).");
   public static final ConfigOption<Long> MAX_RECORDS_PER_PARTITION =
       ConfigOption.longValue("direct.max-records-per-partition")
-          .defaultValue(0L)
+          .defaultValue(100_000L)
           .validate(ConfigOption.atLeast(0))
-          .description("Most records read from one partition of a direct source per batch; 0 means unlimited.");
+          .description(
+              "Most records read from one partition of a direct source per batch; 0 means unlimited (a first start"
+                  + " on a large backlog then plans it all as one batch).");
+  public static final ConfigOption<Long> BATCH_MAX_BYTES =
+      ConfigOption.size("batch.max-bytes")
+          .defaultValue(256L * 1024 * 1024)
+          .validate(ConfigOption.atLeast(0))
+          .description(
+              "About how many bytes (keys and values) one batch of a direct source reads; 0 means unlimited. Sources"
+                  + " that know no sizes before reading are planned with the average record size seen so far. Memory"
+                  + " does not grow with it: batches stream to sinks in chunks.");
+  public static final ConfigOption<Integer> BATCH_READ_PARALLELISM =
+      ConfigOption.integer("batch.read-parallelism")
+          .validate(ConfigOption.atLeast(1))
+          .description(
+              "How many planned ranges of a direct source are read at once (records of one partition stay in"
+                  + " order). Default: the number of processors.");
+  public static final ConfigOption<Long> BATCH_CHUNK_BYTES =
+      ConfigOption.size("batch.chunk-size")
+          .defaultValue(1024L * 1024)
+          .validate(ConfigOption.atLeast(1))
+          .description(
+              "About how many bytes of records reach the sinks at a time. A batch in flight holds about"
+                  + " batch.read-parallelism x 4 chunks in memory.");
   public static final ConfigOption<Long> MAX_RATE_PER_PARTITION =
       ConfigOption.longValue("direct.max-rate-per-partition")
           .defaultValue(0L)
@@ -111,6 +134,9 @@ public final class PipelineOptions {
           RECEIVER_MAX_RATE,
           RECEIVER_BUFFER_BYTES,
           MAX_RECORDS_PER_PARTITION,
+          BATCH_MAX_BYTES,
+          BATCH_READ_PARALLELISM,
+          BATCH_CHUNK_BYTES,
           MAX_RATE_PER_PARTITION,
           BACKPRESSURE,
           BACKPRESSURE_MIN_RATE,
@@ -153,6 +179,12 @@ public final class PipelineOptions {
   public Duration gracefulStopTimeout() {
     Duration d = config.get(GRACEFUL_STOP_TIMEOUT);
     return d != null ? d : config.get(BATCH_INTERVAL).multipliedBy(10);
+  }
+
+  /** {@link #BATCH_READ_PARALLELISM}, or the number of processors when not set. */
+  public int readParallelism() {
+    Integer p = config.get(BATCH_READ_PARALLELISM);
+    return p != null ? p : Runtime.getRuntime().availableProcessors();
   }
 
   /** Settings the user chose explicitly (used for the checkpoint fingerprint where relevant). */

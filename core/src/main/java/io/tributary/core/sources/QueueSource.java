@@ -79,13 +79,13 @@ public final class QueueSource implements DirectSource {
 
   @Override
   public synchronized CloseableIterator<Record> read(OffsetRange range) {
-    if (!PARTITION.equals(range.partition()) || range.until() > records.size()) {
+    if (!PARTITION.equals(range.partition()) || range.untilOffset() > records.size()) {
       throw new DataUnavailableException(
           "QueueSource " + name + " has no data for " + range + " (it holds " + records.size() + " records in memory;"
               + " a queue source cannot replay across processes)");
     }
     List<Record> out = new ArrayList<>((int) range.count());
-    for (long i = range.from(); i < range.until(); i++) {
+    for (long i = range.fromOffset(); i < range.untilOffset(); i++) {
       out.add(records.get((int) i).withPosition(new SourcePosition(name, PARTITION, i)));
     }
     return CloseableIterator.of(out);

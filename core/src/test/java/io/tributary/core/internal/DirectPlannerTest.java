@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.tributary.core.api.OffsetRange;
 import io.tributary.core.api.PartitionInfo;
+import io.tributary.core.api.Position;
 import io.tributary.core.internal.checkpoint.BatchPlan;
 import java.util.List;
 import java.util.Map;
@@ -86,7 +87,7 @@ class DirectPlannerTest {
     List<OffsetRange> ranges =
         planAndAdvance(planner, List.of(open("a", 10), new PartitionInfo("b", 40, 55, false, List.of())), 0);
     assertThat(range(ranges, "b")).isEqualTo(new OffsetRange("b", 40, 55));
-    assertThat(planner.positions()).isEqualTo(Map.of("a", 10L, "b", 55L));
+    assertThat(planner.positions()).isEqualTo(Map.of("a", Position.of(10), "b", Position.of(55)));
   }
 
   @Test
@@ -97,7 +98,7 @@ class DirectPlannerTest {
             List.of(new OffsetRange("a", 10, 20), new OffsetRange("b", 5, 5)), null);
     DirectPlanner planner = new DirectPlanner(0, 0, 1_000);
     planner.recover(last);
-    assertThat(planner.positions()).isEqualTo(Map.of("a", 20L, "b", 5L));
+    assertThat(planner.positions()).isEqualTo(Map.of("a", Position.of(20), "b", Position.of(5)));
     // Initial offsets no longer matter for known partitions.
     List<OffsetRange> ranges =
         planner.plan(

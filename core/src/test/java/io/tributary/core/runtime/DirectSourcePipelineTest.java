@@ -44,7 +44,7 @@ class DirectSourcePipelineTest {
     @Override
     public CloseableIterator<Record> read(OffsetRange range) {
       List<Record> out = new ArrayList<>();
-      for (long o = range.from(); o < range.until(); o++) {
+      for (long o = range.fromOffset(); o < range.untilOffset(); o++) {
         out.add(Record.ofString(range.partition() + "-" + o)
             .withPosition(new SourcePosition("shards", range.partition(), o)));
       }

@@ -62,10 +62,10 @@ class QueueSourceTest {
     q.pushStrings("a", "b");
     q.pushStrings("c");
     q.pushStrings("d", "e", "f");
-    assertThat(q.partitions().get(0).endOffset()).isEqualTo(2);
-    assertThat(q.partitions().get(0).endOffset()).isEqualTo(3);
-    assertThat(q.partitions().get(0).endOffset()).isEqualTo(6);
-    assertThat(q.partitions().get(0).endOffset()).isEqualTo(6);
+    assertThat(q.partitions().get(0).endPosition().toLong()).isEqualTo(2);
+    assertThat(q.partitions().get(0).endPosition().toLong()).isEqualTo(3);
+    assertThat(q.partitions().get(0).endPosition().toLong()).isEqualTo(6);
+    assertThat(q.partitions().get(0).endPosition().toLong()).isEqualTo(6);
   }
 
   @Test
@@ -73,7 +73,7 @@ class QueueSourceTest {
     QueueSource q = new QueueSource(false);
     q.pushStrings("a", "b");
     q.pushStrings("c");
-    assertThat(q.partitions().get(0).endOffset()).isEqualTo(3);
+    assertThat(q.partitions().get(0).endPosition().toLong()).isEqualTo(3);
   }
 
   @Test

@@ -480,7 +480,7 @@ public final class EmbeddedReceiver implements ReceiverRuntime, AutoCloseable {
     synchronized (state) {
       state.records.addAll(records);
       for (Record r : records) {
-        if (r.position().offset() >= 0) {
+        if (!r.position().isNone() && r.position().position().isLong()) {
           state.lastStored.merge(r.position().partition(), r.position().offset(), Math::max);
         }
       }

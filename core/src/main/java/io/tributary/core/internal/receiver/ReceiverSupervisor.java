@@ -150,8 +150,8 @@ public final class ReceiverSupervisor implements ReceiverRuntime, AutoCloseable 
     long lastFrom = 0;
     if (lastPlan != null) {
       OffsetRange r = lastPlan.ranges().isEmpty() ? new OffsetRange(BatchPlan.BLOCKS, 0, 0) : lastPlan.ranges().get(0);
-      lastFrom = r.from();
-      plannedUntil = r.until();
+      lastFrom = r.fromOffset();
+      plannedUntil = r.untilOffset();
       plannedPositions.putAll(lastPlan.positions());
       livePositions.putAll(lastPlan.positions());
     }
@@ -166,7 +166,7 @@ public final class ReceiverSupervisor implements ReceiverRuntime, AutoCloseable 
             if (b.seq() >= keepFrom) {
               walIndex.put(b.seq(), entry.handle());
               for (Record r : b.records()) {
-                if (r.position().offset() >= 0) {
+                if (!r.position().isNone() && r.position().position().isLong()) {
                   livePositions.merge(r.position().partition(), r.position().offset(), Math::max);
                 }
               }
@@ -225,7 +225,7 @@ public final class ReceiverSupervisor implements ReceiverRuntime, AutoCloseable 
   /** Reads the records of blocks {@code [from, until)}, from memory or from the WAL. */
   public List<Record> read(OffsetRange range) throws IOException {
     List<Record> out = new ArrayList<>();
-    for (long s = range.from(); s < range.until(); s++) {
+    for (long s = range.fromOffset(); s < range.untilOffset(); s++) {
       MemBlock mem;
       WalHandle handle;
       synchronized (lock) {
@@ -560,7 +560,7 @@ public final class ReceiverSupervisor implements ReceiverRuntime, AutoCloseable 
   private void registerDurable(long seq, List<Record> records, long bytes, WalHandle handle) {
     Map<String, Long> positions = new HashMap<>();
     for (Record r : records) {
-      if (r.position().offset() >= 0) {
+      if (!r.position().isNone() && r.position().position().isLong()) {
         positions.merge(r.position().partition(), r.position().offset(), Math::max);
       }
     }
