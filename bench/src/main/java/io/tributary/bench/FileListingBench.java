@@ -308,9 +308,9 @@ public final class FileListingBench {
     long alloc = threads.getThreadAllocatedBytes(tid) - alloc0;
     List<OffsetRange> ranges = new ArrayList<>();
     for (PartitionInfo p : parts) {
-      long from = positions.getOrDefault(p.id(), p.initialOffset());
-      ranges.add(new OffsetRange(p.id(), from, p.endOffset()));
-      positions.put(p.id(), p.endOffset());
+      long from = positions.getOrDefault(p.id(), p.initialPosition().toLong());
+      ranges.add(new OffsetRange(p.id(), from, p.endPosition().toLong()));
+      positions.put(p.id(), p.endPosition().toLong());
     }
     source.onBatchCommitted(batchId++, ranges);
     FileSource.ListingStats st = source.lastListing();

@@ -90,6 +90,12 @@ public final class KafkaDirectSource implements DirectSource {
   private String sourceName = "kafka";
   private String pipelineId = "";
   private KafkaConsumer<byte[], byte[]> consumer;
+  /** Consumers for range reads, one per concurrent read; created on demand, kept until close. */
+  private final java.util.concurrent.ConcurrentLinkedDeque<KafkaConsumer<byte[], byte[]>> idleReaders =
+      new java.util.concurrent.ConcurrentLinkedDeque<>();
+  private final List<KafkaConsumer<byte[], byte[]>> allReaders = new java.util.concurrent.CopyOnWriteArrayList<>();
+  private java.util.Properties consumerProperties;
+  private String clientId;
   private Admin admin;
   private boolean firstListing = true;
   private volatile boolean closed;
@@ -119,7 +125,7 @@ public final class KafkaDirectSource implements DirectSource {
   public void open(SourceContext context) {
     this.sourceName = context.sourceName();
     this.pipelineId = context.pipelineId();
-    String clientId = "tributary-" + pipelineId + "-" + sourceName;
+    clientId = "tributary-" + pipelineId + "-" + sourceName;
     Map<String, Object> fixed = new LinkedHashMap<>();
     fixed.put("client.id", clientId);
     fixed.put("key.deserializer", ByteArrayDeserializer.class.getName());
@@ -133,7 +139,8 @@ public final class KafkaDirectSource implements DirectSource {
     Map<String, String> user = new LinkedHashMap<>();
     user.put("fetch.max.wait.ms", "20");
     user.putAll(clientProperties);
-    consumer = new KafkaConsumer<>(KafkaClients.properties(bootstrapServers, user, fixed));
+    consumerProperties = KafkaClients.properties(bootstrapServers, user, fixed);
+    consumer = new KafkaConsumer<>(consumerProperties);
     Map<String, Object> adminFixed = new LinkedHashMap<>();
     adminFixed.put("client.id", clientId + "-admin");
     admin = Admin.create(KafkaClients.properties(bootstrapServers, clientProperties, adminFixed));
@@ -282,22 +289,62 @@ public final class KafkaDirectSource implements DirectSource {
     if (range.isEmpty()) {
       return CloseableIterator.of(List.of());
     }
-    acquire();
+    if (closed) {
+      throw new IllegalStateException("Kafka source " + sourceName + " of pipeline " + pipelineId + " is closed");
+    }
+    KafkaConsumer<byte[], byte[]> reader = takeReader();
     boolean handedOver = false;
     try {
-      long logStart = consumer.beginningOffsets(List.of(tp), Duration.ofMillis(METADATA_TIMEOUT_MS)).get(tp);
-      if (range.from() < logStart) {
+      long logStart = reader.beginningOffsets(List.of(tp), Duration.ofMillis(METADATA_TIMEOUT_MS)).get(tp);
+      if (range.fromOffset() < logStart) {
         throw unavailable(tp, range, logStart, null);
       }
-      consumer.assign(List.of(tp));
-      consumer.seek(tp, range.from());
-      RangeIterator it = new RangeIterator(tp, range);
+      reader.assign(List.of(tp));
+      reader.seek(tp, range.fromOffset());
+      RangeIterator it = new RangeIterator(reader, tp, range);
       handedOver = true;
       return it;
+    } catch (org.apache.kafka.common.errors.RetriableException e) {
+      throw new RetriableException(
+          "Kafka source " + sourceName + " of pipeline " + pipelineId + " could not start reading " + range + " at "
+              + bootstrapServers + ": " + e + " (check that the brokers are reachable)",
+          e);
     } finally {
       if (!handedOver) {
-        consumerLock.release();
+        releaseReader(reader);
       }
+    }
+  }
+
+  /** An idle range-read consumer, or a new one: reads of different ranges run at once, each on its own consumer. */
+  private KafkaConsumer<byte[], byte[]> takeReader() {
+    KafkaConsumer<byte[], byte[]> c = idleReaders.poll();
+    if (c != null) {
+      return c;
+    }
+    java.util.Properties props = new java.util.Properties();
+    props.putAll(consumerProperties);
+    props.put("client.id", clientId + "-reader-" + allReaders.size());
+    c = new KafkaConsumer<>(props);
+    allReaders.add(c);
+    if (closed) {
+      closeReader(c);
+      throw new IllegalStateException("Kafka source " + sourceName + " of pipeline " + pipelineId + " is closed");
+    }
+    return c;
+  }
+
+  private void releaseReader(KafkaConsumer<byte[], byte[]> c) {
+    if (closed) {
+      closeReader(c);
+    } else {
+      idleReaders.push(c);
+    }
+  }
+
+  private void closeReader(KafkaConsumer<byte[], byte[]> c) {
+    if (allReaders.remove(c)) {
+      KafkaClients.closeUninterrupted(() -> c.close(Duration.ofSeconds(5)));
     }
   }
 
@@ -309,7 +356,9 @@ public final class KafkaDirectSource implements DirectSource {
     Map<TopicPartition, org.apache.kafka.clients.consumer.OffsetAndMetadata> offsets = new HashMap<>();
     for (OffsetRange r : ranges) {
       if (!r.isEmpty()) {
-        offsets.put(KafkaClients.topicPartition(r.partition()), new org.apache.kafka.clients.consumer.OffsetAndMetadata(r.until()));
+        offsets.put(
+            KafkaClients.topicPartition(r.partition()),
+            new org.apache.kafka.clients.consumer.OffsetAndMetadata(r.untilOffset()));
       }
     }
     if (offsets.isEmpty()) {
@@ -370,6 +419,11 @@ public final class KafkaDirectSource implements DirectSource {
     // the close and restore it afterwards so the caller still sees the interruption.
     boolean interrupted = Thread.interrupted();
     try {
+      for (KafkaConsumer<byte[], byte[]> r : allReaders) {
+        if (idleReaders.remove(r)) {
+          closeReader(r);
+        }
+      }
       if (consumer != null) {
         consumer.close(Duration.ofSeconds(5));
       }
@@ -390,8 +444,9 @@ public final class KafkaDirectSource implements DirectSource {
     LOG.info("event=kafka_source_closed pipeline={} source={}", pipelineId, sourceName);
   }
 
-  /** Polls one partition from {@code from} until the position reaches {@code until}. Holds the consumer lock. */
+  /** Polls one partition from {@code from} until the position reaches {@code until}, on its own reader consumer. */
   private final class RangeIterator implements CloseableIterator<Record> {
+    private final KafkaConsumer<byte[], byte[]> consumer;
     private final TopicPartition tp;
     private final OffsetRange range;
     private final String partitionId;
@@ -399,7 +454,13 @@ public final class KafkaDirectSource implements DirectSource {
     private boolean reachedEnd;
     private boolean released;
 
-    RangeIterator(TopicPartition tp, OffsetRange range) {
+    private final long from;
+    private final long until;
+
+    RangeIterator(KafkaConsumer<byte[], byte[]> consumer, TopicPartition tp, OffsetRange range) {
+      this.consumer = consumer;
+      this.from = range.fromOffset();
+      this.until = range.untilOffset();
       this.tp = tp;
       this.range = range;
       this.partitionId = range.partition();
@@ -422,7 +483,7 @@ public final class KafkaDirectSource implements DirectSource {
               "Interrupted while reading " + range + " of Kafka source " + sourceName + " in pipeline " + pipelineId);
         }
         long position = consumer.position(tp);
-        if (position >= range.until()) {
+        if (position >= until) {
           reachedEnd = true;
           return;
         }
@@ -442,7 +503,7 @@ public final class KafkaDirectSource implements DirectSource {
           throw unavailable(tp, range, -1, e);
         }
         for (ConsumerRecord<byte[], byte[]> r : polled.records(tp)) {
-          if (r.offset() >= range.from() && r.offset() < range.until()) {
+          if (r.offset() >= from && r.offset() < until) {
             buffer.add(r);
           }
         }
@@ -479,7 +540,7 @@ public final class KafkaDirectSource implements DirectSource {
     public void close() {
       if (!released) {
         released = true;
-        consumerLock.release();
+        releaseReader(consumer);
       }
     }
   }

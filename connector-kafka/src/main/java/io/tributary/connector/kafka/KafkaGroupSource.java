@@ -10,6 +10,7 @@ import io.tributary.core.api.PartitionInfo;
 import io.tributary.core.api.Record;
 import io.tributary.core.api.RetriableException;
 import io.tributary.core.api.SourceContext;
+import io.tributary.core.api.TransactionalPositionsSource;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collection;
@@ -48,7 +49,7 @@ import org.slf4j.LoggerFactory;
  * this one at the rebalance barrier (at most {@code max.poll.interval.ms}, default 5 minutes; a batch slower than that
  * gets this member expelled, and its offset commit is then refused, see below).
  *
- * <p>Offsets: with the transactional {@link KafkaSink} in the same pipeline, the sink commits the batch's end offsets
+ * <p>Offsets: with the transactional {@link KafkaSink} as the pipeline's only sink, the sink commits the batch's end offsets
  * inside its transaction with this consumer's group metadata (see {@link GroupOffsetsHandoff}), so output and group
  * offsets move together, and a zombie whose generation is stale has its transaction refused. With any other sink the
  * offsets are committed to the group after the batch's checkpoint commit ({@link #onBatchCommitted}); a crash or a
@@ -66,7 +67,8 @@ import org.slf4j.LoggerFactory;
  * <p>Thread safety: {@link #partitions()}, {@link #onBatchCommitted} and the sink hand-off run on the batch thread and
  * serialize on one lock around the group consumer; {@link #read(OffsetRange)} may run on other threads.
  */
-public final class KafkaGroupSource implements ExternallyAssignedSource {
+public final class KafkaGroupSource
+    implements ExternallyAssignedSource, TransactionalPositionsSource<GroupOffsetsHandoff.Participant> {
   private static final Logger LOG = LoggerFactory.getLogger(KafkaGroupSource.class);
   private static final Duration JOIN_POLL = Duration.ofMillis(100);
 
@@ -147,7 +149,6 @@ public final class KafkaGroupSource implements ExternallyAssignedSource {
     } finally {
       lock.unlock();
     }
-    GroupOffsetsHandoff.register(pipelineId, participant);
     LOG.info(
         "event=kafka_group_source_opened pipeline={} source={} group={} topics={} joined={} assigned={}"
             + " client_settings={}",
@@ -171,7 +172,7 @@ public final class KafkaGroupSource implements ExternallyAssignedSource {
       TopicPartition tp = KafkaClients.topicPartition(p.id());
       Long start = initial.get(tp);
       if (assigned.contains(tp) && start != null) {
-        out.add(PartitionInfo.open(p.id(), start, Math.max(p.endOffset(), start)));
+        out.add(PartitionInfo.open(p.id(), start, Math.max(p.endPosition().toLong(), start)));
       }
     }
     return out;
@@ -187,22 +188,23 @@ public final class KafkaGroupSource implements ExternallyAssignedSource {
           pipelineId, sourceName, range);
       return CloseableIterator.of(List.of());
     }
-    long from = range.from();
+    long from = range.fromOffset();
+    long until = range.untilOffset();
     Long floor = floors.get(tp);
     if (floor != null && floor > from) {
       LOG.info(
           "event=kafka_group_range_cut pipeline={} source={} range={} group_offset={} reason=\"another instance"
               + " committed up to group_offset\"",
           pipelineId, sourceName, range, floor);
-      from = Math.min(floor, range.until());
+      from = Math.min(floor, until);
     }
-    if (from >= range.until()) {
+    if (from >= until) {
       return CloseableIterator.of(List.of());
     }
     // The group offset to commit with this batch, and where the partition goes on if the planner sees it anew.
-    pending.merge(tp, range.until(), Math::max);
-    initial.merge(tp, range.until(), Math::max);
-    return reader.read(new OffsetRange(range.partition(), from, range.until()));
+    pending.merge(tp, until, Math::max);
+    initial.merge(tp, until, Math::max);
+    return reader.read(new OffsetRange(range.partition(), from, until));
   }
 
   @Override
@@ -277,7 +279,6 @@ public final class KafkaGroupSource implements ExternallyAssignedSource {
       return;
     }
     closed = true;
-    GroupOffsetsHandoff.unregister(pipelineId, participant);
     boolean interrupted = Thread.interrupted();
     lock.lock();
     try {
@@ -397,6 +398,17 @@ public final class KafkaGroupSource implements ExternallyAssignedSource {
           "event=kafka_group_{} pipeline={} source={} group={} partitions={} now={}", how, pipelineId, sourceName,
           groupId, sorted(partitions), sorted(assigned));
     }
+  }
+
+  @Override
+  public Class<GroupOffsetsHandoff.Participant> transactionalPositionsType() {
+    return GroupOffsetsHandoff.Participant.class;
+  }
+
+  /** What the carrying Kafka sink commits with batch {@code batchId}: this source's group offsets and metadata. */
+  @Override
+  public GroupOffsetsHandoff.Participant transactionalPositions(long batchId) {
+    return participant;
   }
 
   /** The sink side of {@link GroupOffsetsHandoff}. */

@@ -3,8 +3,13 @@ package io.tributary.connector.kafka;
 import io.tributary.connector.kafka.internal.GroupOffsetsHandoff;
 import io.tributary.connector.kafka.internal.KafkaClients;
 import io.tributary.connector.kafka.internal.RecordRouting;
+import io.tributary.core.api.BatchWriter;
+import io.tributary.core.api.CarriesSourcePositions;
 import io.tributary.core.api.Config;
 import io.tributary.core.api.Record;
+import io.tributary.core.api.RetriableException;
+import io.tributary.core.api.Sink;
+import io.tributary.core.api.SinkBatch;
 import io.tributary.core.api.SinkContext;
 import io.tributary.core.api.TransactionalSink;
 import io.tributary.core.api.TributaryException;
@@ -53,17 +58,23 @@ import org.slf4j.LoggerFactory;
  * reads the marker topic with {@code read_committed} and returns the highest batch id committed for this pipeline and
  * sink; the runtime does not write those batches again.
  *
- * <p>With a {@link KafkaGroupSource} in the same pipeline, the transaction also carries the batch's consumed offsets
- * ({@code sendOffsetsToTransaction} with the group consumer's metadata), so output and group offsets commit together
- * and an instance expelled from the group cannot commit. Use this sink as the pipeline's only sink then: the group
- * offsets move with this sink's transaction, before other sinks have written the batch.
+ * <p>With a {@link KafkaGroupSource} and this sink as the pipeline's only sink, the runtime makes the transaction also
+ * carry the batch's consumed offsets ({@code sendOffsetsToTransaction} with the group consumer's metadata), so output
+ * and group offsets commit together and an instance expelled from the group cannot commit. With other sinks beside
+ * it, the group offsets are committed by the source after the batch commit instead (no sink's transaction can cover
+ * the others' output).
+ *
+ * <p>Batches stream: records are sent as the runtime hands over chunks, inside the open transaction, so memory does
+ * not grow with the batch. A transient failure (a broker restarting) aborts the transaction and fails the attempt
+ * with a {@link RetriableException}; the producer is rebuilt before the next attempt, and the marker topic decides
+ * whether the batch had in fact committed.
  *
  * <p>Consumers of the output topic must use {@code isolation.level=read_committed} to see exactly-once output.
  *
  * <p>Thread safety: not thread-safe; the runtime calls it from the batch thread only. {@link #write} blocks until the
  * transaction committed.
  */
-public final class KafkaSink implements TransactionalSink {
+public final class KafkaSink implements TransactionalSink, CarriesSourcePositions {
   private static final Logger LOG = LoggerFactory.getLogger(KafkaSink.class);
   private static final long ADMIN_TIMEOUT_MS = 30_000;
 
@@ -81,6 +92,7 @@ public final class KafkaSink implements TransactionalSink {
   private String transactionalId;
   private byte[] markerKey;
   private KafkaProducer<byte[], byte[]> producer;
+  private java.util.Properties producerProperties;
   private long lastCommitted = -1;
   private boolean closed;
 
@@ -116,13 +128,45 @@ public final class KafkaSink implements TransactionalSink {
     fixed.put("enable.idempotence", "true");
     fixed.put("acks", "all");
     fixed.put("transaction.timeout.ms", Long.toString(transactionTimeout.toMillis()));
-    producer = new KafkaProducer<>(KafkaClients.properties(bootstrapServers, clientProperties, fixed));
-    // Fences an older producer with the same id and aborts what a crashed instance left open.
-    producer.initTransactions();
-    lastCommitted = readLastMarker();
+    producerProperties = KafkaClients.properties(bootstrapServers, clientProperties, fixed);
+    resetProducer();
     LOG.info(
         "event=kafka_sink_opened pipeline={} sink={} topic={} transactional_id={} marker_topic={} last_committed_batch={}",
         pipelineId, sinkName, topic, transactionalId, markerTopic, lastCommitted);
+  }
+
+  /**
+   * (Re)creates the transactional producer: {@code initTransactions()} fences an older producer with the same id and
+   * completes or aborts what a crashed instance (or this one, before a transient failure) left open; then the marker
+   * topic says which batch committed last. Used at open and after a failure that left the producer unusable.
+   */
+  private void resetProducer() {
+    if (producer != null) {
+      KafkaProducer<byte[], byte[]> old = producer;
+      producer = null;
+      KafkaClients.closeUninterrupted(() -> old.close(Duration.ZERO));
+    }
+    KafkaProducer<byte[], byte[]> p = new KafkaProducer<>(producerProperties);
+    try {
+      p.initTransactions();
+      lastCommitted = readLastMarker();
+    } catch (RuntimeException e) {
+      KafkaClients.closeUninterrupted(() -> p.close(Duration.ZERO));
+      if (e instanceof KafkaException ke && isTransient(ke)) {
+        throw new RetriableException(
+            "Kafka sink " + sinkName + " of pipeline " + pipelineId + " could not start a transactional producer at "
+                + bootstrapServers + ": " + e + " (retried; check that the brokers are reachable)",
+            e);
+      }
+      throw e;
+    }
+    producer = p;
+  }
+
+  /** A failure that may pass when the brokers are back (timeouts, disconnects, leader changes). */
+  private static boolean isTransient(KafkaException e) {
+    return e instanceof org.apache.kafka.common.errors.RetriableException
+        || e.getCause() instanceof org.apache.kafka.common.errors.RetriableException;
   }
 
   private void ensureMarkerTopic() throws Exception {
@@ -197,106 +241,196 @@ public final class KafkaSink implements TransactionalSink {
 
   @Override
   public void write(long batchId, List<Record> records) throws Exception {
-    if (producer == null || closed) {
+    Sink.writeAll(this, batchId, records);
+  }
+
+  @Override
+  public boolean canCarry(Class<?> positionsType) {
+    return positionsType == GroupOffsetsHandoff.Participant.class;
+  }
+
+  /**
+   * Starts the batch's transaction. Records are sent as chunks arrive; {@link BatchWriter#commit()} adds the marker
+   * (and the group source's offsets when the runtime made this sink carry them) and commits.
+   */
+  @Override
+  public BatchWriter begin(SinkBatch batch) throws Exception {
+    if (closed) {
       throw new IllegalStateException("Kafka sink " + sinkName + " is not open");
     }
+    if (producer == null) {
+      resetProducer(); // the previous attempt left the producer unusable
+    }
+    long batchId = batch.batchId();
     if (batchId <= lastCommitted) {
       LOG.info(
           "event=kafka_sink_skip pipeline={} sink={} batch={} last_committed_batch={}",
           pipelineId, sinkName, batchId, lastCommitted);
-      return;
+      return new SkippedBatch();
     }
-    int partitionCount = needsPartitionCount ? producer.partitionsFor(topic).size() : 0;
-    // A group-managed source in this pipeline: its offsets commit with the output, fenced by its group generation.
-    GroupOffsetsHandoff.Participant group = GroupOffsetsHandoff.lookup(pipelineId).orElse(null);
-    List<Record> toWrite = records;
-    for (int attempt = 1; ; attempt++) {
-      if (commitOnce(batchId, toWrite, partitionCount, group, attempt)) {
-        break;
-      }
-      // The group rebalanced under the batch: finish it for the partitions still owned, abandon the others.
-      group.completeRebalance();
-      Set<String> abandoned = group.abandonedPartitions();
-      if (!abandoned.isEmpty()) {
-        toWrite = records.stream().filter(r -> !abandoned.contains(r.position().partition())).toList();
-      }
-      LOG.info(
-          "event=kafka_sink_retry_after_rebalance pipeline={} sink={} batch={} attempt={} abandoned_partitions={}"
-              + " records={}",
-          pipelineId, sinkName, batchId, attempt + 1, abandoned, toWrite.size());
+    GroupOffsetsHandoff.Participant group =
+        batch.transactionalPositions(GroupOffsetsHandoff.Participant.class).orElse(null);
+    int partitionCount;
+    try {
+      partitionCount = needsPartitionCount ? producer.partitionsFor(topic).size() : 0;
+      producer.beginTransaction();
+    } catch (KafkaException e) {
+      throw failed(batchId, e, false);
     }
-    lastCommitted = batchId;
-    LOG.debug(
-        "event=kafka_batch_committed pipeline={} sink={} batch={} records={}", pipelineId, sinkName, batchId,
-        records.size());
+    return new Transaction(batchId, group, partitionCount);
+  }
+
+  /** A batch this sink committed before (a replay): nothing to write. */
+  private static final class SkippedBatch implements BatchWriter {
+    @Override
+    public void write(List<Record> chunk) {}
+
+    @Override
+    public void commit() {}
+
+    @Override
+    public void close() {}
+  }
+
+  /** One batch's transaction. */
+  private final class Transaction implements BatchWriter {
+    private final long batchId;
+    private final GroupOffsetsHandoff.Participant group;
+    private final int partitionCount;
+    private long records;
+    private boolean open = true;
+
+    Transaction(long batchId, GroupOffsetsHandoff.Participant group, int partitionCount) {
+      this.batchId = batchId;
+      this.group = group;
+      this.partitionCount = partitionCount;
+    }
+
+    @Override
+    public void write(List<Record> chunk) throws Exception {
+      try {
+        for (Record r : chunk) {
+          producer.send(routing.toProducerRecord(r, partitionCount));
+        }
+        records += chunk.size();
+      } catch (KafkaException e) {
+        open = false;
+        throw failed(batchId, e, true);
+      }
+    }
+
+    @Override
+    public void commit() throws Exception {
+      Map<TopicPartition, OffsetAndMetadata> offsets = Map.of();
+      try {
+        producer.send(
+            new ProducerRecord<>(markerTopic, markerKey, Long.toString(batchId).getBytes(StandardCharsets.UTF_8)));
+        if (group != null) {
+          offsets = group.offsetsForTransaction(batchId);
+          if (!offsets.isEmpty()) {
+            producer.sendOffsetsToTransaction(offsets, group.groupMetadata());
+          }
+        }
+        // commitTransaction flushes and fails if any send of the transaction failed.
+        producer.commitTransaction();
+        open = false;
+      } catch (CommitFailedException | RebalanceInProgressException | FencedInstanceIdException e) {
+        open = false;
+        abortQuietly(batchId);
+        if (group != null && !(e instanceof FencedInstanceIdException)) {
+          LOG.info(
+              "event=kafka_sink_offsets_refused pipeline={} sink={} batch={} reason=\"{}\"", pipelineId, sinkName,
+              batchId, e.toString());
+          // The group rebalanced under the batch: complete the rebalance, then let the runtime run the batch again
+          // with the same plan; the source's reads skip partitions this instance no longer owns.
+          group.completeRebalance();
+          throw new RetriableException(
+              "Kafka sink " + sinkName + " of pipeline " + pipelineId + ": the consumer group rebalanced during batch "
+                  + batchId + " and refused its offsets; the transaction was aborted and the batch is run again for"
+                  + " the partitions this instance still owns",
+              e);
+        }
+        throw new TributaryException(
+            "Kafka sink " + sinkName + " of pipeline " + pipelineId + " could not commit batch " + batchId
+                + " with the offsets of consumer group source: " + e + " (this instance's group generation is stale:"
+                + " it was expelled from the group, for example after a batch slower than max.poll.interval.ms. The"
+                + " transaction was aborted, so nothing of the batch is visible; the partitions' current owner reads"
+                + " them from the group's offsets, and on restart this instance replays only what it still owns)",
+            e);
+      } catch (KafkaException e) {
+        open = false;
+        throw failed(batchId, e, true);
+      }
+      if (!offsets.isEmpty()) {
+        group.committedInTransaction(batchId, offsets);
+      }
+      lastCommitted = batchId;
+      LOG.debug(
+          "event=kafka_batch_committed pipeline={} sink={} batch={} records={}", pipelineId, sinkName, batchId,
+          records);
+    }
+
+    @Override
+    public void close() {
+      if (open) {
+        open = false;
+        abortQuietly(batchId);
+      }
+    }
   }
 
   /**
-   * One transaction for the batch. Returns {@code false} when the group source's offset commit was refused because
-   * the group rebalanced (the transaction is then aborted) and another attempt may follow.
+   * The exception for a failed transaction: fatal when another instance took over the transactional.id, retriable
+   * when the brokers were unreachable (the producer is then rebuilt before the next attempt, which first reads the
+   * marker topic, so a batch whose commit did go through is not written twice).
    */
-  private boolean commitOnce(
-      long batchId, List<Record> records, int partitionCount, GroupOffsetsHandoff.Participant group, int attempt)
-      throws Exception {
-    producer.beginTransaction();
-    Map<TopicPartition, OffsetAndMetadata> offsets = Map.of();
-    try {
-      for (Record r : records) {
-        producer.send(routing.toProducerRecord(r, partitionCount));
-      }
-      producer.send(
-          new ProducerRecord<>(markerTopic, markerKey, Long.toString(batchId).getBytes(StandardCharsets.UTF_8)));
-      if (group != null) {
-        offsets = group.offsetsForTransaction(batchId);
-        if (!offsets.isEmpty()) {
-          producer.sendOffsetsToTransaction(offsets, group.groupMetadata());
-        }
-      }
-      // commitTransaction flushes and fails if any send of the transaction failed.
-      producer.commitTransaction();
-    } catch (ProducerFencedException | OutOfOrderSequenceException | AuthorizationException e) {
-      // Fatal for this producer: another instance took over the transactional.id, or the producer state is lost.
-      throw new TributaryException(
+  private TributaryException failed(long batchId, KafkaException e, boolean begun) {
+    if (e instanceof ProducerFencedException || e instanceof OutOfOrderSequenceException
+        || e instanceof AuthorizationException) {
+      return new TributaryException(
           "Kafka sink " + sinkName + " of pipeline " + pipelineId + " cannot commit batch " + batchId
               + " with transactional.id " + transactionalId + ": " + e
               + " (another instance with the same pipeline id may be running; stop it, then restart this one)",
           e);
-    } catch (CommitFailedException | RebalanceInProgressException | FencedInstanceIdException e) {
-      abortQuietly(batchId);
-      if (group != null && attempt < 3 && !(e instanceof FencedInstanceIdException)) {
-        LOG.info(
-            "event=kafka_sink_offsets_refused pipeline={} sink={} batch={} attempt={} reason=\"{}\"", pipelineId,
-            sinkName, batchId, attempt, e.toString());
-        return false;
-      }
-      throw new TributaryException(
-          "Kafka sink " + sinkName + " of pipeline " + pipelineId + " could not commit batch " + batchId
-              + " with the offsets of consumer group source: " + e + " (this instance's group generation is stale: it"
-              + " was expelled from the group, for example after a batch slower than max.poll.interval.ms. The"
-              + " transaction was aborted, so nothing of the batch is visible; the partitions' current owner reads"
-              + " them from the group's offsets, and on restart this instance replays only what it still owns)",
-          e);
-    } catch (KafkaException | TributaryException e) {
-      abortQuietly(batchId);
-      throw new TributaryException(
+    }
+    if (begun && !abortQuietly(batchId)) {
+      discardProducer();
+    }
+    if (isTransient(e)) {
+      discardProducer(); // after a timeout the transaction's outcome is unknown: a new producer settles it
+      return new RetriableException(
           "Kafka sink " + sinkName + " of pipeline " + pipelineId + " failed to write batch " + batchId + " to topic "
-              + topic + ": " + e + " (the transaction was aborted; the batch is replayed on restart)",
+              + topic + ": " + e + " (transient; the transaction was aborted and the batch is written again)",
           e);
     }
-    if (!offsets.isEmpty()) {
-      group.committedInTransaction(batchId, offsets);
-    }
-    return true;
+    return new TributaryException(
+        "Kafka sink " + sinkName + " of pipeline " + pipelineId + " failed to write batch " + batchId + " to topic "
+            + topic + ": " + e + " (the transaction was aborted; the batch is replayed on restart)",
+        e);
   }
 
-  private void abortQuietly(long batchId) {
+  private void discardProducer() {
+    KafkaProducer<byte[], byte[]> p = producer;
+    producer = null;
+    if (p != null) {
+      KafkaClients.closeUninterrupted(() -> p.close(Duration.ZERO));
+    }
+  }
+
+  /** Aborts the open transaction; {@code false} when that failed (the producer is then unusable). */
+  private boolean abortQuietly(long batchId) {
+    if (producer == null) {
+      return false;
+    }
     try {
       producer.abortTransaction();
-    } catch (KafkaException e) {
+      return true;
+    } catch (KafkaException | IllegalStateException e) {
       LOG.warn(
           "event=kafka_abort_failed pipeline={} sink={} batch={} error=\"{}\" action=\"the broker aborts it after"
               + " transaction.timeout.ms or when the sink restarts\"",
           pipelineId, sinkName, batchId, e.toString());
+      return false;
     }
   }
 

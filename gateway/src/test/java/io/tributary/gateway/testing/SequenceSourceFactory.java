@@ -111,7 +111,7 @@ public final class SequenceSourceFactory implements SourceFactory {
     @Override
     public CloseableIterator<Record> read(OffsetRange range) {
       List<Record> out = new ArrayList<>();
-      for (long o = range.from(); o < range.until(); o++) {
+      for (long o = range.fromOffset(); o < range.untilOffset(); o++) {
         out.add(
             Record.of((prefix + o).getBytes(StandardCharsets.UTF_8))
                 .withPosition(new SourcePosition(name, "seq", o)));

@@ -65,9 +65,9 @@ final class SourceHarness implements AutoCloseable {
   List<OffsetRange> plan() throws Exception {
     List<OffsetRange> ranges = new ArrayList<>();
     for (PartitionInfo p : source.partitions()) {
-      long from = positions.getOrDefault(p.id(), p.initialOffset());
-      ranges.add(new OffsetRange(p.id(), from, p.endOffset()));
-      positions.put(p.id(), p.endOffset());
+      long from = positions.getOrDefault(p.id(), p.initialPosition().toLong());
+      ranges.add(new OffsetRange(p.id(), from, p.endPosition().toLong()));
+      positions.put(p.id(), p.endPosition().toLong());
     }
     return ranges;
   }

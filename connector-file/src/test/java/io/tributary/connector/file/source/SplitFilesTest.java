@@ -94,11 +94,11 @@ class SplitFilesTest {
       // 33 bytes in 4 ranges: more than the allowance, admitted together as the first file of the cycle
       List<OffsetRange> first = h.plan();
       assertThat(first.get(0).count()).isEqualTo(4);
-      List<OffsetRange> partial = List.of(new OffsetRange(first.get(0).partition(), first.get(0).from(), 2));
+      List<OffsetRange> partial = List.of(new OffsetRange(first.get(0).partition(), first.get(0).fromOffset(), 2));
       assertThat(h.read(partial)).containsExactly("0123456789", "abcdefghij");
       h.commit(partial);
       assertThat(f).exists();
-      List<OffsetRange> rest = List.of(new OffsetRange(first.get(0).partition(), 2, first.get(0).until()));
+      List<OffsetRange> rest = List.of(new OffsetRange(first.get(0).partition(), 2, first.get(0).untilOffset()));
       assertThat(h.read(rest)).containsExactly("ABCDEFGHIJ");
       h.commit(rest);
       assertThat(f).doesNotExist();

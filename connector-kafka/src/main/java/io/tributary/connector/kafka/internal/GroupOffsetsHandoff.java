@@ -1,9 +1,6 @@
 package io.tributary.connector.kafka.internal;
 
 import java.util.Map;
-import java.util.Optional;
-import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.ConcurrentMap;
 import org.apache.kafka.clients.consumer.ConsumerGroupMetadata;
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.common.TopicPartition;
@@ -13,10 +10,10 @@ import org.apache.kafka.common.TopicPartition;
  * sink commits the batch's consumed offsets inside its transaction ({@code sendOffsetsToTransaction} with the
  * consumer's group metadata: a zombie instance whose group generation is stale cannot commit). Not public API.
  *
- * <p>The registry is JVM-wide and keyed by pipeline id: the source registers itself in {@code open()} and removes
- * itself in {@code close()}; the sink looks it up on every write (sinks are opened before sources, so a lookup at open
- * would find nothing). Pipeline ids are unique among the pipelines of one JVM (they name the checkpoint and the
- * transactional id), so two pipelines never see each other's source.
+ * <p>The runtime wires the two (core's {@code TransactionalPositionsSource} / {@code CarriesSourcePositions}): the
+ * source offers its {@link Participant} as the batch's transactional positions, and the runtime hands it to the sink
+ * only when that sink is the pipeline's only sink. With several sinks no sink gets it, and the source commits its
+ * offsets to the group after the batch commit instead. No JVM-wide state: two pipelines never see each other.
  *
  * <p>Protocol for batch N, all on the pipeline's batch thread: the source's {@code read()} calls note each range's
  * end offset; the sink calls {@link Participant#offsetsForTransaction} and {@link Participant#groupMetadata}, sends
@@ -27,10 +24,10 @@ import org.apache.kafka.common.TopicPartition;
  * <p>Rebalance during a batch: the broker refuses a transactional offset commit made with a stale group generation
  * ({@code CommitFailedException}), and a partition moves to another member only in a newer generation, whose new owner
  * reads the committed offset only after this transaction ended (KIP-447's stable offset fetch). So a commit that is
- * accepted is always safe. When one is refused, the sink aborts, lets the source complete the rebalance, and retries
- * the batch without the records and offsets of the partitions this instance no longer owns without interruption
- * ({@link Participant#abandonedPartitions}): their new owner reads them, so the batch is finished for the partitions
- * kept and abandoned without loss for the others.
+ * accepted is always safe. When one is refused, the sink aborts, lets the source complete the rebalance, and fails the
+ * attempt with a retriable error: the runtime runs the batch again with the same plan, and the source's reads now skip
+ * the partitions this instance no longer owns and start re-assigned ones at the group's committed offset. So the
+ * batch is finished for the partitions kept and abandoned without loss for the others.
  *
  * <p>Thread safety: the registry is thread-safe; participants are called from the batch thread.
  */
@@ -63,24 +60,7 @@ public final class GroupOffsetsHandoff {
     java.util.Set<String> abandonedPartitions();
   }
 
-  private static final ConcurrentMap<String, Participant> BY_PIPELINE = new ConcurrentHashMap<>();
-
   private GroupOffsetsHandoff() {}
-
-  /** Registers the group source of {@code pipelineId}, replacing a registration left by an earlier instance. */
-  public static void register(String pipelineId, Participant participant) {
-    BY_PIPELINE.put(pipelineId, participant);
-  }
-
-  /** Removes {@code participant} if it is still the one registered for {@code pipelineId}. */
-  public static void unregister(String pipelineId, Participant participant) {
-    BY_PIPELINE.remove(pipelineId, participant);
-  }
-
-  /** The group source of {@code pipelineId}, if that pipeline reads from one. */
-  public static Optional<Participant> lookup(String pipelineId) {
-    return Optional.ofNullable(BY_PIPELINE.get(pipelineId));
-  }
 
   /** The metadata string a Tributary pipeline stores with the offsets it commits to the group. */
   public static String commitMetadata(String pipelineId, long batchId) {

@@ -269,12 +269,12 @@ public final class FileMonitor implements AutoCloseable {
               + " add it back until that batch is committed)");
     }
     return new CloseableIterator<>() {
-      private long next = range.from();
+      private long next = range.fromOffset();
       private Iterator<Record> current = List.<Record>of().iterator();
 
       @Override
       public boolean hasNext() {
-        while (!current.hasNext() && next < range.until()) {
+        while (!current.hasNext() && next < range.untilOffset()) {
           current = readOne(fs, partition, next++).iterator();
         }
         return current.hasNext();
@@ -343,7 +343,7 @@ public final class FileMonitor implements AutoCloseable {
       }
       List<FileEntry> done;
       synchronized (index) {
-        done = index.partition(r.partition()).takeCommitted(r.until());
+        done = index.partition(r.partition()).takeCommitted(r.untilOffset());
       }
       if (cleanSource == CleanSource.KEEP) {
         continue;
