@@ -70,6 +70,7 @@ public final class PipelineEngine {
   private final long batchIntervalMs;
   private final Tags tags;
   private final Path walDirectory;
+  private BatchRetry retry;
 
   private final ReentrantLock lock = new ReentrantLock();
   private final Condition wake = lock.newCondition();
@@ -115,6 +116,7 @@ public final class PipelineEngine {
       Path walDirectory) {
     this.pipelineId = pipelineId;
     this.walDirectory = walDirectory;
+    this.retry = new BatchRetry(pipelineId, options, registry);
     this.options = options;
     this.storage = checkpoint;
     this.checkpoint = new CheckpointLog(checkpoint);
@@ -140,6 +142,11 @@ public final class PipelineEngine {
 
   public String pipelineId() {
     return pipelineId;
+  }
+
+  /** Tests: retries with a manual clock and sleeper. Call before {@link #start()}. */
+  void useRetry(BatchRetry retry) {
+    this.retry = retry;
   }
 
   // ------------------------------------------------------------------------------------------------ lifecycle
@@ -178,7 +185,7 @@ public final class PipelineEngine {
       Sink sink = e.getValue();
       sink.open(new Ctx(pipelineId, e.getKey(), registry, storage));
       if (sink instanceof TransactionalSink ts) {
-        OptionalLong last = ts.lastCommittedBatch();
+        OptionalLong last = retry.call("sink-last-committed", ts::lastCommittedBatch);
         sinkLastCommitted.put(e.getKey(), last.isPresent() ? last.getAsLong() : -1L);
       }
     }
@@ -448,7 +455,7 @@ public final class PipelineEngine {
     BatchPlan plan;
     if (planner != null) {
       DirectSource direct = (DirectSource) source;
-      List<PartitionInfo> parts = direct.partitions();
+      List<PartitionInfo> parts = retry.call("partitions", direct::partitions);
       Map<String, Long> before = planner.positions();
       List<OffsetRange> ranges = planner.plan(parts, estimator != null ? directRate : 0);
       long lag = 0;
@@ -470,7 +477,7 @@ public final class PipelineEngine {
       plan =
           new BatchPlan(
               BatchPlan.FORMAT_VERSION, pipelineId, nextBatchId, batchTimeMs, sourceName, BatchPlan.DIRECT, ranges, null);
-      checkpoint.writeOffsets(plan);
+      retry.run("checkpoint-write", () -> checkpoint.writeOffsets(plan));
       planner.advance(ranges);
     } else {
       if (supervisor.allPlanned()) {
@@ -480,7 +487,7 @@ public final class PipelineEngine {
       if (plan.plannedRecords() == 0) {
         return null; // only in-flight appends, nothing durable yet
       }
-      checkpoint.writeOffsets(plan);
+      retry.run("checkpoint-write", () -> checkpoint.writeOffsets(plan));
     }
     lastPlanned = nextBatchId;
     nextBatchId++;
@@ -491,7 +498,7 @@ public final class PipelineEngine {
     long startMs = System.currentTimeMillis();
     long startNanos = System.nanoTime();
     long batchId = plan.batchId();
-    List<Record> records = read(plan, replay);
+    List<Record> records = retry.call("read", () -> read(plan, replay));
     long bytes = 0;
     for (Record r : records) {
       bytes += r.sizeInBytes();
@@ -512,7 +519,8 @@ public final class PipelineEngine {
         continue;
       }
       try {
-        e.getValue().write(batchId, out);
+        List<Record> batch = out; // a retry writes the same batch id with the same records
+        retry.run("sink-write", () -> e.getValue().write(batchId, batch));
       } catch (Exception ex) {
         if (ex instanceof InterruptedException) {
           throw ex;
@@ -524,7 +532,9 @@ public final class PipelineEngine {
       }
     }
     long endMs = System.currentTimeMillis();
-    checkpoint.writeCommit(new CheckpointLog.Commit(BatchPlan.FORMAT_VERSION, batchId, endMs, records.size()));
+    retry.run(
+        "checkpoint-write",
+        () -> checkpoint.writeCommit(new CheckpointLog.Commit(BatchPlan.FORMAT_VERSION, batchId, endMs, records.size())));
     lastCommitted = batchId;
     recordsOut.addAndGet(out.size());
     recordsOutCounter.increment(out.size());
