@@ -15,6 +15,7 @@ import java.util.List;
 import java.util.Properties;
 import java.util.Random;
 import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
@@ -114,6 +115,50 @@ class KafkaGatewayCrashIT {
       System.out.printf("KafkaGatewayCrashIT[broker-restart]: gateway exits after the broker restart=%s%n", exits);
       finish(gateway, verifier);
       verifier.report("broker-restart", 0, gateway.starts() - 1);
+      verifier.assertExactlyOnceInOrder();
+    }
+  }
+
+  /**
+   * The broker is killed with SIGKILL (no clean shutdown: open transactions, unflushed logs and the KRaft metadata log
+   * left as they are) twice mid-stream and started again on the same port and data while the gateway runs. The gateway
+   * is never restarted: its batch retries (default retry.* settings) must ride both outages out without the process
+   * exiting, and B must hold every record of A exactly once, in order.
+   */
+  @Test
+  void gatewayNeverExitsWhileTheBrokerIsSigkilledTwice(KafkaBroker broker) throws Exception {
+    String a = "kcrash-bkill-a";
+    String b = "kcrash-bkill-b";
+    writeInput(broker, a, b);
+    try (GatewayProcess gateway = new GatewayProcess(config(broker, "kcrash-bkill", a, b), tmp.resolve("gw.log"));
+        Verifier verifier = new Verifier(broker, b)) {
+      gateway.start();
+      for (int k = 1; k <= 2; k++) {
+        long target = RECORDS * k / 3;
+        await()
+            .atMost(Duration.ofSeconds(120))
+            .pollInSameThread()
+            .pollInterval(Duration.ofMillis(20))
+            .failFast("gateway exited", () -> gateway.exitCode() != null)
+            .until(() -> verifier.poll() >= target);
+        long t0 = System.nanoTime();
+        broker.killAndRestart();
+        long committed = verifier.poll();
+        System.out.printf(
+            "KafkaGatewayCrashIT[broker-sigkill]: kill %d after %d committed records; broker back after %d ms;"
+                + " committed now %d%n",
+            k, target, TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0), committed);
+        assertThat(gateway.exitCode()).as("gateway exit code right after broker SIGKILL %d", k).isNull();
+        assertThat(committed).as("the broker was killed mid-stream").isLessThan(RECORDS);
+      }
+      finish(gateway, verifier);
+      verifier.report("broker-sigkill", 2, gateway.starts() - 1);
+      assertThat(gateway.starts()).as("gateway process starts").isEqualTo(1);
+      try (Stream<String> lines = Files.lines(tmp.resolve("gw.log"))) {
+        System.out.printf(
+            "KafkaGatewayCrashIT[broker-sigkill]: batch retries logged by the gateway=%d%n",
+            lines.filter(l -> l.contains("event=batch_retry ")).count());
+      }
       verifier.assertExactlyOnceInOrder();
     }
   }

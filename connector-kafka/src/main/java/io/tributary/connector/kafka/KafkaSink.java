@@ -5,6 +5,7 @@ import io.tributary.connector.kafka.internal.KafkaClients;
 import io.tributary.connector.kafka.internal.RecordRouting;
 import io.tributary.core.api.Config;
 import io.tributary.core.api.Record;
+import io.tributary.core.api.RetriableException;
 import io.tributary.core.api.SinkContext;
 import io.tributary.core.api.TransactionalSink;
 import io.tributary.core.api.TributaryException;
@@ -60,6 +61,13 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Consumers of the output topic must use {@code isolation.level=read_committed} to see exactly-once output.
  *
+ * <p>Retries: a transaction that fails with a transient error (brokers restarting or unreachable, a transaction the
+ * broker aborted; see {@code KafkaClients.isTransient}) throws {@link RetriableException} and drops the producer
+ * without aborting. The runtime then calls {@link #write} again with the same batch; that call first creates a new
+ * producer ({@code initTransactions()} completes an in-doubt commit or aborts the rest) and reads the marker again, so
+ * a batch that did commit is skipped, not written twice. A fenced producer, authentication or authorization errors
+ * stay fatal.
+ *
  * <p>Thread safety: not thread-safe; the runtime calls it from the batch thread only. {@link #write} blocks until the
  * transaction committed.
  */
@@ -82,6 +90,8 @@ public final class KafkaSink implements TransactionalSink {
   private byte[] markerKey;
   private KafkaProducer<byte[], byte[]> producer;
   private long lastCommitted = -1;
+  /** A transaction failed with a transient error: the producer is gone and the marker must be read again. */
+  private boolean reopenNeeded;
   private boolean closed;
 
   /** Creates the sink from options validated by {@link KafkaOptions#SINK}. Connects only in {@link #open}. */
@@ -108,6 +118,19 @@ public final class KafkaSink implements TransactionalSink {
     this.transactionalId = transactionalId(pipelineId, sinkName);
     this.markerKey = (pipelineId + "/" + sinkName).getBytes(StandardCharsets.UTF_8);
     ensureMarkerTopic();
+    startProducer();
+    LOG.info(
+        "event=kafka_sink_opened pipeline={} sink={} topic={} transactional_id={} marker_topic={} last_committed_batch={}",
+        pipelineId, sinkName, topic, transactionalId, markerTopic, lastCommitted);
+  }
+
+  /**
+   * A new transactional producer, initialized, and the last committed batch read from the marker topic. {@code
+   * initTransactions()} fences an older producer with the same id (this sink's previous producer, or a zombie) and
+   * resolves the transaction it left: completed if its commit had reached the coordinator, else aborted. Only then is
+   * the marker read, so it tells whether such an in-doubt commit happened.
+   */
+  private void startProducer() {
     Map<String, Object> fixed = new LinkedHashMap<>();
     fixed.put("client.id", "tributary-" + pipelineId + "-" + sinkName);
     fixed.put("key.serializer", ByteArraySerializer.class.getName());
@@ -117,12 +140,50 @@ public final class KafkaSink implements TransactionalSink {
     fixed.put("acks", "all");
     fixed.put("transaction.timeout.ms", Long.toString(transactionTimeout.toMillis()));
     producer = new KafkaProducer<>(KafkaClients.properties(bootstrapServers, clientProperties, fixed));
-    // Fences an older producer with the same id and aborts what a crashed instance left open.
     producer.initTransactions();
     lastCommitted = readLastMarker();
+  }
+
+  /**
+   * After a transaction failed with a transient error: a new producer and the marker read again. Failing here
+   * (brokers still away) leaves the sink to try again on the next {@link #write}.
+   */
+  private void reopenProducer(long batchId) {
+    closeProducerNow();
+    try {
+      startProducer();
+    } catch (KafkaException | TributaryException e) {
+      closeProducerNow();
+      throw failure("could not re-create its transactional producer before retrying batch " + batchId, e);
+    }
+    reopenNeeded = false;
     LOG.info(
-        "event=kafka_sink_opened pipeline={} sink={} topic={} transactional_id={} marker_topic={} last_committed_batch={}",
-        pipelineId, sinkName, topic, transactionalId, markerTopic, lastCommitted);
+        "event=kafka_sink_producer_recreated pipeline={} sink={} batch={} last_committed_batch={}", pipelineId,
+        sinkName, batchId, lastCommitted);
+  }
+
+  /** Drops the producer without waiting: its transaction is resolved by the next {@code initTransactions()}. */
+  private void closeProducerNow() {
+    KafkaProducer<byte[], byte[]> p = producer;
+    producer = null;
+    if (p != null) {
+      KafkaClients.closeUninterrupted(() -> p.close(Duration.ZERO));
+    }
+  }
+
+  /**
+   * The exception for a failed operation: a {@link RetriableException} when Kafka says the error is transient ({@link
+   * KafkaClients#isTransient}), else fatal.
+   */
+  private TributaryException failure(String what, Exception e) {
+    String message = "Kafka sink " + sinkName + " of pipeline " + pipelineId + " " + what + " (topic " + topic + " at "
+        + bootstrapServers + "): " + e;
+    if (e instanceof TributaryException te && !te.isRetriable()) {
+      return te;
+    }
+    return KafkaClients.isTransient(e) || (e instanceof TributaryException te && te.isRetriable())
+        ? new RetriableException(message + " (transient: the brokers may be restarting; the batch is retried)", e)
+        : new TributaryException(message, e);
   }
 
   private void ensureMarkerTopic() throws Exception {
@@ -175,7 +236,7 @@ public final class KafkaSink implements TransactionalSink {
       for (TopicPartition tp : tps) {
         while (c.position(tp, timeout) < ends.get(tp)) {
           if (System.nanoTime() > deadline) {
-            throw new TributaryException(
+            throw new RetriableException(
                 "Kafka sink " + sinkName + " of pipeline " + pipelineId + " could not read marker topic " + markerTopic
                     + " to its end within " + ADMIN_TIMEOUT_MS + " ms (check the brokers)");
           }
@@ -197,8 +258,11 @@ public final class KafkaSink implements TransactionalSink {
 
   @Override
   public void write(long batchId, List<Record> records) throws Exception {
-    if (producer == null || closed) {
+    if ((producer == null && !reopenNeeded) || closed) {
       throw new IllegalStateException("Kafka sink " + sinkName + " is not open");
+    }
+    if (reopenNeeded) {
+      reopenProducer(batchId);
     }
     if (batchId <= lastCommitted) {
       LOG.info(
@@ -206,7 +270,12 @@ public final class KafkaSink implements TransactionalSink {
           pipelineId, sinkName, batchId, lastCommitted);
       return;
     }
-    int partitionCount = needsPartitionCount ? producer.partitionsFor(topic).size() : 0;
+    int partitionCount;
+    try {
+      partitionCount = needsPartitionCount ? producer.partitionsFor(topic).size() : 0;
+    } catch (KafkaException e) {
+      throw failure("could not look up the partitions of its topic for batch " + batchId, e);
+    }
     // A group-managed source in this pipeline: its offsets commit with the output, fenced by its group generation.
     GroupOffsetsHandoff.Participant group = GroupOffsetsHandoff.lookup(pipelineId).orElse(null);
     List<Record> toWrite = records;
@@ -277,6 +346,14 @@ public final class KafkaSink implements TransactionalSink {
               + " them from the group's offsets, and on restart this instance replays only what it still owns)",
           e);
     } catch (KafkaException | TributaryException e) {
+      if (KafkaClients.isTransient(e) || (e instanceof TributaryException te && te.isRetriable())) {
+        // Aborting could block for max.block.ms with the brokers away, and a commit that timed out may in fact have
+        // committed: drop the producer instead; the retry's new producer resolves the transaction and reads the
+        // marker, so the batch is neither left half-open nor written twice.
+        reopenNeeded = true;
+        closeProducerNow();
+        throw failure("failed to write batch " + batchId + " in a transaction", e);
+      }
       abortQuietly(batchId);
       throw new TributaryException(
           "Kafka sink " + sinkName + " of pipeline " + pipelineId + " failed to write batch " + batchId + " to topic "
@@ -306,8 +383,9 @@ public final class KafkaSink implements TransactionalSink {
       return;
     }
     closed = true;
-    if (producer != null) {
-      KafkaClients.closeUninterrupted(() -> producer.close(Duration.ofSeconds(5)));
+    KafkaProducer<byte[], byte[]> p = producer;
+    if (p != null) {
+      KafkaClients.closeUninterrupted(() -> p.close(Duration.ofSeconds(5)));
     }
     LOG.info("event=kafka_sink_closed pipeline={} sink={}", pipelineId, sinkName);
   }
