@@ -130,7 +130,10 @@ class KafkaGatewayCrashIT {
     String a = "kcrash-bkill-a";
     String b = "kcrash-bkill-b";
     writeInput(broker, a, b);
-    try (GatewayProcess gateway = new GatewayProcess(config(broker, "kcrash-bkill", a, b), tmp.resolve("gw.log"));
+    // Client timeouts well below the outage (the broker takes 10-30 s to come back here), so the outage reaches the
+    // batch path as errors instead of being waited out inside the clients: the batch retries must carry it.
+    Path config = config(broker, "kcrash-bkill", a, b, true);
+    try (GatewayProcess gateway = new GatewayProcess(config, tmp.resolve("gw.log"));
         Verifier verifier = new Verifier(broker, b)) {
       gateway.start();
       for (int k = 1; k <= 2; k++) {
@@ -154,11 +157,12 @@ class KafkaGatewayCrashIT {
       finish(gateway, verifier);
       verifier.report("broker-sigkill", 2, gateway.starts() - 1);
       assertThat(gateway.starts()).as("gateway process starts").isEqualTo(1);
+      long retries;
       try (Stream<String> lines = Files.lines(tmp.resolve("gw.log"))) {
-        System.out.printf(
-            "KafkaGatewayCrashIT[broker-sigkill]: batch retries logged by the gateway=%d%n",
-            lines.filter(l -> l.contains("event=batch_retry ")).count());
+        retries = lines.filter(l -> l.contains("event=batch_retry ")).count();
       }
+      System.out.printf("KafkaGatewayCrashIT[broker-sigkill]: batch retries logged by the gateway=%d%n", retries);
+      assertThat(retries).as("batch retries while the broker was down").isPositive();
       verifier.assertExactlyOnceInOrder();
     }
   }
@@ -176,6 +180,29 @@ class KafkaGatewayCrashIT {
   }
 
   private Path config(KafkaBroker broker, String id, String a, String b) throws Exception {
+    return config(broker, id, a, b, false);
+  }
+
+  private Path config(KafkaBroker broker, String id, String a, String b, boolean shortClientTimeouts)
+      throws Exception {
+    String sourceTimeouts =
+        shortClientTimeouts
+            ? String.join(
+                "\n",
+                "      read-timeout: 5s",
+                "      kafka.default.api.timeout.ms: 5000",
+                "      kafka.request.timeout.ms: 3000",
+                "")
+            : "";
+    String sinkTimeouts =
+        shortClientTimeouts
+            ? String.join(
+                "\n",
+                "        kafka.max.block.ms: 5000",
+                "        kafka.request.timeout.ms: 3000",
+                "        kafka.delivery.timeout.ms: 8000",
+                "")
+            : "";
     Path config = tmp.resolve(id + ".yaml");
     Files.writeString(
         config,
@@ -193,13 +220,13 @@ class KafkaGatewayCrashIT {
             "      bootstrap-servers: " + broker.bootstrapServers(),
             "      topics: [" + a + "]",
             "      starting-position: earliest",
-            "    sinks:",
+            sourceTimeouts + "    sinks:",
             "      - type: kafka",
             "        bootstrap-servers: " + broker.bootstrapServers(),
             "        topic: " + b,
             "        partitioning: source-partition",
             "        transaction-timeout: 60s",
-            ""));
+            sinkTimeouts));
     return config;
   }
 
