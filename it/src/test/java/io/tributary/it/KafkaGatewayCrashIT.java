@@ -15,6 +15,7 @@ import java.util.List;
 import java.util.Properties;
 import java.util.Random;
 import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
@@ -118,6 +119,54 @@ class KafkaGatewayCrashIT {
     }
   }
 
+  /**
+   * The broker is killed with SIGKILL (no clean shutdown: open transactions, unflushed logs and the KRaft metadata log
+   * left as they are) twice mid-stream and started again on the same port and data while the gateway runs. The gateway
+   * is never restarted: its batch retries (default retry.* settings) must ride both outages out without the process
+   * exiting, and B must hold every record of A exactly once, in order.
+   */
+  @Test
+  void gatewayNeverExitsWhileTheBrokerIsSigkilledTwice(KafkaBroker broker) throws Exception {
+    String a = "kcrash-bkill-a";
+    String b = "kcrash-bkill-b";
+    writeInput(broker, a, b);
+    // Client timeouts well below the outage (the broker takes 10-30 s to come back here), so the outage reaches the
+    // batch path as errors instead of being waited out inside the clients: the batch retries must carry it.
+    Path config = config(broker, "kcrash-bkill", a, b, true);
+    try (GatewayProcess gateway = new GatewayProcess(config, tmp.resolve("gw.log"));
+        Verifier verifier = new Verifier(broker, b)) {
+      gateway.start();
+      for (int k = 1; k <= 2; k++) {
+        long target = RECORDS * k / 3;
+        await()
+            .atMost(Duration.ofSeconds(120))
+            .pollInSameThread()
+            .pollInterval(Duration.ofMillis(20))
+            .failFast("gateway exited", () -> gateway.exitCode() != null)
+            .until(() -> verifier.poll() >= target);
+        long t0 = System.nanoTime();
+        broker.killAndRestart();
+        long committed = verifier.poll();
+        System.out.printf(
+            "KafkaGatewayCrashIT[broker-sigkill]: kill %d after %d committed records; broker back after %d ms;"
+                + " committed now %d%n",
+            k, target, TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0), committed);
+        assertThat(gateway.exitCode()).as("gateway exit code right after broker SIGKILL %d", k).isNull();
+        assertThat(committed).as("the broker was killed mid-stream").isLessThan(RECORDS);
+      }
+      finish(gateway, verifier);
+      verifier.report("broker-sigkill", 2, gateway.starts() - 1);
+      assertThat(gateway.starts()).as("gateway process starts").isEqualTo(1);
+      long retries;
+      try (Stream<String> lines = Files.lines(tmp.resolve("gw.log"))) {
+        retries = lines.filter(l -> l.contains("event=batch_retry ")).count();
+      }
+      System.out.printf("KafkaGatewayCrashIT[broker-sigkill]: batch retries logged by the gateway=%d%n", retries);
+      assertThat(retries).as("batch retries while the broker was down").isPositive();
+      verifier.assertExactlyOnceInOrder();
+    }
+  }
+
   /** Waits for all records, stops the gateway with SIGTERM (exit 0), then reads B to its end. */
   private static void finish(GatewayProcess gateway, Verifier verifier) throws Exception {
     await()
@@ -131,6 +180,29 @@ class KafkaGatewayCrashIT {
   }
 
   private Path config(KafkaBroker broker, String id, String a, String b) throws Exception {
+    return config(broker, id, a, b, false);
+  }
+
+  private Path config(KafkaBroker broker, String id, String a, String b, boolean shortClientTimeouts)
+      throws Exception {
+    String sourceTimeouts =
+        shortClientTimeouts
+            ? String.join(
+                "\n",
+                "      read-timeout: 5s",
+                "      kafka.default.api.timeout.ms: 5000",
+                "      kafka.request.timeout.ms: 3000",
+                "")
+            : "";
+    String sinkTimeouts =
+        shortClientTimeouts
+            ? String.join(
+                "\n",
+                "        kafka.max.block.ms: 5000",
+                "        kafka.request.timeout.ms: 3000",
+                "        kafka.delivery.timeout.ms: 8000",
+                "")
+            : "";
     Path config = tmp.resolve(id + ".yaml");
     Files.writeString(
         config,
@@ -148,13 +220,13 @@ class KafkaGatewayCrashIT {
             "      bootstrap-servers: " + broker.bootstrapServers(),
             "      topics: [" + a + "]",
             "      starting-position: earliest",
-            "    sinks:",
+            sourceTimeouts + "    sinks:",
             "      - type: kafka",
             "        bootstrap-servers: " + broker.bootstrapServers(),
             "        topic: " + b,
             "        partitioning: source-partition",
             "        transaction-timeout: 60s",
-            ""));
+            sinkTimeouts));
     return config;
   }
 

@@ -2,6 +2,7 @@ package io.tributary.connector.file;
 
 import io.tributary.connector.file.FileSourceOptions.CleanSource;
 import io.tributary.connector.file.FileSourceOptions.Format;
+import io.tributary.connector.file.internal.hadoop.HadoopFileSystems;
 import io.tributary.connector.file.internal.source.FileMonitor;
 import io.tributary.core.api.CloseableIterator;
 import io.tributary.core.api.Config;
@@ -117,7 +118,17 @@ public final class FileSource implements DirectSource {
 
   @Override
   public List<PartitionInfo> partitions() throws Exception {
-    return opened().partitions();
+    try {
+      return opened().partitions();
+    } catch (java.io.IOException e) {
+      if (HadoopFileSystems.isTransient(e)) {
+        throw new io.tributary.core.api.RetriableException(
+            "Listing the files of " + config.get(FileSourceOptions.PATHS) + " failed with a transient error: " + e
+                + " (the object store or file system is throttling or unreachable; the listing is retried)",
+            e);
+      }
+      throw e;
+    }
   }
 
   @Override

@@ -35,6 +35,7 @@ import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.ConsumerRecords;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.consumer.OffsetOutOfRangeException;
+import org.apache.kafka.common.KafkaException;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.errors.UnknownTopicOrPartitionException;
 import org.apache.kafka.common.header.Header;
@@ -247,9 +248,25 @@ public final class KafkaDirectSource implements DirectSource {
       }
       firstListing = false;
       return out;
+    } catch (KafkaException e) {
+      throw transientOrFatal("list the end offsets of " + tps.size() + " partitions", e);
     } finally {
       consumerLock.release();
     }
+  }
+
+  /**
+   * A {@link RetriableException} when Kafka says {@code e} is transient (brokers restarting or unreachable: the
+   * runtime retries the batch step), else {@code e} itself.
+   */
+  private RuntimeException transientOrFatal(String what, KafkaException e) {
+    if (KafkaClients.isTransient(e)) {
+      return new RetriableException(
+          "Kafka source " + sourceName + " of pipeline " + pipelineId + " could not " + what + " at "
+              + bootstrapServers + ": " + e + " (transient: the brokers may be restarting)",
+          e);
+    }
+    return e;
   }
 
   private List<TopicPartition> listPartitions() throws Exception {
@@ -304,11 +321,8 @@ public final class KafkaDirectSource implements DirectSource {
       RangeIterator it = new RangeIterator(reader, tp, range);
       handedOver = true;
       return it;
-    } catch (org.apache.kafka.common.errors.RetriableException e) {
-      throw new RetriableException(
-          "Kafka source " + sourceName + " of pipeline " + pipelineId + " could not start reading " + range + " at "
-              + bootstrapServers + ": " + e + " (check that the brokers are reachable)",
-          e);
+    } catch (KafkaException e) {
+      throw transientOrFatal("find the log start of " + range.partition(), e);
     } finally {
       if (!handedOver) {
         releaseReader(reader);
@@ -482,7 +496,12 @@ public final class KafkaDirectSource implements DirectSource {
           throw new TributaryException(
               "Interrupted while reading " + range + " of Kafka source " + sourceName + " in pipeline " + pipelineId);
         }
-        long position = consumer.position(tp);
+        long position;
+        try {
+          position = consumer.position(tp);
+        } catch (KafkaException e) {
+          throw transientOrFatal("read " + range, e);
+        }
         if (position >= until) {
           reachedEnd = true;
           return;
@@ -501,6 +520,8 @@ public final class KafkaDirectSource implements DirectSource {
           polled = consumer.poll(POLL);
         } catch (OffsetOutOfRangeException e) {
           throw unavailable(tp, range, -1, e);
+        } catch (KafkaException e) {
+          throw transientOrFatal("read " + range, e);
         }
         for (ConsumerRecord<byte[], byte[]> r : polled.records(tp)) {
           if (r.offset() >= from && r.offset() < until) {

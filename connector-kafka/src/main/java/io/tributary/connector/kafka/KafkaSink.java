@@ -65,11 +65,16 @@ import org.slf4j.LoggerFactory;
  * the others' output).
  *
  * <p>Batches stream: records are sent as the runtime hands over chunks, inside the open transaction, so memory does
- * not grow with the batch. A transient failure (a broker restarting) aborts the transaction and fails the attempt
- * with a {@link RetriableException}; the producer is rebuilt before the next attempt, and the marker topic decides
- * whether the batch had in fact committed.
+ * not grow with the batch.
  *
  * <p>Consumers of the output topic must use {@code isolation.level=read_committed} to see exactly-once output.
+ *
+ * <p>Retries: a transaction that fails with a transient error (brokers restarting or unreachable, a transaction the
+ * broker aborted; see {@code KafkaClients.isTransient}) throws {@link RetriableException} and drops the producer
+ * without aborting. The runtime then runs the batch again with the same plan; {@link #begin} first creates a new
+ * producer ({@code initTransactions()} completes an in-doubt commit or aborts the rest) and reads the marker again, so
+ * a batch that did commit is skipped, not written twice. A fenced producer, authentication or authorization errors
+ * stay fatal.
  *
  * <p>Thread safety: not thread-safe; the runtime calls it from the batch thread only. {@link #write} blocks until the
  * transaction committed.
@@ -120,6 +125,19 @@ public final class KafkaSink implements TransactionalSink, CarriesSourcePosition
     this.transactionalId = transactionalId(pipelineId, sinkName);
     this.markerKey = (pipelineId + "/" + sinkName).getBytes(StandardCharsets.UTF_8);
     ensureMarkerTopic();
+    startProducer();
+    LOG.info(
+        "event=kafka_sink_opened pipeline={} sink={} topic={} transactional_id={} marker_topic={} last_committed_batch={}",
+        pipelineId, sinkName, topic, transactionalId, markerTopic, lastCommitted);
+  }
+
+  /**
+   * A new transactional producer, initialized, and the last committed batch read from the marker topic. {@code
+   * initTransactions()} fences an older producer with the same id (this sink's previous producer, or a zombie) and
+   * resolves the transaction it left: completed if its commit had reached the coordinator, else aborted. Only then is
+   * the marker read, so it tells whether such an in-doubt commit happened.
+   */
+  private void startProducer() {
     Map<String, Object> fixed = new LinkedHashMap<>();
     fixed.put("client.id", "tributary-" + pipelineId + "-" + sinkName);
     fixed.put("key.serializer", ByteArraySerializer.class.getName());
@@ -130,9 +148,6 @@ public final class KafkaSink implements TransactionalSink, CarriesSourcePosition
     fixed.put("transaction.timeout.ms", Long.toString(transactionTimeout.toMillis()));
     producerProperties = KafkaClients.properties(bootstrapServers, clientProperties, fixed);
     resetProducer();
-    LOG.info(
-        "event=kafka_sink_opened pipeline={} sink={} topic={} transactional_id={} marker_topic={} last_committed_batch={}",
-        pipelineId, sinkName, topic, transactionalId, markerTopic, lastCommitted);
   }
 
   /**
@@ -150,9 +165,12 @@ public final class KafkaSink implements TransactionalSink, CarriesSourcePosition
     try {
       p.initTransactions();
       lastCommitted = readLastMarker();
+      LOG.info(
+          "event=kafka_sink_producer_started pipeline={} sink={} last_committed_batch={}", pipelineId, sinkName,
+          lastCommitted);
     } catch (RuntimeException e) {
       KafkaClients.closeUninterrupted(() -> p.close(Duration.ZERO));
-      if (e instanceof KafkaException ke && isTransient(ke)) {
+      if (KafkaClients.isTransient(e)) {
         throw new RetriableException(
             "Kafka sink " + sinkName + " of pipeline " + pipelineId + " could not start a transactional producer at "
                 + bootstrapServers + ": " + e + " (retried; check that the brokers are reachable)",
@@ -161,12 +179,6 @@ public final class KafkaSink implements TransactionalSink, CarriesSourcePosition
       throw e;
     }
     producer = p;
-  }
-
-  /** A failure that may pass when the brokers are back (timeouts, disconnects, leader changes). */
-  private static boolean isTransient(KafkaException e) {
-    return e instanceof org.apache.kafka.common.errors.RetriableException
-        || e.getCause() instanceof org.apache.kafka.common.errors.RetriableException;
   }
 
   private void ensureMarkerTopic() throws Exception {
@@ -219,7 +231,7 @@ public final class KafkaSink implements TransactionalSink, CarriesSourcePosition
       for (TopicPartition tp : tps) {
         while (c.position(tp, timeout) < ends.get(tp)) {
           if (System.nanoTime() > deadline) {
-            throw new TributaryException(
+            throw new RetriableException(
                 "Kafka sink " + sinkName + " of pipeline " + pipelineId + " could not read marker topic " + markerTopic
                     + " to its end within " + ADMIN_TIMEOUT_MS + " ms (check the brokers)");
           }
@@ -393,15 +405,18 @@ public final class KafkaSink implements TransactionalSink, CarriesSourcePosition
               + " (another instance with the same pipeline id may be running; stop it, then restart this one)",
           e);
     }
-    if (begun && !abortQuietly(batchId)) {
+    if (KafkaClients.isTransient(e)) {
+      // Aborting could block for max.block.ms with the brokers away, and a commit that timed out may in fact have
+      // committed: drop the producer instead; the next attempt's new producer resolves the transaction and reads the
+      // marker, so the batch is neither left half-open nor written twice.
       discardProducer();
-    }
-    if (isTransient(e)) {
-      discardProducer(); // after a timeout the transaction's outcome is unknown: a new producer settles it
       return new RetriableException(
           "Kafka sink " + sinkName + " of pipeline " + pipelineId + " failed to write batch " + batchId + " to topic "
               + topic + ": " + e + " (transient; the transaction was aborted and the batch is written again)",
           e);
+    }
+    if (begun && !abortQuietly(batchId)) {
+      discardProducer();
     }
     return new TributaryException(
         "Kafka sink " + sinkName + " of pipeline " + pipelineId + " failed to write batch " + batchId + " to topic "
@@ -440,8 +455,9 @@ public final class KafkaSink implements TransactionalSink, CarriesSourcePosition
       return;
     }
     closed = true;
-    if (producer != null) {
-      KafkaClients.closeUninterrupted(() -> producer.close(Duration.ofSeconds(5)));
+    KafkaProducer<byte[], byte[]> p = producer;
+    if (p != null) {
+      KafkaClients.closeUninterrupted(() -> p.close(Duration.ofSeconds(5)));
     }
     LOG.info("event=kafka_sink_closed pipeline={} sink={}", pipelineId, sinkName);
   }

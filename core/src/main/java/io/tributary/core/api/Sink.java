@@ -23,7 +23,13 @@ public sealed interface Sink extends AutoCloseable permits TransactionalSink, Id
 
   /**
    * Writes one batch. Returns only when the batch is durable at the destination (for a transactional sink: committed).
-   * An exception fails the batch; the runtime then stops the pipeline and the batch is replayed on restart.
+   *
+   * <p>A {@link RetriableException} (or any {@link TributaryException} whose {@code isRetriable()} is true) makes the
+   * runtime call {@code write} again after a backoff, with the same batch id and the same records, up to the
+   * pipeline's {@code retry.*} limits. So after a failed attempt the sink must be ready for the same batch again: no
+   * half-written transaction left open, and a commit whose outcome is unknown (a timeout during commit) resolved
+   * before writing again, or the retry duplicates the batch. Any other exception fails the batch; the runtime then
+   * stops the pipeline and the batch is replayed on restart.
    */
   void write(long batchId, List<Record> records) throws Exception;
 

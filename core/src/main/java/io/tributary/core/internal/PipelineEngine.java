@@ -75,6 +75,7 @@ public final class PipelineEngine {
   private final long batchIntervalMs;
   private final Tags tags;
   private final Path walDirectory;
+  private BatchRetry retry;
 
   private final ReentrantLock lock = new ReentrantLock();
   private final Condition wake = lock.newCondition();
@@ -120,6 +121,7 @@ public final class PipelineEngine {
       Path walDirectory) {
     this.pipelineId = pipelineId;
     this.walDirectory = walDirectory;
+    this.retry = new BatchRetry(pipelineId, options, registry);
     this.options = options;
     this.storage = checkpoint;
     this.checkpoint = new CheckpointLog(checkpoint);
@@ -145,6 +147,11 @@ public final class PipelineEngine {
 
   public String pipelineId() {
     return pipelineId;
+  }
+
+  /** Tests: retries with a manual clock and sleeper. Call before {@link #start()}. */
+  void useRetry(BatchRetry retry) {
+    this.retry = retry;
   }
 
   // ------------------------------------------------------------------------------------------------ lifecycle
@@ -183,7 +190,7 @@ public final class PipelineEngine {
       Sink sink = e.getValue();
       sink.open(new Ctx(pipelineId, e.getKey(), registry, storage));
       if (sink instanceof TransactionalSink ts) {
-        OptionalLong last = ts.lastCommittedBatch();
+        OptionalLong last = retry.call("sink-last-committed", ts::lastCommittedBatch);
         sinkLastCommitted.put(e.getKey(), last.isPresent() ? last.getAsLong() : -1L);
       }
     }
@@ -482,11 +489,11 @@ public final class PipelineEngine {
   }
 
   private BatchPlan planNext(long batchTimeMs) throws Exception {
-    BatchPlan plan = driver.plan(nextBatchId, batchTimeMs, estimator != null ? directRate : 0);
+    BatchPlan plan = retry.call("partitions", () -> driver.plan(nextBatchId, batchTimeMs, estimator != null ? directRate : 0));
     if (plan == null) {
       return null;
     }
-    checkpoint.writeOffsets(plan);
+    retry.run("checkpoint-write", () -> checkpoint.writeOffsets(plan));
     driver.planned(plan);
     lastPlanned = nextBatchId;
     nextBatchId++;
@@ -497,14 +504,20 @@ public final class PipelineEngine {
     long startMs = System.currentTimeMillis();
     long startNanos = System.nanoTime();
     long batchId = plan.batchId();
-    long[] counts = writeSinks(plan, replay); // records in, bytes in, records out
+    // One attempt reads the plan and writes every sink; a retriable failure runs the whole attempt again with the
+    // same plan (sinks that committed it already skip it).
+    long[] counts =
+        retry.call(
+            e -> e instanceof SinkFailedException ? "sink-write" : "read", () -> writeSinks(plan, replay));
     long inRecords = counts[0];
     recordsIn.addAndGet(inRecords);
     recordsInCounter.increment(inRecords);
     bytesInCounter.increment(counts[1]);
     long outRecords = counts[2];
     long endMs = System.currentTimeMillis();
-    checkpoint.writeCommit(new CheckpointLog.Commit(BatchPlan.FORMAT_VERSION, batchId, endMs, inRecords));
+    retry.run(
+        "checkpoint-write",
+        () -> checkpoint.writeCommit(new CheckpointLog.Commit(BatchPlan.FORMAT_VERSION, batchId, endMs, inRecords)));
     lastCommitted = batchId;
     recordsOut.addAndGet(outRecords);
     recordsOutCounter.increment(outRecords);
@@ -654,11 +667,6 @@ public final class PipelineEngine {
       return action.run();
     } catch (InterruptedException ex) {
       throw ex;
-    } catch (TributaryException ex) {
-      if (ex.getMessage() != null && ex.getMessage().startsWith("Sink ")) {
-        throw ex;
-      }
-      throw new SinkFailedException(pipelineId, sinkName, batchId, ex);
     } catch (Exception ex) {
       throw new SinkFailedException(pipelineId, sinkName, batchId, ex);
     }
@@ -673,7 +681,7 @@ public final class PipelineEngine {
           "Sink " + sinkName + " of pipeline " + pipelineId + " failed to write batch " + batchId + ": " + cause
               + " (the batch is replayed with the same data on restart)",
           cause);
-      this.retriable = cause instanceof TributaryException te && te.isRetriable();
+      this.retriable = BatchRetry.isRetriable(cause);
     }
 
     @Override

@@ -124,6 +124,35 @@ public final class PipelineOptions {
           .defaultValue(100)
           .validate(ConfigOption.atLeast(2))
           .description("How many offsets/ and commits/ files the checkpoint keeps.");
+  // Retry defaults: a broker restart or an object-store brownout lasts seconds to a few minutes. Ten attempts with a
+  // backoff doubling from 100 ms to 10 s wait about 33 s in all, and each attempt itself blocks for up to a client
+  // timeout (30-60 s for Kafka), so the attempts and the 5-minute total bound meet: a real outage is ridden out, a
+  // permanent one fails within minutes instead of hanging, and the first retry comes quickly for a one-off blip.
+  public static final ConfigOption<Integer> RETRY_MAX_ATTEMPTS =
+      ConfigOption.integer("retry.max-attempts")
+          .defaultValue(10)
+          .validate(ConfigOption.atLeast(1))
+          .description(
+              "Attempts in all (the first included) of a batch step that fails with a retriable error (listing"
+                  + " partitions, reading, a sink write, a checkpoint write) before the pipeline fails; 1 means no"
+                  + " retry.");
+  public static final ConfigOption<Duration> RETRY_INITIAL_BACKOFF =
+      ConfigOption.duration("retry.initial-backoff")
+          .defaultValue(Duration.ofMillis(100))
+          .validate(ConfigOption.positive())
+          .description("Wait before the first retry of a failed batch step; doubles per retry up to retry.max-backoff.");
+  public static final ConfigOption<Duration> RETRY_MAX_BACKOFF =
+      ConfigOption.duration("retry.max-backoff")
+          .defaultValue(Duration.ofSeconds(10))
+          .validate(ConfigOption.positive())
+          .description("Longest wait between two attempts of a batch step.");
+  public static final ConfigOption<Duration> RETRY_TIMEOUT =
+      ConfigOption.duration("retry.timeout")
+          .defaultValue(Duration.ofMinutes(5))
+          .validate(ConfigOption.positive())
+          .description(
+              "No retry of a batch step starts later than this after its first attempt; whichever of this and"
+                  + " retry.max-attempts is reached first fails the pipeline.");
 
   public static final ConfigSpec SPEC =
       ConfigSpec.of(
@@ -146,7 +175,11 @@ public final class PipelineOptions {
           WAL_FSYNC_INTERVAL,
           WAL_SEGMENT_BYTES,
           GRACEFUL_STOP_TIMEOUT,
-          RETAINED_BATCHES);
+          RETAINED_BATCHES,
+          RETRY_MAX_ATTEMPTS,
+          RETRY_INITIAL_BACKOFF,
+          RETRY_MAX_BACKOFF,
+          RETRY_TIMEOUT);
 
   private final Config config;
 

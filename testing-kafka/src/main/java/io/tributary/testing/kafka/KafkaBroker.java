@@ -132,6 +132,16 @@ public interface KafkaBroker extends AutoCloseable {
    */
   void restart();
 
+  /**
+   * Kills the broker process with SIGKILL (no clean shutdown: nothing flushed, open transactions left as they are) and
+   * starts it again on the same ports with the same data directories, as after a machine crash; the broker recovers
+   * its logs on start. Blocks until the broker accepts requests again. Data the broker acknowledged with {@code
+   * acks=all} survives when it had reached the page cache (the test machine itself does not crash).
+   *
+   * @throws KafkaBrokerException if the broker does not come back in time
+   */
+  void killAndRestart();
+
   /** Stops the broker and deletes its data. Idempotent. */
   @Override
   void close();

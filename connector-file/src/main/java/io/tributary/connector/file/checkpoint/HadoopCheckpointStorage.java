@@ -2,6 +2,7 @@ package io.tributary.connector.file.checkpoint;
 
 import io.tributary.connector.file.internal.hadoop.HadoopFileSystems;
 import io.tributary.connector.file.internal.hadoop.PublishMode;
+import io.tributary.core.api.RetriableException;
 import io.tributary.core.checkpoint.CheckpointStorage;
 import java.io.FileNotFoundException;
 import java.io.IOException;
@@ -96,6 +97,21 @@ public final class HadoopCheckpointStorage implements CheckpointStorage {
 
   @Override
   public void writeAtomically(String path, byte[] data) throws IOException {
+    try {
+      write(path, data);
+    } catch (IOException e) {
+      if (HadoopFileSystems.isTransient(e)) {
+        // An overwrite of the same path with the same bytes is safe to repeat: the runtime retries the write.
+        throw new RetriableException(
+            "Writing " + path + " to checkpoint " + describe() + " failed with a transient error: " + e
+                + " (the object store or file system is throttling or unreachable; the write is retried)",
+            e);
+      }
+      throw e;
+    }
+  }
+
+  private void write(String path, byte[] data) throws IOException {
     Path target = resolve(path);
     Path written = mode == PublishMode.RENAME ? new Path(target.getParent(), "." + target.getName() + ".tmp") : target;
     FSDataOutputStream out = fs.create(written, true);

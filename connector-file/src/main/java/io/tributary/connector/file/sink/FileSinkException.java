@@ -1,5 +1,6 @@
 package io.tributary.connector.file.sink;
 
+import io.tributary.connector.file.internal.hadoop.HadoopFileSystems;
 import io.tributary.core.api.RetriableException;
 
 /**
@@ -10,5 +11,15 @@ import io.tributary.core.api.RetriableException;
 public class FileSinkException extends RetriableException {
   public FileSinkException(String message, Throwable cause) {
     super(message, cause);
+  }
+
+  /**
+   * Retried by the runtime only when the cause is transient (throttling, 5xx, a connection reset or timeout, a
+   * NameNode in standby or safe mode): a permission or quota problem fails at once, retrying it only delays the
+   * report.
+   */
+  @Override
+  public boolean isRetriable() {
+    return HadoopFileSystems.isTransient(getCause());
   }
 }

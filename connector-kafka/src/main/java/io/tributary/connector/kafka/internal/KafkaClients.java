@@ -3,6 +3,14 @@ package io.tributary.connector.kafka.internal;
 import java.util.Map;
 import java.util.Properties;
 import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.errors.ApplicationRecoverableException;
+import org.apache.kafka.common.errors.AuthenticationException;
+import org.apache.kafka.common.errors.AuthorizationException;
+import org.apache.kafka.common.errors.BrokerNotAvailableException;
+import org.apache.kafka.common.errors.ProducerFencedException;
+import org.apache.kafka.common.errors.RetriableException;
+import org.apache.kafka.common.errors.TransactionAbortableException;
+import org.apache.kafka.common.errors.TransactionAbortedException;
 
 /**
  * Helpers shared by the Kafka source and sinks. Not public API.
@@ -41,6 +49,38 @@ public final class KafkaClients {
     } catch (NumberFormatException e) {
       throw new IllegalArgumentException("Not a Kafka partition id: " + id + " (expected: topic-N)", e);
     }
+  }
+
+  /**
+   * Whether {@code t}, or an error in its cause chain, is one the Kafka clients call transient: the brokers are
+   * restarting, unreachable or electing a leader, and the same request may succeed later. That is the client's {@link
+   * RetriableException} family (timeouts, disconnects, {@code NOT_LEADER_OR_FOLLOWER}, coordinator not available, not
+   * enough replicas), {@link BrokerNotAvailableException}, and for a transactional producer a transaction the broker
+   * aborted or asks to abort ({@link TransactionAbortedException}, {@link TransactionAbortableException}, {@link
+   * ApplicationRecoverableException} such as an epoch bumped by a transaction timeout), after which a new producer can
+   * go on. Never transient: authentication, authorization, and a producer fenced by another instance (checked first,
+   * wherever they are in the chain).
+   *
+   * <p>{@link java.util.concurrent.ExecutionException}s of the admin client and a producer's "error state" {@code
+   * KafkaException} carry the real error as their cause, hence the walk.
+   */
+  public static boolean isTransient(Throwable t) {
+    boolean transientSeen = false;
+    for (Throwable c = t; c != null; c = c.getCause() == c ? null : c.getCause()) {
+      if (c instanceof AuthenticationException
+          || c instanceof AuthorizationException
+          || c instanceof ProducerFencedException) {
+        return false;
+      }
+      if (c instanceof RetriableException
+          || c instanceof BrokerNotAvailableException
+          || c instanceof TransactionAbortedException
+          || c instanceof TransactionAbortableException
+          || c instanceof ApplicationRecoverableException) {
+        transientSeen = true;
+      }
+    }
+    return transientSeen;
   }
 
   /**

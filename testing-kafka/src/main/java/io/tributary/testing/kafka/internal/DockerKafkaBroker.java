@@ -121,6 +121,27 @@ public final class DockerKafkaBroker implements KafkaBroker {
   }
 
   @Override
+  public synchronized void killAndRestart() {
+    if (closed) {
+      throw new KafkaBrokerException("The Docker Kafka broker at " + bootstrapServers + " is closed");
+    }
+    String id = container.getContainerId();
+    container.getDockerClient().killContainerCmd(id).withSignal("KILL").exec();
+    container.getDockerClient().startContainerCmd(id).exec();
+    try {
+      String notReady = BrokerReadiness.await(bootstrapServers, Duration.ofSeconds(120), () -> null);
+      if (notReady != null) {
+        throw new KafkaBrokerException("The Docker Kafka broker did not come back after SIGKILL: " + notReady
+            + "; container log ends with:\n" + tail(container.getLogs()));
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new KafkaBrokerException("Interrupted while restarting the Docker Kafka broker", e);
+    }
+    LOG.info("event=kafka_broker_killed_and_restarted kind=docker bootstrap={}", bootstrapServers);
+  }
+
+  @Override
   public synchronized void close() {
     if (!closed) {
       closed = true;

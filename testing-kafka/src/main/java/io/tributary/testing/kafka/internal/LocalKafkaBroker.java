@@ -26,7 +26,7 @@ import org.slf4j.LoggerFactory;
 /**
  * A single-node KRaft broker (broker and controller roles in one process) in a child JVM started with this JVM's
  * classpath and {@link LocalBrokerMain}. Listens on free 127.0.0.1 ports (PLAINTEXT, CONTROLLER, a
- * SASL_PLAINTEXT listener with one PLAIN user, see {@link #saslPlain()}; a fourth for TLS, see {@link #tls()}) that stay the same across {@link #restart()}; data lives in a temporary directory deleted by {@link #close()}; the child's
+ * SASL_PLAINTEXT listener with one PLAIN user, see {@link #saslPlain()}; a fourth for TLS, see {@link #tls()}) that stay the same across {@link #restart()} and {@link #killAndRestart()}; data lives in a temporary directory deleted by {@link #close()}; the child's
  * output goes to {@code broker.log} in that directory (its tail is in every start failure message).
  *
  * <p>A child process rather than an in-process server: a restart is a real process restart with log recovery, Kafka's
@@ -153,6 +153,28 @@ public final class LocalKafkaBroker implements KafkaBroker {
     launch();
     LOG.info("event=kafka_broker_restarted kind=local bootstrap={} millis={}", bootstrapServers,
         TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0));
+  }
+
+  @Override
+  public synchronized void killAndRestart() {
+    checkOpen();
+    long t0 = System.nanoTime();
+    Process p = process;
+    if (p != null && p.isAlive()) {
+      p.destroyForcibly(); // SIGKILL on Unix
+      try {
+        if (!p.waitFor(30, TimeUnit.SECONDS)) {
+          throw new KafkaBrokerException("The local Kafka broker at " + bootstrapServers + " did not die on SIGKILL");
+        }
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new KafkaBrokerException("Interrupted while killing the local Kafka broker at " + bootstrapServers, e);
+      }
+    }
+    long killedMs = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0);
+    launch(); // same ports and directories: the broker recovers its logs; the KRaft storage is already formatted
+    LOG.info("event=kafka_broker_killed_and_restarted kind=local bootstrap={} kill_millis={} millis={}",
+        bootstrapServers, killedMs, TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0));
   }
 
   @Override

@@ -18,6 +18,11 @@ import org.apache.hadoop.fs.FileUtil;
 import org.apache.hadoop.fs.LocalFileSystem;
 import org.apache.hadoop.fs.Options;
 import org.apache.hadoop.fs.Path;
+import org.apache.hadoop.fs.s3a.AWSApiCallTimeoutException;
+import org.apache.hadoop.fs.s3a.AWSNoResponseException;
+import org.apache.hadoop.fs.s3a.AWSServiceThrottledException;
+import org.apache.hadoop.fs.s3a.AWSStatus500Exception;
+import software.amazon.awssdk.core.exception.SdkServiceException;
 
 /**
  * Shared helpers for Hadoop file systems: a {@link Configuration} from {@code hadoop.*} options, uncached {@link
@@ -77,6 +82,48 @@ public final class HadoopFileSystems {
   public static boolean isObjectStore(String scheme) {
     return scheme != null && OBJECT_STORES.contains(scheme.toLowerCase(Locale.ROOT));
   }
+  /**
+   * Whether {@code t}, or an error in its cause chain, is a transient failure of the file system or object store, one
+   * that the same call may not hit a little later: S3 throttling (503 SlowDown, 429), S3 5xx, no response or an API
+   * call timeout, a connection refused, reset or timed out, an HDFS NameNode in standby or safe mode, Hadoop's own
+   * {@code RetriableException}. Never transient: permission, authentication, quota, a missing file, corrupt data (a
+   * person has to act or the data is bad).
+   */
+  public static boolean isTransient(Throwable t) {
+    for (Throwable c = t; c != null; c = c.getCause() == c ? null : c.getCause()) {
+      if (c instanceof java.nio.file.AccessDeniedException
+          || c instanceof org.apache.hadoop.security.AccessControlException
+          || c instanceof java.io.FileNotFoundException) {
+        return false;
+      }
+      if (c instanceof AWSServiceThrottledException
+          || c instanceof AWSStatus500Exception
+          || c instanceof AWSNoResponseException
+          || c instanceof AWSApiCallTimeoutException
+          || c instanceof java.net.SocketTimeoutException
+          || c instanceof java.net.ConnectException
+          || c instanceof java.net.NoRouteToHostException
+          || c instanceof org.apache.hadoop.ipc.RetriableException
+          || c instanceof org.apache.hadoop.ipc.StandbyException) {
+        return true;
+      }
+      if (c instanceof SdkServiceException se
+          && (se.isThrottlingException() || se.statusCode() == 429 || se.statusCode() >= 500)) {
+        return true;
+      }
+      String name = c.getClass().getSimpleName();
+      String msg = String.valueOf(c.getMessage());
+      if (name.equals("SafeModeException")
+          || c instanceof java.net.SocketException
+              && (msg.contains("Connection reset") || msg.contains("Broken pipe") || msg.contains("Connection refused"))
+          || name.equals("ConnectionClosedException")
+          || name.equals("NoHttpResponseException")) {
+        return true;
+      }
+    }
+    return false;
+  }
+
 
   /**
    * Renames {@code src} over {@code dst} atomically: POSIX rename on the local file system, rename-with-overwrite

@@ -7,6 +7,7 @@ import io.tributary.connector.file.FileAccessDeniedException;
 import io.tributary.connector.file.FileSourceOptions.Format;
 import io.tributary.connector.file.FileVanishedException;
 import io.tributary.connector.file.RecordTooLongException;
+import io.tributary.connector.file.internal.hadoop.HadoopFileSystems;
 import io.tributary.core.api.Record;
 import io.tributary.core.api.RetriableException;
 import io.tributary.core.api.SourcePosition;
@@ -244,6 +245,14 @@ public final class FileReader {
           e.path(),
           "Permission denied to " + op + " " + e.path() + ": " + ex
               + " (grant the pipeline's user read access, or set on-bad-file: skip to quarantine it)",
+          ex);
+    }
+    if (HadoopFileSystems.isTransient(ex)) {
+      // An object store throttling or a connection reset says nothing about the file: quarantining it under
+      // on-bad-file: skip would drop good data. The runtime retries the read with the same range.
+      throw new RetriableException(
+          "Reading " + e.path() + " (offset " + e.seq() + ") failed during " + op + " with a transient error: " + ex
+              + " (the object store or file system is throttling or unreachable; the read is retried)",
           ex);
     }
     if (ex instanceof FileNotFoundException) {
