@@ -5,6 +5,7 @@ import io.tributary.connector.kafka.internal.KafkaClients;
 import io.tributary.connector.kafka.internal.RecordRouting;
 import io.tributary.core.api.Config;
 import io.tributary.core.api.Record;
+import io.tributary.core.api.Secrets;
 import io.tributary.core.api.SinkContext;
 import io.tributary.core.api.TransactionalSink;
 import io.tributary.core.api.TributaryException;
@@ -315,6 +316,6 @@ public final class KafkaSink implements TransactionalSink {
   @Override
   public String toString() {
     return "KafkaSink{bootstrap=" + bootstrapServers + ", topic=" + topic + ", client-settings="
-        + KafkaOptions.describeClientProperties(clientProperties) + "}";
+        + Secrets.describe(clientProperties) + "}";
   }
 }
