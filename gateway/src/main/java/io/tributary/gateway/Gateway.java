@@ -92,7 +92,7 @@ public final class Gateway implements AutoCloseable {
           LOG.error(
               "event=pipeline_start_failed pipeline={} error=\"{}\" action=stop_started_pipelines",
               pc.id(),
-              e.toString());
+              config.scrub(e.toString()));
           stopAll();
           throw e;
         }
@@ -104,7 +104,8 @@ public final class Gateway implements AutoCloseable {
       }
       if (config.admin() != null) {
         try {
-          admin = new AdminServer(config.admin().host(), config.admin().port(), List.copyOf(pipelines), registry);
+          admin = new AdminServer(
+              config.admin().host(), config.admin().port(), List.copyOf(pipelines), registry, config::scrub);
         } catch (IOException e) {
           stopAll();
           throw new IOException(
@@ -171,7 +172,8 @@ public final class Gateway implements AutoCloseable {
     while (!stopRequested.await(200, TimeUnit.MILLISECONDS)) {
       for (Pipeline p : pipelines) {
         if (p.status().state() == PipelineState.FAILED) {
-          LOG.error("event=pipeline_failed pipeline={} error=\"{}\" action=stop_gateway", p.id(), p.status().failure());
+          LOG.error("event=pipeline_failed pipeline={} error=\"{}\" action=stop_gateway", p.id(),
+              config.scrub(p.status().failure()));
           stopAll();
           return Outcome.FAILED;
         }

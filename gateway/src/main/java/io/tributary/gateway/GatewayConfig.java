@@ -4,6 +4,7 @@ import io.tributary.core.api.Config;
 import io.tributary.core.api.ConfigException;
 import io.tributary.core.api.ConfigProblem;
 import io.tributary.core.api.ConfigSpec;
+import io.tributary.core.api.Secrets;
 import io.tributary.core.api.SinkFactory;
 import io.tributary.core.api.SourceFactory;
 import io.tributary.core.checkpoint.CheckpointStorageFactory;
@@ -61,12 +62,13 @@ public final class GatewayConfig {
   /** One source, sink or transform: its type and validated options. */
   public record Component(String type, Config config, Map<String, Object> raw) {
     /**
-     * Names the type and the keys set, never the values: pass-through settings ({@code kafka.sasl.jaas.config},
-     * {@code hadoop.fs.s3a.secret.key}) hold secrets, and records end up in logs.
+     * The type and the options set, with the secrets of sensitive options and entries masked ({@link Config#toString}):
+     * pass-through settings ({@code kafka.sasl.jaas.config}, {@code hadoop.fs.s3a.secret.key}) hold secrets, and
+     * records end up in logs.
      */
     @Override
     public String toString() {
-      return "Component[type=" + type + ", keys=" + new java.util.TreeSet<>(raw.keySet()) + "]";
+      return "Component[type=" + type + ", config=" + config + "]";
     }
   }
 
@@ -87,7 +89,28 @@ public final class GatewayConfig {
       List<Component> transforms,
       List<Component> sinks,
       List<SinkFactory> sinkFactories,
-      String fingerprint) {}
+      String fingerprint) {
+    /** Every field but the factories, with secrets masked (checkpoint options by name, components by their specs). */
+    @Override
+    public String toString() {
+      return "PipelineConfig[id=" + id + ", options=" + options + ", checkpoint=" + checkpointLocation
+          + ", checkpointOptions=" + Secrets.describe(checkpointOptions) + ", walDir=" + walDir + ", source=" + source
+          + ", transforms=" + transforms + ", sinks=" + sinks + ", fingerprint=" + fingerprint + "]";
+    }
+
+    /** The secret values of this pipeline's options, for {@link Secrets#scrub}. */
+    List<String> secretValues() {
+      List<String> out = new ArrayList<>(Secrets.secretValues(checkpointOptions));
+      out.addAll(source.config().secretValues());
+      for (Component c : transforms) {
+        out.addAll(c.config().secretValues());
+      }
+      for (Component c : sinks) {
+        out.addAll(c.config().secretValues());
+      }
+      return out;
+    }
+  }
 
   /** Where the admin HTTP endpoint listens; {@code null} config means none. */
   public record Admin(String host, int port) {}
@@ -99,11 +122,17 @@ public final class GatewayConfig {
   private final String origin;
   private final List<PipelineConfig> pipelines;
   private final Admin admin;
+  private final List<String> secretValues;
 
   private GatewayConfig(String origin, List<PipelineConfig> pipelines, Admin admin) {
     this.origin = origin;
     this.pipelines = List.copyOf(pipelines);
     this.admin = admin;
+    List<String> secrets = new ArrayList<>();
+    for (PipelineConfig p : this.pipelines) {
+      secrets.addAll(p.secretValues());
+    }
+    this.secretValues = List.copyOf(secrets);
   }
 
   public String origin() {
@@ -112,6 +141,14 @@ public final class GatewayConfig {
 
   public List<PipelineConfig> pipelines() {
     return pipelines;
+  }
+
+  /**
+   * {@code text} without any secret value of this configuration (see {@link Secrets#scrub}): for text Tributary did not
+   * write itself, such as a connector's or client library's exception message, before it is logged or shown.
+   */
+  public String scrub(String text) {
+    return Secrets.scrub(text, secretValues);
   }
 
   /** The admin endpoint, or {@code null} when the file has no {@code admin:} section. */
@@ -540,7 +577,9 @@ public final class GatewayConfig {
         }
         return;
       } catch (RuntimeException e) {
-        problem(path, "Invalid " + path + " (" + comp.type() + "): " + e.getMessage());
+        // A connector's or client library's message may quote an option's value.
+        problem(path, "Invalid " + path + " (" + comp.type() + "): "
+            + Secrets.scrub(e.getMessage(), comp.config().secretValues()));
       }
     }
 

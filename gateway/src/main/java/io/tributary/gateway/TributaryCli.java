@@ -139,7 +139,7 @@ public final class TributaryCli implements Callable<Integer> {
       try {
         gateway.start();
       } catch (RuntimeException | java.io.IOException e) {
-        int code = startFailure(e);
+        int code = startFailure(e, cfg);
         try {
           Runtime.getRuntime().removeShutdownHook(hook);
         } catch (IllegalStateException shuttingDown) {
@@ -163,18 +163,18 @@ public final class TributaryCli implements Callable<Integer> {
   }
 
   /** The exit code and message for a gateway that could not start; the cause chain decides. */
-  static int startFailure(Exception e) {
+  static int startFailure(Exception e, GatewayConfig cfg) {
     for (Throwable c = e; c != null; c = c.getCause()) {
       if (c instanceof IncompatibleCheckpointException || c instanceof CheckpointException) {
-        System.err.println("tributary: checkpoint unusable: " + c.getMessage());
+        System.err.println("tributary: checkpoint unusable: " + cfg.scrub(c.getMessage()));
         return CHECKPOINT;
       }
       if (c instanceof ConfigException ce) {
-        ce.problems().forEach(System.err::println);
+        ce.problems().forEach(p -> System.err.println(cfg.scrub(p)));
         return INVALID;
       }
     }
-    System.err.println("tributary: cannot start: " + e.getMessage());
+    System.err.println("tributary: cannot start: " + cfg.scrub(e.getMessage()));
     return FAILED;
   }
 

@@ -6,11 +6,14 @@ import static org.awaitility.Awaitility.await;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.tributary.core.runtime.PipelineState;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
 import java.io.StringReader;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import org.junit.jupiter.api.Test;
@@ -87,5 +90,40 @@ class AdminServerIT {
 
       assertThat(get(port, "/nope").statusCode()).isEqualTo(404);
     }
+  }
+
+  @Test
+  void aFailureThatHappensToContainASecretIsShownMasked() throws Exception {
+    String secret = "s3cr3t-client-pass";
+    String yaml =
+        """
+        pipelines:
+          - id: leaky
+            settings: { batch-interval: 50ms }
+            checkpoint: %s
+            source: { type: test-sequence, count: 5 }
+            sinks: [ { type: test-failing, client.password: %s, message: "login refused for password %s" } ]
+        admin: { host: 127.0.0.1, port: 0 }
+        """
+            .formatted(tmp.resolve("c"), secret, secret);
+    ByteArrayOutputStream log = new ByteArrayOutputStream();
+    PrintStream originalErr = System.err;
+    System.setErr(new PrintStream(log, true, StandardCharsets.UTF_8));
+    try (Gateway gw = new Gateway(GatewayConfig.parse(new StringReader(yaml), "admin.yaml"))) {
+      gw.start();
+      int port = gw.adminPort();
+      await()
+          .atMost(Duration.ofSeconds(20))
+          .until(() -> gw.pipelines().get(0).status().state() == PipelineState.FAILED);
+      String status = get(port, "/status").body();
+      assertThat(status).contains("login refused for password").doesNotContain(secret);
+      assertThat(get(port, "/").body()).contains("login refused for password").doesNotContain(secret);
+      assertThat(gw.awaitStopOrFailure()).isEqualTo(Gateway.Outcome.FAILED);
+    } finally {
+      System.setErr(originalErr);
+    }
+    assertThat(log.toString(StandardCharsets.UTF_8)).contains("event=pipeline_failed pipeline=leaky error=")
+        .satisfies(text -> assertThat(text.lines().filter(l -> l.contains("Gateway")).toList())
+            .allSatisfy(l -> assertThat(l).doesNotContain(secret)));
   }
 }

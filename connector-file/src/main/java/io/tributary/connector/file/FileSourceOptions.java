@@ -178,6 +178,7 @@ public final class FileSourceOptions {
   public static final ConfigOption<List<String>> HADOOP_PROPERTIES =
       ConfigOption.stringList("hadoop-properties")
           .defaultValue(List.of())
+          .sensitiveEntries()
           .validate(FileSourceOptions::checkProperties)
           .description(
               "Older form of hadoop.*, kept for existing configurations: Hadoop settings as name=value entries, e.g."
@@ -223,10 +224,11 @@ public final class FileSourceOptions {
           STATE_COMPACTION_INTERVAL);
 
   private static String checkProperties(List<String> entries) {
-    for (String e : entries) {
-      int eq = e.indexOf('=');
+    for (int i = 0; i < entries.size(); i++) {
+      int eq = entries.get(i).indexOf('=');
       if (eq <= 0) {
-        String what = eq < 0 ? "(entry without '=')" : "(entry with empty name)";
+        // By position only: without '=' the entry's name cannot be told from a secret value.
+        String what = "entry " + (i + 1) + (eq < 0 ? " (without '=')" : " (with an empty name)");
         return what + " is not name=value (expected: entries such as fs.s3a.endpoint=http://127.0.0.1:9000)";
       }
     }

@@ -5,6 +5,7 @@ import io.tributary.connector.kafka.internal.RecordRouting;
 import io.tributary.core.api.AtLeastOnceSink;
 import io.tributary.core.api.Config;
 import io.tributary.core.api.Record;
+import io.tributary.core.api.Secrets;
 import io.tributary.core.api.SinkContext;
 import io.tributary.core.api.TributaryException;
 import java.time.Duration;
@@ -103,6 +104,6 @@ public final class KafkaAtLeastOnceSink implements AtLeastOnceSink {
   @Override
   public String toString() {
     return "KafkaAtLeastOnceSink{bootstrap=" + bootstrapServers + ", topic=" + topic + ", client-settings="
-        + KafkaOptions.describeClientProperties(clientProperties) + "}";
+        + Secrets.describe(clientProperties) + "}";
   }
 }

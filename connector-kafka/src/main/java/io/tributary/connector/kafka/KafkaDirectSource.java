@@ -11,6 +11,7 @@ import io.tributary.core.api.OffsetRange;
 import io.tributary.core.api.PartitionInfo;
 import io.tributary.core.api.Record;
 import io.tributary.core.api.RetriableException;
+import io.tributary.core.api.Secrets;
 import io.tributary.core.api.SourceContext;
 import io.tributary.core.api.SourcePosition;
 import io.tributary.core.api.TributaryException;
@@ -149,7 +150,7 @@ public final class KafkaDirectSource implements DirectSource {
         "event=kafka_source_opened pipeline={} source={} bootstrap={} topics={} isolation={} starting_position={}"
             + " commit_group={} client_settings={}",
         pipelineId, sourceName, bootstrapServers, topics, isolation, startingPosition, commitGroupId,
-        KafkaOptions.describeClientProperties(clientProperties));
+        Secrets.describe(clientProperties));
   }
 
   /** The pipeline and source this instance was opened for, for log lines of a wrapping source. */
@@ -396,7 +397,7 @@ public final class KafkaDirectSource implements DirectSource {
   public String toString() {
     return "KafkaDirectSource{bootstrap=" + bootstrapServers + ", topics=" + topics + ", starting-position="
         + startingPosition + ", isolation=" + isolation + ", commit-group-id=" + commitGroupId + ", client-settings="
-        + KafkaOptions.describeClientProperties(clientProperties) + "}";
+        + Secrets.describe(clientProperties) + "}";
   }
 
   private DataUnavailableException unavailable(TopicPartition tp, OffsetRange range, long logStart, Throwable cause) {

@@ -9,6 +9,7 @@ import io.tributary.core.api.OffsetRange;
 import io.tributary.core.api.PartitionInfo;
 import io.tributary.core.api.Record;
 import io.tributary.core.api.RetriableException;
+import io.tributary.core.api.Secrets;
 import io.tributary.core.api.SourceContext;
 import io.tributary.core.api.TransactionalPositionsSource;
 import java.time.Duration;
@@ -153,7 +154,7 @@ public final class KafkaGroupSource
         "event=kafka_group_source_opened pipeline={} source={} group={} topics={} joined={} assigned={}"
             + " client_settings={}",
         pipelineId, sourceName, groupId, topics, joined, sorted(assigned),
-        KafkaOptions.describeClientProperties(clientProperties));
+        Secrets.describe(clientProperties));
   }
 
   @Override
@@ -304,7 +305,7 @@ public final class KafkaGroupSource
   @Override
   public String toString() {
     return "KafkaGroupSource{bootstrap=" + bootstrapServers + ", topics=" + topics + ", group-id=" + groupId
-        + ", client-settings=" + KafkaOptions.describeClientProperties(clientProperties) + "}";
+        + ", client-settings=" + Secrets.describe(clientProperties) + "}";
   }
 
   private static Set<String> sorted(Collection<TopicPartition> tps) {

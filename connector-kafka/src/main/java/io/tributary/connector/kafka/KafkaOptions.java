@@ -3,11 +3,11 @@ package io.tributary.connector.kafka;
 import io.tributary.core.api.Config;
 import io.tributary.core.api.ConfigOption;
 import io.tributary.core.api.ConfigSpec;
+import io.tributary.core.api.Secrets;
 import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.regex.Pattern;
 
 /**
  * Every configuration key of the Kafka sources ({@code type: kafka} and {@code type: kafka-group} under {@code
@@ -17,8 +17,9 @@ import java.util.regex.Pattern;
  * <p>Client settings that have no key of their own (TLS, SASL, timeouts) pass through to every Kafka client the
  * component creates: as {@code kafka.<name>: value} keys ({@link #KAFKA}, preferred; a nested YAML mapping under {@code
  * kafka:} works too) or as {@code name=value} entries of {@link #CLIENT_PROPERTIES} (older form; {@code kafka.} keys
- * win when both set a name). Their values may be secrets: Tributary never logs them, and {@link
- * #describeClientProperties} masks every value whose name matches {@link #SECRET_NAME}.
+ * win when both set a name). Their values may be secrets: both options are sensitive per entry, so wherever settings are
+ * shown (errors, logs, {@code toString}) the value of every secret name ({@link Secrets#isSecretName}: passwords,
+ * keys, tokens, {@code sasl.*} such as {@code sasl.jaas.config}) is masked.
  *
  * <p>Thread safety: immutable constants.
  */
@@ -118,8 +119,8 @@ public final class KafkaOptions {
           .description(
               "Any Kafka client setting, passed to every client of this component, e.g. kafka.security.protocol:"
                   + " SASL_SSL or kafka.ssl.truststore.location. Settings Tributary fixes itself (serializers,"
-                  + " transactional.id, isolation.level, enable.auto.commit, ...) cannot be overridden. Values are"
-                  + " never logged.");
+                  + " transactional.id, isolation.level, enable.auto.commit, ...) cannot be overridden. Values of"
+                  + " secret names (passwords, keys, tokens, sasl.*) are never shown.");
 
   public static final ConfigOption<Isolation> ISOLATION =
       ConfigOption.enumValue("isolation", Isolation.class)
@@ -145,10 +146,11 @@ public final class KafkaOptions {
   public static final ConfigOption<List<String>> CLIENT_PROPERTIES =
       ConfigOption.stringList("client-properties")
           .defaultValue(List.of())
+          .sensitiveEntries()
           .validate(KafkaOptions::checkClientProperties)
           .description(
-              "Extra Kafka client settings as name=value entries, e.g. security.protocol=SASL_SSL (values are never"
-                  + " logged).");
+              "Extra Kafka client settings as name=value entries, e.g. security.protocol=SASL_SSL (values of secret"
+                  + " names are never shown).");
 
   public static final ConfigOption<String> TOPIC =
       ConfigOption.string("topic")
@@ -186,9 +188,6 @@ public final class KafkaOptions {
           .description(
               "transaction.timeout.ms of the producer: longer than the slowest batch write, at most the broker's"
                   + " transaction.max.timeout.ms.");
-
-  /** Names of client settings whose values are secrets: masked wherever settings are shown. */
-  public static final Pattern SECRET_NAME = Pattern.compile("(?i).*(password|secret|jaas|key).*");
 
   /** The keys of the Kafka direct source. */
   public static final ConfigSpec SOURCE =
@@ -249,22 +248,6 @@ public final class KafkaOptions {
     }
     out.putAll(config.get(KAFKA));
     return out;
-  }
-
-  /**
-   * Client settings as {@code {name=value, ...}} for logs and status, every value whose name matches {@link
-   * #SECRET_NAME} replaced by {@code ******}.
-   */
-  public static String describeClientProperties(Map<String, ?> settings) {
-    StringBuilder sb = new StringBuilder("{");
-    for (Map.Entry<String, ?> e : settings.entrySet()) {
-      if (sb.length() > 1) {
-        sb.append(", ");
-      }
-      boolean secret = SECRET_NAME.matcher(e.getKey()).matches();
-      sb.append(e.getKey()).append('=').append(secret ? "******" : e.getValue());
-    }
-    return sb.append('}').toString();
   }
 
   /** Parses a {@link #STARTING_TIMESTAMP} value: epoch milliseconds or an ISO-8601 instant. */
@@ -335,12 +318,12 @@ public final class KafkaOptions {
   }
 
   private static String checkClientProperties(List<String> entries) {
-    for (String e : entries) {
-      int eq = e.indexOf('=');
+    for (int i = 0; i < entries.size(); i++) {
+      int eq = entries.get(i).indexOf('=');
       if (eq <= 0) {
-        // Report only the name part: the value may be a secret.
-        String name = eq < 0 ? "(entry without '=')" : "(entry with empty name)";
-        return name + " is not name=value (expected: entries such as security.protocol=SSL)";
+        // Report the entry by position only: without '=' its name cannot be told from a secret value.
+        String what = "entry " + (i + 1) + (eq < 0 ? " (without '=')" : " (with an empty name)");
+        return what + " is not name=value (expected: entries such as security.protocol=SSL)";
       }
     }
     return null;

@@ -10,6 +10,7 @@ import io.tributary.core.api.Record;
 import io.tributary.core.api.RetriableException;
 import io.tributary.core.api.Sink;
 import io.tributary.core.api.SinkBatch;
+import io.tributary.core.api.Secrets;
 import io.tributary.core.api.SinkContext;
 import io.tributary.core.api.TransactionalSink;
 import io.tributary.core.api.TributaryException;
@@ -465,6 +466,6 @@ public final class KafkaSink implements TransactionalSink, CarriesSourcePosition
   @Override
   public String toString() {
     return "KafkaSink{bootstrap=" + bootstrapServers + ", topic=" + topic + ", client-settings="
-        + KafkaOptions.describeClientProperties(clientProperties) + "}";
+        + Secrets.describe(clientProperties) + "}";
   }
 }

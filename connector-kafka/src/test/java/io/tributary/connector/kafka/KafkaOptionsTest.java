@@ -10,6 +10,7 @@ import io.tributary.core.api.Config;
 import io.tributary.core.api.ConfigException;
 import io.tributary.core.api.Guarantee;
 import io.tributary.core.api.Record;
+import io.tributary.core.api.Secrets;
 import io.tributary.core.api.SinkFactory;
 import io.tributary.core.api.SourceFactory;
 import io.tributary.core.api.SourcePosition;
@@ -142,6 +143,22 @@ class KafkaOptionsTest {
   }
 
   @Test
+  void aMalformedClientPropertyNeverEchoesASecretOfTheSameList() {
+    Map<String, Object> raw =
+        Map.of(
+            "bootstrap-servers", "b:9092",
+            "topics", "t",
+            "client-properties",
+            List.of("security.protocol SASL_SSL", "sasl.jaas.config=x.Login required password=\"hunter2\";"),
+            "kafka.ssl.key.password", "k3y-pass");
+    assertThatThrownBy(() -> KafkaOptions.SOURCE.parse(raw))
+        .isInstanceOf(ConfigException.class)
+        .hasMessageContaining("client-properties")
+        .hasMessageContaining("not name=value")
+        .satisfies(e -> assertThat(e.getMessage()).doesNotContain("hunter2").doesNotContain("k3y-pass"));
+  }
+
+  @Test
   void describedSettingsMaskEverySecretLookingName() {
     Map<String, String> settings = new java.util.LinkedHashMap<>();
     settings.put("security.protocol", "SASL_SSL");
@@ -150,7 +167,7 @@ class KafkaOptionsTest {
     settings.put("ssl.key.password", "k-value");
     settings.put("basic.auth.user.info.secret", "s-value");
     settings.put("ssl.keystore.key", "pem-value");
-    assertThat(KafkaOptions.describeClientProperties(settings))
+    assertThat(Secrets.describe(settings))
         .isEqualTo(
             "{security.protocol=SASL_SSL, sasl.jaas.config=******, ssl.keystore.password=******,"
                 + " ssl.key.password=******, basic.auth.user.info.secret=******, ssl.keystore.key=******}");

@@ -29,6 +29,19 @@ public final class ConfigOption<T> {
     String check(T value);
   }
 
+  /** Which part of an option's value must never be shown. */
+  public enum Sensitivity {
+    /** The value may be shown. */
+    NONE,
+    /** The whole value is a secret (a password, a key): shown as {@link Secrets#MASK}. */
+    VALUE,
+    /**
+     * Entries of a map value, or {@code name=value} entries of a list value, whose name is a secret name ({@link
+     * Secrets#isSecretName}) are secrets; the others may be shown. The default of {@link #prefixed} options.
+     */
+    SECRET_NAMED_ENTRIES
+  }
+
   private static final Pattern SIZE = Pattern.compile("(\\d+)(|b|k|kb|m|mb|g|gb)");
 
   private final String name;
@@ -39,6 +52,7 @@ public final class ConfigOption<T> {
   private final Function<Object, T> parser;
   private final List<Validator<T>> validators;
   private final List<String> aliases;
+  private final Sensitivity sensitivity;
 
   private ConfigOption(
       String name,
@@ -48,7 +62,8 @@ public final class ConfigOption<T> {
       String description,
       Function<Object, T> parser,
       List<Validator<T>> validators,
-      List<String> aliases) {
+      List<String> aliases,
+      Sensitivity sensitivity) {
     this.name = name;
     this.type = type;
     this.defaultValue = defaultValue;
@@ -57,31 +72,36 @@ public final class ConfigOption<T> {
     this.parser = parser;
     this.validators = List.copyOf(validators);
     this.aliases = List.copyOf(aliases);
+    this.sensitivity = sensitivity;
+  }
+
+  private static <T> ConfigOption<T> simple(String name, String type, Function<Object, T> parser) {
+    return new ConfigOption<>(name, type, null, false, "", parser, List.of(), List.of(), Sensitivity.NONE);
   }
 
   public static ConfigOption<String> string(String name) {
-    return new ConfigOption<>(name, "string", null, false, "", v -> v.toString(), List.of(), List.of());
+    return simple(name, "string", v -> v.toString());
   }
 
   public static ConfigOption<Integer> integer(String name) {
-    return new ConfigOption<>(name, "int", null, false, "", ConfigOption::toInt, List.of(), List.of());
+    return simple(name, "int", ConfigOption::toInt);
   }
 
   public static ConfigOption<Long> longValue(String name) {
-    return new ConfigOption<>(name, "long", null, false, "", ConfigOption::toLong, List.of(), List.of());
+    return simple(name, "long", ConfigOption::toLong);
   }
 
   public static ConfigOption<Boolean> bool(String name) {
-    return new ConfigOption<>(name, "boolean", null, false, "", ConfigOption::toBool, List.of(), List.of());
+    return simple(name, "boolean", ConfigOption::toBool);
   }
 
   public static ConfigOption<Duration> duration(String name) {
-    return new ConfigOption<>(name, "duration", null, false, "", ConfigOption::toDuration, List.of(), List.of());
+    return simple(name, "duration", ConfigOption::toDuration);
   }
 
   /** A byte size such as {@code 16mb}; value in bytes. */
   public static ConfigOption<Long> size(String name) {
-    return new ConfigOption<>(name, "size", null, false, "", ConfigOption::toSize, List.of(), List.of());
+    return simple(name, "size", ConfigOption::toSize);
   }
 
   public static <E extends Enum<E>> ConfigOption<E> enumValue(String name, Class<E> type) {
@@ -101,7 +121,8 @@ public final class ConfigOption<T> {
           }
         },
         List.of(),
-        List.of());
+        List.of(),
+        Sensitivity.NONE);
   }
 
   public static ConfigOption<List<String>> stringList(String name) {
@@ -128,15 +149,16 @@ public final class ConfigOption<T> {
           return List.copyOf(out);
         },
         List.of(),
-        List.of());
+        List.of(),
+        Sensitivity.NONE);
   }
 
   /**
    * A family of pass-through keys sharing {@code prefix} (which must end with {@code .}), such as {@code kafka.} for
    * {@code kafka.security.protocol}: {@link ConfigSpec} collects every key that starts with the prefix (and that no
    * other option declares) into one map from the rest of the key to its value as a string (lists joined with commas).
-   * Nested YAML mappings under the prefix arrive flattened to dotted keys. Error messages never show these values,
-   * since pass-through settings often hold secrets.
+   * Nested YAML mappings under the prefix arrive flattened to dotted keys. Pass-through settings often hold secrets, so
+   * the option is {@link Sensitivity#SECRET_NAMED_ENTRIES}: values of secret names are never shown.
    */
   public static ConfigOption<java.util.Map<String, String>> prefixed(String prefix) {
     if (!prefix.endsWith(".") || prefix.length() < 2) {
@@ -164,7 +186,8 @@ public final class ConfigOption<T> {
               return java.util.Collections.unmodifiableMap(out);
             },
             List.of(),
-            List.of())
+            List.of(),
+            Sensitivity.SECRET_NAMED_ENTRIES)
         .defaultValue(java.util.Map.of());
   }
 
@@ -174,26 +197,45 @@ public final class ConfigOption<T> {
   }
 
   public ConfigOption<T> defaultValue(T value) {
-    return new ConfigOption<>(name, type, value, false, description, parser, validators, aliases);
+    return new ConfigOption<>(name, type, value, false, description, parser, validators, aliases, sensitivity);
   }
 
   public ConfigOption<T> required() {
-    return new ConfigOption<>(name, type, null, true, description, parser, validators, aliases);
+    return new ConfigOption<>(name, type, null, true, description, parser, validators, aliases, sensitivity);
   }
 
   public ConfigOption<T> description(String text) {
-    return new ConfigOption<>(name, type, defaultValue, required, text, parser, validators, aliases);
+    return new ConfigOption<>(name, type, defaultValue, required, text, parser, validators, aliases, sensitivity);
   }
 
   public ConfigOption<T> validate(Validator<T> validator) {
     List<Validator<T>> v = new ArrayList<>(validators);
     v.add(validator);
-    return new ConfigOption<>(name, type, defaultValue, required, description, parser, v, aliases);
+    return new ConfigOption<>(name, type, defaultValue, required, description, parser, v, aliases, sensitivity);
+  }
+
+  /**
+   * Marks the whole value a secret: it is never shown in errors, logs, {@code toString} or status, whatever the
+   * option's name.
+   */
+  public ConfigOption<T> sensitive() {
+    return new ConfigOption<>(
+        name, type, defaultValue, required, description, parser, validators, aliases, Sensitivity.VALUE);
+  }
+
+  /**
+   * Marks the entries whose names are secret names ({@link Secrets#isSecretName}) as secrets: for a map value, or a
+   * list of {@code name=value} entries such as {@code client-properties}. A list entry without {@code =} is never shown.
+   */
+  public ConfigOption<T> sensitiveEntries() {
+    return new ConfigOption<>(
+        name, type, defaultValue, required, description, parser, validators, aliases, Sensitivity.SECRET_NAMED_ENTRIES);
   }
 
   /** Older names still accepted for this key. */
   public ConfigOption<T> deprecatedAliases(String... names) {
-    return new ConfigOption<>(name, type, defaultValue, required, description, parser, validators, List.of(names));
+    return new ConfigOption<>(
+        name, type, defaultValue, required, description, parser, validators, List.of(names), sensitivity);
   }
 
   public String name() {
@@ -220,6 +262,71 @@ public final class ConfigOption<T> {
     return aliases;
   }
 
+  public Sensitivity sensitivity() {
+    return sensitivity;
+  }
+
+  /**
+   * {@code value} (raw or parsed) as it may be shown in messages, logs and {@code toString}: secrets replaced by {@link
+   * Secrets#MASK} according to {@link #sensitivity()}.
+   */
+  public Object shown(Object value) {
+    if (value == null || sensitivity == Sensitivity.NONE) {
+      return value;
+    }
+    if (sensitivity == Sensitivity.VALUE) {
+      return Secrets.MASK;
+    }
+    if (value instanceof java.util.Map<?, ?> m) {
+      java.util.Map<String, Object> out = new java.util.LinkedHashMap<>();
+      m.forEach((k, v) -> out.put(String.valueOf(k), Secrets.maskIfSecretName(String.valueOf(k), v)));
+      return out;
+    }
+    return entries(value).stream().map(Secrets::maskEntry).toList();
+  }
+
+  /** The secrets in {@code value} (raw or parsed), to be scrubbed from free text; empty when it holds none. */
+  public List<String> secretValues(Object value) {
+    List<String> out = new ArrayList<>();
+    if (value == null || sensitivity == Sensitivity.NONE) {
+      return out;
+    }
+    if (sensitivity == Sensitivity.VALUE) {
+      if (value instanceof java.util.Collection<?> c) {
+        c.forEach(e -> Secrets.addSecret(String.valueOf(e), out));
+      } else {
+        Secrets.addSecret(String.valueOf(value), out);
+      }
+      return out;
+    }
+    if (value instanceof java.util.Map<?, ?> m) {
+      m.forEach(
+          (k, v) -> {
+            if (v != null && Secrets.isSecretName(String.valueOf(k))) {
+              Secrets.addSecret(String.valueOf(v), out);
+            }
+          });
+      return out;
+    }
+    for (String e : entries(value)) {
+      int eq = e.indexOf('=');
+      if (eq <= 0) {
+        Secrets.addSecret(e, out);
+      } else if (Secrets.isSecretName(e.substring(0, eq).trim())) {
+        Secrets.addSecret(e.substring(eq + 1).trim(), out);
+      }
+    }
+    return out;
+  }
+
+  /** A list value's entries, or a comma-separated string's (as a list option accepts it). */
+  private static List<String> entries(Object value) {
+    if (value instanceof java.util.Collection<?> c) {
+      return c.stream().map(String::valueOf).toList();
+    }
+    return Arrays.stream(String.valueOf(value).split(",")).map(String::trim).filter(x -> !x.isEmpty()).toList();
+  }
+
   /**
    * Converts and validates a raw value.
    *
@@ -232,19 +339,49 @@ public final class ConfigOption<T> {
       value = parser.apply(raw);
     } catch (RuntimeException e) {
       throw new IllegalArgumentException(
-          "Invalid value " + shown(raw) + " for " + name + ": " + e.getMessage() + " (expected: " + type + ")");
+          "Invalid value " + inError(raw) + " for " + name + ": " + scrubbed(e.getMessage(), raw, null)
+              + " (expected: " + type + ")");
     }
     for (Validator<T> v : validators) {
       String problem = v.check(value);
       if (problem != null) {
-        throw new IllegalArgumentException("Invalid value " + shown(raw) + " for " + name + ": " + problem);
+        // A validator may quote the value (or an entry of it); a secret never reaches the message.
+        throw new IllegalArgumentException(
+            "Invalid value " + inError(raw) + " for " + name + ": " + scrubbed(problem, raw, value));
       }
     }
     return value;
   }
 
-  private Object shown(Object raw) {
-    return isPrefix() && raw instanceof java.util.Map<?, ?> m ? m.keySet() + " (values not shown)" : raw;
+  /**
+   * {@code raw} as an error message shows it: like {@link #shown}, except that an option with secret-named entries
+   * shows only the names of its entries, since a user who wrote a secret under a harmless-looking name is better served
+   * by an error that shows no value at all.
+   */
+  private Object inError(Object raw) {
+    if (sensitivity != Sensitivity.SECRET_NAMED_ENTRIES) {
+      return shown(raw);
+    }
+    if (raw instanceof java.util.Map<?, ?> m) {
+      return m.keySet() + " (values not shown)";
+    }
+    List<String> names = new ArrayList<>();
+    for (String e : entries(raw)) {
+      int eq = e.indexOf('=');
+      names.add(eq <= 0 ? Secrets.MASK : e.substring(0, eq).trim());
+    }
+    return names + " (values not shown)";
+  }
+
+  private String scrubbed(String message, Object raw, Object value) {
+    if (sensitivity == Sensitivity.NONE) {
+      return message;
+    }
+    List<String> secrets = secretValues(raw);
+    if (value != null) {
+      secrets.addAll(secretValues(value));
+    }
+    return Secrets.scrub(message, secrets);
   }
 
   /** Validator: a number at least {@code min}. */

@@ -224,4 +224,10 @@ public final class PipelineOptions {
   public Map<String, Object> explicitSettings() {
     return config.asMap();
   }
+
+  /** The settings chosen explicitly, secrets masked. */
+  @Override
+  public String toString() {
+    return "PipelineOptions" + config;
+  }
 }

@@ -101,7 +101,9 @@ class BatchRetryPipelineTest {
     assertThat(retries("partitions")).isEqualTo(2.0);
     assertThat(retries("read")).isEqualTo(1.0);
     assertThat(retries("sink-write")).isEqualTo(3.0);
-    assertThat(sleeps).containsExactly(100L, 200L, 100L, 100L, 200L, 400L);
+    // listing: 2 retries; then one batch attempt (read + sink writes) retried 4 times, its backoff doubling across
+    // the read failure and the three sink failures
+    assertThat(sleeps).containsExactly(100L, 200L, 100L, 200L, 400L, 800L);
 
     queue.pushStrings("d");
     await().atMost(Duration.ofSeconds(10)).until(() -> committed(1));

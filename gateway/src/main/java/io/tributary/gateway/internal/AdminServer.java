@@ -13,6 +13,7 @@ import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.function.UnaryOperator;
 
 /**
  * The gateway's admin HTTP endpoint (JDK HTTP server, one thread): {@code /health}, {@code /metrics} (Prometheus text),
@@ -25,11 +26,22 @@ public final class AdminServer implements AutoCloseable {
   private final List<Pipeline> pipelines;
   private final PrometheusMeterRegistry registry;
   private final ExecutorService executor;
+  private final UnaryOperator<String> scrub;
 
-  public AdminServer(String host, int port, List<Pipeline> pipelines, PrometheusMeterRegistry registry)
+  /**
+   * @param scrub removes secret values from failure texts before they are shown (a connector's or client library's
+   *     message may quote a setting)
+   */
+  public AdminServer(
+      String host,
+      int port,
+      List<Pipeline> pipelines,
+      PrometheusMeterRegistry registry,
+      UnaryOperator<String> scrub)
       throws IOException {
     this.pipelines = pipelines;
     this.registry = registry;
+    this.scrub = scrub;
     this.server = HttpServer.create(new InetSocketAddress(host, port), 16);
     this.executor =
         Executors.newSingleThreadExecutor(
@@ -92,7 +104,7 @@ public final class AdminServer implements AutoCloseable {
           .append(",\"lastCommittedBatch\":").append(s.lastCommittedBatch())
           .append(",\"recordsIn\":").append(s.recordsIn())
           .append(",\"recordsOut\":").append(s.recordsOut())
-          .append(",\"failure\":").append(s.failure() == null ? "null" : json(s.failure()))
+          .append(",\"failure\":").append(s.failure() == null ? "null" : json(scrub.apply(s.failure())))
           .append('}');
     }
     return sb.append(']').toString();
@@ -117,7 +129,7 @@ public final class AdminServer implements AutoCloseable {
       sb.append("<tr><td>").append(html(s.pipelineId())).append("</td><td class=\"").append(s.state()).append("\">")
           .append(s.state()).append("</td><td>").append(s.lastCommittedBatch()).append("</td><td>")
           .append(s.recordsIn()).append("</td><td>").append(s.recordsOut()).append("</td><td>")
-          .append(s.failure() == null ? "" : html(s.failure())).append("</td></tr>");
+          .append(s.failure() == null ? "" : html(scrub.apply(s.failure()))).append("</td></tr>");
     }
     sb.append("</table><p><a href=\"/status\">status JSON</a> · <a href=\"/metrics\">Prometheus metrics</a>")
         .append(" · <a href=\"/health\">health</a></p></body></html>");

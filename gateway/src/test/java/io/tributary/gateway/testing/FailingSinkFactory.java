@@ -21,7 +21,10 @@ import java.util.List;
 public final class FailingSinkFactory implements SinkFactory {
   public static final ConfigOption<String> MESSAGE =
       ConfigOption.string("message").defaultValue("injected failure").description("The failure's message.");
-  private static final ConfigSpec SPEC = ConfigSpec.of(MESSAGE);
+  /** Ignored; stands for the client settings a real sink passes through (some of them secrets). */
+  public static final ConfigOption<java.util.Map<String, String>> CLIENT =
+      ConfigOption.prefixed("client.").description("Ignored client settings.");
+  private static final ConfigSpec SPEC = ConfigSpec.of(MESSAGE, CLIENT);
 
   @Override
   public String type() {

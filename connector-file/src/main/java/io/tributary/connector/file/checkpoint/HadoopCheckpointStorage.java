@@ -3,6 +3,7 @@ package io.tributary.connector.file.checkpoint;
 import io.tributary.connector.file.internal.hadoop.HadoopFileSystems;
 import io.tributary.connector.file.internal.hadoop.PublishMode;
 import io.tributary.core.api.RetriableException;
+import io.tributary.core.api.Secrets;
 import io.tributary.core.checkpoint.CheckpointStorage;
 import java.io.FileNotFoundException;
 import java.io.IOException;
@@ -65,7 +66,7 @@ public final class HadoopCheckpointStorage implements CheckpointStorage {
     }
     this.mode = HadoopFileSystems.effectiveMode(publish, fs.getUri().getScheme());
     LOG.info("event=checkpoint_storage_opened location={} publish={} hadoop={}", describe(), mode,
-        HadoopFileSystems.redact(hadoopSettings));
+        Secrets.describe(hadoopSettings));
   }
 
   /** The publish mode in effect. */

@@ -5,6 +5,7 @@ import io.tributary.connector.file.internal.hadoop.HadoopFileSystems;
 import io.tributary.connector.file.internal.hadoop.PublishMode;
 import io.tributary.core.api.IdempotentSink;
 import io.tributary.core.api.Record;
+import io.tributary.core.api.Secrets;
 import io.tributary.core.api.SinkContext;
 import java.io.BufferedOutputStream;
 import java.io.FileNotFoundException;
@@ -122,7 +123,7 @@ public final class HadoopFileSink implements IdempotentSink {
     LOG.info(
         "event=file_sink_opened pipeline={} sink={} dir={} publish={} hadoop={}",
         context.pipelineId(), sinkName, HadoopFileSystems.describe(dirUri), mode,
-        HadoopFileSystems.redact(hadoopSettings));
+        Secrets.describe(hadoopSettings));
   }
 
   private boolean isTemp(String name) {

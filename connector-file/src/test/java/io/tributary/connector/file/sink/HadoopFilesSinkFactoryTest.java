@@ -7,6 +7,7 @@ import io.tributary.connector.file.internal.hadoop.PublishMode;
 import io.tributary.core.api.Config;
 import io.tributary.core.api.ConfigProblem;
 import io.tributary.core.api.Guarantee;
+import io.tributary.core.api.Secrets;
 import io.tributary.core.api.SinkFactory;
 import java.util.Map;
 import java.util.ServiceLoader;
@@ -50,7 +51,7 @@ class HadoopFilesSinkFactoryTest {
   @Test
   void redactsSecretsButKeepsOtherSettingsForLogs() {
     String logged =
-        HadoopFileSystems.redact(Map.of("fs.s3a.secret.key", "s3cr3t", "fs.s3a.access.key", "AKIA1",
+        Secrets.describe(Map.of("fs.s3a.secret.key", "s3cr3t", "fs.s3a.access.key", "AKIA1",
             "fs.s3a.endpoint", "http://127.0.0.1:9000", "fs.s3a.aws.credentials.provider", "x.Simple"));
     assertThat(logged).doesNotContain("s3cr3t", "AKIA1").contains("http://127.0.0.1:9000", "x.Simple");
   }
@@ -61,5 +62,22 @@ class HadoopFilesSinkFactoryTest {
     assertThat(HadoopFileSystems.effectiveMode(PublishMode.AUTO, "hdfs")).isEqualTo(PublishMode.RENAME);
     assertThat(HadoopFileSystems.effectiveMode(PublishMode.AUTO, "file")).isEqualTo(PublishMode.RENAME);
     assertThat(HadoopFileSystems.effectiveMode(PublishMode.RENAME, "s3a")).isEqualTo(PublishMode.RENAME);
+  }
+
+  @Test
+  void aMalformedHadoopPropertyNeverEchoesTheSecretsBesideIt() {
+    java.util.List<ConfigProblem> problems =
+        io.tributary.connector.file.FileSourceOptions.SPEC.validate(
+            Map.of(
+                "paths", "s3a://bucket/in",
+                "hadoop.fs.s3a.access.key", "AKIA-SECRET-ID",
+                "hadoop-properties",
+                java.util.List.of("fs.s3a.secret.key=s3cr3t-value", "fs.s3a.session.token tok3n-value")));
+    assertThat(problems)
+        .singleElement()
+        .satisfies(p -> assertThat(p.message())
+            .contains("hadoop-properties")
+            .contains("entry 2 (without '=')")
+            .doesNotContain("s3cr3t-value", "tok3n-value", "AKIA-SECRET-ID"));
   }
 }

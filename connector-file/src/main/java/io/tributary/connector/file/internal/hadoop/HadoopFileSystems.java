@@ -11,7 +11,6 @@ import java.nio.file.StandardCopyOption;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
-import java.util.TreeMap;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.FileUtil;
@@ -26,7 +25,8 @@ import software.amazon.awssdk.core.exception.SdkServiceException;
 
 /**
  * Shared helpers for Hadoop file systems: a {@link Configuration} from {@code hadoop.*} options, uncached {@link
- * FileSystem} instances, atomic rename with overwrite, and redaction of secrets for logs.
+ * FileSystem} instances, atomic rename with overwrite. Settings are shown in
+ * logs through {@link io.tributary.core.api.Secrets#describe}.
  *
  * <p>Thread safety: stateless; every method may be called from any thread.
  */
@@ -44,8 +44,6 @@ public final class HadoopFileSystems {
 
   /** Schemes whose output streams publish an object whole on close and whose rename is a copy. */
   private static final Set<String> OBJECT_STORES = Set.of("s3a", "s3", "s3n", "gs", "oss", "cos", "cosn", "obs");
-
-  private static final String REDACTED = "<redacted>";
 
   private HadoopFileSystems() {}
 
@@ -148,25 +146,6 @@ public final class HadoopFileSystems {
     if ("file".equals(fs.getUri().getScheme())) {
       LocalCheckpointStorage.fsyncDirectory(java.nio.file.Path.of(fs.makeQualified(dir).toUri()));
     }
-  }
-
-  /** {@code settings} for a log line, with the values of secret-looking keys replaced. */
-  public static String redact(Map<String, String> settings) {
-    Map<String, String> out = new TreeMap<>();
-    settings.forEach((k, v) -> out.put(k, isSecret(k) ? REDACTED : v));
-    return out.toString();
-  }
-
-  /** Whether a Hadoop key's value is a secret (keys, passwords, tokens, credentials). */
-  public static boolean isSecret(String key) {
-    String k = key.toLowerCase(Locale.ROOT);
-    return k.contains("secret")
-        || k.contains("password")
-        || k.contains("token")
-        || k.contains("credential") && !k.endsWith("credentials.provider")
-        || k.endsWith(".key")
-        || k.contains("access.key")
-        || k.contains("session");
   }
 
   /** {@code uri} without user information, query or fragment, for messages and logs. */

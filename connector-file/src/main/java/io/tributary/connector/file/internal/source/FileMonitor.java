@@ -21,6 +21,7 @@ import io.tributary.core.api.DataUnavailableException;
 import io.tributary.core.api.OffsetRange;
 import io.tributary.core.api.PartitionInfo;
 import io.tributary.core.api.Record;
+import io.tributary.core.api.Secrets;
 import io.tributary.core.checkpoint.CheckpointStorage;
 import java.io.IOException;
 import java.util.ArrayList;
@@ -143,7 +144,7 @@ public final class FileMonitor implements AutoCloseable {
     }
     LOG.info(
         "event=files_source_opened pipeline={} source={} paths={} hadoop={}",
-        pipeline, source, ids.size(), HadoopFileSystems.redact(hadoopSettings));
+        pipeline, source, ids.size(), Secrets.describe(hadoopSettings));
     Tags tags = Tags.of("pipeline", pipeline, "source", source);
     admitted = Counter.builder("tributary.files.admitted").tags(tags).register(registry);
     quarantined = Counter.builder("tributary.files.quarantined").tags(tags).register(registry);
