@@ -25,7 +25,11 @@ public record BatchPlan(
     String kind,
     List<OffsetRange> ranges,
     Map<String, Long> positions) {
-  public static final int FORMAT_VERSION = 1;
+  /**
+   * 2: positions may be text ({@code "<sequence>#<sub>"}) beyond 64 bits; format-1 files (positions always numbers)
+   * load unchanged.
+   */
+  public static final int FORMAT_VERSION = 2;
   public static final String DIRECT = "direct";
   public static final String RECEIVER = "receiver";
   public static final String BLOCKS = "blocks";

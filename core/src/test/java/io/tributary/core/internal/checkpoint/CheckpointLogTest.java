@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import io.tributary.core.api.CheckpointException;
 import io.tributary.core.api.IncompatibleCheckpointException;
 import io.tributary.core.api.OffsetRange;
+import io.tributary.core.api.Position;
 import io.tributary.core.checkpoint.LocalCheckpointStorage;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -30,7 +31,7 @@ class CheckpointLogTest {
     log.writeOffsets(plan(3));
     String json = Files.readString(dir.resolve("offsets/3"));
     assertThat(json)
-        .contains("\"version\" : 1")
+        .contains("\"version\" : 2")
         .contains("\"batchId\" : 3")
         .contains("\"partition\" : \"topic-0\"")
         .contains("\"from\" : 10")
@@ -38,6 +39,39 @@ class CheckpointLogTest {
         .contains("\n"); // indented, one field per line
     assertThat(log.readOffsets(3)).contains(plan(3));
     assertThat(log.readOffsets(4)).isEmpty();
+  }
+
+  @Test
+  void positionsBeyond64BitsAreWrittenAsTextAndReadBack() throws Exception {
+    CheckpointLog log = new CheckpointLog(new LocalCheckpointStorage(dir));
+    String seq = "49590338271490256608559692538361571095921575989136588898";
+    BatchPlan p =
+        new BatchPlan(BatchPlan.FORMAT_VERSION, "k", 0, 0, "kinesis", BatchPlan.DIRECT,
+            List.of(new OffsetRange("shard-0", Position.parse(seq), Position.parse(seq + "#4"))), null);
+    log.writeOffsets(p);
+    assertThat(Files.readString(dir.resolve("offsets/0")))
+        .contains("\"from\" : \"" + seq + "\"")
+        .contains("\"until\" : \"" + seq + "#4\"");
+    assertThat(log.readOffsets(0)).contains(p);
+  }
+
+  @Test
+  void aFormat1CheckpointWrittenByTheFirstReleaseStillLoads() throws Exception {
+    // Byte for byte what format 1 wrote (long offsets as JSON numbers).
+    Files.createDirectories(dir.resolve("offsets"));
+    Files.writeString(dir.resolve("metadata"),
+        "{\n  \"version\" : 1,\n  \"pipelineId\" : \"clicks\",\n  \"configFingerprint\" : \"fp\",\n"
+            + "  \"createdMs\" : 1700000000000\n}");
+    Files.writeString(dir.resolve("offsets/7"),
+        "{\n  \"version\" : 1,\n  \"pipelineId\" : \"clicks\",\n  \"batchId\" : 7,\n"
+            + "  \"batchTimeMs\" : 1700000000000,\n  \"source\" : \"kafka\",\n  \"kind\" : \"direct\",\n"
+            + "  \"ranges\" : [ {\n    \"partition\" : \"topic-0\",\n    \"from\" : 10,\n    \"until\" : 20\n"
+            + "  } ],\n  \"positions\" : { }\n}");
+    CheckpointLog log = new CheckpointLog(new LocalCheckpointStorage(dir));
+    log.initialize("clicks", "fp");
+    BatchPlan p = log.readOffsets(7).orElseThrow();
+    assertThat(p.version()).isEqualTo(1);
+    assertThat(p.ranges()).containsExactly(new OffsetRange("topic-0", 10, 20));
   }
 
   @Test
@@ -55,8 +89,8 @@ class CheckpointLogTest {
     CheckpointLog log = new CheckpointLog(new LocalCheckpointStorage(dir));
     log.initialize("clicks", "fp-1");
     log.writeCommit(new CheckpointLog.Commit(BatchPlan.FORMAT_VERSION, 3, 123L, 10));
-    assertThat(Files.readString(dir.resolve("metadata"))).contains("\"version\" : 1").contains("\"pipelineId\" : \"clicks\"");
-    assertThat(Files.readString(dir.resolve("commits/3"))).contains("\"version\" : 1").contains("\"records\" : 10");
+    assertThat(Files.readString(dir.resolve("metadata"))).contains("\"version\" : 2").contains("\"pipelineId\" : \"clicks\"");
+    assertThat(Files.readString(dir.resolve("commits/3"))).contains("\"version\" : 2").contains("\"records\" : 10");
   }
 
   @Test
