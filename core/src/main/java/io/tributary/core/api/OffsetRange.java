@@ -1,5 +1,6 @@
 package io.tributary.core.api;
 
+import com.fasterxml.jackson.annotation.JsonIgnore;
 import java.util.Objects;
 
 /**
@@ -32,6 +33,7 @@ public record OffsetRange(String partition, Position from, Position until) {
     return from.distanceTo(until);
   }
 
+  @JsonIgnore // derived; format-1 files carried it as "empty", which readers ignore
   public boolean isEmpty() {
     return until.equals(from);
   }

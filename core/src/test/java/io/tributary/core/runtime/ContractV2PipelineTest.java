@@ -228,7 +228,7 @@ class ContractV2PipelineTest {
     Partitions src = new Partitions();
     src.ends.put("a", 250_000L); // a large backlog on first start
     ChunkSink sink = new ChunkSink();
-    Pipeline p = builder("bounded").set("batch.chunk-size", "64KiB").source("s", src).sink("out", sink).build();
+    Pipeline p = builder("bounded").set("batch.chunk-size", "64kb").source("s", src).sink("out", sink).build();
     p.start();
     try {
       await().atMost(Duration.ofSeconds(30)).until(() -> sink.allCommitted().size() == 250_000);
@@ -251,7 +251,7 @@ class ContractV2PipelineTest {
     src.ends.put("a", 10L);
     ChunkSink sink = new ChunkSink();
     // records "a-NNNN" are 6-8 bytes: 4 KiB holds roughly 500-700 of them
-    Pipeline p = builder("bytes").set("batch.max-bytes", "4KiB").source("s", src).sink("out", sink).build();
+    Pipeline p = builder("bytes").set("batch.max-bytes", "4kb").source("s", src).sink("out", sink).build();
     p.start();
     try {
       await().atMost(Duration.ofSeconds(10)).until(() -> sink.allCommitted().size() == 10);

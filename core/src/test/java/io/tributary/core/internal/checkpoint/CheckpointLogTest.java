@@ -65,8 +65,8 @@ class CheckpointLogTest {
     Files.writeString(dir.resolve("offsets/7"),
         "{\n  \"version\" : 1,\n  \"pipelineId\" : \"clicks\",\n  \"batchId\" : 7,\n"
             + "  \"batchTimeMs\" : 1700000000000,\n  \"source\" : \"kafka\",\n  \"kind\" : \"direct\",\n"
-            + "  \"ranges\" : [ {\n    \"partition\" : \"topic-0\",\n    \"from\" : 10,\n    \"until\" : 20\n"
-            + "  } ],\n  \"positions\" : { }\n}");
+            + "  \"ranges\" : [ {\n    \"partition\" : \"topic-0\",\n    \"from\" : 10,\n    \"until\" : 20,\n"
+            + "    \"empty\" : false\n  } ],\n  \"positions\" : { }\n}");
     CheckpointLog log = new CheckpointLog(new LocalCheckpointStorage(dir));
     log.initialize("clicks", "fp");
     BatchPlan p = log.readOffsets(7).orElseThrow();
