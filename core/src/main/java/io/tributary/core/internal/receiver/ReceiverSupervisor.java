@@ -359,11 +359,6 @@ public final class ReceiverSupervisor implements ReceiverRuntime, AutoCloseable 
     control.schedule(this::startReceiver, delay, TimeUnit.MILLISECONDS);
   }
 
-  /** The delay the next restart will wait (for tests and status). */
-  public long nextRestartDelayMs() {
-    return backoff.peekDelayMs();
-  }
-
   /**
    * Stops the receiver, cuts the last block and waits up to {@code timeout} for in-flight WAL appends. After this,
    * {@link #allPlanned()} tells whether more batches are needed to drain.
@@ -508,16 +503,15 @@ public final class ReceiverSupervisor implements ReceiverRuntime, AutoCloseable 
       return CompletableFuture.failedFuture(
           new StoreFailedException("Write-ahead log of receiver " + name + " failed earlier: " + fatal, fatal));
     }
-    byte[] payload = wal != null ? BlockCodec.encode(0, records) : null;
+    BlockCodec.Unnumbered payload = wal != null ? BlockCodec.encodeUnnumbered(records) : null;
     long seq;
     CompletableFuture<WalHandle> appended;
     synchronized (lock) {
       seq = nextSeq++;
       inFlightAppends.incrementAndGet();
       if (wal != null) {
-        patchSeq(payload, seq);
         long lowestSegment = wal.activeSegmentId(); // it only grows: the entry goes to this segment or a later one
-        appended = wal.append(payload);
+        appended = wal.append(payload.numbered(seq));
         inFlightSegments.put(seq, lowestSegment); // removed on completion, which waits for this lock
       } else {
         appended = CompletableFuture.completedFuture(null);
@@ -549,12 +543,6 @@ public final class ReceiverSupervisor implements ReceiverRuntime, AutoCloseable 
             }
           }
         });
-  }
-
-  private static void patchSeq(byte[] payload, long seq) {
-    for (int i = 0; i < 8; i++) {
-      payload[4 + i] = (byte) (seq >>> (56 - 8 * i));
-    }
   }
 
   private void registerDurable(long seq, List<Record> records, long bytes, WalHandle handle) {
