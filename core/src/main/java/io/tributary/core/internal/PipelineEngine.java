@@ -246,7 +246,7 @@ public final class PipelineEngine {
               options.get(PipelineOptions.RECEIVER_MAX_RATE),
               options.get(PipelineOptions.RECEIVER_BUFFER_BYTES),
               registry);
-      supervisor.recover(lastPlan);
+      supervisor.recover(checkpoint, lastPlan);
       if (estimator != null && directRate > 0) {
         supervisor.setRate(directRate);
       }

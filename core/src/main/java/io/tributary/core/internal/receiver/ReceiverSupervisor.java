@@ -12,10 +12,14 @@ import io.tributary.core.api.ReceiverRuntime;
 import io.tributary.core.api.ReceiverStoppedException;
 import io.tributary.core.api.Record;
 import io.tributary.core.api.StoreFailedException;
+import io.tributary.core.api.SupportsPartitionExpiry;
 import io.tributary.core.internal.BlockCodec;
 import io.tributary.core.internal.NamedThreadFactory;
 import io.tributary.core.internal.RateLimiter;
 import io.tributary.core.internal.checkpoint.BatchPlan;
+import io.tributary.core.internal.checkpoint.CheckpointLog;
+import io.tributary.core.internal.checkpoint.ReceiverPositions;
+import io.tributary.core.internal.checkpoint.ReceiverPositions.Position;
 import io.tributary.core.internal.wal.WalHandle;
 import io.tributary.core.internal.wal.WriteAheadLog;
 import java.io.IOException;
@@ -25,6 +29,7 @@ import java.util.HashMap;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.OptionalLong;
 import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
@@ -33,6 +38,7 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.LongSupplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -45,11 +51,24 @@ import org.slf4j.LoggerFactory;
  * durableEnd)}: only blocks that are durable, without gaps. After a crash the WAL is replayed: blocks of the
  * uncommitted batch and blocks stored but never planned are read from it, so nothing acknowledged is lost.
  *
+ * <p>Positions ({@link #lastStoredOffset}): each {@code offsets/N} holds the positions stored in its own blocks only;
+ * every {@value #POSITIONS_FILE_EVERY} batches the positions of all partitions are written to the checkpoint's {@code
+ * positions} file, and {@code offsets/N} after it are kept. Recovery merges that file, the {@code offsets/N} after it
+ * and the WAL. A position is thus durable (in the WAL, then in {@code offsets/N}) before its data is acknowledged, as
+ * the data itself. A receiver that {@linkplain SupportsPartitionExpiry declares an idle timeout} has partitions that
+ * stored nothing for that long forgotten, so positions stay bounded by the partitions active within the timeout.
+ *
  * <p>Thread safety: thread-safe. Lifecycle actions run on one control thread ({@code tributary-<p>-receiver-0}); block
  * cutting and delayed admissions on a timer thread ({@code tributary-<p>-block-0}).
  */
 public final class ReceiverSupervisor implements ReceiverRuntime, AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(ReceiverSupervisor.class);
+
+  /** How many batches the {@code positions} file may lag behind the newest plan before it is rewritten. */
+  static final int POSITIONS_FILE_EVERY = 10;
+
+  /** The positions stored in one block not yet planned, and when it was stored. */
+  private record BlockPositions(Map<String, Long> offsets, long storedMs) {}
 
   /** A durable block held in memory until its batch commits. */
   private record MemBlock(List<Record> records, long bytes, WalHandle handle) {}
@@ -87,9 +106,21 @@ public final class ReceiverSupervisor implements ReceiverRuntime, AutoCloseable 
    * its completion waits behind others on the WAL's completion thread.
    */
   private final TreeMap<Long, Long> inFlightSegments = new TreeMap<>();
-  private final TreeMap<Long, Map<String, Long>> pendingPositions = new TreeMap<>();
-  private final Map<String, Long> livePositions = new HashMap<>();
-  private final Map<String, Long> plannedPositions = new HashMap<>();
+  /** Positions of durable blocks not yet planned. */
+  private final TreeMap<Long, BlockPositions> pendingPositions = new TreeMap<>();
+  /** Positions of every durable block: what {@link #lastStoredOffset} answers. */
+  private final Map<String, Position> livePositions = new HashMap<>();
+  /** Positions of every planned block, as of the end of batch {@link #plannedThroughBatch}. */
+  private final Map<String, Position> plannedPositions = new HashMap<>();
+  private final LongSupplier wallClockMs;
+  /** Partitions idle this long are forgotten; {@code Long.MAX_VALUE} when the receiver declares no timeout. */
+  private final long idleTimeoutMs;
+  private final Counter expiredPartitions;
+  /** Where the {@code positions} file goes; {@code null} when recovered without a checkpoint. Batch thread only. */
+  private CheckpointLog checkpoint;
+  private long plannedThroughBatch = -1;
+  /** The batch id of the newest {@code positions} file written or read, -1 if none. Batch thread only. */
+  private long positionsFileBatch = -1;
   private final AtomicLong inFlightAppends = new AtomicLong();
 
   private volatile boolean receiverStopped = true;
@@ -114,6 +145,26 @@ public final class ReceiverSupervisor implements ReceiverRuntime, AutoCloseable 
       long maxRate,
       long bufferBytes,
       MeterRegistry registry) {
+    this(pipelineId, name, receiver, wal, blockInterval, restartDelay, maxRestartDelay, maxRate, bufferBytes, registry,
+        System::currentTimeMillis);
+  }
+
+  /**
+   * @param wal the log to write blocks to, or {@code null} to keep blocks only in memory (nothing survives a crash)
+   * @param wallClockMs epoch milliseconds, for partition expiry (a manual clock in tests)
+   */
+  public ReceiverSupervisor(
+      String pipelineId,
+      String name,
+      Receiver receiver,
+      WriteAheadLog wal,
+      Duration blockInterval,
+      Duration restartDelay,
+      Duration maxRestartDelay,
+      long maxRate,
+      long bufferBytes,
+      MeterRegistry registry,
+      LongSupplier wallClockMs) {
     this.pipelineId = pipelineId;
     this.name = name;
     this.receiver = receiver;
@@ -135,25 +186,59 @@ public final class ReceiverSupervisor implements ReceiverRuntime, AutoCloseable 
             .tags(tags)
             .register(registry);
     this.errors = registry.counter("tributary.receiver.errors", tags);
+    this.wallClockMs = wallClockMs;
+    this.idleTimeoutMs = idleTimeoutMs(receiver);
+    this.expiredPartitions = registry.counter("tributary.receiver.partitions.expired", tags);
     Gauge.builder("tributary.receiver.buffer.bytes", budget, ByteBudget::used).tags(tags).register(registry);
     Gauge.builder("tributary.receiver.rate.limit", limiter, RateLimiter::rate).tags(tags).register(registry);
   }
 
   // ---------------------------------------------------------------- recovery and planning (batch thread)
 
+  private static long idleTimeoutMs(Receiver receiver) {
+    if (!(receiver instanceof SupportsPartitionExpiry expiring)) {
+      return Long.MAX_VALUE;
+    }
+    Duration timeout = expiring.partitionIdleTimeout();
+    if (timeout == null || timeout.isNegative() || timeout.isZero()) {
+      throw new IllegalArgumentException(
+          "Invalid value " + timeout + " for partitionIdleTimeout() of receiver " + receiver.getClass().getName()
+              + ": must be positive (expected: a duration such as 7 days)");
+    }
+    return timeout.toMillis() <= 0 ? 1 : timeout.toMillis();
+  }
+
   /**
-   * Rebuilds state from the last plan and the WAL. Must be called once, before {@link #start()}.
-   *
-   * @param lastPlan the newest {@code offsets/N}, or {@code null} for a new checkpoint
+   * Rebuilds state from the last plan and the WAL only, without a checkpoint: positions of batches before {@code
+   * lastPlan} are not known (for tests of the block path). Pipelines use {@link #recover(CheckpointLog, BatchPlan)}.
    */
   public void recover(BatchPlan lastPlan) throws IOException {
+    recover(null, lastPlan);
+  }
+
+  /**
+   * Rebuilds state from the checkpoint (the {@code positions} file and the {@code offsets/N} after it), the last plan
+   * and the WAL. Must be called once, before {@link #start()}.
+   *
+   * @param checkpoint the pipeline's checkpoint, where this supervisor also writes the {@code positions} file
+   * @param lastPlan the newest {@code offsets/N}, or {@code null} for a new checkpoint
+   */
+  public void recover(CheckpointLog checkpoint, BatchPlan lastPlan) throws IOException {
+    this.checkpoint = checkpoint;
+    long now = wallClockMs.getAsLong();
     long lastFrom = 0;
     if (lastPlan != null) {
       OffsetRange r = lastPlan.ranges().isEmpty() ? new OffsetRange(BatchPlan.BLOCKS, 0, 0) : lastPlan.ranges().get(0);
       lastFrom = r.from();
       plannedUntil = r.until();
-      plannedPositions.putAll(lastPlan.positions());
-      livePositions.putAll(lastPlan.positions());
+      if (checkpoint != null) {
+        recoverPositions(checkpoint, lastPlan.batchId());
+      }
+      mergePlanned(lastPlan);
+      plannedThroughBatch = lastPlan.batchId();
+      livePositions.putAll(plannedPositions);
+    } else if (checkpoint != null) {
+      checkpoint.keepOffsetsFrom(0); // until the first positions file, every offsets/N holds needed positions
     }
     long maxSeq = -1;
     if (wal != null) {
@@ -165,10 +250,11 @@ public final class ReceiverSupervisor implements ReceiverRuntime, AutoCloseable 
             max[0] = Math.max(max[0], b.seq());
             if (b.seq() >= keepFrom) {
               walIndex.put(b.seq(), entry.handle());
-              for (Record r : b.records()) {
-                if (r.position().offset() >= 0) {
-                  livePositions.merge(r.position().partition(), r.position().offset(), Math::max);
-                }
+              // Stored before the crash at an unknown time: counted as stored now, so nothing expires early.
+              BlockPositions positions = positionsOf(b.records(), now);
+              positions.offsets().forEach((k, v) -> merge(livePositions, k, new Position(v, now)));
+              if (b.seq() >= plannedUntil) {
+                pendingPositions.put(b.seq(), positions); // for the next plan's offsets/N
               }
             }
           });
@@ -189,29 +275,140 @@ public final class ReceiverSupervisor implements ReceiverRuntime, AutoCloseable 
           "event=wal_recovered pipeline={} source={} unplanned_blocks={} next_seq={}",
           pipelineId, name, nextSeq - plannedUntil, nextSeq);
     }
+    expireIdle(now);
   }
 
-  /** Takes every durable block not yet planned. Returns the range and the positions as of its end. */
+  /**
+   * Loads the {@code positions} file and merges the {@code offsets/N} after it, up to (not including) {@code
+   * lastBatch}. Without a file (a checkpoint from before it existed, whose every {@code offsets/N} holds all positions,
+   * or one younger than the first file), merges every {@code offsets/N} there is; they are all kept until a file
+   * exists.
+   */
+  private void recoverPositions(CheckpointLog checkpoint, long lastBatch) {
+    Optional<ReceiverPositions> file = checkpoint.readPositions();
+    long first;
+    if (file.isPresent()) {
+      ReceiverPositions f = file.get();
+      if (!name.equals(f.source())) {
+        throw new io.tributary.core.api.IncompatibleCheckpointException(
+            "Checkpoint file positions holds the positions of source '" + f.source() + "', this pipeline's source is '"
+                + name + "': use a new checkpoint location or the previous source name");
+      }
+      plannedPositions.putAll(f.positions());
+      positionsFileBatch = f.batchId();
+      first = f.batchId() + 1;
+      for (long id = first; id < lastBatch; id++) {
+        long missing = id;
+        mergePlanned(
+            checkpoint
+                .readOffsets(id)
+                .orElseThrow(
+                    () -> new DataUnavailableException(
+                        "Receiver " + name + " of pipeline " + pipelineId + ": offsets/" + missing + " is missing from"
+                            + " the checkpoint although the positions file (batch " + f.batchId() + ") needs it for"
+                            + " the positions stored in that batch. Restore it; or delete the positions file to"
+                            + " accept that producers stored only in missing batches are not deduplicated")));
+      }
+    } else {
+      first = checkpoint.earliestPlanned().orElse(lastBatch);
+      for (long id = first; id < lastBatch; id++) {
+        checkpoint.readOffsets(id).ifPresent(this::mergePlanned);
+      }
+    }
+    checkpoint.keepOffsetsFrom(first);
+  }
+
+  private void mergePlanned(BatchPlan plan) {
+    plan.positions().forEach((k, v) -> merge(plannedPositions, k, new Position(v, plan.batchTimeMs())));
+  }
+
+  /**
+   * Merges a newer position of a partition: the maximum, unless the known one had expired by then. A partition that
+   * returns after it expired starts over (its source may have started a new numbering), so its old offset must not
+   * survive through a merge that happens before the expired entry was swept.
+   */
+  private void merge(Map<String, Position> positions, String partition, Position newer) {
+    positions.merge(partition, newer, (old, n) -> expired(old, n.storedMs()) ? n : old.max(n));
+  }
+
+  private static BlockPositions positionsOf(List<Record> records, long storedMs) {
+    Map<String, Long> offsets = new HashMap<>();
+    for (Record r : records) {
+      if (r.position().offset() >= 0) {
+        offsets.merge(r.position().partition(), r.position().offset(), Math::max);
+      }
+    }
+    return new BlockPositions(offsets, storedMs);
+  }
+
+  private boolean expired(Position p, long now) {
+    return idleTimeoutMs != Long.MAX_VALUE && now - p.storedMs() >= idleTimeoutMs;
+  }
+
+  /** Forgets partitions idle for the receiver's timeout. */
+  private void expireIdle(long now) {
+    if (idleTimeoutMs == Long.MAX_VALUE) {
+      return;
+    }
+    int count = 0;
+    synchronized (lock) {
+      for (Iterator<Map.Entry<String, Position>> it = livePositions.entrySet().iterator(); it.hasNext(); ) {
+        Map.Entry<String, Position> e = it.next();
+        if (expired(e.getValue(), now)) {
+          it.remove();
+          plannedPositions.remove(e.getKey());
+          count++;
+        }
+      }
+    }
+    if (count > 0) {
+      expiredPartitions.increment(count);
+      LOG.info(
+          "event=receiver_partitions_expired pipeline={} source={} count={} idle_timeout_ms={}",
+          pipelineId, name, count, idleTimeoutMs);
+    }
+  }
+
+  /**
+   * Writes the {@code positions} file when it lags {@value #POSITIONS_FILE_EVERY} batches behind the newest plan
+   * (whose {@code offsets/N} is written, as the engine writes each plan before asking for the next).
+   */
+  private void maybeWritePositionsFile() {
+    if (checkpoint == null || plannedThroughBatch < 0
+        || plannedThroughBatch - positionsFileBatch < POSITIONS_FILE_EVERY) {
+      return;
+    }
+    ReceiverPositions file;
+    synchronized (lock) {
+      file = new ReceiverPositions(ReceiverPositions.FORMAT_VERSION, name, plannedThroughBatch, plannedPositions);
+    }
+    checkpoint.writePositions(file);
+    positionsFileBatch = file.batchId();
+  }
+
+  /**
+   * Takes every durable block not yet planned. Returns the range and the positions stored in it. The caller writes the
+   * plan to {@code offsets/N} before it calls this again.
+   */
   public BatchPlan plan(long batchId, long batchTimeMs) {
+    expireIdle(wallClockMs.getAsLong());
+    maybeWritePositionsFile();
     synchronized (lock) {
       long from = plannedUntil;
       long until = durableEnd;
+      Map<String, Long> batchPositions = new HashMap<>();
       for (long s = from; s < until; s++) {
-        Map<String, Long> p = pendingPositions.remove(s);
+        BlockPositions p = pendingPositions.remove(s);
         if (p != null) {
-          p.forEach((k, v) -> plannedPositions.merge(k, v, Math::max));
+          p.offsets().forEach((k, v) -> {
+            batchPositions.merge(k, v, Math::max);
+            merge(plannedPositions, k, new Position(v, p.storedMs()));
+          });
         }
       }
       plannedUntil = until;
-      return new BatchPlan(
-          BatchPlan.FORMAT_VERSION,
-          pipelineId,
-          batchId,
-          batchTimeMs,
-          name,
-          BatchPlan.RECEIVER,
-          List.of(new OffsetRange(BatchPlan.BLOCKS, from, until)),
-          new HashMap<>(plannedPositions));
+      plannedThroughBatch = batchId;
+      return BatchPlan.receiver(pipelineId, batchId, batchTimeMs, name, from, until, batchPositions);
     }
   }
 
@@ -546,17 +743,13 @@ public final class ReceiverSupervisor implements ReceiverRuntime, AutoCloseable 
   }
 
   private void registerDurable(long seq, List<Record> records, long bytes, WalHandle handle) {
-    Map<String, Long> positions = new HashMap<>();
-    for (Record r : records) {
-      if (r.position().offset() >= 0) {
-        positions.merge(r.position().partition(), r.position().offset(), Math::max);
-      }
-    }
+    long now = wallClockMs.getAsLong();
+    BlockPositions positions = positionsOf(records, now);
     synchronized (lock) {
       inFlightSegments.remove(seq);
       blocks.put(seq, new MemBlock(records, bytes, handle));
       pendingPositions.put(seq, positions);
-      positions.forEach((k, v) -> livePositions.merge(k, v, Math::max));
+      positions.offsets().forEach((k, v) -> merge(livePositions, k, new Position(v, now)));
       while (blocks.containsKey(durableEnd) || walIndex.containsKey(durableEnd)) {
         durableEnd++;
       }
@@ -566,9 +759,10 @@ public final class ReceiverSupervisor implements ReceiverRuntime, AutoCloseable 
 
   @Override
   public OptionalLong lastStoredOffset(String partition) {
+    long now = wallClockMs.getAsLong();
     synchronized (lock) {
-      Long v = livePositions.get(partition);
-      return v == null ? OptionalLong.empty() : OptionalLong.of(v);
+      Position p = livePositions.get(partition);
+      return p == null || expired(p, now) ? OptionalLong.empty() : OptionalLong.of(p.offset());
     }
   }
 
