@@ -1,6 +1,7 @@
 package io.tributary.core.api;
 
 import java.time.Duration;
+import java.util.Optional;
 
 /**
  * A {@link Receiver} mix-in: the runtime forgets the stored position of a receiver partition (a producer, a sender)
@@ -17,16 +18,19 @@ import java.time.Duration;
  *
  * <pre>{@code
  * public final class MyReceiver extends Receiver implements SupportsPartitionExpiry {
- *   public Duration partitionIdleTimeout() {
- *     return Duration.ofDays(7);
+ *   public Optional<Duration> partitionIdleTimeout() {
+ *     return Optional.of(Duration.ofDays(7));
  *   }
  * }
  * }</pre>
  *
- * <p>Thread safety: {@link #partitionIdleTimeout()} is read once, when the runtime recovers the receiver's state
- * before its first start.
+ * <p>Thread safety: {@link #partitionIdleTimeout()} is read once, when the runtime creates the receiver's supervisor,
+ * before the first start.
  */
 public interface SupportsPartitionExpiry {
-  /** How long a partition may store nothing before its position is forgotten; positive. */
-  Duration partitionIdleTimeout();
+  /**
+   * How long a partition may store nothing before its position is forgotten (positive), or empty when this
+   * receiver's configuration keeps every partition (as receivers without this mix-in do).
+   */
+  Optional<Duration> partitionIdleTimeout();
 }

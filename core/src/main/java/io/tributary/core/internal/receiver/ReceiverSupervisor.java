@@ -199,8 +199,11 @@ public final class ReceiverSupervisor implements ReceiverRuntime, AutoCloseable 
     if (!(receiver instanceof SupportsPartitionExpiry expiring)) {
       return Long.MAX_VALUE;
     }
-    Duration timeout = expiring.partitionIdleTimeout();
-    if (timeout == null || timeout.isNegative() || timeout.isZero()) {
+    Duration timeout = expiring.partitionIdleTimeout().orElse(null);
+    if (timeout == null) {
+      return Long.MAX_VALUE;
+    }
+    if (timeout.isNegative() || timeout.isZero()) {
       throw new IllegalArgumentException(
           "Invalid value " + timeout + " for partitionIdleTimeout() of receiver " + receiver.getClass().getName()
               + ": must be positive (expected: a duration such as 7 days)");

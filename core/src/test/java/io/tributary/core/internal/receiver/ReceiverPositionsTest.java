@@ -24,6 +24,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.OptionalLong;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
@@ -64,8 +65,8 @@ class ReceiverPositionsTest {
 
   static final class ExpiringReceiver extends IdleReceiver implements SupportsPartitionExpiry {
     @Override
-    public Duration partitionIdleTimeout() {
-      return IDLE_TIMEOUT;
+    public Optional<Duration> partitionIdleTimeout() {
+      return Optional.of(IDLE_TIMEOUT);
     }
   }
 
