@@ -20,6 +20,7 @@ import io.tributary.core.internal.checkpoint.BatchPlan;
 import io.tributary.core.internal.checkpoint.CheckpointLog;
 import io.tributary.core.internal.checkpoint.ReceiverPositions;
 import io.tributary.core.internal.checkpoint.ReceiverPositions.Position;
+import io.tributary.core.internal.receiver.ReceiverLifecycle.State;
 import io.tributary.core.internal.wal.WalHandle;
 import io.tributary.core.internal.wal.WriteAheadLog;
 import java.io.IOException;
@@ -36,7 +37,6 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.LongSupplier;
 import org.slf4j.Logger;
@@ -123,13 +123,8 @@ public final class ReceiverSupervisor implements ReceiverRuntime, AutoCloseable 
   private long positionsFileBatch = -1;
   private final AtomicLong inFlightAppends = new AtomicLong();
 
-  private volatile boolean receiverStopped = true;
-  private volatile boolean shutdown;
-  private volatile boolean stoppedByReceiver;
+  private final ReceiverLifecycle lifecycle = new ReceiverLifecycle();
   private volatile Throwable fatal;
-  private final AtomicBoolean restartPending = new AtomicBoolean();
-  /** onStart was called and onStop not yet, so the next stop must call onStop (exactly once). */
-  private final AtomicBoolean running = new AtomicBoolean();
 
   /**
    * @param wal the log to write blocks to, or {@code null} to keep blocks only in memory (nothing survives a crash)
@@ -513,29 +508,26 @@ public final class ReceiverSupervisor implements ReceiverRuntime, AutoCloseable 
   }
 
   private void startReceiver() {
-    if (shutdown || stoppedByReceiver) {
-      return;
+    State from = lifecycle.get();
+    if ((from != State.NEW && from != State.BACKING_OFF) || !lifecycle.moveTo(from, State.STARTING)) {
+      return; // stopped meanwhile
     }
-    restartPending.set(false);
     receiver.attach(this);
-    receiverStopped = false;
-    running.set(true);
     backoff.attemptStarted();
     try {
       receiver.onStart();
       backoff.startSucceeded();
+      lifecycle.moveTo(State.STARTING, State.RUNNING); // false if a stop or restart came during onStart
       LOG.info("event=receiver_started pipeline={} source={}", pipelineId, name);
     } catch (Throwable t) {
       errors.increment();
-      scheduleRestart("onStart failed", t);
+      lifecycle.moveTo(State.STARTING, State.RESTARTING); // false if stopping, or restart() already asked
+      restartOnControlThread("onStart failed", t);
     }
   }
 
-  private void stopReceiverOnControlThread(String reason) {
-    receiverStopped = true;
-    if (!running.compareAndSet(true, false)) {
-      return; // already stopped (for example waiting for a restart): onStop runs once per onStart
-    }
+  /** Calls onStop once for the start that made it due (the caller moved the state so nobody else calls it). */
+  private void callOnStop(String reason) {
     try {
       receiver.onStop();
     } catch (Throwable t) {
@@ -545,11 +537,15 @@ public final class ReceiverSupervisor implements ReceiverRuntime, AutoCloseable 
     LOG.info("event=receiver_stopped pipeline={} source={} reason=\"{}\"", pipelineId, name, reason);
   }
 
-  private void scheduleRestart(String reason, Throwable error) {
-    if (shutdown || stoppedByReceiver) {
+  private void restartOnControlThread(String reason, Throwable error) {
+    if (lifecycle.get() != State.RESTARTING) {
+      return; // stopped meanwhile, or this restart was already handled
+    }
+    callOnStop("restart: " + reason);
+    if (!lifecycle.moveTo(State.RESTARTING, State.BACKING_OFF)) {
+      lifecycle.moveTo(State.STOPPING, State.STOPPED); // stopped while onStop ran, which was that stop's onStop
       return;
     }
-    stopReceiverOnControlThread("restart: " + reason);
     long delay = backoff.nextDelayMs();
     restarts.increment();
     restartDelays.record(delay, TimeUnit.MILLISECONDS);
@@ -560,15 +556,44 @@ public final class ReceiverSupervisor implements ReceiverRuntime, AutoCloseable 
   }
 
   /**
+   * Moves to STOPPING (onStop due) or straight to STOPPED (nothing started); no restart happens after this. The
+   * control thread then calls onStop ({@link #stopOnControlThread}).
+   */
+  private void requestStop() {
+    while (true) {
+      State from = lifecycle.get();
+      if (from == State.STARTING || from == State.RUNNING || from == State.RESTARTING) {
+        if (lifecycle.moveTo(from, State.STOPPING)) {
+          return;
+        }
+      } else if (from == State.NEW || from == State.BACKING_OFF) {
+        if (lifecycle.moveTo(from, State.STOPPED)) {
+          return;
+        }
+      } else {
+        return; // STOPPING, STOPPED or CLOSED already
+      }
+    }
+  }
+
+  private void stopOnControlThread(String reason) {
+    if (lifecycle.get() != State.STOPPING) {
+      return; // onStop already ran, or was never due
+    }
+    callOnStop(reason);
+    lifecycle.moveTo(State.STOPPING, State.STOPPED);
+  }
+
+  /**
    * Stops the receiver, cuts the last block and waits up to {@code timeout} for in-flight WAL appends. After this,
    * {@link #allPlanned()} tells whether more batches are needed to drain.
    */
   public void stopReceiving(Duration timeout) throws InterruptedException {
-    shutdown = true;
+    requestStop();
     CompletableFuture<Void> stopped = new CompletableFuture<>();
     control.execute(
         () -> {
-          stopReceiverOnControlThread("pipeline stopping");
+          stopOnControlThread("pipeline stopping");
           stopped.complete(null);
         });
     try {
@@ -592,14 +617,13 @@ public final class ReceiverSupervisor implements ReceiverRuntime, AutoCloseable 
    */
   @Override
   public void close() {
-    shutdown = true;
-    receiverStopped = true;
+    requestStop();
     budget.close("Receiver " + name + " of pipeline " + pipelineId + " is closed");
     try {
       CompletableFuture<Void> stopped = new CompletableFuture<>();
       control.execute(
           () -> {
-            stopReceiverOnControlThread("pipeline closed");
+            stopOnControlThread("pipeline closed");
             stopped.complete(null);
           });
       stopped.get(5, TimeUnit.SECONDS);
@@ -610,6 +634,7 @@ public final class ReceiverSupervisor implements ReceiverRuntime, AutoCloseable 
     } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
       LOG.warn("event=receiver_stop_slow pipeline={} source={} error=\"{}\"", pipelineId, name, e.toString());
     }
+    lifecycle.moveToIfLegal(State.CLOSED);
     control.shutdownNow();
     timer.shutdownNow();
     try {
@@ -623,7 +648,7 @@ public final class ReceiverSupervisor implements ReceiverRuntime, AutoCloseable 
   // ---------------------------------------------------------------- ReceiverRuntime (any thread)
 
   private void checkRunning() {
-    if (receiverStopped || shutdown) {
+    if (!lifecycle.get().accepting()) {
       throw new ReceiverStoppedException(
           "Receiver " + name + " of pipeline " + pipelineId + " is stopped; nothing was stored. Receiver threads"
               + " should check isStopped() and exit");
@@ -651,7 +676,7 @@ public final class ReceiverSupervisor implements ReceiverRuntime, AutoCloseable 
 
   @Override
   public CompletableFuture<Void> storeReliablyAsync(List<Record> batch) {
-    if (receiverStopped || shutdown) {
+    if (!lifecycle.get().accepting()) {
       return CompletableFuture.failedFuture(
           new ReceiverStoppedException("Receiver " + name + " of pipeline " + pipelineId + " is stopped; nothing was"
               + " stored"));
@@ -771,11 +796,16 @@ public final class ReceiverSupervisor implements ReceiverRuntime, AutoCloseable 
 
   @Override
   public void restart(String reason, Throwable error) {
-    if (shutdown || stoppedByReceiver || !restartPending.compareAndSet(false, true)) {
-      return;
+    State from = lifecycle.get();
+    if ((from != State.RUNNING && from != State.STARTING) || !lifecycle.moveTo(from, State.RESTARTING)) {
+      return; // stopping, or a restart is already under way
     }
     errors.increment();
-    control.execute(() -> scheduleRestart(reason, error));
+    try {
+      control.execute(() -> restartOnControlThread(reason, error));
+    } catch (java.util.concurrent.RejectedExecutionException e) {
+      // the supervisor is closed
+    }
   }
 
   @Override
@@ -788,10 +818,9 @@ public final class ReceiverSupervisor implements ReceiverRuntime, AutoCloseable 
 
   @Override
   public void stop(String reason) {
-    stoppedByReceiver = true;
-    receiverStopped = true;
+    requestStop();
     try {
-      control.execute(() -> stopReceiverOnControlThread(reason));
+      control.execute(() -> stopOnControlThread(reason));
     } catch (java.util.concurrent.RejectedExecutionException e) {
       // the supervisor is closed: onStop already ran
     }
@@ -799,7 +828,7 @@ public final class ReceiverSupervisor implements ReceiverRuntime, AutoCloseable 
 
   @Override
   public boolean isStopped() {
-    return receiverStopped || shutdown;
+    return !lifecycle.get().accepting();
   }
 
   @Override
