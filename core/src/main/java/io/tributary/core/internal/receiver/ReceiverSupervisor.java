@@ -385,8 +385,8 @@ public final class ReceiverSupervisor implements ReceiverRuntime, AutoCloseable 
   }
 
   /**
-   * Takes every durable block not yet planned. Returns the range and the positions stored in it. The caller writes the
-   * plan to {@code offsets/N} before it calls this again.
+   * Takes every durable block not yet planned. Returns the range and the positions stored in it. The caller writes a
+   * non-empty plan to {@code offsets/N} before it calls this again, and drops an empty one (then reusing its id).
    */
   public BatchPlan plan(long batchId, long batchTimeMs) {
     expireIdle(wallClockMs.getAsLong());
@@ -405,7 +405,9 @@ public final class ReceiverSupervisor implements ReceiverRuntime, AutoCloseable 
         }
       }
       plannedUntil = until;
-      plannedThroughBatch = batchId;
+      if (until > from) {
+        plannedThroughBatch = batchId; // an empty plan is not written (the engine asks again with the same id)
+      }
       return BatchPlan.receiver(pipelineId, batchId, batchTimeMs, name, from, until, batchPositions);
     }
   }

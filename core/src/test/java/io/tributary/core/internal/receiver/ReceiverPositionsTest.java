@@ -191,6 +191,24 @@ class ReceiverPositionsTest {
   }
 
   @Test
+  void emptyPlansThatAreNotWrittenDoNotAdvanceThePositionsFile() throws Exception {
+    start(new IdleReceiver());
+    for (int i = 0; i < 9; i++) {
+      store("a", i);
+      runBatch();
+    }
+    // The engine drops an empty plan (blocks only in flight) and asks again with the same batch id.
+    assertThat(sup.plan(nextBatch, clock.get()).plannedRecords()).isZero();
+    store("late", 1);
+    runBatch(); // batch 9; it writes the positions file as of batch 8 before planning
+    store("a", 100);
+    runBatch(); // batch 10: a restart now reads the positions file, offsets/9 and offsets/10
+
+    start(new IdleReceiver());
+    assertThat(sup.lastStoredOffset("late")).hasValue(1);
+  }
+
+  @Test
   void idleProducerExpiresAndStaysForgottenAfterARestart() throws Exception {
     start(new ExpiringReceiver());
     store("idle", 3);
