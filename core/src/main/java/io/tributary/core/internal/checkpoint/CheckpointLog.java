@@ -98,7 +98,16 @@ public final class CheckpointLog {
    * id.
    */
   public void writePositions(ReceiverPositions positions) {
-    write(POSITIONS, positions);
+    // One line: it can hold thousands of partitions, and indentation would make it 1.6x larger (jq reads it fine).
+    try {
+      storage.writeAtomically(POSITIONS, JSON.writer().without(SerializationFeature.INDENT_OUTPUT)
+          .writeValueAsBytes(positions));
+    } catch (IOException e) {
+      throw new CheckpointException(
+          "Cannot write " + POSITIONS + " to checkpoint " + storage.describe() + ": " + e
+              + " (check free space and permissions, then restart: nothing was lost)",
+          e);
+    }
     keepOffsetsFrom(positions.batchId() + 1);
   }
 
