@@ -47,6 +47,11 @@ import org.slf4j.LoggerFactory;
  *       #flush(Duration)} first. Sequence numbers continue after the server's last stored one for the producer id, so a
  *       restarted client process with the same id continues the sequence.
  *   <li>Use each producer id from one client at a time: a second connection with the same id replaces the first.
+ *   <li>A server forgets a producer id idle (no frame stored, not connected) for its {@code
+ *       reliable.producer-idle-timeout} (default 7 days) and then welcomes it with -1. This client then keeps its
+ *       numbering and resends its unacknowledged frames (logged as {@code event=producer_forgotten_by_server}); one that
+ *       the server had stored before it forgot the id, but whose ACK never arrived, is stored twice. A restarted client
+ *       process starts again at seq 0.
  * </ul>
  *
  * <h2>Blocking</h2>
@@ -380,6 +385,13 @@ public final class ReliableSocketClient implements AutoCloseable {
         welcomedOnce = true;
         nextSeq = Math.max(nextSeq, lastStored + 1);
         lastAcked = Math.max(lastAcked, lastStored);
+      } else if (lastStored < 0 && lastAcked >= 0) {
+        // The server forgot this producer (idle longer than its reliable.producer-idle-timeout, or a new checkpoint):
+        // it accepts our numbering from the next frame on. Frames still unacknowledged are resent; any of them that
+        // was stored before the server forgot us (its ACK lost) is stored again.
+        LOG.warn("event=producer_forgotten_by_server producer={} server={}:{} last_acked={} resending={}"
+            + " reason=\"idle longer than the server's reliable.producer-idle-timeout, or its checkpoint was reset\"",
+            producerId, host, port, lastAcked, unacked.size());
       } else if (lastStored < lastAcked) {
         // Cannot resend what was already dropped after its ACK.
         throw new ProtocolViolationException(SocketErrorReason.PROTOCOL_ERROR, "Server at " + host + ":" + port

@@ -70,6 +70,14 @@ public final class SocketOptions {
           .description("Server only: speak the acknowledged TRB1 protocol; a frame is acknowledged only once it is"
               + " durable in the write-ahead log.");
 
+  public static final ConfigOption<Duration> RELIABLE_PRODUCER_IDLE_TIMEOUT =
+      ConfigOption.duration("reliable.producer-idle-timeout")
+          .defaultValue(Duration.ofDays(7))
+          .validate(ConfigOption.positive())
+          .description("Reliable server: a producer id that stored nothing (and had no connection) for this long is"
+              + " forgotten, by the server and in the checkpoint, so their size is bounded by the producers active"
+              + " within this time. A producer returning later is welcomed as new (WELCOME -1): see \"Idle producers\".");
+
   public static final ConfigOption<Boolean> TLS_ENABLED =
       ConfigOption.bool("tls.enabled").defaultValue(false).description("Encrypt connections with TLS.");
 
@@ -129,6 +137,7 @@ public final class SocketOptions {
           MAX_FRAME_BYTES,
           VALIDATE_UTF8,
           RELIABLE,
+          RELIABLE_PRODUCER_IDLE_TIMEOUT,
           TLS_ENABLED,
           TLS_CERT_FILE,
           TLS_KEY_FILE,

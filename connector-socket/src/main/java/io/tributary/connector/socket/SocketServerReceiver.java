@@ -20,9 +20,12 @@ import io.tributary.connector.socket.internal.Tls;
 import io.tributary.core.api.Config;
 import io.tributary.core.api.Receiver;
 import io.tributary.core.api.Record;
+import io.tributary.core.api.SupportsPartitionExpiry;
 import java.net.InetSocketAddress;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import java.util.OptionalLong;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
@@ -63,7 +66,7 @@ import org.slf4j.LoggerFactory;
  * <p>Thread safety: {@code onStart}/{@code onStop} are called by the supervisor, never concurrently; {@link
  * #boundAddress()} may be called from any thread.
  */
-public final class SocketServerReceiver extends Receiver {
+public final class SocketServerReceiver extends Receiver implements SupportsPartitionExpiry {
   private static final Logger LOG = LoggerFactory.getLogger(SocketServerReceiver.class);
 
   private final Config config;
@@ -90,6 +93,17 @@ public final class SocketServerReceiver extends Receiver {
     this.ssl = config.get(SocketOptions.TLS_ENABLED)
         ? Tls.server(config.get(SocketOptions.TLS_CERT_FILE), config.get(SocketOptions.TLS_KEY_FILE))
         : null;
+  }
+
+  /**
+   * Reliable mode: {@code reliable.producer-idle-timeout}, after which the runtime forgets an idle producer's stored
+   * seq. Plain mode: empty (its one frame counter is kept, so it keeps growing across restarts).
+   */
+  @Override
+  public Optional<Duration> partitionIdleTimeout() {
+    return config.get(SocketOptions.RELIABLE)
+        ? Optional.of(config.get(SocketOptions.RELIABLE_PRODUCER_IDLE_TIMEOUT))
+        : Optional.empty();
   }
 
   @Override
@@ -120,7 +134,7 @@ public final class SocketServerReceiver extends Receiver {
     ServerChannelInitializer init = new ServerChannelInitializer(ssl, config.get(SocketOptions.RELIABLE),
         config.get(SocketOptions.FRAMING), Math.toIntExact(config.get(SocketOptions.MAX_FRAME_BYTES)),
         config.get(SocketOptions.VALIDATE_UTF8), config.get(SocketOptions.MAX_CONNECTIONS), children, store, metrics,
-        source, partition, offsets);
+        source, partition, offsets, config.get(SocketOptions.RELIABLE_PRODUCER_IDLE_TIMEOUT));
     EventLoopGroup g = new NioEventLoopGroup(config.get(SocketOptions.IO_THREADS),
         new NamedThreadFactory("tributary-" + source + "-socket"));
     group = g;

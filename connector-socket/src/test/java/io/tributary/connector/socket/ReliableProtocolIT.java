@@ -167,6 +167,46 @@ class ReliableProtocolIT {
   }
 
   @Test
+  void clientKeepsItsNumberingWhenTheServerForgotItsProducer() throws Exception {
+    int port = TestSupport.freePort();
+    start("port", port);
+    ReliableSocketClient client = closeLater(ReliableSocketClient.builder("127.0.0.1", port, "returning")
+        .reconnectBackoff(Duration.ofMillis(20), Duration.ofMillis(200))
+        .connect());
+    client.send("one");
+    client.send("two");
+    assertThat(client.flush(FLUSH)).isTrue();
+    // A server that knows nothing of the producer: as after reliable.producer-idle-timeout (or a new checkpoint).
+    embedded.close();
+    start("port", port);
+
+    assertThat(client.send("three")).isEqualTo(2);
+    assertThat(client.flush(FLUSH)).isTrue();
+
+    assertThat(client.lastAcked()).isEqualTo(2);
+    assertThat(embedded.durable()).extracting(Record::position)
+        .containsExactly(new SourcePosition("rel", "returning", 2));
+  }
+
+  @Test
+  void firstDataAfterWelcomeMinusOneStartsTheSequence() throws Exception {
+    int port = start();
+    Socket s = raw(port);
+    OutputStream out = s.getOutputStream();
+    out.write(hello("forgotten"));
+    out.write(data(1001, "a"));
+    out.write(data(1002, "b"));
+    out.write(data(1001, "a again"));
+    out.flush();
+    await().until(() -> registry.get("tributary.socket.duplicates").counter().count() == 1);
+    s.shutdownOutput();
+    List<Reply> replies = readReplies(s.getInputStream(), 100);
+    assertThat(replies.get(0)).isEqualTo(new Reply((byte) 0x81, -1, 0, null));
+    assertThat(replies.get(replies.size() - 1)).isEqualTo(new Reply((byte) 0x82, 1002, 0, null));
+    assertThat(values(embedded.durable())).containsExactly("a", "b");
+  }
+
+  @Test
   void duplicatesAreDroppedButAcknowledged() throws Exception {
     int port = start();
     Socket s = raw(port);

@@ -76,6 +76,21 @@ class SocketOptionsTest {
   }
 
   @Test
+  void reliableServerDeclaresItsProducerIdleTimeoutToTheRuntime() {
+    var reliable = new SocketServerReceiver(TestSupport.config("mode", "server", "port", 0, "reliable", true));
+    assertThat(reliable.partitionIdleTimeout()).contains(java.time.Duration.ofDays(7));
+    var custom = new SocketServerReceiver(
+        TestSupport.config("mode", "server", "port", 0, "reliable", true, "reliable.producer-idle-timeout", "1d"));
+    assertThat(custom.partitionIdleTimeout()).contains(java.time.Duration.ofDays(1));
+    var plain = new SocketServerReceiver(TestSupport.config("mode", "server", "port", 0));
+    assertThat(plain.partitionIdleTimeout()).as("the plain server's frame counter never expires").isEmpty();
+    assertThatThrownBy(() -> new SocketServerReceiver(
+            TestSupport.config("mode", "server", "port", 0, "reliable.producer-idle-timeout", "1d")))
+        .isInstanceOf(ConfigException.class)
+        .hasMessageContaining("for reliable.producer-idle-timeout: applies to reliable: true only");
+  }
+
+  @Test
   void factoryIsFoundThroughServiceLoaderAndCreatesTheModesReceiver() {
     SourceFactory factory = ServiceLoader.load(SourceFactory.class).stream()
         .map(ServiceLoader.Provider::get)

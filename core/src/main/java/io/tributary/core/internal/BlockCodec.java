@@ -28,7 +28,34 @@ public final class BlockCodec {
   /** A decoded block. */
   public record Block(long seq, List<Record> records) {}
 
+  /**
+   * A block encoded before its sequence number is known. Encoding is the expensive part and runs outside the
+   * supervisor's lock; numbering (which must follow WAL order) runs under it and only writes the 8 bytes of the seq.
+   *
+   * <p>Thread safety: not thread-safe; {@link #numbered} is called once, by the thread that appends the block.
+   */
+  public static final class Unnumbered {
+    private final byte[] bytes;
+
+    private Unnumbered(byte[] bytes) {
+      this.bytes = bytes;
+    }
+
+    /** The block's bytes with {@code seq} written into its header (the array is reused, not copied). */
+    public byte[] numbered(long seq) {
+      ByteBuffer.wrap(bytes).putLong(SEQ_OFFSET, seq);
+      return bytes;
+    }
+  }
+
+  private static final int SEQ_OFFSET = 4;
+
   private BlockCodec() {}
+
+  /** Encodes {@code records} now; the sequence number is set later with {@link Unnumbered#numbered(long)}. */
+  public static Unnumbered encodeUnnumbered(List<Record> records) {
+    return new Unnumbered(encode(0, records));
+  }
 
   public static byte[] encode(long seq, List<Record> records) {
     // First pass: a table of the distinct strings (sources, partitions, header names) and the exact size, so the

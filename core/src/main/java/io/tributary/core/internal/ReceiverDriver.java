@@ -5,6 +5,7 @@ import io.tributary.core.api.DataUnavailableException;
 import io.tributary.core.api.Record;
 import io.tributary.core.api.TributaryException;
 import io.tributary.core.internal.checkpoint.BatchPlan;
+import io.tributary.core.internal.checkpoint.CheckpointLog;
 import io.tributary.core.internal.receiver.ReceiverSupervisor;
 import io.tributary.core.internal.wal.WriteAheadLog;
 import java.time.Duration;
@@ -28,8 +29,11 @@ final class ReceiverDriver implements SourceDriver {
   private final ReceiverSupervisor supervisor;
   private final WriteAheadLog wal;
   private final int chunkRecords;
+  private final CheckpointLog checkpoint;
 
-  ReceiverDriver(String pipelineId, String sourceName, ReceiverSupervisor supervisor, WriteAheadLog wal) {
+  ReceiverDriver(
+      String pipelineId, String sourceName, ReceiverSupervisor supervisor, WriteAheadLog wal, CheckpointLog checkpoint) {
+    this.checkpoint = checkpoint;
     this.pipelineId = pipelineId;
     this.sourceName = sourceName;
     this.supervisor = supervisor;
@@ -44,7 +48,7 @@ final class ReceiverDriver implements SourceDriver {
 
   @Override
   public void start(BatchPlan lastPlan) throws Exception {
-    supervisor.recover(lastPlan);
+    supervisor.recover(checkpoint, lastPlan);
     supervisor.start();
   }
 

@@ -41,6 +41,17 @@ class BlockCodecTest {
   }
 
   @Test
+  void unnumberedBlockGetsItsSequenceNumberFromTheCodec() {
+    List<Record> records = List.of(Record.ofString("a"), Record.ofString("b"));
+    BlockCodec.Unnumbered unnumbered = BlockCodec.encodeUnnumbered(records);
+
+    byte[] bytes = unnumbered.numbered(Long.MAX_VALUE - 3);
+
+    assertThat(bytes).isEqualTo(BlockCodec.encode(Long.MAX_VALUE - 3, records));
+    assertThat(BlockCodec.decode(bytes).seq()).isEqualTo(Long.MAX_VALUE - 3);
+  }
+
+  @Test
   void emptyBlockRoundTrips() {
     assertThat(BlockCodec.decode(BlockCodec.encode(0, List.of())).records()).isEmpty();
   }

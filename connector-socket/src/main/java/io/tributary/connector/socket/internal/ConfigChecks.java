@@ -30,7 +30,8 @@ public final class ConfigChecks {
         problems.add("Invalid value true for reliable: only mode server speaks the reliable protocol (expected:"
             + " false with mode client; use ReliableSocketClient to send to a reliable server)");
       }
-      for (var o : List.of(SocketOptions.TLS_CERT_FILE, SocketOptions.TLS_KEY_FILE, SocketOptions.MAX_CONNECTIONS)) {
+      for (var o : List.of(SocketOptions.TLS_CERT_FILE, SocketOptions.TLS_KEY_FILE, SocketOptions.MAX_CONNECTIONS,
+          SocketOptions.RELIABLE_PRODUCER_IDLE_TIMEOUT)) {
         if (config.isSet(o)) {
           problems.add("Invalid value " + config.asMap().get(o.name()) + " for " + o.name()
               + ": applies to mode server only (expected: unset with mode client)");
@@ -50,6 +51,11 @@ public final class ConfigChecks {
         }
         checkReadable(problems, config, "tls.cert-file", cert);
         checkReadable(problems, config, "tls.key-file", key);
+      }
+      if (!config.get(SocketOptions.RELIABLE) && config.isSet(SocketOptions.RELIABLE_PRODUCER_IDLE_TIMEOUT)) {
+        problems.add("Invalid value " + config.asMap().get(SocketOptions.RELIABLE_PRODUCER_IDLE_TIMEOUT.name())
+            + " for " + SocketOptions.RELIABLE_PRODUCER_IDLE_TIMEOUT.name() + ": applies to reliable: true only"
+            + " (expected: unset, or reliable: true)");
       }
       for (var o : List.of(SocketOptions.RECONNECT_INITIAL_BACKOFF, SocketOptions.RECONNECT_MAX_BACKOFF,
           SocketOptions.TLS_TRUST_CERT_FILE)) {

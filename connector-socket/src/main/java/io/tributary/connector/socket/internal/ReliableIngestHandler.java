@@ -22,7 +22,9 @@ import java.util.concurrent.CompletableFuture;
  *       producer's store in flight finished, then answers WELCOME with the highest durable seq: the max of what this
  *       server saw become durable and the runtime's {@code lastStoredOffset(producerId)} (which survives restarts).
  *   <li>DATA: seq {@code <=} last accepted: duplicate, dropped and counted (acknowledged by the next ACK); seq {@code
- *       ==} last accepted + 1: accepted; larger: sequence gap, ERROR and close.
+ *       ==} last accepted + 1: accepted; larger: sequence gap, ERROR and close. After WELCOME(-1) (a producer the
+ *       server knows nothing of, for example one forgotten after {@code reliable.producer-idle-timeout}) the first DATA
+ *       may carry any seq: it starts the sequence.
  *   <li>The accepted frames of one read burst are one {@code storeReliablyAsync} group; ACK(max seq of the group) is
  *       sent only once that group is durable. At most one group per connection is in flight; while it is, autoRead is
  *       off (backpressure through TCP).
@@ -45,6 +47,8 @@ public final class ReliableIngestHandler extends ConnectionHandler {
   private boolean inFlight;
   private boolean ackDue;
   private boolean closing;
+  /** Welcomed with -1 (nothing known of the producer) and no DATA accepted yet: the first DATA sets the sequence. */
+  private boolean startsSequence;
 
   ReliableIngestHandler(RecordStore store, SocketMetrics metrics, ProducerRegistry registry, String source) {
     super(metrics);
@@ -84,14 +88,10 @@ public final class ReliableIngestHandler extends ConnectionHandler {
 
   private void onHello(String producerId) {
     Channel ch = ctx.channel();
-    ProducerRegistry.Producer p = registry.get(producerId);
-    Channel previous;
-    CompletableFuture<Void> tail;
-    synchronized (p) {
-      previous = p.owner;
-      p.owner = ch;
-      tail = p.tail;
-    }
+    ProducerRegistry.Claim claim = registry.claim(producerId, ch);
+    ProducerRegistry.Producer p = claim.producer();
+    Channel previous = claim.previousOwner();
+    CompletableFuture<Void> tail = claim.tail();
     producer = p;
     if (previous != null && previous != ch && previous.isActive()) {
       LOG.info("event=producer_reconnected source={} producer={} old={} new={}", source, producerId,
@@ -121,6 +121,7 @@ public final class ReliableIngestHandler extends ConnectionHandler {
     }
     lastAccepted = last;
     lastAcked = last;
+    startsSequence = last < 0;
     welcomed = true;
     LOG.debug("event=welcome source={} producer={} remote={} last_stored={}", source, p.id, ch.remoteAddress(), last);
     ch.writeAndFlush(Protocol.welcome(ch.alloc(), last));
@@ -138,6 +139,15 @@ public final class ReliableIngestHandler extends ConnectionHandler {
 
   private void onData(Frame.Data d) {
     long seq = d.seq();
+    if (startsSequence) {
+      // A new producer, or one forgotten after reliable.producer-idle-timeout: it continues its own numbering.
+      startsSequence = false;
+      if (seq > 0) {
+        LOG.info("event=producer_sequence_resumed source={} producer={} remote={} first_seq={}", source, producer.id,
+            ctx.channel().remoteAddress(), seq);
+      }
+      lastAccepted = seq - 1;
+    }
     if (seq <= lastAccepted) {
       metrics.duplicate();
       ackDue = true;
@@ -196,9 +206,7 @@ public final class ReliableIngestHandler extends ConnectionHandler {
           f.handle(
               (v, e) -> {
                 if (e == null) {
-                  synchronized (p) {
-                    p.durable = Math.max(p.durable, maxSeq);
-                  }
+                  registry.stored(p, maxSeq);
                 }
                 Loops.run(ctx.executor(), () -> onStored(batch.size(), maxSeq, e));
                 return null;
@@ -260,11 +268,7 @@ public final class ReliableIngestHandler extends ConnectionHandler {
     early.clear();
     ProducerRegistry.Producer p = producer;
     if (p != null) {
-      synchronized (p) {
-        if (p.owner == ctx.channel()) {
-          p.owner = null;
-        }
-      }
+      registry.release(p, ctx.channel());
     }
     super.channelInactive(ctx);
   }

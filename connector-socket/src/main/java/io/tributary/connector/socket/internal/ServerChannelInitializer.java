@@ -7,6 +7,7 @@ import io.netty.channel.socket.SocketChannel;
 import io.netty.handler.ssl.SslContext;
 import io.tributary.connector.socket.SocketErrorReason;
 import io.tributary.connector.socket.SocketOptions.Framing;
+import java.time.Duration;
 import java.util.Set;
 import java.util.concurrent.atomic.AtomicLong;
 
@@ -28,11 +29,11 @@ public final class ServerChannelInitializer extends ChannelInitializer<SocketCha
   private final String source;
   private final String partition;
   private final AtomicLong offsets;
-  private final ProducerRegistry producers = new ProducerRegistry();
+  private final ProducerRegistry producers;
 
   public ServerChannelInitializer(SslContext ssl, boolean reliable, Framing framing, int maxFrameBytes,
       boolean validateUtf8, int maxConnections, Set<Channel> children, RecordStore store, SocketMetrics metrics,
-      String source, String partition, AtomicLong offsets) {
+      String source, String partition, AtomicLong offsets, Duration producerIdleTimeout) {
     this.ssl = ssl;
     this.reliable = reliable;
     this.framing = framing;
@@ -45,6 +46,7 @@ public final class ServerChannelInitializer extends ChannelInitializer<SocketCha
     this.source = source;
     this.partition = partition;
     this.offsets = offsets;
+    this.producers = new ProducerRegistry(producerIdleTimeout, System::currentTimeMillis);
   }
 
   @Override

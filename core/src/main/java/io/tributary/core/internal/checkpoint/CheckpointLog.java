@@ -21,6 +21,7 @@ public final class CheckpointLog {
   static final String METADATA = "metadata";
   static final String OFFSETS = "offsets";
   static final String COMMITS = "commits";
+  static final String POSITIONS = "positions";
 
   private static final ObjectMapper JSON =
       new ObjectMapper()
@@ -34,6 +35,11 @@ public final class CheckpointLog {
   public record Commit(int version, long batchId, long commitTimeMs, long records) {}
 
   private final CheckpointStorage storage;
+  /**
+   * {@link #purgeBefore} keeps {@code offsets/N} from here on: their receiver positions are not yet in the {@code
+   * positions} file. {@code Long.MAX_VALUE} (no limit) until a receiver calls {@link #keepOffsetsFrom}.
+   */
+  private long keepOffsetsFrom = Long.MAX_VALUE;
 
   public CheckpointLog(CheckpointStorage storage) {
     this.storage = storage;
@@ -87,6 +93,49 @@ public final class CheckpointLog {
     return readRaw(OFFSETS + "/" + batchId).map(b -> parse(OFFSETS + "/" + batchId, b, BatchPlan.class));
   }
 
+  /**
+   * Writes the {@code positions} file; from then on {@link #purgeBefore} may delete {@code offsets/N} up to its batch
+   * id.
+   */
+  public void writePositions(ReceiverPositions positions) {
+    // One line: it can hold thousands of partitions, and indentation would make it 1.6x larger (jq reads it fine).
+    try {
+      storage.writeAtomically(POSITIONS, JSON.writer().without(SerializationFeature.INDENT_OUTPUT)
+          .writeValueAsBytes(positions));
+    } catch (IOException e) {
+      throw new CheckpointException(
+          "Cannot write " + POSITIONS + " to checkpoint " + storage.describe() + ": " + e
+              + " (check free space and permissions, then restart: nothing was lost)",
+          e);
+    }
+    keepOffsetsFrom(positions.batchId() + 1);
+  }
+
+  public Optional<ReceiverPositions> readPositions() {
+    return readRaw(POSITIONS).map(b -> parse(POSITIONS, b, ReceiverPositions.class));
+  }
+
+  /** Makes {@link #purgeBefore} keep {@code offsets/N} for every {@code N >= batchId}. */
+  public void keepOffsetsFrom(long batchId) {
+    keepOffsetsFrom = batchId;
+  }
+
+  /** The lowest batch id in {@code offsets/}, if any. */
+  public OptionalLong earliestPlanned() {
+    try {
+      long min = Long.MAX_VALUE;
+      for (String name : storage.list(OFFSETS)) {
+        Long id = parseId(name);
+        if (id != null) {
+          min = Math.min(min, id);
+        }
+      }
+      return min == Long.MAX_VALUE ? OptionalLong.empty() : OptionalLong.of(min);
+    } catch (IOException e) {
+      throw new CheckpointException("Cannot list " + OFFSETS + " in checkpoint " + storage.describe() + ": " + e, e);
+    }
+  }
+
   /** The highest batch id in {@code offsets/}, if any. */
   public OptionalLong latestPlanned() {
     return latest(OFFSETS);
@@ -97,13 +146,17 @@ public final class CheckpointLog {
     return latest(COMMITS);
   }
 
-  /** Deletes offsets and commits of batches below {@code batchId}. */
+  /**
+   * Deletes offsets and commits of batches below {@code batchId}, except offsets a receiver still needs for its
+   * positions ({@link #keepOffsetsFrom}).
+   */
   public void purgeBefore(long batchId) {
     for (String dir : List.of(OFFSETS, COMMITS)) {
+      long below = dir.equals(OFFSETS) ? Math.min(batchId, keepOffsetsFrom) : batchId;
       try {
         for (String name : storage.list(dir)) {
           Long id = parseId(name);
-          if (id != null && id < batchId) {
+          if (id != null && id < below) {
             storage.delete(dir + "/" + name);
           }
         }

@@ -12,10 +12,15 @@ import io.tributary.core.api.ReceiverRuntime;
 import io.tributary.core.api.ReceiverStoppedException;
 import io.tributary.core.api.Record;
 import io.tributary.core.api.StoreFailedException;
+import io.tributary.core.api.SupportsPartitionExpiry;
 import io.tributary.core.internal.BlockCodec;
 import io.tributary.core.internal.NamedThreadFactory;
 import io.tributary.core.internal.RateLimiter;
 import io.tributary.core.internal.checkpoint.BatchPlan;
+import io.tributary.core.internal.checkpoint.CheckpointLog;
+import io.tributary.core.internal.checkpoint.ReceiverPositions;
+import io.tributary.core.internal.checkpoint.ReceiverPositions.Position;
+import io.tributary.core.internal.receiver.ReceiverLifecycle.State;
 import io.tributary.core.internal.wal.WalHandle;
 import io.tributary.core.internal.wal.WriteAheadLog;
 import java.io.IOException;
@@ -25,14 +30,15 @@ import java.util.HashMap;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.OptionalLong;
 import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.LongSupplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -45,11 +51,24 @@ import org.slf4j.LoggerFactory;
  * durableEnd)}: only blocks that are durable, without gaps. After a crash the WAL is replayed: blocks of the
  * uncommitted batch and blocks stored but never planned are read from it, so nothing acknowledged is lost.
  *
+ * <p>Positions ({@link #lastStoredOffset}): each {@code offsets/N} holds the positions stored in its own blocks only;
+ * every {@value #POSITIONS_FILE_EVERY} batches the positions of all partitions are written to the checkpoint's {@code
+ * positions} file, and {@code offsets/N} after it are kept. Recovery merges that file, the {@code offsets/N} after it
+ * and the WAL. A position is thus durable (in the WAL, then in {@code offsets/N}) before its data is acknowledged, as
+ * the data itself. A receiver that {@linkplain SupportsPartitionExpiry declares an idle timeout} has partitions that
+ * stored nothing for that long forgotten, so positions stay bounded by the partitions active within the timeout.
+ *
  * <p>Thread safety: thread-safe. Lifecycle actions run on one control thread ({@code tributary-<p>-receiver-0}); block
  * cutting and delayed admissions on a timer thread ({@code tributary-<p>-block-0}).
  */
 public final class ReceiverSupervisor implements ReceiverRuntime, AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(ReceiverSupervisor.class);
+
+  /** How many batches the {@code positions} file may lag behind the newest plan before it is rewritten. */
+  static final int POSITIONS_FILE_EVERY = 10;
+
+  /** The positions stored in one block not yet planned, and when it was stored. */
+  private record BlockPositions(Map<String, Long> offsets, long storedMs) {}
 
   /** A durable block held in memory until its batch commits. */
   private record MemBlock(List<Record> records, long bytes, WalHandle handle) {}
@@ -87,18 +106,25 @@ public final class ReceiverSupervisor implements ReceiverRuntime, AutoCloseable 
    * its completion waits behind others on the WAL's completion thread.
    */
   private final TreeMap<Long, Long> inFlightSegments = new TreeMap<>();
-  private final TreeMap<Long, Map<String, Long>> pendingPositions = new TreeMap<>();
-  private final Map<String, Long> livePositions = new HashMap<>();
-  private final Map<String, Long> plannedPositions = new HashMap<>();
+  /** Positions of durable blocks not yet planned. */
+  private final TreeMap<Long, BlockPositions> pendingPositions = new TreeMap<>();
+  /** Positions of every durable block: what {@link #lastStoredOffset} answers. */
+  private final Map<String, Position> livePositions = new HashMap<>();
+  /** Positions of every planned block, as of the end of batch {@link #plannedThroughBatch}. */
+  private final Map<String, Position> plannedPositions = new HashMap<>();
+  private final LongSupplier wallClockMs;
+  /** Partitions idle this long are forgotten; {@code Long.MAX_VALUE} when the receiver declares no timeout. */
+  private final long idleTimeoutMs;
+  private final Counter expiredPartitions;
+  /** Where the {@code positions} file goes; {@code null} when recovered without a checkpoint. Batch thread only. */
+  private CheckpointLog checkpoint;
+  private long plannedThroughBatch = -1;
+  /** The batch id of the newest {@code positions} file written or read, -1 if none. Batch thread only. */
+  private long positionsFileBatch = -1;
   private final AtomicLong inFlightAppends = new AtomicLong();
 
-  private volatile boolean receiverStopped = true;
-  private volatile boolean shutdown;
-  private volatile boolean stoppedByReceiver;
+  private final ReceiverLifecycle lifecycle = new ReceiverLifecycle();
   private volatile Throwable fatal;
-  private final AtomicBoolean restartPending = new AtomicBoolean();
-  /** onStart was called and onStop not yet, so the next stop must call onStop (exactly once). */
-  private final AtomicBoolean running = new AtomicBoolean();
 
   /**
    * @param wal the log to write blocks to, or {@code null} to keep blocks only in memory (nothing survives a crash)
@@ -114,6 +140,26 @@ public final class ReceiverSupervisor implements ReceiverRuntime, AutoCloseable 
       long maxRate,
       long bufferBytes,
       MeterRegistry registry) {
+    this(pipelineId, name, receiver, wal, blockInterval, restartDelay, maxRestartDelay, maxRate, bufferBytes, registry,
+        System::currentTimeMillis);
+  }
+
+  /**
+   * @param wal the log to write blocks to, or {@code null} to keep blocks only in memory (nothing survives a crash)
+   * @param wallClockMs epoch milliseconds, for partition expiry (a manual clock in tests)
+   */
+  public ReceiverSupervisor(
+      String pipelineId,
+      String name,
+      Receiver receiver,
+      WriteAheadLog wal,
+      Duration blockInterval,
+      Duration restartDelay,
+      Duration maxRestartDelay,
+      long maxRate,
+      long bufferBytes,
+      MeterRegistry registry,
+      LongSupplier wallClockMs) {
     this.pipelineId = pipelineId;
     this.name = name;
     this.receiver = receiver;
@@ -135,25 +181,62 @@ public final class ReceiverSupervisor implements ReceiverRuntime, AutoCloseable 
             .tags(tags)
             .register(registry);
     this.errors = registry.counter("tributary.receiver.errors", tags);
+    this.wallClockMs = wallClockMs;
+    this.idleTimeoutMs = idleTimeoutMs(receiver);
+    this.expiredPartitions = registry.counter("tributary.receiver.partitions.expired", tags);
     Gauge.builder("tributary.receiver.buffer.bytes", budget, ByteBudget::used).tags(tags).register(registry);
     Gauge.builder("tributary.receiver.rate.limit", limiter, RateLimiter::rate).tags(tags).register(registry);
   }
 
   // ---------------------------------------------------------------- recovery and planning (batch thread)
 
+  private static long idleTimeoutMs(Receiver receiver) {
+    if (!(receiver instanceof SupportsPartitionExpiry expiring)) {
+      return Long.MAX_VALUE;
+    }
+    Duration timeout = expiring.partitionIdleTimeout().orElse(null);
+    if (timeout == null) {
+      return Long.MAX_VALUE;
+    }
+    if (timeout.isNegative() || timeout.isZero()) {
+      throw new IllegalArgumentException(
+          "Invalid value " + timeout + " for partitionIdleTimeout() of receiver " + receiver.getClass().getName()
+              + ": must be positive (expected: a duration such as 7 days)");
+    }
+    return timeout.toMillis() <= 0 ? 1 : timeout.toMillis();
+  }
+
   /**
-   * Rebuilds state from the last plan and the WAL. Must be called once, before {@link #start()}.
-   *
-   * @param lastPlan the newest {@code offsets/N}, or {@code null} for a new checkpoint
+   * Rebuilds state from the last plan and the WAL only, without a checkpoint: positions of batches before {@code
+   * lastPlan} are not known (for tests of the block path). Pipelines use {@link #recover(CheckpointLog, BatchPlan)}.
    */
   public void recover(BatchPlan lastPlan) throws IOException {
+    recover(null, lastPlan);
+  }
+
+  /**
+   * Rebuilds state from the checkpoint (the {@code positions} file and the {@code offsets/N} after it), the last plan
+   * and the WAL. Must be called once, before {@link #start()}.
+   *
+   * @param checkpoint the pipeline's checkpoint, where this supervisor also writes the {@code positions} file
+   * @param lastPlan the newest {@code offsets/N}, or {@code null} for a new checkpoint
+   */
+  public void recover(CheckpointLog checkpoint, BatchPlan lastPlan) throws IOException {
+    this.checkpoint = checkpoint;
+    long now = wallClockMs.getAsLong();
     long lastFrom = 0;
     if (lastPlan != null) {
       OffsetRange r = lastPlan.ranges().isEmpty() ? new OffsetRange(BatchPlan.BLOCKS, 0, 0) : lastPlan.ranges().get(0);
       lastFrom = r.fromOffset();
       plannedUntil = r.untilOffset();
-      plannedPositions.putAll(lastPlan.positions());
-      livePositions.putAll(lastPlan.positions());
+      if (checkpoint != null) {
+        recoverPositions(checkpoint, lastPlan.batchId());
+      }
+      mergePlanned(lastPlan);
+      plannedThroughBatch = lastPlan.batchId();
+      livePositions.putAll(plannedPositions);
+    } else if (checkpoint != null) {
+      checkpoint.keepOffsetsFrom(0); // until the first positions file, every offsets/N holds needed positions
     }
     long maxSeq = -1;
     if (wal != null) {
@@ -165,10 +248,11 @@ public final class ReceiverSupervisor implements ReceiverRuntime, AutoCloseable 
             max[0] = Math.max(max[0], b.seq());
             if (b.seq() >= keepFrom) {
               walIndex.put(b.seq(), entry.handle());
-              for (Record r : b.records()) {
-                if (!r.position().isNone() && r.position().position().isLong()) {
-                  livePositions.merge(r.position().partition(), r.position().offset(), Math::max);
-                }
+              // Stored before the crash at an unknown time: counted as stored now, so nothing expires early.
+              BlockPositions positions = positionsOf(b.records(), now);
+              positions.offsets().forEach((k, v) -> merge(livePositions, k, new Position(v, now)));
+              if (b.seq() >= plannedUntil) {
+                pendingPositions.put(b.seq(), positions); // for the next plan's offsets/N
               }
             }
           });
@@ -189,29 +273,142 @@ public final class ReceiverSupervisor implements ReceiverRuntime, AutoCloseable 
           "event=wal_recovered pipeline={} source={} unplanned_blocks={} next_seq={}",
           pipelineId, name, nextSeq - plannedUntil, nextSeq);
     }
+    expireIdle(now);
   }
 
-  /** Takes every durable block not yet planned. Returns the range and the positions as of its end. */
+  /**
+   * Loads the {@code positions} file and merges the {@code offsets/N} after it, up to (not including) {@code
+   * lastBatch}. Without a file (a checkpoint from before it existed, whose every {@code offsets/N} holds all positions,
+   * or one younger than the first file), merges every {@code offsets/N} there is; they are all kept until a file
+   * exists.
+   */
+  private void recoverPositions(CheckpointLog checkpoint, long lastBatch) {
+    Optional<ReceiverPositions> file = checkpoint.readPositions();
+    long first;
+    if (file.isPresent()) {
+      ReceiverPositions f = file.get();
+      if (!name.equals(f.source())) {
+        throw new io.tributary.core.api.IncompatibleCheckpointException(
+            "Checkpoint file positions holds the positions of source '" + f.source() + "', this pipeline's source is '"
+                + name + "': use a new checkpoint location or the previous source name");
+      }
+      plannedPositions.putAll(f.positions());
+      positionsFileBatch = f.batchId();
+      first = f.batchId() + 1;
+      for (long id = first; id < lastBatch; id++) {
+        long missing = id;
+        mergePlanned(
+            checkpoint
+                .readOffsets(id)
+                .orElseThrow(
+                    () -> new DataUnavailableException(
+                        "Receiver " + name + " of pipeline " + pipelineId + ": offsets/" + missing + " is missing from"
+                            + " the checkpoint although the positions file (batch " + f.batchId() + ") needs it for"
+                            + " the positions stored in that batch. Restore it; or delete the positions file to"
+                            + " accept that producers stored only in missing batches are not deduplicated")));
+      }
+    } else {
+      first = checkpoint.earliestPlanned().orElse(lastBatch);
+      for (long id = first; id < lastBatch; id++) {
+        checkpoint.readOffsets(id).ifPresent(this::mergePlanned);
+      }
+    }
+    checkpoint.keepOffsetsFrom(first);
+  }
+
+  private void mergePlanned(BatchPlan plan) {
+    plan.positions().forEach((k, v) -> merge(plannedPositions, k, new Position(v, plan.batchTimeMs())));
+  }
+
+  /**
+   * Merges a newer position of a partition: the maximum, unless the known one had expired by then. A partition that
+   * returns after it expired starts over (its source may have started a new numbering), so its old offset must not
+   * survive through a merge that happens before the expired entry was swept.
+   */
+  private void merge(Map<String, Position> positions, String partition, Position newer) {
+    positions.merge(partition, newer, (old, n) -> expired(old, n.storedMs()) ? n : old.max(n));
+  }
+
+  private static BlockPositions positionsOf(List<Record> records, long storedMs) {
+    Map<String, Long> offsets = new HashMap<>();
+    for (Record r : records) {
+      if (!r.position().isNone() && r.position().position().isLong()) {
+        offsets.merge(r.position().partition(), r.position().offset(), Math::max);
+      }
+    }
+    return new BlockPositions(offsets, storedMs);
+  }
+
+  private boolean expired(Position p, long now) {
+    return idleTimeoutMs != Long.MAX_VALUE && now - p.storedMs() >= idleTimeoutMs;
+  }
+
+  /** Forgets partitions idle for the receiver's timeout. */
+  private void expireIdle(long now) {
+    if (idleTimeoutMs == Long.MAX_VALUE) {
+      return;
+    }
+    int count = 0;
+    synchronized (lock) {
+      for (Iterator<Map.Entry<String, Position>> it = livePositions.entrySet().iterator(); it.hasNext(); ) {
+        Map.Entry<String, Position> e = it.next();
+        if (expired(e.getValue(), now)) {
+          it.remove();
+          plannedPositions.remove(e.getKey());
+          count++;
+        }
+      }
+    }
+    if (count > 0) {
+      expiredPartitions.increment(count);
+      LOG.info(
+          "event=receiver_partitions_expired pipeline={} source={} count={} idle_timeout_ms={}",
+          pipelineId, name, count, idleTimeoutMs);
+    }
+  }
+
+  /**
+   * Writes the {@code positions} file when it lags {@value #POSITIONS_FILE_EVERY} batches behind the newest plan
+   * (whose {@code offsets/N} is written, as the engine writes each plan before asking for the next).
+   */
+  private void maybeWritePositionsFile() {
+    if (checkpoint == null || plannedThroughBatch < 0
+        || plannedThroughBatch - positionsFileBatch < POSITIONS_FILE_EVERY) {
+      return;
+    }
+    ReceiverPositions file;
+    synchronized (lock) {
+      file = new ReceiverPositions(ReceiverPositions.FORMAT_VERSION, name, plannedThroughBatch, plannedPositions);
+    }
+    checkpoint.writePositions(file);
+    positionsFileBatch = file.batchId();
+  }
+
+  /**
+   * Takes every durable block not yet planned. Returns the range and the positions stored in it. The caller writes a
+   * non-empty plan to {@code offsets/N} before it calls this again, and drops an empty one (then reusing its id).
+   */
   public BatchPlan plan(long batchId, long batchTimeMs) {
+    expireIdle(wallClockMs.getAsLong());
+    maybeWritePositionsFile();
     synchronized (lock) {
       long from = plannedUntil;
       long until = durableEnd;
+      Map<String, Long> batchPositions = new HashMap<>();
       for (long s = from; s < until; s++) {
-        Map<String, Long> p = pendingPositions.remove(s);
+        BlockPositions p = pendingPositions.remove(s);
         if (p != null) {
-          p.forEach((k, v) -> plannedPositions.merge(k, v, Math::max));
+          p.offsets().forEach((k, v) -> {
+            batchPositions.merge(k, v, Math::max);
+            merge(plannedPositions, k, new Position(v, p.storedMs()));
+          });
         }
       }
       plannedUntil = until;
-      return new BatchPlan(
-          BatchPlan.FORMAT_VERSION,
-          pipelineId,
-          batchId,
-          batchTimeMs,
-          name,
-          BatchPlan.RECEIVER,
-          List.of(new OffsetRange(BatchPlan.BLOCKS, from, until)),
-          new HashMap<>(plannedPositions));
+      if (until > from) {
+        plannedThroughBatch = batchId; // an empty plan is not written (the engine asks again with the same id)
+      }
+      return BatchPlan.receiver(pipelineId, batchId, batchTimeMs, name, from, until, batchPositions);
     }
   }
 
@@ -313,29 +510,26 @@ public final class ReceiverSupervisor implements ReceiverRuntime, AutoCloseable 
   }
 
   private void startReceiver() {
-    if (shutdown || stoppedByReceiver) {
-      return;
+    State from = lifecycle.get();
+    if ((from != State.NEW && from != State.BACKING_OFF) || !lifecycle.moveTo(from, State.STARTING)) {
+      return; // stopped meanwhile
     }
-    restartPending.set(false);
     receiver.attach(this);
-    receiverStopped = false;
-    running.set(true);
     backoff.attemptStarted();
     try {
       receiver.onStart();
       backoff.startSucceeded();
+      lifecycle.moveTo(State.STARTING, State.RUNNING); // false if a stop or restart came during onStart
       LOG.info("event=receiver_started pipeline={} source={}", pipelineId, name);
     } catch (Throwable t) {
       errors.increment();
-      scheduleRestart("onStart failed", t);
+      lifecycle.moveTo(State.STARTING, State.RESTARTING); // false if stopping, or restart() already asked
+      restartOnControlThread("onStart failed", t);
     }
   }
 
-  private void stopReceiverOnControlThread(String reason) {
-    receiverStopped = true;
-    if (!running.compareAndSet(true, false)) {
-      return; // already stopped (for example waiting for a restart): onStop runs once per onStart
-    }
+  /** Calls onStop once for the start that made it due (the caller moved the state so nobody else calls it). */
+  private void callOnStop(String reason) {
     try {
       receiver.onStop();
     } catch (Throwable t) {
@@ -345,11 +539,15 @@ public final class ReceiverSupervisor implements ReceiverRuntime, AutoCloseable 
     LOG.info("event=receiver_stopped pipeline={} source={} reason=\"{}\"", pipelineId, name, reason);
   }
 
-  private void scheduleRestart(String reason, Throwable error) {
-    if (shutdown || stoppedByReceiver) {
+  private void restartOnControlThread(String reason, Throwable error) {
+    if (lifecycle.get() != State.RESTARTING) {
+      return; // stopped meanwhile, or this restart was already handled
+    }
+    callOnStop("restart: " + reason);
+    if (!lifecycle.moveTo(State.RESTARTING, State.BACKING_OFF)) {
+      lifecycle.moveTo(State.STOPPING, State.STOPPED); // stopped while onStop ran, which was that stop's onStop
       return;
     }
-    stopReceiverOnControlThread("restart: " + reason);
     long delay = backoff.nextDelayMs();
     restarts.increment();
     restartDelays.record(delay, TimeUnit.MILLISECONDS);
@@ -359,9 +557,33 @@ public final class ReceiverSupervisor implements ReceiverRuntime, AutoCloseable 
     control.schedule(this::startReceiver, delay, TimeUnit.MILLISECONDS);
   }
 
-  /** The delay the next restart will wait (for tests and status). */
-  public long nextRestartDelayMs() {
-    return backoff.peekDelayMs();
+  /**
+   * Moves to STOPPING (onStop due) or straight to STOPPED (nothing started); no restart happens after this. The
+   * control thread then calls onStop ({@link #stopOnControlThread}).
+   */
+  private void requestStop() {
+    while (true) {
+      State from = lifecycle.get();
+      if (from == State.STARTING || from == State.RUNNING || from == State.RESTARTING) {
+        if (lifecycle.moveTo(from, State.STOPPING)) {
+          return;
+        }
+      } else if (from == State.NEW || from == State.BACKING_OFF) {
+        if (lifecycle.moveTo(from, State.STOPPED)) {
+          return;
+        }
+      } else {
+        return; // STOPPING, STOPPED or CLOSED already
+      }
+    }
+  }
+
+  private void stopOnControlThread(String reason) {
+    if (lifecycle.get() != State.STOPPING) {
+      return; // onStop already ran, or was never due
+    }
+    callOnStop(reason);
+    lifecycle.moveTo(State.STOPPING, State.STOPPED);
   }
 
   /**
@@ -369,11 +591,11 @@ public final class ReceiverSupervisor implements ReceiverRuntime, AutoCloseable 
    * {@link #allPlanned()} tells whether more batches are needed to drain.
    */
   public void stopReceiving(Duration timeout) throws InterruptedException {
-    shutdown = true;
+    requestStop();
     CompletableFuture<Void> stopped = new CompletableFuture<>();
     control.execute(
         () -> {
-          stopReceiverOnControlThread("pipeline stopping");
+          stopOnControlThread("pipeline stopping");
           stopped.complete(null);
         });
     try {
@@ -397,14 +619,13 @@ public final class ReceiverSupervisor implements ReceiverRuntime, AutoCloseable 
    */
   @Override
   public void close() {
-    shutdown = true;
-    receiverStopped = true;
+    requestStop();
     budget.close("Receiver " + name + " of pipeline " + pipelineId + " is closed");
     try {
       CompletableFuture<Void> stopped = new CompletableFuture<>();
       control.execute(
           () -> {
-            stopReceiverOnControlThread("pipeline closed");
+            stopOnControlThread("pipeline closed");
             stopped.complete(null);
           });
       stopped.get(5, TimeUnit.SECONDS);
@@ -415,6 +636,7 @@ public final class ReceiverSupervisor implements ReceiverRuntime, AutoCloseable 
     } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
       LOG.warn("event=receiver_stop_slow pipeline={} source={} error=\"{}\"", pipelineId, name, e.toString());
     }
+    lifecycle.moveToIfLegal(State.CLOSED);
     control.shutdownNow();
     timer.shutdownNow();
     try {
@@ -428,7 +650,7 @@ public final class ReceiverSupervisor implements ReceiverRuntime, AutoCloseable 
   // ---------------------------------------------------------------- ReceiverRuntime (any thread)
 
   private void checkRunning() {
-    if (receiverStopped || shutdown) {
+    if (!lifecycle.get().accepting()) {
       throw new ReceiverStoppedException(
           "Receiver " + name + " of pipeline " + pipelineId + " is stopped; nothing was stored. Receiver threads"
               + " should check isStopped() and exit");
@@ -456,7 +678,7 @@ public final class ReceiverSupervisor implements ReceiverRuntime, AutoCloseable 
 
   @Override
   public CompletableFuture<Void> storeReliablyAsync(List<Record> batch) {
-    if (receiverStopped || shutdown) {
+    if (!lifecycle.get().accepting()) {
       return CompletableFuture.failedFuture(
           new ReceiverStoppedException("Receiver " + name + " of pipeline " + pipelineId + " is stopped; nothing was"
               + " stored"));
@@ -508,16 +730,15 @@ public final class ReceiverSupervisor implements ReceiverRuntime, AutoCloseable 
       return CompletableFuture.failedFuture(
           new StoreFailedException("Write-ahead log of receiver " + name + " failed earlier: " + fatal, fatal));
     }
-    byte[] payload = wal != null ? BlockCodec.encode(0, records) : null;
+    BlockCodec.Unnumbered payload = wal != null ? BlockCodec.encodeUnnumbered(records) : null;
     long seq;
     CompletableFuture<WalHandle> appended;
     synchronized (lock) {
       seq = nextSeq++;
       inFlightAppends.incrementAndGet();
       if (wal != null) {
-        patchSeq(payload, seq);
         long lowestSegment = wal.activeSegmentId(); // it only grows: the entry goes to this segment or a later one
-        appended = wal.append(payload);
+        appended = wal.append(payload.numbered(seq));
         inFlightSegments.put(seq, lowestSegment); // removed on completion, which waits for this lock
       } else {
         appended = CompletableFuture.completedFuture(null);
@@ -551,24 +772,14 @@ public final class ReceiverSupervisor implements ReceiverRuntime, AutoCloseable 
         });
   }
 
-  private static void patchSeq(byte[] payload, long seq) {
-    for (int i = 0; i < 8; i++) {
-      payload[4 + i] = (byte) (seq >>> (56 - 8 * i));
-    }
-  }
-
   private void registerDurable(long seq, List<Record> records, long bytes, WalHandle handle) {
-    Map<String, Long> positions = new HashMap<>();
-    for (Record r : records) {
-      if (!r.position().isNone() && r.position().position().isLong()) {
-        positions.merge(r.position().partition(), r.position().offset(), Math::max);
-      }
-    }
+    long now = wallClockMs.getAsLong();
+    BlockPositions positions = positionsOf(records, now);
     synchronized (lock) {
       inFlightSegments.remove(seq);
       blocks.put(seq, new MemBlock(records, bytes, handle));
       pendingPositions.put(seq, positions);
-      positions.forEach((k, v) -> livePositions.merge(k, v, Math::max));
+      positions.offsets().forEach((k, v) -> merge(livePositions, k, new Position(v, now)));
       while (blocks.containsKey(durableEnd) || walIndex.containsKey(durableEnd)) {
         durableEnd++;
       }
@@ -578,19 +789,25 @@ public final class ReceiverSupervisor implements ReceiverRuntime, AutoCloseable 
 
   @Override
   public OptionalLong lastStoredOffset(String partition) {
+    long now = wallClockMs.getAsLong();
     synchronized (lock) {
-      Long v = livePositions.get(partition);
-      return v == null ? OptionalLong.empty() : OptionalLong.of(v);
+      Position p = livePositions.get(partition);
+      return p == null || expired(p, now) ? OptionalLong.empty() : OptionalLong.of(p.offset());
     }
   }
 
   @Override
   public void restart(String reason, Throwable error) {
-    if (shutdown || stoppedByReceiver || !restartPending.compareAndSet(false, true)) {
-      return;
+    State from = lifecycle.get();
+    if ((from != State.RUNNING && from != State.STARTING) || !lifecycle.moveTo(from, State.RESTARTING)) {
+      return; // stopping, or a restart is already under way
     }
     errors.increment();
-    control.execute(() -> scheduleRestart(reason, error));
+    try {
+      control.execute(() -> restartOnControlThread(reason, error));
+    } catch (java.util.concurrent.RejectedExecutionException e) {
+      // the supervisor is closed
+    }
   }
 
   @Override
@@ -603,10 +820,9 @@ public final class ReceiverSupervisor implements ReceiverRuntime, AutoCloseable 
 
   @Override
   public void stop(String reason) {
-    stoppedByReceiver = true;
-    receiverStopped = true;
+    requestStop();
     try {
-      control.execute(() -> stopReceiverOnControlThread(reason));
+      control.execute(() -> stopOnControlThread(reason));
     } catch (java.util.concurrent.RejectedExecutionException e) {
       // the supervisor is closed: onStop already ran
     }
@@ -614,7 +830,7 @@ public final class ReceiverSupervisor implements ReceiverRuntime, AutoCloseable 
 
   @Override
   public boolean isStopped() {
-    return receiverStopped || shutdown;
+    return !lifecycle.get().accepting();
   }
 
   @Override

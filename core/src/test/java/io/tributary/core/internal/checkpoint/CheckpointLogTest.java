@@ -128,4 +128,26 @@ class CheckpointLogTest {
         .hasMessageContaining("offsets/5")
         .hasMessageContaining("not valid JSON");
   }
+
+  @Test
+  void purgeKeepsOffsetsNewerThanTheReceiverPositionsFile() {
+    CheckpointLog log = new CheckpointLog(new LocalCheckpointStorage(dir));
+    for (long id = 0; id < 10; id++) {
+      log.writeOffsets(BatchPlan.receiver("p", id, 0, "rx", id, id + 1, Map.of("producer", id)));
+      log.writeCommit(new CheckpointLog.Commit(1, id, 0, 0));
+    }
+    log.keepOffsetsFrom(0);
+    log.purgeBefore(8);
+    assertThat(log.earliestPlanned()).hasValue(0);
+
+    log.writePositions(
+        new ReceiverPositions(
+            ReceiverPositions.FORMAT_VERSION, "rx", 4, Map.of("producer", new ReceiverPositions.Position(4, 0))));
+    log.purgeBefore(8);
+
+    assertThat(log.earliestPlanned()).as("offsets/5.. are not in the positions file yet").hasValue(5);
+    assertThat(log.readOffsets(7)).isPresent();
+    assertThat(log.readPositions().orElseThrow().positions())
+        .containsExactly(Map.entry("producer", new ReceiverPositions.Position(4, 0)));
+  }
 }
