@@ -21,7 +21,6 @@ import io.tributary.core.runtime.PipelineState;
 import io.tributary.gateway.internal.AdminServer;
 import io.tributary.gateway.internal.Transforms;
 import java.io.IOException;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -235,16 +234,6 @@ public final class Gateway implements AutoCloseable {
 
   public PrometheusMeterRegistry registry() {
     return registry;
-  }
-
-  public boolean awaitPipelines(Duration timeout) throws InterruptedException {
-    long deadline = System.nanoTime() + timeout.toNanos();
-    for (Pipeline p : pipelines) {
-      if (!p.awaitTermination(Duration.ofNanos(Math.max(0, deadline - System.nanoTime())))) {
-        return false;
-      }
-    }
-    return true;
   }
 
   @Override
