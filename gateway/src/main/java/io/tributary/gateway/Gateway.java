@@ -11,7 +11,6 @@ import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.tributary.core.api.CheckpointException;
 import io.tributary.core.api.Receiver;
-import io.tributary.core.api.Sink;
 import io.tributary.core.api.Source;
 import io.tributary.core.checkpoint.CheckpointStorage;
 import io.tributary.core.checkpoint.CheckpointStorageFactory;
@@ -21,7 +20,6 @@ import io.tributary.core.runtime.PipelineState;
 import io.tributary.gateway.internal.AdminServer;
 import io.tributary.gateway.internal.Transforms;
 import java.io.IOException;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -59,7 +57,11 @@ public final class Gateway implements AutoCloseable {
   private final List<CheckpointStorage> storages = new CopyOnWriteArrayList<>();
   private AdminServer admin;
 
+  /**
+   * @throws IllegalStateException if another gateway was given this configuration (its sources and sinks run once)
+   */
   public Gateway(GatewayConfig config) {
+    config.claimForRun();
     this.config = config;
     Metrics.addRegistry(registry);
     // What an operator needs next to the pipeline figures: heap, GC pauses, threads, CPU, uptime.
@@ -125,7 +127,7 @@ public final class Gateway implements AutoCloseable {
             .options(pc.options())
             .configFingerprint(pc.fingerprint())
             .meterRegistry(registry);
-    Source source = pc.sourceFactory().create("source", pc.source().config());
+    Source source = pc.builtSource(); // built once, by validation
     if (pc.checkpoint() == null
         && pc.walDir() == null
         && source instanceof Receiver
@@ -159,8 +161,7 @@ public final class Gateway implements AutoCloseable {
     }
     for (int i = 0; i < pc.sinks().size(); i++) {
       GatewayConfig.Component s = pc.sinks().get(i);
-      Sink sink = pc.sinkFactories().get(i).create(s.type() + "-" + i, s.config());
-      b.sink(s.type() + "-" + i, sink);
+      b.sink(s.type() + "-" + i, pc.builtSinks().get(i));
     }
     return b.build();
   }
@@ -237,16 +238,6 @@ public final class Gateway implements AutoCloseable {
 
   public PrometheusMeterRegistry registry() {
     return registry;
-  }
-
-  public boolean awaitPipelines(Duration timeout) throws InterruptedException {
-    long deadline = System.nanoTime() + timeout.toNanos();
-    for (Pipeline p : pipelines) {
-      if (!p.awaitTermination(Duration.ofNanos(Math.max(0, deadline - System.nanoTime())))) {
-        return false;
-      }
-    }
-    return true;
   }
 
   @Override

@@ -5,7 +5,9 @@ import io.tributary.core.api.ConfigException;
 import io.tributary.core.api.ConfigProblem;
 import io.tributary.core.api.ConfigSpec;
 import io.tributary.core.api.Secrets;
+import io.tributary.core.api.Sink;
 import io.tributary.core.api.SinkFactory;
+import io.tributary.core.api.Source;
 import io.tributary.core.api.SourceFactory;
 import io.tributary.core.checkpoint.CheckpointStorageFactory;
 import io.tributary.core.runtime.PipelineOptions;
@@ -30,6 +32,7 @@ import java.util.ServiceLoader;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.TreeSet;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Supplier;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -56,7 +59,12 @@ import java.util.regex.Pattern;
  * <p>Loading checks everything and reports every problem at once, each as {@code FILE:LINE: message}. Source and sink
  * types come from the {@link SourceFactory} and {@link SinkFactory} implementations on the classpath.
  *
- * <p>Thread safety: immutable.
+ * <p>Validation builds each pipeline's source and sinks with their factories (constructors check how options fit
+ * together and open nothing), and the configuration keeps those instances: the {@link Gateway} runs exactly them, so
+ * every source and sink is built once. Instances are single-use, so a configuration runs in one {@link Gateway} only;
+ * load the file again for another run.
+ *
+ * <p>Thread safety: immutable, except that {@link Gateway} claims it once.
  */
 public final class GatewayConfig {
   /** One source, sink or transform: its type and validated options. */
@@ -75,7 +83,8 @@ public final class GatewayConfig {
   /**
    * One pipeline. {@code checkpointLocation} is the {@code checkpoint:} value as written (a local path or a URI such as
    * {@code hdfs://nn:8020/cp}); {@code checkpoint} is its local directory, or {@code null} when it is remote.
-   * {@code walDir} is {@code null} unless {@code wal-dir:} is set.
+   * {@code walDir} is {@code null} unless {@code wal-dir:} is set. {@code builtSource} and {@code builtSinks} (one per
+   * entry of {@code sinks}, in order) are the instances validation built, not yet opened.
    */
   public record PipelineConfig(
       String id,
@@ -85,12 +94,18 @@ public final class GatewayConfig {
       Map<String, Object> checkpointOptions,
       Path walDir,
       Component source,
-      SourceFactory sourceFactory,
+      Source builtSource,
       List<Component> transforms,
       List<Component> sinks,
-      List<SinkFactory> sinkFactories,
+      List<Sink> builtSinks,
       String fingerprint) {
-    /** Every field but the factories, with secrets masked (checkpoint options by name, components by their specs). */
+    public PipelineConfig {
+      sinks = List.copyOf(sinks);
+      builtSinks = List.copyOf(builtSinks);
+      transforms = List.copyOf(transforms);
+    }
+
+    /** Every field but the built instances, with secrets masked (checkpoint options by name, components by spec). */
     @Override
     public String toString() {
       return "PipelineConfig[id=" + id + ", options=" + options + ", checkpoint=" + checkpointLocation
@@ -123,6 +138,7 @@ public final class GatewayConfig {
   private final List<PipelineConfig> pipelines;
   private final Admin admin;
   private final List<String> secretValues;
+  private final AtomicBoolean claimed = new AtomicBoolean();
 
   private GatewayConfig(String origin, List<PipelineConfig> pipelines, Admin admin) {
     this.origin = origin;
@@ -154,6 +170,18 @@ public final class GatewayConfig {
   /** The admin endpoint, or {@code null} when the file has no {@code admin:} section. */
   public Admin admin() {
     return admin;
+  }
+
+  /**
+   * Marks this configuration as run by a gateway; its built sources and sinks are single-use.
+   *
+   * @throws IllegalStateException if a gateway already claimed it
+   */
+  void claimForRun() {
+    if (!claimed.compareAndSet(false, true)) {
+      throw new IllegalStateException("The configuration " + origin + " was already given to a gateway; its sources"
+          + " and sinks are built once and run once (load the configuration again for another gateway)");
+    }
   }
 
   /**
@@ -442,7 +470,7 @@ public final class GatewayConfig {
         }
       }
       Component source = null;
-      SourceFactory sourceFactory = null;
+      Source builtSource = null;
       Object srcv = m.get("source");
       if (srcv == null) {
         problem(path, "Missing required key " + path + ".source (expected: a source with a type, one of "
@@ -452,12 +480,11 @@ public final class GatewayConfig {
         if (sm != null) {
           String type = typeOf(sm, path + ".source", sources.keySet());
           if (type != null) {
-            sourceFactory = sources.get(type);
-            source = component(sm, path + ".source", type, sourceFactory.options());
+            SourceFactory f = sources.get(type);
+            source = component(sm, path + ".source", type, f.options());
             if (source != null) {
-              SourceFactory f = sourceFactory;
               Component c = source;
-              tryBuild(c, path + ".source", () -> f.create("source", c.config()));
+              builtSource = tryBuild(c, path + ".source", () -> f.create("source", c.config()));
             }
           }
         }
@@ -488,7 +515,7 @@ public final class GatewayConfig {
         }
       }
       List<Component> sinkComps = new ArrayList<>();
-      List<SinkFactory> sinkFactories = new ArrayList<>();
+      List<Sink> builtSinks = new ArrayList<>();
       Object skv = m.get("sinks");
       if (skv == null) {
         problem(path, "Missing required key " + path + ".sinks (expected: a list of sinks, types " + sinks.keySet()
@@ -510,9 +537,9 @@ public final class GatewayConfig {
               Component comp = component(sm, sp, type, sinks.get(type).options());
               if (comp != null) {
                 SinkFactory f = sinks.get(type);
-                tryBuild(comp, sp, () -> f.create(type + "-" + sinkComps.size(), comp.config()));
+                Sink built = tryBuild(comp, sp, () -> f.create(type + "-" + sinkComps.size(), comp.config()));
                 sinkComps.add(comp);
-                sinkFactories.add(sinks.get(type));
+                builtSinks.add(built);
               }
             }
           }
@@ -522,7 +549,8 @@ public final class GatewayConfig {
         return null;
       }
       return new PipelineConfig(
-          id, options, checkpoint, checkpointLocation, checkpointOptions, walDir, source, sourceFactory, transforms, sinkComps, sinkFactories,
+          id, options, checkpoint, checkpointLocation, checkpointOptions, walDir, source, builtSource, transforms,
+          sinkComps, builtSinks,
           fingerprint(source, sinkComps));
     }
 
@@ -557,13 +585,21 @@ public final class GatewayConfig {
     private static final Pattern NAMED_KEY = Pattern.compile(" for ([A-Za-z0-9_.\\-]+):");
 
     /**
-     * Builds a source or sink the way {@code run} will (constructors are side-effect free: they check how options fit
-     * together, e.g. starting-position offsets without starting-offsets, or TLS files, and open nothing), so that
-     * {@code validate} reports what {@code run} would refuse, with the line of the key the message names.
+     * Builds a source or sink, the instance {@code run} will use (constructors are side-effect free: they check how
+     * options fit together, e.g. starting-position offsets without starting-offsets, or TLS files, and open nothing),
+     * so that {@code validate} reports what {@code run} would refuse, with the line of the key the message names.
+     *
+     * @return the instance, or {@code null} after recording its problems
      */
-    private void tryBuild(Component comp, String path, Supplier<?> build) {
+    private <T> T tryBuild(Component comp, String path, Supplier<T> build) {
       try {
-        build.get(); // never opened, so there is nothing to close (close() of an unopened one would only log)
+        // Not opened here: if the configuration is never run (validate, or other problems), there is nothing to close.
+        T built = build.get();
+        if (built == null) {
+          problem(path, "Invalid " + path + " (" + comp.type() + "): its factory returned no instance (a bug in the"
+              + " connector; report it to its authors)");
+        }
+        return built;
       } catch (ConfigException e) {
         for (String msg : e.problems()) {
           Matcher km = NAMED_KEY.matcher(msg);
@@ -575,11 +611,12 @@ public final class GatewayConfig {
             problem(path, "Invalid " + path + " (" + comp.type() + "): " + msg);
           }
         }
-        return;
+        return null;
       } catch (RuntimeException e) {
         // A connector's or client library's message may quote an option's value.
         problem(path, "Invalid " + path + " (" + comp.type() + "): "
             + Secrets.scrub(e.getMessage(), comp.config().secretValues()));
+        return null;
       }
     }
 

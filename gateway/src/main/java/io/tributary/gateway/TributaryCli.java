@@ -1,12 +1,12 @@
 package io.tributary.gateway;
 
 import io.tributary.core.api.CheckpointException;
+import io.tributary.core.api.ConfigDocs;
 import io.tributary.core.api.ConfigException;
 import io.tributary.core.api.ConfigSpec;
 import io.tributary.core.api.IncompatibleCheckpointException;
 import io.tributary.core.api.SinkFactory;
 import io.tributary.core.api.SourceFactory;
-import io.tributary.gateway.internal.ConfigDocs;
 import io.tributary.gateway.internal.Transforms;
 import java.io.PrintWriter;
 import java.nio.file.Path;
@@ -241,7 +241,7 @@ public final class TributaryCli implements Callable<Integer> {
     private void printOptions(ConfigSpec spec) {
       if (options) {
         System.out.println();
-        System.out.println(ConfigDocs.markdown(spec).indent(4));
+        System.out.println(ConfigDocs.markdownTable(spec).indent(4));
       }
     }
   }

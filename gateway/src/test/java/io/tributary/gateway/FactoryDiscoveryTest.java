@@ -72,7 +72,7 @@ class FactoryDiscoveryTest {
         .containsPattern("\\n  files +EXACTLY_ONCE_IDEMPOTENT")
         .containsPattern("\\n  console +AT_LEAST_ONCE")
         .contains("transforms:\n  filter\n  map\n")
-        .doesNotContain("| key |");
+        .doesNotContain("| Key |");
     assertThat(stdout("types", "--options"))
         .contains("    | `port` | int | *required* |")
         .contains("    | `paths` | list of strings | *required* |")

@@ -6,6 +6,8 @@ import static org.awaitility.Awaitility.await;
 
 import io.tributary.core.runtime.Pipeline;
 import io.tributary.core.runtime.PipelineState;
+import io.tributary.gateway.testing.FailingSinkFactory;
+import io.tributary.gateway.testing.SequenceSourceFactory;
 import java.io.StringReader;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -140,5 +142,29 @@ class GatewayLifecycleTest {
     assertThat(TributaryCli.execute("validate", "--config", changed.toString())).isEqualTo(TributaryCli.OK);
     assertThat(TributaryCli.execute("run", "--config", changed.toString())).isEqualTo(TributaryCli.CHECKPOINT);
     assertExactlyOnce(output("a"), "a-", 10);
+  }
+
+  @Test
+  void buildsEachSourceAndSinkOnceForValidationAndRun() throws Exception {
+    // Unique prefix and message: the factories count constructions JVM-wide by them.
+    String id = "built-once-" + System.nanoTime();
+    GatewayConfig cfg =
+        config(seqPipeline(id, 0, "- { type: test-failing, message: " + id + " }\n" + filesSink(id)));
+    try (Gateway gw = new Gateway(cfg)) {
+      gw.start();
+      Pipeline p = gw.pipelines().get(0);
+      await().atMost(Duration.ofSeconds(20)).until(() -> p.status().state() == PipelineState.RUNNING);
+    }
+    assertThat(SequenceSourceFactory.CREATED.get(id + "-")).as("sources built").isEqualTo(1);
+    assertThat(FailingSinkFactory.CREATED.get(id)).as("sinks built").isEqualTo(1);
+  }
+
+  @Test
+  void aConfigRunsInOneGatewayOnly() {
+    GatewayConfig cfg = config(seqPipeline("once", 0, filesSink("once")));
+    new Gateway(cfg).close();
+    assertThatThrownBy(() -> new Gateway(cfg))
+        .isInstanceOf(IllegalStateException.class)
+        .hasMessageContaining("load the configuration again");
   }
 }

@@ -297,6 +297,24 @@ class GatewayProcessIT {
   }
 
   @Test
+  void classPathShipsTheReceiverSdkWithoutTestLibraries() throws Exception {
+    String classPath;
+    try (java.util.jar.JarFile jar = new java.util.jar.JarFile(jar().toFile())) {
+      classPath = jar.getManifest().getMainAttributes().getValue("Class-Path");
+    }
+    List<String> entries = List.of(classPath.trim().split("\\s+"));
+    for (String entry : entries) {
+      assertThat(jar().resolveSibling(entry)).as("manifest entry %s is in lib/", entry).isRegularFile();
+    }
+    assertThat(entries)
+        .as("a custom receiver jar needs only its own dependencies: the SDK's base classes ship in lib/")
+        .anyMatch(e -> e.startsWith("lib/tributary-custom-receiver-sdk-"));
+    assertThat(entries)
+        .as("the SDK's test kit libraries are optional dependencies and never ship")
+        .noneMatch(e -> e.matches("lib/(junit-|opentest4j-|apiguardian-|assertj-|awaitility-|hamcrest-).*"));
+  }
+
+  @Test
   void commandLineExitCodes() throws Exception {
     Path good = tmp.resolve("good.yaml");
     Files.writeString(

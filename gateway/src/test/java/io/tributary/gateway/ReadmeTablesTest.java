@@ -2,11 +2,11 @@ package io.tributary.gateway;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.tributary.core.api.ConfigDocs;
 import io.tributary.core.api.ConfigSpec;
 import io.tributary.core.runtime.PipelineOptions;
 import io.tributary.core.sinks.ConsoleSinkFactory;
 import io.tributary.core.sinks.FilesSinkFactory;
-import io.tributary.gateway.internal.ConfigDocs;
 import io.tributary.gateway.internal.Transforms;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -43,7 +43,7 @@ class ReadmeTablesTest {
       assertThat(from).as("README.md has the marker %s", begin.strip()).isNotNegative();
       assertThat(to).as("README.md has the marker %s", end).isGreaterThan(from);
       expected =
-          expected.substring(0, from + begin.length()) + ConfigDocs.markdown(e.getValue()) + expected.substring(to);
+          expected.substring(0, from + begin.length()) + ConfigDocs.markdownTable(e.getValue()) + expected.substring(to);
     }
     if (!expected.equals(readme) && Boolean.getBoolean("tributary.updateReadme")) {
       Files.writeString(README, expected);

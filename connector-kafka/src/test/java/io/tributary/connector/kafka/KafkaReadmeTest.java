@@ -2,14 +2,12 @@ package io.tributary.connector.kafka;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.tributary.core.api.ConfigOption;
+import io.tributary.core.api.ConfigDocs;
 import io.tributary.core.api.ConfigSpec;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 
@@ -37,7 +35,7 @@ class KafkaReadmeTest {
       int e = text.indexOf(end);
       assertThat(s).as("README.md must contain the marker " + start.trim()).isGreaterThanOrEqualTo(0);
       assertThat(e).as("README.md must contain the marker " + end).isGreaterThan(s);
-      String expected = markdown(TABLES.get(name));
+      String expected = ConfigDocs.markdownTable(TABLES.get(name));
       if (Boolean.getBoolean("tributary.regenerateDocs")) {
         text = text.substring(0, s + start.length()) + expected + text.substring(e);
         continue;
@@ -51,35 +49,5 @@ class KafkaReadmeTest {
     if (Boolean.getBoolean("tributary.regenerateDocs")) {
       Files.writeString(readme, text, StandardCharsets.UTF_8);
     }
-  }
-
-  static String markdown(ConfigSpec spec) {
-    StringBuilder sb = new StringBuilder();
-    sb.append("| Key | Type | Default | Description |\n");
-    sb.append("| --- | --- | --- | --- |\n");
-    for (ConfigOption<?> o : spec.options()) {
-      sb.append("| `").append(o.name()).append("` | ")
-          .append(o.type().replace("|", "\\|")).append(" | ")
-          .append(o.isRequired() ? "*required*" : formatDefault(o.defaultValue())).append(" | ")
-          .append(o.description().replace("|", "\\|")).append(" |\n");
-    }
-    return sb.toString();
-  }
-
-  private static String formatDefault(Object value) {
-    if (value == null) {
-      return "-";
-    }
-    String s;
-    if (value instanceof Duration d) {
-      s = d.toMillis() % 1000 == 0 ? d.toSeconds() + "s" : d.toMillis() + "ms";
-    } else if (value instanceof Enum<?> e) {
-      s = e.name().toLowerCase(Locale.ROOT);
-    } else if (value instanceof List<?> l && l.isEmpty() || value instanceof Map<?, ?> m && m.isEmpty()) {
-      return "(none)";
-    } else {
-      s = value.toString();
-    }
-    return "`" + s + "`";
   }
 }

@@ -1,6 +1,6 @@
 package io.tributary.connector.socket;
 
-import io.tributary.connector.socket.internal.ConfigTables;
+import io.tributary.core.api.ConfigDocs;
 import io.tributary.core.api.ConfigOption;
 import io.tributary.core.api.ConfigSpec;
 import java.time.Duration;
@@ -152,6 +152,6 @@ public final class SocketOptions {
 
   /** The configuration reference as a Markdown table (key, type, default, description), generated from {@link #SPEC}. */
   public static String markdownTable() {
-    return ConfigTables.markdown(SPEC);
+    return ConfigDocs.markdownTable(SPEC);
   }
 }

@@ -201,10 +201,6 @@ public final class PipelineOptions {
     return new PipelineOptions(SPEC.parse(raw));
   }
 
-  public static PipelineOptions from(Config config) {
-    return new PipelineOptions(config);
-  }
-
   public <T> T get(ConfigOption<T> option) {
     return config.get(option);
   }

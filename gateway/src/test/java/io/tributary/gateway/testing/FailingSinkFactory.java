@@ -11,12 +11,14 @@ import io.tributary.core.api.SinkContext;
 import io.tributary.core.api.SinkFactory;
 import io.tributary.core.api.TributaryException;
 import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * Test-only sink type {@code test-failing}: fails the first non-empty batch it is given, so the pipeline fails while
  * running. Used to prove that one failing pipeline stops the gateway with exit code 1 after draining the others.
  *
- * <p>Thread safety: stateless factory; the sink is used by one batch thread.
+ * <p>Thread safety: thread-safe factory (only {@link #CREATED} is shared); the sink is used by one batch thread.
  */
 public final class FailingSinkFactory implements SinkFactory {
   public static final ConfigOption<String> MESSAGE =
@@ -25,6 +27,8 @@ public final class FailingSinkFactory implements SinkFactory {
   public static final ConfigOption<java.util.Map<String, String>> CLIENT =
       ConfigOption.prefixed("client.").description("Ignored client settings.");
   private static final ConfigSpec SPEC = ConfigSpec.of(MESSAGE, CLIENT);
+  /** Sinks created so far, by {@code message}: tests give a sink a unique message and count its constructions. */
+  public static final Map<String, Integer> CREATED = new ConcurrentHashMap<>();
 
   @Override
   public String type() {
@@ -49,6 +53,7 @@ public final class FailingSinkFactory implements SinkFactory {
   @Override
   public Sink create(String name, Config config) {
     String message = config.get(MESSAGE);
+    CREATED.merge(message, 1, Integer::sum);
     return new AtLeastOnceSink() {
       @Override
       public void open(SinkContext context) {}

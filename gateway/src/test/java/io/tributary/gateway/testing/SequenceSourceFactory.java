@@ -22,6 +22,8 @@ import java.nio.file.WatchService;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -31,7 +33,7 @@ import org.slf4j.LoggerFactory;
  * <prefix><offset>} in one partition, {@code seq}. Registered through {@code META-INF/services} of the gateway's test
  * resources, so it also proves that a factory on the classpath is all the gateway needs.
  *
- * <p>Thread safety: stateless factory; the sources it creates are immutable.
+ * <p>Thread safety: thread-safe factory (only {@link #CREATED} is shared); the sources it creates are immutable.
  */
 public final class SequenceSourceFactory implements SourceFactory {
   public static final ConfigOption<Long> COUNT =
@@ -45,6 +47,8 @@ public final class SequenceSourceFactory implements SourceFactory {
               + " recovery, a slow broker) that the test ends when it chooses.");
   private static final ConfigSpec SPEC = ConfigSpec.of(COUNT, PREFIX, OPEN_GATE);
   private static final Logger LOG = LoggerFactory.getLogger(SequenceSourceFactory.class);
+  /** Sources created so far, by {@code prefix}: tests give a pipeline a unique prefix and count its constructions. */
+  public static final Map<String, Integer> CREATED = new ConcurrentHashMap<>();
 
   @Override
   public String type() {
@@ -63,6 +67,7 @@ public final class SequenceSourceFactory implements SourceFactory {
 
   @Override
   public Source create(String name, Config config) {
+    CREATED.merge(config.get(PREFIX), 1, Integer::sum);
     return new Sequence(name, config.get(COUNT), config.get(PREFIX), config.get(OPEN_GATE));
   }
 

@@ -3,12 +3,11 @@ package io.tributary.connector.file.sink;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.tributary.connector.file.checkpoint.HadoopCheckpointStorageFactory;
-import io.tributary.core.api.ConfigOption;
+import io.tributary.core.api.ConfigDocs;
 import io.tributary.core.api.ConfigSpec;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.Locale;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 
@@ -34,7 +33,7 @@ class SinkCheckpointReadmeTest {
       int e = expected.indexOf(end);
       assertThat(s).as("README.md must contain the marker " + start.trim()).isGreaterThanOrEqualTo(0);
       assertThat(e).as("README.md must contain the marker " + end).isGreaterThan(s);
-      expected = expected.substring(0, s + start.length()) + markdown(t.getValue()) + expected.substring(e);
+      expected = expected.substring(0, s + start.length()) + ConfigDocs.markdownTable(t.getValue()) + expected.substring(e);
     }
     if (Boolean.getBoolean("tributary.regenerateDocs")) {
       Files.writeString(readme, expected, StandardCharsets.UTF_8);
@@ -45,33 +44,5 @@ class SinkCheckpointReadmeTest {
             + "  mvn -pl connector-file -am test -Dtest=SinkCheckpointReadmeTest -Dsurefire.failIfNoSpecifiedTests=false"
             + " -Dtributary.regenerateDocs=true\nand commit README.md.")
         .isEqualTo(expected);
-  }
-
-  static String markdown(ConfigSpec spec) {
-    StringBuilder sb = new StringBuilder("| Key | Type | Default | Description |\n| --- | --- | --- | --- |\n");
-    for (ConfigOption<?> o : spec.options()) {
-      String name = o.isPrefix() ? o.name() + "*" : o.name();
-      sb.append("| `").append(name).append("` | ")
-          .append(o.type().replace("|", "\\|")).append(" | ")
-          .append(o.isRequired() ? "*required*" : formatDefault(o.defaultValue())).append(" | ")
-          .append(o.description().replace("|", "\\|")).append(" |\n");
-    }
-    return sb.toString();
-  }
-
-  private static String formatDefault(Object value) {
-    if (value == null) {
-      return "-";
-    }
-    if (value instanceof Enum<?> en) {
-      return "`" + en.name().toLowerCase(Locale.ROOT) + "`";
-    }
-    if (value instanceof Map<?, ?> m && m.isEmpty()) {
-      return "(none)";
-    }
-    if (value instanceof Long l && l % (1024 * 1024) == 0) {
-      return "`" + (l / (1024 * 1024)) + "mb`";
-    }
-    return "`" + value + "`";
   }
 }

@@ -45,10 +45,6 @@ public final class CheckpointLog {
     this.storage = storage;
   }
 
-  public CheckpointStorage storage() {
-    return storage;
-  }
-
   /**
    * Writes {@code metadata} on first use, else checks that the checkpoint belongs to this pipeline and configuration.
    *

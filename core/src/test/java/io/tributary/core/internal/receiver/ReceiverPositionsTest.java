@@ -115,7 +115,7 @@ class ReceiverPositionsTest {
   private BatchPlan runBatch() {
     BatchPlan plan = sup.plan(nextBatch, clock.get());
     checkpoint.writeOffsets(plan);
-    sup.committed(plan.ranges().get(0).until());
+    sup.committed(plan.ranges().get(0).untilOffset());
     checkpoint.purgeBefore(nextBatch - 1);
     nextBatch++;
     return plan;
