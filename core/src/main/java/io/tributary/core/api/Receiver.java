@@ -58,6 +58,22 @@ public abstract non-sealed class Receiver implements Source {
   public abstract void onStop() throws Exception;
 
   /**
+   * Called after a batch holding this receiver's records was committed (its {@code commits/N} is durable and every
+   * sink wrote it), with the highest offset per partition of yours that the batch contained. Nothing of those
+   * records can be lost or written again from here on, whatever crashes next.
+   *
+   * <p>Most receivers acknowledge their source right after {@link #storeReliably}: the WAL already holds the data. A
+   * receiver whose source should keep the data until the pipeline's output is committed (a KCL lease checkpoint, a
+   * Flume channel transaction held open, a queue's delayed ack) acknowledges here instead. Called on the pipeline's
+   * batch thread: return quickly (hand slow acknowledgements to your own thread); an exception is logged, never
+   * fatal, and the next call covers the same partitions again with higher offsets.
+   *
+   * @param batchId the committed batch
+   * @param committedOffsets partition to highest offset in the batch; partitions the batch did not touch are absent
+   */
+  public void onBatchCommitted(long batchId, java.util.Map<String, Long> committedOffsets) throws Exception {}
+
+  /**
    * Binds this receiver to the runtime that runs it. Called by the runtime (or a test harness) before {@link
    * #onStart()}; receiver authors never call it.
    */

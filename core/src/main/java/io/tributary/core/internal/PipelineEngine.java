@@ -273,7 +273,7 @@ public final class PipelineEngine {
             options.get(PipelineOptions.RECEIVER_MAX_RATE),
             options.get(PipelineOptions.RECEIVER_BUFFER_BYTES),
             registry);
-    return new ReceiverDriver(pipelineId, sourceName, supervisor, wal, checkpoint);
+    return new ReceiverDriver(pipelineId, sourceName, receiver, supervisor, wal, checkpoint);
   }
 
   /**

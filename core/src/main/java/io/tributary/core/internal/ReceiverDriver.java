@@ -2,6 +2,7 @@ package io.tributary.core.internal;
 
 import io.tributary.core.api.CloseableIterator;
 import io.tributary.core.api.DataUnavailableException;
+import io.tributary.core.api.Receiver;
 import io.tributary.core.api.Record;
 import io.tributary.core.api.TributaryException;
 import io.tributary.core.internal.checkpoint.BatchPlan;
@@ -30,9 +31,16 @@ final class ReceiverDriver implements SourceDriver {
   private final WriteAheadLog wal;
   private final int chunkRecords;
   private final CheckpointLog checkpoint;
+  private final Receiver receiver;
 
   ReceiverDriver(
-      String pipelineId, String sourceName, ReceiverSupervisor supervisor, WriteAheadLog wal, CheckpointLog checkpoint) {
+      String pipelineId,
+      String sourceName,
+      Receiver receiver,
+      ReceiverSupervisor supervisor,
+      WriteAheadLog wal,
+      CheckpointLog checkpoint) {
+    this.receiver = receiver;
     this.checkpoint = checkpoint;
     this.pipelineId = pipelineId;
     this.sourceName = sourceName;
@@ -90,6 +98,16 @@ final class ReceiverDriver implements SourceDriver {
   @Override
   public void committed(BatchPlan plan) {
     supervisor.committed(plan.ranges().get(0).untilOffset());
+    if (plan.positions().isEmpty()) {
+      return;
+    }
+    try {
+      receiver.onBatchCommitted(plan.batchId(), plan.positions());
+    } catch (Exception e) {
+      LOG.warn(
+          "event=receiver_commit_callback_failed pipeline={} source={} batch={} error=\"{}\"", pipelineId, sourceName,
+          plan.batchId(), e.toString());
+    }
   }
 
   @Override

@@ -441,4 +441,63 @@ class ContractV2PipelineTest {
         .hasMessageContaining("the pipeline has 2 sinks")
         .hasMessageContaining("expected: exactly one sink that carries String");
   }
+
+  /** Stores numbered records reliably and acknowledges only after the pipeline committed them (KCL/Flume pull). */
+  static final class CommitAckingReceiver extends io.tributary.core.api.Receiver {
+    final List<Map<String, Long>> commits = new CopyOnWriteArrayList<>();
+    final List<String> stored = new CopyOnWriteArrayList<>();
+
+    @Override
+    public void onStart() {
+      Thread t =
+          new Thread(
+              () -> {
+                try {
+                  for (int i = 0; i < 3; i++) {
+                    List<Record> batch = new ArrayList<>();
+                    for (int j = 0; j < 4; j++) {
+                      long seq = i * 4L + j;
+                      batch.add(Record.ofString("r" + seq).withPosition(new SourcePosition("rx", "stream-a", seq)));
+                    }
+                    storeReliably(batch);
+                    batch.forEach(r -> stored.add(r.valueAsString()));
+                  }
+                } catch (InterruptedException e) {
+                  Thread.currentThread().interrupt();
+                }
+              });
+      t.setDaemon(true);
+      t.start();
+    }
+
+    @Override
+    public void onStop() {}
+
+    @Override
+    public void onBatchCommitted(long batchId, Map<String, Long> committedOffsets) {
+      commits.add(committedOffsets);
+    }
+  }
+
+  @Test
+  void aReceiverIsToldTheOffsetsOfEachCommittedBatchSoItCanAcknowledgeAfterTheOutputCommitted() {
+    CommitAckingReceiver rx = new CommitAckingReceiver();
+    ChunkSink sink = new ChunkSink();
+    Pipeline p = builder("rxcommit").source("rx", rx).sink("out", sink).build();
+    p.start();
+    try {
+      await().atMost(Duration.ofSeconds(10)).until(() -> sink.allCommitted().size() == 12);
+      await().atMost(Duration.ofSeconds(10))
+          .until(() -> !rx.commits.isEmpty() && rx.commits.get(rx.commits.size() - 1).get("stream-a") == 11L);
+    } finally {
+      p.stopGracefully();
+    }
+    // Each call came after its batch was in the sink, and offsets only grow.
+    long last = -1;
+    for (Map<String, Long> c : rx.commits) {
+      assertThat(c).containsOnlyKeys("stream-a");
+      assertThat(c.get("stream-a")).isGreaterThan(last);
+      last = c.get("stream-a");
+    }
+  }
 }
