@@ -280,11 +280,15 @@ public final class EmbeddedReceiver implements ReceiverRuntime, AutoCloseable {
       }
       toRun = new ArrayList<>(held);
       held.clear();
+      // Durable in store order, before a store admitted after this point (no longer held) can become durable: a
+      // store that starts once holding stopped must not overtake the released ones.
+      for (Held h : toRun) {
+        if (!h.durable()) {
+          makeDurable(h.records());
+        }
+      }
     }
     for (Held h : toRun) {
-      if (!h.durable()) {
-        makeDurable(h.records());
-      }
       h.future().complete(null);
     }
   }
