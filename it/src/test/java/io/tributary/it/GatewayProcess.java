@@ -16,12 +16,20 @@ import java.util.stream.Stream;
 final class GatewayProcess implements AutoCloseable {
   private final Path config;
   private final Path log;
+  private final List<String> jvmOptions;
   private Process process;
   private int starts;
 
+  /** With {@code -Xmx512m}. */
   GatewayProcess(Path config, Path log) {
+    this(config, log, List.of("-Xmx512m"));
+  }
+
+  /** With the given JVM options (heap size, GC logging) instead of the default {@code -Xmx512m}. */
+  GatewayProcess(Path config, Path log, List<String> jvmOptions) {
     this.config = config;
     this.log = log;
+    this.jvmOptions = List.copyOf(jvmOptions);
   }
 
   static Path jar() {
@@ -37,7 +45,7 @@ final class GatewayProcess implements AutoCloseable {
   void start() throws IOException {
     List<String> cmd = new ArrayList<>();
     cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-    cmd.add("-Xmx512m");
+    cmd.addAll(jvmOptions);
     cmd.add("-jar");
     cmd.add(jar().toString());
     cmd.add("run");
@@ -79,6 +87,11 @@ final class GatewayProcess implements AutoCloseable {
 
   int starts() {
     return starts;
+  }
+
+  /** The process id of the last started process. */
+  long pid() {
+    return process.pid();
   }
 
   String logTail() throws IOException {

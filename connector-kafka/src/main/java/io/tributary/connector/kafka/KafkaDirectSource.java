@@ -66,9 +66,14 @@ import org.slf4j.LoggerFactory;
  * timestamp} (first offset at or after {@code starting-timestamp}) or {@code offsets} (explicit per partition). They
  * apply to the partitions of the first listing; partitions discovered later start at earliest.
  *
- * <p>Thread safety: {@link #partitions()} is called from the batch thread. The source holds one consumer; {@link
- * #read(OffsetRange)} takes it until the returned iterator is closed, so concurrent reads wait for each other (reads
- * block, honouring interruption). The iterator itself is used by one thread.
+ * <p>Memory: each range read uses a consumer of its own assigned to that one partition, so it buffers at most one fetch
+ * response of {@code max.partition.fetch.bytes} (1 MiB by default) plus one poll's records; {@code fetch.max.bytes}
+ * (50 MiB), which caps a response over many partitions, is never reached, so no fetch size is set here.
+ *
+ * <p>Thread safety: {@link #partitions()} is called from the batch thread and uses the source's own consumer. {@link
+ * #read(OffsetRange)} may be called from several threads at once: each read takes an idle range-read consumer (or
+ * creates one) until the returned iterator is closed; reads block, honouring interruption. The iterator itself is
+ * used by one thread.
  */
 public final class KafkaDirectSource implements DirectSource {
   private static final Logger LOG = LoggerFactory.getLogger(KafkaDirectSource.class);

@@ -1,7 +1,10 @@
 package io.tributary.core.sinks;
 
+import io.tributary.core.api.BatchWriter;
 import io.tributary.core.api.IdempotentSink;
 import io.tributary.core.api.Record;
+import io.tributary.core.api.Sink;
+import io.tributary.core.api.SinkBatch;
 import io.tributary.core.api.SinkContext;
 import io.tributary.core.checkpoint.LocalCheckpointStorage;
 import java.io.BufferedOutputStream;
@@ -22,10 +25,11 @@ import java.util.Objects;
  * Writes each batch as newline-delimited files on the local file system, exactly-once by naming and atomic rename.
  *
  * <p>Batch N becomes {@code <prefix>-<N as 20 digits>-<part as 5 digits><suffix>}, rolling to a new part when a file
- * reaches {@code maxFileBytes}. Every part is written to a hidden temp file, fsynced, then renamed into place, and the
- * directory is fsynced. A replayed batch (same id, same records) produces the same names and content and replaces the
- * earlier files atomically, so readers see each record once. Readers must ignore names starting with {@code .}.
- * Empty batches write nothing.
+ * reaches {@code maxFileBytes}. Every part is written to a hidden temp file as the batch's chunks arrive (so memory
+ * stays flat whatever the batch size) and fsynced; when the batch commits, the parts are renamed into place and the
+ * directory is fsynced. A batch abandoned before its commit leaves no visible file. A replayed batch (same id, same
+ * records) produces the same names and content and replaces the earlier files atomically, so readers see each record
+ * once. Readers must ignore names starting with {@code .}. Empty batches write nothing.
  *
  * <p>Each record is written as its value bytes followed by {@code \n}; values containing newlines are written as they
  * are (use a transform to escape them when that matters).
@@ -71,47 +75,158 @@ public final class RollingFileSink implements IdempotentSink {
     return String.format("%s-%020d-%05d%s", prefix, batchId, part, suffix);
   }
 
+  /** Writes the batch as one chunk, as {@link Sink#writeAll} does (narrowed to {@link IOException}). */
   @Override
   public void write(long batchId, List<Record> records) throws IOException {
-    if (records.isEmpty()) {
-      return;
+    try (Writer w = new Writer(batchId)) {
+      if (!records.isEmpty()) {
+        w.write(records);
+      }
+      w.commit();
     }
-    List<Path> temps = new ArrayList<>();
-    List<Path> finals = new ArrayList<>();
-    int part = 0;
-    int i = 0;
-    while (i < records.size()) {
-      String name = fileName(batchId, part++);
-      Path tmp = dir.resolve("." + name + ".tmp");
-      long written = 0;
-      try (FileChannel ch =
-              FileChannel.open(
-                  tmp, StandardOpenOption.CREATE, StandardOpenOption.TRUNCATE_EXISTING, StandardOpenOption.WRITE);
-          OutputStream out = new BufferedOutputStream(Channels.newOutputStream(ch), 1 << 16)) {
-        while (i < records.size() && (written == 0 || written < maxFileBytes)) {
-          byte[] v = records.get(i++).value();
-          out.write(v);
-          out.write('\n');
-          written += v.length + 1;
+  }
+
+  /**
+   * Starts batch {@code batch.batchId()}: each chunk is appended to the batch's hidden temp part (rolling at {@code
+   * maxFileBytes}), and {@link BatchWriter#commit()} publishes every part by atomic rename. Closing the writer without
+   * commit deletes its temp files, so an abandoned batch leaves nothing visible.
+   */
+  @Override
+  public BatchWriter begin(SinkBatch batch) {
+    return new Writer(batch.batchId());
+  }
+
+  /**
+   * The writer of one batch: the parts are written to hidden temp files as chunks arrive, so only the output buffer is
+   * held in memory, whatever the batch size.
+   *
+   * <p>Thread safety: used by the batch thread only.
+   */
+  private final class Writer implements BatchWriter {
+    private final long batchId;
+    /** Temp files of this batch's parts so far (the last one is being written while {@code out} is open). */
+    private final List<Path> temps = new ArrayList<>();
+    private FileChannel channel;
+    private OutputStream out;
+    private long written;
+    private boolean committed;
+    private boolean closed;
+
+    private Writer(long batchId) {
+      this.batchId = batchId;
+    }
+
+    @Override
+    public void write(List<Record> chunk) throws IOException {
+      checkOpen();
+      for (Record r : chunk) {
+        // A part takes records until it reaches maxFileBytes; a record never spans two parts.
+        if (out != null && written >= maxFileBytes) {
+          finishPart();
         }
-        out.flush();
+        if (out == null) {
+          startPart();
+        }
+        byte[] v = r.value();
+        out.write(v);
+        out.write('\n');
+        written += v.length + 1;
+      }
+    }
+
+    private void checkOpen() {
+      if (committed || closed) {
+        throw new IllegalStateException("batch " + batchId + " of " + dir + " was already committed or abandoned");
+      }
+    }
+
+    private void startPart() throws IOException {
+      Path tmp = dir.resolve("." + fileName(batchId, temps.size()) + ".tmp");
+      temps.add(tmp);
+      channel =
+          FileChannel.open(
+              tmp, StandardOpenOption.CREATE, StandardOpenOption.TRUNCATE_EXISTING, StandardOpenOption.WRITE);
+      out = new BufferedOutputStream(Channels.newOutputStream(channel), 1 << 16);
+      written = 0;
+    }
+
+    private void finishPart() throws IOException {
+      try (FileChannel ch = channel;
+          OutputStream o = out) {
+        o.flush();
         if (fsync) {
           ch.force(false);
         }
+      } finally {
+        channel = null;
+        out = null;
       }
-      temps.add(tmp);
-      finals.add(dir.resolve(name));
     }
-    for (int k = 0; k < temps.size(); k++) {
-      Files.move(temps.get(k), finals.get(k), StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+
+    @Override
+    public void commit() throws IOException {
+      checkOpen();
+      if (out != null) {
+        finishPart();
+      }
+      if (temps.isEmpty()) {
+        committed = true;
+        return; // an empty batch writes nothing
+      }
+      for (int k = 0; k < temps.size(); k++) {
+        Files.move(
+            temps.get(k),
+            dir.resolve(fileName(batchId, k)),
+            StandardCopyOption.ATOMIC_MOVE,
+            StandardCopyOption.REPLACE_EXISTING);
+      }
+      // A replay of a batch that had more parts before cannot happen (same records, same roll size), but clean up
+      // anyway in case maxFileBytes changed between runs.
+      for (int extra = temps.size(); Files.exists(dir.resolve(fileName(batchId, extra))); extra++) {
+        Files.delete(dir.resolve(fileName(batchId, extra)));
+      }
+      if (fsync) {
+        LocalCheckpointStorage.fsyncDirectory(dir);
+      }
+      committed = true;
     }
-    // A replay of a batch that had more parts before cannot happen (same records, same roll size), but clean up
-    // anyway in case maxFileBytes changed between runs.
-    for (int extra = part; Files.exists(dir.resolve(fileName(batchId, extra))); extra++) {
-      Files.delete(dir.resolve(fileName(batchId, extra)));
-    }
-    if (fsync) {
-      LocalCheckpointStorage.fsyncDirectory(dir);
+
+    /**
+     * Releases the open part; without a successful {@link #commit()}, deletes the batch's temp files, so nothing of it
+     * becomes visible (a commit that failed half-way may have published some parts, whole: the replay replaces them).
+     */
+    @Override
+    public void close() throws IOException {
+      if (closed) {
+        return;
+      }
+      closed = true;
+      IOException failure = null;
+      if (out != null) {
+        try {
+          out.close(); // closes the channel too
+        } catch (IOException e) {
+          failure = e;
+        } finally {
+          channel = null;
+          out = null;
+        }
+      }
+      if (committed) {
+        return;
+      }
+      for (Path t : temps) {
+        try {
+          Files.deleteIfExists(t); // false for those a failed commit renamed already
+        } catch (IOException e) {
+          if (failure == null) {
+            failure = e;
+          }
+        }
+      }
+      if (failure != null) {
+        throw failure;
+      }
     }
   }
 

@@ -5,12 +5,16 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import io.tributary.core.api.BatchWriter;
 import io.tributary.core.api.Record;
+import io.tributary.core.api.SinkBatch;
 import io.tributary.core.api.SinkContext;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
 import java.util.stream.IntStream;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
@@ -140,10 +144,62 @@ class RollingFileSinkTest {
   }
 
   @Test
+  void aBatchWrittenInManyChunksGivesTheSameFilesAsOneWrite() throws Exception {
+    List<Record> batch = records("value-", 200); // 8-10 bytes a line: ~12 parts of 150 bytes
+    Path whole = dir.resolve("whole");
+    Path chunked = dir.resolve("chunked");
+    opened(RollingFileSink.builder(whole).maxFileBytes(150)).write(4, batch);
+
+    RollingFileSink sink = opened(RollingFileSink.builder(chunked).maxFileBytes(150));
+    try (BatchWriter w = sink.begin(SinkBatch.of(4))) {
+      int from = 0;
+      for (int size = 1; from < batch.size(); size = size * 2 + 1) { // chunk ends fall anywhere inside a part
+        int to = Math.min(batch.size(), from + size);
+        w.write(batch.subList(from, to));
+        from = to;
+      }
+      w.commit();
+    }
+    assertThat(contents(chunked)).hasSizeGreaterThan(10).isEqualTo(contents(whole));
+  }
+
+  @Test
+  void anAbandonedWriterLeavesNoVisibleOutputAndKeepsEarlierFiles() throws Exception {
+    RollingFileSink sink = opened(RollingFileSink.builder(dir).maxFileBytes(20));
+    sink.write(1, records("published-", 4));
+    List<String> before = names();
+
+    BatchWriter abandoned = sink.begin(SinkBatch.of(2));
+    abandoned.write(records("r", 10)); // several parts: finished ones and one open
+    abandoned.write(records("s", 3));
+    assertThat(names()).as("temp files while the batch is written").anyMatch(n -> n.startsWith("."));
+    abandoned.close();
+    abandoned.close(); // safe twice
+    assertThat(names()).isEqualTo(before);
+
+    BatchWriter replay = sink.begin(SinkBatch.of(1)); // a replay of a published batch, abandoned half-way
+    replay.write(records("published-", 2));
+    replay.close();
+    assertThat(names()).isEqualTo(before);
+    assertThat(Files.readAllLines(dir.resolve(sink.fileName(1, 0)))).containsExactly("published-0", "published-1");
+  }
+
+  @Test
   void rejectsNonPositiveRollSize() {
     assertThatThrownBy(() -> RollingFileSink.builder(dir).maxFileBytes(0))
         .isInstanceOf(IllegalArgumentException.class)
         .hasMessageContaining("maxFileBytes");
+  }
+
+  /** File name to content, of every file in {@code d}. */
+  private static Map<String, String> contents(Path d) throws IOException {
+    Map<String, String> out = new TreeMap<>();
+    try (Stream<Path> s = Files.list(d)) {
+      for (Path p : s.toList()) {
+        out.put(p.getFileName().toString(), Files.readString(p));
+      }
+    }
+    return out;
   }
 
   private static String read(Path p) {

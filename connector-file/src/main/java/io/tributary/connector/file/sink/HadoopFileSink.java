@@ -3,16 +3,18 @@ package io.tributary.connector.file.sink;
 import io.micrometer.core.instrument.Counter;
 import io.tributary.connector.file.internal.hadoop.HadoopFileSystems;
 import io.tributary.connector.file.internal.hadoop.PublishMode;
+import io.tributary.core.api.BatchWriter;
 import io.tributary.core.api.IdempotentSink;
 import io.tributary.core.api.Record;
 import io.tributary.core.api.Secrets;
+import io.tributary.core.api.Sink;
+import io.tributary.core.api.SinkBatch;
 import io.tributary.core.api.SinkContext;
 import java.io.BufferedOutputStream;
 import java.io.FileNotFoundException;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.net.URI;
-import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -30,12 +32,14 @@ import org.slf4j.LoggerFactory;
  * batch-id naming and atomic publish. Same naming and content as core's {@code RollingFileSink}.
  *
  * <p>Batch N becomes {@code <prefix>-<N as 20 digits>-<part as 5 digits><suffix>}, rolling to a new part when a file
- * reaches {@code maxFileBytes}. How a part becomes visible depends on the {@link PublishMode}:
+ * reaches {@code maxFileBytes}. Parts are written as the batch's chunks arrive ({@link #begin}), so memory stays flat
+ * whatever the batch size. How a part becomes visible depends on the {@link PublishMode}:
  *
  * <ul>
  *   <li>{@code RENAME} (HDFS, local, and the default for every file system that is not an object store): the part is
- *       written to the hidden {@code .<name>.tmp}, {@code hsync}ed when {@code fsync} is on, then renamed over the final
- *       name (HDFS {@code rename} with overwrite, POSIX rename locally), which is atomic.
+ *       written to the hidden {@code .<name>.tmp}, {@code hsync}ed when {@code fsync} is on, then, when the batch
+ *       commits, renamed over the final name (HDFS {@code rename} with overwrite, POSIX rename locally), which is
+ *       atomic. A batch abandoned before its commit deletes its temp files.
  *   <li>{@code DIRECT} (s3a and other object stores): the part is written to its final name; S3A's output stream makes
  *       the object visible only when it is closed (a single PUT, or a completed multipart upload), so a crash mid-write
  *       leaves nothing visible. A rename on S3 would be a copy, not atomic, so none is done.
@@ -134,77 +138,197 @@ public final class HadoopFileSink implements IdempotentSink {
     return "Sink " + sinkName + " at " + HadoopFileSystems.describe(dirUri);
   }
 
+  /** Writes the batch as one chunk, as {@link Sink#writeAll} does (narrowed to {@link IOException}). */
   @Override
   public void write(long batchId, List<Record> records) throws IOException {
+    try (Writer w = newWriter(batchId)) {
+      if (!records.isEmpty()) {
+        w.write(records);
+      }
+      w.commit();
+    }
+  }
+
+  /**
+   * Starts batch {@code batch.batchId()}: each chunk is appended to the batch's current part (rolling at {@code
+   * maxFileBytes}; a RENAME temp file or a DIRECT upload), and {@link BatchWriter#commit()} publishes the parts.
+   * Closing the writer without commit deletes its RENAME temp files and aborts an upload in progress.
+   */
+  @Override
+  public BatchWriter begin(SinkBatch batch) {
+    return newWriter(batch.batchId());
+  }
+
+  private Writer newWriter(long batchId) {
     if (fs == null) {
       throw new IllegalStateException(where() + " is not open");
     }
-    if (records.isEmpty()) {
-      return;
-    }
-    Map<Path, Path> pending = new LinkedHashMap<>();
-    List<Long> sizes = new ArrayList<>();
-    int part = 0;
-    int i = 0;
-    try {
-      while (i < records.size()) {
-        String name = fileName(batchId, part++);
-        Path target = new Path(dir, name);
-        Path written = mode == PublishMode.RENAME ? new Path(dir, "." + name + ".tmp") : target;
-        long bytes = 0;
-        FSDataOutputStream out = fs.create(written, true);
-        boolean complete = false;
-        try {
-          OutputStream buffered = new BufferedOutputStream(out, 1 << 16);
-          while (i < records.size() && (bytes == 0 || bytes < maxFileBytes)) {
-            byte[] v = records.get(i++).value();
-            buffered.write(v);
-            buffered.write('\n');
-            bytes += v.length + 1;
-          }
-          buffered.flush();
-          if (mode == PublishMode.RENAME && sync) {
-            out.hsync();
-          }
-          complete = true;
-        } finally {
-          if (complete) {
-            out.close(); // DIRECT: the object becomes visible here, whole
-          } else {
-            abandon(out);
-          }
-        }
-        pending.put(written, target);
-        sizes.add(bytes);
-      }
-      if (mode == PublishMode.RENAME) {
-        for (Map.Entry<Path, Path> e : pending.entrySet()) {
-          HadoopFileSystems.renameOverwrite(fs, e.getKey(), e.getValue());
-        }
-      }
-      // A replay cannot have fewer parts (same records, same roll size) unless max-file-size changed between runs.
-      for (int extra = part; fs.exists(new Path(dir, fileName(batchId, extra))); extra++) {
-        fs.delete(new Path(dir, fileName(batchId, extra)), false);
-      }
-      if (mode == PublishMode.RENAME && sync) {
-        HadoopFileSystems.syncDirectory(fs, dir);
-      }
-    } catch (FileNotFoundException e) {
-      throw new FileSinkException(where() + ": batch " + batchId + " lost a file while publishing: " + e
+    return new Writer(batchId);
+  }
+
+  private FileSinkException publishFailed(long batchId, IOException e) {
+    if (e instanceof FileNotFoundException) {
+      return new FileSinkException(where() + ": batch " + batchId + " lost a file while publishing: " + e
           + " (is another writer using the same directory and prefix?)", e);
-    } catch (IOException e) {
-      throw new FileSinkException(where() + ": cannot publish batch " + batchId + ": " + e
-          + " (the batch is replayed on restart with the same file names)", e);
     }
-    filesPublished.increment(pending.size());
-    bytesPublished.increment(sizes.stream().mapToLong(Long::longValue).sum());
-    LOG.debug("event=batch_published sink={} batch={} files={} records={}", sinkName, batchId, pending.size(),
-        records.size());
+    return new FileSinkException(where() + ": cannot publish batch " + batchId + ": " + e
+        + " (the batch is replayed on restart with the same file names)", e);
+  }
+
+  /**
+   * The writer of one batch: parts are written as chunks arrive, so only the output buffer is held in memory, whatever
+   * the batch size. In DIRECT mode a part is published when it is full (its stream closed); a batch abandoned after
+   * that leaves those whole parts visible, and its replay replaces them with the same bytes.
+   *
+   * <p>Thread safety: used by the batch thread only.
+   */
+  private final class Writer implements BatchWriter {
+    private final long batchId;
+    /** Where each finished part was written, to its final name, in part order. */
+    private final Map<Path, Path> pending = new LinkedHashMap<>();
+    private int parts;
+    private long bytesWritten;
+    private long records;
+    private Path currentWritten;
+    private Path currentTarget;
+    private FSDataOutputStream current;
+    private OutputStream buffered;
+    private long partBytes;
+    private boolean committed;
+    private boolean closed;
+
+    private Writer(long batchId) {
+      this.batchId = batchId;
+    }
+
+    @Override
+    public void write(List<Record> chunk) throws IOException {
+      checkOpen();
+      try {
+        for (Record r : chunk) {
+          // A part takes records until it reaches maxFileBytes; a record never spans two parts.
+          if (current != null && partBytes >= maxFileBytes) {
+            finishPart();
+          }
+          if (current == null) {
+            startPart();
+          }
+          byte[] v = r.value();
+          buffered.write(v);
+          buffered.write('\n');
+          partBytes += v.length + 1;
+          records++;
+        }
+      } catch (IOException e) {
+        throw publishFailed(batchId, e);
+      }
+    }
+
+    private void checkOpen() {
+      if (committed || closed) {
+        throw new IllegalStateException(where() + ": batch " + batchId + " was already committed or abandoned");
+      }
+    }
+
+    private void startPart() throws IOException {
+      String name = fileName(batchId, parts++);
+      currentTarget = new Path(dir, name);
+      currentWritten = mode == PublishMode.RENAME ? new Path(dir, "." + name + ".tmp") : currentTarget;
+      current = fs.create(currentWritten, true);
+      buffered = new BufferedOutputStream(current, 1 << 16);
+      partBytes = 0;
+    }
+
+    private void finishPart() throws IOException {
+      FSDataOutputStream out = current;
+      boolean complete = false;
+      try {
+        buffered.flush();
+        if (mode == PublishMode.RENAME && sync) {
+          out.hsync();
+        }
+        complete = true;
+      } finally {
+        current = null;
+        buffered = null;
+        if (complete) {
+          out.close(); // DIRECT: the object becomes visible here, whole
+        } else {
+          abandon(out);
+        }
+      }
+      pending.put(currentWritten, currentTarget);
+      bytesWritten += partBytes;
+    }
+
+    @Override
+    public void commit() throws IOException {
+      checkOpen();
+      try {
+        if (current != null) {
+          finishPart();
+        }
+        if (pending.isEmpty()) {
+          committed = true;
+          return; // an empty batch writes nothing
+        }
+        if (mode == PublishMode.RENAME) {
+          for (Map.Entry<Path, Path> e : pending.entrySet()) {
+            HadoopFileSystems.renameOverwrite(fs, e.getKey(), e.getValue());
+          }
+        }
+        // A replay cannot have fewer parts (same records, same roll size) unless max-file-size changed between runs.
+        for (int extra = pending.size(); fs.exists(new Path(dir, fileName(batchId, extra))); extra++) {
+          fs.delete(new Path(dir, fileName(batchId, extra)), false);
+        }
+        if (mode == PublishMode.RENAME && sync) {
+          HadoopFileSystems.syncDirectory(fs, dir);
+        }
+      } catch (IOException e) {
+        throw publishFailed(batchId, e);
+      }
+      committed = true;
+      filesPublished.increment(pending.size());
+      bytesPublished.increment(bytesWritten);
+      LOG.debug("event=batch_published sink={} batch={} files={} records={}", sinkName, batchId, pending.size(),
+          records);
+    }
+
+    /**
+     * Releases the part in progress; without {@link #commit()}, removes the batch's RENAME temp files, so nothing of it
+     * becomes visible but whole DIRECT parts.
+     */
+    @Override
+    public void close() {
+      if (closed) {
+        return;
+      }
+      closed = true;
+      if (current != null) {
+        FSDataOutputStream out = current;
+        current = null;
+        buffered = null;
+        abandon(out);
+      }
+      if (committed || mode != PublishMode.RENAME || fs == null) {
+        return;
+      }
+      for (int k = 0; k < parts; k++) {
+        Path temp = new Path(dir, "." + fileName(batchId, k) + ".tmp");
+        try {
+          fs.delete(temp, false); // false for those a failed commit renamed already
+        } catch (IOException | RuntimeException e) {
+          // Harmless: removed on the next open, or overwritten by the replay.
+          LOG.warn("event=temp_delete_failed sink={} batch={} file={} error=\"{}\"", sinkName, batchId,
+              temp.getName(), e.toString());
+        }
+      }
+    }
   }
 
   /**
    * Discards a part that failed mid-write. Closing an S3A stream would publish the partial object, so DIRECT mode
-   * aborts the upload instead; a RENAME temp file is harmless and removed on the next open or overwritten by the replay.
+   * aborts the upload instead; a RENAME temp file is closed here and deleted by the writer's {@code close()}.
    */
   private void abandon(FSDataOutputStream out) {
     try {

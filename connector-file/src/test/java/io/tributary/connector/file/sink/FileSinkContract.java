@@ -7,7 +7,9 @@ import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.tributary.connector.file.internal.hadoop.HadoopFileSystems;
 import io.tributary.connector.file.internal.hadoop.PublishMode;
+import io.tributary.core.api.BatchWriter;
 import io.tributary.core.api.Record;
+import io.tributary.core.api.SinkBatch;
 import io.tributary.core.api.SinkContext;
 import java.io.BufferedReader;
 import java.io.IOException;
@@ -192,6 +194,55 @@ abstract class FileSinkContract {
     assertThat(allLines())
         .containsExactlyInAnyOrderElementsOf(complete.stream().map(Record::valueAsString).toList());
     assertThat(fs.listStatus(new Path(dir))).extracting(s -> s.getPath().getName())
+        .noneMatch(n -> n.endsWith(".tmp"));
+  }
+
+  @Test
+  void aBatchWrittenInManyChunksGivesTheSameFilesAsOneWrite() throws Exception {
+    List<Record> batch = lines(0, 300); // 7-9 bytes a line: ~10 parts of 250 bytes
+    openSink(250).write(1, batch);
+    Map<String, String> whole = visibleFiles();
+    assertThat(whole).hasSizeGreaterThan(5);
+
+    HadoopFileSink sink = openSink(250);
+    try (BatchWriter w = sink.begin(SinkBatch.of(2))) {
+      int from = 0;
+      for (int size = 1; from < batch.size(); size = size * 2 + 1) { // chunk ends fall anywhere inside a part
+        int to = Math.min(batch.size(), from + size);
+        w.write(batch.subList(from, to));
+        from = to;
+      }
+      w.commit();
+    }
+    Map<String, String> chunked = new TreeMap<>();
+    visibleFiles().forEach((name, content) -> {
+      if (name.contains("-00000000000000000002-")) {
+        chunked.put(name.replace("-00000000000000000002-", "-00000000000000000001-"), content);
+      }
+    });
+    assertThat(chunked).isEqualTo(whole);
+  }
+
+  @Test
+  void anAbandonedWriterLeavesNoVisibleOutput() throws Exception {
+    HadoopFileSink sink = openSink(60);
+    sink.write(1, lines(0, 3));
+    Map<String, String> before = visibleFiles();
+
+    BatchWriter abandoned = sink.begin(SinkBatch.of(2));
+    abandoned.write(lines(0, 5));
+    abandoned.write(lines(5, 10)); // part 0 is full (60 bytes), part 1 is being written
+    abandoned.close();
+    abandoned.close(); // safe twice
+
+    Map<String, String> after = visibleFiles();
+    // RENAME publishes nothing before the commit; DIRECT publishes a part when it is full (whole) and aborts the rest.
+    if (expectedMode() == PublishMode.RENAME) {
+      assertThat(after).isEqualTo(before);
+    } else {
+      assertThat(after).containsOnlyKeys(sink.fileName(1, 0), sink.fileName(2, 0));
+    }
+    assertThat(fs.listStatus(new Path(dir))).extracting(st -> st.getPath().getName())
         .noneMatch(n -> n.endsWith(".tmp"));
   }
 

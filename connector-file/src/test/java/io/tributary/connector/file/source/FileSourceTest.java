@@ -137,7 +137,7 @@ class FileSourceTest {
       List<Record> records = h.readRecords(ranges);
       assertThat(records).hasSize(2);
       for (Record r : records) {
-        assertThat(r.position().offset()).isEqualTo(ranges.get(0).from());
+        assertThat(r.position().offset()).isEqualTo(ranges.get(0).fromOffset());
         assertThat(r.position().partition()).isEqualTo(in.toUri().toString());
         assertThat(r.position().source()).isEqualTo("files");
         assertThat(new String(r.headers().get("file"), StandardCharsets.UTF_8)).endsWith("/in/a.txt");
