@@ -87,7 +87,7 @@ public final class KafkaForwardBench {
     long maxPerPartition = args.length > 2 ? Long.parseLong(args[2]) : 50_000;
     String batchInterval = args.length > 3 ? args[3] : "200ms";
     Path work = Files.createTempDirectory("tributary-kafka-bench");
-    String loadBefore = loadAverage();
+    String loadBefore = Machine.loadAverage();
     try (KafkaBroker broker = KafkaBroker.start()) {
       broker.createTopic("bench-in", PARTITIONS);
       double writeSeconds = write(broker, "bench-in", records);
@@ -107,20 +107,12 @@ public final class KafkaForwardBench {
       print(results.get(2), results.get(0));
       results.add(streams(broker, work, records));
       print(results.get(3), results.get(0));
-      System.out.println("load average after: " + loadAverage());
+      System.out.println("load average after: " + Machine.loadAverage());
       summary(results);
     } finally {
       try (Stream<Path> walk = Files.walk(work)) {
         walk.sorted(Comparator.reverseOrder()).forEach(f -> f.toFile().delete());
       }
-    }
-  }
-
-  static String loadAverage() {
-    try {
-      return Files.readString(Path.of("/proc/loadavg")).trim();
-    } catch (IOException e) {
-      return "n/a";
     }
   }
 
