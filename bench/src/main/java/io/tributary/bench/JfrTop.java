@@ -17,8 +17,9 @@ import jdk.jfr.consumer.RecordingFile;
 
 /**
  * Where the time goes in a JFR recording: counts {@code jdk.ExecutionSample} events (threads running Java code) by
- * thread, by top frame (self time) and by every method on the stack (total time, a method counted once per sample),
- * and {@code jdk.NativeMethodSample} events (threads inside a native method: socket reads, {@code force}/fsync, waits)
+ * thread, by top frame (self time) and by every Tributary method ({@code io.tributary.*}) on the stack (total time, a
+ * method counted once per sample; framework frames such as the event loop's are on every stack and say nothing), and
+ * {@code jdk.NativeMethodSample} events (threads inside a native method: socket reads, {@code force}/fsync, waits)
  * by top frame. Prints the {@code n} largest of each as a share of the samples.
  *
  * <p>Usage: {@code JfrTop <file.jfr> [n=15]}, or {@link #print} from another benchmark.
@@ -64,7 +65,7 @@ public final class JfrTop {
       Set<String> seen = new HashSet<>();
       for (RecordedFrame f : frames) {
         String m = name(f);
-        if (seen.add(m)) {
+        if (f.getMethod() != null && f.getMethod().getType().getName().startsWith("io.tributary.") && seen.add(m)) {
           total.merge(m, 1, Integer::sum);
         }
       }
@@ -72,14 +73,13 @@ public final class JfrTop {
     System.out.printf(Locale.ROOT, "  %d execution samples, %d native-method samples%n", samples, nativeSamples);
     top("  threads (execution samples)", threads, samples, n);
     top("  top frames, self (execution samples)", self, samples, n);
-    top("  methods on the stack, total (execution samples)", total, samples, n);
+    top("  Tributary methods on the stack, total (execution samples)", total, samples, n);
     top("  native methods <- caller [thread] (native samples)", nativeTop, nativeSamples, n);
   }
 
   private static String thread(RecordedEvent e) {
     RecordedThread t = e.getThread("sampledThread");
-    // threads numbered by a pool end in -N: group them
-    return t == null || t.getJavaName() == null ? "?" : t.getJavaName().replaceAll("-\\d+$", "-N");
+    return t == null || t.getJavaName() == null ? "?" : t.getJavaName();
   }
 
   private static String name(RecordedFrame f) {
