@@ -4,10 +4,8 @@ import io.tributary.core.api.IdempotentSink;
 import io.tributary.core.api.Record;
 import io.tributary.core.api.SinkContext;
 import io.tributary.core.checkpoint.LocalCheckpointStorage;
-import java.io.BufferedOutputStream;
 import java.io.IOException;
-import java.io.OutputStream;
-import java.nio.channels.Channels;
+import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
@@ -33,11 +31,14 @@ import java.util.Objects;
  * <p>Thread safety: used by the batch thread only.
  */
 public final class RollingFileSink implements IdempotentSink {
+  private static final int WRITE_BUFFER_BYTES = 1 << 20;
   private final Path dir;
   private final String prefix;
   private final String suffix;
   private final long maxFileBytes;
   private final boolean fsync;
+  /** Write buffer, reused by every batch (the sink is used by one thread). */
+  private final ByteBuffer buffer = ByteBuffer.allocateDirect(WRITE_BUFFER_BYTES);
 
   private RollingFileSink(Builder b) {
     this.dir = b.dir.toAbsolutePath();
@@ -85,16 +86,27 @@ public final class RollingFileSink implements IdempotentSink {
       Path tmp = dir.resolve("." + name + ".tmp");
       long written = 0;
       try (FileChannel ch =
-              FileChannel.open(
-                  tmp, StandardOpenOption.CREATE, StandardOpenOption.TRUNCATE_EXISTING, StandardOpenOption.WRITE);
-          OutputStream out = new BufferedOutputStream(Channels.newOutputStream(ch), 1 << 16)) {
+          FileChannel.open(
+              tmp, StandardOpenOption.CREATE, StandardOpenOption.TRUNCATE_EXISTING, StandardOpenOption.WRITE)) {
+        // Records are small (a socket line is ~100 bytes): copy them into one large buffer and write that, rather
+        // than two calls per record into a (synchronized) BufferedOutputStream.
+        ByteBuffer buf = buffer;
+        buf.clear();
         while (i < records.size() && (written == 0 || written < maxFileBytes)) {
           byte[] v = records.get(i++).value();
-          out.write(v);
-          out.write('\n');
+          if (buf.remaining() < v.length + 1) {
+            drain(ch, buf);
+            if (v.length + 1 > buf.capacity()) {
+              writeFully(ch, ByteBuffer.wrap(v));
+              buf.put((byte) '\n');
+              written += v.length + 1;
+              continue;
+            }
+          }
+          buf.put(v).put((byte) '\n');
           written += v.length + 1;
         }
-        out.flush();
+        drain(ch, buf);
         if (fsync) {
           ch.force(false);
         }
@@ -112,6 +124,18 @@ public final class RollingFileSink implements IdempotentSink {
     }
     if (fsync) {
       LocalCheckpointStorage.fsyncDirectory(dir);
+    }
+  }
+
+  private static void drain(FileChannel ch, ByteBuffer buf) throws IOException {
+    buf.flip();
+    writeFully(ch, buf);
+    buf.clear();
+  }
+
+  private static void writeFully(FileChannel ch, ByteBuffer buf) throws IOException {
+    while (buf.hasRemaining()) {
+      ch.write(buf);
     }
   }
 
