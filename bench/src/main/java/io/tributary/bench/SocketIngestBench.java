@@ -23,48 +23,60 @@ import java.util.stream.Stream;
  * the output (socat: until the receiving socat exits after the sender closes and the file has every byte; Tributary:
  * until the published output files hold every byte, so batching, checkpointing and WAL fsyncs are all inside the
  * measurement). Gateway start-up is outside it: the sender starts once the gateway's port is listening (read from
- * {@code /proc/net/tcp6}, without connecting).
+ * {@code /proc/net/tcp6}, without connecting), and after a warm-up: {@code warmup-lines} lines (default half the
+ * measured count) sent on a first connection and published before the clock starts. Each gateway run also prints the CPU seconds its threads used during
+ * the measured interval ({@link ThreadCpu}: event loop, batch thread, WAL, GC and JIT threads).
  *
  * <p>With {@code profile=jfr} each gateway run records a JFR profile ({@code jcmd <pid> JFR.start settings=profile}
  * once the port listens, {@code JFR.stop} when the output is complete, so only the measured interval is profiled),
  * keeps it in {@code bench/target/jfr/} and prints the hottest methods (see {@link JfrTop}).
  *
- * <p>Usage: {@code SocketIngestBench <gateway-jar> [lines] [runs] [profile=none|jfr]}; see bench/socket-bench.sh.
+ * <p>Usage: {@code SocketIngestBench <gateway-jar> [lines] [runs] [profile=none|jfr] [warmup-lines=lines/2]};
+ * see bench/socket-bench.sh.
  */
 public final class SocketIngestBench {
   private static final int LINE_BYTES = 100; // payload; plus '\n'
+  /** CPU seconds the gateway's threads used in the last measured run (NaN for socat). */
+  private static double lastCpuSeconds = Double.NaN;
 
   private SocketIngestBench() {}
 
   public static void main(String[] args) throws Exception {
     if (args.length < 1) {
-      System.err.println("usage: SocketIngestBench <gateway-jar> [lines=2000000] [runs=2] [profile=none|jfr]");
+      System.err.println("usage: SocketIngestBench <gateway-jar> [lines=2000000] [runs=2] [profile=none|jfr]"
+          + " [warmup-lines=lines/2]");
       System.exit(2);
     }
     Path jar = Path.of(args[0]);
     int lines = args.length > 1 ? Integer.parseInt(args[1]) : 2_000_000;
     int runs = args.length > 2 ? Integer.parseInt(args[2]) : 2;
     boolean jfr = args.length > 3 && "jfr".equals(args[3]);
+    int warmupLines = args.length > 4 ? Integer.parseInt(args[4]) : lines / 2;
     Path work = Files.createTempDirectory("bench-socket");
     Path payload = work.resolve("payload.txt");
     Files.write(payload, buildPayload(lines));
     long bytes = Files.size(payload);
+    Path warmup = work.resolve("warmup.txt");
+    Files.write(warmup, buildPayload(warmupLines));
     System.out.printf(Locale.ROOT, "lines=%d bytes/line=%d total=%.1f MB runs=%d (best run reported) sender=socat"
-        + " profile=%s%n", lines, LINE_BYTES + 1, bytes / 1e6, runs, jfr ? "jfr" : "none");
+        + " profile=%s warm-up=%d lines on a first connection before the measured one%n", lines, LINE_BYTES + 1,
+        bytes / 1e6, runs, jfr ? "jfr" : "none", warmupLines);
     try {
       List<String[]> rows = new ArrayList<>();
       double base = best("socat TCP -> file", runs, run -> socat(payload, bytes));
       rows.add(row("socat TCP -> file (baseline)", lines, bytes, base, base));
-      double walOff = best("WAL off", runs, run -> gateway(jar, payload, bytes, false, jfr ? "wal-off-" + run : null));
+      double walOff = best("WAL off", runs, run -> gateway(jar, warmup, payload, bytes, false, jfr ? "wal-off-" + run : null));
       rows.add(row("tributary socket -> files, WAL off", lines, bytes, walOff, base));
-      double walOn = best("WAL on", runs, run -> gateway(jar, payload, bytes, true, jfr ? "wal-on-" + run : null));
+      double walOn = best("WAL on", runs, run -> gateway(jar, warmup, payload, bytes, true, jfr ? "wal-on-" + run : null));
       rows.add(row("tributary socket -> files, WAL on (fsync always)", lines, bytes, walOn, base));
 
-      System.out.printf(Locale.ROOT, "%-50s %12s %10s %10s %14s%n", "case", "seconds", "lines/s", "MB/s",
-          "vs baseline");
+      System.out.printf(Locale.ROOT, "%-50s %12s %10s %10s %14s %16s%n", "case", "seconds", "lines/s", "MB/s",
+          "vs baseline", "CPU us/line");
       for (String[] r : rows) {
-        System.out.printf(Locale.ROOT, "%-50s %12s %10s %10s %14s%n", (Object[]) r);
+        System.out.printf(Locale.ROOT, "%-50s %12s %10s %10s %14s %16s%n", (Object[]) r);
       }
+      System.out.println("(CPU us/line: CPU time of all gateway threads in the measured interval, JIT and GC included,"
+          + " per line, least of the runs: what the load of other processes does not change)");
     } finally {
       deleteTree(work);
     }
@@ -74,17 +86,23 @@ public final class SocketIngestBench {
     double seconds(int run) throws Exception;
   }
 
+  /** Best (shortest) of {@code runs}; {@link #bestCpuSeconds} is the least CPU any of them used. */
   private static double best(String name, int runs, Run run) throws Exception {
     double best = Double.MAX_VALUE;
+    bestCpuSeconds = Double.NaN;
     for (int i = 0; i < runs; i++) {
       String before = Machine.loadAverage();
+      lastCpuSeconds = Double.NaN;
       double seconds = run.seconds(i);
-      System.out.printf(Locale.ROOT, "run %d %s: %.2f s; load average before: %s, after: %s%n", i, name, seconds,
-          before, Machine.loadAverage());
+      System.out.printf(Locale.ROOT, "run %d %s: %.2f s, gateway CPU %.2f s; load average before: %s, after: %s%n",
+          i, name, seconds, lastCpuSeconds, before, Machine.loadAverage());
       best = Math.min(best, seconds);
+      bestCpuSeconds = Double.isNaN(bestCpuSeconds) ? lastCpuSeconds : Math.min(bestCpuSeconds, lastCpuSeconds);
     }
     return best;
   }
+
+  private static double bestCpuSeconds = Double.NaN;
 
   private static String[] row(String name, int lines, long bytes, double seconds, double baseline) {
     return new String[] {
@@ -92,7 +110,8 @@ public final class SocketIngestBench {
       String.format(Locale.ROOT, "%.2f", seconds),
       String.format(Locale.ROOT, "%.0f", lines / seconds),
       String.format(Locale.ROOT, "%.1f", bytes / seconds / 1e6),
-      String.format(Locale.ROOT, "%.2fx", baseline / seconds)
+      String.format(Locale.ROOT, "%.2fx", baseline / seconds),
+      Double.isNaN(bestCpuSeconds) ? "n/a" : String.format(Locale.ROOT, "%.2f", bestCpuSeconds * 1e6 / lines)
     };
   }
 
@@ -152,7 +171,8 @@ public final class SocketIngestBench {
    * One gateway run; with {@code jfrName} non-null the measured interval is recorded with JFR into
    * {@code bench/target/jfr/<jfrName>.jfr} and its hottest methods printed.
    */
-  private static double gateway(Path jar, Path payload, long bytes, boolean wal, String jfrName) throws Exception {
+  private static double gateway(Path jar, Path warmup, Path payload, long bytes, boolean wal, String jfrName)
+      throws Exception {
     Path dir = Files.createTempDirectory("bench-gateway");
     Path out = dir.resolve("out");
     int port = freePort();
@@ -182,29 +202,47 @@ public final class SocketIngestBench {
     Path jfrFile = null;
     try {
       awaitListening(port, p, 60_000);
+      // Warm-up: a first connection's lines, published before the clock starts, so that the measured connection
+      // runs on JIT-compiled code (in a short run C1/C2 otherwise take ~40% of the gateway's CPU).
+      long warmBytes = Files.size(warmup);
+      if (warmBytes > 0) {
+        Process w = sender(warmup, port);
+        long warmDeadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(600);
+        while (publishedBytes(out) < warmBytes) {
+          if (System.nanoTime() > warmDeadline || !p.isAlive()) {
+            throw new IllegalStateException("gateway did not write the warm-up lines; log: " + Files.readString(log));
+          }
+          TimeUnit.MILLISECONDS.sleep(5);
+        }
+        w.waitFor(30, TimeUnit.SECONDS);
+      }
       if (jfrName != null) {
         Path jfrDir = Files.createDirectories(Path.of("bench", "target", "jfr"));
         jfrFile = jfrDir.resolve(jfrName + ".jfr").toAbsolutePath();
         Files.deleteIfExists(jfrFile);
         jcmd(p, "JFR.start", "name=bench", "settings=profile", "filename=" + jfrFile);
       }
+      ThreadCpu cpuBefore = ThreadCpu.of(p.pid());
       long start = System.nanoTime();
       Process send = sender(payload, port);
       long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(600);
-      while (publishedBytes(out) < bytes) {
+      while (publishedBytes(out) < warmBytes + bytes) {
         if (System.nanoTime() > deadline || !p.isAlive()) {
           throw new IllegalStateException(
-              "gateway did not write all lines (" + publishedBytes(out) + " of " + bytes + " bytes); see "
+              "gateway did not write all lines (" + publishedBytes(out) + " of " + (warmBytes + bytes) + " bytes); log: "
                   + Files.readString(log));
         }
         TimeUnit.MILLISECONDS.sleep(5); // polling interval of the measurement, not synchronisation in a test
       }
       long end = System.nanoTime();
+      ThreadCpu cpuAfter = ThreadCpu.of(p.pid());
       send.waitFor(30, TimeUnit.SECONDS);
+      cpuAfter.printSince(cpuBefore, (end - start) / 1e9, 8, ThreadCpu.javaNames(p.pid()));
+      lastCpuSeconds = cpuAfter.secondsSince(cpuBefore);
       if (jfrFile != null) {
         jcmd(p, "JFR.stop", "name=bench");
       }
-      if (publishedBytes(out) != bytes) {
+      if (publishedBytes(out) != warmBytes + bytes) {
         throw new IllegalStateException("gateway wrote more bytes than sent: " + publishedBytes(out));
       }
       return (end - start) / 1e9;
