@@ -6,11 +6,13 @@ import io.netty.handler.codec.ByteToMessageDecoder;
 import io.tributary.connector.socket.FrameTooLongException;
 import io.tributary.connector.socket.InvalidUtf8Exception;
 import io.tributary.connector.socket.TruncatedFrameException;
+import java.util.ArrayList;
 import java.util.List;
 
 /**
- * Cuts a byte stream into lines ending in {@code \n} (a trailing {@code \r} is removed) and emits {@link
- * Frame.Payload}s. A line longer than the maximum is reported once ({@link Frame.Bad}, not fatal) and discarded up to
+ * Cuts a byte stream into lines ending in {@code \n} (a trailing {@code \r} is removed) and emits them as {@link
+ * Frame.Lines}: one message with every line of a read (a {@link Frame.Bad} in between ends one and starts another, so
+ * the order holds). A line longer than the maximum is reported once ({@link Frame.Bad}, not fatal) and discarded up to
  * its newline, so the connection stays usable. Invalid UTF-8 (when validated) is reported and dropped. An unterminated
  * line at end of stream is reported as truncated and dropped.
  *
@@ -28,6 +30,15 @@ public final class LineFrameDecoder extends ByteToMessageDecoder {
 
   @Override
   protected void decode(ChannelHandlerContext ctx, ByteBuf in, List<Object> out) {
+    List<byte[]> lines = new ArrayList<>();
+    decodeLines(ctx, in, out, lines);
+    if (!lines.isEmpty()) {
+      out.add(new Frame.Lines(lines));
+    }
+  }
+
+  /** Decodes into {@code lines}; a bad frame first moves the lines before it to {@code out}, then is added. */
+  private void decodeLines(ChannelHandlerContext ctx, ByteBuf in, List<Object> out, List<byte[]> lines) {
     while (in.isReadable()) {
       int start = in.readerIndex();
       int readable = in.readableBytes();
@@ -47,6 +58,7 @@ public final class LineFrameDecoder extends ByteToMessageDecoder {
       if (eol < 0) {
         if (readable >= (long) maxFrameBytes + 2) {
           discarding = true;
+          flushLines(out, lines);
           out.add(
               new Frame.Bad(
                   new FrameTooLongException(
@@ -64,6 +76,7 @@ public final class LineFrameDecoder extends ByteToMessageDecoder {
       }
       if (len > maxFrameBytes) {
         in.readerIndex(eol + 1);
+        flushLines(out, lines);
         out.add(
             new Frame.Bad(
                 new FrameTooLongException(
@@ -78,6 +91,7 @@ public final class LineFrameDecoder extends ByteToMessageDecoder {
       in.getBytes(start, bytes);
       in.readerIndex(eol + 1);
       if (validateUtf8 && !Utf8.isValid(bytes)) {
+        flushLines(out, lines);
         out.add(
             new Frame.Bad(
                 new InvalidUtf8Exception(
@@ -86,7 +100,14 @@ public final class LineFrameDecoder extends ByteToMessageDecoder {
                 false));
         continue;
       }
-      out.add(new Frame.Payload(bytes));
+      lines.add(bytes);
+    }
+  }
+
+  private static void flushLines(List<Object> out, List<byte[]> lines) {
+    if (!lines.isEmpty()) {
+      out.add(new Frame.Lines(new ArrayList<>(lines)));
+      lines.clear();
     }
   }
 
