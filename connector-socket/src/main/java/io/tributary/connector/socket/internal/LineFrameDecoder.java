@@ -22,6 +22,10 @@ public final class LineFrameDecoder extends ByteToMessageDecoder {
   private final int maxFrameBytes;
   private final boolean validateUtf8;
   private boolean discarding;
+  /** Bytes per line (with its newline) in the last read that had lines; sizes the next read's list. */
+  private int averageLineBytes = 64;
+
+  private static final int MAX_PRESIZE = 1 << 16;
 
   public LineFrameDecoder(int maxFrameBytes, boolean validateUtf8) {
     this.maxFrameBytes = maxFrameBytes;
@@ -30,9 +34,13 @@ public final class LineFrameDecoder extends ByteToMessageDecoder {
 
   @Override
   protected void decode(ChannelHandlerContext ctx, ByteBuf in, List<Object> out) {
-    List<byte[]> lines = new ArrayList<>();
+    int readable = in.readableBytes();
+    // Sized from the line length seen so far: growing a list of ~600 lines per 64 KB read from the default capacity
+    // was ~14% of the event loop's samples.
+    List<byte[]> lines = new ArrayList<>(Math.min(readable / averageLineBytes + 1, MAX_PRESIZE));
     decodeLines(ctx, in, out, lines);
     if (!lines.isEmpty()) {
+      averageLineBytes = Math.max(1, (readable - in.readableBytes()) / lines.size());
       out.add(new Frame.Lines(lines));
     }
   }

@@ -113,7 +113,7 @@ public final class PlainIngestHandler extends ConnectionHandler {
 
   private void storePending() {
     List<Record> batch = pending;
-    pending = new ArrayList<>();
+    pending = new ArrayList<>(batch.size()); // the next read is likely as large: no regrowth from 10
     inFlight++;
     if (inFlight >= MAX_IN_FLIGHT) {
       ctx.channel().config().setAutoRead(false);
