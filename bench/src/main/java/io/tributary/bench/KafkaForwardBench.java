@@ -2,7 +2,6 @@ package io.tributary.bench;
 
 import io.tributary.testing.kafka.KafkaBroker;
 import java.io.File;
-import java.io.IOException;
 import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.nio.file.Files;

@@ -64,7 +64,8 @@ public final class KafkaPlainRead {
       }
       double steady = (System.nanoTime() - firstNanos) / 1e9;
       System.out.printf("result first-record-epoch-ms=%d first-poll-records=%d steady-seconds=%.6f records=%d"
-          + " bytes=%d vmhwm-kb=%d%n", firstEpochMs, firstCount, steady, count, bytes, vmHwmKb(Path.of("/proc/self/status")));
+          + " bytes=%d vmhwm-kb=%d%n", firstEpochMs, firstCount, steady, count, bytes,
+          vmHwmKb(Path.of("/proc/self/status")));
     }
   }
 

@@ -24,11 +24,12 @@ import java.util.stream.Stream;
  * until the published output files hold every byte, so batching, checkpointing and WAL fsyncs are all inside the
  * measurement). Gateway start-up is outside it: the sender starts once the gateway's port is listening (read from
  * {@code /proc/net/tcp6}, without connecting), and after a warm-up: {@code warmup-lines} lines (default half the
- * measured count) sent on a first connection and published before the clock starts. Each gateway run also prints the CPU seconds its threads used during
- * the measured interval ({@link ThreadCpu}: event loop, batch thread, WAL, GC and JIT threads).
+ * measured count) sent on a first connection and published before the clock starts. Each gateway run also prints
+ * the CPU seconds its threads used during the measured interval ({@link ThreadCpu}: event loop, batch thread, WAL, GC
+ * and JIT threads).
  *
  * <p>With {@code profile=jfr} each gateway run records a JFR profile ({@code jcmd <pid> JFR.start settings=profile}
- * once the port listens, {@code JFR.stop} when the output is complete, so only the measured interval is profiled),
+ * after the warm-up, {@code JFR.stop} when the output is complete, so only the measured interval is profiled),
  * keeps it in {@code bench/target/jfr/} and prints the hottest methods (see {@link JfrTop}).
  *
  * <p>Usage: {@code SocketIngestBench <gateway-jar> [lines] [runs] [profile=none|jfr] [warmup-lines=lines/2]};
@@ -65,9 +66,11 @@ public final class SocketIngestBench {
       List<String[]> rows = new ArrayList<>();
       double base = best("socat TCP -> file", runs, run -> socat(payload, bytes));
       rows.add(row("socat TCP -> file (baseline)", lines, bytes, base, base));
-      double walOff = best("WAL off", runs, run -> gateway(jar, warmup, payload, bytes, false, jfr ? "wal-off-" + run : null));
+      double walOff = best("WAL off", runs,
+          run -> gateway(jar, warmup, payload, bytes, false, jfr ? "wal-off-" + run : null));
       rows.add(row("tributary socket -> files, WAL off", lines, bytes, walOff, base));
-      double walOn = best("WAL on", runs, run -> gateway(jar, warmup, payload, bytes, true, jfr ? "wal-on-" + run : null));
+      double walOn = best("WAL on", runs,
+          run -> gateway(jar, warmup, payload, bytes, true, jfr ? "wal-on-" + run : null));
       rows.add(row("tributary socket -> files, WAL on (fsync always)", lines, bytes, walOn, base));
 
       System.out.printf(Locale.ROOT, "%-50s %12s %10s %10s %14s %16s%n", "case", "seconds", "lines/s", "MB/s",
@@ -229,7 +232,8 @@ public final class SocketIngestBench {
       while (publishedBytes(out) < warmBytes + bytes) {
         if (System.nanoTime() > deadline || !p.isAlive()) {
           throw new IllegalStateException(
-              "gateway did not write all lines (" + publishedBytes(out) + " of " + (warmBytes + bytes) + " bytes); log: "
+              "gateway did not write all lines (" + publishedBytes(out) + " of " + (warmBytes + bytes)
+                  + " bytes); log: "
                   + Files.readString(log));
         }
         TimeUnit.MILLISECONDS.sleep(5); // polling interval of the measurement, not synchronisation in a test
