@@ -1,13 +1,9 @@
 package io.tributary.bench;
 
 import io.tributary.testing.kafka.KafkaBroker;
-import java.io.IOException;
+import java.io.File;
 import java.net.InetAddress;
 import java.net.ServerSocket;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -16,10 +12,13 @@ import java.util.Arrays;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Properties;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import java.util.stream.Collectors;
 import java.util.stream.Stream;
 import org.apache.kafka.clients.consumer.ConsumerRecords;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
@@ -30,26 +29,51 @@ import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 
 /**
- * Kafka to Kafka forwarding throughput of the gateway, 100-byte records, next to the ceiling measured in the same run
- * on the same broker: a plain {@link KafkaConsumer} poll loop reading the same input topic ({@code read_committed},
- * {@code max.poll.records} 2000 like the source's default, no processing).
+ * Kafka to Kafka forwarding: the gateway against the plain-consumer ceiling and against Kafka Streams, all in the same
+ * run, on the same broker and the same input (N records of 100 bytes in an 8-partition topic), each contender in its
+ * own JVM with the same heap limit ({@value #CHILD_XMX}).
  *
- * <p>Cases: the gateway ({@code java -jar tributary-gateway.jar run}) with source {@code kafka} (direct) and sink
- * {@code kafka} (transactional, exactly-once) or {@code kafka-at-least-once} (idempotent producer), both with
- * {@code partitioning: source-partition}. Gateway timing runs from the first answer of its admin {@code /status}
- * (pipelines are running by then; JVM start-up is outside) until {@code recordsOut} reaches N, i.e. every record is
- * written and its batch committed (Kafka transaction and checkpoint). The broker is {@link KafkaBroker#start()}: a local
- * KRaft broker in a child JVM on this machine unless {@code -Dtributary.kafka.broker=docker}.
+ * <p>Contenders:
+ *
+ * <ol>
+ *   <li>{@link KafkaPlainRead}: a plain {@code KafkaConsumer} poll loop reading the input (the ceiling: reading is all
+ *       a forwarder must do);
+ *   <li>the gateway ({@code java -jar tributary-gateway.jar run}), {@code kafka} direct source to the transactional
+ *       {@code kafka} sink (exactly-once), {@code partitioning: source-partition};
+ *   <li>the same with {@code kafka-at-least-once} (idempotent producer, no transactions);
+ *   <li>{@link KafkaStreamsForward}: Kafka Streams, {@code builder.stream(in).to(out)} with {@code exactly_once_v2}.
+ * </ol>
+ *
+ * <p>What is measured, the same way for every forwarder, by a watcher in this JVM: the time from launching the
+ * process to the first output record a {@code read_committed} consumer receives; then the output topic's last stable
+ * offsets (read_committed end offsets) every 20 ms, until they stop moving; then a full {@code read_committed} count
+ * of the output topic (it must be N for exactly-once). Records/s is the steady rate after the first committed output:
+ * (N - records committed at the first output) / (time the output was complete - time of the first output), so JVM
+ * start-up and the consumer-group join are outside it and reported separately as "launch to first committed output".
+ * Peak RSS is the process's {@code VmHWM} from {@code /proc/<pid>/status}, sampled every 20 ms until it is stopped.
+ * The plain consumer reports the same figures itself (first record read instead of first output).
  *
  * <p>Usage: {@code KafkaForwardBench <gateway-jar> [records=2000000] [max-records-per-partition=50000]
  * [batch-interval=200ms]}; see bench/kafka-bench.sh. Not a test: it asserts nothing about speed.
  */
 public final class KafkaForwardBench {
+  static final String CHILD_XMX = "-Xmx1g";
   private static final int RECORD_SIZE = 100;
   private static final int PARTITIONS = 8;
-  private static final Pattern RECORDS_OUT = Pattern.compile("\"recordsOut\":(\\d+)");
+  private static final long QUIET_NANOS = TimeUnit.SECONDS.toNanos(3);
+  private static final Pattern RESULT = Pattern.compile(
+      "result first-record-epoch-ms=(\\d+) first-poll-records=(\\d+) steady-seconds=([0-9.]+) records=(\\d+)"
+          + " bytes=(\\d+) vmhwm-kb=(\\d+)");
+  /** Jars the child JVMs of the plain consumer and Kafka Streams need (not the broker's or Hadoop's). */
+  private static final Pattern CHILD_JARS = Pattern.compile(
+      ".*/(kafka-clients|kafka-streams|rocksdbjni|slf4j-api|slf4j-simple|zstd-jni|lz4-java|snappy-java"
+          + "|jackson-core|jackson-databind|jackson-annotations)-[^/]*\\.jar");
 
   private KafkaForwardBench() {}
+
+  /** One contender's figures. */
+  record Result(String name, long records, double steadyRecordsPerSecond, double firstOutputSeconds,
+      double allOutputSeconds, long peakRssKb, long outputRecords) {}
 
   public static void main(String[] args) throws Exception {
     if (args.length < 1) {
@@ -62,28 +86,28 @@ public final class KafkaForwardBench {
     long maxPerPartition = args.length > 2 ? Long.parseLong(args[2]) : 50_000;
     String batchInterval = args.length > 3 ? args[3] : "200ms";
     Path work = Files.createTempDirectory("tributary-kafka-bench");
+    String loadBefore = Machine.loadAverage();
     try (KafkaBroker broker = KafkaBroker.start()) {
       broker.createTopic("bench-in", PARTITIONS);
       double writeSeconds = write(broker, "bench-in", records);
       System.out.printf(Locale.ROOT,
           "records=%d bytes/record=%d total=%.1f MB partitions=%d broker=%s batch-interval=%s"
-              + " direct.max-records-per-partition=%d (input written in %.2f s)%n",
+              + " direct.max-records-per-partition=%d child heap %s (input written in %.2f s)%n",
           records, RECORD_SIZE, records * (double) RECORD_SIZE / 1e6, PARTITIONS, broker.kind(), batchInterval,
-          maxPerPartition, writeSeconds);
+          maxPerPartition, CHILD_XMX, writeSeconds);
+      System.out.println("load average before: " + loadBefore);
 
-      List<String[]> rows = new ArrayList<>();
-      double ceiling = plainConsumer(broker, "bench-in", records);
-      rows.add(row("plain KafkaConsumer poll loop (ceiling)", records, ceiling, ceiling));
-      double eo = gateway(jar, broker, work, "kafka", records, maxPerPartition, batchInterval);
-      rows.add(row("gateway kafka -> kafka, exactly-once", records, eo, ceiling));
-      double alo = gateway(jar, broker, work, "kafka-at-least-once", records, maxPerPartition, batchInterval);
-      rows.add(row("gateway kafka -> kafka-at-least-once", records, alo, ceiling));
-
-      System.out.printf(Locale.ROOT, "%-45s %9s %12s %8s %12s%n", "case", "seconds", "records/s", "MB/s",
-          "vs ceiling");
-      for (String[] r : rows) {
-        System.out.printf(Locale.ROOT, "%-45s %9s %12s %8s %12s%n", (Object[]) r);
-      }
+      List<Result> results = new ArrayList<>();
+      results.add(plainConsumer(broker, "bench-in", records));
+      print(results.get(0), results.get(0));
+      results.add(gateway(jar, broker, work, "kafka", records, maxPerPartition, batchInterval));
+      print(results.get(1), results.get(0));
+      results.add(gateway(jar, broker, work, "kafka-at-least-once", records, maxPerPartition, batchInterval));
+      print(results.get(2), results.get(0));
+      results.add(streams(broker, work, records));
+      print(results.get(3), results.get(0));
+      System.out.println("load average after: " + Machine.loadAverage());
+      summary(results);
     } finally {
       try (Stream<Path> walk = Files.walk(work)) {
         walk.sorted(Comparator.reverseOrder()).forEach(f -> f.toFile().delete());
@@ -91,14 +115,51 @@ public final class KafkaForwardBench {
     }
   }
 
-  private static String[] row(String name, int records, double seconds, double ceiling) {
-    return new String[] {
-      name,
-      String.format(Locale.ROOT, "%.2f", seconds),
-      String.format(Locale.ROOT, "%.0f", records / seconds),
-      String.format(Locale.ROOT, "%.1f", records * (double) RECORD_SIZE / seconds / 1e6),
-      String.format(Locale.ROOT, "%.2fx", ceiling / seconds)
-    };
+  private static void print(Result r, Result plain) {
+    System.out.printf(Locale.ROOT, "measured: %s: %.0f records/s (%.2fx plain), first output %.2f s, all %.2f s,"
+            + " peak RSS %d MB, output records %d%n", r.name(), r.steadyRecordsPerSecond(),
+        r.steadyRecordsPerSecond() / plain.steadyRecordsPerSecond(), r.firstOutputSeconds(), r.allOutputSeconds(),
+        r.peakRssKb() / 1024, r.outputRecords());
+  }
+
+  private static void summary(List<Result> results) {
+    Result plain = results.get(0);
+    Result eos = results.get(1);
+    Result streams = results.get(3);
+    System.out.println();
+    String fmt = "%-52s %11s %9s %14s %13s %13s %12s%n";
+    System.out.printf(Locale.ROOT, fmt, "contender", "records/s", "vs plain", "first output s", "all output s",
+        "peak RSS MB", "out records");
+    for (Result r : results) {
+      System.out.printf(Locale.ROOT, fmt, r.name(), String.format(Locale.ROOT, "%.0f", r.steadyRecordsPerSecond()),
+          String.format(Locale.ROOT, "%.2fx", r.steadyRecordsPerSecond() / plain.steadyRecordsPerSecond()),
+          String.format(Locale.ROOT, "%.2f", r.firstOutputSeconds()),
+          String.format(Locale.ROOT, "%.2f", r.allOutputSeconds()), Long.toString(r.peakRssKb() / 1024),
+          Long.toString(r.outputRecords()));
+    }
+    System.out.println("(plain consumer: first output = first record read, out records = records read)");
+    System.out.println();
+    double vsPlain = eos.steadyRecordsPerSecond() / plain.steadyRecordsPerSecond();
+    double vsStreams = eos.steadyRecordsPerSecond() / streams.steadyRecordsPerSecond();
+    String tfmt = "%-62s %-34s %s%n";
+    System.out.printf(Locale.ROOT, tfmt, "target (issue 7)", "measured", "");
+    System.out.printf(Locale.ROOT, tfmt, "exactly-once forwarding >= 0.5x plain consumer",
+        String.format(Locale.ROOT, "%.2fx", vsPlain), met(vsPlain >= 0.5));
+    System.out.printf(Locale.ROOT, tfmt, "exactly-once forwarding >= 1.5x Kafka Streams",
+        String.format(Locale.ROOT, "%.2fx", vsStreams), met(vsStreams >= 1.5));
+    System.out.printf(Locale.ROOT, tfmt, "gateway EOS peak RSS < Kafka Streams peak RSS",
+        String.format(Locale.ROOT, "%d MB vs %d MB", eos.peakRssKb() / 1024, streams.peakRssKb() / 1024),
+        met(eos.peakRssKb() < streams.peakRssKb()));
+    System.out.printf(Locale.ROOT, tfmt, "gateway EOS first committed output <= Kafka Streams'",
+        String.format(Locale.ROOT, "%.2f s vs %.2f s", eos.firstOutputSeconds(), streams.firstOutputSeconds()),
+        met(eos.firstOutputSeconds() <= streams.firstOutputSeconds()));
+    System.out.printf(Locale.ROOT, tfmt, "exactly-once: output records == input records (EOS, Streams)",
+        eos.outputRecords() + ", " + streams.outputRecords() + " of " + eos.records(),
+        met(eos.outputRecords() == eos.records() && streams.outputRecords() == streams.records()));
+  }
+
+  private static String met(boolean met) {
+    return met ? "met" : "NOT MET";
   }
 
   private static double write(KafkaBroker broker, String topic, int records) {
@@ -122,44 +183,50 @@ public final class KafkaForwardBench {
     return (System.nanoTime() - t0) / 1e9;
   }
 
-  /** Seconds for a plain consumer to read every record of {@code topic} from the beginning. */
-  private static double plainConsumer(KafkaBroker broker, String topic, int records) {
-    Properties p = new Properties();
-    p.put("bootstrap.servers", broker.bootstrapServers());
-    p.put("isolation.level", "read_committed");
-    p.put("max.poll.records", "2000");
-    try (KafkaConsumer<byte[], byte[]> c =
-        new KafkaConsumer<>(p, new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
-      List<TopicPartition> tps = new ArrayList<>();
-      for (int i = 0; i < PARTITIONS; i++) {
-        tps.add(new TopicPartition(topic, i));
-      }
-      c.assign(tps);
-      c.seekToBeginning(tps);
-      long count = 0;
-      long bytes = 0;
-      long t0 = System.nanoTime();
-      while (count < records) {
-        ConsumerRecords<byte[], byte[]> batch = c.poll(Duration.ofMillis(500));
-        count += batch.count();
-        for (var r : batch) {
-          bytes += r.value().length;
-        }
-      }
-      double seconds = (System.nanoTime() - t0) / 1e9;
-      if (bytes != (long) records * RECORD_SIZE) {
-        throw new IllegalStateException("plain consumer read " + bytes + " bytes, expected "
-            + (long) records * RECORD_SIZE);
-      }
-      return seconds;
-    }
+  private static String childClasspath() {
+    String own = Arrays.stream(System.getProperty("java.class.path").split(File.pathSeparator))
+        .filter(e -> !e.endsWith(".jar") || CHILD_JARS.matcher(e).matches())
+        .collect(Collectors.joining(File.pathSeparator));
+    return own;
   }
 
-  /** Seconds from the gateway's first /status answer until it reports {@code records} written and committed. */
-  private static double gateway(Path jar, KafkaBroker broker, Path work, String sinkType, int records,
+  private static String java() {
+    return Path.of(System.getProperty("java.home"), "bin", "java").toString();
+  }
+
+  /** The plain consumer in its own JVM; it times itself (see {@link KafkaPlainRead}). */
+  private static Result plainConsumer(KafkaBroker broker, String topic, int records) throws Exception {
+    long launchMs = System.currentTimeMillis();
+    Process p = new ProcessBuilder(java(), CHILD_XMX, "-cp", childClasspath(), KafkaPlainRead.class.getName(),
+            broker.bootstrapServers(), topic, Integer.toString(PARTITIONS), Integer.toString(records))
+        .redirectErrorStream(true)
+        .start();
+    RssSampler rss = new RssSampler(p);
+    String out = new String(p.getInputStream().readAllBytes());
+    if (!p.waitFor(10, TimeUnit.MINUTES) || p.exitValue() != 0) {
+      throw new IllegalStateException("plain consumer failed: " + out);
+    }
+    long endMs = System.currentTimeMillis();
+    rss.stop();
+    Matcher m = RESULT.matcher(out);
+    if (!m.find()) {
+      throw new IllegalStateException("unexpected plain consumer output: " + out);
+    }
+    long bytes = Long.parseLong(m.group(5));
+    if (bytes != (long) records * RECORD_SIZE) {
+      throw new IllegalStateException("plain consumer read " + bytes + " bytes, expected "
+          + (long) records * RECORD_SIZE);
+    }
+    long firstPoll = Long.parseLong(m.group(2));
+    double steady = Double.parseDouble(m.group(3));
+    return new Result("plain KafkaConsumer poll loop (ceiling)", records, (records - firstPoll) / steady,
+        (Long.parseLong(m.group(1)) - launchMs) / 1e3, (endMs - launchMs) / 1e3,
+        Math.max(rss.peakKb(), Long.parseLong(m.group(6))), Long.parseLong(m.group(4)));
+  }
+
+  private static Result gateway(Path jar, KafkaBroker broker, Path work, String sinkType, int records,
       long maxPerPartition, String batchInterval) throws Exception {
     String out = "bench-out-" + sinkType;
-    broker.createTopic(out, PARTITIONS);
     int adminPort;
     try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
       adminPort = s.getLocalPort();
@@ -185,59 +252,166 @@ public final class KafkaForwardBench {
         "admin: { host: 127.0.0.1, port: " + adminPort + " }",
         ""));
     Path log = work.resolve(sinkType + ".log");
-    Process gw = new ProcessBuilder(
-            Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Xmx1g", "-jar", jar.toString(),
-            "run", "--config", config.toString())
-        .redirectErrorStream(true)
-        .redirectOutput(log.toFile())
-        .start();
-    HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofMillis(500)).build();
-    HttpRequest status = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + adminPort + "/status")).build();
-    try {
-      long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(10);
-      long t0 = 0;
-      long c0 = 0;
-      while (System.nanoTime() < deadline) {
-        if (!gw.isAlive()) {
-          throw new IllegalStateException("gateway exited with " + gw.exitValue() + "; log: " + log);
-        }
-        long out0;
-        try {
-          HttpResponse<String> r = http.send(status, HttpResponse.BodyHandlers.ofString());
-          Matcher m = RECORDS_OUT.matcher(r.body());
-          if (!m.find()) {
-            throw new IllegalStateException("unexpected /status answer: " + r.body());
+    String name = "kafka".equals(sinkType)
+        ? "gateway kafka -> kafka, exactly-once"
+        : "gateway kafka -> " + sinkType;
+    return forwarder(name, broker, out, records, log, new ProcessBuilder(
+        java(), CHILD_XMX, "-jar", jar.toString(), "run", "--config", config.toString()));
+  }
+
+  private static Result streams(KafkaBroker broker, Path work, int records) throws Exception {
+    String out = "bench-out-streams";
+    return forwarder("Kafka Streams stream(in).to(out), exactly_once_v2", broker, out, records,
+        work.resolve("streams.log"), new ProcessBuilder(java(), CHILD_XMX, "-cp", childClasspath(),
+            KafkaStreamsForward.class.getName(), broker.bootstrapServers(), "bench-in", out, "bench-streams",
+            work.resolve("streams-state").toString()));
+  }
+
+  /**
+   * Launches a forwarder writing {@code out} and watches that topic as a {@code read_committed} consumer: first
+   * output record, then last stable offsets until the output is complete and verified by a full count.
+   */
+  private static Result forwarder(String name, KafkaBroker broker, String out, int records, Path log,
+      ProcessBuilder command) throws Exception {
+    broker.createTopic(out, PARTITIONS);
+    List<TopicPartition> tps = new ArrayList<>();
+    for (int i = 0; i < PARTITIONS; i++) {
+      tps.add(new TopicPartition(out, i));
+    }
+    try (KafkaConsumer<byte[], byte[]> watch = readCommitted(broker)) {
+      watch.assign(tps);
+      watch.seekToBeginning(tps);
+      watch.poll(Duration.ZERO); // connect and find the coordinator-free assignment before the clock starts
+      long launch = System.nanoTime();
+      Process p = command.redirectErrorStream(true).redirectOutput(log.toFile()).start();
+      RssSampler rss = new RssSampler(p);
+      try {
+        long deadline = launch + TimeUnit.MINUTES.toNanos(10);
+        long first = 0;
+        while (first == 0) {
+          check(p, deadline, name, log);
+          ConsumerRecords<byte[], byte[]> got = watch.poll(Duration.ofMillis(20));
+          if (!got.isEmpty()) {
+            first = System.nanoTime();
           }
-          out0 = Long.parseLong(m.group(1));
-        } catch (IOException e) {
-          // admin endpoint not up yet: the gateway is still starting; wait for the process a little
-          gw.waitFor(20, TimeUnit.MILLISECONDS);
-          continue;
         }
-        long now = System.nanoTime();
-        if (t0 == 0) {
-          t0 = now;
-          c0 = out0;
-        }
-        if (out0 >= records) {
-          if (out0 != records) {
-            throw new IllegalStateException("gateway wrote " + out0 + " records, expected " + records);
+        watch.pause(tps);
+        // (time, last stable offsets summed over partitions); the sum counts transaction markers too, so it only
+        // tells when the output stops moving; the full count below says how many records it holds
+        List<long[]> samples = new ArrayList<>();
+        long lastChange = 0;
+        long lastSum = -1;
+        while (true) {
+          check(p, deadline, name, log);
+          long sum = sum(watch.endOffsets(tps));
+          long now = System.nanoTime();
+          samples.add(new long[] {now, sum});
+          if (sum != lastSum) {
+            lastSum = sum;
+            lastChange = now;
+          } else if (sum >= records && now - lastChange > QUIET_NANOS) {
+            long count = countCommitted(broker, tps);
+            if (count >= records) {
+              long complete = sum;
+              long done = samples.stream().filter(s -> s[1] >= complete).findFirst().orElseThrow()[0];
+              long[] firstSample = samples.get(0);
+              // records visible at the first sample: its LSO sum (which also counts one transaction marker per
+              // partition and committed transaction: a few records at most)
+              long atFirst = Math.min(records, firstSample[1]);
+              double steady = (records - atFirst) / ((done - firstSample[0]) / 1e9);
+              if (atFirst * 10 > records * 9L) {
+                steady = records / ((done - launch) / 1e9);
+                System.out.println("warning: " + name + " committed " + atFirst + " of " + records
+                    + " records in its first output; its records/s is from launch instead (use more records)");
+              } else if (atFirst * 2 > records) {
+                System.out.println("warning: " + name + " committed " + atFirst + " of " + records
+                    + " records in its first output; its rate covers the rest only (use more records)");
+              }
+              return new Result(name, records, steady, (first - launch) / 1e9, (done - launch) / 1e9,
+                  rss.peakKb(), count);
+            }
+            lastChange = now; // not complete yet: wait for more movement or another quiet period
           }
-          if (c0 * 2 > records) {
-            throw new IllegalStateException("the gateway had forwarded " + c0 + " of " + records + " records before"
-                + " its first /status answer: too few records for a measurement (use more)");
-          }
-          // Seconds for all records at the rate measured over what was forwarded after the first answer.
-          return (now - t0) / 1e9 * records / (double) (records - c0);
+          TimeUnit.MILLISECONDS.sleep(20); // sampling interval of the measurement
         }
-        gw.waitFor(20, TimeUnit.MILLISECONDS);
+      } finally {
+        rss.stop();
+        p.destroy();
+        if (!p.waitFor(60, TimeUnit.SECONDS)) {
+          p.destroyForcibly();
+        }
       }
-      throw new IllegalStateException("gateway did not forward " + records + " records in 10 minutes; log: " + log);
-    } finally {
-      gw.destroy();
-      if (!gw.waitFor(60, TimeUnit.SECONDS)) {
-        gw.destroyForcibly();
+    }
+  }
+
+  private static void check(Process p, long deadline, String name, Path log) {
+    if (!p.isAlive()) {
+      throw new IllegalStateException(name + " exited with " + p.exitValue() + "; log: " + log);
+    }
+    if (System.nanoTime() > deadline) {
+      throw new IllegalStateException(name + " did not complete in 10 minutes; log: " + log);
+    }
+  }
+
+  private static long sum(Map<TopicPartition, Long> offsets) {
+    return offsets.values().stream().mapToLong(Long::longValue).sum();
+  }
+
+  private static KafkaConsumer<byte[], byte[]> readCommitted(KafkaBroker broker) {
+    Properties p = new Properties();
+    p.put("bootstrap.servers", broker.bootstrapServers());
+    p.put("isolation.level", "read_committed");
+    p.put("max.poll.records", "10000");
+    return new KafkaConsumer<>(p, new ByteArrayDeserializer(), new ByteArrayDeserializer());
+  }
+
+  /** Records a {@code read_committed} consumer sees in {@code tps} from the beginning to the last stable offsets. */
+  private static long countCommitted(KafkaBroker broker, List<TopicPartition> tps) {
+    try (KafkaConsumer<byte[], byte[]> c = readCommitted(broker)) {
+      c.assign(tps);
+      c.seekToBeginning(tps);
+      Map<TopicPartition, Long> end = c.endOffsets(tps);
+      long count = 0;
+      while (tps.stream().anyMatch(tp -> c.position(tp) < end.get(tp))) {
+        count += c.poll(Duration.ofMillis(200)).count();
       }
+      return count;
+    }
+  }
+
+  /** Samples a process's peak RSS ({@code VmHWM}) every 20 ms on a daemon thread until stopped. */
+  static final class RssSampler {
+    private final AtomicLong peakKb = new AtomicLong();
+    private final Path status;
+    private final Thread thread;
+    private volatile boolean stopped;
+
+    RssSampler(Process p) {
+      status = Path.of("/proc", Long.toString(p.pid()), "status");
+      thread = new Thread(() -> {
+        while (!stopped && p.isAlive()) {
+          peakKb.accumulateAndGet(KafkaPlainRead.vmHwmKb(status), Math::max);
+          try {
+            TimeUnit.MILLISECONDS.sleep(20);
+          } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return;
+          }
+        }
+      }, "bench-rss-sampler");
+      thread.setDaemon(true);
+      thread.start();
+    }
+
+    /** Stops sampling after one last sample (call before the process is stopped). */
+    void stop() throws InterruptedException {
+      stopped = true;
+      thread.join();
+      peakKb.accumulateAndGet(KafkaPlainRead.vmHwmKb(status), Math::max);
+    }
+
+    long peakKb() {
+      return peakKb.get();
     }
   }
 }

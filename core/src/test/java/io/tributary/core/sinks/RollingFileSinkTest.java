@@ -12,6 +12,7 @@ import io.tributary.core.api.SinkContext;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
@@ -58,6 +59,19 @@ class RollingFileSinkTest {
     try (Stream<Path> s = Files.list(dir)) {
       return s.map(p -> p.getFileName().toString()).sorted().toList();
     }
+  }
+
+  @Test
+  void writesRecordsLargerThanItsWriteBufferBetweenSmallOnesInOrder() throws IOException {
+    RollingFileSink sink = opened(RollingFileSink.builder(dir));
+    byte[] big = new byte[(1 << 20) + 5]; // larger than the sink's 1 MB write buffer
+    Arrays.fill(big, (byte) 'b');
+    byte[] fits = new byte[(1 << 20) - 3]; // fits the buffer alone, not after the small records
+    Arrays.fill(fits, (byte) 'f');
+    sink.write(1, List.of(Record.ofString("a"), Record.of(big), Record.ofString("c"), Record.of(fits),
+        Record.ofString("d")));
+    String expected = "a\n" + "b".repeat(big.length) + "\nc\n" + "f".repeat(fits.length) + "\nd\n";
+    assertThat(Files.readString(dir.resolve(sink.fileName(1, 0)))).isEqualTo(expected);
   }
 
   @Test

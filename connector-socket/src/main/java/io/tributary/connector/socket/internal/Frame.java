@@ -1,6 +1,7 @@
 package io.tributary.connector.socket.internal;
 
 import io.tributary.connector.socket.SocketProtocolException;
+import java.util.List;
 
 /**
  * What the decoders emit: decoded frames, or a description of bad input so that the handler can count, log and act
@@ -10,6 +11,12 @@ import io.tributary.connector.socket.SocketProtocolException;
 public sealed interface Frame {
   /** A plain-mode record payload. */
   record Payload(byte[] bytes) implements Frame {}
+
+  /**
+   * Plain mode: the payloads of consecutive lines decoded from one read, in order; one message per read instead of
+   * one per line, so the pipeline hands them to the handler in one call.
+   */
+  record Lines(List<byte[]> payloads) implements Frame {}
 
   /** Reliable mode: the connection's HELLO. */
   record Hello(String producerId) implements Frame {}

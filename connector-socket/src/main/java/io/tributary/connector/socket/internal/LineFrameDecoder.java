@@ -1,18 +1,18 @@
 package io.tributary.connector.socket.internal;
 
 import io.netty.buffer.ByteBuf;
-import io.netty.buffer.ByteBufUtil;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.handler.codec.ByteToMessageDecoder;
 import io.tributary.connector.socket.FrameTooLongException;
 import io.tributary.connector.socket.InvalidUtf8Exception;
 import io.tributary.connector.socket.TruncatedFrameException;
-import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
 import java.util.List;
 
 /**
- * Cuts a byte stream into lines ending in {@code \n} (a trailing {@code \r} is removed) and emits {@link
- * Frame.Payload}s. A line longer than the maximum is reported once ({@link Frame.Bad}, not fatal) and discarded up to
+ * Cuts a byte stream into lines ending in {@code \n} (a trailing {@code \r} is removed) and emits them as {@link
+ * Frame.Lines}: one message with every line of a read (a {@link Frame.Bad} in between ends one and starts another, so
+ * the order holds). A line longer than the maximum is reported once ({@link Frame.Bad}, not fatal) and discarded up to
  * its newline, so the connection stays usable. Invalid UTF-8 (when validated) is reported and dropped. An unterminated
  * line at end of stream is reported as truncated and dropped.
  *
@@ -22,6 +22,10 @@ public final class LineFrameDecoder extends ByteToMessageDecoder {
   private final int maxFrameBytes;
   private final boolean validateUtf8;
   private boolean discarding;
+  /** Bytes per line (with its newline) in the last read that had lines; sizes the next read's list. */
+  private int averageLineBytes = 64;
+
+  private static final int MAX_PRESIZE = 1 << 16;
 
   public LineFrameDecoder(int maxFrameBytes, boolean validateUtf8) {
     this.maxFrameBytes = maxFrameBytes;
@@ -30,6 +34,19 @@ public final class LineFrameDecoder extends ByteToMessageDecoder {
 
   @Override
   protected void decode(ChannelHandlerContext ctx, ByteBuf in, List<Object> out) {
+    int readable = in.readableBytes();
+    // Sized from the line length seen so far: growing a list of ~600 lines per 64 KB read from the default capacity
+    // was ~14% of the event loop's samples.
+    List<byte[]> lines = new ArrayList<>(Math.min(readable / averageLineBytes + 1, MAX_PRESIZE));
+    decodeLines(ctx, in, out, lines);
+    if (!lines.isEmpty()) {
+      averageLineBytes = Math.max(1, (readable - in.readableBytes()) / lines.size());
+      out.add(new Frame.Lines(lines));
+    }
+  }
+
+  /** Decodes into {@code lines}; a bad frame first moves the lines before it to {@code out}, then is added. */
+  private void decodeLines(ChannelHandlerContext ctx, ByteBuf in, List<Object> out, List<byte[]> lines) {
     while (in.isReadable()) {
       int start = in.readerIndex();
       int readable = in.readableBytes();
@@ -49,6 +66,7 @@ public final class LineFrameDecoder extends ByteToMessageDecoder {
       if (eol < 0) {
         if (readable >= (long) maxFrameBytes + 2) {
           discarding = true;
+          flushLines(out, lines);
           out.add(
               new Frame.Bad(
                   new FrameTooLongException(
@@ -66,6 +84,7 @@ public final class LineFrameDecoder extends ByteToMessageDecoder {
       }
       if (len > maxFrameBytes) {
         in.readerIndex(eol + 1);
+        flushLines(out, lines);
         out.add(
             new Frame.Bad(
                 new FrameTooLongException(
@@ -74,8 +93,13 @@ public final class LineFrameDecoder extends ByteToMessageDecoder {
                 false));
         continue;
       }
-      if (validateUtf8 && !ByteBufUtil.isText(in, start, len, StandardCharsets.UTF_8)) {
-        in.readerIndex(eol + 1);
+      // Copy first, then validate the array: the record needs the copy anyway, and an array is checked 8 ASCII
+      // bytes at a time instead of byte by byte through the buffer's bounds and liveness checks.
+      byte[] bytes = new byte[len];
+      in.getBytes(start, bytes);
+      in.readerIndex(eol + 1);
+      if (validateUtf8 && !Utf8.isValid(bytes)) {
+        flushLines(out, lines);
         out.add(
             new Frame.Bad(
                 new InvalidUtf8Exception(
@@ -84,10 +108,14 @@ public final class LineFrameDecoder extends ByteToMessageDecoder {
                 false));
         continue;
       }
-      byte[] bytes = new byte[len];
-      in.getBytes(start, bytes);
-      in.readerIndex(eol + 1);
-      out.add(new Frame.Payload(bytes));
+      lines.add(bytes);
+    }
+  }
+
+  private static void flushLines(List<Object> out, List<byte[]> lines) {
+    if (!lines.isEmpty()) {
+      out.add(new Frame.Lines(new ArrayList<>(lines)));
+      lines.clear();
     }
   }
 

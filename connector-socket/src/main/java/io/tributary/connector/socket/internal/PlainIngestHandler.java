@@ -69,7 +69,15 @@ public final class PlainIngestHandler extends ConnectionHandler {
 
   @Override
   public void channelRead(ChannelHandlerContext ctx, Object msg) {
-    if (msg instanceof Frame.Payload p) {
+    if (msg instanceof Frame.Lines lines) {
+      List<byte[]> payloads = lines.payloads();
+      int n = payloads.size();
+      long offset = offsets.getAndAdd(n); // one reservation for the whole read
+      long now = System.currentTimeMillis();
+      for (int i = 0; i < n; i++) {
+        pending.add(new Record(null, payloads.get(i), now, headers, new SourcePosition(source, partition, offset + i)));
+      }
+    } else if (msg instanceof Frame.Payload p) {
       pending.add(
           new Record(
               null,
@@ -105,7 +113,7 @@ public final class PlainIngestHandler extends ConnectionHandler {
 
   private void storePending() {
     List<Record> batch = pending;
-    pending = new ArrayList<>();
+    pending = new ArrayList<>(batch.size()); // the next read is likely as large: no regrowth from 10
     inFlight++;
     if (inFlight >= MAX_IN_FLIGHT) {
       ctx.channel().config().setAutoRead(false);

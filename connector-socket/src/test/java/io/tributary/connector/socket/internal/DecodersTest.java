@@ -16,11 +16,16 @@ class DecodersTest {
     return Unpooled.copiedBuffer(s, StandardCharsets.UTF_8);
   }
 
+  /** The frames read, with the lines of each {@link Frame.Lines} as one {@link Frame.Payload} each, in order. */
   private static List<Object> drain(EmbeddedChannel ch) {
     List<Object> out = new ArrayList<>();
     Object o;
     while ((o = ch.readInbound()) != null) {
-      out.add(o);
+      if (o instanceof Frame.Lines lines) {
+        lines.payloads().forEach(b -> out.add(new Frame.Payload(b)));
+      } else {
+        out.add(o);
+      }
     }
     return out;
   }
@@ -35,6 +40,24 @@ class DecodersTest {
     ch.writeInbound(bytes("ab"), bytes("c\r\n\nd"), bytes("e\n"));
     List<Object> out = drain(ch);
     assertThat(out).extracting(DecodersTest::text).containsExactly("abc", "", "de");
+    assertThat(ch.finish()).isFalse();
+  }
+
+  @Test
+  void linesOfOneReadAreOneMessageAndABadLineSplitsThemInOrder() {
+    EmbeddedChannel ch = new EmbeddedChannel(new LineFrameDecoder(4, true));
+    ch.writeInbound(bytes("a\nb\ntoolong\nc\n"));
+    List<Object> raw = new ArrayList<>();
+    Object o;
+    while ((o = ch.readInbound()) != null) {
+      raw.add(o);
+    }
+    assertThat(raw).hasSize(3);
+    assertThat(((Frame.Lines) raw.get(0)).payloads()).extracting(b -> new String(b, StandardCharsets.UTF_8))
+        .containsExactly("a", "b");
+    assertThat(((Frame.Bad) raw.get(1)).error().reason()).isEqualTo(SocketErrorReason.FRAME_TOO_LONG);
+    assertThat(((Frame.Lines) raw.get(2)).payloads()).extracting(b -> new String(b, StandardCharsets.UTF_8))
+        .containsExactly("c");
     assertThat(ch.finish()).isFalse();
   }
 
