@@ -35,30 +35,34 @@ import org.apache.hadoop.fs.RemoteIterator;
 import org.apache.hadoop.hdfs.MiniDFSCluster;
 
 /**
- * Per listing cycle, the time and memory the {@code files} source needs to find 100 new files among 1,000 / 10,000 /
- * 100,000 old ones, next to a Spark-style full re-listing (list everything recursively each cycle, filter against a set
- * of every path seen) measured in the same run, on the same directories and the same new files.
+ * Per listing cycle, the time and memory the {@code files} source needs to find 100 new files among
+ * 1,000 / 10,000 / 100,000 old ones, next to a Spark-style full re-listing (list everything
+ * recursively each cycle, filter against a set of every path seen) measured in the same run, on the
+ * same directories and the same new files.
  *
- * <p>Layouts: {@code flat} (every file in one directory; the source with default options), {@code flat-ordered} (the
- * same directory with {@code ordered-file-names: true}) and {@code partitioned} ({@code date=YYYY-MM-DD/hour=HH/}, 100
- * files per hour, {@code recursive} + {@code ordered-partitions}; the new files land in a newer hour). Old files carry
- * the modification time of their hour, days before the new ones; {@code max-file-age} is 1 day.
+ * <p>Layouts: {@code flat} (every file in one directory; the source with default options), {@code
+ * flat-ordered} (the same directory with {@code ordered-file-names: true}) and {@code partitioned}
+ * ({@code date=YYYY-MM-DD/hour=HH/}, 100 files per hour, {@code recursive} + {@code
+ * ordered-partitions}; the new files land in a newer hour). Old files carry the modification time
+ * of their hour, days before the new ones; {@code max-file-age} is 1 day.
  *
- * <p>On HDFS (a MiniDFSCluster in this JVM), flat directories: {@code hdfs-flat}, {@code hdfs-ordered} and
- * {@code hdfs-inotify}; see {@link #runHdfs}.
+ * <p>On HDFS (a MiniDFSCluster in this JVM), flat directories: {@code hdfs-flat}, {@code
+ * hdfs-ordered} and {@code hdfs-inotify}; see {@link #runHdfs}.
  *
- * <p>Memory: bytes allocated by the listing thread during the cycle ({@code com.sun.management.ThreadMXBean}), and what
- * stays retained: the source's remembered-set size (gauge {@code tributary.files.remembered}) against the size of the
- * re-lister's seen set.
+ * <p>Memory: bytes allocated by the listing thread during the cycle ({@code
+ * com.sun.management.ThreadMXBean}), and what stays retained: the source's remembered-set size
+ * (gauge {@code tributary.files.remembered}) against the size of the re-lister's seen set.
  *
- * <p>Usage: {@code bench/files-bench.sh [counts=1000,10000,100000] [cycles=10] [dir=bench/target/files-bench]}. The
- * old files are created once per layout and count and reused by later runs.
+ * <p>Usage: {@code bench/files-bench.sh [counts=1000,10000,100000] [cycles=10]
+ * [dir=bench/target/files-bench]}. The old files are created once per layout and count and reused
+ * by later runs.
  */
 public final class FileListingBench {
   private static final int NEW_PER_CYCLE = 100;
   private static final int WARMUP_CYCLES = 3;
   private static final int FILES_PER_HOUR = 100;
-  private static final DateTimeFormatter DAY = DateTimeFormatter.ofPattern("yyyy-MM-dd", Locale.ROOT);
+  private static final DateTimeFormatter DAY =
+      DateTimeFormatter.ofPattern("yyyy-MM-dd", Locale.ROOT);
 
   private final com.sun.management.ThreadMXBean threads =
       (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
@@ -76,9 +80,10 @@ public final class FileListingBench {
   record Figures(double millis, double allocatedMb, long listed, long retained, long found) {}
 
   public static void main(String[] args) throws Exception {
-    int[] counts = Arrays.stream((args.length > 0 ? args[0] : "1000,10000,100000").split(","))
-        .mapToInt(s -> Integer.parseInt(s.strip()))
-        .toArray();
+    int[] counts =
+        Arrays.stream((args.length > 0 ? args[0] : "1000,10000,100000").split(","))
+            .mapToInt(s -> Integer.parseInt(s.strip()))
+            .toArray();
     int cycles = args.length > 1 ? Integer.parseInt(args[1]) : 10;
     Path base = Path.of(args.length > 2 ? args[2] : "bench/target/files-bench").toAbsolutePath();
     FileListingBench bench = new FileListingBench(cycles);
@@ -88,18 +93,33 @@ public final class FileListingBench {
     for (String layout : layouts) {
       for (int n : counts) {
         Figures[] f = bench.run(base, layout, n);
-        rows.add(String.format(Locale.ROOT,
-            "| %s | %,d | %.2f | %.2f | %.1fx | %.2f | %.2f | %.1fx | %,d | %,d | %,d | %,d |",
-            layout, n, f[0].millis, f[1].millis, f[1].millis / f[0].millis, f[0].allocatedMb, f[1].allocatedMb,
-            f[1].allocatedMb / f[0].allocatedMb, f[0].listed, f[1].listed, f[0].retained, f[1].retained));
-        System.out.printf("done: layout=%s old=%d files-source=%s re-list=%s%n", layout, n, f[0], f[1]);
+        rows.add(
+            String.format(
+                Locale.ROOT,
+                "| %s | %,d | %.2f | %.2f | %.1fx | %.2f | %.2f | %.1fx | %,d | %,d | %,d | %,d |",
+                layout,
+                n,
+                f[0].millis,
+                f[1].millis,
+                f[1].millis / f[0].millis,
+                f[0].allocatedMb,
+                f[1].allocatedMb,
+                f[1].allocatedMb / f[0].allocatedMb,
+                f[0].listed,
+                f[1].listed,
+                f[0].retained,
+                f[1].retained));
+        System.out.printf(
+            "done: layout=%s old=%d files-source=%s re-list=%s%n", layout, n, f[0], f[1]);
       }
     }
-    System.out.printf("%nMedian per listing cycle finding %d new files (%d cycles after %d warm-up)%n%n",
+    System.out.printf(
+        "%nMedian per listing cycle finding %d new files (%d cycles after %d warm-up)%n%n",
         NEW_PER_CYCLE, cycles, WARMUP_CYCLES);
-    System.out.println("| layout | old files | files source ms | re-list ms | time ratio | files source MB alloc"
-        + " | re-list MB alloc | alloc ratio | files source entries listed | re-list entries listed"
-        + " | files source remembered | re-list seen set |");
+    System.out.println(
+        "| layout | old files | files source ms | re-list ms | time ratio | files source MB alloc"
+            + " | re-list MB alloc | alloc ratio | files source entries listed | re-list entries listed"
+            + " | files source remembered | re-list seen set |");
     System.out.println("|---|---|---|---|---|---|---|---|---|---|---|---|");
     rows.forEach(System.out::println);
   }
@@ -115,7 +135,8 @@ public final class FileListingBench {
     deleteRecursively(work);
     Path checkpoint = Files.createDirectories(work.resolve("checkpoint"));
     Path staging = Files.createDirectories(work.resolve("staging"));
-    // New files go below the monitored directory, in their own newer partition or directly in the flat directory.
+    // New files go below the monitored directory, in their own newer partition or directly in the
+    // flat directory.
     Path newDir = dataLayout.equals("partitioned") ? dir.resolve("date=2026-11-25/hour=10") : dir;
     List<Path> created = new ArrayList<>();
     Map<String, Object> options = new HashMap<>();
@@ -146,12 +167,13 @@ public final class FileListingBench {
   }
 
   /**
-   * The HDFS layouts, on a MiniDFSCluster in this JVM (one name node, one data node, under {@code base/hdfs}): one flat
-   * directory of {@code oldFiles} old files (empty: a listing's cost does not depend on sizes, and empty files need no
-   * block), the new ones renamed in from a staging directory. {@code hdfs-flat}: default options (a NameNode listing of
-   * the whole directory per cycle); {@code hdfs-ordered}: {@code ordered-file-names} (the listing starts after the last
-   * name); {@code hdfs-inotify}: {@code hdfs-inotify} (no listing after the first cycle). The re-lister lists the
-   * directory through the same NameNode.
+   * The HDFS layouts, on a MiniDFSCluster in this JVM (one name node, one data node, under {@code
+   * base/hdfs}): one flat directory of {@code oldFiles} old files (empty: a listing's cost does not
+   * depend on sizes, and empty files need no block), the new ones renamed in from a staging
+   * directory. {@code hdfs-flat}: default options (a NameNode listing of the whole directory per
+   * cycle); {@code hdfs-ordered}: {@code ordered-file-names} (the listing starts after the last
+   * name); {@code hdfs-inotify}: {@code hdfs-inotify} (no listing after the first cycle). The
+   * re-lister lists the directory through the same NameNode.
    */
   private Figures[] runHdfs(Path base, String layout, int oldFiles) throws Exception {
     FileSystem dfs = hdfs(base);
@@ -170,12 +192,19 @@ public final class FileListingBench {
       case "hdfs-flat" -> {}
       case "hdfs-ordered" -> options.put("ordered-file-names", true);
       case "hdfs-inotify" -> options.put("hdfs-inotify", true);
-      default -> throw new IllegalArgumentException("Unknown layout " + layout + " (expected: hdfs-flat, hdfs-ordered,"
-          + " hdfs-inotify)");
+      default ->
+          throw new IllegalArgumentException(
+              "Unknown layout "
+                  + layout
+                  + " (expected: hdfs-flat, hdfs-ordered,"
+                  + " hdfs-inotify)");
     }
-    // Each inotify poll makes the NameNode read its in-progress edit segment from the start up to the stream's
-    // position, so that cost grows with the NameNode's activity since its last edit-log roll (here: creating the old
-    // files). An HA NameNode rolls every dfs.ha.log-roll.period (2 min by default); a case starts on a fresh segment
+    // Each inotify poll makes the NameNode read its in-progress edit segment from the start up to
+    // the stream's
+    // position, so that cost grows with the NameNode's activity since its last edit-log roll (here:
+    // creating the old
+    // files). An HA NameNode rolls every dfs.ha.log-roll.period (2 min by default); a case starts
+    // on a fresh segment
     // unless -Dbench.hdfs.roll=false.
     if (Boolean.parseBoolean(System.getProperty("bench.hdfs.roll", "true"))) {
       ((org.apache.hadoop.hdfs.DistributedFileSystem) dfs).rollEdits();
@@ -188,7 +217,8 @@ public final class FileListingBench {
           checkpoint,
           c -> {
             for (int i = 0; i < NEW_PER_CYCLE; i++) {
-              String name = String.format("zz-new-%03d-%03d.txt", c, i); // sorts after the old names
+              String name =
+                  String.format("zz-new-%03d-%03d.txt", c, i); // sorts after the old names
               org.apache.hadoop.fs.Path t = new org.apache.hadoop.fs.Path(staging, name);
               dfs.create(t).close();
               org.apache.hadoop.fs.Path f = new org.apache.hadoop.fs.Path(dir, name);
@@ -219,21 +249,26 @@ public final class FileListingBench {
       conf.set("dfs.datanode.ipc.address", "127.0.0.1:0");
       hdfsCluster = new MiniDFSCluster.Builder(conf, dir.toFile()).numDataNodes(1).build();
       hdfsCluster.waitActive();
-      Runtime.getRuntime().addShutdownHook(new Thread(() -> hdfsCluster.shutdown(true), "bench-hdfs-stop"));
+      Runtime.getRuntime()
+          .addShutdownHook(new Thread(() -> hdfsCluster.shutdown(true), "bench-hdfs-stop"));
     }
     return hdfsCluster.getFileSystem();
   }
 
-  private static void createOldFiles(FileSystem dfs, org.apache.hadoop.fs.Path dir, int n) throws IOException {
+  private static void createOldFiles(FileSystem dfs, org.apache.hadoop.fs.Path dir, int n)
+      throws IOException {
     if (dfs.exists(new org.apache.hadoop.fs.Path(dir, "_complete"))) {
       return;
     }
     dfs.delete(dir, true);
     dfs.mkdirs(dir);
     System.out.printf("creating %,d old files in hdfs %s ...%n", n, dir);
-    long start = LocalDateTime.of(2026, 11, 24, 0, 0).toInstant(ZoneOffset.UTC).toEpochMilli() - 48 * 3_600_000L;
+    long start =
+        LocalDateTime.of(2026, 11, 24, 0, 0).toInstant(ZoneOffset.UTC).toEpochMilli()
+            - 48 * 3_600_000L;
     for (int i = 0; i < n; i++) {
-      org.apache.hadoop.fs.Path f = new org.apache.hadoop.fs.Path(dir, String.format("old-%07d.txt", i));
+      org.apache.hadoop.fs.Path f =
+          new org.apache.hadoop.fs.Path(dir, String.format("old-%07d.txt", i));
       dfs.create(f).close();
       dfs.setTimes(f, start - (long) (n - i) / FILES_PER_HOUR * 3_600_000L, -1);
     }
@@ -251,11 +286,15 @@ public final class FileListingBench {
   }
 
   /**
-   * The measured cycles of one case: the source with {@code options} and the re-lister each find the same 100 new files
-   * per cycle; returns their medians (source first).
+   * The measured cycles of one case: the source with {@code options} and the re-lister each find
+   * the same 100 new files per cycle; returns their medians (source first).
    */
   private Figures[] measure(
-      String label, Map<String, Object> options, Path checkpoint, NewFiles addNew, Step<double[]> relister)
+      String label,
+      Map<String, Object> options,
+      Path checkpoint,
+      NewFiles addNew,
+      Step<double[]> relister)
       throws Exception {
     MeterRegistry registry = new SimpleMeterRegistry();
     FileSource source = FileSource.of(options);
@@ -266,7 +305,8 @@ public final class FileListingBench {
     List<double[]> fsFig = new ArrayList<>();
     List<double[]> relistFig = new ArrayList<>();
     try {
-      // The first cycle of each: the source remembers what is there; the re-lister fills its seen set.
+      // The first cycle of each: the source remembers what is there; the re-lister fills its seen
+      // set.
       cycle(source, positions);
       relister.apply(seen);
       for (int c = 0; c < WARMUP_CYCLES + cycles; c++) {
@@ -282,8 +322,16 @@ public final class FileListingBench {
         }
         if (a[4] != NEW_PER_CYCLE || b[4] != NEW_PER_CYCLE) {
           throw new IllegalStateException(
-              "cycle " + c + " of " + label + ": expected " + NEW_PER_CYCLE + " new files, the files source found "
-                  + (long) a[4] + " and the re-lister " + (long) b[4]);
+              "cycle "
+                  + c
+                  + " of "
+                  + label
+                  + ": expected "
+                  + NEW_PER_CYCLE
+                  + " new files, the files source found "
+                  + (long) a[4]
+                  + " and the re-lister "
+                  + (long) b[4]);
         }
         a[3] = source.rememberedFiles();
         b[3] = seen.size();
@@ -314,11 +362,14 @@ public final class FileListingBench {
     }
     source.onBatchCommitted(batchId++, ranges);
     FileSource.ListingStats st = source.lastListing();
-    return new double[] {nanos / 1e6, alloc / 1e6, st.filesListed() + st.directoriesListed(), 0, st.newFiles()};
+    return new double[] {
+      nanos / 1e6, alloc / 1e6, st.filesListed() + st.directoriesListed(), 0, st.newFiles()
+    };
   }
 
   /** Spark-style: list everything below {@code dir} again and keep every path ever seen. */
-  private double[] relist(FileSystem fs, org.apache.hadoop.fs.Path dir, Set<String> seen) throws IOException {
+  private double[] relist(FileSystem fs, org.apache.hadoop.fs.Path dir, Set<String> seen)
+      throws IOException {
     long tid = Thread.currentThread().getId();
     long alloc0 = threads.getThreadAllocatedBytes(tid);
     long t0 = System.nanoTime();
@@ -331,7 +382,11 @@ public final class FileListingBench {
   }
 
   private static void relistInto(
-      FileSystem fs, org.apache.hadoop.fs.Path dir, Set<String> seen, List<FileStatus> found, long[] listed)
+      FileSystem fs,
+      org.apache.hadoop.fs.Path dir,
+      Set<String> seen,
+      List<FileStatus> found,
+      long[] listed)
       throws IOException {
     RemoteIterator<FileStatus> it = fs.listStatusIterator(dir);
     while (it.hasNext()) {
@@ -345,7 +400,8 @@ public final class FileListingBench {
     }
   }
 
-  private static void addNewFiles(Path staging, Path target, int cycle, List<Path> created) throws IOException {
+  private static void addNewFiles(Path staging, Path target, int cycle, List<Path> created)
+      throws IOException {
     Files.createDirectories(target);
     for (int i = 0; i < NEW_PER_CYCLE; i++) {
       String name = String.format("zz-new-%03d-%03d.txt", cycle, i); // sorts after the old names
@@ -363,13 +419,17 @@ public final class FileListingBench {
     deleteRecursively(dir);
     Files.createDirectories(dir);
     System.out.printf("creating %,d old files in %s ...%n", n, dir);
-    LocalDateTime start = LocalDateTime.of(2026, 11, 24, 0, 0).minusHours((n + FILES_PER_HOUR - 1) / FILES_PER_HOUR + 48);
+    LocalDateTime start =
+        LocalDateTime.of(2026, 11, 24, 0, 0)
+            .minusHours((n + FILES_PER_HOUR - 1) / FILES_PER_HOUR + 48);
     byte[] content = "old line\n".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
     for (int i = 0; i < n; i++) {
       LocalDateTime hour = start.plusHours(i / FILES_PER_HOUR);
-      Path d = partitioned
-          ? dir.resolve("date=" + hour.format(DAY)).resolve(String.format("hour=%02d", hour.getHour()))
-          : dir;
+      Path d =
+          partitioned
+              ? dir.resolve("date=" + hour.format(DAY))
+                  .resolve(String.format("hour=%02d", hour.getHour()))
+              : dir;
       if (i % FILES_PER_HOUR == 0) {
         Files.createDirectories(d);
       }

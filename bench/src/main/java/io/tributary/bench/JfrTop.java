@@ -16,11 +16,12 @@ import jdk.jfr.consumer.RecordedThread;
 import jdk.jfr.consumer.RecordingFile;
 
 /**
- * Where the time goes in a JFR recording: counts {@code jdk.ExecutionSample} events (threads running Java code) by
- * thread, by top frame (self time) and by every Tributary method ({@code io.tributary.*}) on the stack (total time, a
- * method counted once per sample; framework frames such as the event loop's are on every stack and say nothing), and
- * {@code jdk.NativeMethodSample} events (threads inside a native method: socket reads, {@code force}/fsync, waits)
- * by top frame. Prints the {@code n} largest of each as a share of the samples.
+ * Where the time goes in a JFR recording: counts {@code jdk.ExecutionSample} events (threads
+ * running Java code) by thread, by top frame (self time) and by every Tributary method ({@code
+ * io.tributary.*}) on the stack (total time, a method counted once per sample; framework frames
+ * such as the event loop's are on every stack and say nothing), and {@code jdk.NativeMethodSample}
+ * events (threads inside a native method: socket reads, {@code force}/fsync, waits) by top frame.
+ * Prints the {@code n} largest of each as a share of the samples.
  *
  * <p>Usage: {@code JfrTop <file.jfr> [n=15]}, or {@link #print} from another benchmark.
  */
@@ -54,7 +55,8 @@ public final class JfrTop {
       String top = frames.isEmpty() ? "(no stack)" : name(frames.get(0));
       if (!execution) {
         nativeSamples++;
-        // the top frame of a native sample is the native method; its caller says which one it is for
+        // the top frame of a native sample is the native method; its caller says which one it is
+        // for
         String caller = frames.size() > 1 ? " <- " + name(frames.get(1)) : "";
         nativeTop.merge(top + caller + " [" + thread(e) + "]", 1, Integer::sum);
         continue;
@@ -65,12 +67,15 @@ public final class JfrTop {
       Set<String> seen = new HashSet<>();
       for (RecordedFrame f : frames) {
         String m = name(f);
-        if (f.getMethod() != null && f.getMethod().getType().getName().startsWith("io.tributary.") && seen.add(m)) {
+        if (f.getMethod() != null
+            && f.getMethod().getType().getName().startsWith("io.tributary.")
+            && seen.add(m)) {
           total.merge(m, 1, Integer::sum);
         }
       }
     }
-    System.out.printf(Locale.ROOT, "  %d execution samples, %d native-method samples%n", samples, nativeSamples);
+    System.out.printf(
+        Locale.ROOT, "  %d execution samples, %d native-method samples%n", samples, nativeSamples);
     top("  threads (execution samples)", threads, samples, n);
     top("  top frames, self (execution samples)", self, samples, n);
     top("  Tributary methods on the stack, total (execution samples)", total, samples, n);
@@ -96,7 +101,12 @@ public final class JfrTop {
     counts.entrySet().stream()
         .sorted(Map.Entry.<String, Integer>comparingByValue().reversed())
         .limit(n)
-        .forEach(en -> System.out.printf(Locale.ROOT, "    %5.1f%%  %s%n", 100.0 * en.getValue() / Math.max(1, of),
-            en.getKey()));
+        .forEach(
+            en ->
+                System.out.printf(
+                    Locale.ROOT,
+                    "    %5.1f%%  %s%n",
+                    100.0 * en.getValue() / Math.max(1, of),
+                    en.getKey()));
   }
 }

@@ -29,56 +29,74 @@ import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 
 /**
- * Kafka to Kafka forwarding: the gateway against the plain-consumer ceiling and against Kafka Streams, all in the same
- * run, on the same broker and the same input (N records of 100 bytes in an 8-partition topic), each contender in its
- * own JVM with the same heap limit ({@value #CHILD_XMX}).
+ * Kafka to Kafka forwarding: the gateway against the plain-consumer ceiling and against Kafka
+ * Streams, all in the same run, on the same broker and the same input (N records of 100 bytes in an
+ * 8-partition topic), each contender in its own JVM with the same heap limit ({@value #CHILD_XMX}).
  *
  * <p>Contenders:
  *
  * <ol>
- *   <li>{@link KafkaPlainRead}: a plain {@code KafkaConsumer} poll loop reading the input (the ceiling: reading is all
- *       a forwarder must do);
- *   <li>the gateway ({@code java -jar tributary-gateway.jar run}), {@code kafka} direct source to the transactional
- *       {@code kafka} sink (exactly-once), {@code partitioning: source-partition};
+ *   <li>{@link KafkaPlainRead}: a plain {@code KafkaConsumer} poll loop reading the input (the
+ *       ceiling: reading is all a forwarder must do);
+ *   <li>the gateway ({@code java -jar tributary-gateway.jar run}), {@code kafka} direct source to
+ *       the transactional {@code kafka} sink (exactly-once), {@code partitioning:
+ *       source-partition};
  *   <li>the same with {@code kafka-at-least-once} (idempotent producer, no transactions);
- *   <li>{@link KafkaStreamsForward}: Kafka Streams, {@code builder.stream(in).to(out)} with {@code exactly_once_v2}.
+ *   <li>{@link KafkaStreamsForward}: Kafka Streams, {@code builder.stream(in).to(out)} with {@code
+ *       exactly_once_v2}.
  * </ol>
  *
- * <p>What is measured, the same way for every forwarder, by a watcher in this JVM: the time from launching the
- * process to the first output record a {@code read_committed} consumer receives; then the output topic's last stable
- * offsets (read_committed end offsets) every 20 ms, until they stop moving; then a full {@code read_committed} count
- * of the output topic (it must be N for exactly-once). Records/s is the steady rate after the first committed output:
- * (N - records committed at the first output) / (time the output was complete - time of the first output), so JVM
- * start-up and the consumer-group join are outside it and reported separately as "launch to first committed output".
- * Peak RSS is the process's {@code VmHWM} from {@code /proc/<pid>/status}, sampled every 20 ms until it is stopped.
- * The plain consumer reports the same figures itself (first record read instead of first output).
+ * <p>What is measured, the same way for every forwarder, by a watcher in this JVM: the time from
+ * launching the process to the first output record a {@code read_committed} consumer receives; then
+ * the output topic's last stable offsets (read_committed end offsets) every 20 ms, until they stop
+ * moving; then a full {@code read_committed} count of the output topic (it must be N for
+ * exactly-once). Records/s is the steady rate after the first committed output: (N - records
+ * committed at the first output) / (time the output was complete - time of the first output), so
+ * JVM start-up and the consumer-group join are outside it and reported separately as "launch to
+ * first committed output". Peak RSS is the process's {@code VmHWM} from {@code /proc/<pid>/status},
+ * sampled every 20 ms until it is stopped. The plain consumer reports the same figures itself
+ * (first record read instead of first output).
  *
- * <p>Usage: {@code KafkaForwardBench <gateway-jar> [records=2000000] [max-records-per-partition=50000]
- * [batch-interval=200ms]}; see bench/kafka-bench.sh. Not a test: it asserts nothing about speed.
+ * <p>Usage: {@code KafkaForwardBench <gateway-jar> [records=2000000]
+ * [max-records-per-partition=50000] [batch-interval=200ms]}; see bench/kafka-bench.sh. Not a test:
+ * it asserts nothing about speed.
  */
 public final class KafkaForwardBench {
   static final String CHILD_XMX = "-Xmx1g";
   private static final int RECORD_SIZE = 100;
   private static final int PARTITIONS = 8;
   private static final long QUIET_NANOS = TimeUnit.SECONDS.toNanos(3);
-  private static final Pattern RESULT = Pattern.compile(
-      "result first-record-epoch-ms=(\\d+) first-poll-records=(\\d+) steady-seconds=([0-9.]+) records=(\\d+)"
-          + " bytes=(\\d+) vmhwm-kb=(\\d+)");
-  /** Jars the child JVMs of the plain consumer and Kafka Streams need (not the broker's or Hadoop's). */
-  private static final Pattern CHILD_JARS = Pattern.compile(
-      ".*/(kafka-clients|kafka-streams|rocksdbjni|slf4j-api|slf4j-simple|zstd-jni|lz4-java|snappy-java"
-          + "|jackson-core|jackson-databind|jackson-annotations)-[^/]*\\.jar");
+  private static final Pattern RESULT =
+      Pattern.compile(
+          "result first-record-epoch-ms=(\\d+) first-poll-records=(\\d+) steady-seconds=([0-9.]+) records=(\\d+)"
+              + " bytes=(\\d+) vmhwm-kb=(\\d+)");
+
+  /**
+   * Jars the child JVMs of the plain consumer and Kafka Streams need (not the broker's or
+   * Hadoop's).
+   */
+  private static final Pattern CHILD_JARS =
+      Pattern.compile(
+          ".*/(kafka-clients|kafka-streams|rocksdbjni|slf4j-api|slf4j-simple|zstd-jni|lz4-java|snappy-java"
+              + "|jackson-core|jackson-databind|jackson-annotations)-[^/]*\\.jar");
 
   private KafkaForwardBench() {}
 
   /** One contender's figures. */
-  record Result(String name, long records, double steadyRecordsPerSecond, double firstOutputSeconds,
-      double allOutputSeconds, long peakRssKb, long outputRecords) {}
+  record Result(
+      String name,
+      long records,
+      double steadyRecordsPerSecond,
+      double firstOutputSeconds,
+      double allOutputSeconds,
+      long peakRssKb,
+      long outputRecords) {}
 
   public static void main(String[] args) throws Exception {
     if (args.length < 1) {
-      System.err.println("usage: KafkaForwardBench <gateway-jar> [records=2000000] [max-records-per-partition=50000]"
-          + " [batch-interval=200ms]");
+      System.err.println(
+          "usage: KafkaForwardBench <gateway-jar> [records=2000000] [max-records-per-partition=50000]"
+              + " [batch-interval=200ms]");
       System.exit(2);
     }
     Path jar = Path.of(args[0]);
@@ -90,11 +108,19 @@ public final class KafkaForwardBench {
     try (KafkaBroker broker = KafkaBroker.start()) {
       broker.createTopic("bench-in", PARTITIONS);
       double writeSeconds = write(broker, "bench-in", records);
-      System.out.printf(Locale.ROOT,
+      System.out.printf(
+          Locale.ROOT,
           "records=%d bytes/record=%d total=%.1f MB partitions=%d broker=%s batch-interval=%s"
               + " direct.max-records-per-partition=%d child heap %s (input written in %.2f s)%n",
-          records, RECORD_SIZE, records * (double) RECORD_SIZE / 1e6, PARTITIONS, broker.kind(), batchInterval,
-          maxPerPartition, CHILD_XMX, writeSeconds);
+          records,
+          RECORD_SIZE,
+          records * (double) RECORD_SIZE / 1e6,
+          PARTITIONS,
+          broker.kind(),
+          batchInterval,
+          maxPerPartition,
+          CHILD_XMX,
+          writeSeconds);
       System.out.println("load average before: " + loadBefore);
 
       List<Result> results = new ArrayList<>();
@@ -102,7 +128,9 @@ public final class KafkaForwardBench {
       print(results.get(0), results.get(0));
       results.add(gateway(jar, broker, work, "kafka", records, maxPerPartition, batchInterval));
       print(results.get(1), results.get(0));
-      results.add(gateway(jar, broker, work, "kafka-at-least-once", records, maxPerPartition, batchInterval));
+      results.add(
+          gateway(
+              jar, broker, work, "kafka-at-least-once", records, maxPerPartition, batchInterval));
       print(results.get(2), results.get(0));
       results.add(streams(broker, work, records));
       print(results.get(3), results.get(0));
@@ -116,10 +144,17 @@ public final class KafkaForwardBench {
   }
 
   private static void print(Result r, Result plain) {
-    System.out.printf(Locale.ROOT, "measured: %s: %.0f records/s (%.2fx plain), first output %.2f s, all %.2f s,"
-            + " peak RSS %d MB, output records %d%n", r.name(), r.steadyRecordsPerSecond(),
-        r.steadyRecordsPerSecond() / plain.steadyRecordsPerSecond(), r.firstOutputSeconds(), r.allOutputSeconds(),
-        r.peakRssKb() / 1024, r.outputRecords());
+    System.out.printf(
+        Locale.ROOT,
+        "measured: %s: %.0f records/s (%.2fx plain), first output %.2f s, all %.2f s,"
+            + " peak RSS %d MB, output records %d%n",
+        r.name(),
+        r.steadyRecordsPerSecond(),
+        r.steadyRecordsPerSecond() / plain.steadyRecordsPerSecond(),
+        r.firstOutputSeconds(),
+        r.allOutputSeconds(),
+        r.peakRssKb() / 1024,
+        r.outputRecords());
   }
 
   private static void summary(List<Result> results) {
@@ -128,32 +163,69 @@ public final class KafkaForwardBench {
     Result streams = results.get(3);
     System.out.println();
     String fmt = "%-52s %11s %9s %14s %13s %13s %12s%n";
-    System.out.printf(Locale.ROOT, fmt, "contender", "records/s", "vs plain", "first output s", "all output s",
-        "peak RSS MB", "out records");
+    System.out.printf(
+        Locale.ROOT,
+        fmt,
+        "contender",
+        "records/s",
+        "vs plain",
+        "first output s",
+        "all output s",
+        "peak RSS MB",
+        "out records");
     for (Result r : results) {
-      System.out.printf(Locale.ROOT, fmt, r.name(), String.format(Locale.ROOT, "%.0f", r.steadyRecordsPerSecond()),
-          String.format(Locale.ROOT, "%.2fx", r.steadyRecordsPerSecond() / plain.steadyRecordsPerSecond()),
+      System.out.printf(
+          Locale.ROOT,
+          fmt,
+          r.name(),
+          String.format(Locale.ROOT, "%.0f", r.steadyRecordsPerSecond()),
+          String.format(
+              Locale.ROOT, "%.2fx", r.steadyRecordsPerSecond() / plain.steadyRecordsPerSecond()),
           String.format(Locale.ROOT, "%.2f", r.firstOutputSeconds()),
-          String.format(Locale.ROOT, "%.2f", r.allOutputSeconds()), Long.toString(r.peakRssKb() / 1024),
+          String.format(Locale.ROOT, "%.2f", r.allOutputSeconds()),
+          Long.toString(r.peakRssKb() / 1024),
           Long.toString(r.outputRecords()));
     }
-    System.out.println("(plain consumer: first output = first record read, out records = records read)");
+    System.out.println(
+        "(plain consumer: first output = first record read, out records = records read)");
     System.out.println();
     double vsPlain = eos.steadyRecordsPerSecond() / plain.steadyRecordsPerSecond();
     double vsStreams = eos.steadyRecordsPerSecond() / streams.steadyRecordsPerSecond();
     String tfmt = "%-62s %-34s %s%n";
     System.out.printf(Locale.ROOT, tfmt, "target (issue 7)", "measured", "");
-    System.out.printf(Locale.ROOT, tfmt, "exactly-once forwarding >= 0.5x plain consumer",
-        String.format(Locale.ROOT, "%.2fx", vsPlain), met(vsPlain >= 0.5));
-    System.out.printf(Locale.ROOT, tfmt, "exactly-once forwarding >= 1.5x Kafka Streams",
-        String.format(Locale.ROOT, "%.2fx", vsStreams), met(vsStreams >= 1.5));
-    System.out.printf(Locale.ROOT, tfmt, "gateway EOS peak RSS < Kafka Streams peak RSS",
-        String.format(Locale.ROOT, "%d MB vs %d MB", eos.peakRssKb() / 1024, streams.peakRssKb() / 1024),
+    System.out.printf(
+        Locale.ROOT,
+        tfmt,
+        "exactly-once forwarding >= 0.5x plain consumer",
+        String.format(Locale.ROOT, "%.2fx", vsPlain),
+        met(vsPlain >= 0.5));
+    System.out.printf(
+        Locale.ROOT,
+        tfmt,
+        "exactly-once forwarding >= 1.5x Kafka Streams",
+        String.format(Locale.ROOT, "%.2fx", vsStreams),
+        met(vsStreams >= 1.5));
+    System.out.printf(
+        Locale.ROOT,
+        tfmt,
+        "gateway EOS peak RSS < Kafka Streams peak RSS",
+        String.format(
+            Locale.ROOT, "%d MB vs %d MB", eos.peakRssKb() / 1024, streams.peakRssKb() / 1024),
         met(eos.peakRssKb() < streams.peakRssKb()));
-    System.out.printf(Locale.ROOT, tfmt, "gateway EOS first committed output <= Kafka Streams'",
-        String.format(Locale.ROOT, "%.2f s vs %.2f s", eos.firstOutputSeconds(), streams.firstOutputSeconds()),
+    System.out.printf(
+        Locale.ROOT,
+        tfmt,
+        "gateway EOS first committed output <= Kafka Streams'",
+        String.format(
+            Locale.ROOT,
+            "%.2f s vs %.2f s",
+            eos.firstOutputSeconds(),
+            streams.firstOutputSeconds()),
         met(eos.firstOutputSeconds() <= streams.firstOutputSeconds()));
-    System.out.printf(Locale.ROOT, tfmt, "exactly-once: output records == input records (EOS, Streams)",
+    System.out.printf(
+        Locale.ROOT,
+        tfmt,
+        "exactly-once: output records == input records (EOS, Streams)",
         eos.outputRecords() + ", " + streams.outputRecords() + " of " + eos.records(),
         met(eos.outputRecords() == eos.records() && streams.outputRecords() == streams.records()));
   }
@@ -184,9 +256,10 @@ public final class KafkaForwardBench {
   }
 
   private static String childClasspath() {
-    String own = Arrays.stream(System.getProperty("java.class.path").split(File.pathSeparator))
-        .filter(e -> !e.endsWith(".jar") || CHILD_JARS.matcher(e).matches())
-        .collect(Collectors.joining(File.pathSeparator));
+    String own =
+        Arrays.stream(System.getProperty("java.class.path").split(File.pathSeparator))
+            .filter(e -> !e.endsWith(".jar") || CHILD_JARS.matcher(e).matches())
+            .collect(Collectors.joining(File.pathSeparator));
     return own;
   }
 
@@ -195,12 +268,22 @@ public final class KafkaForwardBench {
   }
 
   /** The plain consumer in its own JVM; it times itself (see {@link KafkaPlainRead}). */
-  private static Result plainConsumer(KafkaBroker broker, String topic, int records) throws Exception {
+  private static Result plainConsumer(KafkaBroker broker, String topic, int records)
+      throws Exception {
     long launchMs = System.currentTimeMillis();
-    Process p = new ProcessBuilder(java(), CHILD_XMX, "-cp", childClasspath(), KafkaPlainRead.class.getName(),
-            broker.bootstrapServers(), topic, Integer.toString(PARTITIONS), Integer.toString(records))
-        .redirectErrorStream(true)
-        .start();
+    Process p =
+        new ProcessBuilder(
+                java(),
+                CHILD_XMX,
+                "-cp",
+                childClasspath(),
+                KafkaPlainRead.class.getName(),
+                broker.bootstrapServers(),
+                topic,
+                Integer.toString(PARTITIONS),
+                Integer.toString(records))
+            .redirectErrorStream(true)
+            .start();
     RssSampler rss = new RssSampler(p);
     String out = new String(p.getInputStream().readAllBytes());
     if (!p.waitFor(10, TimeUnit.MINUTES) || p.exitValue() != 0) {
@@ -214,65 +297,102 @@ public final class KafkaForwardBench {
     }
     long bytes = Long.parseLong(m.group(5));
     if (bytes != (long) records * RECORD_SIZE) {
-      throw new IllegalStateException("plain consumer read " + bytes + " bytes, expected "
-          + (long) records * RECORD_SIZE);
+      throw new IllegalStateException(
+          "plain consumer read " + bytes + " bytes, expected " + (long) records * RECORD_SIZE);
     }
     long firstPoll = Long.parseLong(m.group(2));
     double steady = Double.parseDouble(m.group(3));
-    return new Result("plain KafkaConsumer poll loop (ceiling)", records, (records - firstPoll) / steady,
-        (Long.parseLong(m.group(1)) - launchMs) / 1e3, (endMs - launchMs) / 1e3,
-        Math.max(rss.peakKb(), Long.parseLong(m.group(6))), Long.parseLong(m.group(4)));
+    return new Result(
+        "plain KafkaConsumer poll loop (ceiling)",
+        records,
+        (records - firstPoll) / steady,
+        (Long.parseLong(m.group(1)) - launchMs) / 1e3,
+        (endMs - launchMs) / 1e3,
+        Math.max(rss.peakKb(), Long.parseLong(m.group(6))),
+        Long.parseLong(m.group(4)));
   }
 
-  private static Result gateway(Path jar, KafkaBroker broker, Path work, String sinkType, int records,
-      long maxPerPartition, String batchInterval) throws Exception {
+  private static Result gateway(
+      Path jar,
+      KafkaBroker broker,
+      Path work,
+      String sinkType,
+      int records,
+      long maxPerPartition,
+      String batchInterval)
+      throws Exception {
     String out = "bench-out-" + sinkType;
     int adminPort;
     try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
       adminPort = s.getLocalPort();
     }
     Path config = work.resolve(sinkType + ".yaml");
-    Files.writeString(config, String.join("\n",
-        "pipelines:",
-        "  - id: bench-" + sinkType,
-        "    settings:",
-        "      batch-interval: " + batchInterval,
-        "      direct.max-records-per-partition: " + maxPerPartition,
-        "    checkpoint: " + work.resolve("checkpoint-" + sinkType),
-        "    source:",
-        "      type: kafka",
-        "      bootstrap-servers: " + broker.bootstrapServers(),
-        "      topics: [bench-in]",
-        "      starting-position: earliest",
-        "    sinks:",
-        "      - type: " + sinkType,
-        "        bootstrap-servers: " + broker.bootstrapServers(),
-        "        topic: " + out,
-        "        partitioning: source-partition",
-        "admin: { host: 127.0.0.1, port: " + adminPort + " }",
-        ""));
+    Files.writeString(
+        config,
+        String.join(
+            "\n",
+            "pipelines:",
+            "  - id: bench-" + sinkType,
+            "    settings:",
+            "      batch-interval: " + batchInterval,
+            "      direct.max-records-per-partition: " + maxPerPartition,
+            "    checkpoint: " + work.resolve("checkpoint-" + sinkType),
+            "    source:",
+            "      type: kafka",
+            "      bootstrap-servers: " + broker.bootstrapServers(),
+            "      topics: [bench-in]",
+            "      starting-position: earliest",
+            "    sinks:",
+            "      - type: " + sinkType,
+            "        bootstrap-servers: " + broker.bootstrapServers(),
+            "        topic: " + out,
+            "        partitioning: source-partition",
+            "admin: { host: 127.0.0.1, port: " + adminPort + " }",
+            ""));
     Path log = work.resolve(sinkType + ".log");
-    String name = "kafka".equals(sinkType)
-        ? "gateway kafka -> kafka, exactly-once"
-        : "gateway kafka -> " + sinkType;
-    return forwarder(name, broker, out, records, log, new ProcessBuilder(
-        java(), CHILD_XMX, "-jar", jar.toString(), "run", "--config", config.toString()));
+    String name =
+        "kafka".equals(sinkType)
+            ? "gateway kafka -> kafka, exactly-once"
+            : "gateway kafka -> " + sinkType;
+    return forwarder(
+        name,
+        broker,
+        out,
+        records,
+        log,
+        new ProcessBuilder(
+            java(), CHILD_XMX, "-jar", jar.toString(), "run", "--config", config.toString()));
   }
 
   private static Result streams(KafkaBroker broker, Path work, int records) throws Exception {
     String out = "bench-out-streams";
-    return forwarder("Kafka Streams stream(in).to(out), exactly_once_v2", broker, out, records,
-        work.resolve("streams.log"), new ProcessBuilder(java(), CHILD_XMX, "-cp", childClasspath(),
-            KafkaStreamsForward.class.getName(), broker.bootstrapServers(), "bench-in", out, "bench-streams",
+    return forwarder(
+        "Kafka Streams stream(in).to(out), exactly_once_v2",
+        broker,
+        out,
+        records,
+        work.resolve("streams.log"),
+        new ProcessBuilder(
+            java(),
+            CHILD_XMX,
+            "-cp",
+            childClasspath(),
+            KafkaStreamsForward.class.getName(),
+            broker.bootstrapServers(),
+            "bench-in",
+            out,
+            "bench-streams",
             work.resolve("streams-state").toString()));
   }
 
   /**
-   * Launches a forwarder writing {@code out} and watches that topic as a {@code read_committed} consumer: first
-   * output record, then last stable offsets until the output is complete and verified by a full count.
+   * Launches a forwarder writing {@code out} and watches that topic as a {@code read_committed}
+   * consumer: first output record, then last stable offsets until the output is complete and
+   * verified by a full count.
    */
-  private static Result forwarder(String name, KafkaBroker broker, String out, int records, Path log,
-      ProcessBuilder command) throws Exception {
+  private static Result forwarder(
+      String name, KafkaBroker broker, String out, int records, Path log, ProcessBuilder command)
+      throws Exception {
     broker.createTopic(out, PARTITIONS);
     List<TopicPartition> tps = new ArrayList<>();
     for (int i = 0; i < PARTITIONS; i++) {
@@ -281,7 +401,9 @@ public final class KafkaForwardBench {
     try (KafkaConsumer<byte[], byte[]> watch = readCommitted(broker)) {
       watch.assign(tps);
       watch.seekToBeginning(tps);
-      watch.poll(Duration.ZERO); // connect and find the coordinator-free assignment before the clock starts
+      watch.poll(
+          Duration
+              .ZERO); // connect and find the coordinator-free assignment before the clock starts
       long launch = System.nanoTime();
       Process p = command.redirectErrorStream(true).redirectOutput(log.toFile()).start();
       RssSampler rss = new RssSampler(p);
@@ -296,7 +418,8 @@ public final class KafkaForwardBench {
           }
         }
         watch.pause(tps);
-        // (time, last stable offsets summed over partitions); the sum counts transaction markers too, so it only
+        // (time, last stable offsets summed over partitions); the sum counts transaction markers
+        // too, so it only
         // tells when the output stops moving; the full count below says how many records it holds
         List<long[]> samples = new ArrayList<>();
         long lastChange = 0;
@@ -313,22 +436,42 @@ public final class KafkaForwardBench {
             long count = countCommitted(broker, tps);
             if (count >= records) {
               long complete = sum;
-              long done = samples.stream().filter(s -> s[1] >= complete).findFirst().orElseThrow()[0];
+              long done =
+                  samples.stream().filter(s -> s[1] >= complete).findFirst().orElseThrow()[0];
               long[] firstSample = samples.get(0);
-              // records visible at the first sample: its LSO sum (which also counts one transaction marker per
+              // records visible at the first sample: its LSO sum (which also counts one transaction
+              // marker per
               // partition and committed transaction: a few records at most)
               long atFirst = Math.min(records, firstSample[1]);
               double steady = (records - atFirst) / ((done - firstSample[0]) / 1e9);
               if (atFirst * 10 > records * 9L) {
                 steady = records / ((done - launch) / 1e9);
-                System.out.println("warning: " + name + " committed " + atFirst + " of " + records
-                    + " records in its first output; its records/s is from launch instead (use more records)");
+                System.out.println(
+                    "warning: "
+                        + name
+                        + " committed "
+                        + atFirst
+                        + " of "
+                        + records
+                        + " records in its first output; its records/s is from launch instead (use more records)");
               } else if (atFirst * 2 > records) {
-                System.out.println("warning: " + name + " committed " + atFirst + " of " + records
-                    + " records in its first output; its rate covers the rest only (use more records)");
+                System.out.println(
+                    "warning: "
+                        + name
+                        + " committed "
+                        + atFirst
+                        + " of "
+                        + records
+                        + " records in its first output; its rate covers the rest only (use more records)");
               }
-              return new Result(name, records, steady, (first - launch) / 1e9, (done - launch) / 1e9,
-                  rss.peakKb(), count);
+              return new Result(
+                  name,
+                  records,
+                  steady,
+                  (first - launch) / 1e9,
+                  (done - launch) / 1e9,
+                  rss.peakKb(),
+                  count);
             }
             lastChange = now; // not complete yet: wait for more movement or another quiet period
           }
@@ -365,7 +508,10 @@ public final class KafkaForwardBench {
     return new KafkaConsumer<>(p, new ByteArrayDeserializer(), new ByteArrayDeserializer());
   }
 
-  /** Records a {@code read_committed} consumer sees in {@code tps} from the beginning to the last stable offsets. */
+  /**
+   * Records a {@code read_committed} consumer sees in {@code tps} from the beginning to the last
+   * stable offsets.
+   */
   private static long countCommitted(KafkaBroker broker, List<TopicPartition> tps) {
     try (KafkaConsumer<byte[], byte[]> c = readCommitted(broker)) {
       c.assign(tps);
@@ -388,17 +534,20 @@ public final class KafkaForwardBench {
 
     RssSampler(Process p) {
       status = Path.of("/proc", Long.toString(p.pid()), "status");
-      thread = new Thread(() -> {
-        while (!stopped && p.isAlive()) {
-          peakKb.accumulateAndGet(KafkaPlainRead.vmHwmKb(status), Math::max);
-          try {
-            TimeUnit.MILLISECONDS.sleep(20);
-          } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            return;
-          }
-        }
-      }, "bench-rss-sampler");
+      thread =
+          new Thread(
+              () -> {
+                while (!stopped && p.isAlive()) {
+                  peakKb.accumulateAndGet(KafkaPlainRead.vmHwmKb(status), Math::max);
+                  try {
+                    TimeUnit.MILLISECONDS.sleep(20);
+                  } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    return;
+                  }
+                }
+              },
+              "bench-rss-sampler");
       thread.setDaemon(true);
       thread.start();
     }

@@ -12,13 +12,14 @@ import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 
 /**
- * The ceiling of the Kafka forwarding benchmark, run as its own process so that its peak RSS is measured like the
- * forwarders': a plain {@link KafkaConsumer} poll loop ({@code read_committed}, {@code max.poll.records} 2000 like
- * the source's default, no processing) reading every partition of a topic from the beginning to the last record.
+ * The ceiling of the Kafka forwarding benchmark, run as its own process so that its peak RSS is
+ * measured like the forwarders': a plain {@link KafkaConsumer} poll loop ({@code read_committed},
+ * {@code max.poll.records} 2000 like the source's default, no processing) reading every partition
+ * of a topic from the beginning to the last record.
  *
- * <p>Prints one line {@code result first-record-epoch-ms=... first-poll-records=... steady-seconds=...
- * vmhwm-kb=...}: the wall-clock time of the first record read, the records of that first poll, the seconds from that
- * poll to the last record, and its own peak RSS.
+ * <p>Prints one line {@code result first-record-epoch-ms=... first-poll-records=...
+ * steady-seconds=... vmhwm-kb=...}: the wall-clock time of the first record read, the records of
+ * that first poll, the seconds from that poll to the last record, and its own peak RSS.
  *
  * <p>Usage: {@code KafkaPlainRead <bootstrap-servers> <topic> <partitions> <records>}.
  */
@@ -27,7 +28,8 @@ public final class KafkaPlainRead {
 
   public static void main(String[] args) throws Exception {
     if (args.length != 4) {
-      System.err.println("usage: KafkaPlainRead <bootstrap-servers> <topic> <partitions> <records>");
+      System.err.println(
+          "usage: KafkaPlainRead <bootstrap-servers> <topic> <partitions> <records>");
       System.exit(2);
     }
     String topic = args[1];
@@ -63,13 +65,17 @@ public final class KafkaPlainRead {
         }
       }
       double steady = (System.nanoTime() - firstNanos) / 1e9;
-      System.out.printf("result first-record-epoch-ms=%d first-poll-records=%d steady-seconds=%.6f records=%d"
-          + " bytes=%d vmhwm-kb=%d%n", firstEpochMs, firstCount, steady, count, bytes,
-          vmHwmKb(Path.of("/proc/self/status")));
+      System.out.printf(
+          "result first-record-epoch-ms=%d first-poll-records=%d steady-seconds=%.6f records=%d"
+              + " bytes=%d vmhwm-kb=%d%n",
+          firstEpochMs, firstCount, steady, count, bytes, vmHwmKb(Path.of("/proc/self/status")));
     }
   }
 
-  /** Peak resident set size (VmHWM) in kB from a {@code /proc/<pid>/status} file, 0 when it cannot be read. */
+  /**
+   * Peak resident set size (VmHWM) in kB from a {@code /proc/<pid>/status} file, 0 when it cannot
+   * be read.
+   */
   static long vmHwmKb(Path status) {
     try {
       for (String line : Files.readAllLines(status)) {

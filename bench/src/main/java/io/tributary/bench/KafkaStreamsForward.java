@@ -8,13 +8,15 @@ import org.apache.kafka.streams.StreamsBuilder;
 import org.apache.kafka.streams.StreamsConfig;
 
 /**
- * The peer of the Kafka forwarding benchmark: a Kafka Streams application forwarding one topic to another with
- * exactly-once ({@code builder.stream(in).to(out)}, {@code processing.guarantee=exactly_once_v2}), the tool a user
- * would pick instead of the gateway. Every other setting is Kafka Streams' default (commit interval 100 ms under
- * exactly-once, one stream thread). Runs until it is terminated; {@link KafkaForwardBench} starts it as its own
- * process and watches the output topic.
+ * The peer of the Kafka forwarding benchmark: a Kafka Streams application forwarding one topic to
+ * another with exactly-once ({@code builder.stream(in).to(out)}, {@code
+ * processing.guarantee=exactly_once_v2}), the tool a user would pick instead of the gateway. Every
+ * other setting is Kafka Streams' default (commit interval 100 ms under exactly-once, one stream
+ * thread). Runs until it is terminated; {@link KafkaForwardBench} starts it as its own process and
+ * watches the output topic.
  *
- * <p>Usage: {@code KafkaStreamsForward <bootstrap-servers> <in-topic> <out-topic> <application-id> <state-dir>}.
+ * <p>Usage: {@code KafkaStreamsForward <bootstrap-servers> <in-topic> <out-topic> <application-id>
+ * <state-dir>}.
  */
 public final class KafkaStreamsForward {
   private KafkaStreamsForward() {}
@@ -37,10 +39,14 @@ public final class KafkaStreamsForward {
     builder.stream(args[1]).to(args[2]);
     KafkaStreams streams = new KafkaStreams(builder.build(), p);
     CountDownLatch stopped = new CountDownLatch(1);
-    Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-      streams.close();
-      stopped.countDown();
-    }, "kafka-streams-forward-shutdown"));
+    Runtime.getRuntime()
+        .addShutdownHook(
+            new Thread(
+                () -> {
+                  streams.close();
+                  stopped.countDown();
+                },
+                "kafka-streams-forward-shutdown"));
     streams.start();
     stopped.await();
   }

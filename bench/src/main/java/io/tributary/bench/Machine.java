@@ -8,7 +8,10 @@ import java.nio.file.Path;
 final class Machine {
   private Machine() {}
 
-  /** {@code /proc/loadavg} (1, 5, 15 minute load averages, runnable/all threads, last pid), or "n/a". */
+  /**
+   * {@code /proc/loadavg} (1, 5, 15 minute load averages, runnable/all threads, last pid), or
+   * "n/a".
+   */
   static String loadAverage() {
     try {
       return Files.readString(Path.of("/proc/loadavg")).trim();

@@ -17,9 +17,10 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Base class for receivers that pull from their source: the SDK owns the thread and the loop, you write four small
- * methods. The loop is {@code poll -> storeReliably -> acknowledge}, and the acknowledgement happens strictly after the
- * reliable store returned, so nothing the source forgets is lost.
+ * Base class for receivers that pull from their source: the SDK owns the thread and the loop, you
+ * write four small methods. The loop is {@code poll -> storeReliably -> acknowledge}, and the
+ * acknowledgement happens strictly after the reliable store returned, so nothing the source forgets
+ * is lost.
  *
  * <pre>{@code
  * public final class QueueReceiver extends PollingReceiver {
@@ -41,38 +42,42 @@ import org.slf4j.LoggerFactory;
  *
  * <h2>Lifecycle</h2>
  *
- * Each {@link #onStart()} starts one thread named {@code tributary-<receiverName>-poll-0}, which calls {@link
- * #open()}, then loops {@link #poll(Duration)} → reliable store → {@link #acknowledge(List)} until the receiver
- * stops, then calls {@link #close()}. {@link #close()} is called once per {@link #open()} attempt, also when {@code
- * open()} threw, so it must cope with a half-opened state. After a restart the same instance is opened again: reset in
- * {@code open()} whatever a previous run left behind.
+ * Each {@link #onStart()} starts one thread named {@code tributary-<receiverName>-poll-0}, which
+ * calls {@link #open()}, then loops {@link #poll(Duration)} → reliable store → {@link
+ * #acknowledge(List)} until the receiver stops, then calls {@link #close()}. {@link #close()} is
+ * called once per {@link #open()} attempt, also when {@code open()} threw, so it must cope with a
+ * half-opened state. After a restart the same instance is opened again: reset in {@code open()}
+ * whatever a previous run left behind.
  *
- * <p>{@link #onStop()} completes the run's stop signal, calls {@link #wakeup()}, and joins the thread for at most
- * {@link Settings#stopTimeout()}; if the thread is still alive it is interrupted and joined once more (a thread that
- * survives even that is logged as leaked). A blocked reliable store (the runtime's buffer is full) does not delay a
- * stop: the loop stops waiting for it at once and does not acknowledge the batch.
+ * <p>{@link #onStop()} completes the run's stop signal, calls {@link #wakeup()}, and joins the
+ * thread for at most {@link Settings#stopTimeout()}; if the thread is still alive it is interrupted
+ * and joined once more (a thread that survives even that is logged as leaked). A blocked reliable
+ * store (the runtime's buffer is full) does not delay a stop: the loop stops waiting for it at once
+ * and does not acknowledge the batch.
  *
  * <h2>Errors</h2>
  *
  * <ul>
- *   <li>{@code poll} or {@code acknowledge} throwing a retriable error ({@link #isRetriable(Exception)}: a {@link
- *       TributaryException} that says so, or an {@link IOException}) is retried on the poll thread after an
- *       exponential backoff ({@link Settings#initialBackoff()} doubling up to {@link Settings#maxBackoff()}), at most
- *       {@link Settings#maxRetries()} times in a row; then, or for any other error (also from {@code open}), the loop
- *       asks the runtime to {@code restart(...)} the receiver (the supervisor then waits its own, growing, restart
- *       delay) and ends.
- *   <li>A failed reliable store ends the loop with a restart request and <b>never</b> acknowledges the batch: the source
- *       keeps it and sends it again after the restart.
- *   <li>A failed acknowledgement leaves the batch durable but not acknowledged; after the restart the source resends
- *       it. Skip such records with {@link #lastStoredOffset(String)} in {@code poll} to avoid storing them twice.
+ *   <li>{@code poll} or {@code acknowledge} throwing a retriable error ({@link
+ *       #isRetriable(Exception)}: a {@link TributaryException} that says so, or an {@link
+ *       IOException}) is retried on the poll thread after an exponential backoff ({@link
+ *       Settings#initialBackoff()} doubling up to {@link Settings#maxBackoff()}), at most {@link
+ *       Settings#maxRetries()} times in a row; then, or for any other error (also from {@code
+ *       open}), the loop asks the runtime to {@code restart(...)} the receiver (the supervisor then
+ *       waits its own, growing, restart delay) and ends.
+ *   <li>A failed reliable store ends the loop with a restart request and <b>never</b> acknowledges
+ *       the batch: the source keeps it and sends it again after the restart.
+ *   <li>A failed acknowledgement leaves the batch durable but not acknowledged; after the restart
+ *       the source resends it. Skip such records with {@link #lastStoredOffset(String)} in {@code
+ *       poll} to avoid storing them twice.
  * </ul>
  *
  * <h2>Thread safety</h2>
  *
- * {@code open}, {@code poll}, {@code acknowledge} and {@code close} are always called on the poll thread, one at a
- * time, so the state they share needs no locking (a non-thread-safe client such as Kafka's consumer is fine). Only
- * {@link #wakeup()} is called from another thread (the one calling {@code onStop}), possibly while {@code poll} runs:
- * it must be thread-safe and must not block.
+ * {@code open}, {@code poll}, {@code acknowledge} and {@code close} are always called on the poll
+ * thread, one at a time, so the state they share needs no locking (a non-thread-safe client such as
+ * Kafka's consumer is fine). Only {@link #wakeup()} is called from another thread (the one calling
+ * {@code onStop}), possibly while {@code poll} runs: it must be thread-safe and must not block.
  *
  * <h2>Pitfalls</h2>
  *
@@ -86,13 +91,15 @@ import org.slf4j.LoggerFactory;
  * }
  * }</pre>
  *
- * Good: return the batch and commit in {@link #acknowledge(List)}, which runs only after the store is durable.
+ * Good: return the batch and commit in {@link #acknowledge(List)}, which runs only after the store
+ * is durable.
  *
- * <p>Bad: {@code poll} blocking without bound ({@code queue.take()}): a stop then waits {@link Settings#stopTimeout()}
- * and interrupts the thread. Good: honour the timeout ({@code queue.poll(timeout)}) or implement {@link #wakeup()}.
+ * <p>Bad: {@code poll} blocking without bound ({@code queue.take()}): a stop then waits {@link
+ * Settings#stopTimeout()} and interrupts the thread. Good: honour the timeout ({@code
+ * queue.poll(timeout)}) or implement {@link #wakeup()}.
  *
- * <p>Bad: returning a whole 2 GB file from one {@code poll}. Good: return bounded chunks; the runtime's memory is
- * bounded and a reliable store of a huge batch holds all of it.
+ * <p>Bad: returning a whole 2 GB file from one {@code poll}. Good: return bounded chunks; the
+ * runtime's memory is bounded and a reliable store of a huge batch holds all of it.
  */
 public abstract class PollingReceiver extends Receiver {
   private static final Logger LOG = LoggerFactory.getLogger(PollingReceiver.class);
@@ -102,29 +109,39 @@ public abstract class PollingReceiver extends Receiver {
    *
    * <p>Thread safety: immutable.
    *
-   * @param pollTimeout the timeout passed to {@link #poll(Duration)}; also bounds how long a stop waits for a poll
-   *     that ignores {@link #wakeup()}
+   * @param pollTimeout the timeout passed to {@link #poll(Duration)}; also bounds how long a stop
+   *     waits for a poll that ignores {@link #wakeup()}
    * @param initialBackoff the wait before the first retry of a retriable failure
    * @param maxBackoff the longest wait between retries
-   * @param maxRetries retriable failures in a row before the receiver asks for a restart; 0 restarts at once
+   * @param maxRetries retriable failures in a row before the receiver asks for a restart; 0
+   *     restarts at once
    * @param stopTimeout how long {@link #onStop()} waits for the poll thread before interrupting it
    */
   public record Settings(
-      Duration pollTimeout, Duration initialBackoff, Duration maxBackoff, int maxRetries, Duration stopTimeout) {
+      Duration pollTimeout,
+      Duration initialBackoff,
+      Duration maxBackoff,
+      int maxRetries,
+      Duration stopTimeout) {
     public Settings {
       requirePositive(pollTimeout, "pollTimeout");
       requirePositive(initialBackoff, "initialBackoff");
       requirePositive(maxBackoff, "maxBackoff");
       requirePositive(stopTimeout, "stopTimeout");
       if (maxRetries < 0) {
-        throw new IllegalArgumentException("Invalid value " + maxRetries + " for maxRetries: (expected: >= 0)");
+        throw new IllegalArgumentException(
+            "Invalid value " + maxRetries + " for maxRetries: (expected: >= 0)");
       }
     }
 
     /** Poll timeout 1 s, backoff 100 ms doubling to 10 s, 5 retries, stop timeout 10 s. */
     public static Settings defaults() {
       return new Settings(
-          Duration.ofSeconds(1), Duration.ofMillis(100), Duration.ofSeconds(10), 5, Duration.ofSeconds(10));
+          Duration.ofSeconds(1),
+          Duration.ofMillis(100),
+          Duration.ofSeconds(10),
+          5,
+          Duration.ofSeconds(10));
     }
 
     public Settings withPollTimeout(Duration d) {
@@ -146,12 +163,16 @@ public abstract class PollingReceiver extends Receiver {
     private static void requirePositive(Duration d, String name) {
       Objects.requireNonNull(d, name);
       if (d.isZero() || d.isNegative()) {
-        throw new IllegalArgumentException("Invalid value " + d + " for " + name + ": (expected: a duration > 0)");
+        throw new IllegalArgumentException(
+            "Invalid value " + d + " for " + name + ": (expected: a duration > 0)");
       }
     }
   }
 
-  /** One start of the receiver: its own stop signal, so a late thread of an earlier start sees only its own. */
+  /**
+   * One start of the receiver: its own stop signal, so a late thread of an earlier start sees only
+   * its own.
+   */
   private static final class Run {
     final CompletableFuture<Void> stopSignal = new CompletableFuture<>();
     volatile Thread thread;
@@ -177,32 +198,38 @@ public abstract class PollingReceiver extends Receiver {
   // ---------------------------------------------------------------- what the author implements
 
   /**
-   * Connects to the source. Called on the poll thread, so it may block (a stop calls {@link #wakeup()} meanwhile).
-   * Throwing makes the receiver restart with backoff; {@link #close()} is called first.
+   * Connects to the source. Called on the poll thread, so it may block (a stop calls {@link
+   * #wakeup()} meanwhile). Throwing makes the receiver restart with backoff; {@link #close()} is
+   * called first.
    */
   protected abstract void open() throws Exception;
 
   /**
-   * Fetches the next batch, waiting at most {@code timeout} when nothing is available. Return an empty list (or
-   * {@code null}) when there is nothing; return batches of bounded size. Do not acknowledge anything here.
+   * Fetches the next batch, waiting at most {@code timeout} when nothing is available. Return an
+   * empty list (or {@code null}) when there is nothing; return batches of bounded size. Do not
+   * acknowledge anything here.
    *
    * @throws InterruptedException when the poll thread is interrupted; let it propagate
    */
   protected abstract List<Record> poll(Duration timeout) throws Exception;
 
   /**
-   * Commits {@code batch} to the source (delete, move, commit offsets, ack). Called on the poll thread only after
-   * {@code batch} is durable, and in the order the batches were polled.
+   * Commits {@code batch} to the source (delete, move, commit offsets, ack). Called on the poll
+   * thread only after {@code batch} is durable, and in the order the batches were polled.
    */
   protected abstract void acknowledge(List<Record> batch) throws Exception;
 
-  /** Releases what {@link #open()} acquired. Called on the poll thread, once per {@code open()} attempt. */
+  /**
+   * Releases what {@link #open()} acquired. Called on the poll thread, once per {@code open()}
+   * attempt.
+   */
   protected abstract void close() throws Exception;
 
   /**
-   * Unblocks a {@link #poll(Duration)} (or {@link #open()}) that is waiting, so that a stop is prompt. Called from
-   * another thread while the poll thread may be inside {@code poll}: must be thread-safe and must not block. The
-   * default does nothing, and a stop then waits up to the poll timeout.
+   * Unblocks a {@link #poll(Duration)} (or {@link #open()}) that is waiting, so that a stop is
+   * prompt. Called from another thread while the poll thread may be inside {@code poll}: must be
+   * thread-safe and must not block. The default does nothing, and a stop then waits up to the poll
+   * timeout.
    */
   protected void wakeup() {}
 
@@ -221,14 +248,16 @@ public abstract class PollingReceiver extends Receiver {
   public final void onStart() {
     Run run = new Run();
     Thread t = new Thread(() -> runLoop(run), "tributary-" + receiverName() + "-poll-0");
-    // Daemon: a poll stuck in a library that ignores interrupts must not keep the JVM alive after shutdown.
+    // Daemon: a poll stuck in a library that ignores interrupts must not keep the JVM alive after
+    // shutdown.
     t.setDaemon(true);
     run.thread = t;
     Run previous = current;
     if (previous != null && previous.thread.isAlive()) {
       LOG.warn(
           "event=previous_poll_thread_alive receiver={} thread={} (onStart without onStop; stopping it)",
-          receiverName(), previous.thread.getName());
+          receiverName(),
+          previous.thread.getName());
       previous.stopSignal.complete(null);
     }
     current = run;
@@ -259,13 +288,16 @@ public abstract class PollingReceiver extends Receiver {
         LOG.warn(
             "event=poll_thread_slow_to_stop receiver={} thread={} waited_ms={} (interrupting it; implement wakeup()"
                 + " or honour the poll timeout)",
-            safeName(), t.getName(), settings.stopTimeout().toMillis());
+            safeName(),
+            t.getName(),
+            settings.stopTimeout().toMillis());
         t.interrupt();
         t.join(settings.stopTimeout().toMillis());
         if (t.isAlive()) {
           LOG.error(
               "event=poll_thread_leaked receiver={} thread={} (it ignores interrupts; close() runs when it ends)",
-              safeName(), t.getName());
+              safeName(),
+              t.getName());
         }
       }
     } catch (InterruptedException e) {
@@ -326,7 +358,8 @@ public abstract class PollingReceiver extends Receiver {
         }
       }
     } finally {
-      // close() gets a thread without the interrupt flag (NIO channels would refuse to close cleanly), and the flag
+      // close() gets a thread without the interrupt flag (NIO channels would refuse to close
+      // cleanly), and the flag
       // is restored afterwards: the thread is ending because of it.
       boolean wasInterrupted = Thread.interrupted();
       try {
@@ -342,7 +375,10 @@ public abstract class PollingReceiver extends Receiver {
     }
   }
 
-  /** Stores the batch reliably; returns false (and never acknowledges) when stopping or when the store failed. */
+  /**
+   * Stores the batch reliably; returns false (and never acknowledges) when stopping or when the
+   * store failed.
+   */
   private boolean storeReliablyOrStop(Run run, List<Record> batch) {
     CompletableFuture<Void> stored;
     try {
@@ -354,7 +390,8 @@ public abstract class PollingReceiver extends Receiver {
       return false;
     }
     try {
-      // Wait for durability or for a stop, whichever comes first; a stop never waits on a full buffer.
+      // Wait for durability or for a stop, whichever comes first; a stop never waits on a full
+      // buffer.
       CompletableFuture.anyOf(stored, run.stopSignal).handle((v, t) -> null).get();
     } catch (InterruptedException e) {
       interrupted(run, "store");
@@ -374,7 +411,10 @@ public abstract class PollingReceiver extends Receiver {
       if (cause instanceof ReceiverStoppedException || stopping(run)) {
         return false;
       }
-      requestRestart(run, "reliable store failed; the batch was not acknowledged and the source keeps it", cause);
+      requestRestart(
+          run,
+          "reliable store failed; the batch was not acknowledged and the source keeps it",
+          cause);
       return false;
     }
   }
@@ -396,7 +436,9 @@ public abstract class PollingReceiver extends Receiver {
           continue;
         }
         requestRestart(
-            run, "acknowledge failed; the batch is durable and the source will resend it after the restart", e);
+            run,
+            "acknowledge failed; the batch is durable and the source will resend it after the restart",
+            e);
         return false;
       }
     }
@@ -411,7 +453,12 @@ public abstract class PollingReceiver extends Receiver {
     delayMs = Math.min(delayMs, settings.maxBackoff().toMillis());
     LOG.warn(
         "event=receiver_retry receiver={} step={} attempt={} max_retries={} backoff_ms={} error=\"{}\"",
-        safeName(), step, attempt, settings.maxRetries(), delayMs, e.toString());
+        safeName(),
+        step,
+        attempt,
+        settings.maxRetries(),
+        delayMs,
+        e.toString());
     try {
       run.stopSignal.get(delayMs, TimeUnit.MILLISECONDS);
       return false;
@@ -439,7 +486,9 @@ public abstract class PollingReceiver extends Receiver {
     }
     LOG.warn(
         "event=receiver_restart_requested receiver={} reason=\"{}\" error=\"{}\"",
-        safeName(), reason, error == null ? "" : error.toString());
+        safeName(),
+        reason,
+        error == null ? "" : error.toString());
     restart(reason, error);
   }
 }

@@ -20,9 +20,10 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Base class for receivers whose source calls you: message listeners, subscription callbacks, server handlers. You
- * register your listener in {@link #open(Delivery)} and hand each message to {@link Delivery#storeThenAcknowledge};
- * the SDK stores it reliably and runs your acknowledgement only after the batch is durable, in delivery order.
+ * Base class for receivers whose source calls you: message listeners, subscription callbacks,
+ * server handlers. You register your listener in {@link #open(Delivery)} and hand each message to
+ * {@link Delivery#storeThenAcknowledge}; the SDK stores it reliably and runs your acknowledgement
+ * only after the batch is durable, in delivery order.
  *
  * <pre>{@code
  * public final class BrokerReceiver extends PushReceiver {
@@ -41,41 +42,46 @@ import org.slf4j.LoggerFactory;
  *
  * <h2>Lifecycle</h2>
  *
- * {@link #onStart()} creates a fresh {@link Delivery} and calls {@link #open(Delivery)} on the runtime's supervisor
- * thread: register listeners and return, do not block (connect asynchronously, or throw to get a restart with
- * backoff). {@link #onStop()} closes the delivery (later deliveries fail with {@link ReceiverStoppedException} without
- * storing anything), waits at most {@link Settings#stopTimeout()} for deliveries in flight to be stored and
- * acknowledged, stops the acknowledgement thread, then calls {@link #close()}. {@code close()} is called once per
- * {@code open()}, also when {@code open()} threw. After a restart, {@code open} is called again with a new delivery.
+ * {@link #onStart()} creates a fresh {@link Delivery} and calls {@link #open(Delivery)} on the
+ * runtime's supervisor thread: register listeners and return, do not block (connect asynchronously,
+ * or throw to get a restart with backoff). {@link #onStop()} closes the delivery (later deliveries
+ * fail with {@link ReceiverStoppedException} without storing anything), waits at most {@link
+ * Settings#stopTimeout()} for deliveries in flight to be stored and acknowledged, stops the
+ * acknowledgement thread, then calls {@link #close()}. {@code close()} is called once per {@code
+ * open()}, also when {@code open()} threw. After a restart, {@code open} is called again with a new
+ * delivery.
  *
  * <h2>Guarantees of a delivery</h2>
  *
  * <ul>
- *   <li>The acknowledgement of a batch runs only after that batch is durable, and after the acknowledgement of every
- *       batch delivered before it (delivery order is the order of the {@code storeThenAcknowledge} calls; calls from
- *       several threads are ordered by when they enter).
- *   <li>If a store or an acknowledgement fails, that batch and <b>every later one</b> of this delivery are not
- *       acknowledged (a source with cumulative acknowledgements would otherwise confirm the failed batch too), and the
- *       receiver asks the runtime to restart it. Your source must resend what was not acknowledged; skip what was
- *       stored already with {@link #lastStoredOffset(String)}.
+ *   <li>The acknowledgement of a batch runs only after that batch is durable, and after the
+ *       acknowledgement of every batch delivered before it (delivery order is the order of the
+ *       {@code storeThenAcknowledge} calls; calls from several threads are ordered by when they
+ *       enter).
+ *   <li>If a store or an acknowledgement fails, that batch and <b>every later one</b> of this
+ *       delivery are not acknowledged (a source with cumulative acknowledgements would otherwise
+ *       confirm the failed batch too), and the receiver asks the runtime to restart it. Your source
+ *       must resend what was not acknowledged; skip what was stored already with {@link
+ *       #lastStoredOffset(String)}.
  *   <li>Backpressure: at most {@link Settings#maxInFlight()} deliveries are pending; {@link
- *       Delivery#storeThenAcknowledge} then blocks the calling thread. From a thread that must never block (an event
- *       loop) use {@link Delivery#storeThenAcknowledgeAsync}, which never blocks, and pause reading while {@link
- *       Delivery#inFlight()} is high, resuming when the returned futures complete.
+ *       Delivery#storeThenAcknowledge} then blocks the calling thread. From a thread that must
+ *       never block (an event loop) use {@link Delivery#storeThenAcknowledgeAsync}, which never
+ *       blocks, and pause reading while {@link Delivery#inFlight()} is high, resuming when the
+ *       returned futures complete.
  * </ul>
  *
  * <h2>Thread safety</h2>
  *
- * {@code open} and {@code close} are called on the supervisor thread, never concurrently. {@link Delivery} methods may
- * be called from any thread, concurrently. Acknowledgements run on one SDK thread named {@code
- * tributary-<receiverName>-ack-0}, one at a time, never on your callback thread and never on the runtime's WAL thread;
- * they may run concurrently with your callbacks, and never after {@code close()} started. Keep them short: they hold
- * up the acknowledgements behind them.
+ * {@code open} and {@code close} are called on the supervisor thread, never concurrently. {@link
+ * Delivery} methods may be called from any thread, concurrently. Acknowledgements run on one SDK
+ * thread named {@code tributary-<receiverName>-ack-0}, one at a time, never on your callback thread
+ * and never on the runtime's WAL thread; they may run concurrently with your callbacks, and never
+ * after {@code close()} started. Keep them short: they hold up the acknowledgements behind them.
  *
  * <h2>Pitfalls</h2>
  *
- * Bad: acknowledging in the callback after an unreliable store (a crash loses the message, which the source already
- * forgot; this is the bug Spark's Flume push receiver had):
+ * Bad: acknowledging in the callback after an unreliable store (a crash loses the message, which
+ * the source already forgot; this is the bug Spark's Flume push receiver had):
  *
  * <pre>{@code
  * listener = message -> { store(toRecord(message)); message.ack(); };
@@ -83,8 +89,9 @@ import org.slf4j.LoggerFactory;
  *
  * Good: {@code delivery.storeThenAcknowledge(List.of(toRecord(message)), message::ack)}.
  *
- * <p>Bad: waiting on the returned future inside an event-loop callback (it completes on another thread that may need
- * the event loop: deadlock). Good: chain on it, or ignore it and rely on the acknowledgement.
+ * <p>Bad: waiting on the returned future inside an event-loop callback (it completes on another
+ * thread that may need the event loop: deadlock). Good: chain on it, or ignore it and rely on the
+ * acknowledgement.
  */
 public abstract class PushReceiver extends Receiver {
   private static final Logger LOG = LoggerFactory.getLogger(PushReceiver.class);
@@ -94,15 +101,16 @@ public abstract class PushReceiver extends Receiver {
    *
    * <p>Thread safety: immutable.
    *
-   * @param maxInFlight deliveries stored or acknowledged concurrently before {@link Delivery#storeThenAcknowledge}
-   *     blocks
-   * @param stopTimeout how long {@link #onStop()} waits for deliveries in flight before giving up on their
-   *     acknowledgements (the source then resends them)
+   * @param maxInFlight deliveries stored or acknowledged concurrently before {@link
+   *     Delivery#storeThenAcknowledge} blocks
+   * @param stopTimeout how long {@link #onStop()} waits for deliveries in flight before giving up
+   *     on their acknowledgements (the source then resends them)
    */
   public record Settings(int maxInFlight, Duration stopTimeout) {
     public Settings {
       if (maxInFlight < 1) {
-        throw new IllegalArgumentException("Invalid value " + maxInFlight + " for maxInFlight: (expected: >= 1)");
+        throw new IllegalArgumentException(
+            "Invalid value " + maxInFlight + " for maxInFlight: (expected: >= 1)");
       }
       Objects.requireNonNull(stopTimeout, "stopTimeout");
       if (stopTimeout.isNegative() || stopTimeout.isZero()) {
@@ -142,12 +150,15 @@ public abstract class PushReceiver extends Receiver {
   }
 
   /**
-   * Registers listeners that hand data to {@code delivery}. Called on the supervisor thread; must not block. Throwing
-   * makes the receiver restart with backoff ({@link #close()} is called first).
+   * Registers listeners that hand data to {@code delivery}. Called on the supervisor thread; must
+   * not block. Throwing makes the receiver restart with backoff ({@link #close()} is called first).
    */
   protected abstract void open(Delivery delivery) throws Exception;
 
-  /** Unregisters listeners and releases what {@link #open(Delivery)} acquired. Called once per {@code open}. */
+  /**
+   * Unregisters listeners and releases what {@link #open(Delivery)} acquired. Called once per
+   * {@code open}.
+   */
   protected abstract void close() throws Exception;
 
   @Override
@@ -168,14 +179,15 @@ public abstract class PushReceiver extends Receiver {
     try {
       close();
     } catch (Exception e) {
-      LOG.warn("event=receiver_close_failed receiver={} error=\"{}\"", receiverName(), e.toString());
+      LOG.warn(
+          "event=receiver_close_failed receiver={} error=\"{}\"", receiverName(), e.toString());
     }
   }
 
   /**
-   * The handle a {@link PushReceiver} hands its source's callbacks: {@link #storeThenAcknowledge} stores a batch
-   * reliably and only then runs its acknowledgement. One per start of the receiver; refuses work after the receiver
-   * stopped.
+   * The handle a {@link PushReceiver} hands its source's callbacks: {@link #storeThenAcknowledge}
+   * stores a batch reliably and only then runs its acknowledgement. One per start of the receiver;
+   * refuses work after the receiver stopped.
    *
    * <p>Thread safety: thread-safe; see {@link PushReceiver} for the ordering guarantees.
    */
@@ -185,7 +197,8 @@ public abstract class PushReceiver extends Receiver {
     private final AtomicInteger inFlight = new AtomicInteger();
     private final AtomicBoolean failed = new AtomicBoolean();
     private final Object order = new Object();
-    private CompletableFuture<Void> tail = CompletableFuture.completedFuture(null); // guarded by order
+    private CompletableFuture<Void> tail =
+        CompletableFuture.completedFuture(null); // guarded by order
     private volatile boolean open = true;
 
     private Delivery(String ackThreadName) {
@@ -199,12 +212,12 @@ public abstract class PushReceiver extends Receiver {
     }
 
     /**
-     * Stores {@code batch} reliably, then runs {@code acknowledge} on the acknowledgement thread once the batch is
-     * durable and every earlier batch was acknowledged. Blocks while {@link Settings#maxInFlight()} deliveries are
-     * pending (backpressure).
+     * Stores {@code batch} reliably, then runs {@code acknowledge} on the acknowledgement thread
+     * once the batch is durable and every earlier batch was acknowledged. Blocks while {@link
+     * Settings#maxInFlight()} deliveries are pending (backpressure).
      *
-     * @return completes after {@code acknowledge} ran; exceptionally (without running it) if the store or an earlier
-     *     delivery failed, or the receiver stopped
+     * @return completes after {@code acknowledge} ran; exceptionally (without running it) if the
+     *     store or an earlier delivery failed, or the receiver stopped
      * @throws InterruptedException if interrupted while waiting for room; nothing was stored
      */
     public CompletableFuture<Void> storeThenAcknowledge(List<Record> batch, Runnable acknowledge)
@@ -214,10 +227,11 @@ public abstract class PushReceiver extends Receiver {
     }
 
     /**
-     * Like {@link #storeThenAcknowledge} but never blocks: for event loops. Use {@link #inFlight()} or the returned
-     * future to stop reading from the source while the runtime is behind.
+     * Like {@link #storeThenAcknowledge} but never blocks: for event loops. Use {@link #inFlight()}
+     * or the returned future to stop reading from the source while the runtime is behind.
      */
-    public CompletableFuture<Void> storeThenAcknowledgeAsync(List<Record> batch, Runnable acknowledge) {
+    public CompletableFuture<Void> storeThenAcknowledgeAsync(
+        List<Record> batch, Runnable acknowledge) {
       return submit(batch, acknowledge, false);
     }
 
@@ -231,7 +245,8 @@ public abstract class PushReceiver extends Receiver {
       return open && !failed.get();
     }
 
-    private CompletableFuture<Void> submit(List<Record> batch, Runnable acknowledge, boolean holdsPermit) {
+    private CompletableFuture<Void> submit(
+        List<Record> batch, Runnable acknowledge, boolean holdsPermit) {
       Objects.requireNonNull(acknowledge, "acknowledge");
       List<Record> records = List.copyOf(batch);
       CompletableFuture<Void> done;
@@ -242,7 +257,10 @@ public abstract class PushReceiver extends Receiver {
           }
           return CompletableFuture.failedFuture(
               new ReceiverStoppedException(
-                  "Receiver " + receiverName() + " is " + (open ? "restarting after a failed delivery" : "stopped")
+                  "Receiver "
+                      + receiverName()
+                      + " is "
+                      + (open ? "restarting after a failed delivery" : "stopped")
                       + "; nothing of this batch was stored and it must not be acknowledged"));
         }
         inFlight.incrementAndGet();
@@ -252,14 +270,16 @@ public abstract class PushReceiver extends Receiver {
         } catch (RuntimeException e) {
           stored = CompletableFuture.failedFuture(e);
         }
-        // Each acknowledgement waits for its own store and for the previous acknowledgement: delivery order.
+        // Each acknowledgement waits for its own store and for the previous acknowledgement:
+        // delivery order.
         done =
             tail.thenCombine(stored, (a, b) -> (Void) null)
                 .thenRunAsync(
                     () -> {
                       if (failed.get()) {
                         throw new CompletionException(
-                            new ReceiverStoppedException("an earlier delivery failed; not acknowledging"));
+                            new ReceiverStoppedException(
+                                "an earlier delivery failed; not acknowledging"));
                       }
                       acknowledge.run();
                     },
@@ -288,14 +308,18 @@ public abstract class PushReceiver extends Receiver {
         return;
       }
       if (!open || isStopped() || cause instanceof ReceiverStoppedException) {
-        LOG.debug("event=delivery_abandoned receiver={} reason=\"{}\"", receiverName(), cause.toString());
+        LOG.debug(
+            "event=delivery_abandoned receiver={} reason=\"{}\"", receiverName(), cause.toString());
         return;
       }
       LOG.warn(
           "event=receiver_restart_requested receiver={} reason=\"delivery failed; later batches are not"
               + " acknowledged\" error=\"{}\"",
-          receiverName(), cause.toString());
-      restart("delivery failed; this and later batches were not acknowledged and the source resends them", cause);
+          receiverName(),
+          cause.toString());
+      restart(
+          "delivery failed; this and later batches were not acknowledged and the source resends them",
+          cause);
     }
 
     private void closeAndDrain(Duration timeout) {
@@ -312,7 +336,9 @@ public abstract class PushReceiver extends Receiver {
         LOG.warn(
             "event=deliveries_abandoned_on_stop receiver={} in_flight={} waited_ms={} (not acknowledged; the"
                 + " source resends them)",
-            receiverName(), inFlight.get(), timeout.toMillis());
+            receiverName(),
+            inFlight.get(),
+            timeout.toMillis());
       } catch (ExecutionException e) {
         throw new IllegalStateException(e); // handle(...) never fails
       } catch (InterruptedException e) {
@@ -321,7 +347,9 @@ public abstract class PushReceiver extends Receiver {
       acks.shutdownNow();
       try {
         if (!acks.awaitTermination(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
-          LOG.error("event=ack_thread_leaked receiver={} (an acknowledgement ignores interrupts)", receiverName());
+          LOG.error(
+              "event=ack_thread_leaked receiver={} (an acknowledgement ignores interrupts)",
+              receiverName());
         }
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();

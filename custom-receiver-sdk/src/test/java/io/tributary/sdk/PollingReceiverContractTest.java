@@ -10,6 +10,8 @@ class PollingReceiverContractTest extends ReceiverContractTest {
   @Override
   protected ReceiverTestContext createContext() {
     return new QueueContext(
-        q -> new QueuePollingReceiver(q, QueuePollingReceiver.Bug.NONE, PollingReceiver.Settings.defaults()));
+        q ->
+            new QueuePollingReceiver(
+                q, QueuePollingReceiver.Bug.NONE, PollingReceiver.Settings.defaults()));
   }
 }

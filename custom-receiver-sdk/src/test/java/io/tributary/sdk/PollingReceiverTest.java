@@ -26,7 +26,9 @@ class PollingReceiverTest {
     }
   }
 
-  /** A receiver whose poll behaviour is given by a lambda; counts calls and remembers thread names. */
+  /**
+   * A receiver whose poll behaviour is given by a lambda; counts calls and remembers thread names.
+   */
   private static class Scripted extends PollingReceiver {
     interface Poll {
       List<Record> poll(int call) throws Exception;
@@ -87,7 +89,8 @@ class PollingReceiverTest {
 
   @Test
   void callsOpenPollAcknowledgeAndCloseOnOneNamedThread() throws Exception {
-    Scripted r = new Scripted(fast(), call -> call == 1 ? List.of(Record.ofString("a")) : List.of());
+    Scripted r =
+        new Scripted(fast(), call -> call == 1 ? List.of(Record.ofString("a")) : List.of());
     start(r);
     await().atMost(WAIT).until(() -> r.acks.get() == 1);
     harness.stopReceiver();
@@ -98,9 +101,12 @@ class PollingReceiverTest {
 
   @Test
   void retriesRetriableErrorsWithBackoffThenAsksForARestart() throws Exception {
-    Scripted r = new Scripted(fast(), call -> {
-      throw new IOException("broker unreachable " + call);
-    });
+    Scripted r =
+        new Scripted(
+            fast(),
+            call -> {
+              throw new IOException("broker unreachable " + call);
+            });
     start(r);
     await().atMost(WAIT).until(() -> !harness.restartRequests().isEmpty());
     assertThat(r.polls.get()).as("1 try + 2 retries").isEqualTo(3);
@@ -110,12 +116,15 @@ class PollingReceiverTest {
 
   @Test
   void aRetriableErrorFollowedBySuccessNeedsNoRestart() throws Exception {
-    Scripted r = new Scripted(fast(), call -> {
-      if (call == 1) {
-        throw new IOException("transient");
-      }
-      return call == 2 ? List.of(Record.ofString("x")) : List.of();
-    });
+    Scripted r =
+        new Scripted(
+            fast(),
+            call -> {
+              if (call == 1) {
+                throw new IOException("transient");
+              }
+              return call == 2 ? List.of(Record.ofString("x")) : List.of();
+            });
     start(r);
     await().atMost(WAIT).until(() -> r.acks.get() == 1);
     assertThat(harness.restartRequests()).isEmpty();
@@ -123,20 +132,26 @@ class PollingReceiverTest {
 
   @Test
   void aFatalErrorAsksForARestartAtOnce() throws Exception {
-    Scripted r = new Scripted(fast(), call -> {
-      throw new IllegalStateException("bad credentials");
-    });
+    Scripted r =
+        new Scripted(
+            fast(),
+            call -> {
+              throw new IllegalStateException("bad credentials");
+            });
     start(r);
     await().atMost(WAIT).until(() -> !harness.restartRequests().isEmpty());
     assertThat(r.polls.get()).isEqualTo(1);
-    assertThat(harness.reportedErrors()).singleElement().satisfies(e -> assertThat(e).hasMessage("bad credentials"));
+    assertThat(harness.reportedErrors())
+        .singleElement()
+        .satisfies(e -> assertThat(e).hasMessage("bad credentials"));
   }
 
   @Test
   void closeIsCalledWhenOpenFailsAndTheRestartReopens() throws Exception {
     Scripted r = new Scripted(fast(), call -> List.of());
     r.openFailure = new IOException("connection refused");
-    // Automatic restarts must be on before the start: the first open can fail before start() returns.
+    // Automatic restarts must be on before the start: the first open can fail before start()
+    // returns.
     harness = new EmbeddedReceiver(r, "unit").restartAutomatically();
     harness.start();
     await().atMost(WAIT).until(() -> r.closes.get() >= 1 && !harness.restartRequests().isEmpty());

@@ -77,7 +77,8 @@ class PushReceiverTest {
     volatile int closes;
 
     Captured(int maxInFlight) {
-      super(Settings.defaults().withMaxInFlight(maxInFlight).withStopTimeout(Duration.ofMillis(500)));
+      super(
+          Settings.defaults().withMaxInFlight(maxInFlight).withStopTimeout(Duration.ofMillis(500)));
     }
 
     @Override
@@ -96,7 +97,8 @@ class PushReceiverTest {
   }
 
   @Test
-  void acknowledgesInDeliveryOrderOnTheAckThreadEvenWhenStoresCompleteOutOfOrder() throws Exception {
+  void acknowledgesInDeliveryOrderOnTheAckThreadEvenWhenStoresCompleteOutOfOrder()
+      throws Exception {
     ScriptedRuntime rt = new ScriptedRuntime();
     Captured r = new Captured(8);
     r.attach(rt);
@@ -130,19 +132,27 @@ class PushReceiverTest {
     r.attach(rt);
     r.onStart();
     List<String> acked = new CopyOnWriteArrayList<>();
-    CompletableFuture<Void> first = r.delivery.storeThenAcknowledge(batch("a"), () -> acked.add("a"));
-    CompletableFuture<Void> second = r.delivery.storeThenAcknowledge(batch("b"), () -> acked.add("b"));
-    CompletableFuture<Void> third = r.delivery.storeThenAcknowledge(batch("c"), () -> acked.add("c"));
+    CompletableFuture<Void> first =
+        r.delivery.storeThenAcknowledge(batch("a"), () -> acked.add("a"));
+    CompletableFuture<Void> second =
+        r.delivery.storeThenAcknowledge(batch("b"), () -> acked.add("b"));
+    CompletableFuture<Void> third =
+        r.delivery.storeThenAcknowledge(batch("c"), () -> acked.add("c"));
     rt.stores.get(0).complete(null);
-    rt.stores.get(1).completeExceptionally(new StoreFailedException("disk full", new IOException("ENOSPC")));
-    rt.stores.get(2).complete(null); // durable, but after a lost batch: acknowledging it could confirm b too
+    rt.stores
+        .get(1)
+        .completeExceptionally(new StoreFailedException("disk full", new IOException("ENOSPC")));
+    rt.stores
+        .get(2)
+        .complete(null); // durable, but after a lost batch: acknowledging it could confirm b too
     assertThat(first).succeedsWithin(WAIT);
     assertThatThrownBy(() -> third.get()).isInstanceOf(ExecutionException.class);
     assertThat(second).isCompletedExceptionally();
     assertThat(acked).containsExactly("a");
     await().atMost(WAIT).until(() -> rt.restarts.size() == 1);
     assertThat(r.delivery.isOpen()).isFalse();
-    assertThat(r.delivery.storeThenAcknowledgeAsync(batch("d"), () -> acked.add("d"))).isCompletedExceptionally();
+    assertThat(r.delivery.storeThenAcknowledgeAsync(batch("d"), () -> acked.add("d")))
+        .isCompletedExceptionally();
     assertThat(rt.stores).as("no store after the failure").hasSize(3);
     r.onStop();
   }

@@ -12,17 +12,23 @@ import org.w3c.dom.Element;
 import org.w3c.dom.NodeList;
 
 /**
- * The test kit's libraries must not reach the runtime class path of a project that uses the SDK. Maven cannot show
- * that from inside this reactor (every module inherits them in test scope from the parent, which hides the transitive
- * ones), so this reads the dependency declarations that the published pom carries.
+ * The test kit's libraries must not reach the runtime class path of a project that uses the SDK.
+ * Maven cannot show that from inside this reactor (every module inherits them in test scope from
+ * the parent, which hides the transitive ones), so this reads the dependency declarations that the
+ * published pom carries.
  */
 class SdkDependenciesTest {
-  private static final Set<String> TEST_KIT_GROUPS = Set.of("org.junit.jupiter", "org.assertj", "org.awaitility");
+  private static final Set<String> TEST_KIT_GROUPS =
+      Set.of("org.junit.jupiter", "org.assertj", "org.awaitility");
 
   @Test
   void testKitLibrariesAreOptionalSoTheyNeverReachAUsersRuntimeClassPath() throws Exception {
     Path pom = Path.of(System.getProperty("basedir", "."), "pom.xml");
-    Element project = DocumentBuilderFactory.newInstance().newDocumentBuilder().parse(pom.toFile()).getDocumentElement();
+    Element project =
+        DocumentBuilderFactory.newInstance()
+            .newDocumentBuilder()
+            .parse(pom.toFile())
+            .getDocumentElement();
     Element dependencies = child(project, "dependencies");
     List<String> leaking = new ArrayList<>();
     int testKit = 0;
@@ -34,15 +40,19 @@ class SdkDependenciesTest {
       }
       testKit++;
       String scope = text(d, "scope");
-      boolean transitive = (scope == null || scope.equals("compile") || scope.equals("runtime"))
-          && !"true".equals(text(d, "optional"));
+      boolean transitive =
+          (scope == null || scope.equals("compile") || scope.equals("runtime"))
+              && !"true".equals(text(d, "optional"));
       if (transitive) {
         leaking.add(text(d, "artifactId"));
       }
     }
-    assertThat(testKit).as("the test kit's JUnit, AssertJ and Awaitility declarations").isEqualTo(3);
+    assertThat(testKit)
+        .as("the test kit's JUnit, AssertJ and Awaitility declarations")
+        .isEqualTo(3);
     assertThat(leaking)
-        .as("test-kit libraries a user of the SDK would get on the runtime class path (declare them <optional>)")
+        .as(
+            "test-kit libraries a user of the SDK would get on the runtime class path (declare them <optional>)")
         .isEmpty();
   }
 

@@ -29,14 +29,17 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Runs the pipelines of a {@link GatewayConfig}: builds each from the factories found on the classpath, starts them,
- * serves the admin endpoint, and stops them all gracefully on {@link #stop()} (the CLI calls it on SIGTERM/SIGINT).
+ * Runs the pipelines of a {@link GatewayConfig}: builds each from the factories found on the
+ * classpath, starts them, serves the admin endpoint, and stops them all gracefully on {@link
+ * #stop()} (the CLI calls it on SIGTERM/SIGINT).
  *
- * <p>Lifecycle: {@link #start()} once; then {@link #awaitStopOrFailure()} on the owning thread; {@link #stop()} (or
- * {@link #close()}) from any thread, typically a shutdown hook. Stopping drains every pipeline in parallel and blocks
- * until all have committed or reached their graceful-stop timeout.
+ * <p>Lifecycle: {@link #start()} once; then {@link #awaitStopOrFailure()} on the owning thread;
+ * {@link #stop()} (or {@link #close()}) from any thread, typically a shutdown hook. Stopping drains
+ * every pipeline in parallel and blocks until all have committed or reached their graceful-stop
+ * timeout.
  *
- * <p>Thread safety: {@link #stop()}, {@link #pipelines()} and {@link #adminPort()} may be called from any thread.
+ * <p>Thread safety: {@link #stop()}, {@link #pipelines()} and {@link #adminPort()} may be called
+ * from any thread.
  */
 public final class Gateway implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(Gateway.class);
@@ -48,17 +51,23 @@ public final class Gateway implements AutoCloseable {
   }
 
   private final GatewayConfig config;
-  private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+  private final PrometheusMeterRegistry registry =
+      new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
   private final JvmGcMetrics jvmGc = new JvmGcMetrics();
+
   /** Appended by {@link #start()}, read by any thread (status, shutdown hook). */
   private final List<Pipeline> pipelines = new CopyOnWriteArrayList<>();
+
   private final CountDownLatch stopRequested = new CountDownLatch(1);
+
   /** Remote checkpoint storages the gateway opened; closed once their pipelines have stopped. */
   private final List<CheckpointStorage> storages = new CopyOnWriteArrayList<>();
+
   private AdminServer admin;
 
   /**
-   * @throws IllegalStateException if another gateway was given this configuration (its sources and sinks run once)
+   * @throws IllegalStateException if another gateway was given this configuration (its sources and
+   *     sinks run once)
    */
   public Gateway(GatewayConfig config) {
     config.claimForRun();
@@ -74,13 +83,15 @@ public final class Gateway implements AutoCloseable {
   }
 
   /**
-   * Builds and starts every pipeline, then the admin endpoint. If one cannot start, the ones started are stopped and
-   * the exception is rethrown. If {@link #stop()} is called meanwhile (a signal during start), the pipeline being
-   * started finishes starting, then every started pipeline is stopped gracefully and the rest are never started.
+   * Builds and starts every pipeline, then the admin endpoint. If one cannot start, the ones
+   * started are stopped and the exception is rethrown. If {@link #stop()} is called meanwhile (a
+   * signal during start), the pipeline being started finishes starting, then every started pipeline
+   * is stopped gracefully and the rest are never started.
    */
   public void start() throws IOException {
     for (GatewayConfig.PipelineConfig pc : config.pipelines()) {
-      // One pipeline start at a time under the monitor, so stop() waits for it and then stops it with the others.
+      // One pipeline start at a time under the monitor, so stop() waits for it and then stops it
+      // with the others.
       synchronized (this) {
         if (stopRequested.getCount() == 0) {
           LOG.info("event=start_abandoned reason=stop_requested started={}", pipelines.size());
@@ -106,16 +117,29 @@ public final class Gateway implements AutoCloseable {
       }
       if (config.admin() != null) {
         try {
-          admin = new AdminServer(
-              config.admin().host(), config.admin().port(), List.copyOf(pipelines), registry, config::scrub);
+          admin =
+              new AdminServer(
+                  config.admin().host(),
+                  config.admin().port(),
+                  List.copyOf(pipelines),
+                  registry,
+                  config::scrub);
         } catch (IOException e) {
           stopAll();
           throw new IOException(
-              "Cannot bind the admin endpoint to " + config.admin().host() + ":" + config.admin().port() + ": " + e
+              "Cannot bind the admin endpoint to "
+                  + config.admin().host()
+                  + ":"
+                  + config.admin().port()
+                  + ": "
+                  + e
                   + " (choose another admin port, or 0 for a free one)",
               e);
         }
-        LOG.info("event=admin_listening address=http://{}:{}/", config.admin().host(), admin.address().getPort());
+        LOG.info(
+            "event=admin_listening address=http://{}:{}/",
+            config.admin().host(),
+            admin.address().getPort());
       }
     }
     LOG.info("event=gateway_started pipelines={} config=\"{}\"", pipelines.size(), config.origin());
@@ -132,20 +156,34 @@ public final class Gateway implements AutoCloseable {
         && pc.walDir() == null
         && source instanceof Receiver
         && pc.options().get(PipelineOptions.WAL_ENABLED)) {
-      throw new GatewayConfigException(List.of(config.origin() + ": pipeline " + pc.id() + ": checkpoint "
-          + pc.checkpointLocation() + " is not local, and the receiver's write-ahead log needs a local directory"
-          + " (expected: wal-dir: a local directory, or settings: { wal.enabled: false })"));
+      throw new GatewayConfigException(
+          List.of(
+              config.origin()
+                  + ": pipeline "
+                  + pc.id()
+                  + ": checkpoint "
+                  + pc.checkpointLocation()
+                  + " is not local, and the receiver's write-ahead log needs a local directory"
+                  + " (expected: wal-dir: a local directory, or settings: { wal.enabled: false })"));
     }
     if (pc.checkpoint() != null) {
       b.checkpointDir(pc.checkpoint());
     } else {
       try {
-        CheckpointStorage storage = CheckpointStorageFactory.open(pc.checkpointLocation(), pc.checkpointOptions());
+        CheckpointStorage storage =
+            CheckpointStorageFactory.open(pc.checkpointLocation(), pc.checkpointOptions());
         storages.add(storage);
         b.checkpoint(storage);
       } catch (IOException e) {
-        throw new CheckpointException("Pipeline " + pc.id() + ": cannot open checkpoint " + pc.checkpointLocation()
-            + ": " + e + " (check that the file system is reachable and the checkpoint-options are right)", e);
+        throw new CheckpointException(
+            "Pipeline "
+                + pc.id()
+                + ": cannot open checkpoint "
+                + pc.checkpointLocation()
+                + ": "
+                + e
+                + " (check that the file system is reachable and the checkpoint-options are right)",
+            e);
       }
     }
     if (pc.walDir() != null) {
@@ -167,13 +205,16 @@ public final class Gateway implements AutoCloseable {
   }
 
   /**
-   * Blocks until {@link #stop()} is called or a pipeline fails. On failure the other pipelines are stopped gracefully.
+   * Blocks until {@link #stop()} is called or a pipeline fails. On failure the other pipelines are
+   * stopped gracefully.
    */
   public Outcome awaitStopOrFailure() throws InterruptedException {
     while (!stopRequested.await(200, TimeUnit.MILLISECONDS)) {
       for (Pipeline p : pipelines) {
         if (p.status().state() == PipelineState.FAILED) {
-          LOG.error("event=pipeline_failed pipeline={} error=\"{}\" action=stop_gateway", p.id(),
+          LOG.error(
+              "event=pipeline_failed pipeline={} error=\"{}\" action=stop_gateway",
+              p.id(),
               config.scrub(p.status().failure()));
           stopAll();
           return Outcome.FAILED;
@@ -190,7 +231,10 @@ public final class Gateway implements AutoCloseable {
     stopAll();
   }
 
-  /** Stops every pipeline gracefully, in parallel (each drains up to its own graceful-stop timeout), then the admin. */
+  /**
+   * Stops every pipeline gracefully, in parallel (each drains up to its own graceful-stop timeout),
+   * then the admin.
+   */
   private synchronized void stopAll() {
     List<Thread> stoppers = new ArrayList<>();
     for (Pipeline p : pipelines) {
@@ -205,7 +249,8 @@ public final class Gateway implements AutoCloseable {
           t.join();
           break;
         } catch (InterruptedException e) {
-          // Keep waiting: returning early would let the JVM exit with batches half-written. Restore the flag after.
+          // Keep waiting: returning early would let the JVM exit with batches half-written. Restore
+          // the flag after.
           interrupted = true;
         }
       }
@@ -218,7 +263,8 @@ public final class Gateway implements AutoCloseable {
       try {
         s.close();
       } catch (IOException | RuntimeException e) {
-        LOG.warn("event=checkpoint_close_failed checkpoint={} error=\"{}\"", s.describe(), e.toString());
+        LOG.warn(
+            "event=checkpoint_close_failed checkpoint={} error=\"{}\"", s.describe(), e.toString());
       }
     }
     storages.clear();

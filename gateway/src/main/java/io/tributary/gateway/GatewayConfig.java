@@ -38,7 +38,8 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
- * A validated gateway configuration: pipelines ({@code source → transforms → sinks}) and the admin HTTP endpoint.
+ * A validated gateway configuration: pipelines ({@code source → transforms → sinks}) and the admin
+ * HTTP endpoint.
  *
  * <pre>
  * pipelines:
@@ -56,13 +57,15 @@ import java.util.regex.Pattern;
  * admin: { host: 127.0.0.1, port: 9090 }                   # optional; no admin endpoint without it
  * </pre>
  *
- * <p>Loading checks everything and reports every problem at once, each as {@code FILE:LINE: message}. Source and sink
- * types come from the {@link SourceFactory} and {@link SinkFactory} implementations on the classpath.
+ * <p>Loading checks everything and reports every problem at once, each as {@code FILE:LINE:
+ * message}. Source and sink types come from the {@link SourceFactory} and {@link SinkFactory}
+ * implementations on the classpath.
  *
- * <p>Validation builds each pipeline's source and sinks with their factories (constructors check how options fit
- * together and open nothing), and the configuration keeps those instances: the {@link Gateway} runs exactly them, so
- * every source and sink is built once. Instances are single-use, so a configuration runs in one {@link Gateway} only;
- * load the file again for another run.
+ * <p>Validation builds each pipeline's source and sinks with their factories (constructors check
+ * how options fit together and open nothing), and the configuration keeps those instances: the
+ * {@link Gateway} runs exactly them, so every source and sink is built once. Instances are
+ * single-use, so a configuration runs in one {@link Gateway} only; load the file again for another
+ * run.
  *
  * <p>Thread safety: immutable, except that {@link Gateway} claims it once.
  */
@@ -70,9 +73,9 @@ public final class GatewayConfig {
   /** One source, sink or transform: its type and validated options. */
   public record Component(String type, Config config, Map<String, Object> raw) {
     /**
-     * The type and the options set, with the secrets of sensitive options and entries masked ({@link Config#toString}):
-     * pass-through settings ({@code kafka.sasl.jaas.config}, {@code hadoop.fs.s3a.secret.key}) hold secrets, and
-     * records end up in logs.
+     * The type and the options set, with the secrets of sensitive options and entries masked
+     * ({@link Config#toString}): pass-through settings ({@code kafka.sasl.jaas.config}, {@code
+     * hadoop.fs.s3a.secret.key}) hold secrets, and records end up in logs.
      */
     @Override
     public String toString() {
@@ -81,10 +84,11 @@ public final class GatewayConfig {
   }
 
   /**
-   * One pipeline. {@code checkpointLocation} is the {@code checkpoint:} value as written (a local path or a URI such as
-   * {@code hdfs://nn:8020/cp}); {@code checkpoint} is its local directory, or {@code null} when it is remote.
-   * {@code walDir} is {@code null} unless {@code wal-dir:} is set. {@code builtSource} and {@code builtSinks} (one per
-   * entry of {@code sinks}, in order) are the instances validation built, not yet opened.
+   * One pipeline. {@code checkpointLocation} is the {@code checkpoint:} value as written (a local
+   * path or a URI such as {@code hdfs://nn:8020/cp}); {@code checkpoint} is its local directory, or
+   * {@code null} when it is remote. {@code walDir} is {@code null} unless {@code wal-dir:} is set.
+   * {@code builtSource} and {@code builtSinks} (one per entry of {@code sinks}, in order) are the
+   * instances validation built, not yet opened.
    */
   public record PipelineConfig(
       String id,
@@ -105,12 +109,31 @@ public final class GatewayConfig {
       transforms = List.copyOf(transforms);
     }
 
-    /** Every field but the built instances, with secrets masked (checkpoint options by name, components by spec). */
+    /**
+     * Every field but the built instances, with secrets masked (checkpoint options by name,
+     * components by spec).
+     */
     @Override
     public String toString() {
-      return "PipelineConfig[id=" + id + ", options=" + options + ", checkpoint=" + checkpointLocation
-          + ", checkpointOptions=" + Secrets.describe(checkpointOptions) + ", walDir=" + walDir + ", source=" + source
-          + ", transforms=" + transforms + ", sinks=" + sinks + ", fingerprint=" + fingerprint + "]";
+      return "PipelineConfig[id="
+          + id
+          + ", options="
+          + options
+          + ", checkpoint="
+          + checkpointLocation
+          + ", checkpointOptions="
+          + Secrets.describe(checkpointOptions)
+          + ", walDir="
+          + walDir
+          + ", source="
+          + source
+          + ", transforms="
+          + transforms
+          + ", sinks="
+          + sinks
+          + ", fingerprint="
+          + fingerprint
+          + "]";
     }
 
     /** The secret values of this pipeline's options, for {@link Secrets#scrub}. */
@@ -132,7 +155,15 @@ public final class GatewayConfig {
 
   private static final Set<String> ROOT_KEYS = Set.of("pipelines", "admin");
   private static final Set<String> PIPELINE_KEYS =
-      Set.of("id", "settings", "checkpoint", "checkpoint-options", "wal-dir", "source", "transforms", "sinks");
+      Set.of(
+          "id",
+          "settings",
+          "checkpoint",
+          "checkpoint-options",
+          "wal-dir",
+          "source",
+          "transforms",
+          "sinks");
 
   private final String origin;
   private final List<PipelineConfig> pipelines;
@@ -160,8 +191,9 @@ public final class GatewayConfig {
   }
 
   /**
-   * {@code text} without any secret value of this configuration (see {@link Secrets#scrub}): for text Tributary did not
-   * write itself, such as a connector's or client library's exception message, before it is logged or shown.
+   * {@code text} without any secret value of this configuration (see {@link Secrets#scrub}): for
+   * text Tributary did not write itself, such as a connector's or client library's exception
+   * message, before it is logged or shown.
    */
   public String scrub(String text) {
     return Secrets.scrub(text, secretValues);
@@ -179,8 +211,11 @@ public final class GatewayConfig {
    */
   void claimForRun() {
     if (!claimed.compareAndSet(false, true)) {
-      throw new IllegalStateException("The configuration " + origin + " was already given to a gateway; its sources"
-          + " and sinks are built once and run once (load the configuration again for another gateway)");
+      throw new IllegalStateException(
+          "The configuration "
+              + origin
+              + " was already given to a gateway; its sources"
+              + " and sinks are built once and run once (load the configuration again for another gateway)");
     }
   }
 
@@ -205,7 +240,8 @@ public final class GatewayConfig {
       if (in == null) {
         throw new IOException("tributary-default.yaml is missing from the gateway jar");
       }
-      return parse(new InputStreamReader(in, StandardCharsets.UTF_8), "tributary-default.yaml (embedded)");
+      return parse(
+          new InputStreamReader(in, StandardCharsets.UTF_8), "tributary-default.yaml (embedded)");
     }
   }
 
@@ -237,7 +273,10 @@ public final class GatewayConfig {
     return m;
   }
 
-  /** A path from the file, relative to the working directory; {@code null} when it is not a valid path. */
+  /**
+   * A path from the file, relative to the working directory; {@code null} when it is not a valid
+   * path.
+   */
   static Path resolve(String path) {
     try {
       return Path.of(path).toAbsolutePath().normalize();
@@ -249,8 +288,13 @@ public final class GatewayConfig {
   private static final class Validator {
     private final YamlTree tree;
     private final String origin;
-    /** Problems with the line they concern; reported sorted by line (stable), so the output reads like the file. */
+
+    /**
+     * Problems with the line they concern; reported sorted by line (stable), so the output reads
+     * like the file.
+     */
     private final List<Map.Entry<Integer, String>> problems = new ArrayList<>();
+
     private final Map<String, SourceFactory> sources = sourceFactories();
     private final Map<String, SinkFactory> sinks = sinkFactories();
 
@@ -282,7 +326,8 @@ public final class GatewayConfig {
       if (v instanceof Map<?, ?> m) {
         return (Map<String, Object>) m;
       }
-      problem(path, "Invalid value " + v + " for " + path + ": not a mapping (expected: " + what + ")");
+      problem(
+          path, "Invalid value " + v + " for " + path + ": not a mapping (expected: " + what + ")");
       return null;
     }
 
@@ -290,14 +335,20 @@ public final class GatewayConfig {
       if (v instanceof List<?> l) {
         return l;
       }
-      problem(path, "Invalid value " + v + " for " + path + ": not a list (expected: " + what + ")");
+      problem(
+          path, "Invalid value " + v + " for " + path + ": not a list (expected: " + what + ")");
       return null;
     }
 
     GatewayConfig validate() {
       for (YamlTree.DuplicateKey d : tree.duplicateKeys()) {
-        add(d.line(), "Duplicate key " + d.path() + ": already set on line " + d.firstLine()
-            + " (expected: each key once per mapping)");
+        add(
+            d.line(),
+            "Duplicate key "
+                + d.path()
+                + ": already set on line "
+                + d.firstLine()
+                + " (expected: each key once per mapping)");
       }
       Map<String, Object> root = map(tree.root(), "", "a mapping with pipelines:");
       List<PipelineConfig> out = new ArrayList<>();
@@ -314,10 +365,13 @@ public final class GatewayConfig {
         } else {
           List<?> l = list(ps, "pipelines", "a list of pipelines");
           if (l != null && l.isEmpty()) {
-            problem("pipelines", "Invalid value [] for pipelines: empty (expected: at least one pipeline)");
+            problem(
+                "pipelines",
+                "Invalid value [] for pipelines: empty (expected: at least one pipeline)");
           }
           if (l != null) {
-            // Duplicates are checked on the raw values, so they are reported even when a pipeline has other problems.
+            // Duplicates are checked on the raw values, so they are reported even when a pipeline
+            // has other problems.
             Map<String, Integer> ids = new HashMap<>();
             Map<String, Integer> checkpoints = new HashMap<>();
             for (int i = 0; i < l.size(); i++) {
@@ -326,15 +380,31 @@ public final class GatewayConfig {
                 Object id = raw.get("id");
                 Integer first = id == null ? null : ids.putIfAbsent(String.valueOf(id), i);
                 if (first != null) {
-                  problem(p + ".id", "Invalid value " + id + " for " + p + ".id: duplicate pipeline id, also used by"
-                      + " pipelines[" + first + "] (expected: unique ids)");
+                  problem(
+                      p + ".id",
+                      "Invalid value "
+                          + id
+                          + " for "
+                          + p
+                          + ".id: duplicate pipeline id, also used by"
+                          + " pipelines["
+                          + first
+                          + "] (expected: unique ids)");
                 }
                 Object cp = raw.get("checkpoint");
                 String cpKey = cp == null ? null : checkpointKey(String.valueOf(cp));
                 Integer firstCp = cpKey == null ? null : checkpoints.putIfAbsent(cpKey, i);
                 if (firstCp != null) {
-                  problem(p + ".checkpoint", "Invalid value " + cp + " for " + p + ".checkpoint: also used by"
-                      + " pipelines[" + firstCp + "] (expected: one checkpoint location per pipeline)");
+                  problem(
+                      p + ".checkpoint",
+                      "Invalid value "
+                          + cp
+                          + " for "
+                          + p
+                          + ".checkpoint: also used by"
+                          + " pipelines["
+                          + firstCp
+                          + "] (expected: one checkpoint location per pipeline)");
                 }
               }
               PipelineConfig pc = pipeline(l.get(i), p);
@@ -370,11 +440,19 @@ public final class GatewayConfig {
             if (e.getValue() instanceof Long l && l >= 0 && l <= 65535) {
               port = l.intValue();
             } else {
-              problem(path, "Invalid value " + e.getValue() + " for " + path + ": not a port (expected: 0-65535;"
-                  + " 0 picks a free port)");
+              problem(
+                  path,
+                  "Invalid value "
+                      + e.getValue()
+                      + " for "
+                      + path
+                      + ": not a port (expected: 0-65535;"
+                      + " 0 picks a free port)");
             }
           }
-          default -> keyProblem(path, "Unknown key " + e.getKey() + " in admin (expected one of: host, port)");
+          default ->
+              keyProblem(
+                  path, "Unknown key " + e.getKey() + " in admin (expected one of: host, port)");
         }
       }
       return new Admin(host, port);
@@ -388,30 +466,50 @@ public final class GatewayConfig {
       int before = problems.size();
       for (String k : m.keySet()) {
         if (!PIPELINE_KEYS.contains(k)) {
-          keyProblem(path + "." + k, "Unknown key " + k + " in " + path
-              + " (expected one of: checkpoint, checkpoint-options, id, settings, sinks, source, transforms, wal-dir)");
+          keyProblem(
+              path + "." + k,
+              "Unknown key "
+                  + k
+                  + " in "
+                  + path
+                  + " (expected one of: checkpoint, checkpoint-options, id, settings, sinks, source, transforms, wal-dir)");
         }
       }
       String id = null;
       Object idv = m.get("id");
       if (idv == null) {
-        problem(path, "Missing required key " + path + ".id (expected: a pipeline id of letters, digits, '.', '_', '-')");
+        problem(
+            path,
+            "Missing required key "
+                + path
+                + ".id (expected: a pipeline id of letters, digits, '.', '_', '-')");
       } else if (!String.valueOf(idv).matches("[A-Za-z0-9._-]+")) {
-        problem(path + ".id", "Invalid value " + idv + " for " + path + ".id: (expected: letters, digits, '.', '_', '-')");
+        problem(
+            path + ".id",
+            "Invalid value "
+                + idv
+                + " for "
+                + path
+                + ".id: (expected: letters, digits, '.', '_', '-')");
       } else {
         id = String.valueOf(idv);
       }
       PipelineOptions options = null;
       Object sv = m.get("settings");
-      Map<String, Object> settings = sv == null ? Map.of() : map(sv, path + ".settings", "pipeline settings");
+      Map<String, Object> settings =
+          sv == null ? Map.of() : map(sv, path + ".settings", "pipeline settings");
       if (settings != null) {
         settings = flatten(settings);
       }
       if (settings != null) {
         List<ConfigProblem> ps = PipelineOptions.SPEC.validate(settings);
         for (ConfigProblem p : ps) {
-          problem(path + ".settings." + p.key(), p.message().replace(" for " + p.key(), " for " + path + ".settings."
-              + p.key()).replace("Unknown key " + p.key(), "Unknown key " + path + ".settings." + p.key()));
+          problem(
+              path + ".settings." + p.key(),
+              p.message()
+                  .replace(" for " + p.key(), " for " + path + ".settings." + p.key())
+                  .replace(
+                      "Unknown key " + p.key(), "Unknown key " + path + ".settings." + p.key()));
         }
         if (ps.isEmpty()) {
           options = PipelineOptions.from(settings);
@@ -422,34 +520,58 @@ public final class GatewayConfig {
       Object cv = m.get("checkpoint");
       Object cov = m.get("checkpoint-options");
       Map<String, Object> checkpointOptions =
-          cov == null ? Map.of() : map(cov, path + ".checkpoint-options", "options of the checkpoint storage");
+          cov == null
+              ? Map.of()
+              : map(cov, path + ".checkpoint-options", "options of the checkpoint storage");
       if (checkpointOptions != null) {
         checkpointOptions = flatten(checkpointOptions);
       }
       if (cv == null) {
-        problem(path, "Missing required key " + path + ".checkpoint (expected: a directory for offsets, commits and the"
-            + " WAL, e.g. ./data/checkpoint/" + (id == null ? "my-pipeline" : id) + ")");
+        problem(
+            path,
+            "Missing required key "
+                + path
+                + ".checkpoint (expected: a directory for offsets, commits and the"
+                + " WAL, e.g. ./data/checkpoint/"
+                + (id == null ? "my-pipeline" : id)
+                + ")");
       } else if (CheckpointStorageFactory.isLocal(String.valueOf(cv))) {
         checkpointLocation = String.valueOf(cv);
         checkpoint = CheckpointStorageFactory.localPath(checkpointLocation);
         if (checkpoint == null) {
-          problem(path + ".checkpoint", "Invalid value " + cv + " for " + path + ".checkpoint: not a valid path"
-              + " (expected: a directory path, absolute or relative to the working directory)");
+          problem(
+              path + ".checkpoint",
+              "Invalid value "
+                  + cv
+                  + " for "
+                  + path
+                  + ".checkpoint: not a valid path"
+                  + " (expected: a directory path, absolute or relative to the working directory)");
         }
         if (checkpointOptions != null && !checkpointOptions.isEmpty()) {
-          problem(path + ".checkpoint-options", "Invalid value " + checkpointOptions.keySet() + " for " + path
-              + ".checkpoint-options: a local checkpoint takes no options (expected: none, or a checkpoint URI such as"
-              + " hdfs://host:8020/dir or s3a://bucket/dir)");
+          problem(
+              path + ".checkpoint-options",
+              "Invalid value "
+                  + checkpointOptions.keySet()
+                  + " for "
+                  + path
+                  + ".checkpoint-options: a local checkpoint takes no options (expected: none, or a checkpoint URI such as"
+                  + " hdfs://host:8020/dir or s3a://bucket/dir)");
         }
       } else if (checkpointOptions != null) {
         checkpointLocation = String.valueOf(cv);
-        for (ConfigProblem p : CheckpointStorageFactory.validate(checkpointLocation, checkpointOptions)) {
+        for (ConfigProblem p :
+            CheckpointStorageFactory.validate(checkpointLocation, checkpointOptions)) {
           if (p.key().equals("checkpoint")) {
-            problem(path + ".checkpoint", p.message().replace(" for checkpoint", " for " + path + ".checkpoint"));
+            problem(
+                path + ".checkpoint",
+                p.message().replace(" for checkpoint", " for " + path + ".checkpoint"));
           } else {
             String keyPath = path + ".checkpoint-options." + p.key();
-            String msg = p.message().replace(" for " + p.key(), " for " + keyPath)
-                .replace("Unknown key " + p.key(), "Unknown key " + keyPath);
+            String msg =
+                p.message()
+                    .replace(" for " + p.key(), " for " + keyPath)
+                    .replace("Unknown key " + p.key(), "Unknown key " + keyPath);
             if (checkpointOptions.containsKey(p.key())) {
               problem(keyPath, msg);
             } else {
@@ -461,20 +583,34 @@ public final class GatewayConfig {
       Path walDir = null;
       Object wv = m.get("wal-dir");
       if (wv != null) {
-        walDir = CheckpointStorageFactory.isLocal(String.valueOf(wv))
-            ? CheckpointStorageFactory.localPath(String.valueOf(wv)) : null;
+        walDir =
+            CheckpointStorageFactory.isLocal(String.valueOf(wv))
+                ? CheckpointStorageFactory.localPath(String.valueOf(wv))
+                : null;
         if (walDir == null) {
-          problem(path + ".wal-dir", "Invalid value " + wv + " for " + path + ".wal-dir: not a local directory path"
-              + " (expected: a local directory for the receiver's write-ahead log, e.g. ./data/wal/"
-              + (id == null ? "my-pipeline" : id) + ")");
+          problem(
+              path + ".wal-dir",
+              "Invalid value "
+                  + wv
+                  + " for "
+                  + path
+                  + ".wal-dir: not a local directory path"
+                  + " (expected: a local directory for the receiver's write-ahead log, e.g. ./data/wal/"
+                  + (id == null ? "my-pipeline" : id)
+                  + ")");
         }
       }
       Component source = null;
       Source builtSource = null;
       Object srcv = m.get("source");
       if (srcv == null) {
-        problem(path, "Missing required key " + path + ".source (expected: a source with a type, one of "
-            + sources.keySet() + ")");
+        problem(
+            path,
+            "Missing required key "
+                + path
+                + ".source (expected: a source with a type, one of "
+                + sources.keySet()
+                + ")");
       } else {
         Map<String, Object> sm = map(srcv, path + ".source", "a source with a type");
         if (sm != null) {
@@ -518,12 +654,19 @@ public final class GatewayConfig {
       List<Sink> builtSinks = new ArrayList<>();
       Object skv = m.get("sinks");
       if (skv == null) {
-        problem(path, "Missing required key " + path + ".sinks (expected: a list of sinks, types " + sinks.keySet()
-            + ")");
+        problem(
+            path,
+            "Missing required key "
+                + path
+                + ".sinks (expected: a list of sinks, types "
+                + sinks.keySet()
+                + ")");
       } else {
         List<?> sl = list(skv, path + ".sinks", "a list of sinks");
         if (sl != null && sl.isEmpty()) {
-          problem(path + ".sinks", "Invalid value [] for " + path + ".sinks: empty (expected: at least one sink)");
+          problem(
+              path + ".sinks",
+              "Invalid value [] for " + path + ".sinks: empty (expected: at least one sink)");
         }
         if (sl != null) {
           for (int i = 0; i < sl.size(); i++) {
@@ -537,7 +680,9 @@ public final class GatewayConfig {
               Component comp = component(sm, sp, type, sinks.get(type).options());
               if (comp != null) {
                 SinkFactory f = sinks.get(type);
-                Sink built = tryBuild(comp, sp, () -> f.create(type + "-" + sinkComps.size(), comp.config()));
+                Sink built =
+                    tryBuild(
+                        comp, sp, () -> f.create(type + "-" + sinkComps.size(), comp.config()));
                 sinkComps.add(comp);
                 builtSinks.add(built);
               }
@@ -549,12 +694,23 @@ public final class GatewayConfig {
         return null;
       }
       return new PipelineConfig(
-          id, options, checkpoint, checkpointLocation, checkpointOptions, walDir, source, builtSource, transforms,
-          sinkComps, builtSinks,
+          id,
+          options,
+          checkpoint,
+          checkpointLocation,
+          checkpointOptions,
+          walDir,
+          source,
+          builtSource,
+          transforms,
+          sinkComps,
+          builtSinks,
           fingerprint(source, sinkComps));
     }
 
-    /** What makes two checkpoint locations the same: the resolved local path, or the URI as written. */
+    /**
+     * What makes two checkpoint locations the same: the resolved local path, or the URI as written.
+     */
     private static String checkpointKey(String location) {
       if (CheckpointStorageFactory.isLocal(location)) {
         Path p = CheckpointStorageFactory.localPath(location);
@@ -570,13 +726,27 @@ public final class GatewayConfig {
     private String typeOf(Map<String, Object> m, String path, Set<String> known, String hint) {
       Object t = m.get("type");
       if (t == null) {
-        problem(path, "Missing required key " + path + ".type (expected one of: " + String.join(", ", known) + ")");
+        problem(
+            path,
+            "Missing required key "
+                + path
+                + ".type (expected one of: "
+                + String.join(", ", known)
+                + ")");
         return null;
       }
       String type = String.valueOf(t);
       if (!known.contains(type)) {
-        problem(path + ".type", "Invalid value " + type + " for " + path + ".type: unknown type (expected one of: "
-            + String.join(", ", known) + hint + ")");
+        problem(
+            path + ".type",
+            "Invalid value "
+                + type
+                + " for "
+                + path
+                + ".type: unknown type (expected one of: "
+                + String.join(", ", known)
+                + hint
+                + ")");
         return null;
       }
       return type;
@@ -585,19 +755,27 @@ public final class GatewayConfig {
     private static final Pattern NAMED_KEY = Pattern.compile(" for ([A-Za-z0-9_.\\-]+):");
 
     /**
-     * Builds a source or sink, the instance {@code run} will use (constructors are side-effect free: they check how
-     * options fit together, e.g. starting-position offsets without starting-offsets, or TLS files, and open nothing),
-     * so that {@code validate} reports what {@code run} would refuse, with the line of the key the message names.
+     * Builds a source or sink, the instance {@code run} will use (constructors are side-effect
+     * free: they check how options fit together, e.g. starting-position offsets without
+     * starting-offsets, or TLS files, and open nothing), so that {@code validate} reports what
+     * {@code run} would refuse, with the line of the key the message names.
      *
      * @return the instance, or {@code null} after recording its problems
      */
     private <T> T tryBuild(Component comp, String path, Supplier<T> build) {
       try {
-        // Not opened here: if the configuration is never run (validate, or other problems), there is nothing to close.
+        // Not opened here: if the configuration is never run (validate, or other problems), there
+        // is nothing to close.
         T built = build.get();
         if (built == null) {
-          problem(path, "Invalid " + path + " (" + comp.type() + "): its factory returned no instance (a bug in the"
-              + " connector; report it to its authors)");
+          problem(
+              path,
+              "Invalid "
+                  + path
+                  + " ("
+                  + comp.type()
+                  + "): its factory returned no instance (a bug in the"
+                  + " connector; report it to its authors)");
         }
         return built;
       } catch (ConfigException e) {
@@ -614,8 +792,14 @@ public final class GatewayConfig {
         return null;
       } catch (RuntimeException e) {
         // A connector's or client library's message may quote an option's value.
-        problem(path, "Invalid " + path + " (" + comp.type() + "): "
-            + Secrets.scrub(e.getMessage(), comp.config().secretValues()));
+        problem(
+            path,
+            "Invalid "
+                + path
+                + " ("
+                + comp.type()
+                + "): "
+                + Secrets.scrub(e.getMessage(), comp.config().secretValues()));
         return null;
       }
     }
@@ -628,12 +812,16 @@ public final class GatewayConfig {
         String msg = p.message().replace(" for " + p.key() + ":", " for " + keyPath + ":");
         if (opts.containsKey(p.key())) {
           if (msg.startsWith("Unknown key")) {
-            keyProblem(keyPath, msg.replace("Unknown key " + p.key(), "Unknown key " + keyPath + " for " + type));
+            keyProblem(
+                keyPath,
+                msg.replace("Unknown key " + p.key(), "Unknown key " + keyPath + " for " + type));
           } else {
             problem(keyPath, msg);
           }
         } else {
-          problem(path, msg.replace("Missing required key " + p.key(), "Missing required key " + keyPath));
+          problem(
+              path,
+              msg.replace("Missing required key " + p.key(), "Missing required key " + keyPath));
         }
       }
       if (!ps.isEmpty()) {
@@ -649,9 +837,9 @@ public final class GatewayConfig {
     }
 
     /**
-     * Nested mappings become dotted keys, so {@code wal: { enabled: true }} means {@code wal.enabled: true}. No option
-     * type takes a mapping, so this never changes the meaning of a valid file. The dotted key is also the YAML path of
-     * the value, so problems keep their line.
+     * Nested mappings become dotted keys, so {@code wal: { enabled: true }} means {@code
+     * wal.enabled: true}. No option type takes a mapping, so this never changes the meaning of a
+     * valid file. The dotted key is also the YAML path of the value, so problems keep their line.
      */
     static Map<String, Object> flatten(Map<String, Object> m) {
       Map<String, Object> out = new LinkedHashMap<>();
@@ -671,14 +859,19 @@ public final class GatewayConfig {
       }
     }
 
-    /** Types of source and sinks: a checkpoint's offsets mean something only for the same kind of source. */
+    /**
+     * Types of source and sinks: a checkpoint's offsets mean something only for the same kind of
+     * source.
+     */
     private static String fingerprint(Component source, List<Component> sinks) {
       StringBuilder sb = new StringBuilder("source=").append(source == null ? "" : source.type());
       for (Component s : sinks) {
         sb.append(";sink=").append(s.type());
       }
       try {
-        byte[] d = MessageDigest.getInstance("SHA-256").digest(sb.toString().getBytes(StandardCharsets.UTF_8));
+        byte[] d =
+            MessageDigest.getInstance("SHA-256")
+                .digest(sb.toString().getBytes(StandardCharsets.UTF_8));
         return sb + ";sha256=" + HexFormat.of().formatHex(d, 0, 8);
       } catch (NoSuchAlgorithmException e) {
         return sb.toString();

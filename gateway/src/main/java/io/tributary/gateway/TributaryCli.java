@@ -19,18 +19,29 @@ import picocli.CommandLine.Option;
 /**
  * The {@code tributary} command line.
  *
- * <p>Exit codes: 0 clean stop (also after SIGTERM/SIGINT, once every pipeline drained and committed); 1 a pipeline
- * failed (at start or while running); 2 invalid configuration or usage; 3 a checkpoint is incompatible or unusable.
+ * <p>Exit codes: 0 clean stop (also after SIGTERM/SIGINT, once every pipeline drained and
+ * committed); 1 a pipeline failed (at start or while running); 2 invalid configuration or usage; 3
+ * a checkpoint is incompatible or unusable.
  */
 @Command(
     name = "tributary",
     mixinStandardHelpOptions = true,
     versionProvider = TributaryCli.Version.class,
-    description = "Tributary ingestion gateway: runs source -> transforms -> sink pipelines from a YAML file.",
-    subcommands = {TributaryCli.Run.class, TributaryCli.Validate.class, TributaryCli.VersionCmd.class,
-      TributaryCli.Types.class},
+    description =
+        "Tributary ingestion gateway: runs source -> transforms -> sink pipelines from a YAML file.",
+    subcommands = {
+      TributaryCli.Run.class,
+      TributaryCli.Validate.class,
+      TributaryCli.VersionCmd.class,
+      TributaryCli.Types.class
+    },
     exitCodeListHeading = TributaryCli.EXIT_HEADING,
-    exitCodeList = {TributaryCli.EXIT_0, TributaryCli.EXIT_1, TributaryCli.EXIT_2, TributaryCli.EXIT_3})
+    exitCodeList = {
+      TributaryCli.EXIT_0,
+      TributaryCli.EXIT_1,
+      TributaryCli.EXIT_2,
+      TributaryCli.EXIT_3
+    })
 public final class TributaryCli implements Callable<Integer> {
   public static final int OK = 0;
   public static final int FAILED = 1;
@@ -39,10 +50,13 @@ public final class TributaryCli implements Callable<Integer> {
 
   static final String EXIT_HEADING = "%nExit codes:%n";
   static final String EXIT_0_VALID = "0:the configuration is valid";
-  static final String EXIT_0 = "0:clean stop (also after SIGTERM/SIGINT once every pipeline drained and committed)";
-  static final String EXIT_1 = "1:a pipeline failed (at start or while running; the others are stopped gracefully)";
+  static final String EXIT_0 =
+      "0:clean stop (also after SIGTERM/SIGINT once every pipeline drained and committed)";
+  static final String EXIT_1 =
+      "1:a pipeline failed (at start or while running; the others are stopped gracefully)";
   static final String EXIT_2 = "2:invalid configuration or usage (every problem is printed)";
-  static final String EXIT_3 = "3:a checkpoint is incompatible (another pipeline's or source's) or unusable";
+  static final String EXIT_3 =
+      "3:a checkpoint is incompatible (another pipeline's or source's) or unusable";
 
   @Override
   public Integer call() {
@@ -77,7 +91,9 @@ public final class TributaryCli implements Callable<Integer> {
   public static final class Version implements CommandLine.IVersionProvider {
     @Override
     public String[] getVersion() {
-      return new String[] {"tributary " + version() + " (Java " + System.getProperty("java.version") + ")"};
+      return new String[] {
+        "tributary " + version() + " (Java " + System.getProperty("java.version") + ")"
+      };
     }
   }
 
@@ -90,11 +106,15 @@ public final class TributaryCli implements Callable<Integer> {
     @Option(
         names = "--config",
         paramLabel = "FILE",
-        description = "YAML pipeline file (default: the embedded default configuration). Relative paths in it are"
-            + " relative to the working directory.")
+        description =
+            "YAML pipeline file (default: the embedded default configuration). Relative paths in it are"
+                + " relative to the working directory.")
     Path config;
 
-    @Option(names = {"-h", "--help"}, usageHelp = true, description = "Show this help message and exit.")
+    @Option(
+        names = {"-h", "--help"},
+        usageHelp = true,
+        description = "Show this help message and exit.")
     boolean help;
   }
 
@@ -123,7 +143,10 @@ public final class TributaryCli implements Callable<Integer> {
                 int code = FAILED;
                 try {
                   gateway.stop();
-                  code = gateway.pipelines().stream().anyMatch(p -> p.failure().isPresent()) ? FAILED : OK;
+                  code =
+                      gateway.pipelines().stream().anyMatch(p -> p.failure().isPresent())
+                          ? FAILED
+                          : OK;
                 } catch (RuntimeException | Error e) {
                   System.err.println("tributary: graceful stop failed: " + e);
                 } finally {
@@ -134,7 +157,8 @@ public final class TributaryCli implements Callable<Integer> {
                 }
               },
               "tributary-gateway-shutdown-0");
-      // Installed before start: a signal during start stops what started (gracefully) instead of killing it.
+      // Installed before start: a signal during start stops what started (gracefully) instead of
+      // killing it.
       Runtime.getRuntime().addShutdownHook(hook);
       try {
         gateway.start();
@@ -154,10 +178,12 @@ public final class TributaryCli implements Callable<Integer> {
           Runtime.getRuntime().removeShutdownHook(hook);
           return FAILED;
         } catch (IllegalStateException shuttingDown) {
-          // A signal arrived meanwhile: the hook is running and halts with exit code 1 (a pipeline failed).
+          // A signal arrived meanwhile: the hook is running and halts with exit code 1 (a pipeline
+          // failed).
         }
       }
-      main.join(); // waits for ever: the shutdown hook halts the JVM with the exit code once every pipeline stopped
+      main.join(); // waits for ever: the shutdown hook halts the JVM with the exit code once every
+      // pipeline stopped
       return OK;
     }
   }
@@ -191,7 +217,8 @@ public final class TributaryCli implements Callable<Integer> {
       try {
         GatewayConfig cfg = load(options.config);
         int n = cfg.pipelines().size();
-        System.out.println("OK: " + n + (n == 1 ? " pipeline" : " pipelines") + " in " + cfg.origin());
+        System.out.println(
+            "OK: " + n + (n == 1 ? " pipeline" : " pipelines") + " in " + cfg.origin());
         return OK;
       } catch (ConfigException e) {
         e.problems().forEach(System.err::println);
@@ -215,7 +242,10 @@ public final class TributaryCli implements Callable<Integer> {
     @Option(names = "--options", description = "Also list each type's options (Markdown tables).")
     boolean options;
 
-    @Option(names = {"-h", "--help"}, usageHelp = true, description = "Show this help message and exit.")
+    @Option(
+        names = {"-h", "--help"},
+        usageHelp = true,
+        description = "Show this help message and exit.")
     boolean help;
 
     @Override

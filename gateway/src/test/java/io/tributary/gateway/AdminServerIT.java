@@ -117,13 +117,18 @@ class AdminServerIT {
           .until(() -> gw.pipelines().get(0).status().state() == PipelineState.FAILED);
       String status = get(port, "/status").body();
       assertThat(status).contains("login refused for password").doesNotContain(secret);
-      assertThat(get(port, "/").body()).contains("login refused for password").doesNotContain(secret);
+      assertThat(get(port, "/").body())
+          .contains("login refused for password")
+          .doesNotContain(secret);
       assertThat(gw.awaitStopOrFailure()).isEqualTo(Gateway.Outcome.FAILED);
     } finally {
       System.setErr(originalErr);
     }
-    assertThat(log.toString(StandardCharsets.UTF_8)).contains("event=pipeline_failed pipeline=leaky error=")
-        .satisfies(text -> assertThat(text.lines().filter(l -> l.contains("Gateway")).toList())
-            .allSatisfy(l -> assertThat(l).doesNotContain(secret)));
+    assertThat(log.toString(StandardCharsets.UTF_8))
+        .contains("event=pipeline_failed pipeline=leaky error=")
+        .satisfies(
+            text ->
+                assertThat(text.lines().filter(l -> l.contains("Gateway")).toList())
+                    .allSatisfy(l -> assertThat(l).doesNotContain(secret)));
   }
 }

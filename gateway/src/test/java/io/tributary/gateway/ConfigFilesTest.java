@@ -16,8 +16,8 @@ import java.util.List;
 import org.junit.jupiter.api.Test;
 
 /**
- * Whole bad files (in {@code src/test/resources/configs}): every problem is reported in one go, exactly once, sorted by
- * line, each with the line of the YAML value it is about.
+ * Whole bad files (in {@code src/test/resources/configs}): every problem is reported in one go,
+ * exactly once, sorted by line, each with the line of the YAML value it is about.
  */
 class ConfigFilesTest {
   /** One expected problem: its line and a fragment of its message. */
@@ -55,11 +55,17 @@ class ConfigFilesTest {
   void unknownTypesListTheTypesOnTheClasspath() throws Exception {
     assertProblems(
         "bad-types.yaml",
-        at(6, "Invalid value kinesis for pipelines[0].source.type: unknown type (expected one of: files, kafka, kafka-group,"
-            + " socket, test-sequence;"),
-        at(9, "Invalid value explode for pipelines[0].transforms[0].type: unknown type (expected one of: filter, map)"),
-        at(12, "Invalid value s3 for pipelines[0].sinks[1].type: unknown type (expected one of: console, files,"
-            + " hadoop-files, kafka, kafka-at-least-once, test-failing;"));
+        at(
+            6,
+            "Invalid value kinesis for pipelines[0].source.type: unknown type (expected one of: files, kafka, kafka-group,"
+                + " socket, test-sequence;"),
+        at(
+            9,
+            "Invalid value explode for pipelines[0].transforms[0].type: unknown type (expected one of: filter, map)"),
+        at(
+            12,
+            "Invalid value s3 for pipelines[0].sinks[1].type: unknown type (expected one of: console, files,"
+                + " hadoop-files, kafka, kafka-at-least-once, test-failing;"));
   }
 
   @Test
@@ -83,12 +89,18 @@ class ConfigFilesTest {
         "bad-settings.yaml",
         at(5, "Invalid value 0s for pipelines[0].settings.batch-interval: must be positive"),
         at(7, "Invalid value perhaps for pipelines[0].settings.wal.enabled: not a boolean"),
-        at(8, "Invalid value sometimes for pipelines[0].settings.wal.fsync: not one of [always, interval, never]"),
+        at(
+            8,
+            "Invalid value sometimes for pipelines[0].settings.wal.fsync: not one of [always, interval, never]"),
         at(9, "Unknown key pipelines[0].settings.wal.colour (expected one of: batch-interval,"),
         at(10, "Invalid value -5 for pipelines[0].settings.receiver.max-rate: must be at least 0"),
-        at(15, "Invalid value 99999 for pipelines[0].source.port: out of range (expected: 0 to 65535)"),
+        at(
+            15,
+            "Invalid value 99999 for pipelines[0].source.port: out of range (expected: 0 to 65535)"),
         at(16, "Invalid value morse for pipelines[0].source.framing"),
-        at(20, "Invalid value 12 parsecs for pipelines[0].sinks[0].max-file-size: not a size such as 512, 64kb, 16mb, 1gb"),
+        at(
+            20,
+            "Invalid value 12 parsecs for pipelines[0].sinks[0].max-file-size: not a size such as 512, 64kb, 16mb, 1gb"),
         at(20, "Invalid value maybe for pipelines[0].sinks[0].fsync: not a boolean"),
         at(21, "Invalid value -7 for pipelines[0].sinks[1].max-records: must be at least -1"));
   }
@@ -107,17 +119,27 @@ class ConfigFilesTest {
   void optionsThatContradictEachOtherAreFoundByValidationNotOnlyAtRun() throws Exception {
     assertProblems(
         "cross-checks.yaml",
-        at(7, "Invalid pipelines[0].source (kafka): Missing key starting-offsets: starting-position is offsets"),
-        at(19, "Invalid value true for pipelines[1].source.reliable: only mode server speaks the reliable protocol"),
-        at(28, "Invalid value true for pipelines[2].source.ordered-file-names: it cannot be combined with recursive"));
+        at(
+            7,
+            "Invalid pipelines[0].source (kafka): Missing key starting-offsets: starting-position is offsets"),
+        at(
+            19,
+            "Invalid value true for pipelines[1].source.reliable: only mode server speaks the reliable protocol"),
+        at(
+            28,
+            "Invalid value true for pipelines[2].source.ordered-file-names: it cannot be combined with recursive"));
   }
 
   @Test
   void duplicatesAreReportedEvenWhenThePipelineHasOtherProblems() throws Exception {
     assertProblems(
         "duplicates.yaml",
-        at(7, "Invalid value same for pipelines[1].id: duplicate pipeline id, also used by pipelines[0]"),
-        at(8, "Invalid value ckpt/../ckpt/same for pipelines[1].checkpoint: also used by pipelines[0]"),
+        at(
+            7,
+            "Invalid value same for pipelines[1].id: duplicate pipeline id, also used by pipelines[0]"),
+        at(
+            8,
+            "Invalid value ckpt/../ckpt/same for pipelines[1].checkpoint: also used by pipelines[0]"),
         at(9, "Invalid value -1 for pipelines[1].source.count: must be at least 0"));
   }
 
@@ -135,7 +157,11 @@ class ConfigFilesTest {
     assertThatThrownBy(() -> load("malformed.yaml"))
         .isInstanceOfSatisfying(
             GatewayConfigException.class,
-            e -> assertThat(e.problems()).singleElement().asString().startsWith("malformed.yaml:4:10: Invalid YAML:"));
+            e ->
+                assertThat(e.problems())
+                    .singleElement()
+                    .asString()
+                    .startsWith("malformed.yaml:4:10: Invalid YAML:"));
   }
 
   @Test
@@ -150,7 +176,8 @@ class ConfigFilesTest {
             transforms: [ { type: filter, not-empty: yes } ]
             sinks: [ { type: files, path: /tmp/tributary-test/b-out, fsync: off } ]
         """;
-    GatewayConfig.PipelineConfig p = GatewayConfig.parse(new StringReader(yaml), "b.yaml").pipelines().get(0);
+    GatewayConfig.PipelineConfig p =
+        GatewayConfig.parse(new StringReader(yaml), "b.yaml").pipelines().get(0);
     assertThat(p.options().get(PipelineOptions.WAL_ENABLED)).isFalse();
     assertThat(p.options().get(PipelineOptions.BACKPRESSURE)).isTrue();
     assertThat(p.transforms().get(0).config().get(Transforms.NOT_EMPTY)).isTrue();
@@ -163,7 +190,8 @@ class ConfigFilesTest {
     assertThat(p.options().get(PipelineOptions.BATCH_INTERVAL)).isEqualTo(Duration.ofMillis(250));
     assertThat(p.options().get(PipelineOptions.WAL_ENABLED)).isTrue();
     assertThat(p.options().get(PipelineOptions.WAL_FSYNC)).isEqualTo(FsyncPolicy.INTERVAL);
-    assertThat(p.options().get(PipelineOptions.WAL_FSYNC_INTERVAL)).isEqualTo(Duration.ofMillis(50));
+    assertThat(p.options().get(PipelineOptions.WAL_FSYNC_INTERVAL))
+        .isEqualTo(Duration.ofMillis(50));
     assertThat(p.source().raw()).containsEntry("reconnect.initial-backoff", "100ms");
     assertThat(p.sinks().get(0).config().get(FilesSinkFactory.MAX_FILE_SIZE)).isEqualTo(1024L);
     assertThat(p.sinks().get(0).config().get(FilesSinkFactory.PREFIX)).isEqualTo("lines");

@@ -16,16 +16,17 @@ import java.util.Map;
 import org.junit.jupiter.api.Test;
 
 /**
- * Source and sink types come from {@link java.util.ServiceLoader}: core's built-in sinks, the socket, Kafka and file
- * connectors (runtime dependencies the gateway's code never imports) and the test factories registered only in this
- * module's test resources.
+ * Source and sink types come from {@link java.util.ServiceLoader}: core's built-in sinks, the
+ * socket, Kafka and file connectors (runtime dependencies the gateway's code never imports) and the
+ * test factories registered only in this module's test resources.
  */
 class FactoryDiscoveryTest {
   @Test
   void findsEveryFactoryOnTheClasspath() {
     Map<String, SourceFactory> sources = GatewayConfig.sourceFactories();
     Map<String, SinkFactory> sinks = GatewayConfig.sinkFactories();
-    assertThat(sources).containsOnlyKeys("files", "kafka", "kafka-group", "socket", "test-sequence");
+    assertThat(sources)
+        .containsOnlyKeys("files", "kafka", "kafka-group", "socket", "test-sequence");
     assertThat(sources.get("files").getClass().getName())
         .isEqualTo("io.tributary.connector.file.FileSourceFactory");
     assertThat(sources.get("kafka").getClass().getName())
@@ -34,7 +35,8 @@ class FactoryDiscoveryTest {
         .isEqualTo("io.tributary.connector.socket.SocketConnectorFactory");
     assertThat(sources.get("test-sequence")).isInstanceOf(SequenceSourceFactory.class);
     assertThat(sinks)
-        .containsOnlyKeys("console", "files", "hadoop-files", "kafka", "kafka-at-least-once", "test-failing");
+        .containsOnlyKeys(
+            "console", "files", "hadoop-files", "kafka", "kafka-at-least-once", "test-failing");
     assertThat(sinks.get("console")).isInstanceOf(ConsoleSinkFactory.class);
     assertThat(sinks.get("files")).isInstanceOf(FilesSinkFactory.class);
     assertThat(sinks.get("test-failing")).isInstanceOf(FailingSinkFactory.class);
@@ -47,7 +49,8 @@ class FactoryDiscoveryTest {
     assertThat(sinks.get("console").guarantee()).isEqualTo(Guarantee.AT_LEAST_ONCE);
     assertThat(sinks.get("kafka").guarantee()).isEqualTo(Guarantee.EXACTLY_ONCE_TRANSACTIONAL);
     assertThat(sinks.get("kafka-at-least-once").guarantee()).isEqualTo(Guarantee.AT_LEAST_ONCE);
-    assertThat(sinks.get("files").options().options()).extracting(o -> o.name())
+    assertThat(sinks.get("files").options().options())
+        .extracting(o -> o.name())
         .containsExactly("path", "prefix", "suffix", "max-file-size", "fsync");
   }
 

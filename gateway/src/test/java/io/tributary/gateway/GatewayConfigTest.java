@@ -46,10 +46,18 @@ class GatewayConfigTest {
     GatewayConfig.PipelineConfig p = c.pipelines().get(0);
     assertThat(p.id()).isEqualTo("lines");
     assertThat(p.source().type()).isEqualTo("socket");
-    assertThat(p.transforms()).extracting(GatewayConfig.Component::type).containsExactly("filter", "map");
-    assertThat(p.sinks()).extracting(GatewayConfig.Component::type).containsExactly("files", "console");
-    assertThat(p.options().get(io.tributary.core.runtime.PipelineOptions.BATCH_INTERVAL).toMillis()).isEqualTo(500);
-    assertThat(p.fingerprint()).contains("source=socket").contains("sink=files").contains("sink=console");
+    assertThat(p.transforms())
+        .extracting(GatewayConfig.Component::type)
+        .containsExactly("filter", "map");
+    assertThat(p.sinks())
+        .extracting(GatewayConfig.Component::type)
+        .containsExactly("files", "console");
+    assertThat(p.options().get(io.tributary.core.runtime.PipelineOptions.BATCH_INTERVAL).toMillis())
+        .isEqualTo(500);
+    assertThat(p.fingerprint())
+        .contains("source=socket")
+        .contains("sink=files")
+        .contains("sink=console");
     assertThat(c.admin().port()).isZero();
   }
 
@@ -94,12 +102,28 @@ class GatewayConfigTest {
             """);
     assertThat(ps)
         .anySatisfy(p -> assertThat(p).startsWith("test.yaml:2:").contains("pipelines[0].id"))
-        .anySatisfy(p -> assertThat(p).startsWith("test.yaml:4:").contains("batch-interval").contains("positive"))
-        .anySatisfy(p -> assertThat(p).startsWith("test.yaml:5:").contains("Unknown key pipelines[0].settings.bogus"))
+        .anySatisfy(
+            p ->
+                assertThat(p)
+                    .startsWith("test.yaml:4:")
+                    .contains("batch-interval")
+                    .contains("positive"))
+        .anySatisfy(
+            p ->
+                assertThat(p)
+                    .startsWith("test.yaml:5:")
+                    .contains("Unknown key pipelines[0].settings.bogus"))
         .anySatisfy(p -> assertThat(p).contains("Missing required key pipelines[0].checkpoint"))
-        .anySatisfy(p -> assertThat(p).startsWith("test.yaml:6:").contains("sockett").contains("expected one of: files, kafka, kafka-group, socket"))
-        .anySatisfy(p -> assertThat(p).startsWith("test.yaml:8:").contains("pipelines[0].sinks[0].path"))
-        .anySatisfy(p -> assertThat(p).startsWith("test.yaml:9:").contains("abc").contains("max-records"))
+        .anySatisfy(
+            p ->
+                assertThat(p)
+                    .startsWith("test.yaml:6:")
+                    .contains("sockett")
+                    .contains("expected one of: files, kafka, kafka-group, socket"))
+        .anySatisfy(
+            p -> assertThat(p).startsWith("test.yaml:8:").contains("pipelines[0].sinks[0].path"))
+        .anySatisfy(
+            p -> assertThat(p).startsWith("test.yaml:9:").contains("abc").contains("max-records"))
         .anySatisfy(p -> assertThat(p).startsWith("test.yaml:10:").contains("Unknown key extra"));
     assertThat(ps).hasSize(8);
   }
@@ -120,8 +144,10 @@ class GatewayConfigTest {
                 sinks: [ { type: console } ]
             """);
     assertThat(ps)
-        .anySatisfy(p -> assertThat(p).startsWith("test.yaml:7:").contains("pipelines[0].source.port"))
-        .anySatisfy(p -> assertThat(p).startsWith("test.yaml:8:").contains("morse").contains("lines"));
+        .anySatisfy(
+            p -> assertThat(p).startsWith("test.yaml:7:").contains("pipelines[0].source.port"))
+        .anySatisfy(
+            p -> assertThat(p).startsWith("test.yaml:8:").contains("morse").contains("lines"));
   }
 
   @Test
@@ -135,7 +161,11 @@ class GatewayConfigTest {
             """);
     assertThat(ps)
         .anySatisfy(p -> assertThat(p).startsWith("test.yaml:3:").contains("duplicate pipeline id"))
-        .anySatisfy(p -> assertThat(p).startsWith("test.yaml:3:").contains("one checkpoint location per pipeline"));
+        .anySatisfy(
+            p ->
+                assertThat(p)
+                    .startsWith("test.yaml:3:")
+                    .contains("one checkpoint location per pipeline"));
   }
 
   @Test
@@ -148,8 +178,12 @@ class GatewayConfigTest {
   @Test
   void emptyFileAndMissingSinksAreExplained() {
     assertThat(problems("")).singleElement().asString().contains("Missing required key pipelines");
-    assertThat(problems("pipelines:\n  - { id: a, checkpoint: /tmp/a, source: { type: socket, mode: server, port: 1 } }\n"))
-        .anySatisfy(p -> assertThat(p).contains("pipelines[0].sinks").contains("console").contains("files"));
+    assertThat(
+            problems(
+                "pipelines:\n  - { id: a, checkpoint: /tmp/a, source: { type: socket, mode: server, port: 1 } }\n"))
+        .anySatisfy(
+            p ->
+                assertThat(p).contains("pipelines[0].sinks").contains("console").contains("files"));
   }
 
   @Test
@@ -170,9 +204,16 @@ class GatewayConfigTest {
             """);
     assertThat(ps)
         .anySatisfy(p -> assertThat(p).startsWith("test.yaml:6:").contains("exactly one of regex"))
-        .anySatisfy(p -> assertThat(p).startsWith("test.yaml:7:").contains("not a valid regular expression"))
+        .anySatisfy(
+            p ->
+                assertThat(p).startsWith("test.yaml:7:").contains("not a valid regular expression"))
         .anySatisfy(p -> assertThat(p).startsWith("test.yaml:8:").contains("needs value"))
-        .anySatisfy(p -> assertThat(p).startsWith("test.yaml:9:").contains("explode").contains("filter, map"));
+        .anySatisfy(
+            p ->
+                assertThat(p)
+                    .startsWith("test.yaml:9:")
+                    .contains("explode")
+                    .contains("filter, map"));
 
     GatewayConfig.PipelineConfig p = parse(GOOD).pipelines().get(0);
     var filter = Transforms.filter(p.transforms().get(0).config());

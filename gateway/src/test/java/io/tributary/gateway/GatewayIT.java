@@ -22,7 +22,10 @@ import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** The gateway in-process with the real socket connector: data path, admin endpoints, CLI exit codes. */
+/**
+ * The gateway in-process with the real socket connector: data path, admin endpoints, CLI exit
+ * codes.
+ */
 class GatewayIT {
   @TempDir Path tmp;
 
@@ -45,7 +48,8 @@ class GatewayIT {
             sinks:
               - { type: files, path: %s }
         %s
-        """.formatted(tmp.resolve("ckpt"), port, tmp.resolve("out"), extra);
+        """
+        .formatted(tmp.resolve("ckpt"), port, tmp.resolve("out"), extra);
   }
 
   private List<String> output() throws Exception {
@@ -65,15 +69,21 @@ class GatewayIT {
   @Test
   void runsPipelinesAndServesAdminEndpoints() throws Exception {
     int port = freePort();
-    GatewayConfig cfg = GatewayConfig.parse(new StringReader(config(port, "admin: { port: 0 }")), "it.yaml");
+    GatewayConfig cfg =
+        GatewayConfig.parse(new StringReader(config(port, "admin: { port: 0 }")), "it.yaml");
     try (Gateway gw = new Gateway(cfg)) {
       gw.start();
       // Receivers start on their supervisor thread: wait until the socket server listens.
-      await().atMost(Duration.ofSeconds(20)).ignoreExceptions().until(() -> {
-        new Socket("127.0.0.1", port).close();
-        return true;
-      });
-      try (Socket s = new Socket("127.0.0.1", port); OutputStream o = s.getOutputStream()) {
+      await()
+          .atMost(Duration.ofSeconds(20))
+          .ignoreExceptions()
+          .until(
+              () -> {
+                new Socket("127.0.0.1", port).close();
+                return true;
+              });
+      try (Socket s = new Socket("127.0.0.1", port);
+          OutputStream o = s.getOutputStream()) {
         o.write("alpha\n\nbeta\n".getBytes(StandardCharsets.UTF_8));
       }
       await().atMost(Duration.ofSeconds(20)).until(() -> output().size() == 2);
@@ -81,20 +91,36 @@ class GatewayIT {
 
       HttpClient http = HttpClient.newHttpClient();
       String base = "http://127.0.0.1:" + gw.adminPort();
-      HttpResponse<String> health = http.send(HttpRequest.newBuilder(URI.create(base + "/health")).build(),
-          HttpResponse.BodyHandlers.ofString());
+      HttpResponse<String> health =
+          http.send(
+              HttpRequest.newBuilder(URI.create(base + "/health")).build(),
+              HttpResponse.BodyHandlers.ofString());
       assertThat(health.statusCode()).isEqualTo(200);
       assertThat(health.body()).contains("UP");
-      String status = http.send(HttpRequest.newBuilder(URI.create(base + "/status")).build(),
-          HttpResponse.BodyHandlers.ofString()).body();
-      assertThat(status).contains("\"id\":\"web\"").contains("\"state\":\"RUNNING\"").contains("\"recordsIn\":3")
+      String status =
+          http.send(
+                  HttpRequest.newBuilder(URI.create(base + "/status")).build(),
+                  HttpResponse.BodyHandlers.ofString())
+              .body();
+      assertThat(status)
+          .contains("\"id\":\"web\"")
+          .contains("\"state\":\"RUNNING\"")
+          .contains("\"recordsIn\":3")
           .contains("\"recordsOut\":2");
-      String metrics = http.send(HttpRequest.newBuilder(URI.create(base + "/metrics")).build(),
-          HttpResponse.BodyHandlers.ofString()).body();
-      assertThat(metrics).contains("tributary_records_in_total{pipeline=\"web\"")
-          .contains("tributary_batch_processing_time_seconds").contains("tributary_wal_fsync");
-      String page = http.send(HttpRequest.newBuilder(URI.create(base + "/")).build(),
-          HttpResponse.BodyHandlers.ofString()).body();
+      String metrics =
+          http.send(
+                  HttpRequest.newBuilder(URI.create(base + "/metrics")).build(),
+                  HttpResponse.BodyHandlers.ofString())
+              .body();
+      assertThat(metrics)
+          .contains("tributary_records_in_total{pipeline=\"web\"")
+          .contains("tributary_batch_processing_time_seconds")
+          .contains("tributary_wal_fsync");
+      String page =
+          http.send(
+                  HttpRequest.newBuilder(URI.create(base + "/")).build(),
+                  HttpResponse.BodyHandlers.ofString())
+              .body();
       assertThat(page).contains("<table id=\"pipelines\">").contains("web").contains("RUNNING");
     }
   }
@@ -105,19 +131,24 @@ class GatewayIT {
     Files.writeString(good, config(freePort(), ""));
     Path bad = tmp.resolve("bad.yaml");
     Files.writeString(bad, "pipelines: 3\n");
-    assertThat(TributaryCli.execute("validate", "--config", good.toString())).isEqualTo(TributaryCli.OK);
-    assertThat(TributaryCli.execute("validate", "--config", bad.toString())).isEqualTo(TributaryCli.INVALID);
+    assertThat(TributaryCli.execute("validate", "--config", good.toString()))
+        .isEqualTo(TributaryCli.OK);
+    assertThat(TributaryCli.execute("validate", "--config", bad.toString()))
+        .isEqualTo(TributaryCli.INVALID);
     assertThat(TributaryCli.execute("validate", "--config", tmp.resolve("missing.yaml").toString()))
         .isEqualTo(TributaryCli.INVALID);
     assertThat(TributaryCli.execute("version")).isEqualTo(TributaryCli.OK);
     assertThat(TributaryCli.execute("--no-such-flag")).isEqualTo(TributaryCli.INVALID);
-    assertThat(TributaryCli.execute("run", "--config", bad.toString())).isEqualTo(TributaryCli.INVALID);
+    assertThat(TributaryCli.execute("run", "--config", bad.toString()))
+        .isEqualTo(TributaryCli.INVALID);
 
     // A checkpoint written by another pipeline: refused with exit code 3, nothing started.
-    new LocalCheckpointStorage(tmp.resolve("ckpt")).writeAtomically(
-        "metadata",
-        "{\"version\":1,\"pipelineId\":\"other\",\"configFingerprint\":\"x\",\"createdMs\":0}"
-            .getBytes(StandardCharsets.UTF_8));
-    assertThat(TributaryCli.execute("run", "--config", good.toString())).isEqualTo(TributaryCli.CHECKPOINT);
+    new LocalCheckpointStorage(tmp.resolve("ckpt"))
+        .writeAtomically(
+            "metadata",
+            "{\"version\":1,\"pipelineId\":\"other\",\"configFingerprint\":\"x\",\"createdMs\":0}"
+                .getBytes(StandardCharsets.UTF_8));
+    assertThat(TributaryCli.execute("run", "--config", good.toString()))
+        .isEqualTo(TributaryCli.CHECKPOINT);
   }
 }

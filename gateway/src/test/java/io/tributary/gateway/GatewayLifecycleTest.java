@@ -20,8 +20,9 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * The gateway in-process over the test-only {@code test-sequence} source and {@code test-failing} sink (no network):
- * resuming from the checkpoint, one failing pipeline stopping the others, start failures and their exit codes.
+ * The gateway in-process over the test-only {@code test-sequence} source and {@code test-failing}
+ * sink (no network): resuming from the checkpoint, one failing pipeline stopping the others, start
+ * failures and their exit codes.
  */
 class GatewayLifecycleTest {
   @TempDir Path tmp;
@@ -34,7 +35,8 @@ class GatewayLifecycleTest {
             source: { type: test-sequence, count: %d, prefix: "%s-" }
             sinks:
         %s
-        """.formatted(id, tmp.resolve("ckpt-" + id), count, id, sinks.indent(6).stripTrailing());
+        """
+        .formatted(id, tmp.resolve("ckpt-" + id), count, id, sinks.indent(6).stripTrailing());
   }
 
   private String filesSink(String id) {
@@ -42,7 +44,8 @@ class GatewayLifecycleTest {
   }
 
   private GatewayConfig config(String... pipelines) {
-    return GatewayConfig.parse(new StringReader("pipelines:\n" + String.join("", pipelines)), "test.yaml");
+    return GatewayConfig.parse(
+        new StringReader("pipelines:\n" + String.join("", pipelines)), "test.yaml");
   }
 
   private Path write(String name, String... pipelines) throws Exception {
@@ -56,7 +59,8 @@ class GatewayLifecycleTest {
     List<String> lines = new ArrayList<>();
     if (Files.isDirectory(dir)) {
       try (Stream<Path> s = Files.list(dir)) {
-        for (Path f : s.filter(f -> !f.getFileName().toString().startsWith(".")).sorted().toList()) {
+        for (Path f :
+            s.filter(f -> !f.getFileName().toString().startsWith(".")).sorted().toList()) {
           lines.addAll(Files.readAllLines(f));
         }
       }
@@ -82,12 +86,15 @@ class GatewayLifecycleTest {
     try (Gateway gw = new Gateway(config(seqPipeline("a", 1000, filesSink("a"))))) {
       gw.start();
       Pipeline p = gw.pipelines().get(0);
-      await().atMost(Duration.ofSeconds(20)).until(() -> p.status().state() == PipelineState.RUNNING);
+      await()
+          .atMost(Duration.ofSeconds(20))
+          .until(() -> p.status().state() == PipelineState.RUNNING);
       gw.stop();
       assertThat(p.status().state()).isEqualTo(PipelineState.STOPPED);
     }
     assertExactlyOnce(output("a"), "a-", 1000);
-    // The source grew (options may change; the checkpoint is still this pipeline's): only the new records follow.
+    // The source grew (options may change; the checkpoint is still this pipeline's): only the new
+    // records follow.
     try (Gateway gw = new Gateway(config(seqPipeline("a", 1500, filesSink("a"))))) {
       gw.start();
       await().atMost(Duration.ofSeconds(20)).until(() -> output("a").size() >= 1500);
@@ -115,21 +122,29 @@ class GatewayLifecycleTest {
 
   @Test
   void aPipelineThatCannotStartStopsThoseAlreadyStartedAndExitsOne() throws Exception {
-    Path notADirectory = Files.writeString(tmp.resolve("out-blocked"), "a file where a directory should be");
+    Path notADirectory =
+        Files.writeString(tmp.resolve("out-blocked"), "a file where a directory should be");
     GatewayConfig cfg =
         config(
             seqPipeline("first", 5, filesSink("first")),
             seqPipeline("second", 5, "- { type: files, path: " + notADirectory + " }"));
     Gateway gw = new Gateway(cfg);
     assertThatThrownBy(gw::start).hasMessageContaining("second");
-    assertThat(gw.pipelines()).singleElement().satisfies(p -> {
-      assertThat(p.id()).isEqualTo("first");
-      assertThat(p.status().state()).isEqualTo(PipelineState.STOPPED);
-    });
+    assertThat(gw.pipelines())
+        .singleElement()
+        .satisfies(
+            p -> {
+              assertThat(p.id()).isEqualTo("first");
+              assertThat(p.status().state()).isEqualTo(PipelineState.STOPPED);
+            });
     gw.close();
 
-    Path file = write("blocked.yaml", seqPipeline("second", 5, "- { type: files, path: " + notADirectory + " }"));
-    assertThat(TributaryCli.execute("run", "--config", file.toString())).isEqualTo(TributaryCli.FAILED);
+    Path file =
+        write(
+            "blocked.yaml",
+            seqPipeline("second", 5, "- { type: files, path: " + notADirectory + " }"));
+    assertThat(TributaryCli.execute("run", "--config", file.toString()))
+        .isEqualTo(TributaryCli.FAILED);
   }
 
   @Test
@@ -138,9 +153,12 @@ class GatewayLifecycleTest {
       gw.start();
       await().atMost(Duration.ofSeconds(20)).until(() -> output("a").size() == 10);
     }
-    Path changed = write("changed.yaml", seqPipeline("a", 10, filesSink("a") + "\n- { type: console }"));
-    assertThat(TributaryCli.execute("validate", "--config", changed.toString())).isEqualTo(TributaryCli.OK);
-    assertThat(TributaryCli.execute("run", "--config", changed.toString())).isEqualTo(TributaryCli.CHECKPOINT);
+    Path changed =
+        write("changed.yaml", seqPipeline("a", 10, filesSink("a") + "\n- { type: console }"));
+    assertThat(TributaryCli.execute("validate", "--config", changed.toString()))
+        .isEqualTo(TributaryCli.OK);
+    assertThat(TributaryCli.execute("run", "--config", changed.toString()))
+        .isEqualTo(TributaryCli.CHECKPOINT);
     assertExactlyOnce(output("a"), "a-", 10);
   }
 
@@ -149,11 +167,14 @@ class GatewayLifecycleTest {
     // Unique prefix and message: the factories count constructions JVM-wide by them.
     String id = "built-once-" + System.nanoTime();
     GatewayConfig cfg =
-        config(seqPipeline(id, 0, "- { type: test-failing, message: " + id + " }\n" + filesSink(id)));
+        config(
+            seqPipeline(id, 0, "- { type: test-failing, message: " + id + " }\n" + filesSink(id)));
     try (Gateway gw = new Gateway(cfg)) {
       gw.start();
       Pipeline p = gw.pipelines().get(0);
-      await().atMost(Duration.ofSeconds(20)).until(() -> p.status().state() == PipelineState.RUNNING);
+      await()
+          .atMost(Duration.ofSeconds(20))
+          .until(() -> p.status().state() == PipelineState.RUNNING);
     }
     assertThat(SequenceSourceFactory.CREATED.get(id + "-")).as("sources built").isEqualTo(1);
     assertThat(FailingSinkFactory.CREATED.get(id)).as("sinks built").isEqualTo(1);

@@ -27,14 +27,18 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * The packaged gateway ({@code java -jar target/tributary-gateway-*.jar}, with {@code target/lib}) as a separate
- * process: real exit codes, SIGTERM draining what was received, relative paths resolved against the working directory.
+ * The packaged gateway ({@code java -jar target/tributary-gateway-*.jar}, with {@code target/lib})
+ * as a separate process: real exit codes, SIGTERM draining what was received, relative paths
+ * resolved against the working directory.
  */
 class GatewayProcessIT {
-  private static final Pattern ADMIN = Pattern.compile("event=admin_listening address=http://127\\.0\\.0\\.1:(\\d+)/");
-  private static final Pattern SOCKET = Pattern.compile("event=listening source=source address=\\S*:(\\d+)");
+  private static final Pattern ADMIN =
+      Pattern.compile("event=admin_listening address=http://127\\.0\\.0\\.1:(\\d+)/");
+  private static final Pattern SOCKET =
+      Pattern.compile("event=listening source=source address=\\S*:(\\d+)");
   private static final Pattern STORED =
-      Pattern.compile("(?m)^tributary_receiver_records_stored_total\\{[^}]*pipeline=\"lines\"[^}]*\\} (\\S+)$");
+      Pattern.compile(
+          "(?m)^tributary_receiver_records_stored_total\\{[^}]*pipeline=\"lines\"[^}]*\\} (\\S+)$");
 
   @TempDir Path tmp;
   private final List<Process> started = new ArrayList<>();
@@ -57,7 +61,9 @@ class GatewayProcessIT {
     }
 
     int awaitExit() throws Exception {
-      assertThat(process.waitFor(90, TimeUnit.SECONDS)).as("exited; output:\n%s", output()).isTrue();
+      assertThat(process.waitFor(90, TimeUnit.SECONDS))
+          .as("exited; output:\n%s", output())
+          .isTrue();
       return process.exitValue();
     }
 
@@ -69,7 +75,9 @@ class GatewayProcessIT {
 
   private static Path jar() {
     Path jar = Path.of(System.getProperty("gateway.jar", "target/missing.jar"));
-    assertThat(jar).as("the packaged gateway (mvn verify packages it before integration tests)").isRegularFile();
+    assertThat(jar)
+        .as("the packaged gateway (mvn verify packages it before integration tests)")
+        .isRegularFile();
     return jar;
   }
 
@@ -78,7 +86,8 @@ class GatewayProcessIT {
     cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
     cmd.add("-Xmx256m");
     if (withTestFactories) {
-      // The jar's manifest Class-Path (lib/...) still applies; test-classes adds the test-only factories.
+      // The jar's manifest Class-Path (lib/...) still applies; test-classes adds the test-only
+      // factories.
       cmd.add("-cp");
       cmd.add(jar() + java.io.File.pathSeparator + System.getProperty("gateway.test-classes"));
       cmd.add(TributaryCli.class.getName());
@@ -116,7 +125,8 @@ class GatewayProcessIT {
     List<String> lines = new ArrayList<>();
     if (Files.isDirectory(dir)) {
       try (Stream<Path> s = Files.list(dir)) {
-        for (Path f : s.filter(f -> !f.getFileName().toString().startsWith(".")).sorted().toList()) {
+        for (Path f :
+            s.filter(f -> !f.getFileName().toString().startsWith(".")).sorted().toList()) {
           lines.addAll(Files.readAllLines(f));
         }
       }
@@ -129,7 +139,8 @@ class GatewayProcessIT {
     for (int i = from; i < until; i++) {
       sb.append(String.format("line-%05d%n", i));
     }
-    try (Socket s = new Socket("127.0.0.1", port); OutputStream o = s.getOutputStream()) {
+    try (Socket s = new Socket("127.0.0.1", port);
+        OutputStream o = s.getOutputStream()) {
       o.write(sb.toString().getBytes(StandardCharsets.UTF_8));
       o.flush();
       s.shutdownOutput();
@@ -137,10 +148,12 @@ class GatewayProcessIT {
   }
 
   /**
-   * One run: start, send lines {@code [from, until)}, wait until the receiver stored them all (no batch has run: the
-   * batch interval is an hour), SIGTERM, exit code 0. The final batch is written only by the graceful drain.
+   * One run: start, send lines {@code [from, until)}, wait until the receiver stored them all (no
+   * batch has run: the batch interval is an hour), SIGTERM, exit code 0. The final batch is written
+   * only by the graceful drain.
    */
-  private void runOnceAndTerminate(Path config, String logName, int from, int until) throws Exception {
+  private void runOnceAndTerminate(Path config, String logName, int from, int until)
+      throws Exception {
     Run gw = start(logName, false, "run", "--config", config.toString());
     await().atMost(Duration.ofSeconds(60)).until(() -> gw.port(ADMIN) > 0 && gw.port(SOCKET) > 0);
     int admin = gw.port(ADMIN);
@@ -150,10 +163,11 @@ class GatewayProcessIT {
     await()
         .atMost(Duration.ofSeconds(60))
         .ignoreExceptions()
-        .until(() -> {
-          Matcher m = STORED.matcher(get(admin, "/metrics"));
-          return m.find() && Double.parseDouble(m.group(1)) >= until - from;
-        });
+        .until(
+            () -> {
+              Matcher m = STORED.matcher(get(admin, "/metrics"));
+              return m.find() && Double.parseDouble(m.group(1)) >= until - from;
+            });
     assertThat(outputLines()).as("nothing written before the drain").hasSize(before);
     String status = get(admin, "/status");
     assertThat(status).contains("\"state\":\"RUNNING\"").contains("\"recordsOut\":0");
@@ -182,7 +196,8 @@ class GatewayProcessIT {
         admin: { host: 127.0.0.1, port: 0 }
         """);
     runOnceAndTerminate(config, "run-1.log", 0, 2000);
-    assertThat(Files.isDirectory(tmp.resolve("data/checkpoint/lines/commits"))).as("relative to the working dir")
+    assertThat(Files.isDirectory(tmp.resolve("data/checkpoint/lines/commits")))
+        .as("relative to the working dir")
         .isTrue();
     // Again on the same checkpoint: the first run's lines are not written again.
     runOnceAndTerminate(config, "run-2.log", 2000, 3000);
@@ -242,9 +257,13 @@ class GatewayProcessIT {
         """
             .formatted(gate));
     Run gw = start("slow.log", true, "run", "--config", config.toString());
-    await().atMost(Duration.ofSeconds(60)).until(() -> gw.output().contains("event=test_source_opening pipeline=slow"));
+    await()
+        .atMost(Duration.ofSeconds(60))
+        .until(() -> gw.output().contains("event=test_source_opening pipeline=slow"));
     gw.process().destroy(); // SIGTERM while the first pipeline is still starting
-    await().atMost(Duration.ofSeconds(30)).until(() -> gw.output().contains("event=stop_requested"));
+    await()
+        .atMost(Duration.ofSeconds(30))
+        .until(() -> gw.output().contains("event=stop_requested"));
     Files.writeString(gate, "open"); // now let the first pipeline finish starting
     assertThat(gw.awaitExit()).as("exit code; output:\n%s", gw.output()).isZero();
     assertThat(gw.output())
@@ -256,20 +275,28 @@ class GatewayProcessIT {
   }
 
   /**
-   * README's first command, {@code ./tributary run}, as written: the script at the repository root (the jar is built by
-   * now, so it does not rebuild) runs the embedded default config, which listens on the fixed ports 127.0.0.1:9999
-   * (lines) and 9090 (admin) and writes under {@code ./data} of the working directory.
+   * README's first command, {@code ./tributary run}, as written: the script at the repository root
+   * (the jar is built by now, so it does not rebuild) runs the embedded default config, which
+   * listens on the fixed ports 127.0.0.1:9999 (lines) and 9090 (admin) and writes under {@code
+   * ./data} of the working directory.
    */
   @Test
   void readmeFirstCommandRunsTheEmbeddedDefaultEndToEnd() throws Exception {
-    Path script = Path.of(System.getProperty("basedir", ".")).toAbsolutePath().getParent().resolve("tributary");
+    Path script =
+        Path.of(System.getProperty("basedir", "."))
+            .toAbsolutePath()
+            .getParent()
+            .resolve("tributary");
     assertThat(script).as("the script README.md names").isRegularFile();
     for (int port : new int[] {9999, 9090}) {
       try (java.net.ServerSocket probe = new java.net.ServerSocket()) {
         probe.bind(new java.net.InetSocketAddress("127.0.0.1", port));
       } catch (IOException e) {
         throw new AssertionError(
-            "127.0.0.1:" + port + " is in use: the embedded default config needs it; stop what listens there", e);
+            "127.0.0.1:"
+                + port
+                + " is in use: the embedded default config needs it; stop what listens there",
+            e);
       }
     }
     Path log = tmp.resolve("readme-run.log");
@@ -280,19 +307,30 @@ class GatewayProcessIT {
             .redirectOutput(log.toFile())
             .start();
     started.add(p);
-    await().atMost(Duration.ofSeconds(180)).ignoreExceptions().until(() -> get(9090, "/health").contains("UP"));
-    await().atMost(Duration.ofSeconds(60)).ignoreExceptions().untilAsserted(() -> send(9999, 0, 500));
+    await()
+        .atMost(Duration.ofSeconds(180))
+        .ignoreExceptions()
+        .until(() -> get(9090, "/health").contains("UP"));
+    await()
+        .atMost(Duration.ofSeconds(60))
+        .ignoreExceptions()
+        .untilAsserted(() -> send(9999, 0, 500));
     await().atMost(Duration.ofSeconds(60)).until(() -> outputLines().size() >= 500);
     assertThat(get(9090, "/status")).contains("\"id\":\"lines\"").contains("\"state\":\"RUNNING\"");
     p.destroy(); // SIGTERM to java: the script execs it
-    assertThat(p.waitFor(90, TimeUnit.SECONDS)).as("exited; output:\n%s", Files.readString(log)).isTrue();
-    assertThat(p.exitValue()).as("exit code after SIGTERM; output:\n%s", Files.readString(log)).isZero();
+    assertThat(p.waitFor(90, TimeUnit.SECONDS))
+        .as("exited; output:\n%s", Files.readString(log))
+        .isTrue();
+    assertThat(p.exitValue())
+        .as("exit code after SIGTERM; output:\n%s", Files.readString(log))
+        .isZero();
     List<String> lines = outputLines();
     assertThat(lines).hasSize(500);
     for (int i = 0; i < 500; i++) {
       assertThat(lines.get(i)).isEqualTo(String.format("line-%05d", i));
     }
-    assertThat(Files.readString(log)).contains("line-00000"); // the console sink prints the first records
+    assertThat(Files.readString(log))
+        .contains("line-00000"); // the console sink prints the first records
     assertThat(tmp.resolve("data/checkpoint/lines/commits")).isDirectory();
   }
 
@@ -304,14 +342,20 @@ class GatewayProcessIT {
     }
     List<String> entries = List.of(classPath.trim().split("\\s+"));
     for (String entry : entries) {
-      assertThat(jar().resolveSibling(entry)).as("manifest entry %s is in lib/", entry).isRegularFile();
+      assertThat(jar().resolveSibling(entry))
+          .as("manifest entry %s is in lib/", entry)
+          .isRegularFile();
     }
     assertThat(entries)
-        .as("a custom receiver jar needs only its own dependencies: the SDK's base classes ship in lib/")
+        .as(
+            "a custom receiver jar needs only its own dependencies: the SDK's base classes ship in lib/")
         .anyMatch(e -> e.startsWith("lib/tributary-custom-receiver-sdk-"));
     assertThat(entries)
         .as("the SDK's test kit libraries are optional dependencies and never ship")
-        .noneMatch(e -> e.matches("lib/(junit-|opentest4j-|apiguardian-|assertj-|awaitility-|hamcrest-).*"));
+        .noneMatch(
+            e ->
+                e.matches(
+                    "lib/(junit-|opentest4j-|apiguardian-|assertj-|awaitility-|hamcrest-).*"));
   }
 
   @Test
@@ -345,10 +389,12 @@ class GatewayProcessIT {
         .contains(bad + ":4: Invalid value [] for pipelines[0].sinks")
         .contains("3 problem(s) found");
 
-    assertThat(cli("run", "--config", bad.toString()).process().exitValue()).isEqualTo(TributaryCli.INVALID);
+    assertThat(cli("run", "--config", bad.toString()).process().exitValue())
+        .isEqualTo(TributaryCli.INVALID);
     assertThat(cli("run", "--config", tmp.resolve("missing.yaml").toString()).process().exitValue())
         .isEqualTo(TributaryCli.INVALID);
-    assertThat(cli("run", "--no-such-option").process().exitValue()).isEqualTo(TributaryCli.INVALID);
+    assertThat(cli("run", "--no-such-option").process().exitValue())
+        .isEqualTo(TributaryCli.INVALID);
 
     Run version = cli("version");
     assertThat(version.process().exitValue()).isZero();
@@ -365,7 +411,9 @@ class GatewayProcessIT {
             "{\"version\":1,\"pipelineId\":\"other\",\"configFingerprint\":\"x\",\"createdMs\":0}"
                 .getBytes(StandardCharsets.UTF_8));
     Run refused = cli("run", "--config", good.toString());
-    assertThat(refused.process().exitValue()).as(refused.output()).isEqualTo(TributaryCli.CHECKPOINT);
+    assertThat(refused.process().exitValue())
+        .as(refused.output())
+        .isEqualTo(TributaryCli.CHECKPOINT);
     assertThat(refused.output()).contains("belongs to pipeline 'other'");
   }
 }

@@ -7,8 +7,8 @@ import java.util.List;
 import org.junit.jupiter.api.Test;
 
 /**
- * Pipeline files with checkpoints on HDFS and S3 and the {@code hadoop-files} sink, validated with connector-file's real
- * factories on the classpath (validation connects to nothing).
+ * Pipeline files with checkpoints on HDFS and S3 and the {@code hadoop-files} sink, validated with
+ * connector-file's real factories on the classpath (validation connects to nothing).
  */
 class HadoopCheckpointConfigTest {
   private static final String HDFS =
@@ -36,23 +36,31 @@ class HadoopCheckpointConfigTest {
 
   @Test
   void acceptsAnHdfsCheckpointWithHadoopOptionsAndTheHadoopFilesSink() {
-    GatewayConfig.PipelineConfig p = GatewayConfig.parse(new StringReader(HDFS), "test.yaml").pipelines().get(0);
-    assertThat(p.checkpointLocation()).isEqualTo("hdfs://127.0.0.1:8020/tributary/checkpoints/clicks");
-    assertThat(p.checkpointOptions()).containsEntry("hadoop.dfs.client.use.datanode.hostname", false);
+    GatewayConfig.PipelineConfig p =
+        GatewayConfig.parse(new StringReader(HDFS), "test.yaml").pipelines().get(0);
+    assertThat(p.checkpointLocation())
+        .isEqualTo("hdfs://127.0.0.1:8020/tributary/checkpoints/clicks");
+    assertThat(p.checkpointOptions())
+        .containsEntry("hadoop.dfs.client.use.datanode.hostname", false);
     assertThat(p.sinks().get(0).type()).isEqualTo("hadoop-files");
     assertThat(p.walDir()).isNotNull();
   }
 
   @Test
   void acceptsAnS3aCheckpoint() {
-    String yaml = HDFS.replace("hdfs://127.0.0.1:8020/tributary/checkpoints/clicks", "s3a://bucket/checkpoints/clicks")
-        .replace("dfs.client.use.datanode.hostname: false", "fs.s3a.path.style.access: true");
+    String yaml =
+        HDFS.replace(
+                "hdfs://127.0.0.1:8020/tributary/checkpoints/clicks",
+                "s3a://bucket/checkpoints/clicks")
+            .replace("dfs.client.use.datanode.hostname: false", "fs.s3a.path.style.access: true");
     assertThat(GatewayConfig.parse(new StringReader(yaml), "test.yaml").pipelines()).hasSize(1);
   }
 
   @Test
   void reportsABadCheckpointOptionOfTheHadoopStorageOnItsLine() {
-    String yaml = HDFS.replace("{ hadoop: { dfs.client.use.datanode.hostname: false } }", "{ publish: sometimes }");
+    String yaml =
+        HDFS.replace(
+            "{ hadoop: { dfs.client.use.datanode.hostname: false } }", "{ publish: sometimes }");
     assertThat(problems(yaml))
         .singleElement()
         .asString()

@@ -15,8 +15,9 @@ import java.util.Map;
 import org.junit.jupiter.api.Test;
 
 /**
- * The configuration tables of {@code gateway/README.md} are generated from the option declarations. When a declaration
- * changes this test fails; run it with {@code -Dtributary.updateReadme=true} to rewrite the tables, then commit.
+ * The configuration tables of {@code gateway/README.md} are generated from the option declarations.
+ * When a declaration changes this test fails; run it with {@code -Dtributary.updateReadme=true} to
+ * rewrite the tables, then commit.
  */
 class ReadmeTablesTest {
   private static final Path README = Path.of("README.md");
@@ -43,14 +44,17 @@ class ReadmeTablesTest {
       assertThat(from).as("README.md has the marker %s", begin.strip()).isNotNegative();
       assertThat(to).as("README.md has the marker %s", end).isGreaterThan(from);
       expected =
-          expected.substring(0, from + begin.length()) + ConfigDocs.markdownTable(e.getValue()) + expected.substring(to);
+          expected.substring(0, from + begin.length())
+              + ConfigDocs.markdownTable(e.getValue())
+              + expected.substring(to);
     }
     if (!expected.equals(readme) && Boolean.getBoolean("tributary.updateReadme")) {
       Files.writeString(README, expected);
       readme = expected;
     }
     assertThat(readme)
-        .as("gateway/README.md tables are stale: run this test with -Dtributary.updateReadme=true and commit")
+        .as(
+            "gateway/README.md tables are stale: run this test with -Dtributary.updateReadme=true and commit")
         .isEqualTo(expected);
   }
 }

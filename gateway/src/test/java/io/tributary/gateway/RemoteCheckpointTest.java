@@ -17,8 +17,8 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * {@code checkpoint:} as a URI handled by a {@code CheckpointStorageFactory} on the classpath (here the test-only
- * {@code memtest://}), its {@code checkpoint-options:}, and {@code wal-dir:}.
+ * {@code checkpoint:} as a URI handled by a {@code CheckpointStorageFactory} on the classpath (here
+ * the test-only {@code memtest://}), its {@code checkpoint-options:}, and {@code wal-dir:}.
  */
 class RemoteCheckpointTest {
   @TempDir Path tmp;
@@ -46,26 +46,32 @@ class RemoteCheckpointTest {
             source: { type: test-sequence, count: 300, prefix: "r-" }
             sinks:
               - { type: files, path: %s }
-        """.formatted(checkpoint, extra.indent(4).stripTrailing(), tmp.resolve("out"));
+        """
+        .formatted(checkpoint, extra.indent(4).stripTrailing(), tmp.resolve("out"));
   }
 
   @Test
   void acceptsAUriCheckpointWithOptionsAndAWalDir() {
     GatewayConfig c =
-        parse(pipeline("memtest://bucket/cp", """
+        parse(
+            pipeline(
+                "memtest://bucket/cp",
+                """
             checkpoint-options: { token: abc, hadoop: { fs.s3a.endpoint: "http://127.0.0.1:1" } }
             wal-dir: ./wal/p"""));
     GatewayConfig.PipelineConfig p = c.pipelines().get(0);
     assertThat(p.checkpoint()).isNull();
     assertThat(p.checkpointLocation()).isEqualTo("memtest://bucket/cp");
-    assertThat(p.checkpointOptions()).containsEntry("token", "abc").containsEntry("hadoop.fs.s3a.endpoint",
-        "http://127.0.0.1:1");
+    assertThat(p.checkpointOptions())
+        .containsEntry("token", "abc")
+        .containsEntry("hadoop.fs.s3a.endpoint", "http://127.0.0.1:1");
     assertThat(p.walDir()).isEqualTo(Path.of("wal/p").toAbsolutePath().normalize());
   }
 
   @Test
   void aLocalCheckpointStillResolvesToADirectory() {
-    GatewayConfig.PipelineConfig p = parse(pipeline("file:" + tmp.resolve("cp"), "")).pipelines().get(0);
+    GatewayConfig.PipelineConfig p =
+        parse(pipeline("file:" + tmp.resolve("cp"), "")).pipelines().get(0);
     assertThat(p.checkpoint()).isEqualTo(tmp.resolve("cp"));
     assertThat(p.walDir()).isNull();
   }
@@ -96,7 +102,8 @@ class RemoteCheckpointTest {
           - { id: a, checkpoint: memtest://b/cp, source: { type: test-sequence, count: 1 }, sinks: [ { type: console } ] }
           - { id: b, checkpoint: memtest://b/cp/, source: { type: test-sequence, count: 1 }, sinks: [ { type: console } ] }
         """;
-    assertThat(problems(yaml)).anySatisfy(p -> assertThat(p).contains("one checkpoint location per pipeline"));
+    assertThat(problems(yaml))
+        .anySatisfy(p -> assertThat(p).contains("one checkpoint location per pipeline"));
   }
 
   @Test
@@ -106,16 +113,22 @@ class RemoteCheckpointTest {
     try (Gateway gw = new Gateway(parse(pipeline(cp, "checkpoint-options: { token: t1 }")))) {
       gw.start();
       await().atMost(Duration.ofSeconds(20)).until(() -> output().size() == 300);
-      assertThat(MemoryCheckpointStorageFactory.lastOptions.get(MemoryCheckpointStorageFactory.TOKEN))
+      assertThat(
+              MemoryCheckpointStorageFactory.lastOptions.get(MemoryCheckpointStorageFactory.TOKEN))
           .isEqualTo("t1");
     }
     assertThat(MemoryCheckpointStorageFactory.OPEN.get()).isEqualTo(openBefore);
     assertThat(MemoryCheckpointStorageFactory.FILES.get(cp)).containsKey("metadata");
-    // A second run over the same remote checkpoint starts after the committed batches: nothing is written twice.
+    // A second run over the same remote checkpoint starts after the committed batches: nothing is
+    // written twice.
     try (Gateway gw = new Gateway(parse(pipeline(cp, "")))) {
       gw.start();
-      await().atMost(Duration.ofSeconds(20)).until(() -> gw.pipelines().get(0).status().state()
-          == io.tributary.core.runtime.PipelineState.RUNNING);
+      await()
+          .atMost(Duration.ofSeconds(20))
+          .until(
+              () ->
+                  gw.pipelines().get(0).status().state()
+                      == io.tributary.core.runtime.PipelineState.RUNNING);
     }
     assertThat(output()).hasSize(300).doesNotHaveDuplicates();
   }
@@ -145,7 +158,8 @@ class RemoteCheckpointTest {
     List<String> lines = new ArrayList<>();
     if (Files.isDirectory(dir)) {
       try (Stream<Path> s = Files.list(dir)) {
-        for (Path f : s.filter(f -> !f.getFileName().toString().startsWith(".")).sorted().toList()) {
+        for (Path f :
+            s.filter(f -> !f.getFileName().toString().startsWith(".")).sorted().toList()) {
           lines.addAll(Files.readAllLines(f));
         }
       }

@@ -13,8 +13,8 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * Secrets in a pipeline file (pass-through client and Hadoop settings) never appear in validation errors, the CLI's
- * output or the {@code toString} of the configuration records.
+ * Secrets in a pipeline file (pass-through client and Hadoop settings) never appear in validation
+ * errors, the CLI's output or the {@code toString} of the configuration records.
  */
 class SensitiveConfigTest {
   private static final String JAAS_SECRET = "hunter2-jaas";
@@ -105,7 +105,8 @@ class SensitiveConfigTest {
                 hadoop: { fs.s3a.secret.key: %s, fs.s3a.endpoint: "http://127.0.0.1:9000" }
         """
             .formatted(S3_SECRET, S3_SECRET);
-    GatewayConfig.PipelineConfig p = GatewayConfig.parse(new StringReader(yaml), "test.yaml").pipelines().get(0);
+    GatewayConfig.PipelineConfig p =
+        GatewayConfig.parse(new StringReader(yaml), "test.yaml").pipelines().get(0);
     assertThat(p.toString())
         .contains("fs.s3a.secret.key")
         .contains("fs.s3a.path.style.access=true")

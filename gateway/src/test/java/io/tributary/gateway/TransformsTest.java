@@ -33,8 +33,10 @@ class TransformsTest {
   @Test
   void regexFilterKeepsValuesContainingAMatch() {
     Predicate<Record> p = filter(Map.of("regex", "ERR(OR)?\\b"));
-    assertThat(kept(p, "ERROR disk", "x ERR y", "ERRORS", "warn", "")).containsExactly("ERROR disk", "x ERR y");
-    assertThat(kept(filter(Map.of("regex", "^a.*z$")), "abcz", "xabcz", "az")).containsExactly("abcz", "az");
+    assertThat(kept(p, "ERROR disk", "x ERR y", "ERRORS", "warn", ""))
+        .containsExactly("ERROR disk", "x ERR y");
+    assertThat(kept(filter(Map.of("regex", "^a.*z$")), "abcz", "xabcz", "az"))
+        .containsExactly("abcz", "az");
   }
 
   @Test
@@ -47,7 +49,10 @@ class TransformsTest {
 
   @Test
   void filterNeedsExactlyOneCondition() {
-    assertThat(Transforms.check("filter", Map.of())).singleElement().asString().contains("exactly one of");
+    assertThat(Transforms.check("filter", Map.of()))
+        .singleElement()
+        .asString()
+        .contains("exactly one of");
     assertThat(Transforms.check("filter", Map.of("regex", "a", "contains", "b"))).hasSize(1);
     assertThat(Transforms.check("filter", Map.of("not-empty", false))).hasSize(1);
     assertThat(Transforms.FILTER_SPEC.validate(Map.of("regex", "(unclosed")))
@@ -57,14 +62,22 @@ class TransformsTest {
 
   @Test
   void mapOperations() {
-    assertThat(map(Map.of("op", "trim")).apply(Record.ofString("  a b \t")).valueAsString()).isEqualTo("a b");
-    assertThat(map(Map.of("op", "upper-case")).apply(Record.ofString("straße")).valueAsString()).isEqualTo("STRASSE");
-    assertThat(map(Map.of("op", "lower-case")).apply(Record.ofString("ÀB")).valueAsString()).isEqualTo("àb");
-    assertThat(map(Map.of("op", "prefix", "value", "> ")).apply(Record.ofString("x")).valueAsString())
+    assertThat(map(Map.of("op", "trim")).apply(Record.ofString("  a b \t")).valueAsString())
+        .isEqualTo("a b");
+    assertThat(map(Map.of("op", "upper-case")).apply(Record.ofString("straße")).valueAsString())
+        .isEqualTo("STRASSE");
+    assertThat(map(Map.of("op", "lower-case")).apply(Record.ofString("ÀB")).valueAsString())
+        .isEqualTo("àb");
+    assertThat(
+            map(Map.of("op", "prefix", "value", "> ")).apply(Record.ofString("x")).valueAsString())
         .isEqualTo("> x");
-    assertThat(map(Map.of("op", "suffix", "value", ";")).apply(Record.ofString("x")).valueAsString())
+    assertThat(
+            map(Map.of("op", "suffix", "value", ";")).apply(Record.ofString("x")).valueAsString())
         .isEqualTo("x;");
-    assertThat(Transforms.check("map", Map.of("op", "prefix"))).singleElement().asString().contains("needs value");
+    assertThat(Transforms.check("map", Map.of("op", "prefix")))
+        .singleElement()
+        .asString()
+        .contains("needs value");
     assertThat(Transforms.MAP_SPEC.validate(Map.of("op", "reverse"))).hasSize(1);
   }
 
@@ -72,7 +85,12 @@ class TransformsTest {
   void mapKeepsKeyTimestampAndPosition() {
     SourcePosition pos = new SourcePosition("in", "p0", 42);
     Record r =
-        new Record("k".getBytes(StandardCharsets.UTF_8), "v".getBytes(StandardCharsets.UTF_8), 7L, Map.of(), pos);
+        new Record(
+            "k".getBytes(StandardCharsets.UTF_8),
+            "v".getBytes(StandardCharsets.UTF_8),
+            7L,
+            Map.of(),
+            pos);
     Record out = map(Map.of("op", "upper-case")).apply(r);
     assertThat(out.valueAsString()).isEqualTo("V");
     assertThat(out.key()).isEqualTo("k".getBytes(StandardCharsets.UTF_8));

@@ -21,16 +21,18 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * The packaged gateway as a separate process monitors a local directory with the {@code files} source and writes every
- * line to the exactly-once rolling {@code files} sink. 5,000 files of 20 numbered lines are written in a staging
- * directory of the same file system and atomically renamed into the monitored directory at a steady pace, while the
- * gateway is killed with SIGKILL at random moments (at least 5 times) and restarted; files keep arriving while it is
- * down. Afterwards every line must be in the output exactly once: nothing missed across restarts (a file renamed in
- * while the gateway was down, or listed but not yet committed), nothing read twice (a file whose batch was written but
- * not committed, or committed but whose index delta was the last thing written).
+ * The packaged gateway as a separate process monitors a local directory with the {@code files}
+ * source and writes every line to the exactly-once rolling {@code files} sink. 5,000 files of 20
+ * numbered lines are written in a staging directory of the same file system and atomically renamed
+ * into the monitored directory at a steady pace, while the gateway is killed with SIGKILL at random
+ * moments (at least 5 times) and restarted; files keep arriving while it is down. Afterwards every
+ * line must be in the output exactly once: nothing missed across restarts (a file renamed in while
+ * the gateway was down, or listed but not yet committed), nothing read twice (a file whose batch
+ * was written but not committed, or committed but whose index delta was the last thing written).
  *
- * <p>Random moments: each kill waits until the mover passed a random target and the gateway committed output since its
- * last start, polled at a random interval (seeded; the seed is printed, rerun with {@code -Dfiles.crash.seed=N}).
+ * <p>Random moments: each kill waits until the mover passed a random target and the gateway
+ * committed output since its last start, polled at a random interval (seeded; the seed is printed,
+ * rerun with {@code -Dfiles.crash.seed=N}).
  */
 class FileGatewayCrashIT {
   private static final int FILES = 5_000;
@@ -69,7 +71,8 @@ class FileGatewayCrashIT {
             "    source:",
             "      type: files",
             "      paths: [" + in + "]",
-            // A kill before the first index write makes the next start a first start again: read what is there.
+            // A kill before the first index write makes the next start a first start again: read
+            // what is there.
             "      include-existing: true",
             "      max-files-per-batch: 300",
             "      state-compaction-interval: 8",
@@ -88,7 +91,8 @@ class FileGatewayCrashIT {
             for (int i = 0; i < FILES_PER_TICK && moved.get() < FILES; i++) {
               int f = moved.get();
               try {
-                Files.move(staging.resolve(name(f)), in.resolve(name(f)), StandardCopyOption.ATOMIC_MOVE);
+                Files.move(
+                    staging.resolve(name(f)), in.resolve(name(f)), StandardCopyOption.ATOMIC_MOVE);
               } catch (IOException e) {
                 throw new UncheckedIOException(e);
               }
@@ -99,12 +103,17 @@ class FileGatewayCrashIT {
           TICK_MILLIS,
           TimeUnit.MILLISECONDS);
       for (int k = 0; k < KILLS; k++) {
-        int target = FILES * (k + 1) / (KILLS + 1) + random.nextInt(FILES / (KILLS * 3)) - FILES / (KILLS * 6);
+        int target =
+            FILES * (k + 1) / (KILLS + 1)
+                + random.nextInt(FILES / (KILLS * 3))
+                - FILES / (KILLS * 6);
         int linesAtStart = GatewayProcess.outputLines(out).size();
         await()
             .atMost(Duration.ofSeconds(90))
             .pollInterval(Duration.ofMillis(20 + random.nextInt(400)))
-            .until(() -> moved.get() >= target && GatewayProcess.outputLines(out).size() > linesAtStart);
+            .until(
+                () ->
+                    moved.get() >= target && GatewayProcess.outputLines(out).size() > linesAtStart);
         gateway.kill();
         kills++;
         gateway.start();

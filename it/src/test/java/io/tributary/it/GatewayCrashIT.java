@@ -16,8 +16,9 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * The gateway as a separate process, fed 200,000 lines over the reliable socket protocol, killed with SIGKILL several
- * times mid-stream and restarted: every acknowledged line must be in the output files exactly once.
+ * The gateway as a separate process, fed 200,000 lines over the reliable socket protocol, killed
+ * with SIGKILL several times mid-stream and restarted: every acknowledged line must be in the
+ * output files exactly once.
  */
 class GatewayCrashIT {
   private static final int LINES = 200_000;
@@ -41,7 +42,9 @@ class GatewayCrashIT {
             "      wal.enabled: true",
             "      wal.fsync: always",
             "    checkpoint: " + tmp.resolve("checkpoint"),
-            "    source: { type: socket, mode: server, host: 127.0.0.1, port: " + port + ", reliable: true }",
+            "    source: { type: socket, mode: server, host: 127.0.0.1, port: "
+                + port
+                + ", reliable: true }",
             "    sinks:",
             "      - { type: files, path: " + out + ", max-file-size: 1mb }",
             ""));
@@ -66,7 +69,8 @@ class GatewayCrashIT {
                     throw new IllegalStateException(e);
                   }
                 });
-        // Kill at random points spread over the stream, each time after more lines were acknowledged.
+        // Kill at random points spread over the stream, each time after more lines were
+        // acknowledged.
         for (int k = 0; k < KILLS; k++) {
           long target = (long) LINES * (k + 1) / (KILLS + 2) + random.nextInt(LINES / (KILLS * 4));
           await().atMost(Duration.ofSeconds(120)).until(() -> client.lastAcked() >= target);
@@ -80,7 +84,9 @@ class GatewayCrashIT {
             .isTrue();
         assertThat(client.lastAcked()).isEqualTo(LINES - 1);
       }
-      await().atMost(Duration.ofSeconds(60)).until(() -> GatewayProcess.outputLines(out).size() >= LINES);
+      await()
+          .atMost(Duration.ofSeconds(60))
+          .until(() -> GatewayProcess.outputLines(out).size() >= LINES);
       assertThat(gateway.terminate(Duration.ofSeconds(60))).as("exit code after SIGTERM").isZero();
     }
 
@@ -96,7 +102,8 @@ class GatewayCrashIT {
         lost++;
       }
     }
-    System.out.printf("GatewayCrashIT: records=%d kills=%d output=%d lost=%d duplicated=%d%n",
+    System.out.printf(
+        "GatewayCrashIT: records=%d kills=%d output=%d lost=%d duplicated=%d%n",
         LINES, kills, lines.size(), lost, duplicated);
     assertThat(kills).isGreaterThanOrEqualTo(3);
     assertThat(lost).as("lost lines").isZero();

@@ -12,7 +12,10 @@ import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 
-/** Starts the packaged gateway ({@code java -jar tributary-gateway.jar run --config FILE}) as a separate process. */
+/**
+ * Starts the packaged gateway ({@code java -jar tributary-gateway.jar run --config FILE}) as a
+ * separate process.
+ */
 final class GatewayProcess implements AutoCloseable {
   private final Path config;
   private final Path log;
@@ -36,7 +39,9 @@ final class GatewayProcess implements AutoCloseable {
     String p = System.getProperty("gateway.jar");
     if (p == null || !Files.isRegularFile(Path.of(p))) {
       throw new IllegalStateException(
-          "The packaged gateway jar is missing (" + p + "): run the tests with 'mvn verify' from the repository root,"
+          "The packaged gateway jar is missing ("
+              + p
+              + "): run the tests with 'mvn verify' from the repository root,"
               + " which packages the gateway before the integration tests");
     }
     return Path.of(p);
@@ -71,7 +76,8 @@ final class GatewayProcess implements AutoCloseable {
     if (!process.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
       process.destroyForcibly();
       process.waitFor(10, TimeUnit.SECONDS);
-      throw new IllegalStateException("gateway did not stop within " + timeout + " after SIGTERM; log: " + log);
+      throw new IllegalStateException(
+          "gateway did not stop within " + timeout + " after SIGTERM; log: " + log);
     }
     return process.exitValue();
   }
@@ -80,7 +86,9 @@ final class GatewayProcess implements AutoCloseable {
     return process != null && process.isAlive();
   }
 
-  /** The exit code of the last started process, or null while it runs (or before the first start). */
+  /**
+   * The exit code of the last started process, or null while it runs (or before the first start).
+   */
   Integer exitCode() {
     return process == null || process.isAlive() ? null : process.exitValue();
   }

@@ -28,14 +28,15 @@ import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * The packaged gateway as a separate process forwards Kafka topic A (8 partitions, 1,000,000 numbered 100-byte records
- * written beforehand) to topic B with the transactional {@code kafka} sink, preserving the source partition. It is
- * killed with SIGKILL at random moments and restarted, or the broker is restarted under it; a {@code read_committed}
- * consumer of B then proves every record of A is in B exactly once, in its source partition, in order.
+ * The packaged gateway as a separate process forwards Kafka topic A (8 partitions, 1,000,000
+ * numbered 100-byte records written beforehand) to topic B with the transactional {@code kafka}
+ * sink, preserving the source partition. It is killed with SIGKILL at random moments and restarted,
+ * or the broker is restarted under it; a {@code read_committed} consumer of B then proves every
+ * record of A is in B exactly once, in its source partition, in order.
  *
- * <p>Random moments: each kill waits until B's committed records pass a random target (seeded; the seed is printed,
- * rerun with {@code -Dkafka.crash.seed=N}), polled at a random interval, so kills land anywhere inside a batch's
- * read, write or commit.
+ * <p>Random moments: each kill waits until B's committed records pass a random target (seeded; the
+ * seed is printed, rerun with {@code -Dkafka.crash.seed=N}), polled at a random interval, so kills
+ * land anywhere inside a batch's read, write or commit.
  */
 @ExtendWith(KafkaBrokerExtension.class)
 class KafkaGatewayCrashIT {
@@ -56,7 +57,8 @@ class KafkaGatewayCrashIT {
     writeInput(broker, a, b);
 
     int kills = 0;
-    try (GatewayProcess gateway = new GatewayProcess(config(broker, "kcrash-kill", a, b), tmp.resolve("gw.log"));
+    try (GatewayProcess gateway =
+            new GatewayProcess(config(broker, "kcrash-kill", a, b), tmp.resolve("gw.log"));
         Verifier verifier = new Verifier(broker, b)) {
       gateway.start();
       for (int k = 0; k < KILLS; k++) {
@@ -80,23 +82,30 @@ class KafkaGatewayCrashIT {
   }
 
   /**
-   * The broker restarts (clean shutdown, same port and data) once mid-stream while the gateway runs. The gateway is
-   * not restarted by the test unless it exits: its Kafka clients reconnect by themselves, and a batch whose
-   * transaction fails while the broker is away fails the pipeline, so the gateway exits 1 and the test starts it again
-   * on the same checkpoint; the replayed batch must not be duplicated either way.
+   * The broker restarts (clean shutdown, same port and data) once mid-stream while the gateway
+   * runs. The gateway is not restarted by the test unless it exits: its Kafka clients reconnect by
+   * themselves, and a batch whose transaction fails while the broker is away fails the pipeline, so
+   * the gateway exits 1 and the test starts it again on the same checkpoint; the replayed batch
+   * must not be duplicated either way.
    */
   @Test
   void everyRecordExactlyOnceAndInOrderAcrossABrokerRestart(KafkaBroker broker) throws Exception {
     String a = "kcrash-broker-a";
     String b = "kcrash-broker-b";
     writeInput(broker, a, b);
-    try (GatewayProcess gateway = new GatewayProcess(config(broker, "kcrash-broker", a, b), tmp.resolve("gw.log"));
+    try (GatewayProcess gateway =
+            new GatewayProcess(config(broker, "kcrash-broker", a, b), tmp.resolve("gw.log"));
         Verifier verifier = new Verifier(broker, b)) {
       gateway.start();
-      await().atMost(Duration.ofSeconds(120)).pollInSameThread().until(() -> verifier.poll() >= RECORDS / 3);
+      await()
+          .atMost(Duration.ofSeconds(120))
+          .pollInSameThread()
+          .until(() -> verifier.poll() >= RECORDS / 3);
       broker.restart();
       long afterRestart = verifier.poll();
-      System.out.printf("KafkaGatewayCrashIT[broker-restart]: committed in B when the broker was back=%d%n", afterRestart);
+      System.out.printf(
+          "KafkaGatewayCrashIT[broker-restart]: committed in B when the broker was back=%d%n",
+          afterRestart);
       assertThat(afterRestart).as("the broker restart happened mid-stream").isLessThan(RECORDS);
       List<Integer> exits = new ArrayList<>();
       await()
@@ -112,7 +121,9 @@ class KafkaGatewayCrashIT {
                 }
                 return verifier.poll() >= RECORDS;
               });
-      System.out.printf("KafkaGatewayCrashIT[broker-restart]: gateway exits after the broker restart=%s%n", exits);
+      System.out.printf(
+          "KafkaGatewayCrashIT[broker-restart]: gateway exits after the broker restart=%s%n",
+          exits);
       finish(gateway, verifier);
       verifier.report("broker-restart", 0, gateway.starts() - 1);
       verifier.assertExactlyOnceInOrder();
@@ -120,18 +131,21 @@ class KafkaGatewayCrashIT {
   }
 
   /**
-   * The broker is killed with SIGKILL (no clean shutdown: open transactions, unflushed logs and the KRaft metadata log
-   * left as they are) twice mid-stream and started again on the same port and data while the gateway runs. The gateway
-   * is never restarted: its batch retries (default retry.* settings) must ride both outages out without the process
-   * exiting, and B must hold every record of A exactly once, in order.
+   * The broker is killed with SIGKILL (no clean shutdown: open transactions, unflushed logs and the
+   * KRaft metadata log left as they are) twice mid-stream and started again on the same port and
+   * data while the gateway runs. The gateway is never restarted: its batch retries (default retry.*
+   * settings) must ride both outages out without the process exiting, and B must hold every record
+   * of A exactly once, in order.
    */
   @Test
   void gatewayNeverExitsWhileTheBrokerIsSigkilledTwice(KafkaBroker broker) throws Exception {
     String a = "kcrash-bkill-a";
     String b = "kcrash-bkill-b";
     writeInput(broker, a, b);
-    // Client timeouts well below the outage (the broker takes 10-30 s to come back here), so the outage reaches the
-    // batch path as errors instead of being waited out inside the clients: the batch retries must carry it.
+    // Client timeouts well below the outage (the broker takes 10-30 s to come back here), so the
+    // outage reaches the
+    // batch path as errors instead of being waited out inside the clients: the batch retries must
+    // carry it.
     Path config = config(broker, "kcrash-bkill", a, b, true);
     try (GatewayProcess gateway = new GatewayProcess(config, tmp.resolve("gw.log"));
         Verifier verifier = new Verifier(broker, b)) {
@@ -151,7 +165,9 @@ class KafkaGatewayCrashIT {
             "KafkaGatewayCrashIT[broker-sigkill]: kill %d after %d committed records; broker back after %d ms;"
                 + " committed now %d%n",
             k, target, TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0), committed);
-        assertThat(gateway.exitCode()).as("gateway exit code right after broker SIGKILL %d", k).isNull();
+        assertThat(gateway.exitCode())
+            .as("gateway exit code right after broker SIGKILL %d", k)
+            .isNull();
         assertThat(committed).as("the broker was killed mid-stream").isLessThan(RECORDS);
       }
       finish(gateway, verifier);
@@ -161,7 +177,8 @@ class KafkaGatewayCrashIT {
       try (Stream<String> lines = Files.lines(tmp.resolve("gw.log"))) {
         retries = lines.filter(l -> l.contains("event=batch_retry ")).count();
       }
-      System.out.printf("KafkaGatewayCrashIT[broker-sigkill]: batch retries logged by the gateway=%d%n", retries);
+      System.out.printf(
+          "KafkaGatewayCrashIT[broker-sigkill]: batch retries logged by the gateway=%d%n", retries);
       assertThat(retries).as("batch retries while the broker was down").isPositive();
       verifier.assertExactlyOnceInOrder();
     }
@@ -183,7 +200,8 @@ class KafkaGatewayCrashIT {
     return config(broker, id, a, b, false);
   }
 
-  private Path config(KafkaBroker broker, String id, String a, String b, boolean shortClientTimeouts)
+  private Path config(
+      KafkaBroker broker, String id, String a, String b, boolean shortClientTimeouts)
       throws Exception {
     String sourceTimeouts =
         shortClientTimeouts
@@ -261,13 +279,14 @@ class KafkaGatewayCrashIT {
       }
       producer.flush();
     }
-    System.out.printf("KafkaGatewayCrashIT: wrote records=%d to %s in %d ms%n", RECORDS, a,
-        TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0));
+    System.out.printf(
+        "KafkaGatewayCrashIT: wrote records=%d to %s in %d ms%n",
+        RECORDS, a, TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0));
   }
 
   /**
-   * Reads B with {@code read_committed} from the beginning, incrementally (each {@link #poll()} takes what is
-   * committed), and keeps per-record counts and per-partition order. Single-threaded.
+   * Reads B with {@code read_committed} from the beginning, incrementally (each {@link #poll()}
+   * takes what is committed), and keeps per-record counts and per-partition order. Single-threaded.
    */
   private static final class Verifier implements AutoCloseable {
     private final KafkaConsumer<byte[], byte[]> consumer;
@@ -354,7 +373,16 @@ class KafkaGatewayCrashIT {
       System.out.printf(
           "KafkaGatewayCrashIT[%s]: records=%d kills=%d gateway_restarts=%d read=%d lost=%d duplicated=%d"
               + " out_of_order=%d wrong_partition=%d corrupt=%d%n",
-          variant, RECORDS, kills, gatewayRestarts, read, lost(), duplicated, outOfOrder, wrongPartition, corrupt);
+          variant,
+          RECORDS,
+          kills,
+          gatewayRestarts,
+          read,
+          lost(),
+          duplicated,
+          outOfOrder,
+          wrongPartition,
+          corrupt);
     }
 
     void assertExactlyOnceInOrder() {

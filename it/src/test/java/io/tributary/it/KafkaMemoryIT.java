@@ -28,17 +28,19 @@ import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * Memory stays flat whatever the backlog: the packaged gateway with {@code -Xmx256m} reads a 1 GiB Kafka backlog
- * (1,048,576 numbered records of 1 KiB in 8 partitions, four times its heap) from {@code earliest} into the {@code
- * files} sink with the default batch bounds, and every record is in the output exactly once.
+ * Memory stays flat whatever the backlog: the packaged gateway with {@code -Xmx256m} reads a 1 GiB
+ * Kafka backlog (1,048,576 numbered records of 1 KiB in 8 partitions, four times its heap) from
+ * {@code earliest} into the {@code files} sink with the default batch bounds, and every record is
+ * in the output exactly once.
  *
- * <p>The first batch plans {@code direct.max-records-per-partition} (100,000) records of each partition, about 800 MB:
- * it fits only because the engine streams it to the sink in chunks and the sink appends chunks to its temp files. A
- * sink that collects the whole batch (the default {@code Sink.begin}) fails here with {@code OutOfMemoryError}.
+ * <p>The first batch plans {@code direct.max-records-per-partition} (100,000) records of each
+ * partition, about 800 MB: it fits only because the engine streams it to the sink in chunks and the
+ * sink appends chunks to its temp files. A sink that collects the whole batch (the default {@code
+ * Sink.begin}) fails here with {@code OutOfMemoryError}.
  *
- * <p>The output is checked with a bitset by record number (the test JVM never holds the records either). The test
- * prints the gateway's peak RSS ({@code VmHWM}), the largest heap occupancy after a GC from its GC log, and the
- * throughput.
+ * <p>The output is checked with a bitset by record number (the test JVM never holds the records
+ * either). The test prints the gateway's peak RSS ({@code VmHWM}), the largest heap occupancy after
+ * a GC from its GC log, and the throughput.
  */
 @ExtendWith(KafkaBrokerExtension.class)
 class KafkaMemoryIT {
@@ -60,7 +62,8 @@ class KafkaMemoryIT {
     long expectedBytes = (long) RECORDS * (RECORD_SIZE + 1);
 
     try (GatewayProcess gateway =
-        new GatewayProcess(config(broker, topic, out), log, List.of(HEAP, "-Xlog:gc:file=" + gcLog))) {
+        new GatewayProcess(
+            config(broker, topic, out), log, List.of(HEAP, "-Xlog:gc:file=" + gcLog))) {
       long t0 = System.nanoTime();
       gateway.start();
       long[] peakRssKb = {0};
@@ -79,14 +82,20 @@ class KafkaMemoryIT {
       } catch (RuntimeException | AssertionError e) {
         System.out.printf(
             "KafkaMemoryIT: failed after %d ms with %d of %d bytes published, peak_rss_mib=%d; gateway log:%n%s%n",
-            TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0), publishedBytes(out), expectedBytes,
-            peakRssKb[0] / 1024, errorLines(log));
+            TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0),
+            publishedBytes(out),
+            expectedBytes,
+            peakRssKb[0] / 1024,
+            errorLines(log));
         throw e;
       }
       long elapsedMs = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0);
-      peakRssKb[0] = Math.max(peakRssKb[0], peakRssKb(gateway.pid())); // VmHWM: the peak over the whole run
+      peakRssKb[0] =
+          Math.max(peakRssKb[0], peakRssKb(gateway.pid())); // VmHWM: the peak over the whole run
       assertThat(gateway.terminate(Duration.ofSeconds(60))).as("exit code after SIGTERM").isZero();
-      assertThat(logged(log, "OutOfMemoryError")).as("OutOfMemoryError in the gateway's log").isFalse();
+      assertThat(logged(log, "OutOfMemoryError"))
+          .as("OutOfMemoryError in the gateway's log")
+          .isFalse();
 
       Check check = check(out);
       long[] heap = heapAroundGc(gcLog);
@@ -94,9 +103,20 @@ class KafkaMemoryIT {
           "KafkaMemoryIT: records=%d bytes=%d heap=%s gateway_time_ms=%d records_per_s=%d mib_per_s=%.1f"
               + " peak_rss_mib=%d heap_after_gc_max_mib=%d heap_before_gc_max_mib=%d gcs=%d output_files=%d"
               + " lost=%d duplicated=%d corrupt=%d%n",
-          RECORDS, (long) RECORDS * RECORD_SIZE, HEAP, elapsedMs, RECORDS * 1000L / Math.max(1, elapsedMs),
-          (double) RECORDS * RECORD_SIZE / (1 << 20) / Math.max(0.001, elapsedMs / 1000.0), peakRssKb[0] / 1024,
-          heap[1], heap[0], heap[2], check.files, check.lost(), check.duplicated, check.corrupt);
+          RECORDS,
+          (long) RECORDS * RECORD_SIZE,
+          HEAP,
+          elapsedMs,
+          RECORDS * 1000L / Math.max(1, elapsedMs),
+          (double) RECORDS * RECORD_SIZE / (1 << 20) / Math.max(0.001, elapsedMs / 1000.0),
+          peakRssKb[0] / 1024,
+          heap[1],
+          heap[0],
+          heap[2],
+          check.files,
+          check.lost(),
+          check.duplicated,
+          check.corrupt);
       assertThat(check.corrupt).as("corrupt lines").isZero();
       assertThat(check.duplicated).as("duplicated records").isZero();
       assertThat(check.lost()).as("lost records").isZero();
@@ -105,7 +125,8 @@ class KafkaMemoryIT {
 
   private Path config(KafkaBroker broker, String topic, Path out) throws IOException {
     Path config = tmp.resolve("kmem.yaml");
-    // Default batch bounds (100,000 records per partition, 256 MiB per batch), chunk size and read parallelism.
+    // Default batch bounds (100,000 records per partition, 256 MiB per batch), chunk size and read
+    // parallelism.
     Files.writeString(
         config,
         String.join(
@@ -127,7 +148,10 @@ class KafkaMemoryIT {
     return config;
   }
 
-  /** Record {@code i}: {@code i} as 10 digits, '-', then a letter chosen by {@code i} up to 1,024 bytes. */
+  /**
+   * Record {@code i}: {@code i} as 10 digits, '-', then a letter chosen by {@code i} up to 1,024
+   * bytes.
+   */
   static byte[] value(int i) {
     byte[] v = new byte[RECORD_SIZE];
     byte[] digits = String.format("%0" + DIGITS + "d-", i).getBytes(StandardCharsets.US_ASCII);
@@ -159,8 +183,12 @@ class KafkaMemoryIT {
       producer.flush();
     }
     System.out.printf(
-        "KafkaMemoryIT: wrote records=%d bytes=%d to %s in %d ms (broker %s)%n", RECORDS, (long) RECORDS * RECORD_SIZE,
-        topic, TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0), broker.kind());
+        "KafkaMemoryIT: wrote records=%d bytes=%d to %s in %d ms (broker %s)%n",
+        RECORDS,
+        (long) RECORDS * RECORD_SIZE,
+        topic,
+        TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0),
+        broker.kind());
   }
 
   /** Bytes of the published (not hidden) output files. */

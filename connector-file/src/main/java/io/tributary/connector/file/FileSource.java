@@ -13,30 +13,34 @@ import io.tributary.core.api.PartitionInfo;
 import io.tributary.core.api.Record;
 import io.tributary.core.api.SourceContext;
 import java.util.ArrayList;
-import org.apache.hadoop.fs.Path;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import org.apache.hadoop.fs.Path;
 
 /**
- * New-file monitoring on any Hadoop-compatible file system (local, HDFS, S3 through s3a), as a replayable direct
- * source: Spark's {@code textFileStream} / {@code binaryRecordsStream} semantics without re-listing everything.
+ * New-file monitoring on any Hadoop-compatible file system (local, HDFS, S3 through s3a), as a
+ * replayable direct source: Spark's {@code textFileStream} / {@code binaryRecordsStream} semantics
+ * without re-listing everything.
  *
- * <p>Offsets: one partition per configured path; each complete new file gets the next sequence number of its
- * partition, and an offset range {@code [from, until)} is a list of files (with {@code split-size}, a large
- * uncompressed file takes several consecutive offsets, one per byte range). The mapping sequence number → (path, length,
- * modification time) is written to the source's state storage ({@code sources/<name>/index/} of the checkpoint)
- * <em>before</em> {@link #partitions()} reports an end offset covering it, so {@code offsets/N} identifies exactly the
- * files of batch N and a replay reads the same bytes. Every record of a file carries the file's offset in its {@link
- * io.tributary.core.api.SourcePosition}, the file's modification time as timestamp and its path in the {@code file}
- * header. Record limits of the pipeline ({@code max-records-per-partition}) count files for this source.
+ * <p>Offsets: one partition per configured path; each complete new file gets the next sequence
+ * number of its partition, and an offset range {@code [from, until)} is a list of files (with
+ * {@code split-size}, a large uncompressed file takes several consecutive offsets, one per byte
+ * range). The mapping sequence number → (path, length, modification time) is written to the
+ * source's state storage ({@code sources/<name>/index/} of the checkpoint) <em>before</em> {@link
+ * #partitions()} reports an end offset covering it, so {@code offsets/N} identifies exactly the
+ * files of batch N and a replay reads the same bytes. Every record of a file carries the file's
+ * offset in its {@link io.tributary.core.api.SourcePosition}, the file's modification time as
+ * timestamp and its path in the {@code file} header. Record limits of the pipeline ({@code
+ * max-records-per-partition}) count files for this source.
  *
- * <p>Lifecycle: construct from validated options, {@link #open} once, then per batch {@link #partitions()}, {@link
- * #read}, {@link #onBatchCommitted}; {@link #close()} is safe twice. See {@code connector-file/README.md} for the
- * completion rule, the horizon, partition pruning and the bad-input policy.
+ * <p>Lifecycle: construct from validated options, {@link #open} once, then per batch {@link
+ * #partitions()}, {@link #read}, {@link #onBatchCommitted}; {@link #close()} is safe twice. See
+ * {@code connector-file/README.md} for the completion rule, the horizon, partition pruning and the
+ * bad-input policy.
  *
- * <p>Thread safety: {@link #partitions()} and {@link #onBatchCommitted} are called from the batch thread; {@link #read}
- * may run concurrently for different ranges.
+ * <p>Thread safety: {@link #partitions()} and {@link #onBatchCommitted} are called from the batch
+ * thread; {@link #read} may run concurrently for different ranges.
  */
 public final class FileSource implements DirectSource {
   /**
@@ -50,7 +54,12 @@ public final class FileSource implements DirectSource {
    * @param durationNanos wall-clock time of the cycle, state write included
    */
   public record ListingStats(
-      long filesListed, long directoriesListed, long directoriesPruned, long newFiles, long admitted, long durationNanos) {}
+      long filesListed,
+      long directoriesListed,
+      long directoriesPruned,
+      long newFiles,
+      long admitted,
+      long durationNanos) {}
 
   private final Config config;
   private volatile FileMonitor monitor;
@@ -62,12 +71,16 @@ public final class FileSource implements DirectSource {
   public FileSource(Config config) {
     this.config = Objects.requireNonNull(config, "config");
     List<String> problems = new ArrayList<>();
-    if (config.get(FileSourceOptions.FORMAT) == Format.FIXED_LENGTH && config.get(FileSourceOptions.RECORD_LENGTH) <= 0) {
+    if (config.get(FileSourceOptions.FORMAT) == Format.FIXED_LENGTH
+        && config.get(FileSourceOptions.RECORD_LENGTH) <= 0) {
       problems.add(
-          "Invalid value " + config.get(FileSourceOptions.RECORD_LENGTH) + " for record-length: format fixed-length"
+          "Invalid value "
+              + config.get(FileSourceOptions.RECORD_LENGTH)
+              + " for record-length: format fixed-length"
               + " needs the record size (expected: a size > 0, e.g. 128)");
     }
-    if (config.get(FileSourceOptions.ORDERED_FILE_NAMES) && config.get(FileSourceOptions.RECURSIVE)) {
+    if (config.get(FileSourceOptions.ORDERED_FILE_NAMES)
+        && config.get(FileSourceOptions.RECURSIVE)) {
       problems.add(
           "Invalid value true for ordered-file-names: it cannot be combined with recursive (expected: false, or use"
               + " ordered-partitions for partitioned layouts)");
@@ -77,13 +90,20 @@ public final class FileSource implements DirectSource {
         String scheme = new Path(p).toUri().getScheme();
         if (scheme != null && !scheme.equals("hdfs")) {
           problems.add(
-              "Invalid value true for hdfs-inotify: path " + p + " is on " + scheme + ":, and only HDFS has an inotify"
+              "Invalid value true for hdfs-inotify: path "
+                  + p
+                  + " is on "
+                  + scheme
+                  + ":, and only HDFS has an inotify"
                   + " event stream (expected: hdfs:// paths only, or hdfs-inotify: false)");
         }
       }
     }
     if (config.get(FileSourceOptions.CLEAN_SOURCE) == CleanSource.ARCHIVE) {
-      String archive = config.isSet(FileSourceOptions.ARCHIVE_DIR) ? config.get(FileSourceOptions.ARCHIVE_DIR) : null;
+      String archive =
+          config.isSet(FileSourceOptions.ARCHIVE_DIR)
+              ? config.get(FileSourceOptions.ARCHIVE_DIR)
+              : null;
       if (archive == null || archive.isBlank()) {
         problems.add(
             "Missing value for archive-dir: clean-source archive moves read files there (expected: a directory on the"
@@ -93,7 +113,10 @@ public final class FileSource implements DirectSource {
           String base = staticPrefix(p);
           if (strip(archive).startsWith(strip(base) + "/") || strip(archive).equals(strip(base))) {
             problems.add(
-                "Invalid value " + archive + " for archive-dir: it is inside the monitored path " + p
+                "Invalid value "
+                    + archive
+                    + " for archive-dir: it is inside the monitored path "
+                    + p
                     + " (expected: a directory outside every monitored path, or archived files are read again)");
           }
         }
@@ -113,7 +136,11 @@ public final class FileSource implements DirectSource {
   public void open(SourceContext context) throws Exception {
     monitor =
         new FileMonitor(
-            config, context.pipelineId(), context.sourceName(), context.stateStorage(), context.meterRegistry());
+            config,
+            context.pipelineId(),
+            context.sourceName(),
+            context.stateStorage(),
+            context.meterRegistry());
   }
 
   @Override
@@ -123,7 +150,10 @@ public final class FileSource implements DirectSource {
     } catch (java.io.IOException e) {
       if (HadoopFileSystems.isTransient(e)) {
         throw new io.tributary.core.api.RetriableException(
-            "Listing the files of " + config.get(FileSourceOptions.PATHS) + " failed with a transient error: " + e
+            "Listing the files of "
+                + config.get(FileSourceOptions.PATHS)
+                + " failed with a transient error: "
+                + e
                 + " (the object store or file system is throttling or unreachable; the listing is retried)",
             e);
       }
@@ -151,12 +181,17 @@ public final class FileSource implements DirectSource {
     return opened().lastListing();
   }
 
-  /** Paths remembered inside the horizon (the state's size; bounded by the horizon, not by history). */
+  /**
+   * Paths remembered inside the horizon (the state's size; bounded by the horizon, not by history).
+   */
   public long rememberedFiles() {
     return opened().rememberedFiles();
   }
 
-  /** Admitted files held in memory until their batch is committed (bounded by max-files-per-batch per partition). */
+  /**
+   * Admitted files held in memory until their batch is committed (bounded by max-files-per-batch
+   * per partition).
+   */
   public long heldFiles() {
     return opened().heldEntries();
   }

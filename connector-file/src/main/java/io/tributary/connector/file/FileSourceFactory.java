@@ -6,8 +6,8 @@ import io.tributary.core.api.Source;
 import io.tributary.core.api.SourceFactory;
 
 /**
- * The {@code files} source type: a {@link FileSource} monitoring directories for new files. Found through {@link
- * java.util.ServiceLoader}.
+ * The {@code files} source type: a {@link FileSource} monitoring directories for new files. Found
+ * through {@link java.util.ServiceLoader}.
  *
  * <p>Thread safety: stateless.
  */

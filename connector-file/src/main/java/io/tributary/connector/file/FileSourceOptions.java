@@ -8,12 +8,14 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * Every configuration key of the new-file monitoring source ({@code type: files} under {@code source:}), declared once.
+ * Every configuration key of the new-file monitoring source ({@code type: files} under {@code
+ * source:}), declared once.
  *
- * <p>Offsets of this source count <em>files</em>, not lines: each complete file found gets the next sequence number of
- * its partition (one partition per entry of {@link #PATHS}). A batch's range {@code [from, until)} is the files with
- * those sequence numbers (a file split by {@link #SPLIT_SIZE} takes one per byte range), so the pipeline's {@code
- * max-records-per-partition} and rate limits are file counts here.
+ * <p>Offsets of this source count <em>files</em>, not lines: each complete file found gets the next
+ * sequence number of its partition (one partition per entry of {@link #PATHS}). A batch's range
+ * {@code [from, until)} is the files with those sequence numbers (a file split by {@link
+ * #SPLIT_SIZE} takes one per byte range), so the pipeline's {@code max-records-per-partition} and
+ * rate limits are file counts here.
  *
  * <p>Thread safety: immutable constants.
  */
@@ -22,25 +24,39 @@ public final class FileSourceOptions {
 
   /** How a file's bytes become records. */
   public enum Format {
-    /** One record per line (UTF-8, {@code \n} or {@code \r\n} line ends, the line end not included). */
+    /**
+     * One record per line (UTF-8, {@code \n} or {@code \r\n} line ends, the line end not included).
+     */
     TEXT,
     /** One record per file holding the whole (decompressed) content. */
     WHOLE_FILE,
-    /** Records of exactly {@code record-length} bytes; a file whose length is not a multiple is bad input. */
+    /**
+     * Records of exactly {@code record-length} bytes; a file whose length is not a multiple is bad
+     * input.
+     */
     FIXED_LENGTH
   }
 
   /** What happens to a file whose records cannot be read. */
   public enum OnBadFile {
-    /** Stop the pipeline with the specific error; the batch is replayed (and fails again) until someone acts. */
+    /**
+     * Stop the pipeline with the specific error; the batch is replayed (and fails again) until
+     * someone acts.
+     */
     FAIL,
-    /** Produce none of the file's records, record it in the quarantine list (state storage + metrics), go on. */
+    /**
+     * Produce none of the file's records, record it in the quarantine list (state storage +
+     * metrics), go on.
+     */
     SKIP
   }
 
   /** What happens to a file once the batch that read it is committed. */
   public enum CleanSource {
-    /** Leave it where it is (it is remembered, so it is not read again while it is inside the horizon). */
+    /**
+     * Leave it where it is (it is remembered, so it is not read again while it is inside the
+     * horizon).
+     */
     KEEP,
     /** Delete it. */
     DELETE,
@@ -51,7 +67,11 @@ public final class FileSourceOptions {
   public static final ConfigOption<List<String>> PATHS =
       ConfigOption.stringList("paths")
           .required()
-          .validate(v -> v.isEmpty() ? "must name at least one directory (expected: a list of paths or URIs)" : null)
+          .validate(
+              v ->
+                  v.isEmpty()
+                      ? "must name at least one directory (expected: a list of paths or URIs)"
+                      : null)
           .description(
               "Directories to monitor, as paths or URIs (file:///in, hdfs://nn:8020/in, s3a://bucket/in). A path may"
                   + " contain Hadoop glob characters (* ? [ab] {a,b}) matching several directories. Each entry is one"
@@ -126,13 +146,15 @@ public final class FileSourceOptions {
   public static final ConfigOption<Format> FORMAT =
       ConfigOption.enumValue("format", Format.class)
           .defaultValue(Format.TEXT)
-          .description("text (one record per line), whole-file (one record per file) or fixed-length.");
+          .description(
+              "text (one record per line), whole-file (one record per file) or fixed-length.");
 
   public static final ConfigOption<Long> MAX_LINE_LENGTH =
       ConfigOption.size("max-line-length")
           .defaultValue(1024L * 1024)
           .validate(ConfigOption.between(1, Integer.MAX_VALUE - 16))
-          .description("format text: longest line in bytes; a longer line makes the file bad input (on-bad-file).");
+          .description(
+              "format text: longest line in bytes; a longer line makes the file bad input (on-bad-file).");
 
   public static final ConfigOption<Long> RECORD_LENGTH =
       ConfigOption.size("record-length")
@@ -144,7 +166,8 @@ public final class FileSourceOptions {
       ConfigOption.size("max-file-size")
           .defaultValue(256L * 1024 * 1024)
           .validate(ConfigOption.between(1, Integer.MAX_VALUE - 16))
-          .description("format whole-file: largest (decompressed) file in bytes; a larger one is bad input.");
+          .description(
+              "format whole-file: largest (decompressed) file in bytes; a larger one is bad input.");
 
   public static final ConfigOption<Long> SPLIT_SIZE =
       ConfigOption.size("split-size")
@@ -186,8 +209,8 @@ public final class FileSourceOptions {
                   + " Values of keys naming secrets are never logged.");
 
   /**
-   * Hadoop settings as {@code hadoop.<name>: value} keys (or a nested {@code hadoop:} mapping), the same option as the
-   * {@code hadoop-files} sink and the HDFS/S3 checkpoint storage take.
+   * Hadoop settings as {@code hadoop.<name>: value} keys (or a nested {@code hadoop:} mapping), the
+   * same option as the {@code hadoop-files} sink and the HDFS/S3 checkpoint storage take.
    */
   public static final ConfigOption<Map<String, String>> HADOOP = HadoopFileSystems.HADOOP;
 
@@ -229,7 +252,8 @@ public final class FileSourceOptions {
       if (eq <= 0) {
         // By position only: without '=' the entry's name cannot be told from a secret value.
         String what = "entry " + (i + 1) + (eq < 0 ? " (without '=')" : " (with an empty name)");
-        return what + " is not name=value (expected: entries such as fs.s3a.endpoint=http://127.0.0.1:9000)";
+        return what
+            + " is not name=value (expected: entries such as fs.s3a.endpoint=http://127.0.0.1:9000)";
       }
     }
     return null;

@@ -1,7 +1,8 @@
 package io.tributary.connector.file;
 
 /**
- * The file was deleted or moved between the listing that found it and the read (or before a replay re-read it).
+ * The file was deleted or moved between the listing that found it and the read (or before a replay
+ * re-read it).
  *
  * <p>Thread safety: immutable.
  */

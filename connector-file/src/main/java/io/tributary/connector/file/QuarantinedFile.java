@@ -3,8 +3,8 @@ package io.tributary.connector.file;
 import java.util.Objects;
 
 /**
- * A file skipped under {@code on-bad-file: skip}: kept in the state storage so that a replay makes the same decision
- * and an operator can see what was not read.
+ * A file skipped under {@code on-bad-file: skip}: kept in the state storage so that a replay makes
+ * the same decision and an operator can see what was not read.
  *
  * <p>Thread safety: immutable.
  *
@@ -17,7 +17,13 @@ import java.util.Objects;
  * @param quarantinedAt epoch milliseconds when the decision was made
  */
 public record QuarantinedFile(
-    String partition, long seq, String path, long modificationTime, String reason, String message, long quarantinedAt) {
+    String partition,
+    long seq,
+    String path,
+    long modificationTime,
+    String reason,
+    String message,
+    long quarantinedAt) {
   public QuarantinedFile {
     Objects.requireNonNull(partition, "partition");
     Objects.requireNonNull(path, "path");

@@ -1,7 +1,8 @@
 package io.tributary.connector.file;
 
 /**
- * A line longer than {@code max-line-length}, or (whole-file format) a file larger than {@code max-file-size}.
+ * A line longer than {@code max-line-length}, or (whole-file format) a file larger than {@code
+ * max-file-size}.
  *
  * <p>Thread safety: immutable.
  */

@@ -22,12 +22,13 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Writes each batch to a Kafka topic with an idempotent producer (no duplicates from producer retries, per-partition
- * order kept) but without transactions: a batch replayed after a crash is written again. Use it when the consumers of
- * the topic cannot use {@code read_committed} or deduplicate themselves; otherwise prefer {@link KafkaSink}.
+ * Writes each batch to a Kafka topic with an idempotent producer (no duplicates from producer
+ * retries, per-partition order kept) but without transactions: a batch replayed after a crash is
+ * written again. Use it when the consumers of the topic cannot use {@code read_committed} or
+ * deduplicate themselves; otherwise prefer {@link KafkaSink}.
  *
- * <p>Thread safety: not thread-safe; the runtime calls it from the batch thread only. {@link #write} blocks until every
- * record of the batch is acknowledged by all in-sync replicas.
+ * <p>Thread safety: not thread-safe; the runtime calls it from the batch thread only. {@link
+ * #write} blocks until every record of the batch is acknowledged by all in-sync replicas.
  */
 public final class KafkaAtLeastOnceSink implements AtLeastOnceSink {
   private static final Logger LOG = LoggerFactory.getLogger(KafkaAtLeastOnceSink.class);
@@ -49,7 +50,8 @@ public final class KafkaAtLeastOnceSink implements AtLeastOnceSink {
     this.topic = config.get(KafkaOptions.TOPIC);
     this.clientProperties = KafkaOptions.clientProperties(config);
     this.routing = new RecordRouting(topic, config.get(KafkaOptions.PARTITIONING));
-    this.needsPartitionCount = config.get(KafkaOptions.PARTITIONING) == KafkaOptions.Partitioning.SOURCE_PARTITION;
+    this.needsPartitionCount =
+        config.get(KafkaOptions.PARTITIONING) == KafkaOptions.Partitioning.SOURCE_PARTITION;
   }
 
   @Override
@@ -62,8 +64,13 @@ public final class KafkaAtLeastOnceSink implements AtLeastOnceSink {
     fixed.put("value.serializer", ByteArraySerializer.class.getName());
     fixed.put("enable.idempotence", "true");
     fixed.put("acks", "all");
-    producer = new KafkaProducer<>(KafkaClients.properties(bootstrapServers, clientProperties, fixed));
-    LOG.info("event=kafka_sink_opened pipeline={} sink={} topic={} mode=at_least_once", pipelineId, sinkName, topic);
+    producer =
+        new KafkaProducer<>(KafkaClients.properties(bootstrapServers, clientProperties, fixed));
+    LOG.info(
+        "event=kafka_sink_opened pipeline={} sink={} topic={} mode=at_least_once",
+        pipelineId,
+        sinkName,
+        topic);
   }
 
   @Override
@@ -82,8 +89,17 @@ public final class KafkaAtLeastOnceSink implements AtLeastOnceSink {
         f.get();
       } catch (ExecutionException e) {
         throw new TributaryException(
-            "Kafka sink " + sinkName + " of pipeline " + pipelineId + " failed to write batch " + batchId + " to topic "
-                + topic + ": " + e.getCause() + " (the batch is written again on restart; part of it may be duplicated)",
+            "Kafka sink "
+                + sinkName
+                + " of pipeline "
+                + pipelineId
+                + " failed to write batch "
+                + batchId
+                + " to topic "
+                + topic
+                + ": "
+                + e.getCause()
+                + " (the batch is written again on restart; part of it may be duplicated)",
             e.getCause());
       }
     }
@@ -103,7 +119,12 @@ public final class KafkaAtLeastOnceSink implements AtLeastOnceSink {
 
   @Override
   public String toString() {
-    return "KafkaAtLeastOnceSink{bootstrap=" + bootstrapServers + ", topic=" + topic + ", client-settings="
-        + Secrets.describe(clientProperties) + "}";
+    return "KafkaAtLeastOnceSink{bootstrap="
+        + bootstrapServers
+        + ", topic="
+        + topic
+        + ", client-settings="
+        + Secrets.describe(clientProperties)
+        + "}";
   }
 }

@@ -7,8 +7,8 @@ import io.tributary.core.api.Sink;
 import io.tributary.core.api.SinkFactory;
 
 /**
- * The {@code kafka-at-least-once} sink type: a {@link KafkaAtLeastOnceSink} (replayed batches are written again). Found
- * through {@link java.util.ServiceLoader}.
+ * The {@code kafka-at-least-once} sink type: a {@link KafkaAtLeastOnceSink} (replayed batches are
+ * written again). Found through {@link java.util.ServiceLoader}.
  *
  * <p>Thread safety: stateless.
  */

@@ -6,8 +6,8 @@ import io.tributary.core.api.Source;
 import io.tributary.core.api.SourceFactory;
 
 /**
- * The {@code kafka} source type: a {@link KafkaDirectSource} reading the configured topics. Found through {@link
- * java.util.ServiceLoader}.
+ * The {@code kafka} source type: a {@link KafkaDirectSource} reading the configured topics. Found
+ * through {@link java.util.ServiceLoader}.
  *
  * <p>Thread safety: stateless.
  */

@@ -45,35 +45,39 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Reads Kafka topics as a {@link DirectSource}: the runtime plans offset ranges per partition ({@code topic-N}), writes
- * them to the checkpoint, and this source reads exactly those ranges, so a replayed batch reads the same records.
+ * Reads Kafka topics as a {@link DirectSource}: the runtime plans offset ranges per partition
+ * ({@code topic-N}), writes them to the checkpoint, and this source reads exactly those ranges, so
+ * a replayed batch reads the same records.
  *
- * <p>{@link #partitions()} describes the configured topics on every batch (so partitions added later are picked up)
- * and reports as end offset the end of the log under the configured isolation: with {@code read_committed} (the
- * default) that is the last stable offset, so open transactions are never planned. {@link #read(OffsetRange)} assigns
- * the partition, seeks to {@code from} and polls until the consumer's position reaches {@code until}. Offsets taken by
- * transaction markers or aborted records are skipped without stalling; a range may therefore yield fewer records than
+ * <p>{@link #partitions()} describes the configured topics on every batch (so partitions added
+ * later are picked up) and reports as end offset the end of the log under the configured isolation:
+ * with {@code read_committed} (the default) that is the last stable offset, so open transactions
+ * are never planned. {@link #read(OffsetRange)} assigns the partition, seeks to {@code from} and
+ * polls until the consumer's position reaches {@code until}. Offsets taken by transaction markers
+ * or aborted records are skipped without stalling; a range may therefore yield fewer records than
  * {@link OffsetRange#count()}.
  *
- * <p>A range that starts below the partition's log start offset (deleted by retention) fails with {@link
- * DataUnavailableException}; no data is silently skipped.
+ * <p>A range that starts below the partition's log start offset (deleted by retention) fails with
+ * {@link DataUnavailableException}; no data is silently skipped.
  *
- * <p>No consumer group is used and the checkpoint is the only truth. With {@code commit-group-id} set, {@link
- * #onBatchCommitted} also writes the batch's end offsets to that group through the admin client, only for lag
- * monitoring; a failure there is logged and changes nothing.
+ * <p>No consumer group is used and the checkpoint is the only truth. With {@code commit-group-id}
+ * set, {@link #onBatchCommitted} also writes the batch's end offsets to that group through the
+ * admin client, only for lag monitoring; a failure there is logged and changes nothing.
  *
- * <p>Starting positions (for partitions the checkpoint does not know yet): {@code earliest}, {@code latest}, {@code
- * timestamp} (first offset at or after {@code starting-timestamp}) or {@code offsets} (explicit per partition). They
- * apply to the partitions of the first listing; partitions discovered later start at earliest.
+ * <p>Starting positions (for partitions the checkpoint does not know yet): {@code earliest}, {@code
+ * latest}, {@code timestamp} (first offset at or after {@code starting-timestamp}) or {@code
+ * offsets} (explicit per partition). They apply to the partitions of the first listing; partitions
+ * discovered later start at earliest.
  *
- * <p>Memory: each range read uses a consumer of its own assigned to that one partition, so it buffers at most one fetch
- * response of {@code max.partition.fetch.bytes} (1 MiB by default) plus one poll's records; {@code fetch.max.bytes}
- * (50 MiB), which caps a response over many partitions, is never reached, so no fetch size is set here.
+ * <p>Memory: each range read uses a consumer of its own assigned to that one partition, so it
+ * buffers at most one fetch response of {@code max.partition.fetch.bytes} (1 MiB by default) plus
+ * one poll's records; {@code fetch.max.bytes} (50 MiB), which caps a response over many partitions,
+ * is never reached, so no fetch size is set here.
  *
- * <p>Thread safety: {@link #partitions()} is called from the batch thread and uses the source's own consumer. {@link
- * #read(OffsetRange)} may be called from several threads at once: each read takes an idle range-read consumer (or
- * creates one) until the returned iterator is closed; reads block, honouring interruption. The iterator itself is
- * used by one thread.
+ * <p>Thread safety: {@link #partitions()} is called from the batch thread and uses the source's own
+ * consumer. {@link #read(OffsetRange)} may be called from several threads at once: each read takes
+ * an idle range-read consumer (or creates one) until the returned iterator is closed; reads block,
+ * honouring interruption. The iterator itself is used by one thread.
  */
 public final class KafkaDirectSource implements DirectSource {
   private static final Logger LOG = LoggerFactory.getLogger(KafkaDirectSource.class);
@@ -97,22 +101,31 @@ public final class KafkaDirectSource implements DirectSource {
   private String sourceName = "kafka";
   private String pipelineId = "";
   private KafkaConsumer<byte[], byte[]> consumer;
+
   /** Consumers for range reads, one per concurrent read; created on demand, kept until close. */
-  private final java.util.concurrent.ConcurrentLinkedDeque<KafkaConsumer<byte[], byte[]>> idleReaders =
-      new java.util.concurrent.ConcurrentLinkedDeque<>();
-  private final List<KafkaConsumer<byte[], byte[]>> allReaders = new java.util.concurrent.CopyOnWriteArrayList<>();
+  private final java.util.concurrent.ConcurrentLinkedDeque<KafkaConsumer<byte[], byte[]>>
+      idleReaders = new java.util.concurrent.ConcurrentLinkedDeque<>();
+
+  private final List<KafkaConsumer<byte[], byte[]>> allReaders =
+      new java.util.concurrent.CopyOnWriteArrayList<>();
   private java.util.Properties consumerProperties;
   private String clientId;
   private Admin admin;
   private boolean firstListing = true;
   private volatile boolean closed;
 
-  /** Creates the source from options validated by {@link KafkaOptions#SOURCE}. Connects only in {@link #open}. */
+  /**
+   * Creates the source from options validated by {@link KafkaOptions#SOURCE}. Connects only in
+   * {@link #open}.
+   */
   public KafkaDirectSource(Config config) {
     this(config, true);
   }
 
-  /** With {@code lagCommits} false the config need not declare {@code commit-group-id} (the group source). */
+  /**
+   * With {@code lagCommits} false the config need not declare {@code commit-group-id} (the group
+   * source).
+   */
   KafkaDirectSource(Config config, boolean lagCommits) {
     KafkaOptions.checkStartingPosition(config);
     String ts = config.get(KafkaOptions.STARTING_TIMESTAMP);
@@ -141,8 +154,10 @@ public final class KafkaDirectSource implements DirectSource {
     fixed.put("auto.offset.reset", "none");
     fixed.put("isolation.level", isolation.name().toLowerCase(Locale.ROOT));
     fixed.put("max.poll.records", Integer.toString(maxPollRecords));
-    // The source polls only for offsets it knows exist (below the end offset it listed), so long-polling buys nothing;
-    // a prefetch parked at the end of another partition would otherwise delay the next read by up to 500 ms.
+    // The source polls only for offsets it knows exist (below the end offset it listed), so
+    // long-polling buys nothing;
+    // a prefetch parked at the end of another partition would otherwise delay the next read by up
+    // to 500 ms.
     Map<String, String> user = new LinkedHashMap<>();
     user.put("fetch.max.wait.ms", "20");
     user.putAll(clientProperties);
@@ -154,7 +169,13 @@ public final class KafkaDirectSource implements DirectSource {
     LOG.info(
         "event=kafka_source_opened pipeline={} source={} bootstrap={} topics={} isolation={} starting_position={}"
             + " commit_group={} client_settings={}",
-        pipelineId, sourceName, bootstrapServers, topics, isolation, startingPosition, commitGroupId,
+        pipelineId,
+        sourceName,
+        bootstrapServers,
+        topics,
+        isolation,
+        startingPosition,
+        commitGroupId,
         Secrets.describe(clientProperties));
   }
 
@@ -164,10 +185,11 @@ public final class KafkaDirectSource implements DirectSource {
   }
 
   /**
-   * Where each of {@code tps} starts when nothing is known about it: the starting-position setting when {@code
-   * applySetting}, else earliest. Takes the consumer.
+   * Where each of {@code tps} starts when nothing is known about it: the starting-position setting
+   * when {@code applySetting}, else earliest. Takes the consumer.
    */
-  Map<TopicPartition, Long> startOffsets(List<TopicPartition> tps, boolean applySetting) throws Exception {
+  Map<TopicPartition, Long> startOffsets(List<TopicPartition> tps, boolean applySetting)
+      throws Exception {
     acquire();
     try {
       return startOffsetsLocked(tps, applySetting);
@@ -176,7 +198,8 @@ public final class KafkaDirectSource implements DirectSource {
     }
   }
 
-  private Map<TopicPartition, Long> startOffsetsLocked(List<TopicPartition> tps, boolean applySetting) {
+  private Map<TopicPartition, Long> startOffsetsLocked(
+      List<TopicPartition> tps, boolean applySetting) {
     Duration timeout = Duration.ofMillis(METADATA_TIMEOUT_MS);
     Map<TopicPartition, Long> starts = consumer.beginningOffsets(tps, timeout);
     Map<TopicPartition, Long> out = new HashMap<>(starts);
@@ -201,12 +224,17 @@ public final class KafkaDirectSource implements DirectSource {
         for (TopicPartition tp : tps) {
           Long explicit = startingOffsets.get(KafkaClients.partitionId(tp));
           if (explicit != null) {
-            // An offset below the log start would fail the first read with DataUnavailableException: say so early.
+            // An offset below the log start would fail the first read with
+            // DataUnavailableException: say so early.
             if (explicit < starts.get(tp)) {
               LOG.warn(
                   "event=kafka_starting_offset_deleted pipeline={} source={} partition={} offset={} log_start={}"
                       + " action=\"the first batch fails; choose an offset >= log_start\"",
-                  pipelineId, sourceName, KafkaClients.partitionId(tp), explicit, starts.get(tp));
+                  pipelineId,
+                  sourceName,
+                  KafkaClients.partitionId(tp),
+                  explicit,
+                  starts.get(tp));
             }
             out.put(tp, explicit);
           }
@@ -233,9 +261,11 @@ public final class KafkaDirectSource implements DirectSource {
           unknown.add(tp);
         }
       }
-      // Decided once per partition, so a later listing cannot move it. Partitions that appear after the first listing
+      // Decided once per partition, so a later listing cannot move it. Partitions that appear after
+      // the first listing
       // start at earliest whatever the setting: everything written to a new partition is new data.
-      Map<TopicPartition, Long> starts = unknown.isEmpty() ? Map.of() : startOffsetsLocked(unknown, firstListing);
+      Map<TopicPartition, Long> starts =
+          unknown.isEmpty() ? Map.of() : startOffsetsLocked(unknown, firstListing);
       List<PartitionInfo> out = new ArrayList<>(tps.size());
       for (TopicPartition tp : tps) {
         String id = KafkaClients.partitionId(tp);
@@ -247,7 +277,10 @@ public final class KafkaDirectSource implements DirectSource {
           if (!firstListing) {
             LOG.info(
                 "event=kafka_partition_discovered pipeline={} source={} partition={} initial_offset={}",
-                pipelineId, sourceName, id, initial);
+                pipelineId,
+                sourceName,
+                id,
+                initial);
           }
         }
         out.add(PartitionInfo.open(id, initial, end));
@@ -262,14 +295,23 @@ public final class KafkaDirectSource implements DirectSource {
   }
 
   /**
-   * A {@link RetriableException} when Kafka says {@code e} is transient (brokers restarting or unreachable: the
-   * runtime retries the batch step), else {@code e} itself.
+   * A {@link RetriableException} when Kafka says {@code e} is transient (brokers restarting or
+   * unreachable: the runtime retries the batch step), else {@code e} itself.
    */
   private RuntimeException transientOrFatal(String what, KafkaException e) {
     if (KafkaClients.isTransient(e)) {
       return new RetriableException(
-          "Kafka source " + sourceName + " of pipeline " + pipelineId + " could not " + what + " at "
-              + bootstrapServers + ": " + e + " (transient: the brokers may be restarting)",
+          "Kafka source "
+              + sourceName
+              + " of pipeline "
+              + pipelineId
+              + " could not "
+              + what
+              + " at "
+              + bootstrapServers
+              + ": "
+              + e
+              + " (transient: the brokers may be restarting)",
           e);
     }
     return e;
@@ -280,23 +322,40 @@ public final class KafkaDirectSource implements DirectSource {
     for (String topic : topics) {
       TopicDescription d;
       try {
-        d = admin.describeTopics(List.of(topic)).allTopicNames().get(METADATA_TIMEOUT_MS, TimeUnit.MILLISECONDS).get(topic);
+        d =
+            admin
+                .describeTopics(List.of(topic))
+                .allTopicNames()
+                .get(METADATA_TIMEOUT_MS, TimeUnit.MILLISECONDS)
+                .get(topic);
       } catch (ExecutionException e) {
         if (e.getCause() instanceof UnknownTopicOrPartitionException) {
           if (missingTopicsWarned.add(topic)) {
             LOG.warn(
                 "event=kafka_topic_missing pipeline={} source={} topic={} action=\"read once it exists\"",
-                pipelineId, sourceName, topic);
+                pipelineId,
+                sourceName,
+                topic);
           }
           continue;
         }
         throw new RetriableException(
-            "Could not describe Kafka topic " + topic + " at " + bootstrapServers + ": " + e.getCause()
+            "Could not describe Kafka topic "
+                + topic
+                + " at "
+                + bootstrapServers
+                + ": "
+                + e.getCause()
                 + " (check that the brokers are reachable)",
             e.getCause());
       } catch (TimeoutException e) {
         throw new RetriableException(
-            "Timed out describing Kafka topic " + topic + " at " + bootstrapServers + " after " + METADATA_TIMEOUT_MS
+            "Timed out describing Kafka topic "
+                + topic
+                + " at "
+                + bootstrapServers
+                + " after "
+                + METADATA_TIMEOUT_MS
                 + " ms (check that the brokers are reachable)",
             e);
       }
@@ -313,12 +372,14 @@ public final class KafkaDirectSource implements DirectSource {
       return CloseableIterator.of(List.of());
     }
     if (closed) {
-      throw new IllegalStateException("Kafka source " + sourceName + " of pipeline " + pipelineId + " is closed");
+      throw new IllegalStateException(
+          "Kafka source " + sourceName + " of pipeline " + pipelineId + " is closed");
     }
     KafkaConsumer<byte[], byte[]> reader = takeReader();
     boolean handedOver = false;
     try {
-      long logStart = reader.beginningOffsets(List.of(tp), Duration.ofMillis(METADATA_TIMEOUT_MS)).get(tp);
+      long logStart =
+          reader.beginningOffsets(List.of(tp), Duration.ofMillis(METADATA_TIMEOUT_MS)).get(tp);
       if (range.fromOffset() < logStart) {
         throw unavailable(tp, range, logStart, null);
       }
@@ -336,7 +397,10 @@ public final class KafkaDirectSource implements DirectSource {
     }
   }
 
-  /** An idle range-read consumer, or a new one: reads of different ranges run at once, each on its own consumer. */
+  /**
+   * An idle range-read consumer, or a new one: reads of different ranges run at once, each on its
+   * own consumer.
+   */
   private KafkaConsumer<byte[], byte[]> takeReader() {
     KafkaConsumer<byte[], byte[]> c = idleReaders.poll();
     if (c != null) {
@@ -349,7 +413,8 @@ public final class KafkaDirectSource implements DirectSource {
     allReaders.add(c);
     if (closed) {
       closeReader(c);
-      throw new IllegalStateException("Kafka source " + sourceName + " of pipeline " + pipelineId + " is closed");
+      throw new IllegalStateException(
+          "Kafka source " + sourceName + " of pipeline " + pipelineId + " is closed");
     }
     return c;
   }
@@ -373,7 +438,8 @@ public final class KafkaDirectSource implements DirectSource {
     if (commitGroupId == null) {
       return;
     }
-    Map<TopicPartition, org.apache.kafka.clients.consumer.OffsetAndMetadata> offsets = new HashMap<>();
+    Map<TopicPartition, org.apache.kafka.clients.consumer.OffsetAndMetadata> offsets =
+        new HashMap<>();
     for (OffsetRange r : ranges) {
       if (!r.isEmpty()) {
         offsets.put(
@@ -385,30 +451,68 @@ public final class KafkaDirectSource implements DirectSource {
       return;
     }
     try {
-      admin.alterConsumerGroupOffsets(commitGroupId, offsets).all().get(METADATA_TIMEOUT_MS, TimeUnit.MILLISECONDS);
+      admin
+          .alterConsumerGroupOffsets(commitGroupId, offsets)
+          .all()
+          .get(METADATA_TIMEOUT_MS, TimeUnit.MILLISECONDS);
     } catch (ExecutionException e) {
       throw new RetriableException(
-          "Kafka source " + sourceName + " of pipeline " + pipelineId + " could not commit batch " + batchId
-              + " offsets to group " + commitGroupId + " for lag monitoring: " + e.getCause() + " (only monitoring is"
+          "Kafka source "
+              + sourceName
+              + " of pipeline "
+              + pipelineId
+              + " could not commit batch "
+              + batchId
+              + " offsets to group "
+              + commitGroupId
+              + " for lag monitoring: "
+              + e.getCause()
+              + " (only monitoring is"
               + " affected; make sure no consumer is an active member of that group)",
           e.getCause());
     }
     LOG.debug(
         "event=kafka_lag_offsets_committed pipeline={} source={} group={} batch={} partitions={}",
-        pipelineId, sourceName, commitGroupId, batchId, offsets.size());
+        pipelineId,
+        sourceName,
+        commitGroupId,
+        batchId,
+        offsets.size());
   }
 
   @Override
   public String toString() {
-    return "KafkaDirectSource{bootstrap=" + bootstrapServers + ", topics=" + topics + ", starting-position="
-        + startingPosition + ", isolation=" + isolation + ", commit-group-id=" + commitGroupId + ", client-settings="
-        + Secrets.describe(clientProperties) + "}";
+    return "KafkaDirectSource{bootstrap="
+        + bootstrapServers
+        + ", topics="
+        + topics
+        + ", starting-position="
+        + startingPosition
+        + ", isolation="
+        + isolation
+        + ", commit-group-id="
+        + commitGroupId
+        + ", client-settings="
+        + Secrets.describe(clientProperties)
+        + "}";
   }
 
-  private DataUnavailableException unavailable(TopicPartition tp, OffsetRange range, long logStart, Throwable cause) {
+  private DataUnavailableException unavailable(
+      TopicPartition tp, OffsetRange range, long logStart, Throwable cause) {
     return new DataUnavailableException(
-        "Kafka topic " + tp.topic() + " partition " + tp.partition() + ": planned offsets [" + range.from() + ", "
-            + range.until() + ") of pipeline " + pipelineId + " source " + sourceName + " are no longer available"
+        "Kafka topic "
+            + tp.topic()
+            + " partition "
+            + tp.partition()
+            + ": planned offsets ["
+            + range.from()
+            + ", "
+            + range.until()
+            + ") of pipeline "
+            + pipelineId
+            + " source "
+            + sourceName
+            + " are no longer available"
             + (logStart >= 0 ? " (log start offset is now " + logStart + ")" : "")
             + ", they were deleted by retention. Raise the topic's retention.ms/retention.bytes so that the pipeline"
             + " keeps up, and to go on despite the loss start from a new checkpoint location",
@@ -417,7 +521,8 @@ public final class KafkaDirectSource implements DirectSource {
 
   private void acquire() throws InterruptedException {
     if (closed) {
-      throw new IllegalStateException("Kafka source " + sourceName + " of pipeline " + pipelineId + " is closed");
+      throw new IllegalStateException(
+          "Kafka source " + sourceName + " of pipeline " + pipelineId + " is closed");
     }
     consumerLock.acquire();
   }
@@ -435,7 +540,8 @@ public final class KafkaDirectSource implements DirectSource {
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     }
-    // The clients refuse to close on an interrupted thread (stopNow interrupts the batch thread); clear the flag for
+    // The clients refuse to close on an interrupted thread (stopNow interrupts the batch thread);
+    // clear the flag for
     // the close and restore it afterwards so the caller still sees the interruption.
     boolean interrupted = Thread.interrupted();
     try {
@@ -464,7 +570,10 @@ public final class KafkaDirectSource implements DirectSource {
     LOG.info("event=kafka_source_closed pipeline={} source={}", pipelineId, sourceName);
   }
 
-  /** Polls one partition from {@code from} until the position reaches {@code until}, on its own reader consumer. */
+  /**
+   * Polls one partition from {@code from} until the position reaches {@code until}, on its own
+   * reader consumer.
+   */
   private final class RangeIterator implements CloseableIterator<Record> {
     private final KafkaConsumer<byte[], byte[]> consumer;
     private final TopicPartition tp;
@@ -500,7 +609,12 @@ public final class KafkaDirectSource implements DirectSource {
       while (true) {
         if (Thread.currentThread().isInterrupted()) {
           throw new TributaryException(
-              "Interrupted while reading " + range + " of Kafka source " + sourceName + " in pipeline " + pipelineId);
+              "Interrupted while reading "
+                  + range
+                  + " of Kafka source "
+                  + sourceName
+                  + " in pipeline "
+                  + pipelineId);
         }
         long position;
         try {
@@ -517,8 +631,17 @@ public final class KafkaDirectSource implements DirectSource {
           deadline = System.nanoTime() + readTimeout.toNanos();
         } else if (System.nanoTime() > deadline) {
           throw new RetriableException(
-              "No progress reading " + range + " of Kafka source " + sourceName + " in pipeline " + pipelineId
-                  + " for " + readTimeout.toMillis() + " ms (stuck at offset " + position + "); check the brokers and"
+              "No progress reading "
+                  + range
+                  + " of Kafka source "
+                  + sourceName
+                  + " in pipeline "
+                  + pipelineId
+                  + " for "
+                  + readTimeout.toMillis()
+                  + " ms (stuck at offset "
+                  + position
+                  + "); check the brokers and"
                   + " raise read-timeout if they are just slow");
         }
         ConsumerRecords<byte[], byte[]> polled;
@@ -560,7 +683,12 @@ public final class KafkaDirectSource implements DirectSource {
         }
       }
       byte[] value = r.value() == null ? new byte[0] : r.value();
-      return new Record(r.key(), value, r.timestamp(), headers, new SourcePosition(sourceName, partitionId, r.offset()));
+      return new Record(
+          r.key(),
+          value,
+          r.timestamp(),
+          headers,
+          new SourcePosition(sourceName, partitionId, r.offset()));
     }
 
     @Override

@@ -36,40 +36,47 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Reads Kafka topics as a member of a consumer group: Kafka's group protocol (cooperative-sticky assignor) spreads the
- * partitions over every instance of the pipeline that uses the same {@code group-id}, and the partitions the runtime
- * plans are this instance's current assignment. An {@link ExternallyAssignedSource}: a partition newly assigned starts
- * at the group's committed offset (or the starting position when the group has none), whatever this instance's
- * checkpoint last said about it.
+ * Reads Kafka topics as a member of a consumer group: Kafka's group protocol (cooperative-sticky
+ * assignor) spreads the partitions over every instance of the pipeline that uses the same {@code
+ * group-id}, and the partitions the runtime plans are this instance's current assignment. An {@link
+ * ExternallyAssignedSource}: a partition newly assigned starts at the group's committed offset (or
+ * the starting position when the group has none), whatever this instance's checkpoint last said
+ * about it.
  *
- * <p>How a batch flows: {@link #partitions()} first polls the group consumer, which is where rebalances happen (its
- * partitions are always paused; it never fetches records), then lists the assigned partitions with their end offsets.
- * The runtime plans ranges for them and {@link #read(OffsetRange)} reads each range with a separate, group-less
- * consumer exactly as {@link KafkaDirectSource} does. Because the group consumer is polled only between batches, a
- * revocation never interrupts a batch: the batch in flight finishes and commits first, and the other members wait for
- * this one at the rebalance barrier (at most {@code max.poll.interval.ms}, default 5 minutes; a batch slower than that
- * gets this member expelled, and its offset commit is then refused, see below).
+ * <p>How a batch flows: {@link #partitions()} first polls the group consumer, which is where
+ * rebalances happen (its partitions are always paused; it never fetches records), then lists the
+ * assigned partitions with their end offsets. The runtime plans ranges for them and {@link
+ * #read(OffsetRange)} reads each range with a separate, group-less consumer exactly as {@link
+ * KafkaDirectSource} does. Because the group consumer is polled only between batches, a revocation
+ * never interrupts a batch: the batch in flight finishes and commits first, and the other members
+ * wait for this one at the rebalance barrier (at most {@code max.poll.interval.ms}, default 5
+ * minutes; a batch slower than that gets this member expelled, and its offset commit is then
+ * refused, see below).
  *
- * <p>Offsets: with the transactional {@link KafkaSink} as the pipeline's only sink, the sink commits the batch's end offsets
- * inside its transaction with this consumer's group metadata (see {@link GroupOffsetsHandoff}), so output and group
- * offsets move together, and a zombie whose generation is stale has its transaction refused. With any other sink the
- * offsets are committed to the group after the batch's checkpoint commit ({@link #onBatchCommitted}); a crash or a
- * rebalance between the two makes the next owner read that batch again (at-least-once). Each commit carries the
- * metadata {@code tributary:<pipeline>:<batch>}.
+ * <p>Offsets: with the transactional {@link KafkaSink} as the pipeline's only sink, the sink
+ * commits the batch's end offsets inside its transaction with this consumer's group metadata (see
+ * {@link GroupOffsetsHandoff}), so output and group offsets move together, and a zombie whose
+ * generation is stale has its transaction refused. With any other sink the offsets are committed to
+ * the group after the batch's checkpoint commit ({@link #onBatchCommitted}); a crash or a rebalance
+ * between the two makes the next owner read that batch again (at-least-once). Each commit carries
+ * the metadata {@code tributary:<pipeline>:<batch>}.
  *
- * <p>Replay after a crash: the runtime re-reads the last planned batch of this instance's checkpoint. A range of a
- * partition this instance no longer owns is skipped (its owner reads it from the group's offset), and a range of a
- * partition whose group offset another pipeline committed is cut to start at that offset, so nothing is written twice.
- * A replay may therefore read fewer records than the first attempt.
+ * <p>Replay after a crash: the runtime re-reads the last planned batch of this instance's
+ * checkpoint. A range of a partition this instance no longer owns is skipped (its owner reads it
+ * from the group's offset), and a range of a partition whose group offset another pipeline
+ * committed is cut to start at that offset, so nothing is written twice. A replay may therefore
+ * read fewer records than the first attempt.
  *
- * <p>Every instance needs its own pipeline id (it names the checkpoint and the sink's {@code transactional.id}) and
- * its own checkpoint location, with the same {@code group-id}.
+ * <p>Every instance needs its own pipeline id (it names the checkpoint and the sink's {@code
+ * transactional.id}) and its own checkpoint location, with the same {@code group-id}.
  *
- * <p>Thread safety: {@link #partitions()}, {@link #onBatchCommitted} and the sink hand-off run on the batch thread and
- * serialize on one lock around the group consumer; {@link #read(OffsetRange)} may run on other threads.
+ * <p>Thread safety: {@link #partitions()}, {@link #onBatchCommitted} and the sink hand-off run on
+ * the batch thread and serialize on one lock around the group consumer; {@link #read(OffsetRange)}
+ * may run on other threads.
  */
 public final class KafkaGroupSource
-    implements ExternallyAssignedSource, TransactionalPositionsSource<GroupOffsetsHandoff.Participant> {
+    implements ExternallyAssignedSource,
+        TransactionalPositionsSource<GroupOffsetsHandoff.Participant> {
   private static final Logger LOG = LoggerFactory.getLogger(KafkaGroupSource.class);
   private static final Duration JOIN_POLL = Duration.ofMillis(100);
 
@@ -81,15 +88,28 @@ public final class KafkaGroupSource
   private final KafkaDirectSource reader;
   private final ReentrantLock lock = new ReentrantLock();
   private final Set<TopicPartition> assigned = ConcurrentHashMap.newKeySet();
-  /** Where a partition continues when the planner sees it as newly listed: the group offset, then our own reads. */
+
+  /**
+   * Where a partition continues when the planner sees it as newly listed: the group offset, then
+   * our own reads.
+   */
   private final Map<TopicPartition, Long> initial = new ConcurrentHashMap<>();
-  /** Group offsets another pipeline committed, found at assignment: replayed ranges start no lower. */
+
+  /**
+   * Group offsets another pipeline committed, found at assignment: replayed ranges start no lower.
+   */
   private final Map<TopicPartition, Long> floors = new ConcurrentHashMap<>();
+
   /** End offsets read in the batch in flight and not committed to the group yet. */
   private final Map<TopicPartition, Long> pending = new ConcurrentHashMap<>();
+
   private final Set<TopicPartition> existingAtOpen = new HashSet<>();
-  /** Partitions revoked or lost since the last listing: the batch in flight must not commit them. */
+
+  /**
+   * Partitions revoked or lost since the last listing: the batch in flight must not commit them.
+   */
   private final Set<TopicPartition> droppedSinceListing = ConcurrentHashMap.newKeySet();
+
   private final Participant participant = new Participant();
 
   private String pipelineId = "";
@@ -99,7 +119,10 @@ public final class KafkaGroupSource
   private volatile long rebalancesCompleted;
   private volatile boolean closed;
 
-  /** Creates the source from options validated by {@link KafkaOptions#GROUP_SOURCE}. Connects only in {@link #open}. */
+  /**
+   * Creates the source from options validated by {@link KafkaOptions#GROUP_SOURCE}. Connects only
+   * in {@link #open}.
+   */
   public KafkaGroupSource(Config config) {
     this.bootstrapServers = config.get(KafkaOptions.BOOTSTRAP_SERVERS);
     this.topics = List.copyOf(config.get(KafkaOptions.TOPICS));
@@ -118,7 +141,8 @@ public final class KafkaGroupSource
     if (!"consumer".equalsIgnoreCase(clientProperties.get("group.protocol"))) {
       user.put("partition.assignment.strategy", CooperativeStickyAssignor.class.getName());
     }
-    // New partitions are noticed through metadata refreshes; Kafka's default of 5 minutes is long for that.
+    // New partitions are noticed through metadata refreshes; Kafka's default of 5 minutes is long
+    // for that.
     user.put("metadata.max.age.ms", "30000");
     user.putAll(clientProperties);
     Map<String, Object> fixed = new LinkedHashMap<>();
@@ -127,18 +151,23 @@ public final class KafkaGroupSource
     fixed.put("key.deserializer", ByteArrayDeserializer.class.getName());
     fixed.put("value.deserializer", ByteArrayDeserializer.class.getName());
     fixed.put("enable.auto.commit", "false");
-    // Never used for reading (partitions stay paused); avoids NoOffsetForPartitionException on a fresh group.
+    // Never used for reading (partitions stay paused); avoids NoOffsetForPartitionException on a
+    // fresh group.
     fixed.put("auto.offset.reset", "earliest");
     group = new KafkaConsumer<>(KafkaClients.properties(bootstrapServers, user, fixed));
     lock.lock();
     try {
       for (String topic : topics) {
         try {
-          group.partitionsFor(topic, Duration.ofSeconds(30))
+          group
+              .partitionsFor(topic, Duration.ofSeconds(30))
               .forEach(p -> existingAtOpen.add(new TopicPartition(topic, p.partition())));
         } catch (KafkaException e) {
           LOG.warn(
-              "event=kafka_topic_missing pipeline={} source={} topic={} error=\"{}\"", pipelineId, sourceName, topic,
+              "event=kafka_topic_missing pipeline={} source={} topic={} error=\"{}\"",
+              pipelineId,
+              sourceName,
+              topic,
               e.toString());
         }
       }
@@ -153,7 +182,12 @@ public final class KafkaGroupSource
     LOG.info(
         "event=kafka_group_source_opened pipeline={} source={} group={} topics={} joined={} assigned={}"
             + " client_settings={}",
-        pipelineId, sourceName, groupId, topics, joined, sorted(assigned),
+        pipelineId,
+        sourceName,
+        groupId,
+        topics,
+        joined,
+        sorted(assigned),
         Secrets.describe(clientProperties));
   }
 
@@ -162,7 +196,8 @@ public final class KafkaGroupSource
     lock.lock();
     try {
       ensureOpen();
-      // Rebalance callbacks run inside this poll, between batches. Paused partitions return no records.
+      // Rebalance callbacks run inside this poll, between batches. Paused partitions return no
+      // records.
       group.poll(joined ? Duration.ZERO : JOIN_POLL);
       droppedSinceListing.clear();
     } finally {
@@ -186,7 +221,9 @@ public final class KafkaGroupSource
       LOG.info(
           "event=kafka_group_range_skipped pipeline={} source={} range={} reason=\"partition not assigned to this"
               + " instance; its owner reads it from the group's committed offset\"",
-          pipelineId, sourceName, range);
+          pipelineId,
+          sourceName,
+          range);
       return CloseableIterator.of(List.of());
     }
     long from = range.fromOffset();
@@ -196,13 +233,17 @@ public final class KafkaGroupSource
       LOG.info(
           "event=kafka_group_range_cut pipeline={} source={} range={} group_offset={} reason=\"another instance"
               + " committed up to group_offset\"",
-          pipelineId, sourceName, range, floor);
+          pipelineId,
+          sourceName,
+          range,
+          floor);
       from = Math.min(floor, until);
     }
     if (from >= until) {
       return CloseableIterator.of(List.of());
     }
-    // The group offset to commit with this batch, and where the partition goes on if the planner sees it anew.
+    // The group offset to commit with this batch, and where the partition goes on if the planner
+    // sees it anew.
     pending.merge(tp, until, Math::max);
     initial.merge(tp, until, Math::max);
     return reader.read(new OffsetRange(range.partition(), from, until));
@@ -229,19 +270,32 @@ public final class KafkaGroupSource
           if (attempt >= 3) {
             throw e;
           }
-          // Completing the rebalance drops the pending offsets of partitions this instance lost (their next owner
+          // Completing the rebalance drops the pending offsets of partitions this instance lost
+          // (their next owner
           // reads the batch again: at-least-once); the rest are committed with the new generation.
           LOG.info(
-              "event=kafka_group_commit_retry pipeline={} source={} batch={} reason=\"{}\"", pipelineId, sourceName,
-              batchId, e.toString());
+              "event=kafka_group_commit_retry pipeline={} source={} batch={} reason=\"{}\"",
+              pipelineId,
+              sourceName,
+              batchId,
+              e.toString());
           completeRebalanceLocked();
         }
       }
     } catch (KafkaException e) {
       pending.clear();
       throw new RetriableException(
-          "Kafka group source " + sourceName + " of pipeline " + pipelineId + " could not commit batch " + batchId
-              + " offsets to group " + groupId + ": " + e + " (at-least-once: the partitions' next owner reads that"
+          "Kafka group source "
+              + sourceName
+              + " of pipeline "
+              + pipelineId
+              + " could not commit batch "
+              + batchId
+              + " offsets to group "
+              + groupId
+              + ": "
+              + e
+              + " (at-least-once: the partitions' next owner reads that"
               + " batch again; a rebalance or a batch slower than max.poll.interval.ms causes this)",
           e);
     } finally {
@@ -258,8 +312,16 @@ public final class KafkaGroupSource
       }
       if (System.nanoTime() > deadline) {
         throw new io.tributary.core.api.TributaryException(
-            "Kafka group source " + sourceName + " of pipeline " + pipelineId + ": group " + groupId + " did not"
-                + " complete its rebalance within " + joinTimeout.toMillis() + " ms (group-join-timeout); the batch is"
+            "Kafka group source "
+                + sourceName
+                + " of pipeline "
+                + pipelineId
+                + ": group "
+                + groupId
+                + " did not"
+                + " complete its rebalance within "
+                + joinTimeout.toMillis()
+                + " ms (group-join-timeout); the batch is"
                 + " replayed on restart for the partitions this instance still owns then. Check the other members'"
                 + " batch times and raise group-join-timeout if they are long");
       }
@@ -284,11 +346,16 @@ public final class KafkaGroupSource
     lock.lock();
     try {
       if (group != null) {
-        // Leaves the group, so the others take the partitions over without waiting for the session timeout.
+        // Leaves the group, so the others take the partitions over without waiting for the session
+        // timeout.
         group.close(Duration.ofSeconds(5));
       }
     } catch (KafkaException e) {
-      LOG.warn("event=kafka_group_close_failed pipeline={} source={} error=\"{}\"", pipelineId, sourceName, e.toString());
+      LOG.warn(
+          "event=kafka_group_close_failed pipeline={} source={} error=\"{}\"",
+          pipelineId,
+          sourceName,
+          e.toString());
     } finally {
       lock.unlock();
       try {
@@ -299,13 +366,24 @@ public final class KafkaGroupSource
         }
       }
     }
-    LOG.info("event=kafka_group_source_closed pipeline={} source={} group={}", pipelineId, sourceName, groupId);
+    LOG.info(
+        "event=kafka_group_source_closed pipeline={} source={} group={}",
+        pipelineId,
+        sourceName,
+        groupId);
   }
 
   @Override
   public String toString() {
-    return "KafkaGroupSource{bootstrap=" + bootstrapServers + ", topics=" + topics + ", group-id=" + groupId
-        + ", client-settings=" + Secrets.describe(clientProperties) + "}";
+    return "KafkaGroupSource{bootstrap="
+        + bootstrapServers
+        + ", topics="
+        + topics
+        + ", group-id="
+        + groupId
+        + ", client-settings="
+        + Secrets.describe(clientProperties)
+        + "}";
   }
 
   private static Set<String> sorted(Collection<TopicPartition> tps) {
@@ -350,18 +428,25 @@ public final class KafkaGroupSource
           Thread.currentThread().interrupt();
           throw new org.apache.kafka.common.errors.InterruptException(e);
         } catch (Exception e) {
-          throw new KafkaException("could not resolve starting offsets of " + sorted(starts.keySet()) + ": " + e, e);
+          throw new KafkaException(
+              "could not resolve starting offsets of " + sorted(starts.keySet()) + ": " + e, e);
         }
-        // Fix the start in the group at once, so that "latest" or a timestamp means the same to the next owner.
+        // Fix the start in the group at once, so that "latest" or a timestamp means the same to the
+        // next owner.
         group.commitSync(starts);
       }
       assigned.addAll(partitions);
       LOG.info(
-          "event=kafka_group_assigned pipeline={} source={} group={} added={} now={}", pipelineId, sourceName, groupId,
-          sorted(partitions), sorted(assigned));
+          "event=kafka_group_assigned pipeline={} source={} group={} added={} now={}",
+          pipelineId,
+          sourceName,
+          groupId,
+          sorted(partitions),
+          sorted(assigned));
     }
 
-    private void resolve(List<TopicPartition> tps, boolean applySetting, Map<TopicPartition, OffsetAndMetadata> out)
+    private void resolve(
+        List<TopicPartition> tps, boolean applySetting, Map<TopicPartition, OffsetAndMetadata> out)
         throws Exception {
       if (tps.isEmpty()) {
         return;
@@ -396,8 +481,13 @@ public final class KafkaGroupSource
         pending.remove(tp);
       }
       LOG.info(
-          "event=kafka_group_{} pipeline={} source={} group={} partitions={} now={}", how, pipelineId, sourceName,
-          groupId, sorted(partitions), sorted(assigned));
+          "event=kafka_group_{} pipeline={} source={} group={} partitions={} now={}",
+          how,
+          pipelineId,
+          sourceName,
+          groupId,
+          sorted(partitions),
+          sorted(assigned));
     }
   }
 
@@ -406,7 +496,10 @@ public final class KafkaGroupSource
     return GroupOffsetsHandoff.Participant.class;
   }
 
-  /** What the carrying Kafka sink commits with batch {@code batchId}: this source's group offsets and metadata. */
+  /**
+   * What the carrying Kafka sink commits with batch {@code batchId}: this source's group offsets
+   * and metadata.
+   */
   @Override
   public GroupOffsetsHandoff.Participant transactionalPositions(long batchId) {
     return participant;
@@ -434,7 +527,8 @@ public final class KafkaGroupSource
     }
 
     @Override
-    public void committedInTransaction(long batchId, Map<TopicPartition, OffsetAndMetadata> offsets) {
+    public void committedInTransaction(
+        long batchId, Map<TopicPartition, OffsetAndMetadata> offsets) {
       offsets.forEach((tp, o) -> pending.remove(tp, o.offset()));
     }
 

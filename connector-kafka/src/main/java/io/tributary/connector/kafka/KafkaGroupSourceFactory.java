@@ -6,8 +6,9 @@ import io.tributary.core.api.Source;
 import io.tributary.core.api.SourceFactory;
 
 /**
- * The {@code kafka-group} source type: a {@link KafkaGroupSource} sharing the configured topics' partitions with the
- * other members of a consumer group. Found through {@link java.util.ServiceLoader}.
+ * The {@code kafka-group} source type: a {@link KafkaGroupSource} sharing the configured topics'
+ * partitions with the other members of a consumer group. Found through {@link
+ * java.util.ServiceLoader}.
  *
  * <p>Thread safety: stateless.
  */

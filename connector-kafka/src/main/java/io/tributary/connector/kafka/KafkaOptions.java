@@ -10,16 +10,17 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * Every configuration key of the Kafka sources ({@code type: kafka} and {@code type: kafka-group} under {@code
- * source:}) and the Kafka sinks ({@code type: kafka} and {@code kafka-at-least-once} under {@code sinks:}), declared
- * once.
+ * Every configuration key of the Kafka sources ({@code type: kafka} and {@code type: kafka-group}
+ * under {@code source:}) and the Kafka sinks ({@code type: kafka} and {@code kafka-at-least-once}
+ * under {@code sinks:}), declared once.
  *
- * <p>Client settings that have no key of their own (TLS, SASL, timeouts) pass through to every Kafka client the
- * component creates: as {@code kafka.<name>: value} keys ({@link #KAFKA}, preferred; a nested YAML mapping under {@code
- * kafka:} works too) or as {@code name=value} entries of {@link #CLIENT_PROPERTIES} (older form; {@code kafka.} keys
- * win when both set a name). Their values may be secrets: both options are sensitive per entry, so wherever settings are
- * shown (errors, logs, {@code toString}) the value of every secret name ({@link Secrets#isSecretName}: passwords,
- * keys, tokens, {@code sasl.*} such as {@code sasl.jaas.config}) is masked.
+ * <p>Client settings that have no key of their own (TLS, SASL, timeouts) pass through to every
+ * Kafka client the component creates: as {@code kafka.<name>: value} keys ({@link #KAFKA},
+ * preferred; a nested YAML mapping under {@code kafka:} works too) or as {@code name=value} entries
+ * of {@link #CLIENT_PROPERTIES} (older form; {@code kafka.} keys win when both set a name). Their
+ * values may be secrets: both options are sensitive per entry, so wherever settings are shown
+ * (errors, logs, {@code toString}) the value of every secret name ({@link Secrets#isSecretName}:
+ * passwords, keys, tokens, {@code sasl.*} such as {@code sasl.jaas.config}) is masked.
  *
  * <p>Thread safety: immutable constants.
  */
@@ -30,9 +31,15 @@ public final class KafkaOptions {
   public enum StartingPosition {
     /** The log start offset: everything still retained. */
     EARLIEST,
-    /** The end of the log when the partition is first seen; partitions discovered later start at earliest. */
+    /**
+     * The end of the log when the partition is first seen; partitions discovered later start at
+     * earliest.
+     */
     LATEST,
-    /** The first offset whose record timestamp is at or after {@code starting-timestamp} (the end if none is). */
+    /**
+     * The first offset whose record timestamp is at or after {@code starting-timestamp} (the end if
+     * none is).
+     */
     TIMESTAMP,
     /** The offsets listed in {@code starting-offsets}; partitions not listed start at earliest. */
     OFFSETS
@@ -40,7 +47,10 @@ public final class KafkaOptions {
 
   /** Which records the source sees. */
   public enum Isolation {
-    /** Only committed transactional records (and all non-transactional ones); end offsets are the LSO. */
+    /**
+     * Only committed transactional records (and all non-transactional ones); end offsets are the
+     * LSO.
+     */
     READ_COMMITTED,
     /** Every record, including those of open and aborted transactions. */
     READ_UNCOMMITTED
@@ -50,7 +60,10 @@ public final class KafkaOptions {
   public enum Partitioning {
     /** Kafka's default partitioner: by key hash, records without key spread by the producer. */
     KEY,
-    /** The partition number the record was read from (its {@code SourcePosition} partition {@code topic-N}). */
+    /**
+     * The partition number the record was read from (its {@code SourcePosition} partition {@code
+     * topic-N}).
+     */
     SOURCE_PARTITION
   }
 
@@ -63,8 +76,13 @@ public final class KafkaOptions {
   public static final ConfigOption<List<String>> TOPICS =
       ConfigOption.stringList("topics")
           .required()
-          .validate(v -> v.isEmpty() ? "must name at least one topic (expected: a list of topic names)" : null)
-          .description("Topics to read; every partition of each, including partitions added later.");
+          .validate(
+              v ->
+                  v.isEmpty()
+                      ? "must name at least one topic (expected: a list of topic names)"
+                      : null)
+          .description(
+              "Topics to read; every partition of each, including partitions added later.");
 
   public static final ConfigOption<StartingPosition> STARTING_POSITION =
       ConfigOption.enumValue("starting-position", StartingPosition.class)
@@ -237,8 +255,8 @@ public final class KafkaOptions {
       ConfigSpec.of(BOOTSTRAP_SERVERS, TOPIC, PARTITIONING, KAFKA, CLIENT_PROPERTIES);
 
   /**
-   * The pass-through client settings of {@code config} as a map, in order: {@link #CLIENT_PROPERTIES} entries, then
-   * {@link #KAFKA} keys (which win).
+   * The pass-through client settings of {@code config} as a map, in order: {@link
+   * #CLIENT_PROPERTIES} entries, then {@link #KAFKA} keys (which win).
    */
   public static Map<String, String> clientProperties(Config config) {
     Map<String, String> out = new LinkedHashMap<>();
@@ -270,8 +288,8 @@ public final class KafkaOptions {
   }
 
   /**
-   * Cross-key checks of the starting position: timestamp needs {@link #STARTING_TIMESTAMP}, offsets needs {@link
-   * #STARTING_OFFSETS}.
+   * Cross-key checks of the starting position: timestamp needs {@link #STARTING_TIMESTAMP}, offsets
+   * needs {@link #STARTING_OFFSETS}.
    *
    * @throws io.tributary.core.api.ConfigException naming the missing key
    */
@@ -321,7 +339,8 @@ public final class KafkaOptions {
     for (int i = 0; i < entries.size(); i++) {
       int eq = entries.get(i).indexOf('=');
       if (eq <= 0) {
-        // Report the entry by position only: without '=' its name cannot be told from a secret value.
+        // Report the entry by position only: without '=' its name cannot be told from a secret
+        // value.
         String what = "entry " + (i + 1) + (eq < 0 ? " (without '=')" : " (with an empty name)");
         return what + " is not name=value (expected: entries such as security.protocol=SSL)";
       }

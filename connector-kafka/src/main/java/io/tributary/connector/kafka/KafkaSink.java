@@ -8,9 +8,9 @@ import io.tributary.core.api.CarriesSourcePositions;
 import io.tributary.core.api.Config;
 import io.tributary.core.api.Record;
 import io.tributary.core.api.RetriableException;
+import io.tributary.core.api.Secrets;
 import io.tributary.core.api.Sink;
 import io.tributary.core.api.SinkBatch;
-import io.tributary.core.api.Secrets;
 import io.tributary.core.api.SinkContext;
 import io.tributary.core.api.TransactionalSink;
 import io.tributary.core.api.TributaryException;
@@ -20,28 +20,27 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 import java.util.Optional;
 import java.util.OptionalLong;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.clients.consumer.CommitFailedException;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.KafkaException;
-import org.apache.kafka.clients.consumer.CommitFailedException;
-import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.common.TopicPartition;
-import org.apache.kafka.common.errors.FencedInstanceIdException;
-import org.apache.kafka.common.errors.RebalanceInProgressException;
 import org.apache.kafka.common.config.TopicConfig;
+import org.apache.kafka.common.errors.AuthenticationException;
 import org.apache.kafka.common.errors.AuthorizationException;
+import org.apache.kafka.common.errors.FencedInstanceIdException;
 import org.apache.kafka.common.errors.OutOfOrderSequenceException;
 import org.apache.kafka.common.errors.ProducerFencedException;
-import org.apache.kafka.common.errors.AuthenticationException;
+import org.apache.kafka.common.errors.RebalanceInProgressException;
 import org.apache.kafka.common.errors.TopicExistsException;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
@@ -49,36 +48,41 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Writes each batch to a Kafka topic in one Kafka transaction, together with a marker record {@code (pipeline, sink)
- * -> batchId} in a compacted marker topic: the batch's records and its marker become visible to {@code
- * read_committed} consumers together or not at all. Exactly-once with a replayable source.
+ * Writes each batch to a Kafka topic in one Kafka transaction, together with a marker record {@code
+ * (pipeline, sink) -> batchId} in a compacted marker topic: the batch's records and its marker
+ * become visible to {@code read_committed} consumers together or not at all. Exactly-once with a
+ * replayable source.
  *
- * <p>Recovery: {@link #open} creates a transactional producer with the stable {@code transactional.id} {@code
- * <prefix>-<pipeline>-<sink>} and calls {@code initTransactions()}, which fences any older instance still running
- * with that id (a zombie) and aborts the transaction a crashed instance left open. {@link #lastCommittedBatch()} then
- * reads the marker topic with {@code read_committed} and returns the highest batch id committed for this pipeline and
- * sink; the runtime does not write those batches again.
+ * <p>Recovery: {@link #open} creates a transactional producer with the stable {@code
+ * transactional.id} {@code <prefix>-<pipeline>-<sink>} and calls {@code initTransactions()}, which
+ * fences any older instance still running with that id (a zombie) and aborts the transaction a
+ * crashed instance left open. {@link #lastCommittedBatch()} then reads the marker topic with {@code
+ * read_committed} and returns the highest batch id committed for this pipeline and sink; the
+ * runtime does not write those batches again.
  *
- * <p>With a {@link KafkaGroupSource} and this sink as the pipeline's only sink, the runtime makes the transaction also
- * carry the batch's consumed offsets ({@code sendOffsetsToTransaction} with the group consumer's metadata), so output
- * and group offsets commit together and an instance expelled from the group cannot commit. With other sinks beside
- * it, the group offsets are committed by the source after the batch commit instead (no sink's transaction can cover
- * the others' output).
+ * <p>With a {@link KafkaGroupSource} and this sink as the pipeline's only sink, the runtime makes
+ * the transaction also carry the batch's consumed offsets ({@code sendOffsetsToTransaction} with
+ * the group consumer's metadata), so output and group offsets commit together and an instance
+ * expelled from the group cannot commit. With other sinks beside it, the group offsets are
+ * committed by the source after the batch commit instead (no sink's transaction can cover the
+ * others' output).
  *
- * <p>Batches stream: records are sent as the runtime hands over chunks, inside the open transaction, so memory does
- * not grow with the batch.
+ * <p>Batches stream: records are sent as the runtime hands over chunks, inside the open
+ * transaction, so memory does not grow with the batch.
  *
- * <p>Consumers of the output topic must use {@code isolation.level=read_committed} to see exactly-once output.
+ * <p>Consumers of the output topic must use {@code isolation.level=read_committed} to see
+ * exactly-once output.
  *
- * <p>Retries: a transaction that fails with a transient error (brokers restarting or unreachable, a transaction the
- * broker aborted; see {@code KafkaClients.isTransient}) throws {@link RetriableException} and drops the producer
- * without aborting. The runtime then runs the batch again with the same plan; {@link #begin} first creates a new
- * producer ({@code initTransactions()} completes an in-doubt commit or aborts the rest) and reads the marker again, so
- * a batch that did commit is skipped, not written twice. A fenced producer, authentication or authorization errors
+ * <p>Retries: a transaction that fails with a transient error (brokers restarting or unreachable, a
+ * transaction the broker aborted; see {@code KafkaClients.isTransient}) throws {@link
+ * RetriableException} and drops the producer without aborting. The runtime then runs the batch
+ * again with the same plan; {@link #begin} first creates a new producer ({@code initTransactions()}
+ * completes an in-doubt commit or aborts the rest) and reads the marker again, so a batch that did
+ * commit is skipped, not written twice. A fenced producer, authentication or authorization errors
  * stay fatal.
  *
- * <p>Thread safety: not thread-safe; the runtime calls it from the batch thread only. {@link #write} blocks until the
- * transaction committed.
+ * <p>Thread safety: not thread-safe; the runtime calls it from the batch thread only. {@link
+ * #write} blocks until the transaction committed.
  */
 public final class KafkaSink implements TransactionalSink, CarriesSourcePositions {
   private static final Logger LOG = LoggerFactory.getLogger(KafkaSink.class);
@@ -102,7 +106,10 @@ public final class KafkaSink implements TransactionalSink, CarriesSourcePosition
   private long lastCommitted = -1;
   private boolean closed;
 
-  /** Creates the sink from options validated by {@link KafkaOptions#SINK}. Connects only in {@link #open}. */
+  /**
+   * Creates the sink from options validated by {@link KafkaOptions#SINK}. Connects only in {@link
+   * #open}.
+   */
   public KafkaSink(Config config) {
     this.bootstrapServers = config.get(KafkaOptions.BOOTSTRAP_SERVERS);
     this.topic = config.get(KafkaOptions.TOPIC);
@@ -111,7 +118,8 @@ public final class KafkaSink implements TransactionalSink, CarriesSourcePosition
     this.transactionTimeout = config.get(KafkaOptions.TRANSACTION_TIMEOUT);
     this.clientProperties = KafkaOptions.clientProperties(config);
     this.routing = new RecordRouting(topic, config.get(KafkaOptions.PARTITIONING));
-    this.needsPartitionCount = config.get(KafkaOptions.PARTITIONING) == KafkaOptions.Partitioning.SOURCE_PARTITION;
+    this.needsPartitionCount =
+        config.get(KafkaOptions.PARTITIONING) == KafkaOptions.Partitioning.SOURCE_PARTITION;
   }
 
   /** The transactional.id this sink uses for {@code pipelineId} and {@code sinkName}. */
@@ -129,14 +137,20 @@ public final class KafkaSink implements TransactionalSink, CarriesSourcePosition
     startProducer();
     LOG.info(
         "event=kafka_sink_opened pipeline={} sink={} topic={} transactional_id={} marker_topic={} last_committed_batch={}",
-        pipelineId, sinkName, topic, transactionalId, markerTopic, lastCommitted);
+        pipelineId,
+        sinkName,
+        topic,
+        transactionalId,
+        markerTopic,
+        lastCommitted);
   }
 
   /**
-   * A new transactional producer, initialized, and the last committed batch read from the marker topic. {@code
-   * initTransactions()} fences an older producer with the same id (this sink's previous producer, or a zombie) and
-   * resolves the transaction it left: completed if its commit had reached the coordinator, else aborted. Only then is
-   * the marker read, so it tells whether such an in-doubt commit happened.
+   * A new transactional producer, initialized, and the last committed batch read from the marker
+   * topic. {@code initTransactions()} fences an older producer with the same id (this sink's
+   * previous producer, or a zombie) and resolves the transaction it left: completed if its commit
+   * had reached the coordinator, else aborted. Only then is the marker read, so it tells whether
+   * such an in-doubt commit happened.
    */
   private void startProducer() {
     Map<String, Object> fixed = new LinkedHashMap<>();
@@ -152,9 +166,10 @@ public final class KafkaSink implements TransactionalSink, CarriesSourcePosition
   }
 
   /**
-   * (Re)creates the transactional producer: {@code initTransactions()} fences an older producer with the same id and
-   * completes or aborts what a crashed instance (or this one, before a transient failure) left open; then the marker
-   * topic says which batch committed last. Used at open and after a failure that left the producer unusable.
+   * (Re)creates the transactional producer: {@code initTransactions()} fences an older producer
+   * with the same id and completes or aborts what a crashed instance (or this one, before a
+   * transient failure) left open; then the marker topic says which batch committed last. Used at
+   * open and after a failure that left the producer unusable.
    */
   private void resetProducer() {
     if (producer != null) {
@@ -167,14 +182,23 @@ public final class KafkaSink implements TransactionalSink, CarriesSourcePosition
       p.initTransactions();
       lastCommitted = readLastMarker();
       LOG.info(
-          "event=kafka_sink_producer_started pipeline={} sink={} last_committed_batch={}", pipelineId, sinkName,
+          "event=kafka_sink_producer_started pipeline={} sink={} last_committed_batch={}",
+          pipelineId,
+          sinkName,
           lastCommitted);
     } catch (RuntimeException e) {
       KafkaClients.closeUninterrupted(() -> p.close(Duration.ZERO));
       if (KafkaClients.isTransient(e)) {
         throw new RetriableException(
-            "Kafka sink " + sinkName + " of pipeline " + pipelineId + " could not start a transactional producer at "
-                + bootstrapServers + ": " + e + " (retried; check that the brokers are reachable)",
+            "Kafka sink "
+                + sinkName
+                + " of pipeline "
+                + pipelineId
+                + " could not start a transactional producer at "
+                + bootstrapServers
+                + ": "
+                + e
+                + " (retried; check that the brokers are reachable)",
             e);
       }
       throw e;
@@ -185,32 +209,55 @@ public final class KafkaSink implements TransactionalSink, CarriesSourcePosition
   private void ensureMarkerTopic() throws Exception {
     Map<String, Object> fixed = new LinkedHashMap<>();
     fixed.put("client.id", "tributary-" + pipelineId + "-" + sinkName + "-admin");
-    try (Admin admin = Admin.create(KafkaClients.properties(bootstrapServers, clientProperties, fixed))) {
+    try (Admin admin =
+        Admin.create(KafkaClients.properties(bootstrapServers, clientProperties, fixed))) {
       NewTopic t =
           new NewTopic(markerTopic, Optional.of(1), Optional.empty())
-              .configs(Map.of(TopicConfig.CLEANUP_POLICY_CONFIG, TopicConfig.CLEANUP_POLICY_COMPACT));
+              .configs(
+                  Map.of(TopicConfig.CLEANUP_POLICY_CONFIG, TopicConfig.CLEANUP_POLICY_COMPACT));
       try {
         admin.createTopics(List.of(t)).all().get(ADMIN_TIMEOUT_MS, TimeUnit.MILLISECONDS);
-        LOG.info("event=kafka_marker_topic_created pipeline={} sink={} topic={}", pipelineId, sinkName, markerTopic);
+        LOG.info(
+            "event=kafka_marker_topic_created pipeline={} sink={} topic={}",
+            pipelineId,
+            sinkName,
+            markerTopic);
       } catch (ExecutionException e) {
         if (e.getCause() instanceof AuthenticationException) {
           throw new TributaryException(
-              "Kafka sink " + sinkName + " of pipeline " + pipelineId + " could not authenticate to "
-                  + bootstrapServers + ": " + e.getCause() + " (check the kafka.security.protocol, kafka.sasl.* and"
+              "Kafka sink "
+                  + sinkName
+                  + " of pipeline "
+                  + pipelineId
+                  + " could not authenticate to "
+                  + bootstrapServers
+                  + ": "
+                  + e.getCause()
+                  + " (check the kafka.security.protocol, kafka.sasl.* and"
                   + " kafka.ssl.* settings of the sink)",
               e.getCause());
         }
         if (!(e.getCause() instanceof TopicExistsException)) {
           throw new TributaryException(
-              "Kafka sink " + sinkName + " of pipeline " + pipelineId + " could not create marker topic " + markerTopic
-                  + ": " + e.getCause() + " (create it yourself, compacted, or grant CREATE on it)",
+              "Kafka sink "
+                  + sinkName
+                  + " of pipeline "
+                  + pipelineId
+                  + " could not create marker topic "
+                  + markerTopic
+                  + ": "
+                  + e.getCause()
+                  + " (create it yourself, compacted, or grant CREATE on it)",
               e.getCause());
         }
       }
     }
   }
 
-  /** Reads the marker topic up to its last stable offset; the highest batch id under this sink's key, or -1. */
+  /**
+   * Reads the marker topic up to its last stable offset; the highest batch id under this sink's
+   * key, or -1.
+   */
   private long readLastMarker() {
     Map<String, Object> fixed = new LinkedHashMap<>();
     fixed.put("client.id", "tributary-" + pipelineId + "-" + sinkName + "-markers");
@@ -224,7 +271,8 @@ public final class KafkaSink implements TransactionalSink, CarriesSourcePosition
         new KafkaConsumer<>(KafkaClients.properties(bootstrapServers, clientProperties, fixed))) {
       Duration timeout = Duration.ofMillis(ADMIN_TIMEOUT_MS);
       List<TopicPartition> tps = new ArrayList<>();
-      c.partitionsFor(markerTopic, timeout).forEach(p -> tps.add(new TopicPartition(markerTopic, p.partition())));
+      c.partitionsFor(markerTopic, timeout)
+          .forEach(p -> tps.add(new TopicPartition(markerTopic, p.partition())));
       c.assign(tps);
       c.seekToBeginning(tps);
       Map<TopicPartition, Long> ends = c.endOffsets(tps, timeout);
@@ -233,11 +281,20 @@ public final class KafkaSink implements TransactionalSink, CarriesSourcePosition
         while (c.position(tp, timeout) < ends.get(tp)) {
           if (System.nanoTime() > deadline) {
             throw new RetriableException(
-                "Kafka sink " + sinkName + " of pipeline " + pipelineId + " could not read marker topic " + markerTopic
-                    + " to its end within " + ADMIN_TIMEOUT_MS + " ms (check the brokers)");
+                "Kafka sink "
+                    + sinkName
+                    + " of pipeline "
+                    + pipelineId
+                    + " could not read marker topic "
+                    + markerTopic
+                    + " to its end within "
+                    + ADMIN_TIMEOUT_MS
+                    + " ms (check the brokers)");
           }
           for (ConsumerRecord<byte[], byte[]> r : c.poll(Duration.ofMillis(200))) {
-            if (r.key() != null && java.util.Arrays.equals(r.key(), markerKey) && r.value() != null) {
+            if (r.key() != null
+                && java.util.Arrays.equals(r.key(), markerKey)
+                && r.value() != null) {
               max = Math.max(max, Long.parseLong(new String(r.value(), StandardCharsets.UTF_8)));
             }
           }
@@ -263,8 +320,9 @@ public final class KafkaSink implements TransactionalSink, CarriesSourcePosition
   }
 
   /**
-   * Starts the batch's transaction. Records are sent as chunks arrive; {@link BatchWriter#commit()} adds the marker
-   * (and the group source's offsets when the runtime made this sink carry them) and commits.
+   * Starts the batch's transaction. Records are sent as chunks arrive; {@link BatchWriter#commit()}
+   * adds the marker (and the group source's offsets when the runtime made this sink carry them) and
+   * commits.
    */
   @Override
   public BatchWriter begin(SinkBatch batch) throws Exception {
@@ -278,7 +336,10 @@ public final class KafkaSink implements TransactionalSink, CarriesSourcePosition
     if (batchId <= lastCommitted) {
       LOG.info(
           "event=kafka_sink_skip pipeline={} sink={} batch={} last_committed_batch={}",
-          pipelineId, sinkName, batchId, lastCommitted);
+          pipelineId,
+          sinkName,
+          batchId,
+          lastCommitted);
       return new SkippedBatch();
     }
     GroupOffsetsHandoff.Participant group =
@@ -337,7 +398,8 @@ public final class KafkaSink implements TransactionalSink, CarriesSourcePosition
       Map<TopicPartition, OffsetAndMetadata> offsets = Map.of();
       try {
         producer.send(
-            new ProducerRecord<>(markerTopic, markerKey, Long.toString(batchId).getBytes(StandardCharsets.UTF_8)));
+            new ProducerRecord<>(
+                markerTopic, markerKey, Long.toString(batchId).getBytes(StandardCharsets.UTF_8)));
         if (group != null) {
           offsets = group.offsetsForTransaction(batchId);
           if (!offsets.isEmpty()) {
@@ -352,20 +414,36 @@ public final class KafkaSink implements TransactionalSink, CarriesSourcePosition
         abortQuietly(batchId);
         if (group != null && !(e instanceof FencedInstanceIdException)) {
           LOG.info(
-              "event=kafka_sink_offsets_refused pipeline={} sink={} batch={} reason=\"{}\"", pipelineId, sinkName,
-              batchId, e.toString());
-          // The group rebalanced under the batch: complete the rebalance, then let the runtime run the batch again
+              "event=kafka_sink_offsets_refused pipeline={} sink={} batch={} reason=\"{}\"",
+              pipelineId,
+              sinkName,
+              batchId,
+              e.toString());
+          // The group rebalanced under the batch: complete the rebalance, then let the runtime run
+          // the batch again
           // with the same plan; the source's reads skip partitions this instance no longer owns.
           group.completeRebalance();
           throw new RetriableException(
-              "Kafka sink " + sinkName + " of pipeline " + pipelineId + ": the consumer group rebalanced during batch "
-                  + batchId + " and refused its offsets; the transaction was aborted and the batch is run again for"
+              "Kafka sink "
+                  + sinkName
+                  + " of pipeline "
+                  + pipelineId
+                  + ": the consumer group rebalanced during batch "
+                  + batchId
+                  + " and refused its offsets; the transaction was aborted and the batch is run again for"
                   + " the partitions this instance still owns",
               e);
         }
         throw new TributaryException(
-            "Kafka sink " + sinkName + " of pipeline " + pipelineId + " could not commit batch " + batchId
-                + " with the offsets of consumer group source: " + e + " (this instance's group generation is stale:"
+            "Kafka sink "
+                + sinkName
+                + " of pipeline "
+                + pipelineId
+                + " could not commit batch "
+                + batchId
+                + " with the offsets of consumer group source: "
+                + e
+                + " (this instance's group generation is stale:"
                 + " it was expelled from the group, for example after a batch slower than max.poll.interval.ms. The"
                 + " transaction was aborted, so nothing of the batch is visible; the partitions' current owner reads"
                 + " them from the group's offsets, and on restart this instance replays only what it still owns)",
@@ -379,7 +457,10 @@ public final class KafkaSink implements TransactionalSink, CarriesSourcePosition
       }
       lastCommitted = batchId;
       LOG.debug(
-          "event=kafka_batch_committed pipeline={} sink={} batch={} records={}", pipelineId, sinkName, batchId,
+          "event=kafka_batch_committed pipeline={} sink={} batch={} records={}",
+          pipelineId,
+          sinkName,
+          batchId,
           records);
     }
 
@@ -393,35 +474,65 @@ public final class KafkaSink implements TransactionalSink, CarriesSourcePosition
   }
 
   /**
-   * The exception for a failed transaction: fatal when another instance took over the transactional.id, retriable
-   * when the brokers were unreachable (the producer is then rebuilt before the next attempt, which first reads the
-   * marker topic, so a batch whose commit did go through is not written twice).
+   * The exception for a failed transaction: fatal when another instance took over the
+   * transactional.id, retriable when the brokers were unreachable (the producer is then rebuilt
+   * before the next attempt, which first reads the marker topic, so a batch whose commit did go
+   * through is not written twice).
    */
   private TributaryException failed(long batchId, KafkaException e, boolean begun) {
-    if (e instanceof ProducerFencedException || e instanceof OutOfOrderSequenceException
+    if (e instanceof ProducerFencedException
+        || e instanceof OutOfOrderSequenceException
         || e instanceof AuthorizationException) {
       return new TributaryException(
-          "Kafka sink " + sinkName + " of pipeline " + pipelineId + " cannot commit batch " + batchId
-              + " with transactional.id " + transactionalId + ": " + e
+          "Kafka sink "
+              + sinkName
+              + " of pipeline "
+              + pipelineId
+              + " cannot commit batch "
+              + batchId
+              + " with transactional.id "
+              + transactionalId
+              + ": "
+              + e
               + " (another instance with the same pipeline id may be running; stop it, then restart this one)",
           e);
     }
     if (KafkaClients.isTransient(e)) {
-      // Aborting could block for max.block.ms with the brokers away, and a commit that timed out may in fact have
-      // committed: drop the producer instead; the next attempt's new producer resolves the transaction and reads the
+      // Aborting could block for max.block.ms with the brokers away, and a commit that timed out
+      // may in fact have
+      // committed: drop the producer instead; the next attempt's new producer resolves the
+      // transaction and reads the
       // marker, so the batch is neither left half-open nor written twice.
       discardProducer();
       return new RetriableException(
-          "Kafka sink " + sinkName + " of pipeline " + pipelineId + " failed to write batch " + batchId + " to topic "
-              + topic + ": " + e + " (transient; the transaction was aborted and the batch is written again)",
+          "Kafka sink "
+              + sinkName
+              + " of pipeline "
+              + pipelineId
+              + " failed to write batch "
+              + batchId
+              + " to topic "
+              + topic
+              + ": "
+              + e
+              + " (transient; the transaction was aborted and the batch is written again)",
           e);
     }
     if (begun && !abortQuietly(batchId)) {
       discardProducer();
     }
     return new TributaryException(
-        "Kafka sink " + sinkName + " of pipeline " + pipelineId + " failed to write batch " + batchId + " to topic "
-            + topic + ": " + e + " (the transaction was aborted; the batch is replayed on restart)",
+        "Kafka sink "
+            + sinkName
+            + " of pipeline "
+            + pipelineId
+            + " failed to write batch "
+            + batchId
+            + " to topic "
+            + topic
+            + ": "
+            + e
+            + " (the transaction was aborted; the batch is replayed on restart)",
         e);
   }
 
@@ -433,7 +544,9 @@ public final class KafkaSink implements TransactionalSink, CarriesSourcePosition
     }
   }
 
-  /** Aborts the open transaction; {@code false} when that failed (the producer is then unusable). */
+  /**
+   * Aborts the open transaction; {@code false} when that failed (the producer is then unusable).
+   */
   private boolean abortQuietly(long batchId) {
     if (producer == null) {
       return false;
@@ -445,7 +558,10 @@ public final class KafkaSink implements TransactionalSink, CarriesSourcePosition
       LOG.warn(
           "event=kafka_abort_failed pipeline={} sink={} batch={} error=\"{}\" action=\"the broker aborts it after"
               + " transaction.timeout.ms or when the sink restarts\"",
-          pipelineId, sinkName, batchId, e.toString());
+          pipelineId,
+          sinkName,
+          batchId,
+          e.toString());
       return false;
     }
   }
@@ -465,7 +581,12 @@ public final class KafkaSink implements TransactionalSink, CarriesSourcePosition
 
   @Override
   public String toString() {
-    return "KafkaSink{bootstrap=" + bootstrapServers + ", topic=" + topic + ", client-settings="
-        + Secrets.describe(clientProperties) + "}";
+    return "KafkaSink{bootstrap="
+        + bootstrapServers
+        + ", topic="
+        + topic
+        + ", client-settings="
+        + Secrets.describe(clientProperties)
+        + "}";
   }
 }

@@ -7,8 +7,8 @@ import io.tributary.core.api.Sink;
 import io.tributary.core.api.SinkFactory;
 
 /**
- * The {@code kafka} sink type: a {@link KafkaSink} writing each batch in one Kafka transaction (exactly-once). Found
- * through {@link java.util.ServiceLoader}.
+ * The {@code kafka} sink type: a {@link KafkaSink} writing each batch in one Kafka transaction
+ * (exactly-once). Found through {@link java.util.ServiceLoader}.
  *
  * <p>Thread safety: stateless.
  */

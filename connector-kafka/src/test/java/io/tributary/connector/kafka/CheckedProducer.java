@@ -14,12 +14,14 @@ import org.apache.kafka.clients.producer.RecordMetadata;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 
 /**
- * Writes a test's input: every send is checked (all records sent, the producer flushed, then each acknowledgement
- * awaited), so a failed input write fails the test where it happens rather than as a timeout on the output later.
+ * Writes a test's input: every send is checked (all records sent, the producer flushed, then each
+ * acknowledgement awaited), so a failed input write fails the test where it happens rather than as
+ * a timeout on the output later.
  *
- * <p>{@link #send} uses one idempotent producer, created on the first send and kept until {@link #close()}: a fresh
- * idempotent producer per call was seen to get a producer id still known to the broker on a loaded machine. {@link
- * #sendAndCommit} and {@link #sendAndAbort} use a transactional producer of their own for each call.
+ * <p>{@link #send} uses one idempotent producer, created on the first send and kept until {@link
+ * #close()}: a fresh idempotent producer per call was seen to get a producer id still known to the
+ * broker on a loaded machine. {@link #sendAndCommit} and {@link #sendAndAbort} use a transactional
+ * producer of their own for each call.
  *
  * <p>Thread safety: for the test's thread only.
  */
@@ -42,8 +44,12 @@ final class CheckedProducer implements AutoCloseable {
     return p;
   }
 
-  /** Sends {@code record.apply(n)} for {@code n} from {@code from} to {@code until - 1}; returns once all are acked. */
-  void send(int from, int until, IntFunction<ProducerRecord<byte[], byte[]>> record) throws Exception {
+  /**
+   * Sends {@code record.apply(n)} for {@code n} from {@code from} to {@code until - 1}; returns
+   * once all are acked.
+   */
+  void send(int from, int until, IntFunction<ProducerRecord<byte[], byte[]>> record)
+      throws Exception {
     send(IntStream.range(from, until).mapToObj(record).toList());
   }
 
@@ -56,8 +62,8 @@ final class CheckedProducer implements AutoCloseable {
   }
 
   /**
-   * Sends {@code record.apply(n)} for {@code n} from {@code from} to {@code until - 1} in one transaction of a new
-   * producer with {@code transactionalId}, checks every send, and commits.
+   * Sends {@code record.apply(n)} for {@code n} from {@code from} to {@code until - 1} in one
+   * transaction of a new producer with {@code transactionalId}, checks every send, and commits.
    */
   static void sendAndCommit(
       String bootstrapServers,
@@ -69,7 +75,10 @@ final class CheckedProducer implements AutoCloseable {
     inTransaction(bootstrapServers, transactionalId, from, until, record, true);
   }
 
-  /** Like {@link #sendAndCommit}, but aborts: the records take offsets in the log that read_committed skips. */
+  /**
+   * Like {@link #sendAndCommit}, but aborts: the records take offsets in the log that
+   * read_committed skips.
+   */
   static void sendAndAbort(
       String bootstrapServers,
       String transactionalId,
@@ -102,7 +111,8 @@ final class CheckedProducer implements AutoCloseable {
     }
   }
 
-  private static void sendChecked(KafkaProducer<byte[], byte[]> p, List<ProducerRecord<byte[], byte[]>> records)
+  private static void sendChecked(
+      KafkaProducer<byte[], byte[]> p, List<ProducerRecord<byte[], byte[]>> records)
       throws Exception {
     List<Future<RecordMetadata>> acks = new ArrayList<>();
     for (ProducerRecord<byte[], byte[]> r : records) {

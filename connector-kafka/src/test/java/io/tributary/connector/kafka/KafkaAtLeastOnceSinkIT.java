@@ -39,19 +39,22 @@ import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * A real pipeline from topic A ({@link KafkaDirectSource}) to topic B through the {@code kafka-at-least-once} sink
- * ({@link KafkaAtLeastOnceSink}, created through its {@link SinkFactory} found by {@link ServiceLoader}, as the gateway
- * does), against the run's broker from {@link KafkaBrokerExtension}.
+ * A real pipeline from topic A ({@link KafkaDirectSource}) to topic B through the {@code
+ * kafka-at-least-once} sink ({@link KafkaAtLeastOnceSink}, created through its {@link SinkFactory}
+ * found by {@link ServiceLoader}, as the gateway does), against the run's broker from {@link
+ * KafkaBrokerExtension}.
  *
- * <p>Input record {@code n} is {@code v-n} in partition {@code n % 3} with key {@code user-(n % 7)} (so every key
- * comes from every input partition), headers {@code h=h-n} and {@code trace=t-n}, and the event time {@link
- * #EVENT_TIME} {@code + n}, an hour in the past, so a timestamp the sink's producer stamped itself would not match.
+ * <p>Input record {@code n} is {@code v-n} in partition {@code n % 3} with key {@code user-(n % 7)}
+ * (so every key comes from every input partition), headers {@code h=h-n} and {@code trace=t-n}, and
+ * the event time {@link #EVENT_TIME} {@code + n}, an hour in the past, so a timestamp the sink's
+ * producer stamped itself would not match.
  */
 @ExtendWith(KafkaBrokerExtension.class)
 class KafkaAtLeastOnceSinkIT {
   private static final int PARTITIONS = 3;
   private static final int KEYS = 7;
-  private static final long EVENT_TIME = System.currentTimeMillis() - Duration.ofHours(1).toMillis();
+  private static final long EVENT_TIME =
+      System.currentTimeMillis() - Duration.ofHours(1).toMillis();
 
   private final KafkaBroker kafka;
   private final CheckedProducer producer;
@@ -82,7 +85,8 @@ class KafkaAtLeastOnceSinkIT {
   }
 
   @Test
-  void cleanRunWritesEveryRecordOnceWithKeysHeadersTimestampsAndOnePartitionPerKey() throws Exception {
+  void cleanRunWritesEveryRecordOnceWithKeysHeadersTimestampsAndOnePartitionPerKey()
+      throws Exception {
     produce(0, 300);
     Pipeline p = pipeline(Map.of()).set("direct.max-records-per-partition", 25).build();
     p.start();
@@ -102,13 +106,16 @@ class KafkaAtLeastOnceSinkIT {
         result.stream()
             .collect(
                 Collectors.groupingBy(
-                    r -> str(r.key()), Collectors.mapping(ConsumerRecord::partition, Collectors.toSet())));
+                    r -> str(r.key()),
+                    Collectors.mapping(ConsumerRecord::partition, Collectors.toSet())));
     assertThat(partitionsByKey).hasSize(KEYS);
     partitionsByKey.forEach(
         (key, partitions) ->
             assertThat(partitions)
-                .as("every record of key %s, read from all %d input partitions, in the partition Kafka's default"
-                    + " partitioner gives the key", key, PARTITIONS)
+                .as(
+                    "every record of key %s, read from all %d input partitions, in the partition Kafka's default"
+                        + " partitioner gives the key",
+                    key, PARTITIONS)
                 .containsExactly(Utils.toPositive(Utils.murmur2(bytes(key))) % PARTITIONS));
     assertThat(result.stream().map(ConsumerRecord::partition).distinct().count())
         .as("the keys spread over more than one output partition")
@@ -119,7 +126,9 @@ class KafkaAtLeastOnceSinkIT {
   void sourcePartitionModeKeepsEachRecordInItsInputPartition() throws Exception {
     produce(0, 120);
     Pipeline p =
-        pipeline(Map.of("partitioning", "source-partition")).set("direct.max-records-per-partition", 15).build();
+        pipeline(Map.of("partitioning", "source-partition"))
+            .set("direct.max-records-per-partition", 15)
+            .build();
     p.start();
     await().atMost(Duration.ofSeconds(30)).until(() -> kafka.readCommitted(out).size() >= 120);
     p.stopGracefully();
@@ -130,11 +139,17 @@ class KafkaAtLeastOnceSinkIT {
     assertThat(values(result)).containsExactlyInAnyOrderElementsOf(expected(0, 120));
     result.forEach(KafkaAtLeastOnceSinkIT::assertKeyHeadersAndTimestampKept);
     for (ConsumerRecord<byte[], byte[]> r : result) {
-      assertThat(r.partition()).as("output partition of %s", str(r.value())).isEqualTo(number(r) % PARTITIONS);
+      assertThat(r.partition())
+          .as("output partition of %s", str(r.value()))
+          .isEqualTo(number(r) % PARTITIONS);
     }
     assertThat(result)
-        .as("some records are in another partition than their key's hash gives, so the mode made a difference")
-        .anySatisfy(r -> assertThat(r.partition()).isNotEqualTo(Utils.toPositive(Utils.murmur2(r.key())) % PARTITIONS));
+        .as(
+            "some records are in another partition than their key's hash gives, so the mode made a difference")
+        .anySatisfy(
+            r ->
+                assertThat(r.partition())
+                    .isNotEqualTo(Utils.toPositive(Utils.murmur2(r.key())) % PARTITIONS));
   }
 
   @Test
@@ -142,7 +157,8 @@ class KafkaAtLeastOnceSinkIT {
     produce(0, 90);
     AtomicBoolean failed = new AtomicBoolean();
     List<String> batch2 = new CopyOnWriteArrayList<>();
-    // The failing sink runs after the Kafka sink: batch 2 is in the output topic but not committed in the checkpoint.
+    // The failing sink runs after the Kafka sink: batch 2 is in the output topic but not committed
+    // in the checkpoint.
     Pipeline first =
         pipeline(Map.of())
             .set("direct.max-records-per-partition", 10)
@@ -158,7 +174,8 @@ class KafkaAtLeastOnceSinkIT {
     assertThat(first.awaitTermination(Duration.ofSeconds(30))).isTrue();
     assertThat(first.status().state()).isEqualTo(PipelineState.FAILED);
     assertThat(batch2).as("batch 2 had records").isNotEmpty();
-    assertThat(values(kafka.readCommitted(out))).containsExactlyInAnyOrderElementsOf(expected(0, 90));
+    assertThat(values(kafka.readCommitted(out)))
+        .containsExactlyInAnyOrderElementsOf(expected(0, 90));
 
     Pipeline second = pipeline(Map.of()).set("direct.max-records-per-partition", 10).build();
     second.start();
@@ -181,8 +198,12 @@ class KafkaAtLeastOnceSinkIT {
   private static void assertKeyHeadersAndTimestampKept(ConsumerRecord<byte[], byte[]> r) {
     int n = number(r);
     assertThat(str(r.key())).as("key of v-%d", n).isEqualTo("user-" + n % KEYS);
-    assertThat(str(r.headers().lastHeader("h").value())).as("header h of v-%d", n).isEqualTo("h-" + n);
-    assertThat(str(r.headers().lastHeader("trace").value())).as("header trace of v-%d", n).isEqualTo("t-" + n);
+    assertThat(str(r.headers().lastHeader("h").value()))
+        .as("header h of v-%d", n)
+        .isEqualTo("h-" + n);
+    assertThat(str(r.headers().lastHeader("trace").value()))
+        .as("header trace of v-%d", n)
+        .isEqualTo("t-" + n);
     assertThat(r.timestampType()).isEqualTo(TimestampType.CREATE_TIME);
     assertThat(r.timestamp()).as("event time of v-%d", n).isEqualTo(EVENT_TIME + n);
   }
@@ -229,6 +250,8 @@ class KafkaAtLeastOnceSinkIT {
                 EVENT_TIME + n,
                 bytes("user-" + n % KEYS),
                 bytes("v-" + n),
-                List.of(new RecordHeader("h", bytes("h-" + n)), new RecordHeader("trace", bytes("t-" + n)))));
+                List.of(
+                    new RecordHeader("h", bytes("h-" + n)),
+                    new RecordHeader("trace", bytes("t-" + n)))));
   }
 }

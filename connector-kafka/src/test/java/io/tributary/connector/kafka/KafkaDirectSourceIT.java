@@ -7,8 +7,6 @@ import static org.awaitility.Awaitility.await;
 
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
-import io.tributary.testing.kafka.KafkaBrokerExtension;
-import io.tributary.testing.kafka.KafkaBroker;
 import io.tributary.core.api.CloseableIterator;
 import io.tributary.core.api.DataUnavailableException;
 import io.tributary.core.api.OffsetRange;
@@ -16,6 +14,8 @@ import io.tributary.core.api.PartitionInfo;
 import io.tributary.core.api.Record;
 import io.tributary.core.api.SourceContext;
 import io.tributary.core.api.SourcePosition;
+import io.tributary.testing.kafka.KafkaBroker;
+import io.tributary.testing.kafka.KafkaBrokerExtension;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -34,8 +34,9 @@ import org.junit.jupiter.api.TestInfo;
 import org.junit.jupiter.api.extension.ExtendWith;
 
 /**
- * KafkaDirectSource on its own against the run's broker from {@link KafkaBrokerExtension} (a KRaft broker in a child
- * JVM, or in Docker when an engine is reachable): end offsets, discovery, retention.
+ * KafkaDirectSource on its own against the run's broker from {@link KafkaBrokerExtension} (a KRaft
+ * broker in a child JVM, or in Docker when an engine is reachable): end offsets, discovery,
+ * retention.
  */
 @ExtendWith(KafkaBrokerExtension.class)
 class KafkaDirectSourceIT {
@@ -86,8 +87,10 @@ class KafkaDirectSourceIT {
 
       List<PartitionInfo> second = source.partitions();
       assertThat(second)
-          .as("partition 0 ends at the LSO (the open transaction's first offset); partition 1 is new: earliest")
-          .containsExactlyInAnyOrder(PartitionInfo.open(topic + "-0", 5, 5), PartitionInfo.open(topic + "-1", 0, 2));
+          .as(
+              "partition 0 ends at the LSO (the open transaction's first offset); partition 1 is new: earliest")
+          .containsExactlyInAnyOrder(
+              PartitionInfo.open(topic + "-0", 5, 5), PartitionInfo.open(topic + "-1", 0, 2));
       p.abortTransaction();
     }
     // The abort markers are written asynchronously after abortTransaction() returns.
@@ -96,9 +99,11 @@ class KafkaDirectSourceIT {
         .untilAsserted(
             () ->
                 assertThat(source.partitions())
-                    .as("the LSO moved past the abort marker; partition 1 keeps the initial offset it was found with")
+                    .as(
+                        "the LSO moved past the abort marker; partition 1 keeps the initial offset it was found with")
                     .containsExactlyInAnyOrder(
-                        PartitionInfo.open(topic + "-0", 5, 10), PartitionInfo.open(topic + "-1", 0, 2)));
+                        PartitionInfo.open(topic + "-0", 5, 10),
+                        PartitionInfo.open(topic + "-1", 0, 2)));
     assertThat(values(source.read(new OffsetRange(topic + "-0", 5, 10))))
         .as("the aborted record and its marker take offsets 5 and 9; nothing stalls")
         .containsExactly("v0", "v1", "v2");

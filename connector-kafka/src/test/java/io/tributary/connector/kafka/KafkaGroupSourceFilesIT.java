@@ -36,10 +36,11 @@ import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * The group-managed source ({@code kafka-group}) with a sink that is not Kafka's: the {@code files} sink ({@link
- * RollingFileSink}), against the run's broker from {@link KafkaBrokerExtension}. The README promises at-least-once for
- * this combination: with no Kafka transaction to carry them, the source commits the batch's offsets to the group after
- * the batch's checkpoint commit, and the partitions' next owner starts there.
+ * The group-managed source ({@code kafka-group}) with a sink that is not Kafka's: the {@code files}
+ * sink ({@link RollingFileSink}), against the run's broker from {@link KafkaBrokerExtension}. The
+ * README promises at-least-once for this combination: with no Kafka transaction to carry them, the
+ * source commits the batch's offsets to the group after the batch's checkpoint commit, and the
+ * partitions' next owner starts there.
  */
 @ExtendWith(KafkaBrokerExtension.class)
 class KafkaGroupSourceFilesIT {
@@ -79,10 +80,12 @@ class KafkaGroupSourceFilesIT {
   }
 
   @Test
-  void everyRecordIsWrittenAndGroupOffsetsAdvanceAfterEachBatchCommitUpToTheEndOffsets() throws Exception {
+  void everyRecordIsWrittenAndGroupOffsetsAdvanceAfterEachBatchCommitUpToTheEndOffsets()
+      throws Exception {
     produce(0, 400);
     Path filesA = dir.resolve("files-a");
-    // For each batch with records: the group's committed offsets while the batch is being written (after the files
+    // For each batch with records: the group's committed offsets while the batch is being written
+    // (after the files
     // sink wrote it, before its checkpoint commit), and how many records the batches before it had.
     List<long[]> committedWhileWriting = new CopyOnWriteArrayList<>();
     AtomicLong writtenBefore = new AtomicLong();
@@ -94,7 +97,8 @@ class KafkaGroupSourceFilesIT {
                 b.foreachBatch(
                     (id, records) -> {
                       if (!records.isEmpty()) {
-                        committedWhileWriting.add(new long[] {id, committedSum(), writtenBefore.get()});
+                        committedWhileWriting.add(
+                            new long[] {id, committedSum(), writtenBefore.get()});
                         writtenBefore.addAndGet(records.size());
                       }
                     }));
@@ -114,12 +118,18 @@ class KafkaGroupSourceFilesIT {
         .as("25 records per partition and batch: at least 5 batches")
         .hasSizeGreaterThanOrEqualTo(5);
     assertThat(committedWhileWriting)
-        .as("while batch N is written the group holds exactly the end offsets of the batches before N: nothing"
-            + " committed before the batch commit, and every earlier batch committed after its own")
+        .as(
+            "while batch N is written the group holds exactly the end offsets of the batches before N: nothing"
+                + " committed before the batch commit, and every earlier batch committed after its own")
         .allSatisfy(
-            c -> assertThat(c[1]).as("committed offsets (sum) while writing batch %d", c[0]).isEqualTo(c[2]));
+            c ->
+                assertThat(c[1])
+                    .as("committed offsets (sum) while writing batch %d", c[0])
+                    .isEqualTo(c[2]));
     Map<TopicPartition, OffsetAndMetadata> committed = committed();
-    assertThat(offsets(committed)).as("committed offsets equal the end offsets after draining").isEqualTo(endOffsets());
+    assertThat(offsets(committed))
+        .as("committed offsets equal the end offsets after draining")
+        .isEqualTo(endOffsets());
     assertThat(committed.values())
         .as("committed after a batch of instance a, tagged with it")
         .allSatisfy(o -> assertThat(o.metadata()).matches("tributary:" + group + "-a:\\d+"));
@@ -135,23 +145,30 @@ class KafkaGroupSourceFilesIT {
     assertThat(a.awaitTermination(Duration.ofSeconds(30))).isTrue();
     assertThat(lines(filesA)).containsExactlyInAnyOrderElementsOf(expected(0, 100));
 
-    // Another instance, with an empty checkpoint of its own and starting-position earliest: only the group's offsets
+    // Another instance, with an empty checkpoint of its own and starting-position earliest: only
+    // the group's offsets
     // tell it where to go on.
     produce(100, 160);
     Path filesB = dir.resolve("files-b");
     start("b", filesB, b -> b);
-    await().atMost(Duration.ofSeconds(30)).until(() -> lines(filesB).size() >= 60 && committedSum() == 160);
+    await()
+        .atMost(Duration.ofSeconds(30))
+        .until(() -> lines(filesB).size() >= 60 && committedSum() == 160);
     assertThat(lines(filesB)).containsExactlyInAnyOrderElementsOf(expected(100, 160));
   }
 
-  /** Values in the published files of {@code filesDir}, in file name order (hidden temp files ignored). */
+  /**
+   * Values in the published files of {@code filesDir}, in file name order (hidden temp files
+   * ignored).
+   */
   private static List<String> lines(Path filesDir) throws IOException {
     if (!Files.isDirectory(filesDir)) {
       return List.of();
     }
     List<String> out = new ArrayList<>();
     try (Stream<Path> files = Files.list(filesDir)) {
-      for (Path f : files.filter(f -> !f.getFileName().toString().startsWith(".")).sorted().toList()) {
+      for (Path f :
+          files.filter(f -> !f.getFileName().toString().startsWith(".")).sorted().toList()) {
         out.addAll(Files.readAllLines(f, StandardCharsets.UTF_8));
       }
     }
@@ -159,16 +176,24 @@ class KafkaGroupSourceFilesIT {
   }
 
   private Map<TopicPartition, OffsetAndMetadata> committed() throws Exception {
-    return admin.listConsumerGroupOffsets(group).partitionsToOffsetAndMetadata().get(30, TimeUnit.SECONDS);
+    return admin
+        .listConsumerGroupOffsets(group)
+        .partitionsToOffsetAndMetadata()
+        .get(30, TimeUnit.SECONDS);
   }
 
-  /** The input carries no transactions, so the offsets committed sum up to the number of records read. */
+  /**
+   * The input carries no transactions, so the offsets committed sum up to the number of records
+   * read.
+   */
   private long committedSum() throws Exception {
     return committed().values().stream().mapToLong(OffsetAndMetadata::offset).sum();
   }
 
-  private static Map<TopicPartition, Long> offsets(Map<TopicPartition, OffsetAndMetadata> committed) {
-    return committed.entrySet().stream().collect(Collectors.toMap(Map.Entry::getKey, e -> e.getValue().offset()));
+  private static Map<TopicPartition, Long> offsets(
+      Map<TopicPartition, OffsetAndMetadata> committed) {
+    return committed.entrySet().stream()
+        .collect(Collectors.toMap(Map.Entry::getKey, e -> e.getValue().offset()));
   }
 
   private Map<TopicPartition, Long> endOffsets() throws Exception {
@@ -180,10 +205,7 @@ class KafkaGroupSourceFilesIT {
         .collect(Collectors.toMap(Map.Entry::getKey, e -> e.getValue().offset()));
   }
 
-  private Pipeline start(
-      String instance,
-      Path filesDir,
-      UnaryOperator<Pipeline.Builder> extra) {
+  private Pipeline start(String instance, Path filesDir, UnaryOperator<Pipeline.Builder> extra) {
     Map<String, Object> src = new HashMap<>();
     src.put("bootstrap-servers", kafka.bootstrapServers());
     src.put("topics", List.of(in));

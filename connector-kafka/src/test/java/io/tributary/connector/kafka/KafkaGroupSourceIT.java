@@ -7,10 +7,10 @@ import static io.tributary.connector.kafka.TestRecords.values;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import io.tributary.testing.kafka.KafkaBrokerExtension;
-import io.tributary.testing.kafka.KafkaBroker;
 import io.tributary.core.api.Record;
 import io.tributary.core.runtime.Pipeline;
+import io.tributary.testing.kafka.KafkaBroker;
+import io.tributary.testing.kafka.KafkaBrokerExtension;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -19,8 +19,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.stream.Collectors;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
@@ -33,10 +33,11 @@ import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * The group-managed source ({@code kafka-group}) with the transactional Kafka sink: two instances of one pipeline
- * (two {@link Pipeline}s in this JVM with their own ids and checkpoints, one group) against the run's broker from
- * {@link KafkaBrokerExtension}. The output is checked with a {@code read_committed} consumer. The group source with a
- * sink that is not Kafka's is in {@link KafkaGroupSourceFilesIT}.
+ * The group-managed source ({@code kafka-group}) with the transactional Kafka sink: two instances
+ * of one pipeline (two {@link Pipeline}s in this JVM with their own ids and checkpoints, one group)
+ * against the run's broker from {@link KafkaBrokerExtension}. The output is checked with a {@code
+ * read_committed} consumer. The group source with a sink that is not Kafka's is in {@link
+ * KafkaGroupSourceFilesIT}.
  */
 @ExtendWith(KafkaBrokerExtension.class)
 class KafkaGroupSourceIT {
@@ -85,12 +86,14 @@ class KafkaGroupSourceIT {
     List<Map<String, Integer>> batchesB = new CopyOnWriteArrayList<>();
     Pipeline a = start("a", 10, batchesA);
     await().atMost(Duration.ofSeconds(30)).until(() -> kafka.readCommitted(out).size() >= 200);
-    // B joins mid-stream: cooperative rebalancing moves some of A's partitions to B between A's batches.
+    // B joins mid-stream: cooperative rebalancing moves some of A's partitions to B between A's
+    // batches.
     Pipeline b = start("b", 10, batchesB);
     await().atMost(Duration.ofSeconds(30)).until(() -> b.status().recordsOut() > 0);
     int beforeLeave = kafka.readCommitted(out).size();
     assertThat(beforeLeave).as("still mid-stream when A leaves").isLessThan(1200);
-    // A leaves mid-stream: B takes all partitions over from the offsets A committed in its transactions.
+    // A leaves mid-stream: B takes all partitions over from the offsets A committed in its
+    // transactions.
     a.stopGracefully();
     assertThat(a.awaitTermination(Duration.ofSeconds(30))).isTrue();
     long doneByA = a.status().recordsOut();
@@ -99,7 +102,8 @@ class KafkaGroupSourceIT {
     b.stopGracefully();
     assertThat(b.awaitTermination(Duration.ofSeconds(30))).isTrue();
 
-    assertThat(values(kafka.readCommitted(out))).containsExactlyInAnyOrderElementsOf(expected(0, 1400));
+    assertThat(values(kafka.readCommitted(out)))
+        .containsExactlyInAnyOrderElementsOf(expected(0, 1400));
     assertThat(doneByA).as("A did part of the work").isPositive();
     assertThat(b.status().recordsOut()).as("B did the rest").isPositive();
     assertThat(batchesA).allSatisfy(m -> assertThat(m.values()).allMatch(n -> n <= 10));
@@ -107,7 +111,10 @@ class KafkaGroupSourceIT {
     assertThat(partitionsSeen(batchesA)).as("A had all partitions at first").hasSize(PARTITIONS);
     assertThat(partitionsSeen(batchesB)).as("B got all partitions in the end").hasSize(PARTITIONS);
     Map<TopicPartition, OffsetAndMetadata> offsets =
-        admin.listConsumerGroupOffsets(group).partitionsToOffsetAndMetadata().get(30, TimeUnit.SECONDS);
+        admin
+            .listConsumerGroupOffsets(group)
+            .partitionsToOffsetAndMetadata()
+            .get(30, TimeUnit.SECONDS);
     assertThat(offsets.values().stream().mapToLong(OffsetAndMetadata::offset).sum())
         .as("the group's offsets moved with the transactions to the end of the input")
         .isEqualTo(1400);
@@ -118,13 +125,15 @@ class KafkaGroupSourceIT {
     produce(0, 800, PARTITIONS);
     Pipeline a = start("a", 10, null);
     await().atMost(Duration.ofSeconds(30)).until(() -> kafka.readCommitted(out).size() >= 100);
-    // A "crashes": its last planned batch has no commit in its checkpoint, its transaction may be left open.
+    // A "crashes": its last planned batch has no commit in its checkpoint, its transaction may be
+    // left open.
     a.stopNow();
     assertThat(a.awaitTermination(Duration.ofSeconds(30))).isTrue();
     running.remove(a);
     Pipeline b = start("b", 10, null);
     await().atMost(Duration.ofSeconds(30)).until(() -> b.status().recordsOut() >= 200);
-    // A comes back on its checkpoint and replays its last planned batch while B owns (some of) its partitions.
+    // A comes back on its checkpoint and replays its last planned batch while B owns (some of) its
+    // partitions.
     Pipeline a2 = start("a", 10, null);
     produce(800, 1000, PARTITIONS);
     await().atMost(Duration.ofSeconds(60)).until(() -> kafka.readCommitted(out).size() >= 1000);
@@ -132,7 +141,8 @@ class KafkaGroupSourceIT {
     b.stopGracefully();
     assertThat(a2.awaitTermination(Duration.ofSeconds(30))).isTrue();
     assertThat(b.awaitTermination(Duration.ofSeconds(30))).isTrue();
-    assertThat(values(kafka.readCommitted(out))).containsExactlyInAnyOrderElementsOf(expected(0, 1000));
+    assertThat(values(kafka.readCommitted(out)))
+        .containsExactlyInAnyOrderElementsOf(expected(0, 1000));
   }
 
   @Test
@@ -141,7 +151,8 @@ class KafkaGroupSourceIT {
     AtomicBoolean stall = new AtomicBoolean();
     CountDownLatch stalled = new CountDownLatch(1);
     CountDownLatch release = new CountDownLatch(1);
-    // A short max.poll.interval.ms: a member that does not poll for 3 s is expelled at the next rebalance.
+    // A short max.poll.interval.ms: a member that does not poll for 3 s is expelled at the next
+    // rebalance.
     Map<String, Object> impatient = Map.of("kafka.max.poll.interval.ms", 3000);
     Pipeline a =
         start(
@@ -161,11 +172,13 @@ class KafkaGroupSourceIT {
     await().atMost(Duration.ofSeconds(30)).until(() -> kafka.readCommitted(out).size() >= 40);
     stall.set(true);
     assertThat(stalled.await(30, TimeUnit.SECONDS)).isTrue();
-    // B joins while A is stuck in a batch: A misses the rebalance, is expelled, and B takes every partition over from
+    // B joins while A is stuck in a batch: A misses the rebalance, is expelled, and B takes every
+    // partition over from
     // the offsets A committed last, including the ranges A holds in its stalled batch.
     Pipeline b = start("b", 10, null, impatient, null);
     await().atMost(Duration.ofSeconds(60)).until(() -> kafka.readCommitted(out).size() >= 400);
-    // A wakes up as a zombie: its transaction carries offsets of a stale generation and is refused; it abandons the
+    // A wakes up as a zombie: its transaction carries offsets of a stale generation and is refused;
+    // it abandons the
     // partitions it lost and goes on as a new member.
     release.countDown();
     produce(400, 500, PARTITIONS);
@@ -175,7 +188,8 @@ class KafkaGroupSourceIT {
     assertThat(a.awaitTermination(Duration.ofSeconds(30))).isTrue();
     assertThat(b.awaitTermination(Duration.ofSeconds(30))).isTrue();
     assertThat(a.failure()).isEmpty();
-    assertThat(values(kafka.readCommitted(out))).containsExactlyInAnyOrderElementsOf(expected(0, 500));
+    assertThat(values(kafka.readCommitted(out)))
+        .containsExactlyInAnyOrderElementsOf(expected(0, 500));
   }
 
   @Test
@@ -215,7 +229,8 @@ class KafkaGroupSourceIT {
     src.put("group-id", group);
     src.put("starting-position", "earliest");
     src.put("group-join-timeout", "10s");
-    // Fast rebalances and partition discovery for the test; also exercises the kafka.* pass-through.
+    // Fast rebalances and partition discovery for the test; also exercises the kafka.*
+    // pass-through.
     src.put("kafka.heartbeat.interval.ms", 100);
     src.put("kafka.metadata.max.age.ms", 500);
     src.putAll(extraSource);
@@ -246,14 +261,18 @@ class KafkaGroupSourceIT {
   }
 
   private static Map<String, Integer> countByPartition(List<Record> records) {
-    return records.stream().collect(Collectors.groupingBy(r -> r.position().partition(), Collectors.summingInt(r -> 1)));
+    return records.stream()
+        .collect(
+            Collectors.groupingBy(r -> r.position().partition(), Collectors.summingInt(r -> 1)));
   }
 
   private static List<String> partitionsSeen(List<Map<String, Integer>> batches) {
     return batches.stream().flatMap(m -> m.keySet().stream()).distinct().toList();
   }
 
-  /** Records v-from..v-(until-1) into {@code in}, keyed k-n, record n in partition n % partitions. */
+  /**
+   * Records v-from..v-(until-1) into {@code in}, keyed k-n, record n in partition n % partitions.
+   */
   private void produce(int from, int until, int partitions) throws Exception {
     producer.send(from, until, n -> numbered(in, partitions, n));
   }
@@ -265,6 +284,10 @@ class KafkaGroupSourceIT {
 
   private void produceAborted(int from, int until, int partitions) throws Exception {
     CheckedProducer.sendAndAbort(
-        kafka.bootstrapServers(), "test-aborted-" + in, from, until, n -> numbered(in, partitions, n));
+        kafka.bootstrapServers(),
+        "test-aborted-" + in,
+        from,
+        until,
+        n -> numbered(in, partitions, n));
   }
 }

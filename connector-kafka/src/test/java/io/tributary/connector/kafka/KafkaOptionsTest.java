@@ -40,10 +40,12 @@ class KafkaOptionsTest {
 
   @Test
   void sourceDefaultsAreReadCommittedAndLatest() {
-    Config c = KafkaOptions.SOURCE.parse(Map.of("bootstrap-servers", "127.0.0.1:9092", "topics", "a, b"));
+    Config c =
+        KafkaOptions.SOURCE.parse(Map.of("bootstrap-servers", "127.0.0.1:9092", "topics", "a, b"));
     assertThat(c.get(KafkaOptions.TOPICS)).containsExactly("a", "b");
     assertThat(c.get(KafkaOptions.ISOLATION)).isEqualTo(KafkaOptions.Isolation.READ_COMMITTED);
-    assertThat(c.get(KafkaOptions.STARTING_POSITION)).isEqualTo(KafkaOptions.StartingPosition.LATEST);
+    assertThat(c.get(KafkaOptions.STARTING_POSITION))
+        .isEqualTo(KafkaOptions.StartingPosition.LATEST);
     assertThat(KafkaOptions.clientProperties(c)).isEmpty();
   }
 
@@ -52,7 +54,13 @@ class KafkaOptionsTest {
     assertThatThrownBy(
             () ->
                 KafkaOptions.SOURCE.parse(
-                    Map.of("starting-position", "middle", "max-poll-records", 0, "isolation", "dirty")))
+                    Map.of(
+                        "starting-position",
+                        "middle",
+                        "max-poll-records",
+                        0,
+                        "isolation",
+                        "dirty")))
         .isInstanceOf(ConfigException.class)
         .hasMessageContaining("bootstrap-servers")
         .hasMessageContaining("topics")
@@ -68,18 +76,26 @@ class KafkaOptionsTest {
             Map.of(
                 "bootstrap-servers", "b:1",
                 "topic", "t",
-                "client-properties", List.of("security.protocol=SASL_SSL", "sasl.jaas.config=a b=c;")));
+                "client-properties",
+                    List.of("security.protocol=SASL_SSL", "sasl.jaas.config=a b=c;")));
     assertThat(KafkaOptions.clientProperties(c))
         .containsEntry("security.protocol", "SASL_SSL")
         .containsEntry("sasl.jaas.config", "a b=c;");
-    assertThat(KafkaClients.properties("b:1", KafkaOptions.clientProperties(c), Map.of("acks", "all")))
+    assertThat(
+            KafkaClients.properties("b:1", KafkaOptions.clientProperties(c), Map.of("acks", "all")))
         .containsEntry("bootstrap.servers", "b:1")
         .containsEntry("acks", "all")
         .containsEntry("security.protocol", "SASL_SSL");
     assertThatThrownBy(
             () ->
                 KafkaOptions.SINK.parse(
-                    Map.of("bootstrap-servers", "b", "topic", "t", "client-properties", List.of("=x"))))
+                    Map.of(
+                        "bootstrap-servers",
+                        "b",
+                        "topic",
+                        "t",
+                        "client-properties",
+                        List.of("=x"))))
         .isInstanceOf(ConfigException.class)
         .hasMessageContaining("is not name=value");
   }
@@ -89,8 +105,10 @@ class KafkaOptionsTest {
     TopicPartition tp = new TopicPartition("my-topic-v2", 12);
     assertThat(KafkaClients.partitionId(tp)).isEqualTo("my-topic-v2-12");
     assertThat(KafkaClients.topicPartition("my-topic-v2-12")).isEqualTo(tp);
-    assertThatThrownBy(() -> KafkaClients.topicPartition("nodash")).isInstanceOf(IllegalArgumentException.class);
-    assertThatThrownBy(() -> KafkaClients.topicPartition("t-x")).isInstanceOf(IllegalArgumentException.class);
+    assertThatThrownBy(() -> KafkaClients.topicPartition("nodash"))
+        .isInstanceOf(IllegalArgumentException.class);
+    assertThatThrownBy(() -> KafkaClients.topicPartition("t-x"))
+        .isInstanceOf(IllegalArgumentException.class);
   }
 
   @Test
@@ -111,7 +129,8 @@ class KafkaOptionsTest {
         .isInstanceOf(TributaryException.class)
         .hasMessageContaining("has 2 partitions")
         .hasMessageContaining("partitioning: key");
-    assertThat(new RecordRouting("out", Partitioning.KEY).toProducerRecord(r, 0).partition()).isNull();
+    assertThat(new RecordRouting("out", Partitioning.KEY).toProducerRecord(r, 0).partition())
+        .isNull();
   }
 
   @Test
@@ -125,7 +144,11 @@ class KafkaOptionsTest {
     raw.put("kafka.ssl.truststore.location", "/etc/kafka/truststore.jks");
     raw.put("kafka.sasl.jaas.config", "x required password=\"p\";");
     for (io.tributary.core.api.ConfigSpec spec :
-        List.of(KafkaOptions.SOURCE, KafkaOptions.GROUP_SOURCE, KafkaOptions.SINK, KafkaOptions.AT_LEAST_ONCE_SINK)) {
+        List.of(
+            KafkaOptions.SOURCE,
+            KafkaOptions.GROUP_SOURCE,
+            KafkaOptions.SINK,
+            KafkaOptions.AT_LEAST_ONCE_SINK)) {
       Map<String, Object> forSpec = new java.util.HashMap<>(raw);
       if (spec != KafkaOptions.GROUP_SOURCE) {
         forSpec.remove("group-id");
@@ -146,16 +169,22 @@ class KafkaOptionsTest {
   void aMalformedClientPropertyNeverEchoesASecretOfTheSameList() {
     Map<String, Object> raw =
         Map.of(
-            "bootstrap-servers", "b:9092",
-            "topics", "t",
+            "bootstrap-servers",
+            "b:9092",
+            "topics",
+            "t",
             "client-properties",
-            List.of("security.protocol SASL_SSL", "sasl.jaas.config=x.Login required password=\"hunter2\";"),
-            "kafka.ssl.key.password", "k3y-pass");
+            List.of(
+                "security.protocol SASL_SSL",
+                "sasl.jaas.config=x.Login required password=\"hunter2\";"),
+            "kafka.ssl.key.password",
+            "k3y-pass");
     assertThatThrownBy(() -> KafkaOptions.SOURCE.parse(raw))
         .isInstanceOf(ConfigException.class)
         .hasMessageContaining("client-properties")
         .hasMessageContaining("not name=value")
-        .satisfies(e -> assertThat(e.getMessage()).doesNotContain("hunter2").doesNotContain("k3y-pass"));
+        .satisfies(
+            e -> assertThat(e.getMessage()).doesNotContain("hunter2").doesNotContain("k3y-pass"));
   }
 
   @Test
@@ -187,26 +216,40 @@ class KafkaOptionsTest {
         .hasMessageContaining("not a timestamp");
     ts.put("starting-timestamp", "2026-01-31T12:00:00Z");
     assertThat(KafkaOptions.parseTimestamp("2026-01-31T12:00:00Z")).isEqualTo(1769860800000L);
-    assertThat(new KafkaDirectSource(KafkaOptions.SOURCE.parse(ts)).toString()).contains("TIMESTAMP");
+    assertThat(new KafkaDirectSource(KafkaOptions.SOURCE.parse(ts)).toString())
+        .contains("TIMESTAMP");
     Map<String, Object> offs = new java.util.HashMap<>(base);
     offs.put("starting-position", "offsets");
     assertThatThrownBy(() -> new KafkaDirectSource(KafkaOptions.SOURCE.parse(offs)))
         .isInstanceOf(ConfigException.class)
         .hasMessageContaining("starting-offsets");
     offs.put("starting-offsets", List.of("my-topic-3=12", "bad"));
-    assertThatThrownBy(() -> KafkaOptions.SOURCE.parse(offs)).hasMessageContaining("entry bad is not topic-N=offset");
+    assertThatThrownBy(() -> KafkaOptions.SOURCE.parse(offs))
+        .hasMessageContaining("entry bad is not topic-N=offset");
     offs.put("starting-offsets", List.of("my-topic-3=12"));
-    assertThat(KafkaOptions.startingOffsets(KafkaOptions.SOURCE.parse(offs))).containsExactly(Map.entry("my-topic-3", 12L));
+    assertThat(KafkaOptions.startingOffsets(KafkaOptions.SOURCE.parse(offs)))
+        .containsExactly(Map.entry("my-topic-3", 12L));
   }
 
   @Test
   void groupCommitMetadataIsRecognisedOnlyForTheSamePipeline() {
-    String meta = io.tributary.connector.kafka.internal.GroupOffsetsHandoff.commitMetadata("clicks-a", 42);
-    assertThat(io.tributary.connector.kafka.internal.GroupOffsetsHandoff.committedBy(meta, "clicks-a")).isTrue();
-    assertThat(io.tributary.connector.kafka.internal.GroupOffsetsHandoff.committedBy(meta, "clicks")).isFalse();
-    assertThat(io.tributary.connector.kafka.internal.GroupOffsetsHandoff.committedBy(meta, "clicks-a:4")).isFalse();
-    assertThat(io.tributary.connector.kafka.internal.GroupOffsetsHandoff.committedBy(null, "clicks-a")).isFalse();
-    assertThat(io.tributary.connector.kafka.internal.GroupOffsetsHandoff.committedBy("", "clicks-a")).isFalse();
+    String meta =
+        io.tributary.connector.kafka.internal.GroupOffsetsHandoff.commitMetadata("clicks-a", 42);
+    assertThat(
+            io.tributary.connector.kafka.internal.GroupOffsetsHandoff.committedBy(meta, "clicks-a"))
+        .isTrue();
+    assertThat(
+            io.tributary.connector.kafka.internal.GroupOffsetsHandoff.committedBy(meta, "clicks"))
+        .isFalse();
+    assertThat(
+            io.tributary.connector.kafka.internal.GroupOffsetsHandoff.committedBy(
+                meta, "clicks-a:4"))
+        .isFalse();
+    assertThat(
+            io.tributary.connector.kafka.internal.GroupOffsetsHandoff.committedBy(null, "clicks-a"))
+        .isFalse();
+    assertThat(
+            io.tributary.connector.kafka.internal.GroupOffsetsHandoff.committedBy("", "clicks-a"))
+        .isFalse();
   }
-
 }

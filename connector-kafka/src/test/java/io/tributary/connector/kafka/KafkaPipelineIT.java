@@ -9,12 +9,12 @@ import static io.tributary.connector.kafka.TestRecords.values;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import io.tributary.testing.kafka.KafkaBrokerExtension;
-import io.tributary.testing.kafka.KafkaBroker;
 import io.tributary.core.api.Config;
 import io.tributary.core.api.Record;
 import io.tributary.core.runtime.Pipeline;
 import io.tributary.core.runtime.PipelineState;
+import io.tributary.testing.kafka.KafkaBroker;
+import io.tributary.testing.kafka.KafkaBrokerExtension;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.HashMap;
@@ -39,14 +39,18 @@ import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * A real pipeline from topic A (KafkaDirectSource) to topic B (KafkaSink) against the run's broker from {@link
- * KafkaBrokerExtension} (a KRaft broker in a child JVM, or in Docker through Testcontainers when an engine is
- * reachable).
+ * A real pipeline from topic A (KafkaDirectSource) to topic B (KafkaSink) against the run's broker
+ * from {@link KafkaBrokerExtension} (a KRaft broker in a child JVM, or in Docker through
+ * Testcontainers when an engine is reachable).
  */
 @ExtendWith(KafkaBrokerExtension.class)
 class KafkaPipelineIT {
-  /** Event time of input record n is this + n: an hour in the past, so a time the sink's producer stamped differs. */
-  private static final long EVENT_TIME = System.currentTimeMillis() - Duration.ofHours(1).toMillis();
+  /**
+   * Event time of input record n is this + n: an hour in the past, so a time the sink's producer
+   * stamped differs.
+   */
+  private static final long EVENT_TIME =
+      System.currentTimeMillis() - Duration.ofHours(1).toMillis();
 
   private final KafkaBroker kafka;
   private final CheckedProducer producer;
@@ -102,8 +106,12 @@ class KafkaPipelineIT {
       assertThat(r.partition()).as("source partition kept").isEqualTo(n % 2);
     }
     assertThat(perBatch).isNotEmpty();
-    assertThat(perBatch).allSatisfy(m -> assertThat(m.values()).allSatisfy(c -> assertThat(c).isLessThanOrEqualTo(15)));
-    assertThat(perBatch.size()).as("70 records per partition need at least 5 batches of 15").isGreaterThanOrEqualTo(5);
+    assertThat(perBatch)
+        .allSatisfy(
+            m -> assertThat(m.values()).allSatisfy(c -> assertThat(c).isLessThanOrEqualTo(15)));
+    assertThat(perBatch.size())
+        .as("70 records per partition need at least 5 batches of 15")
+        .isGreaterThanOrEqualTo(5);
   }
 
   @Test
@@ -117,7 +125,8 @@ class KafkaPipelineIT {
     p.start();
     await().atMost(Duration.ofSeconds(30)).until(() -> kafka.readCommitted(out).size() >= 50);
     p.stopGracefully();
-    assertThat(values(kafka.readCommitted(out))).containsExactlyInAnyOrderElementsOf(expected(0, 50));
+    assertThat(values(kafka.readCommitted(out)))
+        .containsExactlyInAnyOrderElementsOf(expected(0, 50));
   }
 
   @Test
@@ -125,7 +134,8 @@ class KafkaPipelineIT {
     produce(in, 0, 60, false);
     AtomicBoolean failed = new AtomicBoolean();
     Map<Long, Integer> seen = new ConcurrentHashMap<>();
-    // The failing sink runs after the Kafka sink: batch 2 is committed in Kafka but not in the checkpoint.
+    // The failing sink runs after the Kafka sink: batch 2 is committed in Kafka but not in the
+    // checkpoint.
     Pipeline first =
         pipeline(Map.of())
             .set("direct.max-records-per-partition", 10)
@@ -133,7 +143,8 @@ class KafkaPipelineIT {
                 (id, records) -> {
                   seen.put(id, records.size());
                   if (id == 2 && failed.compareAndSet(false, true)) {
-                    throw new IllegalStateException("injected failure after the Kafka commit of batch 2");
+                    throw new IllegalStateException(
+                        "injected failure after the Kafka commit of batch 2");
                   }
                 })
             .build();
@@ -148,7 +159,8 @@ class KafkaPipelineIT {
     produce(in, 60, 80, false);
     await().atMost(Duration.ofSeconds(30)).until(() -> kafka.readCommitted(out).size() >= 80);
     second.stopGracefully();
-    assertThat(values(kafka.readCommitted(out))).containsExactlyInAnyOrderElementsOf(expected(0, 80));
+    assertThat(values(kafka.readCommitted(out)))
+        .containsExactlyInAnyOrderElementsOf(expected(0, 80));
   }
 
   @Test
@@ -165,7 +177,8 @@ class KafkaPipelineIT {
     second.start();
     await().atMost(Duration.ofSeconds(30)).until(() -> kafka.readCommitted(out).size() >= 400);
     second.stopGracefully();
-    assertThat(values(kafka.readCommitted(out))).containsExactlyInAnyOrderElementsOf(expected(0, 400));
+    assertThat(values(kafka.readCommitted(out)))
+        .containsExactlyInAnyOrderElementsOf(expected(0, 400));
   }
 
   @Test
@@ -192,7 +205,13 @@ class KafkaPipelineIT {
   private Pipeline.Builder pipeline(Map<String, Object> sinkOptions) {
     Config source =
         KafkaOptions.SOURCE.parse(
-            Map.of("bootstrap-servers", kafka.bootstrapServers(), "topics", List.of(in), "starting-position", "earliest"));
+            Map.of(
+                "bootstrap-servers",
+                kafka.bootstrapServers(),
+                "topics",
+                List.of(in),
+                "starting-position",
+                "earliest"));
     Map<String, Object> sink = new HashMap<>(sinkOptions);
     sink.put("bootstrap-servers", kafka.bootstrapServers());
     sink.put("topic", out);
@@ -207,13 +226,17 @@ class KafkaPipelineIT {
     return records.stream()
         .collect(
             Collectors.groupingBy(
-                r -> Integer.parseInt(r.position().partition().substring(r.position().partition().lastIndexOf('-') + 1)),
+                r ->
+                    Integer.parseInt(
+                        r.position()
+                            .partition()
+                            .substring(r.position().partition().lastIndexOf('-') + 1)),
                 Collectors.summingInt(r -> 1)));
   }
 
   /**
-   * Records v-from..v-(until-1), keyed k-n, header h=h-n, event time EVENT_TIME + n, record n in partition n % 2; in
-   * one committed transaction when {@code transactional}.
+   * Records v-from..v-(until-1), keyed k-n, header h=h-n, event time EVENT_TIME + n, record n in
+   * partition n % 2; in one committed transaction when {@code transactional}.
    */
   private void produce(String topic, int from, int until, boolean transactional) throws Exception {
     IntFunction<ProducerRecord<byte[], byte[]>> record =

@@ -12,9 +12,9 @@ import java.util.Map;
 import org.junit.jupiter.api.Test;
 
 /**
- * The configuration tables in connector-kafka/README.md are generated from {@link KafkaOptions}; this test fails when
- * they are stale. Regenerate with {@code mvn -pl connector-kafka -am test -Dtest=KafkaReadmeTest
- * -Dsurefire.failIfNoSpecifiedTests=false -Dtributary.regenerateDocs=true}.
+ * The configuration tables in connector-kafka/README.md are generated from {@link KafkaOptions};
+ * this test fails when they are stale. Regenerate with {@code mvn -pl connector-kafka -am test
+ * -Dtest=KafkaReadmeTest -Dsurefire.failIfNoSpecifiedTests=false -Dtributary.regenerateDocs=true}.
  */
 class KafkaReadmeTest {
   private static final Map<String, ConfigSpec> TABLES =
@@ -29,11 +29,14 @@ class KafkaReadmeTest {
     Path readme = Path.of(System.getProperty("basedir", "."), "README.md");
     String text = Files.readString(readme, StandardCharsets.UTF_8);
     for (String name : List.of("source", "group-source", "sink", "at-least-once-sink")) {
-      String start = "<!-- config-table:" + name + ":start (generated from KafkaOptions; do not edit) -->\n";
+      String start =
+          "<!-- config-table:" + name + ":start (generated from KafkaOptions; do not edit) -->\n";
       String end = "<!-- config-table:" + name + ":end -->";
       int s = text.indexOf(start);
       int e = text.indexOf(end);
-      assertThat(s).as("README.md must contain the marker " + start.trim()).isGreaterThanOrEqualTo(0);
+      assertThat(s)
+          .as("README.md must contain the marker " + start.trim())
+          .isGreaterThanOrEqualTo(0);
       assertThat(e).as("README.md must contain the marker " + end).isGreaterThan(s);
       String expected = ConfigDocs.markdownTable(TABLES.get(name));
       if (Boolean.getBoolean("tributary.regenerateDocs")) {
@@ -41,9 +44,12 @@ class KafkaReadmeTest {
         continue;
       }
       assertThat(text.substring(s + start.length(), e))
-          .as("The " + name + " configuration table in connector-kafka/README.md is stale. Regenerate it with:\n"
-              + "  mvn -pl connector-kafka -am test -Dtest=KafkaReadmeTest -Dsurefire.failIfNoSpecifiedTests=false"
-              + " -Dtributary.regenerateDocs=true\nand commit README.md.")
+          .as(
+              "The "
+                  + name
+                  + " configuration table in connector-kafka/README.md is stale. Regenerate it with:\n"
+                  + "  mvn -pl connector-kafka -am test -Dtest=KafkaReadmeTest -Dsurefire.failIfNoSpecifiedTests=false"
+                  + " -Dtributary.regenerateDocs=true\nand commit README.md.")
           .isEqualTo(expected);
     }
     if (Boolean.getBoolean("tributary.regenerateDocs")) {

@@ -30,10 +30,10 @@ import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * {@code kafka.*} security settings reach the real clients: a pipeline reads and writes only through the broker's
- * SASL_PLAINTEXT listener (PLAIN), or only through its TLS listener; a wrong password, or a broker certificate the
- * client does not trust, fails the start with Kafka's authentication error and a hint at those settings, the password
- * never shown.
+ * {@code kafka.*} security settings reach the real clients: a pipeline reads and writes only
+ * through the broker's SASL_PLAINTEXT listener (PLAIN), or only through its TLS listener; a wrong
+ * password, or a broker certificate the client does not trust, fails the start with Kafka's
+ * authentication error and a hint at those settings, the password never shown.
  */
 @ExtendWith(KafkaBrokerExtension.class)
 class KafkaSecurityIT {
@@ -55,7 +55,8 @@ class KafkaSecurityIT {
   @BeforeEach
   void topics(TestInfo info) {
     Assumptions.assumeTrue(
-        kafka.saslPlain().isPresent() && kafka.tls().isPresent(), "this broker kind has no SASL or TLS listener");
+        kafka.saslPlain().isPresent() && kafka.tls().isPresent(),
+        "this broker kind has no SASL or TLS listener");
     sasl = kafka.saslPlain().orElseThrow();
     tls = kafka.tls().orElseThrow();
     String name = info.getTestMethod().orElseThrow().getName();
@@ -76,7 +77,10 @@ class KafkaSecurityIT {
     producer.send(0, n, i -> new ProducerRecord<>(in, i % 2, null, bytes("r" + i)));
   }
 
-  /** Source and sink options against the listener at {@code bootstrap} with the given client settings. */
+  /**
+   * Source and sink options against the listener at {@code bootstrap} with the given client
+   * settings.
+   */
   private Pipeline pipeline(String bootstrap, Map<String, String> security) {
     Map<String, Object> source = new HashMap<>();
     source.put("bootstrap-servers", bootstrap);
@@ -85,10 +89,11 @@ class KafkaSecurityIT {
     Map<String, Object> sink = new HashMap<>();
     sink.put("bootstrap-servers", bootstrap);
     sink.put("topic", out);
-    security.forEach((k, v) -> {
-      source.put("kafka." + k, v);
-      sink.put("kafka." + k, v);
-    });
+    security.forEach(
+        (k, v) -> {
+          source.put("kafka." + k, v);
+          sink.put("kafka." + k, v);
+        });
     return Pipeline.builder(pipelineId)
         .checkpointDir(checkpointDir)
         .batchInterval(Duration.ofMillis(100))
@@ -120,27 +125,35 @@ class KafkaSecurityIT {
     assertThat(kafka.readCommitted(out))
         .extracting(ConsumerRecord::value)
         .extracting(v -> new String(v, StandardCharsets.UTF_8))
-        .containsExactlyInAnyOrderElementsOf(IntStream.range(0, 200).mapToObj(i -> "r" + i).toList());
+        .containsExactlyInAnyOrderElementsOf(
+            IntStream.range(0, 200).mapToObj(i -> "r" + i).toList());
   }
 
   @Test
-  void wrongPasswordFailsThePipelineWithKafkasAuthenticationErrorAndNeverShowsThePassword() throws Exception {
+  void wrongPasswordFailsThePipelineWithKafkasAuthenticationErrorAndNeverShowsThePassword()
+      throws Exception {
     String wrong = "not-" + sasl.password();
     String log =
-        failsToStart(sasl.bootstrapServers(), sasl.clientProperties(sasl.username(), wrong), "authentication failed");
+        failsToStart(
+            sasl.bootstrapServers(),
+            sasl.clientProperties(sasl.username(), wrong),
+            "authentication failed");
     assertThat(log).doesNotContain(wrong);
   }
 
   @Test
   void brokerCertificateTheClientDoesNotTrustFailsTheStart() throws Exception {
-    failsToStart(tls.bootstrapServers(), Map.of("security.protocol", "SSL"), "SSL handshake failed");
+    failsToStart(
+        tls.bootstrapServers(), Map.of("security.protocol", "SSL"), "SSL handshake failed");
   }
 
   /**
-   * Starts a pipeline that cannot connect: the start fails (sinks open, and authenticate, before anything runs) with
-   * {@code expected} in its cause chain and the sink's hint at the security settings. Returns what was logged.
+   * Starts a pipeline that cannot connect: the start fails (sinks open, and authenticate, before
+   * anything runs) with {@code expected} in its cause chain and the sink's hint at the security
+   * settings. Returns what was logged.
    */
-  private String failsToStart(String bootstrap, Map<String, String> security, String expected) throws Exception {
+  private String failsToStart(String bootstrap, Map<String, String> security, String expected)
+      throws Exception {
     produce(5);
     ByteArrayOutputStream captured = new ByteArrayOutputStream();
     PrintStream original = System.err;

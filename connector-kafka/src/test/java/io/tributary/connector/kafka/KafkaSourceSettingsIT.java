@@ -5,14 +5,14 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
-import io.tributary.testing.kafka.KafkaBrokerExtension;
-import io.tributary.testing.kafka.KafkaBroker;
 import io.tributary.core.api.CloseableIterator;
 import io.tributary.core.api.DirectSource;
 import io.tributary.core.api.OffsetRange;
 import io.tributary.core.api.PartitionInfo;
 import io.tributary.core.api.Record;
 import io.tributary.core.api.SourceContext;
+import io.tributary.testing.kafka.KafkaBroker;
+import io.tributary.testing.kafka.KafkaBrokerExtension;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
@@ -32,8 +32,8 @@ import org.junit.jupiter.api.TestInfo;
 import org.junit.jupiter.api.extension.ExtendWith;
 
 /**
- * Starting positions, lag-monitoring commits and secret handling of the Kafka sources against the run's broker from
- * {@link KafkaBrokerExtension}.
+ * Starting positions, lag-monitoring commits and secret handling of the Kafka sources against the
+ * run's broker from {@link KafkaBrokerExtension}.
  */
 @ExtendWith(KafkaBrokerExtension.class)
 class KafkaSourceSettingsIT {
@@ -54,8 +54,10 @@ class KafkaSourceSettingsIT {
     admin = Admin.create(Map.of("bootstrap.servers", kafka.bootstrapServers()));
     kafka.createTopic(topic, 2);
     // Partition 0: timestamps 1000, 2000, ..., 6000. Partition 1: 100, 200, 300.
-    producer.send(0, 6, i -> new ProducerRecord<>(topic, 0, 1000L * (i + 1), null, bytes("p0-" + i)));
-    producer.send(0, 3, i -> new ProducerRecord<>(topic, 1, 100L * (i + 1), null, bytes("p1-" + i)));
+    producer.send(
+        0, 6, i -> new ProducerRecord<>(topic, 0, 1000L * (i + 1), null, bytes("p0-" + i)));
+    producer.send(
+        0, 3, i -> new ProducerRecord<>(topic, 1, 100L * (i + 1), null, bytes("p1-" + i)));
   }
 
   @AfterEach
@@ -71,18 +73,27 @@ class KafkaSourceSettingsIT {
   void timestampStartsAtTheFirstRecordAtOrAfterItAndAtTheEndWhenNoneIs() throws Exception {
     DirectSource s = open(Map.of("starting-position", "timestamp", "starting-timestamp", "2500"));
     assertThat(s.partitions())
-        .containsExactlyInAnyOrder(PartitionInfo.open(topic + "-0", 2, 6), PartitionInfo.open(topic + "-1", 3, 3));
+        .containsExactlyInAnyOrder(
+            PartitionInfo.open(topic + "-0", 2, 6), PartitionInfo.open(topic + "-1", 3, 3));
     DirectSource iso =
-        open(Map.of("starting-position", "timestamp", "starting-timestamp", "1970-01-01T00:00:00.150Z"));
+        open(
+            Map.of(
+                "starting-position",
+                "timestamp",
+                "starting-timestamp",
+                "1970-01-01T00:00:00.150Z"));
     assertThat(iso.partitions())
-        .containsExactlyInAnyOrder(PartitionInfo.open(topic + "-0", 0, 6), PartitionInfo.open(topic + "-1", 1, 3));
+        .containsExactlyInAnyOrder(
+            PartitionInfo.open(topic + "-0", 0, 6), PartitionInfo.open(topic + "-1", 1, 3));
   }
 
   @Test
   void explicitOffsetsApplyPerPartitionAndUnlistedPartitionsStartAtEarliest() throws Exception {
-    DirectSource s = open(Map.of("starting-position", "offsets", "starting-offsets", List.of(topic + "-0=4")));
+    DirectSource s =
+        open(Map.of("starting-position", "offsets", "starting-offsets", List.of(topic + "-0=4")));
     assertThat(s.partitions())
-        .containsExactlyInAnyOrder(PartitionInfo.open(topic + "-0", 4, 6), PartitionInfo.open(topic + "-1", 0, 3));
+        .containsExactlyInAnyOrder(
+            PartitionInfo.open(topic + "-0", 4, 6), PartitionInfo.open(topic + "-1", 0, 3));
   }
 
   @Test
@@ -90,12 +101,16 @@ class KafkaSourceSettingsIT {
     DirectSource plain = open(Map.of("starting-position", "earliest"));
     plain.onBatchCommitted(0, List.of(new OffsetRange(topic + "-0", 0, 2)));
     String group = "lag-" + topic;
-    DirectSource monitored = open(Map.of("starting-position", "earliest", "commit-group-id", group));
+    DirectSource monitored =
+        open(Map.of("starting-position", "earliest", "commit-group-id", group));
     drain(monitored, new OffsetRange(topic + "-0", 0, 4));
     monitored.onBatchCommitted(
         1, List.of(new OffsetRange(topic + "-0", 0, 4), new OffsetRange(topic + "-1", 0, 0)));
     Map<TopicPartition, OffsetAndMetadata> offsets =
-        admin.listConsumerGroupOffsets(group).partitionsToOffsetAndMetadata().get(30, TimeUnit.SECONDS);
+        admin
+            .listConsumerGroupOffsets(group)
+            .partitionsToOffsetAndMetadata()
+            .get(30, TimeUnit.SECONDS);
     assertThat(offsets)
         .as("the batch's end offset, for the non-empty range only")
         .containsOnlyKeys(new TopicPartition(topic, 0));
@@ -111,7 +126,8 @@ class KafkaSourceSettingsIT {
     secrets.put("starting-position", "earliest");
     secrets.put("kafka.sasl.jaas.config", "org.example.Login required password=\"jaas-s3cr3t\";");
     secrets.put("kafka.ssl.key.password", "key-s3cr3t");
-    secrets.put("client-properties", List.of("ssl.truststore.password=trust-s3cr3t", "client.rack=r1"));
+    secrets.put(
+        "client-properties", List.of("ssl.truststore.password=trust-s3cr3t", "client.rack=r1"));
     ByteArrayOutputStream captured = new ByteArrayOutputStream();
     PrintStream original = System.err;
     System.setErr(new PrintStream(captured, true, StandardCharsets.UTF_8));
@@ -139,7 +155,9 @@ class KafkaSourceSettingsIT {
       System.setErr(original);
     }
     String log = captured.toString(StandardCharsets.UTF_8);
-    assertThat(log).contains("event=kafka_source_opened").contains("event=kafka_group_source_opened");
+    assertThat(log)
+        .contains("event=kafka_source_opened")
+        .contains("event=kafka_group_source_opened");
     for (String text : append(shown, log)) {
       assertThat(text)
           .doesNotContain("jaas-s3cr3t")

@@ -7,16 +7,19 @@ import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.producer.ProducerRecord;
 
 /**
- * Record contents shared by this module's ITs. Their input record {@code n} always has the value {@code v-n} (a test
- * adds its own key, headers, timestamp and partition where it checks them); {@link #numbered} is the plain shape
- * several of them use.
+ * Record contents shared by this module's ITs. Their input record {@code n} always has the value
+ * {@code v-n} (a test adds its own key, headers, timestamp and partition where it checks them);
+ * {@link #numbered} is the plain shape several of them use.
  *
  * <p>Thread safety: stateless.
  */
 final class TestRecords {
   private TestRecords() {}
 
-  /** Input record {@code n}: key {@code k<n>}, value {@code v-<n>}, partition {@code n % partitions}, no headers. */
+  /**
+   * Input record {@code n}: key {@code k<n>}, value {@code v-<n>}, partition {@code n %
+   * partitions}, no headers.
+   */
   static ProducerRecord<byte[], byte[]> numbered(String topic, int partitions, int n) {
     return new ProducerRecord<>(topic, n % partitions, bytes("k" + n), bytes("v-" + n));
   }

@@ -32,37 +32,43 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Sends frames to a {@link SocketServerReceiver} in reliable mode over the TRB1 protocol and keeps every frame until
- * the server acknowledged it as durable.
+ * Sends frames to a {@link SocketServerReceiver} in reliable mode over the TRB1 protocol and keeps
+ * every frame until the server acknowledged it as durable.
  *
  * <h2>Guarantees</h2>
  *
  * <ul>
- *   <li>{@link #send} assigns the next sequence number and returns it. A frame is acknowledged ({@link #lastAcked()}
- *       {@code >=} its seq) only once the server's runtime stored it durably. Until then the client holds it in memory
- *       and, after any disconnect, reconnects with exponential backoff (connection refused while the server is down is
- *       expected), sends HELLO, drops what the server's WELCOME reports as already stored and resends the rest in
- *       order. The server drops duplicates, so each frame is stored once.
- *   <li>Frames not acknowledged when {@link #close()} is called, or when this process dies, are lost: call {@link
- *       #flush(Duration)} first. Sequence numbers continue after the server's last stored one for the producer id, so a
- *       restarted client process with the same id continues the sequence.
- *   <li>Use each producer id from one client at a time: a second connection with the same id replaces the first.
+ *   <li>{@link #send} assigns the next sequence number and returns it. A frame is acknowledged
+ *       ({@link #lastAcked()} {@code >=} its seq) only once the server's runtime stored it durably.
+ *       Until then the client holds it in memory and, after any disconnect, reconnects with
+ *       exponential backoff (connection refused while the server is down is expected), sends HELLO,
+ *       drops what the server's WELCOME reports as already stored and resends the rest in order.
+ *       The server drops duplicates, so each frame is stored once.
+ *   <li>Frames not acknowledged when {@link #close()} is called, or when this process dies, are
+ *       lost: call {@link #flush(Duration)} first. Sequence numbers continue after the server's
+ *       last stored one for the producer id, so a restarted client process with the same id
+ *       continues the sequence.
+ *   <li>Use each producer id from one client at a time: a second connection with the same id
+ *       replaces the first.
  *   <li>A server forgets a producer id idle (no frame stored, not connected) for its {@code
- *       reliable.producer-idle-timeout} (default 7 days) and then welcomes it with -1. This client then keeps its
- *       numbering and resends its unacknowledged frames (logged as {@code event=producer_forgotten_by_server}); one that
- *       the server had stored before it forgot the id, but whose ACK never arrived, is stored twice. A restarted client
- *       process starts again at seq 0.
+ *       reliable.producer-idle-timeout} (default 7 days) and then welcomes it with -1. This client
+ *       then keeps its numbering and resends its unacknowledged frames (logged as {@code
+ *       event=producer_forgotten_by_server}); one that the server had stored before it forgot the
+ *       id, but whose ACK never arrived, is stored twice. A restarted client process starts again
+ *       at seq 0.
  * </ul>
  *
  * <h2>Blocking</h2>
  *
- * {@link #send} blocks while {@code maxUnacked} frames are unacknowledged (backpressure from the server); {@link
- * #flush} and {@link #awaitAcked} block up to their timeout. All of them honour interruption.
+ * {@link #send} blocks while {@code maxUnacked} frames are unacknowledged (backpressure from the
+ * server); {@link #flush} and {@link #awaitAcked} block up to their timeout. All of them honour
+ * interruption.
  *
  * <h2>Thread safety</h2>
  *
- * All methods may be called from any thread; concurrent {@code send}s are ordered by the sequence numbers they
- * return. One event-loop thread, {@code tributary-client-<producerId>-N}, does the I/O.
+ * All methods may be called from any thread; concurrent {@code send}s are ordered by the sequence
+ * numbers they return. One event-loop thread, {@code tributary-client-<producerId>-N}, does the
+ * I/O.
  *
  * <pre>{@code
  * try (ReliableSocketClient client = ReliableSocketClient.builder("127.0.0.1", 9999, "sensor-7").connect()) {
@@ -107,54 +113,71 @@ public final class ReliableSocketClient implements AutoCloseable {
     this.maxUnacked = b.maxUnacked;
     this.maxFrameBytes = b.maxFrameBytes;
     this.backoff = new Backoff(b.initialBackoff, b.maxBackoff);
-    SslContext ssl = b.tls ? Tls.client(b.trustCertFile == null ? null : b.trustCertFile.toString()) : null;
+    SslContext ssl =
+        b.tls ? Tls.client(b.trustCertFile == null ? null : b.trustCertFile.toString()) : null;
     this.group = new NioEventLoopGroup(1, new NamedThreadFactory("tributary-client-" + producerId));
-    this.bootstrap = new Bootstrap()
-        .group(group)
-        .channel(NioSocketChannel.class)
-        .option(ChannelOption.TCP_NODELAY, true)
-        .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) Math.min(Integer.MAX_VALUE, b.attemptTimeout.toMillis()))
-        .handler(new ChannelInitializer<SocketChannel>() {
-          @Override
-          protected void initChannel(SocketChannel ch) {
-            if (ssl != null) {
-              ch.pipeline().addLast("tls", ssl.newHandler(ch.alloc(), host, port));
-            }
-            // send() flushes every frame; consolidate those flushes into few syscalls without delaying any frame.
-            ch.pipeline().addLast("flush", new FlushConsolidationHandler(256, true));
-            ch.pipeline().addLast("decoder", new ReplyDecoder());
-            ch.pipeline().addLast("client", new ClientHandler());
-          }
-        });
+    this.bootstrap =
+        new Bootstrap()
+            .group(group)
+            .channel(NioSocketChannel.class)
+            .option(ChannelOption.TCP_NODELAY, true)
+            .option(
+                ChannelOption.CONNECT_TIMEOUT_MILLIS,
+                (int) Math.min(Integer.MAX_VALUE, b.attemptTimeout.toMillis()))
+            .handler(
+                new ChannelInitializer<SocketChannel>() {
+                  @Override
+                  protected void initChannel(SocketChannel ch) {
+                    if (ssl != null) {
+                      ch.pipeline().addLast("tls", ssl.newHandler(ch.alloc(), host, port));
+                    }
+                    // send() flushes every frame; consolidate those flushes into few syscalls
+                    // without delaying any frame.
+                    ch.pipeline().addLast("flush", new FlushConsolidationHandler(256, true));
+                    ch.pipeline().addLast("decoder", new ReplyDecoder());
+                    ch.pipeline().addLast("client", new ClientHandler());
+                  }
+                });
   }
 
-  /** Connects without TLS and waits up to 30 s for the server's WELCOME; see {@link Builder#connect()}. */
-  public static ReliableSocketClient connect(String host, int port, String producerId) throws InterruptedException {
+  /**
+   * Connects without TLS and waits up to 30 s for the server's WELCOME; see {@link
+   * Builder#connect()}.
+   */
+  public static ReliableSocketClient connect(String host, int port, String producerId)
+      throws InterruptedException {
     return builder(host, port, producerId).connect();
   }
 
   /**
-   * @param producerId names this sender's sequence on the server (1 to 255 UTF-8 bytes); records get position {@code
-   *     (source, producerId, seq)}
+   * @param producerId names this sender's sequence on the server (1 to 255 UTF-8 bytes); records
+   *     get position {@code (source, producerId, seq)}
    */
   public static Builder builder(String host, int port, String producerId) {
     return new Builder(host, port, producerId);
   }
 
   /**
-   * Queues {@code payload} as the next frame and sends it when connected. Blocks while {@code maxUnacked} frames are
-   * unacknowledged.
+   * Queues {@code payload} as the next frame and sends it when connected. Blocks while {@code
+   * maxUnacked} frames are unacknowledged.
    *
    * @return the frame's sequence number
-   * @throws FrameTooLongException if the payload is larger than {@code maxFrameBytes} (nothing queued)
+   * @throws FrameTooLongException if the payload is larger than {@code maxFrameBytes} (nothing
+   *     queued)
    * @throws SocketProtocolException if the client failed for good (see {@link #lastError()})
    * @throws IllegalStateException if the client is closed
    */
   public long send(byte[] payload) throws InterruptedException {
     Objects.requireNonNull(payload, "payload");
     if (payload.length > maxFrameBytes) {
-      throw new FrameTooLongException("Payload of " + payload.length + " bytes exceeds maxFrameBytes=" + maxFrameBytes
-          + " of client " + producerId + "; split it or raise the limit on client and server");
+      throw new FrameTooLongException(
+          "Payload of "
+              + payload.length
+              + " bytes exceeds maxFrameBytes="
+              + maxFrameBytes
+              + " of client "
+              + producerId
+              + "; split it or raise the limit on client and server");
     }
     lock.lockInterruptibly();
     try {
@@ -222,7 +245,10 @@ public final class ReliableSocketClient implements AutoCloseable {
     return true;
   }
 
-  /** The highest acknowledged sequence number (every frame up to it is durable on the server); -1 if none. */
+  /**
+   * The highest acknowledged sequence number (every frame up to it is durable on the server); -1 if
+   * none.
+   */
   public long lastAcked() {
     lock.lock();
     try {
@@ -262,7 +288,10 @@ public final class ReliableSocketClient implements AutoCloseable {
     }
   }
 
-  /** Closes the connection and the I/O thread. Unacknowledged frames are dropped (logged). Safe to call twice. */
+  /**
+   * Closes the connection and the I/O thread. Unacknowledged frames are dropped (logged). Safe to
+   * call twice.
+   */
   @Override
   public void close() {
     Channel ch;
@@ -281,8 +310,10 @@ public final class ReliableSocketClient implements AutoCloseable {
       lock.unlock();
     }
     if (dropped > 0) {
-      LOG.warn("event=client_closed producer={} unacknowledged_dropped={} detail=\"call flush() before close()\"",
-          producerId, dropped);
+      LOG.warn(
+          "event=client_closed producer={} unacknowledged_dropped={} detail=\"call flush() before close()\"",
+          producerId,
+          dropped);
     }
     if (ch != null) {
       ch.close();
@@ -322,12 +353,13 @@ public final class ReliableSocketClient implements AutoCloseable {
     } catch (RejectedExecutionException e) {
       return;
     }
-    cf.addListener(f -> {
-      if (!f.isSuccess()) {
-        noteError("connect to " + host + ":" + port + " failed: " + f.cause());
-        retryLater();
-      }
-    });
+    cf.addListener(
+        f -> {
+          if (!f.isSuccess()) {
+            noteError("connect to " + host + ":" + port + " failed: " + f.cause());
+            retryLater();
+          }
+        });
   }
 
   private void retryLater() {
@@ -369,7 +401,10 @@ public final class ReliableSocketClient implements AutoCloseable {
     } finally {
       lock.unlock();
     }
-    LOG.error("event=client_failed producer={} reason={} detail=\"{}\"", producerId, e.reason().tag(),
+    LOG.error(
+        "event=client_failed producer={} reason={} detail=\"{}\"",
+        producerId,
+        e.reason().tag(),
         e.getMessage());
     ch.close();
   }
@@ -386,21 +421,49 @@ public final class ReliableSocketClient implements AutoCloseable {
         nextSeq = Math.max(nextSeq, lastStored + 1);
         lastAcked = Math.max(lastAcked, lastStored);
       } else if (lastStored < 0 && lastAcked >= 0) {
-        // The server forgot this producer (idle longer than its reliable.producer-idle-timeout, or a new checkpoint):
-        // it accepts our numbering from the next frame on. Frames still unacknowledged are resent; any of them that
+        // The server forgot this producer (idle longer than its reliable.producer-idle-timeout, or
+        // a new checkpoint):
+        // it accepts our numbering from the next frame on. Frames still unacknowledged are resent;
+        // any of them that
         // was stored before the server forgot us (its ACK lost) is stored again.
-        LOG.warn("event=producer_forgotten_by_server producer={} server={}:{} last_acked={} resending={}"
-            + " reason=\"idle longer than the server's reliable.producer-idle-timeout, or its checkpoint was reset\"",
-            producerId, host, port, lastAcked, unacked.size());
+        LOG.warn(
+            "event=producer_forgotten_by_server producer={} server={}:{} last_acked={} resending={}"
+                + " reason=\"idle longer than the server's reliable.producer-idle-timeout, or its checkpoint was reset\"",
+            producerId,
+            host,
+            port,
+            lastAcked,
+            unacked.size());
       } else if (lastStored < lastAcked) {
         // Cannot resend what was already dropped after its ACK.
-        throw new ProtocolViolationException(SocketErrorReason.PROTOCOL_ERROR, "Server at " + host + ":" + port
-            + " reports last stored seq " + lastStored + " for producer " + producerId + " but it acknowledged "
-            + lastAcked + " before: acknowledged data was lost on the server (WAL or checkpoint removed?)");
+        throw new ProtocolViolationException(
+            SocketErrorReason.PROTOCOL_ERROR,
+            "Server at "
+                + host
+                + ":"
+                + port
+                + " reports last stored seq "
+                + lastStored
+                + " for producer "
+                + producerId
+                + " but it acknowledged "
+                + lastAcked
+                + " before: acknowledged data was lost on the server (WAL or checkpoint removed?)");
       } else if (lastStored >= nextSeq) {
-        throw new ProtocolViolationException(SocketErrorReason.PROTOCOL_ERROR, "Server at " + host + ":" + port
-            + " reports last stored seq " + lastStored + " for producer " + producerId + " but this client only sent"
-            + " up to " + (nextSeq - 1) + ": is another client using the same producer id?");
+        throw new ProtocolViolationException(
+            SocketErrorReason.PROTOCOL_ERROR,
+            "Server at "
+                + host
+                + ":"
+                + port
+                + " reports last stored seq "
+                + lastStored
+                + " for producer "
+                + producerId
+                + " but this client only sent"
+                + " up to "
+                + (nextSeq - 1)
+                + ": is another client using the same producer id?");
       }
       while (!unacked.isEmpty() && unacked.peekFirst().seq() <= lastStored) {
         unacked.pollFirst();
@@ -414,8 +477,13 @@ public final class ReliableSocketClient implements AutoCloseable {
       ch.flush();
       ready = ch;
       changed.signalAll();
-      LOG.info("event=welcomed producer={} server={}:{} last_stored={} resent={}", producerId, host, port,
-          lastStored, resent);
+      LOG.info(
+          "event=welcomed producer={} server={}:{} last_stored={} resent={}",
+          producerId,
+          host,
+          port,
+          lastStored,
+          resent);
     } finally {
       lock.unlock();
     }
@@ -426,8 +494,14 @@ public final class ReliableSocketClient implements AutoCloseable {
     lock.lock();
     try {
       if (seq >= nextSeq) {
-        throw new ProtocolViolationException(SocketErrorReason.PROTOCOL_ERROR, "Server acknowledged seq " + seq
-            + " but producer " + producerId + " only sent up to " + (nextSeq - 1));
+        throw new ProtocolViolationException(
+            SocketErrorReason.PROTOCOL_ERROR,
+            "Server acknowledged seq "
+                + seq
+                + " but producer "
+                + producerId
+                + " only sent up to "
+                + (nextSeq - 1));
       }
       if (seq > lastAcked) {
         lastAcked = seq;
@@ -476,15 +550,29 @@ public final class ReliableSocketClient implements AutoCloseable {
         } else if (msg instanceof Frame.ErrorReply e) {
           SocketErrorReason reason = SocketErrorReason.ofCode(e.code());
           noteError("server error " + reason.tag() + ": " + e.message());
-          LOG.warn("event=server_error producer={} reason={} detail=\"{}\"", producerId, reason.tag(), e.message());
+          LOG.warn(
+              "event=server_error producer={} reason={} detail=\"{}\"",
+              producerId,
+              reason.tag(),
+              e.message());
           if (reason == SocketErrorReason.FRAME_TOO_LONG) {
-            fail(new FrameTooLongException("Server at " + host + ":" + port + " rejected a frame of producer "
-                + producerId + ": " + e.message()), ctx.channel());
+            fail(
+                new FrameTooLongException(
+                    "Server at "
+                        + host
+                        + ":"
+                        + port
+                        + " rejected a frame of producer "
+                        + producerId
+                        + ": "
+                        + e.message()),
+                ctx.channel());
           }
           ctx.close();
         } else if (msg instanceof Frame.Bad bad) {
           noteError(bad.error().getMessage());
-          LOG.warn("event=bad_reply producer={} detail=\"{}\"", producerId, bad.error().getMessage());
+          LOG.warn(
+              "event=bad_reply producer={} detail=\"{}\"", producerId, bad.error().getMessage());
           ctx.close();
         }
       } catch (ProtocolViolationException e) {
@@ -530,24 +618,36 @@ public final class ReliableSocketClient implements AutoCloseable {
       this.producerId = Objects.requireNonNull(producerId, "producerId");
       int len = producerId.getBytes(StandardCharsets.UTF_8).length;
       if (len == 0 || len > Protocol.MAX_PRODUCER_ID_BYTES) {
-        throw new IllegalArgumentException("Invalid value " + producerId + " for producerId: " + len + " bytes"
-            + " (expected: 1 to " + Protocol.MAX_PRODUCER_ID_BYTES + " UTF-8 bytes)");
+        throw new IllegalArgumentException(
+            "Invalid value "
+                + producerId
+                + " for producerId: "
+                + len
+                + " bytes"
+                + " (expected: 1 to "
+                + Protocol.MAX_PRODUCER_ID_BYTES
+                + " UTF-8 bytes)");
       }
     }
 
     /** Frames sent but not acknowledged before {@code send} blocks (default 1024). */
     public Builder maxUnacked(int n) {
       if (n < 1) {
-        throw new IllegalArgumentException("Invalid value " + n + " for maxUnacked (expected: >= 1)");
+        throw new IllegalArgumentException(
+            "Invalid value " + n + " for maxUnacked (expected: >= 1)");
       }
       this.maxUnacked = n;
       return this;
     }
 
-    /** Largest payload {@code send} accepts; keep it at or below the server's max-frame-bytes (default 1 MiB). */
+    /**
+     * Largest payload {@code send} accepts; keep it at or below the server's max-frame-bytes
+     * (default 1 MiB).
+     */
     public Builder maxFrameBytes(int n) {
       if (n < 1) {
-        throw new IllegalArgumentException("Invalid value " + n + " for maxFrameBytes (expected: >= 1)");
+        throw new IllegalArgumentException(
+            "Invalid value " + n + " for maxFrameBytes (expected: >= 1)");
       }
       this.maxFrameBytes = n;
       return this;
@@ -559,30 +659,40 @@ public final class ReliableSocketClient implements AutoCloseable {
       return this;
     }
 
-    /** Enables TLS, trusting the PEM certificates in {@code trustCertFile}; the server's host name is verified. */
+    /**
+     * Enables TLS, trusting the PEM certificates in {@code trustCertFile}; the server's host name
+     * is verified.
+     */
     public Builder tls(Path trustCertFile) {
       this.tls = true;
       this.trustCertFile = trustCertFile;
       return this;
     }
 
-    /** Reconnect delays: starts at {@code initial}, doubles up to {@code max} (defaults 50 ms, 2 s). */
+    /**
+     * Reconnect delays: starts at {@code initial}, doubles up to {@code max} (defaults 50 ms, 2 s).
+     */
     public Builder reconnectBackoff(Duration initial, Duration max) {
       this.initialBackoff = initial;
       this.maxBackoff = max;
       return this;
     }
 
-    /** How long {@link #connect()} waits for the first WELCOME, retrying refused connections (default 30 s). */
+    /**
+     * How long {@link #connect()} waits for the first WELCOME, retrying refused connections
+     * (default 30 s).
+     */
     public Builder connectTimeout(Duration timeout) {
       this.connectTimeout = timeout;
       return this;
     }
 
     /**
-     * Starts the client and waits until the server welcomed it, retrying with backoff while the server is down.
+     * Starts the client and waits until the server welcomed it, retrying with backoff while the
+     * server is down.
      *
-     * @throws SocketConnectException if no WELCOME arrived within the connect timeout (the client is then closed)
+     * @throws SocketConnectException if no WELCOME arrived within the connect timeout (the client
+     *     is then closed)
      */
     public ReliableSocketClient connect() throws InterruptedException {
       ReliableSocketClient c = new ReliableSocketClient(this);
@@ -607,8 +717,19 @@ public final class ReliableSocketClient implements AutoCloseable {
       }
       String err = c.lastError();
       c.close();
-      throw new SocketConnectException("Could not connect producer " + producerId + " to " + host + ":" + port
-          + " within " + connectTimeout + ": " + err + " (is the server running in reliable mode?)", null);
+      throw new SocketConnectException(
+          "Could not connect producer "
+              + producerId
+              + " to "
+              + host
+              + ":"
+              + port
+              + " within "
+              + connectTimeout
+              + ": "
+              + err
+              + " (is the server running in reliable mode?)",
+          null);
     }
   }
 }

@@ -40,22 +40,25 @@ import org.slf4j.LoggerFactory;
  * Connects to {@code host:port} and turns what the peer writes into records, like Spark's {@code
  * socketTextStream(host, port)}: one record per line (or per length-prefixed frame).
  *
- * <p>Records carry the position {@code (source, "host:port", n)}: {@code n} counts frames and continues after the
- * highest offset stored before (across reconnects and restarts). The frames of one read burst are stored as one group
- * with {@code storeReliablyAsync}; while a group is being stored, reading pauses (backpressure through TCP).
+ * <p>Records carry the position {@code (source, "host:port", n)}: {@code n} counts frames and
+ * continues after the highest offset stored before (across reconnects and restarts). The frames of
+ * one read burst are stored as one group with {@code storeReliablyAsync}; while a group is being
+ * stored, reading pauses (backpressure through TCP).
  *
- * <p>Guarantee: <b>at-most-once</b>. A plain socket cannot replay: what the peer sent before a crash and the runtime
- * had not stored yet is lost, and nothing tells the peer what arrived. Stored records are durable in the pipeline's
- * write-ahead log.
+ * <p>Guarantee: <b>at-most-once</b>. A plain socket cannot replay: what the peer sent before a
+ * crash and the runtime had not stored yet is lost, and nothing tells the peer what arrived. Stored
+ * records are durable in the pipeline's write-ahead log.
  *
  * <p>When the peer closes the connection or cannot be reached, the receiver reconnects after {@code
- * reconnect.initial-backoff}, doubling up to {@code reconnect.max-backoff}; the delay resets once connected.
+ * reconnect.initial-backoff}, doubling up to {@code reconnect.max-backoff}; the delay resets once
+ * connected.
  *
- * <p>Lifecycle: {@link #onStart()} starts connecting and returns at once; {@link #onStop()} closes the connection and
- * shuts the event loop down with zero quiet period. Restartable.
+ * <p>Lifecycle: {@link #onStart()} starts connecting and returns at once; {@link #onStop()} closes
+ * the connection and shuts the event loop down with zero quiet period. Restartable.
  *
- * <p>Thread safety: {@code onStart}/{@code onStop} are called by the supervisor, never concurrently; {@link
- * #connectionCount()} from any thread. One event-loop thread, {@code tributary-<source>-socket-0}, does all I/O.
+ * <p>Thread safety: {@code onStart}/{@code onStop} are called by the supervisor, never
+ * concurrently; {@link #connectionCount()} from any thread. One event-loop thread, {@code
+ * tributary-<source>-socket-0}, does all I/O.
  */
 public final class SocketClientReceiver extends Receiver {
   private static final Logger LOG = LoggerFactory.getLogger(SocketClientReceiver.class);
@@ -82,7 +85,10 @@ public final class SocketClientReceiver extends Receiver {
     ConfigChecks.check(config, Mode.CLIENT);
     this.config = config;
     this.registry = registry;
-    this.ssl = config.get(SocketOptions.TLS_ENABLED) ? Tls.client(config.get(SocketOptions.TLS_TRUST_CERT_FILE)) : null;
+    this.ssl =
+        config.get(SocketOptions.TLS_ENABLED)
+            ? Tls.client(config.get(SocketOptions.TLS_TRUST_CERT_FILE))
+            : null;
   }
 
   @Override
@@ -97,44 +103,60 @@ public final class SocketClientReceiver extends Receiver {
     }
     SocketMetrics metrics = this.metrics;
     AtomicLong offsets = new AtomicLong(lastStoredOffset(partition).orElse(-1L) + 1);
-    Backoff backoff = new Backoff(config.get(SocketOptions.RECONNECT_INITIAL_BACKOFF),
-        config.get(SocketOptions.RECONNECT_MAX_BACKOFF));
-    RecordStore store = new RecordStore() {
-      @Override
-      public CompletableFuture<Void> storeReliablyAsync(List<Record> batch) {
-        try {
-          return SocketClientReceiver.this.storeReliablyAsync(batch);
-        } catch (RuntimeException e) {
-          return CompletableFuture.failedFuture(e);
-        }
-      }
+    Backoff backoff =
+        new Backoff(
+            config.get(SocketOptions.RECONNECT_INITIAL_BACKOFF),
+            config.get(SocketOptions.RECONNECT_MAX_BACKOFF));
+    RecordStore store =
+        new RecordStore() {
+          @Override
+          public CompletableFuture<Void> storeReliablyAsync(List<Record> batch) {
+            try {
+              return SocketClientReceiver.this.storeReliablyAsync(batch);
+            } catch (RuntimeException e) {
+              return CompletableFuture.failedFuture(e);
+            }
+          }
 
-      @Override
-      public OptionalLong lastStoredOffset(String p) {
-        return SocketClientReceiver.this.lastStoredOffset(p);
-      }
-    };
+          @Override
+          public OptionalLong lastStoredOffset(String p) {
+            return SocketClientReceiver.this.lastStoredOffset(p);
+          }
+        };
     int maxFrame = Math.toIntExact(config.get(SocketOptions.MAX_FRAME_BYTES));
     boolean lines = config.get(SocketOptions.FRAMING) == Framing.LINES;
     boolean utf8 = config.get(SocketOptions.VALIDATE_UTF8);
-    EventLoopGroup g = new NioEventLoopGroup(1, new NamedThreadFactory("tributary-" + source + "-socket"));
+    EventLoopGroup g =
+        new NioEventLoopGroup(1, new NamedThreadFactory("tributary-" + source + "-socket"));
     group = g;
-    Bootstrap bootstrap = new Bootstrap()
-        .group(g)
-        .channel(NioSocketChannel.class)
-        .option(ChannelOption.CONNECT_TIMEOUT_MILLIS,
-            (int) Math.min(Integer.MAX_VALUE, config.get(SocketOptions.CONNECT_TIMEOUT).toMillis()))
-        .handler(new ChannelInitializer<SocketChannel>() {
-          @Override
-          protected void initChannel(SocketChannel ch) {
-            if (ssl != null) {
-              ch.pipeline().addLast("tls", ssl.newHandler(ch.alloc(), host, port));
-            }
-            ch.pipeline().addLast("decoder",
-                lines ? new LineFrameDecoder(maxFrame, utf8) : new LengthPrefixedFrameDecoder(maxFrame));
-            ch.pipeline().addLast("ingest", new PlainIngestHandler(store, metrics, source, partition, offsets));
-          }
-        });
+    Bootstrap bootstrap =
+        new Bootstrap()
+            .group(g)
+            .channel(NioSocketChannel.class)
+            .option(
+                ChannelOption.CONNECT_TIMEOUT_MILLIS,
+                (int)
+                    Math.min(
+                        Integer.MAX_VALUE, config.get(SocketOptions.CONNECT_TIMEOUT).toMillis()))
+            .handler(
+                new ChannelInitializer<SocketChannel>() {
+                  @Override
+                  protected void initChannel(SocketChannel ch) {
+                    if (ssl != null) {
+                      ch.pipeline().addLast("tls", ssl.newHandler(ch.alloc(), host, port));
+                    }
+                    ch.pipeline()
+                        .addLast(
+                            "decoder",
+                            lines
+                                ? new LineFrameDecoder(maxFrame, utf8)
+                                : new LengthPrefixedFrameDecoder(maxFrame));
+                    ch.pipeline()
+                        .addLast(
+                            "ingest",
+                            new PlainIngestHandler(store, metrics, source, partition, offsets));
+                  }
+                });
     connect(bootstrap, backoff, source, host, port);
   }
 
@@ -148,39 +170,54 @@ public final class SocketClientReceiver extends Receiver {
     } catch (RejectedExecutionException e) {
       return; // stopping
     }
-    cf.addListener(f -> {
-      if (f.isSuccess()) {
-        backoff.reset();
-        Channel ch = cf.channel();
-        channel = ch;
-        connections.incrementAndGet();
-        LOG.info("event=connected source={} peer={}:{}", source, host, port);
-        ch.closeFuture().addListener(c -> {
-          if (!stopping) {
+    cf.addListener(
+        f -> {
+          if (f.isSuccess()) {
+            backoff.reset();
+            Channel ch = cf.channel();
+            channel = ch;
+            connections.incrementAndGet();
+            LOG.info("event=connected source={} peer={}:{}", source, host, port);
+            ch.closeFuture()
+                .addListener(
+                    c -> {
+                      if (!stopping) {
+                        long delay = backoff.nextDelayMillis();
+                        LOG.info(
+                            "event=peer_closed source={} peer={}:{} reconnect_in_ms={}",
+                            source,
+                            host,
+                            port,
+                            delay);
+                        schedule(bootstrap, backoff, source, host, port, delay);
+                      }
+                    });
+            if (stopping) {
+              ch.close();
+            }
+          } else if (!stopping) {
             long delay = backoff.nextDelayMillis();
-            LOG.info("event=peer_closed source={} peer={}:{} reconnect_in_ms={}", source, host, port, delay);
+            LOG.warn(
+                "event=connect_failed source={} peer={}:{} reconnect_in_ms={} detail=\"{}\"",
+                source,
+                host,
+                port,
+                delay,
+                f.cause());
             schedule(bootstrap, backoff, source, host, port, delay);
           }
         });
-        if (stopping) {
-          ch.close();
-        }
-      } else if (!stopping) {
-        long delay = backoff.nextDelayMillis();
-        LOG.warn("event=connect_failed source={} peer={}:{} reconnect_in_ms={} detail=\"{}\"", source, host, port,
-            delay, f.cause());
-        schedule(bootstrap, backoff, source, host, port, delay);
-      }
-    });
   }
 
-  private void schedule(Bootstrap bootstrap, Backoff backoff, String source, String host, int port, long delayMs) {
+  private void schedule(
+      Bootstrap bootstrap, Backoff backoff, String source, String host, int port, long delayMs) {
     EventLoopGroup g = group;
     if (g == null || stopping) {
       return;
     }
     try {
-      g.schedule(() -> connect(bootstrap, backoff, source, host, port), delayMs, TimeUnit.MILLISECONDS);
+      g.schedule(
+          () -> connect(bootstrap, backoff, source, host, port), delayMs, TimeUnit.MILLISECONDS);
     } catch (RejectedExecutionException e) {
       // Shutting down.
     }
@@ -197,7 +234,9 @@ public final class SocketClientReceiver extends Receiver {
     EventLoopGroup g = group;
     group = null;
     if (g != null && !g.shutdownGracefully(0, 2, TimeUnit.SECONDS).await(10, TimeUnit.SECONDS)) {
-      LOG.warn("event=stop_slow source={} detail=\"event loop did not terminate within 10s\"", receiverName());
+      LOG.warn(
+          "event=stop_slow source={} detail=\"event loop did not terminate within 10s\"",
+          receiverName());
     }
   }
 

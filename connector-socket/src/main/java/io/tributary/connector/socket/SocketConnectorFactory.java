@@ -9,9 +9,9 @@ import io.tributary.core.api.Source;
 import io.tributary.core.api.SourceFactory;
 
 /**
- * The {@code socket} source type, found through {@link java.util.ServiceLoader}: {@code mode: client} creates a
- * {@link SocketClientReceiver}, {@code mode: server} a {@link SocketServerReceiver}. Meters go to {@link
- * Metrics#globalRegistry}.
+ * The {@code socket} source type, found through {@link java.util.ServiceLoader}: {@code mode:
+ * client} creates a {@link SocketClientReceiver}, {@code mode: server} a {@link
+ * SocketServerReceiver}. Meters go to {@link Metrics#globalRegistry}.
  *
  * <p>Thread safety: stateless.
  */
@@ -32,7 +32,10 @@ public final class SocketConnectorFactory implements SourceFactory {
     return SocketOptions.SPEC;
   }
 
-  /** @throws io.tributary.core.api.ConfigException listing every problem of options that do not fit together */
+  /**
+   * @throws io.tributary.core.api.ConfigException listing every problem of options that do not fit
+   *     together
+   */
   @Override
   public Source create(String name, Config config) {
     return create(config, Metrics.globalRegistry);

@@ -1,9 +1,10 @@
 package io.tributary.connector.socket;
 
 /**
- * Why the socket connector rejected input or a connection. Each reason is the {@code reason} tag of the {@code
- * tributary.socket.errors} counter and, for reliable connections, maps to the code of the ERROR frame sent before the
- * server closes the connection. The README's bad-input table says what happens for each.
+ * Why the socket connector rejected input or a connection. Each reason is the {@code reason} tag of
+ * the {@code tributary.socket.errors} counter and, for reliable connections, maps to the code of
+ * the ERROR frame sent before the server closes the connection. The README's bad-input table says
+ * what happens for each.
  *
  * <p>Thread safety: immutable.
  */
@@ -16,11 +17,17 @@ public enum SocketErrorReason {
   TRUNCATED_FRAME("truncated_frame", 11),
   /** A reliable connection did not start with the {@code TRB1} magic. */
   BAD_MAGIC("bad_magic", 1),
-  /** A reliable connection sent bytes that are not a valid frame of the protocol (unknown type, bad producer id). */
+  /**
+   * A reliable connection sent bytes that are not a valid frame of the protocol (unknown type, bad
+   * producer id).
+   */
   PROTOCOL_ERROR("protocol_error", 2),
   /** A reliable DATA frame skipped sequence numbers. */
   SEQUENCE_GAP("sequence_gap", 4),
-  /** The runtime could not store a group of records reliably; nothing of that group was acknowledged. */
+  /**
+   * The runtime could not store a group of records reliably; nothing of that group was
+   * acknowledged.
+   */
   STORE_FAILED("store_failed", 5),
   /** The server already had {@code max-connections} connections. */
   TOO_MANY_CONNECTIONS("too_many_connections", 6),

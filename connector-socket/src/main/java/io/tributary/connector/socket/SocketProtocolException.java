@@ -3,8 +3,8 @@ package io.tributary.connector.socket;
 import io.tributary.core.api.TributaryException;
 
 /**
- * A peer sent input the socket connector cannot accept, or a reliable peer answered with an ERROR frame. The {@link
- * #reason()} says which rule was broken; subclasses name the common cases.
+ * A peer sent input the socket connector cannot accept, or a reliable peer answered with an ERROR
+ * frame. The {@link #reason()} says which rule was broken; subclasses name the common cases.
  *
  * <p>Thread safety: immutable.
  */

@@ -36,35 +36,39 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Listens on {@code host:port} (loopback by default) and turns what many concurrent senders write into records: the
- * gateway's ingestion port.
+ * Listens on {@code host:port} (loopback by default) and turns what many concurrent senders write
+ * into records: the gateway's ingestion port.
  *
  * <h2>Modes</h2>
  *
  * <ul>
- *   <li><b>Plain</b> ({@code reliable: false}): each line ({@code framing: lines}) or length-prefixed frame becomes a
- *       record with position {@code (source, "host:port", n)} ({@code host:port} as configured, {@code n} growing
- *       across restarts) and a {@code remote} header with the sender's address. The frames of one read burst are
- *       stored as one group with {@code storeReliablyAsync}, so they reach the write-ahead log, but the sender is told
+ *   <li><b>Plain</b> ({@code reliable: false}): each line ({@code framing: lines}) or
+ *       length-prefixed frame becomes a record with position {@code (source, "host:port", n)}
+ *       ({@code host:port} as configured, {@code n} growing across restarts) and a {@code remote}
+ *       header with the sender's address. The frames of one read burst are stored as one group with
+ *       {@code storeReliablyAsync}, so they reach the write-ahead log, but the sender is told
  *       nothing: at-most-once from the sender's point of view.
- *   <li><b>Reliable</b> ({@code reliable: true}): the TRB1 protocol (README). A frame is acknowledged only once it is
- *       durable; position {@code (source, producerId, seq)}. With a WAL-backed pipeline and an idempotent or
- *       transactional sink every acknowledged frame is delivered exactly once.
+ *   <li><b>Reliable</b> ({@code reliable: true}): the TRB1 protocol (README). A frame is
+ *       acknowledged only once it is durable; position {@code (source, producerId, seq)}. With a
+ *       WAL-backed pipeline and an idempotent or transactional sink every acknowledged frame is
+ *       delivered exactly once.
  * </ul>
  *
  * <h2>Threads and backpressure</h2>
  *
- * Netty event loops named {@code tributary-<source>-socket-N} ({@code io-threads} of them) do all I/O; they never
- * block: stores are asynchronous, and while a connection's group is being stored its reads are paused (autoRead off),
- * so a slow runtime slows senders through TCP flow control instead of buffering without bound.
+ * Netty event loops named {@code tributary-<source>-socket-N} ({@code io-threads} of them) do all
+ * I/O; they never block: stores are asynchronous, and while a connection's group is being stored
+ * its reads are paused (autoRead off), so a slow runtime slows senders through TCP flow control
+ * instead of buffering without bound.
  *
  * <h2>Lifecycle</h2>
  *
- * {@link #onStart()} binds (fails fast if the port is taken) and returns; {@link #onStop()} closes the listening
- * socket and every connection and shuts the event loops down with zero quiet period. Restartable.
+ * {@link #onStart()} binds (fails fast if the port is taken) and returns; {@link #onStop()} closes
+ * the listening socket and every connection and shuts the event loops down with zero quiet period.
+ * Restartable.
  *
- * <p>Thread safety: {@code onStart}/{@code onStop} are called by the supervisor, never concurrently; {@link
- * #boundAddress()} may be called from any thread.
+ * <p>Thread safety: {@code onStart}/{@code onStop} are called by the supervisor, never
+ * concurrently; {@link #boundAddress()} may be called from any thread.
  */
 public final class SocketServerReceiver extends Receiver implements SupportsPartitionExpiry {
   private static final Logger LOG = LoggerFactory.getLogger(SocketServerReceiver.class);
@@ -84,20 +88,24 @@ public final class SocketServerReceiver extends Receiver implements SupportsPart
 
   /**
    * @param config parsed with {@link SocketOptions#SPEC}; mode must be {@code server}
-   * @throws io.tributary.core.api.ConfigException if the options do not fit server mode or TLS files are unusable
+   * @throws io.tributary.core.api.ConfigException if the options do not fit server mode or TLS
+   *     files are unusable
    */
   public SocketServerReceiver(Config config, MeterRegistry registry) {
     ConfigChecks.check(config, Mode.SERVER);
     this.config = config;
     this.registry = registry;
-    this.ssl = config.get(SocketOptions.TLS_ENABLED)
-        ? Tls.server(config.get(SocketOptions.TLS_CERT_FILE), config.get(SocketOptions.TLS_KEY_FILE))
-        : null;
+    this.ssl =
+        config.get(SocketOptions.TLS_ENABLED)
+            ? Tls.server(
+                config.get(SocketOptions.TLS_CERT_FILE), config.get(SocketOptions.TLS_KEY_FILE))
+            : null;
   }
 
   /**
-   * Reliable mode: {@code reliable.producer-idle-timeout}, after which the runtime forgets an idle producer's stored
-   * seq. Plain mode: empty (its one frame counter is kept, so it keeps growing across restarts).
+   * Reliable mode: {@code reliable.producer-idle-timeout}, after which the runtime forgets an idle
+   * producer's stored seq. Plain mode: empty (its one frame counter is kept, so it keeps growing
+   * across restarts).
    */
   @Override
   public Optional<Duration> partitionIdleTimeout() {
@@ -116,45 +124,74 @@ public final class SocketServerReceiver extends Receiver implements SupportsPart
     int port = config.get(SocketOptions.PORT);
     String partition = host + ":" + port;
     AtomicLong offsets = new AtomicLong(lastStoredOffset(partition).orElse(-1L) + 1);
-    RecordStore store = new RecordStore() {
-      @Override
-      public CompletableFuture<Void> storeReliablyAsync(List<Record> batch) {
-        try {
-          return SocketServerReceiver.this.storeReliablyAsync(batch);
-        } catch (RuntimeException e) {
-          return CompletableFuture.failedFuture(e);
-        }
-      }
+    RecordStore store =
+        new RecordStore() {
+          @Override
+          public CompletableFuture<Void> storeReliablyAsync(List<Record> batch) {
+            try {
+              return SocketServerReceiver.this.storeReliablyAsync(batch);
+            } catch (RuntimeException e) {
+              return CompletableFuture.failedFuture(e);
+            }
+          }
 
-      @Override
-      public OptionalLong lastStoredOffset(String p) {
-        return SocketServerReceiver.this.lastStoredOffset(p);
-      }
-    };
-    ServerChannelInitializer init = new ServerChannelInitializer(ssl, config.get(SocketOptions.RELIABLE),
-        config.get(SocketOptions.FRAMING), Math.toIntExact(config.get(SocketOptions.MAX_FRAME_BYTES)),
-        config.get(SocketOptions.VALIDATE_UTF8), config.get(SocketOptions.MAX_CONNECTIONS), children, store, metrics,
-        source, partition, offsets, config.get(SocketOptions.RELIABLE_PRODUCER_IDLE_TIMEOUT));
-    EventLoopGroup g = new NioEventLoopGroup(config.get(SocketOptions.IO_THREADS),
-        new NamedThreadFactory("tributary-" + source + "-socket"));
+          @Override
+          public OptionalLong lastStoredOffset(String p) {
+            return SocketServerReceiver.this.lastStoredOffset(p);
+          }
+        };
+    ServerChannelInitializer init =
+        new ServerChannelInitializer(
+            ssl,
+            config.get(SocketOptions.RELIABLE),
+            config.get(SocketOptions.FRAMING),
+            Math.toIntExact(config.get(SocketOptions.MAX_FRAME_BYTES)),
+            config.get(SocketOptions.VALIDATE_UTF8),
+            config.get(SocketOptions.MAX_CONNECTIONS),
+            children,
+            store,
+            metrics,
+            source,
+            partition,
+            offsets,
+            config.get(SocketOptions.RELIABLE_PRODUCER_IDLE_TIMEOUT));
+    EventLoopGroup g =
+        new NioEventLoopGroup(
+            config.get(SocketOptions.IO_THREADS),
+            new NamedThreadFactory("tributary-" + source + "-socket"));
     group = g;
     try {
-      serverChannel = new ServerBootstrap()
-          .group(g)
-          .channel(NioServerSocketChannel.class)
-          .option(ChannelOption.SO_REUSEADDR, true)
-          .childOption(ChannelOption.TCP_NODELAY, true)
-          .childHandler(init)
-          .bind(host, port)
-          .sync()
-          .channel();
+      serverChannel =
+          new ServerBootstrap()
+              .group(g)
+              .channel(NioServerSocketChannel.class)
+              .option(ChannelOption.SO_REUSEADDR, true)
+              .childOption(ChannelOption.TCP_NODELAY, true)
+              .childHandler(init)
+              .bind(host, port)
+              .sync()
+              .channel();
     } catch (Exception e) {
       g.shutdownGracefully(0, 1, TimeUnit.SECONDS);
-      throw new SocketConnectException("Cannot listen on " + host + ":" + port + " for source " + source + ": " + e
-          + " (is the port in use? change port or host)", e);
+      throw new SocketConnectException(
+          "Cannot listen on "
+              + host
+              + ":"
+              + port
+              + " for source "
+              + source
+              + ": "
+              + e
+              + " (is the port in use? change port or host)",
+          e);
     }
-    LOG.info("event=listening source={} address={} reliable={} framing={} tls={}", source, boundAddress(),
-        config.get(SocketOptions.RELIABLE), config.get(SocketOptions.FRAMING).name().toLowerCase(), ssl != null);
+    LOG.info(
+        "event=listening source={} address={} reliable={} framing={} tls={}",
+        source,
+        boundAddress(),
+        config.get(SocketOptions.RELIABLE),
+        config.get(SocketOptions.FRAMING).name().toLowerCase(),
+        ssl != null);
   }
 
   @Override
@@ -171,20 +208,27 @@ public final class SocketServerReceiver extends Receiver implements SupportsPart
     group = null;
     if (g != null) {
       if (!g.shutdownGracefully(0, 2, TimeUnit.SECONDS).await(10, TimeUnit.SECONDS)) {
-        LOG.warn("event=stop_slow source={} detail=\"event loops did not terminate within 10s\"", receiverName());
+        LOG.warn(
+            "event=stop_slow source={} detail=\"event loops did not terminate within 10s\"",
+            receiverName());
       }
     }
     children.clear();
     LOG.info("event=stopped source={}", receiverName());
   }
 
-  /** The address the server listens on (useful with {@code port: 0}); {@code null} when not started. */
+  /**
+   * The address the server listens on (useful with {@code port: 0}); {@code null} when not started.
+   */
   public InetSocketAddress boundAddress() {
     Channel sc = serverChannel;
     return sc == null ? null : (InetSocketAddress) sc.localAddress();
   }
 
-  /** How many inputs were rejected for {@code reason} (the cumulative {@code tributary.socket.errors} counter). */
+  /**
+   * How many inputs were rejected for {@code reason} (the cumulative {@code
+   * tributary.socket.errors} counter).
+   */
   public double errorCount(SocketErrorReason reason) {
     SocketMetrics m = metrics;
     return m == null ? 0 : m.errorCount(reason);

@@ -93,7 +93,9 @@ class ReliableProtocolIT {
     client.send("b");
     client.send("c");
     await().until(() -> embedded.heldStoreCount() >= 1);
-    await().during(Duration.ofMillis(300)).atMost(Duration.ofSeconds(5))
+    await()
+        .during(Duration.ofMillis(300))
+        .atMost(Duration.ofSeconds(5))
         .until(() -> client.lastAcked() == -1 && embedded.durable().isEmpty());
     embedded.releaseReliableStores();
     assertThat(client.flush(FLUSH)).isTrue();
@@ -102,33 +104,40 @@ class ReliableProtocolIT {
   }
 
   @Test
-  void serverCrashesAndRestartsWhileSendingEveryAcknowledgedFrameStoredExactlyOnce() throws Exception {
+  void serverCrashesAndRestartsWhileSendingEveryAcknowledgedFrameStoredExactlyOnce()
+      throws Exception {
     int port = TestSupport.freePort();
     start("port", port);
-    ReliableSocketClient client = closeLater(ReliableSocketClient.builder("127.0.0.1", port, "crashy")
-        .reconnectBackoff(Duration.ofMillis(20), Duration.ofMillis(200))
-        .maxUnacked(64)
-        .connect());
+    ReliableSocketClient client =
+        closeLater(
+            ReliableSocketClient.builder("127.0.0.1", port, "crashy")
+                .reconnectBackoff(Duration.ofMillis(20), Duration.ofMillis(200))
+                .maxUnacked(64)
+                .connect());
     int phase = 750;
     int total = 4 * phase;
     Semaphore gate = new Semaphore(0);
-    CompletableFuture<Void> sender = CompletableFuture.runAsync(() -> {
-      try {
-        for (int i = 0; i < total; i++) {
-          if (i % phase == 0) {
-            gate.acquire();
-          }
-          client.send("v" + i);
-        }
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        throw new IllegalStateException(e);
-      }
-    });
+    CompletableFuture<Void> sender =
+        CompletableFuture.runAsync(
+            () -> {
+              try {
+                for (int i = 0; i < total; i++) {
+                  if (i % phase == 0) {
+                    gate.acquire();
+                  }
+                  client.send("v" + i);
+                }
+              } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IllegalStateException(e);
+              }
+            });
     for (int crash = 0; crash < 3; crash++) {
       int phaseStart = crash * phase;
-      // Stores in flight at the crash fail: their frames were never acknowledged and must be resent. While stores
-      // are held no ACK arrives, so the sender blocks after 64 frames: it is mid-phase when the crash happens.
+      // Stores in flight at the crash fail: their frames were never acknowledged and must be
+      // resent. While stores
+      // are held no ACK arrives, so the sender blocks after 64 frames: it is mid-phase when the
+      // crash happens.
       embedded.holdReliableStores();
       gate.release();
       await().atMost(Duration.ofSeconds(10)).until(() -> embedded.heldStoreCount() >= 1);
@@ -136,7 +145,9 @@ class ReliableProtocolIT {
       embedded.crash();
       embedded.releaseReliableStores();
       embedded.start();
-      await().atMost(Duration.ofSeconds(30)).until(() -> client.lastAcked() == phaseStart + phase - 1);
+      await()
+          .atMost(Duration.ofSeconds(30))
+          .until(() -> client.lastAcked() == phaseStart + phase - 1);
     }
     gate.release();
     sender.get(60, TimeUnit.SECONDS);
@@ -170,13 +181,16 @@ class ReliableProtocolIT {
   void clientKeepsItsNumberingWhenTheServerForgotItsProducer() throws Exception {
     int port = TestSupport.freePort();
     start("port", port);
-    ReliableSocketClient client = closeLater(ReliableSocketClient.builder("127.0.0.1", port, "returning")
-        .reconnectBackoff(Duration.ofMillis(20), Duration.ofMillis(200))
-        .connect());
+    ReliableSocketClient client =
+        closeLater(
+            ReliableSocketClient.builder("127.0.0.1", port, "returning")
+                .reconnectBackoff(Duration.ofMillis(20), Duration.ofMillis(200))
+                .connect());
     client.send("one");
     client.send("two");
     assertThat(client.flush(FLUSH)).isTrue();
-    // A server that knows nothing of the producer: as after reliable.producer-idle-timeout (or a new checkpoint).
+    // A server that knows nothing of the producer: as after reliable.producer-idle-timeout (or a
+    // new checkpoint).
     embedded.close();
     start("port", port);
 
@@ -184,7 +198,8 @@ class ReliableProtocolIT {
     assertThat(client.flush(FLUSH)).isTrue();
 
     assertThat(client.lastAcked()).isEqualTo(2);
-    assertThat(embedded.durable()).extracting(Record::position)
+    assertThat(embedded.durable())
+        .extracting(Record::position)
         .containsExactly(new SourcePosition("rel", "returning", 2));
   }
 
@@ -248,12 +263,16 @@ class ReliableProtocolIT {
     ReliableSocketClient good = closeLater(ReliableSocketClient.connect("127.0.0.1", port, "good"));
     good.send("before");
     Socket s = raw(port);
-    s.getOutputStream().write("GET / HTTP/1.1\r\nHost: x\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+    s.getOutputStream()
+        .write("GET / HTTP/1.1\r\nHost: x\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
     List<Reply> replies = readReplies(s.getInputStream(), 10);
-    assertThat(replies).singleElement().satisfies(r -> {
-      assertThat(r.code()).isEqualTo(SocketErrorReason.BAD_MAGIC.code());
-      assertThat(r.message()).contains("TRB1");
-    });
+    assertThat(replies)
+        .singleElement()
+        .satisfies(
+            r -> {
+              assertThat(r.code()).isEqualTo(SocketErrorReason.BAD_MAGIC.code());
+              assertThat(r.message()).contains("TRB1");
+            });
     good.send("after");
     assertThat(good.flush(FLUSH)).isTrue();
     assertThat(values(embedded.durable())).containsExactly("before", "after");
@@ -267,10 +286,11 @@ class ReliableProtocolIT {
     s.getOutputStream().write(hello("big"));
     s.getOutputStream().write(data(0, "123456789"));
     List<Reply> replies = readReplies(s.getInputStream(), 10);
-    assertThat(replies.get(replies.size() - 1).code()).isEqualTo(SocketErrorReason.FRAME_TOO_LONG.code());
+    assertThat(replies.get(replies.size() - 1).code())
+        .isEqualTo(SocketErrorReason.FRAME_TOO_LONG.code());
 
-    ReliableSocketClient client = closeLater(ReliableSocketClient.builder("127.0.0.1", port, "c")
-        .maxFrameBytes(8).connect());
+    ReliableSocketClient client =
+        closeLater(ReliableSocketClient.builder("127.0.0.1", port, "c").maxFrameBytes(8).connect());
     assertThatThrownBy(() -> client.send("123456789")).isInstanceOf(FrameTooLongException.class);
     assertThat(client.unackedCount()).isZero();
   }
@@ -300,7 +320,8 @@ class ReliableProtocolIT {
     int port = start();
     Socket old = raw(port);
     old.getOutputStream().write(hello("same"));
-    ReliableSocketClient client = closeLater(ReliableSocketClient.connect("127.0.0.1", port, "same"));
+    ReliableSocketClient client =
+        closeLater(ReliableSocketClient.connect("127.0.0.1", port, "same"));
     List<Reply> replies = readReplies(old.getInputStream(), 10);
     assertThat(replies.get(replies.size() - 1).code()).isEqualTo(SocketErrorReason.REPLACED.code());
     client.send("x");
@@ -310,21 +331,26 @@ class ReliableProtocolIT {
   @Test
   void sendBlocksWhileTooMuchIsUnacknowledgedAndNothingIsLost() throws Exception {
     int port = start();
-    ReliableSocketClient client = closeLater(ReliableSocketClient.builder("127.0.0.1", port, "bp")
-        .maxUnacked(5).connect());
+    ReliableSocketClient client =
+        closeLater(ReliableSocketClient.builder("127.0.0.1", port, "bp").maxUnacked(5).connect());
     embedded.holdReliableStores();
     for (int i = 0; i < 5; i++) {
       client.send("m" + i);
     }
-    CompletableFuture<Long> sixth = CompletableFuture.supplyAsync(() -> {
-      try {
-        return client.send("m5");
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        throw new IllegalStateException(e);
-      }
-    });
-    await().during(Duration.ofMillis(300)).atMost(Duration.ofSeconds(5)).until(() -> !sixth.isDone());
+    CompletableFuture<Long> sixth =
+        CompletableFuture.supplyAsync(
+            () -> {
+              try {
+                return client.send("m5");
+              } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IllegalStateException(e);
+              }
+            });
+    await()
+        .during(Duration.ofMillis(300))
+        .atMost(Duration.ofSeconds(5))
+        .until(() -> !sixth.isDone());
     assertThat(embedded.heldStoreCount()).as("one group in flight per connection").isEqualTo(1);
     embedded.releaseReliableStores();
     assertThat(sixth.get(10, TimeUnit.SECONDS)).isEqualTo(5);
@@ -335,8 +361,11 @@ class ReliableProtocolIT {
   @Test
   void connectRetriesWhileTheServerIsDownAndFailsAfterTheTimeout() throws Exception {
     int port = TestSupport.freePort();
-    assertThatThrownBy(() -> ReliableSocketClient.builder("127.0.0.1", port, "x")
-        .connectTimeout(Duration.ofMillis(300)).connect())
+    assertThatThrownBy(
+            () ->
+                ReliableSocketClient.builder("127.0.0.1", port, "x")
+                    .connectTimeout(Duration.ofMillis(300))
+                    .connect())
         .isInstanceOf(SocketConnectException.class)
         .hasMessageContaining("Connection refused");
   }
@@ -344,10 +373,17 @@ class ReliableProtocolIT {
   @Test
   void tlsConnection(@TempDir Path dir) throws Exception {
     TestSupport.Cert cert = TestSupport.selfSignedCert(dir);
-    int port = start("tls.enabled", true, "tls.cert-file", cert.certPem().toString(), "tls.key-file",
-        cert.keyPem().toString());
-    ReliableSocketClient client = closeLater(ReliableSocketClient.builder("127.0.0.1", port, "tls")
-        .tls(cert.certPem()).connect());
+    int port =
+        start(
+            "tls.enabled",
+            true,
+            "tls.cert-file",
+            cert.certPem().toString(),
+            "tls.key-file",
+            cert.keyPem().toString());
+    ReliableSocketClient client =
+        closeLater(
+            ReliableSocketClient.builder("127.0.0.1", port, "tls").tls(cert.certPem()).connect());
     for (int i = 0; i < 50; i++) {
       client.send("s" + i);
     }

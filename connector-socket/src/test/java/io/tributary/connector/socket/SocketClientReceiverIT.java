@@ -29,8 +29,10 @@ class SocketClientReceiverIT {
     try (ServerSocket peer = new ServerSocket(0, 10, InetAddress.getLoopbackAddress())) {
       peer.setSoTimeout(10_000);
       int port = peer.getLocalPort();
-      SocketClientReceiver receiver = new SocketClientReceiver(
-          config("mode", "client", "port", port, "reconnect.initial-backoff", "20ms"), registry);
+      SocketClientReceiver receiver =
+          new SocketClientReceiver(
+              config("mode", "client", "port", port, "reconnect.initial-backoff", "20ms"),
+              registry);
       try (EmbeddedReceiver embedded = new EmbeddedReceiver(receiver, "cli").start()) {
         try (Socket first = peer.accept()) {
           first.getOutputStream().write("a\nb\n".getBytes(StandardCharsets.UTF_8));
@@ -52,8 +54,18 @@ class SocketClientReceiverIT {
   @Test
   void keepsRetryingWhileThePeerIsUnreachableThenConnects() throws Exception {
     int port = TestSupport.freePort();
-    SocketClientReceiver receiver = new SocketClientReceiver(config("mode", "client", "port", port,
-        "reconnect.initial-backoff", "10ms", "reconnect.max-backoff", "100ms"), registry);
+    SocketClientReceiver receiver =
+        new SocketClientReceiver(
+            config(
+                "mode",
+                "client",
+                "port",
+                port,
+                "reconnect.initial-backoff",
+                "10ms",
+                "reconnect.max-backoff",
+                "100ms"),
+            registry);
     try (EmbeddedReceiver embedded = new EmbeddedReceiver(receiver, "late").start()) {
       assertThat(receiver.connectionCount()).isZero();
       try (ServerSocket peer = new ServerSocket()) {

@@ -13,7 +13,8 @@ import java.util.ServiceLoader;
 import org.junit.jupiter.api.Test;
 
 class SocketOptionsTest {
-  static final String START = "<!-- config-table:start (generated from SocketOptions.SPEC; do not edit) -->\n";
+  static final String START =
+      "<!-- config-table:start (generated from SocketOptions.SPEC; do not edit) -->\n";
   static final String END = "<!-- config-table:end -->";
 
   @Test
@@ -22,19 +23,24 @@ class SocketOptionsTest {
     String text = Files.readString(readme, StandardCharsets.UTF_8);
     int start = text.indexOf(START);
     int end = text.indexOf(END);
-    assertThat(start).as("README.md must contain the marker " + START.trim()).isGreaterThanOrEqualTo(0);
+    assertThat(start)
+        .as("README.md must contain the marker " + START.trim())
+        .isGreaterThanOrEqualTo(0);
     assertThat(end).as("README.md must contain the marker " + END).isGreaterThan(start);
     String expected = SocketOptions.markdownTable();
     String actual = text.substring(start + START.length(), end);
     if (Boolean.getBoolean("tributary.regenerateDocs")) {
-      Files.writeString(readme, text.substring(0, start + START.length()) + expected + text.substring(end),
+      Files.writeString(
+          readme,
+          text.substring(0, start + START.length()) + expected + text.substring(end),
           StandardCharsets.UTF_8);
       return;
     }
     assertThat(actual)
-        .as("The configuration table in connector-socket/README.md is stale. Regenerate it with:\n"
-            + "  mvn -pl connector-socket -am test -Dtest=SocketOptionsTest -Dsurefire.failIfNoSpecifiedTests=false"
-            + " -Dtributary.regenerateDocs=true\nand commit README.md.")
+        .as(
+            "The configuration table in connector-socket/README.md is stale. Regenerate it with:\n"
+                + "  mvn -pl connector-socket -am test -Dtest=SocketOptionsTest -Dsurefire.failIfNoSpecifiedTests=false"
+                + " -Dtributary.regenerateDocs=true\nand commit README.md.")
         .isEqualTo(expected);
   }
 
@@ -45,13 +51,19 @@ class SocketOptionsTest {
     assertThat(c.get(SocketOptions.MAX_FRAME_BYTES)).isEqualTo(1024L * 1024);
     assertThat(c.get(SocketOptions.FRAMING)).isEqualTo(SocketOptions.Framing.LINES);
     assertThat(c.get(SocketOptions.RELIABLE)).isFalse();
-    assertThat(SocketOptions.SPEC.parse(Map.of("mode", "server", "port", 1, "framing", "length-prefixed"))
-        .get(SocketOptions.FRAMING)).isEqualTo(SocketOptions.Framing.LENGTH_PREFIXED);
+    assertThat(
+            SocketOptions.SPEC
+                .parse(Map.of("mode", "server", "port", 1, "framing", "length-prefixed"))
+                .get(SocketOptions.FRAMING))
+        .isEqualTo(SocketOptions.Framing.LENGTH_PREFIXED);
   }
 
   @Test
   void reportsEveryInvalidValueAtOnce() {
-    assertThatThrownBy(() -> SocketOptions.SPEC.parse(Map.of("mode", "sideways", "port", 70000, "colour", "red")))
+    assertThatThrownBy(
+            () ->
+                SocketOptions.SPEC.parse(
+                    Map.of("mode", "sideways", "port", 70000, "colour", "red")))
         .isInstanceOf(ConfigException.class)
         .satisfies(e -> assertThat(((ConfigException) e).problems()).hasSize(3))
         .hasMessageContaining("Invalid value sideways for mode")
@@ -61,13 +73,16 @@ class SocketOptionsTest {
 
   @Test
   void rejectsOptionsThatDoNotFitTheMode() {
-    var client = TestSupport.config("mode", "client", "port", 0, "reliable", true, "max-connections", 3);
+    var client =
+        TestSupport.config("mode", "client", "port", 0, "reliable", true, "max-connections", 3);
     assertThatThrownBy(() -> new SocketClientReceiver(client))
         .isInstanceOf(ConfigException.class)
         .hasMessageContaining("Invalid value 0 for port")
         .hasMessageContaining("Invalid value true for reliable")
         .hasMessageContaining("max-connections: applies to mode server only");
-    var server = TestSupport.config("mode", "server", "port", 0, "tls.enabled", true, "reconnect.max-backoff", "1s");
+    var server =
+        TestSupport.config(
+            "mode", "server", "port", 0, "tls.enabled", true, "reconnect.max-backoff", "1s");
     assertThatThrownBy(() -> new SocketServerReceiver(server))
         .isInstanceOf(ConfigException.class)
         .hasMessageContaining("Missing required key tls.cert-file")
@@ -77,26 +92,42 @@ class SocketOptionsTest {
 
   @Test
   void reliableServerDeclaresItsProducerIdleTimeoutToTheRuntime() {
-    var reliable = new SocketServerReceiver(TestSupport.config("mode", "server", "port", 0, "reliable", true));
+    var reliable =
+        new SocketServerReceiver(TestSupport.config("mode", "server", "port", 0, "reliable", true));
     assertThat(reliable.partitionIdleTimeout()).contains(java.time.Duration.ofDays(7));
-    var custom = new SocketServerReceiver(
-        TestSupport.config("mode", "server", "port", 0, "reliable", true, "reliable.producer-idle-timeout", "1d"));
+    var custom =
+        new SocketServerReceiver(
+            TestSupport.config(
+                "mode",
+                "server",
+                "port",
+                0,
+                "reliable",
+                true,
+                "reliable.producer-idle-timeout",
+                "1d"));
     assertThat(custom.partitionIdleTimeout()).contains(java.time.Duration.ofDays(1));
     var plain = new SocketServerReceiver(TestSupport.config("mode", "server", "port", 0));
-    assertThat(plain.partitionIdleTimeout()).as("the plain server's frame counter never expires").isEmpty();
-    assertThatThrownBy(() -> new SocketServerReceiver(
-            TestSupport.config("mode", "server", "port", 0, "reliable.producer-idle-timeout", "1d")))
+    assertThat(plain.partitionIdleTimeout())
+        .as("the plain server's frame counter never expires")
+        .isEmpty();
+    assertThatThrownBy(
+            () ->
+                new SocketServerReceiver(
+                    TestSupport.config(
+                        "mode", "server", "port", 0, "reliable.producer-idle-timeout", "1d")))
         .isInstanceOf(ConfigException.class)
         .hasMessageContaining("for reliable.producer-idle-timeout: applies to reliable: true only");
   }
 
   @Test
   void factoryIsFoundThroughServiceLoaderAndCreatesTheModesReceiver() {
-    SourceFactory factory = ServiceLoader.load(SourceFactory.class).stream()
-        .map(ServiceLoader.Provider::get)
-        .filter(f -> f.type().equals("socket"))
-        .findFirst()
-        .orElseThrow();
+    SourceFactory factory =
+        ServiceLoader.load(SourceFactory.class).stream()
+            .map(ServiceLoader.Provider::get)
+            .filter(f -> f.type().equals("socket"))
+            .findFirst()
+            .orElseThrow();
     assertThat(factory.options()).isSameAs(SocketOptions.SPEC);
     assertThat(factory.create("in", TestSupport.config("mode", "server", "port", 0)))
         .isInstanceOf(SocketServerReceiver.class);

@@ -15,29 +15,38 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** The reliable server inside a real pipeline with its write-ahead log, across a pipeline restart. */
+/**
+ * The reliable server inside a real pipeline with its write-ahead log, across a pipeline restart.
+ */
 class SocketPipelineIT {
   private final List<Record> delivered = new CopyOnWriteArrayList<>();
 
   private Pipeline pipeline(Path checkpoint, int port) {
-    Pipeline p = Pipeline.builder("socket-it")
-        .checkpointDir(checkpoint)
-        .batchInterval(Duration.ofMillis(100))
-        .source("in", new SocketServerReceiver(config("mode", "server", "port", port, "reliable", true),
-            new SimpleMeterRegistry()))
-        .foreachBatch((batchId, records) -> delivered.addAll(records))
-        .build();
+    Pipeline p =
+        Pipeline.builder("socket-it")
+            .checkpointDir(checkpoint)
+            .batchInterval(Duration.ofMillis(100))
+            .source(
+                "in",
+                new SocketServerReceiver(
+                    config("mode", "server", "port", port, "reliable", true),
+                    new SimpleMeterRegistry()))
+            .foreachBatch((batchId, records) -> delivered.addAll(records))
+            .build();
     p.start();
     return p;
   }
 
   @Test
-  void acknowledgedLinesReachTheSinkOnceAcrossAPipelineRestart(@TempDir Path checkpoint) throws Exception {
+  void acknowledgedLinesReachTheSinkOnceAcrossAPipelineRestart(@TempDir Path checkpoint)
+      throws Exception {
     int port = TestSupport.freePort();
     List<String> expected = new ArrayList<>();
     Pipeline first = pipeline(checkpoint, port);
-    try (ReliableSocketClient client = ReliableSocketClient.builder("127.0.0.1", port, "gw-test")
-        .connectTimeout(Duration.ofSeconds(30)).connect()) {
+    try (ReliableSocketClient client =
+        ReliableSocketClient.builder("127.0.0.1", port, "gw-test")
+            .connectTimeout(Duration.ofSeconds(30))
+            .connect()) {
       for (int i = 0; i < 500; i++) {
         client.send("line " + i);
         expected.add("line " + i);

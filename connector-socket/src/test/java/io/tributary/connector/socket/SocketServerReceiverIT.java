@@ -11,6 +11,7 @@ import io.tributary.core.api.Record;
 import io.tributary.core.api.SourcePosition;
 import io.tributary.sdk.testkit.EmbeddedReceiver;
 import java.io.DataOutputStream;
+import java.io.FileInputStream;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.Socket;
@@ -19,7 +20,6 @@ import java.nio.file.Path;
 import java.security.KeyStore;
 import java.security.cert.CertificateFactory;
 import java.security.cert.X509Certificate;
-import java.io.FileInputStream;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -63,14 +63,21 @@ class SocketServerReceiverIT {
   @Test
   void linesFromSeveralConnectionsBecomeRecordsWithPositionsAndRemoteHeader() throws Exception {
     int port = start("mode", "server", "port", 0);
-    try (Socket a = connect(port); Socket b = connect(port)) {
+    try (Socket a = connect(port);
+        Socket b = connect(port)) {
       a.getOutputStream().write("a1\r\na2\n".getBytes(StandardCharsets.UTF_8));
       b.getOutputStream().write("b1\n".getBytes(StandardCharsets.UTF_8));
       a.getOutputStream().write("\n".getBytes(StandardCharsets.UTF_8));
       await().atMost(Duration.ofSeconds(10)).until(() -> embedded.durable().size() == 4);
       assertThat(values(embedded.durable())).containsExactlyInAnyOrder("a1", "a2", "b1", "");
-      assertThat(embedded.durable()).extracting(r -> r.position().offset()).containsExactlyInAnyOrder(0L, 1L, 2L, 3L);
-      Record a1 = embedded.durable().stream().filter(r -> r.valueAsString().equals("a1")).findFirst().orElseThrow();
+      assertThat(embedded.durable())
+          .extracting(r -> r.position().offset())
+          .containsExactlyInAnyOrder(0L, 1L, 2L, 3L);
+      Record a1 =
+          embedded.durable().stream()
+              .filter(r -> r.valueAsString().equals("a1"))
+              .findFirst()
+              .orElseThrow();
       assertThat(a1.position().source()).isEqualTo("sock");
       assertThat(a1.position().partition()).isEqualTo("127.0.0.1:0");
       assertThat(new String(a1.headers().get("remote"), StandardCharsets.UTF_8))
@@ -92,7 +99,8 @@ class SocketServerReceiverIT {
       a.getOutputStream().write("z\n".getBytes(StandardCharsets.UTF_8));
       await().until(() -> embedded.durable().size() == 3);
     }
-    assertThat(embedded.durable().get(2).position()).isEqualTo(new SourcePosition("sock", "127.0.0.1:0", 2));
+    assertThat(embedded.durable().get(2).position())
+        .isEqualTo(new SourcePosition("sock", "127.0.0.1:0", 2));
   }
 
   @Test
@@ -116,20 +124,28 @@ class SocketServerReceiverIT {
     int port = start("mode", "server", "port", 0, "max-frame-bytes", 16);
     Socket a = connect(port);
     Socket b = connect(port);
-    a.getOutputStream().write(("short\n" + "x".repeat(100) + "\nafter\n").getBytes(StandardCharsets.UTF_8));
+    a.getOutputStream()
+        .write(("short\n" + "x".repeat(100) + "\nafter\n").getBytes(StandardCharsets.UTF_8));
     b.getOutputStream().write("other\n".getBytes(StandardCharsets.UTF_8));
     await().until(() -> embedded.durable().size() == 3);
     a.getOutputStream().write("more\n".getBytes(StandardCharsets.UTF_8));
     await().until(() -> embedded.durable().size() == 4);
-    assertThat(values(embedded.durable())).containsExactlyInAnyOrder("short", "after", "other", "more");
+    assertThat(values(embedded.durable()))
+        .containsExactlyInAnyOrder("short", "after", "other", "more");
     assertThat(receiver.errorCount(SocketErrorReason.FRAME_TOO_LONG)).isEqualTo(1);
-    assertThat(registry.get("tributary.socket.errors").tag("reason", "frame_too_long").counter().count())
+    assertThat(
+            registry
+                .get("tributary.socket.errors")
+                .tag("reason", "frame_too_long")
+                .counter()
+                .count())
         .isEqualTo(1);
   }
 
   @Test
   void oversizeLengthPrefixClosesThatConnectionOnly() throws Exception {
-    int port = start("mode", "server", "port", 0, "framing", "length-prefixed", "max-frame-bytes", 16);
+    int port =
+        start("mode", "server", "port", 0, "framing", "length-prefixed", "max-frame-bytes", 16);
     Socket bad = connect(port);
     Socket good = connect(port);
     new DataOutputStream(bad.getOutputStream()).writeInt(1_000_000);
@@ -157,7 +173,8 @@ class SocketServerReceiverIT {
   }
 
   @Test
-  void disconnectInTheMiddleOfAFrameStoresCompleteFramesAndCountsTheTruncatedOne() throws Exception {
+  void disconnectInTheMiddleOfAFrameStoresCompleteFramesAndCountsTheTruncatedOne()
+      throws Exception {
     int port = start("mode", "server", "port", 0);
     try (Socket s = connect(port)) {
       s.getOutputStream().write("complete\npart".getBytes(StandardCharsets.UTF_8));
@@ -183,15 +200,27 @@ class SocketServerReceiverIT {
   @Test
   void tlsWithSelfSignedCertificate(@TempDir Path dir) throws Exception {
     TestSupport.Cert cert = TestSupport.selfSignedCert(dir);
-    int port = start("mode", "server", "port", 0, "tls.enabled", true, "tls.cert-file", cert.certPem().toString(),
-        "tls.key-file", cert.keyPem().toString());
+    int port =
+        start(
+            "mode",
+            "server",
+            "port",
+            0,
+            "tls.enabled",
+            true,
+            "tls.cert-file",
+            cert.certPem().toString(),
+            "tls.key-file",
+            cert.keyPem().toString());
     KeyStore trust = KeyStore.getInstance(KeyStore.getDefaultType());
     trust.load(null, null);
     try (FileInputStream in = new FileInputStream(cert.certPem().toFile())) {
-      trust.setCertificateEntry("test",
+      trust.setCertificateEntry(
+          "test",
           (X509Certificate) CertificateFactory.getInstance("X.509").generateCertificate(in));
     }
-    TrustManagerFactory tmf = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
+    TrustManagerFactory tmf =
+        TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
     tmf.init(trust);
     SSLContext ctx = SSLContext.getInstance("TLS");
     ctx.init(null, tmf.getTrustManagers(), null);
@@ -222,23 +251,32 @@ class SocketServerReceiverIT {
     int lines = 20_000;
     String pad = "p".repeat(200);
     Socket s = connect(port);
-    CompletableFuture<Void> writer = CompletableFuture.runAsync(() -> {
-      try {
-        OutputStream out = s.getOutputStream();
-        for (int i = 0; i < lines; i++) {
-          out.write((i + " " + pad + "\n").getBytes(StandardCharsets.UTF_8));
-        }
-        out.flush();
-      } catch (Exception e) {
-        throw new IllegalStateException(e);
-      }
-    });
+    CompletableFuture<Void> writer =
+        CompletableFuture.runAsync(
+            () -> {
+              try {
+                OutputStream out = s.getOutputStream();
+                for (int i = 0; i < lines; i++) {
+                  out.write((i + " " + pad + "\n").getBytes(StandardCharsets.UTF_8));
+                }
+                out.flush();
+              } catch (Exception e) {
+                throw new IllegalStateException(e);
+              }
+            });
     await().until(() -> embedded.heldStoreCount() >= 1);
-    // While groups are not stored the server submits at most MAX_IN_FLIGHT of them and then stops reading: nothing
-    // durable, the number of held groups bounded. (Whether the 4 MB writer itself blocks depends on the kernel's
+    // While groups are not stored the server submits at most MAX_IN_FLIGHT of them and then stops
+    // reading: nothing
+    // durable, the number of held groups bounded. (Whether the 4 MB writer itself blocks depends on
+    // the kernel's
     // loopback buffer autotuning, so that is not asserted.)
-    await().during(Duration.ofMillis(500)).atMost(Duration.ofSeconds(5))
-        .until(() -> embedded.heldStoreCount() <= PlainIngestHandler.MAX_IN_FLIGHT && embedded.durable().isEmpty());
+    await()
+        .during(Duration.ofMillis(500))
+        .atMost(Duration.ofSeconds(5))
+        .until(
+            () ->
+                embedded.heldStoreCount() <= PlainIngestHandler.MAX_IN_FLIGHT
+                    && embedded.durable().isEmpty());
     embedded.releaseReliableStores();
     writer.get(30, TimeUnit.SECONDS);
     await().atMost(Duration.ofSeconds(30)).until(() -> embedded.durable().size() == lines);

@@ -92,17 +92,42 @@ final class TestSupport {
     return b.array();
   }
 
-  /** A self-signed EC certificate for localhost / 127.0.0.1, made with the JDK's keytool, exported as PEM files. */
+  /**
+   * A self-signed EC certificate for localhost / 127.0.0.1, made with the JDK's keytool, exported
+   * as PEM files.
+   */
   record Cert(Path certPem, Path keyPem) {}
 
   static Cert selfSignedCert(Path dir) throws Exception {
     Path ks = dir.resolve("test.p12");
-    String keytool = System.getProperty("java.home") + File.separator + "bin" + File.separator + "keytool";
-    Process p = new ProcessBuilder(keytool, "-genkeypair", "-alias", "test", "-keyalg", "EC", "-groupname",
-        "secp256r1", "-validity", "2", "-dname", "CN=localhost", "-ext", "SAN=ip:127.0.0.1,dns:localhost",
-        "-keystore", ks.toString(), "-storetype", "PKCS12", "-storepass", "changeit", "-keypass", "changeit")
-        .redirectErrorStream(true)
-        .start();
+    String keytool =
+        System.getProperty("java.home") + File.separator + "bin" + File.separator + "keytool";
+    Process p =
+        new ProcessBuilder(
+                keytool,
+                "-genkeypair",
+                "-alias",
+                "test",
+                "-keyalg",
+                "EC",
+                "-groupname",
+                "secp256r1",
+                "-validity",
+                "2",
+                "-dname",
+                "CN=localhost",
+                "-ext",
+                "SAN=ip:127.0.0.1,dns:localhost",
+                "-keystore",
+                ks.toString(),
+                "-storetype",
+                "PKCS12",
+                "-storepass",
+                "changeit",
+                "-keypass",
+                "changeit")
+            .redirectErrorStream(true)
+            .start();
     String output = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
     if (!p.waitFor(60, TimeUnit.SECONDS) || p.exitValue() != 0) {
       throw new IllegalStateException("keytool failed: " + output);

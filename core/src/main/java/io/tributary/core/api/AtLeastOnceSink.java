@@ -1,8 +1,8 @@
 package io.tributary.core.api;
 
 /**
- * A sink that may write a replayed batch twice (console, Kinesis). Downstream consumers deduplicate by {@link
- * SourcePosition} or batch id.
+ * A sink that may write a replayed batch twice (console, Kinesis). Downstream consumers deduplicate
+ * by {@link SourcePosition} or batch id.
  */
 public non-sealed interface AtLeastOnceSink extends Sink {
   @Override

@@ -5,10 +5,12 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * Validated configuration values of one {@link ConfigSpec}. Reading an option that was not set returns its default.
+ * Validated configuration values of one {@link ConfigSpec}. Reading an option that was not set
+ * returns its default.
  *
- * <p>{@link #toString()} shows the values set, with the secrets of {@linkplain ConfigOption#sensitive() sensitive}
- * options and entries masked; {@link #asMap()} is the raw values, not for display.
+ * <p>{@link #toString()} shows the values set, with the secrets of {@linkplain
+ * ConfigOption#sensitive() sensitive} options and entries masked; {@link #asMap()} is the raw
+ * values, not for display.
  *
  * <p>Thread safety: immutable.
  */
@@ -21,11 +23,15 @@ public final class Config {
     this.spec = spec;
   }
 
-  /** The value set for {@code option}, else its default (which may be {@code null} for optional keys). */
+  /**
+   * The value set for {@code option}, else its default (which may be {@code null} for optional
+   * keys).
+   */
   @SuppressWarnings("unchecked")
   public <T> T get(ConfigOption<T> option) {
     if (!spec.declares(option)) {
-      throw new IllegalArgumentException("Option " + option.name() + " is not declared in this config's spec");
+      throw new IllegalArgumentException(
+          "Option " + option.name() + " is not declared in this config's spec");
     }
     Object v = values.get(option.name());
     return v == null ? option.defaultValue() : (T) v;
@@ -42,8 +48,9 @@ public final class Config {
   }
 
   /**
-   * Every secret value set (of sensitive options, and of secret-named entries of pass-through options), for {@link
-   * Secrets#scrub} of text Tributary did not write itself, such as a client library's exception message.
+   * Every secret value set (of sensitive options, and of secret-named entries of pass-through
+   * options), for {@link Secrets#scrub} of text Tributary did not write itself, such as a client
+   * library's exception message.
    */
   public List<String> secretValues() {
     List<String> out = new ArrayList<>();

@@ -6,15 +6,17 @@ import java.util.Locale;
 import java.util.Map;
 
 /**
- * Renders a {@link ConfigSpec} as the Markdown reference table every README of the project uses (key, type, default,
- * description), so the tables come from the declarations themselves; each module has a test that fails when its
- * checked-in table is stale. The {@code tributary types} command prints the same tables.
+ * Renders a {@link ConfigSpec} as the Markdown reference table every README of the project uses
+ * (key, type, default, description), so the tables come from the declarations themselves; each
+ * module has a test that fails when its checked-in table is stale. The {@code tributary types}
+ * command prints the same tables.
  *
- * <p>How cells are written: a {@link ConfigOption#prefixed(String) prefixed} key as {@code prefix.*}; a default as the
- * user would write it in YAML: durations in the largest whole unit ({@code 1d}, {@code 2h}, {@code 5m}, {@code 30s},
- * {@code 500ms}), sizes in the largest whole unit ({@code 1mb}), enum constants in lower case with {@code -} for
- * {@code _} (in the type column too), an empty list or mapping as {@code (none)}, no default as {@code -}; {@code |}
- * and line breaks are escaped so a cell never breaks the table.
+ * <p>How cells are written: a {@link ConfigOption#prefixed(String) prefixed} key as {@code
+ * prefix.*}; a default as the user would write it in YAML: durations in the largest whole unit
+ * ({@code 1d}, {@code 2h}, {@code 5m}, {@code 30s}, {@code 500ms}), sizes in the largest whole unit
+ * ({@code 1mb}), enum constants in lower case with {@code -} for {@code _} (in the type column
+ * too), an empty list or mapping as {@code (none)}, no default as {@code -}; {@code |} and line
+ * breaks are escaped so a cell never breaks the table.
  *
  * <p>Thread safety: stateless.
  */
@@ -31,17 +33,23 @@ public final class ConfigDocs {
     sb.append("| Key | Type | Default | Description |\n");
     sb.append("| --- | --- | --- | --- |\n");
     for (ConfigOption<?> o : spec.options()) {
-      sb.append("| `").append(o.isPrefix() ? o.name() + "*" : o.name()).append("` | ")
-          .append(escape(type(o))).append(" | ")
-          .append(o.isRequired() ? "*required*" : defaultValue(o)).append(" | ")
-          .append(escape(o.description())).append(" |\n");
+      sb.append("| `")
+          .append(o.isPrefix() ? o.name() + "*" : o.name())
+          .append("` | ")
+          .append(escape(type(o)))
+          .append(" | ")
+          .append(o.isRequired() ? "*required*" : defaultValue(o))
+          .append(" | ")
+          .append(escape(o.description()))
+          .append(" |\n");
     }
     return sb.toString();
   }
 
   /**
-   * The declared type; enum constants as users write them in YAML, {@code whole-file} rather than {@code whole_file}
-   * ({@link ConfigOption#enumValue} accepts both and lists {@code [a, b]} after {@code "enum "}).
+   * The declared type; enum constants as users write them in YAML, {@code whole-file} rather than
+   * {@code whole_file} ({@link ConfigOption#enumValue} accepts both and lists {@code [a, b]} after
+   * {@code "enum "}).
    */
   private static String type(ConfigOption<?> o) {
     return o.type().startsWith("enum [") ? o.type().replace('_', '-') : o.type();

@@ -3,8 +3,8 @@ package io.tributary.core.api;
 import java.util.List;
 
 /**
- * Configuration is invalid. Carries every problem found, each phrased as {@code Invalid value X for Y: reason
- * (expected: ...)}, so a user can fix them all at once.
+ * Configuration is invalid. Carries every problem found, each phrased as {@code Invalid value X for
+ * Y: reason (expected: ...)}, so a user can fix them all at once.
  */
 public class ConfigException extends TributaryException {
   private final List<String> problems;

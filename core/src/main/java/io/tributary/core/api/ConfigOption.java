@@ -11,19 +11,21 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
- * One configuration key, declared once: name, type, default, validation and description. Reference docs are generated
- * from these declarations.
+ * One configuration key, declared once: name, type, default, validation and description. Reference
+ * docs are generated from these declarations.
  *
- * <p>Values come from YAML or code as strings, numbers, booleans or lists and are converted by {@link #parse(Object)}.
- * Durations accept {@code 500ms}, {@code 2s}, {@code 5m}, {@code 1h} or a number of milliseconds. Sizes accept
- * {@code 512}, {@code 64kb}, {@code 16mb}, {@code 1gb}.
+ * <p>Values come from YAML or code as strings, numbers, booleans or lists and are converted by
+ * {@link #parse(Object)}. Durations accept {@code 500ms}, {@code 2s}, {@code 5m}, {@code 1h} or a
+ * number of milliseconds. Sizes accept {@code 512}, {@code 64kb}, {@code 16mb}, {@code 1gb}.
  *
  * <p>Thread safety: immutable.
  *
  * @param <T> the value type
  */
 public final class ConfigOption<T> {
-  /** A validator returns {@code null} when the value is fine, else the reason and what is expected. */
+  /**
+   * A validator returns {@code null} when the value is fine, else the reason and what is expected.
+   */
   @FunctionalInterface
   public interface Validator<T> {
     String check(T value);
@@ -36,8 +38,9 @@ public final class ConfigOption<T> {
     /** The whole value is a secret (a password, a key): shown as {@link Secrets#MASK}. */
     VALUE,
     /**
-     * Entries of a map value, or {@code name=value} entries of a list value, whose name is a secret name ({@link
-     * Secrets#isSecretName}) are secrets; the others may be shown. The default of {@link #prefixed} options.
+     * Entries of a map value, or {@code name=value} entries of a list value, whose name is a secret
+     * name ({@link Secrets#isSecretName}) are secrets; the others may be shown. The default of
+     * {@link #prefixed} options.
      */
     SECRET_NAMED_ENTRIES
   }
@@ -76,7 +79,8 @@ public final class ConfigOption<T> {
   }
 
   private static <T> ConfigOption<T> simple(String name, String type, Function<Object, T> parser) {
-    return new ConfigOption<>(name, type, null, false, "", parser, List.of(), List.of(), Sensitivity.NONE);
+    return new ConfigOption<>(
+        name, type, null, false, "", parser, List.of(), List.of(), Sensitivity.NONE);
   }
 
   public static ConfigOption<String> string(String name) {
@@ -154,11 +158,12 @@ public final class ConfigOption<T> {
   }
 
   /**
-   * A family of pass-through keys sharing {@code prefix} (which must end with {@code .}), such as {@code kafka.} for
-   * {@code kafka.security.protocol}: {@link ConfigSpec} collects every key that starts with the prefix (and that no
-   * other option declares) into one map from the rest of the key to its value as a string (lists joined with commas).
-   * Nested YAML mappings under the prefix arrive flattened to dotted keys. Pass-through settings often hold secrets, so
-   * the option is {@link Sensitivity#SECRET_NAMED_ENTRIES}: values of secret names are never shown.
+   * A family of pass-through keys sharing {@code prefix} (which must end with {@code .}), such as
+   * {@code kafka.} for {@code kafka.security.protocol}: {@link ConfigSpec} collects every key that
+   * starts with the prefix (and that no other option declares) into one map from the rest of the
+   * key to its value as a string (lists joined with commas). Nested YAML mappings under the prefix
+   * arrive flattened to dotted keys. Pass-through settings often hold secrets, so the option is
+   * {@link Sensitivity#SECRET_NAMED_ENTRIES}: values of secret names are never shown.
    */
   public static ConfigOption<java.util.Map<String, String>> prefixed(String prefix) {
     if (!prefix.endsWith(".") || prefix.length() < 2) {
@@ -197,45 +202,74 @@ public final class ConfigOption<T> {
   }
 
   public ConfigOption<T> defaultValue(T value) {
-    return new ConfigOption<>(name, type, value, false, description, parser, validators, aliases, sensitivity);
+    return new ConfigOption<>(
+        name, type, value, false, description, parser, validators, aliases, sensitivity);
   }
 
   public ConfigOption<T> required() {
-    return new ConfigOption<>(name, type, null, true, description, parser, validators, aliases, sensitivity);
+    return new ConfigOption<>(
+        name, type, null, true, description, parser, validators, aliases, sensitivity);
   }
 
   public ConfigOption<T> description(String text) {
-    return new ConfigOption<>(name, type, defaultValue, required, text, parser, validators, aliases, sensitivity);
+    return new ConfigOption<>(
+        name, type, defaultValue, required, text, parser, validators, aliases, sensitivity);
   }
 
   public ConfigOption<T> validate(Validator<T> validator) {
     List<Validator<T>> v = new ArrayList<>(validators);
     v.add(validator);
-    return new ConfigOption<>(name, type, defaultValue, required, description, parser, v, aliases, sensitivity);
+    return new ConfigOption<>(
+        name, type, defaultValue, required, description, parser, v, aliases, sensitivity);
   }
 
   /**
-   * Marks the whole value a secret: it is never shown in errors, logs, {@code toString} or status, whatever the
-   * option's name.
+   * Marks the whole value a secret: it is never shown in errors, logs, {@code toString} or status,
+   * whatever the option's name.
    */
   public ConfigOption<T> sensitive() {
     return new ConfigOption<>(
-        name, type, defaultValue, required, description, parser, validators, aliases, Sensitivity.VALUE);
+        name,
+        type,
+        defaultValue,
+        required,
+        description,
+        parser,
+        validators,
+        aliases,
+        Sensitivity.VALUE);
   }
 
   /**
-   * Marks the entries whose names are secret names ({@link Secrets#isSecretName}) as secrets: for a map value, or a
-   * list of {@code name=value} entries such as {@code client-properties}. A list entry without {@code =} is never shown.
+   * Marks the entries whose names are secret names ({@link Secrets#isSecretName}) as secrets: for a
+   * map value, or a list of {@code name=value} entries such as {@code client-properties}. A list
+   * entry without {@code =} is never shown.
    */
   public ConfigOption<T> sensitiveEntries() {
     return new ConfigOption<>(
-        name, type, defaultValue, required, description, parser, validators, aliases, Sensitivity.SECRET_NAMED_ENTRIES);
+        name,
+        type,
+        defaultValue,
+        required,
+        description,
+        parser,
+        validators,
+        aliases,
+        Sensitivity.SECRET_NAMED_ENTRIES);
   }
 
   /** Older names still accepted for this key. */
   public ConfigOption<T> deprecatedAliases(String... names) {
     return new ConfigOption<>(
-        name, type, defaultValue, required, description, parser, validators, List.of(names), sensitivity);
+        name,
+        type,
+        defaultValue,
+        required,
+        description,
+        parser,
+        validators,
+        List.of(names),
+        sensitivity);
   }
 
   public String name() {
@@ -267,8 +301,8 @@ public final class ConfigOption<T> {
   }
 
   /**
-   * {@code value} (raw or parsed) as it may be shown in messages, logs and {@code toString}: secrets replaced by {@link
-   * Secrets#MASK} according to {@link #sensitivity()}.
+   * {@code value} (raw or parsed) as it may be shown in messages, logs and {@code toString}:
+   * secrets replaced by {@link Secrets#MASK} according to {@link #sensitivity()}.
    */
   public Object shown(Object value) {
     if (value == null || sensitivity == Sensitivity.NONE) {
@@ -279,13 +313,17 @@ public final class ConfigOption<T> {
     }
     if (value instanceof java.util.Map<?, ?> m) {
       java.util.Map<String, Object> out = new java.util.LinkedHashMap<>();
-      m.forEach((k, v) -> out.put(String.valueOf(k), Secrets.maskIfSecretName(String.valueOf(k), v)));
+      m.forEach(
+          (k, v) -> out.put(String.valueOf(k), Secrets.maskIfSecretName(String.valueOf(k), v)));
       return out;
     }
     return entries(value).stream().map(Secrets::maskEntry).toList();
   }
 
-  /** The secrets in {@code value} (raw or parsed), to be scrubbed from free text; empty when it holds none. */
+  /**
+   * The secrets in {@code value} (raw or parsed), to be scrubbed from free text; empty when it
+   * holds none.
+   */
   public List<String> secretValues(Object value) {
     List<String> out = new ArrayList<>();
     if (value == null || sensitivity == Sensitivity.NONE) {
@@ -324,7 +362,10 @@ public final class ConfigOption<T> {
     if (value instanceof java.util.Collection<?> c) {
       return c.stream().map(String::valueOf).toList();
     }
-    return Arrays.stream(String.valueOf(value).split(",")).map(String::trim).filter(x -> !x.isEmpty()).toList();
+    return Arrays.stream(String.valueOf(value).split(","))
+        .map(String::trim)
+        .filter(x -> !x.isEmpty())
+        .toList();
   }
 
   /**
@@ -339,24 +380,36 @@ public final class ConfigOption<T> {
       value = parser.apply(raw);
     } catch (RuntimeException e) {
       throw new IllegalArgumentException(
-          "Invalid value " + inError(raw) + " for " + name + ": " + scrubbed(e.getMessage(), raw, null)
-              + " (expected: " + type + ")");
+          "Invalid value "
+              + inError(raw)
+              + " for "
+              + name
+              + ": "
+              + scrubbed(e.getMessage(), raw, null)
+              + " (expected: "
+              + type
+              + ")");
     }
     for (Validator<T> v : validators) {
       String problem = v.check(value);
       if (problem != null) {
         // A validator may quote the value (or an entry of it); a secret never reaches the message.
         throw new IllegalArgumentException(
-            "Invalid value " + inError(raw) + " for " + name + ": " + scrubbed(problem, raw, value));
+            "Invalid value "
+                + inError(raw)
+                + " for "
+                + name
+                + ": "
+                + scrubbed(problem, raw, value));
       }
     }
     return value;
   }
 
   /**
-   * {@code raw} as an error message shows it: like {@link #shown}, except that an option with secret-named entries
-   * shows only the names of its entries, since a user who wrote a secret under a harmless-looking name is better served
-   * by an error that shows no value at all.
+   * {@code raw} as an error message shows it: like {@link #shown}, except that an option with
+   * secret-named entries shows only the names of its entries, since a user who wrote a secret under
+   * a harmless-looking name is better served by an error that shows no value at all.
    */
   private Object inError(Object raw) {
     if (sensitivity != Sensitivity.SECRET_NAMED_ENTRIES) {
@@ -386,7 +439,8 @@ public final class ConfigOption<T> {
 
   /** Validator: a number at least {@code min}. */
   public static <N extends Number> Validator<N> atLeast(long min) {
-    return v -> v.longValue() >= min ? null : "must be at least " + min + " (expected: >= " + min + ")";
+    return v ->
+        v.longValue() >= min ? null : "must be at least " + min + " (expected: >= " + min + ")";
   }
 
   /** Validator: a number between {@code min} and {@code max} inclusive. */
@@ -399,7 +453,10 @@ public final class ConfigOption<T> {
 
   /** Validator: a positive duration. */
   public static Validator<Duration> positive() {
-    return v -> v.isZero() || v.isNegative() ? "must be positive (expected: a duration > 0, e.g. 1s)" : null;
+    return v ->
+        v.isZero() || v.isNegative()
+            ? "must be positive (expected: a duration > 0, e.g. 1s)"
+            : null;
   }
 
   /** Validator: a non-blank string. */
@@ -443,7 +500,9 @@ public final class ConfigOption<T> {
     throw new IllegalArgumentException("not a boolean");
   }
 
-  /** Parses {@code 500ms}, {@code 2s}, {@code 5m}, {@code 1h}, {@code 1d}, or plain milliseconds. */
+  /**
+   * Parses {@code 500ms}, {@code 2s}, {@code 5m}, {@code 1h}, {@code 1d}, or plain milliseconds.
+   */
   public static Duration toDuration(Object v) {
     if (v instanceof Duration d) {
       return d; // already parsed, e.g. PipelineOptions re-parsed with extra settings
@@ -456,7 +515,8 @@ public final class ConfigOption<T> {
       if (s.endsWith("ms")) {
         return Duration.ofMillis(Long.parseLong(s.substring(0, s.length() - 2).trim()));
       } else if (s.endsWith("s")) {
-        return Duration.ofMillis(Math.round(Double.parseDouble(s.substring(0, s.length() - 1).trim()) * 1000));
+        return Duration.ofMillis(
+            Math.round(Double.parseDouble(s.substring(0, s.length() - 1).trim()) * 1000));
       } else if (s.endsWith("m")) {
         return Duration.ofSeconds(Long.parseLong(s.substring(0, s.length() - 1).trim()) * 60);
       } else if (s.endsWith("h")) {

@@ -7,8 +7,8 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * The declared keys of one source, sink or pipeline type. {@link #parse(Map)} checks every key and reports every
- * problem at once.
+ * The declared keys of one source, sink or pipeline type. {@link #parse(Map)} checks every key and
+ * reports every problem at once.
  *
  * <p>Thread safety: immutable.
  */
@@ -35,7 +35,8 @@ public final class ConfigSpec {
   }
 
   /**
-   * Checks {@code raw} against the declarations: unknown keys, missing required keys, unconvertible or invalid values.
+   * Checks {@code raw} against the declarations: unknown keys, missing required keys, unconvertible
+   * or invalid values.
    *
    * @return every problem found; empty when the configuration is valid
    */
@@ -74,9 +75,13 @@ public final class ConfigSpec {
       ConfigOption<?> family = o == null ? prefixOf(key) : null;
       if (family != null) {
         if (e.getValue() == null) {
-          problems.add(new ConfigProblem(e.getKey(), "Invalid value null for " + key + " (expected: a value)"));
+          problems.add(
+              new ConfigProblem(
+                  e.getKey(), "Invalid value null for " + key + " (expected: a value)"));
         } else {
-          prefixed.computeIfAbsent(family, f -> new LinkedHashMap<>()).put(key.substring(family.name().length()), e.getValue());
+          prefixed
+              .computeIfAbsent(family, f -> new LinkedHashMap<>())
+              .put(key.substring(family.name().length()), e.getValue());
         }
         continue;
       }
@@ -84,11 +89,21 @@ public final class ConfigSpec {
         problems.add(
             new ConfigProblem(
                 e.getKey(),
-                "Unknown key " + e.getKey() + " (expected one of: " + String.join(", ", options.values().stream().map(x -> x.isPrefix() ? x.name() + "*" : x.name()).toList()) + ")"));
+                "Unknown key "
+                    + e.getKey()
+                    + " (expected one of: "
+                    + String.join(
+                        ", ",
+                        options.values().stream()
+                            .map(x -> x.isPrefix() ? x.name() + "*" : x.name())
+                            .toList())
+                    + ")"));
         continue;
       }
       if (e.getValue() == null) {
-        problems.add(new ConfigProblem(e.getKey(), "Invalid value null for " + key + " (expected: " + o.type() + ")"));
+        problems.add(
+            new ConfigProblem(
+                e.getKey(), "Invalid value null for " + key + " (expected: " + o.type() + ")"));
         continue;
       }
       try {
@@ -110,14 +125,23 @@ public final class ConfigSpec {
         if (!failedAlready) {
           problems.add(
               new ConfigProblem(
-                  o.name(), "Missing required key " + o.name() + " (expected: " + o.type() + "; " + o.description() + ")"));
+                  o.name(),
+                  "Missing required key "
+                      + o.name()
+                      + " (expected: "
+                      + o.type()
+                      + "; "
+                      + o.description()
+                      + ")"));
         }
       }
     }
     return new Config(values, this);
   }
 
-  /** The {@link ConfigOption#prefixed} option whose prefix {@code key} starts with, or {@code null}. */
+  /**
+   * The {@link ConfigOption#prefixed} option whose prefix {@code key} starts with, or {@code null}.
+   */
   private ConfigOption<?> prefixOf(String key) {
     for (ConfigOption<?> o : options.values()) {
       if (o.isPrefix() && key.startsWith(o.name()) && key.length() > o.name().length()) {

@@ -6,9 +6,10 @@ import java.util.Objects;
 /**
  * The positions {@code [from, until)} of one partition that one micro-batch reads.
  *
- * <p>Ranges are decided by the runtime and written to the checkpoint before they are read, so a replay reads the same
- * ones. A source may have gaps inside a range (compacted topics, transaction markers, Kinesis's sparse sequence
- * numbers): reading then yields fewer than {@link #count()} records, which is not an error.
+ * <p>Ranges are decided by the runtime and written to the checkpoint before they are read, so a
+ * replay reads the same ones. A source may have gaps inside a range (compacted topics, transaction
+ * markers, Kinesis's sparse sequence numbers): reading then yields fewer than {@link #count()}
+ * records, which is not an error.
  *
  * <p>Thread safety: immutable.
  */
@@ -19,7 +20,12 @@ public record OffsetRange(String partition, Position from, Position until) {
     Objects.requireNonNull(until, "until");
     if (until.isBefore(from)) {
       throw new IllegalArgumentException(
-          "Invalid offset range for partition " + partition + ": until " + until + " < from " + from);
+          "Invalid offset range for partition "
+              + partition
+              + ": until "
+              + until
+              + " < from "
+              + from);
     }
   }
 

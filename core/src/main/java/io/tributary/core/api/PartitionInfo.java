@@ -6,18 +6,26 @@ import java.util.Objects;
 /**
  * What a {@link DirectSource} knows about one partition when the runtime plans a batch.
  *
- * @param id the partition's stable name (for example {@code "topic-3"}); used as key in the checkpoint
- * @param initialPosition where to start when the checkpoint has no position for this partition yet (the source
- *     applies its starting-position setting: earliest, latest, timestamp, explicit)
- * @param endPosition the exclusive end of what can be read now; the runtime never plans beyond it. {@code null} when
- *     the end is known only by reading (a Kinesis shard): the source must then implement {@link RangeEndByReading}
- * @param closed {@code true} when no position at or beyond {@code endPosition} will ever appear (a closed Kinesis
- *     shard, a fully read file); once read to its end it is never read again, and the runtime forgets it when the
- *     source no longer lists it. A closed partition has a known {@code endPosition}.
- * @param parents partitions that must be read to their end before this one is read (resharding); empty normally
+ * @param id the partition's stable name (for example {@code "topic-3"}); used as key in the
+ *     checkpoint
+ * @param initialPosition where to start when the checkpoint has no position for this partition yet
+ *     (the source applies its starting-position setting: earliest, latest, timestamp, explicit)
+ * @param endPosition the exclusive end of what can be read now; the runtime never plans beyond it.
+ *     {@code null} when the end is known only by reading (a Kinesis shard): the source must then
+ *     implement {@link RangeEndByReading}
+ * @param closed {@code true} when no position at or beyond {@code endPosition} will ever appear (a
+ *     closed Kinesis shard, a fully read file); once read to its end it is never read again, and
+ *     the runtime forgets it when the source no longer lists it. A closed partition has a known
+ *     {@code endPosition}.
+ * @param parents partitions that must be read to their end before this one is read (resharding);
+ *     empty normally
  */
 public record PartitionInfo(
-    String id, Position initialPosition, Position endPosition, boolean closed, List<String> parents) {
+    String id,
+    Position initialPosition,
+    Position endPosition,
+    boolean closed,
+    List<String> parents) {
   public PartitionInfo {
     Objects.requireNonNull(id, "id");
     Objects.requireNonNull(initialPosition, "initialPosition");
@@ -28,7 +36,8 @@ public record PartitionInfo(
   }
 
   /** The same with {@code long} offsets. */
-  public PartitionInfo(String id, long initialOffset, long endOffset, boolean closed, List<String> parents) {
+  public PartitionInfo(
+      String id, long initialOffset, long endOffset, boolean closed, List<String> parents) {
     this(id, Position.of(initialOffset), Position.of(endOffset), closed, parents);
   }
 
@@ -43,7 +52,8 @@ public record PartitionInfo(
   }
 
   /** An open partition whose end is known only by reading ({@link RangeEndByReading}). */
-  public static PartitionInfo endUnknown(String id, Position initialPosition, List<String> parents) {
+  public static PartitionInfo endUnknown(
+      String id, Position initialPosition, List<String> parents) {
     return new PartitionInfo(id, initialPosition, null, false, parents);
   }
 

@@ -6,23 +6,26 @@ import java.math.BigInteger;
 import java.util.Objects;
 
 /**
- * A place within one partition of a source: a Kafka offset, a byte or record number in a file, a Kinesis sequence
- * number (a decimal of up to 128 bits, with the KPL sub-sequence number of an aggregated record), a receiver's stream
- * sequence number.
+ * A place within one partition of a source: a Kafka offset, a byte or record number in a file, a
+ * Kinesis sequence number (a decimal of up to 128 bits, with the KPL sub-sequence number of an
+ * aggregated record), a receiver's stream sequence number.
  *
- * <p>A position is a non-negative integer of any size ({@link #sequence()}) and a sub-sequence number ({@link #sub()},
- * 0 unless the source numbers records inside one sequence number). Positions of one partition are totally ordered:
- * by sequence, then by sub-sequence. Positions of different partitions are not comparable in any useful sense; the
- * runtime never compares them. Sources whose native positions are not numbers map them to numbers (the file source
- * numbers the files it admits) and keep the mapping in their state storage.
+ * <p>A position is a non-negative integer of any size ({@link #sequence()}) and a sub-sequence
+ * number ({@link #sub()}, 0 unless the source numbers records inside one sequence number).
+ * Positions of one partition are totally ordered: by sequence, then by sub-sequence. Positions of
+ * different partitions are not comparable in any useful sense; the runtime never compares them.
+ * Sources whose native positions are not numbers map them to numbers (the file source numbers the
+ * files it admits) and keep the mapping in their state storage.
  *
- * <p>Ranges are {@code [from, until)}. For sources with dense positions (Kafka, files, receivers) {@link
- * #distanceTo(Position)} is the number of records between two positions; for sparse ones (Kinesis) it is only an upper
- * bound, and such sources fix a range's end by reading ({@link RangeEndByReading}).
+ * <p>Ranges are {@code [from, until)}. For sources with dense positions (Kafka, files, receivers)
+ * {@link #distanceTo(Position)} is the number of records between two positions; for sparse ones
+ * (Kinesis) it is only an upper bound, and such sources fix a range's end by reading ({@link
+ * RangeEndByReading}).
  *
- * <p>JSON form (in {@code offsets/N}): a JSON number when the position fits in a {@code long} and has no sub-sequence
- * (so format-1 checkpoints, which held {@code long}s, load unchanged), else a string {@code "<sequence>"} or {@code
- * "<sequence>#<sub>"}. {@link #toString()} gives the same text.
+ * <p>JSON form (in {@code offsets/N}): a JSON number when the position fits in a {@code long} and
+ * has no sub-sequence (so format-1 checkpoints, which held {@code long}s, load unchanged), else a
+ * string {@code "<sequence>"} or {@code "<sequence>#<sub>"}. {@link #toString()} gives the same
+ * text.
  *
  * <p>Thread safety: immutable. Positions that fit in a {@code long} cost no {@link BigInteger}.
  */
@@ -59,7 +62,10 @@ public final class Position implements Comparable<Position> {
     return of(sequence, 0L);
   }
 
-  /** A position with a sub-sequence number, for example a record inside an aggregated Kinesis record. */
+  /**
+   * A position with a sub-sequence number, for example a record inside an aggregated Kinesis
+   * record.
+   */
   public static Position of(BigInteger sequence, long sub) {
     Objects.requireNonNull(sequence, "sequence");
     if (sequence.signum() < 0 || sub < 0) {
@@ -84,12 +90,15 @@ public final class Position implements Comparable<Position> {
     String subText = hash < 0 ? "0" : text.substring(hash + 1);
     if (!isDigits(seq) || !isDigits(subText)) {
       throw new IllegalArgumentException(
-          "Invalid position '" + text + "' (expected: decimal digits, optionally '#' and a sub-sequence number)");
+          "Invalid position '"
+              + text
+              + "' (expected: decimal digits, optionally '#' and a sub-sequence number)");
     }
     try {
       return of(new BigInteger(seq), Long.parseLong(subText));
     } catch (NumberFormatException e) {
-      throw new IllegalArgumentException("Invalid position '" + text + "': sub-sequence number too large", e);
+      throw new IllegalArgumentException(
+          "Invalid position '" + text + "': sub-sequence number too large", e);
     }
   }
 
@@ -109,10 +118,14 @@ public final class Position implements Comparable<Position> {
       return parse(s);
     }
     throw new IllegalArgumentException(
-        "Invalid position " + json + " (expected: a non-negative integer, or a string \"<sequence>#<sub>\")");
+        "Invalid position "
+            + json
+            + " (expected: a non-negative integer, or a string \"<sequence>#<sub>\")");
   }
 
-  /** Jackson: a JSON number when it fits in a {@code long} without sub-sequence, else the text form. */
+  /**
+   * Jackson: a JSON number when it fits in a {@code long} without sub-sequence, else the text form.
+   */
   @JsonValue
   Object toJson() {
     return big == null && sub == 0 ? (Object) value : toString();
@@ -141,27 +154,35 @@ public final class Position implements Comparable<Position> {
     return sub;
   }
 
-  /** Whether the position is a plain {@code long} offset (no sub-sequence, fits in a {@code long}). */
+  /**
+   * Whether the position is a plain {@code long} offset (no sub-sequence, fits in a {@code long}).
+   */
   public boolean isLong() {
     return big == null && sub == 0;
   }
 
   /**
-   * The position as a {@code long} offset, for sources whose positions are offsets (Kafka, files, receivers).
+   * The position as a {@code long} offset, for sources whose positions are offsets (Kafka, files,
+   * receivers).
    *
-   * @throws ArithmeticException if the position does not fit ({@link #isLong()} is false): a checkpoint of another
-   *     source type, or a hand-edited one
+   * @throws ArithmeticException if the position does not fit ({@link #isLong()} is false): a
+   *     checkpoint of another source type, or a hand-edited one
    */
   public long toLong() {
     if (!isLong()) {
       throw new ArithmeticException(
-          "Position " + this + " is not a plain 64-bit offset; this source reads only offsets (was the checkpoint"
+          "Position "
+              + this
+              + " is not a plain 64-bit offset; this source reads only offsets (was the checkpoint"
               + " written by another source type?)");
     }
     return value;
   }
 
-  /** The position {@code n} sequence numbers further ({@code n >= 0}); the sub-sequence is reset to 0. */
+  /**
+   * The position {@code n} sequence numbers further ({@code n >= 0}); the sub-sequence is reset to
+   * 0.
+   */
   public Position plus(long n) {
     if (n < 0) {
       throw new IllegalArgumentException("plus(" + n + "): n must be >= 0");
@@ -173,8 +194,9 @@ public final class Position implements Comparable<Position> {
   }
 
   /**
-   * The number of sequence numbers from this position up to {@code other}, 0 when {@code other} is not after this one,
-   * {@link Long#MAX_VALUE} when the distance does not fit in a {@code long}. Sub-sequence numbers are ignored.
+   * The number of sequence numbers from this position up to {@code other}, 0 when {@code other} is
+   * not after this one, {@link Long#MAX_VALUE} when the distance does not fit in a {@code long}.
+   * Sub-sequence numbers are ignored.
    */
   public long distanceTo(Position other) {
     if (big == null && other.big == null) {
@@ -219,12 +241,17 @@ public final class Position implements Comparable<Position> {
 
   @Override
   public boolean equals(Object o) {
-    return o instanceof Position p && value == p.value && sub == p.sub && Objects.equals(big, p.big);
+    return o instanceof Position p
+        && value == p.value
+        && sub == p.sub
+        && Objects.equals(big, p.big);
   }
 
   @Override
   public int hashCode() {
-    return big == null ? Long.hashCode(value) * 31 + Long.hashCode(sub) : big.hashCode() * 31 + Long.hashCode(sub);
+    return big == null
+        ? Long.hashCode(value) * 31 + Long.hashCode(sub)
+        : big.hashCode() * 31 + Long.hashCode(sub);
   }
 
   @Override

@@ -6,9 +6,9 @@ import java.util.OptionalLong;
 import java.util.concurrent.CompletableFuture;
 
 /**
- * The runtime side of a {@link Receiver}: implemented by Tributary's receiver supervisor (and by test harnesses such
- * as the SDK's {@code EmbeddedReceiver}), never by receiver authors. {@link Receiver}'s protected methods delegate
- * here; see them for the guarantees.
+ * The runtime side of a {@link Receiver}: implemented by Tributary's receiver supervisor (and by
+ * test harnesses such as the SDK's {@code EmbeddedReceiver}), never by receiver authors. {@link
+ * Receiver}'s protected methods delegate here; see them for the guarantees.
  *
  * <p>Thread safety: every method may be called from any thread.
  */
@@ -37,7 +37,10 @@ public interface ReceiverRuntime {
     return "";
   }
 
-  /** Where the receiver registers its meters (the pipeline's registry; the global one in test harnesses). */
+  /**
+   * Where the receiver registers its meters (the pipeline's registry; the global one in test
+   * harnesses).
+   */
   default io.micrometer.core.instrument.MeterRegistry meterRegistry() {
     return io.micrometer.core.instrument.Metrics.globalRegistry;
   }

@@ -8,17 +8,19 @@ import java.util.Map;
 import java.util.Objects;
 
 /**
- * One record: a value, an optional key, an event timestamp, headers and the {@link SourcePosition} it came from.
+ * One record: a value, an optional key, an event timestamp, headers and the {@link SourcePosition}
+ * it came from.
  *
- * <p>Payloads are bytes so that records cross the write-ahead log, the checkpoint and every sink without a codec of the
- * user's. Use {@link #valueAsString()} for text.
+ * <p>Payloads are bytes so that records cross the write-ahead log, the checkpoint and every sink
+ * without a codec of the user's. Use {@link #valueAsString()} for text.
  *
- * <p>Thread safety: immutable as long as callers do not modify the arrays they pass in or get back; the class does not
- * copy them, for speed. Treat every {@code byte[]} as read-only.
+ * <p>Thread safety: immutable as long as callers do not modify the arrays they pass in or get back;
+ * the class does not copy them, for speed. Treat every {@code byte[]} as read-only.
  */
 public final class Record {
   private static final Class<?> IMMUTABLE_MAP_1 = Map.of("k", new byte[0]).getClass();
-  private static final Class<?> IMMUTABLE_MAP_N = Map.of("k", new byte[0], "l", new byte[0]).getClass();
+  private static final Class<?> IMMUTABLE_MAP_N =
+      Map.of("k", new byte[0], "l", new byte[0]).getClass();
 
   private final int size;
   private final byte[] key;
@@ -31,11 +33,17 @@ public final class Record {
    * @param key may be {@code null}
    * @param value never {@code null}
    * @param timestamp event time in epoch milliseconds, or {@code -1} when unknown
-   * @param headers header name to value; copied into an unmodifiable ordered map, unless it is already an immutable
-   *     {@code Map.of(...)} map, which is kept as is (share one such map across records to save the copy)
+   * @param headers header name to value; copied into an unmodifiable ordered map, unless it is
+   *     already an immutable {@code Map.of(...)} map, which is kept as is (share one such map
+   *     across records to save the copy)
    * @param position where the record came from, {@link SourcePosition#NONE} when unknown
    */
-  public Record(byte[] key, byte[] value, long timestamp, Map<String, byte[]> headers, SourcePosition position) {
+  public Record(
+      byte[] key,
+      byte[] value,
+      long timestamp,
+      Map<String, byte[]> headers,
+      SourcePosition position) {
     this.key = key;
     this.value = Objects.requireNonNull(value, "value");
     this.timestamp = timestamp;
@@ -128,7 +136,8 @@ public final class Record {
       return false;
     }
     for (Map.Entry<String, byte[]> h : headers.entrySet()) {
-      if (!r.headers.containsKey(h.getKey()) || !Arrays.equals(h.getValue(), r.headers.get(h.getKey()))) {
+      if (!r.headers.containsKey(h.getKey())
+          || !Arrays.equals(h.getValue(), r.headers.get(h.getKey()))) {
         return false;
       }
     }
@@ -143,6 +152,10 @@ public final class Record {
   @Override
   public String toString() {
     String v = valueAsString();
-    return "Record{" + position + ", value=" + (v.length() > 80 ? v.substring(0, 80) + "..." : v) + "}";
+    return "Record{"
+        + position
+        + ", value="
+        + (v.length() > 80 ? v.substring(0, 80) + "..." : v)
+        + "}";
   }
 }

@@ -12,20 +12,23 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
- * The one masking code path: which setting names hold secrets, and how settings, {@code name=value} entries and free
- * text are shown with their secrets replaced by {@link #MASK}. {@link ConfigOption}, {@link Config}, the connectors' log
- * lines and the gateway's errors and status all show values through here.
+ * The one masking code path: which setting names hold secrets, and how settings, {@code name=value}
+ * entries and free text are shown with their secrets replaced by {@link #MASK}. {@link
+ * ConfigOption}, {@link Config}, the connectors' log lines and the gateway's errors and status all
+ * show values through here.
  *
- * <p>A name is secret when one of its words (split at {@code .}, {@code -}, {@code _}) is or contains {@code password},
- * {@code passwd}, {@code secret}, {@code jaas}, {@code token}, {@code credential(s)}, when a word is {@code key} (as in
- * {@code ssl.key.password}, {@code fs.s3a.secret.key}, {@code fs.azure.account.key.<account>}) or ends with {@code key}
- * ({@code apikey}), or when it is a {@code sasl.*} setting other than {@code sasl.mechanism}; except names whose last
- * word is {@code provider}, {@code class}, {@code type}, {@code location} or {@code mechanism} (they name a class, a
- * format or a file, not the secret itself, e.g. {@code fs.s3a.aws.credentials.provider}, {@code
- * ssl.keystore.location}).
+ * <p>A name is secret when one of its words (split at {@code .}, {@code -}, {@code _}) is or
+ * contains {@code password}, {@code passwd}, {@code secret}, {@code jaas}, {@code token}, {@code
+ * credential(s)}, when a word is {@code key} (as in {@code ssl.key.password}, {@code
+ * fs.s3a.secret.key}, {@code fs.azure.account.key.<account>}) or ends with {@code key} ({@code
+ * apikey}), or when it is a {@code sasl.*} setting other than {@code sasl.mechanism}; except names
+ * whose last word is {@code provider}, {@code class}, {@code type}, {@code location} or {@code
+ * mechanism} (they name a class, a format or a file, not the secret itself, e.g. {@code
+ * fs.s3a.aws.credentials.provider}, {@code ssl.keystore.location}).
  *
- * <p>Pitfall: masking by name is for pass-through settings whose names Tributary does not declare. A declared option
- * that holds a secret says so itself with {@link ConfigOption#sensitive()}, whatever its name.
+ * <p>Pitfall: masking by name is for pass-through settings whose names Tributary does not declare.
+ * A declared option that holds a secret says so itself with {@link ConfigOption#sensitive()},
+ * whatever its name.
  *
  * <p>Thread safety: stateless.
  */
@@ -39,10 +42,13 @@ public final class Secrets {
   private static final Pattern WORD_SEPARATORS = Pattern.compile("[._\\-]");
   private static final Set<String> SECRET_WORDS =
       Set.of("password", "passwd", "secret", "jaas", "token", "credential", "credentials");
-  private static final Set<String> NOT_SECRET_LAST_WORDS = Set.of("provider", "class", "type", "location", "mechanism");
+  private static final Set<String> NOT_SECRET_LAST_WORDS =
+      Set.of("provider", "class", "type", "location", "mechanism");
+
   /** Secrets inside a secret value, such as the password of a JAAS line: {@code password="..."}. */
   private static final Pattern INNER_SECRET =
-      Pattern.compile("(?i)(?:password|secret|token|credential)\\w*\\s*=\\s*(\"[^\"]*\"|'[^']*'|[^\\s;,]+)");
+      Pattern.compile(
+          "(?i)(?:password|secret|token|credential)\\w*\\s*=\\s*(\"[^\"]*\"|'[^']*'|[^\\s;,]+)");
 
   private Secrets() {}
 
@@ -74,21 +80,28 @@ public final class Secrets {
     return isSecretName(name) ? MASK : value;
   }
 
-  /** A copy of {@code settings}, in the same order, with the value of every secret name replaced by {@link #MASK}. */
+  /**
+   * A copy of {@code settings}, in the same order, with the value of every secret name replaced by
+   * {@link #MASK}.
+   */
   public static Map<String, Object> mask(Map<String, ?> settings) {
     Map<String, Object> out = new LinkedHashMap<>();
     settings.forEach((k, v) -> out.put(k, maskIfSecretName(k, v)));
     return out;
   }
 
-  /** {@code settings} as {@code {name=value, ...}} for logs, errors and {@code toString}, secrets masked. */
+  /**
+   * {@code settings} as {@code {name=value, ...}} for logs, errors and {@code toString}, secrets
+   * masked.
+   */
   public static String describe(Map<String, ?> settings) {
     return mask(settings).toString();
   }
 
   /**
-   * One {@code name=value} entry (as in {@code client-properties}) for display: the value masked when the name is a
-   * secret name, and the whole entry masked when it has no {@code =} (its name cannot be told from its value).
+   * One {@code name=value} entry (as in {@code client-properties}) for display: the value masked
+   * when the name is a secret name, and the whole entry masked when it has no {@code =} (its name
+   * cannot be told from its value).
    */
   public static String maskEntry(String entry) {
     int eq = entry.indexOf('=');
@@ -99,7 +112,10 @@ public final class Secrets {
     return isSecretName(name) ? name + "=" + MASK : entry;
   }
 
-  /** The secret values in {@code settings}, for {@link #scrub}: values of secret names and what they quote inside. */
+  /**
+   * The secret values in {@code settings}, for {@link #scrub}: values of secret names and what they
+   * quote inside.
+   */
   public static List<String> secretValues(Map<String, ?> settings) {
     List<String> out = new ArrayList<>();
     settings.forEach(
@@ -111,7 +127,10 @@ public final class Secrets {
     return out;
   }
 
-  /** {@code value} and the secrets it quotes inside (a JAAS line's {@code password="..."}), added to {@code out}. */
+  /**
+   * {@code value} and the secrets it quotes inside (a JAAS line's {@code password="..."}), added to
+   * {@code out}.
+   */
   static void addSecret(String value, List<String> out) {
     out.add(value);
     Matcher m = INNER_SECRET.matcher(value);
@@ -125,10 +144,11 @@ public final class Secrets {
   }
 
   /**
-   * {@code text} with every occurrence of a value in {@code secrets} replaced by {@link #MASK}: the last line of defence
-   * for free text Tributary did not write itself (an exception message of a client library, a failure shown in the
-   * status). Values shorter than {@link #MIN_SCRUBBED_LENGTH} are left alone, since replacing them would garble the
-   * text while hiding little.
+   * {@code text} with every occurrence of a value in {@code secrets} replaced by {@link #MASK}: the
+   * last line of defence for free text Tributary did not write itself (an exception message of a
+   * client library, a failure shown in the status). Values shorter than {@link
+   * #MIN_SCRUBBED_LENGTH} are left alone, since replacing them would garble the text while hiding
+   * little.
    */
   public static String scrub(String text, Collection<String> secrets) {
     if (text == null || secrets.isEmpty()) {

@@ -13,15 +13,17 @@ public interface SinkBatch {
   long batchId();
 
   /**
-   * The source positions the batch reads: per partition, the planned range (for a receiver, the range of its WAL
-   * blocks). A sink may store them with its output, for example to let readers deduplicate.
+   * The source positions the batch reads: per partition, the planned range (for a receiver, the
+   * range of its WAL blocks). A sink may store them with its output, for example to let readers
+   * deduplicate.
    */
   List<OffsetRange> ranges();
 
   /**
-   * The source's positions that this sink must commit inside its transaction, when the source offers them ({@link
-   * TransactionalPositionsSource}) and the runtime chose this sink to carry them ({@link CarriesSourcePositions}).
-   * Empty for every other sink, and for every sink of a pipeline whose shape does not allow carrying them.
+   * The source's positions that this sink must commit inside its transaction, when the source
+   * offers them ({@link TransactionalPositionsSource}) and the runtime chose this sink to carry
+   * them ({@link CarriesSourcePositions}). Empty for every other sink, and for every sink of a
+   * pipeline whose shape does not allow carrying them.
    */
   <T> Optional<T> transactionalPositions(Class<T> type);
 

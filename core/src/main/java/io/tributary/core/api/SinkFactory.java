@@ -4,7 +4,8 @@ package io.tributary.core.api;
  * Announces a sink type to the gateway through {@link java.util.ServiceLoader} ({@code
  * META-INF/services/io.tributary.core.api.SinkFactory}).
  *
- * <p>Thread safety: implementations must be stateless; {@link #create} may be called from any thread.
+ * <p>Thread safety: implementations must be stateless; {@link #create} may be called from any
+ * thread.
  */
 public interface SinkFactory {
   /** The {@code type:} name used in pipeline configs, for example {@code files}. */

@@ -3,11 +3,13 @@ package io.tributary.core.api;
 import java.util.Objects;
 
 /**
- * Where a record came from: a source name, a partition within it and a {@link Position} within the partition.
+ * Where a record came from: a source name, a partition within it and a {@link Position} within the
+ * partition.
  *
- * <p>For direct sources the offset is the source's own (Kafka offset, line number, ...). For receivers the partition
- * and offset are whatever the receiver assigns (for example a sender id and a sequence number); the runtime remembers
- * the highest stored offset per partition across restarts (see {@link Receiver#lastStoredOffset(String)}).
+ * <p>For direct sources the offset is the source's own (Kafka offset, line number, ...). For
+ * receivers the partition and offset are whatever the receiver assigns (for example a sender id and
+ * a sequence number); the runtime remembers the highest stored offset per partition across restarts
+ * (see {@link Receiver#lastStoredOffset(String)}).
  *
  * <p>Thread safety: immutable.
  */
@@ -31,7 +33,10 @@ public record SourcePosition(String source, String partition, Position position)
     return source.isEmpty() && partition.isEmpty();
   }
 
-  /** The position as a {@code long} offset, for sources whose positions are offsets; see {@link Position#toLong()}. */
+  /**
+   * The position as a {@code long} offset, for sources whose positions are offsets; see {@link
+   * Position#toLong()}.
+   */
   public long offset() {
     return position.toLong();
   }

@@ -3,8 +3,8 @@ package io.tributary.core.api;
 /**
  * Root of Tributary's unchecked exceptions. Messages say what happened, where, and what to do.
  *
- * <p>Subtypes are either {@link RetriableException} (the operation may succeed if retried) or fatal (retrying the same
- * thing cannot help; a person has to act).
+ * <p>Subtypes are either {@link RetriableException} (the operation may succeed if retried) or fatal
+ * (retrying the same thing cannot help; a person has to act).
  */
 public class TributaryException extends RuntimeException {
   public TributaryException(String message) {

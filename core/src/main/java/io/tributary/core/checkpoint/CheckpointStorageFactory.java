@@ -20,11 +20,12 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
- * Opens {@link CheckpointStorage} for a location URI whose scheme is not the local file system, for example {@code
- * hdfs://namenode:8020/tributary/clicks} or {@code s3a://bucket/checkpoints/clicks}. Implementations are found through
- * {@link ServiceLoader} ({@code META-INF/services/io.tributary.core.checkpoint.CheckpointStorageFactory}); connector-file
- * provides {@code hdfs} and {@code s3a}. A plain path or a {@code file:} URI is always the built-in {@link
- * LocalCheckpointStorage}.
+ * Opens {@link CheckpointStorage} for a location URI whose scheme is not the local file system, for
+ * example {@code hdfs://namenode:8020/tributary/clicks} or {@code s3a://bucket/checkpoints/clicks}.
+ * Implementations are found through {@link ServiceLoader} ({@code
+ * META-INF/services/io.tributary.core.checkpoint.CheckpointStorageFactory}); connector-file
+ * provides {@code hdfs} and {@code s3a}. A plain path or a {@code file:} URI is always the built-in
+ * {@link LocalCheckpointStorage}.
  *
  * <pre>{@code
  * CheckpointStorage cp = CheckpointStorageFactory.open(
@@ -32,10 +33,11 @@ import java.util.regex.Pattern;
  * Pipeline.builder("clicks").checkpoint(cp).walDir(Path.of("/var/lib/tributary/wal/clicks"))...
  * }</pre>
  *
- * <p>A receiver's write-ahead log always needs a local directory: with a remote checkpoint, set {@code
- * Pipeline.Builder.walDir(...)} (gateway: {@code wal-dir:}).
+ * <p>A receiver's write-ahead log always needs a local directory: with a remote checkpoint, set
+ * {@code Pipeline.Builder.walDir(...)} (gateway: {@code wal-dir:}).
  *
- * <p>Thread safety: implementations must be stateless; {@link #create} may be called from any thread.
+ * <p>Thread safety: implementations must be stateless; {@link #create} may be called from any
+ * thread.
  */
 public interface CheckpointStorageFactory {
   /** The URI schemes this factory opens, lower case, for example {@code hdfs}. */
@@ -75,46 +77,75 @@ public interface CheckpointStorageFactory {
   /**
    * Checks a location and its options without opening anything.
    *
-   * @return every problem, each as "Invalid value X for checkpoint: reason (expected: ...)"; empty when valid
+   * @return every problem, each as "Invalid value X for checkpoint: reason (expected: ...)"; empty
+   *     when valid
    */
   static List<ConfigProblem> validate(String location, Map<String, ?> options) {
     List<ConfigProblem> problems = new ArrayList<>();
     if (location == null || location.isBlank()) {
-      problems.add(new ConfigProblem("checkpoint", "Invalid value " + location + " for checkpoint: blank"
-          + " (expected: a local directory or a URI such as hdfs://host:8020/dir or s3a://bucket/dir)"));
+      problems.add(
+          new ConfigProblem(
+              "checkpoint",
+              "Invalid value "
+                  + location
+                  + " for checkpoint: blank"
+                  + " (expected: a local directory or a URI such as hdfs://host:8020/dir or s3a://bucket/dir)"));
       return problems;
     }
     if (isLocal(location)) {
       if (localPath(location) == null) {
-        problems.add(new ConfigProblem("checkpoint", "Invalid value " + location + " for checkpoint: not a valid path"
-            + " (expected: a directory path, absolute or relative to the working directory)"));
+        problems.add(
+            new ConfigProblem(
+                "checkpoint",
+                "Invalid value "
+                    + location
+                    + " for checkpoint: not a valid path"
+                    + " (expected: a directory path, absolute or relative to the working directory)"));
       }
       for (String k : options.keySet()) {
-        problems.add(new ConfigProblem(k, "Unknown key " + k + " for a local checkpoint (expected: no options)"));
+        problems.add(
+            new ConfigProblem(
+                k, "Unknown key " + k + " for a local checkpoint (expected: no options)"));
       }
       return problems;
     }
     String scheme = scheme(location);
     Optional<CheckpointStorageFactory> f = forScheme(scheme);
     if (f.isEmpty()) {
-      problems.add(new ConfigProblem("checkpoint", "Invalid value " + location + " for checkpoint: no checkpoint"
-          + " storage for scheme " + scheme + " on the classpath (expected: a local path, or one of the schemes "
-          + knownSchemes() + "; connector-file adds hdfs and s3a)"));
+      problems.add(
+          new ConfigProblem(
+              "checkpoint",
+              "Invalid value "
+                  + location
+                  + " for checkpoint: no checkpoint"
+                  + " storage for scheme "
+                  + scheme
+                  + " on the classpath (expected: a local path, or one of the schemes "
+                  + knownSchemes()
+                  + "; connector-file adds hdfs and s3a)"));
       return problems;
     }
     try {
       new URI(location);
     } catch (URISyntaxException e) {
-      problems.add(new ConfigProblem("checkpoint", "Invalid value " + location + " for checkpoint: " + e.getReason()
-          + " (expected: a URI such as " + scheme + "://host/dir)"));
+      problems.add(
+          new ConfigProblem(
+              "checkpoint",
+              "Invalid value "
+                  + location
+                  + " for checkpoint: "
+                  + e.getReason()
+                  + " (expected: a URI such as "
+                  + scheme
+                  + "://host/dir)"));
     }
     problems.addAll(f.get().options().validate(options));
     return problems;
   }
 
   /**
-   * Opens the checkpoint storage for {@code location}: a local path or {@code file:} URI, or a URI handled by a
-   * factory on the classpath.
+   * Opens the checkpoint storage for {@code location}: a local path or {@code file:} URI, or a URI
+   * handled by a factory on the classpath.
    *
    * @throws ConfigException listing every problem with the location or the options
    * @throws IOException when the storage cannot be reached
@@ -149,7 +180,10 @@ public interface CheckpointStorageFactory {
     return s;
   }
 
-  /** The URI scheme, lower case; null for a plain path (including Windows drive letters such as {@code C:\}). */
+  /**
+   * The URI scheme, lower case; null for a plain path (including Windows drive letters such as
+   * {@code C:\}).
+   */
   private static String scheme(String location) {
     Matcher m = Pattern.compile("^([A-Za-z][A-Za-z0-9+.-]+):").matcher(location);
     return m.find() ? m.group(1).toLowerCase(Locale.ROOT) : null;

@@ -15,8 +15,9 @@ import java.util.Optional;
 import java.util.stream.Stream;
 
 /**
- * Checkpoint storage in a local directory. Writes go to a hidden temp file that is fsynced, then renamed atomically
- * over the target, then the directory is fsynced, so a file is either wholly there or not at all.
+ * Checkpoint storage in a local directory. Writes go to a hidden temp file that is fsynced, then
+ * renamed atomically over the target, then the directory is fsynced, so a file is either wholly
+ * there or not at all.
  *
  * <p>Thread safety: safe for concurrent use on different paths.
  */
@@ -34,7 +35,8 @@ public final class LocalCheckpointStorage implements CheckpointStorage {
   private Path resolve(String path) {
     Path p = root.resolve(path).normalize();
     if (!p.startsWith(root)) {
-      throw new IllegalArgumentException("Checkpoint path escapes the checkpoint directory: " + path);
+      throw new IllegalArgumentException(
+          "Checkpoint path escapes the checkpoint directory: " + path);
     }
     return p;
   }
@@ -56,7 +58,10 @@ public final class LocalCheckpointStorage implements CheckpointStorage {
     Path tmp = dir.resolve("." + target.getFileName() + ".tmp");
     try (FileChannel ch =
         FileChannel.open(
-            tmp, StandardOpenOption.CREATE, StandardOpenOption.TRUNCATE_EXISTING, StandardOpenOption.WRITE)) {
+            tmp,
+            StandardOpenOption.CREATE,
+            StandardOpenOption.TRUNCATE_EXISTING,
+            StandardOpenOption.WRITE)) {
       ByteBuffer buf = ByteBuffer.wrap(data);
       while (buf.hasRemaining()) {
         ch.write(buf);
@@ -67,12 +72,17 @@ public final class LocalCheckpointStorage implements CheckpointStorage {
       Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
     } catch (AtomicMoveNotSupportedException e) {
       throw new IOException(
-          "The file system of " + dir + " cannot rename atomically; put the checkpoint on a local file system", e);
+          "The file system of "
+              + dir
+              + " cannot rename atomically; put the checkpoint on a local file system",
+          e);
     }
     fsyncDirectory(dir);
   }
 
-  /** Forces a directory entry change (rename, create) to disk. Best effort on platforms that cannot. */
+  /**
+   * Forces a directory entry change (rename, create) to disk. Best effort on platforms that cannot.
+   */
   public static void fsyncDirectory(Path dir) {
     try (FileChannel ch = FileChannel.open(dir, StandardOpenOption.READ)) {
       ch.force(true);
@@ -89,7 +99,10 @@ public final class LocalCheckpointStorage implements CheckpointStorage {
     }
     List<String> names = new ArrayList<>();
     try (Stream<Path> s = Files.list(d)) {
-      s.map(p -> p.getFileName().toString()).filter(n -> !n.startsWith(".")).sorted().forEach(names::add);
+      s.map(p -> p.getFileName().toString())
+          .filter(n -> !n.startsWith("."))
+          .sorted()
+          .forEach(names::add);
     }
     return names;
   }

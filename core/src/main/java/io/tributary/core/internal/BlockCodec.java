@@ -11,28 +11,36 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * Binary form of a receiver block as stored in the write-ahead log: {@code [int format][long seq]}, a table of the
- * distinct strings (sources, partitions, header names), {@code [int n]}, then per record key, value, timestamp, headers
- * and position, strings referenced by index. A position is a {@code long} offset, {@code -1} for none, or {@code -2}
- * followed by the index of its text form (positions beyond 64 bits or with a sub-sequence). Integrity is the WAL's job (CRC32C per entry).
+ * Binary form of a receiver block as stored in the write-ahead log: {@code [int format][long seq]},
+ * a table of the distinct strings (sources, partitions, header names), {@code [int n]}, then per
+ * record key, value, timestamp, headers and position, strings referenced by index. A position is a
+ * {@code long} offset, {@code -1} for none, or {@code -2} followed by the index of its text form
+ * (positions beyond 64 bits or with a sub-sequence). Integrity is the WAL's job (CRC32C per entry).
  *
  * <p>Thread safety: stateless.
  */
 public final class BlockCodec {
   static final int FORMAT = 2;
+
   /** Offset field of a record without a position. */
   private static final long NO_POSITION = -1L;
-  /** Offset field of a position that is not a plain {@code long}: an index into the string table follows. */
+
+  /**
+   * Offset field of a position that is not a plain {@code long}: an index into the string table
+   * follows.
+   */
   private static final long TEXT_POSITION = -2L;
 
   /** A decoded block. */
   public record Block(long seq, List<Record> records) {}
 
   /**
-   * A block encoded before its sequence number is known. Encoding is the expensive part and runs outside the
-   * supervisor's lock; numbering (which must follow WAL order) runs under it and only writes the 8 bytes of the seq.
+   * A block encoded before its sequence number is known. Encoding is the expensive part and runs
+   * outside the supervisor's lock; numbering (which must follow WAL order) runs under it and only
+   * writes the 8 bytes of the seq.
    *
-   * <p>Thread safety: not thread-safe; {@link #numbered} is called once, by the thread that appends the block.
+   * <p>Thread safety: not thread-safe; {@link #numbered} is called once, by the thread that appends
+   * the block.
    */
   public static final class Unnumbered {
     private final byte[] bytes;
@@ -41,7 +49,9 @@ public final class BlockCodec {
       this.bytes = bytes;
     }
 
-    /** The block's bytes with {@code seq} written into its header (the array is reused, not copied). */
+    /**
+     * The block's bytes with {@code seq} written into its header (the array is reused, not copied).
+     */
     public byte[] numbered(long seq) {
       ByteBuffer.wrap(bytes).putLong(SEQ_OFFSET, seq);
       return bytes;
@@ -52,13 +62,17 @@ public final class BlockCodec {
 
   private BlockCodec() {}
 
-  /** Encodes {@code records} now; the sequence number is set later with {@link Unnumbered#numbered(long)}. */
+  /**
+   * Encodes {@code records} now; the sequence number is set later with {@link
+   * Unnumbered#numbered(long)}.
+   */
   public static Unnumbered encodeUnnumbered(List<Record> records) {
     return new Unnumbered(encode(0, records));
   }
 
   public static byte[] encode(long seq, List<Record> records) {
-    // First pass: a table of the distinct strings (sources, partitions, header names) and the exact size, so the
+    // First pass: a table of the distinct strings (sources, partitions, header names) and the exact
+    // size, so the
     // block is written into one array without growing it and without repeating strings per record.
     Map<String, Integer> strings = new LinkedHashMap<>();
     long size = 4 + 8 + 4 + 4;
@@ -70,11 +84,16 @@ public final class BlockCodec {
         size += 4 + stringSize(strings, p.position().toString());
       }
       for (Map.Entry<String, byte[]> h : r.headers().entrySet()) {
-        size += 4 + 4 + (h.getValue() == null ? 0 : h.getValue().length) + stringSize(strings, h.getKey());
+        size +=
+            4
+                + 4
+                + (h.getValue() == null ? 0 : h.getValue().length)
+                + stringSize(strings, h.getKey());
       }
     }
     if (size > Integer.MAX_VALUE - 16) {
-      throw new IllegalArgumentException("Block of " + records.size() + " records is too large: " + size + " bytes");
+      throw new IllegalArgumentException(
+          "Block of " + records.size() + " records is too large: " + size + " bytes");
     }
     ByteBuffer out = ByteBuffer.allocate((int) size);
     out.putInt(FORMAT).putLong(seq).putInt(strings.size());
@@ -129,7 +148,8 @@ public final class BlockCodec {
       ByteBuffer in = ByteBuffer.wrap(data);
       int format = in.getInt();
       if (format != FORMAT) {
-        throw new IllegalArgumentException("Unknown block format " + format + " (expected " + FORMAT + ")");
+        throw new IllegalArgumentException(
+            "Unknown block format " + format + " (expected " + FORMAT + ")");
       }
       long seq = in.getLong();
       String[] strings = new String[in.getInt()];
@@ -155,7 +175,10 @@ public final class BlockCodec {
         long offset = in.getLong();
         SourcePosition pos;
         if (offset == NO_POSITION) {
-          pos = source.isEmpty() && partition.isEmpty() ? SourcePosition.NONE : new SourcePosition(source, partition, 0);
+          pos =
+              source.isEmpty() && partition.isEmpty()
+                  ? SourcePosition.NONE
+                  : new SourcePosition(source, partition, 0);
         } else if (offset == TEXT_POSITION) {
           pos = new SourcePosition(source, partition, Position.parse(strings[in.getInt()]));
         } else {
@@ -164,7 +187,9 @@ public final class BlockCodec {
         records.add(new Record(key, value, ts, headers, pos));
       }
       return new Block(seq, records);
-    } catch (java.nio.BufferUnderflowException | IndexOutOfBoundsException | NegativeArraySizeException e) {
+    } catch (java.nio.BufferUnderflowException
+        | IndexOutOfBoundsException
+        | NegativeArraySizeException e) {
       throw new IllegalArgumentException("Truncated or malformed block: " + e, e);
     }
   }

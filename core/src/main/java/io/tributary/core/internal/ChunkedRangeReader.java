@@ -13,18 +13,22 @@ import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 
 /**
- * Reads a batch's planned ranges on up to {@code parallelism} threads and hands them to the batch thread as chunks,
- * in plan order: every chunk of the first range, then of the second, and so on; within a range, in position order.
- * The order is the same every time the same plan is read, so a replayed batch reaches the sinks exactly as before.
+ * Reads a batch's planned ranges on up to {@code parallelism} threads and hands them to the batch
+ * thread as chunks, in plan order: every chunk of the first range, then of the second, and so on;
+ * within a range, in position order. The order is the same every time the same plan is read, so a
+ * replayed batch reaches the sinks exactly as before.
  *
- * <p>Memory: each range being read holds at most {@code queueChunks} chunks of at most {@code chunkRecords} records
- * or about {@code chunkBytes} bytes; at most {@code parallelism} ranges are read at once. So a batch of any size
- * costs about {@code parallelism x queueChunks x chunkBytes} of heap, plus what the source's own readers buffer.
+ * <p>Memory: each range being read holds at most {@code queueChunks} chunks of at most {@code
+ * chunkRecords} records or about {@code chunkBytes} bytes; at most {@code parallelism} ranges are
+ * read at once. So a batch of any size costs about {@code parallelism x queueChunks x chunkBytes}
+ * of heap, plus what the source's own readers buffer.
  *
- * <p>Readers start in plan order on a FIFO pool, so the range the batch thread waits for has always started: no
- * reader can hold a thread the consumer needs. A reader's failure is rethrown on the batch thread, naming the range.
+ * <p>Readers start in plan order on a FIFO pool, so the range the batch thread waits for has always
+ * started: no reader can hold a thread the consumer needs. A reader's failure is rethrown on the
+ * batch thread, naming the range.
  *
- * <p>Thread safety: the iterator is used by the batch thread only; {@link #close()} cancels readers still running.
+ * <p>Thread safety: the iterator is used by the batch thread only; {@link #close()} cancels readers
+ * still running.
  */
 public final class ChunkedRangeReader implements CloseableIterator<List<Record>> {
   /** Reads one range; called on a reader thread. */
@@ -89,7 +93,11 @@ public final class ChunkedRangeReader implements CloseableIterator<List<Record>>
   }
 
   private static void readRange(
-      OffsetRange range, RangeSource source, BlockingQueue<Object> queue, int chunkRecords, long chunkBytes) {
+      OffsetRange range,
+      RangeSource source,
+      BlockingQueue<Object> queue,
+      int chunkRecords,
+      long chunkBytes) {
     try {
       try (CloseableIterator<Record> it = source.read(range)) {
         List<Record> chunk = new ArrayList<>(Math.min(chunkRecords, 1024));
@@ -110,7 +118,8 @@ public final class ChunkedRangeReader implements CloseableIterator<List<Record>>
       }
       queue.put(END);
     } catch (InterruptedException e) {
-      Thread.currentThread().interrupt(); // cancelled by close(): nobody waits for this queue any more
+      Thread.currentThread()
+          .interrupt(); // cancelled by close(): nobody waits for this queue any more
     } catch (Throwable t) {
       queue.clear(); // room for the failure; the consumer stops at it anyway
       queue.offer(new Failure(t));
@@ -184,7 +193,8 @@ public final class ChunkedRangeReader implements CloseableIterator<List<Record>>
     for (Future<?> t : tasks) {
       t.cancel(true); // a task not started yet never runs; a running one is interrupted
     }
-    // Wait (bounded) for started readers to close their source iterators, so the source is not closed under them.
+    // Wait (bounded) for started readers to close their source iterators, so the source is not
+    // closed under them.
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
     synchronized (activeLock) {
       long left;

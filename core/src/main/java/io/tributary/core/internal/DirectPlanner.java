@@ -14,17 +14,19 @@ import java.util.Map;
 import java.util.Set;
 
 /**
- * Decides a direct source's offset ranges for each batch: admission control by a per-partition record limit, a
- * per-partition rate, and the backpressure rate split across partitions in proportion to their lag.
+ * Decides a direct source's offset ranges for each batch: admission control by a per-partition
+ * record limit, a per-partition rate, and the backpressure rate split across partitions in
+ * proportion to their lag.
  *
- * <p>Positions: the next offset to read per partition, from the last plan. A partition unknown to the plan starts at
- * its {@link PartitionInfo#initialPosition()}. A partition with parents waits until every parent is closed and read to its
- * end. A closed partition read to its end keeps an empty range while the source lists it, and is dropped from the plan
- * once the source stops listing it.
+ * <p>Positions: the next offset to read per partition, from the last plan. A partition unknown to
+ * the plan starts at its {@link PartitionInfo#initialPosition()}. A partition with parents waits
+ * until every parent is closed and read to its end. A closed partition read to its end keeps an
+ * empty range while the source lists it, and is dropped from the plan once the source stops listing
+ * it.
  *
- * <p>For an {@link io.tributary.core.api.ExternallyAssignedSource} ({@link #externallyAssigned()}): partitions not
- * listed now are dropped from the plan, and a partition listed now but not at the previous call starts at its initial
- * offset even when a position is known for it.
+ * <p>For an {@link io.tributary.core.api.ExternallyAssignedSource} ({@link #externallyAssigned()}):
+ * partitions not listed now are dropped from the plan, and a partition listed now but not at the
+ * previous call starts at its initial offset even when a position is known for it.
  *
  * <p>Thread safety: not thread-safe; used by the batch thread.
  */
@@ -40,7 +42,8 @@ public final class DirectPlanner {
   private boolean externallyAssigned;
   private Set<String> listedBefore = Set.of();
 
-  public DirectPlanner(long maxRecordsPerPartition, long maxRatePerPartition, long batchIntervalMs) {
+  public DirectPlanner(
+      long maxRecordsPerPartition, long maxRatePerPartition, long batchIntervalMs) {
     this.maxRecordsPerPartition = maxRecordsPerPartition;
     this.maxRatePerPartition = maxRatePerPartition;
     this.batchIntervalMs = batchIntervalMs;
@@ -86,12 +89,15 @@ public final class DirectPlanner {
    *
    * @param partitions what the source reports now
    * @param backpressureRate records per second for the whole source, or {@code <= 0} for no limit
-   * @param batchRecordBudget most records for the whole batch (from {@code batch.max-bytes} and the average record
-   *     size seen so far), split across partitions in proportion to their lag; {@code <= 0} for no limit
+   * @param batchRecordBudget most records for the whole batch (from {@code batch.max-bytes} and the
+   *     average record size seen so far), split across partitions in proportion to their lag;
+   *     {@code <= 0} for no limit
    * @param maxBytesPerRange the byte limit passed to {@code endReader}; {@code <= 0} for none
-   * @param endReader fixes the end of partitions whose end position is unknown; {@code null} if the source has none
+   * @param endReader fixes the end of partitions whose end position is unknown; {@code null} if the
+   *     source has none
    * @return one range per known partition (empty ranges included, so positions persist)
-   * @throws IllegalStateException if a partition has no end position and there is no {@code endReader}
+   * @throws IllegalStateException if a partition has no end position and there is no {@code
+   *     endReader}
    */
   public List<OffsetRange> plan(
       List<PartitionInfo> partitions,
@@ -114,7 +120,8 @@ public final class DirectPlanner {
       }
       listedBefore = Set.copyOf(byId.keySet());
     }
-    // Ready partitions and their lag (for a partition whose end is known only by reading: its per-partition limit, or
+    // Ready partitions and their lag (for a partition whose end is known only by reading: its
+    // per-partition limit, or
     // the prefetch default, so it gets a fair share).
     long perPartitionCap = maxRecordsPerPartition;
     if (maxRatePerPartition > 0) {
@@ -137,7 +144,9 @@ public final class DirectPlanner {
       } else {
         if (endReader == null) {
           throw new IllegalStateException(
-              "Partition " + p.id() + " has no end position, but its source does not implement RangeEndByReading");
+              "Partition "
+                  + p.id()
+                  + " has no end position, but its source does not implement RangeEndByReading");
         }
         l = perPartitionCap > 0 ? perPartitionCap : UNBOUNDED_PREFETCH_RECORDS;
       }
@@ -163,22 +172,36 @@ public final class DirectPlanner {
       limit = Math.max(0, limit);
       Position until;
       if (p.endKnown() || limit == 0) {
-        until = p.endKnown() ? Position.min(start.plus(limit), Position.max(start, p.endPosition())) : start;
+        until =
+            p.endKnown()
+                ? Position.min(start.plus(limit), Position.max(start, p.endPosition()))
+                : start;
       } else {
-        until = endReader.fixRangeEnd(p.id(), start, limit, maxBytesPerRange > 0 ? maxBytesPerRange : Long.MAX_VALUE);
+        until =
+            endReader.fixRangeEnd(
+                p.id(), start, limit, maxBytesPerRange > 0 ? maxBytesPerRange : Long.MAX_VALUE);
         if (until.isBefore(start)) {
           throw new IllegalStateException(
-              "Source returned range end " + until + " before its start " + start + " for partition " + p.id());
+              "Source returned range end "
+                  + until
+                  + " before its start "
+                  + start
+                  + " for partition "
+                  + p.id());
         }
       }
-      // A closed partition read to its end stays in the plan (as an empty range) while the source still lists it:
-      // forgetting its position would make the next plan start it again at its initial position (duplicates) and
+      // A closed partition read to its end stays in the plan (as an empty range) while the source
+      // still lists it:
+      // forgetting its position would make the next plan start it again at its initial position
+      // (duplicates) and
       // keep its children waiting.
       ranges.add(new OffsetRange(p.id(), start, until));
     }
-    // Partitions known from the checkpoint but not reported now keep their position, except a closed partition read
+    // Partitions known from the checkpoint but not reported now keep their position, except a
+    // closed partition read
     // to its end, which is forgotten once the source no longer lists it.
-    for (Iterator<Map.Entry<String, Position>> it = positions.entrySet().iterator(); it.hasNext(); ) {
+    for (Iterator<Map.Entry<String, Position>> it = positions.entrySet().iterator();
+        it.hasNext(); ) {
       Map.Entry<String, Position> e = it.next();
       if (byId.containsKey(e.getKey())) {
         continue;

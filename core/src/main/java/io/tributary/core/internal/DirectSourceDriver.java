@@ -20,16 +20,18 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Drives a {@link DirectSource}: plans ranges with {@link DirectPlanner} (admission control by records, bytes, rate
- * and backpressure; ends fixed by reading for {@link RangeEndByReading} sources) and reads them in parallel with
- * {@link ChunkedRangeReader}.
+ * Drives a {@link DirectSource}: plans ranges with {@link DirectPlanner} (admission control by
+ * records, bytes, rate and backpressure; ends fixed by reading for {@link RangeEndByReading}
+ * sources) and reads them in parallel with {@link ChunkedRangeReader}.
  *
  * <p>Thread safety: see {@link SourceDriver}.
  */
 final class DirectSourceDriver implements SourceDriver {
   private static final Logger LOG = LoggerFactory.getLogger(DirectSourceDriver.class);
+
   /** Chunks a reader may hold before the batch thread takes them. */
   static final int QUEUE_CHUNKS = 4;
+
   /** Records per chunk at most (bytes are the usual bound). */
   static final int CHUNK_RECORDS = 8_192;
 
@@ -42,7 +44,10 @@ final class DirectSourceDriver implements SourceDriver {
   private final long chunkBytes;
   private final ExecutorService readers;
   private volatile long lag;
-  /** Average bytes per record read so far (0 before the first read); written by the batch thread. */
+
+  /**
+   * Average bytes per record read so far (0 before the first read); written by the batch thread.
+   */
   private volatile double averageRecordBytes;
 
   DirectSourceDriver(
@@ -119,7 +124,14 @@ final class DirectSourceDriver implements SourceDriver {
       return null;
     }
     return new BatchPlan(
-        BatchPlan.FORMAT_VERSION, pipelineId, batchId, batchTimeMs, sourceName, BatchPlan.DIRECT, ranges, null);
+        BatchPlan.FORMAT_VERSION,
+        pipelineId,
+        batchId,
+        batchTimeMs,
+        sourceName,
+        BatchPlan.DIRECT,
+        ranges,
+        null);
   }
 
   @Override
@@ -176,7 +188,9 @@ final class DirectSourceDriver implements SourceDriver {
       source.onBatchCommitted(plan.batchId(), plan.ranges());
     } catch (Exception e) {
       LOG.warn(
-          "event=source_commit_callback_failed pipeline={} batch={} error=\"{}\"", pipelineId, plan.batchId(),
+          "event=source_commit_callback_failed pipeline={} batch={} error=\"{}\"",
+          pipelineId,
+          plan.batchId(),
           e.toString());
     }
   }

@@ -3,7 +3,10 @@ package io.tributary.core.internal;
 import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.atomic.AtomicInteger;
 
-/** Names threads {@code tributary-<pipeline>-<role>-N}; daemon threads so a forgotten pipeline cannot hang the JVM. */
+/**
+ * Names threads {@code tributary-<pipeline>-<role>-N}; daemon threads so a forgotten pipeline
+ * cannot hang the JVM.
+ */
 public final class NamedThreadFactory implements ThreadFactory {
   private final String prefix;
   private final AtomicInteger n = new AtomicInteger();

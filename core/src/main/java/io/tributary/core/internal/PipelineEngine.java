@@ -39,9 +39,9 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
-import java.util.Optional;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.OptionalDouble;
 import java.util.OptionalLong;
 import java.util.concurrent.CountDownLatch;
@@ -53,8 +53,9 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The micro-batch engine behind {@link io.tributary.core.runtime.Pipeline}: one batch thread runs plan, write {@code
- * offsets/N}, read, transform, write sinks, write {@code commits/N}, clean up; batches never overlap.
+ * The micro-batch engine behind {@link io.tributary.core.runtime.Pipeline}: one batch thread runs
+ * plan, write {@code offsets/N}, read, transform, write sinks, write {@code commits/N}, clean up;
+ * batches never overlap.
  *
  * <p>Thread safety: public methods may be called from any thread.
  */
@@ -95,8 +96,10 @@ public final class PipelineEngine {
   private BatchPlan pendingReplay;
   private SourceDriver driver;
   private PidRateEstimator estimator;
+
   /** The sink that carries the source's transactional positions, or {@code null}. */
   private String positionsCarrier;
+
   private volatile double directRate;
   private Thread shutdownHook;
 
@@ -135,11 +138,16 @@ public final class PipelineEngine {
     this.tags = Tags.of("pipeline", pipelineId, "source", sourceName);
     this.recordsInCounter = registry.counter("tributary.records.in", tags);
     this.bytesInCounter = registry.counter("tributary.bytes.in", tags);
-    this.recordsOutCounter = registry.counter("tributary.records.out", Tags.of("pipeline", pipelineId));
-    this.batchesCounter = registry.counter("tributary.batches.completed", Tags.of("pipeline", pipelineId));
-    this.processingTimer = registry.timer("tributary.batch.processing.time", Tags.of("pipeline", pipelineId));
-    this.schedulingDelayTimer = registry.timer("tributary.batch.scheduling.delay", Tags.of("pipeline", pipelineId));
-    this.totalDelayTimer = registry.timer("tributary.batch.total.delay", Tags.of("pipeline", pipelineId));
+    this.recordsOutCounter =
+        registry.counter("tributary.records.out", Tags.of("pipeline", pipelineId));
+    this.batchesCounter =
+        registry.counter("tributary.batches.completed", Tags.of("pipeline", pipelineId));
+    this.processingTimer =
+        registry.timer("tributary.batch.processing.time", Tags.of("pipeline", pipelineId));
+    this.schedulingDelayTimer =
+        registry.timer("tributary.batch.scheduling.delay", Tags.of("pipeline", pipelineId));
+    this.totalDelayTimer =
+        registry.timer("tributary.batch.total.delay", Tags.of("pipeline", pipelineId));
     Gauge.builder("tributary.batch.last.committed", this, e -> e.lastCommitted)
         .tags(Tags.of("pipeline", pipelineId))
         .register(registry);
@@ -161,7 +169,11 @@ public final class PipelineEngine {
     try {
       if (state != PipelineState.CREATED) {
         throw new IllegalStateException(
-            "Pipeline " + pipelineId + " is " + state + "; a pipeline starts once (build a new one to run again)");
+            "Pipeline "
+                + pipelineId
+                + " is "
+                + state
+                + "; a pipeline starts once (build a new one to run again)");
       }
       state = PipelineState.STARTING;
     } finally {
@@ -202,11 +214,20 @@ public final class PipelineEngine {
       lastPlan =
           checkpoint
               .readOffsets(id)
-              .orElseThrow(() -> new DataUnavailableException("offsets/" + id + " vanished from the checkpoint"));
+              .orElseThrow(
+                  () ->
+                      new DataUnavailableException(
+                          "offsets/" + id + " vanished from the checkpoint"));
       if (!sourceName.equals(lastPlan.source())) {
         throw new io.tributary.core.api.IncompatibleCheckpointException(
-            "Checkpoint at " + storage.describe() + " was written for source '" + lastPlan.source() + "', this pipeline's"
-                + " source is '" + sourceName + "': use a new checkpoint location or the previous source name");
+            "Checkpoint at "
+                + storage.describe()
+                + " was written for source '"
+                + lastPlan.source()
+                + "', this pipeline's"
+                + " source is '"
+                + sourceName
+                + "': use a new checkpoint location or the previous source name");
       }
       nextBatchId = id + 1;
       lastPlanned = id;
@@ -217,14 +238,21 @@ public final class PipelineEngine {
     }
     if (options.get(PipelineOptions.BACKPRESSURE)) {
       estimator =
-          new PidRateEstimator(batchIntervalMs, 1.0, 0.2, 0.0, options.get(PipelineOptions.BACKPRESSURE_MIN_RATE));
+          new PidRateEstimator(
+              batchIntervalMs, 1.0, 0.2, 0.0, options.get(PipelineOptions.BACKPRESSURE_MIN_RATE));
       directRate = options.get(PipelineOptions.BACKPRESSURE_INITIAL_RATE);
     }
     driver = createDriver();
     if (lastPlan != null && !driver.planKind().equals(lastPlan.kind())) {
       throw new io.tributary.core.api.IncompatibleCheckpointException(
-          "Checkpoint at " + storage.describe() + " holds " + lastPlan.kind() + "-source plans but the source is now"
-              + " a " + driver.planKind() + " source: use a new checkpoint location or the previous source");
+          "Checkpoint at "
+              + storage.describe()
+              + " holds "
+              + lastPlan.kind()
+              + "-source plans but the source is now"
+              + " a "
+              + driver.planKind()
+              + " source: use a new checkpoint location or the previous source");
     }
     positionsCarrier = chooseCarrier();
     driver.start(lastPlan);
@@ -238,7 +266,11 @@ public final class PipelineEngine {
     batchThread.start();
     LOG.info(
         "event=pipeline_started pipeline={} source={} checkpoint={} next_batch={} replay={}",
-        pipelineId, sourceName, storage.describe(), nextBatchId, pendingReplay != null);
+        pipelineId,
+        sourceName,
+        storage.describe(),
+        nextBatchId,
+        pendingReplay != null);
   }
 
   private SourceDriver createDriver() throws Exception {
@@ -277,8 +309,9 @@ public final class PipelineEngine {
   }
 
   /**
-   * Which sink carries the source's positions in its transaction: the only sink, when it can. With several sinks no
-   * one transaction covers every output, so none does and the source commits its positions after the batch commit.
+   * Which sink carries the source's positions in its transaction: the only sink, when it can. With
+   * several sinks no one transaction covers every output, so none does and the source commits its
+   * positions after the batch commit.
    *
    * @throws ConfigException when the source requires a carrier and the pipeline has none
    */
@@ -296,16 +329,28 @@ public final class PipelineEngine {
     }
     if (carrier == null && tps.requiresCarrier()) {
       throw new ConfigException(
-          "Invalid pipeline " + pipelineId + ": source " + sourceName + " must commit its positions inside a sink's"
-              + " transaction, but " + (sinks.size() == 1 ? "sink " + sinks.keySet().iterator().next() + " cannot"
-              + " carry them" : "the pipeline has " + sinks.size() + " sinks and one transaction cannot cover them")
-              + " (expected: exactly one sink that carries " + type.getSimpleName() + ")");
+          "Invalid pipeline "
+              + pipelineId
+              + ": source "
+              + sourceName
+              + " must commit its positions inside a sink's"
+              + " transaction, but "
+              + (sinks.size() == 1
+                  ? "sink " + sinks.keySet().iterator().next() + " cannot" + " carry them"
+                  : "the pipeline has "
+                      + sinks.size()
+                      + " sinks and one transaction cannot cover them")
+              + " (expected: exactly one sink that carries "
+              + type.getSimpleName()
+              + ")");
     }
     if (carrier == null && sinks.size() > 1) {
       LOG.info(
           "event=positions_not_in_transaction pipeline={} source={} sinks={} reason=\"several sinks: the source"
               + " commits its positions after each batch commit\"",
-          pipelineId, sourceName, sinks.keySet());
+          pipelineId,
+          sourceName,
+          sinks.keySet());
     }
     return carrier;
   }
@@ -318,7 +363,11 @@ public final class PipelineEngine {
       return local.root().resolve("wal").resolve(sourceName);
     }
     throw new ConfigException(
-        "Invalid value " + storage.describe() + " for checkpoint of pipeline " + pipelineId + ": the write-ahead log"
+        "Invalid value "
+            + storage.describe()
+            + " for checkpoint of pipeline "
+            + pipelineId
+            + ": the write-ahead log"
             + " needs a local directory (expected: a local checkpoint path, walDir(dir) (gateway: wal-dir:), or"
             + " wal.enabled: false)");
   }
@@ -366,7 +415,8 @@ public final class PipelineEngine {
     long waitMs = options.gracefulStopTimeout().toMillis() + 5_000;
     try {
       if (!terminated.await(waitMs, TimeUnit.MILLISECONDS) && t != null) {
-        LOG.warn("event=stop_timeout pipeline={} waited_ms={} action=interrupt", pipelineId, waitMs);
+        LOG.warn(
+            "event=stop_timeout pipeline={} waited_ms={} action=interrupt", pipelineId, waitMs);
         t.interrupt();
         terminated.await(10, TimeUnit.SECONDS);
       }
@@ -389,7 +439,13 @@ public final class PipelineEngine {
   public PipelineStatus status() {
     Throwable f = failure;
     return new PipelineStatus(
-        pipelineId, state, lastPlanned, lastCommitted, recordsIn.get(), recordsOut.get(), f == null ? null : f.toString());
+        pipelineId,
+        state,
+        lastPlanned,
+        lastCommitted,
+        recordsIn.get(),
+        recordsOut.get(),
+        f == null ? null : f.toString());
   }
 
   public Throwable failure() {
@@ -415,7 +471,8 @@ public final class PipelineEngine {
         next += batchIntervalMs;
         long now = System.currentTimeMillis();
         if (now > next) {
-          next = now; // processing fell behind: run the next batch at once rather than a burst of empty ones
+          next = now; // processing fell behind: run the next batch at once rather than a burst of
+          // empty ones
         }
         runOnce(scheduled);
       }
@@ -427,14 +484,16 @@ public final class PipelineEngine {
     } catch (Throwable t) {
       if (stopRequested && !graceful && (t instanceof InterruptedException || isInterruption(t))) {
         finalState = PipelineState.STOPPED;
-        LOG.info("event=pipeline_stopped_now pipeline={} last_committed={}", pipelineId, lastCommitted);
+        LOG.info(
+            "event=pipeline_stopped_now pipeline={} last_committed={}", pipelineId, lastCommitted);
       } else {
         failure = t;
         finalState = PipelineState.FAILED;
         LOG.error("event=pipeline_failed pipeline={} error=\"{}\"", pipelineId, t.toString(), t);
       }
     } finally {
-      // Release the WAL directory lock, the source and the sinks first: whoever sees STOPPED or FAILED may at once
+      // Release the WAL directory lock, the source and the sinks first: whoever sees STOPPED or
+      // FAILED may at once
       // start a new pipeline on the same checkpoint.
       closeAll();
       state = finalState;
@@ -444,7 +503,8 @@ public final class PipelineEngine {
 
   private static boolean isInterruption(Throwable t) {
     for (Throwable c = t; c != null; c = c.getCause()) {
-      if (c instanceof InterruptedException || c instanceof java.nio.channels.ClosedByInterruptException) {
+      if (c instanceof InterruptedException
+          || c instanceof java.nio.channels.ClosedByInterruptException) {
         return true;
       }
     }
@@ -489,7 +549,10 @@ public final class PipelineEngine {
   }
 
   private BatchPlan planNext(long batchTimeMs) throws Exception {
-    BatchPlan plan = retry.call("partitions", () -> driver.plan(nextBatchId, batchTimeMs, estimator != null ? directRate : 0));
+    BatchPlan plan =
+        retry.call(
+            "partitions",
+            () -> driver.plan(nextBatchId, batchTimeMs, estimator != null ? directRate : 0));
     if (plan == null) {
       return null;
     }
@@ -504,11 +567,13 @@ public final class PipelineEngine {
     long startMs = System.currentTimeMillis();
     long startNanos = System.nanoTime();
     long batchId = plan.batchId();
-    // One attempt reads the plan and writes every sink; a retriable failure runs the whole attempt again with the
+    // One attempt reads the plan and writes every sink; a retriable failure runs the whole attempt
+    // again with the
     // same plan (sinks that committed it already skip it).
     long[] counts =
         retry.call(
-            e -> e instanceof SinkFailedException ? "sink-write" : "read", () -> writeSinks(plan, replay));
+            e -> e instanceof SinkFailedException ? "sink-write" : "read",
+            () -> writeSinks(plan, replay));
     long inRecords = counts[0];
     recordsIn.addAndGet(inRecords);
     recordsInCounter.increment(inRecords);
@@ -517,7 +582,9 @@ public final class PipelineEngine {
     long endMs = System.currentTimeMillis();
     retry.run(
         "checkpoint-write",
-        () -> checkpoint.writeCommit(new CheckpointLog.Commit(BatchPlan.FORMAT_VERSION, batchId, endMs, inRecords)));
+        () ->
+            checkpoint.writeCommit(
+                new CheckpointLog.Commit(BatchPlan.FORMAT_VERSION, batchId, endMs, inRecords)));
     lastCommitted = batchId;
     recordsOut.addAndGet(outRecords);
     recordsOutCounter.increment(outRecords);
@@ -537,12 +604,16 @@ public final class PipelineEngine {
     }
     LOG.debug(
         "event=batch_committed pipeline={} batch={} records={} processing_ms={} scheduling_delay_ms={}",
-        pipelineId, batchId, inRecords, processingMs, schedulingDelayMs);
+        pipelineId,
+        batchId,
+        inRecords,
+        processingMs,
+        schedulingDelayMs);
   }
 
   /**
-   * Reads the plan and writes it to every sink that has not committed it yet, chunk by chunk (or, with a whole-batch
-   * transform, as one list). Returns {records in, bytes in, records out}.
+   * Reads the plan and writes it to every sink that has not committed it yet, chunk by chunk (or,
+   * with a whole-batch transform, as one list). Returns {records in, bytes in, records out}.
    */
   private long[] writeSinks(BatchPlan plan, boolean replay) throws Exception {
     long batchId = plan.batchId();
@@ -556,10 +627,14 @@ public final class PipelineEngine {
         if (sinkLast != null && sinkLast >= batchId) {
           LOG.info(
               "event=sink_skip pipeline={} sink={} batch={} reason=\"already committed by the transactional sink\"",
-              pipelineId, e.getKey(), batchId);
+              pipelineId,
+              e.getKey(),
+              batchId);
           continue;
         }
-        writers.put(e.getKey(), sinkCall(e.getKey(), batchId, () -> e.getValue().begin(sinkBatch(e.getKey(), plan))));
+        writers.put(
+            e.getKey(),
+            sinkCall(e.getKey(), batchId, () -> e.getValue().begin(sinkBatch(e.getKey(), plan))));
       }
       boolean streaming = transforms.stream().allMatch(BatchTransform::perRecord);
       List<Record> whole = streaming ? null : new ArrayList<>();
@@ -582,10 +657,13 @@ public final class PipelineEngine {
           if (!result.isEmpty() && !writers.isEmpty()) {
             List<Record> toWrite = result;
             for (Map.Entry<String, BatchWriter> w : writers.entrySet()) {
-              sinkCall(w.getKey(), batchId, () -> {
-                w.getValue().write(toWrite);
-                return null;
-              });
+              sinkCall(
+                  w.getKey(),
+                  batchId,
+                  () -> {
+                    w.getValue().write(toWrite);
+                    return null;
+                  });
             }
           }
         }
@@ -599,18 +677,24 @@ public final class PipelineEngine {
         if (!result.isEmpty()) {
           List<Record> toWrite = result;
           for (Map.Entry<String, BatchWriter> w : writers.entrySet()) {
-            sinkCall(w.getKey(), batchId, () -> {
-              w.getValue().write(toWrite);
-              return null;
-            });
+            sinkCall(
+                w.getKey(),
+                batchId,
+                () -> {
+                  w.getValue().write(toWrite);
+                  return null;
+                });
           }
         }
       }
       for (Map.Entry<String, BatchWriter> w : writers.entrySet()) {
-        sinkCall(w.getKey(), batchId, () -> {
-          w.getValue().commit();
-          return null;
-        });
+        sinkCall(
+            w.getKey(),
+            batchId,
+            () -> {
+              w.getValue().commit();
+              return null;
+            });
         sinkLastCommitted.computeIfPresent(w.getKey(), (k, v) -> Math.max(v, batchId));
         if (w.getKey().equals(positionsCarrier)) {
           ((TransactionalPositionsSource<?>) source).committedWithSink(batchId);
@@ -622,8 +706,11 @@ public final class PipelineEngine {
           w.getValue().close();
         } catch (Exception ex) {
           LOG.warn(
-              "event=sink_writer_close_failed pipeline={} sink={} batch={} error=\"{}\"", pipelineId, w.getKey(),
-              batchId, ex.toString());
+              "event=sink_writer_close_failed pipeline={} sink={} batch={} error=\"{}\"",
+              pipelineId,
+              w.getKey(),
+              batchId,
+              ex.toString());
         }
       }
     }
@@ -661,7 +748,10 @@ public final class PipelineEngine {
     T run() throws Exception;
   }
 
-  /** Runs one sink call; a failure names the sink and the batch (the batch is replayed with the same data). */
+  /**
+   * Runs one sink call; a failure names the sink and the batch (the batch is replayed with the same
+   * data).
+   */
   private <T> T sinkCall(String sinkName, long batchId, SinkAction<T> action) throws Exception {
     try {
       return action.run();
@@ -678,7 +768,14 @@ public final class PipelineEngine {
 
     SinkFailedException(String pipelineId, String sinkName, long batchId, Exception cause) {
       super(
-          "Sink " + sinkName + " of pipeline " + pipelineId + " failed to write batch " + batchId + ": " + cause
+          "Sink "
+              + sinkName
+              + " of pipeline "
+              + pipelineId
+              + " failed to write batch "
+              + batchId
+              + ": "
+              + cause
               + " (the batch is replayed with the same data on restart)",
           cause);
       this.retriable = BatchRetry.isRetriable(cause);
@@ -706,7 +803,11 @@ public final class PipelineEngine {
       try {
         e.getValue().close();
       } catch (Exception ex) {
-        LOG.warn("event=sink_close_failed pipeline={} sink={} error=\"{}\"", pipelineId, e.getKey(), ex.toString());
+        LOG.warn(
+            "event=sink_close_failed pipeline={} sink={} error=\"{}\"",
+            pipelineId,
+            e.getKey(),
+            ex.toString());
       }
     }
     Thread hook = shutdownHook;
@@ -719,7 +820,8 @@ public final class PipelineEngine {
     }
   }
 
-  private record Ctx(String pipelineId, String name, MeterRegistry meterRegistry, CheckpointStorage checkpoint)
+  private record Ctx(
+      String pipelineId, String name, MeterRegistry meterRegistry, CheckpointStorage checkpoint)
       implements SourceContext, SinkContext {
     @Override
     public CheckpointStorage stateStorage() {

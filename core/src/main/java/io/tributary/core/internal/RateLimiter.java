@@ -4,8 +4,9 @@ import java.util.concurrent.TimeUnit;
 import java.util.function.LongSupplier;
 
 /**
- * A token bucket of records per second whose rate can change at run time (backpressure). A rate of 0 or less means
- * unlimited. Bursts up to 100 ms worth of tokens (at least one), so the limit holds over short windows.
+ * A token bucket of records per second whose rate can change at run time (backpressure). A rate of
+ * 0 or less means unlimited. Bursts up to 100 ms worth of tokens (at least one), so the limit holds
+ * over short windows.
  *
  * <p>Thread safety: thread-safe.
  */
@@ -40,8 +41,8 @@ public final class RateLimiter {
   }
 
   /**
-   * Takes {@code permits} tokens, going into debt if needed, and returns how long the caller must wait before using
-   * them (0 when none).
+   * Takes {@code permits} tokens, going into debt if needed, and returns how long the caller must
+   * wait before using them (0 when none).
    */
   public synchronized long reserveNanos(int permits) {
     if (ratePerSecond <= 0) {

@@ -16,9 +16,10 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Drives a {@link io.tributary.core.api.Receiver} through its {@link ReceiverSupervisor}: a plan is the range of
- * durable WAL blocks not planned yet, read back from memory or from the WAL. Memory is bounded by {@code
- * receiver.buffer-size}, so a batch is handed out in chunks of the blocks it already holds.
+ * Drives a {@link io.tributary.core.api.Receiver} through its {@link ReceiverSupervisor}: a plan is
+ * the range of durable WAL blocks not planned yet, read back from memory or from the WAL. Memory is
+ * bounded by {@code receiver.buffer-size}, so a batch is handed out in chunks of the blocks it
+ * already holds.
  *
  * <p>Thread safety: see {@link SourceDriver}.
  */
@@ -82,7 +83,9 @@ final class ReceiverDriver implements SourceDriver {
         LOG.error(
             "event=data_lost pipeline={} batch={} blocks={} reason=\"wal.enabled is false, so data received before the"
                 + " restart was only in memory\"",
-            pipelineId, plan.batchId(), plan.ranges().get(0));
+            pipelineId,
+            plan.batchId(),
+            plan.ranges().get(0));
         records = List.of();
       } else {
         throw e;
@@ -105,8 +108,11 @@ final class ReceiverDriver implements SourceDriver {
       receiver.onBatchCommitted(plan.batchId(), plan.positions());
     } catch (Exception e) {
       LOG.warn(
-          "event=receiver_commit_callback_failed pipeline={} source={} batch={} error=\"{}\"", pipelineId, sourceName,
-          plan.batchId(), e.toString());
+          "event=receiver_commit_callback_failed pipeline={} source={} batch={} error=\"{}\"",
+          pipelineId,
+          sourceName,
+          plan.batchId(),
+          e.toString());
     }
   }
 
@@ -115,7 +121,8 @@ final class ReceiverDriver implements SourceDriver {
     Throwable fatal = supervisor.fatalError();
     if (fatal != null) {
       throw new TributaryException(
-          "Receiver " + sourceName + " of pipeline " + pipelineId + " cannot store data: " + fatal, fatal);
+          "Receiver " + sourceName + " of pipeline " + pipelineId + " cannot store data: " + fatal,
+          fatal);
     }
   }
 

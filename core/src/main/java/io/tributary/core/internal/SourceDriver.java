@@ -7,27 +7,34 @@ import java.time.Duration;
 import java.util.List;
 
 /**
- * The one planning abstraction of the engine: what it needs of a pipeline's source, whatever its kind. {@link
- * DirectSourceDriver} plans offset ranges of a replayable source; {@link ReceiverDriver} plans ranges of WAL blocks
- * of a receiver. The engine itself never asks which kind it runs.
+ * The one planning abstraction of the engine: what it needs of a pipeline's source, whatever its
+ * kind. {@link DirectSourceDriver} plans offset ranges of a replayable source; {@link
+ * ReceiverDriver} plans ranges of WAL blocks of a receiver. The engine itself never asks which kind
+ * it runs.
  *
- * <p>Per batch: {@link #plan} (nothing is changed yet), the engine writes {@code offsets/N}, then {@link #planned},
- * {@link #read} of exactly that plan, and after {@code commits/N} {@link #committed}.
+ * <p>Per batch: {@link #plan} (nothing is changed yet), the engine writes {@code offsets/N}, then
+ * {@link #planned}, {@link #read} of exactly that plan, and after {@code commits/N} {@link
+ * #committed}.
  *
- * <p>Thread safety: called from the batch thread, except {@link #close()} and {@link #stopReceiving}, which the
- * stopping thread may call.
+ * <p>Thread safety: called from the batch thread, except {@link #close()} and {@link
+ * #stopReceiving}, which the stopping thread may call.
  */
 interface SourceDriver extends AutoCloseable {
-  /** {@link BatchPlan#DIRECT} or {@link BatchPlan#RECEIVER}: what kind of plans this driver writes and reads. */
+  /**
+   * {@link BatchPlan#DIRECT} or {@link BatchPlan#RECEIVER}: what kind of plans this driver writes
+   * and reads.
+   */
   String planKind();
 
-  /** Opens the source and restores positions from the last plan ({@code null} on a new checkpoint). */
+  /**
+   * Opens the source and restores positions from the last plan ({@code null} on a new checkpoint).
+   */
   void start(BatchPlan lastPlan) throws Exception;
 
   /**
-   * The next plan, or {@code null} when there is nothing to do now. A direct source's positions move only in {@link
-   * #planned}, once the plan is written; a receiver's blocks count as planned at once (a plan that is never written is
-   * rebuilt from the WAL on restart).
+   * The next plan, or {@code null} when there is nothing to do now. A direct source's positions
+   * move only in {@link #planned}, once the plan is written; a receiver's blocks count as planned
+   * at once (a plan that is never written is rebuilt from the WAL on restart).
    *
    * @param rate backpressure estimate in records per second, {@code <= 0} for none
    */
@@ -39,10 +46,16 @@ interface SourceDriver extends AutoCloseable {
   /** Reads exactly {@code plan}, as chunks in a stable order. */
   CloseableIterator<List<Record>> read(BatchPlan plan, boolean replay) throws Exception;
 
-  /** The batch of {@code plan} is committed ({@code commits/N} written). Failures are logged, not thrown. */
+  /**
+   * The batch of {@code plan} is committed ({@code commits/N} written). Failures are logged, not
+   * thrown.
+   */
   void committed(BatchPlan plan);
 
-  /** Throws when the source can no longer deliver data (a receiver that cannot store); checked before each plan. */
+  /**
+   * Throws when the source can no longer deliver data (a receiver that cannot store); checked
+   * before each plan.
+   */
   default void checkHealthy() {}
 
   /** The new backpressure estimate in records per second. */
@@ -66,7 +79,10 @@ interface SourceDriver extends AutoCloseable {
     return 0;
   }
 
-  /** Stop now (not gracefully), called from the stopping thread before the batch thread is interrupted. */
+  /**
+   * Stop now (not gracefully), called from the stopping thread before the batch thread is
+   * interrupted.
+   */
   default void abort() {}
 
   /** Stops and releases the source. Safe twice. */

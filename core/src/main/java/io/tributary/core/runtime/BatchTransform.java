@@ -6,18 +6,22 @@ import java.util.List;
 import java.util.function.Function;
 
 /**
- * A per-batch transform ({@code transform} of Spark): gets the whole batch, returns the records to pass on. Must be
- * deterministic (a replayed batch must give the same output) for exactly-once sinks to stay exactly-once.
+ * A per-batch transform ({@code transform} of Spark): gets the whole batch, returns the records to
+ * pass on. Must be deterministic (a replayed batch must give the same output) for exactly-once
+ * sinks to stay exactly-once.
  *
- * <p>Memory: a pipeline with a whole-batch transform holds each batch in memory at once. Per-record transforms made
- * with {@link #perRecord(Function)} (what {@code map}, {@code filter} and {@code flatMap} of {@link Pipeline.Builder}
- * use) are applied to each chunk as it is read, so batches stream through in bounded memory.
+ * <p>Memory: a pipeline with a whole-batch transform holds each batch in memory at once. Per-record
+ * transforms made with {@link #perRecord(Function)} (what {@code map}, {@code filter} and {@code
+ * flatMap} of {@link Pipeline.Builder} use) are applied to each chunk as it is read, so batches
+ * stream through in bounded memory.
  */
 @FunctionalInterface
 public interface BatchTransform {
   List<Record> apply(long batchId, List<Record> records) throws Exception;
 
-  /** Whether the transform treats every record on its own, so that it may be applied chunk by chunk. */
+  /**
+   * Whether the transform treats every record on its own, so that it may be applied chunk by chunk.
+   */
   default boolean perRecord() {
     return false;
   }

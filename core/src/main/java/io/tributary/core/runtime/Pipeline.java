@@ -23,8 +23,8 @@ import java.util.function.Function;
 import java.util.function.Predicate;
 
 /**
- * One running micro-batch pipeline: a source, stateless transforms and one or more sinks, with a checkpoint that makes
- * every batch exactly-once for transactional and idempotent sinks.
+ * One running micro-batch pipeline: a source, stateless transforms and one or more sinks, with a
+ * checkpoint that makes every batch exactly-once for transactional and idempotent sinks.
  *
  * <pre>{@code
  * Pipeline p = Pipeline.builder("clicks")
@@ -39,12 +39,12 @@ import java.util.function.Predicate;
  * p.stopGracefully();
  * }</pre>
  *
- * <p>Each batch N runs: plan, write {@code offsets/N}, read exactly the planned data, transform, write to every sink
- * with batch id N, write {@code commits/N}, clean up. On {@link #start()} the last planned but uncommitted batch is
- * re-run with the same plan.
+ * <p>Each batch N runs: plan, write {@code offsets/N}, read exactly the planned data, transform,
+ * write to every sink with batch id N, write {@code commits/N}, clean up. On {@link #start()} the
+ * last planned but uncommitted batch is re-run with the same plan.
  *
- * <p>Thread safety: all methods may be called from any thread. The pipeline owns its threads, named {@code
- * tributary-<pipeline>-<role>-N}.
+ * <p>Thread safety: all methods may be called from any thread. The pipeline owns its threads, named
+ * {@code tributary-<pipeline>-<role>-N}.
  */
 public final class Pipeline implements AutoCloseable {
   private final PipelineEngine engine;
@@ -58,26 +58,29 @@ public final class Pipeline implements AutoCloseable {
   }
 
   /**
-   * Recovers from the checkpoint (re-running an uncommitted batch), opens sinks and the source, and starts the batch
-   * thread. Returns once the pipeline is running.
+   * Recovers from the checkpoint (re-running an uncommitted batch), opens sinks and the source, and
+   * starts the batch thread. Returns once the pipeline is running.
    *
-   * @throws io.tributary.core.api.TributaryException (for example {@code IncompatibleCheckpointException}) when the
-   *     pipeline cannot start; nothing is then running
+   * @throws io.tributary.core.api.TributaryException (for example {@code
+   *     IncompatibleCheckpointException}) when the pipeline cannot start; nothing is then running
    */
   public void start() {
     engine.start();
   }
 
   /**
-   * Stops receiving, then runs and commits the batches holding data already received, then closes everything. Waits at
-   * most the graceful-stop timeout; what is not committed by then is replayed on the next start. Loses nothing that was
-   * acknowledged. Blocks until stopped.
+   * Stops receiving, then runs and commits the batches holding data already received, then closes
+   * everything. Waits at most the graceful-stop timeout; what is not committed by then is replayed
+   * on the next start. Loses nothing that was acknowledged. Blocks until stopped.
    */
   public void stopGracefully() {
     engine.stop(true);
   }
 
-  /** Stops at once: the batch in flight is abandoned and replayed on the next start. Blocks until stopped. */
+  /**
+   * Stops at once: the batch in flight is abandoned and replayed on the next start. Blocks until
+   * stopped.
+   */
   public void stopNow() {
     engine.stop(false);
   }
@@ -150,8 +153,9 @@ public final class Pipeline implements AutoCloseable {
     }
 
     /**
-     * Where receivers' write-ahead log lives. Default: {@code wal/<source>} inside a local checkpoint directory; required
-     * when the checkpoint is not on the local file system and {@code wal.enabled} is true.
+     * Where receivers' write-ahead log lives. Default: {@code wal/<source>} inside a local
+     * checkpoint directory; required when the checkpoint is not on the local file system and {@code
+     * wal.enabled} is true.
      */
     public Builder walDir(Path dir) {
       this.walDir = Objects.requireNonNull(dir);
@@ -163,10 +167,14 @@ public final class Pipeline implements AutoCloseable {
       return this;
     }
 
-    /** The pipeline's one source: a {@link io.tributary.core.api.DirectSource} or a {@link io.tributary.core.api.Receiver}. */
+    /**
+     * The pipeline's one source: a {@link io.tributary.core.api.DirectSource} or a {@link
+     * io.tributary.core.api.Receiver}.
+     */
     public Builder source(String name, Source src) {
       if (this.source != null) {
-        throw new IllegalStateException("Pipeline " + pipelineId + " already has source " + sourceName);
+        throw new IllegalStateException(
+            "Pipeline " + pipelineId + " already has source " + sourceName);
       }
       this.sourceName = Objects.requireNonNull(name);
       this.source = Objects.requireNonNull(src);
@@ -195,7 +203,8 @@ public final class Pipeline implements AutoCloseable {
 
     public Builder sink(String name, Sink sink) {
       if (sinks.putIfAbsent(Objects.requireNonNull(name), Objects.requireNonNull(sink)) != null) {
-        throw new IllegalStateException("Pipeline " + pipelineId + " already has a sink named " + name);
+        throw new IllegalStateException(
+            "Pipeline " + pipelineId + " already has a sink named " + name);
       }
       return this;
     }
@@ -205,12 +214,17 @@ public final class Pipeline implements AutoCloseable {
       return sink("print", new ConsoleSink(System.out, 10));
     }
 
-    /** Saves each batch as files under {@code dir}, exactly-once by batch-id naming and atomic rename. */
+    /**
+     * Saves each batch as files under {@code dir}, exactly-once by batch-id naming and atomic
+     * rename.
+     */
     public Builder saveAsFiles(Path dir) {
       return sink("files", RollingFileSink.builder(dir).build());
     }
 
-    /** Runs {@code fn} for each batch (at-least-once: make {@code fn} idempotent on the batch id). */
+    /**
+     * Runs {@code fn} for each batch (at-least-once: make {@code fn} idempotent on the batch id).
+     */
     public Builder foreachBatch(BatchFunction fn) {
       return sink("foreachBatch-" + sinks.size(), new ForeachBatchSink(fn));
     }
@@ -221,8 +235,9 @@ public final class Pipeline implements AutoCloseable {
     }
 
     /**
-     * A fingerprint of the configuration that produced this pipeline. A checkpoint written under another fingerprint is
-     * refused on start ({@code IncompatibleCheckpointException}), since its plans may not mean the same thing.
+     * A fingerprint of the configuration that produced this pipeline. A checkpoint written under
+     * another fingerprint is refused on start ({@code IncompatibleCheckpointException}), since its
+     * plans may not mean the same thing.
      */
     public Builder configFingerprint(String fingerprint) {
       this.configFingerprint = Objects.requireNonNull(fingerprint);
@@ -236,16 +251,25 @@ public final class Pipeline implements AutoCloseable {
       List<String> problems = new ArrayList<>();
       if (!pipelineId.matches("[A-Za-z0-9._-]+")) {
         problems.add(
-            "Invalid value " + pipelineId + " for pipeline id: (expected: letters, digits, '.', '_' or '-')");
+            "Invalid value "
+                + pipelineId
+                + " for pipeline id: (expected: letters, digits, '.', '_' or '-')");
       }
       if (source == null) {
-        problems.add("Pipeline " + pipelineId + " has no source (expected: call source(name, source))");
+        problems.add(
+            "Pipeline " + pipelineId + " has no source (expected: call source(name, source))");
       }
       if (sinks.isEmpty()) {
-        problems.add("Pipeline " + pipelineId + " has no sink (expected: sink(), print(), saveAsFiles() or foreachBatch())");
+        problems.add(
+            "Pipeline "
+                + pipelineId
+                + " has no sink (expected: sink(), print(), saveAsFiles() or foreachBatch())");
       }
       if (checkpoint == null) {
-        problems.add("Pipeline " + pipelineId + " has no checkpoint (expected: checkpointDir(path) or checkpoint(storage))");
+        problems.add(
+            "Pipeline "
+                + pipelineId
+                + " has no checkpoint (expected: checkpointDir(path) or checkpoint(storage))");
       }
       PipelineOptions effective = options;
       if (!overrides.isEmpty()) {

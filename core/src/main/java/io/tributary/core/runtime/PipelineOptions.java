@@ -7,9 +7,9 @@ import java.time.Duration;
 import java.util.Map;
 
 /**
- * The runtime settings of one pipeline, declared once. Defaults follow Spark Streaming's where it had one (block
- * interval 200 ms, receiver restart delay 2 s, PID backpressure 1.0 / 0.2 / 0, min rate 100 records/s, graceful stop
- * timeout 10 x batch interval).
+ * The runtime settings of one pipeline, declared once. Defaults follow Spark Streaming's where it
+ * had one (block interval 200 ms, receiver restart delay 2 s, PID backpressure 1.0 / 0.2 / 0, min
+ * rate 100 records/s, graceful stop timeout 10 x batch interval).
  *
  * <p>Thread safety: immutable.
  */
@@ -80,11 +80,13 @@ public final class PipelineOptions {
       ConfigOption.longValue("direct.max-rate-per-partition")
           .defaultValue(0L)
           .validate(ConfigOption.atLeast(0))
-          .description("Most records per second read from one partition of a direct source; 0 means unlimited.");
+          .description(
+              "Most records per second read from one partition of a direct source; 0 means unlimited.");
   public static final ConfigOption<Boolean> BACKPRESSURE =
       ConfigOption.bool("backpressure.enabled")
           .defaultValue(false)
-          .description("Adapt receiver rates and direct-source admission to the processing speed (PID estimator).");
+          .description(
+              "Adapt receiver rates and direct-source admission to the processing speed (PID estimator).");
   public static final ConfigOption<Long> BACKPRESSURE_MIN_RATE =
       ConfigOption.longValue("backpressure.min-rate")
           .defaultValue(100L)
@@ -104,7 +106,8 @@ public final class PipelineOptions {
   public static final ConfigOption<FsyncPolicy> WAL_FSYNC =
       ConfigOption.enumValue("wal.fsync", FsyncPolicy.class)
           .defaultValue(FsyncPolicy.ALWAYS)
-          .description("When the WAL forces writes to disk: always (each group commit), interval, never.");
+          .description(
+              "When the WAL forces writes to disk: always (each group commit), interval, never.");
   public static final ConfigOption<Duration> WAL_FSYNC_INTERVAL =
       ConfigOption.duration("wal.fsync-interval")
           .defaultValue(Duration.ofMillis(100))
@@ -117,17 +120,22 @@ public final class PipelineOptions {
           .description("Size at which the WAL rolls to a new segment file.");
   public static final ConfigOption<Duration> GRACEFUL_STOP_TIMEOUT =
       ConfigOption.duration("graceful-stop-timeout")
-          .description("Longest graceful stop before in-flight batches are abandoned (replayed on restart)."
-              + " Default: 10 x batch-interval.");
+          .description(
+              "Longest graceful stop before in-flight batches are abandoned (replayed on restart)."
+                  + " Default: 10 x batch-interval.");
   public static final ConfigOption<Integer> RETAINED_BATCHES =
       ConfigOption.integer("checkpoint.retained-batches")
           .defaultValue(100)
           .validate(ConfigOption.atLeast(2))
           .description("How many offsets/ and commits/ files the checkpoint keeps.");
-  // Retry defaults: a broker restart or an object-store brownout lasts seconds to a few minutes. Ten attempts with a
-  // backoff doubling from 100 ms to 10 s wait about 33 s in all, and each attempt itself blocks for up to a client
-  // timeout (30-60 s for Kafka), so the attempts and the 5-minute total bound meet: a real outage is ridden out, a
-  // permanent one fails within minutes instead of hanging, and the first retry comes quickly for a one-off blip.
+  // Retry defaults: a broker restart or an object-store brownout lasts seconds to a few minutes.
+  // Ten attempts with a
+  // backoff doubling from 100 ms to 10 s wait about 33 s in all, and each attempt itself blocks for
+  // up to a client
+  // timeout (30-60 s for Kafka), so the attempts and the 5-minute total bound meet: a real outage
+  // is ridden out, a
+  // permanent one fails within minutes instead of hanging, and the first retry comes quickly for a
+  // one-off blip.
   public static final ConfigOption<Integer> RETRY_MAX_ATTEMPTS =
       ConfigOption.integer("retry.max-attempts")
           .defaultValue(10)
@@ -140,7 +148,8 @@ public final class PipelineOptions {
       ConfigOption.duration("retry.initial-backoff")
           .defaultValue(Duration.ofMillis(100))
           .validate(ConfigOption.positive())
-          .description("Wait before the first retry of a failed batch step; doubles per retry up to retry.max-backoff.");
+          .description(
+              "Wait before the first retry of a failed batch step; doubles per retry up to retry.max-backoff.");
   public static final ConfigOption<Duration> RETRY_MAX_BACKOFF =
       ConfigOption.duration("retry.max-backoff")
           .defaultValue(Duration.ofSeconds(10))

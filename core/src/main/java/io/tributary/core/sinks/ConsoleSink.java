@@ -7,8 +7,9 @@ import java.io.PrintStream;
 import java.util.List;
 
 /**
- * Prints each batch: a header line with the batch id and record count, then the first {@code maxRecords} values as
- * UTF-8 text (Spark's {@code print()}). At-least-once: a replayed batch is printed again.
+ * Prints each batch: a header line with the batch id and record count, then the first {@code
+ * maxRecords} values as UTF-8 text (Spark's {@code print()}). At-least-once: a replayed batch is
+ * printed again.
  *
  * <p>Thread safety: used by the batch thread only.
  */
@@ -18,7 +19,8 @@ public final class ConsoleSink implements AtLeastOnceSink {
   private String pipelineId = "";
 
   /**
-   * @param maxRecords how many records of each batch to print; 0 prints only the header, -1 prints all
+   * @param maxRecords how many records of each batch to print; 0 prints only the header, -1 prints
+   *     all
    */
   public ConsoleSink(PrintStream out, int maxRecords) {
     this.out = out;
@@ -34,8 +36,13 @@ public final class ConsoleSink implements AtLeastOnceSink {
   public void write(long batchId, List<Record> records) {
     StringBuilder sb = new StringBuilder();
     sb.append("-------------------------------------------\n");
-    sb.append("pipeline=").append(pipelineId).append(" batch=").append(batchId).append(" records=")
-        .append(records.size()).append('\n');
+    sb.append("pipeline=")
+        .append(pipelineId)
+        .append(" batch=")
+        .append(batchId)
+        .append(" records=")
+        .append(records.size())
+        .append('\n');
     sb.append("-------------------------------------------\n");
     int n = maxRecords < 0 ? records.size() : Math.min(maxRecords, records.size());
     for (int i = 0; i < n; i++) {

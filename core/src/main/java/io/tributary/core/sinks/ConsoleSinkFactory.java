@@ -7,7 +7,9 @@ import io.tributary.core.api.Guarantee;
 import io.tributary.core.api.Sink;
 import io.tributary.core.api.SinkFactory;
 
-/** Sink type {@code console}: prints each batch to standard output ({@link ConsoleSink}). Stateless. */
+/**
+ * Sink type {@code console}: prints each batch to standard output ({@link ConsoleSink}). Stateless.
+ */
 public final class ConsoleSinkFactory implements SinkFactory {
   public static final ConfigOption<Integer> MAX_RECORDS =
       ConfigOption.integer("max-records")

@@ -9,15 +9,16 @@ import io.tributary.core.api.SinkFactory;
 import java.nio.file.Path;
 
 /**
- * Sink type {@code files}: newline-delimited files on the local file system, exactly-once by batch-id naming and atomic
- * rename ({@link RollingFileSink}). Stateless.
+ * Sink type {@code files}: newline-delimited files on the local file system, exactly-once by
+ * batch-id naming and atomic rename ({@link RollingFileSink}). Stateless.
  */
 public final class FilesSinkFactory implements SinkFactory {
   public static final ConfigOption<String> PATH =
       ConfigOption.string("path")
           .required()
           .validate(ConfigOption.nonBlank())
-          .description("Directory the files are published in (created if missing; relative to the working directory).");
+          .description(
+              "Directory the files are published in (created if missing; relative to the working directory).");
   public static final ConfigOption<String> PREFIX =
       ConfigOption.string("prefix").defaultValue("part").description("File name prefix.");
   public static final ConfigOption<String> SUFFIX =
@@ -30,7 +31,8 @@ public final class FilesSinkFactory implements SinkFactory {
   public static final ConfigOption<Boolean> FSYNC =
       ConfigOption.bool("fsync")
           .defaultValue(true)
-          .description("fsync each file before publishing it (off risks losing published files on power failure).");
+          .description(
+              "fsync each file before publishing it (off risks losing published files on power failure).");
   public static final ConfigSpec SPEC = ConfigSpec.of(PATH, PREFIX, SUFFIX, MAX_FILE_SIZE, FSYNC);
 
   @Override

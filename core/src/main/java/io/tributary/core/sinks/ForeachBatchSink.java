@@ -8,8 +8,8 @@ import java.util.List;
 import java.util.Objects;
 
 /**
- * Runs a user function per batch. At-least-once: after a crash the last batch is passed again with the same id and
- * records, so the function can make itself idempotent on the batch id.
+ * Runs a user function per batch. At-least-once: after a crash the last batch is passed again with
+ * the same id and records, so the function can make itself idempotent on the batch id.
  *
  * <p>Thread safety: called from the batch thread only.
  */

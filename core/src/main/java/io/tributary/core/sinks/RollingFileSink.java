@@ -20,24 +20,28 @@ import java.util.List;
 import java.util.Objects;
 
 /**
- * Writes each batch as newline-delimited files on the local file system, exactly-once by naming and atomic rename.
+ * Writes each batch as newline-delimited files on the local file system, exactly-once by naming and
+ * atomic rename.
  *
- * <p>Batch N becomes {@code <prefix>-<N as 20 digits>-<part as 5 digits><suffix>}, rolling to a new part when a file
- * reaches {@code maxFileBytes}. Every part is written to a hidden temp file as the batch's chunks arrive (so memory
- * stays flat whatever the batch size) and fsynced; when the batch commits, the parts are renamed into place and the
- * directory is fsynced. A batch abandoned before its commit leaves no visible file. A replayed batch (same id, same
- * records) produces the same names and content and replaces the earlier files atomically, so readers see each record
- * once. Readers must ignore names starting with {@code .}. Empty batches write nothing.
+ * <p>Batch N becomes {@code <prefix>-<N as 20 digits>-<part as 5 digits><suffix>}, rolling to a new
+ * part when a file reaches {@code maxFileBytes}. Every part is written to a hidden temp file as the
+ * batch's chunks arrive (so memory stays flat whatever the batch size) and fsynced; when the batch
+ * commits, the parts are renamed into place and the directory is fsynced. A batch abandoned before
+ * its commit leaves no visible file. A replayed batch (same id, same records) produces the same
+ * names and content and replaces the earlier files atomically, so readers see each record once.
+ * Readers must ignore names starting with {@code .}. Empty batches write nothing.
  *
- * <p>Each record is written as its value bytes followed by {@code \n}; values containing newlines are written as they
- * are (use a transform to escape them when that matters).
+ * <p>Each record is written as its value bytes followed by {@code \n}; values containing newlines
+ * are written as they are (use a transform to escape them when that matters).
  *
  * <p>Thread safety: used by the batch thread only.
  */
 public final class RollingFileSink implements IdempotentSink {
   private static final int WRITE_BUFFER_BYTES = 1 << 20;
+
   /** Write buffer, reused by every batch (the sink is used by one thread). */
   private final ByteBuffer buffer = ByteBuffer.allocateDirect(WRITE_BUFFER_BYTES);
+
   private final Path dir;
   private final String prefix;
   private final String suffix;
@@ -76,7 +80,9 @@ public final class RollingFileSink implements IdempotentSink {
     return String.format("%s-%020d-%05d%s", prefix, batchId, part, suffix);
   }
 
-  /** Writes the batch as one chunk, as {@link Sink#writeAll} does (narrowed to {@link IOException}). */
+  /**
+   * Writes the batch as one chunk, as {@link Sink#writeAll} does (narrowed to {@link IOException}).
+   */
   @Override
   public void write(long batchId, List<Record> records) throws IOException {
     try (Writer w = new Writer(batchId)) {
@@ -88,9 +94,10 @@ public final class RollingFileSink implements IdempotentSink {
   }
 
   /**
-   * Starts batch {@code batch.batchId()}: each chunk is appended to the batch's hidden temp part (rolling at {@code
-   * maxFileBytes}), and {@link BatchWriter#commit()} publishes every part by atomic rename. Closing the writer without
-   * commit deletes its temp files, so an abandoned batch leaves nothing visible.
+   * Starts batch {@code batch.batchId()}: each chunk is appended to the batch's hidden temp part
+   * (rolling at {@code maxFileBytes}), and {@link BatchWriter#commit()} publishes every part by
+   * atomic rename. Closing the writer without commit deletes its temp files, so an abandoned batch
+   * leaves nothing visible.
    */
   @Override
   public BatchWriter begin(SinkBatch batch) {
@@ -98,17 +105,23 @@ public final class RollingFileSink implements IdempotentSink {
   }
 
   /**
-   * The writer of one batch: the parts are written to hidden temp files as chunks arrive, so only the output buffer is
-   * held in memory, whatever the batch size.
+   * The writer of one batch: the parts are written to hidden temp files as chunks arrive, so only
+   * the output buffer is held in memory, whatever the batch size.
    *
    * <p>Thread safety: used by the batch thread only.
    */
   private final class Writer implements BatchWriter {
     private final long batchId;
-    /** Temp files of this batch's parts so far (the last one is being written while {@code channel} is open). */
+
+    /**
+     * Temp files of this batch's parts so far (the last one is being written while {@code channel}
+     * is open).
+     */
     private final List<Path> temps = new ArrayList<>();
+
     /** The part being written, or {@code null} between parts. */
     private FileChannel channel;
+
     private long written;
     private boolean committed;
     private boolean closed;
@@ -129,7 +142,8 @@ public final class RollingFileSink implements IdempotentSink {
         if (channel == null) {
           startPart();
         }
-        // Records are small (a socket line is ~100 bytes): copy them into one large reused buffer and write that,
+        // Records are small (a socket line is ~100 bytes): copy them into one large reused buffer
+        // and write that,
         // rather than two calls per record into a (synchronized) BufferedOutputStream.
         byte[] v = r.value();
         if (buf.remaining() < v.length + 1) {
@@ -148,7 +162,8 @@ public final class RollingFileSink implements IdempotentSink {
 
     private void checkOpen() {
       if (committed || closed) {
-        throw new IllegalStateException("batch " + batchId + " of " + dir + " was already committed or abandoned");
+        throw new IllegalStateException(
+            "batch " + batchId + " of " + dir + " was already committed or abandoned");
       }
     }
 
@@ -157,7 +172,10 @@ public final class RollingFileSink implements IdempotentSink {
       temps.add(tmp);
       channel =
           FileChannel.open(
-              tmp, StandardOpenOption.CREATE, StandardOpenOption.TRUNCATE_EXISTING, StandardOpenOption.WRITE);
+              tmp,
+              StandardOpenOption.CREATE,
+              StandardOpenOption.TRUNCATE_EXISTING,
+              StandardOpenOption.WRITE);
       buffer.clear();
       written = 0;
     }
@@ -190,7 +208,8 @@ public final class RollingFileSink implements IdempotentSink {
             StandardCopyOption.ATOMIC_MOVE,
             StandardCopyOption.REPLACE_EXISTING);
       }
-      // A replay of a batch that had more parts before cannot happen (same records, same roll size), but clean up
+      // A replay of a batch that had more parts before cannot happen (same records, same roll
+      // size), but clean up
       // anyway in case maxFileBytes changed between runs.
       for (int extra = temps.size(); Files.exists(dir.resolve(fileName(batchId, extra))); extra++) {
         Files.delete(dir.resolve(fileName(batchId, extra)));
@@ -202,8 +221,9 @@ public final class RollingFileSink implements IdempotentSink {
     }
 
     /**
-     * Releases the open part; without a successful {@link #commit()}, deletes the batch's temp files, so nothing of it
-     * becomes visible (a commit that failed half-way may have published some parts, whole: the replay replaces them).
+     * Releases the open part; without a successful {@link #commit()}, deletes the batch's temp
+     * files, so nothing of it becomes visible (a commit that failed half-way may have published
+     * some parts, whole: the replay replaces them).
      */
     @Override
     public void close() throws IOException {
@@ -267,13 +287,17 @@ public final class RollingFileSink implements IdempotentSink {
     /** Size at which a batch's output rolls to a new part file. */
     public Builder maxFileBytes(long bytes) {
       if (bytes < 1) {
-        throw new IllegalArgumentException("Invalid value " + bytes + " for maxFileBytes: (expected: >= 1)");
+        throw new IllegalArgumentException(
+            "Invalid value " + bytes + " for maxFileBytes: (expected: >= 1)");
       }
       this.maxFileBytes = bytes;
       return this;
     }
 
-    /** Whether to fsync files before publishing them (default true; turning it off risks loss on power failure). */
+    /**
+     * Whether to fsync files before publishing them (default true; turning it off risks loss on
+     * power failure).
+     */
     public Builder fsync(boolean enabled) {
       this.fsync = enabled;
       return this;
@@ -294,4 +318,5 @@ public final class RollingFileSink implements IdempotentSink {
     while (buf.hasRemaining()) {
       ch.write(buf);
     }
-  }}
+  }
+}

@@ -12,12 +12,13 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * An in-memory, replayable source for tests: Spark's {@code queueStream}. Push batches of records in; the pipeline reads
- * them either all at once or one pushed batch per batch interval.
+ * An in-memory, replayable source for tests: Spark's {@code queueStream}. Push batches of records
+ * in; the pipeline reads them either all at once or one pushed batch per batch interval.
  *
- * <p>It is a {@link DirectSource} with one partition, {@code queue}, whose offsets are record indexes, so the runtime's
- * checkpoint protocol applies as to any direct source. Records live only in this object: a replay after a crash works
- * within one JVM (the test keeps the QueueSource and builds a new pipeline over it), not across processes.
+ * <p>It is a {@link DirectSource} with one partition, {@code queue}, whose offsets are record
+ * indexes, so the runtime's checkpoint protocol applies as to any direct source. Records live only
+ * in this object: a replay after a crash works within one JVM (the test keeps the QueueSource and
+ * builds a new pipeline over it), not across processes.
  *
  * <p>Thread safety: {@link #push} may be called from any thread while the pipeline runs.
  */
@@ -31,8 +32,8 @@ public final class QueueSource implements DirectSource {
   private String name = "queue";
 
   /**
-   * @param oneBatchPerInterval {@code true}: each pipeline batch takes at most one pushed batch (in push order);
-   *     {@code false}: each pipeline batch takes everything pushed so far
+   * @param oneBatchPerInterval {@code true}: each pipeline batch takes at most one pushed batch (in
+   *     push order); {@code false}: each pipeline batch takes everything pushed so far
    */
   public QueueSource(boolean oneBatchPerInterval) {
     this.oneBatchPerInterval = oneBatchPerInterval;
@@ -81,7 +82,13 @@ public final class QueueSource implements DirectSource {
   public synchronized CloseableIterator<Record> read(OffsetRange range) {
     if (!PARTITION.equals(range.partition()) || range.untilOffset() > records.size()) {
       throw new DataUnavailableException(
-          "QueueSource " + name + " has no data for " + range + " (it holds " + records.size() + " records in memory;"
+          "QueueSource "
+              + name
+              + " has no data for "
+              + range
+              + " (it holds "
+              + records.size()
+              + " records in memory;"
               + " a queue source cannot replay across processes)");
     }
     List<Record> out = new ArrayList<>((int) range.count());

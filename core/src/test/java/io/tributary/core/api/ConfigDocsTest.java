@@ -17,9 +17,13 @@ class ConfigDocsTest {
     ConfigSpec spec =
         ConfigSpec.of(
             ConfigOption.string("path").required().description("Where | to write."),
-            ConfigOption.duration("timeout").defaultValue(Duration.ofSeconds(120)).description("A\nB"),
+            ConfigOption.duration("timeout")
+                .defaultValue(Duration.ofSeconds(120))
+                .description("A\nB"),
             ConfigOption.size("max-bytes").defaultValue(256L * 1024 * 1024).description("d"),
-            ConfigOption.enumValue("mode", Mode.class).defaultValue(Mode.WHOLE_FILE).description("d"),
+            ConfigOption.enumValue("mode", Mode.class)
+                .defaultValue(Mode.WHOLE_FILE)
+                .description("d"),
             ConfigOption.stringList("topics").defaultValue(List.of()).description("d"),
             ConfigOption.prefixed("kafka.").description("d"),
             ConfigOption.longValue("limit").description("d"));
@@ -42,9 +46,16 @@ class ConfigDocsTest {
   @Test
   void durationsAndSizesUseTheLargestUnitThatReadsBackTheSameValue() {
     for (Duration d :
-        List.of(Duration.ofDays(7), Duration.ofHours(2), Duration.ofMinutes(90), Duration.ofSeconds(61),
-            Duration.ofMillis(1500), Duration.ZERO)) {
-      assertThat(ConfigOption.toDuration(ConfigDocs.duration(d))).as(ConfigDocs.duration(d)).isEqualTo(d);
+        List.of(
+            Duration.ofDays(7),
+            Duration.ofHours(2),
+            Duration.ofMinutes(90),
+            Duration.ofSeconds(61),
+            Duration.ofMillis(1500),
+            Duration.ZERO)) {
+      assertThat(ConfigOption.toDuration(ConfigDocs.duration(d)))
+          .as(ConfigDocs.duration(d))
+          .isEqualTo(d);
     }
     assertThat(ConfigDocs.duration(Duration.ofDays(7))).isEqualTo("7d");
     assertThat(ConfigDocs.duration(Duration.ofMinutes(90))).isEqualTo("90m");

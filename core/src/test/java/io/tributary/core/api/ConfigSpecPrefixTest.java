@@ -42,7 +42,9 @@ class ConfigSpecPrefixTest {
   @Test
   void validationMessagesNeverShowTheValues() {
     ConfigSpec strict =
-        ConfigSpec.of(CLIENT.validate(m -> m.containsKey("forbidden") ? "forbidden is set by the runtime" : null));
+        ConfigSpec.of(
+            CLIENT.validate(
+                m -> m.containsKey("forbidden") ? "forbidden is set by the runtime" : null));
     assertThatThrownBy(() -> strict.parse(Map.of("client.forbidden", "s3cr3t")))
         .hasMessageContaining("forbidden is set by the runtime")
         .hasMessageNotContaining("s3cr3t");

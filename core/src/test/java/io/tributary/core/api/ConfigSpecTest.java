@@ -12,24 +12,32 @@ import org.junit.jupiter.api.Test;
 
 /** Declared options: conversion, validation, aliases, and every problem reported at once. */
 class ConfigSpecTest {
-  static final ConfigOption<String> HOST = ConfigOption.string("host").required().description("Where to connect.");
+  static final ConfigOption<String> HOST =
+      ConfigOption.string("host").required().description("Where to connect.");
   static final ConfigOption<Integer> PORT =
       ConfigOption.integer("port").defaultValue(9000).validate(ConfigOption.between(1, 65535));
   static final ConfigOption<Duration> TIMEOUT =
-      ConfigOption.duration("timeout").defaultValue(Duration.ofSeconds(30)).validate(ConfigOption.positive());
+      ConfigOption.duration("timeout")
+          .defaultValue(Duration.ofSeconds(30))
+          .validate(ConfigOption.positive());
   static final ConfigOption<Long> BUFFER = ConfigOption.size("buffer").defaultValue(1024L);
   static final ConfigOption<FsyncPolicy> FSYNC = ConfigOption.enumValue("fsync", FsyncPolicy.class);
   static final ConfigOption<Boolean> TLS = ConfigOption.bool("tls").defaultValue(false);
   static final ConfigOption<List<String>> TOPICS = ConfigOption.stringList("topics");
   static final ConfigOption<Long> RATE =
-      ConfigOption.longValue("max-rate").defaultValue(0L).validate(ConfigOption.atLeast(0))
+      ConfigOption.longValue("max-rate")
+          .defaultValue(0L)
+          .validate(ConfigOption.atLeast(0))
           .deprecatedAliases("maxRate", "rate.max");
 
-  static final ConfigSpec SPEC = ConfigSpec.of(HOST, PORT, TIMEOUT, BUFFER, FSYNC, TLS, TOPICS, RATE);
+  static final ConfigSpec SPEC =
+      ConfigSpec.of(HOST, PORT, TIMEOUT, BUFFER, FSYNC, TLS, TOPICS, RATE);
 
   @Test
   void parsesValidValuesAndFallsBackToDefaults() {
-    Config c = SPEC.parse(Map.of("host", "example.org", "timeout", "2s", "tls", "yes", "topics", "a, b,,c"));
+    Config c =
+        SPEC.parse(
+            Map.of("host", "example.org", "timeout", "2s", "tls", "yes", "topics", "a, b,,c"));
     assertThat(c.get(HOST)).isEqualTo("example.org");
     assertThat(c.get(PORT)).isEqualTo(9000);
     assertThat(c.get(TIMEOUT)).isEqualTo(Duration.ofSeconds(2));
@@ -51,7 +59,8 @@ class ConfigSpecTest {
     raw.put("fsync", "sometimes"); // bad enum
     // host is missing
 
-    assertThat(SPEC.validate(raw)).extracting(ConfigProblem::key)
+    assertThat(SPEC.validate(raw))
+        .extracting(ConfigProblem::key)
         .containsExactlyInAnyOrder("prot", "port", "timeout", "max-rate", "fsync", "host");
     assertThatThrownBy(() -> SPEC.parse(raw))
         .isInstanceOf(ConfigException.class)
@@ -59,19 +68,41 @@ class ConfigSpecTest {
             e -> {
               List<String> problems = ((ConfigException) e).problems();
               assertThat(problems).hasSize(6);
-              assertThat(problems).anySatisfy(p -> assertThat(p)
-                  .startsWith("Unknown key prot")
-                  .contains("host, port, timeout, buffer, fsync, tls, topics, max-rate"));
-              assertThat(problems).anySatisfy(p -> assertThat(p)
-                  .startsWith("Invalid value ninety for port: not a whole number (expected: int)"));
-              assertThat(problems).anySatisfy(p -> assertThat(p)
-                  .startsWith("Invalid value 0s for timeout: must be positive"));
-              assertThat(problems).anySatisfy(p -> assertThat(p)
-                  .startsWith("Invalid value -5 for max-rate: must be at least 0"));
-              assertThat(problems).anySatisfy(p -> assertThat(p)
-                  .startsWith("Invalid value sometimes for fsync: not one of [always, interval, never]"));
-              assertThat(problems).anySatisfy(p -> assertThat(p)
-                  .startsWith("Missing required key host").contains("Where to connect."));
+              assertThat(problems)
+                  .anySatisfy(
+                      p ->
+                          assertThat(p)
+                              .startsWith("Unknown key prot")
+                              .contains(
+                                  "host, port, timeout, buffer, fsync, tls, topics, max-rate"));
+              assertThat(problems)
+                  .anySatisfy(
+                      p ->
+                          assertThat(p)
+                              .startsWith(
+                                  "Invalid value ninety for port: not a whole number (expected: int)"));
+              assertThat(problems)
+                  .anySatisfy(
+                      p ->
+                          assertThat(p)
+                              .startsWith("Invalid value 0s for timeout: must be positive"));
+              assertThat(problems)
+                  .anySatisfy(
+                      p ->
+                          assertThat(p)
+                              .startsWith("Invalid value -5 for max-rate: must be at least 0"));
+              assertThat(problems)
+                  .anySatisfy(
+                      p ->
+                          assertThat(p)
+                              .startsWith(
+                                  "Invalid value sometimes for fsync: not one of [always, interval, never]"));
+              assertThat(problems)
+                  .anySatisfy(
+                      p ->
+                          assertThat(p)
+                              .startsWith("Missing required key host")
+                              .contains("Where to connect."));
             })
         .hasMessageStartingWith("6 configuration problems:");
   }
@@ -86,8 +117,10 @@ class ConfigSpecTest {
     Map<String, Object> raw = new LinkedHashMap<>();
     raw.put("host", "h");
     raw.put("port", null);
-    assertThat(SPEC.validate(raw)).singleElement()
-        .satisfies(p -> assertThat(p.message()).isEqualTo("Invalid value null for port (expected: int)"));
+    assertThat(SPEC.validate(raw))
+        .singleElement()
+        .satisfies(
+            p -> assertThat(p.message()).isEqualTo("Invalid value null for port (expected: int)"));
   }
 
   @Test
@@ -102,7 +135,8 @@ class ConfigSpecTest {
     assertThat(ConfigOption.toDuration(Duration.ofSeconds(3))).isEqualTo(Duration.ofSeconds(3));
     assertThatThrownBy(() -> TIMEOUT.parse("soon"))
         .isInstanceOf(IllegalArgumentException.class)
-        .hasMessage("Invalid value soon for timeout: not a duration such as 500ms, 2s, 5m, 1h (expected: duration)");
+        .hasMessage(
+            "Invalid value soon for timeout: not a duration such as 500ms, 2s, 5m, 1h (expected: duration)");
   }
 
   @Test
@@ -114,14 +148,16 @@ class ConfigSpecTest {
     assertThat(ConfigOption.toSize("1gb")).isEqualTo(1024L * 1024 * 1024);
     assertThat(ConfigOption.toSize("8k")).isEqualTo(8 * 1024);
     assertThat(ConfigOption.toSize(4096)).isEqualTo(4096);
-    assertThatThrownBy(() -> BUFFER.parse("lots")).isInstanceOf(IllegalArgumentException.class)
+    assertThatThrownBy(() -> BUFFER.parse("lots"))
+        .isInstanceOf(IllegalArgumentException.class)
         .hasMessageContaining("not a size such as 512, 64kb, 16mb, 1gb");
   }
 
   @Test
   void rejectsSizesWithUnknownUnitsInsteadOfIgnoringTheUnit() {
     // "16xb" or "16 tb" must not silently become 16 bytes.
-    assertThatThrownBy(() -> BUFFER.parse("16xb")).isInstanceOf(IllegalArgumentException.class)
+    assertThatThrownBy(() -> BUFFER.parse("16xb"))
+        .isInstanceOf(IllegalArgumentException.class)
         .hasMessageContaining("Invalid value 16xb for buffer");
     assertThatThrownBy(() -> BUFFER.parse("16tb")).isInstanceOf(IllegalArgumentException.class);
   }
@@ -138,15 +174,18 @@ class ConfigSpecTest {
   void parsesBooleansAndRejectsOthers() {
     assertThat(TLS.parse("off")).isFalse();
     assertThat(TLS.parse(true)).isTrue();
-    assertThatThrownBy(() -> TLS.parse("maybe")).hasMessage("Invalid value maybe for tls: not a boolean (expected: boolean)");
+    assertThatThrownBy(() -> TLS.parse("maybe"))
+        .hasMessage("Invalid value maybe for tls: not a boolean (expected: boolean)");
   }
 
   @Test
   void integersMustBeWholeAndFit() {
     assertThat(PORT.parse("8_080")).isEqualTo(8080);
     assertThatThrownBy(() -> PORT.parse(1.5)).hasMessageContaining("not a whole number");
-    assertThatThrownBy(() -> PORT.parse(70_000)).hasMessageContaining("out of range (expected: 1 to 65535)");
-    assertThatThrownBy(() -> ConfigOption.integer("n").parse(Long.MAX_VALUE)).hasMessageContaining("does not fit in an int");
+    assertThatThrownBy(() -> PORT.parse(70_000))
+        .hasMessageContaining("out of range (expected: 1 to 65535)");
+    assertThatThrownBy(() -> ConfigOption.integer("n").parse(Long.MAX_VALUE))
+        .hasMessageContaining("does not fit in an int");
   }
 
   @Test
@@ -154,15 +193,18 @@ class ConfigSpecTest {
     Config c = SPEC.parse(Map.of("host", "h", "maxRate", "250"));
     assertThat(c.get(RATE)).isEqualTo(250L);
     assertThat(SPEC.parse(Map.of("host", "h", "rate.max", 7)).get(RATE)).isEqualTo(7L);
-    assertThat(SPEC.validate(Map.of("host", "h", "maxRate", -1))).singleElement()
+    assertThat(SPEC.validate(Map.of("host", "h", "maxRate", -1)))
+        .singleElement()
         .satisfies(p -> assertThat(p.key()).isEqualTo("maxRate"));
   }
 
   @Test
   void rejectsOptionsDeclaredTwiceAndOptionsOfAnotherSpec() {
-    assertThatThrownBy(() -> ConfigSpec.of(HOST, ConfigOption.string("host"))).hasMessageContaining("host");
+    assertThatThrownBy(() -> ConfigSpec.of(HOST, ConfigOption.string("host")))
+        .hasMessageContaining("host");
     Config c = SPEC.parse(Map.of("host", "h"));
-    assertThatThrownBy(() -> c.get(ConfigOption.string("other"))).isInstanceOf(IllegalArgumentException.class)
+    assertThatThrownBy(() -> c.get(ConfigOption.string("other")))
+        .isInstanceOf(IllegalArgumentException.class)
         .hasMessageContaining("not declared");
   }
 }

@@ -10,8 +10,10 @@ import org.junit.jupiter.api.Test;
 
 class PositionTest {
   private static final ObjectMapper JSON = new ObjectMapper();
+
   /** A real-looking Kinesis sequence number: 56 decimal digits, far beyond 64 bits. */
-  private static final String KINESIS_SEQ = "49590338271490256608559692538361571095921575989136588898";
+  private static final String KINESIS_SEQ =
+      "49590338271490256608559692538361571095921575989136588898";
 
   @Test
   void kinesisSequenceNumbersBeyond64BitsAreOrderedAndKeepEveryDigit() {
@@ -23,7 +25,9 @@ class PositionTest {
     assertThat(a.distanceTo(b)).isEqualTo(1);
     assertThat(b.distanceTo(a)).isZero();
     assertThat(Position.of(5)).isLessThan(a); // any 64-bit position is before any larger one
-    assertThatThrownBy(a::toLong).isInstanceOf(ArithmeticException.class).hasMessageContaining(KINESIS_SEQ);
+    assertThatThrownBy(a::toLong)
+        .isInstanceOf(ArithmeticException.class)
+        .hasMessageContaining(KINESIS_SEQ);
   }
 
   @Test
@@ -32,7 +36,8 @@ class PositionTest {
     Position second = Position.parse(KINESIS_SEQ + "#1");
     Position next = Position.of(new BigInteger(KINESIS_SEQ).add(BigInteger.ONE));
     assertThat(first).isEqualTo(Position.parse(KINESIS_SEQ));
-    assertThat(List.of(next, second, first).stream().sorted().toList()).containsExactly(first, second, next);
+    assertThat(List.of(next, second, first).stream().sorted().toList())
+        .containsExactly(first, second, next);
     assertThat(second.toString()).isEqualTo(KINESIS_SEQ + "#1");
     assertThat(second.plus(1)).isEqualTo(next); // the next sequence number, sub-sequence reset
   }
@@ -40,10 +45,15 @@ class PositionTest {
   @Test
   void jsonIsANumberForOffsetsAndTextOtherwiseAndBothReadBack() throws Exception {
     assertThat(JSON.writeValueAsString(Position.of(42))).isEqualTo("42");
-    assertThat(JSON.writeValueAsString(Position.parse(KINESIS_SEQ))).isEqualTo('"' + KINESIS_SEQ + '"');
+    assertThat(JSON.writeValueAsString(Position.parse(KINESIS_SEQ)))
+        .isEqualTo('"' + KINESIS_SEQ + '"');
     assertThat(JSON.writeValueAsString(Position.parse("7#3"))).isEqualTo("\"7#3\"");
-    for (Position p : List.of(Position.ZERO, Position.of(Long.MAX_VALUE), Position.parse(KINESIS_SEQ),
-        Position.parse("7#3"))) {
+    for (Position p :
+        List.of(
+            Position.ZERO,
+            Position.of(Long.MAX_VALUE),
+            Position.parse(KINESIS_SEQ),
+            Position.parse("7#3"))) {
       assertThat(JSON.readValue(JSON.writeValueAsString(p), Position.class)).isEqualTo(p);
     }
     // a big number written as a JSON number (hand-edited) is read too
@@ -77,6 +87,7 @@ class PositionTest {
   void distanceSaturatesInsteadOfOverflowing() {
     Position huge = Position.parse(KINESIS_SEQ);
     assertThat(Position.ZERO.distanceTo(huge)).isEqualTo(Long.MAX_VALUE);
-    assertThat(Position.of(Long.MAX_VALUE).plus(1)).isEqualTo(Position.of(BigInteger.valueOf(Long.MAX_VALUE).add(BigInteger.ONE)));
+    assertThat(Position.of(Long.MAX_VALUE).plus(1))
+        .isEqualTo(Position.of(BigInteger.valueOf(Long.MAX_VALUE).add(BigInteger.ONE)));
   }
 }

@@ -7,7 +7,9 @@ import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 
-/** Values of sensitive options, and secret-named entries of pass-through options, are never shown. */
+/**
+ * Values of sensitive options, and secret-named entries of pass-through options, are never shown.
+ */
 class SensitiveOptionsTest {
   private static final ConfigOption<String> TOPIC = ConfigOption.string("topic").required();
   private static final ConfigOption<Map<String, String>> KAFKA = ConfigOption.prefixed("kafka.");
@@ -35,17 +37,27 @@ class SensitiveOptionsTest {
     ConfigOption<List<String>> props =
         ConfigOption.stringList("client-properties")
             .sensitiveEntries()
-            .validate(l -> l.stream().allMatch(e -> e.indexOf('=') > 0) ? null : "an entry is not name=value");
+            .validate(
+                l ->
+                    l.stream().allMatch(e -> e.indexOf('=') > 0)
+                        ? null
+                        : "an entry is not name=value");
     ConfigSpec spec = ConfigSpec.of(props);
     List<ConfigProblem> problems =
         spec.validate(
-            Map.of("client-properties", List.of("security.protocol", "sasl.jaas.config=x required password=\"hunter2\";")));
-    assertThat(problems).singleElement().satisfies(p -> {
-      assertThat(p.key()).isEqualTo("client-properties");
-      assertThat(p.message())
-          .isEqualTo("Invalid value [******, sasl.jaas.config] (values not shown) for client-properties: an entry is"
-              + " not name=value");
-    });
+            Map.of(
+                "client-properties",
+                List.of("security.protocol", "sasl.jaas.config=x required password=\"hunter2\";")));
+    assertThat(problems)
+        .singleElement()
+        .satisfies(
+            p -> {
+              assertThat(p.key()).isEqualTo("client-properties");
+              assertThat(p.message())
+                  .isEqualTo(
+                      "Invalid value [******, sasl.jaas.config] (values not shown) for client-properties: an entry is"
+                          + " not name=value");
+            });
   }
 
   @Test
@@ -53,12 +65,19 @@ class SensitiveOptionsTest {
     ConfigOption<String> pin =
         ConfigOption.string("pin")
             .sensitive()
-            .validate(v -> v.length() < 8 ? "too short: " + v + " (expected: at least 8 characters)" : null);
+            .validate(
+                v ->
+                    v.length() < 8
+                        ? "too short: " + v + " (expected: at least 8 characters)"
+                        : null);
     ConfigSpec spec = ConfigSpec.of(TOPIC, pin);
     assertThat(spec.validate(Map.of("topic", "t", "pin", "12345")))
         .singleElement()
-        .satisfies(p -> assertThat(p.message()).isEqualTo(
-            "Invalid value ****** for pin: too short: ****** (expected: at least 8 characters)"));
+        .satisfies(
+            p ->
+                assertThat(p.message())
+                    .isEqualTo(
+                        "Invalid value ****** for pin: too short: ****** (expected: at least 8 characters)"));
     Config config = spec.parse(Map.of("topic", "t", "pin", "1234567890"));
     assertThat(config.toString()).isEqualTo("{topic=t, pin=******}");
     assertThat(config.secretValues()).containsExactly("1234567890");
@@ -67,23 +86,44 @@ class SensitiveOptionsTest {
 
   @Test
   void secretNamesCoverPasswordsKeysTokensAndSaslButNotTheirLocationsOrClasses() {
-    assertThat(List.of(
-            "sasl.jaas.config", "ssl.key.password", "ssl.keystore.password", "ssl.truststore.password",
-            "ssl.keystore.key", "sasl.login.refresh.window", "fs.s3a.secret.key", "fs.s3a.access.key",
-            "fs.s3a.session.token", "fs.azure.account.key.acct.blob.core.windows.net", "basic.auth.user.info.secret",
-            "dfs.web.authentication.kerberos.keytab.password", "api-key", "apikey", "bearer-token", "aws_credentials"))
+    assertThat(
+            List.of(
+                "sasl.jaas.config",
+                "ssl.key.password",
+                "ssl.keystore.password",
+                "ssl.truststore.password",
+                "ssl.keystore.key",
+                "sasl.login.refresh.window",
+                "fs.s3a.secret.key",
+                "fs.s3a.access.key",
+                "fs.s3a.session.token",
+                "fs.azure.account.key.acct.blob.core.windows.net",
+                "basic.auth.user.info.secret",
+                "dfs.web.authentication.kerberos.keytab.password",
+                "api-key",
+                "apikey",
+                "bearer-token",
+                "aws_credentials"))
         .allMatch(Secrets::isSecretName);
-    assertThat(List.of(
-            "security.protocol", "sasl.mechanism", "ssl.keystore.location", "ssl.keystore.type",
-            "fs.s3a.aws.credentials.provider", "fs.s3a.endpoint", "client.rack", "bootstrap.servers",
-            "fs.s3a.path.style.access"))
+    assertThat(
+            List.of(
+                "security.protocol",
+                "sasl.mechanism",
+                "ssl.keystore.location",
+                "ssl.keystore.type",
+                "fs.s3a.aws.credentials.provider",
+                "fs.s3a.endpoint",
+                "client.rack",
+                "bootstrap.servers",
+                "fs.s3a.path.style.access"))
         .noneMatch(Secrets::isSecretName);
   }
 
   @Test
   void scrubReplacesSecretsAndThePasswordQuotedInsideAJaasLine() {
     List<String> secrets =
-        Secrets.secretValues(Map.of("sasl.jaas.config", "x.Login required username=\"u\" password=\"hunter2\";"));
+        Secrets.secretValues(
+            Map.of("sasl.jaas.config", "x.Login required username=\"u\" password=\"hunter2\";"));
     assertThat(Secrets.scrub("auth failed: bad password hunter2 for u", secrets))
         .isEqualTo("auth failed: bad password ****** for u");
   }
@@ -91,7 +131,8 @@ class SensitiveOptionsTest {
   @Test
   void aNameValueListMarkedSensitiveEntriesShowsOnlyItsHarmlessEntries() {
     ConfigOption<List<String>> props = ConfigOption.stringList("props").sensitiveEntries();
-    assertThat(props.shown(List.of("client.rack=r1", "ssl.key.password=k3y-pass", "no equals sign")))
+    assertThat(
+            props.shown(List.of("client.rack=r1", "ssl.key.password=k3y-pass", "no equals sign")))
         .isEqualTo(List.of("client.rack=r1", "ssl.key.password=******", "******"));
     assertThat(props.secretValues(List.of("client.rack=r1", "ssl.key.password=k3y-pass")))
         .containsExactly("k3y-pass");

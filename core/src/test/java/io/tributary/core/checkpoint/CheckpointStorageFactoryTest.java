@@ -24,13 +24,16 @@ class CheckpointStorageFactoryTest {
 
   @Test
   void opensALocalStorageForAPathOrAFileUri(@TempDir Path dir) throws Exception {
-    try (CheckpointStorage s = CheckpointStorageFactory.open(dir.resolve("a").toString(), Map.of())) {
+    try (CheckpointStorage s =
+        CheckpointStorageFactory.open(dir.resolve("a").toString(), Map.of())) {
       assertThat(s).isInstanceOf(LocalCheckpointStorage.class);
       s.writeAtomically("offsets/1", "x".getBytes(StandardCharsets.UTF_8));
     }
-    try (CheckpointStorage s = CheckpointStorageFactory.open(dir.resolve("a").toUri().toString(), Map.of())) {
-      assertThat(s.read("offsets/1")).hasValueSatisfying(b -> assertThat(new String(b, StandardCharsets.UTF_8))
-          .isEqualTo("x"));
+    try (CheckpointStorage s =
+        CheckpointStorageFactory.open(dir.resolve("a").toUri().toString(), Map.of())) {
+      assertThat(s.read("offsets/1"))
+          .hasValueSatisfying(
+              b -> assertThat(new String(b, StandardCharsets.UTF_8)).isEqualTo("x"));
     }
   }
 
@@ -40,7 +43,9 @@ class CheckpointStorageFactoryTest {
         .extracting(ConfigProblem::message)
         .singleElement()
         .asString()
-        .contains("Invalid value nosuch://host/cp for checkpoint", "no checkpoint storage for scheme nosuch");
+        .contains(
+            "Invalid value nosuch://host/cp for checkpoint",
+            "no checkpoint storage for scheme nosuch");
     assertThatThrownBy(() -> CheckpointStorageFactory.open("nosuch://host/cp", Map.of()))
         .isInstanceOf(ConfigException.class);
   }

@@ -23,8 +23,9 @@ class LocalCheckpointStorageTest {
     LocalCheckpointStorage storage = new LocalCheckpointStorage(dir);
     storage.writeAtomically("offsets/1", b("first"));
     storage.writeAtomically("offsets/1", b("second, longer"));
-    assertThat(storage.read("offsets/1")).hasValueSatisfying(v -> assertThat(new String(v, StandardCharsets.UTF_8))
-        .isEqualTo("second, longer"));
+    assertThat(storage.read("offsets/1"))
+        .hasValueSatisfying(
+            v -> assertThat(new String(v, StandardCharsets.UTF_8)).isEqualTo("second, longer"));
     try (Stream<Path> all = Files.walk(dir)) {
       assertThat(all.filter(Files::isRegularFile).map(p -> dir.relativize(p).toString()))
           .containsExactly("offsets/1");

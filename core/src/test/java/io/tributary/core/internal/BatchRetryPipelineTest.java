@@ -34,8 +34,8 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * The engine retries retriable errors of the batch path with the same plan, on a manual clock (backoff waits advance
- * the clock instead of sleeping).
+ * The engine retries retriable errors of the batch path with the same plan, on a manual clock
+ * (backoff waits advance the clock instead of sleeping).
  */
 class BatchRetryPipelineTest {
   @TempDir Path tmp;
@@ -59,12 +59,21 @@ class BatchRetryPipelineTest {
     PipelineOptions options = PipelineOptions.from(Map.of("batch-interval", "20ms"));
     engine =
         new PipelineEngine(
-            "retry-test", options, new LocalCheckpointStorage(tmp.resolve("cp")), "queue", source, List.of(),
-            Map.of("out", sink), registry, "fp", null);
+            "retry-test",
+            options,
+            new LocalCheckpointStorage(tmp.resolve("cp")),
+            "queue",
+            source,
+            List.of(),
+            Map.of("out", sink),
+            registry,
+            "fp",
+            null);
     engine.useRetry(
         new BatchRetry(
             "retry-test",
-            new BatchRetry.Policy(maxAttempts, Duration.ofMillis(100), Duration.ofSeconds(10), Duration.ofMinutes(5)),
+            new BatchRetry.Policy(
+                maxAttempts, Duration.ofMillis(100), Duration.ofSeconds(10), Duration.ofMinutes(5)),
             registry,
             nanos::get,
             ms -> {
@@ -76,7 +85,11 @@ class BatchRetryPipelineTest {
   }
 
   private double retries(String phase) {
-    var c = registry.find("tributary.batch.retries").tags("pipeline", "retry-test", "phase", phase).counter();
+    var c =
+        registry
+            .find("tributary.batch.retries")
+            .tags("pipeline", "retry-test", "phase", phase)
+            .counter();
     return c == null ? 0 : c.count();
   }
 
@@ -95,13 +108,16 @@ class BatchRetryPipelineTest {
     await().atMost(Duration.ofSeconds(10)).until(() -> committed(0));
     assertThat(engine.status().state()).isEqualTo(PipelineState.RUNNING);
     // four write attempts of batch 0, every one with the same records; one of them committed
-    assertThat(sink.attempts).hasSize(4).allSatisfy(a -> assertThat(a).isEqualTo(sink.attempts.get(0)));
+    assertThat(sink.attempts)
+        .hasSize(4)
+        .allSatisfy(a -> assertThat(a).isEqualTo(sink.attempts.get(0)));
     assertThat(sink.attempts.get(0)).isEqualTo("0:a,b,c");
     assertThat(sink.committed).containsExactly("0:a,b,c");
     assertThat(retries("partitions")).isEqualTo(2.0);
     assertThat(retries("read")).isEqualTo(1.0);
     assertThat(retries("sink-write")).isEqualTo(3.0);
-    // listing: 2 retries; then one batch attempt (read + sink writes) retried 4 times, its backoff doubling across
+    // listing: 2 retries; then one batch attempt (read + sink writes) retried 4 times, its backoff
+    // doubling across
     // the read failure and the three sink failures
     assertThat(sleeps).containsExactly(100L, 200L, 100L, 200L, 400L, 800L);
 
@@ -126,7 +142,8 @@ class BatchRetryPipelineTest {
     assertThat(sink.attempts).containsExactly("0:a", "0:a", "0:a", "0:a");
     assertThat(sink.committed).isEmpty();
     assertThat(retries("sink-write")).isEqualTo(3.0);
-    assertThat(committed(0)).isFalse(); // offsets/0 stays: the batch is replayed with the same data on restart
+    assertThat(committed(0))
+        .isFalse(); // offsets/0 stays: the batch is replayed with the same data on restart
     assertThat(tmp.resolve("cp").resolve("offsets").resolve("0")).exists();
   }
 
@@ -197,7 +214,10 @@ class BatchRetryPipelineTest {
     }
   }
 
-  /** Records every write attempt as "batch:values"; fails with a retriable (or a fatal) error as often as told. */
+  /**
+   * Records every write attempt as "batch:values"; fails with a retriable (or a fatal) error as
+   * often as told.
+   */
   static final class FlakySink implements TransactionalSink {
     final List<String> attempts = new CopyOnWriteArrayList<>();
     final List<String> committed = new CopyOnWriteArrayList<>();
@@ -220,7 +240,8 @@ class BatchRetryPipelineTest {
     @Override
     public void write(long batchId, List<Record> records) {
       List<String> values = new ArrayList<>();
-      records.forEach(r -> values.add(new String(r.value(), java.nio.charset.StandardCharsets.UTF_8)));
+      records.forEach(
+          r -> values.add(new String(r.value(), java.nio.charset.StandardCharsets.UTF_8)));
       String attempt = batchId + ":" + String.join(",", values);
       attempts.add(attempt);
       if (fatal) {

@@ -16,7 +16,10 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.Test;
 
-/** Backoff, bounds and classification of {@link BatchRetry}, on a manual clock: nothing here really sleeps. */
+/**
+ * Backoff, bounds and classification of {@link BatchRetry}, on a manual clock: nothing here really
+ * sleeps.
+ */
 class BatchRetryTest {
   private final AtomicLong nanos = new AtomicLong(1_000_000_000L);
   private final List<Long> sleeps = new ArrayList<>();
@@ -26,7 +29,10 @@ class BatchRetryTest {
     return new BatchRetry(
         "p1",
         new BatchRetry.Policy(
-            attempts, Duration.ofMillis(initialMs), Duration.ofMillis(maxMs), Duration.ofMillis(timeoutMs)),
+            attempts,
+            Duration.ofMillis(initialMs),
+            Duration.ofMillis(maxMs),
+            Duration.ofMillis(timeoutMs)),
         registry,
         nanos::get,
         ms -> {
@@ -36,7 +42,8 @@ class BatchRetryTest {
   }
 
   private double retries(String phase) {
-    var c = registry.find("tributary.batch.retries").tags("pipeline", "p1", "phase", phase).counter();
+    var c =
+        registry.find("tributary.batch.retries").tags("pipeline", "p1", "phase", phase).counter();
     return c == null ? 0 : c.count();
   }
 
@@ -62,7 +69,13 @@ class BatchRetryTest {
   @Test
   void backoffIsCappedAtTheMaximum() {
     BatchRetry r = retry(7, 100, 500, 300_000);
-    assertThatThrownBy(() -> r.run("sink-write", () -> { throw new RetriableException("503"); }))
+    assertThatThrownBy(
+            () ->
+                r.run(
+                    "sink-write",
+                    () -> {
+                      throw new RetriableException("503");
+                    }))
         .isInstanceOf(TributaryException.class)
         .hasMessageContaining("after 7 attempts over 2200 ms")
         .hasMessageContaining("retry.max-attempts 7 reached")
@@ -75,11 +88,24 @@ class BatchRetryTest {
     AtomicInteger calls = new AtomicInteger();
     TributaryException fatal = new TributaryException("fenced");
     assertThatThrownBy(
-            () -> retry(10, 100, 10_000, 300_000)
-                .run("sink-write", () -> { calls.incrementAndGet(); throw fatal; }))
+            () ->
+                retry(10, 100, 10_000, 300_000)
+                    .run(
+                        "sink-write",
+                        () -> {
+                          calls.incrementAndGet();
+                          throw fatal;
+                        }))
         .isSameAs(fatal);
     IOException io = new IOException("disk full");
-    assertThatThrownBy(() -> retry(10, 100, 10_000, 300_000).run("checkpoint-write", () -> { throw io; }))
+    assertThatThrownBy(
+            () ->
+                retry(10, 100, 10_000, 300_000)
+                    .run(
+                        "checkpoint-write",
+                        () -> {
+                          throw io;
+                        }))
         .isSameAs(io);
     assertThat(calls).hasValue(1);
     assertThat(sleeps).isEmpty();
@@ -89,7 +115,15 @@ class BatchRetryTest {
   @Test
   void interruptionIsNeverRetried() {
     InterruptedException stop = new InterruptedException("stop");
-    assertThatThrownBy(() -> retry(10, 100, 10_000, 300_000).run("read", () -> { throw stop; })).isSameAs(stop);
+    assertThatThrownBy(
+            () ->
+                retry(10, 100, 10_000, 300_000)
+                    .run(
+                        "read",
+                        () -> {
+                          throw stop;
+                        }))
+        .isSameAs(stop);
     assertThat(sleeps).isEmpty();
   }
 
@@ -99,18 +133,23 @@ class BatchRetryTest {
     List<Long> attemptStarts = new ArrayList<>();
     BatchRetry r = retry(1_000, 100, 1_000, 5_000);
     assertThatThrownBy(
-            () -> r.run(
-                "partitions",
-                () -> {
-                  attemptStarts.add(TimeUnit.NANOSECONDS.toMillis(nanos.get() - start));
-                  nanos.addAndGet(TimeUnit.MILLISECONDS.toNanos(250)); // each attempt blocks a while, then fails
-                  throw new RetriableException("timed out");
-                }))
+            () ->
+                r.run(
+                    "partitions",
+                    () -> {
+                      attemptStarts.add(TimeUnit.NANOSECONDS.toMillis(nanos.get() - start));
+                      nanos.addAndGet(
+                          TimeUnit.MILLISECONDS.toNanos(
+                              250)); // each attempt blocks a while, then fails
+                      throw new RetriableException("timed out");
+                    }))
         .isInstanceOf(TributaryException.class)
         .hasMessageContaining("gave up on partitions after 7 attempts over 5250 ms")
         .hasMessageContaining("retry.timeout 5000 ms would pass before the next attempt");
-    // Attempts start at 0, 350, 800, 1450, 2500, 3750 and 5000 ms (250 ms each, backoff 100 doubling to 1000); after
-    // the 7th, at 5250 ms, no wait fits. No attempt starts after the timeout, so the total is at most timeout + one
+    // Attempts start at 0, 350, 800, 1450, 2500, 3750 and 5000 ms (250 ms each, backoff 100
+    // doubling to 1000); after
+    // the 7th, at 5250 ms, no wait fits. No attempt starts after the timeout, so the total is at
+    // most timeout + one
     // attempt.
     assertThat(attemptStarts)
         .containsExactly(0L, 350L, 800L, 1450L, 2500L, 3750L, 5000L)
@@ -124,7 +163,9 @@ class BatchRetryTest {
     assertThat(BatchRetry.isRetriable(transientError)).isTrue();
     assertThat(BatchRetry.isRetriable(new IOException("wrapped", transientError))).isTrue();
     assertThat(BatchRetry.isRetriable(new TributaryException("fatal", transientError))).isFalse();
-    assertThat(BatchRetry.isRetriable(new CheckpointException("no space", new IOException("ENOSPC")))).isFalse();
+    assertThat(
+            BatchRetry.isRetriable(new CheckpointException("no space", new IOException("ENOSPC"))))
+        .isFalse();
     assertThat(BatchRetry.isRetriable(new IllegalStateException("bug"))).isFalse();
   }
 }

@@ -27,16 +27,28 @@ class BlockCodecTest {
     List<Record> records =
         List.of(
             new Record(null, b("no key"), -1L, Map.of(), SourcePosition.NONE),
-            new Record(b("k1"), b("héllo ✓"), 1_700_000_000_123L, headers, new SourcePosition("socket", "sender-1", 42)),
-            new Record(new byte[0], new byte[0], 0L, Map.of(), new SourcePosition("s", "", Long.MAX_VALUE)));
+            new Record(
+                b("k1"),
+                b("héllo ✓"),
+                1_700_000_000_123L,
+                headers,
+                new SourcePosition("socket", "sender-1", 42)),
+            new Record(
+                new byte[0],
+                new byte[0],
+                0L,
+                Map.of(),
+                new SourcePosition("s", "", Long.MAX_VALUE)));
 
     BlockCodec.Block block = BlockCodec.decode(BlockCodec.encode(17, records));
 
     assertThat(block.seq()).isEqualTo(17);
     assertThat(block.records()).containsExactlyElementsOf(records);
     assertThat(block.records().get(0).key()).isNull();
-    assertThat(block.records().get(1).headers().keySet()).containsExactly("content-type", "trace", "empty");
-    assertThat(block.records().get(1).position()).isEqualTo(new SourcePosition("socket", "sender-1", 42));
+    assertThat(block.records().get(1).headers().keySet())
+        .containsExactly("content-type", "trace", "empty");
+    assertThat(block.records().get(1).position())
+        .isEqualTo(new SourcePosition("socket", "sender-1", 42));
     assertThat(block.records().get(2).key()).isEmpty();
   }
 

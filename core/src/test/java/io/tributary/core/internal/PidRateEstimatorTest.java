@@ -7,7 +7,10 @@ import static org.assertj.core.api.Assertions.within;
 import java.util.OptionalDouble;
 import org.junit.jupiter.api.Test;
 
-/** The PID backpressure estimator (proportional 1.0, integral 0.2, derivative 0, as Spark's defaults). */
+/**
+ * The PID backpressure estimator (proportional 1.0, integral 0.2, derivative 0, as Spark's
+ * defaults).
+ */
 class PidRateEstimatorTest {
   private static PidRateEstimator estimator(double minRate) {
     return new PidRateEstimator(1_000, 1.0, 0.2, 0.0, minRate);
@@ -45,7 +48,8 @@ class PidRateEstimatorTest {
 
     PidRateEstimator delayed = estimator(100);
     delayed.compute(1_000, 1_000, 1_000, 0);
-    // 1 s of queued work at 500 records/s over a 1 s interval: historical error 500, integral 0.2 -> 100 lower.
+    // 1 s of queued work at 500 records/s over a 1 s interval: historical error 500, integral 0.2
+    // -> 100 lower.
     double withDelay = delayed.compute(2_000, 1_000, 2_000, 1_000).getAsDouble();
     assertThat(withDelay).isLessThan(withoutDelay).isCloseTo(400.0, within(1e-9));
   }
@@ -72,9 +76,12 @@ class PidRateEstimatorTest {
     assertThatThrownBy(() -> new PidRateEstimator(0, 1, 0.2, 0, 100))
         .isInstanceOf(IllegalArgumentException.class)
         .hasMessageContaining("interval=0");
-    assertThatThrownBy(() -> new PidRateEstimator(1_000, -1, 0.2, 0, 100)).isInstanceOf(IllegalArgumentException.class);
-    assertThatThrownBy(() -> new PidRateEstimator(1_000, 1, -0.2, 0, 100)).isInstanceOf(IllegalArgumentException.class);
-    assertThatThrownBy(() -> new PidRateEstimator(1_000, 1, 0.2, -1, 100)).isInstanceOf(IllegalArgumentException.class);
+    assertThatThrownBy(() -> new PidRateEstimator(1_000, -1, 0.2, 0, 100))
+        .isInstanceOf(IllegalArgumentException.class);
+    assertThatThrownBy(() -> new PidRateEstimator(1_000, 1, -0.2, 0, 100))
+        .isInstanceOf(IllegalArgumentException.class);
+    assertThatThrownBy(() -> new PidRateEstimator(1_000, 1, 0.2, -1, 100))
+        .isInstanceOf(IllegalArgumentException.class);
     assertThatThrownBy(() -> new PidRateEstimator(1_000, 1, 0.2, 0, 0))
         .isInstanceOf(IllegalArgumentException.class)
         .hasMessageContaining("min rate > 0");

@@ -1,7 +1,6 @@
 package io.tributary.core.internal;
 
 import static org.assertj.core.api.Assertions.assertThat;
-
 import static org.assertj.core.api.Assertions.within;
 
 import java.util.concurrent.TimeUnit;
@@ -30,7 +29,8 @@ class RateLimiterTest {
     }
     assertThat(waits[50]).isCloseTo(ms(2), within(1_000L));
     assertThat(waits[999]).isCloseTo(ms(2), within(1_000L));
-    // 950 records beyond the burst at 500/s: 1.9 s in all (what ReceiverSupervisionTest's lower bound relies on).
+    // 950 records beyond the burst at 500/s: 1.9 s in all (what ReceiverSupervisionTest's lower
+    // bound relies on).
     assertThat(nanos.get() - start).isCloseTo(ms(1_900), within(ms(1)));
   }
 
@@ -38,7 +38,8 @@ class RateLimiterTest {
   void reservationsMadeAtOnceWaitInTurn() {
     RateLimiter limiter = new RateLimiter(100, nanos::get); // burst: 10 records
     assertThat(limiter.reserveNanos(10)).isZero();
-    // storeReliablyAsync reserves without sleeping: each reservation waits behind the debt of the ones before it.
+    // storeReliablyAsync reserves without sleeping: each reservation waits behind the debt of the
+    // ones before it.
     assertThat(limiter.reserveNanos(50)).isCloseTo(ms(500), within(1_000L));
     assertThat(limiter.reserveNanos(50)).isCloseTo(ms(1_000), within(1_000L));
     nanos.addAndGet(ms(400));
@@ -49,7 +50,8 @@ class RateLimiterTest {
   void idleTimeRefillsAtMostOneBurst() {
     RateLimiter limiter = new RateLimiter(1_000, nanos::get); // burst: 100 records
     assertThat(limiter.reserveNanos(100)).isZero();
-    nanos.addAndGet(TimeUnit.SECONDS.toNanos(10)); // 10,000 tokens' worth of idle time, capped at the burst
+    nanos.addAndGet(
+        TimeUnit.SECONDS.toNanos(10)); // 10,000 tokens' worth of idle time, capped at the burst
     assertThat(limiter.reserveNanos(100)).isZero();
     assertThat(limiter.reserveNanos(1)).isCloseTo(ms(1), within(1_000L));
   }
@@ -61,6 +63,7 @@ class RateLimiterTest {
     assertThat(limiter.reserveNanos(10)).isZero();
     assertThat(limiter.reserveNanos(1)).isCloseTo(ms(10), within(1_000L));
   }
+
   @Test
   void zeroRateIsUnlimited() {
     RateLimiter limiter = new RateLimiter(0);
@@ -72,9 +75,12 @@ class RateLimiterTest {
   void burstOfOneHundredMillisecondsThenDebtBecomesWaitingTime() {
     RateLimiter limiter = new RateLimiter(1_000); // burst: 100 tokens
     assertThat(limiter.reserveNanos(100)).isZero();
-    // 1,000 more records at 1,000/s: about one second to wait (at most one burst less, as refilled tokens are capped).
+    // 1,000 more records at 1,000/s: about one second to wait (at most one burst less, as refilled
+    // tokens are capped).
     long wait = limiter.reserveNanos(1_000);
-    assertThat(wait).isGreaterThanOrEqualTo(TimeUnit.MILLISECONDS.toNanos(900)).isLessThanOrEqualTo(TimeUnit.SECONDS.toNanos(1));
+    assertThat(wait)
+        .isGreaterThanOrEqualTo(TimeUnit.MILLISECONDS.toNanos(900))
+        .isLessThanOrEqualTo(TimeUnit.SECONDS.toNanos(1));
   }
 
   @Test

@@ -18,8 +18,8 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * Backpressure end to end: the PID estimator, fed by each batch's processing time, sets the receiver's rate limit
- * (gauge {@code tributary.receiver.rate.limit}).
+ * Backpressure end to end: the PID estimator, fed by each batch's processing time, sets the
+ * receiver's rate limit (gauge {@code tributary.receiver.rate.limit}).
  */
 class BackpressureTest {
   @TempDir Path tmp;
@@ -42,12 +42,14 @@ class BackpressureTest {
                 long sent = 0;
                 try {
                   while (!isStopped()) {
-                    long due = (System.nanoTime() - t0) * recordsPerSecond / TimeUnit.SECONDS.toNanos(1);
+                    long due =
+                        (System.nanoTime() - t0) * recordsPerSecond / TimeUnit.SECONDS.toNanos(1);
                     if (sent < due) {
                       store(Record.ofString("r" + sent));
                       sent++;
                     } else {
-                      LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(1)); // pacing, not synchronisation
+                      LockSupport.parkNanos(
+                          TimeUnit.MILLISECONDS.toNanos(1)); // pacing, not synchronisation
                     }
                   }
                 } catch (InterruptedException e) {
@@ -72,7 +74,10 @@ class BackpressureTest {
     }
   }
 
-  /** Work proportional to the batch: at least {@code nanosPerRecord} per record (parking used as work, not as a wait). */
+  /**
+   * Work proportional to the batch: at least {@code nanosPerRecord} per record (parking used as
+   * work, not as a wait).
+   */
   private static void work(long nanos) {
     long deadline = System.nanoTime() + nanos;
     for (long left = nanos; left > 0; left = deadline - System.nanoTime()) {
@@ -103,7 +108,8 @@ class BackpressureTest {
     try {
       assertThat(rateLimit(registry)).as("unlimited before the first estimate").isZero();
       await().atMost(Duration.ofSeconds(15)).until(() -> rateLimit(registry) > 0);
-      // The estimate never exceeds the measured processing rate (<= 1,000/s), nor goes below the 100/s minimum.
+      // The estimate never exceeds the measured processing rate (<= 1,000/s), nor goes below the
+      // 100/s minimum.
       assertThat(rateLimit(registry)).isBetween(100.0, 1_000.0 + 1e-6).isLessThan(offered);
     } finally {
       p.stopNow();

@@ -25,10 +25,10 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 
 /**
- * The exactly-once protocol under crashes at each step: after {@code offsets/N}, during the sink write, after the sink
- * wrote but before {@code commits/N}, and after {@code commits/N}. Each run crashes batch 2 of a first pipeline, then
- * a second pipeline over the same checkpoint, WAL and output directory finishes the job; every record must be in the
- * output exactly once.
+ * The exactly-once protocol under crashes at each step: after {@code offsets/N}, during the sink
+ * write, after the sink wrote but before {@code commits/N}, and after {@code commits/N}. Each run
+ * crashes batch 2 of a first pipeline, then a second pipeline over the same checkpoint, WAL and
+ * output directory finishes the job; every record must be in the output exactly once.
  */
 class CheckpointRecoveryTest {
   enum CrashPoint {
@@ -74,15 +74,24 @@ class CheckpointRecoveryTest {
     Path ckpt = tmp.resolve("checkpoint");
     RollingFileSink files = RollingFileSink.builder(out).maxFileBytes(2_000).fsync(false).build();
     Pipeline.Builder b =
-        Pipeline.builder(id).batchInterval(Duration.ofMillis(50)).set("block-interval", "20ms").set("receiver.max-rate", 5_000).walDir(ckpt.resolve("wal"));
+        Pipeline.builder(id)
+            .batchInterval(Duration.ofMillis(50))
+            .set("block-interval", "20ms")
+            .set("receiver.max-rate", 5_000)
+            .walDir(ckpt.resolve("wal"));
     if (crash == null) {
       return b.checkpoint(new LocalCheckpointStorage(ckpt)).sink("files", files);
     }
     switch (crash) {
-      case AFTER_OFFSETS -> b.checkpoint(new CrashingStorage(ckpt, "offsets/2", false)).sink("files", files);
-      case DURING_SINK_WRITE -> b.checkpoint(new LocalCheckpointStorage(ckpt)).sink("files", new HalfWritingSink(files, 2));
-      case AFTER_SINK_BEFORE_COMMIT -> b.checkpoint(new CrashingStorage(ckpt, "commits/2", true)).sink("files", files);
-      case AFTER_COMMIT -> b.checkpoint(new CrashingStorage(ckpt, "commits/2", false)).sink("files", files);
+      case AFTER_OFFSETS ->
+          b.checkpoint(new CrashingStorage(ckpt, "offsets/2", false)).sink("files", files);
+      case DURING_SINK_WRITE ->
+          b.checkpoint(new LocalCheckpointStorage(ckpt))
+              .sink("files", new HalfWritingSink(files, 2));
+      case AFTER_SINK_BEFORE_COMMIT ->
+          b.checkpoint(new CrashingStorage(ckpt, "commits/2", true)).sink("files", files);
+      case AFTER_COMMIT ->
+          b.checkpoint(new CrashingStorage(ckpt, "commits/2", false)).sink("files", files);
     }
     return b;
   }
@@ -95,15 +104,21 @@ class CheckpointRecoveryTest {
 
     Pipeline first = base("recv", out, crash).source("in", new AckingReceiver(src, 50)).build();
     first.start();
-    await().atMost(Duration.ofSeconds(20)).until(() -> first.status().state() == PipelineState.FAILED);
-    assertThat(first.failure()).get().satisfies(f -> assertThat(causes(f)).anyMatch(c -> c instanceof SimulatedCrash));
+    await()
+        .atMost(Duration.ofSeconds(20))
+        .until(() -> first.status().state() == PipelineState.FAILED);
+    assertThat(first.failure())
+        .get()
+        .satisfies(f -> assertThat(causes(f)).anyMatch(c -> c instanceof SimulatedCrash));
     int ackedBeforeCrash = src.acked.get();
     assertThat(ackedBeforeCrash).isLessThan(src.total);
 
     Pipeline second = base("recv", out, null).source("in", new AckingReceiver(src, 50)).build();
     second.start();
     await().atMost(Duration.ofSeconds(30)).until(() -> src.acked.get() == src.total);
-    await().atMost(Duration.ofSeconds(30)).until(() -> TestSupport.outputLines(out).size() >= src.total);
+    await()
+        .atMost(Duration.ofSeconds(30))
+        .until(() -> TestSupport.outputLines(out).size() >= src.total);
     second.stopGracefully();
     assertThat(second.status().state()).isEqualTo(PipelineState.STOPPED);
 
@@ -127,32 +142,53 @@ class CheckpointRecoveryTest {
     }
     Pipeline first = base("direct", out, crash).source("q", queue).build();
     first.start();
-    await().atMost(Duration.ofSeconds(20)).until(() -> first.status().state() == PipelineState.FAILED);
+    await()
+        .atMost(Duration.ofSeconds(20))
+        .until(() -> first.status().state() == PipelineState.FAILED);
 
     Pipeline second = base("direct", out, null).source("q", queue).build();
     second.start();
-    await().atMost(Duration.ofSeconds(20)).until(() -> TestSupport.outputLines(out).size() >= expected.size());
+    await()
+        .atMost(Duration.ofSeconds(20))
+        .until(() -> TestSupport.outputLines(out).size() >= expected.size());
     second.stopGracefully();
     assertThat(TestSupport.outputLines(out)).containsExactlyInAnyOrderElementsOf(expected);
     // The replayed batch 2 kept its plan: one pushed batch, the third one.
-    assertThat(Files.readAllLines(out.resolve(
-            RollingFileSink.builder(out).build().fileName(2, 0))).get(0)).isEqualTo("b2-0");
+    assertThat(
+            Files.readAllLines(out.resolve(RollingFileSink.builder(out).build().fileName(2, 0)))
+                .get(0))
+        .isEqualTo("b2-0");
   }
 
   @Test
   void refusesCheckpointOfAnotherPipelineOrConfiguration() throws Exception {
     Path ckpt = tmp.resolve("c");
-    Pipeline a = Pipeline.builder("a").checkpointDir(ckpt).configFingerprint("f1").source("q", new QueueSource(false))
-        .foreachBatch((id, r) -> {}).build();
+    Pipeline a =
+        Pipeline.builder("a")
+            .checkpointDir(ckpt)
+            .configFingerprint("f1")
+            .source("q", new QueueSource(false))
+            .foreachBatch((id, r) -> {})
+            .build();
     a.start();
     a.stopGracefully();
-    Pipeline b = Pipeline.builder("b").checkpointDir(ckpt).configFingerprint("f1").source("q", new QueueSource(false))
-        .foreachBatch((id, r) -> {}).build();
+    Pipeline b =
+        Pipeline.builder("b")
+            .checkpointDir(ckpt)
+            .configFingerprint("f1")
+            .source("q", new QueueSource(false))
+            .foreachBatch((id, r) -> {})
+            .build();
     org.assertj.core.api.Assertions.assertThatThrownBy(b::start)
         .isInstanceOf(io.tributary.core.api.IncompatibleCheckpointException.class)
         .hasMessageContaining("belongs to pipeline 'a'");
-    Pipeline c = Pipeline.builder("a").checkpointDir(ckpt).configFingerprint("f2").source("q", new QueueSource(false))
-        .foreachBatch((id, r) -> {}).build();
+    Pipeline c =
+        Pipeline.builder("a")
+            .checkpointDir(ckpt)
+            .configFingerprint("f2")
+            .source("q", new QueueSource(false))
+            .foreachBatch((id, r) -> {})
+            .build();
     org.assertj.core.api.Assertions.assertThatThrownBy(c::start)
         .isInstanceOf(io.tributary.core.api.IncompatibleCheckpointException.class)
         .hasMessageContaining("another source/sink configuration");

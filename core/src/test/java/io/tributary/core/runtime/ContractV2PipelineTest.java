@@ -39,19 +39,22 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * Contract v2 through a real pipeline: positions beyond 64 bits with range ends fixed by reading, bounded batches
- * streamed to sinks in chunks, parallel range reads, and source positions carried by a sink's transaction.
+ * Contract v2 through a real pipeline: positions beyond 64 bits with range ends fixed by reading,
+ * bounded batches streamed to sinks in chunks, parallel range reads, and source positions carried
+ * by a sink's transaction.
  */
 class ContractV2PipelineTest {
   @TempDir Path tmp;
 
-  private static final BigInteger BASE = new BigInteger("49590338271490256608559692538361571095921575989136588898");
+  private static final BigInteger BASE =
+      new BigInteger("49590338271490256608559692538361571095921575989136588898");
 
-  // ----------------------------------------------------------------------------------------- test doubles
+  // ----------------------------------------------------------------------------------------- test
+  // doubles
 
   /**
-   * A Kinesis-like shard: sparse 128-bit sequence numbers (a gap of 7 between records), no end position to ask for,
-   * so range ends are fixed by reading. Records keep arriving.
+   * A Kinesis-like shard: sparse 128-bit sequence numbers (a gap of 7 between records), no end
+   * position to ask for, so range ends are fixed by reading. Records keep arriving.
    */
   static final class SparseShard implements DirectSource, RangeEndByReading {
     final List<BigInteger> seqs = new CopyOnWriteArrayList<>();
@@ -92,7 +95,9 @@ class ContractV2PipelineTest {
       for (BigInteger s : seqs) {
         Position p = Position.of(s);
         if (p.compareTo(range.from()) >= 0 && p.isBefore(range.until())) {
-          out.add(Record.ofString(s.toString()).withPosition(new SourcePosition("kin", range.partition(), p)));
+          out.add(
+              Record.ofString(s.toString())
+                  .withPosition(new SourcePosition("kin", range.partition(), p)));
         }
       }
       return CloseableIterator.of(out);
@@ -124,7 +129,9 @@ class ContractV2PipelineTest {
       beforeRead(range);
       List<Record> out = new ArrayList<>();
       for (long o = range.fromOffset(); o < range.untilOffset(); o++) {
-        out.add(Record.ofString(range.partition() + "-" + o).withPosition(new SourcePosition("s", range.partition(), o)));
+        out.add(
+            Record.ofString(range.partition() + "-" + o)
+                .withPosition(new SourcePosition("s", range.partition(), o)));
       }
       return CloseableIterator.of(out);
     }
@@ -196,18 +203,31 @@ class ContractV2PipelineTest {
     ChunkSink crashing = new ChunkSink();
     crashing.crashOnFirstWrite.set(true);
     Pipeline first =
-        builder("kin").set("direct.max-records-per-partition", 12).source("kin", shard).sink("out", crashing).build();
+        builder("kin")
+            .set("direct.max-records-per-partition", 12)
+            .source("kin", shard)
+            .sink("out", crashing)
+            .build();
     first.start();
-    await().atMost(Duration.ofSeconds(10)).until(() -> first.status().state() == PipelineState.FAILED);
-    // The plan of batch 0 was fixed by reading and written before the sink saw a record: 12 records, positions as text.
+    await()
+        .atMost(Duration.ofSeconds(10))
+        .until(() -> first.status().state() == PipelineState.FAILED);
+    // The plan of batch 0 was fixed by reading and written before the sink saw a record: 12
+    // records, positions as text.
     String offsets0 = Files.readString(tmp.resolve("kin/offsets/0"));
-    assertThat(offsets0).contains("\"from\" : \"" + BASE + "\"").contains("\"until\" : \"" + BASE.add(BigInteger.valueOf(7 * 11 + 1)) + "\"");
+    assertThat(offsets0)
+        .contains("\"from\" : \"" + BASE + "\"")
+        .contains("\"until\" : \"" + BASE.add(BigInteger.valueOf(7 * 11 + 1)) + "\"");
     assertThat(shard.prefetches.get()).isEqualTo(1);
 
     shard.append(30); // more data arrives while the pipeline is down
     ChunkSink sink = new ChunkSink();
     Pipeline second =
-        builder("kin").set("direct.max-records-per-partition", 12).source("kin", shard).sink("out", sink).build();
+        builder("kin")
+            .set("direct.max-records-per-partition", 12)
+            .source("kin", shard)
+            .sink("out", sink)
+            .build();
     second.start();
     try {
       await().atMost(Duration.ofSeconds(10)).until(() -> sink.allCommitted().size() == 60);
@@ -228,7 +248,12 @@ class ContractV2PipelineTest {
     Partitions src = new Partitions();
     src.ends.put("a", 250_000L); // a large backlog on first start
     ChunkSink sink = new ChunkSink();
-    Pipeline p = builder("bounded").set("batch.chunk-size", "64kb").source("s", src).sink("out", sink).build();
+    Pipeline p =
+        builder("bounded")
+            .set("batch.chunk-size", "64kb")
+            .source("s", src)
+            .sink("out", sink)
+            .build();
     p.start();
     try {
       await().atMost(Duration.ofSeconds(30)).until(() -> sink.allCommitted().size() == 250_000);
@@ -239,7 +264,8 @@ class ContractV2PipelineTest {
     assertThat(sink.committed.keySet()).containsExactlyInAnyOrder(0L, 1L, 2L);
     assertThat(sink.committed.get(0L)).hasSize(100_000);
     assertThat(sink.committed.get(2L)).hasSize(50_000);
-    // ... and each batch reached the sink as many chunks of at most ~64 KiB (records are ~8 bytes: <= 8,192 records)
+    // ... and each batch reached the sink as many chunks of at most ~64 KiB (records are ~8 bytes:
+    // <= 8,192 records)
     assertThat(sink.chunks.size()).isGreaterThanOrEqualTo(250_000 / 8_192);
     assertThat(sink.chunks).allSatisfy(c -> assertThat(c.size()).isLessThanOrEqualTo(8_192));
     assertThat(sink.allCommitted()).doesNotHaveDuplicates();
@@ -250,7 +276,8 @@ class ContractV2PipelineTest {
     Partitions src = new Partitions();
     src.ends.put("a", 10L);
     ChunkSink sink = new ChunkSink();
-    Pipeline p = builder("bytes").set("batch.max-bytes", "4kb").source("s", src).sink("out", sink).build();
+    Pipeline p =
+        builder("bytes").set("batch.max-bytes", "4kb").source("s", src).sink("out", sink).build();
     p.start();
     try {
       await().atMost(Duration.ofSeconds(10)).until(() -> sink.allCommitted().size() == 10);
@@ -259,10 +286,15 @@ class ContractV2PipelineTest {
     } finally {
       p.stopGracefully();
     }
-    // Without the bound the 5,000 new records would be one batch. With it, each batch holds about 4 KiB, estimated
-    // from the average record size of earlier batches (3-byte records first, then 6-byte ones: at most 2x over).
+    // Without the bound the 5,000 new records would be one batch. With it, each batch holds about 4
+    // KiB, estimated
+    // from the average record size of earlier batches (3-byte records first, then 6-byte ones: at
+    // most 2x over).
     int maxBatchBytes =
-        sink.committed.values().stream().mapToInt(b -> b.stream().mapToInt(String::length).sum()).max().orElseThrow();
+        sink.committed.values().stream()
+            .mapToInt(b -> b.stream().mapToInt(String::length).sum())
+            .max()
+            .orElseThrow();
     assertThat(maxBatchBytes).isLessThanOrEqualTo(2 * 4096);
     assertThat(sink.committed).hasSizeGreaterThan(5);
     assertThat(sink.allCommitted()).doesNotHaveDuplicates().hasSize(5_010);
@@ -285,7 +317,12 @@ class ContractV2PipelineTest {
     src.ends.put("p0", 3L);
     src.ends.put("p1", 3L);
     ChunkSink sink = new ChunkSink();
-    Pipeline p = builder("parallel").set("batch.read-parallelism", 2).source("s", src).sink("out", sink).build();
+    Pipeline p =
+        builder("parallel")
+            .set("batch.read-parallelism", 2)
+            .source("s", src)
+            .sink("out", sink)
+            .build();
     p.start();
     try {
       await().atMost(Duration.ofSeconds(15)).until(() -> sink.allCommitted().size() == 6);
@@ -317,7 +354,8 @@ class ContractV2PipelineTest {
   }
 
   /** A source whose positions a carrying sink must commit in its transaction. */
-  static final class PositionedSource extends Partitions implements TransactionalPositionsSource<String> {
+  static final class PositionedSource extends Partitions
+      implements TransactionalPositionsSource<String> {
     final boolean requires;
     final List<Long> committedWithSink = new CopyOnWriteArrayList<>();
     final List<Long> committedAfter = new CopyOnWriteArrayList<>();
@@ -353,7 +391,8 @@ class ContractV2PipelineTest {
   }
 
   /** A transactional sink that commits the source's String positions with each batch. */
-  static final class CarryingSink extends ChunkSink implements TransactionalSink, CarriesSourcePositions {
+  static final class CarryingSink extends ChunkSink
+      implements TransactionalSink, CarriesSourcePositions {
     final Map<Long, String> carried = new ConcurrentHashMap<>();
 
     @Override
@@ -372,7 +411,9 @@ class ContractV2PipelineTest {
 
         @Override
         public void commit() throws Exception {
-          batch.transactionalPositions(String.class).ifPresent(p -> carried.put(batch.batchId(), p));
+          batch
+              .transactionalPositions(String.class)
+              .ifPresent(p -> carried.put(batch.batchId(), p));
           inner.commit();
         }
 
@@ -427,14 +468,20 @@ class ContractV2PipelineTest {
     assertThat(files.committed).containsKey(0L);
     assertThat(tx.carried).isEmpty();
     assertThat(src.committedWithSink).isEmpty();
-    assertThat(tx.batches).allSatisfy(b -> assertThat(b.transactionalPositions(String.class)).isEmpty());
+    assertThat(tx.batches)
+        .allSatisfy(b -> assertThat(b.transactionalPositions(String.class)).isEmpty());
   }
 
   @Test
   void aSourceThatRequiresACarrierIsRefusedAtStartWhenThePipelineCannotProvideOne() {
     PositionedSource src = new PositionedSource(true);
     src.ends.put("a", 5L);
-    Pipeline p = builder("refused").source("s", src).sink("tx", new CarryingSink()).sink("files", new ChunkSink()).build();
+    Pipeline p =
+        builder("refused")
+            .source("s", src)
+            .sink("tx", new CarryingSink())
+            .sink("files", new ChunkSink())
+            .build();
     assertThatThrownBy(p::start)
         .isInstanceOf(ConfigException.class)
         .hasMessageContaining("source s must commit its positions inside a sink's transaction")
@@ -442,7 +489,10 @@ class ContractV2PipelineTest {
         .hasMessageContaining("expected: exactly one sink that carries String");
   }
 
-  /** Stores numbered records reliably and acknowledges only after the pipeline committed them (KCL/Flume pull). */
+  /**
+   * Stores numbered records reliably and acknowledges only after the pipeline committed them
+   * (KCL/Flume pull).
+   */
   static final class CommitAckingReceiver extends io.tributary.core.api.Receiver {
     final List<Map<String, Long>> commits = new CopyOnWriteArrayList<>();
     final List<String> stored = new CopyOnWriteArrayList<>();
@@ -457,7 +507,9 @@ class ContractV2PipelineTest {
                     List<Record> batch = new ArrayList<>();
                     for (int j = 0; j < 4; j++) {
                       long seq = i * 4L + j;
-                      batch.add(Record.ofString("r" + seq).withPosition(new SourcePosition("rx", "stream-a", seq)));
+                      batch.add(
+                          Record.ofString("r" + seq)
+                              .withPosition(new SourcePosition("rx", "stream-a", seq)));
                     }
                     storeReliably(batch);
                     batch.forEach(r -> stored.add(r.valueAsString()));
@@ -487,8 +539,12 @@ class ContractV2PipelineTest {
     p.start();
     try {
       await().atMost(Duration.ofSeconds(10)).until(() -> sink.allCommitted().size() == 12);
-      await().atMost(Duration.ofSeconds(10))
-          .until(() -> !rx.commits.isEmpty() && rx.commits.get(rx.commits.size() - 1).get("stream-a") == 11L);
+      await()
+          .atMost(Duration.ofSeconds(10))
+          .until(
+              () ->
+                  !rx.commits.isEmpty()
+                      && rx.commits.get(rx.commits.size() - 1).get("stream-a") == 11L);
     } finally {
       p.stopGracefully();
     }

@@ -20,11 +20,16 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** Direct sources through a pipeline: resharding (closed parent, child) and per-partition admission. */
+/**
+ * Direct sources through a pipeline: resharding (closed parent, child) and per-partition admission.
+ */
 class DirectSourcePipelineTest {
   @TempDir Path tmp;
 
-  /** Partitions whose records are {@code <partition>-<offset>}; a partition may be closed and have parents. */
+  /**
+   * Partitions whose records are {@code <partition>-<offset>}; a partition may be closed and have
+   * parents.
+   */
   static final class ShardSource implements DirectSource {
     final Map<String, PartitionInfo> parts = new ConcurrentHashMap<>();
     final List<OffsetRange> committed = new CopyOnWriteArrayList<>();
@@ -45,8 +50,9 @@ class DirectSourcePipelineTest {
     public CloseableIterator<Record> read(OffsetRange range) {
       List<Record> out = new ArrayList<>();
       for (long o = range.fromOffset(); o < range.untilOffset(); o++) {
-        out.add(Record.ofString(range.partition() + "-" + o)
-            .withPosition(new SourcePosition("shards", range.partition(), o)));
+        out.add(
+            Record.ofString(range.partition() + "-" + o)
+                .withPosition(new SourcePosition("shards", range.partition(), o)));
       }
       return CloseableIterator.of(out);
     }
@@ -80,7 +86,10 @@ class DirectSourcePipelineTest {
       src.put(new PartitionInfo("b-child", 0, 4, false, List.of("a-parent")));
       await().atMost(Duration.ofSeconds(10)).until(() -> values.size() >= 9);
       // Many more batch intervals: the closed parent, still listed, is never read again.
-      await().during(Duration.ofMillis(300)).atMost(Duration.ofSeconds(2)).until(() -> values.size() == 9);
+      await()
+          .during(Duration.ofMillis(300))
+          .atMost(Duration.ofSeconds(2))
+          .until(() -> values.size() == 9);
     } finally {
       p.stopGracefully();
     }
@@ -89,7 +98,8 @@ class DirectSourcePipelineTest {
     int lastParent = values.indexOf("a-parent-4");
     int firstChild = values.indexOf("b-child-0");
     assertThat(lastParent).isLessThan(firstChild);
-    assertThat(values.subList(0, 5)).containsExactly("a-parent-0", "a-parent-1", "a-parent-2", "a-parent-3", "a-parent-4");
+    assertThat(values.subList(0, 5))
+        .containsExactly("a-parent-0", "a-parent-1", "a-parent-2", "a-parent-3", "a-parent-4");
   }
 
   @Test
@@ -105,10 +115,11 @@ class DirectSourcePipelineTest {
             .batchInterval(Duration.ofMillis(20))
             .set("direct.max-records-per-partition", 4)
             .source("shards", src)
-            .foreachBatch((id, records) -> {
-              sizes.add(records.size());
-              records.forEach(r -> values.add(r.valueAsString()));
-            })
+            .foreachBatch(
+                (id, records) -> {
+                  sizes.add(records.size());
+                  records.forEach(r -> values.add(r.valueAsString()));
+                })
             .build();
     p.start();
     try {
@@ -117,7 +128,10 @@ class DirectSourcePipelineTest {
       p.stopGracefully();
     }
     assertThat(sizes).allSatisfy(n -> assertThat(n).isLessThanOrEqualTo(8));
-    assertThat(values).doesNotHaveDuplicates().contains("p0-0", "p0-24", "p1-100", "p1-109").doesNotContain("p1-99");
+    assertThat(values)
+        .doesNotHaveDuplicates()
+        .contains("p0-0", "p0-24", "p1-100", "p1-109")
+        .doesNotContain("p1-99");
     assertThat(src.committed).isNotEmpty();
   }
 }

@@ -33,7 +33,10 @@ class PipelineLifecycleTest {
             .source("q", q)
             .filter(r -> r.value().length > 0)
             .map(r -> r.withValue(r.valueAsString().toUpperCase().getBytes(StandardCharsets.UTF_8)))
-            .flatMap(r -> List.of(r, r.withValue((r.valueAsString() + "!").getBytes(StandardCharsets.UTF_8))))
+            .flatMap(
+                r ->
+                    List.of(
+                        r, r.withValue((r.valueAsString() + "!").getBytes(StandardCharsets.UTF_8))))
             .foreachBatch((id, records) -> records.forEach(r -> out.add(r.valueAsString())))
             .build();
     p.start();
@@ -57,9 +60,10 @@ class PipelineLifecycleTest {
             .batchInterval(Duration.ofMillis(30))
             .set("block-interval", "10ms")
             .source("rx", rx)
-            .foreachBatch((id, records) -> {
-              throw new IOException("disk full");
-            })
+            .foreachBatch(
+                (id, records) -> {
+                  throw new IOException("disk full");
+                })
             .build();
     p.start();
     await().atMost(Duration.ofSeconds(10)).until(() -> rx.startNanos.size() == 1);
@@ -68,10 +72,14 @@ class PipelineLifecycleTest {
 
     assertThat(p.status().state()).isEqualTo(PipelineState.FAILED);
     assertThat(p.status().failure()).contains("disk full");
-    assertThat(p.failure()).get().isInstanceOf(TributaryException.class)
-        .satisfies(f -> assertThat(f.getMessage())
-            .contains("Sink foreachBatch-0 of pipeline failing failed to write batch 0")
-            .contains("replayed"))
+    assertThat(p.failure())
+        .get()
+        .isInstanceOf(TributaryException.class)
+        .satisfies(
+            f ->
+                assertThat(f.getMessage())
+                    .contains("Sink foreachBatch-0 of pipeline failing failed to write batch 0")
+                    .contains("replayed"))
         .satisfies(f -> assertThat(f.getCause()).isInstanceOf(IOException.class));
     assertThat(p.status().lastPlannedBatch()).isEqualTo(0);
     assertThat(p.status().lastCommittedBatch()).isEqualTo(-1);
@@ -82,11 +90,16 @@ class PipelineLifecycleTest {
   @Test
   void startsOnlyOnce() {
     Pipeline p =
-        Pipeline.builder("once").checkpointDir(tmp).source("q", new QueueSource(false)).foreachBatch((i, r) -> {})
+        Pipeline.builder("once")
+            .checkpointDir(tmp)
+            .source("q", new QueueSource(false))
+            .foreachBatch((i, r) -> {})
             .build();
     p.start();
     try {
-      assertThatThrownBy(p::start).isInstanceOf(IllegalStateException.class).hasMessageContaining("starts once");
+      assertThatThrownBy(p::start)
+          .isInstanceOf(IllegalStateException.class)
+          .hasMessageContaining("starts once");
     } finally {
       p.stopGracefully();
     }
@@ -96,7 +109,10 @@ class PipelineLifecycleTest {
   @Test
   void stopBeforeStartIsAllowed() throws Exception {
     Pipeline p =
-        Pipeline.builder("never").checkpointDir(tmp).source("q", new QueueSource(false)).foreachBatch((i, r) -> {})
+        Pipeline.builder("never")
+            .checkpointDir(tmp)
+            .source("q", new QueueSource(false))
+            .foreachBatch((i, r) -> {})
             .build();
     p.stopGracefully();
     assertThat(p.status().state()).isEqualTo(PipelineState.STOPPED);
@@ -112,12 +128,18 @@ class PipelineLifecycleTest {
             .checkpointDir(tmp)
             .batchInterval(Duration.ofMillis(20))
             .source("q", q)
-            .foreachBatch((id, records) -> batches.add(id + ":" + records.stream().map(Record::valueAsString).toList()))
+            .foreachBatch(
+                (id, records) ->
+                    batches.add(id + ":" + records.stream().map(Record::valueAsString).toList()))
             .build();
     p.start();
-    // Batch 0 records the newly discovered (still empty) partition's position; then nothing while idle.
+    // Batch 0 records the newly discovered (still empty) partition's position; then nothing while
+    // idle.
     await().atMost(Duration.ofSeconds(10)).until(() -> p.status().lastCommittedBatch() == 0);
-    await().during(Duration.ofMillis(200)).atMost(Duration.ofSeconds(2)).until(() -> p.status().lastPlannedBatch() == 0);
+    await()
+        .during(Duration.ofMillis(200))
+        .atMost(Duration.ofSeconds(2))
+        .until(() -> p.status().lastPlannedBatch() == 0);
     q.pushStrings("one");
     await().atMost(Duration.ofSeconds(10)).until(() -> batches.size() == 2);
     p.stopGracefully();

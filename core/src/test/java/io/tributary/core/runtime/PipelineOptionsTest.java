@@ -30,8 +30,15 @@ class PipelineOptionsTest {
   void parsesDurationsSizesAndEnums() {
     PipelineOptions o =
         PipelineOptions.from(
-            Map.of("batch-interval", "500ms", "receiver.buffer-size", "16mb", "wal.fsync", "interval",
-                "graceful-stop-timeout", "5m"));
+            Map.of(
+                "batch-interval",
+                "500ms",
+                "receiver.buffer-size",
+                "16mb",
+                "wal.fsync",
+                "interval",
+                "graceful-stop-timeout",
+                "5m"));
     assertThat(o.get(PipelineOptions.BATCH_INTERVAL)).isEqualTo(Duration.ofMillis(500));
     assertThat(o.get(PipelineOptions.RECEIVER_BUFFER_BYTES)).isEqualTo(16L * 1024 * 1024);
     assertThat(o.get(PipelineOptions.WAL_FSYNC)).isEqualTo(FsyncPolicy.INTERVAL);
@@ -51,13 +58,23 @@ class PipelineOptionsTest {
     assertThatThrownBy(() -> PipelineOptions.from(raw))
         .isInstanceOf(ConfigException.class)
         .satisfies(
-            e -> assertThat(((ConfigException) e).problems())
-                .hasSize(5)
-                .anySatisfy(p -> assertThat(p).startsWith("Invalid value 0ms for batch-interval"))
-                .anySatisfy(p -> assertThat(p).startsWith("Invalid value 12 for receiver.buffer-size"))
-                .anySatisfy(p -> assertThat(p).startsWith("Invalid value often for wal.fsync"))
-                .anySatisfy(p -> assertThat(p).startsWith("Invalid value perhaps for backpressure.enabled"))
-                .anySatisfy(p -> assertThat(p).startsWith("Unknown key batch-intervall").contains("batch-interval")));
+            e ->
+                assertThat(((ConfigException) e).problems())
+                    .hasSize(5)
+                    .anySatisfy(
+                        p -> assertThat(p).startsWith("Invalid value 0ms for batch-interval"))
+                    .anySatisfy(
+                        p -> assertThat(p).startsWith("Invalid value 12 for receiver.buffer-size"))
+                    .anySatisfy(p -> assertThat(p).startsWith("Invalid value often for wal.fsync"))
+                    .anySatisfy(
+                        p ->
+                            assertThat(p)
+                                .startsWith("Invalid value perhaps for backpressure.enabled"))
+                    .anySatisfy(
+                        p ->
+                            assertThat(p)
+                                .startsWith("Unknown key batch-intervall")
+                                .contains("batch-interval")));
   }
 
   @Test
@@ -65,11 +82,12 @@ class PipelineOptionsTest {
     assertThatThrownBy(() -> Pipeline.builder("empty").build())
         .isInstanceOf(ConfigException.class)
         .satisfies(
-            e -> assertThat(((ConfigException) e).problems())
-                .hasSize(3)
-                .anySatisfy(p -> assertThat(p).contains("has no source"))
-                .anySatisfy(p -> assertThat(p).contains("has no sink"))
-                .anySatisfy(p -> assertThat(p).contains("has no checkpoint")));
+            e ->
+                assertThat(((ConfigException) e).problems())
+                    .hasSize(3)
+                    .anySatisfy(p -> assertThat(p).contains("has no source"))
+                    .anySatisfy(p -> assertThat(p).contains("has no sink"))
+                    .anySatisfy(p -> assertThat(p).contains("has no checkpoint")));
   }
 
   @Test
@@ -78,17 +96,21 @@ class PipelineOptionsTest {
             () -> Pipeline.builder("bad id").set("block-interval", "-1s").set("nope", 1).build())
         .isInstanceOf(ConfigException.class)
         .satisfies(
-            e -> assertThat(((ConfigException) e).problems())
-                .hasSize(6)
-                .anySatisfy(p -> assertThat(p).startsWith("Invalid value bad id for pipeline id"))
-                .anySatisfy(p -> assertThat(p).startsWith("Invalid value -1s for block-interval"))
-                .anySatisfy(p -> assertThat(p).startsWith("Unknown key nope")));
+            e ->
+                assertThat(((ConfigException) e).problems())
+                    .hasSize(6)
+                    .anySatisfy(
+                        p -> assertThat(p).startsWith("Invalid value bad id for pipeline id"))
+                    .anySatisfy(
+                        p -> assertThat(p).startsWith("Invalid value -1s for block-interval"))
+                    .anySatisfy(p -> assertThat(p).startsWith("Unknown key nope")));
   }
 
   @Test
   void settingsOnTheBuilderCombineWithOptions() {
     PipelineOptions base =
-        PipelineOptions.from(Map.of("batch-interval", "2s", "receiver.buffer-size", "8kb", "wal.fsync", "never"));
+        PipelineOptions.from(
+            Map.of("batch-interval", "2s", "receiver.buffer-size", "8kb", "wal.fsync", "never"));
     Pipeline p =
         Pipeline.builder("combined")
             .options(base)
@@ -103,10 +125,16 @@ class PipelineOptionsTest {
 
   @Test
   void duplicateSourceOrSinkNameIsRefusedAtOnce() {
-    Pipeline.Builder b = Pipeline.builder("dup").source("a", new QueueSource(false)).sink("s", new io.tributary.core.sinks.ForeachBatchSink((i, r) -> {}));
-    assertThatThrownBy(() -> b.source("b", new QueueSource(false))).isInstanceOf(IllegalStateException.class)
+    Pipeline.Builder b =
+        Pipeline.builder("dup")
+            .source("a", new QueueSource(false))
+            .sink("s", new io.tributary.core.sinks.ForeachBatchSink((i, r) -> {}));
+    assertThatThrownBy(() -> b.source("b", new QueueSource(false)))
+        .isInstanceOf(IllegalStateException.class)
         .hasMessageContaining("already has source a");
-    assertThatThrownBy(() -> b.sink("s", new io.tributary.core.sinks.ForeachBatchSink((i, r) -> {})))
-        .isInstanceOf(IllegalStateException.class).hasMessageContaining("already has a sink named s");
+    assertThatThrownBy(
+            () -> b.sink("s", new io.tributary.core.sinks.ForeachBatchSink((i, r) -> {})))
+        .isInstanceOf(IllegalStateException.class)
+        .hasMessageContaining("already has a sink named s");
   }
 }

@@ -21,7 +21,10 @@ import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** The receiver supervisor through a real pipeline: restarts with backoff, rate limit, bounded buffer, stop rules. */
+/**
+ * The receiver supervisor through a real pipeline: restarts with backoff, rate limit, bounded
+ * buffer, stop rules.
+ */
 class ReceiverSupervisionTest {
   @TempDir Path tmp;
 
@@ -78,7 +81,8 @@ class ReceiverSupervisionTest {
     assertThat(sunk.get(0).valueAsString()).isEqualTo("started-5");
     List<Long> t = r.startNanos;
     assertThat(t).hasSize(5);
-    // The delays the supervisor chose: 50 ms doubling, capped at 200 ms (a constant delay would not add up to this).
+    // The delays the supervisor chose: 50 ms doubling, capped at 200 ms (a constant delay would not
+    // add up to this).
     Timer delays = registry.get("tributary.receiver.restart.delay").timer();
     assertThat(delays.count()).isEqualTo(4);
     assertThat(delays.totalTime(TimeUnit.MILLISECONDS)).isEqualTo(50 + 100 + 200 + 200);
@@ -101,11 +105,13 @@ class ReceiverSupervisionTest {
           @Override
           public void onStart() {
             int n = starts.incrementAndGet();
-            new Thread(() -> {
-              if (n == 1) {
-                restart("connection lost", new RuntimeException("reset by peer"));
-              }
-            }).start();
+            new Thread(
+                    () -> {
+                      if (n == 1) {
+                        restart("connection lost", new RuntimeException("reset by peer"));
+                      }
+                    })
+                .start();
           }
 
           @Override
@@ -205,12 +211,14 @@ class ReceiverSupervisionTest {
             .source("in", f)
             .build();
     p.start();
-    await().atMost(Duration.ofSeconds(10))
+    await()
+        .atMost(Duration.ofSeconds(10))
         .until(() -> f.thread != null && f.thread.getState() == Thread.State.WAITING);
     int storedWhileFull = f.stored.get();
     assertThat(storedWhileFull).isBetween(3, 5);
     await().during(Duration.ofMillis(300)).until(() -> f.stored.get() == storedWhileFull);
-    // A graceful stop refuses further stores: the blocked store is released with ReceiverStoppedException, and what
+    // A graceful stop refuses further stores: the blocked store is released with
+    // ReceiverStoppedException, and what
     // was stored before is processed.
     p.stopGracefully();
     await().atMost(Duration.ofSeconds(5)).until(() -> f.ended != null);

@@ -24,8 +24,9 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * The receiver supervisor, driven through a real {@link Pipeline}: restart with exponential backoff, restart and stop
- * requested by the receiver, rate limit, bounded memory, unreliable blocks and graceful draining.
+ * The receiver supervisor, driven through a real {@link Pipeline}: restart with exponential
+ * backoff, restart and stop requested by the receiver, rate limit, bounded memory, unreliable
+ * blocks and graceful draining.
  */
 class ReceiverSupervisorPipelineTest {
   @TempDir Path tmp;
@@ -37,7 +38,9 @@ class ReceiverSupervisorPipelineTest {
     pipelines.forEach(Pipeline::stopNow);
   }
 
-  /** A receiver whose lifecycle calls are recorded and whose store methods a test thread can call. */
+  /**
+   * A receiver whose lifecycle calls are recorded and whose store methods a test thread can call.
+   */
   static final class ScriptedReceiver extends Receiver {
     final List<Long> startNanos = new CopyOnWriteArrayList<>();
     final List<String> events = new CopyOnWriteArrayList<>();
@@ -124,7 +127,8 @@ class ReceiverSupervisorPipelineTest {
     ScriptedReceiver rx = new ScriptedReceiver(3);
     Collected out = new Collected();
     SimpleMeterRegistry registry = new SimpleMeterRegistry();
-    Pipeline p = started(builder("backoff").meterRegistry(registry).source("rx", rx).foreachBatch(out::add));
+    Pipeline p =
+        started(builder("backoff").meterRegistry(registry).source("rx", rx).foreachBatch(out::add));
 
     await().atMost(Duration.ofSeconds(10)).until(() -> rx.startNanos.size() == 4 && !rx.stopped());
     // The delays the supervisor chose, 50, 100 and 200 ms (not, say, 200 ms three times) ...
@@ -137,7 +141,8 @@ class ReceiverSupervisorPipelineTest {
     assertThat(TimeUnit.NANOSECONDS.toMillis(t.get(2) - t.get(1))).isGreaterThanOrEqualTo(100);
     assertThat(TimeUnit.NANOSECONDS.toMillis(t.get(3) - t.get(2))).isGreaterThanOrEqualTo(200);
     // onStop runs once per onStart, also after a failed start, before the next start.
-    assertThat(rx.events).containsExactly("start", "stop", "start", "stop", "start", "stop", "start");
+    assertThat(rx.events)
+        .containsExactly("start", "stop", "start", "stop", "start", "stop", "start");
 
     rx.putReliably(records("r", 10));
     await().atMost(Duration.ofSeconds(10)).until(() -> out.values.size() == 10);
@@ -160,7 +165,8 @@ class ReceiverSupervisorPipelineTest {
     assertThat(delays.count()).isEqualTo(3);
     assertThat(delays.totalTime(TimeUnit.MILLISECONDS)).isEqualTo(50 + 100 + 100);
 
-    // The fourth start succeeded. Once it has been up for more than 2 x 100 ms, a failure is a new incident.
+    // The fourth start succeeded. Once it has been up for more than 2 x 100 ms, a failure is a new
+    // incident.
     long upSince = rx.startNanos.get(3);
     await()
         .atMost(Duration.ofSeconds(10))
@@ -168,8 +174,12 @@ class ReceiverSupervisorPipelineTest {
     rx.askRestart("connection lost");
     await().atMost(Duration.ofSeconds(10)).until(() -> rx.startNanos.size() == 5 && !rx.stopped());
     assertThat(delays.count()).isEqualTo(4);
-    assertThat(delays.totalTime(TimeUnit.MILLISECONDS)).as("the fourth delay is the initial 50 ms").isEqualTo(300);
-    assertThat(rx.events).containsExactly("start", "stop", "start", "stop", "start", "stop", "start", "stop", "start");
+    assertThat(delays.totalTime(TimeUnit.MILLISECONDS))
+        .as("the fourth delay is the initial 50 ms")
+        .isEqualTo(300);
+    assertThat(rx.events)
+        .containsExactly(
+            "start", "stop", "start", "stop", "start", "stop", "start", "stop", "start");
   }
 
   @Test
@@ -179,7 +189,8 @@ class ReceiverSupervisorPipelineTest {
     started(builder("restart").source("rx", rx).foreachBatch(out::add));
     await().atMost(Duration.ofSeconds(10)).until(() -> rx.startNanos.size() == 1);
 
-    Thread receiverThread = new Thread(() -> rx.askRestart("peer closed the connection"), "test-receiver-thread");
+    Thread receiverThread =
+        new Thread(() -> rx.askRestart("peer closed the connection"), "test-receiver-thread");
     receiverThread.start();
     receiverThread.join();
 
@@ -205,7 +216,8 @@ class ReceiverSupervisorPipelineTest {
         .during(Duration.ofMillis(300))
         .atMost(Duration.ofSeconds(2))
         .until(() -> rx.startNanos.size() == 1 && rx.stopped());
-    assertThatThrownBy(() -> rx.put(Record.ofString("x"))).isInstanceOf(ReceiverStoppedException.class);
+    assertThatThrownBy(() -> rx.put(Record.ofString("x")))
+        .isInstanceOf(ReceiverStoppedException.class);
     assertThat(p.status().state()).isEqualTo(PipelineState.RUNNING);
     p.stopGracefully();
     assertThat(rx.events).containsExactly("start", "stop");
@@ -238,8 +250,10 @@ class ReceiverSupervisorPipelineTest {
 
     assertThat(rx.stopped()).isTrue();
     assertThat(rx.events).containsExactly("start", "stop");
-    assertThatThrownBy(() -> rx.put(Record.ofString("late"))).isInstanceOf(ReceiverStoppedException.class);
-    assertThatThrownBy(() -> rx.putReliably(records("late", 2))).isInstanceOf(ReceiverStoppedException.class);
+    assertThatThrownBy(() -> rx.put(Record.ofString("late")))
+        .isInstanceOf(ReceiverStoppedException.class);
+    assertThatThrownBy(() -> rx.putReliably(records("late", 2)))
+        .isInstanceOf(ReceiverStoppedException.class);
   }
 
   @Test
@@ -258,7 +272,8 @@ class ReceiverSupervisorPipelineTest {
     ScriptedReceiver rx = new ScriptedReceiver(0);
     Collected out = new Collected();
     Pipeline p =
-        started(builder("rate").set("receiver.max-rate", 500).source("rx", rx).foreachBatch(out::add));
+        started(
+            builder("rate").set("receiver.max-rate", 500).source("rx", rx).foreachBatch(out::add));
     await().atMost(Duration.ofSeconds(10)).until(() -> rx.startNanos.size() == 1);
 
     long t0 = System.nanoTime();
@@ -266,14 +281,16 @@ class ReceiverSupervisorPipelineTest {
       rx.put(r);
     }
     long elapsedMs = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0);
-    // 1,000 records at 500/s with a burst of 100 ms worth (50 records): at least 1.9 s; allow slack below.
+    // 1,000 records at 500/s with a burst of 100 ms worth (50 records): at least 1.9 s; allow slack
+    // below.
     assertThat(elapsedMs).isGreaterThanOrEqualTo(1_500);
     p.stopGracefully();
     assertThat(out.values).containsExactlyElementsOf(values("v", 1_000));
   }
 
   /** Stores 1 KB records one after another, counting them, until the store fails. */
-  private static Thread storingThread(ScriptedReceiver rx, int n, AtomicInteger stored, AtomicReference<Throwable> err) {
+  private static Thread storingThread(
+      ScriptedReceiver rx, int n, AtomicInteger stored, AtomicReference<Throwable> err) {
     Thread t =
         new Thread(
             () -> {
@@ -311,9 +328,14 @@ class ReceiverSupervisorPipelineTest {
     t.start();
     await()
         .atMost(Duration.ofSeconds(10))
-        .until(() -> t.getState() == Thread.State.WAITING || t.getState() == Thread.State.TIMED_WAITING);
+        .until(
+            () ->
+                t.getState() == Thread.State.WAITING || t.getState() == Thread.State.TIMED_WAITING);
     // 4 KB hold four 1 KB records; nothing commits within the 10 s batch interval.
-    await().during(Duration.ofMillis(200)).atMost(Duration.ofSeconds(2)).until(() -> stored.get() == 4);
+    await()
+        .during(Duration.ofMillis(200))
+        .atMost(Duration.ofSeconds(2))
+        .until(() -> stored.get() == 4);
     assertThat(t.isAlive()).isTrue();
 
     p.stopNow();
@@ -341,7 +363,11 @@ class ReceiverSupervisorPipelineTest {
     t.start();
     await()
         .atMost(Duration.ofSeconds(10))
-        .until(() -> stored.get() == 4 && (t.getState() == Thread.State.WAITING || t.getState() == Thread.State.TIMED_WAITING));
+        .until(
+            () ->
+                stored.get() == 4
+                    && (t.getState() == Thread.State.WAITING
+                        || t.getState() == Thread.State.TIMED_WAITING));
 
     p.stopGracefully();
     t.join(5_000);
@@ -370,8 +396,10 @@ class ReceiverSupervisorPipelineTest {
     }
     assertThat(maxHeld).isLessThanOrEqualTo(4096);
     await().atMost(Duration.ofSeconds(10)).until(() -> out.values.size() == 40);
-    assertThat(out.values).extracting(v -> v.substring(0, 4)).containsExactlyElementsOf(
-        IntStream.range(0, 40).mapToObj(i -> String.format("%04d", i)).toList());
+    assertThat(out.values)
+        .extracting(v -> v.substring(0, 4))
+        .containsExactlyElementsOf(
+            IntStream.range(0, 40).mapToObj(i -> String.format("%04d", i)).toList());
     assertThat(out.batchIds.size()).isGreaterThan(1);
     p.stopGracefully();
   }
@@ -389,7 +417,8 @@ class ReceiverSupervisorPipelineTest {
     }
     await().atMost(Duration.ofSeconds(10)).until(() -> out.values.size() >= 500);
     assertThat(out.values).containsExactlyElementsOf(values("u", 500));
-    assertThat(registry.get("tributary.receiver.records.stored").counter().count()).isEqualTo(500.0);
+    assertThat(registry.get("tributary.receiver.records.stored").counter().count())
+        .isEqualTo(500.0);
     // Batch ids grow by one per batch that had data.
     assertThat(out.batchIds).isSorted().doesNotHaveDuplicates();
   }
@@ -401,7 +430,10 @@ class ReceiverSupervisorPipelineTest {
     // A 20 s batch interval: nothing is processed before the stop, so the stop itself must drain.
     Pipeline p =
         started(
-            builder("drain").batchInterval(Duration.ofSeconds(20)).source("rx", rx).foreachBatch(out::add));
+            builder("drain")
+                .batchInterval(Duration.ofSeconds(20))
+                .source("rx", rx)
+                .foreachBatch(out::add));
     await().atMost(Duration.ofSeconds(10)).until(() -> rx.startNanos.size() == 1);
 
     List<String> expected = new ArrayList<>();

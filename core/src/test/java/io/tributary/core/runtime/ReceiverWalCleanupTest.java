@@ -32,8 +32,9 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * WAL cleanup in a running pipeline: segments whose blocks all committed are deleted after the commits, the segments
- * that stay hold uncommitted blocks, and a restart on the same checkpoint still finds every block it needs.
+ * WAL cleanup in a running pipeline: segments whose blocks all committed are deleted after the
+ * commits, the segments that stay hold uncommitted blocks, and a restart on the same checkpoint
+ * still finds every block it needs.
  */
 class ReceiverWalCleanupTest {
   private static final Pattern SEGMENT = Pattern.compile("wal-(\\d{20})\\.log");
@@ -66,7 +67,10 @@ class ReceiverWalCleanupTest {
     }
   }
 
-  /** The file sink, holding batch {@code holdBatch} until released and crashing on batch {@code crashBatch}. */
+  /**
+   * The file sink, holding batch {@code holdBatch} until released and crashing on batch {@code
+   * crashBatch}.
+   */
   static final class HoldingSink implements IdempotentSink {
     final RollingFileSink files;
     final long holdBatch;
@@ -104,7 +108,9 @@ class ReceiverWalCleanupTest {
     }
   }
 
-  /** Block {@code b}: three records of about 600 bytes, so two blocks fill most of a 4 KiB segment. */
+  /**
+   * Block {@code b}: three records of about 600 bytes, so two blocks fill most of a 4 KiB segment.
+   */
   private static List<Record> block(int b) {
     return IntStream.range(0, 3).mapToObj(j -> Record.ofString(line(b, j))).toList();
   }
@@ -134,11 +140,16 @@ class ReceiverWalCleanupTest {
     }
   }
 
-  /** Block sequence number to the segment holding it, read from the (closed) pipeline's WAL directory. */
+  /**
+   * Block sequence number to the segment holding it, read from the (closed) pipeline's WAL
+   * directory.
+   */
   private static TreeMap<Long, Long> blockSegments(Path walDir) throws IOException {
     TreeMap<Long, Long> segments = new TreeMap<>();
-    WalConfig config = new WalConfig(FsyncPolicy.ALWAYS, Duration.ofMillis(100), 4096, "test-wal-0");
-    try (WriteAheadLog wal = WriteAheadLog.open(walDir, config, new SimpleMeterRegistry(), Tags.empty())) {
+    WalConfig config =
+        new WalConfig(FsyncPolicy.ALWAYS, Duration.ofMillis(100), 4096, "test-wal-0");
+    try (WriteAheadLog wal =
+        WriteAheadLog.open(walDir, config, new SimpleMeterRegistry(), Tags.empty())) {
       wal.replay(e -> segments.put(BlockCodec.decode(e.payload()).seq(), e.handle().segmentId()));
     }
     return segments;
@@ -169,7 +180,8 @@ class ReceiverWalCleanupTest {
   }
 
   @Test
-  void committedSegmentsAreDeletedWhileRunningAndRestartFindsEveryUncommittedBlock() throws Exception {
+  void committedSegmentsAreDeletedWhileRunningAndRestartFindsEveryUncommittedBlock()
+      throws Exception {
     Path ckpt = tmp.resolve("checkpoint");
     Path walDir = tmp.resolve("wal");
     Path out = tmp.resolve("out");
@@ -179,17 +191,22 @@ class ReceiverWalCleanupTest {
     Pipeline first = started(builder(ckpt, walDir).source("rx", rx).sink("files", sink));
     await().atMost(Duration.ofSeconds(10)).until(() -> rx.started);
 
-    // Blocks 0..9, one batch each (the next block is stored once the batch committed): about five segments' worth.
+    // Blocks 0..9, one batch each (the next block is stored once the batch committed): about five
+    // segments' worth.
     for (int b = 0; b < 10; b++) {
       rx.putReliably(block(b));
       long batch = b;
-      await().atMost(Duration.ofSeconds(10)).until(() -> first.status().lastCommittedBatch() == batch);
+      await()
+          .atMost(Duration.ofSeconds(10))
+          .until(() -> first.status().lastCommittedBatch() == batch);
     }
-    // Everything committed: only the active segment, which holds block 9, is left of the segments written so far.
+    // Everything committed: only the active segment, which holds block 9, is left of the segments
+    // written so far.
     await().atMost(Duration.ofSeconds(10)).until(() -> segmentIds(walDir).size() == 1);
     assertThat(segmentIds(walDir).get(0)).as("the WAL rolled").isGreaterThanOrEqualTo(4);
 
-    // Batch 10 plans block 10 alone and waits in the sink, while blocks 11..15 are stored (acknowledged, not planned).
+    // Batch 10 plans block 10 alone and waits in the sink, while blocks 11..15 are stored
+    // (acknowledged, not planned).
     rx.putReliably(block(10));
     await().atMost(Duration.ofSeconds(10)).until(() -> sink.holding.getCount() == 0);
     for (int b = 11; b < 16; b++) {
@@ -197,22 +214,30 @@ class ReceiverWalCleanupTest {
     }
     // Batch 10 commits, its cleanup runs, then batch 11 (blocks 11..15) crashes before commits/11.
     release.countDown();
-    await().atMost(Duration.ofSeconds(10)).until(() -> first.status().state() == PipelineState.FAILED);
-    assertThat(first.failure()).get().satisfies(f -> assertThat(causes(f)).anyMatch(c -> c instanceof SimulatedCrash));
+    await()
+        .atMost(Duration.ofSeconds(10))
+        .until(() -> first.status().state() == PipelineState.FAILED);
+    assertThat(first.failure())
+        .get()
+        .satisfies(f -> assertThat(causes(f)).anyMatch(c -> c instanceof SimulatedCrash));
     assertThat(first.status().lastCommittedBatch()).isEqualTo(10);
 
     TreeMap<Long, Long> segmentOf = blockSegments(walDir);
     List<Long> present = segmentIds(walDir);
-    assertThat(segmentOf).as("every uncommitted block is in the WAL").containsKeys(11L, 12L, 13L, 14L, 15L);
+    assertThat(segmentOf)
+        .as("every uncommitted block is in the WAL")
+        .containsKeys(11L, 12L, 13L, 14L, 15L);
     long firstNeeded = segmentOf.get(11L);
     assertThat(present)
-        .as("the segments left run from the one holding the first uncommitted block to the active one")
+        .as(
+            "the segments left run from the one holding the first uncommitted block to the active one")
         .isEqualTo(LongStream.rangeClosed(firstNeeded, segmentOf.get(15L)).boxed().toList());
     assertThat(firstNeeded).as("older segments were deleted").isPositive();
     // Committed blocks are left only where they share that first segment with an uncommitted one.
     assertThat(segmentOf.headMap(11L).values()).allMatch(s -> s == firstNeeded);
 
-    // A restart on the same checkpoint replays batch 11 from the WAL and goes on; every record arrives once.
+    // A restart on the same checkpoint replays batch 11 from the WAL and goes on; every record
+    // arrives once.
     TestReceiver rx2 = new TestReceiver();
     Pipeline second = started(builder(ckpt, walDir).source("rx", rx2).sink("files", files));
     await().atMost(Duration.ofSeconds(10)).until(() -> rx2.started);
@@ -220,7 +245,9 @@ class ReceiverWalCleanupTest {
     for (int b = 16; b < 20; b++) {
       rx2.putReliably(block(b));
     }
-    await().atMost(Duration.ofSeconds(10)).until(() -> TestSupport.outputLines(out).size() >= lines(0, 20).size());
+    await()
+        .atMost(Duration.ofSeconds(10))
+        .until(() -> TestSupport.outputLines(out).size() >= lines(0, 20).size());
     second.stopGracefully();
     assertThat(second.status().state()).isEqualTo(PipelineState.STOPPED);
     assertThat(TestSupport.outputLines(out)).containsExactlyInAnyOrderElementsOf(lines(0, 20));

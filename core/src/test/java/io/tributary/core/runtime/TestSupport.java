@@ -26,8 +26,9 @@ final class TestSupport {
   }
 
   /**
-   * A source of numbered lines that the receiver acknowledges, like a broker with acks. The receiver stores reliably in
-   * chunks, then acks; after a restart it resumes from what the runtime says it stored last.
+   * A source of numbered lines that the receiver acknowledges, like a broker with acks. The
+   * receiver stores reliably in chunks, then acks; after a restart it resumes from what the runtime
+   * says it stored last.
    */
   static final class AckingSource {
     final int total;
@@ -42,7 +43,10 @@ final class TestSupport {
     }
   }
 
-  /** Receiver over an {@link AckingSource}, storing reliably in chunks of {@code chunk}, acking after each store. */
+  /**
+   * Receiver over an {@link AckingSource}, storing reliably in chunks of {@code chunk}, acking
+   * after each store.
+   */
   static final class AckingReceiver extends Receiver {
     private final AckingSource src;
     private final int chunk;
@@ -64,7 +68,9 @@ final class TestSupport {
                   while (!isStopped() && i < src.total) {
                     List<Record> batch = new ArrayList<>();
                     for (int k = 0; k < chunk && i < src.total; k++, i++) {
-                      batch.add(Record.ofString(AckingSource.line(i)).withPosition(new SourcePosition("in", "p", i)));
+                      batch.add(
+                          Record.ofString(AckingSource.line(i))
+                              .withPosition(new SourcePosition("in", "p", i)));
                     }
                     storeReliably(batch);
                     src.acked.set(i);
@@ -94,7 +100,9 @@ final class TestSupport {
     }
   }
 
-  /** Wraps a local checkpoint and throws {@link SimulatedCrash} right after writing a chosen file. */
+  /**
+   * Wraps a local checkpoint and throws {@link SimulatedCrash} right after writing a chosen file.
+   */
   static final class CrashingStorage implements CheckpointStorage {
     private final LocalCheckpointStorage delegate;
     private final String crashPath;
@@ -102,7 +110,8 @@ final class TestSupport {
 
     /**
      * @param crashPath the file whose write triggers the crash
-     * @param before {@code true}: crash instead of writing it; {@code false}: crash right after writing it
+     * @param before {@code true}: crash instead of writing it; {@code false}: crash right after
+     *     writing it
      */
     CrashingStorage(Path root, String crashPath, boolean before) {
       this.delegate = new LocalCheckpointStorage(root);

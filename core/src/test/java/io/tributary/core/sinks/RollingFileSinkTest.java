@@ -68,8 +68,14 @@ class RollingFileSinkTest {
     Arrays.fill(big, (byte) 'b');
     byte[] fits = new byte[(1 << 20) - 3]; // fits the buffer alone, not after the small records
     Arrays.fill(fits, (byte) 'f');
-    sink.write(1, List.of(Record.ofString("a"), Record.of(big), Record.ofString("c"), Record.of(fits),
-        Record.ofString("d")));
+    sink.write(
+        1,
+        List.of(
+            Record.ofString("a"),
+            Record.of(big),
+            Record.ofString("c"),
+            Record.of(fits),
+            Record.ofString("d")));
     String expected = "a\n" + "b".repeat(big.length) + "\nc\n" + "f".repeat(fits.length) + "\nd\n";
     assertThat(Files.readString(dir.resolve(sink.fileName(1, 0)))).isEqualTo(expected);
   }
@@ -87,9 +93,16 @@ class RollingFileSinkTest {
   void rollsToANewPartWhenAFileReachesTheSize() throws IOException {
     RollingFileSink sink = opened(RollingFileSink.builder(dir).maxFileBytes(10));
     // Each record is 4 bytes + newline: two per 10-byte file.
-    sink.write(1, List.of(Record.ofString("aaaa"), Record.ofString("bbbb"), Record.ofString("cccc"),
-        Record.ofString("dddd"), Record.ofString("eeee")));
-    assertThat(names()).containsExactly(sink.fileName(1, 0), sink.fileName(1, 1), sink.fileName(1, 2));
+    sink.write(
+        1,
+        List.of(
+            Record.ofString("aaaa"),
+            Record.ofString("bbbb"),
+            Record.ofString("cccc"),
+            Record.ofString("dddd"),
+            Record.ofString("eeee")));
+    assertThat(names())
+        .containsExactly(sink.fileName(1, 0), sink.fileName(1, 1), sink.fileName(1, 2));
     assertThat(Files.readString(dir.resolve(sink.fileName(1, 0)))).isEqualTo("aaaa\nbbbb\n");
     assertThat(Files.readString(dir.resolve(sink.fileName(1, 1)))).isEqualTo("cccc\ndddd\n");
     assertThat(Files.readString(dir.resolve(sink.fileName(1, 2)))).isEqualTo("eeee\n");
@@ -114,7 +127,8 @@ class RollingFileSinkTest {
     RollingFileSink afterRestart = opened(RollingFileSink.builder(dir).maxFileBytes(20));
     afterRestart.write(5, batch);
     assertThat(names()).isEqualTo(namesBefore);
-    assertThat(namesBefore.stream().map(n -> read(dir.resolve(n))).toList()).isEqualTo(contentBefore);
+    assertThat(namesBefore.stream().map(n -> read(dir.resolve(n))).toList())
+        .isEqualTo(contentBefore);
   }
 
   @Test
@@ -127,8 +141,11 @@ class RollingFileSinkTest {
 
     RollingFileSink large = opened(RollingFileSink.builder(dir).maxFileBytes(1_000));
     large.write(9, batch);
-    assertThat(names()).filteredOn(n -> n.contains("-00000000000000000009-")).containsExactly(large.fileName(9, 0));
-    assertThat(Files.readAllLines(dir.resolve(large.fileName(9, 0)))).containsExactly("v0", "v1", "v2", "v3", "v4", "v5");
+    assertThat(names())
+        .filteredOn(n -> n.contains("-00000000000000000009-"))
+        .containsExactly(large.fileName(9, 0));
+    assertThat(Files.readAllLines(dir.resolve(large.fileName(9, 0))))
+        .containsExactly("v0", "v1", "v2", "v3", "v4", "v5");
     // Other batches are untouched.
     assertThat(names()).filteredOn(n -> n.contains("-00000000000000000010-")).hasSize(6);
   }
@@ -167,7 +184,9 @@ class RollingFileSinkTest {
     RollingFileSink sink = opened(RollingFileSink.builder(chunked).maxFileBytes(150));
     try (BatchWriter w = sink.begin(SinkBatch.of(4))) {
       int from = 0;
-      for (int size = 1; from < batch.size(); size = size * 2 + 1) { // chunk ends fall anywhere inside a part
+      for (int size = 1;
+          from < batch.size();
+          size = size * 2 + 1) { // chunk ends fall anywhere inside a part
         int to = Math.min(batch.size(), from + size);
         w.write(batch.subList(from, to));
         from = to;
@@ -186,16 +205,20 @@ class RollingFileSinkTest {
     BatchWriter abandoned = sink.begin(SinkBatch.of(2));
     abandoned.write(records("r", 10)); // several parts: finished ones and one open
     abandoned.write(records("s", 3));
-    assertThat(names()).as("temp files while the batch is written").anyMatch(n -> n.startsWith("."));
+    assertThat(names())
+        .as("temp files while the batch is written")
+        .anyMatch(n -> n.startsWith("."));
     abandoned.close();
     abandoned.close(); // safe twice
     assertThat(names()).isEqualTo(before);
 
-    BatchWriter replay = sink.begin(SinkBatch.of(1)); // a replay of a published batch, abandoned half-way
+    BatchWriter replay =
+        sink.begin(SinkBatch.of(1)); // a replay of a published batch, abandoned half-way
     replay.write(records("published-", 2));
     replay.close();
     assertThat(names()).isEqualTo(before);
-    assertThat(Files.readAllLines(dir.resolve(sink.fileName(1, 0)))).containsExactly("published-0", "published-1");
+    assertThat(Files.readAllLines(dir.resolve(sink.fileName(1, 0))))
+        .containsExactly("published-0", "published-1");
   }
 
   @Test

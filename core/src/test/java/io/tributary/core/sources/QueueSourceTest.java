@@ -104,7 +104,8 @@ class QueueSourceTest {
             .checkpointDir(tmp)
             .batchInterval(Duration.ofMillis(30))
             .source("q", q)
-            .foreachBatch((id, records) -> batches.add(records.stream().map(Record::valueAsString).toList()))
+            .foreachBatch(
+                (id, records) -> batches.add(records.stream().map(Record::valueAsString).toList()))
             .build();
     p.start();
     try {
@@ -112,6 +113,7 @@ class QueueSourceTest {
     } finally {
       p.stopGracefully();
     }
-    assertThat(batches).containsExactly(List.of("a1", "a2"), List.of("b1"), List.of("c1", "c2", "c3"));
+    assertThat(batches)
+        .containsExactly(List.of("a1", "a2"), List.of("b1"), List.of("c1", "c2", "c3"));
   }
 }

@@ -34,7 +34,8 @@ public final class SpoolDirectoryOptions {
           .validate(ConfigOption.positive())
           .description("How often to look for new files while idle");
 
-  public static final ConfigSpec SPEC = ConfigSpec.of(DIRECTORY, MAX_CHUNK_LINES, MAX_CHUNK_BYTES, SCAN_INTERVAL);
+  public static final ConfigSpec SPEC =
+      ConfigSpec.of(DIRECTORY, MAX_CHUNK_LINES, MAX_CHUNK_BYTES, SCAN_INTERVAL);
 
   private SpoolDirectoryOptions() {}
 }

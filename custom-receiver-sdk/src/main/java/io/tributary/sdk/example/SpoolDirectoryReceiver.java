@@ -25,40 +25,49 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The SDK's worked example: a {@link PollingReceiver} that reads UTF-8 line files dropped into a spool directory, and
- * acknowledges each file, once all its lines are durable, by moving it into {@code .done/}.
+ * The SDK's worked example: a {@link PollingReceiver} that reads UTF-8 line files dropped into a
+ * spool directory, and acknowledges each file, once all its lines are durable, by moving it into
+ * {@code .done/}.
  *
  * <h2>Rules for producers</h2>
  *
  * <ul>
- *   <li>Write a file under a name the receiver ignores, then rename it into place (an atomic rename in the same
- *       directory): names starting with {@code .} or ending in {@code .tmp} are ignored, so {@code .part-17} or {@code
- *       batch-17.txt.tmp} then {@code batch-17.txt} is the pattern.
- *   <li>Use each file name once: the name is the record position's partition, and a reused name would be taken for a
- *       file already stored (its first lines skipped). A reused name that is still in {@code .done/} fails loudly.
- *   <li>Lines end with {@code \n}, {@code \r\n} or {@code \r}; the last line needs no terminator. A file that is not
- *       valid UTF-8 fails loudly (the receiver restarts with backoff and logs the file and what to do).
+ *   <li>Write a file under a name the receiver ignores, then rename it into place (an atomic rename
+ *       in the same directory): names starting with {@code .} or ending in {@code .tmp} are
+ *       ignored, so {@code .part-17} or {@code batch-17.txt.tmp} then {@code batch-17.txt} is the
+ *       pattern.
+ *   <li>Use each file name once: the name is the record position's partition, and a reused name
+ *       would be taken for a file already stored (its first lines skipped). A reused name that is
+ *       still in {@code .done/} fails loudly.
+ *   <li>Lines end with {@code \n}, {@code \r\n} or {@code \r}; the last line needs no terminator. A
+ *       file that is not valid UTF-8 fails loudly (the receiver restarts with backoff and logs the
+ *       file and what to do).
  * </ul>
  *
  * <h2>How it maps to the contract</h2>
  *
  * <ul>
- *   <li>Files are read in name order, in chunks of at most {@code maxChunkLines} lines and about {@code
- *       maxChunkBytes} bytes; each chunk is one reliable store, so memory stays bounded whatever the file size.
- *   <li>Each line is a record whose position is {@code (receiverName, fileName, lineNumber)}, line numbers from 1.
- *   <li>{@link #acknowledge(List)} moves the file to {@code .done/} (atomic rename) after its last chunk is durable.
+ *   <li>Files are read in name order, in chunks of at most {@code maxChunkLines} lines and about
+ *       {@code maxChunkBytes} bytes; each chunk is one reliable store, so memory stays bounded
+ *       whatever the file size.
+ *   <li>Each line is a record whose position is {@code (receiverName, fileName, lineNumber)}, line
+ *       numbers from 1.
+ *   <li>{@link #acknowledge(List)} moves the file to {@code .done/} (atomic rename) after its last
+ *       chunk is durable.
  *   <li>After a crash between a store and the move, the file is read again and lines up to {@code
- *       lastStoredOffset(fileName)} are skipped, so nothing is stored twice; a file whose lines are all stored already
- *       is just moved.
+ *       lastStoredOffset(fileName)} are skipped, so nothing is stored twice; a file whose lines are
+ *       all stored already is just moved.
  *   <li>{@link #wakeup()} ends a wait for new files at once, so a stop is prompt.
  * </ul>
  *
  * <p>One receiver per directory: two receivers on the same directory would read the same files.
  *
- * <p>Limitation: the runtime remembers the last stored line per file name, so a checkpoint grows by one small entry
- * per file ever read. That suits thousands of files a day, not millions; for that, roll the spool directory.
+ * <p>Limitation: the runtime remembers the last stored line per file name, so a checkpoint grows by
+ * one small entry per file ever read. That suits thousands of files a day, not millions; for that,
+ * roll the spool directory.
  *
- * <p>Thread safety: as {@link PollingReceiver}: everything but {@link #wakeup()} runs on the poll thread.
+ * <p>Thread safety: as {@link PollingReceiver}: everything but {@link #wakeup()} runs on the poll
+ * thread.
  */
 public final class SpoolDirectoryReceiver extends PollingReceiver {
   private static final Logger LOG = LoggerFactory.getLogger(SpoolDirectoryReceiver.class);
@@ -79,7 +88,10 @@ public final class SpoolDirectoryReceiver extends PollingReceiver {
   private OpenFile current;
   private OpenFile moveOnAcknowledge;
 
-  /** A file being read: the reader, the number of the next line, and one line of lookahead to detect the end. */
+  /**
+   * A file being read: the reader, the number of the next line, and one line of lookahead to detect
+   * the end.
+   */
   private static final class OpenFile {
     final Path path;
     final String name;
@@ -106,19 +118,26 @@ public final class SpoolDirectoryReceiver extends PollingReceiver {
   /**
    * @param directory the spool directory (created if missing)
    * @param maxChunkLines most lines per reliable store
-   * @param maxChunkBytes about the most bytes per reliable store (a chunk ends after the line that reaches it)
+   * @param maxChunkBytes about the most bytes per reliable store (a chunk ends after the line that
+   *     reaches it)
    * @param scanInterval how often to look for new files while idle
    * @param settings poll loop settings
    */
   public SpoolDirectoryReceiver(
-      Path directory, int maxChunkLines, long maxChunkBytes, Duration scanInterval, Settings settings) {
+      Path directory,
+      int maxChunkLines,
+      long maxChunkBytes,
+      Duration scanInterval,
+      Settings settings) {
     super(settings);
     this.directory = Objects.requireNonNull(directory, "directory").toAbsolutePath();
     if (maxChunkLines < 1) {
-      throw new IllegalArgumentException("Invalid value " + maxChunkLines + " for maxChunkLines: (expected: >= 1)");
+      throw new IllegalArgumentException(
+          "Invalid value " + maxChunkLines + " for maxChunkLines: (expected: >= 1)");
     }
     if (maxChunkBytes < 1) {
-      throw new IllegalArgumentException("Invalid value " + maxChunkBytes + " for maxChunkBytes: (expected: >= 1)");
+      throw new IllegalArgumentException(
+          "Invalid value " + maxChunkBytes + " for maxChunkBytes: (expected: >= 1)");
     }
     this.maxChunkLines = maxChunkLines;
     this.maxChunkBytes = maxChunkBytes;
@@ -255,15 +274,25 @@ public final class SpoolDirectoryReceiver extends PollingReceiver {
     String name = path.getFileName().toString();
     if (Files.exists(directory.resolve(DONE_DIR).resolve(name))) {
       throw new SpoolDirectoryException(
-          "File " + path + " has the name of a file already read (" + DONE_DIR + "/" + name + "); its lines would be"
+          "File "
+              + path
+              + " has the name of a file already read ("
+              + DONE_DIR
+              + "/"
+              + name
+              + "); its lines would be"
               + " taken for stored ones. Rename it to a name never used before (for example with a timestamp or a"
-              + " UUID) or remove the old one from " + DONE_DIR + " if it is really the same file");
+              + " UUID) or remove the old one from "
+              + DONE_DIR
+              + " if it is really the same file");
     }
     BufferedReader reader;
     try {
       // newDecoder() reports malformed input instead of replacing it: a bad file fails loudly.
       reader =
-          new BufferedReader(new InputStreamReader(Files.newInputStream(path), StandardCharsets.UTF_8.newDecoder()));
+          new BufferedReader(
+              new InputStreamReader(
+                  Files.newInputStream(path), StandardCharsets.UTF_8.newDecoder()));
     } catch (java.nio.file.NoSuchFileException e) {
       return null;
     }
@@ -277,7 +306,10 @@ public final class SpoolDirectoryReceiver extends PollingReceiver {
           f.lookahead = readLine(f);
         }
         LOG.info(
-            "event=spool_resumed receiver={} file={} skipped_lines={}", receiverName(), name, f.nextLine - 1);
+            "event=spool_resumed receiver={} file={} skipped_lines={}",
+            receiverName(),
+            name,
+            f.nextLine - 1);
       }
     } catch (IOException | RuntimeException e) {
       reader.close();
@@ -291,7 +323,13 @@ public final class SpoolDirectoryReceiver extends PollingReceiver {
       return f.reader.readLine();
     } catch (CharacterCodingException e) {
       throw new SpoolDirectoryException(
-          "File " + f.path + " is not valid UTF-8 (at or after line " + f.nextLine + "): " + e + ". Convert it to"
+          "File "
+              + f.path
+              + " is not valid UTF-8 (at or after line "
+              + f.nextLine
+              + "): "
+              + e
+              + ". Convert it to"
               + " UTF-8 or move it out of the spool directory; the receiver retries it until then",
           e);
     }
@@ -303,7 +341,9 @@ public final class SpoolDirectoryReceiver extends PollingReceiver {
     while (!f.atEnd() && chunk.size() < maxChunkLines && bytes < maxChunkBytes) {
       byte[] value = f.lookahead.getBytes(StandardCharsets.UTF_8);
       bytes += value.length;
-      chunk.add(new Record(null, value, -1L, Map.of(), new SourcePosition(receiverName(), f.name, f.nextLine)));
+      chunk.add(
+          new Record(
+              null, value, -1L, Map.of(), new SourcePosition(receiverName(), f.name, f.nextLine)));
       f.nextLine++;
       f.lookahead = readLine(f);
     }
@@ -316,10 +356,20 @@ public final class SpoolDirectoryReceiver extends PollingReceiver {
     Path target = directory.resolve(DONE_DIR).resolve(f.name);
     if (Files.exists(target)) {
       throw new SpoolDirectoryException(
-          "Cannot acknowledge " + f.path + ": " + target + " exists already (a file name was used twice). Move one"
-              + " of them away; the lines of " + f.name + " are stored");
+          "Cannot acknowledge "
+              + f.path
+              + ": "
+              + target
+              + " exists already (a file name was used twice). Move one"
+              + " of them away; the lines of "
+              + f.name
+              + " are stored");
     }
     Files.move(f.path, target, StandardCopyOption.ATOMIC_MOVE);
-    LOG.debug("event=spool_file_done receiver={} file={} lines={}", receiverName(), f.name, f.nextLine - 1);
+    LOG.debug(
+        "event=spool_file_done receiver={} file={} lines={}",
+        receiverName(),
+        f.name,
+        f.nextLine - 1);
   }
 }

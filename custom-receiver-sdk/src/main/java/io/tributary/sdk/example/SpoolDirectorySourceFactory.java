@@ -8,11 +8,13 @@ import io.tributary.sdk.PollingReceiver;
 import java.nio.file.Path;
 
 /**
- * The {@code spool-directory} source type: a {@link SpoolDirectoryReceiver} built from validated options.
+ * The {@code spool-directory} source type: a {@link SpoolDirectoryReceiver} built from validated
+ * options.
  *
- * <p>Deliberately <b>not</b> listed in this module's {@code META-INF/services}: every connector depends on the SDK, so a
- * registration here would put the example on every gateway's classpath. To ship it, list this class in {@code
- * META-INF/services/io.tributary.core.api.SourceFactory} of your own jar (the SDK's tests do so in their resources).
+ * <p>Deliberately <b>not</b> listed in this module's {@code META-INF/services}: every connector
+ * depends on the SDK, so a registration here would put the example on every gateway's classpath. To
+ * ship it, list this class in {@code META-INF/services/io.tributary.core.api.SourceFactory} of your
+ * own jar (the SDK's tests do so in their resources).
  *
  * <p>Thread safety: stateless.
  */

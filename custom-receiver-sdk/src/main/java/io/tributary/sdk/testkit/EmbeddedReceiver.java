@@ -22,43 +22,55 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
- * Drives a {@link Receiver} in a test without a pipeline, write-ahead log or batch thread, like Netty's {@code
- * EmbeddedChannel}.
+ * Drives a {@link Receiver} in a test without a pipeline, write-ahead log or batch thread, like
+ * Netty's {@code EmbeddedChannel}.
  *
  * <p>What it models:
  *
  * <ul>
- *   <li>Reliable stores ({@code storeReliably}) go to {@link #durable()} and survive {@link #crash()}; they complete at
- *       once unless one of the hold modes is in force:
+ *   <li>Reliable stores ({@code storeReliably}) go to {@link #durable()} and survive {@link
+ *       #crash()}; they complete at once unless one of the hold modes is in force:
  *       <ul>
- *         <li>{@link #holdReliableStores()}: the batch becomes durable and its store completes only at {@link
- *             #releaseReliableStores()} (to test that a receiver does not acknowledge before the store completes);
- *         <li>{@link #holdCompletions()}: the batch becomes durable at once, but the store completes only at {@link
- *             #releaseReliableStores()}; a {@link #crash()} meanwhile models a process dying after the WAL write and
- *             before the receiver could acknowledge its source.
+ *         <li>{@link #holdReliableStores()}: the batch becomes durable and its store completes only
+ *             at {@link #releaseReliableStores()} (to test that a receiver does not acknowledge
+ *             before the store completes);
+ *         <li>{@link #holdCompletions()}: the batch becomes durable at once, but the store
+ *             completes only at {@link #releaseReliableStores()}; a {@link #crash()} meanwhile
+ *             models a process dying after the WAL write and before the receiver could acknowledge
+ *             its source.
  *       </ul>
- *   <li>{@link #failReliableStoresUntilRestart()} makes every reliable store fail with {@link StoreFailedException}
- *       (nothing of them is durable) until the receiver is next stopped or restarted, as a broken write-ahead log would: like
- *       the runtime's, failures are sticky, so what is durable is always a prefix of what was stored, in store order,
- *       and {@code lastStoredOffset} stays a safe watermark.
- *   <li>Unreliable stores go to {@link #buffered()}, which {@link #crash()} clears (they were only in memory).
- *   <li>{@link #setCapacity(int)} bounds the records held in memory (buffered, held, and durable but not yet {@link
- *       #consume(int) consumed} by a batch): blocking stores then block, asynchronous ones complete late, like the
- *       runtime's bounded buffer. A single batch larger than the capacity is admitted when nothing else is held.
- *   <li>{@code restart(...)}, {@code reportError(...)} and {@code stop(...)} calls are recorded. {@link #restart()}
- *       performs a restart (onStop then onStart) on the caller's thread; with {@link #restartAutomatically()} the
- *       receiver's own restart requests are performed on a harness thread, as the supervisor would (without delay).
- *   <li>Store attempts after {@link #stopReceiver()} returned are refused with {@link ReceiverStoppedException} and
- *       counted in {@link #storesAfterStop()}: a receiver thread that outlives {@code onStop} shows up there.
+ *   <li>{@link #failReliableStoresUntilRestart()} makes every reliable store fail with {@link
+ *       StoreFailedException} (nothing of them is durable) until the receiver is next stopped or
+ *       restarted, as a broken write-ahead log would: like the runtime's, failures are sticky, so
+ *       what is durable is always a prefix of what was stored, in store order, and {@code
+ *       lastStoredOffset} stays a safe watermark.
+ *   <li>Unreliable stores go to {@link #buffered()}, which {@link #crash()} clears (they were only
+ *       in memory).
+ *   <li>{@link #setCapacity(int)} bounds the records held in memory (buffered, held, and durable
+ *       but not yet {@link #consume(int) consumed} by a batch): blocking stores then block,
+ *       asynchronous ones complete late, like the runtime's bounded buffer. A single batch larger
+ *       than the capacity is admitted when nothing else is held.
+ *   <li>{@code restart(...)}, {@code reportError(...)} and {@code stop(...)} calls are recorded.
+ *       {@link #restart()} performs a restart (onStop then onStart) on the caller's thread; with
+ *       {@link #restartAutomatically()} the receiver's own restart requests are performed on a
+ *       harness thread, as the supervisor would (without delay).
+ *   <li>Store attempts after {@link #stopReceiver()} returned are refused with {@link
+ *       ReceiverStoppedException} and counted in {@link #storesAfterStop()}: a receiver thread that
+ *       outlives {@code onStop} shows up there.
  * </ul>
  *
- * <p>Lifecycle calls ({@link #start()}, {@link #stopReceiver()}, {@link #restart()}, {@link #crash()} and automatic
- * restarts) are serialized, so {@code onStart}/{@code onStop} never run concurrently, as in the runtime.
+ * <p>Lifecycle calls ({@link #start()}, {@link #stopReceiver()}, {@link #restart()}, {@link
+ * #crash()} and automatic restarts) are serialized, so {@code onStart}/{@code onStop} never run
+ * concurrently, as in the runtime.
  *
- * <p>Thread safety: all methods may be called from any thread; the receiver's own threads may store concurrently.
+ * <p>Thread safety: all methods may be called from any thread; the receiver's own threads may store
+ * concurrently.
  */
 public final class EmbeddedReceiver implements ReceiverRuntime, AutoCloseable {
-  /** What survives a crash: the "write-ahead log". Shared with the harness built by {@link #afterCrash}. */
+  /**
+   * What survives a crash: the "write-ahead log". Shared with the harness built by {@link
+   * #afterCrash}.
+   */
   private static final class DurableState {
     final List<Record> records = new CopyOnWriteArrayList<>();
     final Map<String, Long> lastStored = new HashMap<>();
@@ -70,7 +82,10 @@ public final class EmbeddedReceiver implements ReceiverRuntime, AutoCloseable {
     COMPLETION
   }
 
-  /** A reliable store waiting for release. {@code durable} tells whether its records are already in the log. */
+  /**
+   * A reliable store waiting for release. {@code durable} tells whether its records are already in
+   * the log.
+   */
   private record Held(List<Record> records, CompletableFuture<Void> future, boolean durable) {}
 
   /** A reliable store waiting for capacity. */
@@ -88,6 +103,7 @@ public final class EmbeddedReceiver implements ReceiverRuntime, AutoCloseable {
 
   /** Serializes onStart/onStop. */
   private final Object lifecycle = new Object();
+
   /** Guards capacity accounting, held stores, admissions and injected failures. */
   private final Object lock = new Object();
 
@@ -111,7 +127,8 @@ public final class EmbeddedReceiver implements ReceiverRuntime, AutoCloseable {
   }
 
   /**
-   * @param name the receiver's name ({@code receiverName()}), used in its thread names and positions
+   * @param name the receiver's name ({@code receiverName()}), used in its thread names and
+   *     positions
    */
   public EmbeddedReceiver(Receiver receiver, String name) {
     this(receiver, name, new DurableState());
@@ -132,7 +149,8 @@ public final class EmbeddedReceiver implements ReceiverRuntime, AutoCloseable {
   public EmbeddedReceiver start() throws Exception {
     synchronized (lifecycle) {
       if (started) {
-        throw new IllegalStateException("Receiver " + name + " is already started; call stopReceiver() first");
+        throw new IllegalStateException(
+            "Receiver " + name + " is already started; call stopReceiver() first");
       }
       started = true;
       stopped = false;
@@ -144,8 +162,8 @@ public final class EmbeddedReceiver implements ReceiverRuntime, AutoCloseable {
   }
 
   /**
-   * Stops the receiver ({@link Receiver#onStop()}) on the caller's thread; pending held or waiting reliable stores
-   * fail. Safe to call twice (the second call does nothing).
+   * Stops the receiver ({@link Receiver#onStop()}) on the caller's thread; pending held or waiting
+   * reliable stores fail. Safe to call twice (the second call does nothing).
    */
   public void stopReceiver() throws Exception {
     synchronized (lifecycle) {
@@ -156,7 +174,8 @@ public final class EmbeddedReceiver implements ReceiverRuntime, AutoCloseable {
       stopped = true;
       failPending();
       synchronized (lock) {
-        failing = false; // the restarted receiver gets a working "log", as after a restart of the process
+        failing =
+            false; // the restarted receiver gets a working "log", as after a restart of the process
       }
       try {
         receiver.onStop();
@@ -176,11 +195,12 @@ public final class EmbeddedReceiver implements ReceiverRuntime, AutoCloseable {
   }
 
   /**
-   * Simulates a process crash: the receiver is stopped (its {@code onStop} runs, so that its threads end with the
-   * test), unreliably stored records are lost, held reliable stores fail (those held by {@link #holdCompletions()}
-   * stay durable: the crash happened after the WAL write), and the memory bound is reset. {@link #durable()} and
-   * {@link #lastStoredOffset(String)} survive, as the WAL would. Start again with {@link #start()}, or hand a new
-   * receiver instance to {@link #afterCrash(Receiver)}.
+   * Simulates a process crash: the receiver is stopped (its {@code onStop} runs, so that its
+   * threads end with the test), unreliably stored records are lost, held reliable stores fail
+   * (those held by {@link #holdCompletions()} stay durable: the crash happened after the WAL
+   * write), and the memory bound is reset. {@link #durable()} and {@link #lastStoredOffset(String)}
+   * survive, as the WAL would. Start again with {@link #start()}, or hand a new receiver instance
+   * to {@link #afterCrash(Receiver)}.
    */
   public void crash() throws Exception {
     synchronized (lifecycle) {
@@ -193,26 +213,28 @@ public final class EmbeddedReceiver implements ReceiverRuntime, AutoCloseable {
   }
 
   /**
-   * A harness for a new receiver instance that shares this one's durable state ({@link #durable()}, {@link
-   * #lastStoredOffset(String)}) and name, as the process restarted after a {@link #crash()} would. This harness must be
-   * stopped or crashed.
+   * A harness for a new receiver instance that shares this one's durable state ({@link #durable()},
+   * {@link #lastStoredOffset(String)}) and name, as the process restarted after a {@link #crash()}
+   * would. This harness must be stopped or crashed.
    */
   public EmbeddedReceiver afterCrash(Receiver fresh) {
     synchronized (lifecycle) {
       if (started) {
-        throw new IllegalStateException("Receiver " + name + " is still running; crash() or stopReceiver() first");
+        throw new IllegalStateException(
+            "Receiver " + name + " is still running; crash() or stopReceiver() first");
       }
     }
     return new EmbeddedReceiver(fresh, name, state);
   }
 
   /**
-   * Bounds how many records may be held in memory (buffered, held, or durable but not yet {@link #consume(int)
-   * consumed}) before stores block. Set it before {@link #start()}.
+   * Bounds how many records may be held in memory (buffered, held, or durable but not yet {@link
+   * #consume(int) consumed}) before stores block. Set it before {@link #start()}.
    */
   public void setCapacity(int records) {
     if (records < 1) {
-      throw new IllegalArgumentException("Invalid value " + records + " for capacity: (expected: >= 1)");
+      throw new IllegalArgumentException(
+          "Invalid value " + records + " for capacity: (expected: >= 1)");
     }
     synchronized (lock) {
       capacity = records;
@@ -234,7 +256,10 @@ public final class EmbeddedReceiver implements ReceiverRuntime, AutoCloseable {
     admitted.forEach(a -> admitted(a.records(), a.future()));
   }
 
-  /** Records held in memory (buffered, held, durable and not yet consumed); never above the capacity but for one batch. */
+  /**
+   * Records held in memory (buffered, held, durable and not yet consumed); never above the capacity
+   * but for one batch.
+   */
   public long usedCapacity() {
     synchronized (lock) {
       return used;
@@ -249,9 +274,9 @@ public final class EmbeddedReceiver implements ReceiverRuntime, AutoCloseable {
   }
 
   /**
-   * Makes reliable stores durable at once but completes them only at {@link #releaseReliableStores()}: the receiver
-   * does not learn that its batch is safe. Combine with {@link #crash()} to test a crash between store and
-   * acknowledgement.
+   * Makes reliable stores durable at once but completes them only at {@link
+   * #releaseReliableStores()}: the receiver does not learn that its batch is safe. Combine with
+   * {@link #crash()} to test a crash between store and acknowledgement.
    */
   public void holdCompletions() {
     synchronized (lock) {
@@ -265,8 +290,8 @@ public final class EmbeddedReceiver implements ReceiverRuntime, AutoCloseable {
   }
 
   /**
-   * Completes the reliable stores held right now (making their records durable) and keeps holding later ones: steps a
-   * receiver through its stores one at a time.
+   * Completes the reliable stores held right now (making their records durable) and keeps holding
+   * later ones: steps a receiver through its stores one at a time.
    */
   public void completeHeldStores() {
     complete(false);
@@ -280,7 +305,8 @@ public final class EmbeddedReceiver implements ReceiverRuntime, AutoCloseable {
       }
       toRun = new ArrayList<>(held);
       held.clear();
-      // Durable in store order, before a store admitted after this point (no longer held) can become durable: a
+      // Durable in store order, before a store admitted after this point (no longer held) can
+      // become durable: a
       // store that starts once holding stopped must not overtake the released ones.
       for (Held h : toRun) {
         if (!h.durable()) {
@@ -300,7 +326,10 @@ public final class EmbeddedReceiver implements ReceiverRuntime, AutoCloseable {
     }
   }
 
-  /** The records of the reliable stores waiting for {@link #releaseReliableStores()}, in store order. */
+  /**
+   * The records of the reliable stores waiting for {@link #releaseReliableStores()}, in store
+   * order.
+   */
   public List<Record> heldRecords() {
     synchronized (lock) {
       List<Record> out = new ArrayList<>();
@@ -310,9 +339,9 @@ public final class EmbeddedReceiver implements ReceiverRuntime, AutoCloseable {
   }
 
   /**
-   * From now until the receiver is next stopped ({@link #stopReceiver()}, {@link #restart()}, {@link #crash()}), every
-   * reliable store fails with {@link
-   * StoreFailedException} and nothing of it becomes durable, as when the write-ahead log's disk fails.
+   * From now until the receiver is next stopped ({@link #stopReceiver()}, {@link #restart()},
+   * {@link #crash()}), every reliable store fails with {@link StoreFailedException} and nothing of
+   * it becomes durable, as when the write-ahead log's disk fails.
    */
   public void failReliableStoresUntilRestart() {
     synchronized (lock) {
@@ -320,12 +349,18 @@ public final class EmbeddedReceiver implements ReceiverRuntime, AutoCloseable {
     }
   }
 
-  /** Records of reliable stores that failed through {@link #failReliableStoresUntilRestart()}, in store order. */
+  /**
+   * Records of reliable stores that failed through {@link #failReliableStoresUntilRestart()}, in
+   * store order.
+   */
   public List<Record> failedRecords() {
     return Collections.unmodifiableList(failedRecords);
   }
 
-  /** Performs the receiver's own {@code restart(...)} requests on a harness thread (onStop, then onStart). */
+  /**
+   * Performs the receiver's own {@code restart(...)} requests on a harness thread (onStop, then
+   * onStart).
+   */
   public EmbeddedReceiver restartAutomatically() {
     synchronized (lifecycle) {
       if (restarter == null) {
@@ -347,7 +382,10 @@ public final class EmbeddedReceiver implements ReceiverRuntime, AutoCloseable {
     return restartsPerformed.get();
   }
 
-  /** How many store attempts were made after {@link #stopReceiver()} returned (and before the next start). */
+  /**
+   * How many store attempts were made after {@link #stopReceiver()} returned (and before the next
+   * start).
+   */
   public int storesAfterStop() {
     return storesAfterStop.get();
   }
@@ -394,7 +432,8 @@ public final class EmbeddedReceiver implements ReceiverRuntime, AutoCloseable {
     if (stopReturned) {
       storesAfterStop.incrementAndGet();
     }
-    return new ReceiverStoppedException("Receiver " + name + " is stopped; store after stop is refused");
+    return new ReceiverStoppedException(
+        "Receiver " + name + " is stopped; store after stop is refused");
   }
 
   private boolean fits(long n) {
@@ -443,7 +482,11 @@ public final class EmbeddedReceiver implements ReceiverRuntime, AutoCloseable {
         failedRecords.addAll(copy);
         return CompletableFuture.failedFuture(
             new StoreFailedException(
-                "Receiver " + name + ": reliable store of " + copy.size() + " records failed (injected by"
+                "Receiver "
+                    + name
+                    + ": reliable store of "
+                    + copy.size()
+                    + " records failed (injected by"
                     + " EmbeddedReceiver.failReliableStoresUntilRestart); nothing of it is durable",
                 new java.io.IOException("injected failure")));
       }
@@ -463,7 +506,8 @@ public final class EmbeddedReceiver implements ReceiverRuntime, AutoCloseable {
         used = Math.max(0, used - records.size());
         f.completeExceptionally(
             new StoreFailedException(
-                "Receiver " + name + " stopped before the batch became durable", new ReceiverStoppedException(name)));
+                "Receiver " + name + " stopped before the batch became durable",
+                new ReceiverStoppedException(name)));
         return;
       }
       if (holdMode == HoldMode.DURABILITY) {
@@ -508,13 +552,22 @@ public final class EmbeddedReceiver implements ReceiverRuntime, AutoCloseable {
       h.future()
           .completeExceptionally(
               new StoreFailedException(
-                  "Receiver " + name + " stopped before the store completed"
-                      + (h.durable() ? " (the batch is durable, but the receiver was never told)" : ""),
+                  "Receiver "
+                      + name
+                      + " stopped before the store completed"
+                      + (h.durable()
+                          ? " (the batch is durable, but the receiver was never told)"
+                          : ""),
                   new ReceiverStoppedException(name)));
     }
     for (Admission a : waitingToFail) {
-      a.future().completeExceptionally(new ReceiverStoppedException("Receiver " + name + " stopped while waiting for"
-          + " memory; nothing of the batch was stored"));
+      a.future()
+          .completeExceptionally(
+              new ReceiverStoppedException(
+                  "Receiver "
+                      + name
+                      + " stopped while waiting for"
+                      + " memory; nothing of the batch was stored"));
     }
   }
 
@@ -558,7 +611,10 @@ public final class EmbeddedReceiver implements ReceiverRuntime, AutoCloseable {
     reportedErrors.add(error != null ? error : new RuntimeException(message));
   }
 
-  /** Records the reason and marks the receiver stopped; {@code onStop} runs at the next {@link #stopReceiver()}. */
+  /**
+   * Records the reason and marks the receiver stopped; {@code onStop} runs at the next {@link
+   * #stopReceiver()}.
+   */
   @Override
   public void stop(String reason) {
     stopReason = reason;

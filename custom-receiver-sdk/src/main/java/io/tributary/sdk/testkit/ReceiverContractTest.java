@@ -21,8 +21,9 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 /**
- * The receiver contract as a JUnit 5 suite: extend it, supply a {@link ReceiverTestContext}, and your receiver
- * inherits every case below as a {@code @Test} (the approach of Flink's {@code SourceTestSuiteBase}).
+ * The receiver contract as a JUnit 5 suite: extend it, supply a {@link ReceiverTestContext}, and
+ * your receiver inherits every case below as a {@code @Test} (the approach of Flink's {@code
+ * SourceTestSuiteBase}).
  *
  * <pre>{@code
  * class MyReceiverContractTest extends ReceiverContractTest {
@@ -35,16 +36,16 @@ import org.junit.jupiter.api.Test;
  * }
  * }</pre>
  *
- * <p>Each case runs the receiver in an {@link EmbeddedReceiver} (no pipeline, no WAL) against your real source and
- * checks, as it goes, the invariant every reliable receiver must keep: <b>whatever the source counts as acknowledged is
- * durable</b>. The cases:
+ * <p>Each case runs the receiver in an {@link EmbeddedReceiver} (no pipeline, no WAL) against your
+ * real source and checks, as it goes, the invariant every reliable receiver must keep: <b>whatever
+ * the source counts as acknowledged is durable</b>. The cases:
  *
  * <ul>
  *   <li>{@link #stopTwiceIsHarmless()} and {@link #startStopStartDeliversEverything()}: lifecycle;
  *   <li>{@link #restartsAfterAFailedStoreAndNeverAcknowledgesIt()}: a failed reliable store;
  *   <li>{@link #storesNothingAfterStop()}: no thread outlives {@code onStop};
- *   <li>{@link #acknowledgesOnlyAfterTheReliableStoreCompletes()}: reliable stores are held, the source must see no
- *       acknowledgement of what is held;
+ *   <li>{@link #acknowledgesOnlyAfterTheReliableStoreCompletes()}: reliable stores are held, the
+ *       source must see no acknowledgement of what is held;
  *   <li>{@link #blocksUnderBackpressureInsteadOfLosingData()} and {@link
  *       #stopWhileBlockedOnBackpressureReturnsPromptly()}: a capacity-bounded runtime;
  *   <li>{@link #nothingAcknowledgedIsLostAcrossACrash()} and {@link
@@ -52,10 +53,12 @@ import org.junit.jupiter.api.Test;
  *   <li>{@link #stopDuringABlockedFetchReturnsPromptly()}.
  * </ul>
  *
- * <p>What the kit cannot see: memory the receiver buffers on its own (it checks that the receiver stops storing when
- * the runtime is full and that nothing is acknowledged beyond what is durable, not the receiver's heap).
+ * <p>What the kit cannot see: memory the receiver buffers on its own (it checks that the receiver
+ * stops storing when the runtime is full and that nothing is acknowledged beyond what is durable,
+ * not the receiver's heap).
  *
- * <p>To leave out a case your receiver cannot support, override it without {@code @Test} and say why in a comment.
+ * <p>To leave out a case your receiver cannot support, override it without {@code @Test} and say
+ * why in a comment.
  *
  * <p>Thread safety: JUnit runs each case on one thread; the receiver runs on its own.
  */
@@ -96,7 +99,10 @@ public abstract class ReceiverContractTest {
 
   // ---------------------------------------------------------------- the cases
 
-  /** onStop twice (the runtime may do so after a failed start) neither throws nor leaves a thread behind. */
+  /**
+   * onStop twice (the runtime may do so after a failed start) neither throws nor leaves a thread
+   * behind.
+   */
   @Test
   public void stopTwiceIsHarmless() throws Exception {
     EmbeddedReceiver h = newHarness();
@@ -126,8 +132,9 @@ public abstract class ReceiverContractTest {
   }
 
   /**
-   * A failed reliable store is never acknowledged, and the receiver asks for a restart (the runtime's write-ahead log
-   * fails for good, so retrying in place cannot help); after the restart the data arrives.
+   * A failed reliable store is never acknowledged, and the receiver asks for a restart (the
+   * runtime's write-ahead log fails for good, so retrying in place cannot help); after the restart
+   * the data arrives.
    */
   @Test
   public void restartsAfterAFailedStoreAndNeverAcknowledgesIt() throws Exception {
@@ -136,8 +143,9 @@ public abstract class ReceiverContractTest {
     h.start();
     write(20);
     awaitWithInvariant(
-        h, "a failed reliable store and a restart request", () -> !h.failedRecords().isEmpty()
-            && !h.restartRequests().isEmpty());
+        h,
+        "a failed reliable store and a restart request",
+        () -> !h.failedRecords().isEmpty() && !h.restartRequests().isEmpty());
     List<String> failed = values(h.failedRecords());
     await("no acknowledgement of the failed records")
         .during(Duration.ofMillis(200))
@@ -155,7 +163,10 @@ public abstract class ReceiverContractTest {
     assertAcknowledgedOnce();
   }
 
-  /** After stop returned, the receiver stores nothing, whatever arrives at the source, and has no thread left. */
+  /**
+   * After stop returned, the receiver stores nothing, whatever arrives at the source, and has no
+   * thread left.
+   */
   @Test
   public void storesNothingAfterStop() throws Exception {
     EmbeddedReceiver h = newHarness();
@@ -167,7 +178,11 @@ public abstract class ReceiverContractTest {
     await("no store after stop")
         .during(Duration.ofMillis(300))
         .atMost(context.timeout())
-        .until(() -> h.storesAfterStop() == 0 && h.durable().size() == durableAtStop && h.buffered().isEmpty());
+        .until(
+            () ->
+                h.storesAfterStop() == 0
+                    && h.durable().size() == durableAtStop
+                    && h.buffered().isEmpty());
     awaitNoReceiverThreads();
   }
 
@@ -194,8 +209,8 @@ public abstract class ReceiverContractTest {
   }
 
   /**
-   * With a runtime full to capacity, the receiver stops storing (blocks) rather than failing or dropping, and resumes
-   * as batches free memory; nothing is acknowledged beyond what is durable.
+   * With a runtime full to capacity, the receiver stops storing (blocks) rather than failing or
+   * dropping, and resumes as batches free memory; nothing is acknowledged beyond what is durable.
    */
   @Test
   public void blocksUnderBackpressureInsteadOfLosingData() throws Exception {
@@ -232,7 +247,8 @@ public abstract class ReceiverContractTest {
                 return true;
               }
               h.consume(10);
-              return storedValues(h).containsAll(values) && context.acknowledgedValues().containsAll(values);
+              return storedValues(h).containsAll(values)
+                  && context.acknowledgedValues().containsAll(values);
             });
     if (broken.get() != null) {
       throw broken.get();
@@ -265,8 +281,8 @@ public abstract class ReceiverContractTest {
   }
 
   /**
-   * A crash at an arbitrary point loses nothing the source counts as acknowledged; a new receiver instance then
-   * receives the rest (when the source resends), and nothing is acknowledged twice.
+   * A crash at an arbitrary point loses nothing the source counts as acknowledged; a new receiver
+   * instance then receives the rest (when the source resends), and nothing is acknowledged twice.
    */
   @Test
   public void nothingAcknowledgedIsLostAcrossACrash() throws Exception {
@@ -287,16 +303,17 @@ public abstract class ReceiverContractTest {
         assertDurableOnce(recovered);
       }
     } else {
-      awaitWithInvariant(recovered, "a record written after the crash", () -> recovered.durable().size() > 0);
+      awaitWithInvariant(
+          recovered, "a record written after the crash", () -> recovered.durable().size() > 0);
     }
     assertAcknowledgedAreDurable(recovered);
     assertAcknowledgedOnce();
   }
 
   /**
-   * A crash after a batch became durable but before the receiver learnt it (so before it could acknowledge): the
-   * source resends the batch, and a receiver that {@link ReceiverTestContext#skipsRecordsAlreadyStored() skips what
-   * was stored} stores it only once.
+   * A crash after a batch became durable but before the receiver learnt it (so before it could
+   * acknowledge): the source resends the batch, and a receiver that {@link
+   * ReceiverTestContext#skipsRecordsAlreadyStored() skips what was stored} stores it only once.
    */
   @Test
   public void crashBetweenStoreAndAcknowledgementLosesNothing() throws Exception {
@@ -304,9 +321,13 @@ public abstract class ReceiverContractTest {
     h.holdCompletions();
     write(30);
     h.start();
-    await("a durable store waiting for completion").atMost(context.timeout()).until(() -> h.heldStoreCount() > 0);
+    await("a durable store waiting for completion")
+        .atMost(context.timeout())
+        .until(() -> h.heldStoreCount() > 0);
     List<String> held = values(h.heldRecords());
-    assertThat(context.acknowledgedValues()).as("acknowledged before the store completed").doesNotContainAnyElementsOf(held);
+    assertThat(context.acknowledgedValues())
+        .as("acknowledged before the store completed")
+        .doesNotContainAnyElementsOf(held);
     h.crash();
     assertThat(durableValues(h)).containsAll(held);
     EmbeddedReceiver recovered = track(h.afterCrash(context.createReceiver()));
@@ -321,7 +342,8 @@ public abstract class ReceiverContractTest {
     assertAcknowledgedOnce();
   }
 
-  // ---------------------------------------------------------------- helpers for subclasses' own cases
+  // ---------------------------------------------------------------- helpers for subclasses' own
+  // cases
 
   /** A harness over a new receiver from the context, closed after the case. */
   protected EmbeddedReceiver newHarness() throws Exception {
@@ -368,18 +390,23 @@ public abstract class ReceiverContractTest {
     return out;
   }
 
-  /** Waits until every value is durable and acknowledged, failing at once if an acknowledged value is not durable. */
+  /**
+   * Waits until every value is durable and acknowledged, failing at once if an acknowledged value
+   * is not durable.
+   */
   protected void awaitDurableAndAcknowledged(EmbeddedReceiver h, List<String> values) {
     List<String> expected = List.copyOf(values);
     awaitWithInvariant(
         h,
         expected.size() + " records durable and acknowledged",
-        () -> durableValues(h).containsAll(expected) && context.acknowledgedValues().containsAll(expected));
+        () ->
+            durableValues(h).containsAll(expected)
+                && context.acknowledgedValues().containsAll(expected));
   }
 
   /**
-   * Waits for {@code goal}, checking at every poll that whatever the source acknowledged is durable; a violation fails
-   * at once.
+   * Waits for {@code goal}, checking at every poll that whatever the source acknowledged is
+   * durable; a violation fails at once.
    */
   protected void awaitWithInvariant(EmbeddedReceiver h, String what, Callable<Boolean> goal) {
     AtomicReference<AssertionError> broken = new AtomicReference<>();
@@ -403,16 +430,21 @@ public abstract class ReceiverContractTest {
 
   /** Everything the source counts as acknowledged is durable. */
   protected void assertAcknowledgedAreDurable(EmbeddedReceiver h) throws Exception {
-    // Acknowledged first: durable only grows, so a value acknowledged after its store is always found.
+    // Acknowledged first: durable only grows, so a value acknowledged after its store is always
+    // found.
     List<String> acked = context.acknowledgedValues();
     Set<String> durable = new HashSet<>(durableValues(h));
     List<String> missing = acked.stream().filter(v -> !durable.contains(v)).toList();
-    assertThat(missing).as("acknowledged to the source but not durable (lost on a crash)").isEmpty();
+    assertThat(missing)
+        .as("acknowledged to the source but not durable (lost on a crash)")
+        .isEmpty();
   }
 
   /** No value was acknowledged twice. */
   protected void assertAcknowledgedOnce() throws Exception {
-    assertThat(duplicates(context.acknowledgedValues())).as("acknowledged more than once").isEmpty();
+    assertThat(duplicates(context.acknowledgedValues()))
+        .as("acknowledged more than once")
+        .isEmpty();
   }
 
   /** No value is durable twice. */
@@ -441,7 +473,10 @@ public abstract class ReceiverContractTest {
     assertThat(stopped).as("stopReceiver() outcome").isCompleted();
   }
 
-  /** Waits until no thread named {@code tributary-<receiverName>-...} is alive (the SDK's naming rule). */
+  /**
+   * Waits until no thread named {@code tributary-<receiverName>-...} is alive (the SDK's naming
+   * rule).
+   */
   protected void awaitNoReceiverThreads() {
     String prefix = "tributary-" + receiverName + "-";
     await("threads " + prefix + "* to end")

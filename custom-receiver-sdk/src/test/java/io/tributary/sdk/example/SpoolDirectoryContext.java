@@ -13,7 +13,10 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 
-/** The spool directory as a contract-test source: files written atomically, acknowledged = lines of {@code .done/}. */
+/**
+ * The spool directory as a contract-test source: files written atomically, acknowledged = lines of
+ * {@code .done/}.
+ */
 final class SpoolDirectoryContext implements ReceiverTestContext {
   private final Path dir;
   private final int chunkLines;
@@ -31,7 +34,8 @@ final class SpoolDirectoryContext implements ReceiverTestContext {
         chunkLines,
         1024 * 1024,
         Duration.ofMillis(20),
-        PollingReceiver.Settings.defaults().withBackoff(Duration.ofMillis(10), Duration.ofMillis(100)));
+        PollingReceiver.Settings.defaults()
+            .withBackoff(Duration.ofMillis(10), Duration.ofMillis(100)));
   }
 
   @Override

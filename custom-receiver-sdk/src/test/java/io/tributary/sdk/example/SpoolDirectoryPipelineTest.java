@@ -19,16 +19,18 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * The example in a real {@link Pipeline} (write-ahead log, checkpoint, {@link RollingFileSink}): every line lands in
- * the output exactly once although the first pipeline is stopped abruptly mid-stream ({@code stopNow()}, abandoning the
- * batch in flight and, most likely, a file half stored and not moved).
+ * The example in a real {@link Pipeline} (write-ahead log, checkpoint, {@link RollingFileSink}):
+ * every line lands in the output exactly once although the first pipeline is stopped abruptly
+ * mid-stream ({@code stopNow()}, abandoning the batch in flight and, most likely, a file half
+ * stored and not moved).
  */
 class SpoolDirectoryPipelineTest {
   @TempDir Path tmp;
 
   private Pipeline pipeline(Path spool, Path out) {
     SpoolDirectoryReceiver receiver =
-        new SpoolDirectoryReceiver(spool, 50, 1024 * 1024, Duration.ofMillis(20), PollingReceiver.Settings.defaults());
+        new SpoolDirectoryReceiver(
+            spool, 50, 1024 * 1024, Duration.ofMillis(20), PollingReceiver.Settings.defaults());
     return Pipeline.builder("spool")
         .checkpointDir(tmp.resolve("checkpoint"))
         .batchInterval(Duration.ofMillis(50))
@@ -39,7 +41,8 @@ class SpoolDirectoryPipelineTest {
         .build();
   }
 
-  private static List<String> writeFiles(Path spool, int first, int count, int lines) throws IOException {
+  private static List<String> writeFiles(Path spool, int first, int count, int lines)
+      throws IOException {
     List<String> all = new ArrayList<>();
     for (int f = first; f < first + count; f++) {
       List<String> content = new ArrayList<>();
@@ -99,7 +102,8 @@ class SpoolDirectoryPipelineTest {
 
     assertThat(outputLines(out)).containsExactlyInAnyOrderElementsOf(expected);
     try (Stream<Path> left = Files.list(spool)) {
-      assertThat(left.map(p -> p.getFileName().toString())).containsExactly(SpoolDirectoryReceiver.DONE_DIR);
+      assertThat(left.map(p -> p.getFileName().toString()))
+          .containsExactly(SpoolDirectoryReceiver.DONE_DIR);
     }
   }
 }

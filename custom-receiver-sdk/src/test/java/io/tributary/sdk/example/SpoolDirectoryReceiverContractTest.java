@@ -5,7 +5,10 @@ import io.tributary.sdk.testkit.ReceiverTestContext;
 import java.nio.file.Path;
 import org.junit.jupiter.api.io.TempDir;
 
-/** The example receiver passes the SDK's own contract suite (chunks of 7 lines, so files span several stores). */
+/**
+ * The example receiver passes the SDK's own contract suite (chunks of 7 lines, so files span
+ * several stores).
+ */
 class SpoolDirectoryReceiverContractTest extends ReceiverContractTest {
   @TempDir Path dir;
 

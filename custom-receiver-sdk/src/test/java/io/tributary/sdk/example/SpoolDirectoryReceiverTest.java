@@ -40,7 +40,8 @@ class SpoolDirectoryReceiverTest {
         chunkLines,
         1024 * 1024,
         Duration.ofMillis(20),
-        PollingReceiver.Settings.defaults().withBackoff(Duration.ofMillis(10), Duration.ofMillis(50)));
+        PollingReceiver.Settings.defaults()
+            .withBackoff(Duration.ofMillis(10), Duration.ofMillis(50)));
   }
 
   private EmbeddedReceiver started(SpoolDirectoryReceiver r) throws Exception {
@@ -98,7 +99,8 @@ class SpoolDirectoryReceiverTest {
     await().atMost(WAIT).until(() -> Files.exists(done("big.txt")));
     assertThat(values(h.durable())).containsExactlyElementsOf(lines(0, 95));
     for (int i = 0; i < 95; i++) {
-      assertThat(h.durable().get(i).position()).isEqualTo(new SourcePosition("spool", "big.txt", i + 1));
+      assertThat(h.durable().get(i).position())
+          .isEqualTo(new SourcePosition("spool", "big.txt", i + 1));
     }
   }
 
@@ -140,15 +142,19 @@ class SpoolDirectoryReceiverTest {
   @Test
   void emptyFilesAndCrLfLinesAreHandled() throws Exception {
     Files.write(dir.resolve("empty.txt"), new byte[0]);
-    Files.writeString(dir.resolve("crlf.txt"), "a\r\nb\r\nlast-without-newline", StandardCharsets.UTF_8);
+    Files.writeString(
+        dir.resolve("crlf.txt"), "a\r\nb\r\nlast-without-newline", StandardCharsets.UTF_8);
     EmbeddedReceiver h = started(receiver(10));
-    await().atMost(WAIT).until(() -> Files.exists(done("empty.txt")) && Files.exists(done("crlf.txt")));
+    await()
+        .atMost(WAIT)
+        .until(() -> Files.exists(done("empty.txt")) && Files.exists(done("crlf.txt")));
     assertThat(values(h.durable())).containsExactly("a", "b", "last-without-newline");
   }
 
   @Test
   void anInvalidUtf8FileFailsLoudlyAndIsNotAcknowledged() throws Exception {
-    Files.write(dir.resolve("bad.txt"), new byte[] {'o', 'k', '\n', (byte) 0xC3, (byte) 0x28, '\n'});
+    Files.write(
+        dir.resolve("bad.txt"), new byte[] {'o', 'k', '\n', (byte) 0xC3, (byte) 0x28, '\n'});
     EmbeddedReceiver h = started(receiver(10));
     await().atMost(WAIT).until(() -> !h.restartRequests().isEmpty());
     assertThat(h.reportedErrors())
@@ -170,7 +176,11 @@ class SpoolDirectoryReceiverTest {
     EmbeddedReceiver h = started(receiver(10));
     await().atMost(WAIT).until(() -> !h.restartRequests().isEmpty());
     assertThat(h.reportedErrors())
-        .anySatisfy(e -> assertThat(e).isInstanceOf(SpoolDirectoryException.class).hasMessageContaining("again.txt"));
+        .anySatisfy(
+            e ->
+                assertThat(e)
+                    .isInstanceOf(SpoolDirectoryException.class)
+                    .hasMessageContaining("again.txt"));
     assertThat(h.durable()).isEmpty();
     assertThat(Files.readAllLines(done("again.txt"))).containsExactly("old");
   }

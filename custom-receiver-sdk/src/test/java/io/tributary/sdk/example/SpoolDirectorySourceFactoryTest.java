@@ -20,7 +20,8 @@ class SpoolDirectorySourceFactoryTest {
   @Test
   void createsAReceiverFromValidatedOptions() {
     SpoolDirectorySourceFactory f = new SpoolDirectorySourceFactory();
-    Source s = f.create("in", f.options().parse(Map.of("directory", "/tmp/spool", "max-chunk-lines", 50)));
+    Source s =
+        f.create("in", f.options().parse(Map.of("directory", "/tmp/spool", "max-chunk-lines", 50)));
     assertThat(s).isInstanceOf(SpoolDirectoryReceiver.class);
     assertThat(((SpoolDirectoryReceiver) s).directory().toString()).isEqualTo("/tmp/spool");
   }
@@ -28,7 +29,10 @@ class SpoolDirectorySourceFactoryTest {
   @Test
   void reportsEveryProblemAtOnce() {
     SpoolDirectorySourceFactory f = new SpoolDirectorySourceFactory();
-    assertThatThrownBy(() -> f.options().parse(Map.of("max-chunk-lines", 0, "scan-interval", "soon", "dir", "x")))
+    assertThatThrownBy(
+            () ->
+                f.options()
+                    .parse(Map.of("max-chunk-lines", 0, "scan-interval", "soon", "dir", "x")))
         .isInstanceOf(ConfigException.class)
         .satisfies(
             e ->

@@ -17,7 +17,10 @@ import org.awaitility.core.ConditionTimeoutException;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
-/** The kit fails receivers that break the contract: each case below runs one contract case on a broken receiver. */
+/**
+ * The kit fails receivers that break the contract: each case below runs one contract case on a
+ * broken receiver.
+ */
 class ReceiverContractTestSelfTest {
   private static final Duration SHORT = Duration.ofSeconds(3);
   private final AtomicBoolean endLeakedThreads = new AtomicBoolean();
@@ -32,7 +35,8 @@ class ReceiverContractTestSelfTest {
     void run(ReceiverContractTest kit) throws Exception;
   }
 
-  private static void assertCaseFails(ReceiverTestContext brokenContext, Case c, String because) throws Exception {
+  private static void assertCaseFails(ReceiverTestContext brokenContext, Case c, String because)
+      throws Exception {
     ReceiverContractTest kit =
         new ReceiverContractTest() {
           @Override
@@ -50,7 +54,8 @@ class ReceiverContractTestSelfTest {
     }
   }
 
-  private static QueueContext polling(Bug bug, PollingReceiver.Settings settings, boolean skips, Duration maxStop) {
+  private static QueueContext polling(
+      Bug bug, PollingReceiver.Settings settings, boolean skips, Duration maxStop) {
     return new QueueContext(q -> new QueuePollingReceiver(q, bug, settings), skips, SHORT, maxStop);
   }
 
@@ -68,7 +73,8 @@ class ReceiverContractTestSelfTest {
 
   @Test
   void failsAReceiverWhosePollIgnoresStop() throws Exception {
-    PollingReceiver.Settings settings = PollingReceiver.Settings.defaults().withStopTimeout(Duration.ofSeconds(1));
+    PollingReceiver.Settings settings =
+        PollingReceiver.Settings.defaults().withStopTimeout(Duration.ofSeconds(1));
     assertCaseFails(
         polling(Bug.BLOCK_FOREVER, settings, true, Duration.ofMillis(300)),
         ReceiverContractTest::stopDuringABlockedFetchReturnsPromptly,

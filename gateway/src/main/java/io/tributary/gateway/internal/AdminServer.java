@@ -16,10 +16,12 @@ import java.util.concurrent.Executors;
 import java.util.function.UnaryOperator;
 
 /**
- * The gateway's admin HTTP endpoint (JDK HTTP server, one thread): {@code /health}, {@code /metrics} (Prometheus text),
- * {@code /status} (JSON), {@code /} (an HTML status page without external assets). Read-only.
+ * The gateway's admin HTTP endpoint (JDK HTTP server, one thread): {@code /health}, {@code
+ * /metrics} (Prometheus text), {@code /status} (JSON), {@code /} (an HTML status page without
+ * external assets). Read-only.
  *
- * <p>Thread safety: thread-safe; requests are served on the {@code tributary-gateway-admin-0} thread.
+ * <p>Thread safety: thread-safe; requests are served on the {@code tributary-gateway-admin-0}
+ * thread.
  */
 public final class AdminServer implements AutoCloseable {
   private final HttpServer server;
@@ -29,8 +31,8 @@ public final class AdminServer implements AutoCloseable {
   private final UnaryOperator<String> scrub;
 
   /**
-   * @param scrub removes secret values from failure texts before they are shown (a connector's or client library's
-   *     message may quote a setting)
+   * @param scrub removes secret values from failure texts before they are shown (a connector's or
+   *     client library's message may quote a setting)
    */
   public AdminServer(
       String host,
@@ -66,7 +68,10 @@ public final class AdminServer implements AutoCloseable {
     return pipelines.stream().allMatch(p -> p.status().state() == PipelineState.RUNNING);
   }
 
-  /** 200 {@code {"status":"UP","pipelines":{"id":"RUNNING",...}}} when every pipeline runs, else 503 "DOWN". */
+  /**
+   * 200 {@code {"status":"UP","pipelines":{"id":"RUNNING",...}}} when every pipeline runs, else 503
+   * "DOWN".
+   */
   private void health(HttpExchange ex) throws IOException {
     StringBuilder states = new StringBuilder("{");
     boolean ok = true;
@@ -79,7 +84,10 @@ public final class AdminServer implements AutoCloseable {
       states.append(json(p.id())).append(':').append(json(state.name()));
     }
     states.append('}');
-    send(ex, ok ? 200 : 503, "application/json",
+    send(
+        ex,
+        ok ? 200 : 503,
+        "application/json",
         "{\"status\":\"" + (ok ? "UP" : "DOWN") + "\",\"pipelines\":" + states + "}");
   }
 
@@ -98,13 +106,20 @@ public final class AdminServer implements AutoCloseable {
       if (i > 0) {
         sb.append(',');
       }
-      sb.append("{\"id\":").append(json(s.pipelineId()))
-          .append(",\"state\":").append(json(s.state().name()))
-          .append(",\"lastPlannedBatch\":").append(s.lastPlannedBatch())
-          .append(",\"lastCommittedBatch\":").append(s.lastCommittedBatch())
-          .append(",\"recordsIn\":").append(s.recordsIn())
-          .append(",\"recordsOut\":").append(s.recordsOut())
-          .append(",\"failure\":").append(s.failure() == null ? "null" : json(scrub.apply(s.failure())))
+      sb.append("{\"id\":")
+          .append(json(s.pipelineId()))
+          .append(",\"state\":")
+          .append(json(s.state().name()))
+          .append(",\"lastPlannedBatch\":")
+          .append(s.lastPlannedBatch())
+          .append(",\"lastCommittedBatch\":")
+          .append(s.lastCommittedBatch())
+          .append(",\"recordsIn\":")
+          .append(s.recordsIn())
+          .append(",\"recordsOut\":")
+          .append(s.recordsOut())
+          .append(",\"failure\":")
+          .append(s.failure() == null ? "null" : json(scrub.apply(s.failure())))
           .append('}');
     }
     return sb.append(']').toString();
@@ -121,17 +136,32 @@ public final class AdminServer implements AutoCloseable {
         .append("<style>body{font-family:sans-serif;margin:2em}table{border-collapse:collapse}")
         .append("td,th{border:1px solid #ccc;padding:4px 10px;text-align:left}.RUNNING{color:#080}")
         .append(".FAILED{color:#c00}</style></head><body><h1>Tributary gateway</h1>")
-        .append("<p>Health: <b id=\"health\">").append(healthy() ? "UP" : "DOWN").append("</b></p>")
-        .append("<table id=\"pipelines\"><tr><th>pipeline</th><th>state</th><th>last committed batch</th>")
+        .append("<p>Health: <b id=\"health\">")
+        .append(healthy() ? "UP" : "DOWN")
+        .append("</b></p>")
+        .append(
+            "<table id=\"pipelines\"><tr><th>pipeline</th><th>state</th><th>last committed batch</th>")
         .append("<th>records in</th><th>records out</th><th>failure</th></tr>");
     for (Pipeline p : pipelines) {
       PipelineStatus s = p.status();
-      sb.append("<tr><td>").append(html(s.pipelineId())).append("</td><td class=\"").append(s.state()).append("\">")
-          .append(s.state()).append("</td><td>").append(s.lastCommittedBatch()).append("</td><td>")
-          .append(s.recordsIn()).append("</td><td>").append(s.recordsOut()).append("</td><td>")
-          .append(s.failure() == null ? "" : html(scrub.apply(s.failure()))).append("</td></tr>");
+      sb.append("<tr><td>")
+          .append(html(s.pipelineId()))
+          .append("</td><td class=\"")
+          .append(s.state())
+          .append("\">")
+          .append(s.state())
+          .append("</td><td>")
+          .append(s.lastCommittedBatch())
+          .append("</td><td>")
+          .append(s.recordsIn())
+          .append("</td><td>")
+          .append(s.recordsOut())
+          .append("</td><td>")
+          .append(s.failure() == null ? "" : html(scrub.apply(s.failure())))
+          .append("</td></tr>");
     }
-    sb.append("</table><p><a href=\"/status\">status JSON</a> · <a href=\"/metrics\">Prometheus metrics</a>")
+    sb.append(
+            "</table><p><a href=\"/status\">status JSON</a> · <a href=\"/metrics\">Prometheus metrics</a>")
         .append(" · <a href=\"/health\">health</a></p></body></html>");
     send(ex, 200, "text/html; charset=utf-8", sb.toString());
   }
@@ -167,7 +197,10 @@ public final class AdminServer implements AutoCloseable {
   }
 
   private static String html(String s) {
-    return s.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("\"", "&quot;");
+    return s.replace("&", "&amp;")
+        .replace("<", "&lt;")
+        .replace(">", "&gt;")
+        .replace("\"", "&quot;");
   }
 
   @Override

@@ -14,7 +14,8 @@ import java.util.regex.Pattern;
 import java.util.regex.PatternSyntaxException;
 
 /**
- * The gateway's built-in per-record transforms: {@code filter} and {@code map}. Values are treated as UTF-8 text.
+ * The gateway's built-in per-record transforms: {@code filter} and {@code map}. Values are treated
+ * as UTF-8 text.
  *
  * <p>Thread safety: stateless; the functions it returns are thread-safe.
  */
@@ -28,16 +29,25 @@ public final class Transforms {
                   Pattern.compile(v);
                   return null;
                 } catch (PatternSyntaxException e) {
-                  return "not a valid regular expression: " + e.getDescription() + " (expected: a Java regex)";
+                  return "not a valid regular expression: "
+                      + e.getDescription()
+                      + " (expected: a Java regex)";
                 }
               })
-          .description("filter: keep records whose value contains a match of this Java regular expression.");
+          .description(
+              "filter: keep records whose value contains a match of this Java regular expression.");
+
   public static final ConfigOption<String> CONTAINS =
-      ConfigOption.string("contains").description("filter: keep records whose value contains this text.");
+      ConfigOption.string("contains")
+          .description("filter: keep records whose value contains this text.");
   public static final ConfigOption<Boolean> NOT_EMPTY =
-      ConfigOption.bool("not-empty").defaultValue(false).description("filter: keep only records with a non-empty value.");
+      ConfigOption.bool("not-empty")
+          .defaultValue(false)
+          .description("filter: keep only records with a non-empty value.");
   public static final ConfigOption<Boolean> INVERT =
-      ConfigOption.bool("invert").defaultValue(false).description("filter: drop what matches instead of keeping it.");
+      ConfigOption.bool("invert")
+          .defaultValue(false)
+          .description("filter: drop what matches instead of keeping it.");
 
   /** Map operations. */
   public enum MapOp {
@@ -49,7 +59,9 @@ public final class Transforms {
   }
 
   public static final ConfigOption<MapOp> OP =
-      ConfigOption.enumValue("op", MapOp.class).required().description("map: what to do to each value.");
+      ConfigOption.enumValue("op", MapOp.class)
+          .required()
+          .description("map: what to do to each value.");
   public static final ConfigOption<String> VALUE =
       ConfigOption.string("value").description("map: the text for prefix and suffix.");
 
@@ -74,15 +86,21 @@ public final class Transforms {
   /** Cross-field checks that a spec cannot express; empty when fine. */
   public static List<String> check(String type, Map<String, ?> raw) {
     if (type.equals("filter")) {
-      int n = (raw.containsKey("regex") ? 1 : 0) + (raw.containsKey("contains") ? 1 : 0)
-          + (Boolean.TRUE.equals(raw.get("not-empty")) ? 1 : 0);
+      int n =
+          (raw.containsKey("regex") ? 1 : 0)
+              + (raw.containsKey("contains") ? 1 : 0)
+              + (Boolean.TRUE.equals(raw.get("not-empty")) ? 1 : 0);
       if (n != 1) {
-        return List.of("filter needs exactly one of regex, contains, not-empty: true (expected: one condition)");
+        return List.of(
+            "filter needs exactly one of regex, contains, not-empty: true (expected: one condition)");
       }
     }
     if (type.equals("map")) {
       Object op = raw.get("op");
-      boolean needsValue = op != null && (op.toString().equalsIgnoreCase("prefix") || op.toString().equalsIgnoreCase("suffix"));
+      boolean needsValue =
+          op != null
+              && (op.toString().equalsIgnoreCase("prefix")
+                  || op.toString().equalsIgnoreCase("suffix"));
       if (needsValue && !raw.containsKey("value")) {
         return List.of("map with op " + op + " needs value (expected: the text to add)");
       }

@@ -16,8 +16,9 @@ import org.yaml.snakeyaml.nodes.SequenceNode;
 import org.yaml.snakeyaml.nodes.Tag;
 
 /**
- * Loads YAML into plain Java values (maps, lists, strings, numbers, booleans) and remembers the line of every value by
- * its path, such as {@code pipelines[0].source.port}, so validation errors can name the line.
+ * Loads YAML into plain Java values (maps, lists, strings, numbers, booleans) and remembers the
+ * line of every value by its path, such as {@code pipelines[0].source.port}, so validation errors
+ * can name the line.
  *
  * <p>Thread safety: instances are immutable after {@link #load}.
  */
@@ -29,7 +30,10 @@ public final class YamlTree {
     }
   }
 
-  /** A key given twice in one mapping: YAML forbids it, and silently keeping one of the values would hide a mistake. */
+  /**
+   * A key given twice in one mapping: YAML forbids it, and silently keeping one of the values would
+   * hide a mistake.
+   */
   public record DuplicateKey(String path, int line, int firstLine) {}
 
   private final Object root;
@@ -52,7 +56,13 @@ public final class YamlTree {
       int line = e.getProblemMark() != null ? e.getProblemMark().getLine() + 1 : 0;
       int col = e.getProblemMark() != null ? e.getProblemMark().getColumn() + 1 : 0;
       throw new SyntaxException(
-          fileName + ":" + line + ":" + col + ": Invalid YAML: " + e.getProblem()
+          fileName
+              + ":"
+              + line
+              + ":"
+              + col
+              + ": Invalid YAML: "
+              + e.getProblem()
               + (e.getContext() != null ? " (" + e.getContext() + ")" : ""));
     } catch (RuntimeException e) {
       throw new SyntaxException(fileName + ": Invalid YAML: " + e.getMessage());
@@ -95,11 +105,13 @@ public final class YamlTree {
     if (node instanceof MappingNode m) {
       Map<String, Object> out = new LinkedHashMap<>();
       for (NodeTuple t : m.getValue()) {
-        String key = t.getKeyNode() instanceof ScalarNode s ? s.getValue() : String.valueOf(t.getKeyNode());
+        String key =
+            t.getKeyNode() instanceof ScalarNode s ? s.getValue() : String.valueOf(t.getKeyNode());
         String childPath = path.isEmpty() ? key : path + "." + key;
         int keyLine = t.getKeyNode().getStartMark().getLine() + 1;
         if (out.containsKey(key)) {
-          duplicates.add(new DuplicateKey(childPath, keyLine, lines.getOrDefault(childPath + "#key", 0)));
+          duplicates.add(
+              new DuplicateKey(childPath, keyLine, lines.getOrDefault(childPath + "#key", 0)));
           continue;
         }
         out.put(key, convert(t.getValueNode(), childPath, lines, duplicates));

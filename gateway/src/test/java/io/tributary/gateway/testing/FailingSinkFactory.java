@@ -15,19 +15,29 @@ import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
- * Test-only sink type {@code test-failing}: fails the first non-empty batch it is given, so the pipeline fails while
- * running. Used to prove that one failing pipeline stops the gateway with exit code 1 after draining the others.
+ * Test-only sink type {@code test-failing}: fails the first non-empty batch it is given, so the
+ * pipeline fails while running. Used to prove that one failing pipeline stops the gateway with exit
+ * code 1 after draining the others.
  *
- * <p>Thread safety: thread-safe factory (only {@link #CREATED} is shared); the sink is used by one batch thread.
+ * <p>Thread safety: thread-safe factory (only {@link #CREATED} is shared); the sink is used by one
+ * batch thread.
  */
 public final class FailingSinkFactory implements SinkFactory {
   public static final ConfigOption<String> MESSAGE =
-      ConfigOption.string("message").defaultValue("injected failure").description("The failure's message.");
+      ConfigOption.string("message")
+          .defaultValue("injected failure")
+          .description("The failure's message.");
+
   /** Ignored; stands for the client settings a real sink passes through (some of them secrets). */
   public static final ConfigOption<java.util.Map<String, String>> CLIENT =
       ConfigOption.prefixed("client.").description("Ignored client settings.");
+
   private static final ConfigSpec SPEC = ConfigSpec.of(MESSAGE, CLIENT);
-  /** Sinks created so far, by {@code message}: tests give a sink a unique message and count its constructions. */
+
+  /**
+   * Sinks created so far, by {@code message}: tests give a sink a unique message and count its
+   * constructions.
+   */
   public static final Map<String, Integer> CREATED = new ConcurrentHashMap<>();
 
   @Override
@@ -61,7 +71,8 @@ public final class FailingSinkFactory implements SinkFactory {
       @Override
       public void write(long batchId, List<Record> records) {
         if (!records.isEmpty()) {
-          throw new TributaryException("test-failing sink " + name + ": " + message + " (batch " + batchId + ")");
+          throw new TributaryException(
+              "test-failing sink " + name + ": " + message + " (batch " + batchId + ")");
         }
       }
 

@@ -16,21 +16,26 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
- * Test-only checkpoint storage for {@code memtest://} locations: files kept in memory per location for the whole JVM,
- * so a second gateway sees the first one's checkpoint. Stands in for a remote store (HDFS, S3) in gateway tests.
+ * Test-only checkpoint storage for {@code memtest://} locations: files kept in memory per location
+ * for the whole JVM, so a second gateway sees the first one's checkpoint. Stands in for a remote
+ * store (HDFS, S3) in gateway tests.
  *
  * <p>Thread safety: thread-safe.
  */
 public final class MemoryCheckpointStorageFactory implements CheckpointStorageFactory {
   public static final ConfigOption<String> TOKEN =
-      ConfigOption.string("token").defaultValue("").description("Ignored; proves options reach the factory.");
+      ConfigOption.string("token")
+          .defaultValue("")
+          .description("Ignored; proves options reach the factory.");
   public static final ConfigOption<Map<String, String>> HADOOP = ConfigOption.prefixed("hadoop.");
   private static final ConfigSpec SPEC = ConfigSpec.of(TOKEN, HADOOP);
 
   /** Files by location, then by relative path. */
   public static final Map<String, Map<String, byte[]>> FILES = new ConcurrentHashMap<>();
+
   /** Options the last created storage got. */
   public static volatile Config lastOptions;
+
   public static final AtomicInteger OPEN = new AtomicInteger();
 
   @Override
@@ -46,7 +51,8 @@ public final class MemoryCheckpointStorageFactory implements CheckpointStorageFa
   @Override
   public CheckpointStorage create(URI location, Config options) {
     lastOptions = options;
-    Map<String, byte[]> files = FILES.computeIfAbsent(location.toString(), k -> new ConcurrentHashMap<>());
+    Map<String, byte[]> files =
+        FILES.computeIfAbsent(location.toString(), k -> new ConcurrentHashMap<>());
     OPEN.incrementAndGet();
     return new CheckpointStorage() {
       private boolean closed;

@@ -29,25 +29,37 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Test-only source type {@code test-sequence}: a replayable direct source of {@code count} records {@code
- * <prefix><offset>} in one partition, {@code seq}. Registered through {@code META-INF/services} of the gateway's test
- * resources, so it also proves that a factory on the classpath is all the gateway needs.
+ * Test-only source type {@code test-sequence}: a replayable direct source of {@code count} records
+ * {@code <prefix><offset>} in one partition, {@code seq}. Registered through {@code
+ * META-INF/services} of the gateway's test resources, so it also proves that a factory on the
+ * classpath is all the gateway needs.
  *
- * <p>Thread safety: thread-safe factory (only {@link #CREATED} is shared); the sources it creates are immutable.
+ * <p>Thread safety: thread-safe factory (only {@link #CREATED} is shared); the sources it creates
+ * are immutable.
  */
 public final class SequenceSourceFactory implements SourceFactory {
   public static final ConfigOption<Long> COUNT =
-      ConfigOption.longValue("count").required().validate(ConfigOption.atLeast(0)).description("Records to produce.");
+      ConfigOption.longValue("count")
+          .required()
+          .validate(ConfigOption.atLeast(0))
+          .description("Records to produce.");
   public static final ConfigOption<String> PREFIX =
-      ConfigOption.string("prefix").defaultValue("rec-").description("Text before each record's offset.");
+      ConfigOption.string("prefix")
+          .defaultValue("rec-")
+          .description("Text before each record's offset.");
   public static final ConfigOption<String> OPEN_GATE =
       ConfigOption.string("open-gate")
           .defaultValue("")
-          .description("If set, open() blocks until this file exists (at most 60 s): simulates a slow start (a long WAL"
-              + " recovery, a slow broker) that the test ends when it chooses.");
+          .description(
+              "If set, open() blocks until this file exists (at most 60 s): simulates a slow start (a long WAL"
+                  + " recovery, a slow broker) that the test ends when it chooses.");
   private static final ConfigSpec SPEC = ConfigSpec.of(COUNT, PREFIX, OPEN_GATE);
   private static final Logger LOG = LoggerFactory.getLogger(SequenceSourceFactory.class);
-  /** Sources created so far, by {@code prefix}: tests give a pipeline a unique prefix and count its constructions. */
+
+  /**
+   * Sources created so far, by {@code prefix}: tests give a pipeline a unique prefix and count its
+   * constructions.
+   */
   public static final Map<String, Integer> CREATED = new ConcurrentHashMap<>();
 
   @Override
@@ -97,7 +109,8 @@ public final class SequenceSourceFactory implements SourceFactory {
         while (!Files.exists(gate)) {
           long left = deadline - System.nanoTime();
           if (left <= 0) {
-            throw new IllegalStateException("test-sequence: gate " + gate + " was not created within 60 s");
+            throw new IllegalStateException(
+                "test-sequence: gate " + gate + " was not created within 60 s");
           }
           WatchKey key = ws.poll(left, TimeUnit.NANOSECONDS);
           if (key != null) {

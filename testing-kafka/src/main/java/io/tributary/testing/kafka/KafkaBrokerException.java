@@ -3,8 +3,8 @@ package io.tributary.testing.kafka;
 import io.tributary.core.api.TributaryException;
 
 /**
- * A test broker could not be started, restarted or used. The message names the broker and, for the local broker, the
- * tail of its log.
+ * A test broker could not be started, restarted or used. The message names the broker and, for the
+ * local broker, the tail of its log.
  *
  * <p>Thread safety: immutable.
  */

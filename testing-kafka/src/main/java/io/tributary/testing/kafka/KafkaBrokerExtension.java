@@ -6,8 +6,8 @@ import org.junit.jupiter.api.extension.ParameterContext;
 import org.junit.jupiter.api.extension.ParameterResolver;
 
 /**
- * JUnit 5 extension giving tests a real Kafka broker ({@link KafkaBroker}) as a constructor, lifecycle-method or test
- * method parameter:
+ * JUnit 5 extension giving tests a real Kafka broker ({@link KafkaBroker}) as a constructor,
+ * lifecycle-method or test method parameter:
  *
  * <pre>{@code
  * @ExtendWith(KafkaBrokerExtension.class)
@@ -20,19 +20,23 @@ import org.junit.jupiter.api.extension.ParameterResolver;
  * }
  * }</pre>
  *
- * <p>One broker serves the whole test run: it is started the first time a test class asks for it, kept in the root
- * {@link ExtensionContext} store, shared by every test class of the run, and closed (process stopped, data deleted)
- * when the run ends. Tests must therefore use topic names of their own. Which broker runs is chosen by {@link
- * KafkaBroker#start()}: system property {@value KafkaBroker#BROKER_PROPERTY} = {@code local} or {@code docker}, else
- * docker when a Docker engine is reachable, else local.
+ * <p>One broker serves the whole test run: it is started the first time a test class asks for it,
+ * kept in the root {@link ExtensionContext} store, shared by every test class of the run, and
+ * closed (process stopped, data deleted) when the run ends. Tests must therefore use topic names of
+ * their own. Which broker runs is chosen by {@link KafkaBroker#start()}: system property {@value
+ * KafkaBroker#BROKER_PROPERTY} = {@code local} or {@code docker}, else docker when a Docker engine
+ * is reachable, else local.
  *
- * <p>A test that calls {@link KafkaBroker#restart()} affects the other test classes only while it runs: the broker
- * comes back on the same address with the same data. Test classes must not run in parallel with such a test.
+ * <p>A test that calls {@link KafkaBroker#restart()} affects the other test classes only while it
+ * runs: the broker comes back on the same address with the same data. Test classes must not run in
+ * parallel with such a test.
  *
- * <p>Thread safety: JUnit calls the callbacks; the store creates the broker once even under parallel execution.
+ * <p>Thread safety: JUnit calls the callbacks; the store creates the broker once even under
+ * parallel execution.
  */
 public final class KafkaBrokerExtension implements BeforeAllCallback, ParameterResolver {
-  private static final ExtensionContext.Namespace NS = ExtensionContext.Namespace.create(KafkaBrokerExtension.class);
+  private static final ExtensionContext.Namespace NS =
+      ExtensionContext.Namespace.create(KafkaBrokerExtension.class);
 
   /** Closes the broker with the root store at the end of the run. */
   private record Holder(KafkaBroker broker) implements ExtensionContext.Store.CloseableResource {
@@ -48,12 +52,14 @@ public final class KafkaBrokerExtension implements BeforeAllCallback, ParameterR
   }
 
   @Override
-  public boolean supportsParameter(ParameterContext parameterContext, ExtensionContext extensionContext) {
+  public boolean supportsParameter(
+      ParameterContext parameterContext, ExtensionContext extensionContext) {
     return parameterContext.getParameter().getType() == KafkaBroker.class;
   }
 
   @Override
-  public Object resolveParameter(ParameterContext parameterContext, ExtensionContext extensionContext) {
+  public Object resolveParameter(
+      ParameterContext parameterContext, ExtensionContext extensionContext) {
     return broker(extensionContext);
   }
 

@@ -15,11 +15,12 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * {@link BrokerSelection}. Without the system property the choice depends on the process environment, which
- * BrokerSelection reads itself ({@code System.getenv}, {@code user.home}): those cases run {@link ChooseWithoutProperty}
- * in a child JVM with an environment the test controls. Only the fixed socket paths outside the home directory ({@code
- * /var/run/docker.sock}, and for Testcontainers' rootless probe {@code /run/user/<uid>/docker.sock}) cannot be hidden
- * from the child; where they exist, a Docker engine may really be there and those cases are not decidable.
+ * {@link BrokerSelection}. Without the system property the choice depends on the process
+ * environment, which BrokerSelection reads itself ({@code System.getenv}, {@code user.home}): those
+ * cases run {@link ChooseWithoutProperty} in a child JVM with an environment the test controls.
+ * Only the fixed socket paths outside the home directory ({@code /var/run/docker.sock}, and for
+ * Testcontainers' rootless probe {@code /run/user/<uid>/docker.sock}) cannot be hidden from the
+ * child; where they exist, a Docker engine may really be there and those cases are not decidable.
  */
 class BrokerSelectionTest {
   /** Prints what {@link BrokerSelection#choose} returns with the property unset. */
@@ -47,8 +48,11 @@ class BrokerSelectionTest {
   }
 
   @Test
-  void withoutPropertyOrDockerHintTheLocalBrokerIsChosenWithoutAskingTestcontainers() throws Exception {
-    assumeThat(Path.of("/var/run/docker.sock")).as("a Docker socket at the fixed default path").doesNotExist();
+  void withoutPropertyOrDockerHintTheLocalBrokerIsChosenWithoutAskingTestcontainers()
+      throws Exception {
+    assumeThat(Path.of("/var/run/docker.sock"))
+        .as("a Docker socket at the fixed default path")
+        .doesNotExist();
     String output = chooseInChildJvm(Map.of());
     assertThat(output)
         .contains("chosen=LOCAL")
@@ -59,21 +63,27 @@ class BrokerSelectionTest {
 
   @Test
   void dockerHostPointingToNoSocketFallsBackToTheLocalBroker() throws Exception {
-    assumeThat(Path.of("/var/run/docker.sock")).as("a Docker socket at the fixed default path").doesNotExist();
-    assumeThat(Path.of("/run/user", uid(), "docker.sock")).as("a rootless Docker socket").doesNotExist();
+    assumeThat(Path.of("/var/run/docker.sock"))
+        .as("a Docker socket at the fixed default path")
+        .doesNotExist();
+    assumeThat(Path.of("/run/user", uid(), "docker.sock"))
+        .as("a rootless Docker socket")
+        .doesNotExist();
     Path missing = dir.resolve("no-docker-here.sock");
     String output = chooseInChildJvm(Map.of("DOCKER_HOST", "unix://" + missing));
     assertThat(output)
         .contains("chosen=LOCAL")
-        .contains("event=kafka_broker_choice kind=local hints=[DOCKER_HOST] docker_available=false");
+        .contains(
+            "event=kafka_broker_choice kind=local hints=[DOCKER_HOST] docker_available=false");
   }
 
   /**
-   * Runs {@link ChooseWithoutProperty} on this JVM's classpath with an empty home directory, none of the variables
-   * Docker or Testcontainers read, and {@code env} added; returns its standard output and error (SLF4J's simple logger
-   * writes to the latter).
+   * Runs {@link ChooseWithoutProperty} on this JVM's classpath with an empty home directory, none
+   * of the variables Docker or Testcontainers read, and {@code env} added; returns its standard
+   * output and error (SLF4J's simple logger writes to the latter).
    */
-  private String chooseInChildJvm(Map<String, String> env) throws IOException, InterruptedException {
+  private String chooseInChildJvm(Map<String, String> env)
+      throws IOException, InterruptedException {
     Path home = Files.createDirectories(dir.resolve("home"));
     ProcessBuilder pb =
         new ProcessBuilder(
@@ -84,7 +94,9 @@ class BrokerSelectionTest {
                 ChooseWithoutProperty.class.getName())
             .redirectErrorStream(true)
             .redirectOutput(dir.resolve("child.log").toFile());
-    pb.environment().keySet().removeIf(k -> k.startsWith("DOCKER_") || k.startsWith("TESTCONTAINERS_"));
+    pb.environment()
+        .keySet()
+        .removeIf(k -> k.startsWith("DOCKER_") || k.startsWith("TESTCONTAINERS_"));
     pb.environment().remove("XDG_RUNTIME_DIR");
     pb.environment().putAll(env);
     Process child = pb.start();
@@ -93,11 +105,16 @@ class BrokerSelectionTest {
       throw new AssertionError("the child JVM did not finish within 60 s");
     }
     String output = Files.readString(dir.resolve("child.log"), StandardCharsets.UTF_8);
-    assertThat(child.exitValue()).as("exit code of the child JVM; its output:%n%s", output).isZero();
+    assertThat(child.exitValue())
+        .as("exit code of the child JVM; its output:%n%s", output)
+        .isZero();
     return output;
   }
 
-  /** This process's numeric user id, from the owner of a file it creates (the JDK has no API for it). */
+  /**
+   * This process's numeric user id, from the owner of a file it creates (the JDK has no API for
+   * it).
+   */
   private String uid() throws IOException {
     Path probe = Files.createFile(dir.resolve("uid-probe"));
     return String.valueOf(Files.getAttribute(probe, "unix:uid"));

@@ -49,13 +49,18 @@ class KafkaBrokerExtensionIT {
       producer.send(new ProducerRecord<>("kbe-tx", 1, null, "committed-2"));
       producer.commitTransaction();
     }
-    assertThat(readCommitted(broker, "kbe-tx", 2)).containsExactlyInAnyOrder("committed-1", "committed-2");
+    assertThat(readCommitted(broker, "kbe-tx", 2))
+        .containsExactlyInAnyOrder("committed-1", "committed-2");
   }
 
   @Test
-  void createTopicAndIncreasePartitionsReturnOnlyOnceEveryPartitionHasALeader(KafkaBroker broker) throws Exception {
+  void createTopicAndIncreasePartitionsReturnOnlyOnceEveryPartitionHasALeader(KafkaBroker broker)
+      throws Exception {
     broker.createTopic("kbe-leaders", 3);
-    assertThat(leaders(broker, "kbe-leaders")).as("leaders right after createTopic").hasSize(3).doesNotContainNull();
+    assertThat(leaders(broker, "kbe-leaders"))
+        .as("leaders right after createTopic")
+        .hasSize(3)
+        .doesNotContainNull();
     broker.increasePartitions("kbe-leaders", 5);
     assertThat(leaders(broker, "kbe-leaders"))
         .as("leaders right after increasePartitions")
@@ -79,12 +84,20 @@ class KafkaBrokerExtensionIT {
     return new KafkaProducer<>(p, new StringSerializer(), new StringSerializer());
   }
 
-  /** The leader of each partition of {@code topic} as the broker's metadata names it now (null where none). */
+  /**
+   * The leader of each partition of {@code topic} as the broker's metadata names it now (null where
+   * none).
+   */
   private static List<Node> leaders(KafkaBroker broker, String topic) throws Exception {
     try (Admin admin = Admin.create(Map.of("bootstrap.servers", broker.bootstrapServers()))) {
       List<Node> leaders = new ArrayList<>();
       for (TopicPartitionInfo p :
-          admin.describeTopics(List.of(topic)).allTopicNames().get(30, TimeUnit.SECONDS).get(topic).partitions()) {
+          admin
+              .describeTopics(List.of(topic))
+              .allTopicNames()
+              .get(30, TimeUnit.SECONDS)
+              .get(topic)
+              .partitions()) {
         leaders.add(p.leader() == null || p.leader().isEmpty() ? null : p.leader());
       }
       return leaders;
@@ -96,13 +109,16 @@ class KafkaBrokerExtensionIT {
     p.put("bootstrap.servers", broker.bootstrapServers());
     p.put("isolation.level", "read_committed");
     List<String> values = new ArrayList<>();
-    try (KafkaConsumer<String, String> c = new KafkaConsumer<>(p, new StringDeserializer(), new StringDeserializer())) {
-      List<TopicPartition> tps = List.of(new TopicPartition(topic, 0), new TopicPartition(topic, 1));
+    try (KafkaConsumer<String, String> c =
+        new KafkaConsumer<>(p, new StringDeserializer(), new StringDeserializer())) {
+      List<TopicPartition> tps =
+          List.of(new TopicPartition(topic, 0), new TopicPartition(topic, 1));
       c.assign(tps);
       c.seekToBeginning(tps);
       Map<TopicPartition, Long> end = c.endOffsets(tps);
       long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
-      while (tps.stream().anyMatch(tp -> c.position(tp) < end.get(tp)) && System.nanoTime() < deadline) {
+      while (tps.stream().anyMatch(tp -> c.position(tp) < end.get(tp))
+          && System.nanoTime() < deadline) {
         for (ConsumerRecord<String, String> r : c.poll(Duration.ofMillis(200))) {
           values.add(r.value());
         }

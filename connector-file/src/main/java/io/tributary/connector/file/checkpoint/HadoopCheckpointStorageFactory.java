@@ -12,8 +12,9 @@ import java.net.URI;
 import java.util.Set;
 
 /**
- * Checkpoint storage for {@code hdfs://}, {@code webhdfs://}, {@code viewfs://} and {@code s3a://} locations
- * ({@link HadoopCheckpointStorage}), found by core through {@link java.util.ServiceLoader}.
+ * Checkpoint storage for {@code hdfs://}, {@code webhdfs://}, {@code viewfs://} and {@code s3a://}
+ * locations ({@link HadoopCheckpointStorage}), found by core through {@link
+ * java.util.ServiceLoader}.
  *
  * <pre>
  * pipelines:
@@ -29,8 +30,9 @@ public final class HadoopCheckpointStorageFactory implements CheckpointStorageFa
   public static final ConfigOption<PublishMode> PUBLISH =
       ConfigOption.enumValue("publish", PublishMode.class)
           .defaultValue(PublishMode.AUTO)
-          .description("How a checkpoint file is written atomically: rename (temp + rename with overwrite; HDFS),"
-              + " direct (single PUT on close; s3a), auto (direct on object stores, rename elsewhere).");
+          .description(
+              "How a checkpoint file is written atomically: rename (temp + rename with overwrite; HDFS),"
+                  + " direct (single PUT on close; s3a), auto (direct on object stores, rename elsewhere).");
   public static final ConfigSpec SPEC = ConfigSpec.of(PUBLISH, HadoopFileSystems.HADOOP);
 
   @Override
@@ -45,6 +47,7 @@ public final class HadoopCheckpointStorageFactory implements CheckpointStorageFa
 
   @Override
   public CheckpointStorage create(URI location, Config options) throws IOException {
-    return new HadoopCheckpointStorage(location, options.get(HadoopFileSystems.HADOOP), options.get(PUBLISH));
+    return new HadoopCheckpointStorage(
+        location, options.get(HadoopFileSystems.HADOOP), options.get(PUBLISH));
   }
 }

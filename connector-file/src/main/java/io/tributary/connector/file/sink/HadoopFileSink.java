@@ -28,31 +28,37 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Writes each batch as newline-delimited files on any Hadoop file system (local, HDFS, S3 through s3a), exactly-once by
- * batch-id naming and atomic publish. Same naming and content as core's {@code RollingFileSink}.
+ * Writes each batch as newline-delimited files on any Hadoop file system (local, HDFS, S3 through
+ * s3a), exactly-once by batch-id naming and atomic publish. Same naming and content as core's
+ * {@code RollingFileSink}.
  *
- * <p>Batch N becomes {@code <prefix>-<N as 20 digits>-<part as 5 digits><suffix>}, rolling to a new part when a file
- * reaches {@code maxFileBytes}. Parts are written as the batch's chunks arrive ({@link #begin}), so memory stays flat
- * whatever the batch size. How a part becomes visible depends on the {@link PublishMode}:
+ * <p>Batch N becomes {@code <prefix>-<N as 20 digits>-<part as 5 digits><suffix>}, rolling to a new
+ * part when a file reaches {@code maxFileBytes}. Parts are written as the batch's chunks arrive
+ * ({@link #begin}), so memory stays flat whatever the batch size. How a part becomes visible
+ * depends on the {@link PublishMode}:
  *
  * <ul>
- *   <li>{@code RENAME} (HDFS, local, and the default for every file system that is not an object store): the part is
- *       written to the hidden {@code .<name>.tmp}, {@code hsync}ed when {@code fsync} is on, then, when the batch
- *       commits, renamed over the final name (HDFS {@code rename} with overwrite, POSIX rename locally), which is
- *       atomic. A batch abandoned before its commit deletes its temp files.
- *   <li>{@code DIRECT} (s3a and other object stores): the part is written to its final name; S3A's output stream makes
- *       the object visible only when it is closed (a single PUT, or a completed multipart upload), so a crash mid-write
- *       leaves nothing visible. A rename on S3 would be a copy, not atomic, so none is done.
+ *   <li>{@code RENAME} (HDFS, local, and the default for every file system that is not an object
+ *       store): the part is written to the hidden {@code .<name>.tmp}, {@code hsync}ed when {@code
+ *       fsync} is on, then, when the batch commits, renamed over the final name (HDFS {@code
+ *       rename} with overwrite, POSIX rename locally), which is atomic. A batch abandoned before
+ *       its commit deletes its temp files.
+ *   <li>{@code DIRECT} (s3a and other object stores): the part is written to its final name; S3A's
+ *       output stream makes the object visible only when it is closed (a single PUT, or a completed
+ *       multipart upload), so a crash mid-write leaves nothing visible. A rename on S3 would be a
+ *       copy, not atomic, so none is done.
  * </ul>
  *
- * <p>Why idempotent and not transactional: the parts of one batch cannot be published together in one atomic step on
- * these file systems, and nothing here can record "batch N committed" atomically with the data. Instead a replayed batch
- * (same id, same records) produces the same names and the same bytes and replaces the earlier files whole, so the
- * result after a replay equals the result of one write. While a multi-part batch is being published, a reader may see
- * some of its parts before the others; every part is whole. Readers must ignore names starting with {@code .}. Empty
+ * <p>Why idempotent and not transactional: the parts of one batch cannot be published together in
+ * one atomic step on these file systems, and nothing here can record "batch N committed" atomically
+ * with the data. Instead a replayed batch (same id, same records) produces the same names and the
+ * same bytes and replaces the earlier files whole, so the result after a replay equals the result
+ * of one write. While a multi-part batch is being published, a reader may see some of its parts
+ * before the others; every part is whole. Readers must ignore names starting with {@code .}. Empty
  * batches write nothing.
  *
- * <p>Thread safety: used by the pipeline's batch thread only. {@link #close()} is safe to call twice.
+ * <p>Thread safety: used by the pipeline's batch thread only. {@link #close()} is safe to call
+ * twice.
  */
 public final class HadoopFileSink implements IdempotentSink {
   private static final Logger LOG = LoggerFactory.getLogger(HadoopFileSink.class);
@@ -82,7 +88,10 @@ public final class HadoopFileSink implements IdempotentSink {
     this.hadoopSettings = Map.copyOf(b.hadoop);
   }
 
-  /** A sink publishing under {@code dir}, a Hadoop URI such as {@code hdfs://nn:8020/out} or {@code s3a://b/out}. */
+  /**
+   * A sink publishing under {@code dir}, a Hadoop URI such as {@code hdfs://nn:8020/out} or {@code
+   * s3a://b/out}.
+   */
   public static Builder builder(URI dir) {
     return new Builder(dir);
   }
@@ -106,15 +115,20 @@ public final class HadoopFileSink implements IdempotentSink {
     try {
       fs.mkdirs(dir);
       if (mode == PublishMode.RENAME) {
-        // Temp files of a batch interrupted by a crash: that batch is replayed, so they are garbage.
+        // Temp files of a batch interrupted by a crash: that batch is replayed, so they are
+        // garbage.
         for (FileStatus st : fs.listStatus(dir, p -> isTemp(p.getName()))) {
           fs.delete(st.getPath(), false);
         }
       }
     } catch (IOException e) {
       fs.close();
-      throw new FileSinkException(where() + ": cannot prepare the output directory: " + e
-          + " (check that it is reachable and writable)", e);
+      throw new FileSinkException(
+          where()
+              + ": cannot prepare the output directory: "
+              + e
+              + " (check that it is reachable and writable)",
+          e);
     }
     filesPublished =
         Counter.builder("tributary.sink.files.published")
@@ -126,7 +140,10 @@ public final class HadoopFileSink implements IdempotentSink {
             .register(context.meterRegistry());
     LOG.info(
         "event=file_sink_opened pipeline={} sink={} dir={} publish={} hadoop={}",
-        context.pipelineId(), sinkName, HadoopFileSystems.describe(dirUri), mode,
+        context.pipelineId(),
+        sinkName,
+        HadoopFileSystems.describe(dirUri),
+        mode,
         Secrets.describe(hadoopSettings));
   }
 
@@ -138,7 +155,9 @@ public final class HadoopFileSink implements IdempotentSink {
     return "Sink " + sinkName + " at " + HadoopFileSystems.describe(dirUri);
   }
 
-  /** Writes the batch as one chunk, as {@link Sink#writeAll} does (narrowed to {@link IOException}). */
+  /**
+   * Writes the batch as one chunk, as {@link Sink#writeAll} does (narrowed to {@link IOException}).
+   */
   @Override
   public void write(long batchId, List<Record> records) throws IOException {
     try (Writer w = newWriter(batchId)) {
@@ -150,9 +169,10 @@ public final class HadoopFileSink implements IdempotentSink {
   }
 
   /**
-   * Starts batch {@code batch.batchId()}: each chunk is appended to the batch's current part (rolling at {@code
-   * maxFileBytes}; a RENAME temp file or a DIRECT upload), and {@link BatchWriter#commit()} publishes the parts.
-   * Closing the writer without commit deletes its RENAME temp files and aborts an upload in progress.
+   * Starts batch {@code batch.batchId()}: each chunk is appended to the batch's current part
+   * (rolling at {@code maxFileBytes}; a RENAME temp file or a DIRECT upload), and {@link
+   * BatchWriter#commit()} publishes the parts. Closing the writer without commit deletes its RENAME
+   * temp files and aborts an upload in progress.
    */
   @Override
   public BatchWriter begin(SinkBatch batch) {
@@ -168,24 +188,39 @@ public final class HadoopFileSink implements IdempotentSink {
 
   private FileSinkException publishFailed(long batchId, IOException e) {
     if (e instanceof FileNotFoundException) {
-      return new FileSinkException(where() + ": batch " + batchId + " lost a file while publishing: " + e
-          + " (is another writer using the same directory and prefix?)", e);
+      return new FileSinkException(
+          where()
+              + ": batch "
+              + batchId
+              + " lost a file while publishing: "
+              + e
+              + " (is another writer using the same directory and prefix?)",
+          e);
     }
-    return new FileSinkException(where() + ": cannot publish batch " + batchId + ": " + e
-        + " (the batch is replayed on restart with the same file names)", e);
+    return new FileSinkException(
+        where()
+            + ": cannot publish batch "
+            + batchId
+            + ": "
+            + e
+            + " (the batch is replayed on restart with the same file names)",
+        e);
   }
 
   /**
-   * The writer of one batch: parts are written as chunks arrive, so only the output buffer is held in memory, whatever
-   * the batch size. In DIRECT mode a part is published when it is full (its stream closed); a batch abandoned after
-   * that leaves those whole parts visible, and its replay replaces them with the same bytes.
+   * The writer of one batch: parts are written as chunks arrive, so only the output buffer is held
+   * in memory, whatever the batch size. In DIRECT mode a part is published when it is full (its
+   * stream closed); a batch abandoned after that leaves those whole parts visible, and its replay
+   * replaces them with the same bytes.
    *
    * <p>Thread safety: used by the batch thread only.
    */
   private final class Writer implements BatchWriter {
     private final long batchId;
+
     /** Where each finished part was written, to its final name, in part order. */
     private final Map<Path, Path> pending = new LinkedHashMap<>();
+
     private int parts;
     private long bytesWritten;
     private long records;
@@ -226,14 +261,16 @@ public final class HadoopFileSink implements IdempotentSink {
 
     private void checkOpen() {
       if (committed || closed) {
-        throw new IllegalStateException(where() + ": batch " + batchId + " was already committed or abandoned");
+        throw new IllegalStateException(
+            where() + ": batch " + batchId + " was already committed or abandoned");
       }
     }
 
     private void startPart() throws IOException {
       String name = fileName(batchId, parts++);
       currentTarget = new Path(dir, name);
-      currentWritten = mode == PublishMode.RENAME ? new Path(dir, "." + name + ".tmp") : currentTarget;
+      currentWritten =
+          mode == PublishMode.RENAME ? new Path(dir, "." + name + ".tmp") : currentTarget;
       current = fs.create(currentWritten, true);
       buffered = new BufferedOutputStream(current, 1 << 16);
       partBytes = 0;
@@ -277,8 +314,11 @@ public final class HadoopFileSink implements IdempotentSink {
             HadoopFileSystems.renameOverwrite(fs, e.getKey(), e.getValue());
           }
         }
-        // A replay cannot have fewer parts (same records, same roll size) unless max-file-size changed between runs.
-        for (int extra = pending.size(); fs.exists(new Path(dir, fileName(batchId, extra))); extra++) {
+        // A replay cannot have fewer parts (same records, same roll size) unless max-file-size
+        // changed between runs.
+        for (int extra = pending.size();
+            fs.exists(new Path(dir, fileName(batchId, extra)));
+            extra++) {
           fs.delete(new Path(dir, fileName(batchId, extra)), false);
         }
         if (mode == PublishMode.RENAME && sync) {
@@ -290,13 +330,17 @@ public final class HadoopFileSink implements IdempotentSink {
       committed = true;
       filesPublished.increment(pending.size());
       bytesPublished.increment(bytesWritten);
-      LOG.debug("event=batch_published sink={} batch={} files={} records={}", sinkName, batchId, pending.size(),
+      LOG.debug(
+          "event=batch_published sink={} batch={} files={} records={}",
+          sinkName,
+          batchId,
+          pending.size(),
           records);
     }
 
     /**
-     * Releases the part in progress; without {@link #commit()}, removes the batch's RENAME temp files, so nothing of it
-     * becomes visible but whole DIRECT parts.
+     * Releases the part in progress; without {@link #commit()}, removes the batch's RENAME temp
+     * files, so nothing of it becomes visible but whole DIRECT parts.
      */
     @Override
     public void close() {
@@ -319,16 +363,21 @@ public final class HadoopFileSink implements IdempotentSink {
           fs.delete(temp, false); // false for those a failed commit renamed already
         } catch (IOException | RuntimeException e) {
           // Harmless: removed on the next open, or overwritten by the replay.
-          LOG.warn("event=temp_delete_failed sink={} batch={} file={} error=\"{}\"", sinkName, batchId,
-              temp.getName(), e.toString());
+          LOG.warn(
+              "event=temp_delete_failed sink={} batch={} file={} error=\"{}\"",
+              sinkName,
+              batchId,
+              temp.getName(),
+              e.toString());
         }
       }
     }
   }
 
   /**
-   * Discards a part that failed mid-write. Closing an S3A stream would publish the partial object, so DIRECT mode
-   * aborts the upload instead; a RENAME temp file is closed here and deleted by the writer's {@code close()}.
+   * Discards a part that failed mid-write. Closing an S3A stream would publish the partial object,
+   * so DIRECT mode aborts the upload instead; a RENAME temp file is closed here and deleted by the
+   * writer's {@code close()}.
    */
   private void abandon(FSDataOutputStream out) {
     try {
@@ -337,8 +386,10 @@ public final class HadoopFileSink implements IdempotentSink {
       } else if (mode == PublishMode.RENAME) {
         out.close();
       } else {
-        // No way to abort: leave the stream unclosed, so the object store never completes the upload.
-        LOG.warn("event=upload_not_abortable sink={} stream={}", sinkName, out.getClass().getName());
+        // No way to abort: leave the stream unclosed, so the object store never completes the
+        // upload.
+        LOG.warn(
+            "event=upload_not_abortable sink={} stream={}", sinkName, out.getClass().getName());
       }
     } catch (IOException | RuntimeException e) {
       LOG.warn("event=abandon_failed sink={} error=\"{}\"", sinkName, e.toString());
@@ -374,8 +425,11 @@ public final class HadoopFileSink implements IdempotentSink {
 
     public Builder prefix(String p) {
       if (p.isEmpty() || p.startsWith(".") || p.contains("/")) {
-        throw new IllegalArgumentException("Invalid value " + p + " for prefix: (expected: a non-empty name not"
-            + " starting with '.' and without '/')");
+        throw new IllegalArgumentException(
+            "Invalid value "
+                + p
+                + " for prefix: (expected: a non-empty name not"
+                + " starting with '.' and without '/')");
       }
       this.prefix = p;
       return this;
@@ -389,13 +443,17 @@ public final class HadoopFileSink implements IdempotentSink {
     /** Size at which a batch's output rolls to a new part file. */
     public Builder maxFileBytes(long bytes) {
       if (bytes < 1) {
-        throw new IllegalArgumentException("Invalid value " + bytes + " for maxFileBytes: (expected: >= 1)");
+        throw new IllegalArgumentException(
+            "Invalid value " + bytes + " for maxFileBytes: (expected: >= 1)");
       }
       this.maxFileBytes = bytes;
       return this;
     }
 
-    /** Whether to force each temp file to disk (HDFS {@code hsync}) before renaming it (default true; RENAME mode). */
+    /**
+     * Whether to force each temp file to disk (HDFS {@code hsync}) before renaming it (default
+     * true; RENAME mode).
+     */
     public Builder fsync(boolean enabled) {
       this.sync = enabled;
       return this;

@@ -13,9 +13,10 @@ import java.net.URISyntaxException;
 import java.nio.file.Path;
 
 /**
- * Sink type {@code hadoop-files}: newline-delimited files on any Hadoop file system (local, {@code hdfs://}, {@code
- * s3a://}), exactly-once by batch-id naming and atomic publish ({@link HadoopFileSink}). The keys and file names match
- * core's {@code files} sink; {@code path} takes a URI and {@code hadoop.*} keys pass Hadoop settings.
+ * Sink type {@code hadoop-files}: newline-delimited files on any Hadoop file system (local, {@code
+ * hdfs://}, {@code s3a://}), exactly-once by batch-id naming and atomic publish ({@link
+ * HadoopFileSink}). The keys and file names match core's {@code files} sink; {@code path} takes a
+ * URI and {@code hadoop.*} keys pass Hadoop settings.
  *
  * <pre>
  * sinks:
@@ -37,8 +38,11 @@ public final class HadoopFilesSinkFactory implements SinkFactory {
   public static final ConfigOption<String> PREFIX =
       ConfigOption.string("prefix")
           .defaultValue("part")
-          .validate(p -> p.isEmpty() || p.startsWith(".") || p.contains("/")
-              ? "not a plain file name prefix (expected: non-empty, no '/', not starting with '.')" : null)
+          .validate(
+              p ->
+                  p.isEmpty() || p.startsWith(".") || p.contains("/")
+                      ? "not a plain file name prefix (expected: non-empty, no '/', not starting with '.')"
+                      : null)
           .description("File name prefix.");
   public static final ConfigOption<String> SUFFIX =
       ConfigOption.string("suffix").defaultValue(".txt").description("File name suffix.");
@@ -50,14 +54,16 @@ public final class HadoopFilesSinkFactory implements SinkFactory {
   public static final ConfigOption<Boolean> FSYNC =
       ConfigOption.bool("fsync")
           .defaultValue(true)
-          .description("Force each temp file to disk before the rename publishes it (HDFS hsync, local fsync; rename"
-              + " mode). Off risks losing published files when data nodes or the machine lose power.");
+          .description(
+              "Force each temp file to disk before the rename publishes it (HDFS hsync, local fsync; rename"
+                  + " mode). Off risks losing published files when data nodes or the machine lose power.");
   public static final ConfigOption<PublishMode> PUBLISH =
       ConfigOption.enumValue("publish", PublishMode.class)
           .defaultValue(PublishMode.AUTO)
-          .description("How a file becomes visible: rename (temp file + atomic rename; HDFS, local), direct (write the"
-              + " final name; object stores whose objects appear whole on close, e.g. s3a), auto (direct on object"
-              + " stores, rename elsewhere).");
+          .description(
+              "How a file becomes visible: rename (temp file + atomic rename; HDFS, local), direct (write the"
+                  + " final name; object stores whose objects appear whole on close, e.g. s3a), auto (direct on object"
+                  + " stores, rename elsewhere).");
   public static final ConfigSpec SPEC =
       ConfigSpec.of(PATH, PREFIX, SUFFIX, MAX_FILE_SIZE, FSYNC, PUBLISH, HadoopFileSystems.HADOOP);
 

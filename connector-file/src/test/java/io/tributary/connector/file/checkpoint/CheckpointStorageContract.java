@@ -20,7 +20,10 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
-/** What every {@link HadoopCheckpointStorage} must do, run against local, HDFS and S3 by the subclasses. */
+/**
+ * What every {@link HadoopCheckpointStorage} must do, run against local, HDFS and S3 by the
+ * subclasses.
+ */
 abstract class CheckpointStorageContract {
   private CheckpointStorage storage;
   private URI root;
@@ -33,8 +36,9 @@ abstract class CheckpointStorageContract {
   @BeforeEach
   void open() throws Exception {
     root = newRoot();
-    storage = new HadoopCheckpointStorageFactory().create(root, HadoopCheckpointStorageFactory.SPEC.parse(
-        prefixed(hadoop())));
+    storage =
+        new HadoopCheckpointStorageFactory()
+            .create(root, HadoopCheckpointStorageFactory.SPEC.parse(prefixed(hadoop())));
   }
 
   @AfterEach
@@ -105,10 +109,12 @@ abstract class CheckpointStorageContract {
       List<Future<?>> fs = new ArrayList<>();
       for (int i = 0; i < 16; i++) {
         int n = i;
-        fs.add(pool.submit(() -> {
-          storage.writeAtomically("offsets/" + n, utf8("batch " + n));
-          return null;
-        }));
+        fs.add(
+            pool.submit(
+                () -> {
+                  storage.writeAtomically("offsets/" + n, utf8("batch " + n));
+                  return null;
+                }));
       }
       for (Future<?> f : fs) {
         f.get();

@@ -6,7 +6,9 @@ import java.net.URI;
 import java.util.Map;
 import org.junit.jupiter.api.extension.ExtendWith;
 
-/** The checkpoint contract on a real HDFS (MiniDFSCluster): temp file, hsync, rename with overwrite. */
+/**
+ * The checkpoint contract on a real HDFS (MiniDFSCluster): temp file, hsync, rename with overwrite.
+ */
 @ExtendWith(MiniHdfsExtension.class)
 class HdfsCheckpointStorageIT extends CheckpointStorageContract {
   private final MiniHdfs hdfs;

@@ -9,7 +9,10 @@ import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** The checkpoint contract on the local file system through Hadoop's raw local file system (rename mode). */
+/**
+ * The checkpoint contract on the local file system through Hadoop's raw local file system (rename
+ * mode).
+ */
 class LocalHadoopCheckpointStorageTest extends CheckpointStorageContract {
   @TempDir Path tmp;
 
@@ -25,7 +28,8 @@ class LocalHadoopCheckpointStorageTest extends CheckpointStorageContract {
 
   @Test
   void localUsesRenameAndLeavesNoChecksumFiles() throws Exception {
-    try (HadoopCheckpointStorage s = new HadoopCheckpointStorage(newRoot(), Map.of(), PublishMode.AUTO)) {
+    try (HadoopCheckpointStorage s =
+        new HadoopCheckpointStorage(newRoot(), Map.of(), PublishMode.AUTO)) {
       assertThat(s.publishMode()).isEqualTo(PublishMode.RENAME);
       s.writeAtomically("offsets/0", new byte[] {1, 2, 3});
     }

@@ -7,7 +7,9 @@ import java.util.Map;
 import java.util.UUID;
 import org.junit.jupiter.api.extension.ExtendWith;
 
-/** The checkpoint contract on a real S3-compatible server (s3proxy): one PUT on close, no rename. */
+/**
+ * The checkpoint contract on a real S3-compatible server (s3proxy): one PUT on close, no rename.
+ */
 @ExtendWith(S3ServerExtension.class)
 class S3CheckpointStorageIT extends CheckpointStorageContract {
   private final S3Server s3;

@@ -33,9 +33,10 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * A real pipeline (core's replayable QueueSource → the hadoop-files sink) whose checkpoint and output live on the file
- * system under test. The first run dies after the sink published batch 2 but before {@code commits/2}; a second
- * pipeline over the same checkpoint replays batch 2 with the same plan. Every record must be in the output once.
+ * A real pipeline (core's replayable QueueSource → the hadoop-files sink) whose checkpoint and
+ * output live on the file system under test. The first run dies after the sink published batch 2
+ * but before {@code commits/2}; a second pipeline over the same checkpoint replays batch 2 with the
+ * same plan. Every record must be in the output once.
  */
 abstract class PipelineRecoveryContract {
   /** A fresh base directory URI; the test puts {@code checkpoint/} and {@code out/} under it. */
@@ -49,7 +50,10 @@ abstract class PipelineRecoveryContract {
     }
   }
 
-  /** Dies instead of writing {@code crashPath}, like a process killed between the sink write and the commit. */
+  /**
+   * Dies instead of writing {@code crashPath}, like a process killed between the sink write and the
+   * commit.
+   */
   static final class CrashingStorage implements CheckpointStorage {
     private final CheckpointStorage delegate;
     private final String crashPath;
@@ -141,22 +145,29 @@ abstract class PipelineRecoveryContract {
       queue.pushStrings(lines);
     }
 
-    CheckpointStorage firstCheckpoint = CheckpointStorageFactory.open(checkpointUri, checkpointOptions());
+    CheckpointStorage firstCheckpoint =
+        CheckpointStorageFactory.open(checkpointUri, checkpointOptions());
     assertThat(firstCheckpoint).isInstanceOf(HadoopCheckpointStorage.class);
     Pipeline first = pipeline(new CrashingStorage(firstCheckpoint, "commits/2"), out, queue);
     first.start();
-    await().atMost(Duration.ofSeconds(60)).until(() -> first.status().state() == PipelineState.FAILED);
-    assertThat(first.failure()).get().satisfies(f -> {
-      List<Throwable> chain = new ArrayList<>();
-      for (Throwable c = f; c != null; c = c.getCause()) {
-        chain.add(c);
-      }
-      assertThat(chain).anyMatch(c -> c instanceof SimulatedCrash);
-    });
+    await()
+        .atMost(Duration.ofSeconds(60))
+        .until(() -> first.status().state() == PipelineState.FAILED);
+    assertThat(first.failure())
+        .get()
+        .satisfies(
+            f -> {
+              List<Throwable> chain = new ArrayList<>();
+              for (Throwable c = f; c != null; c = c.getCause()) {
+                chain.add(c);
+              }
+              assertThat(chain).anyMatch(c -> c instanceof SimulatedCrash);
+            });
     firstCheckpoint.close();
 
     try (FileSystem fs = HadoopFileSystems.open(out, HadoopFileSystems.configuration(hadoop()));
-        CheckpointStorage checkpoint = CheckpointStorageFactory.open(checkpointUri, checkpointOptions())) {
+        CheckpointStorage checkpoint =
+            CheckpointStorageFactory.open(checkpointUri, checkpointOptions())) {
       // The crash left batch 2 planned and published, but not committed.
       assertThat(checkpoint.read("offsets/2")).isPresent();
       assertThat(checkpoint.read("commits/2")).isEmpty();
@@ -164,7 +175,9 @@ abstract class PipelineRecoveryContract {
 
       Pipeline second = pipeline(checkpoint, out, queue);
       second.start();
-      await().atMost(Duration.ofSeconds(60)).until(() -> outputLines(fs, out).size() >= expected.size());
+      await()
+          .atMost(Duration.ofSeconds(60))
+          .until(() -> outputLines(fs, out).size() >= expected.size());
       second.stopGracefully();
       assertThat(second.status().state()).isEqualTo(PipelineState.STOPPED);
 
@@ -179,29 +192,40 @@ abstract class PipelineRecoveryContract {
   }
 
   @Test
-  void aReceiverWithTheRemoteCheckpointAndALocalWalGivesEveryAcknowledgedRecordOnce(@TempDir java.nio.file.Path wal)
-      throws Exception {
+  void aReceiverWithTheRemoteCheckpointAndALocalWalGivesEveryAcknowledgedRecordOnce(
+      @TempDir java.nio.file.Path wal) throws Exception {
     URI base = newBase();
     String checkpointUri = base + "/checkpoint";
     URI out = URI.create(base + "/out");
     AtomicInteger acked = new AtomicInteger();
-    int total = 2_400; // two seconds at the rate limit: the crash at batch 2 comes while data still flows
+    int total =
+        2_400; // two seconds at the rate limit: the crash at batch 2 comes while data still flows
 
-    // Without a local WAL directory the pipeline refuses to start: the WAL never goes to the remote store.
+    // Without a local WAL directory the pipeline refuses to start: the WAL never goes to the remote
+    // store.
     try (CheckpointStorage cp = CheckpointStorageFactory.open(checkpointUri, checkpointOptions())) {
-      Pipeline noWal = Pipeline.builder("recv").checkpoint(cp).source("in", new ReliableCountingReceiver(total, acked))
-          .sink("files", HadoopFileSink.builder(out).hadoop(hadoop()).build()).build();
+      Pipeline noWal =
+          Pipeline.builder("recv")
+              .checkpoint(cp)
+              .source("in", new ReliableCountingReceiver(total, acked))
+              .sink("files", HadoopFileSink.builder(out).hadoop(hadoop()).build())
+              .build();
       assertThatThrownBy(noWal::start).hasMessageContaining("walDir");
     }
 
-    CheckpointStorage firstCheckpoint = CheckpointStorageFactory.open(checkpointUri, checkpointOptions());
-    Pipeline first = receiverPipeline(new CrashingStorage(firstCheckpoint, "commits/2"), out, wal, total, acked);
+    CheckpointStorage firstCheckpoint =
+        CheckpointStorageFactory.open(checkpointUri, checkpointOptions());
+    Pipeline first =
+        receiverPipeline(new CrashingStorage(firstCheckpoint, "commits/2"), out, wal, total, acked);
     first.start();
-    await().atMost(Duration.ofSeconds(60)).until(() -> first.status().state() == PipelineState.FAILED);
+    await()
+        .atMost(Duration.ofSeconds(60))
+        .until(() -> first.status().state() == PipelineState.FAILED);
     firstCheckpoint.close();
 
     try (FileSystem fs = HadoopFileSystems.open(out, HadoopFileSystems.configuration(hadoop()));
-        CheckpointStorage checkpoint = CheckpointStorageFactory.open(checkpointUri, checkpointOptions())) {
+        CheckpointStorage checkpoint =
+            CheckpointStorageFactory.open(checkpointUri, checkpointOptions())) {
       assertThat(checkpoint.read("offsets/2")).isPresent();
       assertThat(checkpoint.read("commits/2")).isEmpty();
       Pipeline second = receiverPipeline(checkpoint, out, wal, total, acked);
@@ -210,13 +234,13 @@ abstract class PipelineRecoveryContract {
       await().atMost(Duration.ofSeconds(60)).until(() -> outputLines(fs, out).size() >= total);
       second.stopGracefully();
       assertThat(outputLines(fs, out))
-          .containsExactlyInAnyOrderElementsOf(IntStream.range(0, total).mapToObj(ReliableCountingReceiver::line)
-              .toList());
+          .containsExactlyInAnyOrderElementsOf(
+              IntStream.range(0, total).mapToObj(ReliableCountingReceiver::line).toList());
     }
   }
 
-  private Pipeline receiverPipeline(CheckpointStorage cp, URI out, java.nio.file.Path wal, int total,
-      AtomicInteger acked) {
+  private Pipeline receiverPipeline(
+      CheckpointStorage cp, URI out, java.nio.file.Path wal, int total, AtomicInteger acked) {
     return Pipeline.builder("recv")
         .batchInterval(Duration.ofMillis(100))
         .set("block-interval", "20ms")
@@ -233,7 +257,8 @@ abstract class PipelineRecoveryContract {
 
   @Test
   void theCheckpointUsesTheAtomicWriteOfItsFileSystem() throws Exception {
-    try (CheckpointStorage c = CheckpointStorageFactory.open(newBase() + "/checkpoint", checkpointOptions())) {
+    try (CheckpointStorage c =
+        CheckpointStorageFactory.open(newBase() + "/checkpoint", checkpointOptions())) {
       assertThat(((HadoopCheckpointStorage) c).publishMode()).isEqualTo(expectedCheckpointMode());
     }
   }

@@ -35,7 +35,10 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
-/** What the {@code hadoop-files} sink must do on every file system; run on local, HDFS and S3 by the subclasses. */
+/**
+ * What the {@code hadoop-files} sink must do on every file system; run on local, HDFS and S3 by the
+ * subclasses.
+ */
 abstract class FileSinkContract {
   /** A fresh output directory URI. */
   abstract URI newDir();
@@ -84,7 +87,8 @@ abstract class FileSinkContract {
   }
 
   HadoopFileSink openSink(long maxFileBytes) throws IOException {
-    HadoopFileSink s = HadoopFileSink.builder(dir).maxFileBytes(maxFileBytes).hadoop(hadoop()).build();
+    HadoopFileSink s =
+        HadoopFileSink.builder(dir).maxFileBytes(maxFileBytes).hadoop(hadoop()).build();
     s.open(context(new SimpleMeterRegistry()));
     opened.add(s);
     return s;
@@ -132,8 +136,9 @@ abstract class FileSinkContract {
             "part-00000000000000000001-00001.txt",
             "part-00000000000000000002-00000.txt");
     assertThat(files.get("part-00000000000000000002-00000.txt")).isEqualTo("line-12\nline-13\n");
-    assertThat(allLines()).containsExactlyInAnyOrderElementsOf(lines(0, 14).stream().map(Record::valueAsString)
-        .toList());
+    assertThat(allLines())
+        .containsExactlyInAnyOrderElementsOf(
+            lines(0, 14).stream().map(Record::valueAsString).toList());
   }
 
   @Test
@@ -181,7 +186,8 @@ abstract class FileSinkContract {
     assertThatThrownBy(() -> sink.write(5, crashing)).isInstanceOf(SimulatedCrash.class);
 
     Map<String, String> visible = visibleFiles();
-    // RENAME publishes nothing until every part is written; DIRECT publishes part 0 whole and aborts part 1.
+    // RENAME publishes nothing until every part is written; DIRECT publishes part 0 whole and
+    // aborts part 1.
     if (expectedMode() == PublishMode.RENAME) {
       assertThat(visible).isEmpty();
     } else {
@@ -193,7 +199,8 @@ abstract class FileSinkContract {
     replay.write(5, complete);
     assertThat(allLines())
         .containsExactlyInAnyOrderElementsOf(complete.stream().map(Record::valueAsString).toList());
-    assertThat(fs.listStatus(new Path(dir))).extracting(s -> s.getPath().getName())
+    assertThat(fs.listStatus(new Path(dir)))
+        .extracting(s -> s.getPath().getName())
         .noneMatch(n -> n.endsWith(".tmp"));
   }
 
@@ -207,7 +214,9 @@ abstract class FileSinkContract {
     HadoopFileSink sink = openSink(250);
     try (BatchWriter w = sink.begin(SinkBatch.of(2))) {
       int from = 0;
-      for (int size = 1; from < batch.size(); size = size * 2 + 1) { // chunk ends fall anywhere inside a part
+      for (int size = 1;
+          from < batch.size();
+          size = size * 2 + 1) { // chunk ends fall anywhere inside a part
         int to = Math.min(batch.size(), from + size);
         w.write(batch.subList(from, to));
         from = to;
@@ -215,11 +224,14 @@ abstract class FileSinkContract {
       w.commit();
     }
     Map<String, String> chunked = new TreeMap<>();
-    visibleFiles().forEach((name, content) -> {
-      if (name.contains("-00000000000000000002-")) {
-        chunked.put(name.replace("-00000000000000000002-", "-00000000000000000001-"), content);
-      }
-    });
+    visibleFiles()
+        .forEach(
+            (name, content) -> {
+              if (name.contains("-00000000000000000002-")) {
+                chunked.put(
+                    name.replace("-00000000000000000002-", "-00000000000000000001-"), content);
+              }
+            });
     assertThat(chunked).isEqualTo(whole);
   }
 
@@ -236,17 +248,22 @@ abstract class FileSinkContract {
     abandoned.close(); // safe twice
 
     Map<String, String> after = visibleFiles();
-    // RENAME publishes nothing before the commit; DIRECT publishes a part when it is full (whole) and aborts the rest.
+    // RENAME publishes nothing before the commit; DIRECT publishes a part when it is full (whole)
+    // and aborts the rest.
     if (expectedMode() == PublishMode.RENAME) {
       assertThat(after).isEqualTo(before);
     } else {
       assertThat(after).containsOnlyKeys(sink.fileName(1, 0), sink.fileName(2, 0));
     }
-    assertThat(fs.listStatus(new Path(dir))).extracting(st -> st.getPath().getName())
+    assertThat(fs.listStatus(new Path(dir)))
+        .extracting(st -> st.getPath().getName())
         .noneMatch(n -> n.endsWith(".tmp"));
   }
 
-  /** Settings only the killed child writer gets (e.g. a small multipart size so S3 uploads start mid-write). */
+  /**
+   * Settings only the killed child writer gets (e.g. a small multipart size so S3 uploads start
+   * mid-write).
+   */
   Map<String, String> childWriterSettings() {
     return Map.of();
   }
@@ -255,31 +272,41 @@ abstract class FileSinkContract {
   void afterWriterKilled(URI dir) throws Exception {}
 
   @Test
-  void aWriterKilledMidWriteLeavesNoVisibleFileAndTheReplayPublishesTheWholeBatch() throws Exception {
+  void aWriterKilledMidWriteLeavesNoVisibleFileAndTheReplayPublishesTheWholeBatch()
+      throws Exception {
     long maxFileBytes = 64L << 20; // one part: the whole batch is in flight when the writer dies
-    List<String> cmd = new ArrayList<>(List.of(
-        java.nio.file.Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Xmx256m", "-cp",
-        System.getProperty("java.class.path"), SinkWriterProcess.class.getName(), dir.toString(),
-        Long.toString(maxFileBytes)));
+    List<String> cmd =
+        new ArrayList<>(
+            List.of(
+                java.nio.file.Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-Xmx256m",
+                "-cp",
+                System.getProperty("java.class.path"),
+                SinkWriterProcess.class.getName(),
+                dir.toString(),
+                Long.toString(maxFileBytes)));
     Map<String, String> settings = new LinkedHashMap<>(hadoop());
     settings.putAll(childWriterSettings());
     settings.forEach((k, v) -> cmd.add(k + "=" + v));
     java.io.File err = java.io.File.createTempFile("sink-writer-", ".log");
     Process child = new ProcessBuilder(cmd).redirectError(err).start();
     try {
-      CompletableFuture<Boolean> marker = CompletableFuture.supplyAsync(() -> {
-        try (BufferedReader r = new BufferedReader(new InputStreamReader(child.getInputStream(),
-            StandardCharsets.UTF_8))) {
-          for (String l = r.readLine(); l != null; l = r.readLine()) {
-            if (l.equals(SinkWriterProcess.MARKER)) {
-              return true;
-            }
-          }
-          return false;
-        } catch (IOException e) {
-          return false;
-        }
-      });
+      CompletableFuture<Boolean> marker =
+          CompletableFuture.supplyAsync(
+              () -> {
+                try (BufferedReader r =
+                    new BufferedReader(
+                        new InputStreamReader(child.getInputStream(), StandardCharsets.UTF_8))) {
+                  for (String l = r.readLine(); l != null; l = r.readLine()) {
+                    if (l.equals(SinkWriterProcess.MARKER)) {
+                      return true;
+                    }
+                  }
+                  return false;
+                } catch (IOException e) {
+                  return false;
+                }
+              });
       assertThat(marker.get(90, TimeUnit.SECONDS))
           .as("the writer reached the middle of the batch; its log: %s", err)
           .isTrue();
@@ -290,8 +317,10 @@ abstract class FileSinkContract {
     assertThat(visibleFiles()).as("visible files after the writer was killed mid-write").isEmpty();
     afterWriterKilled(dir);
 
-    List<Record> batch = IntStream.range(0, SinkWriterProcess.RECORDS)
-        .mapToObj(i -> Record.ofString(SinkWriterProcess.line(i))).toList();
+    List<Record> batch =
+        IntStream.range(0, SinkWriterProcess.RECORDS)
+            .mapToObj(i -> Record.ofString(SinkWriterProcess.line(i)))
+            .toList();
     openSink(maxFileBytes).write(1, batch);
     assertThat(visibleFiles()).containsOnlyKeys("part-00000000000000000001-00000.txt");
     assertThat(allLines()).hasSize(SinkWriterProcess.RECORDS).doesNotHaveDuplicates();
@@ -307,20 +336,23 @@ abstract class FileSinkContract {
     String whole = visibleFiles().get(name);
     Path file = new Path(new Path(dir), name);
     AtomicBoolean replaying = new AtomicBoolean(true);
-    CompletableFuture<Void> replays = CompletableFuture.runAsync(() -> {
-      try {
-        for (int r = 0; r < 8; r++) {
-          sink.write(1, batch); // same id, same records: replaces the file
-        }
-      } catch (IOException e) {
-        throw new java.io.UncheckedIOException(e);
-      } finally {
-        replaying.set(false);
-      }
-    });
+    CompletableFuture<Void> replays =
+        CompletableFuture.runAsync(
+            () -> {
+              try {
+                for (int r = 0; r < 8; r++) {
+                  sink.write(1, batch); // same id, same records: replaces the file
+                }
+              } catch (IOException e) {
+                throw new java.io.UncheckedIOException(e);
+              } finally {
+                replaying.set(false);
+              }
+            });
     int reads = 0;
     while (replaying.get() || reads == 0) {
-      // A replay's rename (or PUT) replaces the file in one step: it is never missing, never partial.
+      // A replay's rename (or PUT) replaces the file in one step: it is never missing, never
+      // partial.
       assertThat(fs.exists(file)).as("file present during replay").isTrue();
       try (FSDataInputStream in = fs.open(file)) {
         assertThat(new String(in.readAllBytes(), StandardCharsets.UTF_8)).isEqualTo(whole);

@@ -13,7 +13,10 @@ import java.util.Map;
 import java.util.ServiceLoader;
 import org.junit.jupiter.api.Test;
 
-/** The {@code hadoop-files} sink type: discovery, options, publish mode per scheme, secrets kept out of logs. */
+/**
+ * The {@code hadoop-files} sink type: discovery, options, publish mode per scheme, secrets kept out
+ * of logs.
+ */
 class HadoopFilesSinkFactoryTest {
   @Test
   void isFoundThroughServiceLoaderAsHadoopFilesAndIsIdempotent() {
@@ -26,8 +29,16 @@ class HadoopFilesSinkFactoryTest {
     assertThat(f.guarantee()).isEqualTo(Guarantee.EXACTLY_ONCE_IDEMPOTENT);
     Config c =
         f.options()
-            .parse(Map.of("path", "s3a://bucket/out", "max-file-size", "16mb", "hadoop.fs.s3a.endpoint", "http://x",
-                "hadoop.fs.s3a.secret.key", "s3cr3t"));
+            .parse(
+                Map.of(
+                    "path",
+                    "s3a://bucket/out",
+                    "max-file-size",
+                    "16mb",
+                    "hadoop.fs.s3a.endpoint",
+                    "http://x",
+                    "hadoop.fs.s3a.secret.key",
+                    "s3cr3t"));
     HadoopFileSink sink = (HadoopFileSink) f.create("out", c);
     assertThat(sink.publishMode()).isEqualTo(PublishMode.DIRECT);
     assertThat(sink.guarantee()).isEqualTo(Guarantee.EXACTLY_ONCE_IDEMPOTENT);
@@ -36,8 +47,17 @@ class HadoopFilesSinkFactoryTest {
 
   @Test
   void reportsEveryBadOptionAtOnce() {
-    assertThat(HadoopFilesSinkFactory.SPEC.validate(Map.of("path", "hdfs://nn:8020", "prefix", ".hidden",
-            "publish", "sometimes", "colour", "red")))
+    assertThat(
+            HadoopFilesSinkFactory.SPEC.validate(
+                Map.of(
+                    "path",
+                    "hdfs://nn:8020",
+                    "prefix",
+                    ".hidden",
+                    "publish",
+                    "sometimes",
+                    "colour",
+                    "red")))
         .extracting(ConfigProblem::key)
         .containsExactlyInAnyOrder("path", "prefix", "publish", "colour");
   }
@@ -51,17 +71,31 @@ class HadoopFilesSinkFactoryTest {
   @Test
   void redactsSecretsButKeepsOtherSettingsForLogs() {
     String logged =
-        Secrets.describe(Map.of("fs.s3a.secret.key", "s3cr3t", "fs.s3a.access.key", "AKIA1",
-            "fs.s3a.endpoint", "http://127.0.0.1:9000", "fs.s3a.aws.credentials.provider", "x.Simple"));
-    assertThat(logged).doesNotContain("s3cr3t", "AKIA1").contains("http://127.0.0.1:9000", "x.Simple");
+        Secrets.describe(
+            Map.of(
+                "fs.s3a.secret.key",
+                "s3cr3t",
+                "fs.s3a.access.key",
+                "AKIA1",
+                "fs.s3a.endpoint",
+                "http://127.0.0.1:9000",
+                "fs.s3a.aws.credentials.provider",
+                "x.Simple"));
+    assertThat(logged)
+        .doesNotContain("s3cr3t", "AKIA1")
+        .contains("http://127.0.0.1:9000", "x.Simple");
   }
 
   @Test
   void autoPublishesDirectlyOnObjectStoresAndByRenameElsewhere() {
-    assertThat(HadoopFileSystems.effectiveMode(PublishMode.AUTO, "s3a")).isEqualTo(PublishMode.DIRECT);
-    assertThat(HadoopFileSystems.effectiveMode(PublishMode.AUTO, "hdfs")).isEqualTo(PublishMode.RENAME);
-    assertThat(HadoopFileSystems.effectiveMode(PublishMode.AUTO, "file")).isEqualTo(PublishMode.RENAME);
-    assertThat(HadoopFileSystems.effectiveMode(PublishMode.RENAME, "s3a")).isEqualTo(PublishMode.RENAME);
+    assertThat(HadoopFileSystems.effectiveMode(PublishMode.AUTO, "s3a"))
+        .isEqualTo(PublishMode.DIRECT);
+    assertThat(HadoopFileSystems.effectiveMode(PublishMode.AUTO, "hdfs"))
+        .isEqualTo(PublishMode.RENAME);
+    assertThat(HadoopFileSystems.effectiveMode(PublishMode.AUTO, "file"))
+        .isEqualTo(PublishMode.RENAME);
+    assertThat(HadoopFileSystems.effectiveMode(PublishMode.RENAME, "s3a"))
+        .isEqualTo(PublishMode.RENAME);
   }
 
   @Test
@@ -69,15 +103,20 @@ class HadoopFilesSinkFactoryTest {
     java.util.List<ConfigProblem> problems =
         io.tributary.connector.file.FileSourceOptions.SPEC.validate(
             Map.of(
-                "paths", "s3a://bucket/in",
-                "hadoop.fs.s3a.access.key", "AKIA-SECRET-ID",
+                "paths",
+                "s3a://bucket/in",
+                "hadoop.fs.s3a.access.key",
+                "AKIA-SECRET-ID",
                 "hadoop-properties",
-                java.util.List.of("fs.s3a.secret.key=s3cr3t-value", "fs.s3a.session.token tok3n-value")));
+                java.util.List.of(
+                    "fs.s3a.secret.key=s3cr3t-value", "fs.s3a.session.token tok3n-value")));
     assertThat(problems)
         .singleElement()
-        .satisfies(p -> assertThat(p.message())
-            .contains("hadoop-properties")
-            .contains("entry 2 (without '=')")
-            .doesNotContain("s3cr3t-value", "tok3n-value", "AKIA-SECRET-ID"));
+        .satisfies(
+            p ->
+                assertThat(p.message())
+                    .contains("hadoop-properties")
+                    .contains("entry 2 (without '=')")
+                    .doesNotContain("s3cr3t-value", "tok3n-value", "AKIA-SECRET-ID"));
   }
 }

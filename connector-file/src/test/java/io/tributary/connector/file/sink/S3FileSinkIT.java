@@ -11,7 +11,10 @@ import java.util.UUID;
 import org.junit.jupiter.api.extension.ExtendWith;
 import software.amazon.awssdk.services.s3.S3Client;
 
-/** The sink contract on a real S3-compatible server: direct writes that appear whole on close, aborted on failure. */
+/**
+ * The sink contract on a real S3-compatible server: direct writes that appear whole on close,
+ * aborted on failure.
+ */
 @ExtendWith(S3ServerExtension.class)
 class S3FileSinkIT extends FileSinkContract {
   private final S3Server s3;
@@ -34,17 +37,25 @@ class S3FileSinkIT extends FileSinkContract {
 
   @Override
   Map<String, String> childWriterSettings() {
-    // 5 MB parts: the killed writer has started a multipart upload and sent parts, which must stay invisible.
-    return Map.of("fs.s3a.multipart.size", "5M", "fs.s3a.multipart.threshold", "5M", "fs.s3a.fast.upload.active.blocks",
+    // 5 MB parts: the killed writer has started a multipart upload and sent parts, which must stay
+    // invisible.
+    return Map.of(
+        "fs.s3a.multipart.size",
+        "5M",
+        "fs.s3a.multipart.threshold",
+        "5M",
+        "fs.s3a.fast.upload.active.blocks",
         "1");
   }
 
   @Override
   void afterWriterKilled(URI dir) {
-    // The writer got far enough to start a multipart upload and send parts: data reached S3, yet no object exists.
+    // The writer got far enough to start a multipart upload and send parts: data reached S3, yet no
+    // object exists.
     try (S3Client c = s3.client()) {
       String prefix = dir.getPath().substring(1);
-      assertThat(c.listMultipartUploads(b -> b.bucket(bucket).prefix(prefix)).uploads()).isNotEmpty();
+      assertThat(c.listMultipartUploads(b -> b.bucket(bucket).prefix(prefix)).uploads())
+          .isNotEmpty();
     }
   }
 

@@ -10,11 +10,12 @@ import java.util.Map;
 import java.util.concurrent.CountDownLatch;
 
 /**
- * A child process for crash tests: writes batch {@code 1} of {@link #RECORDS} records of about 1 KiB through a {@link
- * HadoopFileSink}, prints {@link #MARKER} once {@link #MARKER_AT} records are written, then blocks forever in the middle
- * of the write, waiting to be killed with SIGKILL.
+ * A child process for crash tests: writes batch {@code 1} of {@link #RECORDS} records of about 1
+ * KiB through a {@link HadoopFileSink}, prints {@link #MARKER} once {@link #MARKER_AT} records are
+ * written, then blocks forever in the middle of the write, waiting to be killed with SIGKILL.
  *
- * <p>Arguments: the directory URI, the max file size in bytes, then Hadoop settings as {@code key=value}.
+ * <p>Arguments: the directory URI, the max file size in bytes, then Hadoop settings as {@code
+ * key=value}.
  */
 public final class SinkWriterProcess {
   static final String MARKER = "MID-WRITE";
@@ -37,7 +38,8 @@ public final class SinkWriterProcess {
       int eq = args[i].indexOf('=');
       hadoop.put(args[i].substring(0, eq), args[i].substring(eq + 1));
     }
-    HadoopFileSink sink = HadoopFileSink.builder(dir).maxFileBytes(maxFileBytes).hadoop(hadoop).build();
+    HadoopFileSink sink =
+        HadoopFileSink.builder(dir).maxFileBytes(maxFileBytes).hadoop(hadoop).build();
     sink.open(FileSinkContract.context(new SimpleMeterRegistry()));
     CountDownLatch never = new CountDownLatch(1);
     sink.write(

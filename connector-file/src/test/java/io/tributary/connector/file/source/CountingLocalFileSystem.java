@@ -6,7 +6,10 @@ import org.apache.hadoop.fs.FileStatus;
 import org.apache.hadoop.fs.Path;
 import org.apache.hadoop.fs.RawLocalFileSystem;
 
-/** The local file system, counting the statuses built for entries whose name starts with {@code f-} (test files). */
+/**
+ * The local file system, counting the statuses built for entries whose name starts with {@code f-}
+ * (test files).
+ */
 public class CountingLocalFileSystem extends RawLocalFileSystem {
   static final AtomicLong FILE_STATUSES = new AtomicLong();
 

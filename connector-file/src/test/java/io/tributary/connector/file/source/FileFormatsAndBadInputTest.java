@@ -79,7 +79,17 @@ class FileFormatsAndBadInputTest {
       put(in, "e.txt", "ünïcödé\n\nafter-empty\n".getBytes(StandardCharsets.UTF_8));
       assertThat(h.batch())
           .containsExactlyInAnyOrder(
-              "plain1", "plain2", "gz1", "gz2", "bz1", "bz2", "zs1", "zs2", "ünïcödé", "", "after-empty");
+              "plain1",
+              "plain2",
+              "gz1",
+              "gz2",
+              "bz1",
+              "bz2",
+              "zs1",
+              "zs2",
+              "ünïcödé",
+              "",
+              "after-empty");
     }
   }
 
@@ -90,14 +100,17 @@ class FileFormatsAndBadInputTest {
       put(in, "a.bin", new byte[] {0, 1, 2, '\n', 3});
       put(in, "b.gz", compress("whole\ncontent", GZIPOutputStream::new));
       List<Record> records = h.readRecords(h.plan());
-      assertThat(records).extracting(Record::value)
-          .containsExactlyInAnyOrder(new byte[] {0, 1, 2, '\n', 3}, "whole\ncontent".getBytes(StandardCharsets.UTF_8));
+      assertThat(records)
+          .extracting(Record::value)
+          .containsExactlyInAnyOrder(
+              new byte[] {0, 1, 2, '\n', 3}, "whole\ncontent".getBytes(StandardCharsets.UTF_8));
     }
   }
 
   @Test
   void fixedLengthRecordsAndAPartialTailIsCorrupt() throws Exception {
-    try (SourceHarness h = new SourceHarness(opts("format", "fixed-length", "record-length", 4), ckpt)) {
+    try (SourceHarness h =
+        new SourceHarness(opts("format", "fixed-length", "record-length", 4), ckpt)) {
       h.batch();
       put(in, "a.bin", "AAAABBBBCCCC".getBytes(StandardCharsets.UTF_8));
       assertThat(h.batch()).containsExactly("AAAA", "BBBB", "CCCC");
@@ -170,7 +183,9 @@ class FileFormatsAndBadInputTest {
       Files.writeString(a, "a1\na2\nappended\n");
       assertThat(h.read(ranges)).containsExactly("a1", "a2");
       Files.writeString(a, "a");
-      assertThatThrownBy(() -> h.read(ranges)).isInstanceOf(CorruptFileException.class).hasMessageContaining("shorter");
+      assertThatThrownBy(() -> h.read(ranges))
+          .isInstanceOf(CorruptFileException.class)
+          .hasMessageContaining("shorter");
     }
   }
 
@@ -198,7 +213,9 @@ class FileFormatsAndBadInputTest {
     Map<String, Object> o =
         opts(
             "hadoop-properties",
-            List.of("fs.file.impl=org.apache.hadoop.fs.LocalFileSystem", "fs.file.impl.disable.cache=true"),
+            List.of(
+                "fs.file.impl=org.apache.hadoop.fs.LocalFileSystem",
+                "fs.file.impl.disable.cache=true"),
             "hadoop.fs.file.impl",
             DenyingLocalFileSystem.class.getName());
     try (SourceHarness h = new SourceHarness(o, ckpt)) {
@@ -246,7 +263,9 @@ class FileFormatsAndBadInputTest {
             "max-line-length",
             16,
             "hadoop-properties",
-            List.of("fs.file.impl=" + DenyingLocalFileSystem.class.getName(), "fs.file.impl.disable.cache=true"));
+            List.of(
+                "fs.file.impl=" + DenyingLocalFileSystem.class.getName(),
+                "fs.file.impl.disable.cache=true"));
     Map<String, Long> positions = new HashMap<>();
     List<OffsetRange> ranges;
     Path gone;
@@ -259,7 +278,8 @@ class FileFormatsAndBadInputTest {
       gone = put(in, "5-gone.txt", "gone\n".getBytes(StandardCharsets.UTF_8));
       ranges = h.plan();
       Files.delete(gone);
-      assertThat(h.read(ranges)).containsExactly("good"); // half of 4-long.txt is not produced either
+      assertThat(h.read(ranges))
+          .containsExactly("good"); // half of 4-long.txt is not produced either
       assertThat(h.source.quarantinedFiles())
           .extracting(QuarantinedFile::reason)
           .containsExactlyInAnyOrder("access-denied", "corrupt", "too-long", "vanished");
@@ -267,7 +287,8 @@ class FileFormatsAndBadInputTest {
       assertThat(h.gauge("tributary.files.quarantine.size")).isEqualTo(4.0);
       // crash before the commit
     }
-    // the vanished file comes back before the replay: the replay still skips it, as the first attempt did
+    // the vanished file comes back before the replay: the replay still skips it, as the first
+    // attempt did
     Files.writeString(gone, "gone\n");
     try (SourceHarness h = new SourceHarness(o, ckpt, positions)) {
       assertThat(h.read(ranges)).containsExactly("good");

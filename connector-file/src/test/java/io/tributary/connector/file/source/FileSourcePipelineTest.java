@@ -26,7 +26,8 @@ class FileSourcePipelineTest {
   static List<String> outputLines(Path out) {
     List<String> lines = new ArrayList<>();
     try (Stream<Path> files = Files.list(out)) {
-      for (Path f : files.filter(p -> !p.getFileName().toString().startsWith(".")).sorted().toList()) {
+      for (Path f :
+          files.filter(p -> !p.getFileName().toString().startsWith(".")).sorted().toList()) {
         lines.addAll(Files.readAllLines(f));
       }
     } catch (IOException e) {
@@ -39,7 +40,10 @@ class FileSourcePipelineTest {
     return Pipeline.builder("files-restart")
         .checkpointDir(ckpt)
         .batchInterval(Duration.ofMillis(50))
-        .source("files", FileSource.of(Map.of("paths", in.toString(), "max-files-per-batch", 7, "include-existing", true)))
+        .source(
+            "files",
+            FileSource.of(
+                Map.of("paths", in.toString(), "max-files-per-batch", 7, "include-existing", true)))
         .sink("out", RollingFileSink.builder(out).build())
         .build();
   }
@@ -69,7 +73,9 @@ class FileSourcePipelineTest {
         // abrupt stop at some point while files are still arriving/being read
         p.stopNow();
       } else {
-        await().atMost(Duration.ofSeconds(20)).until(() -> outputLines(out).size() == expected.size());
+        await()
+            .atMost(Duration.ofSeconds(20))
+            .until(() -> outputLines(out).size() == expected.size());
         p.stopGracefully();
       }
       assertThat(p.failure()).isEmpty();
@@ -77,7 +83,9 @@ class FileSourcePipelineTest {
     Pipeline p = pipeline(in, ckpt, out);
     p.start();
     try {
-      await().atMost(Duration.ofSeconds(20)).until(() -> outputLines(out).size() >= expected.size());
+      await()
+          .atMost(Duration.ofSeconds(20))
+          .until(() -> outputLines(out).size() >= expected.size());
       assertThat(outputLines(out)).containsExactlyInAnyOrderElementsOf(expected);
     } finally {
       p.stopGracefully();

@@ -10,12 +10,14 @@ import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
 
 /**
- * The source's configuration table in connector-file/README.md is generated from {@link FileSourceOptions}; this test
- * fails when it is stale. Regenerate with {@code mvn -pl connector-file -am test -Dtest=FileSourceReadmeTest
- * -Dsurefire.failIfNoSpecifiedTests=false -Dtributary.regenerateDocs=true}.
+ * The source's configuration table in connector-file/README.md is generated from {@link
+ * FileSourceOptions}; this test fails when it is stale. Regenerate with {@code mvn -pl
+ * connector-file -am test -Dtest=FileSourceReadmeTest -Dsurefire.failIfNoSpecifiedTests=false
+ * -Dtributary.regenerateDocs=true}.
  */
 class FileSourceReadmeTest {
-  static final String START = "<!-- config-table:files-source:start (generated from FileSourceOptions; do not edit) -->\n";
+  static final String START =
+      "<!-- config-table:files-source:start (generated from FileSourceOptions; do not edit) -->\n";
   static final String END = "<!-- config-table:files-source:end -->";
 
   @Test
@@ -28,13 +30,15 @@ class FileSourceReadmeTest {
     assertThat(e).as("README.md must contain the marker " + END).isGreaterThan(s);
     String expected = ConfigDocs.markdownTable(FileSourceOptions.SPEC);
     if (Boolean.getBoolean("tributary.regenerateDocs")) {
-      Files.writeString(readme, text.substring(0, s + START.length()) + expected + text.substring(e));
+      Files.writeString(
+          readme, text.substring(0, s + START.length()) + expected + text.substring(e));
       return;
     }
     assertThat(text.substring(s + START.length(), e))
-        .as("The files source table in connector-file/README.md is stale. Regenerate it with:\n"
-            + "  mvn -pl connector-file -am test -Dtest=FileSourceReadmeTest -Dsurefire.failIfNoSpecifiedTests=false"
-            + " -Dtributary.regenerateDocs=true\nand commit README.md.")
+        .as(
+            "The files source table in connector-file/README.md is stale. Regenerate it with:\n"
+                + "  mvn -pl connector-file -am test -Dtest=FileSourceReadmeTest -Dsurefire.failIfNoSpecifiedTests=false"
+                + " -Dtributary.regenerateDocs=true\nand commit README.md.")
         .isEqualTo(expected);
   }
 }

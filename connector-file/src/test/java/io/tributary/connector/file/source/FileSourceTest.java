@@ -56,10 +56,11 @@ class FileSourceTest {
   @Test
   void factoryIsFoundByServiceLoaderAsTypeFiles() {
     assertThat(ServiceLoader.load(SourceFactory.class).stream().map(ServiceLoader.Provider::get))
-        .anySatisfy(f -> {
-          assertThat(f).isInstanceOf(FileSourceFactory.class);
-          assertThat(f.type()).isEqualTo("files");
-        });
+        .anySatisfy(
+            f -> {
+              assertThat(f).isInstanceOf(FileSourceFactory.class);
+              assertThat(f.type()).isEqualTo("files");
+            });
   }
 
   @Test
@@ -95,7 +96,8 @@ class FileSourceTest {
       Files.writeString(in.resolve("x.txt._COPYING_"), "c\n");
       Files.writeString(in.resolve("y.inprogress"), "p\n");
       assertThat(h.batch()).isEmpty();
-      Files.move(in.resolve("x.txt._COPYING_"), in.resolve("x.txt"), StandardCopyOption.ATOMIC_MOVE);
+      Files.move(
+          in.resolve("x.txt._COPYING_"), in.resolve("x.txt"), StandardCopyOption.ATOMIC_MOVE);
       assertThat(h.batch()).containsExactly("c");
     }
   }
@@ -140,7 +142,8 @@ class FileSourceTest {
         assertThat(r.position().offset()).isEqualTo(ranges.get(0).fromOffset());
         assertThat(r.position().partition()).isEqualTo(in.toUri().toString());
         assertThat(r.position().source()).isEqualTo("files");
-        assertThat(new String(r.headers().get("file"), StandardCharsets.UTF_8)).endsWith("/in/a.txt");
+        assertThat(new String(r.headers().get("file"), StandardCharsets.UTF_8))
+            .endsWith("/in/a.txt");
         assertThat(r.timestamp()).isEqualTo(1_700_000_000_000L);
       }
     }
@@ -214,7 +217,8 @@ class FileSourceTest {
       put(in, "b.txt", "b\n");
       assertThat(h.batch()).containsExactlyInAnyOrder("a", "b");
     }
-    // the snapshot still says "nothing committed"; the files admitted before are committed though, so a full
+    // the snapshot still says "nothing committed"; the files admitted before are committed though,
+    // so a full
     // allowance is available again instead of waiting for a commit that never comes
     try (SourceHarness h = new SourceHarness(o, ckpt, positions)) {
       put(in, "c.txt", "c\n");
@@ -269,7 +273,8 @@ class FileSourceTest {
         Files.setLastModifiedTime(f, FileTime.fromMillis(t0 + i * 1000L));
         assertThat(h.batch()).containsExactly("l" + i);
       }
-      // 60 files read, but only those inside the 10 s horizon (plus up to one compaction interval) are remembered
+      // 60 files read, but only those inside the 10 s horizon (plus up to one compaction interval)
+      // are remembered
       assertThat(h.source.rememberedFiles()).isBetween(10L, 16L);
       assertThat(h.gauge("tributary.files.remembered")).isBetween(10.0, 16.0);
       try (Stream<Path> s = Files.list(ckpt.resolve("sources/files/index"))) {
@@ -284,24 +289,30 @@ class FileSourceTest {
   }
 
   @Test
-  void filesPresentAtFirstStartLeaveMemoryOnceOutsideTheHorizonWithoutWaitingForACompaction() throws Exception {
+  void filesPresentAtFirstStartLeaveMemoryOnceOutsideTheHorizonWithoutWaitingForACompaction()
+      throws Exception {
     long t0 = 1_800_000_000_000L;
-    for (int i = 0; i < 200; i++) { // present at the first start, within an hour of each other: all remembered
-      Files.setLastModifiedTime(put(in, "old-" + i + ".txt", "o\n"), FileTime.fromMillis(t0 + i * 10_000L));
+    for (int i = 0;
+        i < 200;
+        i++) { // present at the first start, within an hour of each other: all remembered
+      Files.setLastModifiedTime(
+          put(in, "old-" + i + ".txt", "o\n"), FileTime.fromMillis(t0 + i * 10_000L));
     }
     Map<String, Object> o = opts("max-file-age", "1h", "state-compaction-interval", 1000);
     Map<String, Long> positions = new HashMap<>();
     try (SourceHarness h = new SourceHarness(o, ckpt, positions)) {
       assertThat(h.batch()).isEmpty();
       assertThat(h.source.rememberedFiles()).isEqualTo(200);
-      Path fresh = put(in, "fresh.txt", "fresh\n"); // a day later: every old file is now outside the horizon
+      Path fresh =
+          put(in, "fresh.txt", "fresh\n"); // a day later: every old file is now outside the horizon
       Files.setLastModifiedTime(fresh, FileTime.fromMillis(t0 + 86_400_000L));
       assertThat(h.batch()).containsExactly("fresh");
       assertThat(h.batch()).isEmpty();
       assertThat(h.source.rememberedFiles()).isEqualTo(1);
       assertThat(h.gauge("tributary.files.remembered")).isEqualTo(1.0);
     }
-    // the state on disk (snapshot plus deltas, no compaction since) still reads the same: nothing is read again
+    // the state on disk (snapshot plus deltas, no compaction since) still reads the same: nothing
+    // is read again
     try (SourceHarness h = new SourceHarness(o, ckpt, positions)) {
       assertThat(h.batch()).isEmpty();
     }
@@ -325,7 +336,8 @@ class FileSourceTest {
         }
       }
     }
-    // the compaction wrote its snapshot, then the process died before deleting the deltas it replaces
+    // the compaction wrote its snapshot, then the process died before deleting the deltas it
+    // replaces
     assertThat(deltas).isNotEmpty();
     for (Map.Entry<Path, byte[]> d : deltas.entrySet()) {
       Files.write(d.getKey(), d.getValue());
@@ -341,12 +353,15 @@ class FileSourceTest {
 
   @Test
   void configProblemsAreReportedTogether() {
-    assertThatThrownBy(() -> FileSource.of(opts("format", "fixed-length", "clean-source", "archive")))
+    assertThatThrownBy(
+            () -> FileSource.of(opts("format", "fixed-length", "clean-source", "archive")))
         .isInstanceOf(ConfigException.class)
         .hasMessageContaining("record-length")
         .hasMessageContaining("archive-dir");
     assertThatThrownBy(
-            () -> FileSource.of(opts("clean-source", "archive", "archive-dir", in.resolve("done").toString())))
+            () ->
+                FileSource.of(
+                    opts("clean-source", "archive", "archive-dir", in.resolve("done").toString())))
         .isInstanceOf(ConfigException.class)
         .hasMessageContaining("inside the monitored path");
   }
@@ -369,7 +384,8 @@ class FileSourceTest {
   @Test
   void cleanSourceArchiveMovesFilesAfterCommitKeepingRelativePaths() throws Exception {
     Path archive = tmp.resolve("archive");
-    Map<String, Object> o = opts("clean-source", "archive", "archive-dir", archive.toString(), "recursive", true);
+    Map<String, Object> o =
+        opts("clean-source", "archive", "archive-dir", archive.toString(), "recursive", true);
     try (SourceHarness h = new SourceHarness(o, ckpt)) {
       h.batch();
       Path a = put(in.resolve("date=2026-11-25"), "a.txt", "a\n");

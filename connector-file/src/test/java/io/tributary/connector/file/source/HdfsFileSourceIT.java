@@ -39,7 +39,9 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInfo;
 import org.junit.jupiter.api.io.TempDir;
 
-/** The file source against a real HDFS (one MiniDFSCluster for the class, one directory per test). */
+/**
+ * The file source against a real HDFS (one MiniDFSCluster for the class, one directory per test).
+ */
 class HdfsFileSourceIT {
   static MiniDFSCluster cluster;
   static FileSystem fs;
@@ -54,10 +56,11 @@ class HdfsFileSourceIT {
   }
 
   /**
-   * A MiniDFSCluster with permissions on (the test's user, who starts the NameNode, is its superuser), one data node,
-   * in a new temporary directory, with {@code settings} on top.
+   * A MiniDFSCluster with permissions on (the test's user, who starts the NameNode, is its
+   * superuser), one data node, in a new temporary directory, with {@code settings} on top.
    */
-  static MiniDFSCluster startCluster(String prefix, Map<String, String> settings) throws IOException {
+  static MiniDFSCluster startCluster(String prefix, Map<String, String> settings)
+      throws IOException {
     Configuration conf = new Configuration();
     java.nio.file.Path base = Files.createTempDirectory(prefix);
     conf.set(MiniDFSCluster.HDFS_MINIDFS_BASEDIR, base.toString());
@@ -68,9 +71,13 @@ class HdfsFileSourceIT {
     return c;
   }
 
-  /** {@code /<prefix><test method>}, created and writable by everyone (tests run as other users too). */
+  /**
+   * {@code /<prefix><test method>}, created and writable by everyone (tests run as other users
+   * too).
+   */
   static Path testDirectory(FileSystem fs, String prefix, TestInfo info) throws IOException {
-    Path dir = fs.makeQualified(new Path("/" + prefix + info.getTestMethod().orElseThrow().getName()));
+    Path dir =
+        fs.makeQualified(new Path("/" + prefix + info.getTestMethod().orElseThrow().getName()));
     fs.mkdirs(dir);
     fs.setPermission(dir, new FsPermission((short) 0777));
     return dir;
@@ -149,7 +156,8 @@ class HdfsFileSourceIT {
       Path f = put(new Path(in, "date=2026-11-" + d + "/hour=00"), "old.txt", "old\n");
       fs.setTimes(f, now - 30L * 86_400_000L, -1);
     }
-    Map<String, Object> o = opts("recursive", true, "ordered-partitions", true, "max-file-age", "1d");
+    Map<String, Object> o =
+        opts("recursive", true, "ordered-partitions", true, "max-file-age", "1d");
     try (SourceHarness h = new SourceHarness(o, tmp.resolve("ckpt"))) {
       assertThat(h.batch()).isEmpty();
       put(new Path(in, "date=2026-11-25/hour=10"), "a.txt", "a\n");
@@ -166,13 +174,15 @@ class HdfsFileSourceIT {
     for (int i = 0; i < 50; i++) {
       put(in, String.format("f-%04d.txt", i), "old\n");
     }
-    try (SourceHarness h = new SourceHarness(opts("ordered-file-names", true), tmp.resolve("ckpt"))) {
+    try (SourceHarness h =
+        new SourceHarness(opts("ordered-file-names", true), tmp.resolve("ckpt"))) {
       assertThat(h.batch()).isEmpty();
       assertThat(h.source.lastListing().filesListed()).isEqualTo(50);
       put(in, "f-0050.txt", "n50\n");
       put(in, "f-0051.txt", "n51\n");
       assertThat(h.batch()).containsExactly("n50", "n51");
-      assertThat(h.source.lastListing().filesListed()).isEqualTo(2); // the NameNode listed from f-0049 on
+      assertThat(h.source.lastListing().filesListed())
+          .isEqualTo(2); // the NameNode listed from f-0049 on
       assertThat(h.batch()).isEmpty();
       assertThat(h.source.lastListing().filesListed()).isZero();
       put(in, "a-late.txt", "late\n"); // sorts before: not looked for (documented)
@@ -200,7 +210,8 @@ class HdfsFileSourceIT {
         put(in, "f" + file + ".txt", sb.toString());
       }
       if (round == 1) {
-        await().atMost(Duration.ofSeconds(30))
+        await()
+            .atMost(Duration.ofSeconds(30))
             .until(() -> FileSourcePipelineTest.outputLines(out).size() == expected.size());
       }
       p.stopNow();
@@ -209,9 +220,11 @@ class HdfsFileSourceIT {
     Pipeline p = pipeline(ckpt, out);
     p.start();
     try {
-      await().atMost(Duration.ofSeconds(30))
+      await()
+          .atMost(Duration.ofSeconds(30))
           .until(() -> FileSourcePipelineTest.outputLines(out).size() >= expected.size());
-      assertThat(FileSourcePipelineTest.outputLines(out)).containsExactlyInAnyOrderElementsOf(expected);
+      assertThat(FileSourcePipelineTest.outputLines(out))
+          .containsExactlyInAnyOrderElementsOf(expected);
     } finally {
       p.stopGracefully();
     }
@@ -223,7 +236,8 @@ class HdfsFileSourceIT {
         .batchInterval(Duration.ofMillis(50))
         .source(
             "files",
-            FileSource.of(Map.of("paths", in.toString(), "include-existing", true, "max-files-per-batch", 4)))
+            FileSource.of(
+                Map.of("paths", in.toString(), "include-existing", true, "max-files-per-batch", 4)))
         .sink("out", RollingFileSink.builder(out).build())
         .build();
   }
@@ -232,11 +246,13 @@ class HdfsFileSourceIT {
   void unreadableFileIsAccessDeniedForAnotherUser() throws Exception {
     Path secret = put(in, "secret.txt", "s\n");
     fs.setPermission(secret, new FsPermission((short) 0600));
-    UserGroupInformation alice = UserGroupInformation.createUserForTesting("alice", new String[] {"users"});
+    UserGroupInformation alice =
+        UserGroupInformation.createUserForTesting("alice", new String[] {"users"});
     alice.doAs(
         (PrivilegedExceptionAction<Void>)
             () -> {
-              try (SourceHarness h = new SourceHarness(opts("include-existing", true), tmp.resolve("ckpt"))) {
+              try (SourceHarness h =
+                  new SourceHarness(opts("include-existing", true), tmp.resolve("ckpt"))) {
                 List<OffsetRange> ranges = h.plan();
                 assertThatThrownBy(() -> h.read(ranges))
                     .isInstanceOf(FileAccessDeniedException.class)

@@ -29,9 +29,10 @@ import org.junit.jupiter.api.TestInfo;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * {@code hdfs-inotify: true} against a real HDFS (MiniDFSCluster, permissions on; the test's user started the
- * NameNode, so it is the superuser): new files are found from the NameNode's events, with no directory listed after the
- * first cycle, and with the same completion rule, filters and exactly-once bookkeeping as listings.
+ * {@code hdfs-inotify: true} against a real HDFS (MiniDFSCluster, permissions on; the test's user
+ * started the NameNode, so it is the superuser): new files are found from the NameNode's events,
+ * with no directory listed after the first cycle, and with the same completion rule, filters and
+ * exactly-once bookkeeping as listings.
  */
 class HdfsInotifySourceIT {
   static MiniDFSCluster cluster;
@@ -48,11 +49,14 @@ class HdfsInotifySourceIT {
             Map.of(
                 "dfs.namenode.rpc-address", "127.0.0.1:0",
                 "dfs.namenode.http-address", "127.0.0.1:0",
-                // keep almost no edits beyond the last checkpoint, so a test can make the NameNode purge edits a
-                // stream still needs (2: a purge during saveNamespace may not reach into the open segment's two ops)
+                // keep almost no edits beyond the last checkpoint, so a test can make the NameNode
+                // purge edits a
+                // stream still needs (2: a purge during saveNamespace may not reach into the open
+                // segment's two ops)
                 "dfs.namenode.num.extra.edits.retained", "2",
                 "dfs.namenode.num.checkpoints.retained", "1",
-                // a client's close() need not wait for the data node's block report (about 0.3 s a file otherwise)
+                // a client's close() need not wait for the data node's block report (about 0.3 s a
+                // file otherwise)
                 "dfs.namenode.file.close.num-committed-allowed", "1"));
     fs = cluster.getFileSystem();
   }
@@ -79,7 +83,10 @@ class HdfsInotifySourceIT {
     return HdfsFileSourceIT.put(fs, dir, name, content.getBytes(StandardCharsets.UTF_8));
   }
 
-  /** Runs batches until {@code expected} lines were read (events reach the stream soon after each edit). */
+  /**
+   * Runs batches until {@code expected} lines were read (events reach the stream soon after each
+   * edit).
+   */
   static List<String> readUntil(SourceHarness h, int expected) {
     List<String> got = new ArrayList<>();
     await()
@@ -109,12 +116,14 @@ class HdfsInotifySourceIT {
         out.write("b1\n".getBytes(StandardCharsets.UTF_8));
         out.hflush();
         put(in, "c.txt", "c\n");
-        assertThat(readUntil(h, 3)).containsExactlyInAnyOrder("a1", "a2", "c"); // b.txt is still open
+        assertThat(readUntil(h, 3))
+            .containsExactlyInAnyOrder("a1", "a2", "c"); // b.txt is still open
         out.write("b2\n".getBytes(StandardCharsets.UTF_8));
       }
       assertThat(readUntil(h, 2)).containsExactly("b1", "b2"); // complete once closed
       assertThat(h.source.lastListing().directoriesListed()).isZero();
-      assertThat(h.source.lastListing().filesListed()).isLessThan(10); // the paths events named, not the 28 files
+      assertThat(h.source.lastListing().filesListed())
+          .isLessThan(10); // the paths events named, not the 28 files
       assertThat(h.batch()).isEmpty();
       assertThat(h.functionCounter("tributary.files.inotify.events")).isPositive();
       assertThat(h.functionCounter("tributary.files.inotify.relists")).isZero();
@@ -147,12 +156,15 @@ class HdfsInotifySourceIT {
       h.batch();
       put(new Path(in, "date=2026-11-25/hour=10"), "a.txt", "a\n");
       assertThat(readUntil(h, 1)).containsExactly("a");
-      // a whole partition written elsewhere and renamed in: one event for the directory, none for its files
+      // a whole partition written elsewhere and renamed in: one event for the directory, none for
+      // its files
       put(new Path(staging, "hour=11"), "b1.txt", "b1\n");
       put(new Path(staging, "hour=11"), "b2.txt", "b2\n");
       fs.mkdirs(new Path(in, "date=2026-11-25"));
-      assertThat(fs.rename(new Path(staging, "hour=11"), new Path(in, "date=2026-11-25/hour=11"))).isTrue();
-      // an older partition, which listings with ordered-partitions would prune, is seen from its events
+      assertThat(fs.rename(new Path(staging, "hour=11"), new Path(in, "date=2026-11-25/hour=11")))
+          .isTrue();
+      // an older partition, which listings with ordered-partitions would prune, is seen from its
+      // events
       put(new Path(in, "date=2026-11-24/hour=23"), "late.txt", "late\n");
       put(new Path(in, "date=2026-11-25/_temporary/0"), "t.txt", "temporary\n");
       assertThat(readUntil(h, 3)).containsExactlyInAnyOrder("b1", "b2", "late");
@@ -175,9 +187,11 @@ class HdfsInotifySourceIT {
               () -> {
                 assertThat(h.batch()).isEmpty();
                 assertThat(h.source.lastListing().directoriesListed()).isZero();
-                return h.functionCounter("tributary.files.inotify.events") > 0; // the note's events were read
+                return h.functionCounter("tributary.files.inotify.events")
+                    > 0; // the note's events were read
               });
-      // a directory renamed into place with the monitored directory inside: one event, none for its files
+      // a directory renamed into place with the monitored directory inside: one event, none for its
+      // files
       put(new Path(staging, "landing/events"), "a.txt", "a\n");
       put(new Path(staging, "landing/events"), "b.txt", "b\n");
       assertThat(fs.rename(new Path(staging, "landing"), new Path(in, "landing"))).isTrue();
@@ -213,10 +227,12 @@ class HdfsInotifySourceIT {
       assertThat(readUntil(h, 1)).containsExactly("one");
       committed = new HashMap<>(h.positions);
       put(in, "two.txt", "two\n");
-      h.plan(); // two.txt may be admitted now (and never committed) or not yet seen: either way it is read once
+      h.plan(); // two.txt may be admitted now (and never committed) or not yet seen: either way
+      // it is read once
     }
     put(in, "three.txt", "three\n"); // while stopped: no event stream is open
-    // the runtime replays from the end of the last committed batch (commits/N): the uncommitted plan comes first
+    // the runtime replays from the end of the last committed batch (commits/N): the uncommitted
+    // plan comes first
     try (SourceHarness h = new SourceHarness(opts(), ckpt, committed)) {
       assertThat(readUntil(h, 2)).containsExactlyInAnyOrder("two", "three");
       assertThat(h.batch()).isEmpty();
@@ -230,7 +246,8 @@ class HdfsInotifySourceIT {
     try (SourceHarness h = new SourceHarness(opts(), tmp.resolve("ckpt"))) {
       h.batch();
       put(in, "before.txt", "before\n");
-      // checkpoint the namespace a few times: the edit segments holding before.txt's events are purged
+      // checkpoint the namespace a few times: the edit segments holding before.txt's events are
+      // purged
       DistributedFileSystem dfs = (DistributedFileSystem) fs;
       for (int i = 0; i < 3; i++) {
         dfs.setSafeMode(SafeModeAction.SAFEMODE_ENTER);
@@ -249,7 +266,8 @@ class HdfsInotifySourceIT {
 
   @Test
   void onlyHdfsSuperusersMayUseTheEventStream() throws Exception {
-    UserGroupInformation alice = UserGroupInformation.createUserForTesting("alice", new String[] {"users"});
+    UserGroupInformation alice =
+        UserGroupInformation.createUserForTesting("alice", new String[] {"users"});
     alice.doAs(
         (PrivilegedExceptionAction<Void>)
             () -> {
@@ -265,7 +283,9 @@ class HdfsInotifySourceIT {
   @Test
   void pathsOnOtherFileSystemsAreRefused() {
     assertThatThrownBy(
-            () -> FileSource.of(Map.of("paths", tmp.toUri().toString() + "," + in, "hdfs-inotify", true)))
+            () ->
+                FileSource.of(
+                    Map.of("paths", tmp.toUri().toString() + "," + in, "hdfs-inotify", true)))
         .isInstanceOf(ConfigException.class)
         .hasMessageContaining("Invalid value true for hdfs-inotify: path " + tmp.toUri())
         .hasMessageContaining("hdfs-inotify: false");

@@ -17,8 +17,9 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * Flat local directories are read by name: with ordered file names old names cost no status at all, without them a
- * remembered name costs none either, and the paths recorded are exactly those of a Hadoop listing.
+ * Flat local directories are read by name: with ordered file names old names cost no status at all,
+ * without them a remembered name costs none either, and the paths recorded are exactly those of a
+ * Hadoop listing.
  */
 class LocalListingTest {
   @TempDir Path tmp;
@@ -52,13 +53,16 @@ class LocalListingTest {
     for (int i = 0; i < 50; i++) {
       put(String.format("f-%04d.txt", i), "old\n");
     }
-    try (SourceHarness h = new SourceHarness(opts("ordered-file-names", true), tmp.resolve("ckpt"))) {
+    try (SourceHarness h =
+        new SourceHarness(opts("ordered-file-names", true), tmp.resolve("ckpt"))) {
       assertThat(h.batch()).isEmpty();
       CountingLocalFileSystem.FILE_STATUSES.set(0);
       put("f-0050.txt", "n50\n");
       put("f-0051.txt", "n51\n");
       List<io.tributary.core.api.OffsetRange> ranges = h.plan(); // one listing cycle
-      assertThat(CountingLocalFileSystem.FILE_STATUSES.get()).as("statuses asked: the 2 new files only").isEqualTo(2);
+      assertThat(CountingLocalFileSystem.FILE_STATUSES.get())
+          .as("statuses asked: the 2 new files only")
+          .isEqualTo(2);
       assertThat(h.read(ranges)).containsExactly("n50", "n51");
       h.commit(ranges);
       assertThat(h.source.lastListing().filesListed()).isEqualTo(52);
@@ -82,14 +86,18 @@ class LocalListingTest {
       CountingLocalFileSystem.FILE_STATUSES.set(0);
       put("f-0100.txt", "new\n");
       List<io.tributary.core.api.OffsetRange> ranges = h.plan(); // one listing cycle
-      assertThat(CountingLocalFileSystem.FILE_STATUSES.get()).as("statuses asked: the new file only").isEqualTo(1);
+      assertThat(CountingLocalFileSystem.FILE_STATUSES.get())
+          .as("statuses asked: the new file only")
+          .isEqualTo(1);
       assertThat(h.read(ranges)).containsExactly("new");
     }
   }
 
   @Test
   void recordedPathsAreThoseOfAHadoopListing() throws Exception {
-    String[] names = {"f-plain.txt", "f-with space.txt", "f-100%.txt", "f-ünïcødé.txt", "f-a+b=c.txt"};
+    String[] names = {
+      "f-plain.txt", "f-with space.txt", "f-100%.txt", "f-ünïcødé.txt", "f-a+b=c.txt"
+    };
     try (SourceHarness h = new SourceHarness(opts(), tmp.resolve("ckpt"))) {
       h.batch();
       for (String n : names) {
@@ -97,7 +105,10 @@ class LocalListingTest {
       }
       List<Record> records = h.readRecords(h.plan());
       List<String> recorded =
-          records.stream().map(r -> new String(r.headers().get("file"), StandardCharsets.UTF_8)).sorted().toList();
+          records.stream()
+              .map(r -> new String(r.headers().get("file"), StandardCharsets.UTF_8))
+              .sorted()
+              .toList();
       try (FileSystem fs = FileSystem.newInstance(in.toUri(), new Configuration())) {
         List<String> hadoop = new java.util.ArrayList<>();
         for (FileStatus s : fs.listStatus(new org.apache.hadoop.fs.Path(in.toUri()))) {

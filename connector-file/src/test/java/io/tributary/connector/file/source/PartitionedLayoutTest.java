@@ -50,7 +50,8 @@ class PartitionedLayoutTest {
   void newPartitionsAreFoundAndOldOnesAreNotListedAgain() throws Exception {
     try (SourceHarness h = new SourceHarness(opts(true), tmp.resolve("ckpt"))) {
       assertThat(h.batch()).isEmpty();
-      assertThat(h.source.lastListing().directoriesListed()).isEqualTo(21); // first start: everything once
+      assertThat(h.source.lastListing().directoriesListed())
+          .isEqualTo(21); // first start: everything once
       put("date=2026-11-25/hour=00", "a.txt", "a\n", NOW);
       assertThat(h.batch()).containsExactly("a");
       // the old partitions fell out of the horizon: only the newest partition's branch is opened
@@ -64,7 +65,8 @@ class PartitionedLayoutTest {
       put("date=2026-11-25/hour=01", "b.txt", "b\n", NOW + 2000);
       put("date=2026-11-26/hour=00", "c.txt", "c\n", NOW + 3000);
       assertThat(h.batch()).containsExactlyInAnyOrder("late", "b", "c");
-      // documented trade-off: a file written into a partition older than the horizon is not looked for
+      // documented trade-off: a file written into a partition older than the horizon is not looked
+      // for
       put("date=2026-11-12/hour=00", "too-late.txt", "too-late\n", NOW + 4000);
       assertThat(h.batch()).isEmpty();
     }

@@ -24,8 +24,9 @@ import software.amazon.awssdk.services.s3.S3Client;
 import software.amazon.awssdk.services.s3.model.CompletedPart;
 
 /**
- * The file source on S3 ({@code s3a://} against s3proxy): objects count once their upload completed, new partition
- * prefixes are found, and a pipeline stopped abruptly and restarted on the same checkpoint reads every line once.
+ * The file source on S3 ({@code s3a://} against s3proxy): objects count once their upload
+ * completed, new partition prefixes are found, and a pipeline stopped abruptly and restarted on the
+ * same checkpoint reads every line once.
  */
 @ExtendWith(S3ServerExtension.class)
 class S3FileSourceIT {
@@ -46,7 +47,8 @@ class S3FileSourceIT {
   }
 
   Map<String, Object> opts(Object... kv) {
-    Map<String, Object> m = new HashMap<>(s3.hadoopOptions()); // hadoop.fs.s3a.*, as the sink and checkpoint take
+    Map<String, Object> m =
+        new HashMap<>(s3.hadoopOptions()); // hadoop.fs.s3a.*, as the sink and checkpoint take
     m.put("paths", S3Server.s3a(bucket, prefix).toString());
     for (int i = 0; i < kv.length; i += 2) {
       m.put((String) kv[i], kv[i + 1]);
@@ -57,7 +59,8 @@ class S3FileSourceIT {
   /** Uploads {@code content} under its final key in one PUT (there is no rename on S3). */
   void put(String relativeKey, String content) {
     try (S3Client c = s3.client()) {
-      c.putObject(b -> b.bucket(bucket).key(prefix + "/" + relativeKey), RequestBody.fromString(content));
+      c.putObject(
+          b -> b.bucket(bucket).key(prefix + "/" + relativeKey), RequestBody.fromString(content));
     }
   }
 
@@ -77,10 +80,12 @@ class S3FileSourceIT {
       put("a.txt", "a1\na2\n");
       assertThat(h.batch()).containsExactly("a1", "a2");
       c.completeMultipartUpload(
-          b -> b.bucket(bucket)
-              .key(key)
-              .uploadId(uploadId)
-              .multipartUpload(u -> u.parts(CompletedPart.builder().partNumber(1).eTag(etag).build())));
+          b ->
+              b.bucket(bucket)
+                  .key(key)
+                  .uploadId(uploadId)
+                  .multipartUpload(
+                      u -> u.parts(CompletedPart.builder().partNumber(1).eTag(etag).build())));
       assertThat(h.batch()).containsExactly("m1", "m2");
       assertThat(h.batch()).isEmpty();
     }
@@ -121,7 +126,8 @@ class S3FileSourceIT {
         put(String.format("f-%03d.txt", file), sb.toString());
       }
       if (round == 1) {
-        await().atMost(Duration.ofSeconds(60))
+        await()
+            .atMost(Duration.ofSeconds(60))
             .until(() -> FileSourcePipelineTest.outputLines(out).size() == expected.size());
       }
       p.stopNow();
@@ -130,9 +136,11 @@ class S3FileSourceIT {
     Pipeline p = pipeline(ckpt, out);
     p.start();
     try {
-      await().atMost(Duration.ofSeconds(60))
+      await()
+          .atMost(Duration.ofSeconds(60))
           .until(() -> FileSourcePipelineTest.outputLines(out).size() >= expected.size());
-      assertThat(FileSourcePipelineTest.outputLines(out)).containsExactlyInAnyOrderElementsOf(expected);
+      assertThat(FileSourcePipelineTest.outputLines(out))
+          .containsExactlyInAnyOrderElementsOf(expected);
     } finally {
       p.stopGracefully();
     }

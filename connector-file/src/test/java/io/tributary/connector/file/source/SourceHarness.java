@@ -18,18 +18,22 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * Drives a {@link FileSource} the way the runtime does (partitions, plan everything available, read, commit) without
- * a pipeline, with its state in a local checkpoint directory so that "restarts" reopen the same state.
+ * Drives a {@link FileSource} the way the runtime does (partitions, plan everything available,
+ * read, commit) without a pipeline, with its state in a local checkpoint directory so that
+ * "restarts" reopen the same state.
  */
 final class SourceHarness implements AutoCloseable {
   final FileSource source;
   final MeterRegistry registry = new SimpleMeterRegistry();
   final CheckpointStorage checkpoint;
+
   /** Next offset to plan per partition (what offsets/N would hold). */
   final Map<String, Long> positions;
+
   long batchId;
 
-  SourceHarness(Map<String, ?> options, Path checkpointDir, Map<String, Long> positions) throws Exception {
+  SourceHarness(Map<String, ?> options, Path checkpointDir, Map<String, Long> positions)
+      throws Exception {
     this.checkpoint = new LocalCheckpointStorage(checkpointDir);
     this.positions = positions;
     this.source = FileSource.of(options);

@@ -55,13 +55,16 @@ class SplitFilesTest {
     expected.add("last-without-newline");
     for (int splitSize : new int[] {7, 64, 100, 999}) {
       Path ckpt = tmp.resolve("ckpt-" + splitSize);
-      try (SourceHarness h = new SourceHarness(opts("split-size", splitSize, "max-files-per-batch", 100_000), ckpt)) {
+      try (SourceHarness h =
+          new SourceHarness(opts("split-size", splitSize, "max-files-per-batch", 100_000), ckpt)) {
         h.batch();
         Path f = put("big-" + splitSize + ".txt", sb.toString().getBytes(StandardCharsets.UTF_8));
         List<OffsetRange> ranges = h.plan();
         long len = Files.size(f);
         assertThat(ranges.get(0).count()).as("splits").isEqualTo((len + splitSize - 1) / splitSize);
-        assertThat(h.read(ranges)).as("split-size %d", splitSize).containsExactlyElementsOf(expected);
+        assertThat(h.read(ranges))
+            .as("split-size %d", splitSize)
+            .containsExactlyElementsOf(expected);
       }
     }
   }
@@ -69,7 +72,9 @@ class SplitFilesTest {
   @Test
   void fixedLengthSplitsHoldWholeRecords() throws Exception {
     try (SourceHarness h =
-        new SourceHarness(opts("format", "fixed-length", "record-length", 10, "split-size", 25), tmp.resolve("c"))) {
+        new SourceHarness(
+            opts("format", "fixed-length", "record-length", 10, "split-size", 25),
+            tmp.resolve("c"))) {
       h.batch();
       StringBuilder sb = new StringBuilder();
       List<String> expected = new ArrayList<>();
@@ -86,23 +91,32 @@ class SplitFilesTest {
   }
 
   @Test
-  void compressedFilesAreNeverSplitAndASplitFileIsDeletedOnlyWhenAllOfItIsCommitted() throws Exception {
-    Map<String, Object> o = opts("split-size", 10, "max-files-per-batch", 2, "clean-source", "delete");
+  void compressedFilesAreNeverSplitAndASplitFileIsDeletedOnlyWhenAllOfItIsCommitted()
+      throws Exception {
+    Map<String, Object> o =
+        opts("split-size", 10, "max-files-per-batch", 2, "clean-source", "delete");
     try (SourceHarness h = new SourceHarness(o, tmp.resolve("c"))) {
       h.batch();
-      Path f = put("a.txt", "0123456789\nabcdefghij\nABCDEFGHIJ\n".getBytes(StandardCharsets.UTF_8));
-      // 33 bytes in 4 ranges: more than the allowance, admitted together as the first file of the cycle
+      Path f =
+          put("a.txt", "0123456789\nabcdefghij\nABCDEFGHIJ\n".getBytes(StandardCharsets.UTF_8));
+      // 33 bytes in 4 ranges: more than the allowance, admitted together as the first file of the
+      // cycle
       List<OffsetRange> first = h.plan();
       assertThat(first.get(0).count()).isEqualTo(4);
-      List<OffsetRange> partial = List.of(new OffsetRange(first.get(0).partition(), first.get(0).fromOffset(), 2));
+      List<OffsetRange> partial =
+          List.of(new OffsetRange(first.get(0).partition(), first.get(0).fromOffset(), 2));
       assertThat(h.read(partial)).containsExactly("0123456789", "abcdefghij");
       h.commit(partial);
       assertThat(f).exists();
-      List<OffsetRange> rest = List.of(new OffsetRange(first.get(0).partition(), 2, first.get(0).untilOffset()));
+      List<OffsetRange> rest =
+          List.of(new OffsetRange(first.get(0).partition(), 2, first.get(0).untilOffset()));
       assertThat(h.read(rest)).containsExactly("ABCDEFGHIJ");
       h.commit(rest);
       assertThat(f).doesNotExist();
-      put("b.txt.gz", FileFormatsAndBadInputTest.compress("z\n".repeat(50), java.util.zip.GZIPOutputStream::new));
+      put(
+          "b.txt.gz",
+          FileFormatsAndBadInputTest.compress(
+              "z\n".repeat(50), java.util.zip.GZIPOutputStream::new));
       List<OffsetRange> gz = h.plan();
       assertThat(gz.get(0).count()).isEqualTo(1);
       assertThat(h.read(gz)).hasSize(50);

@@ -13,7 +13,8 @@ import org.apache.hadoop.hdfs.MiniDFSCluster;
 import org.junit.jupiter.api.extension.ExtensionContext;
 
 /**
- * A real HDFS (one name node, one data node, in this JVM) on 127.0.0.1, started by {@link MiniHdfsExtension}.
+ * A real HDFS (one name node, one data node, in this JVM) on 127.0.0.1, started by {@link
+ * MiniHdfsExtension}.
  *
  * <p>Thread safety: immutable once started; the cluster itself serves any thread.
  */
@@ -40,7 +41,10 @@ public final class MiniHdfs implements ExtensionContext.Store.CloseableResource 
     conf.set("dfs.datanode.ipc.address", "127.0.0.1:0");
     conf.setBoolean("dfs.permissions.enabled", false);
     MiniDFSCluster cluster =
-        new MiniDFSCluster.Builder(conf, base.toFile()).numDataNodes(1).format(true).checkDataNodeAddrConfig(true)
+        new MiniDFSCluster.Builder(conf, base.toFile())
+            .numDataNodes(1)
+            .format(true)
+            .checkDataNodeAddrConfig(true)
             .build();
     cluster.waitActive();
     return new MiniHdfs(cluster, base);
@@ -56,12 +60,17 @@ public final class MiniHdfs implements ExtensionContext.Store.CloseableResource 
     return uri.resolve("/" + path);
   }
 
-  /** A fresh directory URI for one test, so tests sharing the cluster never see each other's files. */
+  /**
+   * A fresh directory URI for one test, so tests sharing the cluster never see each other's files.
+   */
   public URI newDirectory(String name) {
     return uri("tests/" + name + "-" + UUID.randomUUID());
   }
 
-  /** Hadoop settings a client needs besides the URI (none for this cluster); for {@code hadoop.*} options. */
+  /**
+   * Hadoop settings a client needs besides the URI (none for this cluster); for {@code hadoop.*}
+   * options.
+   */
   public Map<String, String> hadoopSettings() {
     return Map.of();
   }

@@ -6,9 +6,10 @@ import org.junit.jupiter.api.extension.ParameterContext;
 import org.junit.jupiter.api.extension.ParameterResolver;
 
 /**
- * Starts one real HDFS ({@code MiniDFSCluster}: a name node and a data node on 127.0.0.1, free ports) for the whole
- * test run and injects it as a {@link MiniHdfs} parameter (constructor, lifecycle or test method). The cluster is shut
- * down when the test run ends. Use {@link MiniHdfs#newDirectory} to keep tests apart.
+ * Starts one real HDFS ({@code MiniDFSCluster}: a name node and a data node on 127.0.0.1, free
+ * ports) for the whole test run and injects it as a {@link MiniHdfs} parameter (constructor,
+ * lifecycle or test method). The cluster is shut down when the test run ends. Use {@link
+ * MiniHdfs#newDirectory} to keep tests apart.
  *
  * <pre>{@code
  * @ExtendWith(MiniHdfsExtension.class)
@@ -23,7 +24,8 @@ import org.junit.jupiter.api.extension.ParameterResolver;
  * <p>Thread safety: JUnit calls it; the cluster is started once even with parallel test classes.
  */
 public final class MiniHdfsExtension implements BeforeAllCallback, ParameterResolver {
-  private static final ExtensionContext.Namespace NS = ExtensionContext.Namespace.create(MiniHdfsExtension.class);
+  private static final ExtensionContext.Namespace NS =
+      ExtensionContext.Namespace.create(MiniHdfsExtension.class);
 
   @Override
   public void beforeAll(ExtensionContext context) {
@@ -41,7 +43,8 @@ public final class MiniHdfsExtension implements BeforeAllCallback, ParameterReso
               try {
                 return MiniHdfs.start();
               } catch (Exception e) {
-                throw new IllegalStateException("Cannot start MiniDFSCluster on 127.0.0.1: " + e, e);
+                throw new IllegalStateException(
+                    "Cannot start MiniDFSCluster on 127.0.0.1: " + e, e);
               }
             },
             MiniHdfs.class);

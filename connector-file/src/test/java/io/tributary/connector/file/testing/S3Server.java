@@ -22,12 +22,13 @@ import software.amazon.awssdk.services.s3.S3Client;
 import software.amazon.awssdk.services.s3.S3Configuration;
 
 /**
- * A real S3-compatible server for tests: s3proxy (Maven Central {@code org.gaul:s3proxy}, its self-contained jar) in a
- * child JVM on 127.0.0.1 with an in-memory blob store, started by {@link S3ServerExtension}. A child process keeps
- * s3proxy's Jetty and jclouds off the test classpath (MiniDFSCluster brings another Jetty).
+ * A real S3-compatible server for tests: s3proxy (Maven Central {@code org.gaul:s3proxy}, its
+ * self-contained jar) in a child JVM on 127.0.0.1 with an in-memory blob store, started by {@link
+ * S3ServerExtension}. A child process keeps s3proxy's Jetty and jclouds off the test classpath
+ * (MiniDFSCluster brings another Jetty).
  *
- * <p>The jar is found at the system property {@code tributary.s3proxy.jar}, else {@code target/s3proxy/s3proxy.jar}
- * (the module's pom copies it there).
+ * <p>The jar is found at the system property {@code tributary.s3proxy.jar}, else {@code
+ * target/s3proxy/s3proxy.jar} (the module's pom copies it there).
  *
  * <p>Thread safety: immutable once started; the server serves any thread.
  */
@@ -49,8 +50,10 @@ public final class S3Server implements ExtensionContext.Store.CloseableResource 
   static S3Server start() throws IOException, InterruptedException {
     Path jar = Path.of(System.getProperty("tributary.s3proxy.jar", "target/s3proxy/s3proxy.jar"));
     if (!Files.isRegularFile(jar)) {
-      throw new IllegalStateException("s3proxy jar not found at " + jar.toAbsolutePath()
-          + " (expected: run through Maven, which copies it, or set -Dtributary.s3proxy.jar)");
+      throw new IllegalStateException(
+          "s3proxy jar not found at "
+              + jar.toAbsolutePath()
+              + " (expected: run through Maven, which copies it, or set -Dtributary.s3proxy.jar)");
     }
     IOException last = null;
     for (int attempt = 0; attempt < 3; attempt++) {
@@ -72,8 +75,14 @@ public final class S3Server implements ExtensionContext.Store.CloseableResource 
           StandardCharsets.UTF_8);
       String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
       ProcessBuilder pb =
-          new ProcessBuilder(List.of(java, "-Xmx256m", "-jar", jar.toAbsolutePath().toString(), "--properties",
-              props.toString()));
+          new ProcessBuilder(
+              List.of(
+                  java,
+                  "-Xmx256m",
+                  "-jar",
+                  jar.toAbsolutePath().toString(),
+                  "--properties",
+                  props.toString()));
       pb.environment().put("LOG_LEVEL", "warn");
       pb.redirectErrorStream(true);
       pb.redirectOutput(work.resolve("s3proxy.log").toFile());
@@ -81,12 +90,17 @@ public final class S3Server implements ExtensionContext.Store.CloseableResource 
       URI endpoint = URI.create("http://127.0.0.1:" + port);
       if (awaitHttp(endpoint, p, Duration.ofSeconds(60))) {
         S3Server server = new S3Server(p, endpoint, work);
-        Runtime.getRuntime().addShutdownHook(new Thread(p::destroyForcibly, "tributary-test-s3proxy-reaper-0"));
+        Runtime.getRuntime()
+            .addShutdownHook(new Thread(p::destroyForcibly, "tributary-test-s3proxy-reaper-0"));
         return server;
       }
       p.destroyForcibly();
-      last = new IOException("s3proxy did not start on port " + port + "; log: "
-          + Files.readString(work.resolve("s3proxy.log"), StandardCharsets.UTF_8));
+      last =
+          new IOException(
+              "s3proxy did not start on port "
+                  + port
+                  + "; log: "
+                  + Files.readString(work.resolve("s3proxy.log"), StandardCharsets.UTF_8));
     }
     throw last;
   }
@@ -97,8 +111,12 @@ public final class S3Server implements ExtensionContext.Store.CloseableResource 
     }
   }
 
-  /** Polls the endpoint until it answers HTTP (any status), the process exits, or the timeout passes. */
-  private static boolean awaitHttp(URI endpoint, Process p, Duration timeout) throws InterruptedException {
+  /**
+   * Polls the endpoint until it answers HTTP (any status), the process exits, or the timeout
+   * passes.
+   */
+  private static boolean awaitHttp(URI endpoint, Process p, Duration timeout)
+      throws InterruptedException {
     Instant deadline = Instant.now().plus(timeout);
     while (Instant.now().isBefore(deadline)) {
       if (!p.isAlive()) {
@@ -155,14 +173,15 @@ public final class S3Server implements ExtensionContext.Store.CloseableResource 
     return S3Client.builder()
         .endpointOverride(endpoint)
         .region(Region.of(REGION))
-        .credentialsProvider(StaticCredentialsProvider.create(AwsBasicCredentials.create(ACCESS_KEY, SECRET_KEY)))
+        .credentialsProvider(
+            StaticCredentialsProvider.create(AwsBasicCredentials.create(ACCESS_KEY, SECRET_KEY)))
         .serviceConfiguration(S3Configuration.builder().pathStyleAccessEnabled(true).build())
         .build();
   }
 
   /**
-   * The S3A settings for this server, without the {@code hadoop.} prefix: endpoint, path-style access, static
-   * credentials, no TLS, and few retries so a broken test fails fast.
+   * The S3A settings for this server, without the {@code hadoop.} prefix: endpoint, path-style
+   * access, static credentials, no TLS, and few retries so a broken test fails fast.
    */
   public Map<String, String> hadoopSettings() {
     Map<String, String> m = new LinkedHashMap<>();
@@ -172,7 +191,8 @@ public final class S3Server implements ExtensionContext.Store.CloseableResource 
     m.put("fs.s3a.connection.ssl.enabled", "false");
     m.put("fs.s3a.access.key", ACCESS_KEY);
     m.put("fs.s3a.secret.key", SECRET_KEY);
-    m.put("fs.s3a.aws.credentials.provider", "org.apache.hadoop.fs.s3a.SimpleAWSCredentialsProvider");
+    m.put(
+        "fs.s3a.aws.credentials.provider", "org.apache.hadoop.fs.s3a.SimpleAWSCredentialsProvider");
     m.put("fs.s3a.bucket.probe", "0");
     m.put("fs.s3a.attempts.maximum", "2");
     m.put("fs.s3a.retry.limit", "2");
@@ -182,7 +202,10 @@ public final class S3Server implements ExtensionContext.Store.CloseableResource 
     return m;
   }
 
-  /** The same settings as {@code hadoop.}-prefixed option keys, ready for a sink or checkpoint config. */
+  /**
+   * The same settings as {@code hadoop.}-prefixed option keys, ready for a sink or checkpoint
+   * config.
+   */
   public Map<String, String> hadoopOptions() {
     Map<String, String> m = new LinkedHashMap<>();
     hadoopSettings().forEach((k, v) -> m.put("hadoop." + k, v));

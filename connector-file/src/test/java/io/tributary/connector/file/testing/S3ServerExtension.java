@@ -6,9 +6,10 @@ import org.junit.jupiter.api.extension.ParameterContext;
 import org.junit.jupiter.api.extension.ParameterResolver;
 
 /**
- * Starts one S3-compatible server (s3proxy, in-memory, on 127.0.0.1 at a free port) for the whole test run and injects
- * it as an {@link S3Server} parameter (constructor, lifecycle or test method). The server stops when the run ends.
- * Each test class should create its own bucket with {@link S3Server#createBucket}.
+ * Starts one S3-compatible server (s3proxy, in-memory, on 127.0.0.1 at a free port) for the whole
+ * test run and injects it as an {@link S3Server} parameter (constructor, lifecycle or test method).
+ * The server stops when the run ends. Each test class should create its own bucket with {@link
+ * S3Server#createBucket}.
  *
  * <pre>{@code
  * @ExtendWith(S3ServerExtension.class)
@@ -25,7 +26,8 @@ import org.junit.jupiter.api.extension.ParameterResolver;
  * <p>Thread safety: JUnit calls it; the server is started once even with parallel test classes.
  */
 public final class S3ServerExtension implements BeforeAllCallback, ParameterResolver {
-  private static final ExtensionContext.Namespace NS = ExtensionContext.Namespace.create(S3ServerExtension.class);
+  private static final ExtensionContext.Namespace NS =
+      ExtensionContext.Namespace.create(S3ServerExtension.class);
 
   @Override
   public void beforeAll(ExtensionContext context) {

@@ -21,7 +21,8 @@ public final class KafkaClients {
   private KafkaClients() {}
 
   /** Client properties: the user's pass-through entries first, then {@code fixed}, which wins. */
-  public static Properties properties(String bootstrapServers, Map<String, String> user, Map<String, Object> fixed) {
+  public static Properties properties(
+      String bootstrapServers, Map<String, String> user, Map<String, Object> fixed) {
     Properties p = new Properties();
     p.putAll(user);
     p.put("bootstrap.servers", bootstrapServers);
@@ -42,27 +43,30 @@ public final class KafkaClients {
   public static TopicPartition topicPartition(String id) {
     int dash = id.lastIndexOf('-');
     if (dash <= 0 || dash == id.length() - 1) {
-      throw new IllegalArgumentException("Not a Kafka partition id: " + id + " (expected: topic-N)");
+      throw new IllegalArgumentException(
+          "Not a Kafka partition id: " + id + " (expected: topic-N)");
     }
     try {
       return new TopicPartition(id.substring(0, dash), Integer.parseInt(id.substring(dash + 1)));
     } catch (NumberFormatException e) {
-      throw new IllegalArgumentException("Not a Kafka partition id: " + id + " (expected: topic-N)", e);
+      throw new IllegalArgumentException(
+          "Not a Kafka partition id: " + id + " (expected: topic-N)", e);
     }
   }
 
   /**
-   * Whether {@code t}, or an error in its cause chain, is one the Kafka clients call transient: the brokers are
-   * restarting, unreachable or electing a leader, and the same request may succeed later. That is the client's {@link
-   * RetriableException} family (timeouts, disconnects, {@code NOT_LEADER_OR_FOLLOWER}, coordinator not available, not
-   * enough replicas), {@link BrokerNotAvailableException}, and for a transactional producer a transaction the broker
-   * aborted or asks to abort ({@link TransactionAbortedException}, {@link TransactionAbortableException}, {@link
-   * ApplicationRecoverableException} such as an epoch bumped by a transaction timeout), after which a new producer can
-   * go on. Never transient: authentication, authorization, and a producer fenced by another instance (checked first,
-   * wherever they are in the chain).
+   * Whether {@code t}, or an error in its cause chain, is one the Kafka clients call transient: the
+   * brokers are restarting, unreachable or electing a leader, and the same request may succeed
+   * later. That is the client's {@link RetriableException} family (timeouts, disconnects, {@code
+   * NOT_LEADER_OR_FOLLOWER}, coordinator not available, not enough replicas), {@link
+   * BrokerNotAvailableException}, and for a transactional producer a transaction the broker aborted
+   * or asks to abort ({@link TransactionAbortedException}, {@link TransactionAbortableException},
+   * {@link ApplicationRecoverableException} such as an epoch bumped by a transaction timeout),
+   * after which a new producer can go on. Never transient: authentication, authorization, and a
+   * producer fenced by another instance (checked first, wherever they are in the chain).
    *
-   * <p>{@link java.util.concurrent.ExecutionException}s of the admin client and a producer's "error state" {@code
-   * KafkaException} carry the real error as their cause, hence the walk.
+   * <p>{@link java.util.concurrent.ExecutionException}s of the admin client and a producer's "error
+   * state" {@code KafkaException} carry the real error as their cause, hence the walk.
    */
   public static boolean isTransient(Throwable t) {
     boolean transientSeen = false;
@@ -84,9 +88,9 @@ public final class KafkaClients {
   }
 
   /**
-   * Runs {@code close} with the calling thread's interrupt flag cleared and restores the flag afterwards: the Kafka
-   * clients refuse to close on an interrupted thread, and {@code stopNow} interrupts the batch thread. Blocks as long
-   * as {@code close} does.
+   * Runs {@code close} with the calling thread's interrupt flag cleared and restores the flag
+   * afterwards: the Kafka clients refuse to close on an interrupted thread, and {@code stopNow}
+   * interrupts the batch thread. Blocks as long as {@code close} does.
    */
   public static void closeUninterrupted(Runnable close) {
     boolean interrupted = Thread.interrupted();

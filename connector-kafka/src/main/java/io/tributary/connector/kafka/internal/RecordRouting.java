@@ -25,7 +25,8 @@ public final class RecordRouting {
   }
 
   /**
-   * @param partitionCount the output topic's partition count, checked for {@link Partitioning#SOURCE_PARTITION}
+   * @param partitionCount the output topic's partition count, checked for {@link
+   *     Partitioning#SOURCE_PARTITION}
    */
   public ProducerRecord<byte[], byte[]> toProducerRecord(Record r, int partitionCount) {
     Integer partition = null;
@@ -36,14 +37,25 @@ public final class RecordRouting {
         n = KafkaClients.topicPartition(source).partition();
       } catch (IllegalArgumentException e) {
         throw new TributaryException(
-            "Kafka sink for topic " + topic + " uses partitioning source-partition but record " + r.position()
+            "Kafka sink for topic "
+                + topic
+                + " uses partitioning source-partition but record "
+                + r.position()
                 + " does not come from a Kafka partition (expected: a partition id topic-N; use partitioning: key)",
             e);
       }
       if (n >= partitionCount) {
         throw new TributaryException(
-            "Kafka sink topic " + topic + " has " + partitionCount + " partitions but record " + r.position()
-                + " comes from partition " + n + " (expected: add partitions to " + topic
+            "Kafka sink topic "
+                + topic
+                + " has "
+                + partitionCount
+                + " partitions but record "
+                + r.position()
+                + " comes from partition "
+                + n
+                + " (expected: add partitions to "
+                + topic
                 + " or use partitioning: key)");
       }
       partition = n;

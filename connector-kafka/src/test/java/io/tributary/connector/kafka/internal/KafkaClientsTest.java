@@ -20,19 +20,26 @@ import org.junit.jupiter.api.Test;
 class KafkaClientsTest {
   @Test
   void brokerRestartErrorsAreTransientWhereverTheyAreInTheChain() {
-    assertThat(KafkaClients.isTransient(new TimeoutException("Timeout of 30000ms expired"))).isTrue();
+    assertThat(KafkaClients.isTransient(new TimeoutException("Timeout of 30000ms expired")))
+        .isTrue();
     assertThat(KafkaClients.isTransient(new DisconnectException("disconnected"))).isTrue();
     assertThat(KafkaClients.isTransient(new NetworkException("connection lost"))).isTrue();
     assertThat(KafkaClients.isTransient(new BrokerNotAvailableException("broker 1"))).isTrue();
-    assertThat(KafkaClients.isTransient(new ExecutionException(new CoordinatorNotAvailableException("c")))).isTrue();
+    assertThat(
+            KafkaClients.isTransient(
+                new ExecutionException(new CoordinatorNotAvailableException("c"))))
+        .isTrue();
     // a producer in error state reports the send failure as the cause
     assertThat(
             KafkaClients.isTransient(
-                new KafkaException("Cannot execute transactional method because we are in an error state",
+                new KafkaException(
+                    "Cannot execute transactional method because we are in an error state",
                     new TimeoutException("Expiring 3 record(s)"))))
         .isTrue();
-    assertThat(KafkaClients.isTransient(new TransactionAbortableException("abort and retry"))).isTrue();
-    assertThat(KafkaClients.isTransient(new InvalidProducerEpochException("epoch bumped"))).isTrue();
+    assertThat(KafkaClients.isTransient(new TransactionAbortableException("abort and retry")))
+        .isTrue();
+    assertThat(KafkaClients.isTransient(new InvalidProducerEpochException("epoch bumped")))
+        .isTrue();
   }
 
   @Test
@@ -40,8 +47,13 @@ class KafkaClientsTest {
     assertThat(KafkaClients.isTransient(new ProducerFencedException("another instance"))).isFalse();
     assertThat(KafkaClients.isTransient(new SaslAuthenticationException("bad password"))).isFalse();
     assertThat(KafkaClients.isTransient(new TopicAuthorizationException("denied"))).isFalse();
-    assertThat(KafkaClients.isTransient(new KafkaException("fenced", new ProducerFencedException("x")))).isFalse();
-    assertThat(KafkaClients.isTransient(new TimeoutException("t", new ProducerFencedException("x")))).isFalse();
+    assertThat(
+            KafkaClients.isTransient(
+                new KafkaException("fenced", new ProducerFencedException("x"))))
+        .isFalse();
+    assertThat(
+            KafkaClients.isTransient(new TimeoutException("t", new ProducerFencedException("x"))))
+        .isFalse();
     assertThat(KafkaClients.isTransient(new KafkaException("unknown"))).isFalse();
   }
 }

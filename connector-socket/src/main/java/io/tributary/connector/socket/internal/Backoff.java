@@ -2,7 +2,10 @@ package io.tributary.connector.socket.internal;
 
 import java.time.Duration;
 
-/** Exponential backoff: initial, doubling up to max; {@link #reset()} after a success. Thread safety: synchronized. */
+/**
+ * Exponential backoff: initial, doubling up to max; {@link #reset()} after a success. Thread
+ * safety: synchronized.
+ */
 public final class Backoff {
   private final long initialMs;
   private final long maxMs;

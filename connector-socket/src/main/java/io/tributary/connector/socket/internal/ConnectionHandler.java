@@ -11,8 +11,8 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Base of the ingest handlers: connection gauge, TLS handshake failures and I/O errors (counted, one WARN line, the
- * connection closed).
+ * Base of the ingest handlers: connection gauge, TLS handshake failures and I/O errors (counted,
+ * one WARN line, the connection closed).
  *
  * <p>Thread safety: one instance per channel, used on its event loop only.
  */
@@ -30,7 +30,8 @@ abstract class ConnectionHandler extends ChannelInboundHandlerAdapter {
   public void channelActive(ChannelHandlerContext ctx) throws Exception {
     counted = true;
     metrics.connections().incrementAndGet();
-    LOG.debug("event=connected source={} remote={}", metrics.source(), ctx.channel().remoteAddress());
+    LOG.debug(
+        "event=connected source={} remote={}", metrics.source(), ctx.channel().remoteAddress());
     super.channelActive(ctx);
   }
 
@@ -40,7 +41,8 @@ abstract class ConnectionHandler extends ChannelInboundHandlerAdapter {
       counted = false;
       metrics.connections().decrementAndGet();
     }
-    LOG.debug("event=disconnected source={} remote={}", metrics.source(), ctx.channel().remoteAddress());
+    LOG.debug(
+        "event=disconnected source={} remote={}", metrics.source(), ctx.channel().remoteAddress());
     super.channelInactive(ctx);
   }
 
@@ -48,7 +50,9 @@ abstract class ConnectionHandler extends ChannelInboundHandlerAdapter {
   public void userEventTriggered(ChannelHandlerContext ctx, Object evt) throws Exception {
     if (evt instanceof SslHandshakeCompletionEvent e && !e.isSuccess()) {
       metrics.reject(
-          SocketErrorReason.TLS_HANDSHAKE, ctx.channel().remoteAddress(), "connection closed",
+          SocketErrorReason.TLS_HANDSHAKE,
+          ctx.channel().remoteAddress(),
+          "connection closed",
           String.valueOf(e.cause()));
       ctx.close();
       return;
@@ -58,15 +62,27 @@ abstract class ConnectionHandler extends ChannelInboundHandlerAdapter {
 
   @Override
   public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
-    Throwable root = cause instanceof DecoderException && cause.getCause() != null ? cause.getCause() : cause;
+    Throwable root =
+        cause instanceof DecoderException && cause.getCause() != null ? cause.getCause() : cause;
     if (root instanceof SSLException) {
-      // Counted by the handshake event (or a TLS record error after it): close without a second line.
-      LOG.debug("event=tls_error source={} remote={} detail=\"{}\"", metrics.source(), ctx.channel().remoteAddress(),
+      // Counted by the handshake event (or a TLS record error after it): close without a second
+      // line.
+      LOG.debug(
+          "event=tls_error source={} remote={} detail=\"{}\"",
+          metrics.source(),
+          ctx.channel().remoteAddress(),
           root.toString());
     } else if (root instanceof IOException) {
-      metrics.reject(SocketErrorReason.IO_ERROR, ctx.channel().remoteAddress(), "connection closed", root.toString());
+      metrics.reject(
+          SocketErrorReason.IO_ERROR,
+          ctx.channel().remoteAddress(),
+          "connection closed",
+          root.toString());
     } else {
-      metrics.reject(SocketErrorReason.PROTOCOL_ERROR, ctx.channel().remoteAddress(), "connection closed",
+      metrics.reject(
+          SocketErrorReason.PROTOCOL_ERROR,
+          ctx.channel().remoteAddress(),
+          "connection closed",
           "unexpected " + root);
       LOG.debug("Unexpected exception in socket pipeline", root);
     }

@@ -4,17 +4,17 @@ import io.tributary.connector.socket.SocketProtocolException;
 import java.util.List;
 
 /**
- * What the decoders emit: decoded frames, or a description of bad input so that the handler can count, log and act
- * on it. No {@code ByteBuf} leaves a decoder: payloads are copied into arrays (the record needs them anyway), so
- * handlers never own buffers.
+ * What the decoders emit: decoded frames, or a description of bad input so that the handler can
+ * count, log and act on it. No {@code ByteBuf} leaves a decoder: payloads are copied into arrays
+ * (the record needs them anyway), so handlers never own buffers.
  */
 public sealed interface Frame {
   /** A plain-mode record payload. */
   record Payload(byte[] bytes) implements Frame {}
 
   /**
-   * Plain mode: the payloads of consecutive lines decoded from one read, in order; one message per read instead of
-   * one per line, so the pipeline hands them to the handler in one call.
+   * Plain mode: the payloads of consecutive lines decoded from one read, in order; one message per
+   * read instead of one per line, so the pipeline hands them to the handler in one call.
    */
   record Lines(List<byte[]> payloads) implements Frame {}
 
@@ -32,8 +32,8 @@ public sealed interface Frame {
   record ErrorReply(int code, String message) implements Frame {}
 
   /**
-   * Bad input. {@code fatal} means the byte stream cannot be resynchronised and the decoder now discards everything:
-   * the handler must close the connection.
+   * Bad input. {@code fatal} means the byte stream cannot be resynchronised and the decoder now
+   * discards everything: the handler must close the connection.
    */
   record Bad(SocketProtocolException error, boolean fatal) implements Frame {}
 }

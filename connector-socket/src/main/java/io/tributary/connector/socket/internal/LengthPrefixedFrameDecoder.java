@@ -8,10 +8,10 @@ import io.tributary.connector.socket.TruncatedFrameException;
 import java.util.List;
 
 /**
- * Cuts a byte stream into frames preceded by a 4-byte big-endian signed length and emits {@link Frame.Payload}s. A
- * length above the maximum (or negative) is fatal: such a prefix usually means the sender lost framing, so the decoder
- * discards everything after it and the handler closes the connection. An incomplete frame at end of stream is
- * reported as truncated.
+ * Cuts a byte stream into frames preceded by a 4-byte big-endian signed length and emits {@link
+ * Frame.Payload}s. A length above the maximum (or negative) is fatal: such a prefix usually means
+ * the sender lost framing, so the decoder discards everything after it and the handler closes the
+ * connection. An incomplete frame at end of stream is reported as truncated.
  *
  * <p>Thread safety: one instance per channel, used on its event loop only.
  */
@@ -37,8 +37,13 @@ public final class LengthPrefixedFrameDecoder extends ByteToMessageDecoder {
         out.add(
             new Frame.Bad(
                 new FrameTooLongException(
-                    "Length prefix " + (len & 0xFFFFFFFFL) + " from " + ctx.channel().remoteAddress()
-                        + " exceeds max-frame-bytes=" + maxFrameBytes + "; closing the connection (framing cannot"
+                    "Length prefix "
+                        + (len & 0xFFFFFFFFL)
+                        + " from "
+                        + ctx.channel().remoteAddress()
+                        + " exceeds max-frame-bytes="
+                        + maxFrameBytes
+                        + "; closing the connection (framing cannot"
                         + " be trusted after this)"),
                 true));
         return;
@@ -62,7 +67,10 @@ public final class LengthPrefixedFrameDecoder extends ByteToMessageDecoder {
       out.add(
           new Frame.Bad(
               new TruncatedFrameException(
-                  "Connection from " + ctx.channel().remoteAddress() + " closed with " + n
+                  "Connection from "
+                      + ctx.channel().remoteAddress()
+                      + " closed with "
+                      + n
                       + " bytes of an incomplete frame; dropped"),
               false));
     }

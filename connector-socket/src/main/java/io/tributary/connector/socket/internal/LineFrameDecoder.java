@@ -10,11 +10,12 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * Cuts a byte stream into lines ending in {@code \n} (a trailing {@code \r} is removed) and emits them as {@link
- * Frame.Lines}: one message with every line of a read (a {@link Frame.Bad} in between ends one and starts another, so
- * the order holds). A line longer than the maximum is reported once ({@link Frame.Bad}, not fatal) and discarded up to
- * its newline, so the connection stays usable. Invalid UTF-8 (when validated) is reported and dropped. An unterminated
- * line at end of stream is reported as truncated and dropped.
+ * Cuts a byte stream into lines ending in {@code \n} (a trailing {@code \r} is removed) and emits
+ * them as {@link Frame.Lines}: one message with every line of a read (a {@link Frame.Bad} in
+ * between ends one and starts another, so the order holds). A line longer than the maximum is
+ * reported once ({@link Frame.Bad}, not fatal) and discarded up to its newline, so the connection
+ * stays usable. Invalid UTF-8 (when validated) is reported and dropped. An unterminated line at end
+ * of stream is reported as truncated and dropped.
  *
  * <p>Thread safety: one instance per channel, used on its event loop only.
  */
@@ -22,7 +23,10 @@ public final class LineFrameDecoder extends ByteToMessageDecoder {
   private final int maxFrameBytes;
   private final boolean validateUtf8;
   private boolean discarding;
-  /** Bytes per line (with its newline) in the last read that had lines; sizes the next read's list. */
+
+  /**
+   * Bytes per line (with its newline) in the last read that had lines; sizes the next read's list.
+   */
   private int averageLineBytes = 64;
 
   private static final int MAX_PRESIZE = 1 << 16;
@@ -35,7 +39,8 @@ public final class LineFrameDecoder extends ByteToMessageDecoder {
   @Override
   protected void decode(ChannelHandlerContext ctx, ByteBuf in, List<Object> out) {
     int readable = in.readableBytes();
-    // Sized from the line length seen so far: growing a list of ~600 lines per 64 KB read from the default capacity
+    // Sized from the line length seen so far: growing a list of ~600 lines per 64 KB read from the
+    // default capacity
     // was ~14% of the event loop's samples.
     List<byte[]> lines = new ArrayList<>(Math.min(readable / averageLineBytes + 1, MAX_PRESIZE));
     decodeLines(ctx, in, out, lines);
@@ -45,8 +50,12 @@ public final class LineFrameDecoder extends ByteToMessageDecoder {
     }
   }
 
-  /** Decodes into {@code lines}; a bad frame first moves the lines before it to {@code out}, then is added. */
-  private void decodeLines(ChannelHandlerContext ctx, ByteBuf in, List<Object> out, List<byte[]> lines) {
+  /**
+   * Decodes into {@code lines}; a bad frame first moves the lines before it to {@code out}, then is
+   * added.
+   */
+  private void decodeLines(
+      ChannelHandlerContext ctx, ByteBuf in, List<Object> out, List<byte[]> lines) {
     while (in.isReadable()) {
       int start = in.readerIndex();
       int readable = in.readableBytes();
@@ -70,11 +79,15 @@ public final class LineFrameDecoder extends ByteToMessageDecoder {
           out.add(
               new Frame.Bad(
                   new FrameTooLongException(
-                      "Line from " + ctx.channel().remoteAddress() + " is longer than max-frame-bytes="
-                          + maxFrameBytes + "; dropped up to its newline (raise max-frame-bytes if such lines are"
+                      "Line from "
+                          + ctx.channel().remoteAddress()
+                          + " is longer than max-frame-bytes="
+                          + maxFrameBytes
+                          + "; dropped up to its newline (raise max-frame-bytes if such lines are"
                           + " legitimate)"),
                   false));
-          continue; // the discarding branch skips to the newline, which may be further in this buffer
+          continue; // the discarding branch skips to the newline, which may be further in this
+          // buffer
         }
         return;
       }
@@ -88,12 +101,18 @@ public final class LineFrameDecoder extends ByteToMessageDecoder {
         out.add(
             new Frame.Bad(
                 new FrameTooLongException(
-                    "Line of " + len + " bytes from " + ctx.channel().remoteAddress() + " exceeds max-frame-bytes="
-                        + maxFrameBytes + "; dropped"),
+                    "Line of "
+                        + len
+                        + " bytes from "
+                        + ctx.channel().remoteAddress()
+                        + " exceeds max-frame-bytes="
+                        + maxFrameBytes
+                        + "; dropped"),
                 false));
         continue;
       }
-      // Copy first, then validate the array: the record needs the copy anyway, and an array is checked 8 ASCII
+      // Copy first, then validate the array: the record needs the copy anyway, and an array is
+      // checked 8 ASCII
       // bytes at a time instead of byte by byte through the buffer's bounds and liveness checks.
       byte[] bytes = new byte[len];
       in.getBytes(start, bytes);
@@ -103,7 +122,11 @@ public final class LineFrameDecoder extends ByteToMessageDecoder {
         out.add(
             new Frame.Bad(
                 new InvalidUtf8Exception(
-                    "Line of " + len + " bytes from " + ctx.channel().remoteAddress() + " is not valid UTF-8;"
+                    "Line of "
+                        + len
+                        + " bytes from "
+                        + ctx.channel().remoteAddress()
+                        + " is not valid UTF-8;"
                         + " dropped (send UTF-8 or set validate-utf8: false)"),
                 false));
         continue;
@@ -128,7 +151,10 @@ public final class LineFrameDecoder extends ByteToMessageDecoder {
       out.add(
           new Frame.Bad(
               new TruncatedFrameException(
-                  "Connection from " + ctx.channel().remoteAddress() + " closed after " + n
+                  "Connection from "
+                      + ctx.channel().remoteAddress()
+                      + " closed after "
+                      + n
                       + " bytes of an unterminated line; dropped (end every line with \\n)"),
               false));
     }

@@ -7,7 +7,10 @@ import java.util.concurrent.RejectedExecutionException;
 final class Loops {
   private Loops() {}
 
-  /** Runs {@code task} on {@code loop} (inline when already on it); ignored when the loop is shut down. */
+  /**
+   * Runs {@code task} on {@code loop} (inline when already on it); ignored when the loop is shut
+   * down.
+   */
   static void run(EventExecutor loop, Runnable task) {
     if (loop.inEventLoop()) {
       task.run();

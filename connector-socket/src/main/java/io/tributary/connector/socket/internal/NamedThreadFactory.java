@@ -4,7 +4,10 @@ import io.netty.util.concurrent.FastThreadLocalThread;
 import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.atomic.AtomicInteger;
 
-/** Daemon threads named {@code <prefix>-N}, for Netty event loops. Thread safety: safe for concurrent use. */
+/**
+ * Daemon threads named {@code <prefix>-N}, for Netty event loops. Thread safety: safe for
+ * concurrent use.
+ */
 public final class NamedThreadFactory implements ThreadFactory {
   private final String prefix;
   private final AtomicInteger next = new AtomicInteger();

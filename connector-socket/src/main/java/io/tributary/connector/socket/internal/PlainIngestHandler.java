@@ -1,10 +1,10 @@
 package io.tributary.connector.socket.internal;
 
 import io.netty.channel.ChannelHandlerContext;
+import io.tributary.connector.socket.SocketErrorReason;
 import io.tributary.core.api.ReceiverStoppedException;
 import io.tributary.core.api.Record;
 import io.tributary.core.api.SourcePosition;
-import io.tributary.connector.socket.SocketErrorReason;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
@@ -13,14 +13,16 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
- * Plain mode: turns each decoded frame into a {@link Record} and stores the frames of one read burst as one group
- * with {@code storeReliablyAsync}, so the write-ahead log gets them, without acknowledging anything to the peer.
+ * Plain mode: turns each decoded frame into a {@link Record} and stores the frames of one read
+ * burst as one group with {@code storeReliablyAsync}, so the write-ahead log gets them, without
+ * acknowledging anything to the peer.
  *
- * <p>Backpressure: at most one group per connection is being stored; while it is, the channel's autoRead is off, so
- * the kernel's receive buffer fills and TCP flow control slows the sender. The event loop never blocks.
+ * <p>Backpressure: at most one group per connection is being stored; while it is, the channel's
+ * autoRead is off, so the kernel's receive buffer fills and TCP flow control slows the sender. The
+ * event loop never blocks.
  *
- * <p>Thread safety: one instance per channel; all state is touched on the channel's event loop only (store completions
- * hop back onto it).
+ * <p>Thread safety: one instance per channel; all state is touched on the channel's event loop only
+ * (store completions hop back onto it).
  */
 public final class PlainIngestHandler extends ConnectionHandler {
   /** Header carrying the peer's address ({@code ip:port}) on every record. */
@@ -31,23 +33,34 @@ public final class PlainIngestHandler extends ConnectionHandler {
   private final String partition;
   private final AtomicLong offsets;
   private List<Record> pending = new ArrayList<>();
+
   /**
-   * Groups handed to the runtime and not yet stored. Up to {@link #MAX_IN_FLIGHT} overlap, so reading and decoding
-   * the next burst goes on while the WAL syncs the previous one; at the limit, reads pause (backpressure).
+   * Groups handed to the runtime and not yet stored. Up to {@link #MAX_IN_FLIGHT} overlap, so
+   * reading and decoding the next burst goes on while the WAL syncs the previous one; at the limit,
+   * reads pause (backpressure).
    */
   private int inFlight;
 
   public static final int MAX_IN_FLIGHT = 4;
   private byte[] remote;
-  /** One immutable header map per connection, shared by its records (Record keeps Map.of maps without copying). */
+
+  /**
+   * One immutable header map per connection, shared by its records (Record keeps Map.of maps
+   * without copying).
+   */
   private Map<String, byte[]> headers = Map.of(REMOTE_HEADER, new byte[0]);
+
   private ChannelHandlerContext ctx;
 
   /**
    * @param offsets shared counter of the receiver: the next offset within {@code partition}
    */
   public PlainIngestHandler(
-      RecordStore store, SocketMetrics metrics, String source, String partition, AtomicLong offsets) {
+      RecordStore store,
+      SocketMetrics metrics,
+      String source,
+      String partition,
+      AtomicLong offsets) {
     super(metrics);
     this.store = store;
     this.source = source;
@@ -62,7 +75,10 @@ public final class PlainIngestHandler extends ConnectionHandler {
 
   @Override
   public void channelActive(ChannelHandlerContext ctx) throws Exception {
-    remote = String.valueOf(ctx.channel().remoteAddress()).replaceFirst("^/", "").getBytes(StandardCharsets.UTF_8);
+    remote =
+        String.valueOf(ctx.channel().remoteAddress())
+            .replaceFirst("^/", "")
+            .getBytes(StandardCharsets.UTF_8);
     headers = Map.of(REMOTE_HEADER, remote);
     super.channelActive(ctx);
   }
@@ -75,7 +91,13 @@ public final class PlainIngestHandler extends ConnectionHandler {
       long offset = offsets.getAndAdd(n); // one reservation for the whole read
       long now = System.currentTimeMillis();
       for (int i = 0; i < n; i++) {
-        pending.add(new Record(null, payloads.get(i), now, headers, new SourcePosition(source, partition, offset + i)));
+        pending.add(
+            new Record(
+                null,
+                payloads.get(i),
+                now,
+                headers,
+                new SourcePosition(source, partition, offset + i)));
       }
     } else if (msg instanceof Frame.Payload p) {
       pending.add(
@@ -86,7 +108,10 @@ public final class PlainIngestHandler extends ConnectionHandler {
               headers,
               new SourcePosition(source, partition, offsets.getAndIncrement())));
     } else if (msg instanceof Frame.Bad bad) {
-      metrics.reject(bad.error(), ctx.channel().remoteAddress(), bad.fatal() ? "connection closed" : "frame dropped");
+      metrics.reject(
+          bad.error(),
+          ctx.channel().remoteAddress(),
+          bad.fatal() ? "connection closed" : "frame dropped");
       if (bad.fatal()) {
         ctx.close();
       }
@@ -113,7 +138,8 @@ public final class PlainIngestHandler extends ConnectionHandler {
 
   private void storePending() {
     List<Record> batch = pending;
-    pending = new ArrayList<>(batch.size()); // the next read is likely as large: no regrowth from 10
+    pending =
+        new ArrayList<>(batch.size()); // the next read is likely as large: no regrowth from 10
     inFlight++;
     if (inFlight >= MAX_IN_FLIGHT) {
       ctx.channel().config().setAutoRead(false);
@@ -129,8 +155,11 @@ public final class PlainIngestHandler extends ConnectionHandler {
       if (cause instanceof ReceiverStoppedException) {
         LOG.debug("event=store_refused source={} reason=receiver_stopped", source);
       } else {
-        metrics.reject(SocketErrorReason.STORE_FAILED, ctx.channel().remoteAddress(),
-            "connection closed; " + count + " records lost", String.valueOf(cause));
+        metrics.reject(
+            SocketErrorReason.STORE_FAILED,
+            ctx.channel().remoteAddress(),
+            "connection closed; " + count + " records lost",
+            String.valueOf(cause));
       }
       pending.clear();
       ctx.close();

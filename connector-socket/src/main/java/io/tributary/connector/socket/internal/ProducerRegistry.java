@@ -8,29 +8,39 @@ import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.LongSupplier;
 
 /**
- * Per-producer state of a reliable server, shared by its connections: which connection owns the producer id, the
- * store in flight, and the highest sequence number known durable.
+ * Per-producer state of a reliable server, shared by its connections: which connection owns the
+ * producer id, the store in flight, and the highest sequence number known durable.
  *
- * <p>A producer that has no connection, no store in flight and no activity for {@code reliable.producer-idle-timeout}
- * is forgotten (swept at most once a minute, when a producer says HELLO), so a server that sees many short-lived
- * producer ids keeps only the recent ones. The runtime forgets the producer's stored position after the same time (the
- * receiver declares it through {@code SupportsPartitionExpiry}).
+ * <p>A producer that has no connection, no store in flight and no activity for {@code
+ * reliable.producer-idle-timeout} is forgotten (swept at most once a minute, when a producer says
+ * HELLO), so a server that sees many short-lived producer ids keeps only the recent ones. The
+ * runtime forgets the producer's stored position after the same time (the receiver declares it
+ * through {@code SupportsPartitionExpiry}).
  *
- * <p>Thread safety: the map is concurrent; each {@link Producer}'s fields are guarded by the producer's monitor.
+ * <p>Thread safety: the map is concurrent; each {@link Producer}'s fields are guarded by the
+ * producer's monitor.
  */
 final class ProducerRegistry {
   private static final long MAX_SWEEP_INTERVAL_MS = 60_000;
 
   static final class Producer {
     final String id;
+
     /** Guarded by this. The connection that may store for this producer. */
     Channel owner;
-    /** Guarded by this. Completes (never exceptionally) once the last store issued for this producer finished. */
+
+    /**
+     * Guarded by this. Completes (never exceptionally) once the last store issued for this producer
+     * finished.
+     */
     CompletableFuture<Void> tail = CompletableFuture.completedFuture(null);
+
     /** Guarded by this. Every seq up to this one is durable. */
     long durable = -1;
+
     /** Guarded by this. Last HELLO, disconnect or completed store (epoch ms). */
     long lastActiveMs;
+
     /** Guarded by this. Removed from the registry: a HELLO must not claim it. */
     boolean forgotten;
 
@@ -39,7 +49,10 @@ final class ProducerRegistry {
     }
   }
 
-  /** The result of a HELLO: the producer, the connection that owned it before (or null), its store in flight. */
+  /**
+   * The result of a HELLO: the producer, the connection that owned it before (or null), its store
+   * in flight.
+   */
   record Claim(Producer producer, Channel previousOwner, CompletableFuture<Void> tail) {}
 
   private final ConcurrentHashMap<String, Producer> producers = new ConcurrentHashMap<>();
@@ -101,7 +114,8 @@ final class ProducerRegistry {
 
   private void sweepIfDue(long now) {
     long due = nextSweepMs.get();
-    if (now < due || !nextSweepMs.compareAndSet(due, now + Math.min(idleTimeoutMs, MAX_SWEEP_INTERVAL_MS))) {
+    if (now < due
+        || !nextSweepMs.compareAndSet(due, now + Math.min(idleTimeoutMs, MAX_SWEEP_INTERVAL_MS))) {
       return;
     }
     for (Producer p : producers.values()) {

@@ -6,8 +6,8 @@ import io.tributary.connector.socket.SocketErrorReason;
 import java.nio.charset.StandardCharsets;
 
 /**
- * Constants and encoders of the TRB1 reliable protocol (byte-level spec in the module README). All integers are
- * big-endian.
+ * Constants and encoders of the TRB1 reliable protocol (byte-level spec in the module README). All
+ * integers are big-endian.
  *
  * <p>Thread safety: stateless.
  */

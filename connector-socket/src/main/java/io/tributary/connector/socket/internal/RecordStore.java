@@ -5,7 +5,10 @@ import java.util.List;
 import java.util.OptionalLong;
 import java.util.concurrent.CompletableFuture;
 
-/** The receiver's store methods, handed to the channel handlers. Thread safety: callable from any thread. */
+/**
+ * The receiver's store methods, handed to the channel handlers. Thread safety: callable from any
+ * thread.
+ */
 public interface RecordStore {
   /** Never throws: a failure to start the store is a failed future. */
   CompletableFuture<Void> storeReliablyAsync(List<Record> batch);

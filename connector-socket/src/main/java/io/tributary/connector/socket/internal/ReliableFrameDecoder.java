@@ -13,8 +13,9 @@ import java.nio.charset.StandardCharsets;
 import java.util.List;
 
 /**
- * Decodes the client side of the TRB1 protocol: one HELLO, then DATA frames. Any violation is fatal: the decoder
- * emits one {@link Frame.Bad} and discards the rest of the stream; the handler sends ERROR and closes.
+ * Decodes the client side of the TRB1 protocol: one HELLO, then DATA frames. Any violation is
+ * fatal: the decoder emits one {@link Frame.Bad} and discards the rest of the stream; the handler
+ * sends ERROR and closes.
  *
  * <p>Thread safety: one instance per channel, used on its event loop only.
  */
@@ -46,24 +47,50 @@ public final class ReliableFrameDecoder extends ByteToMessageDecoder {
             return;
           }
           if (in.getInt(at) != Protocol.MAGIC) {
-            fail(ctx, in, out, new ProtocolViolationException(SocketErrorReason.BAD_MAGIC,
-                "Connection from " + ctx.channel().remoteAddress() + " did not start with the TRB1 magic (first bytes"
-                    + " 0x" + ByteBufUtil.hexDump(in, at, 4) + "); is the sender speaking the reliable protocol?"));
+            fail(
+                ctx,
+                in,
+                out,
+                new ProtocolViolationException(
+                    SocketErrorReason.BAD_MAGIC,
+                    "Connection from "
+                        + ctx.channel().remoteAddress()
+                        + " did not start with the TRB1 magic (first bytes"
+                        + " 0x"
+                        + ByteBufUtil.hexDump(in, at, 4)
+                        + "); is the sender speaking the reliable protocol?"));
             return;
           }
           int idLen = in.getUnsignedShort(at + 4);
           if (idLen == 0 || idLen > Protocol.MAX_PRODUCER_ID_BYTES) {
-            fail(ctx, in, out, new ProtocolViolationException(SocketErrorReason.PROTOCOL_ERROR,
-                "HELLO from " + ctx.channel().remoteAddress() + " has a producer id of " + idLen
-                    + " bytes (expected: 1 to " + Protocol.MAX_PRODUCER_ID_BYTES + ")"));
+            fail(
+                ctx,
+                in,
+                out,
+                new ProtocolViolationException(
+                    SocketErrorReason.PROTOCOL_ERROR,
+                    "HELLO from "
+                        + ctx.channel().remoteAddress()
+                        + " has a producer id of "
+                        + idLen
+                        + " bytes (expected: 1 to "
+                        + Protocol.MAX_PRODUCER_ID_BYTES
+                        + ")"));
             return;
           }
           if (in.readableBytes() < 6 + idLen) {
             return;
           }
           if (!ByteBufUtil.isText(in, at + 6, idLen, StandardCharsets.UTF_8)) {
-            fail(ctx, in, out, new ProtocolViolationException(SocketErrorReason.PROTOCOL_ERROR,
-                "HELLO from " + ctx.channel().remoteAddress() + " has a producer id that is not valid UTF-8"));
+            fail(
+                ctx,
+                in,
+                out,
+                new ProtocolViolationException(
+                    SocketErrorReason.PROTOCOL_ERROR,
+                    "HELLO from "
+                        + ctx.channel().remoteAddress()
+                        + " has a producer id that is not valid UTF-8"));
             return;
           }
           String id = in.toString(at + 6, idLen, StandardCharsets.UTF_8);
@@ -74,9 +101,17 @@ public final class ReliableFrameDecoder extends ByteToMessageDecoder {
         case DATA -> {
           byte type = in.getByte(at);
           if (type != Protocol.DATA) {
-            fail(ctx, in, out, new ProtocolViolationException(SocketErrorReason.PROTOCOL_ERROR,
-                "Unknown frame type 0x" + Integer.toHexString(type & 0xFF) + " from " + ctx.channel().remoteAddress()
-                    + " (expected: DATA 0x01)"));
+            fail(
+                ctx,
+                in,
+                out,
+                new ProtocolViolationException(
+                    SocketErrorReason.PROTOCOL_ERROR,
+                    "Unknown frame type 0x"
+                        + Integer.toHexString(type & 0xFF)
+                        + " from "
+                        + ctx.channel().remoteAddress()
+                        + " (expected: DATA 0x01)"));
             return;
           }
           if (in.readableBytes() < Protocol.DATA_HEADER_BYTES) {
@@ -85,9 +120,19 @@ public final class ReliableFrameDecoder extends ByteToMessageDecoder {
           long seq = in.getLong(at + 1);
           int len = in.getInt(at + 9);
           if (len < 0 || len > maxFrameBytes) {
-            fail(ctx, in, out, new FrameTooLongException(
-                "DATA seq=" + seq + " from " + ctx.channel().remoteAddress() + " declares " + (len & 0xFFFFFFFFL)
-                    + " bytes, above max-frame-bytes=" + maxFrameBytes));
+            fail(
+                ctx,
+                in,
+                out,
+                new FrameTooLongException(
+                    "DATA seq="
+                        + seq
+                        + " from "
+                        + ctx.channel().remoteAddress()
+                        + " declares "
+                        + (len & 0xFFFFFFFFL)
+                        + " bytes, above max-frame-bytes="
+                        + maxFrameBytes));
             return;
           }
           if (in.readableBytes() < Protocol.DATA_HEADER_BYTES + len) {
@@ -103,7 +148,8 @@ public final class ReliableFrameDecoder extends ByteToMessageDecoder {
     }
   }
 
-  private void fail(ChannelHandlerContext ctx, ByteBuf in, List<Object> out, SocketProtocolException error) {
+  private void fail(
+      ChannelHandlerContext ctx, ByteBuf in, List<Object> out, SocketProtocolException error) {
     state = State.FAILED;
     in.skipBytes(in.readableBytes());
     out.add(new Frame.Bad(error, true));
@@ -115,9 +161,15 @@ public final class ReliableFrameDecoder extends ByteToMessageDecoder {
     if (in.isReadable() && state != State.FAILED) {
       int n = in.readableBytes();
       in.skipBytes(n);
-      out.add(new Frame.Bad(new TruncatedFrameException("Connection from " + ctx.channel().remoteAddress()
-          + " closed with " + n + " bytes of an incomplete frame; dropped (never acknowledged, the sender resends)"),
-          false));
+      out.add(
+          new Frame.Bad(
+              new TruncatedFrameException(
+                  "Connection from "
+                      + ctx.channel().remoteAddress()
+                      + " closed with "
+                      + n
+                      + " bytes of an incomplete frame; dropped (never acknowledged, the sender resends)"),
+              false));
     }
   }
 }

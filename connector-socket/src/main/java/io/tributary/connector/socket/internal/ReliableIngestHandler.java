@@ -18,20 +18,22 @@ import java.util.concurrent.CompletableFuture;
  * Server side of the TRB1 reliable protocol (spec in the module README).
  *
  * <ul>
- *   <li>HELLO: takes ownership of the producer id (closing an older connection that had it), waits until that
- *       producer's store in flight finished, then answers WELCOME with the highest durable seq: the max of what this
- *       server saw become durable and the runtime's {@code lastStoredOffset(producerId)} (which survives restarts).
- *   <li>DATA: seq {@code <=} last accepted: duplicate, dropped and counted (acknowledged by the next ACK); seq {@code
- *       ==} last accepted + 1: accepted; larger: sequence gap, ERROR and close. After WELCOME(-1) (a producer the
- *       server knows nothing of, for example one forgotten after {@code reliable.producer-idle-timeout}) the first DATA
- *       may carry any seq: it starts the sequence.
- *   <li>The accepted frames of one read burst are one {@code storeReliablyAsync} group; ACK(max seq of the group) is
- *       sent only once that group is durable. At most one group per connection is in flight; while it is, autoRead is
- *       off (backpressure through TCP).
+ *   <li>HELLO: takes ownership of the producer id (closing an older connection that had it), waits
+ *       until that producer's store in flight finished, then answers WELCOME with the highest
+ *       durable seq: the max of what this server saw become durable and the runtime's {@code
+ *       lastStoredOffset(producerId)} (which survives restarts).
+ *   <li>DATA: seq {@code <=} last accepted: duplicate, dropped and counted (acknowledged by the
+ *       next ACK); seq {@code ==} last accepted + 1: accepted; larger: sequence gap, ERROR and
+ *       close. After WELCOME(-1) (a producer the server knows nothing of, for example one forgotten
+ *       after {@code reliable.producer-idle-timeout}) the first DATA may carry any seq: it starts
+ *       the sequence.
+ *   <li>The accepted frames of one read burst are one {@code storeReliablyAsync} group; ACK(max seq
+ *       of the group) is sent only once that group is durable. At most one group per connection is
+ *       in flight; while it is, autoRead is off (backpressure through TCP).
  * </ul>
  *
- * <p>Thread safety: one instance per channel; its fields are touched on the channel's event loop only. Shared
- * per-producer state is guarded by the producer's monitor.
+ * <p>Thread safety: one instance per channel; its fields are touched on the channel's event loop
+ * only. Shared per-producer state is guarded by the producer's monitor.
  */
 public final class ReliableIngestHandler extends ConnectionHandler {
   private final RecordStore store;
@@ -47,10 +49,15 @@ public final class ReliableIngestHandler extends ConnectionHandler {
   private boolean inFlight;
   private boolean ackDue;
   private boolean closing;
-  /** Welcomed with -1 (nothing known of the producer) and no DATA accepted yet: the first DATA sets the sequence. */
+
+  /**
+   * Welcomed with -1 (nothing known of the producer) and no DATA accepted yet: the first DATA sets
+   * the sequence.
+   */
   private boolean startsSequence;
 
-  ReliableIngestHandler(RecordStore store, SocketMetrics metrics, ProducerRegistry registry, String source) {
+  ReliableIngestHandler(
+      RecordStore store, SocketMetrics metrics, ProducerRegistry registry, String source) {
     super(metrics);
     this.store = store;
     this.registry = registry;
@@ -79,7 +86,8 @@ public final class ReliableIngestHandler extends ConnectionHandler {
       if (bad.fatal()) {
         fail(bad.error());
       } else {
-        metrics.reject(bad.error(), ctx.channel().remoteAddress(), "frame dropped (not acknowledged)");
+        metrics.reject(
+            bad.error(), ctx.channel().remoteAddress(), "frame dropped (not acknowledged)");
       }
     } else {
       ctx.fireChannelRead(msg);
@@ -94,10 +102,18 @@ public final class ReliableIngestHandler extends ConnectionHandler {
     CompletableFuture<Void> tail = claim.tail();
     producer = p;
     if (previous != null && previous != ch && previous.isActive()) {
-      LOG.info("event=producer_reconnected source={} producer={} old={} new={}", source, producerId,
-          previous.remoteAddress(), ch.remoteAddress());
-      previous.writeAndFlush(Protocol.error(previous.alloc(), SocketErrorReason.REPLACED,
-          "A newer connection with producer id " + producerId + " replaced this one"))
+      LOG.info(
+          "event=producer_reconnected source={} producer={} old={} new={}",
+          source,
+          producerId,
+          previous.remoteAddress(),
+          ch.remoteAddress());
+      previous
+          .writeAndFlush(
+              Protocol.error(
+                  previous.alloc(),
+                  SocketErrorReason.REPLACED,
+                  "A newer connection with producer id " + producerId + " replaced this one"))
           .addListener(ChannelFutureListener.CLOSE);
     }
     ch.config().setAutoRead(false);
@@ -123,7 +139,12 @@ public final class ReliableIngestHandler extends ConnectionHandler {
     lastAcked = last;
     startsSequence = last < 0;
     welcomed = true;
-    LOG.debug("event=welcome source={} producer={} remote={} last_stored={}", source, p.id, ch.remoteAddress(), last);
+    LOG.debug(
+        "event=welcome source={} producer={} remote={} last_stored={}",
+        source,
+        p.id,
+        ch.remoteAddress(),
+        last);
     ch.writeAndFlush(Protocol.welcome(ch.alloc(), last));
     for (Frame.Data d : early) {
       if (closing) {
@@ -140,11 +161,16 @@ public final class ReliableIngestHandler extends ConnectionHandler {
   private void onData(Frame.Data d) {
     long seq = d.seq();
     if (startsSequence) {
-      // A new producer, or one forgotten after reliable.producer-idle-timeout: it continues its own numbering.
+      // A new producer, or one forgotten after reliable.producer-idle-timeout: it continues its own
+      // numbering.
       startsSequence = false;
       if (seq > 0) {
-        LOG.info("event=producer_sequence_resumed source={} producer={} remote={} first_seq={}", source, producer.id,
-            ctx.channel().remoteAddress(), seq);
+        LOG.info(
+            "event=producer_sequence_resumed source={} producer={} remote={} first_seq={}",
+            source,
+            producer.id,
+            ctx.channel().remoteAddress(),
+            seq);
       }
       lastAccepted = seq - 1;
     }
@@ -154,14 +180,29 @@ public final class ReliableIngestHandler extends ConnectionHandler {
       return;
     }
     if (seq != lastAccepted + 1) {
-      fail(new ProtocolViolationException(SocketErrorReason.SEQUENCE_GAP,
-          "DATA from producer " + producer.id + " at " + ctx.channel().remoteAddress() + " has seq=" + seq
-              + " but the next expected is " + (lastAccepted + 1) + "; resend from " + (lastAccepted + 1)));
+      fail(
+          new ProtocolViolationException(
+              SocketErrorReason.SEQUENCE_GAP,
+              "DATA from producer "
+                  + producer.id
+                  + " at "
+                  + ctx.channel().remoteAddress()
+                  + " has seq="
+                  + seq
+                  + " but the next expected is "
+                  + (lastAccepted + 1)
+                  + "; resend from "
+                  + (lastAccepted + 1)));
       return;
     }
     lastAccepted = seq;
-    pending.add(new Record(null, d.payload(), System.currentTimeMillis(), Map.of(),
-        new SourcePosition(source, producer.id, seq)));
+    pending.add(
+        new Record(
+            null,
+            d.payload(),
+            System.currentTimeMillis(),
+            Map.of(),
+            new SourcePosition(source, producer.id, seq)));
   }
 
   @Override
@@ -219,12 +260,21 @@ public final class ReliableIngestHandler extends ConnectionHandler {
     if (error != null) {
       Throwable cause = Loops.unwrap(error);
       if (cause instanceof ReceiverStoppedException) {
-        sendErrorAndClose(SocketErrorReason.SHUTTING_DOWN, "The receiver is stopping; reconnect later");
+        sendErrorAndClose(
+            SocketErrorReason.SHUTTING_DOWN, "The receiver is stopping; reconnect later");
       } else {
-        metrics.reject(SocketErrorReason.STORE_FAILED, ctx.channel().remoteAddress(),
-            "connection closed; " + count + " frames not acknowledged", String.valueOf(cause));
-        sendErrorAndClose(SocketErrorReason.STORE_FAILED, "Could not store frames up to seq " + maxSeq
-            + ": " + cause.getMessage() + "; reconnect and resend");
+        metrics.reject(
+            SocketErrorReason.STORE_FAILED,
+            ctx.channel().remoteAddress(),
+            "connection closed; " + count + " frames not acknowledged",
+            String.valueOf(cause));
+        sendErrorAndClose(
+            SocketErrorReason.STORE_FAILED,
+            "Could not store frames up to seq "
+                + maxSeq
+                + ": "
+                + cause.getMessage()
+                + "; reconnect and resend");
       }
       return;
     }
@@ -254,7 +304,8 @@ public final class ReliableIngestHandler extends ConnectionHandler {
     early.clear();
     Channel ch = ctx.channel();
     if (ch.isActive()) {
-      ch.writeAndFlush(Protocol.error(ch.alloc(), reason, message)).addListener(ChannelFutureListener.CLOSE);
+      ch.writeAndFlush(Protocol.error(ch.alloc(), reason, message))
+          .addListener(ChannelFutureListener.CLOSE);
     } else {
       ch.close();
     }
@@ -263,7 +314,8 @@ public final class ReliableIngestHandler extends ConnectionHandler {
   @Override
   public void channelInactive(ChannelHandlerContext ctx) throws Exception {
     closing = true;
-    // Accepted but not stored frames were never acknowledged: the producer resends them after reconnecting.
+    // Accepted but not stored frames were never acknowledged: the producer resends them after
+    // reconnecting.
     pending.clear();
     early.clear();
     ProducerRegistry.Producer p = producer;
@@ -275,6 +327,7 @@ public final class ReliableIngestHandler extends ConnectionHandler {
 
   /** Sends ERROR(reason) and closes; used when the server refuses a connection. */
   static void refuse(Channel ch, SocketErrorReason reason, String message) {
-    ch.writeAndFlush(Protocol.error(ch.alloc(), reason, message)).addListener(ChannelFutureListener.CLOSE);
+    ch.writeAndFlush(Protocol.error(ch.alloc(), reason, message))
+        .addListener(ChannelFutureListener.CLOSE);
   }
 }

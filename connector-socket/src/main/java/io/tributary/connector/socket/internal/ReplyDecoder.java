@@ -9,7 +9,8 @@ import java.nio.charset.StandardCharsets;
 import java.util.List;
 
 /**
- * Decodes the server side of the TRB1 protocol (WELCOME, ACK, ERROR) for {@code ReliableSocketClient}.
+ * Decodes the server side of the TRB1 protocol (WELCOME, ACK, ERROR) for {@code
+ * ReliableSocketClient}.
  *
  * <p>Thread safety: one instance per channel, used on its event loop only.
  */
@@ -47,9 +48,16 @@ public final class ReplyDecoder extends ByteToMessageDecoder {
       } else {
         failed = true;
         in.skipBytes(in.readableBytes());
-        out.add(new Frame.Bad(new ProtocolViolationException(SocketErrorReason.PROTOCOL_ERROR,
-            "Unknown reply type 0x" + Integer.toHexString(type & 0xFF) + " from " + ctx.channel().remoteAddress()
-                + "; is the peer a Tributary socket server in reliable mode?"), true));
+        out.add(
+            new Frame.Bad(
+                new ProtocolViolationException(
+                    SocketErrorReason.PROTOCOL_ERROR,
+                    "Unknown reply type 0x"
+                        + Integer.toHexString(type & 0xFF)
+                        + " from "
+                        + ctx.channel().remoteAddress()
+                        + "; is the peer a Tributary socket server in reliable mode?"),
+                true));
       }
     }
   }

@@ -12,7 +12,8 @@ import java.util.Set;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
- * Builds each accepted connection's pipeline: [TLS] → decoder → ingest handler, after checking max-connections.
+ * Builds each accepted connection's pipeline: [TLS] → decoder → ingest handler, after checking
+ * max-connections.
  *
  * <p>Thread safety: sharable; called on the accepted channel's event loop.
  */
@@ -31,9 +32,20 @@ public final class ServerChannelInitializer extends ChannelInitializer<SocketCha
   private final AtomicLong offsets;
   private final ProducerRegistry producers;
 
-  public ServerChannelInitializer(SslContext ssl, boolean reliable, Framing framing, int maxFrameBytes,
-      boolean validateUtf8, int maxConnections, Set<Channel> children, RecordStore store, SocketMetrics metrics,
-      String source, String partition, AtomicLong offsets, Duration producerIdleTimeout) {
+  public ServerChannelInitializer(
+      SslContext ssl,
+      boolean reliable,
+      Framing framing,
+      int maxFrameBytes,
+      boolean validateUtf8,
+      int maxConnections,
+      Set<Channel> children,
+      RecordStore store,
+      SocketMetrics metrics,
+      String source,
+      String partition,
+      AtomicLong offsets,
+      Duration producerIdleTimeout) {
     this.ssl = ssl;
     this.reliable = reliable;
     this.framing = framing;
@@ -52,10 +64,15 @@ public final class ServerChannelInitializer extends ChannelInitializer<SocketCha
   @Override
   protected void initChannel(SocketChannel ch) {
     if (children.size() >= maxConnections) {
-      metrics.reject(SocketErrorReason.TOO_MANY_CONNECTIONS, ch.remoteAddress(), "connection closed",
+      metrics.reject(
+          SocketErrorReason.TOO_MANY_CONNECTIONS,
+          ch.remoteAddress(),
+          "connection closed",
           "already " + children.size() + " connections (max-connections=" + maxConnections + ")");
       if (reliable && ssl == null) {
-        ReliableIngestHandler.refuse(ch, SocketErrorReason.TOO_MANY_CONNECTIONS,
+        ReliableIngestHandler.refuse(
+            ch,
+            SocketErrorReason.TOO_MANY_CONNECTIONS,
             "Too many connections (max-connections=" + maxConnections + "); retry later");
       } else {
         ch.close();
@@ -72,9 +89,11 @@ public final class ServerChannelInitializer extends ChannelInitializer<SocketCha
       p.addLast("decoder", new ReliableFrameDecoder(maxFrameBytes));
       p.addLast("ingest", new ReliableIngestHandler(store, metrics, producers, source));
     } else {
-      p.addLast("decoder", framing == Framing.LINES
-          ? new LineFrameDecoder(maxFrameBytes, validateUtf8)
-          : new LengthPrefixedFrameDecoder(maxFrameBytes));
+      p.addLast(
+          "decoder",
+          framing == Framing.LINES
+              ? new LineFrameDecoder(maxFrameBytes, validateUtf8)
+              : new LengthPrefixedFrameDecoder(maxFrameBytes));
       p.addLast("ingest", new PlainIngestHandler(store, metrics, source, partition, offsets));
     }
   }

@@ -15,10 +15,11 @@ import org.slf4j.LoggerFactory;
  * Meters and the one-line WARN of the socket connector, tagged with the source name.
  *
  * <ul>
- *   <li>{@code tributary.socket.errors{source, reason}}: rejected input and failed connections, by {@link
- *       SocketErrorReason#tag()}.
+ *   <li>{@code tributary.socket.errors{source, reason}}: rejected input and failed connections, by
+ *       {@link SocketErrorReason#tag()}.
  *   <li>{@code tributary.socket.records{source}}: frames handed to the runtime.
- *   <li>{@code tributary.socket.duplicates{source}}: reliable DATA frames dropped because already stored.
+ *   <li>{@code tributary.socket.duplicates{source}}: reliable DATA frames dropped because already
+ *       stored.
  *   <li>{@code tributary.socket.connections{source}}: open connections (gauge).
  * </ul>
  *
@@ -39,7 +40,8 @@ public final class SocketMetrics {
       errors.put(
           r,
           Counter.builder("tributary.socket.errors")
-              .description("Input rejected or connections failed by the socket connector, by reason")
+              .description(
+                  "Input rejected or connections failed by the socket connector, by reason")
               .tag("source", source)
               .tag("reason", r.tag())
               .register(registry));

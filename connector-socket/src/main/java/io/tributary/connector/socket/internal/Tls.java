@@ -15,14 +15,20 @@ public final class Tls {
     try {
       return SslContextBuilder.forServer(new File(certFile), new File(keyFile)).build();
     } catch (SSLException | IllegalArgumentException e) {
-      throw new ConfigException("Invalid value " + certFile + " / " + keyFile + " for tls.cert-file / tls.key-file: "
-          + e.getMessage() + " (expected: readable PEM certificate chain and unencrypted PKCS#8 PEM key)");
+      throw new ConfigException(
+          "Invalid value "
+              + certFile
+              + " / "
+              + keyFile
+              + " for tls.cert-file / tls.key-file: "
+              + e.getMessage()
+              + " (expected: readable PEM certificate chain and unencrypted PKCS#8 PEM key)");
     }
   }
 
   /**
-   * A client context that verifies the server's host name, trusting the PEM certificates in {@code trustCertFile}, or
-   * the JVM's trust store when it is {@code null}.
+   * A client context that verifies the server's host name, trusting the PEM certificates in {@code
+   * trustCertFile}, or the JVM's trust store when it is {@code null}.
    */
   public static SslContext client(String trustCertFile) {
     try {
@@ -32,8 +38,12 @@ public final class Tls {
       }
       return b.build();
     } catch (SSLException | IllegalArgumentException e) {
-      throw new ConfigException("Invalid value " + trustCertFile + " for tls.trust-cert-file: " + e.getMessage()
-          + " (expected: a readable PEM certificate file)");
+      throw new ConfigException(
+          "Invalid value "
+              + trustCertFile
+              + " for tls.trust-cert-file: "
+              + e.getMessage()
+              + " (expected: a readable PEM certificate file)");
     }
   }
 }

@@ -5,9 +5,10 @@ import java.lang.invoke.VarHandle;
 import java.nio.ByteOrder;
 
 /**
- * UTF-8 validation of a byte array with an ASCII fast path: 8 bytes per step while no byte has its high bit set,
- * then a byte-wise check of the rest (well-formed sequences per RFC 3629: no overlong forms, no surrogates, nothing
- * above U+10FFFF), the same rules as Netty's {@code ByteBufUtil.isText(..., UTF_8)}.
+ * UTF-8 validation of a byte array with an ASCII fast path: 8 bytes per step while no byte has its
+ * high bit set, then a byte-wise check of the rest (well-formed sequences per RFC 3629: no overlong
+ * forms, no surrogates, nothing above U+10FFFF), the same rules as Netty's {@code
+ * ByteBufUtil.isText(..., UTF_8)}.
  *
  * <p>Thread safety: stateless.
  */
@@ -50,7 +51,10 @@ final class Utf8 {
         }
         i += 3;
       } else if (c < 0xF5) {
-        if (i + 3 >= n || !continuation(b[i + 1]) || !continuation(b[i + 2]) || !continuation(b[i + 3])) {
+        if (i + 3 >= n
+            || !continuation(b[i + 1])
+            || !continuation(b[i + 2])
+            || !continuation(b[i + 3])) {
           return false;
         }
         int c1 = b[i + 1] & 0xFF;

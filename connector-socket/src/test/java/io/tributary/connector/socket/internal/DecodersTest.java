@@ -16,7 +16,10 @@ class DecodersTest {
     return Unpooled.copiedBuffer(s, StandardCharsets.UTF_8);
   }
 
-  /** The frames read, with the lines of each {@link Frame.Lines} as one {@link Frame.Payload} each, in order. */
+  /**
+   * The frames read, with the lines of each {@link Frame.Lines} as one {@link Frame.Payload} each,
+   * in order.
+   */
   private static List<Object> drain(EmbeddedChannel ch) {
     List<Object> out = new ArrayList<>();
     Object o;
@@ -53,10 +56,13 @@ class DecodersTest {
       raw.add(o);
     }
     assertThat(raw).hasSize(3);
-    assertThat(((Frame.Lines) raw.get(0)).payloads()).extracting(b -> new String(b, StandardCharsets.UTF_8))
+    assertThat(((Frame.Lines) raw.get(0)).payloads())
+        .extracting(b -> new String(b, StandardCharsets.UTF_8))
         .containsExactly("a", "b");
-    assertThat(((Frame.Bad) raw.get(1)).error().reason()).isEqualTo(SocketErrorReason.FRAME_TOO_LONG);
-    assertThat(((Frame.Lines) raw.get(2)).payloads()).extracting(b -> new String(b, StandardCharsets.UTF_8))
+    assertThat(((Frame.Bad) raw.get(1)).error().reason())
+        .isEqualTo(SocketErrorReason.FRAME_TOO_LONG);
+    assertThat(((Frame.Lines) raw.get(2)).payloads())
+        .extracting(b -> new String(b, StandardCharsets.UTF_8))
         .containsExactly("c");
     assertThat(ch.finish()).isFalse();
   }
@@ -68,7 +74,8 @@ class DecodersTest {
     List<Object> out = drain(ch);
     assertThat(out).hasSize(3);
     assertThat(text(out.get(0))).isEqualTo("ok");
-    assertThat(((Frame.Bad) out.get(1)).error().reason()).isEqualTo(SocketErrorReason.FRAME_TOO_LONG);
+    assertThat(((Frame.Bad) out.get(1)).error().reason())
+        .isEqualTo(SocketErrorReason.FRAME_TOO_LONG);
     assertThat(((Frame.Bad) out.get(1)).fatal()).isFalse();
     assertThat(text(out.get(2))).isEqualTo("next");
   }
@@ -91,27 +98,37 @@ class DecodersTest {
     ch.writeInbound(bytes("abcd\r"), bytes("\nabcde\n"));
     List<Object> out = drain(ch);
     assertThat(text(out.get(0))).isEqualTo("abcd");
-    assertThat(((Frame.Bad) out.get(1)).error().reason()).isEqualTo(SocketErrorReason.FRAME_TOO_LONG);
+    assertThat(((Frame.Bad) out.get(1)).error().reason())
+        .isEqualTo(SocketErrorReason.FRAME_TOO_LONG);
   }
 
   @Test
   void invalidUtf8LineIsDroppedAndTruncatedTailReportedAtClose() {
     EmbeddedChannel ch = new EmbeddedChannel(new LineFrameDecoder(64, true));
-    ch.writeInbound(Unpooled.wrappedBuffer(new byte[] {'a', (byte) 0xC3, '\n', 'o', 'k', '\n', 'p', 'a'}));
+    ch.writeInbound(
+        Unpooled.wrappedBuffer(new byte[] {'a', (byte) 0xC3, '\n', 'o', 'k', '\n', 'p', 'a'}));
     List<Object> out = drain(ch);
     assertThat(((Frame.Bad) out.get(0)).error().reason()).isEqualTo(SocketErrorReason.INVALID_UTF8);
     assertThat(text(out.get(1))).isEqualTo("ok");
     ch.finish();
     List<Object> last = drain(ch);
-    assertThat(last).singleElement()
-        .satisfies(b -> assertThat(((Frame.Bad) b).error().reason()).isEqualTo(SocketErrorReason.TRUNCATED_FRAME));
+    assertThat(last)
+        .singleElement()
+        .satisfies(
+            b ->
+                assertThat(((Frame.Bad) b).error().reason())
+                    .isEqualTo(SocketErrorReason.TRUNCATED_FRAME));
   }
 
   @Test
   void lengthPrefixedFramesAndFatalOversizePrefix() {
     EmbeddedChannel ch = new EmbeddedChannel(new LengthPrefixedFrameDecoder(8));
     ByteBuf in = Unpooled.buffer();
-    in.writeInt(3).writeBytes("abc".getBytes(StandardCharsets.UTF_8)).writeInt(0).writeInt(9).writeBytes(new byte[9]);
+    in.writeInt(3)
+        .writeBytes("abc".getBytes(StandardCharsets.UTF_8))
+        .writeInt(0)
+        .writeInt(9)
+        .writeBytes(new byte[9]);
     ch.writeInbound(in);
     List<Object> out = drain(ch);
     assertThat(text(out.get(0))).isEqualTo("abc");
@@ -126,16 +143,20 @@ class DecodersTest {
   void reliableDecoderRejectsBadMagicAndUnknownFrameTypes() {
     EmbeddedChannel bad = new EmbeddedChannel(new ReliableFrameDecoder(64));
     bad.writeInbound(bytes("GET / HTTP/1.1\r\n"));
-    assertThat(((Frame.Bad) drain(bad).get(0)).error().reason()).isEqualTo(SocketErrorReason.BAD_MAGIC);
+    assertThat(((Frame.Bad) drain(bad).get(0)).error().reason())
+        .isEqualTo(SocketErrorReason.BAD_MAGIC);
 
     EmbeddedChannel ch = new EmbeddedChannel(new ReliableFrameDecoder(64));
     ByteBuf in = Protocol.hello(Unpooled.buffer().alloc(), "p");
-    ch.writeInbound(in, Protocol.data(Unpooled.buffer().alloc(), 0, "x".getBytes(StandardCharsets.UTF_8)),
+    ch.writeInbound(
+        in,
+        Protocol.data(Unpooled.buffer().alloc(), 0, "x".getBytes(StandardCharsets.UTF_8)),
         Unpooled.wrappedBuffer(new byte[] {0x42}));
     List<Object> out = drain(ch);
     assertThat(out.get(0)).isEqualTo(new Frame.Hello("p"));
     assertThat(((Frame.Data) out.get(1)).seq()).isZero();
-    assertThat(((Frame.Bad) out.get(2)).error().reason()).isEqualTo(SocketErrorReason.PROTOCOL_ERROR);
+    assertThat(((Frame.Bad) out.get(2)).error().reason())
+        .isEqualTo(SocketErrorReason.PROTOCOL_ERROR);
     ch.finish();
   }
 }

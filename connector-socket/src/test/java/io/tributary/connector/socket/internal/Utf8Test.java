@@ -12,7 +12,8 @@ import org.junit.jupiter.api.Test;
 class Utf8Test {
   private static boolean jdkAccepts(byte[] b) {
     try {
-      StandardCharsets.UTF_8.newDecoder()
+      StandardCharsets.UTF_8
+          .newDecoder()
           .onMalformedInput(CodingErrorAction.REPORT)
           .onUnmappableCharacter(CodingErrorAction.REPORT)
           .decode(ByteBuffer.wrap(b));
@@ -25,9 +26,29 @@ class Utf8Test {
   @Test
   void agreesWithTheJdkDecoderOnEdgeCases() {
     String[] hex = {
-      "", "41", "c2a9", "c0af", "c1bf", "e282ac", "e08080", "e0a080", "eda080", "ed9fbf", "f0908080", "f0808080",
-      "f48fbfbf", "f4908080", "f5808080", "80", "c2", "e282", "f09080", "ff", "41424344454647c2a9",
-      "4142434445464748c3", "41424344454647484950515253545556e282ac"
+      "",
+      "41",
+      "c2a9",
+      "c0af",
+      "c1bf",
+      "e282ac",
+      "e08080",
+      "e0a080",
+      "eda080",
+      "ed9fbf",
+      "f0908080",
+      "f0808080",
+      "f48fbfbf",
+      "f4908080",
+      "f5808080",
+      "80",
+      "c2",
+      "e282",
+      "f09080",
+      "ff",
+      "41424344454647c2a9",
+      "4142434445464748c3",
+      "41424344454647484950515253545556e282ac"
     };
     for (String h : hex) {
       byte[] b = new byte[h.length() / 2];
@@ -44,12 +65,18 @@ class Utf8Test {
     for (int k = 0; k < 20_000; k++) {
       byte[] b = new byte[random.nextInt(40)];
       for (int i = 0; i < b.length; i++) {
-        b[i] = (byte) (random.nextInt(10) == 0 ? 0x80 + random.nextInt(128) : 'a' + random.nextInt(26));
+        b[i] =
+            (byte)
+                (random.nextInt(10) == 0 ? 0x80 + random.nextInt(128) : 'a' + random.nextInt(26));
       }
       assertThat(Utf8.isValid(b)).isEqualTo(jdkAccepts(b));
     }
     for (int k = 0; k < 2_000; k++) {
-      String s = new StringBuilder().appendCodePoint(random.nextInt(0x10FFFF + 1)).append("text").toString();
+      String s =
+          new StringBuilder()
+              .appendCodePoint(random.nextInt(0x10FFFF + 1))
+              .append("text")
+              .toString();
       byte[] b = s.getBytes(StandardCharsets.UTF_8);
       assertThat(Utf8.isValid(b)).as(s).isEqualTo(jdkAccepts(b));
     }

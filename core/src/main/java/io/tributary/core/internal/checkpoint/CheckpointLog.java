@@ -12,8 +12,9 @@ import java.util.Optional;
 import java.util.OptionalLong;
 
 /**
- * The checkpoint protocol on top of a {@link CheckpointStorage}: {@code metadata}, {@code offsets/N}, {@code
- * commits/N}, each a human-readable JSON file with a format version, written atomically.
+ * The checkpoint protocol on top of a {@link CheckpointStorage}: {@code metadata}, {@code
+ * offsets/N}, {@code commits/N}, each a human-readable JSON file with a format version, written
+ * atomically.
  *
  * <p>Thread safety: used by the batch thread only.
  */
@@ -29,15 +30,18 @@ public final class CheckpointLog {
           .disable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES);
 
   /** Content of {@code metadata}. */
-  public record Metadata(int version, String pipelineId, String configFingerprint, long createdMs) {}
+  public record Metadata(
+      int version, String pipelineId, String configFingerprint, long createdMs) {}
 
   /** Content of {@code commits/N}. */
   public record Commit(int version, long batchId, long commitTimeMs, long records) {}
 
   private final CheckpointStorage storage;
+
   /**
-   * {@link #purgeBefore} keeps {@code offsets/N} from here on: their receiver positions are not yet in the {@code
-   * positions} file. {@code Long.MAX_VALUE} (no limit) until a receiver calls {@link #keepOffsetsFrom}.
+   * {@link #purgeBefore} keeps {@code offsets/N} from here on: their receiver positions are not yet
+   * in the {@code positions} file. {@code Long.MAX_VALUE} (no limit) until a receiver calls {@link
+   * #keepOffsetsFrom}.
    */
   private long keepOffsetsFrom = Long.MAX_VALUE;
 
@@ -46,32 +50,54 @@ public final class CheckpointLog {
   }
 
   /**
-   * Writes {@code metadata} on first use, else checks that the checkpoint belongs to this pipeline and configuration.
+   * Writes {@code metadata} on first use, else checks that the checkpoint belongs to this pipeline
+   * and configuration.
    *
    * @throws IncompatibleCheckpointException when it does not
    */
   public void initialize(String pipelineId, String fingerprint) {
     Optional<byte[]> existing = readRaw(METADATA);
     if (existing.isEmpty()) {
-      write(METADATA, new Metadata(BatchPlan.FORMAT_VERSION, pipelineId, fingerprint, System.currentTimeMillis()));
+      write(
+          METADATA,
+          new Metadata(
+              BatchPlan.FORMAT_VERSION, pipelineId, fingerprint, System.currentTimeMillis()));
       return;
     }
     Metadata m = parse(METADATA, existing.get(), Metadata.class);
     String where = storage.describe();
     if (m.version() > BatchPlan.FORMAT_VERSION) {
       throw new IncompatibleCheckpointException(
-          "Checkpoint at " + where + " has format version " + m.version() + " but this Tributary reads up to "
-              + BatchPlan.FORMAT_VERSION + ": run the newer Tributary that wrote it, or use a new checkpoint location");
+          "Checkpoint at "
+              + where
+              + " has format version "
+              + m.version()
+              + " but this Tributary reads up to "
+              + BatchPlan.FORMAT_VERSION
+              + ": run the newer Tributary that wrote it, or use a new checkpoint location");
     }
     if (!pipelineId.equals(m.pipelineId())) {
       throw new IncompatibleCheckpointException(
-          "Checkpoint at " + where + " belongs to pipeline '" + m.pipelineId() + "', not '" + pipelineId
+          "Checkpoint at "
+              + where
+              + " belongs to pipeline '"
+              + m.pipelineId()
+              + "', not '"
+              + pipelineId
               + "': give each pipeline its own checkpoint location");
     }
     if (!fingerprint.equals(m.configFingerprint())) {
       throw new IncompatibleCheckpointException(
-          "Checkpoint at " + where + " of pipeline '" + pipelineId + "' was written with another source/sink"
-              + " configuration (fingerprint " + m.configFingerprint() + ", now " + fingerprint + "): its offsets may"
+          "Checkpoint at "
+              + where
+              + " of pipeline '"
+              + pipelineId
+              + "' was written with another source/sink"
+              + " configuration (fingerprint "
+              + m.configFingerprint()
+              + ", now "
+              + fingerprint
+              + "): its offsets may"
               + " not mean the same thing. Restore the previous configuration, or use a new checkpoint location (or"
               + " delete this one) to start over from the source's starting position");
     }
@@ -86,21 +112,29 @@ public final class CheckpointLog {
   }
 
   public Optional<BatchPlan> readOffsets(long batchId) {
-    return readRaw(OFFSETS + "/" + batchId).map(b -> parse(OFFSETS + "/" + batchId, b, BatchPlan.class));
+    return readRaw(OFFSETS + "/" + batchId)
+        .map(b -> parse(OFFSETS + "/" + batchId, b, BatchPlan.class));
   }
 
   /**
-   * Writes the {@code positions} file; from then on {@link #purgeBefore} may delete {@code offsets/N} up to its batch
-   * id.
+   * Writes the {@code positions} file; from then on {@link #purgeBefore} may delete {@code
+   * offsets/N} up to its batch id.
    */
   public void writePositions(ReceiverPositions positions) {
-    // One line: it can hold thousands of partitions, and indentation would make it 1.6x larger (jq reads it fine).
+    // One line: it can hold thousands of partitions, and indentation would make it 1.6x larger (jq
+    // reads it fine).
     try {
-      storage.writeAtomically(POSITIONS, JSON.writer().without(SerializationFeature.INDENT_OUTPUT)
-          .writeValueAsBytes(positions));
+      storage.writeAtomically(
+          POSITIONS,
+          JSON.writer().without(SerializationFeature.INDENT_OUTPUT).writeValueAsBytes(positions));
     } catch (IOException e) {
       throw new CheckpointException(
-          "Cannot write " + POSITIONS + " to checkpoint " + storage.describe() + ": " + e
+          "Cannot write "
+              + POSITIONS
+              + " to checkpoint "
+              + storage.describe()
+              + ": "
+              + e
               + " (check free space and permissions, then restart: nothing was lost)",
           e);
     }
@@ -128,7 +162,8 @@ public final class CheckpointLog {
       }
       return min == Long.MAX_VALUE ? OptionalLong.empty() : OptionalLong.of(min);
     } catch (IOException e) {
-      throw new CheckpointException("Cannot list " + OFFSETS + " in checkpoint " + storage.describe() + ": " + e, e);
+      throw new CheckpointException(
+          "Cannot list " + OFFSETS + " in checkpoint " + storage.describe() + ": " + e, e);
     }
   }
 
@@ -143,8 +178,8 @@ public final class CheckpointLog {
   }
 
   /**
-   * Deletes offsets and commits of batches below {@code batchId}, except offsets a receiver still needs for its
-   * positions ({@link #keepOffsetsFrom}).
+   * Deletes offsets and commits of batches below {@code batchId}, except offsets a receiver still
+   * needs for its positions ({@link #keepOffsetsFrom}).
    */
   public void purgeBefore(long batchId) {
     for (String dir : List.of(OFFSETS, COMMITS)) {
@@ -157,7 +192,8 @@ public final class CheckpointLog {
           }
         }
       } catch (IOException e) {
-        throw new CheckpointException("Cannot clean up " + dir + " in checkpoint " + storage.describe() + ": " + e, e);
+        throw new CheckpointException(
+            "Cannot clean up " + dir + " in checkpoint " + storage.describe() + ": " + e, e);
       }
     }
   }
@@ -173,7 +209,8 @@ public final class CheckpointLog {
       }
       return max < 0 ? OptionalLong.empty() : OptionalLong.of(max);
     } catch (IOException e) {
-      throw new CheckpointException("Cannot list " + dir + " in checkpoint " + storage.describe() + ": " + e, e);
+      throw new CheckpointException(
+          "Cannot list " + dir + " in checkpoint " + storage.describe() + ": " + e, e);
     }
   }
 
@@ -189,7 +226,8 @@ public final class CheckpointLog {
     try {
       return storage.read(path);
     } catch (IOException e) {
-      throw new CheckpointException("Cannot read " + path + " in checkpoint " + storage.describe() + ": " + e, e);
+      throw new CheckpointException(
+          "Cannot read " + path + " in checkpoint " + storage.describe() + ": " + e, e);
     }
   }
 
@@ -198,7 +236,12 @@ public final class CheckpointLog {
       storage.writeAtomically(path, JSON.writeValueAsBytes(value));
     } catch (IOException e) {
       throw new CheckpointException(
-          "Cannot write " + path + " to checkpoint " + storage.describe() + ": " + e
+          "Cannot write "
+              + path
+              + " to checkpoint "
+              + storage.describe()
+              + ": "
+              + e
               + " (check free space and permissions; the batch will be replayed after a restart)",
           e);
     }
@@ -209,8 +252,15 @@ public final class CheckpointLog {
       return JSON.readValue(data, type);
     } catch (IOException e) {
       throw new CheckpointException(
-          "Checkpoint file " + path + " in " + storage.describe() + " is not valid JSON of a " + type.getSimpleName()
-              + ": " + e.getMessage() + " (fix or restore it; the files are human-readable)",
+          "Checkpoint file "
+              + path
+              + " in "
+              + storage.describe()
+              + " is not valid JSON of a "
+              + type.getSimpleName()
+              + ": "
+              + e.getMessage()
+              + " (fix or restore it; the files are human-readable)",
           e);
     }
   }

@@ -7,10 +7,11 @@ import java.util.Objects;
 import java.util.Optional;
 
 /**
- * A view of a checkpoint storage under a fixed prefix such as {@code sources/files/}. Paths given to it must be
- * relative and must not climb out of the prefix.
+ * A view of a checkpoint storage under a fixed prefix such as {@code sources/files/}. Paths given
+ * to it must be relative and must not climb out of the prefix.
  *
- * <p>Thread safety: as the underlying storage. Closing the view does not close the underlying storage.
+ * <p>Thread safety: as the underlying storage. Closing the view does not close the underlying
+ * storage.
  */
 public final class ScopedCheckpointStorage implements CheckpointStorage {
   private final CheckpointStorage delegate;
@@ -19,8 +20,12 @@ public final class ScopedCheckpointStorage implements CheckpointStorage {
   /** {@code prefix} without leading or trailing slash, for example {@code sources/lines}. */
   public ScopedCheckpointStorage(CheckpointStorage delegate, String prefix) {
     this.delegate = Objects.requireNonNull(delegate);
-    if (prefix.isEmpty() || prefix.startsWith("/") || prefix.endsWith("/") || prefix.contains("..")) {
-      throw new IllegalArgumentException("Invalid prefix '" + prefix + "': relative, no leading/trailing '/', no '..'");
+    if (prefix.isEmpty()
+        || prefix.startsWith("/")
+        || prefix.endsWith("/")
+        || prefix.contains("..")) {
+      throw new IllegalArgumentException(
+          "Invalid prefix '" + prefix + "': relative, no leading/trailing '/', no '..'");
     }
     this.prefix = prefix;
   }
@@ -28,7 +33,11 @@ public final class ScopedCheckpointStorage implements CheckpointStorage {
   private String scoped(String path) {
     if (path.startsWith("/") || path.contains("..")) {
       throw new IllegalArgumentException(
-          "Invalid state path '" + path + "': use a relative path without '..' (it is kept under " + prefix + "/)");
+          "Invalid state path '"
+              + path
+              + "': use a relative path without '..' (it is kept under "
+              + prefix
+              + "/)");
     }
     return path.isEmpty() ? prefix : prefix + "/" + path;
   }

@@ -9,8 +9,9 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 
 /**
- * A bounded number of bytes that receivers' data may occupy in memory until its batch commits; stores wait (FIFO) for
- * room. A single request larger than the capacity is admitted when nothing else is held, so it cannot wait forever.
+ * A bounded number of bytes that receivers' data may occupy in memory until its batch commits;
+ * stores wait (FIFO) for room. A single request larger than the capacity is admitted when nothing
+ * else is held, so it cannot wait forever.
  *
  * <p>Thread safety: thread-safe.
  */
@@ -34,7 +35,10 @@ final class ByteBudget {
     return capacity;
   }
 
-  /** Completes once {@code bytes} are reserved; fails with {@link ReceiverStoppedException} when closed. */
+  /**
+   * Completes once {@code bytes} are reserved; fails with {@link ReceiverStoppedException} when
+   * closed.
+   */
   CompletableFuture<Void> acquireAsync(long bytes) {
     synchronized (this) {
       if (closedReason != null) {

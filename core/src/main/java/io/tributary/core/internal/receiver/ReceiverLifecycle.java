@@ -5,8 +5,8 @@ import java.util.Set;
 import java.util.concurrent.atomic.AtomicReference;
 
 /**
- * The lifecycle of a supervised receiver as one state with legal transitions (it replaces five booleans: stopped,
- * shutdown, stopped by the receiver, restart pending, running).
+ * The lifecycle of a supervised receiver as one state with legal transitions (it replaces five
+ * booleans: stopped, shutdown, stopped by the receiver, restart pending, running).
  *
  * <pre>
  * NEW ──▶ STARTING ──▶ RUNNING ──▶ RESTARTING ──▶ BACKING_OFF ──▶ STARTING ...
@@ -15,8 +15,9 @@ import java.util.concurrent.atomic.AtomicReference;
  *                        ╰──▶ STOPPED ──▶ CLOSED   (any state ──▶ CLOSED on close)
  * </pre>
  *
- * <p>Thread safety: thread-safe; transitions are compare-and-set, so of two threads racing (a receiver's {@code stop}
- * and the control thread's restart) exactly one wins and the other sees the new state.
+ * <p>Thread safety: thread-safe; transitions are compare-and-set, so of two threads racing (a
+ * receiver's {@code stop} and the control thread's restart) exactly one wins and the other sees the
+ * new state.
  */
 final class ReceiverLifecycle {
   enum State {
@@ -26,7 +27,9 @@ final class ReceiverLifecycle {
     STARTING,
     /** {@code onStart} returned; {@code onStop} is due. */
     RUNNING,
-    /** A restart was asked for or {@code onStart} failed; {@code onStop} is due, then the backoff. */
+    /**
+     * A restart was asked for or {@code onStart} failed; {@code onStop} is due, then the backoff.
+     */
     RESTARTING,
     /** {@code onStop} ran; the next start is scheduled after the backoff delay. */
     BACKING_OFF,
@@ -54,7 +57,10 @@ final class ReceiverLifecycle {
       return next.contains(target);
     }
 
-    /** The receiver was started and not stopped yet: {@code onStop} must run before anything else starts it. */
+    /**
+     * The receiver was started and not stopped yet: {@code onStop} must run before anything else
+     * starts it.
+     */
     boolean onStopDue() {
       return this == STARTING || this == RUNNING || this == RESTARTING || this == STOPPING;
     }
@@ -75,18 +81,21 @@ final class ReceiverLifecycle {
    * Moves from {@code from} to {@code to} if the state still is {@code from}.
    *
    * @return false if the state changed meanwhile (another thread won)
-   * @throws IllegalStateException if {@code from -> to} is not a legal transition (a bug in the supervisor)
+   * @throws IllegalStateException if {@code from -> to} is not a legal transition (a bug in the
+   *     supervisor)
    */
   boolean moveTo(State from, State to) {
     if (!from.canMoveTo(to)) {
-      throw new IllegalStateException("Illegal receiver lifecycle transition " + from + " -> " + to);
+      throw new IllegalStateException(
+          "Illegal receiver lifecycle transition " + from + " -> " + to);
     }
     return state.compareAndSet(from, to);
   }
 
   /**
-   * Moves to {@code to} from whatever state allows it; returns the state it moved from, or {@code null} if the current
-   * state cannot move to {@code to} (for example a stop request after the receiver already stopped).
+   * Moves to {@code to} from whatever state allows it; returns the state it moved from, or {@code
+   * null} if the current state cannot move to {@code to} (for example a stop request after the
+   * receiver already stopped).
    */
   State moveToIfLegal(State to) {
     while (true) {

@@ -43,28 +43,36 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Runs one {@link Receiver}: starts it, restarts it with exponential backoff after failures, rate-limits and bounds
- * its stores, cuts unreliably stored records into blocks every block interval, writes every block to the write-ahead
- * log, and hands durable blocks to the batch thread as ranges of block sequence numbers.
+ * Runs one {@link Receiver}: starts it, restarts it with exponential backoff after failures,
+ * rate-limits and bounds its stores, cuts unreliably stored records into blocks every block
+ * interval, writes every block to the write-ahead log, and hands durable blocks to the batch thread
+ * as ranges of block sequence numbers.
  *
- * <p>Every block gets a sequence number in WAL order. A batch plan takes the range {@code [plannedUntil,
- * durableEnd)}: only blocks that are durable, without gaps. After a crash the WAL is replayed: blocks of the
- * uncommitted batch and blocks stored but never planned are read from it, so nothing acknowledged is lost.
+ * <p>Every block gets a sequence number in WAL order. A batch plan takes the range {@code
+ * [plannedUntil, durableEnd)}: only blocks that are durable, without gaps. After a crash the WAL is
+ * replayed: blocks of the uncommitted batch and blocks stored but never planned are read from it,
+ * so nothing acknowledged is lost.
  *
- * <p>Positions ({@link #lastStoredOffset}): each {@code offsets/N} holds the positions stored in its own blocks only;
- * every {@value #POSITIONS_FILE_EVERY} batches the positions of all partitions are written to the checkpoint's {@code
- * positions} file, and {@code offsets/N} after it are kept. Recovery merges that file, the {@code offsets/N} after it
- * and the WAL. A position is thus durable (in the WAL, then in {@code offsets/N}) before its data is acknowledged, as
- * the data itself. A receiver that {@linkplain SupportsPartitionExpiry declares an idle timeout} has partitions that
- * stored nothing for that long forgotten, so positions stay bounded by the partitions active within the timeout.
+ * <p>Positions ({@link #lastStoredOffset}): each {@code offsets/N} holds the positions stored in
+ * its own blocks only; every {@value #POSITIONS_FILE_EVERY} batches the positions of all partitions
+ * are written to the checkpoint's {@code positions} file, and {@code offsets/N} after it are kept.
+ * Recovery merges that file, the {@code offsets/N} after it and the WAL. A position is thus durable
+ * (in the WAL, then in {@code offsets/N}) before its data is acknowledged, as the data itself. A
+ * receiver that {@linkplain SupportsPartitionExpiry declares an idle timeout} has partitions that
+ * stored nothing for that long forgotten, so positions stay bounded by the partitions active within
+ * the timeout.
  *
- * <p>Thread safety: thread-safe. Lifecycle actions run on one control thread ({@code tributary-<p>-receiver-0}); block
- * cutting and delayed admissions on a timer thread ({@code tributary-<p>-block-0}).
+ * <p>Thread safety: thread-safe. Lifecycle actions run on one control thread ({@code
+ * tributary-<p>-receiver-0}); block cutting and delayed admissions on a timer thread ({@code
+ * tributary-<p>-block-0}).
  */
 public final class ReceiverSupervisor implements ReceiverRuntime, AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(ReceiverSupervisor.class);
 
-  /** How many batches the {@code positions} file may lag behind the newest plan before it is rewritten. */
+  /**
+   * How many batches the {@code positions} file may lag behind the newest plan before it is
+   * rewritten.
+   */
   static final int POSITIONS_FILE_EVERY = 10;
 
   /** The positions stored in one block not yet planned, and when it was stored. */
@@ -100,34 +108,56 @@ public final class ReceiverSupervisor implements ReceiverRuntime, AutoCloseable 
   private long plannedUntil;
   private final TreeMap<Long, MemBlock> blocks = new TreeMap<>();
   private final TreeMap<Long, WalHandle> walIndex = new TreeMap<>();
+
   /**
-   * Blocks appended to the WAL whose future has not completed yet, with the active segment id when they were appended:
-   * the lowest segment they can be in. Cleanup must keep it, as the block may be written (and then acknowledged) while
-   * its completion waits behind others on the WAL's completion thread.
+   * Blocks appended to the WAL whose future has not completed yet, with the active segment id when
+   * they were appended: the lowest segment they can be in. Cleanup must keep it, as the block may
+   * be written (and then acknowledged) while its completion waits behind others on the WAL's
+   * completion thread.
    */
   private final TreeMap<Long, Long> inFlightSegments = new TreeMap<>();
+
   /** Positions of durable blocks not yet planned. */
   private final TreeMap<Long, BlockPositions> pendingPositions = new TreeMap<>();
+
   /** Positions of every durable block: what {@link #lastStoredOffset} answers. */
   private final Map<String, Position> livePositions = new HashMap<>();
+
   /** Positions of every planned block, as of the end of batch {@link #plannedThroughBatch}. */
   private final Map<String, Position> plannedPositions = new HashMap<>();
+
   private final LongSupplier wallClockMs;
-  /** Partitions idle this long are forgotten; {@code Long.MAX_VALUE} when the receiver declares no timeout. */
+
+  /**
+   * Partitions idle this long are forgotten; {@code Long.MAX_VALUE} when the receiver declares no
+   * timeout.
+   */
   private final long idleTimeoutMs;
+
   private final Counter expiredPartitions;
-  /** Where the {@code positions} file goes; {@code null} when recovered without a checkpoint. Batch thread only. */
+
+  /**
+   * Where the {@code positions} file goes; {@code null} when recovered without a checkpoint. Batch
+   * thread only.
+   */
   private CheckpointLog checkpoint;
+
   private long plannedThroughBatch = -1;
-  /** The batch id of the newest {@code positions} file written or read, -1 if none. Batch thread only. */
+
+  /**
+   * The batch id of the newest {@code positions} file written or read, -1 if none. Batch thread
+   * only.
+   */
   private long positionsFileBatch = -1;
+
   private final AtomicLong inFlightAppends = new AtomicLong();
 
   private final ReceiverLifecycle lifecycle = new ReceiverLifecycle();
   private volatile Throwable fatal;
 
   /**
-   * @param wal the log to write blocks to, or {@code null} to keep blocks only in memory (nothing survives a crash)
+   * @param wal the log to write blocks to, or {@code null} to keep blocks only in memory (nothing
+   *     survives a crash)
    */
   public ReceiverSupervisor(
       String pipelineId,
@@ -140,12 +170,23 @@ public final class ReceiverSupervisor implements ReceiverRuntime, AutoCloseable 
       long maxRate,
       long bufferBytes,
       MeterRegistry registry) {
-    this(pipelineId, name, receiver, wal, blockInterval, restartDelay, maxRestartDelay, maxRate, bufferBytes, registry,
+    this(
+        pipelineId,
+        name,
+        receiver,
+        wal,
+        blockInterval,
+        restartDelay,
+        maxRestartDelay,
+        maxRate,
+        bufferBytes,
+        registry,
         System::currentTimeMillis);
   }
 
   /**
-   * @param wal the log to write blocks to, or {@code null} to keep blocks only in memory (nothing survives a crash)
+   * @param wal the log to write blocks to, or {@code null} to keep blocks only in memory (nothing
+   *     survives a crash)
    * @param wallClockMs epoch milliseconds, for partition expiry (a manual clock in tests)
    */
   public ReceiverSupervisor(
@@ -169,8 +210,10 @@ public final class ReceiverSupervisor implements ReceiverRuntime, AutoCloseable 
     this.maxRate = maxRate;
     this.limiter = new RateLimiter(maxRate);
     this.budget = new ByteBudget(bufferBytes);
-    this.control = Executors.newSingleThreadScheduledExecutor(new NamedThreadFactory(pipelineId, "receiver"));
-    this.timer = Executors.newSingleThreadScheduledExecutor(new NamedThreadFactory(pipelineId, "block"));
+    this.control =
+        Executors.newSingleThreadScheduledExecutor(new NamedThreadFactory(pipelineId, "receiver"));
+    this.timer =
+        Executors.newSingleThreadScheduledExecutor(new NamedThreadFactory(pipelineId, "block"));
     this.registry = registry;
     Tags tags = Tags.of("pipeline", pipelineId, "source", name);
     this.storedRecords = registry.counter("tributary.receiver.records.stored", tags);
@@ -184,11 +227,16 @@ public final class ReceiverSupervisor implements ReceiverRuntime, AutoCloseable 
     this.wallClockMs = wallClockMs;
     this.idleTimeoutMs = idleTimeoutMs(receiver);
     this.expiredPartitions = registry.counter("tributary.receiver.partitions.expired", tags);
-    Gauge.builder("tributary.receiver.buffer.bytes", budget, ByteBudget::used).tags(tags).register(registry);
-    Gauge.builder("tributary.receiver.rate.limit", limiter, RateLimiter::rate).tags(tags).register(registry);
+    Gauge.builder("tributary.receiver.buffer.bytes", budget, ByteBudget::used)
+        .tags(tags)
+        .register(registry);
+    Gauge.builder("tributary.receiver.rate.limit", limiter, RateLimiter::rate)
+        .tags(tags)
+        .register(registry);
   }
 
-  // ---------------------------------------------------------------- recovery and planning (batch thread)
+  // ---------------------------------------------------------------- recovery and planning (batch
+  // thread)
 
   private static long idleTimeoutMs(Receiver receiver) {
     if (!(receiver instanceof SupportsPartitionExpiry expiring)) {
@@ -200,25 +248,30 @@ public final class ReceiverSupervisor implements ReceiverRuntime, AutoCloseable 
     }
     if (timeout.isNegative() || timeout.isZero()) {
       throw new IllegalArgumentException(
-          "Invalid value " + timeout + " for partitionIdleTimeout() of receiver " + receiver.getClass().getName()
+          "Invalid value "
+              + timeout
+              + " for partitionIdleTimeout() of receiver "
+              + receiver.getClass().getName()
               + ": must be positive (expected: a duration such as 7 days)");
     }
     return timeout.toMillis() <= 0 ? 1 : timeout.toMillis();
   }
 
   /**
-   * Rebuilds state from the last plan and the WAL only, without a checkpoint: positions of batches before {@code
-   * lastPlan} are not known (for tests of the block path). Pipelines use {@link #recover(CheckpointLog, BatchPlan)}.
+   * Rebuilds state from the last plan and the WAL only, without a checkpoint: positions of batches
+   * before {@code lastPlan} are not known (for tests of the block path). Pipelines use {@link
+   * #recover(CheckpointLog, BatchPlan)}.
    */
   public void recover(BatchPlan lastPlan) throws IOException {
     recover(null, lastPlan);
   }
 
   /**
-   * Rebuilds state from the checkpoint (the {@code positions} file and the {@code offsets/N} after it), the last plan
-   * and the WAL. Must be called once, before {@link #start()}.
+   * Rebuilds state from the checkpoint (the {@code positions} file and the {@code offsets/N} after
+   * it), the last plan and the WAL. Must be called once, before {@link #start()}.
    *
-   * @param checkpoint the pipeline's checkpoint, where this supervisor also writes the {@code positions} file
+   * @param checkpoint the pipeline's checkpoint, where this supervisor also writes the {@code
+   *     positions} file
    * @param lastPlan the newest {@code offsets/N}, or {@code null} for a new checkpoint
    */
   public void recover(CheckpointLog checkpoint, BatchPlan lastPlan) throws IOException {
@@ -226,7 +279,10 @@ public final class ReceiverSupervisor implements ReceiverRuntime, AutoCloseable 
     long now = wallClockMs.getAsLong();
     long lastFrom = 0;
     if (lastPlan != null) {
-      OffsetRange r = lastPlan.ranges().isEmpty() ? new OffsetRange(BatchPlan.BLOCKS, 0, 0) : lastPlan.ranges().get(0);
+      OffsetRange r =
+          lastPlan.ranges().isEmpty()
+              ? new OffsetRange(BatchPlan.BLOCKS, 0, 0)
+              : lastPlan.ranges().get(0);
       lastFrom = r.fromOffset();
       plannedUntil = r.untilOffset();
       if (checkpoint != null) {
@@ -236,7 +292,8 @@ public final class ReceiverSupervisor implements ReceiverRuntime, AutoCloseable 
       plannedThroughBatch = lastPlan.batchId();
       livePositions.putAll(plannedPositions);
     } else if (checkpoint != null) {
-      checkpoint.keepOffsetsFrom(0); // until the first positions file, every offsets/N holds needed positions
+      checkpoint.keepOffsetsFrom(
+          0); // until the first positions file, every offsets/N holds needed positions
     }
     long maxSeq = -1;
     if (wal != null) {
@@ -248,7 +305,8 @@ public final class ReceiverSupervisor implements ReceiverRuntime, AutoCloseable 
             max[0] = Math.max(max[0], b.seq());
             if (b.seq() >= keepFrom) {
               walIndex.put(b.seq(), entry.handle());
-              // Stored before the crash at an unknown time: counted as stored now, so nothing expires early.
+              // Stored before the crash at an unknown time: counted as stored now, so nothing
+              // expires early.
               BlockPositions positions = positionsOf(b.records(), now);
               positions.offsets().forEach((k, v) -> merge(livePositions, k, new Position(v, now)));
               if (b.seq() >= plannedUntil) {
@@ -263,7 +321,13 @@ public final class ReceiverSupervisor implements ReceiverRuntime, AutoCloseable 
     for (long s = plannedUntil; s < nextSeq; s++) {
       if (!walIndex.containsKey(s)) {
         throw new DataUnavailableException(
-            "Receiver " + name + " of pipeline " + pipelineId + ": block " + s + " is missing from the write-ahead"
+            "Receiver "
+                + name
+                + " of pipeline "
+                + pipelineId
+                + ": block "
+                + s
+                + " is missing from the write-ahead"
                 + " log although later blocks exist; a WAL segment was deleted or damaged. Restore it, or move the"
                 + " WAL directory aside to accept losing its unprocessed data, then restart");
       }
@@ -271,16 +335,19 @@ public final class ReceiverSupervisor implements ReceiverRuntime, AutoCloseable 
     if (nextSeq > plannedUntil) {
       LOG.info(
           "event=wal_recovered pipeline={} source={} unplanned_blocks={} next_seq={}",
-          pipelineId, name, nextSeq - plannedUntil, nextSeq);
+          pipelineId,
+          name,
+          nextSeq - plannedUntil,
+          nextSeq);
     }
     expireIdle(now);
   }
 
   /**
-   * Loads the {@code positions} file and merges the {@code offsets/N} after it, up to (not including) {@code
-   * lastBatch}. Without a file (a checkpoint from before it existed, whose every {@code offsets/N} holds all positions,
-   * or one younger than the first file), merges every {@code offsets/N} there is; they are all kept until a file
-   * exists.
+   * Loads the {@code positions} file and merges the {@code offsets/N} after it, up to (not
+   * including) {@code lastBatch}. Without a file (a checkpoint from before it existed, whose every
+   * {@code offsets/N} holds all positions, or one younger than the first file), merges every {@code
+   * offsets/N} there is; they are all kept until a file exists.
    */
   private void recoverPositions(CheckpointLog checkpoint, long lastBatch) {
     Optional<ReceiverPositions> file = checkpoint.readPositions();
@@ -289,8 +356,11 @@ public final class ReceiverSupervisor implements ReceiverRuntime, AutoCloseable 
       ReceiverPositions f = file.get();
       if (!name.equals(f.source())) {
         throw new io.tributary.core.api.IncompatibleCheckpointException(
-            "Checkpoint file positions holds the positions of source '" + f.source() + "', this pipeline's source is '"
-                + name + "': use a new checkpoint location or the previous source name");
+            "Checkpoint file positions holds the positions of source '"
+                + f.source()
+                + "', this pipeline's source is '"
+                + name
+                + "': use a new checkpoint location or the previous source name");
       }
       plannedPositions.putAll(f.positions());
       positionsFileBatch = f.batchId();
@@ -301,11 +371,20 @@ public final class ReceiverSupervisor implements ReceiverRuntime, AutoCloseable 
             checkpoint
                 .readOffsets(id)
                 .orElseThrow(
-                    () -> new DataUnavailableException(
-                        "Receiver " + name + " of pipeline " + pipelineId + ": offsets/" + missing + " is missing from"
-                            + " the checkpoint although the positions file (batch " + f.batchId() + ") needs it for"
-                            + " the positions stored in that batch. Restore it; or delete the positions file to"
-                            + " accept that producers stored only in missing batches are not deduplicated")));
+                    () ->
+                        new DataUnavailableException(
+                            "Receiver "
+                                + name
+                                + " of pipeline "
+                                + pipelineId
+                                + ": offsets/"
+                                + missing
+                                + " is missing from"
+                                + " the checkpoint although the positions file (batch "
+                                + f.batchId()
+                                + ") needs it for"
+                                + " the positions stored in that batch. Restore it; or delete the positions file to"
+                                + " accept that producers stored only in missing batches are not deduplicated")));
       }
     } else {
       first = checkpoint.earliestPlanned().orElse(lastBatch);
@@ -317,13 +396,15 @@ public final class ReceiverSupervisor implements ReceiverRuntime, AutoCloseable 
   }
 
   private void mergePlanned(BatchPlan plan) {
-    plan.positions().forEach((k, v) -> merge(plannedPositions, k, new Position(v, plan.batchTimeMs())));
+    plan.positions()
+        .forEach((k, v) -> merge(plannedPositions, k, new Position(v, plan.batchTimeMs())));
   }
 
   /**
-   * Merges a newer position of a partition: the maximum, unless the known one had expired by then. A partition that
-   * returns after it expired starts over (its source may have started a new numbering), so its old offset must not
-   * survive through a merge that happens before the expired entry was swept.
+   * Merges a newer position of a partition: the maximum, unless the known one had expired by then.
+   * A partition that returns after it expired starts over (its source may have started a new
+   * numbering), so its old offset must not survive through a merge that happens before the expired
+   * entry was swept.
    */
   private void merge(Map<String, Position> positions, String partition, Position newer) {
     positions.merge(partition, newer, (old, n) -> expired(old, n.storedMs()) ? n : old.max(n));
@@ -350,7 +431,8 @@ public final class ReceiverSupervisor implements ReceiverRuntime, AutoCloseable 
     }
     int count = 0;
     synchronized (lock) {
-      for (Iterator<Map.Entry<String, Position>> it = livePositions.entrySet().iterator(); it.hasNext(); ) {
+      for (Iterator<Map.Entry<String, Position>> it = livePositions.entrySet().iterator();
+          it.hasNext(); ) {
         Map.Entry<String, Position> e = it.next();
         if (expired(e.getValue(), now)) {
           it.remove();
@@ -363,30 +445,38 @@ public final class ReceiverSupervisor implements ReceiverRuntime, AutoCloseable 
       expiredPartitions.increment(count);
       LOG.info(
           "event=receiver_partitions_expired pipeline={} source={} count={} idle_timeout_ms={}",
-          pipelineId, name, count, idleTimeoutMs);
+          pipelineId,
+          name,
+          count,
+          idleTimeoutMs);
     }
   }
 
   /**
-   * Writes the {@code positions} file when it lags {@value #POSITIONS_FILE_EVERY} batches behind the newest plan
-   * (whose {@code offsets/N} is written, as the engine writes each plan before asking for the next).
+   * Writes the {@code positions} file when it lags {@value #POSITIONS_FILE_EVERY} batches behind
+   * the newest plan (whose {@code offsets/N} is written, as the engine writes each plan before
+   * asking for the next).
    */
   private void maybeWritePositionsFile() {
-    if (checkpoint == null || plannedThroughBatch < 0
+    if (checkpoint == null
+        || plannedThroughBatch < 0
         || plannedThroughBatch - positionsFileBatch < POSITIONS_FILE_EVERY) {
       return;
     }
     ReceiverPositions file;
     synchronized (lock) {
-      file = new ReceiverPositions(ReceiverPositions.FORMAT_VERSION, name, plannedThroughBatch, plannedPositions);
+      file =
+          new ReceiverPositions(
+              ReceiverPositions.FORMAT_VERSION, name, plannedThroughBatch, plannedPositions);
     }
     checkpoint.writePositions(file);
     positionsFileBatch = file.batchId();
   }
 
   /**
-   * Takes every durable block not yet planned. Returns the range and the positions stored in it. The caller writes a
-   * non-empty plan to {@code offsets/N} before it calls this again, and drops an empty one (then reusing its id).
+   * Takes every durable block not yet planned. Returns the range and the positions stored in it.
+   * The caller writes a non-empty plan to {@code offsets/N} before it calls this again, and drops
+   * an empty one (then reusing its id).
    */
   public BatchPlan plan(long batchId, long batchTimeMs) {
     expireIdle(wallClockMs.getAsLong());
@@ -398,17 +488,21 @@ public final class ReceiverSupervisor implements ReceiverRuntime, AutoCloseable 
       for (long s = from; s < until; s++) {
         BlockPositions p = pendingPositions.remove(s);
         if (p != null) {
-          p.offsets().forEach((k, v) -> {
-            batchPositions.merge(k, v, Math::max);
-            merge(plannedPositions, k, new Position(v, p.storedMs()));
-          });
+          p.offsets()
+              .forEach(
+                  (k, v) -> {
+                    batchPositions.merge(k, v, Math::max);
+                    merge(plannedPositions, k, new Position(v, p.storedMs()));
+                  });
         }
       }
       plannedUntil = until;
       if (until > from) {
-        plannedThroughBatch = batchId; // an empty plan is not written (the engine asks again with the same id)
+        plannedThroughBatch =
+            batchId; // an empty plan is not written (the engine asks again with the same id)
       }
-      return BatchPlan.receiver(pipelineId, batchId, batchTimeMs, name, from, until, batchPositions);
+      return BatchPlan.receiver(
+          pipelineId, batchId, batchTimeMs, name, from, until, batchPositions);
     }
   }
 
@@ -435,21 +529,40 @@ public final class ReceiverSupervisor implements ReceiverRuntime, AutoCloseable 
         BlockCodec.Block b = BlockCodec.decode(wal.read(handle));
         if (b.seq() != s) {
           throw new DataUnavailableException(
-              "Receiver " + name + ": WAL entry at " + handle + " holds block " + b.seq() + ", expected " + s);
+              "Receiver "
+                  + name
+                  + ": WAL entry at "
+                  + handle
+                  + " holds block "
+                  + b.seq()
+                  + ", expected "
+                  + s);
         }
         out.addAll(b.records());
       } else {
         throw new DataUnavailableException(
-            "Receiver " + name + " of pipeline " + pipelineId + ": planned block " + s + " is neither in memory nor"
-                + " in the write-ahead log" + (wal == null ? " (the WAL is disabled, so data received before a"
-                + " restart is lost; enable wal.enabled for recovery)" : "; a WAL segment was deleted")
+            "Receiver "
+                + name
+                + " of pipeline "
+                + pipelineId
+                + ": planned block "
+                + s
+                + " is neither in memory nor"
+                + " in the write-ahead log"
+                + (wal == null
+                    ? " (the WAL is disabled, so data received before a"
+                        + " restart is lost; enable wal.enabled for recovery)"
+                    : "; a WAL segment was deleted")
                 + ". Delete the checkpoint's last offsets file to skip it, accepting the loss, or restore the WAL");
       }
     }
     return out;
   }
 
-  /** Forgets blocks below {@code until} (their batch committed) and deletes WAL segments no longer needed. */
+  /**
+   * Forgets blocks below {@code until} (their batch committed) and deletes WAL segments no longer
+   * needed.
+   */
   public void committed(long until) {
     long freed = 0;
     Long minSegment = null;
@@ -462,7 +575,10 @@ public final class ReceiverSupervisor implements ReceiverRuntime, AutoCloseable 
       walIndex.headMap(until).clear();
       for (MemBlock b : blocks.values()) {
         if (b.handle() != null) {
-          minSegment = minSegment == null ? b.handle().segmentId() : Math.min(minSegment, b.handle().segmentId());
+          minSegment =
+              minSegment == null
+                  ? b.handle().segmentId()
+                  : Math.min(minSegment, b.handle().segmentId());
         }
       }
       for (WalHandle h : walIndex.values()) {
@@ -481,7 +597,11 @@ public final class ReceiverSupervisor implements ReceiverRuntime, AutoCloseable 
       try {
         wal.deleteSegmentsBefore(minSegment);
       } catch (IOException e) {
-        LOG.warn("event=wal_cleanup_failed pipeline={} source={} error=\"{}\"", pipelineId, name, e.toString());
+        LOG.warn(
+            "event=wal_cleanup_failed pipeline={} source={} error=\"{}\"",
+            pipelineId,
+            name,
+            e.toString());
       }
     }
   }
@@ -492,8 +612,8 @@ public final class ReceiverSupervisor implements ReceiverRuntime, AutoCloseable 
   }
 
   /**
-   * Adjusts the rate limit (backpressure); 0 means unlimited. Never above the configured {@code receiver.max-rate}
-   * (when set): backpressure may only lower it.
+   * Adjusts the rate limit (backpressure); 0 means unlimited. Never above the configured {@code
+   * receiver.max-rate} (when set): backpressure may only lower it.
    */
   public void setRate(double recordsPerSecond) {
     boolean aboveMax = maxRate > 0 && (recordsPerSecond <= 0 || recordsPerSecond > maxRate);
@@ -505,13 +625,15 @@ public final class ReceiverSupervisor implements ReceiverRuntime, AutoCloseable 
   /** Starts the receiver and the block timer. */
   public void start() {
     budget.reopen();
-    timer.scheduleWithFixedDelay(this::cutBlockQuietly, blockIntervalMs, blockIntervalMs, TimeUnit.MILLISECONDS);
+    timer.scheduleWithFixedDelay(
+        this::cutBlockQuietly, blockIntervalMs, blockIntervalMs, TimeUnit.MILLISECONDS);
     control.execute(this::startReceiver);
   }
 
   private void startReceiver() {
     State from = lifecycle.get();
-    if ((from != State.NEW && from != State.BACKING_OFF) || !lifecycle.moveTo(from, State.STARTING)) {
+    if ((from != State.NEW && from != State.BACKING_OFF)
+        || !lifecycle.moveTo(from, State.STARTING)) {
       return; // stopped meanwhile
     }
     receiver.attach(this);
@@ -519,24 +641,34 @@ public final class ReceiverSupervisor implements ReceiverRuntime, AutoCloseable 
     try {
       receiver.onStart();
       backoff.startSucceeded();
-      lifecycle.moveTo(State.STARTING, State.RUNNING); // false if a stop or restart came during onStart
+      lifecycle.moveTo(
+          State.STARTING, State.RUNNING); // false if a stop or restart came during onStart
       LOG.info("event=receiver_started pipeline={} source={}", pipelineId, name);
     } catch (Throwable t) {
       errors.increment();
-      lifecycle.moveTo(State.STARTING, State.RESTARTING); // false if stopping, or restart() already asked
+      lifecycle.moveTo(
+          State.STARTING, State.RESTARTING); // false if stopping, or restart() already asked
       restartOnControlThread("onStart failed", t);
     }
   }
 
-  /** Calls onStop once for the start that made it due (the caller moved the state so nobody else calls it). */
+  /**
+   * Calls onStop once for the start that made it due (the caller moved the state so nobody else
+   * calls it).
+   */
   private void callOnStop(String reason) {
     try {
       receiver.onStop();
     } catch (Throwable t) {
       errors.increment();
-      LOG.warn("event=receiver_on_stop_failed pipeline={} source={} error=\"{}\"", pipelineId, name, t.toString());
+      LOG.warn(
+          "event=receiver_on_stop_failed pipeline={} source={} error=\"{}\"",
+          pipelineId,
+          name,
+          t.toString());
     }
-    LOG.info("event=receiver_stopped pipeline={} source={} reason=\"{}\"", pipelineId, name, reason);
+    LOG.info(
+        "event=receiver_stopped pipeline={} source={} reason=\"{}\"", pipelineId, name, reason);
   }
 
   private void restartOnControlThread(String reason, Throwable error) {
@@ -545,7 +677,8 @@ public final class ReceiverSupervisor implements ReceiverRuntime, AutoCloseable 
     }
     callOnStop("restart: " + reason);
     if (!lifecycle.moveTo(State.RESTARTING, State.BACKING_OFF)) {
-      lifecycle.moveTo(State.STOPPING, State.STOPPED); // stopped while onStop ran, which was that stop's onStop
+      lifecycle.moveTo(
+          State.STOPPING, State.STOPPED); // stopped while onStop ran, which was that stop's onStop
       return;
     }
     long delay = backoff.nextDelayMs();
@@ -553,13 +686,17 @@ public final class ReceiverSupervisor implements ReceiverRuntime, AutoCloseable 
     restartDelays.record(delay, TimeUnit.MILLISECONDS);
     LOG.warn(
         "event=receiver_restart pipeline={} source={} reason=\"{}\" error=\"{}\" delay_ms={}",
-        pipelineId, name, reason, error == null ? "" : error.toString(), delay);
+        pipelineId,
+        name,
+        reason,
+        error == null ? "" : error.toString(),
+        delay);
     control.schedule(this::startReceiver, delay, TimeUnit.MILLISECONDS);
   }
 
   /**
-   * Moves to STOPPING (onStop due) or straight to STOPPED (nothing started); no restart happens after this. The
-   * control thread then calls onStop ({@link #stopOnControlThread}).
+   * Moves to STOPPING (onStop due) or straight to STOPPED (nothing started); no restart happens
+   * after this. The control thread then calls onStop ({@link #stopOnControlThread}).
    */
   private void requestStop() {
     while (true) {
@@ -587,8 +724,8 @@ public final class ReceiverSupervisor implements ReceiverRuntime, AutoCloseable 
   }
 
   /**
-   * Stops the receiver, cuts the last block and waits up to {@code timeout} for in-flight WAL appends. After this,
-   * {@link #allPlanned()} tells whether more batches are needed to drain.
+   * Stops the receiver, cuts the last block and waits up to {@code timeout} for in-flight WAL
+   * appends. After this, {@link #allPlanned()} tells whether more batches are needed to drain.
    */
   public void stopReceiving(Duration timeout) throws InterruptedException {
     requestStop();
@@ -601,21 +738,27 @@ public final class ReceiverSupervisor implements ReceiverRuntime, AutoCloseable 
     try {
       stopped.get(timeout.toMillis(), TimeUnit.MILLISECONDS);
     } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
-      LOG.warn("event=receiver_stop_slow pipeline={} source={} error=\"{}\"", pipelineId, name, e.toString());
+      LOG.warn(
+          "event=receiver_stop_slow pipeline={} source={} error=\"{}\"",
+          pipelineId,
+          name,
+          e.toString());
     }
     budget.close("Receiver " + name + " of pipeline " + pipelineId + " is stopped");
     cutBlockQuietly();
     long deadline = System.nanoTime() + timeout.toNanos();
     synchronized (inFlightAppends) {
       while (inFlightAppends.get() > 0 && System.nanoTime() < deadline) {
-        inFlightAppends.wait(Math.max(1, TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime())));
+        inFlightAppends.wait(
+            Math.max(1, TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime())));
       }
     }
   }
 
   /**
-   * Stops the receiver if it still runs ({@code onStop} on the control thread, waited for at most 5 s, so receivers
-   * release sockets and listeners also on {@code stopNow} and failures), then ends the supervisor's threads.
+   * Stops the receiver if it still runs ({@code onStop} on the control thread, waited for at most 5
+   * s, so receivers release sockets and listeners also on {@code stopNow} and failures), then ends
+   * the supervisor's threads.
    */
   @Override
   public void close() {
@@ -634,7 +777,11 @@ public final class ReceiverSupervisor implements ReceiverRuntime, AutoCloseable 
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
-      LOG.warn("event=receiver_stop_slow pipeline={} source={} error=\"{}\"", pipelineId, name, e.toString());
+      LOG.warn(
+          "event=receiver_stop_slow pipeline={} source={} error=\"{}\"",
+          pipelineId,
+          name,
+          e.toString());
     }
     lifecycle.moveToIfLegal(State.CLOSED);
     control.shutdownNow();
@@ -652,7 +799,11 @@ public final class ReceiverSupervisor implements ReceiverRuntime, AutoCloseable 
   private void checkRunning() {
     if (!lifecycle.get().accepting()) {
       throw new ReceiverStoppedException(
-          "Receiver " + name + " of pipeline " + pipelineId + " is stopped; nothing was stored. Receiver threads"
+          "Receiver "
+              + name
+              + " of pipeline "
+              + pipelineId
+              + " is stopped; nothing was stored. Receiver threads"
               + " should check isStopped() and exit");
     }
   }
@@ -680,8 +831,13 @@ public final class ReceiverSupervisor implements ReceiverRuntime, AutoCloseable 
   public CompletableFuture<Void> storeReliablyAsync(List<Record> batch) {
     if (!lifecycle.get().accepting()) {
       return CompletableFuture.failedFuture(
-          new ReceiverStoppedException("Receiver " + name + " of pipeline " + pipelineId + " is stopped; nothing was"
-              + " stored"));
+          new ReceiverStoppedException(
+              "Receiver "
+                  + name
+                  + " of pipeline "
+                  + pipelineId
+                  + " is stopped; nothing was"
+                  + " stored"));
     }
     if (batch.isEmpty()) {
       return CompletableFuture.completedFuture(null);
@@ -719,7 +875,11 @@ public final class ReceiverSupervisor implements ReceiverRuntime, AutoCloseable 
     appendBlock(records, bytes)
         .exceptionally(
             t -> {
-              LOG.error("event=block_store_failed pipeline={} source={} error=\"{}\"", pipelineId, name, t.toString());
+              LOG.error(
+                  "event=block_store_failed pipeline={} source={} error=\"{}\"",
+                  pipelineId,
+                  name,
+                  t.toString());
               return null;
             });
   }
@@ -728,7 +888,8 @@ public final class ReceiverSupervisor implements ReceiverRuntime, AutoCloseable 
     if (fatal != null) {
       budget.release(bytes);
       return CompletableFuture.failedFuture(
-          new StoreFailedException("Write-ahead log of receiver " + name + " failed earlier: " + fatal, fatal));
+          new StoreFailedException(
+              "Write-ahead log of receiver " + name + " failed earlier: " + fatal, fatal));
     }
     BlockCodec.Unnumbered payload = wal != null ? BlockCodec.encodeUnnumbered(records) : null;
     long seq;
@@ -737,9 +898,11 @@ public final class ReceiverSupervisor implements ReceiverRuntime, AutoCloseable 
       seq = nextSeq++;
       inFlightAppends.incrementAndGet();
       if (wal != null) {
-        long lowestSegment = wal.activeSegmentId(); // it only grows: the entry goes to this segment or a later one
+        long lowestSegment =
+            wal.activeSegmentId(); // it only grows: the entry goes to this segment or a later one
         appended = wal.append(payload.numbered(seq));
-        inFlightSegments.put(seq, lowestSegment); // removed on completion, which waits for this lock
+        inFlightSegments.put(
+            seq, lowestSegment); // removed on completion, which waits for this lock
       } else {
         appended = CompletableFuture.completedFuture(null);
       }
@@ -756,8 +919,15 @@ public final class ReceiverSupervisor implements ReceiverRuntime, AutoCloseable 
               budget.release(bytes);
               errors.increment();
               throw new StoreFailedException(
-                  "Receiver " + name + " of pipeline " + pipelineId + " could not write block " + seq
-                      + " to the write-ahead log: " + cause + " (the pipeline stops; check the disk, then restart)",
+                  "Receiver "
+                      + name
+                      + " of pipeline "
+                      + pipelineId
+                      + " could not write block "
+                      + seq
+                      + " to the write-ahead log: "
+                      + cause
+                      + " (the pipeline stops; check the disk, then restart)",
                   cause);
             }
             registerDurable(seq, records, bytes, handle);
@@ -799,7 +969,8 @@ public final class ReceiverSupervisor implements ReceiverRuntime, AutoCloseable 
   @Override
   public void restart(String reason, Throwable error) {
     State from = lifecycle.get();
-    if ((from != State.RUNNING && from != State.STARTING) || !lifecycle.moveTo(from, State.RESTARTING)) {
+    if ((from != State.RUNNING && from != State.STARTING)
+        || !lifecycle.moveTo(from, State.RESTARTING)) {
       return; // stopping, or a restart is already under way
     }
     errors.increment();
@@ -815,7 +986,10 @@ public final class ReceiverSupervisor implements ReceiverRuntime, AutoCloseable 
     errors.increment();
     LOG.warn(
         "event=receiver_error pipeline={} source={} message=\"{}\" error=\"{}\"",
-        pipelineId, name, message, error == null ? "" : error.toString());
+        pipelineId,
+        name,
+        message,
+        error == null ? "" : error.toString());
   }
 
   @Override

@@ -4,12 +4,13 @@ import io.tributary.core.api.TributaryException;
 import java.nio.file.Path;
 
 /**
- * The write-ahead log holds bytes that cannot be trusted: a bad checksum, an impossible frame length, a torn frame
- * in a segment that is not the last one, or a segment header with the wrong magic number. Fatal: retrying cannot help,
- * a person has to restore the segment from a backup or move it aside (accepting the loss of its records).
+ * The write-ahead log holds bytes that cannot be trusted: a bad checksum, an impossible frame
+ * length, a torn frame in a segment that is not the last one, or a segment header with the wrong
+ * magic number. Fatal: retrying cannot help, a person has to restore the segment from a backup or
+ * move it aside (accepting the loss of its records).
  *
- * <p>The message names the file, the byte offset and what to do; {@link #file()} and {@link #offset()} give the
- * same facts to code.
+ * <p>The message names the file, the byte offset and what to do; {@link #file()} and {@link
+ * #offset()} give the same facts to code.
  *
  * <p>Thread safety: immutable.
  */

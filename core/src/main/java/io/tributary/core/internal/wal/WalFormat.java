@@ -23,8 +23,8 @@ import java.util.zip.CRC32C;
  * frame   = int length (1..MAX_ENTRY_BYTES) , int crc32c(payload) , payload[length]
  * </pre>
  *
- * <p>Zero-length payloads are not allowed, so a zero-filled tail (left by some file systems after a crash) never
- * parses as valid entries.
+ * <p>Zero-length payloads are not allowed, so a zero-filled tail (left by some file systems after a
+ * crash) never parses as valid entries.
  *
  * <p>Thread safety: stateless; every method is safe to call from any thread.
  */
@@ -33,6 +33,7 @@ final class WalFormat {
   static final int VERSION = 1;
   static final int HEADER_BYTES = 8;
   static final int FRAME_HEADER_BYTES = 8;
+
   /** Largest payload accepted; a length field above it is "impossible" and marks corruption. */
   static final int MAX_ENTRY_BYTES = 1 << 30;
 
@@ -74,12 +75,22 @@ final class WalFormat {
 
   static WalCorruptedException corrupted(Path file, long offset, String what) {
     return new WalCorruptedException(
-        "WAL segment " + file + " is corrupted at byte offset " + offset + ": " + what + ". " + WHAT_TO_DO,
+        "WAL segment "
+            + file
+            + " is corrupted at byte offset "
+            + offset
+            + ": "
+            + what
+            + ". "
+            + WHAT_TO_DO,
         file,
         offset);
   }
 
-  /** Checks the 8 header bytes read from {@code file}; throws when they are not a supported segment header. */
+  /**
+   * Checks the 8 header bytes read from {@code file}; throws when they are not a supported segment
+   * header.
+   */
   static void checkHeader(Path file, ByteBuffer header) {
     int magic = header.getInt(0);
     int version = header.getInt(4);
@@ -87,7 +98,9 @@ final class WalFormat {
       throw corrupted(
           file,
           0,
-          String.format("wrong magic number 0x%08X (expected 0x%08X: not a Tributary WAL segment)", magic, MAGIC));
+          String.format(
+              "wrong magic number 0x%08X (expected 0x%08X: not a Tributary WAL segment)",
+              magic, MAGIC));
     }
     if (version != VERSION) {
       throw new WalCorruptedException(
@@ -104,7 +117,9 @@ final class WalFormat {
     }
   }
 
-  /** Outcome of {@link #scan}: where the valid frames end, and why scanning stopped early if it did. */
+  /**
+   * Outcome of {@link #scan}: where the valid frames end, and why scanning stopped early if it did.
+   */
   record ScanResult(long validEnd, long entries, String tornReason) {
     boolean torn() {
       return tornReason != null;
@@ -112,12 +127,12 @@ final class WalFormat {
   }
 
   /**
-   * Reads the frames of one segment from {@link #HEADER_BYTES} up to {@code limit}, verifying every checksum. The
-   * header must have been checked by the caller.
+   * Reads the frames of one segment from {@link #HEADER_BYTES} up to {@code limit}, verifying every
+   * checksum. The header must have been checked by the caller.
    *
-   * @param tolerateTornTail true for the last segment at recovery: an incomplete last frame, a final frame with a
-   *     bad checksum that ends exactly at {@code limit}, or a zero-filled tail ends the scan with a torn result
-   *     instead of an exception
+   * @param tolerateTornTail true for the last segment at recovery: an incomplete last frame, a
+   *     final frame with a bad checksum that ends exactly at {@code limit}, or a zero-filled tail
+   *     ends the scan with a torn result instead of an exception
    * @param consumer receives every valid entry in order, or null to only validate
    * @throws WalCorruptedException for any damage that is not a torn tail
    */
@@ -149,7 +164,8 @@ final class WalFormat {
       long afterHeader = remaining - FRAME_HEADER_BYTES;
       if (length < 1 || length > MAX_ENTRY_BYTES) {
         if (tolerateTornTail && afterHeader == 0) {
-          return new ScanResult(pos, entries, "impossible frame length " + length + " at the end of the file");
+          return new ScanResult(
+              pos, entries, "impossible frame length " + length + " at the end of the file");
         }
         if (tolerateTornTail && length == 0 && storedCrc == 0 && restIsZero(in, afterHeader)) {
           return new ScanResult(pos, entries, "zero-filled tail");
@@ -157,7 +173,8 @@ final class WalFormat {
         throw corrupted(file, pos, "impossible frame length " + length + " followed by more data");
       }
       if (length > afterHeader) {
-        String what = "incomplete frame (length " + length + ", only " + afterHeader + " bytes follow)";
+        String what =
+            "incomplete frame (length " + length + ", only " + afterHeader + " bytes follow)";
         if (tolerateTornTail) {
           return new ScanResult(pos, entries, what);
         }
@@ -173,7 +190,8 @@ final class WalFormat {
       int actualCrc = crc(payload);
       if (actualCrc != storedCrc) {
         String what =
-            String.format("checksum mismatch (stored 0x%08X, computed 0x%08X)", storedCrc, actualCrc);
+            String.format(
+                "checksum mismatch (stored 0x%08X, computed 0x%08X)", storedCrc, actualCrc);
         if (tolerateTornTail && length == afterHeader) {
           return new ScanResult(pos, entries, what + " in the final frame");
         }

@@ -1,9 +1,10 @@
 package io.tributary.core.internal.wal;
 
 /**
- * Where one write-ahead log entry lives: the segment, the byte offset of the entry's frame (its length field) in that
- * segment file, and the payload length. Handles are small values meant to be written into a batch plan
- * ({@code offsets/<batchId>}) and passed back to {@link WriteAheadLog#read(WalHandle)} after a restart.
+ * Where one write-ahead log entry lives: the segment, the byte offset of the entry's frame (its
+ * length field) in that segment file, and the payload length. Handles are small values meant to be
+ * written into a batch plan ({@code offsets/<batchId>}) and passed back to {@link
+ * WriteAheadLog#read(WalHandle)} after a restart.
  *
  * <p>Thread safety: immutable.
  *
@@ -14,13 +15,16 @@ package io.tributary.core.internal.wal;
 public record WalHandle(long segmentId, long position, int length) {
   public WalHandle {
     if (segmentId < 0) {
-      throw new IllegalArgumentException("Invalid value " + segmentId + " for segmentId (expected: >= 0)");
+      throw new IllegalArgumentException(
+          "Invalid value " + segmentId + " for segmentId (expected: >= 0)");
     }
     if (position < 0) {
-      throw new IllegalArgumentException("Invalid value " + position + " for position (expected: >= 0)");
+      throw new IllegalArgumentException(
+          "Invalid value " + position + " for position (expected: >= 0)");
     }
     if (length < 0) {
-      throw new IllegalArgumentException("Invalid value " + length + " for length (expected: >= 0)");
+      throw new IllegalArgumentException(
+          "Invalid value " + length + " for length (expected: >= 0)");
     }
   }
 }

@@ -41,41 +41,46 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The write-ahead log behind reliable receivers: an append-only sequence of checksummed entries in segment files
- * {@code wal-<segmentId as 20 digits>.log} in one directory.
+ * The write-ahead log behind reliable receivers: an append-only sequence of checksummed entries in
+ * segment files {@code wal-<segmentId as 20 digits>.log} in one directory.
  *
- * <p>Lifecycle: {@link #open} recovers the directory (see there), then the engine calls {@link #replay} once to
- * re-read what survived, then {@link #append}s and {@link #read}s run concurrently, {@link #deleteSegmentsBefore}
- * drops segments no batch needs any more, and {@link #close} finishes pending appends.
+ * <p>Lifecycle: {@link #open} recovers the directory (see there), then the engine calls {@link
+ * #replay} once to re-read what survived, then {@link #append}s and {@link #read}s run
+ * concurrently, {@link #deleteSegmentsBefore} drops segments no batch needs any more, and {@link
+ * #close} finishes pending appends.
  *
- * <p>Durability: appends are written by a single writer thread with group commit: it takes every queued append,
- * writes them all, forces them to disk once for the whole group (per {@link FsyncPolicy}), then hands the group to
- * a completion thread that completes the futures in append order while the writer goes on with the next group. With
- * {@link FsyncPolicy#ALWAYS} a completed future means the entry (and the creation of its segment file) is on disk.
- * With {@link FsyncPolicy#INTERVAL} it means the entry reached the OS; fsync happens at most
- * {@link WalConfig#fsyncInterval()} later, on segment roll, and on close. With {@link FsyncPolicy#NEVER} the OS
- * decides.
+ * <p>Durability: appends are written by a single writer thread with group commit: it takes every
+ * queued append, writes them all, forces them to disk once for the whole group (per {@link
+ * FsyncPolicy}), then hands the group to a completion thread that completes the futures in append
+ * order while the writer goes on with the next group. With {@link FsyncPolicy#ALWAYS} a completed
+ * future means the entry (and the creation of its segment file) is on disk. With {@link
+ * FsyncPolicy#INTERVAL} it means the entry reached the OS; fsync happens at most {@link
+ * WalConfig#fsyncInterval()} later, on segment roll, and on close. With {@link FsyncPolicy#NEVER}
+ * the OS decides.
  *
  * <p>Blocking: {@link #append} never waits for I/O. It blocks its caller only while more than
- * {@link WalConfig#maxQueuedBytes()} (default 64 MiB) of appends are queued and not yet written; an entry larger than
- * the bound is admitted when the queue is empty. An interrupted caller gets a future failed with {@link
- * StoreFailedException} (cause {@link InterruptedException}), nothing is appended, and its interrupt flag stays set.
+ * {@link WalConfig#maxQueuedBytes()} (default 64 MiB) of appends are queued and not yet written; an
+ * entry larger than the bound is admitted when the queue is empty. An interrupted caller gets a
+ * future failed with {@link StoreFailedException} (cause {@link InterruptedException}), nothing is
+ * appended, and its interrupt flag stays set.
  *
- * <p>Failure: after an I/O error the log fails that group's futures and every queued one with {@link
- * StoreFailedException} and refuses further appends, because a failed write may have left a partial frame; reopening
- * the log truncates it.
+ * <p>Failure: after an I/O error the log fails that group's futures and every queued one with
+ * {@link StoreFailedException} and refuses further appends, because a failed write may have left a
+ * partial frame; reopening the log truncates it.
  *
- * <p>Thread safety: all methods are safe to call from any thread. Futures are completed on the completion thread
- * ({@link WalConfig#threadName()} with {@code -complete} inserted before its number), never on the writer: a
- * dependent stage that blocks (say, on a lock held by a thread that waits in {@link #append} for queue room) delays
- * other completions but cannot stop the writer from draining the queue, so it cannot deadlock the log. Keep
- * dependent stages short anyway, and do not call {@link #close()} from them. A reader thread interrupted during
- * {@link #read} gets {@link ClosedByInterruptException}; other readers and the writer are not affected (reads use
- * their own channels, reopened after such an interrupt).
+ * <p>Thread safety: all methods are safe to call from any thread. Futures are completed on the
+ * completion thread ({@link WalConfig#threadName()} with {@code -complete} inserted before its
+ * number), never on the writer: a dependent stage that blocks (say, on a lock held by a thread that
+ * waits in {@link #append} for queue room) delays other completions but cannot stop the writer from
+ * draining the queue, so it cannot deadlock the log. Keep dependent stages short anyway, and do not
+ * call {@link #close()} from them. A reader thread interrupted during {@link #read} gets {@link
+ * ClosedByInterruptException}; other readers and the writer are not affected (reads use their own
+ * channels, reopened after such an interrupt).
  *
  * <p>Pitfall: the payload array is not copied. Do not modify it until its future completes.
  *
- * <p>Only one open {@code WriteAheadLog} may use a directory at a time (a {@code wal.lock} file is locked).
+ * <p>Only one open {@code WriteAheadLog} may use a directory at a time (a {@code wal.lock} file is
+ * locked).
  */
 public final class WriteAheadLog implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(WriteAheadLog.class);
@@ -180,18 +185,21 @@ public final class WriteAheadLog implements AutoCloseable {
   }
 
   /**
-   * Opens (creating) the log in {@code dir} and recovers it. Every segment is scanned and every checksum verified:
+   * Opens (creating) the log in {@code dir} and recovers it. Every segment is scanned and every
+   * checksum verified:
    *
    * <ul>
-   *   <li>a torn tail of the <em>last</em> segment (an incomplete frame, a final frame with a bad checksum that ends
-   *       at the end of the file, or a zero-filled tail) is what a crash during a write leaves behind; it is
-   *       truncated away and logged as a WARN with file, offset and bytes dropped;
-   *   <li>any other damage (a bad checksum or impossible length followed by more data, any damage in a segment that
-   *       is not the last one, a wrong magic number) throws {@link WalCorruptedException} naming the file, the byte
-   *       offset and what to do.
+   *   <li>a torn tail of the <em>last</em> segment (an incomplete frame, a final frame with a bad
+   *       checksum that ends at the end of the file, or a zero-filled tail) is what a crash during
+   *       a write leaves behind; it is truncated away and logged as a WARN with file, offset and
+   *       bytes dropped;
+   *   <li>any other damage (a bad checksum or impossible length followed by more data, any damage
+   *       in a segment that is not the last one, a wrong magic number) throws {@link
+   *       WalCorruptedException} naming the file, the byte offset and what to do.
    * </ul>
    *
-   * <p>Appends continue at the end of the last segment. Blocks for the time of the scan (reads the whole log once).
+   * <p>Appends continue at the end of the last segment. Blocks for the time of the scan (reads the
+   * whole log once).
    *
    * @throws IOException when the directory cannot be read or written, or another open log holds it
    * @throws WalCorruptedException when a segment is corrupted
@@ -204,7 +212,8 @@ public final class WriteAheadLog implements AutoCloseable {
     Path directory = dir.toAbsolutePath().normalize();
     Files.createDirectories(directory);
     FileChannel lockChannel =
-        FileChannel.open(directory.resolve(LOCK_FILE), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+        FileChannel.open(
+            directory.resolve(LOCK_FILE), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
     FileLock dirLock = null;
     boolean ok = false;
     try {
@@ -212,7 +221,9 @@ public final class WriteAheadLog implements AutoCloseable {
         dirLock = lockChannel.tryLock();
       } catch (OverlappingFileLockException e) {
         throw new IOException(
-            "WAL directory " + directory + " is already open in this JVM; close the other WriteAheadLog first");
+            "WAL directory "
+                + directory
+                + " is already open in this JVM; close the other WriteAheadLog first");
       }
       if (dirLock == null) {
         throw new IOException(
@@ -222,7 +233,8 @@ public final class WriteAheadLog implements AutoCloseable {
                 + " own checkpoint directory");
       }
       ConcurrentSkipListMap<Long, Segment> segments = recover(directory, config);
-      WriteAheadLog wal = new WriteAheadLog(directory, config, lockChannel, dirLock, segments, registry, tags);
+      WriteAheadLog wal =
+          new WriteAheadLog(directory, config, lockChannel, dirLock, segments, registry, tags);
       ok = true;
       LOG.info(
           "WAL opened dir={} segments={} activeSegment={} activeBytes={} fsync={}",
@@ -239,12 +251,14 @@ public final class WriteAheadLog implements AutoCloseable {
     }
   }
 
-  private static ConcurrentSkipListMap<Long, Segment> recover(Path dir, WalConfig config) throws IOException {
+  private static ConcurrentSkipListMap<Long, Segment> recover(Path dir, WalConfig config)
+      throws IOException {
     List<Long> ids = new ArrayList<>();
     try (DirectoryStream<Path> files = Files.newDirectoryStream(dir)) {
       for (Path file : files) {
         String name = file.getFileName().toString();
-        if (name.endsWith(".log.tmp") && WalFormat.parseSegmentId(name.substring(0, name.length() - 4)) >= 0) {
+        if (name.endsWith(".log.tmp")
+            && WalFormat.parseSegmentId(name.substring(0, name.length() - 4)) >= 0) {
           // A segment whose creation did not finish; it never held entries.
           LOG.warn("WAL removing unfinished segment file={}", file);
           Files.delete(file);
@@ -287,7 +301,9 @@ public final class WriteAheadLog implements AutoCloseable {
           throw WalFormat.corrupted(
               path,
               0,
-              "file is shorter (" + size + " bytes) than the segment header in a segment that is not the last one");
+              "file is shorter ("
+                  + size
+                  + " bytes) than the segment header in a segment that is not the last one");
         }
         LOG.warn(
             "WAL torn segment header, rewriting it file={} offset=0 bytesDropped={} reason=\"shorter than header\"",
@@ -317,17 +333,25 @@ public final class WriteAheadLog implements AutoCloseable {
     }
   }
 
-  /** Creates a segment atomically (header written to a temp file, then renamed) and makes its creation durable. */
+  /**
+   * Creates a segment atomically (header written to a temp file, then renamed) and makes its
+   * creation durable.
+   */
   private static Segment createSegment(Path dir, long id, FsyncPolicy fsync) throws IOException {
     Path path = dir.resolve(WalFormat.fileName(id));
     if (Files.exists(path)) {
       throw new FileAlreadyExistsException(
-          path.toString(), null, "WAL segment already exists; was the directory modified while the log was open?");
+          path.toString(),
+          null,
+          "WAL segment already exists; was the directory modified while the log was open?");
     }
     Path tmp = dir.resolve(WalFormat.fileName(id) + ".tmp");
     try (FileChannel ch =
         FileChannel.open(
-            tmp, StandardOpenOption.CREATE, StandardOpenOption.TRUNCATE_EXISTING, StandardOpenOption.WRITE)) {
+            tmp,
+            StandardOpenOption.CREATE,
+            StandardOpenOption.TRUNCATE_EXISTING,
+            StandardOpenOption.WRITE)) {
       writeFully(ch, WalFormat.header(), 0);
       if (fsync != FsyncPolicy.NEVER) {
         ch.force(true);
@@ -341,9 +365,10 @@ public final class WriteAheadLog implements AutoCloseable {
   }
 
   /**
-   * Iterates every valid entry in log order (segment, then position), verifying checksums. Streams from disk with
-   * a small buffer; memory use does not grow with the log. Meant to be called once after {@link #open}; entries
-   * appended concurrently may or may not be included. Exceptions thrown by {@code consumer} propagate.
+   * Iterates every valid entry in log order (segment, then position), verifying checksums. Streams
+   * from disk with a small buffer; memory use does not grow with the log. Meant to be called once
+   * after {@link #open}; entries appended concurrently may or may not be included. Exceptions
+   * thrown by {@code consumer} propagate.
    *
    * @throws WalCorruptedException when an entry no longer matches its checksum
    * @throws DataUnavailableException when a segment file disappeared while the log still lists it
@@ -365,10 +390,11 @@ public final class WriteAheadLog implements AutoCloseable {
   }
 
   /**
-   * Appends one entry; see the class comment for group commit, fsync policies, blocking and failures. Entries get
-   * positions in the order of {@code append} calls. The returned future completes on the completion thread with the
-   * entry's handle, or fails with {@link StoreFailedException} (I/O error, log closed, or caller interrupted while
-   * waiting for queue room).
+   * Appends one entry; see the class comment for group commit, fsync policies, blocking and
+   * failures. Entries get positions in the order of {@code append} calls. The returned future
+   * completes on the completion thread with the entry's handle, or fails with {@link
+   * StoreFailedException} (I/O error, log closed, or caller interrupted while waiting for queue
+   * room).
    *
    * @param payload 1 byte to 1 GiB; not copied, so do not modify it until the future completes
    */
@@ -389,12 +415,15 @@ public final class WriteAheadLog implements AutoCloseable {
         if (failure != null) {
           return CompletableFuture.failedFuture(
               new StoreFailedException(
-                  "WAL in " + dir + " refuses appends after an earlier write failure; restart the pipeline",
+                  "WAL in "
+                      + dir
+                      + " refuses appends after an earlier write failure; restart the pipeline",
                   failure));
         }
         if (closing) {
           return CompletableFuture.failedFuture(
-              new StoreFailedException("WAL in " + dir + " is closed; no more appends are accepted", null));
+              new StoreFailedException(
+                  "WAL in " + dir + " is closed; no more appends are accepted", null));
         }
         if (queuedBytes == 0 || queuedBytes + frameBytes <= config.maxQueuedBytes()) {
           break;
@@ -424,13 +453,15 @@ public final class WriteAheadLog implements AutoCloseable {
   }
 
   /**
-   * Reads one entry and verifies its checksum. Uses positional reads, so it runs concurrently with appends and other
-   * reads.
+   * Reads one entry and verifies its checksum. Uses positional reads, so it runs concurrently with
+   * appends and other reads.
    *
-   * @throws DataUnavailableException when the segment was deleted (by {@link #deleteSegmentsBefore} or by hand) or
-   *     the entry lies past the valid end of its segment
-   * @throws WalCorruptedException when the bytes on disk do not match the entry's checksum or length
-   * @throws ClosedByInterruptException when the calling thread was interrupted (its interrupt flag is set)
+   * @throws DataUnavailableException when the segment was deleted (by {@link #deleteSegmentsBefore}
+   *     or by hand) or the entry lies past the valid end of its segment
+   * @throws WalCorruptedException when the bytes on disk do not match the entry's checksum or
+   *     length
+   * @throws ClosedByInterruptException when the calling thread was interrupted (its interrupt flag
+   *     is set)
    * @throws IllegalStateException after {@link #close()}
    */
   public byte[] read(WalHandle handle) throws IOException {
@@ -467,19 +498,22 @@ public final class WriteAheadLog implements AutoCloseable {
               "frame length " + length + " does not match the handle's length " + handle.length());
         }
         byte[] payload = new byte[length];
-        readFully(ch, ByteBuffer.wrap(payload), handle.position() + WalFormat.FRAME_HEADER_BYTES, path);
+        readFully(
+            ch, ByteBuffer.wrap(payload), handle.position() + WalFormat.FRAME_HEADER_BYTES, path);
         int actualCrc = WalFormat.crc(payload);
         if (actualCrc != storedCrc) {
           throw WalFormat.corrupted(
               path,
               handle.position(),
-              String.format("checksum mismatch (stored 0x%08X, computed 0x%08X)", storedCrc, actualCrc));
+              String.format(
+                  "checksum mismatch (stored 0x%08X, computed 0x%08X)", storedCrc, actualCrc));
         }
         return payload;
       } catch (ClosedByInterruptException e) {
         throw e;
       } catch (ClosedChannelException e) {
-        // Deleted meanwhile, or another reader was interrupted and closed the shared read channel: look again.
+        // Deleted meanwhile, or another reader was interrupted and closed the shared read channel:
+        // look again.
         if (attempt >= 3) {
           throw e;
         }
@@ -490,17 +524,20 @@ public final class WriteAheadLog implements AutoCloseable {
   }
 
   /**
-   * Deletes every whole segment whose id is below {@code segmentId}, never the active one. Reads of entries in
-   * deleted segments then fail with {@link DataUnavailableException}. Blocks for the file deletions.
+   * Deletes every whole segment whose id is below {@code segmentId}, never the active one. Reads of
+   * entries in deleted segments then fail with {@link DataUnavailableException}. Blocks for the
+   * file deletions.
    *
-   * @return how many segment files were deleted; 0 after {@link #close()} (cleanup racing a shutdown is harmless)
+   * @return how many segment files were deleted; 0 after {@link #close()} (cleanup racing a
+   *     shutdown is harmless)
    */
   public int deleteSegmentsBefore(long segmentId) throws IOException {
     synchronized (segments) {
       if (closed) {
         return 0;
       }
-      // activeSegmentId only grows, so everything below the value read here is not (and never again) active.
+      // activeSegmentId only grows, so everything below the value read here is not (and never
+      // again) active.
       long limit = Math.min(segmentId, activeSegmentId);
       int deleted = 0;
       for (Segment s : new ArrayList<>(segments.headMap(limit, false).values())) {
@@ -533,9 +570,10 @@ public final class WriteAheadLog implements AutoCloseable {
   }
 
   /**
-   * Writes and (unless {@link FsyncPolicy#NEVER}) fsyncs every pending append, completes their futures, stops the
-   * writer thread and releases the files. Later appends fail with {@link StoreFailedException}. Safe to call twice;
-   * must not be called from a future's dependent stage (the completion thread).
+   * Writes and (unless {@link FsyncPolicy#NEVER}) fsyncs every pending append, completes their
+   * futures, stops the writer thread and releases the files. Later appends fail with {@link
+   * StoreFailedException}. Safe to call twice; must not be called from a future's dependent stage
+   * (the completion thread).
    *
    * @throws IOException when the final write or fsync failed (the pending futures failed too)
    */
@@ -563,12 +601,14 @@ public final class WriteAheadLog implements AutoCloseable {
       while (true) {
         try {
           writer.join();
-          completer.shutdown(); // after the writer: its last completions and failures are already submitted
+          completer.shutdown(); // after the writer: its last completions and failures are already
+          // submitted
           if (completer.awaitTermination(1, TimeUnit.DAYS)) {
             break;
           }
         } catch (InterruptedException e) {
-          // The writer finishes in bounded time (one last group), the completer once the futures' dependent stages
+          // The writer finishes in bounded time (one last group), the completer once the futures'
+          // dependent stages
           // return; remember the interrupt and restore it below.
           interrupted = true;
         }
@@ -588,11 +628,13 @@ public final class WriteAheadLog implements AutoCloseable {
           Thread.currentThread().interrupt();
         }
       }
-      LOG.info("WAL closed dir={} activeSegment={} activeBytes={}", dir, activeSegmentId, active.end);
+      LOG.info(
+          "WAL closed dir={} activeSegment={} activeBytes={}", dir, activeSegmentId, active.end);
       lock.lock();
       try {
         if (failure != null && failedWhileClosing) {
-          throw new IOException("WAL in " + dir + " failed to write or sync its last appends while closing", failure);
+          throw new IOException(
+              "WAL in " + dir + " failed to write or sync its last appends while closing", failure);
         }
       } finally {
         lock.unlock();
@@ -600,7 +642,8 @@ public final class WriteAheadLog implements AutoCloseable {
     }
   }
 
-  // ---------------------------------------------------------------------------------------------- writer thread
+  // ----------------------------------------------------------------------------------------------
+  // writer thread
 
   private void runWriter() {
     List<Pending> group = new ArrayList<>();
@@ -647,7 +690,8 @@ public final class WriteAheadLog implements AutoCloseable {
       // Nobody interrupts the writer on purpose; treat it as fatal for this log and keep the flag.
       Thread.currentThread().interrupt();
       fail(e, group);
-    } catch (Throwable t) { // NOPMD - any failure must fail the waiting futures rather than hang them
+    } catch (
+        Throwable t) { // NOPMD - any failure must fail the waiting futures rather than hang them
       fail(t, group);
     } finally {
       try {
@@ -710,7 +754,9 @@ public final class WriteAheadLog implements AutoCloseable {
   private void flushWriteBuffer() throws IOException {
     writeBuffer.flip();
     if (writeBuffer.hasRemaining()) {
-      dirty = true; // set before writing: a roll in the middle of a group must fsync what went to the old segment
+      dirty =
+          true; // set before writing: a roll in the middle of a group must fsync what went to the
+      // old segment
     }
     while (writeBuffer.hasRemaining()) {
       activeChannel.write(writeBuffer);
@@ -727,7 +773,10 @@ public final class WriteAheadLog implements AutoCloseable {
     dirty = false;
   }
 
-  /** Closes the active segment (fsynced unless NEVER, so only the last segment can ever have a torn tail). */
+  /**
+   * Closes the active segment (fsynced unless NEVER, so only the last segment can ever have a torn
+   * tail).
+   */
   private void roll() throws IOException {
     active.end = writePos;
     if (dirty && config.fsync() != FsyncPolicy.NEVER) {
@@ -773,7 +822,12 @@ public final class WriteAheadLog implements AutoCloseable {
       lock.unlock();
     }
     LOG.error(
-        "WAL write failed dir={} segment={} offset={} pending={}", dir, active.id, writePos, failed.size(), cause);
+        "WAL write failed dir={} segment={} offset={} pending={}",
+        dir,
+        active.id,
+        writePos,
+        failed.size(),
+        cause);
     // Through the completer, so that futures of earlier, successful groups still complete first.
     completer.execute(
         () -> {
@@ -811,7 +865,8 @@ public final class WriteAheadLog implements AutoCloseable {
 
   static void fsyncDirectory(Path dir) throws IOException {
     if (!CAN_SYNC_DIRECTORIES) {
-      return; // Windows cannot open a directory as a channel; renames there are durable with the file system's log
+      return; // Windows cannot open a directory as a channel; renames there are durable with the
+      // file system's log
     }
     try (FileChannel ch = FileChannel.open(dir, StandardOpenOption.READ)) {
       ch.force(true);
@@ -825,12 +880,14 @@ public final class WriteAheadLog implements AutoCloseable {
     }
   }
 
-  private static void readFully(FileChannel ch, ByteBuffer buf, long position, Path path) throws IOException {
+  private static void readFully(FileChannel ch, ByteBuffer buf, long position, Path path)
+      throws IOException {
     long pos = position;
     while (buf.hasRemaining()) {
       int n = ch.read(buf, pos);
       if (n < 0) {
-        throw WalFormat.corrupted(path, position, "file ends before the expected " + buf.capacity() + " bytes");
+        throw WalFormat.corrupted(
+            path, position, "file ends before the expected " + buf.capacity() + " bytes");
       }
       pos += n;
     }
@@ -839,7 +896,10 @@ public final class WriteAheadLog implements AutoCloseable {
   /** An append waiting for the writer. */
   private record Pending(byte[] payload, CompletableFuture<WalHandle> future) {}
 
-  /** One segment file; {@code end} is the offset after its last valid frame, published by the writer. */
+  /**
+   * One segment file; {@code end} is the offset after its last valid frame, published by the
+   * writer.
+   */
   private static final class Segment {
     final long id;
     final Path path;
@@ -887,6 +947,12 @@ public final class WriteAheadLog implements AutoCloseable {
 
   @Override
   public String toString() {
-    return "WriteAheadLog[dir=" + dir + ", activeSegment=" + activeSegmentId + ", fsync=" + config.fsync() + "]";
+    return "WriteAheadLog[dir="
+        + dir
+        + ", activeSegment="
+        + activeSegmentId
+        + ", fsync="
+        + config.fsync()
+        + "]";
   }
 }

@@ -21,8 +21,14 @@ class CheckpointLogTest {
 
   private static BatchPlan plan(long id) {
     return new BatchPlan(
-        BatchPlan.FORMAT_VERSION, "clicks", id, 1_700_000_000_000L, "kafka", BatchPlan.DIRECT,
-        List.of(new OffsetRange("topic-0", 10, 20), new OffsetRange("topic-1", 5, 5)), null);
+        BatchPlan.FORMAT_VERSION,
+        "clicks",
+        id,
+        1_700_000_000_000L,
+        "kafka",
+        BatchPlan.DIRECT,
+        List.of(new OffsetRange("topic-0", 10, 20), new OffsetRange("topic-1", 5, 5)),
+        null);
   }
 
   @Test
@@ -46,8 +52,15 @@ class CheckpointLogTest {
     CheckpointLog log = new CheckpointLog(new LocalCheckpointStorage(dir));
     String seq = "49590338271490256608559692538361571095921575989136588898";
     BatchPlan p =
-        new BatchPlan(BatchPlan.FORMAT_VERSION, "k", 0, 0, "kinesis", BatchPlan.DIRECT,
-            List.of(new OffsetRange("shard-0", Position.parse(seq), Position.parse(seq + "#4"))), null);
+        new BatchPlan(
+            BatchPlan.FORMAT_VERSION,
+            "k",
+            0,
+            0,
+            "kinesis",
+            BatchPlan.DIRECT,
+            List.of(new OffsetRange("shard-0", Position.parse(seq), Position.parse(seq + "#4"))),
+            null);
     log.writeOffsets(p);
     assertThat(Files.readString(dir.resolve("offsets/0")))
         .contains("\"from\" : \"" + seq + "\"")
@@ -59,10 +72,12 @@ class CheckpointLogTest {
   void aFormat1CheckpointWrittenByTheFirstReleaseStillLoads() throws Exception {
     // Byte for byte what format 1 wrote (long offsets as JSON numbers).
     Files.createDirectories(dir.resolve("offsets"));
-    Files.writeString(dir.resolve("metadata"),
+    Files.writeString(
+        dir.resolve("metadata"),
         "{\n  \"version\" : 1,\n  \"pipelineId\" : \"clicks\",\n  \"configFingerprint\" : \"fp\",\n"
             + "  \"createdMs\" : 1700000000000\n}");
-    Files.writeString(dir.resolve("offsets/7"),
+    Files.writeString(
+        dir.resolve("offsets/7"),
         "{\n  \"version\" : 1,\n  \"pipelineId\" : \"clicks\",\n  \"batchId\" : 7,\n"
             + "  \"batchTimeMs\" : 1700000000000,\n  \"source\" : \"kafka\",\n  \"kind\" : \"direct\",\n"
             + "  \"ranges\" : [ {\n    \"partition\" : \"topic-0\",\n    \"from\" : 10,\n    \"until\" : 20,\n"
@@ -78,8 +93,15 @@ class CheckpointLogTest {
   void receiverPlanKeepsItsPositions() {
     CheckpointLog log = new CheckpointLog(new LocalCheckpointStorage(dir));
     BatchPlan p =
-        new BatchPlan(BatchPlan.FORMAT_VERSION, "p", 0, 0, "rx", BatchPlan.RECEIVER,
-            List.of(new OffsetRange(BatchPlan.BLOCKS, 0, 4)), Map.of("sender-1", 99L));
+        new BatchPlan(
+            BatchPlan.FORMAT_VERSION,
+            "p",
+            0,
+            0,
+            "rx",
+            BatchPlan.RECEIVER,
+            List.of(new OffsetRange(BatchPlan.BLOCKS, 0, 4)),
+            Map.of("sender-1", 99L));
     log.writeOffsets(p);
     assertThat(log.readOffsets(0)).contains(p);
   }
@@ -89,8 +111,12 @@ class CheckpointLogTest {
     CheckpointLog log = new CheckpointLog(new LocalCheckpointStorage(dir));
     log.initialize("clicks", "fp-1");
     log.writeCommit(new CheckpointLog.Commit(BatchPlan.FORMAT_VERSION, 3, 123L, 10));
-    assertThat(Files.readString(dir.resolve("metadata"))).contains("\"version\" : 2").contains("\"pipelineId\" : \"clicks\"");
-    assertThat(Files.readString(dir.resolve("commits/3"))).contains("\"version\" : 2").contains("\"records\" : 10");
+    assertThat(Files.readString(dir.resolve("metadata")))
+        .contains("\"version\" : 2")
+        .contains("\"pipelineId\" : \"clicks\"");
+    assertThat(Files.readString(dir.resolve("commits/3")))
+        .contains("\"version\" : 2")
+        .contains("\"records\" : 10");
   }
 
   @Test
@@ -117,7 +143,9 @@ class CheckpointLogTest {
   void refusesANewerFormatAndReportsCorruptFiles() throws Exception {
     LocalCheckpointStorage storage = new LocalCheckpointStorage(dir);
     storage.writeAtomically(
-        "metadata", "{\"version\": 99, \"pipelineId\": \"p\", \"configFingerprint\": \"\", \"createdMs\": 0}".getBytes());
+        "metadata",
+        "{\"version\": 99, \"pipelineId\": \"p\", \"configFingerprint\": \"\", \"createdMs\": 0}"
+            .getBytes());
     assertThatThrownBy(() -> new CheckpointLog(storage).initialize("p", ""))
         .isInstanceOf(IncompatibleCheckpointException.class)
         .hasMessageContaining("format version 99");
@@ -142,10 +170,15 @@ class CheckpointLogTest {
 
     log.writePositions(
         new ReceiverPositions(
-            ReceiverPositions.FORMAT_VERSION, "rx", 4, Map.of("producer", new ReceiverPositions.Position(4, 0))));
+            ReceiverPositions.FORMAT_VERSION,
+            "rx",
+            4,
+            Map.of("producer", new ReceiverPositions.Position(4, 0))));
     log.purgeBefore(8);
 
-    assertThat(log.earliestPlanned()).as("offsets/5.. are not in the positions file yet").hasValue(5);
+    assertThat(log.earliestPlanned())
+        .as("offsets/5.. are not in the positions file yet")
+        .hasValue(5);
     assertThat(log.readOffsets(7)).isPresent();
     assertThat(log.readPositions().orElseThrow().positions())
         .containsExactly(Map.entry("producer", new ReceiverPositions.Position(4, 0)));

@@ -21,13 +21,16 @@ class ScopedCheckpointStorageTest {
     scoped.writeAtomically("index/0", "a".getBytes(UTF_8));
 
     assertThat(Files.readString(dir.resolve("sources/files/index/0"))).isEqualTo("a");
-    assertThat(scoped.read("index/0")).hasValueSatisfying(b -> assertThat(new String(b, UTF_8)).isEqualTo("a"));
+    assertThat(scoped.read("index/0"))
+        .hasValueSatisfying(b -> assertThat(new String(b, UTF_8)).isEqualTo("a"));
     assertThat(scoped.list("index")).containsExactly("0");
     assertThat(root.list("sources")).containsExactly("files");
     scoped.delete("index/0");
     assertThat(scoped.read("index/0")).isEmpty();
-    assertThatThrownBy(() -> scoped.read("../offsets/0")).isInstanceOf(IllegalArgumentException.class)
+    assertThatThrownBy(() -> scoped.read("../offsets/0"))
+        .isInstanceOf(IllegalArgumentException.class)
         .hasMessageContaining("relative path without '..'");
-    assertThatThrownBy(() -> new ScopedCheckpointStorage(root, "/abs")).isInstanceOf(IllegalArgumentException.class);
+    assertThatThrownBy(() -> new ScopedCheckpointStorage(root, "/abs"))
+        .isInstanceOf(IllegalArgumentException.class);
   }
 }

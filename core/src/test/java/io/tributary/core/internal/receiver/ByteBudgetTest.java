@@ -15,7 +15,8 @@ class ByteBudgetTest {
     ByteBudget budget = new ByteBudget(100);
     assertThat(budget.acquireAsync(60)).isDone();
     CompletableFuture<Void> big = budget.acquireAsync(50);
-    CompletableFuture<Void> small = budget.acquireAsync(10); // would fit, but waits behind the first waiter (FIFO)
+    CompletableFuture<Void> small =
+        budget.acquireAsync(10); // would fit, but waits behind the first waiter (FIFO)
     assertThat(big).isNotDone();
     assertThat(small).isNotDone();
     budget.release(60);
@@ -42,8 +43,10 @@ class ByteBudgetTest {
     budget.acquireAsync(10);
     CompletableFuture<Void> waiting = budget.acquireAsync(5);
     budget.close("stopped for test");
-    assertThatThrownBy(waiting::join).isInstanceOf(CompletionException.class)
-        .hasCauseInstanceOf(ReceiverStoppedException.class).hasMessageContaining("stopped for test");
+    assertThatThrownBy(waiting::join)
+        .isInstanceOf(CompletionException.class)
+        .hasCauseInstanceOf(ReceiverStoppedException.class)
+        .hasMessageContaining("stopped for test");
     assertThatThrownBy(() -> budget.acquire(1)).isInstanceOf(ReceiverStoppedException.class);
     budget.reopen();
     budget.release(10);

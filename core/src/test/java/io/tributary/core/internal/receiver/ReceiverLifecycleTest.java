@@ -28,11 +28,16 @@ class ReceiverLifecycleTest {
     assertThatThrownBy(() -> l.moveTo(State.NEW, State.RUNNING))
         .isInstanceOf(IllegalStateException.class)
         .hasMessage("Illegal receiver lifecycle transition NEW -> RUNNING");
-    assertThatThrownBy(() -> l.moveTo(State.STOPPED, State.STARTING)).isInstanceOf(IllegalStateException.class);
-    assertThatThrownBy(() -> l.moveTo(State.BACKING_OFF, State.RUNNING)).isInstanceOf(IllegalStateException.class);
-    assertThatThrownBy(() -> l.moveTo(State.RUNNING, State.STARTING)).isInstanceOf(IllegalStateException.class);
-    assertThatThrownBy(() -> l.moveTo(State.STOPPING, State.BACKING_OFF)).isInstanceOf(IllegalStateException.class);
-    assertThatThrownBy(() -> l.moveTo(State.CLOSED, State.STOPPED)).isInstanceOf(IllegalStateException.class);
+    assertThatThrownBy(() -> l.moveTo(State.STOPPED, State.STARTING))
+        .isInstanceOf(IllegalStateException.class);
+    assertThatThrownBy(() -> l.moveTo(State.BACKING_OFF, State.RUNNING))
+        .isInstanceOf(IllegalStateException.class);
+    assertThatThrownBy(() -> l.moveTo(State.RUNNING, State.STARTING))
+        .isInstanceOf(IllegalStateException.class);
+    assertThatThrownBy(() -> l.moveTo(State.STOPPING, State.BACKING_OFF))
+        .isInstanceOf(IllegalStateException.class);
+    assertThatThrownBy(() -> l.moveTo(State.CLOSED, State.STOPPED))
+        .isInstanceOf(IllegalStateException.class);
     assertThat(l.get()).isEqualTo(State.NEW);
   }
 
@@ -45,7 +50,9 @@ class ReceiverLifecycleTest {
     }
     ReceiverLifecycle l = new ReceiverLifecycle();
     l.moveTo(State.NEW, State.STOPPED);
-    assertThat(l.moveToIfLegal(State.STARTING)).as("a stopped receiver is never started again").isNull();
+    assertThat(l.moveToIfLegal(State.STARTING))
+        .as("a stopped receiver is never started again")
+        .isNull();
   }
 
   @Test

@@ -33,8 +33,9 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * Receiver positions in the checkpoint: {@code offsets/N} holds only the partitions of batch N, the {@code positions}
- * file and the {@code offsets/N} after it give every position back after a restart, and idle partitions expire.
+ * Receiver positions in the checkpoint: {@code offsets/N} holds only the partitions of batch N, the
+ * {@code positions} file and the {@code offsets/N} after it give every position back after a
+ * restart, and idle partitions expire.
  */
 class ReceiverPositionsTest {
   private static final Duration IDLE_TIMEOUT = Duration.ofHours(1);
@@ -70,7 +71,10 @@ class ReceiverPositionsTest {
     }
   }
 
-  /** Starts a supervisor as the engine does after a (re)start: recover from the newest offsets/N, then start. */
+  /**
+   * Starts a supervisor as the engine does after a (re)start: recover from the newest offsets/N,
+   * then start.
+   */
   private ReceiverSupervisor start(Receiver receiver) throws Exception {
     if (sup != null) { // a crash: the old process's supervisor and WAL go away
       sup.close();
@@ -80,16 +84,28 @@ class ReceiverPositionsTest {
     }
     checkpoint = new CheckpointLog(new LocalCheckpointStorage(tmp.resolve("cp")));
     // One block per segment, so a commit deletes the WAL segments of its blocks.
-    WalConfig config = new WalConfig(FsyncPolicy.ALWAYS, Duration.ofMillis(100), WalConfig.MIN_SEGMENT_BYTES, "t-wal-0");
+    WalConfig config =
+        new WalConfig(
+            FsyncPolicy.ALWAYS, Duration.ofMillis(100), WalConfig.MIN_SEGMENT_BYTES, "t-wal-0");
     wal = WriteAheadLog.open(tmp.resolve("wal"), config, new SimpleMeterRegistry(), Tags.empty());
     open.add(wal);
     sup =
         new ReceiverSupervisor(
-            "p", "rx", receiver, wal, Duration.ofMinutes(1), Duration.ofSeconds(1), Duration.ofSeconds(1), 0, 64 << 20,
-            new SimpleMeterRegistry(), clock::get);
+            "p",
+            "rx",
+            receiver,
+            wal,
+            Duration.ofMinutes(1),
+            Duration.ofSeconds(1),
+            Duration.ofSeconds(1),
+            0,
+            64 << 20,
+            new SimpleMeterRegistry(),
+            clock::get);
     open.add(sup);
     OptionalLong latest = checkpoint.latestPlanned();
-    BatchPlan lastPlan = latest.isPresent() ? checkpoint.readOffsets(latest.getAsLong()).orElseThrow() : null;
+    BatchPlan lastPlan =
+        latest.isPresent() ? checkpoint.readOffsets(latest.getAsLong()).orElseThrow() : null;
     nextBatch = latest.isPresent() ? latest.getAsLong() + 1 : 0;
     sup.recover(checkpoint, lastPlan);
     sup.start();
@@ -111,7 +127,10 @@ class ReceiverPositionsTest {
     return new Record(null, value, 0L, Map.of(), new SourcePosition("rx", partition, offset));
   }
 
-  /** One batch as the engine runs it: plan, write offsets/N, commit, purge (keeping 2 batches, the minimum). */
+  /**
+   * One batch as the engine runs it: plan, write offsets/N, commit, purge (keeping 2 batches, the
+   * minimum).
+   */
   private BatchPlan runBatch() {
     BatchPlan plan = sup.plan(nextBatch, clock.get());
     checkpoint.writeOffsets(plan);
@@ -146,7 +165,9 @@ class ReceiverPositionsTest {
         first, later, Files.size(tmp.resolve("cp").resolve("positions")));
     assertThat(later).as("offsets/25 holds only producer-7").isLessThan(1_024);
     assertThat(checkpoint.readOffsets(25).orElseThrow().positions()).containsOnlyKeys("producer-7");
-    assertThat(Files.exists(tmp.resolve("cp").resolve("offsets").resolve("0"))).as("offsets/0 purged").isFalse();
+    assertThat(Files.exists(tmp.resolve("cp").resolve("offsets").resolve("0")))
+        .as("offsets/0 purged")
+        .isFalse();
 
     start(new IdleReceiver());
     assertThat(sup.lastStoredOffset("producer-4999")).hasValue(41);
@@ -180,7 +201,9 @@ class ReceiverPositionsTest {
     start(new IdleReceiver());
     BatchPlan next = runBatch();
     assertThat(next.positions()).containsExactly(Map.entry("b", 5L));
-    for (int i = 0; i < 12; i++) { // past the next positions file and the purge of the batch that planned b
+    for (int i = 0;
+        i < 12;
+        i++) { // past the next positions file and the purge of the batch that planned b
       store("c", i);
       runBatch();
     }
@@ -250,7 +273,8 @@ class ReceiverPositionsTest {
 
   @Test
   void checkpointWhoseOffsetsFilesHoldEveryPositionStillLoads() throws Exception {
-    // Written before the positions file existed: every offsets/N holds all positions, no positions file.
+    // Written before the positions file existed: every offsets/N holds all positions, no positions
+    // file.
     checkpoint = new CheckpointLog(new LocalCheckpointStorage(tmp.resolve("cp")));
     checkpoint.writeOffsets(
         BatchPlan.receiver("p", 40, clock.get(), "rx", 0, 0, Map.of("a", 1L, "b", 7L)));

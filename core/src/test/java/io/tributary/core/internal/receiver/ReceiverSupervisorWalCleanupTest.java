@@ -27,8 +27,9 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * WAL cleanup after a commit must keep the segments of blocks whose append is still in flight: written by the WAL, but
- * not yet handed back to the supervisor because the WAL's completion thread is behind.
+ * WAL cleanup after a commit must keep the segments of blocks whose append is still in flight:
+ * written by the WAL, but not yet handed back to the supervisor because the WAL's completion thread
+ * is behind.
  */
 class ReceiverSupervisorWalCleanupTest {
   @TempDir Path tmp;
@@ -54,8 +55,11 @@ class ReceiverSupervisorWalCleanupTest {
 
   private WriteAheadLog openWal() throws IOException {
     // Segments of the smallest size: every block is larger, so block n is alone in segment n.
-    WalConfig config = new WalConfig(FsyncPolicy.ALWAYS, Duration.ofMillis(100), WalConfig.MIN_SEGMENT_BYTES, "t-wal-0");
-    WriteAheadLog wal = WriteAheadLog.open(tmp.resolve("wal"), config, new SimpleMeterRegistry(), Tags.empty());
+    WalConfig config =
+        new WalConfig(
+            FsyncPolicy.ALWAYS, Duration.ofMillis(100), WalConfig.MIN_SEGMENT_BYTES, "t-wal-0");
+    WriteAheadLog wal =
+        WriteAheadLog.open(tmp.resolve("wal"), config, new SimpleMeterRegistry(), Tags.empty());
     open.add(wal);
     return wal;
   }
@@ -91,7 +95,8 @@ class ReceiverSupervisorWalCleanupTest {
     sup.storeReliablyAsync(block("committed-0")).get(10, TimeUnit.SECONDS);
     long stored = 1;
 
-    // Park the WAL's completion thread in a dependent stage of one store. A stage attached after its future completed
+    // Park the WAL's completion thread in a dependent stage of one store. A stage attached after
+    // its future completed
     // runs at once on this thread instead; then try again with another store.
     Thread self = Thread.currentThread();
     CompletableFuture<Void> parked = new CompletableFuture<>();
@@ -119,7 +124,8 @@ class ReceiverSupervisorWalCleanupTest {
     parked.get(10, TimeUnit.SECONDS);
     long inFlight = stored; // blocks [0, inFlight) are durable and known to the supervisor
 
-    // Two more blocks: the WAL writes them (rolling to their own segments), their completion waits behind the gate.
+    // Two more blocks: the WAL writes them (rolling to their own segments), their completion waits
+    // behind the gate.
     CompletableFuture<Void> a = sup.storeReliablyAsync(block("in-flight-a"));
     CompletableFuture<Void> b = sup.storeReliablyAsync(block("in-flight-b"));
     await().atMost(Duration.ofSeconds(10)).until(() -> wal.activeSegmentId() == inFlight + 1);
@@ -141,7 +147,8 @@ class ReceiverSupervisorWalCleanupTest {
     wal.close();
     ReceiverSupervisor restarted = supervisor(openWal(), plan);
     BatchPlan next = restarted.plan(1, System.currentTimeMillis());
-    assertThat(next.ranges()).containsExactly(new OffsetRange(BatchPlan.BLOCKS, inFlight, inFlight + 2));
+    assertThat(next.ranges())
+        .containsExactly(new OffsetRange(BatchPlan.BLOCKS, inFlight, inFlight + 2));
     assertThat(restarted.read(next.ranges().get(0)))
         .extracting(r -> r.valueAsString().substring(0, 11))
         .containsExactly("in-flight-a", "in-flight-b");

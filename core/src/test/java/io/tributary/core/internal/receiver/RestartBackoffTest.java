@@ -9,7 +9,10 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.Test;
 
-/** The receiver restart delays, on a manual clock: doubling, the cap, and starting over after a good run. */
+/**
+ * The receiver restart delays, on a manual clock: doubling, the cap, and starting over after a good
+ * run.
+ */
 class RestartBackoffTest {
   private final AtomicLong nanos = new AtomicLong(1_000_000_000L);
   private final RestartBackoff backoff =
@@ -19,14 +22,20 @@ class RestartBackoffTest {
     nanos.addAndGet(TimeUnit.MILLISECONDS.toNanos(ms));
   }
 
-  /** One {@code onStart} that throws after {@code tookMs}, then the wait for the delay it chose. Returns the delay. */
+  /**
+   * One {@code onStart} that throws after {@code tookMs}, then the wait for the delay it chose.
+   * Returns the delay.
+   */
   private long failedStart(long tookMs) {
     backoff.attemptStarted();
     advanceMs(tookMs);
     return waitForNextDelay();
   }
 
-  /** One {@code onStart} that succeeds, then a restart request {@code upMs} later. Returns the delay. */
+  /**
+   * One {@code onStart} that succeeds, then a restart request {@code upMs} later. Returns the
+   * delay.
+   */
   private long startThenRestartAfter(long upMs) {
     backoff.attemptStarted();
     backoff.startSucceeded();
@@ -77,14 +86,16 @@ class RestartBackoffTest {
   @Test
   void restartRequestedLongAfterAGoodStartThatFollowedFailuresStartsOver() {
     assertThat(failedStarts(2)).containsExactly(100L, 200L);
-    // The third start succeeds; the receiver runs for a minute, then asks for a restart (connection lost).
+    // The third start succeeds; the receiver runs for a minute, then asks for a restart (connection
+    // lost).
     assertThat(startThenRestartAfter(60_000)).isEqualTo(100);
     assertThat(backoff.peekDelayMs()).isEqualTo(200);
   }
 
   @Test
   void onStartThatTakesLongToFailDoesNotStartOver() {
-    // onStart must not block, but one that connects synchronously can take minutes to fail (a TCP connect timeout).
+    // onStart must not block, but one that connects synchronously can take minutes to fail (a TCP
+    // connect timeout).
     // That is not a receiver that ran fine: the backoff goes on growing.
     List<Long> delays = new ArrayList<>();
     for (int i = 0; i < 5; i++) {
@@ -102,7 +113,8 @@ class RestartBackoffTest {
 
   @Test
   void subMillisecondDelaysStillBackOff() {
-    RestartBackoff b = new RestartBackoff(Duration.ofNanos(300_000), Duration.ofMillis(8), nanos::get);
+    RestartBackoff b =
+        new RestartBackoff(Duration.ofNanos(300_000), Duration.ofMillis(8), nanos::get);
     List<Long> delays = new ArrayList<>();
     for (int i = 0; i < 6; i++) {
       b.attemptStarted();

@@ -105,7 +105,8 @@ class WriteAheadLogTest {
   }
 
   private static void flipByte(Path file, long position) throws IOException {
-    try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ, StandardOpenOption.WRITE)) {
+    try (FileChannel ch =
+        FileChannel.open(file, StandardOpenOption.READ, StandardOpenOption.WRITE)) {
       ByteBuffer b = ByteBuffer.allocate(1);
       ch.read(b, position);
       b.put(0, (byte) (b.get(0) ^ 0x5A)).rewind();
@@ -141,7 +142,8 @@ class WriteAheadLogTest {
       }
     }
     long frameBytes = handles.stream().mapToLong(h -> 8L + h.length()).sum();
-    assertThat(registry.get("tributary.wal.bytes").tags(TAGS).counter().count()).isEqualTo(frameBytes);
+    assertThat(registry.get("tributary.wal.bytes").tags(TAGS).counter().count())
+        .isEqualTo(frameBytes);
     assertThat(Files.size(segmentFile(0))).isEqualTo(WalFormat.HEADER_BYTES + frameBytes);
   }
 
@@ -214,9 +216,12 @@ class WriteAheadLogTest {
 
     assertThat(payloadsOf(replayAll(reopened))).containsExactlyElementsOf(expectedPayloads(0, 30));
     assertThat(Files.size(file)).isEqualTo(lastHandle.position());
-    assertThatThrownBy(() -> reopened.read(lastHandle)).isInstanceOf(DataUnavailableException.class);
+    assertThatThrownBy(() -> reopened.read(lastHandle))
+        .isInstanceOf(DataUnavailableException.class);
     WalHandle next = reopened.append(payload(30)).join();
-    assertThat(next).isEqualTo(new WalHandle(lastHandle.segmentId(), lastHandle.position(), payload(30).length));
+    assertThat(next)
+        .isEqualTo(
+            new WalHandle(lastHandle.segmentId(), lastHandle.position(), payload(30).length));
     reopened.close();
     assertThat(payloadsOf(replayAll(open(FsyncPolicy.ALWAYS, 300))))
         .containsExactlyElementsOf(expectedPayloads(0, 31));
@@ -250,7 +255,8 @@ class WriteAheadLogTest {
 
   @ParameterizedTest(name = "entry {0} of the last segment")
   @ValueSource(ints = {0, 2})
-  void corruptedEntryFollowedByValidOnesFailsOpenWithFileAndOffset(int entryInSegment) throws IOException {
+  void corruptedEntryFollowedByValidOnesFailsOpenWithFileAndOffset(int entryInSegment)
+      throws IOException {
     WriteAheadLog wal = open(FsyncPolicy.ALWAYS, 1 << 20);
     List<WalHandle> handles = appendAll(wal, 0, 10);
     wal.close();
@@ -280,7 +286,8 @@ class WriteAheadLogTest {
     wal.close();
     WalHandle lastOfFirst =
         handles.stream().filter(h -> h.segmentId() == 0).reduce((a, b) -> b).orElseThrow();
-    assertThat(Files.size(segmentFile(0))).isEqualTo(lastOfFirst.position() + 8 + lastOfFirst.length());
+    assertThat(Files.size(segmentFile(0)))
+        .isEqualTo(lastOfFirst.position() + 8 + lastOfFirst.length());
     flipByte(segmentFile(0), lastOfFirst.position() + 9);
 
     assertThatThrownBy(() -> open(FsyncPolicy.ALWAYS, 200))
@@ -311,7 +318,8 @@ class WriteAheadLogTest {
 
     assertThatThrownBy(() -> open(FsyncPolicy.ALWAYS, 1 << 20))
         .isInstanceOfSatisfying(
-            WalCorruptedException.class, e -> assertThat(e.offset()).isEqualTo(handles.get(4).position()))
+            WalCorruptedException.class,
+            e -> assertThat(e.offset()).isEqualTo(handles.get(4).position()))
         .hasMessageContaining("impossible frame length -5");
   }
 
@@ -377,7 +385,8 @@ class WriteAheadLogTest {
           WalHandle a = handles.get(i - 1);
           WalHandle b = handles.get(i);
           boolean after =
-              b.segmentId() > a.segmentId() || (b.segmentId() == a.segmentId() && b.position() > a.position());
+              b.segmentId() > a.segmentId()
+                  || (b.segmentId() == a.segmentId() && b.position() > a.position());
           assertThat(after).as("%s after %s", b, a).isTrue();
         }
         for (int i = 0; i < handles.size(); i++) {
@@ -388,7 +397,8 @@ class WriteAheadLogTest {
       int appends = threads * perThread;
       assertThat(all).doesNotHaveDuplicates().hasSize(appends);
       long groups = registry.get("tributary.wal.group.entries").tags(TAGS).summary().count();
-      double grouped = registry.get("tributary.wal.group.entries").tags(TAGS).summary().totalAmount();
+      double grouped =
+          registry.get("tributary.wal.group.entries").tags(TAGS).summary().totalAmount();
       long fsyncs = fsyncTimer().count();
       assertThat(grouped).isEqualTo(appends);
       // ALWAYS: one fsync per group, plus one per segment roll.
@@ -401,7 +411,10 @@ class WriteAheadLogTest {
 
   @Test
   void intervalPolicyCompletesBeforeFsyncAndSyncsWhenIdle() throws IOException {
-    WriteAheadLog wal = open(new WalConfig(FsyncPolicy.INTERVAL, Duration.ofMillis(100), 1 << 20, "tributary-t-wal-0"));
+    WriteAheadLog wal =
+        open(
+            new WalConfig(
+                FsyncPolicy.INTERVAL, Duration.ofMillis(100), 1 << 20, "tributary-t-wal-0"));
     Timer fsync = fsyncTimer();
     List<WalHandle> handles = appendAll(wal, 0, 50);
     assertThat(wal.read(handles.get(49))).isEqualTo(payload(49));
@@ -416,7 +429,9 @@ class WriteAheadLogTest {
 
   @Test
   void intervalPolicyFsyncsOnClose() throws IOException {
-    WriteAheadLog wal = open(new WalConfig(FsyncPolicy.INTERVAL, Duration.ofHours(1), 1 << 20, "tributary-t-wal-0"));
+    WriteAheadLog wal =
+        open(
+            new WalConfig(FsyncPolicy.INTERVAL, Duration.ofHours(1), 1 << 20, "tributary-t-wal-0"));
     Timer fsync = fsyncTimer();
     appendAll(wal, 0, 100);
     assertThat(fsync.count()).isZero();
@@ -478,7 +493,8 @@ class WriteAheadLogTest {
     wal.close();
 
     assertThat(wal.deleteSegmentsBefore(Long.MAX_VALUE)).isZero();
-    assertThatThrownBy(() -> wal.read(new WalHandle(0, 8, 1))).isInstanceOf(IllegalStateException.class);
+    assertThatThrownBy(() -> wal.read(new WalHandle(0, 8, 1)))
+        .isInstanceOf(IllegalStateException.class);
     CompletableFuture<WalHandle> late = wal.append(payload(3));
     assertThatThrownBy(late::join)
         .isInstanceOf(CompletionException.class)
@@ -503,7 +519,9 @@ class WriteAheadLogTest {
   @Test
   void tinyQueueBoundBlocksAppendersWithoutLosingEntries() throws Exception {
     WriteAheadLog wal =
-        open(new WalConfig(FsyncPolicy.ALWAYS, Duration.ofMillis(50), 1 << 20, "tributary-t-wal-0", 100));
+        open(
+            new WalConfig(
+                FsyncPolicy.ALWAYS, Duration.ofMillis(50), 1 << 20, "tributary-t-wal-0", 100));
     ExecutorService pool = Executors.newFixedThreadPool(4);
     try {
       List<Future<List<WalHandle>>> results = new ArrayList<>();
@@ -528,7 +546,8 @@ class WriteAheadLogTest {
       // An entry larger than the whole bound is still admitted once the queue is empty.
       byte[] big = new byte[1000];
       assertThat(wal.read(wal.append(big).join())).isEqualTo(big);
-      assertThat(registry.get("tributary.wal.group.entries").tags(TAGS).summary().max()).isEqualTo(1.0);
+      assertThat(registry.get("tributary.wal.group.entries").tags(TAGS).summary().max())
+          .isEqualTo(1.0);
     } finally {
       pool.shutdownNow();
     }
@@ -538,7 +557,9 @@ class WriteAheadLogTest {
   void interruptedAppenderWaitingForRoomGetsAFailedFuture() throws Exception {
     // A queue bound of 1 byte admits one entry at a time; flood it so that an append has to wait.
     WriteAheadLog wal =
-        open(new WalConfig(FsyncPolicy.ALWAYS, Duration.ofMillis(50), 1 << 20, "tributary-t-wal-0", 1));
+        open(
+            new WalConfig(
+                FsyncPolicy.ALWAYS, Duration.ofMillis(50), 1 << 20, "tributary-t-wal-0", 1));
     List<CompletableFuture<WalHandle>> results = Collections.synchronizedList(new ArrayList<>());
     AtomicBoolean stillInterrupted = new AtomicBoolean();
     Thread appender =
@@ -559,7 +580,9 @@ class WriteAheadLogTest {
     List<CompletableFuture<WalHandle>> appended = results;
     assertThat(appended).hasSize(1000);
     CompletableFuture.allOf(
-            appended.stream().map(f -> f.exceptionally(e -> null)).toArray(CompletableFuture[]::new))
+            appended.stream()
+                .map(f -> f.exceptionally(e -> null))
+                .toArray(CompletableFuture[]::new))
         .join();
     long failed = appended.stream().filter(CompletableFuture::isCompletedExceptionally).count();
     assertThat(failed).as("appends that had to wait for room while interrupted").isPositive();
@@ -578,7 +601,8 @@ class WriteAheadLogTest {
   @Test
   void secondOpenOfTheSameDirectoryIsRefused() throws IOException {
     open(FsyncPolicy.ALWAYS, 1 << 20);
-    WalConfig config = new WalConfig(FsyncPolicy.ALWAYS, Duration.ofMillis(50), 1 << 20, "tributary-t-wal-1");
+    WalConfig config =
+        new WalConfig(FsyncPolicy.ALWAYS, Duration.ofMillis(50), 1 << 20, "tributary-t-wal-1");
     assertThatThrownBy(() -> WriteAheadLog.open(dir, config, registry, TAGS))
         .isInstanceOf(IOException.class)
         .hasMessageContaining("already open");
@@ -587,7 +611,9 @@ class WriteAheadLogTest {
   @Test
   void writerThreadHasTheConfiguredName() throws IOException {
     WriteAheadLog wal =
-        open(new WalConfig(FsyncPolicy.ALWAYS, Duration.ofMillis(50), 1 << 20, "tributary-named-wal-7"));
+        open(
+            new WalConfig(
+                FsyncPolicy.ALWAYS, Duration.ofMillis(50), 1 << 20, "tributary-named-wal-7"));
     String completedOn = wal.append(payload(0)).thenApplyAsync(h -> "", Runnable::run).join();
     assertThat(completedOn).isEmpty();
     assertThat(Thread.getAllStackTraces().keySet())
@@ -607,7 +633,8 @@ class WriteAheadLogTest {
 
     Thread.currentThread().interrupt();
     try {
-      assertThatThrownBy(() -> wal.read(handles.get(1))).isInstanceOf(ClosedByInterruptException.class);
+      assertThatThrownBy(() -> wal.read(handles.get(1)))
+          .isInstanceOf(ClosedByInterruptException.class);
       assertThat(Thread.currentThread().isInterrupted()).isTrue();
     } finally {
       Thread.interrupted();
@@ -636,7 +663,8 @@ class WriteAheadLogTest {
         .hasMessageContaining("earlier write failure");
     wal.close();
 
-    assertThat(payloadsOf(replayAll(open(FsyncPolicy.ALWAYS, 128)))).containsExactly(new String(payload(0), UTF_8));
+    assertThat(payloadsOf(replayAll(open(FsyncPolicy.ALWAYS, 128))))
+        .containsExactly(new String(payload(0), UTF_8));
   }
 
   @Test
@@ -664,10 +692,14 @@ class WriteAheadLogTest {
 
   @Test
   void dependentStageBlockingOnALockHeldByAWaitingAppenderDoesNotDeadlock() throws Exception {
-    // The engine's pattern: append under a lock, and the future's stage takes the same lock. With a queue bound
-    // of one entry, an appender holding the lock regularly waits for room while a stage waits for the lock.
+    // The engine's pattern: append under a lock, and the future's stage takes the same lock. With a
+    // queue bound
+    // of one entry, an appender holding the lock regularly waits for room while a stage waits for
+    // the lock.
     WriteAheadLog wal =
-        open(new WalConfig(FsyncPolicy.ALWAYS, Duration.ofMillis(50), 1 << 20, "tributary-t-wal-0", 1));
+        open(
+            new WalConfig(
+                FsyncPolicy.ALWAYS, Duration.ofMillis(50), 1 << 20, "tributary-t-wal-0", 1));
     Object engineLock = new Object();
     List<Long> registered = new ArrayList<>();
     int threads = 4;

@@ -17,8 +17,9 @@ final class BrokerReadiness {
   private BrokerReadiness() {}
 
   /**
-   * Blocks until {@code bootstrapServers} answers {@code describeCluster} with at least one node, or {@code timeout}
-   * passes, or {@code failure} returns a non-null reason (e.g. the broker process died).
+   * Blocks until {@code bootstrapServers} answers {@code describeCluster} with at least one node,
+   * or {@code timeout} passes, or {@code failure} returns a non-null reason (e.g. the broker
+   * process died).
    *
    * @return null when ready, else why not
    */
@@ -47,6 +48,12 @@ final class BrokerReadiness {
         }
       }
     }
-    return "broker at " + bootstrapServers + " did not answer within " + timeout + " (last: " + last + ")";
+    return "broker at "
+        + bootstrapServers
+        + " did not answer within "
+        + timeout
+        + " (last: "
+        + last
+        + ")";
   }
 }

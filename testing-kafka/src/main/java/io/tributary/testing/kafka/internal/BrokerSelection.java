@@ -11,12 +11,12 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Chooses the broker kind from the {@value KafkaBroker#BROKER_PROPERTY} system property, or, when it is unset, from
- * whether a Docker engine is reachable.
+ * Chooses the broker kind from the {@value KafkaBroker#BROKER_PROPERTY} system property, or, when
+ * it is unset, from whether a Docker engine is reachable.
  *
- * <p>The Docker probe is fast and silent when there is no Docker: Testcontainers (slow, and loud at ERROR level when it
- * finds no engine) is only asked when there is a hint of an engine ({@code DOCKER_HOST}, a Docker socket file, or a
- * {@code ~/.testcontainers.properties}).
+ * <p>The Docker probe is fast and silent when there is no Docker: Testcontainers (slow, and loud at
+ * ERROR level when it finds no engine) is only asked when there is a hint of an engine ({@code
+ * DOCKER_HOST}, a Docker socket file, or a {@code ~/.testcontainers.properties}).
  *
  * <p>Thread safety: stateless.
  */
@@ -38,7 +38,10 @@ public final class BrokerSelection {
           return KafkaBroker.Kind.DOCKER;
         default:
           throw new KafkaBrokerException(
-              "Invalid value " + property + " for system property " + KafkaBroker.BROKER_PROPERTY
+              "Invalid value "
+                  + property
+                  + " for system property "
+                  + KafkaBroker.BROKER_PROPERTY
                   + " (expected: local or docker, or unset to use Docker when it is reachable)");
       }
     }
@@ -48,8 +51,11 @@ public final class BrokerSelection {
       return KafkaBroker.Kind.LOCAL;
     }
     boolean available = DockerKafkaBroker.isDockerAvailable();
-    LOG.info("event=kafka_broker_choice kind={} hints={} docker_available={}",
-        available ? "docker" : "local", hints, available);
+    LOG.info(
+        "event=kafka_broker_choice kind={} hints={} docker_available={}",
+        available ? "docker" : "local",
+        hints,
+        available);
     return available ? KafkaBroker.Kind.DOCKER : KafkaBroker.Kind.LOCAL;
   }
 

@@ -16,15 +16,17 @@ import org.testcontainers.kafka.KafkaContainer;
 import org.testcontainers.utility.DockerImageName;
 
 /**
- * A single-node KRaft broker in a Docker container ({@code apache/kafka}, the same version as the kafka-clients on the
- * classpath unless the system property {@code tributary.kafka.image} names another image), through Testcontainers.
+ * A single-node KRaft broker in a Docker container ({@code apache/kafka}, the same version as the
+ * kafka-clients on the classpath unless the system property {@code tributary.kafka.image} names
+ * another image), through Testcontainers.
  *
- * <p>The container's PLAINTEXT port is published on a fixed, free host port (127.0.0.1 when the engine is local), so
- * the advertised address stays valid when {@link #restart()} stops and starts the same container (same data).
- * Testcontainers' image sets the internal topics to replication factor 1, so transactions work.
+ * <p>The container's PLAINTEXT port is published on a fixed, free host port (127.0.0.1 when the
+ * engine is local), so the advertised address stays valid when {@link #restart()} stops and starts
+ * the same container (same data). Testcontainers' image sets the internal topics to replication
+ * factor 1, so transactions work.
  *
- * <p>Thread safety: {@link #restart()} and {@link #close()} are synchronized; {@link #bootstrapServers()} is
- * immutable.
+ * <p>Thread safety: {@link #restart()} and {@link #close()} are synchronized; {@link
+ * #bootstrapServers()} is immutable.
  */
 public final class DockerKafkaBroker implements KafkaBroker {
   private static final Logger LOG = LoggerFactory.getLogger(DockerKafkaBroker.class);
@@ -58,16 +60,21 @@ public final class DockerKafkaBroker implements KafkaBroker {
     if (!isDockerAvailable()) {
       throw new KafkaBrokerException(
           "No Docker engine is reachable for the Docker Kafka broker (system property "
-              + KafkaBroker.BROKER_PROPERTY + "=docker): start Docker, or use " + KafkaBroker.BROKER_PROPERTY
+              + KafkaBroker.BROKER_PROPERTY
+              + "=docker): start Docker, or use "
+              + KafkaBroker.BROKER_PROPERTY
               + "=local");
     }
-    String image = System.getProperty("tributary.kafka.image", "apache/kafka:" + AppInfoParser.getVersion());
+    String image =
+        System.getProperty("tributary.kafka.image", "apache/kafka:" + AppInfoParser.getVersion());
     try {
       int hostPort = LocalKafkaBroker.freePorts(1)[0];
       String engineHost = DockerClientFactory.instance().dockerHostIpAddress();
       boolean localEngine = "localhost".equals(engineHost) || "127.0.0.1".equals(engineHost);
       Ports.Binding binding =
-          localEngine ? Ports.Binding.bindIpAndPort("127.0.0.1", hostPort) : Ports.Binding.bindPort(hostPort);
+          localEngine
+              ? Ports.Binding.bindIpAndPort("127.0.0.1", hostPort)
+              : Ports.Binding.bindPort(hostPort);
       @SuppressWarnings("resource") // closed by close()
       KafkaContainer container =
           new KafkaContainer(DockerImageName.parse(image).asCompatibleSubstituteFor("apache/kafka"))
@@ -79,13 +86,18 @@ public final class DockerKafkaBroker implements KafkaBroker {
               .withCreateContainerCmdModifier(
                   cmd ->
                       cmd.getHostConfig()
-                          .withPortBindings(List.of(new PortBinding(binding, new ExposedPort(KAFKA_PORT)))));
+                          .withPortBindings(
+                              List.of(new PortBinding(binding, new ExposedPort(KAFKA_PORT)))));
       container.start();
       DockerKafkaBroker broker = new DockerKafkaBroker(container);
-      LOG.info("event=kafka_broker_started kind=docker image={} bootstrap={}", image, broker.bootstrapServers);
+      LOG.info(
+          "event=kafka_broker_started kind=docker image={} bootstrap={}",
+          image,
+          broker.bootstrapServers);
       return broker;
     } catch (IOException | RuntimeException e) {
-      throw new KafkaBrokerException("Could not start the Docker Kafka broker from image " + image + ": " + e, e);
+      throw new KafkaBrokerException(
+          "Could not start the Docker Kafka broker from image " + image + ": " + e, e);
     }
   }
 
@@ -102,16 +114,21 @@ public final class DockerKafkaBroker implements KafkaBroker {
   @Override
   public synchronized void restart() {
     if (closed) {
-      throw new KafkaBrokerException("The Docker Kafka broker at " + bootstrapServers + " is closed");
+      throw new KafkaBrokerException(
+          "The Docker Kafka broker at " + bootstrapServers + " is closed");
     }
     String id = container.getContainerId();
     container.getDockerClient().stopContainerCmd(id).withTimeout(60).exec();
     container.getDockerClient().startContainerCmd(id).exec();
     try {
-      String notReady = BrokerReadiness.await(bootstrapServers, Duration.ofSeconds(120), () -> null);
+      String notReady =
+          BrokerReadiness.await(bootstrapServers, Duration.ofSeconds(120), () -> null);
       if (notReady != null) {
-        throw new KafkaBrokerException("The Docker Kafka broker did not come back after a restart: " + notReady
-            + "; container log ends with:\n" + tail(container.getLogs()));
+        throw new KafkaBrokerException(
+            "The Docker Kafka broker did not come back after a restart: "
+                + notReady
+                + "; container log ends with:\n"
+                + tail(container.getLogs()));
       }
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
@@ -123,16 +140,21 @@ public final class DockerKafkaBroker implements KafkaBroker {
   @Override
   public synchronized void killAndRestart() {
     if (closed) {
-      throw new KafkaBrokerException("The Docker Kafka broker at " + bootstrapServers + " is closed");
+      throw new KafkaBrokerException(
+          "The Docker Kafka broker at " + bootstrapServers + " is closed");
     }
     String id = container.getContainerId();
     container.getDockerClient().killContainerCmd(id).withSignal("KILL").exec();
     container.getDockerClient().startContainerCmd(id).exec();
     try {
-      String notReady = BrokerReadiness.await(bootstrapServers, Duration.ofSeconds(120), () -> null);
+      String notReady =
+          BrokerReadiness.await(bootstrapServers, Duration.ofSeconds(120), () -> null);
       if (notReady != null) {
-        throw new KafkaBrokerException("The Docker Kafka broker did not come back after SIGKILL: " + notReady
-            + "; container log ends with:\n" + tail(container.getLogs()));
+        throw new KafkaBrokerException(
+            "The Docker Kafka broker did not come back after SIGKILL: "
+                + notReady
+                + "; container log ends with:\n"
+                + tail(container.getLogs()));
       }
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();

@@ -18,10 +18,11 @@ import org.apache.kafka.common.utils.Time;
 /**
  * Main class of the local broker's child JVM: {@code LocalBrokerMain SERVER_PROPERTIES READY_FILE}.
  *
- * <p>Formats the storage on first start (a {@code meta.properties} in {@code log.dirs} means it was formatted, so a
- * restart keeps the data), starts a combined broker+controller {@link KafkaRaftServer}, and creates READY_FILE once
- * {@code startup()} returned. SIGTERM shuts the server down cleanly. The process also stops when its standard input
- * reaches end-of-file, which happens when the parent (test) JVM dies, even by SIGKILL: no orphan brokers.
+ * <p>Formats the storage on first start (a {@code meta.properties} in {@code log.dirs} means it was
+ * formatted, so a restart keeps the data), starts a combined broker+controller {@link
+ * KafkaRaftServer}, and creates READY_FILE once {@code startup()} returned. SIGTERM shuts the
+ * server down cleanly. The process also stops when its standard input reaches end-of-file, which
+ * happens when the parent (test) JVM dies, even by SIGKILL: no orphan brokers.
  *
  * <p>Thread safety: a process entry point.
  */
@@ -44,7 +45,9 @@ public final class LocalBrokerMain {
       ByteArrayOutputStream out = new ByteArrayOutputStream();
       int rc =
           StorageTool.execute(
-              new String[] {"format", "-t", Uuid.randomUuid().toString(), "-c", propsFile.toString()},
+              new String[] {
+                "format", "-t", Uuid.randomUuid().toString(), "-c", propsFile.toString()
+              },
               new PrintStream(out, true, StandardCharsets.UTF_8));
       if (rc != 0) {
         System.err.println("event=kafka_format_failed rc=" + rc + " output=" + out);

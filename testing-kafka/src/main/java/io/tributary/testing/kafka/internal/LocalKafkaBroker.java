@@ -24,16 +24,19 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * A single-node KRaft broker (broker and controller roles in one process) in a child JVM started with this JVM's
- * classpath and {@link LocalBrokerMain}. Listens on free 127.0.0.1 ports (PLAINTEXT, CONTROLLER, a
- * SASL_PLAINTEXT listener with one PLAIN user, see {@link #saslPlain()}; a fourth for TLS, see {@link #tls()}) that stay the same across {@link #restart()} and {@link #killAndRestart()}; data lives in a temporary directory deleted by {@link #close()}; the child's
+ * A single-node KRaft broker (broker and controller roles in one process) in a child JVM started
+ * with this JVM's classpath and {@link LocalBrokerMain}. Listens on free 127.0.0.1 ports
+ * (PLAINTEXT, CONTROLLER, a SASL_PLAINTEXT listener with one PLAIN user, see {@link #saslPlain()};
+ * a fourth for TLS, see {@link #tls()}) that stay the same across {@link #restart()} and {@link
+ * #killAndRestart()}; data lives in a temporary directory deleted by {@link #close()}; the child's
  * output goes to {@code broker.log} in that directory (its tail is in every start failure message).
  *
- * <p>A child process rather than an in-process server: a restart is a real process restart with log recovery, Kafka's
- * exit/halt calls cannot hit the test JVM, and the broker's threads and heap do not disturb the tests.
+ * <p>A child process rather than an in-process server: a restart is a real process restart with log
+ * recovery, Kafka's exit/halt calls cannot hit the test JVM, and the broker's threads and heap do
+ * not disturb the tests.
  *
- * <p>Thread safety: {@link #restart()} and {@link #close()} are synchronized; {@link #bootstrapServers()} is
- * immutable.
+ * <p>Thread safety: {@link #restart()} and {@link #close()} are synchronized; {@link
+ * #bootstrapServers()} is immutable.
  */
 public final class LocalKafkaBroker implements KafkaBroker {
   private static final Logger LOG = LoggerFactory.getLogger(LocalKafkaBroker.class);
@@ -51,9 +54,11 @@ public final class LocalKafkaBroker implements KafkaBroker {
   private Process process;
   private boolean closed;
 
-  private LocalKafkaBroker(Path dir, int brokerPort, int saslPort, int tlsPort, Duration startTimeout) {
+  private LocalKafkaBroker(
+      Path dir, int brokerPort, int saslPort, int tlsPort, Duration startTimeout) {
     this.dir = dir;
-    this.tls = new Tls("127.0.0.1:" + tlsPort, dir.resolve("truststore.p12"), "ts-" + UUID.randomUUID());
+    this.tls =
+        new Tls("127.0.0.1:" + tlsPort, dir.resolve("truststore.p12"), "ts-" + UUID.randomUUID());
     this.sasl = new SaslPlain("127.0.0.1:" + saslPort, "tributary", "test-" + UUID.randomUUID());
     this.propsFile = dir.resolve("server.properties");
     this.readyFile = dir.resolve("ready");
@@ -72,14 +77,18 @@ public final class LocalKafkaBroker implements KafkaBroker {
     try {
       Path dir = Files.createTempDirectory("tributary-kafka-broker");
       int[] ports = freePorts(4);
-      LocalKafkaBroker broker = new LocalKafkaBroker(dir, ports[0], ports[2], ports[3], startTimeout);
+      LocalKafkaBroker broker =
+          new LocalKafkaBroker(dir, ports[0], ports[2], ports[3], startTimeout);
       broker.writeCertificates();
       broker.writeConfig(ports[0], ports[1], ports[2], ports[3]);
       Runtime.getRuntime().addShutdownHook(broker.cleanup);
       synchronized (broker) {
         broker.launch();
       }
-      LOG.info("event=kafka_broker_started kind=local bootstrap={} dir={}", broker.bootstrapServers, dir);
+      LOG.info(
+          "event=kafka_broker_started kind=local bootstrap={} dir={}",
+          broker.bootstrapServers,
+          dir);
       return broker;
     } catch (IOException e) {
       throw new KafkaBrokerException("Could not prepare the local Kafka broker: " + e, e);
@@ -107,19 +116,58 @@ public final class LocalKafkaBroker implements KafkaBroker {
   }
 
   /**
-   * A self-signed certificate for 127.0.0.1 (valid for a day) in {@code keystore.p12}, and its certificate alone in
-   * the trust store clients use; made with the JDK's keytool, so nothing is downloaded or checked in.
+   * A self-signed certificate for 127.0.0.1 (valid for a day) in {@code keystore.p12}, and its
+   * certificate alone in the trust store clients use; made with the JDK's keytool, so nothing is
+   * downloaded or checked in.
    */
   private void writeCertificates() throws IOException {
     Path keystore = dir.resolve("keystore.p12");
     Path cert = dir.resolve("broker.crt");
-    keytool("-genkeypair", "-alias", "broker", "-keyalg", "RSA", "-keysize", "2048", "-validity", "1",
-        "-dname", "CN=127.0.0.1", "-ext", "SAN=IP:127.0.0.1", "-storetype", "PKCS12",
-        "-keystore", keystore.toString(), "-storepass", keystorePassword, "-keypass", keystorePassword);
-    keytool("-exportcert", "-alias", "broker", "-keystore", keystore.toString(), "-storepass", keystorePassword,
-        "-file", cert.toString());
-    keytool("-importcert", "-noprompt", "-alias", "broker", "-file", cert.toString(), "-storetype", "PKCS12",
-        "-keystore", tls.truststore().toString(), "-storepass", tls.truststorePassword());
+    keytool(
+        "-genkeypair",
+        "-alias",
+        "broker",
+        "-keyalg",
+        "RSA",
+        "-keysize",
+        "2048",
+        "-validity",
+        "1",
+        "-dname",
+        "CN=127.0.0.1",
+        "-ext",
+        "SAN=IP:127.0.0.1",
+        "-storetype",
+        "PKCS12",
+        "-keystore",
+        keystore.toString(),
+        "-storepass",
+        keystorePassword,
+        "-keypass",
+        keystorePassword);
+    keytool(
+        "-exportcert",
+        "-alias",
+        "broker",
+        "-keystore",
+        keystore.toString(),
+        "-storepass",
+        keystorePassword,
+        "-file",
+        cert.toString());
+    keytool(
+        "-importcert",
+        "-noprompt",
+        "-alias",
+        "broker",
+        "-file",
+        cert.toString(),
+        "-storetype",
+        "PKCS12",
+        "-keystore",
+        tls.truststore().toString(),
+        "-storepass",
+        tls.truststorePassword());
   }
 
   private void keytool(String... args) throws IOException {
@@ -127,16 +175,21 @@ public final class LocalKafkaBroker implements KafkaBroker {
     cmd.add(Path.of(System.getProperty("java.home"), "bin", "keytool").toString());
     cmd.addAll(List.of(args));
     Path out = dir.resolve("keytool.log");
-    Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(out.toFile()).start();
+    Process p =
+        new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(out.toFile()).start();
     try {
       if (!p.waitFor(60, TimeUnit.SECONDS) || p.exitValue() != 0) {
         p.destroyForcibly();
         throw new KafkaBrokerException(
-            "keytool " + args[0] + " failed for the test broker's TLS listener: " + Files.readString(out));
+            "keytool "
+                + args[0]
+                + " failed for the test broker's TLS listener: "
+                + Files.readString(out));
       }
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
-      throw new KafkaBrokerException("Interrupted while making the test broker's TLS certificate", e);
+      throw new KafkaBrokerException(
+          "Interrupted while making the test broker's TLS certificate", e);
     }
   }
 
@@ -151,7 +204,9 @@ public final class LocalKafkaBroker implements KafkaBroker {
     long t0 = System.nanoTime();
     stopProcess();
     launch();
-    LOG.info("event=kafka_broker_restarted kind=local bootstrap={} millis={}", bootstrapServers,
+    LOG.info(
+        "event=kafka_broker_restarted kind=local bootstrap={} millis={}",
+        bootstrapServers,
         TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0));
   }
 
@@ -164,17 +219,23 @@ public final class LocalKafkaBroker implements KafkaBroker {
       p.destroyForcibly(); // SIGKILL on Unix
       try {
         if (!p.waitFor(30, TimeUnit.SECONDS)) {
-          throw new KafkaBrokerException("The local Kafka broker at " + bootstrapServers + " did not die on SIGKILL");
+          throw new KafkaBrokerException(
+              "The local Kafka broker at " + bootstrapServers + " did not die on SIGKILL");
         }
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
-        throw new KafkaBrokerException("Interrupted while killing the local Kafka broker at " + bootstrapServers, e);
+        throw new KafkaBrokerException(
+            "Interrupted while killing the local Kafka broker at " + bootstrapServers, e);
       }
     }
     long killedMs = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0);
-    launch(); // same ports and directories: the broker recovers its logs; the KRaft storage is already formatted
-    LOG.info("event=kafka_broker_killed_and_restarted kind=local bootstrap={} kill_millis={} millis={}",
-        bootstrapServers, killedMs, TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0));
+    launch(); // same ports and directories: the broker recovers its logs; the KRaft storage is
+    // already formatted
+    LOG.info(
+        "event=kafka_broker_killed_and_restarted kind=local bootstrap={} kill_millis={} millis={}",
+        bootstrapServers,
+        killedMs,
+        TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0));
   }
 
   @Override
@@ -198,22 +259,34 @@ public final class LocalKafkaBroker implements KafkaBroker {
 
   private void checkOpen() {
     if (closed) {
-      throw new KafkaBrokerException("The local Kafka broker at " + bootstrapServers + " is closed");
+      throw new KafkaBrokerException(
+          "The local Kafka broker at " + bootstrapServers + " is closed");
     }
   }
 
-  private void writeConfig(int brokerPort, int controllerPort, int saslPort, int tlsPort) throws IOException {
+  private void writeConfig(int brokerPort, int controllerPort, int saslPort, int tlsPort)
+      throws IOException {
     Properties p = new Properties();
     p.put("process.roles", "broker,controller");
     p.put("node.id", "1");
     p.put("controller.quorum.voters", "1@127.0.0.1:" + controllerPort);
     p.put(
         "listeners",
-        "PLAINTEXT://127.0.0.1:" + brokerPort + ",CONTROLLER://127.0.0.1:" + controllerPort
-            + ",SASL_PLAINTEXT://127.0.0.1:" + saslPort + ",SSL://127.0.0.1:" + tlsPort);
+        "PLAINTEXT://127.0.0.1:"
+            + brokerPort
+            + ",CONTROLLER://127.0.0.1:"
+            + controllerPort
+            + ",SASL_PLAINTEXT://127.0.0.1:"
+            + saslPort
+            + ",SSL://127.0.0.1:"
+            + tlsPort);
     p.put(
         "advertised.listeners",
-        "PLAINTEXT://127.0.0.1:" + brokerPort + ",SASL_PLAINTEXT://127.0.0.1:" + saslPort + ",SSL://127.0.0.1:"
+        "PLAINTEXT://127.0.0.1:"
+            + brokerPort
+            + ",SASL_PLAINTEXT://127.0.0.1:"
+            + saslPort
+            + ",SSL://127.0.0.1:"
             + tlsPort);
     p.put(
         "listener.security.protocol.map",
@@ -225,8 +298,11 @@ public final class LocalKafkaBroker implements KafkaBroker {
     p.put("sasl.enabled.mechanisms", "PLAIN");
     p.put(
         "listener.name.sasl_plaintext.plain.sasl.jaas.config",
-        "org.apache.kafka.common.security.plain.PlainLoginModule required user_" + sasl.username() + "=\""
-            + sasl.password() + "\";");
+        "org.apache.kafka.common.security.plain.PlainLoginModule required user_"
+            + sasl.username()
+            + "=\""
+            + sasl.password()
+            + "\";");
     p.put("controller.listener.names", "CONTROLLER");
     p.put("inter.broker.listener.name", "PLAINTEXT");
     p.put("log.dirs", dir.resolve("data").toString());
@@ -272,7 +348,10 @@ public final class LocalKafkaBroker implements KafkaBroker {
       while (!Files.exists(readyFile)) {
         if (process.waitFor(50, TimeUnit.MILLISECONDS)) {
           throw new KafkaBrokerException(
-              "The local Kafka broker exited with code " + process.exitValue() + " while starting; " + logTail());
+              "The local Kafka broker exited with code "
+                  + process.exitValue()
+                  + " while starting; "
+                  + logTail());
         }
         if (System.nanoTime() > deadline) {
           destroyQuietly();
@@ -280,17 +359,21 @@ public final class LocalKafkaBroker implements KafkaBroker {
               "The local Kafka broker did not start within " + startTimeout + "; " + logTail());
         }
       }
-      Duration left = Duration.ofNanos(Math.max(deadline - System.nanoTime(), TimeUnit.SECONDS.toNanos(5)));
+      Duration left =
+          Duration.ofNanos(Math.max(deadline - System.nanoTime(), TimeUnit.SECONDS.toNanos(5)));
       String notReady =
           BrokerReadiness.await(
-              bootstrapServers, left, () -> process.isAlive() ? null : "broker process exited with "
-                  + process.exitValue());
+              bootstrapServers,
+              left,
+              () -> process.isAlive() ? null : "broker process exited with " + process.exitValue());
       if (notReady != null) {
         destroyQuietly();
-        throw new KafkaBrokerException("The local Kafka broker is not ready: " + notReady + "; " + logTail());
+        throw new KafkaBrokerException(
+            "The local Kafka broker is not ready: " + notReady + "; " + logTail());
       }
     } catch (IOException e) {
-      throw new KafkaBrokerException("Could not start the local Kafka broker: " + e + "; " + logTail(), e);
+      throw new KafkaBrokerException(
+          "Could not start the local Kafka broker: " + e + "; " + logTail(), e);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       destroyQuietly();
@@ -313,7 +396,8 @@ public final class LocalKafkaBroker implements KafkaBroker {
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       process.destroyForcibly();
-      throw new KafkaBrokerException("Interrupted while stopping the local Kafka broker at " + bootstrapServers, e);
+      throw new KafkaBrokerException(
+          "Interrupted while stopping the local Kafka broker at " + bootstrapServers, e);
     }
   }
 
@@ -330,14 +414,19 @@ public final class LocalKafkaBroker implements KafkaBroker {
         return "no broker log";
       }
       List<String> lines = Files.readAllLines(logFile);
-      return "broker log " + logFile + " ends with:\n"
+      return "broker log "
+          + logFile
+          + " ends with:\n"
           + String.join("\n", lines.subList(Math.max(0, lines.size() - 30), lines.size()));
     } catch (IOException | UncheckedIOException e) {
       return "broker log unreadable: " + e;
     }
   }
 
-  /** Distinct free ports: all sockets are held open together so the same port cannot be handed out twice. */
+  /**
+   * Distinct free ports: all sockets are held open together so the same port cannot be handed out
+   * twice.
+   */
   static int[] freePorts(int n) throws IOException {
     ServerSocket[] sockets = new ServerSocket[n];
     try {

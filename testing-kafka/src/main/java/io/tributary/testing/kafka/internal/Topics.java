@@ -21,20 +21,27 @@ import org.awaitility.core.ConditionTimeoutException;
 
 /**
  * The topic changes behind {@link KafkaBroker#createTopic(String, int, Map)} and {@link
- * KafkaBroker#increasePartitions(String, int)}: the change, then a wait until every partition of the topic has a
- * leader, both within one deadline.
+ * KafkaBroker#increasePartitions(String, int)}: the change, then a wait until every partition of
+ * the topic has a leader, both within one deadline.
  *
- * <p>Thread safety: stateless; each call uses an admin client of its own and blocks the calling thread.
+ * <p>Thread safety: stateless; each call uses an admin client of its own and blocks the calling
+ * thread.
  */
 public final class Topics {
-  /** How long a change and the wait for its leaders may take together; the Javadoc of KafkaBroker names it. */
+  /**
+   * How long a change and the wait for its leaders may take together; the Javadoc of KafkaBroker
+   * names it.
+   */
   private static final Duration TIMEOUT = Duration.ofSeconds(60);
 
   private static final Duration POLL = Duration.ofMillis(100);
 
   private Topics() {}
 
-  /** Creates {@code topic} on the broker at {@code bootstrapServers} and waits for a leader of each partition. */
+  /**
+   * Creates {@code topic} on the broker at {@code bootstrapServers} and waits for a leader of each
+   * partition.
+   */
   public static void create(String bootstrapServers, NewTopic topic) {
     change(
         bootstrapServers,
@@ -43,11 +50,18 @@ public final class Topics {
         topic.name(),
         topic.numPartitions(),
         (admin, deadline) ->
-            admin.createTopics(List.of(topic)).all().get(remainingNanos(deadline), TimeUnit.NANOSECONDS));
+            admin
+                .createTopics(List.of(topic))
+                .all()
+                .get(remainingNanos(deadline), TimeUnit.NANOSECONDS));
   }
 
-  /** Raises the partition count of {@code topic} to {@code totalPartitions} and waits for a leader of each. */
-  public static void increasePartitions(String bootstrapServers, String topic, int totalPartitions) {
+  /**
+   * Raises the partition count of {@code topic} to {@code totalPartitions} and waits for a leader
+   * of each.
+   */
+  public static void increasePartitions(
+      String bootstrapServers, String topic, int totalPartitions) {
     change(
         bootstrapServers,
         "Increasing the partitions of topic " + topic + " to " + totalPartitions,
@@ -63,11 +77,17 @@ public final class Topics {
 
   /** One admin request that changes a topic. */
   private interface Change {
-    void apply(Admin admin, long deadlineNanos) throws ExecutionException, TimeoutException, InterruptedException;
+    void apply(Admin admin, long deadlineNanos)
+        throws ExecutionException, TimeoutException, InterruptedException;
   }
 
   private static void change(
-      String bootstrapServers, String what, String hint, String topic, int partitions, Change change) {
+      String bootstrapServers,
+      String what,
+      String hint,
+      String topic,
+      int partitions,
+      Change change) {
     long deadline = System.nanoTime() + TIMEOUT.toNanos();
     Properties p = new Properties();
     p.put("bootstrap.servers", bootstrapServers);
@@ -75,17 +95,29 @@ public final class Topics {
       try {
         change.apply(admin, deadline);
       } catch (ExecutionException | TimeoutException e) {
-        throw new KafkaBrokerException(what + " on " + bootstrapServers + " failed: " + e + " (" + hint + ")", e);
+        throw new KafkaBrokerException(
+            what + " on " + bootstrapServers + " failed: " + e + " (" + hint + ")", e);
       }
       String missing = awaitLeaders(admin, topic, partitions, deadline);
       if (missing != null) {
         throw new KafkaBrokerException(
-            what + " on " + bootstrapServers + ": not every partition has a leader after " + TIMEOUT.toSeconds()
-                + " s (last seen: " + missing + ")");
+            what
+                + " on "
+                + bootstrapServers
+                + ": not every partition has a leader after "
+                + TIMEOUT.toSeconds()
+                + " s (last seen: "
+                + missing
+                + ")");
       }
     } catch (ExecutionException e) {
       throw new KafkaBrokerException(
-          what + " on " + bootstrapServers + ": describing the topic's partitions failed: " + e.getCause(), e);
+          what
+              + " on "
+              + bootstrapServers
+              + ": describing the topic's partitions failed: "
+              + e.getCause(),
+          e);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw new KafkaBrokerException(what + " on " + bootstrapServers + ": interrupted", e);
@@ -93,9 +125,9 @@ public final class Topics {
   }
 
   /**
-   * Polls {@code describeTopics} until {@code topic} has {@code partitions} partitions, each with a leader. Producing
-   * to a partition before that gets NOT_LEADER_OR_FOLLOWER retries, and an idempotent producer was seen to stay stuck
-   * in them until its delivery timeout (120 s).
+   * Polls {@code describeTopics} until {@code topic} has {@code partitions} partitions, each with a
+   * leader. Producing to a partition before that gets NOT_LEADER_OR_FOLLOWER retries, and an
+   * idempotent producer was seen to stay stuck in them until its delivery timeout (120 s).
    *
    * @return null once they have, else what the broker said last when the deadline passed
    * @throws ExecutionException if the broker answers with an error that is not retriable
@@ -121,7 +153,10 @@ public final class Topics {
     }
   }
 
-  /** One describeTopics: whether every partition has a leader; otherwise records why not in {@code last}. */
+  /**
+   * One describeTopics: whether every partition has a leader; otherwise records why not in {@code
+   * last}.
+   */
   private static boolean leadersReady(
       Admin admin, String topic, int partitions, long deadline, AtomicReference<String> last)
       throws InterruptedException {

@@ -24,16 +24,17 @@ import org.apache.hadoop.fs.s3a.AWSStatus500Exception;
 import software.amazon.awssdk.core.exception.SdkServiceException;
 
 /**
- * Shared helpers for Hadoop file systems: a {@link Configuration} from {@code hadoop.*} options, uncached {@link
- * FileSystem} instances, atomic rename with overwrite. Settings are shown in
- * logs through {@link io.tributary.core.api.Secrets#describe}.
+ * Shared helpers for Hadoop file systems: a {@link Configuration} from {@code hadoop.*} options,
+ * uncached {@link FileSystem} instances, atomic rename with overwrite. Settings are shown in logs
+ * through {@link io.tributary.core.api.Secrets#describe}.
  *
  * <p>Thread safety: stateless; every method may be called from any thread.
  */
 public final class HadoopFileSystems {
   /**
-   * Pass-through Hadoop settings: {@code hadoop.fs.s3a.endpoint: http://...} sets {@code fs.s3a.endpoint}. Declared once
-   * here and reused by every option spec of connector-file that talks to a Hadoop file system.
+   * Pass-through Hadoop settings: {@code hadoop.fs.s3a.endpoint: http://...} sets {@code
+   * fs.s3a.endpoint}. Declared once here and reused by every option spec of connector-file that
+   * talks to a Hadoop file system.
    */
   public static final ConfigOption<Map<String, String>> HADOOP =
       ConfigOption.prefixed("hadoop.")
@@ -43,12 +44,14 @@ public final class HadoopFileSystems {
                   + " Values of keys naming secrets are never logged.");
 
   /** Schemes whose output streams publish an object whole on close and whose rename is a copy. */
-  private static final Set<String> OBJECT_STORES = Set.of("s3a", "s3", "s3n", "gs", "oss", "cos", "cosn", "obs");
+  private static final Set<String> OBJECT_STORES =
+      Set.of("s3a", "s3", "s3n", "gs", "oss", "cos", "cosn", "obs");
 
   private HadoopFileSystems() {}
 
   /**
-   * A Configuration with Hadoop's defaults (and any {@code core-site.xml} on the classpath), then {@code settings}.
+   * A Configuration with Hadoop's defaults (and any {@code core-site.xml} on the classpath), then
+   * {@code settings}.
    */
   public static Configuration configuration(Map<String, String> settings) {
     Configuration conf = new Configuration();
@@ -57,8 +60,9 @@ public final class HadoopFileSystems {
   }
 
   /**
-   * A new, uncached FileSystem for {@code uri}; the caller closes it (closing does not affect other users, unlike
-   * {@code FileSystem.get}). On the local file system no {@code .crc} side files are written.
+   * A new, uncached FileSystem for {@code uri}; the caller closes it (closing does not affect other
+   * users, unlike {@code FileSystem.get}). On the local file system no {@code .crc} side files are
+   * written.
    */
   public static FileSystem open(URI uri, Configuration conf) throws IOException {
     FileSystem fs = FileSystem.newInstance(uri, conf);
@@ -69,7 +73,10 @@ public final class HadoopFileSystems {
     return fs;
   }
 
-  /** The publish mode {@code requested} means for {@code scheme}: AUTO picks DIRECT on object stores. */
+  /**
+   * The publish mode {@code requested} means for {@code scheme}: AUTO picks DIRECT on object
+   * stores.
+   */
   public static PublishMode effectiveMode(PublishMode requested, String scheme) {
     if (requested != PublishMode.AUTO) {
       return requested;
@@ -80,12 +87,14 @@ public final class HadoopFileSystems {
   public static boolean isObjectStore(String scheme) {
     return scheme != null && OBJECT_STORES.contains(scheme.toLowerCase(Locale.ROOT));
   }
+
   /**
-   * Whether {@code t}, or an error in its cause chain, is a transient failure of the file system or object store, one
-   * that the same call may not hit a little later: S3 throttling (503 SlowDown, 429), S3 5xx, no response or an API
-   * call timeout, a connection refused, reset or timed out, an HDFS NameNode in standby or safe mode, Hadoop's own
-   * {@code RetriableException}. Never transient: permission, authentication, quota, a missing file, corrupt data (a
-   * person has to act or the data is bad).
+   * Whether {@code t}, or an error in its cause chain, is a transient failure of the file system or
+   * object store, one that the same call may not hit a little later: S3 throttling (503 SlowDown,
+   * 429), S3 5xx, no response or an API call timeout, a connection refused, reset or timed out, an
+   * HDFS NameNode in standby or safe mode, Hadoop's own {@code RetriableException}. Never
+   * transient: permission, authentication, quota, a missing file, corrupt data (a person has to act
+   * or the data is bad).
    */
   public static boolean isTransient(Throwable t) {
     for (Throwable c = t; c != null; c = c.getCause() == c ? null : c.getCause()) {
@@ -113,7 +122,9 @@ public final class HadoopFileSystems {
       String msg = String.valueOf(c.getMessage());
       if (name.equals("SafeModeException")
           || c instanceof java.net.SocketException
-              && (msg.contains("Connection reset") || msg.contains("Broken pipe") || msg.contains("Connection refused"))
+              && (msg.contains("Connection reset")
+                  || msg.contains("Broken pipe")
+                  || msg.contains("Connection refused"))
           || name.equals("ConnectionClosedException")
           || name.equals("NoHttpResponseException")) {
         return true;
@@ -122,10 +133,9 @@ public final class HadoopFileSystems {
     return false;
   }
 
-
   /**
-   * Renames {@code src} over {@code dst} atomically: POSIX rename on the local file system, rename-with-overwrite
-   * (HDFS {@code rename2}) elsewhere.
+   * Renames {@code src} over {@code dst} atomically: POSIX rename on the local file system,
+   * rename-with-overwrite (HDFS {@code rename2}) elsewhere.
    */
   public static void renameOverwrite(FileSystem fs, Path src, Path dst) throws IOException {
     if ("file".equals(fs.getUri().getScheme())) {
@@ -134,14 +144,18 @@ public final class HadoopFileSystems {
       try {
         Files.move(from, to, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
       } catch (AtomicMoveNotSupportedException e) {
-        throw new IOException("The file system of " + to.getParent() + " cannot rename atomically", e);
+        throw new IOException(
+            "The file system of " + to.getParent() + " cannot rename atomically", e);
       }
       return;
     }
     FileUtil.rename(fs, src, dst, Options.Rename.OVERWRITE);
   }
 
-  /** Forces a local directory's entries to disk; nothing on other file systems (their rename is durable). */
+  /**
+   * Forces a local directory's entries to disk; nothing on other file systems (their rename is
+   * durable).
+   */
   public static void syncDirectory(FileSystem fs, Path dir) {
     if ("file".equals(fs.getUri().getScheme())) {
       LocalCheckpointStorage.fsyncDirectory(java.nio.file.Path.of(fs.makeQualified(dir).toUri()));
@@ -151,7 +165,8 @@ public final class HadoopFileSystems {
   /** {@code uri} without user information, query or fragment, for messages and logs. */
   public static String describe(URI uri) {
     try {
-      return new URI(uri.getScheme(), null, uri.getHost(), uri.getPort(), uri.getPath(), null, null).toString();
+      return new URI(uri.getScheme(), null, uri.getHost(), uri.getPort(), uri.getPath(), null, null)
+          .toString();
     } catch (URISyntaxException e) {
       return uri.getScheme() + "://" + (uri.getHost() == null ? "" : uri.getHost()) + uri.getPath();
     }

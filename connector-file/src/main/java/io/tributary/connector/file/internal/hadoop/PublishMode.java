@@ -8,11 +8,15 @@ package io.tributary.connector.file.internal.hadoop;
 public enum PublishMode {
   /** {@link #DIRECT} on object stores (s3a, gs, ...), {@link #RENAME} everywhere else. */
   AUTO,
-  /** Write a hidden temp file, then rename it over the final name (atomic on HDFS and local file systems). */
+  /**
+   * Write a hidden temp file, then rename it over the final name (atomic on HDFS and local file
+   * systems).
+   */
   RENAME,
   /**
-   * Write the final name directly: only for file systems whose output stream makes an object visible whole on close
-   * (S3A: a single PUT or a completed multipart upload), where a rename would be a non-atomic copy.
+   * Write the final name directly: only for file systems whose output stream makes an object
+   * visible whole on close (S3A: a single PUT or a completed multipart upload), where a rename
+   * would be a non-atomic copy.
    */
   DIRECT
 }

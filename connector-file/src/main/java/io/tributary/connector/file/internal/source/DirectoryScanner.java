@@ -26,20 +26,24 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * One listing cycle of one monitored path: expands its glob, lists the matched directories (and, when recursive, their
- * subdirectories), and returns the complete files not seen before and inside the horizon, oldest first.
+ * One listing cycle of one monitored path: expands its glob, lists the matched directories (and,
+ * when recursive, their subdirectories), and returns the complete files not seen before and inside
+ * the horizon, oldest first.
  *
- * <p>Completion rule: a file counts once it is visible under its final name. Names that tools use while writing are
- * ignored: starting with {@code .} or {@code _}, ending with {@code .tmp}, {@code ._COPYING_} (hdfs dfs -put) or
- * {@code .inprogress}. On object stores an object exists only once its upload completed.
+ * <p>Completion rule: a file counts once it is visible under its final name. Names that tools use
+ * while writing are ignored: starting with {@code .} or {@code _}, ending with {@code .tmp}, {@code
+ * ._COPYING_} (hdfs dfs -put) or {@code .inprogress}. On object stores an object exists only once
+ * its upload completed.
  *
- * <p>Cost: with {@code ordered-partitions} only directories that sort at or after the newest partition seen, or that
- * received a file inside the horizon, or that held files waiting for admission, are listed; their older siblings
- * appear as one directory entry each in their parent's listing and are never opened. Nothing per old file is kept.
+ * <p>Cost: with {@code ordered-partitions} only directories that sort at or after the newest
+ * partition seen, or that received a file inside the horizon, or that held files waiting for
+ * admission, are listed; their older siblings appear as one directory entry each in their parent's
+ * listing and are never opened. Nothing per old file is kept.
  *
- * <p>With an {@link HdfsInotifyWatch} (hdfs-inotify) only the first cycle, and a cycle after lost events, lists; the
- * others look at the paths the NameNode's events name and at the last cycle's candidates (which admission may have
- * held back), with the same completion rule, filters and horizon, and without partition pruning.
+ * <p>With an {@link HdfsInotifyWatch} (hdfs-inotify) only the first cycle, and a cycle after lost
+ * events, lists; the others look at the paths the NameNode's events name and at the last cycle's
+ * candidates (which admission may have held back), with the same completion rule, filters and
+ * horizon, and without partition pruning.
  *
  * <p>Thread safety: not thread-safe; used by the batch thread under the {@link FileIndex} lock.
  */
@@ -54,7 +58,11 @@ final class DirectoryScanner {
   }
 
   /** What a cycle found and what it cost. */
-  record Result(List<Candidate> candidates, long filesListed, long directoriesListed, long directoriesPruned,
+  record Result(
+      List<Candidate> candidates,
+      long filesListed,
+      long directoriesListed,
+      long directoriesPruned,
       long ignoredOld) {}
 
   private final FileSystem fs;
@@ -63,32 +71,68 @@ final class DirectoryScanner {
   private final boolean recursive;
   private final boolean ordered;
   private final boolean orderedNames;
+
   /** The local file system: listed by name (java.nio), statuses only for names that may be new. */
   private final boolean local;
-  /** Directories that held candidates not yet admitted in the last cycle (listed again even if pruning says no). */
+
+  /**
+   * Directories that held candidates not yet admitted in the last cycle (listed again even if
+   * pruning says no).
+   */
   private TreeSet<String> pendingDirs = new TreeSet<>();
-  /** With hdfs-inotify: the NameNode's event stream; {@code null} when directories are listed every cycle. */
+
+  /**
+   * With hdfs-inotify: the NameNode's event stream; {@code null} when directories are listed every
+   * cycle.
+   */
   private final HdfsInotifyWatch watch;
-  /** With hdfs-inotify: whether the next cycle must list every directory (first cycle, or events were lost). */
+
+  /**
+   * With hdfs-inotify: whether the next cycle must list every directory (first cycle, or events
+   * were lost).
+   */
   private boolean listNext = true;
-  /** With hdfs-inotify: whether the stream failed and must be reopened (then every directory is listed). */
+
+  /**
+   * With hdfs-inotify: whether the stream failed and must be reopened (then every directory is
+   * listed).
+   */
   private boolean restartNext;
-  /** With hdfs-inotify: candidates of the last cycle, looked at again (they may not all have been admitted). */
+
+  /**
+   * With hdfs-inotify: candidates of the last cycle, looked at again (they may not all have been
+   * admitted).
+   */
   private Set<String> pendingPaths = new LinkedHashSet<>();
-  /** The pattern's path split into components (for matching event paths), and its part before the first glob. */
+
+  /**
+   * The pattern's path split into components (for matching event paths), and its part before the
+   * first glob.
+   */
   private final String[] patternParts;
+
   private final PathMatcher[] patternMatchers;
   private final String patternStaticPrefix;
-  /** Whether the current cycle works from events (no partition pruning: events say exactly what is new). */
+
+  /**
+   * Whether the current cycle works from events (no partition pruning: events say exactly what is
+   * new).
+   */
   private boolean eventCycle;
 
   DirectoryScanner(
-      FileSystem fs, Path pattern, String fileGlob, boolean recursive, boolean ordered, boolean orderedNames) {
+      FileSystem fs,
+      Path pattern,
+      String fileGlob,
+      boolean recursive,
+      boolean ordered,
+      boolean orderedNames) {
     this(fs, pattern, fileGlob, recursive, ordered, orderedNames, null);
   }
 
   /**
-   * @param watch the HDFS inotify stream of {@code fs} (hdfs-inotify), or {@code null} to list directories each cycle
+   * @param watch the HDFS inotify stream of {@code fs} (hdfs-inotify), or {@code null} to list
+   *     directories each cycle
    */
   DirectoryScanner(
       FileSystem fs,
@@ -122,7 +166,9 @@ final class DirectoryScanner {
     this.local = "file".equals(fs.getUri().getScheme());
   }
 
-  /** Whether a file or directory name marks something still being written or not meant to be read. */
+  /**
+   * Whether a file or directory name marks something still being written or not meant to be read.
+   */
   static boolean isHiddenOrInProgress(String name) {
     return name.startsWith(".")
         || name.startsWith("_")
@@ -145,7 +191,8 @@ final class DirectoryScanner {
       try {
         changed = watch.poll();
       } catch (IOException e) {
-        restartNext = true; // the position in the stream is not trusted any more: restart and list next cycle
+        restartNext =
+            true; // the position in the stream is not trusted any more: restart and list next cycle
         throw e;
       }
       if (changed != null) {
@@ -160,7 +207,10 @@ final class DirectoryScanner {
     return relisted(st, threshold);
   }
 
-  /** A full listing with the stream open from before it on, so nothing changed after the listing is missed. */
+  /**
+   * A full listing with the stream open from before it on, so nothing changed after the listing is
+   * missed.
+   */
   private Result relisted(PartitionState st, long threshold) throws IOException {
     Result r = list(st, threshold);
     listNext = false;
@@ -172,10 +222,12 @@ final class DirectoryScanner {
   }
 
   /**
-   * hdfs-inotify: looks only at the paths that events name (and at last cycle's candidates, which may not all have
-   * been admitted): a file is considered as a listing would have; a directory renamed into place is listed.
+   * hdfs-inotify: looks only at the paths that events name (and at last cycle's candidates, which
+   * may not all have been admitted): a file is considered as a listing would have; a directory
+   * renamed into place is listed.
    */
-  private Result fromEvents(PartitionState st, long threshold, Set<String> changed) throws IOException {
+  private Result fromEvents(PartitionState st, long threshold, Set<String> changed)
+      throws IOException {
     Counters c = new Counters();
     List<Candidate> out = new ArrayList<>();
     TreeSet<String> nextPending = new TreeSet<>();
@@ -190,8 +242,12 @@ final class DirectoryScanner {
         String[] parts = p.substring(1).split("/");
         int rootDepth = rootDepth(parts);
         if (rootDepth == ANCESTOR && isDirectory(new Path(p))) {
-          // a directory above the monitored ones was renamed into place: what it holds came without events
-          LOG.info("event=files_inotify_relist path={} reason=\"{} was renamed into place\"", pattern, p);
+          // a directory above the monitored ones was renamed into place: what it holds came without
+          // events
+          LOG.info(
+              "event=files_inotify_relist path={} reason=\"{} was renamed into place\"",
+              pattern,
+              p);
           eventCycle = false;
           return relisted(st, threshold);
         }
@@ -200,7 +256,8 @@ final class DirectoryScanner {
         }
         Path path = fs.makeQualified(new Path(p));
         if (st.seen.containsKey(path.toString())) {
-          continue; // admitted in an earlier cycle (a candidate looked at again, or an event for a file seen): no RPC
+          continue; // admitted in an earlier cycle (a candidate looked at again, or an event for a
+          // file seen): no RPC
         }
         FileStatus s;
         try {
@@ -214,9 +271,17 @@ final class DirectoryScanner {
         }
         String rootId = root.toString();
         if (s.isFile() && rootDepth == parts.length) {
-          // the pattern matches the file itself (e.g. /in/*.csv): its directory is the root, as in a listing
+          // the pattern matches the file itself (e.g. /in/*.csv): its directory is the root, as in
+          // a listing
           Path parent = s.getPath().getParent();
-          consider(st, s, parent == null ? s.getPath().toString() : parent.toString(), threshold, out, nextPending, c);
+          consider(
+              st,
+              s,
+              parent == null ? s.getPath().toString() : parent.toString(),
+              threshold,
+              out,
+              nextPending,
+              c);
           continue;
         }
         StringBuilder rel = new StringBuilder();
@@ -225,11 +290,13 @@ final class DirectoryScanner {
         }
         int depth = parts.length - 1 - rootDepth;
         if (rootDepth == parts.length) {
-          // a monitored directory itself was renamed into place (a glob such as /in/* matches it): list it
+          // a monitored directory itself was renamed into place (a glob such as /in/* matches it):
+          // list it
           walk(st, s.getPath(), rootId, "", 0, threshold, out, nextPending, c);
         } else if (s.isDirectory()) {
           if (recursive) {
-            String childRel = rel.length() == 0 ? parts[parts.length - 1] : rel + "/" + parts[parts.length - 1];
+            String childRel =
+                rel.length() == 0 ? parts[parts.length - 1] : rel + "/" + parts[parts.length - 1];
             walk(st, s.getPath(), rootId, childRel, depth + 1, threshold, out, nextPending, c);
           }
         } else if (s.isFile() && (recursive || depth == 0)) {
@@ -249,10 +316,11 @@ final class DirectoryScanner {
   }
 
   /**
-   * The number of leading components of {@code parts} that form a monitored directory (or the matched file itself,
-   * when that equals {@code parts.length}), or -1 if the path is not under the pattern, or a directory or file name
-   * between the monitored directory and the file is hidden or in progress; {@link #ANCESTOR} if it is a directory
-   * above the monitored directories (renamed into place with them inside).
+   * The number of leading components of {@code parts} that form a monitored directory (or the
+   * matched file itself, when that equals {@code parts.length}), or -1 if the path is not under the
+   * pattern, or a directory or file name between the monitored directory and the file is hidden or
+   * in progress; {@link #ANCESTOR} if it is a directory above the monitored directories (renamed
+   * into place with them inside).
    */
   private int rootDepth(String[] parts) {
     int n = patternParts.length;
@@ -304,7 +372,9 @@ final class DirectoryScanner {
 
   private static final int ANCESTOR = -2;
 
-  /** Lists every matched directory (the only way without hdfs-inotify, and its first cycle with it). */
+  /**
+   * Lists every matched directory (the only way without hdfs-inotify, and its first cycle with it).
+   */
   private Result list(PartitionState st, long threshold) throws IOException {
     Counters c = new Counters();
     List<Candidate> out = new ArrayList<>();
@@ -317,7 +387,14 @@ final class DirectoryScanner {
           walk(st, m.getPath(), root, "", 0, threshold, out, nextPending, c);
         } else if (m.isFile()) {
           Path parent = m.getPath().getParent();
-          consider(st, m, parent == null ? m.getPath().toString() : parent.toString(), threshold, out, nextPending, c);
+          consider(
+              st,
+              m,
+              parent == null ? m.getPath().toString() : parent.toString(),
+              threshold,
+              out,
+              nextPending,
+              c);
         }
       }
     }
@@ -327,7 +404,8 @@ final class DirectoryScanner {
 
   private static Result sorted(List<Candidate> out, Counters c) {
     out.sort(
-        Comparator.comparingLong((Candidate x) -> x.status().getModificationTime()).thenComparing(Candidate::path));
+        Comparator.comparingLong((Candidate x) -> x.status().getModificationTime())
+            .thenComparing(Candidate::path));
     return new Result(out, c.files, c.dirs, c.pruned, c.old);
   }
 
@@ -369,7 +447,8 @@ final class DirectoryScanner {
       }
       if (after != null && name.compareTo(after) <= 0) {
         c.files++;
-        continue; // ordered file names: seen before, or a late file under an older name (documented)
+        continue; // ordered file names: seen before, or a late file under an older name
+        // (documented)
       }
       entry(st, s, root, rel, depth, threshold, out, nextPending, c, hw);
     }
@@ -411,11 +490,12 @@ final class DirectoryScanner {
   }
 
   /**
-   * The local file system: Hadoop's listing builds a qualified path and a {@link FileStatus} (a stat call) for every
-   * entry, so the directory is read as names only ({@link DirectoryStream}), and a status is asked for only where the
-   * name cannot decide: with ordered file names a name at or before the last one seen is skipped, and a name already
-   * remembered is skipped in any case. Paths stay Hadoop's qualified form (the status is Hadoop's own), so the paths
-   * in the checkpoint are those of a Hadoop listing.
+   * The local file system: Hadoop's listing builds a qualified path and a {@link FileStatus} (a
+   * stat call) for every entry, so the directory is read as names only ({@link DirectoryStream}),
+   * and a status is asked for only where the name cannot decide: with ordered file names a name at
+   * or before the last one seen is skipped, and a name already remembered is skipped in any case.
+   * Paths stay Hadoop's qualified form (the status is Hadoop's own), so the paths in the checkpoint
+   * are those of a Hadoop listing.
    */
   private void walkLocal(
       PartitionState st,
@@ -446,15 +526,18 @@ final class DirectoryScanner {
         }
         if (after != null && name.compareTo(after) <= 0) {
           c.files++;
-          continue; // ordered file names: seen before, or a late file under an older name (documented)
+          continue; // ordered file names: seen before, or a late file under an older name
+          // (documented)
         }
         if (st.seen.containsKey(prefix + name)) {
           c.files++;
-          continue; // remembered: a file inside the horizon that was seen before (directories are never remembered)
+          continue; // remembered: a file inside the horizon that was seen before (directories are
+          // never remembered)
         }
         if (!recursive && !matchesName(name)) {
           c.files++;
-          continue; // cannot be read, whatever it is (a directory is not read either without recursive)
+          continue; // cannot be read, whatever it is (a directory is not read either without
+          // recursive)
         }
         FileStatus s;
         try {

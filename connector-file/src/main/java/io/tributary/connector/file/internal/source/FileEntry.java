@@ -3,17 +3,20 @@ package io.tributary.connector.file.internal.source;
 import java.util.Objects;
 
 /**
- * One file admitted into a partition: its sequence number (the offset) and what a replay must read again.
+ * One file admitted into a partition: its sequence number (the offset) and what a replay must read
+ * again.
  *
  * @param seq the file's offset in its partition
  * @param path full qualified path (URI form)
- * @param root the monitored directory the file was found under (for archive paths and partition pruning)
+ * @param root the monitored directory the file was found under (for archive paths and partition
+ *     pruning)
  * @param length bytes to read (the length at listing time: a replay reads exactly these bytes)
  * @param modificationTime epoch milliseconds, as listed
  * @param start first byte of this entry's split (0 when the file is not split)
  * @param end end of the split, exclusive ({@code length} for the last or only split)
  */
-public record FileEntry(long seq, String path, String root, long length, long modificationTime, long start, long end) {
+public record FileEntry(
+    long seq, String path, String root, long length, long modificationTime, long start, long end) {
   public FileEntry {
     Objects.requireNonNull(path, "path");
     Objects.requireNonNull(root, "root");

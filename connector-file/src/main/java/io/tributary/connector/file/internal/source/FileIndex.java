@@ -17,17 +17,18 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The file source's durable index: which file each sequence number means, which paths were already seen, which files
- * were quarantined. Kept in the source's state storage ({@code sources/<name>/index/} of the checkpoint) as a snapshot
- * plus one small delta file per listing cycle that admitted files; every {@code compactionInterval} deltas a new
- * snapshot holding only what is inside the horizon replaces them, so the state is bounded by the horizon, not by
- * history.
+ * The file source's durable index: which file each sequence number means, which paths were already
+ * seen, which files were quarantined. Kept in the source's state storage ({@code
+ * sources/<name>/index/} of the checkpoint) as a snapshot plus one small delta file per listing
+ * cycle that admitted files; every {@code compactionInterval} deltas a new snapshot holding only
+ * what is inside the horizon replaces them, so the state is bounded by the horizon, not by history.
  *
- * <p>Crash safety: every file is written atomically; a snapshot names the generation it covers, deltas of a newer
- * generation are applied on top when loading, older ones are ignored (and deleted). A delta is written before the
- * offsets it admits are reported to the runtime.
+ * <p>Crash safety: every file is written atomically; a snapshot names the generation it covers,
+ * deltas of a newer generation are applied on top when loading, older ones are ignored (and
+ * deleted). A delta is written before the offsets it admits are reported to the runtime.
  *
- * <p>Thread safety: all methods are synchronized; state writes happen under the lock so generations stay ordered.
+ * <p>Thread safety: all methods are synchronized; state writes happen under the lock so generations
+ * stay ordered.
  */
 public final class FileIndex {
   static final int FORMAT_VERSION = 1;
@@ -40,10 +41,18 @@ public final class FileIndex {
 
   /** One admitted file in a delta. */
   record AdmitDto(
-      String partition, long seq, String path, String root, long length, long mtime, long start, long end) {}
+      String partition,
+      long seq,
+      String path,
+      String root,
+      long length,
+      long mtime,
+      long start,
+      long end) {}
 
   /** One delta: files admitted in a listing cycle, files quarantined by a read. */
-  record DeltaDto(int version, long gen, List<AdmitDto> admitted, List<QuarantinedFile> quarantined) {}
+  record DeltaDto(
+      int version, long gen, List<AdmitDto> admitted, List<QuarantinedFile> quarantined) {}
 
   /** One partition in a snapshot. */
   record PartitionDto(
@@ -59,7 +68,8 @@ public final class FileIndex {
       List<FileEntry> entries) {}
 
   /** A whole snapshot. */
-  record SnapshotDto(int version, long gen, List<PartitionDto> partitions, List<QuarantinedFile> quarantine) {}
+  record SnapshotDto(
+      int version, long gen, List<PartitionDto> partitions, List<QuarantinedFile> quarantine) {}
 
   private final CheckpointStorage storage;
   private final long maxFileAgeMs;
@@ -77,18 +87,26 @@ public final class FileIndex {
   }
 
   /**
-   * Loads the index from {@code storage} (empty if none) and makes sure every partition of {@code partitionIds} exists.
+   * Loads the index from {@code storage} (empty if none) and makes sure every partition of {@code
+   * partitionIds} exists.
    *
    * @throws CheckpointException if the state cannot be read or parsed
    */
   public static FileIndex load(
-      CheckpointStorage storage, List<String> partitionIds, long maxFileAgeMs, int compactionInterval) {
+      CheckpointStorage storage,
+      List<String> partitionIds,
+      long maxFileAgeMs,
+      int compactionInterval) {
     FileIndex index = new FileIndex(storage, maxFileAgeMs, compactionInterval);
     try {
       index.loadState();
     } catch (IOException | RuntimeException e) {
       throw new CheckpointException(
-          "Cannot read the file source's index at " + storage.describe() + DIR + "/: " + e
+          "Cannot read the file source's index at "
+              + storage.describe()
+              + DIR
+              + "/: "
+              + e
               + " (restore the checkpoint directory, or start with a new one to re-read files inside the horizon)",
           e);
     }
@@ -160,14 +178,17 @@ public final class FileIndex {
     for (AdmitDto a : d.admitted()) {
       PartitionState st = partitions.computeIfAbsent(a.partition(), PartitionState::new);
       st.initialized = true;
-      st.admit(new FileEntry(a.seq(), a.path(), a.root(), a.length(), a.mtime(), a.start(), a.end()));
+      st.admit(
+          new FileEntry(a.seq(), a.path(), a.root(), a.length(), a.mtime(), a.start(), a.end()));
     }
     for (QuarantinedFile q : d.quarantined()) {
       quarantine.put(key(q.partition(), q.seq()), q);
     }
   }
 
-  /** The state of one partition; callers must hold this index's lock ({@code synchronized (index)}). */
+  /**
+   * The state of one partition; callers must hold this index's lock ({@code synchronized (index)}).
+   */
   PartitionState partition(String id) {
     PartitionState st = partitions.get(id);
     if (st == null) {
@@ -224,17 +245,26 @@ public final class FileIndex {
   }
 
   /**
-   * Durably records the outcome of a listing cycle: admitted files get their offsets (a delta), and partitions listed
-   * for the first time become initialized (a snapshot, as they may have recorded many existing files).
+   * Durably records the outcome of a listing cycle: admitted files get their offsets (a delta), and
+   * partitions listed for the first time become initialized (a snapshot, as they may have recorded
+   * many existing files).
    */
-  public synchronized void recordCycle(Map<String, List<FileEntry>> admitted, Collection<PartitionState> initialized)
+  public synchronized void recordCycle(
+      Map<String, List<FileEntry>> admitted, Collection<PartitionState> initialized)
       throws IOException {
     List<AdmitDto> dtos = new ArrayList<>();
     for (Map.Entry<String, List<FileEntry>> e : admitted.entrySet()) {
       for (FileEntry f : e.getValue()) {
         dtos.add(
             new AdmitDto(
-                e.getKey(), f.seq(), f.path(), f.root(), f.length(), f.modificationTime(), f.start(), f.end()));
+                e.getKey(),
+                f.seq(),
+                f.path(),
+                f.root(),
+                f.length(),
+                f.modificationTime(),
+                f.start(),
+                f.end()));
       }
     }
     if (!initialized.isEmpty()) {
@@ -276,7 +306,8 @@ public final class FileIndex {
     long newGen = gen + 1;
     storage.writeAtomically(
         DIR + "/" + SNAPSHOT + pad(newGen),
-        JSON.writeValueAsBytes(new SnapshotDto(FORMAT_VERSION, newGen, ps, List.copyOf(quarantine.values()))));
+        JSON.writeValueAsBytes(
+            new SnapshotDto(FORMAT_VERSION, newGen, ps, List.copyOf(quarantine.values()))));
     gen = newGen;
     long previous = snapshotGen;
     snapshotGen = newGen;
@@ -287,10 +318,17 @@ public final class FileIndex {
         storage.delete(DIR + "/" + n);
       }
     }
-    LOG.debug("event=file_index_compacted gen={} previous={} storage={}", newGen, previous, storage.describe());
+    LOG.debug(
+        "event=file_index_compacted gen={} previous={} storage={}",
+        newGen,
+        previous,
+        storage.describe());
   }
 
-  /** Drops from memory what left the horizon of {@code st}, in steps of 1/16 of the horizon (see PartitionState#trim). */
+  /**
+   * Drops from memory what left the horizon of {@code st}, in steps of 1/16 of the horizon (see
+   * PartitionState#trim).
+   */
   void trim(PartitionState st) {
     st.trim(threshold(st), Math.max(1, maxFileAgeMs / 16));
   }
@@ -324,7 +362,8 @@ public final class FileIndex {
 
   private static void checkVersion(int v) {
     if (v != FORMAT_VERSION) {
-      throw new IllegalStateException("unsupported index format version " + v + " (this build reads " + FORMAT_VERSION + ")");
+      throw new IllegalStateException(
+          "unsupported index format version " + v + " (this build reads " + FORMAT_VERSION + ")");
     }
   }
 }

@@ -38,12 +38,12 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The file source's machinery behind {@link io.tributary.connector.file.FileSource}: one {@link DirectoryScanner} and
- * one Hadoop {@link FileSystem} per partition, the durable {@link FileIndex}, the {@link FileReader} and the cleaning
- * of committed files.
+ * The file source's machinery behind {@link io.tributary.connector.file.FileSource}: one {@link
+ * DirectoryScanner} and one Hadoop {@link FileSystem} per partition, the durable {@link FileIndex},
+ * the {@link FileReader} and the cleaning of committed files.
  *
- * <p>Thread safety: {@link #partitions()} and {@link #committed} run on the batch thread; {@link #read} may run
- * concurrently for different ranges. Index access is synchronized on the index.
+ * <p>Thread safety: {@link #partitions()} and {@link #committed} run on the batch thread; {@link
+ * #read} may run concurrently for different ranges. Index access is synchronized on the index.
  */
 public final class FileMonitor implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(FileMonitor.class);
@@ -72,7 +72,11 @@ public final class FileMonitor implements AutoCloseable {
   private boolean closed;
 
   public FileMonitor(
-      Config config, String pipeline, String source, CheckpointStorage state, MeterRegistry registry)
+      Config config,
+      String pipeline,
+      String source,
+      CheckpointStorage state,
+      MeterRegistry registry)
       throws IOException {
     this.pipeline = pipeline;
     this.source = source;
@@ -94,7 +98,8 @@ public final class FileMonitor implements AutoCloseable {
       int eq = entry.indexOf('=');
       hadoopSettings.put(entry.substring(0, eq).trim(), entry.substring(eq + 1).trim());
     }
-    hadoopSettings.putAll(config.get(HadoopFileSystems.HADOOP)); // hadoop.* wins over the older list form
+    hadoopSettings.putAll(
+        config.get(HadoopFileSystems.HADOOP)); // hadoop.* wins over the older list form
     Configuration conf = HadoopFileSystems.configuration(hadoopSettings);
     boolean recursive = config.get(FileSourceOptions.RECURSIVE);
     boolean ordered = config.get(FileSourceOptions.ORDERED_PARTITIONS);
@@ -111,14 +116,20 @@ public final class FileMonitor implements AutoCloseable {
         if (inotify) {
           if (!(fs instanceof DistributedFileSystem dfs)) {
             throw new ConfigException(
-                "Invalid value true for hdfs-inotify: path " + id + " is on " + fs.getUri() + ", not HDFS (expected:"
+                "Invalid value true for hdfs-inotify: path "
+                    + id
+                    + " is on "
+                    + fs.getUri()
+                    + ", not HDFS (expected:"
                     + " hdfs:// paths only, or hdfs-inotify: false)");
           }
           watch = HdfsInotifyWatch.open(dfs);
           watches.add(watch);
         }
         scanners.put(
-            id, new DirectoryScanner(fs, fs.makeQualified(p), fileGlob, recursive, ordered, orderedNames, watch));
+            id,
+            new DirectoryScanner(
+                fs, fs.makeQualified(p), fileGlob, recursive, ordered, orderedNames, watch));
       }
       if (cleanSource == CleanSource.ARCHIVE) {
         Path a = new Path(config.get(FileSourceOptions.ARCHIVE_DIR));
@@ -144,31 +155,47 @@ public final class FileMonitor implements AutoCloseable {
     }
     LOG.info(
         "event=files_source_opened pipeline={} source={} paths={} hadoop={}",
-        pipeline, source, ids.size(), Secrets.describe(hadoopSettings));
+        pipeline,
+        source,
+        ids.size(),
+        Secrets.describe(hadoopSettings));
     Tags tags = Tags.of("pipeline", pipeline, "source", source);
     admitted = Counter.builder("tributary.files.admitted").tags(tags).register(registry);
     quarantined = Counter.builder("tributary.files.quarantined").tags(tags).register(registry);
     ignoredOld = Counter.builder("tributary.files.ignored.old").tags(tags).register(registry);
     cleaned = Counter.builder("tributary.files.cleaned").tags(tags).register(registry);
     listing = Timer.builder("tributary.files.listing").tags(tags).register(registry);
-    Gauge.builder("tributary.files.quarantine.size", index, FileIndex::quarantineSize).tags(tags).register(registry);
-    Gauge.builder("tributary.files.remembered", index, FileIndex::rememberedFiles).tags(tags).register(registry);
-    Gauge.builder("tributary.files.held", index, FileIndex::heldEntries).tags(tags).register(registry);
+    Gauge.builder("tributary.files.quarantine.size", index, FileIndex::quarantineSize)
+        .tags(tags)
+        .register(registry);
+    Gauge.builder("tributary.files.remembered", index, FileIndex::rememberedFiles)
+        .tags(tags)
+        .register(registry);
+    Gauge.builder("tributary.files.held", index, FileIndex::heldEntries)
+        .tags(tags)
+        .register(registry);
     if (!watches.isEmpty()) {
       FunctionCounter.builder(
-              "tributary.files.inotify.events", watches, w -> w.stream().mapToLong(HdfsInotifyWatch::events).sum())
+              "tributary.files.inotify.events",
+              watches,
+              w -> w.stream().mapToLong(HdfsInotifyWatch::events).sum())
           .description("HDFS inotify events read from the NameNode (hdfs-inotify)")
           .tags(tags)
           .register(registry);
       FunctionCounter.builder(
-              "tributary.files.inotify.relists", watches, w -> w.stream().mapToLong(HdfsInotifyWatch::relists).sum())
+              "tributary.files.inotify.relists",
+              watches,
+              w -> w.stream().mapToLong(HdfsInotifyWatch::relists).sum())
           .description("Full listings after the event stream lost events or failed (hdfs-inotify)")
           .tags(tags)
           .register(registry);
     }
   }
 
-  /** One listing cycle over every partition; durably admits new files before reporting their offsets. */
+  /**
+   * One listing cycle over every partition; durably admits new files before reporting their
+   * offsets.
+   */
   public List<PartitionInfo> partitions() throws IOException {
     long start = System.nanoTime();
     long files = 0;
@@ -183,7 +210,8 @@ public final class FileMonitor implements AutoCloseable {
       for (Map.Entry<String, DirectoryScanner> e : scanners.entrySet()) {
         PartitionState st = index.partition(e.getKey());
         long threshold = index.threshold(st);
-        index.trim(st); // directories (keeps pruning current) and, as the horizon moves, remembered paths
+        index.trim(
+            st); // directories (keeps pruning current) and, as the horizon moves, remembered paths
         DirectoryScanner.Result r = e.getValue().scan(st, threshold);
         files += r.filesListed();
         dirs += r.directoriesListed();
@@ -198,20 +226,26 @@ public final class FileMonitor implements AutoCloseable {
           LOG.info(
               "event=files_existing_ignored pipeline={} source={} partition={} files={} reason=\"include-existing is"
                   + " false\"",
-              pipeline, source, st.id, r.candidates().size());
+              pipeline,
+              source,
+              st.id,
+              r.candidates().size());
         } else {
           long allowance = maxFilesPerBatch - st.outstanding();
           for (DirectoryScanner.Candidate c : r.candidates()) {
             long len = c.status().getLen();
             long mtime = c.status().getModificationTime();
             List<long[]> ranges = splits(c.path(), len);
-            // a file's splits are admitted together; a file with more splits than the allowance left still goes
+            // a file's splits are admitted together; a file with more splits than the allowance
+            // left still goes
             // in when it is the first of the cycle, so that admission always progresses
-            if (added.size() >= allowance || (!added.isEmpty() && added.size() + ranges.size() > allowance)) {
+            if (added.size() >= allowance
+                || (!added.isEmpty() && added.size() + ranges.size() > allowance)) {
               break;
             }
             for (long[] range : ranges) {
-              FileEntry f = new FileEntry(st.nextSeq, c.path(), c.root(), len, mtime, range[0], range[1]);
+              FileEntry f =
+                  new FileEntry(st.nextSeq, c.path(), c.root(), len, mtime, range[0], range[1]);
               st.admit(f);
               added.add(f);
             }
@@ -238,14 +272,23 @@ public final class FileMonitor implements AutoCloseable {
     if (admittedNow > 0) {
       LOG.debug(
           "event=files_admitted pipeline={} source={} files={} listed={} dirs={} pruned_dirs={} listing_ms={}",
-          pipeline, source, admittedNow, files, dirs, pruned, nanos / 1_000_000);
+          pipeline,
+          source,
+          admittedNow,
+          files,
+          dirs,
+          pruned,
+          nanos / 1_000_000);
     }
     return out;
   }
 
   /** Byte ranges of a file: one (the whole file) unless splitting applies. */
   private List<long[]> splits(String path, long length) {
-    if (splitSize <= 0 || length <= splitSize || format == Format.WHOLE_FILE || FileReader.isCompressed(path)) {
+    if (splitSize <= 0
+        || length <= splitSize
+        || format == Format.WHOLE_FILE
+        || FileReader.isCompressed(path)) {
       return List.<long[]>of(new long[] {0, length});
     }
     long step = splitSize;
@@ -265,8 +308,13 @@ public final class FileMonitor implements AutoCloseable {
     FileSystem fs = fileSystems.get(partition);
     if (fs == null) {
       throw new DataUnavailableException(
-          "Partition " + partition + " of file source " + source + " is not among the configured paths "
-              + fileSystems.keySet() + " (a path was removed from the config while a batch reading it was pending;"
+          "Partition "
+              + partition
+              + " of file source "
+              + source
+              + " is not among the configured paths "
+              + fileSystems.keySet()
+              + " (a path was removed from the config while a batch reading it was pending;"
               + " add it back until that batch is committed)");
     }
     return new CloseableIterator<>() {
@@ -304,8 +352,15 @@ public final class FileMonitor implements AutoCloseable {
             .orElseThrow(
                 () ->
                     new DataUnavailableException(
-                        "Offset " + seq + " of partition " + partition + " of file source " + source
-                            + " is not in the file index (state under sources/" + source + "/index of the checkpoint"
+                        "Offset "
+                            + seq
+                            + " of partition "
+                            + partition
+                            + " of file source "
+                            + source
+                            + " is not in the file index (state under sources/"
+                            + source
+                            + "/index of the checkpoint"
                             + " was lost or edited); restore the checkpoint or start with a new one"));
     try {
       return reader.read(fs, e, source, partition);
@@ -313,29 +368,53 @@ public final class FileMonitor implements AutoCloseable {
       if (onBadFile == OnBadFile.FAIL) {
         LOG.error(
             "event=bad_file pipeline={} source={} partition={} offset={} path={} reason={} action=fail",
-            pipeline, source, partition, seq, e.path(), ex.reason());
+            pipeline,
+            source,
+            partition,
+            seq,
+            e.path(),
+            ex.reason());
         throw ex;
       }
       QuarantinedFile q =
           new QuarantinedFile(
-              partition, seq, e.path(), e.modificationTime(), ex.reason(), ex.getMessage(), System.currentTimeMillis());
+              partition,
+              seq,
+              e.path(),
+              e.modificationTime(),
+              ex.reason(),
+              ex.getMessage(),
+              System.currentTimeMillis());
       try {
         index.addQuarantine(q);
       } catch (IOException io) {
         throw new DataUnavailableException(
-            "Cannot record quarantined file " + e.path() + " in the checkpoint: " + io + " (the batch fails and is"
+            "Cannot record quarantined file "
+                + e.path()
+                + " in the checkpoint: "
+                + io
+                + " (the batch fails and is"
                 + " replayed on restart)",
             io);
       }
       quarantined.increment();
       LOG.error(
           "event=file_quarantined pipeline={} source={} partition={} offset={} path={} reason={} error=\"{}\"",
-          pipeline, source, partition, seq, e.path(), ex.reason(), ex.getMessage());
+          pipeline,
+          source,
+          partition,
+          seq,
+          e.path(),
+          ex.reason(),
+          ex.getMessage());
       return List.of();
     }
   }
 
-  /** After a commit: forget committed files (they stay remembered by path) and keep, delete or archive them. */
+  /**
+   * After a commit: forget committed files (they stay remembered by path) and keep, delete or
+   * archive them.
+   */
   public void committed(List<OffsetRange> ranges) {
     for (OffsetRange r : ranges) {
       FileSystem fs = fileSystems.get(r.partition());
@@ -370,7 +449,8 @@ public final class FileMonitor implements AutoCloseable {
         }
         return;
       }
-      String rel = e.path().startsWith(e.root()) ? e.path().substring(e.root().length()) : src.getName();
+      String rel =
+          e.path().startsWith(e.root()) ? e.path().substring(e.root().length()) : src.getName();
       while (rel.startsWith("/")) {
         rel = rel.substring(1);
       }
@@ -385,12 +465,19 @@ public final class FileMonitor implements AutoCloseable {
         LOG.warn(
             "event=file_archive_failed pipeline={} source={} path={} target={} reason=\"rename returned false (target"
                 + " exists?)\"",
-            pipeline, source, e.path(), target);
+            pipeline,
+            source,
+            e.path(),
+            target);
       }
     } catch (IOException ex) {
       LOG.warn(
           "event=file_clean_failed pipeline={} source={} path={} action={} error=\"{}\"",
-          pipeline, source, e.path(), cleanSource, ex.toString());
+          pipeline,
+          source,
+          e.path(),
+          cleanSource,
+          ex.toString());
     }
   }
 
@@ -424,7 +511,11 @@ public final class FileMonitor implements AutoCloseable {
       try {
         fs.close();
       } catch (IOException e) {
-        LOG.warn("event=file_system_close_failed pipeline={} source={} error=\"{}\"", pipeline, source, e.toString());
+        LOG.warn(
+            "event=file_system_close_failed pipeline={} source={} error=\"{}\"",
+            pipeline,
+            source,
+            e.toString());
       }
     }
   }

@@ -35,12 +35,13 @@ import org.apache.hadoop.fs.Path;
 import org.apache.hadoop.security.AccessControlException;
 
 /**
- * Turns one admitted file into records: exactly its listed length of bytes, decompressed by extension ({@code .gz},
- * {@code .bz2}, {@code .zst}; pure Java except zstd, whose JNI library ships inside zstd-jni for common platforms),
- * then split by the format. Every failure becomes a specific {@link BadFileException}.
+ * Turns one admitted file into records: exactly its listed length of bytes, decompressed by
+ * extension ({@code .gz}, {@code .bz2}, {@code .zst}; pure Java except zstd, whose JNI library
+ * ships inside zstd-jni for common platforms), then split by the format. Every failure becomes a
+ * specific {@link BadFileException}.
  *
- * <p>A file's records are returned whole or not at all, so {@code on-bad-file: skip} never leaves half a file in a
- * batch.
+ * <p>A file's records are returned whole or not at all, so {@code on-bad-file: skip} never leaves
+ * half a file in a batch.
  *
  * <p>Thread safety: immutable; {@link #read} may be called concurrently for different files.
  */
@@ -63,7 +64,8 @@ public final class FileReader {
   }
 
   /** Reads the whole file. */
-  public List<Record> read(FileSystem fs, FileEntry e, String source, String partition) throws BadFileException {
+  public List<Record> read(FileSystem fs, FileEntry e, String source, String partition)
+      throws BadFileException {
     SourcePosition pos = new SourcePosition(source, partition, e.seq());
     Map<String, byte[]> headers = Map.of(FILE_HEADER, e.path().getBytes(StandardCharsets.UTF_8));
     long ts = e.modificationTime();
@@ -82,7 +84,8 @@ public final class FileReader {
     } catch (IOException ex) {
       throw classify(e, ex, "open");
     }
-    long toRead = e.isSplit() && format == Format.FIXED_LENGTH ? e.end() - e.start() : e.length() - e.start();
+    long toRead =
+        e.isSplit() && format == Format.FIXED_LENGTH ? e.end() - e.start() : e.length() - e.start();
     try (InputStream in = decompress(e.path(), new ExactLengthInputStream(raw, toRead, e.path()))) {
       List<Record> out = new ArrayList<>();
       switch (format) {
@@ -92,7 +95,11 @@ public final class FileReader {
           if (all.length > maxFileSize) {
             throw new RecordTooLongException(
                 e.path(),
-                "File " + e.path() + " is larger than max-file-size " + maxFileSize + " bytes after decompression"
+                "File "
+                    + e.path()
+                    + " is larger than max-file-size "
+                    + maxFileSize
+                    + " bytes after decompression"
                     + " (raise max-file-size, or use format text/fixed-length)",
                 null);
           }
@@ -110,13 +117,19 @@ public final class FileReader {
   }
 
   /**
-   * Lines of the entry. For a split {@code [start, end)}: a split that does not start at 0 skips everything up to and
-   * including the first line end at or after {@code start} (that line belongs to the previous split), and a split
-   * reads every line that starts at or before {@code end}, finishing the last one past {@code end}. Each line is thus
-   * read by exactly one split, as Hadoop's LineRecordReader does.
+   * Lines of the entry. For a split {@code [start, end)}: a split that does not start at 0 skips
+   * everything up to and including the first line end at or after {@code start} (that line belongs
+   * to the previous split), and a split reads every line that starts at or before {@code end},
+   * finishing the last one past {@code end}. Each line is thus read by exactly one split, as
+   * Hadoop's LineRecordReader does.
    */
   private void readLines(
-      InputStream in, FileEntry e, List<Record> out, long ts, Map<String, byte[]> headers, SourcePosition pos)
+      InputStream in,
+      FileEntry e,
+      List<Record> out,
+      long ts,
+      Map<String, byte[]> headers,
+      SourcePosition pos)
       throws IOException {
     byte[] chunk = new byte[BUFFER];
     byte[] line = new byte[Math.min(8192, maxLineLength + 1)];
@@ -174,14 +187,23 @@ public final class FileReader {
   private RecordTooLongException tooLong(FileEntry e, long lineNo) {
     return new RecordTooLongException(
         e.path(),
-        (e.isSplit() ? "Line " + lineNo + " of byte range [" + e.start() + "," + e.end() + ") of " : "Line " + lineNo + " of ")
-            + e.path() + " is longer than max-line-length " + maxLineLength
+        (e.isSplit()
+                ? "Line " + lineNo + " of byte range [" + e.start() + "," + e.end() + ") of "
+                : "Line " + lineNo + " of ")
+            + e.path()
+            + " is longer than max-line-length "
+            + maxLineLength
             + " bytes (raise max-line-length, or set on-bad-file: skip to quarantine the file)",
         null);
   }
 
   private void readFixed(
-      InputStream in, FileEntry e, List<Record> out, long ts, Map<String, byte[]> headers, SourcePosition pos)
+      InputStream in,
+      FileEntry e,
+      List<Record> out,
+      long ts,
+      Map<String, byte[]> headers,
+      SourcePosition pos)
       throws IOException {
     while (true) {
       byte[] rec = in.readNBytes(recordLength);
@@ -191,8 +213,13 @@ public final class FileReader {
       if (rec.length < recordLength) {
         throw new CorruptFileException(
             e.path(),
-            "File " + e.path() + " ends with a partial record of " + rec.length + " bytes (record-length "
-                + recordLength + "): its size is not a multiple of the record length",
+            "File "
+                + e.path()
+                + " ends with a partial record of "
+                + rec.length
+                + " bytes (record-length "
+                + recordLength
+                + "): its size is not a multiple of the record length",
             null);
       }
       out.add(new Record(null, rec, ts, headers, pos));
@@ -228,11 +255,19 @@ public final class FileReader {
     if (ex instanceof ClosedByInterruptException
         || ex instanceof InterruptedIOException && !(ex instanceof SocketTimeoutException)
         || Thread.currentThread().isInterrupted()) {
-      // The reading thread was interrupted (the pipeline is stopping): the file is not bad, and reporting it as such
+      // The reading thread was interrupted (the pipeline is stopping): the file is not bad, and
+      // reporting it as such
       // would quarantine a good file under on-bad-file: skip. The batch is replayed on restart.
       Thread.currentThread().interrupt();
       throw new RetriableException(
-          "Reading " + e.path() + " (offset " + e.seq() + ") was interrupted during " + op + ": " + ex
+          "Reading "
+              + e.path()
+              + " (offset "
+              + e.seq()
+              + ") was interrupted during "
+              + op
+              + ": "
+              + ex
               + " (the pipeline is stopping; the batch is replayed on restart)",
           ex);
     }
@@ -243,35 +278,62 @@ public final class FileReader {
         || msg.contains("Access Denied")) {
       return new FileAccessDeniedException(
           e.path(),
-          "Permission denied to " + op + " " + e.path() + ": " + ex
+          "Permission denied to "
+              + op
+              + " "
+              + e.path()
+              + ": "
+              + ex
               + " (grant the pipeline's user read access, or set on-bad-file: skip to quarantine it)",
           ex);
     }
     if (HadoopFileSystems.isTransient(ex)) {
-      // An object store throttling or a connection reset says nothing about the file: quarantining it under
+      // An object store throttling or a connection reset says nothing about the file: quarantining
+      // it under
       // on-bad-file: skip would drop good data. The runtime retries the read with the same range.
       throw new RetriableException(
-          "Reading " + e.path() + " (offset " + e.seq() + ") failed during " + op + " with a transient error: " + ex
+          "Reading "
+              + e.path()
+              + " (offset "
+              + e.seq()
+              + ") failed during "
+              + op
+              + " with a transient error: "
+              + ex
               + " (the object store or file system is throttling or unreachable; the read is retried)",
           ex);
     }
     if (ex instanceof FileNotFoundException) {
       return new FileVanishedException(
           e.path(),
-          "File " + e.path() + " (offset " + e.seq() + ") was deleted or moved after it was listed: " + ex
+          "File "
+              + e.path()
+              + " (offset "
+              + e.seq()
+              + ") was deleted or moved after it was listed: "
+              + ex
               + " (files must stay until their batch is committed; set on-bad-file: skip to quarantine it)",
           ex);
     }
     return new CorruptFileException(
         e.path(),
-        "Cannot " + op + " " + e.path() + " (offset " + e.seq() + ", " + e.length() + " bytes listed): " + ex
+        "Cannot "
+            + op
+            + " "
+            + e.path()
+            + " (offset "
+            + e.seq()
+            + ", "
+            + e.length()
+            + " bytes listed): "
+            + ex
             + " (a truncated or damaged compressed file, or an I/O error; set on-bad-file: skip to quarantine it)",
         ex);
   }
 
   /**
-   * Reads exactly {@code length} bytes: a replay reads what the first attempt read even if the file grew, and a file
-   * that shrank is reported instead of silently yielding less.
+   * Reads exactly {@code length} bytes: a replay reads what the first attempt read even if the file
+   * grew, and a file that shrank is reported instead of silently yielding less.
    */
   private static final class ExactLengthInputStream extends FilterInputStream {
     private long remaining;
@@ -322,7 +384,8 @@ public final class FileReader {
     }
 
     private EOFException shrunk() {
-      return new EOFException(path + " is shorter than when it was listed (" + remaining + " bytes missing)");
+      return new EOFException(
+          path + " is shorter than when it was listed (" + remaining + " bytes missing)");
     }
   }
 }

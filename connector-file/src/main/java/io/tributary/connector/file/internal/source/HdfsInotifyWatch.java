@@ -14,19 +14,22 @@ import org.apache.hadoop.security.AccessControlException;
 import org.apache.hadoop.security.UserGroupInformation;
 
 /**
- * The NameNode's inotify event stream for one HDFS file system ({@code hdfs-inotify: true}): tells which paths
- * became complete files since the last call (a file closed under its final name, or a file or directory renamed into
- * place), so a listing cycle looks at those paths instead of listing directories.
+ * The NameNode's inotify event stream for one HDFS file system ({@code hdfs-inotify: true}): tells
+ * which paths became complete files since the last call (a file closed under its final name, or a
+ * file or directory renamed into place), so a listing cycle looks at those paths instead of listing
+ * directories.
  *
- * <p>The stream starts at the NameNode's current edit-log transaction when it is opened or {@linkplain #restart()
- * restarted}. The caller lists every monitored directory once right after, so nothing that happened before the
- * stream's start is missed; after that each cycle costs the events since the last one, whatever the size of the
- * directories. The position is not checkpointed: every start of the source opens a new stream and lists once, and the
- * remembered set drops what was seen before.
+ * <p>The stream starts at the NameNode's current edit-log transaction when it is opened or
+ * {@linkplain #restart() restarted}. The caller lists every monitored directory once right after,
+ * so nothing that happened before the stream's start is missed; after that each cycle costs the
+ * events since the last one, whatever the size of the directories. The position is not
+ * checkpointed: every start of the source opens a new stream and lists once, and the remembered set
+ * drops what was seen before.
  *
- * <p>Only an HDFS superuser may read the stream; {@link #open} fails with a {@link ConfigException} that says so. When
- * the NameNode has purged the edits the stream would need next ({@link MissingEventsException}, e.g. after a long
- * pause), {@link #poll()} returns {@code null} and the caller lists again.
+ * <p>Only an HDFS superuser may read the stream; {@link #open} fails with a {@link ConfigException}
+ * that says so. When the NameNode has purged the edits the stream would need next ({@link
+ * MissingEventsException}, e.g. after a long pause), {@link #poll()} returns {@code null} and the
+ * caller lists again.
  *
  * <p>Thread safety: not thread-safe; used by the batch thread under the file index lock.
  */
@@ -47,21 +50,27 @@ final class HdfsInotifyWatch {
   /**
    * Opens the event stream at the NameNode's current transaction.
    *
-   * @throws ConfigException if the user is not an HDFS superuser (only superusers may read inotify events)
+   * @throws ConfigException if the user is not an HDFS superuser (only superusers may read inotify
+   *     events)
    */
   static HdfsInotifyWatch open(DistributedFileSystem dfs) throws IOException {
     return new HdfsInotifyWatch(dfs, openStream(dfs));
   }
 
-  private static DFSInotifyEventInputStream openStream(DistributedFileSystem dfs) throws IOException {
+  private static DFSInotifyEventInputStream openStream(DistributedFileSystem dfs)
+      throws IOException {
     try {
       return dfs.getInotifyEventStream();
     } catch (IOException e) {
       IOException cause = e instanceof RemoteException re ? re.unwrapRemoteException() : e;
       if (cause instanceof AccessControlException) {
         throw new ConfigException(
-            "Invalid value true for hdfs-inotify: user " + UserGroupInformation.getCurrentUser().getShortUserName()
-                + " may not read the inotify events of " + dfs.getUri() + " (" + firstLine(cause.getMessage())
+            "Invalid value true for hdfs-inotify: user "
+                + UserGroupInformation.getCurrentUser().getShortUserName()
+                + " may not read the inotify events of "
+                + dfs.getUri()
+                + " ("
+                + firstLine(cause.getMessage())
                 + "); only HDFS superusers may (expected: run as a member of the group named by"
                 + " dfs.permissions.superusergroup, or hdfs-inotify: false to list directories instead)");
       }
@@ -69,16 +78,20 @@ final class HdfsInotifyWatch {
     }
   }
 
-  /** Starts a new stream at the NameNode's current transaction; the caller lists every directory right after. */
+  /**
+   * Starts a new stream at the NameNode's current transaction; the caller lists every directory
+   * right after.
+   */
   void restart() throws IOException {
     stream = openStream(dfs);
     relists++;
   }
 
   /**
-   * Absolute paths (without scheme and authority) that became complete since the last call, in event order, without
-   * repeats; {@code null} if events were lost and every directory must be listed again (after {@link #restart()}).
-   * Never blocks on the NameNode beyond one RPC per batch of events.
+   * Absolute paths (without scheme and authority) that became complete since the last call, in
+   * event order, without repeats; {@code null} if events were lost and every directory must be
+   * listed again (after {@link #restart()}). Never blocks on the NameNode beyond one RPC per batch
+   * of events.
    */
   Set<String> poll() throws IOException {
     Set<String> paths = new LinkedHashSet<>();

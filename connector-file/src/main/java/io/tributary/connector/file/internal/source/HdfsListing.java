@@ -11,18 +11,20 @@ import org.apache.hadoop.hdfs.protocol.DirectoryListing;
 import org.apache.hadoop.hdfs.protocol.HdfsFileStatus;
 
 /**
- * Lists an HDFS directory starting after a given name: the NameNode's own paged listing ({@code getListing} with a
- * start-after key, which {@code FileSystem#listStatusIterator} uses from the beginning), so the cost of a cycle is the
- * new entries, not the directory's size.
+ * Lists an HDFS directory starting after a given name: the NameNode's own paged listing ({@code
+ * getListing} with a start-after key, which {@code FileSystem#listStatusIterator} uses from the
+ * beginning), so the cost of a cycle is the new entries, not the directory's size.
  *
  * <p>Thread safety: an iterator is used by one thread.
  */
 final class HdfsListing {
   private HdfsListing() {}
 
-  static RemoteIterator<FileStatus> after(DistributedFileSystem dfs, Path dir, String startAfter) throws IOException {
+  static RemoteIterator<FileStatus> after(DistributedFileSystem dfs, Path dir, String startAfter)
+      throws IOException {
     String src = dir.toUri().getPath();
-    DirectoryListing first = dfs.getClient().listPaths(src, startAfter.getBytes(StandardCharsets.UTF_8), false);
+    DirectoryListing first =
+        dfs.getClient().listPaths(src, startAfter.getBytes(StandardCharsets.UTF_8), false);
     if (first == null) {
       throw new java.io.FileNotFoundException("Directory " + dir + " does not exist");
     }

@@ -8,42 +8,69 @@ import java.util.Map;
 import java.util.TreeMap;
 
 /**
- * What the source remembers about one partition (one monitored path): the admitted files not yet committed and
- * cleaned, every path seen inside the horizon, and what partition pruning needs.
+ * What the source remembers about one partition (one monitored path): the admitted files not yet
+ * committed and cleaned, every path seen inside the horizon, and what partition pruning needs.
  *
- * <p>Everything here is bounded by the horizon ({@code max-file-age}) and {@code max-files-per-batch}, never by the
- * number of old files: {@link #purge(long)} drops what fell out of the horizon.
+ * <p>Everything here is bounded by the horizon ({@code max-file-age}) and {@code
+ * max-files-per-batch}, never by the number of old files: {@link #purge(long)} drops what fell out
+ * of the horizon.
  *
  * <p>Thread safety: not thread-safe; {@link FileIndex} guards it.
  */
 final class PartitionState {
   final String id;
+
   /** Whether the first listing happened (existing files were recorded or admitted). */
   boolean initialized;
+
   /** The next sequence number to give. */
   long nextSeq;
+
   /** Every offset below is committed (a lower bound: the truth may be ahead after a restart). */
   long committed;
+
   /**
-   * In memory only: offsets below are taken as no longer waiting for a batch when admitting. Starts at {@link #nextSeq}
-   * on load: the runtime plans nothing new before the batches in flight are committed, so what was admitted before a
-   * restart is either committed or about to be replayed; taking {@link #committed} (a stale lower bound) instead could
-   * block admission forever when no batch remains to move it.
+   * In memory only: offsets below are taken as no longer waiting for a batch when admitting. Starts
+   * at {@link #nextSeq} on load: the runtime plans nothing new before the batches in flight are
+   * committed, so what was admitted before a restart is either committed or about to be replayed;
+   * taking {@link #committed} (a stale lower bound) instead could block admission forever when no
+   * batch remains to move it.
    */
   long admissionBase;
+
   /** Newest modification time seen; the horizon is {@code maxMtime - maxFileAge}. */
   long maxMtime = Long.MIN_VALUE;
+
   /** Admitted files with {@code seq >= committed} (and committed ones until they are cleaned). */
   final TreeMap<Long, FileEntry> entries = new TreeMap<>();
-  /** Path to modification time of every file seen inside the horizon (admitted or present at first start). */
+
+  /**
+   * Path to modification time of every file seen inside the horizon (admitted or present at first
+   * start).
+   */
   final Map<String, Long> seen = new HashMap<>();
-  /** Leaf directory (full path) to the newest modification time of a file seen there; for ordered partitions. */
+
+  /**
+   * Leaf directory (full path) to the newest modification time of a file seen there; for ordered
+   * partitions.
+   */
   final TreeMap<String, Long> activeDirs = new TreeMap<>();
-  /** Directory (full path) to the greatest file name seen there; for ordered file names. Trimmed with activeDirs. */
+
+  /**
+   * Directory (full path) to the greatest file name seen there; for ordered file names. Trimmed
+   * with activeDirs.
+   */
   final Map<String, String> lastNames = new HashMap<>();
-  /** Root (full path) to the relative path of the newest partition directory where a file was seen. */
+
+  /**
+   * Root (full path) to the relative path of the newest partition directory where a file was seen.
+   */
   final Map<String, String> highWater = new HashMap<>();
-  /** Threshold of the last in-memory purge of {@link #seen} (not persisted: compaction purges the snapshot). */
+
+  /**
+   * Threshold of the last in-memory purge of {@link #seen} (not persisted: compaction purges the
+   * snapshot).
+   */
   private long purgedAt = Long.MIN_VALUE;
 
   PartitionState(String id) {
@@ -68,21 +95,25 @@ final class PartitionState {
     }
   }
 
-  /** Forgets directories whose newest file fell out of the horizon (small: one entry per directory). */
+  /**
+   * Forgets directories whose newest file fell out of the horizon (small: one entry per directory).
+   */
   void trimDirectories(long threshold) {
     activeDirs.values().removeIf(m -> m < threshold);
     lastNames.keySet().retainAll(activeDirs.keySet());
   }
 
   /**
-   * Before a listing cycle: drops directories outside the horizon, and remembered paths too once the horizon moved by
-   * at least {@code step} since the last purge. Memory then stays within the horizon plus one step even when no
-   * compaction is due (at a first start with many existing files, those would otherwise stay remembered until the
-   * next compaction), and the cost of walking the remembered set is paid once per step, not per cycle. Safe at any
-   * time: a file older than the threshold is ignored by age before the remembered set is asked.
+   * Before a listing cycle: drops directories outside the horizon, and remembered paths too once
+   * the horizon moved by at least {@code step} since the last purge. Memory then stays within the
+   * horizon plus one step even when no compaction is due (at a first start with many existing
+   * files, those would otherwise stay remembered until the next compaction), and the cost of
+   * walking the remembered set is paid once per step, not per cycle. Safe at any time: a file older
+   * than the threshold is ignored by age before the remembered set is asked.
    */
   void trim(long threshold, long step) {
-    if (threshold != Long.MIN_VALUE && (purgedAt == Long.MIN_VALUE || threshold - purgedAt >= step)) {
+    if (threshold != Long.MIN_VALUE
+        && (purgedAt == Long.MIN_VALUE || threshold - purgedAt >= step)) {
       purge(threshold);
       purgedAt = threshold;
     } else {
@@ -111,7 +142,8 @@ final class PartitionState {
   /** Committed entries up to {@code until}, removed from the map (for cleaning). */
   List<FileEntry> takeCommitted(long until) {
     List<FileEntry> out = new ArrayList<>();
-    for (Iterator<Map.Entry<Long, FileEntry>> it = entries.headMap(until).entrySet().iterator(); it.hasNext(); ) {
+    for (Iterator<Map.Entry<Long, FileEntry>> it = entries.headMap(until).entrySet().iterator();
+        it.hasNext(); ) {
       out.add(it.next().getValue());
       it.remove();
     }

@@ -16,29 +16,36 @@ import software.amazon.awssdk.services.s3.model.ListObjectsV2Response;
 import software.amazon.awssdk.services.s3.model.S3Object;
 
 /**
- * Lists an S3 "directory" starting after a given name: {@code ListObjectsV2} with {@code StartAfter} and a {@code /}
- * delimiter, through the S3A file system's own client (its credentials, endpoint and retries). S3 returns keys in
- * UTF-8 binary order, so with {@code ordered-file-names} a cycle pays for the new keys only, not for the thousands of
- * objects already seen — the request S3A's {@code listStatusIterator} cannot make.
+ * Lists an S3 "directory" starting after a given name: {@code ListObjectsV2} with {@code
+ * StartAfter} and a {@code /} delimiter, through the S3A file system's own client (its credentials,
+ * endpoint and retries). S3 returns keys in UTF-8 binary order, so with {@code ordered-file-names}
+ * a cycle pays for the new keys only, not for the thousands of objects already seen — the request
+ * S3A's {@code listStatusIterator} cannot make.
  *
- * <p>Entries are returned in key order: objects as files (length, last-modified time), common prefixes as directories
- * (modification time 0). Zero-length keys ending in {@code /} (directory markers) are skipped.
+ * <p>Entries are returned in key order: objects as files (length, last-modified time), common
+ * prefixes as directories (modification time 0). Zero-length keys ending in {@code /} (directory
+ * markers) are skipped.
  *
  * <p>Thread safety: an iterator is used by one thread.
  */
 final class S3Listing {
   private S3Listing() {}
 
-  static RemoteIterator<FileStatus> after(S3AFileSystem fs, Path dir, String startAfter) throws IOException {
+  static RemoteIterator<FileStatus> after(S3AFileSystem fs, Path dir, String startAfter)
+      throws IOException {
     return after(fs, dir, startAfter, 1_000);
   }
 
-  /** As {@link #after(S3AFileSystem, Path, String)} with at most {@code pageSize} keys per request. */
-  static RemoteIterator<FileStatus> after(S3AFileSystem fs, Path dir, String startAfter, int pageSize)
-      throws IOException {
+  /**
+   * As {@link #after(S3AFileSystem, Path, String)} with at most {@code pageSize} keys per request.
+   */
+  static RemoteIterator<FileStatus> after(
+      S3AFileSystem fs, Path dir, String startAfter, int pageSize) throws IOException {
     String key = fs.pathToKey(fs.makeQualified(dir));
     String prefix = key.isEmpty() || key.endsWith("/") ? key : key + "/";
-    S3Client s3 = fs.getS3AInternals().getAmazonS3Client("tributary files source: listing after " + startAfter);
+    S3Client s3 =
+        fs.getS3AInternals()
+            .getAmazonS3Client("tributary files source: listing after " + startAfter);
     ListObjectsV2Request first =
         ListObjectsV2Request.builder()
             .bucket(fs.getBucket())
@@ -59,13 +66,25 @@ final class S3Listing {
           try {
             r = s3.listObjectsV2(next);
           } catch (SdkException e) {
-            throw new IOException("Listing s3a://" + fs.getBucket() + "/" + prefix + " after " + startAfter
-                + " failed: " + e.getMessage(), e);
+            throw new IOException(
+                "Listing s3a://"
+                    + fs.getBucket()
+                    + "/"
+                    + prefix
+                    + " after "
+                    + startAfter
+                    + " failed: "
+                    + e.getMessage(),
+                e);
           }
           fill(r);
-          next = Boolean.TRUE.equals(r.isTruncated())
-              ? first.toBuilder().startAfter(null).continuationToken(r.nextContinuationToken()).build()
-              : null;
+          next =
+              Boolean.TRUE.equals(r.isTruncated())
+                  ? first.toBuilder()
+                      .startAfter(null)
+                      .continuationToken(r.nextContinuationToken())
+                      .build()
+                  : null;
         }
         return !page.isEmpty();
       }
@@ -81,8 +100,14 @@ final class S3Listing {
             if (!o.key().endsWith("/")) {
               String name = o.key().substring(prefix.length());
               long mtime = o.lastModified() == null ? 0L : o.lastModified().toEpochMilli();
-              page.add(new FileStatus(o.size(), false, 1, fs.getDefaultBlockSize(qualifiedDir), mtime,
-                  new Path(qualifiedDir, name)));
+              page.add(
+                  new FileStatus(
+                      o.size(),
+                      false,
+                      1,
+                      fs.getDefaultBlockSize(qualifiedDir),
+                      mtime,
+                      new Path(qualifiedDir, name)));
             }
             o = objects.hasNext() ? objects.next() : null;
           } else {

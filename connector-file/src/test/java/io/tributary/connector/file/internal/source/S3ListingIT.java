@@ -17,7 +17,10 @@ import org.junit.jupiter.api.extension.ExtendWith;
 import software.amazon.awssdk.core.sync.RequestBody;
 import software.amazon.awssdk.services.s3.S3Client;
 
-/** The start-after listing against a real S3-compatible server: only keys after the last name seen come back. */
+/**
+ * The start-after listing against a real S3-compatible server: only keys after the last name seen
+ * come back.
+ */
 @ExtendWith(S3ServerExtension.class)
 class S3ListingIT {
   private final S3Server s3;
@@ -38,7 +41,8 @@ class S3ListingIT {
       c.putObject(b -> b.bucket(bucket).key("other/f-99999.txt"), RequestBody.fromString("y\n"));
     }
     Path dir = new Path(S3Server.s3a(bucket, "in"));
-    try (FileSystem fs = HadoopFileSystems.open(dir.toUri(), HadoopFileSystems.configuration(s3.hadoopSettings()))) {
+    try (FileSystem fs =
+        HadoopFileSystems.open(dir.toUri(), HadoopFileSystems.configuration(s3.hadoopSettings()))) {
       assertThat(fs).isInstanceOf(S3AFileSystem.class);
 
       List<FileStatus> after = drain(S3Listing.after((S3AFileSystem) fs, dir, "f-00049.txt", 25));
@@ -48,14 +52,17 @@ class S3ListingIT {
       assertThat(after.get(0).isFile()).isTrue();
       assertThat(after.get(0).getLen()).isEqualTo("line 50\n".length());
       assertThat(after.get(0).getModificationTime()).isPositive();
-      assertThat(after.get(0).getPath().toString()).isEqualTo("s3a://" + bucket + "/in/f-00050.txt");
+      assertThat(after.get(0).getPath().toString())
+          .isEqualTo("s3a://" + bucket + "/in/f-00050.txt");
       assertThat(after.get(after.size() - 2).getPath().getName()).isEqualTo("f-00119.txt");
       FileStatus sub = after.get(after.size() - 1);
       assertThat(sub.getPath().getName()).isEqualTo("zz-sub");
       assertThat(sub.isDirectory()).isTrue();
 
-      // A common prefix sorts after its own name ("in/zz-sub/" > "in/zz-sub"): the scanner skips names <= the last one.
-      assertThat(drain(S3Listing.after((S3AFileSystem) fs, dir, "zz-sub"))).extracting(f -> f.getPath().getName())
+      // A common prefix sorts after its own name ("in/zz-sub/" > "in/zz-sub"): the scanner skips
+      // names <= the last one.
+      assertThat(drain(S3Listing.after((S3AFileSystem) fs, dir, "zz-sub")))
+          .extracting(f -> f.getPath().getName())
           .containsExactly("zz-sub");
       assertThat(drain(S3Listing.after((S3AFileSystem) fs, dir, "zzz"))).isEmpty();
     }
