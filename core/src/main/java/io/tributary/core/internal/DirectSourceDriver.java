@@ -43,6 +43,14 @@ final class DirectSourceDriver implements SourceDriver {
   private final long maxBatchBytes;
   private final long chunkBytes;
   private final ExecutorService readers;
+
+  /**
+   * Slow start: the most records the next batch may plan, doubling after each committed batch from
+   * {@code batch.initial-records} until the other limits are the tighter ones; 0 = no such limit.
+   * Batch thread only.
+   */
+  private long slowStartRecords;
+
   private volatile long lag;
 
   /**
@@ -58,7 +66,9 @@ final class DirectSourceDriver implements SourceDriver {
       DirectPlanner planner,
       long maxBatchBytes,
       long chunkBytes,
-      int readParallelism) {
+      int readParallelism,
+      long initialRecords) {
+    this.slowStartRecords = Math.max(0, initialRecords);
     this.pipelineId = pipelineId;
     this.sourceName = sourceName;
     this.source = source;
@@ -102,6 +112,9 @@ final class DirectSourceDriver implements SourceDriver {
     double avg = averageRecordBytes;
     if (maxBatchBytes > 0 && avg > 0) {
       budget = Math.max(1, (long) (maxBatchBytes / avg));
+    }
+    if (slowStartRecords > 0) {
+      budget = budget > 0 ? Math.min(budget, slowStartRecords) : slowStartRecords;
     }
     RangeEndByReading endReader = source instanceof RangeEndByReading r ? r : null;
     List<OffsetRange> ranges = planner.plan(parts, rate, budget, maxBatchBytes, endReader);
@@ -184,6 +197,17 @@ final class DirectSourceDriver implements SourceDriver {
 
   @Override
   public void committed(BatchPlan plan) {
+    if (slowStartRecords > 0) {
+      long planned = 0;
+      for (OffsetRange r : plan.ranges()) {
+        planned += r.count();
+      }
+      // Grow only when the limit was what bounded the batch: a small batch because little was
+      // available keeps it.
+      if (planned >= slowStartRecords) {
+        slowStartRecords = slowStartRecords > Long.MAX_VALUE / 2 ? 0 : slowStartRecords * 2;
+      }
+    }
     try {
       source.onBatchCommitted(plan.batchId(), plan.ranges());
     } catch (Exception e) {

@@ -286,7 +286,8 @@ public final class PipelineEngine {
               batchIntervalMs),
           options.get(PipelineOptions.BATCH_MAX_BYTES),
           options.get(PipelineOptions.BATCH_CHUNK_BYTES),
-          options.readParallelism());
+          options.readParallelism(),
+          options.get(PipelineOptions.BATCH_INITIAL_RECORDS));
     }
     Receiver receiver = (Receiver) source; // Source is sealed: DirectSource or Receiver
     WriteAheadLog wal = null;

@@ -63,6 +63,15 @@ public final class PipelineOptions {
               "About how many bytes (keys and values) one batch of a direct source reads; 0 means unlimited. Sources"
                   + " that know no sizes before reading are planned with the average record size seen so far. Memory"
                   + " does not grow with it: batches stream to sinks in chunks.");
+  public static final ConfigOption<Long> BATCH_INITIAL_RECORDS =
+      ConfigOption.longValue("batch.initial-records")
+          .defaultValue(10_000L)
+          .validate(ConfigOption.atLeast(0))
+          .description(
+              "Slow start of a direct source: the first batch after a start plans at most this many records in all,"
+                  + " and each batch that reached the limit doubles it until the other limits bound the batches. The"
+                  + " first output of a start on a backlog then appears after a small batch rather than a full one,"
+                  + " and connections and the JIT warm up on it. 0 turns it off.");
   public static final ConfigOption<Integer> BATCH_READ_PARALLELISM =
       ConfigOption.integer("batch.read-parallelism")
           .validate(ConfigOption.atLeast(1))
@@ -173,6 +182,7 @@ public final class PipelineOptions {
           RECEIVER_BUFFER_BYTES,
           MAX_RECORDS_PER_PARTITION,
           BATCH_MAX_BYTES,
+          BATCH_INITIAL_RECORDS,
           BATCH_READ_PARALLELISM,
           BATCH_CHUNK_BYTES,
           MAX_RATE_PER_PARTITION,

@@ -251,6 +251,7 @@ class ContractV2PipelineTest {
     Pipeline p =
         builder("bounded")
             .set("batch.chunk-size", "64kb")
+            .set("batch.initial-records", 0)
             .source("s", src)
             .sink("out", sink)
             .build();
@@ -555,5 +556,31 @@ class ContractV2PipelineTest {
       assertThat(c.get("stream-a")).isGreaterThan(last);
       last = c.get("stream-a");
     }
+  }
+
+  @Test
+  void slowStartPlansASmallFirstBatchAndDoublesUntilTheOtherLimitsBound() {
+    Partitions src = new Partitions();
+    src.ends.put("a", 200_000L);
+    src.ends.put("b", 200_000L);
+    ChunkSink sink = new ChunkSink();
+    Pipeline p =
+        builder("slowstart")
+            .set("batch.initial-records", 10_000)
+            .set("direct.max-records-per-partition", 50_000)
+            .source("s", src)
+            .sink("out", sink)
+            .build();
+    p.start();
+    try {
+      await().atMost(Duration.ofSeconds(30)).until(() -> sink.allCommitted().size() == 400_000);
+    } finally {
+      p.stopGracefully();
+    }
+    List<Integer> sizes =
+        sink.committed.keySet().stream().sorted().map(id -> sink.committed.get(id).size()).toList();
+    // 10,000 split over both partitions, then doubling, until 2 x 50,000 per batch bounds it
+    assertThat(sizes).containsExactly(10_000, 20_000, 40_000, 80_000, 100_000, 100_000, 50_000);
+    assertThat(sink.allCommitted()).doesNotHaveDuplicates();
   }
 }
