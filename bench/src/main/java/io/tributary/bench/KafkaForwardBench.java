@@ -412,13 +412,21 @@ public final class KafkaForwardBench {
             ? "gateway kafka -> kafka, exactly-once"
             : "gateway kafka -> " + sinkType;
     return forwarder(
-        name,
-        broker,
-        out,
-        records,
-        log,
-        new ProcessBuilder(
-            java(), CHILD_XMX, "-jar", jar.toString(), "run", "--config", config.toString()));
+        name, broker, out, records, log, new ProcessBuilder(gatewayCommand(jar, config)));
+  }
+
+  /**
+   * {@code java -Xmx1g [BENCH_GATEWAY_JAVA_OPTS] -jar gateway.jar run --config FILE}; the extra
+   * options (for example {@code -Xlog:gc}) are for looking into a run, never for the figures.
+   */
+  private static List<String> gatewayCommand(Path jar, Path config) {
+    List<String> cmd = new ArrayList<>(List.of(java(), CHILD_XMX));
+    String extra = System.getenv("BENCH_GATEWAY_JAVA_OPTS");
+    if (extra != null && !extra.isBlank()) {
+      cmd.addAll(Arrays.asList(extra.trim().split("\\s+")));
+    }
+    cmd.addAll(List.of("-jar", jar.toString(), "run", "--config", config.toString()));
+    return cmd;
   }
 
   private static Result streams(KafkaBroker broker, Path work, int records) throws Exception {

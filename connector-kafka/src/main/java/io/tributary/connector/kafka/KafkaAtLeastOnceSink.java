@@ -3,20 +3,20 @@ package io.tributary.connector.kafka;
 import io.tributary.connector.kafka.internal.KafkaClients;
 import io.tributary.connector.kafka.internal.RecordRouting;
 import io.tributary.core.api.AtLeastOnceSink;
+import io.tributary.core.api.BatchWriter;
 import io.tributary.core.api.Config;
 import io.tributary.core.api.Record;
+import io.tributary.core.api.RetriableException;
 import io.tributary.core.api.Secrets;
+import io.tributary.core.api.Sink;
+import io.tributary.core.api.SinkBatch;
 import io.tributary.core.api.SinkContext;
 import io.tributary.core.api.TributaryException;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.Future;
 import org.apache.kafka.clients.producer.KafkaProducer;
-import org.apache.kafka.clients.producer.RecordMetadata;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -75,34 +75,64 @@ public final class KafkaAtLeastOnceSink implements AtLeastOnceSink {
 
   @Override
   public void write(long batchId, List<Record> records) throws Exception {
+    Sink.writeAll(this, batchId, records);
+  }
+
+  /**
+   * Sends each chunk as it arrives, without keeping the records or one future per record: the send
+   * callbacks keep the first failure, and {@link BatchWriter#commit()} flushes and reports it. A
+   * transient failure (brokers restarting) is retriable; the retried batch is sent again whole
+   * (at-least-once: part of it may be duplicated).
+   */
+  @Override
+  public BatchWriter begin(SinkBatch batch) throws Exception {
     if (producer == null || closed) {
       throw new IllegalStateException("Kafka sink " + sinkName + " is not open");
     }
+    long batchId = batch.batchId();
     int partitionCount = needsPartitionCount ? producer.partitionsFor(topic).size() : 0;
-    List<Future<RecordMetadata>> acks = new ArrayList<>(records.size());
-    for (Record r : records) {
-      acks.add(producer.send(routing.toProducerRecord(r, partitionCount)));
-    }
-    producer.flush();
-    for (Future<RecordMetadata> f : acks) {
-      try {
-        f.get();
-      } catch (ExecutionException e) {
-        throw new TributaryException(
-            "Kafka sink "
-                + sinkName
-                + " of pipeline "
-                + pipelineId
-                + " failed to write batch "
-                + batchId
-                + " to topic "
-                + topic
-                + ": "
-                + e.getCause()
-                + " (the batch is written again on restart; part of it may be duplicated)",
-            e.getCause());
+    java.util.concurrent.atomic.AtomicReference<Exception> failure =
+        new java.util.concurrent.atomic.AtomicReference<>();
+    return new BatchWriter() {
+      @Override
+      public void write(List<Record> chunk) {
+        for (Record r : chunk) {
+          producer.send(
+              routing.toProducerRecord(r, partitionCount),
+              (metadata, e) -> {
+                if (e != null) {
+                  failure.compareAndSet(null, e);
+                }
+              });
+        }
       }
-    }
+
+      @Override
+      public void commit() {
+        producer.flush();
+        Exception e = failure.get();
+        if (e != null) {
+          String message =
+              "Kafka sink "
+                  + sinkName
+                  + " of pipeline "
+                  + pipelineId
+                  + " failed to write batch "
+                  + batchId
+                  + " to topic "
+                  + topic
+                  + ": "
+                  + e
+                  + " (the batch is written again; part of it may be duplicated)";
+          throw KafkaClients.isTransient(e)
+              ? new RetriableException(message, e)
+              : new TributaryException(message, e);
+        }
+      }
+
+      @Override
+      public void close() {}
+    };
   }
 
   @Override
