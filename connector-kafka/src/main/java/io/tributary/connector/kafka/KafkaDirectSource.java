@@ -378,18 +378,16 @@ public final class KafkaDirectSource implements DirectSource {
     KafkaConsumer<byte[], byte[]> reader = takeReader();
     boolean handedOver = false;
     try {
-      long logStart =
-          reader.beginningOffsets(List.of(tp), Duration.ofMillis(METADATA_TIMEOUT_MS)).get(tp);
-      if (range.fromOffset() < logStart) {
-        throw unavailable(tp, range, logStart, null);
-      }
+      // No log-start lookup first (a round trip per range): with auto.offset.reset=none a range
+      // below the log start
+      // makes the first poll throw OffsetOutOfRangeException, reported as DataUnavailableException.
       reader.assign(List.of(tp));
       reader.seek(tp, range.fromOffset());
       RangeIterator it = new RangeIterator(reader, tp, range);
       handedOver = true;
       return it;
     } catch (KafkaException e) {
-      throw transientOrFatal("find the log start of " + range.partition(), e);
+      throw transientOrFatal("start reading " + range, e);
     } finally {
       if (!handedOver) {
         releaseReader(reader);
@@ -495,6 +493,15 @@ public final class KafkaDirectSource implements DirectSource {
         + ", client-settings="
         + Secrets.describe(clientProperties)
         + "}";
+  }
+
+  /** The partition's log start offset for an error message, or -1 when even that cannot be had. */
+  private static long logStartOrUnknown(KafkaConsumer<byte[], byte[]> c, TopicPartition tp) {
+    try {
+      return c.beginningOffsets(List.of(tp), Duration.ofSeconds(5)).get(tp);
+    } catch (RuntimeException e) {
+      return -1;
+    }
   }
 
   private DataUnavailableException unavailable(
@@ -648,7 +655,7 @@ public final class KafkaDirectSource implements DirectSource {
         try {
           polled = consumer.poll(POLL);
         } catch (OffsetOutOfRangeException e) {
-          throw unavailable(tp, range, -1, e);
+          throw unavailable(tp, range, logStartOrUnknown(consumer, tp), e);
         } catch (KafkaException e) {
           throw transientOrFatal("read " + range, e);
         }

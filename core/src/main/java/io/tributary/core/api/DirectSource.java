@@ -46,7 +46,9 @@ public non-sealed interface DirectSource extends Source, AutoCloseable {
    * the partition and position it was read from. Called on a reader thread; the iterator is used by
    * that thread only and closed by it.
    *
-   * @throws DataUnavailableException if any part of the range cannot be read any more
+   * @throws DataUnavailableException if any part of the range cannot be read any more (thrown here
+   *     or, when the source finds out only by fetching, by the iterator before it returns a record
+   *     that follows the gap)
    */
   CloseableIterator<Record> read(OffsetRange range) throws Exception;
 

@@ -30,7 +30,7 @@ final class DirectSourceDriver implements SourceDriver {
   private static final Logger LOG = LoggerFactory.getLogger(DirectSourceDriver.class);
 
   /** Chunks a reader may hold before the batch thread takes them. */
-  static final int QUEUE_CHUNKS = 4;
+  static final int QUEUE_CHUNKS = 2;
 
   /** Records per chunk at most (bytes are the usual bound). */
   static final int CHUNK_RECORDS = 8_192;

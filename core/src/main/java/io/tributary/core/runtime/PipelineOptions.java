@@ -80,11 +80,11 @@ public final class PipelineOptions {
                   + " order). Default: the number of processors.");
   public static final ConfigOption<Long> BATCH_CHUNK_BYTES =
       ConfigOption.size("batch.chunk-size")
-          .defaultValue(1024L * 1024)
+          .defaultValue(256L * 1024)
           .validate(ConfigOption.atLeast(1))
           .description(
               "About how many bytes of records reach the sinks at a time. A batch in flight holds about"
-                  + " batch.read-parallelism x 4 chunks in memory.");
+                  + " batch.read-parallelism x 2 chunks in memory.");
   public static final ConfigOption<Long> MAX_RATE_PER_PARTITION =
       ConfigOption.longValue("direct.max-rate-per-partition")
           .defaultValue(0L)
