@@ -192,6 +192,27 @@ class ReceiverPositionsTest {
   }
 
   @Test
+  void blockWithInterleavedPartitionsKeepsTheHighestOffsetOfEach() throws Exception {
+    start(new IdleReceiver());
+    storeBlock(
+        List.of(
+            record("a", 5),
+            record("b", 3),
+            record(new String("a"), 2),
+            record("a", 7),
+            record("a", 6),
+            record("b", 1),
+            record("c", 4)));
+    storeBlock(List.of(record("c", 2), record("c", 3))); // lower than the earlier block's 4
+
+    assertThat(sup.lastStoredOffset("a")).hasValue(7);
+    assertThat(sup.lastStoredOffset("b")).hasValue(3);
+    assertThat(sup.lastStoredOffset("c")).hasValue(4);
+    assertThat(runBatch().positions())
+        .containsExactlyInAnyOrderEntriesOf(Map.of("a", 7L, "b", 3L, "c", 4L));
+  }
+
+  @Test
   void positionsStoredButNotYetPlannedReachTheNextPlanAfterARestart() throws Exception {
     start(new IdleReceiver());
     store("a", 1);
