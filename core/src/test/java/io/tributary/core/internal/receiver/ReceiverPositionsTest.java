@@ -26,6 +26,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalLong;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.AfterEach;
@@ -189,6 +190,23 @@ class ReceiverPositionsTest {
 
     assertThat(sup.lastStoredOffset("old")).hasValue(9);
     assertThat(sup.lastStoredOffset("busy")).hasValue(2);
+  }
+
+  @Test
+  void callerMayReuseItsListOnceStoreReliablyAsyncReturns() throws Exception {
+    // The WAL writer encodes the block later, on its own thread: what it writes must be the
+    // records passed, not what the caller's list holds by then.
+    start(new IdleReceiver());
+    List<Record> group = new ArrayList<>(List.of(record("m", 1), record("m", 2)));
+    CompletableFuture<Void> stored = sup.storeReliablyAsync(group);
+    group.clear();
+    group.add(record("m", 99));
+    stored.get(10, TimeUnit.SECONDS);
+    assertThat(sup.lastStoredOffset("m")).hasValue(2);
+
+    start(new IdleReceiver()); // a crash: the positions come back from the WAL's block
+    assertThat(sup.lastStoredOffset("m")).hasValue(2);
+    assertThat(runBatch().positions()).containsExactly(Map.entry("m", 2L));
   }
 
   @Test
