@@ -6,6 +6,7 @@ import io.tributary.core.api.SourcePosition;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -34,102 +35,107 @@ public final class BlockCodec {
   /** A decoded block. */
   public record Block(long seq, List<Record> records) {}
 
-  /**
-   * A block encoded before its sequence number is known. Encoding is the expensive part and runs
-   * outside the supervisor's lock; numbering (which must follow WAL order) runs under it and only
-   * writes the 8 bytes of the seq.
-   *
-   * <p>Thread safety: not thread-safe; {@link #numbered} is called once, by the thread that appends
-   * the block.
-   */
-  public static final class Unnumbered {
-    private final byte[] bytes;
-
-    private Unnumbered(byte[] bytes) {
-      this.bytes = bytes;
-    }
-
-    /**
-     * The block's bytes with {@code seq} written into its header (the array is reused, not copied).
-     */
-    public byte[] numbered(long seq) {
-      ByteBuffer.wrap(bytes).putLong(SEQ_OFFSET, seq);
-      return bytes;
-    }
-  }
-
-  private static final int SEQ_OFFSET = 4;
-
   private BlockCodec() {}
-
-  /**
-   * Encodes {@code records} now; the sequence number is set later with {@link
-   * Unnumbered#numbered(long)}.
-   */
-  public static Unnumbered encodeUnnumbered(List<Record> records) {
-    return new Unnumbered(encode(0, records));
-  }
 
   public static byte[] encode(long seq, List<Record> records) {
     // First pass: a table of the distinct strings (sources, partitions, header names) and the exact
-    // size, so the
-    // block is written into one array without growing it and without repeating strings per record.
-    Map<String, Integer> strings = new LinkedHashMap<>();
+    // size, so the block is written into one array without growing it and without repeating
+    // strings per record.
+    StringTable strings = new StringTable();
     long size = 4 + 8 + 4 + 4;
-    for (Record r : records) {
+    for (int i = 0, n = records.size(); i < n; i++) {
+      Record r = records.get(i);
       SourcePosition p = r.position();
       size += 4 + (r.key() == null ? 0 : r.key().length) + 4 + r.value().length + 8 + 4 + 4 + 4 + 8;
-      size += stringSize(strings, p.source()) + stringSize(strings, p.partition());
+      strings.index(p.source());
+      strings.index(p.partition());
       if (!p.isNone() && !p.position().isLong()) {
-        size += 4 + stringSize(strings, p.position().toString());
+        size += 4;
+        strings.index(p.position().toString());
       }
-      for (Map.Entry<String, byte[]> h : r.headers().entrySet()) {
-        size +=
-            4
-                + 4
-                + (h.getValue() == null ? 0 : h.getValue().length)
-                + stringSize(strings, h.getKey());
+      Map<String, byte[]> headers = r.headers();
+      if (!headers.isEmpty()) {
+        for (Map.Entry<String, byte[]> h : headers.entrySet()) {
+          size += 4 + 4 + (h.getValue() == null ? 0 : h.getValue().length);
+          strings.index(h.getKey());
+        }
       }
     }
+    size += strings.bytes;
     if (size > Integer.MAX_VALUE - 16) {
       throw new IllegalArgumentException(
           "Block of " + records.size() + " records is too large: " + size + " bytes");
     }
     ByteBuffer out = ByteBuffer.allocate((int) size);
-    out.putInt(FORMAT).putLong(seq).putInt(strings.size());
-    for (String str : strings.keySet()) {
-      byte[] b = str.getBytes(StandardCharsets.UTF_8);
+    out.putInt(FORMAT).putLong(seq).putInt(strings.utf8.size());
+    for (byte[] b : strings.utf8) {
       out.putInt(b.length).put(b);
     }
     out.putInt(records.size());
-    for (Record r : records) {
+    for (int i = 0, n = records.size(); i < n; i++) {
+      Record r = records.get(i);
       putBytes(out, r.key());
       putBytes(out, r.value());
       out.putLong(r.timestamp());
-      out.putInt(r.headers().size());
-      for (Map.Entry<String, byte[]> h : r.headers().entrySet()) {
-        out.putInt(strings.get(h.getKey()));
-        putBytes(out, h.getValue());
+      Map<String, byte[]> headers = r.headers();
+      out.putInt(headers.size());
+      if (!headers.isEmpty()) {
+        for (Map.Entry<String, byte[]> h : headers.entrySet()) {
+          out.putInt(strings.index(h.getKey()));
+          putBytes(out, h.getValue());
+        }
       }
       SourcePosition p = r.position();
-      out.putInt(strings.get(p.source())).putInt(strings.get(p.partition()));
+      out.putInt(strings.index(p.source())).putInt(strings.index(p.partition()));
       if (p.isNone()) {
         out.putLong(NO_POSITION);
       } else if (p.position().isLong()) {
         out.putLong(p.position().toLong());
       } else {
-        out.putLong(TEXT_POSITION).putInt(strings.get(p.position().toString()));
+        out.putLong(TEXT_POSITION).putInt(strings.index(p.position().toString()));
       }
     }
     return out.array();
   }
 
-  private static int stringSize(Map<String, Integer> strings, String s) {
-    if (strings.containsKey(s)) {
-      return 0;
+  /**
+   * The block's string table: index by first appearance. Records of a block mostly carry the same
+   * {@code String} instances (one source, one partition, the same header names), so a small cache
+   * of the last strings seen, compared by identity, answers most look-ups without hashing.
+   */
+  private static final class StringTable {
+    private static final int RECENT = 4;
+    private final Map<String, Integer> indexes = new HashMap<>();
+    private final List<byte[]> utf8 = new ArrayList<>();
+    private final String[] recent = new String[RECENT];
+    private final int[] recentIndex = new int[RECENT];
+    private int nextRecent;
+
+    /** Size of the table's entries ({@code [int length][bytes]} each). */
+    private long bytes;
+
+    int index(String s) {
+      for (int i = 0; i < RECENT; i++) {
+        if (recent[i] == s && s != null) {
+          return recentIndex[i];
+        }
+      }
+      Integer known = indexes.get(s);
+      int index;
+      if (known != null) {
+        index = known;
+      } else {
+        index = utf8.size();
+        byte[] b = s.getBytes(StandardCharsets.UTF_8);
+        indexes.put(s, index);
+        utf8.add(b);
+        bytes += 4 + b.length;
+      }
+      recent[nextRecent] = s;
+      recentIndex[nextRecent] = index;
+      nextRecent = (nextRecent + 1) % RECENT;
+      return index;
     }
-    strings.put(s, strings.size());
-    return 4 + s.getBytes(StandardCharsets.UTF_8).length;
   }
 
   private static void putBytes(ByteBuffer out, byte[] b) {

@@ -53,14 +53,35 @@ class BlockCodecTest {
   }
 
   @Test
-  void unnumberedBlockGetsItsSequenceNumberFromTheCodec() {
-    List<Record> records = List.of(Record.ofString("a"), Record.ofString("b"));
-    BlockCodec.Unnumbered unnumbered = BlockCodec.encodeUnnumbered(records);
+  void stringTableHoldsEachDistinctStringOnceWhateverTheInstances() {
+    // More distinct strings than the codec's identity cache, interleaved, as equal but distinct
+    // instances in one list and as shared instances in the other: same bytes, same records.
+    List<Record> shared = new java.util.ArrayList<>();
+    List<Record> copies = new java.util.ArrayList<>();
+    String[] partitions = {"p0", "p1", "p2", "p3", "p4", "p5", "p6"};
+    for (int i = 0; i < 50; i++) {
+      String partition = partitions[(i * 5) % partitions.length];
+      Map<String, byte[]> headers = new LinkedHashMap<>();
+      headers.put("h" + (i % 3), b("v" + i));
+      shared.add(
+          new Record(
+              null, b("r" + i), i, Map.copyOf(headers), new SourcePosition("src", partition, i)));
+      Map<String, byte[]> copiedHeaders = new LinkedHashMap<>();
+      headers.forEach((k, v) -> copiedHeaders.put(new String(k), v));
+      copies.add(
+          new Record(
+              null,
+              b("r" + i),
+              i,
+              copiedHeaders,
+              new SourcePosition(new String("src"), new String(partition), i)));
+    }
 
-    byte[] bytes = unnumbered.numbered(Long.MAX_VALUE - 3);
+    byte[] encoded = BlockCodec.encode(9, copies);
 
-    assertThat(bytes).isEqualTo(BlockCodec.encode(Long.MAX_VALUE - 3, records));
-    assertThat(BlockCodec.decode(bytes).seq()).isEqualTo(Long.MAX_VALUE - 3);
+    assertThat(encoded).isEqualTo(BlockCodec.encode(9, shared));
+    assertThat(java.nio.ByteBuffer.wrap(encoded).getInt(12)).isEqualTo(1 + 7 + 3);
+    assertThat(BlockCodec.decode(encoded).records()).containsExactlyElementsOf(shared);
   }
 
   @Test

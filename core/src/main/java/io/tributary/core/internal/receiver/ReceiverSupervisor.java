@@ -11,6 +11,7 @@ import io.tributary.core.api.Receiver;
 import io.tributary.core.api.ReceiverRuntime;
 import io.tributary.core.api.ReceiverStoppedException;
 import io.tributary.core.api.Record;
+import io.tributary.core.api.SourcePosition;
 import io.tributary.core.api.StoreFailedException;
 import io.tributary.core.api.SupportsPartitionExpiry;
 import io.tributary.core.internal.BlockCodec;
@@ -26,6 +27,8 @@ import io.tributary.core.internal.wal.WriteAheadLog;
 import java.io.IOException;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Collections;
 import java.util.HashMap;
 import java.util.Iterator;
 import java.util.List;
@@ -103,6 +106,13 @@ public final class ReceiverSupervisor implements ReceiverRuntime, AutoCloseable 
   private long bufferBytes;
 
   private final Object lock = new Object();
+
+  /**
+   * Bytes a record adds to its encoded block beyond {@link Record#sizeInBytes()} (lengths,
+   * timestamp, string indexes, offset), for the WAL queue's bound before the block is encoded.
+   */
+  private static final long BLOCK_OVERHEAD_BYTES_PER_RECORD = 36;
+
   private long nextSeq;
   private long durableEnd;
   private long plannedUntil;
@@ -410,12 +420,34 @@ public final class ReceiverSupervisor implements ReceiverRuntime, AutoCloseable 
     positions.merge(partition, newer, (old, n) -> expired(old, n.storedMs()) ? n : old.max(n));
   }
 
-  private static BlockPositions positionsOf(List<Record> records, long storedMs) {
+  /**
+   * The highest offset per partition of a block. Records of a group mostly share one partition
+   * string, so a run of records with the same partition instance is reduced to its maximum locally
+   * and merged into the map once per run, not once per record.
+   */
+  static BlockPositions positionsOf(List<Record> records, long storedMs) {
     Map<String, Long> offsets = new HashMap<>();
-    for (Record r : records) {
-      if (!r.position().isNone() && r.position().position().isLong()) {
-        offsets.merge(r.position().partition(), r.position().offset(), Math::max);
+    String runPartition = null;
+    long runMax = Long.MIN_VALUE;
+    for (int i = 0, n = records.size(); i < n; i++) {
+      SourcePosition p = records.get(i).position();
+      if (p.isNone() || !p.position().isLong()) {
+        continue;
       }
+      String partition = p.partition();
+      long offset = p.offset();
+      if (partition != runPartition) {
+        if (runPartition != null) {
+          offsets.merge(runPartition, runMax, Math::max);
+        }
+        runPartition = partition;
+        runMax = offset;
+      } else if (offset > runMax) {
+        runMax = offset;
+      }
+    }
+    if (runPartition != null) {
+      offsets.merge(runPartition, runMax, Math::max);
     }
     return new BlockPositions(offsets, storedMs);
   }
@@ -842,11 +874,14 @@ public final class ReceiverSupervisor implements ReceiverRuntime, AutoCloseable 
     if (batch.isEmpty()) {
       return CompletableFuture.completedFuture(null);
     }
-    List<Record> records = List.copyOf(batch);
+    // One copy of the caller's list (it may reuse it once this returns; the WAL's writer encodes
+    // the records later), sized in the same pass; a null element fails here, as List.copyOf did.
+    Record[] copy = batch.toArray(new Record[0]);
     long bytes = 0;
-    for (Record r : records) {
+    for (Record r : copy) {
       bytes += r.sizeInBytes();
     }
+    List<Record> records = Collections.unmodifiableList(Arrays.asList(copy));
     long finalBytes = bytes;
     long waitNanos = limiter.reserveNanos(records.size());
     CompletableFuture<Void> admitted;
@@ -891,7 +926,6 @@ public final class ReceiverSupervisor implements ReceiverRuntime, AutoCloseable 
           new StoreFailedException(
               "Write-ahead log of receiver " + name + " failed earlier: " + fatal, fatal));
     }
-    BlockCodec.Unnumbered payload = wal != null ? BlockCodec.encodeUnnumbered(records) : null;
     long seq;
     CompletableFuture<WalHandle> appended;
     synchronized (lock) {
@@ -900,7 +934,15 @@ public final class ReceiverSupervisor implements ReceiverRuntime, AutoCloseable 
       if (wal != null) {
         long lowestSegment =
             wal.activeSegmentId(); // it only grows: the entry goes to this segment or a later one
-        appended = wal.append(payload.numbered(seq));
+        // Encoded by the WAL's writer thread, not here: this runs on the thread every record of a
+        // connection goes through (a socket's event loop). Appending under the lock keeps WAL
+        // order = seq order; nobody changes the records after this (storeReliablyAsync copied
+        // them, a cut buffer is replaced).
+        long blockSeq = seq;
+        appended =
+            wal.append(
+                () -> BlockCodec.encode(blockSeq, records),
+                bytes + BLOCK_OVERHEAD_BYTES_PER_RECORD * records.size());
         inFlightSegments.put(
             seq, lowestSegment); // removed on completion, which waits for this lock
       } else {

@@ -37,6 +37,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.Consumer;
+import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -400,15 +401,43 @@ public final class WriteAheadLog implements AutoCloseable {
    */
   public CompletableFuture<WalHandle> append(byte[] payload) {
     Objects.requireNonNull(payload, "payload");
-    if (payload.length == 0 || payload.length > WalFormat.MAX_ENTRY_BYTES) {
+    checkEntrySize(payload.length);
+    return enqueue(payload, null, (long) WalFormat.FRAME_HEADER_BYTES + payload.length);
+  }
+
+  /**
+   * Appends one entry whose bytes the writer thread produces: {@code encoder} runs on the writer,
+   * once, just before the entry is written, so an expensive encoding leaves the caller's thread
+   * (for a receiver, the thread every record of a connection goes through). Order, group commit,
+   * fsync, blocking and failures are as for {@link #append(byte[])}; the queue bound counts {@code
+   * estimatedBytes} until the entry is written. If {@code encoder} throws or returns an empty or
+   * too large array, only this entry's future fails (with {@link StoreFailedException}); the log
+   * goes on.
+   *
+   * <p>Pitfall: {@code encoder} runs on another thread, later: whatever it reads must not change
+   * after this call (for a block, the records and the list holding them).
+   *
+   * @param estimatedBytes the expected size of the payload, for the queue bound
+   */
+  public CompletableFuture<WalHandle> append(Supplier<byte[]> encoder, long estimatedBytes) {
+    Objects.requireNonNull(encoder, "encoder");
+    return enqueue(
+        null, encoder, (long) WalFormat.FRAME_HEADER_BYTES + Math.max(1, estimatedBytes));
+  }
+
+  private static void checkEntrySize(int length) {
+    if (length == 0 || length > WalFormat.MAX_ENTRY_BYTES) {
       throw new IllegalArgumentException(
           "Invalid WAL entry size "
-              + payload.length
+              + length
               + " bytes (expected: 1 to "
               + WalFormat.MAX_ENTRY_BYTES
               + "; wrap empty blocks in a non-empty encoding)");
     }
-    long frameBytes = (long) WalFormat.FRAME_HEADER_BYTES + payload.length;
+  }
+
+  private CompletableFuture<WalHandle> enqueue(
+      byte[] payload, Supplier<byte[]> encoder, long frameBytes) {
     lock.lock();
     try {
       while (true) {
@@ -443,7 +472,7 @@ public final class WriteAheadLog implements AutoCloseable {
         }
       }
       CompletableFuture<WalHandle> future = new CompletableFuture<>();
-      queue.addLast(new Pending(payload, future));
+      queue.addLast(new Pending(payload, encoder, future));
       queuedBytes += frameBytes;
       notEmpty.signal();
       return future;
@@ -704,9 +733,25 @@ public final class WriteAheadLog implements AutoCloseable {
 
   private void writeGroup(List<Pending> group) throws IOException {
     WalHandle[] handles = new WalHandle[group.size()];
+    StoreFailedException[] encodeFailures = null;
     long bytes = 0;
     for (int i = 0; i < handles.length; i++) {
-      byte[] payload = group.get(i).payload;
+      Pending pending = group.get(i);
+      byte[] payload = pending.payload;
+      if (payload == null) {
+        try {
+          payload = pending.encoder.get();
+          checkEntrySize(payload.length);
+        } catch (RuntimeException e) { // NOPMD - an encoding failure fails its entry, not the log
+          if (encodeFailures == null) {
+            encodeFailures = new StoreFailedException[handles.length];
+          }
+          encodeFailures[i] =
+              new StoreFailedException(
+                  "WAL entry for " + dir + " could not be encoded, nothing was appended: " + e, e);
+          continue;
+        }
+      }
       long frameBytes = (long) WalFormat.FRAME_HEADER_BYTES + payload.length;
       if (writePos > WalFormat.HEADER_BYTES && writePos + frameBytes > config.segmentBytes()) {
         flushWriteBuffer();
@@ -727,10 +772,15 @@ public final class WriteAheadLog implements AutoCloseable {
       fsyncActive();
     }
     Pending[] done = group.toArray(new Pending[0]);
+    StoreFailedException[] failures = encodeFailures;
     completer.execute(
         () -> {
           for (int i = 0; i < done.length; i++) {
-            done[i].future.complete(handles[i]);
+            if (failures != null && failures[i] != null) {
+              done[i].future.completeExceptionally(failures[i]);
+            } else {
+              done[i].future.complete(handles[i]);
+            }
           }
         });
   }
@@ -894,7 +944,12 @@ public final class WriteAheadLog implements AutoCloseable {
   }
 
   /** An append waiting for the writer. */
-  private record Pending(byte[] payload, CompletableFuture<WalHandle> future) {}
+  /**
+   * An append waiting for the writer: {@code payload}, or {@code encoder} (run by the writer) when
+   * {@code payload} is null.
+   */
+  private record Pending(
+      byte[] payload, Supplier<byte[]> encoder, CompletableFuture<WalHandle> future) {}
 
   /**
    * One segment file; {@code end} is the offset after its last valid frame, published by the

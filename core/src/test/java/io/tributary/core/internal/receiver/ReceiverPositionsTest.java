@@ -26,6 +26,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalLong;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.AfterEach;
@@ -189,6 +190,44 @@ class ReceiverPositionsTest {
 
     assertThat(sup.lastStoredOffset("old")).hasValue(9);
     assertThat(sup.lastStoredOffset("busy")).hasValue(2);
+  }
+
+  @Test
+  void callerMayReuseItsListOnceStoreReliablyAsyncReturns() throws Exception {
+    // The WAL writer encodes the block later, on its own thread: what it writes must be the
+    // records passed, not what the caller's list holds by then.
+    start(new IdleReceiver());
+    List<Record> group = new ArrayList<>(List.of(record("m", 1), record("m", 2)));
+    CompletableFuture<Void> stored = sup.storeReliablyAsync(group);
+    group.clear();
+    group.add(record("m", 99));
+    stored.get(10, TimeUnit.SECONDS);
+    assertThat(sup.lastStoredOffset("m")).hasValue(2);
+
+    start(new IdleReceiver()); // a crash: the positions come back from the WAL's block
+    assertThat(sup.lastStoredOffset("m")).hasValue(2);
+    assertThat(runBatch().positions()).containsExactly(Map.entry("m", 2L));
+  }
+
+  @Test
+  void blockWithInterleavedPartitionsKeepsTheHighestOffsetOfEach() throws Exception {
+    start(new IdleReceiver());
+    storeBlock(
+        List.of(
+            record("a", 5),
+            record("b", 3),
+            record(new String("a"), 2),
+            record("a", 7),
+            record("a", 6),
+            record("b", 1),
+            record("c", 4)));
+    storeBlock(List.of(record("c", 2), record("c", 3))); // lower than the earlier block's 4
+
+    assertThat(sup.lastStoredOffset("a")).hasValue(7);
+    assertThat(sup.lastStoredOffset("b")).hasValue(3);
+    assertThat(sup.lastStoredOffset("c")).hasValue(4);
+    assertThat(runBatch().positions())
+        .containsExactlyInAnyOrderEntriesOf(Map.of("a", 7L, "b", 3L, "c", 4L));
   }
 
   @Test

@@ -127,6 +127,63 @@ class WriteAheadLogTest {
   }
 
   @Test
+  void encoderRunsOnTheWriterAndItsEntryKeepsItsPlaceInAppendOrder() throws Exception {
+    WriteAheadLog wal = open(FsyncPolicy.ALWAYS, 1 << 20);
+    List<String> encodedOn = Collections.synchronizedList(new ArrayList<>());
+    List<CompletableFuture<WalHandle>> futures = new ArrayList<>();
+    for (int i = 0; i < 30; i++) {
+      int n = i;
+      futures.add(
+          i % 3 == 0
+              ? wal.append(
+                  () -> {
+                    encodedOn.add(Thread.currentThread().getName());
+                    return ("entry-" + n).getBytes(UTF_8);
+                  },
+                  7)
+              : wal.append(("entry-" + n).getBytes(UTF_8)));
+    }
+    for (int i = 0; i < futures.size(); i++) {
+      assertThat(wal.read(futures.get(i).get(10, TimeUnit.SECONDS)))
+          .isEqualTo(("entry-" + i).getBytes(UTF_8));
+    }
+    assertThat(encodedOn).hasSize(10).containsOnly("tributary-test-wal-0");
+    wal.close();
+    List<String> expected = new ArrayList<>();
+    for (int i = 0; i < 30; i++) {
+      expected.add("entry-" + i);
+    }
+    assertThat(payloadsOf(replayAll(open(FsyncPolicy.ALWAYS, 1 << 20)))).isEqualTo(expected);
+  }
+
+  @Test
+  void failingEncoderFailsOnlyItsOwnEntry() throws Exception {
+    WriteAheadLog wal = open(FsyncPolicy.ALWAYS, 1 << 20);
+    CompletableFuture<WalHandle> before = wal.append("before".getBytes(UTF_8));
+    CompletableFuture<WalHandle> broken =
+        wal.append(
+            () -> {
+              throw new IllegalArgumentException("block too large");
+            },
+            10);
+    CompletableFuture<WalHandle> empty = wal.append(() -> new byte[0], 10);
+    CompletableFuture<WalHandle> after = wal.append(() -> "after".getBytes(UTF_8), 5);
+
+    assertThat(wal.read(before.get(10, TimeUnit.SECONDS))).isEqualTo("before".getBytes(UTF_8));
+    assertThat(wal.read(after.get(10, TimeUnit.SECONDS))).isEqualTo("after".getBytes(UTF_8));
+    assertThatThrownBy(() -> broken.get(10, TimeUnit.SECONDS))
+        .hasCauseInstanceOf(StoreFailedException.class)
+        .hasMessageContaining("block too large");
+    assertThatThrownBy(() -> empty.get(10, TimeUnit.SECONDS))
+        .hasCauseInstanceOf(StoreFailedException.class)
+        .hasMessageContaining("Invalid WAL entry size 0");
+    assertThat(wal.append("still open".getBytes(UTF_8)).get(10, TimeUnit.SECONDS)).isNotNull();
+    wal.close();
+    assertThat(payloadsOf(replayAll(open(FsyncPolicy.ALWAYS, 1 << 20))))
+        .containsExactly("before", "after", "still open");
+  }
+
+  @Test
   void appendedEntriesReadBackWithTheirHandles() throws IOException {
     WriteAheadLog wal = open(FsyncPolicy.ALWAYS, 1 << 20);
     List<WalHandle> handles = appendAll(wal, 0, 100);
