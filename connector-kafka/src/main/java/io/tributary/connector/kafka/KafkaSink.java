@@ -505,31 +505,7 @@ public final class KafkaSink implements TransactionalSink, CarriesSourcePosition
               + " (another instance with the same pipeline id may be running; stop it, then restart this one)",
           e);
     }
-    if (KafkaClients.isTransient(e)) {
-      // Aborting could block for max.block.ms with the brokers away, and a commit that timed out
-      // may in fact have
-      // committed: drop the producer instead; the next attempt's new producer resolves the
-      // transaction and reads the
-      // marker, so the batch is neither left half-open nor written twice.
-      discardProducer();
-      return new RetriableException(
-          "Kafka sink "
-              + sinkName
-              + " of pipeline "
-              + pipelineId
-              + " failed to write batch "
-              + batchId
-              + " to topic "
-              + topic
-              + ": "
-              + e
-              + " (transient; the transaction was aborted and the batch is written again)",
-          e);
-    }
-    if (begun && !abortQuietly(batchId)) {
-      discardProducer();
-    }
-    return new TributaryException(
+    String failed =
         "Kafka sink "
             + sinkName
             + " of pipeline "
@@ -539,9 +515,21 @@ public final class KafkaSink implements TransactionalSink, CarriesSourcePosition
             + " to topic "
             + topic
             + ": "
-            + e
-            + " (the transaction was aborted; the batch is replayed on restart)",
-        e);
+            + e;
+    if (KafkaClients.isTransient(e)) {
+      // Aborting could block for max.block.ms with the brokers away, and a commit that timed out
+      // may in fact have committed: drop the producer instead. The next attempt's new producer
+      // resolves the transaction and reads the marker, so the batch is neither left half-open nor
+      // written twice.
+      discardProducer();
+      return new RetriableException(
+          failed + " (transient; the producer is rebuilt and the batch written again)", e);
+    }
+    if (begun && !abortQuietly(batchId)) {
+      discardProducer();
+    }
+    return new TributaryException(
+        failed + " (the transaction was aborted; the batch is replayed on restart)", e);
   }
 
   private void discardProducer() {

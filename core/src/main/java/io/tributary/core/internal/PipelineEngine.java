@@ -655,18 +655,7 @@ public final class PipelineEngine {
             result = t.apply(batchId, result);
           }
           out += result.size();
-          if (!result.isEmpty() && !writers.isEmpty()) {
-            List<Record> toWrite = result;
-            for (Map.Entry<String, BatchWriter> w : writers.entrySet()) {
-              sinkCall(
-                  w.getKey(),
-                  batchId,
-                  () -> {
-                    w.getValue().write(toWrite);
-                    return null;
-                  });
-            }
-          }
+          writeChunk(writers, batchId, result);
         }
       }
       if (!streaming) {
@@ -675,18 +664,7 @@ public final class PipelineEngine {
           result = t.apply(batchId, result);
         }
         out = result.size();
-        if (!result.isEmpty()) {
-          List<Record> toWrite = result;
-          for (Map.Entry<String, BatchWriter> w : writers.entrySet()) {
-            sinkCall(
-                w.getKey(),
-                batchId,
-                () -> {
-                  w.getValue().write(toWrite);
-                  return null;
-                });
-          }
-        }
+        writeChunk(writers, batchId, result);
       }
       for (Map.Entry<String, BatchWriter> w : writers.entrySet()) {
         sinkCall(
@@ -716,6 +694,23 @@ public final class PipelineEngine {
       }
     }
     return new long[] {in, bytes, out};
+  }
+
+  /** Hands one chunk to every open writer. */
+  private void writeChunk(Map<String, BatchWriter> writers, long batchId, List<Record> chunk)
+      throws Exception {
+    if (chunk.isEmpty()) {
+      return;
+    }
+    for (Map.Entry<String, BatchWriter> w : writers.entrySet()) {
+      sinkCall(
+          w.getKey(),
+          batchId,
+          () -> {
+            w.getValue().write(chunk);
+            return null;
+          });
+    }
   }
 
   private SinkBatch sinkBatch(String sinkName, BatchPlan plan) {
