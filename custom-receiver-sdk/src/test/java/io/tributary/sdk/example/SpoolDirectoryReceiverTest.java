@@ -67,7 +67,8 @@ class SpoolDirectoryReceiverTest {
     Files.write(dir.resolve("a.txt.tmp"), List.of("tmp"));
     Files.write(dir.resolve(".a.txt"), List.of("hidden"));
     EmbeddedReceiver h = started(receiver(10));
-    Files.write(dir.resolve("marker.txt"), List.of("marker"));
+    // Renamed into place, as the spool contract asks: a file written in place can be seen empty.
+    spool("marker.txt", List.of("marker"));
     await().atMost(WAIT).until(() -> Files.exists(done("marker.txt")));
     assertThat(values(h.durable())).containsExactly("marker");
     assertThat(dir.resolve("a.txt.tmp")).exists();
@@ -200,5 +201,15 @@ class SpoolDirectoryReceiverTest {
     assertThat(SpoolDirectoryReceiver.isEligible("data.csv")).isTrue();
     assertThat(SpoolDirectoryReceiver.isEligible(".data.csv")).isFalse();
     assertThat(SpoolDirectoryReceiver.isEligible("data.csv.tmp")).isFalse();
+  }
+
+  /**
+   * Writes {@code name} as a hidden temporary file, then renames it into the spool directory
+   * atomically.
+   */
+  private void spool(String name, List<String> lines) throws Exception {
+    Path tmp = dir.resolve("." + name + ".writing");
+    Files.write(tmp, lines);
+    Files.move(tmp, dir.resolve(name), StandardCopyOption.ATOMIC_MOVE);
   }
 }
