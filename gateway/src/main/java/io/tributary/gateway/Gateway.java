@@ -150,6 +150,7 @@ public final class Gateway implements AutoCloseable {
         Pipeline.builder(pc.id())
             .options(pc.options())
             .configFingerprint(pc.fingerprint())
+            .secrets(pc.secretValues())
             .meterRegistry(registry);
     Source source = pc.builtSource(); // built once, by validation
     if (pc.checkpoint() == null

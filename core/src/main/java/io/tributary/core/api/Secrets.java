@@ -164,4 +164,35 @@ public final class Secrets {
     }
     return out;
   }
+
+  /**
+   * A copy of {@code t} and its causes whose messages are {@link #scrub scrubbed} of {@code
+   * secrets}, with the same class names (in the message) and stack traces: for logging a failure
+   * whose text may quote a secret. Returns {@code t} itself when there is nothing to scrub.
+   */
+  public static Throwable scrubbed(Throwable t, Collection<String> secrets) {
+    if (t == null || secrets.isEmpty()) {
+      return t;
+    }
+    Throwable cause = t.getCause() == t ? null : scrubbed(t.getCause(), secrets);
+    String text = scrub(String.valueOf(t.getMessage()), secrets);
+    ScrubbedException copy = new ScrubbedException(t.getClass().getName() + ": " + text, cause);
+    copy.setStackTrace(t.getStackTrace());
+    return copy;
+  }
+
+  /**
+   * Stands for a throwable whose message was scrubbed of secrets; its message starts with the
+   * original class.
+   */
+  public static final class ScrubbedException extends RuntimeException {
+    ScrubbedException(String message, Throwable cause) {
+      super(message, cause, false, true);
+    }
+
+    @Override
+    public String toString() {
+      return getMessage();
+    }
+  }
 }

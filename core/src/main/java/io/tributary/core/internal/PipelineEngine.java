@@ -14,6 +14,7 @@ import io.tributary.core.api.DirectSource;
 import io.tributary.core.api.OffsetRange;
 import io.tributary.core.api.Receiver;
 import io.tributary.core.api.Record;
+import io.tributary.core.api.Secrets;
 import io.tributary.core.api.Sink;
 import io.tributary.core.api.SinkBatch;
 import io.tributary.core.api.SinkContext;
@@ -97,6 +98,11 @@ public final class PipelineEngine {
   private SourceDriver driver;
   private PidRateEstimator estimator;
 
+  /**
+   * Secret values of the pipeline's configuration, scrubbed from failure text it logs or reports.
+   */
+  private volatile java.util.List<String> secrets = java.util.List.of();
+
   /** The sink that carries the source's transactional positions, or {@code null}. */
   private String positionsCarrier;
 
@@ -155,6 +161,14 @@ public final class PipelineEngine {
 
   public String pipelineId() {
     return pipelineId;
+  }
+
+  /**
+   * Secret values (passwords, keys) that failure text logged or shown in the status must not
+   * contain.
+   */
+  public void secrets(java.util.Collection<String> values) {
+    this.secrets = java.util.List.copyOf(values);
   }
 
   /** Tests: retries with a manual clock and sleeper. Call before {@link #start()}. */
@@ -446,7 +460,7 @@ public final class PipelineEngine {
         lastCommitted,
         recordsIn.get(),
         recordsOut.get(),
-        f == null ? null : f.toString());
+        f == null ? null : Secrets.scrubbed(f, secrets).toString());
   }
 
   public Throwable failure() {
@@ -490,7 +504,9 @@ public final class PipelineEngine {
       } else {
         failure = t;
         finalState = PipelineState.FAILED;
-        LOG.error("event=pipeline_failed pipeline={} error=\"{}\"", pipelineId, t.toString(), t);
+        Throwable shown = Secrets.scrubbed(t, secrets);
+        LOG.error(
+            "event=pipeline_failed pipeline={} error=\"{}\"", pipelineId, shown.toString(), shown);
       }
     } finally {
       // Release the WAL directory lock, the source and the sinks first: whoever sees STOPPED or

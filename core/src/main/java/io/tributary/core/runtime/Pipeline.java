@@ -127,6 +127,7 @@ public final class Pipeline implements AutoCloseable {
     private MeterRegistry meterRegistry;
     private String configFingerprint = "";
     private Path walDir;
+    private List<String> secrets = List.of();
 
     private Builder(String pipelineId) {
       this.pipelineId = Objects.requireNonNull(pipelineId, "pipelineId");
@@ -284,7 +285,7 @@ public final class Pipeline implements AutoCloseable {
       if (!problems.isEmpty()) {
         throw new io.tributary.core.api.ConfigException(problems);
       }
-      return new Pipeline(
+      PipelineEngine engine =
           new PipelineEngine(
               pipelineId,
               effective,
@@ -295,7 +296,19 @@ public final class Pipeline implements AutoCloseable {
               new LinkedHashMap<>(sinks),
               meterRegistry != null ? meterRegistry : new SimpleMeterRegistry(),
               configFingerprint,
-              walDir));
+              walDir);
+      engine.secrets(secrets);
+      return new Pipeline(engine);
+    }
+
+    /**
+     * Secret values of the configuration (passwords, keys, tokens) that a failure's text may quote:
+     * they are replaced with {@code ******} in the pipeline's {@code pipeline_failed} log line and
+     * in its status. The gateway passes the values of every sensitive option of the pipeline.
+     */
+    public Builder secrets(java.util.Collection<String> values) {
+      this.secrets = List.copyOf(values);
+      return this;
     }
   }
 }
