@@ -109,6 +109,11 @@ public final class KafkaDirectSource implements DirectSource {
   private final List<KafkaConsumer<byte[], byte[]>> allReaders =
       new java.util.concurrent.CopyOnWriteArrayList<>();
   private java.util.Properties consumerProperties;
+
+  /** Numbers reader consumers' client ids (two readers created at once must not share one). */
+  private final java.util.concurrent.atomic.AtomicInteger readerIds =
+      new java.util.concurrent.atomic.AtomicInteger();
+
   private String clientId;
   private Admin admin;
   private boolean firstListing = true;
@@ -406,7 +411,7 @@ public final class KafkaDirectSource implements DirectSource {
     }
     java.util.Properties props = new java.util.Properties();
     props.putAll(consumerProperties);
-    props.put("client.id", clientId + "-reader-" + allReaders.size());
+    props.put("client.id", clientId + "-reader-" + readerIds.getAndIncrement());
     c = new KafkaConsumer<>(props);
     allReaders.add(c);
     if (closed) {

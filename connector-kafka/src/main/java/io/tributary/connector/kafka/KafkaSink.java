@@ -551,13 +551,17 @@ public final class KafkaSink implements TransactionalSink, CarriesSourcePosition
       producer.abortTransaction();
       return true;
     } catch (KafkaException | IllegalStateException e) {
+      // The producer cannot begin another transaction until this abort is retried: drop it, and
+      // the next batch attempt starts a new one, whose initTransactions() aborts the open one.
       LOG.warn(
-          "event=kafka_abort_failed pipeline={} sink={} batch={} error=\"{}\" action=\"the broker aborts it after"
-              + " transaction.timeout.ms or when the sink restarts\"",
+          "event=kafka_abort_failed pipeline={} sink={} batch={} error=\"{}\" action=\"producer dropped; the"
+              + " next attempt's new producer aborts the transaction (else the broker does after"
+              + " transaction.timeout.ms)\"",
           pipelineId,
           sinkName,
           batchId,
           e.toString());
+      discardProducer();
       return false;
     }
   }
