@@ -198,47 +198,39 @@ public final class KafkaForwardBench {
     System.out.println();
     double vsPlain = eos.steadyRecordsPerSecond() / plain.steadyRecordsPerSecond();
     double vsStreams = eos.steadyRecordsPerSecond() / streams.steadyRecordsPerSecond();
-    String tfmt = "%-62s %-34s %s%n";
-    System.out.printf(Locale.ROOT, tfmt, "target (issue 7)", "measured", "");
-    System.out.printf(
-        Locale.ROOT,
-        tfmt,
+    System.out.printf(Locale.ROOT, TARGET_ROW, "target (issue 7)", "measured", "");
+    target(
         "exactly-once forwarding >= 0.5x plain consumer",
         String.format(Locale.ROOT, "%.2fx", vsPlain),
-        met(vsPlain >= 0.5));
-    System.out.printf(
-        Locale.ROOT,
-        tfmt,
+        vsPlain >= 0.5);
+    target(
         "exactly-once forwarding >= 1.5x Kafka Streams",
         String.format(Locale.ROOT, "%.2fx", vsStreams),
-        met(vsStreams >= 1.5));
-    System.out.printf(
-        Locale.ROOT,
-        tfmt,
+        vsStreams >= 1.5);
+    target(
         "gateway EOS peak RSS < Kafka Streams peak RSS",
         String.format(
             Locale.ROOT, "%d MB vs %d MB", eos.peakRssKb() / 1024, streams.peakRssKb() / 1024),
-        met(eos.peakRssKb() < streams.peakRssKb()));
-    System.out.printf(
-        Locale.ROOT,
-        tfmt,
+        eos.peakRssKb() < streams.peakRssKb());
+    target(
         "gateway EOS first committed output <= Kafka Streams'",
         String.format(
             Locale.ROOT,
             "%.2f s vs %.2f s",
             eos.firstOutputSeconds(),
             streams.firstOutputSeconds()),
-        met(eos.firstOutputSeconds() <= streams.firstOutputSeconds()));
-    System.out.printf(
-        Locale.ROOT,
-        tfmt,
+        eos.firstOutputSeconds() <= streams.firstOutputSeconds());
+    target(
         "exactly-once: output records == input records (EOS, Streams)",
         eos.outputRecords() + ", " + streams.outputRecords() + " of " + eos.records(),
-        met(eos.outputRecords() == eos.records() && streams.outputRecords() == streams.records()));
+        eos.outputRecords() == eos.records() && streams.outputRecords() == streams.records());
   }
 
-  private static String met(boolean met) {
-    return met ? "met" : "NOT MET";
+  private static final String TARGET_ROW = "%-62s %-34s %s%n";
+
+  /** One row of the targets table: what, the figure, met or not. */
+  private static void target(String what, String measured, boolean met) {
+    System.out.printf(Locale.ROOT, TARGET_ROW, what, measured, met ? "met" : "NOT MET");
   }
 
   /**

@@ -64,13 +64,7 @@ public final class KafkaAtLeastOnceSink implements AtLeastOnceSink {
     fixed.put("value.serializer", ByteArraySerializer.class.getName());
     fixed.put("enable.idempotence", "true");
     fixed.put("acks", "all");
-    // Each batch ends with a flush, so lingering to fill larger producer batches costs no latency
-    // past the batch.
-    // Defaults only; kafka.* settings override them.
-    Map<String, String> user = new LinkedHashMap<>();
-    user.put("batch.size", Integer.toString(256 * 1024));
-    user.put("linger.ms", "20");
-    user.putAll(clientProperties);
+    Map<String, String> user = KafkaClients.sinkProducerSettings(clientProperties);
     producer = new KafkaProducer<>(KafkaClients.properties(bootstrapServers, user, fixed));
     LOG.info(
         "event=kafka_sink_opened pipeline={} sink={} topic={} mode=at_least_once",

@@ -161,14 +161,7 @@ public final class KafkaSink implements TransactionalSink, CarriesSourcePosition
     fixed.put("enable.idempotence", "true");
     fixed.put("acks", "all");
     fixed.put("transaction.timeout.ms", Long.toString(transactionTimeout.toMillis()));
-    // A batch is one transaction and commitTransaction flushes: waiting a little to fill larger
-    // producer batches costs
-    // no end-to-end latency inside a batch and cuts requests. Defaults only; kafka.* settings
-    // override them.
-    Map<String, String> user = new LinkedHashMap<>();
-    user.put("batch.size", Integer.toString(256 * 1024));
-    user.put("linger.ms", "20");
-    user.putAll(clientProperties);
+    Map<String, String> user = KafkaClients.sinkProducerSettings(clientProperties);
     producerProperties = KafkaClients.properties(bootstrapServers, user, fixed);
     resetProducer();
   }

@@ -228,16 +228,7 @@ public final class ConfigOption<T> {
    * whatever the option's name.
    */
   public ConfigOption<T> sensitive() {
-    return new ConfigOption<>(
-        name,
-        type,
-        defaultValue,
-        required,
-        description,
-        parser,
-        validators,
-        aliases,
-        Sensitivity.VALUE);
+    return withSensitivity(Sensitivity.VALUE);
   }
 
   /**
@@ -246,16 +237,12 @@ public final class ConfigOption<T> {
    * entry without {@code =} is never shown.
    */
   public ConfigOption<T> sensitiveEntries() {
+    return withSensitivity(Sensitivity.SECRET_NAMED_ENTRIES);
+  }
+
+  private ConfigOption<T> withSensitivity(Sensitivity s) {
     return new ConfigOption<>(
-        name,
-        type,
-        defaultValue,
-        required,
-        description,
-        parser,
-        validators,
-        aliases,
-        Sensitivity.SECRET_NAMED_ENTRIES);
+        name, type, defaultValue, required, description, parser, validators, aliases, s);
   }
 
   /** Older names still accepted for this key. */

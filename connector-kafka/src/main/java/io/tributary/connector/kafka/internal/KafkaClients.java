@@ -30,6 +30,19 @@ public final class KafkaClients {
     return p;
   }
 
+  /**
+   * The user's client settings over the sinks' producer defaults: each batch ends with a commit or
+   * a flush, so lingering to fill larger producer batches (256 KiB, 20 ms) costs no latency past
+   * the batch and cuts requests per record. {@code kafka.*} settings override them.
+   */
+  public static Map<String, String> sinkProducerSettings(Map<String, String> user) {
+    Map<String, String> out = new java.util.LinkedHashMap<>();
+    out.put("batch.size", Integer.toString(256 * 1024));
+    out.put("linger.ms", "20");
+    out.putAll(user);
+    return out;
+  }
+
   /** The partition id used in checkpoints and positions: {@code topic-N}. */
   public static String partitionId(TopicPartition tp) {
     return tp.topic() + "-" + tp.partition();

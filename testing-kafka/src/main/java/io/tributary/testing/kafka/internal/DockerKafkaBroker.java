@@ -119,22 +119,7 @@ public final class DockerKafkaBroker implements KafkaBroker {
     }
     String id = container.getContainerId();
     container.getDockerClient().stopContainerCmd(id).withTimeout(60).exec();
-    container.getDockerClient().startContainerCmd(id).exec();
-    try {
-      String notReady =
-          BrokerReadiness.await(bootstrapServers, Duration.ofSeconds(120), () -> null);
-      if (notReady != null) {
-        throw new KafkaBrokerException(
-            "The Docker Kafka broker did not come back after a restart: "
-                + notReady
-                + "; container log ends with:\n"
-                + tail(container.getLogs()));
-      }
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new KafkaBrokerException("Interrupted while restarting the Docker Kafka broker", e);
-    }
-    LOG.info("event=kafka_broker_restarted kind=docker bootstrap={}", bootstrapServers);
+    startAgainAndAwait(id, "a restart", "kafka_broker_restarted");
   }
 
   @Override
@@ -145,22 +130,7 @@ public final class DockerKafkaBroker implements KafkaBroker {
     }
     String id = container.getContainerId();
     container.getDockerClient().killContainerCmd(id).withSignal("KILL").exec();
-    container.getDockerClient().startContainerCmd(id).exec();
-    try {
-      String notReady =
-          BrokerReadiness.await(bootstrapServers, Duration.ofSeconds(120), () -> null);
-      if (notReady != null) {
-        throw new KafkaBrokerException(
-            "The Docker Kafka broker did not come back after SIGKILL: "
-                + notReady
-                + "; container log ends with:\n"
-                + tail(container.getLogs()));
-      }
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new KafkaBrokerException("Interrupted while restarting the Docker Kafka broker", e);
-    }
-    LOG.info("event=kafka_broker_killed_and_restarted kind=docker bootstrap={}", bootstrapServers);
+    startAgainAndAwait(id, "SIGKILL", "kafka_broker_killed_and_restarted");
   }
 
   @Override
@@ -174,5 +144,27 @@ public final class DockerKafkaBroker implements KafkaBroker {
 
   private static String tail(String log) {
     return log.length() <= 4000 ? log : log.substring(log.length() - 4000);
+  }
+
+  /** Starts the stopped container {@code id} and waits until the broker answers again. */
+  private void startAgainAndAwait(String id, String after, String event) {
+    container.getDockerClient().startContainerCmd(id).exec();
+    try {
+      String notReady =
+          BrokerReadiness.await(bootstrapServers, Duration.ofSeconds(120), () -> null);
+      if (notReady != null) {
+        throw new KafkaBrokerException(
+            "The Docker Kafka broker did not come back after "
+                + after
+                + ": "
+                + notReady
+                + "; container log ends with:\n"
+                + tail(container.getLogs()));
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new KafkaBrokerException("Interrupted while restarting the Docker Kafka broker", e);
+    }
+    LOG.info("event={} kind=docker bootstrap={}", event, bootstrapServers);
   }
 }
