@@ -169,7 +169,7 @@ public final class ChunkedRangeReader implements CloseableIterator<List<Record>>
 
     @Override
     public boolean isRetriable() {
-      return getCause() instanceof TributaryException te && te.isRetriable();
+      return BatchRetry.isRetriable(getCause());
     }
   }
 

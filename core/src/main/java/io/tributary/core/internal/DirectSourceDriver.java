@@ -154,45 +154,23 @@ final class DirectSourceDriver implements SourceDriver {
 
   @Override
   public CloseableIterator<List<Record>> read(BatchPlan plan, boolean replay) {
-    ChunkedRangeReader chunks =
-        new ChunkedRangeReader(
-            plan.ranges(),
-            source::read,
-            readers,
-            CHUNK_RECORDS,
-            chunkBytes,
-            QUEUE_CHUNKS,
-            "source " + sourceName + " of pipeline " + pipelineId);
-    return new CloseableIterator<>() {
-      private long records;
-      private long bytes;
+    return new ChunkedRangeReader(
+        plan.ranges(),
+        source::read,
+        readers,
+        CHUNK_RECORDS,
+        chunkBytes,
+        QUEUE_CHUNKS,
+        "source " + sourceName + " of pipeline " + pipelineId);
+  }
 
-      @Override
-      public boolean hasNext() {
-        boolean more = chunks.hasNext();
-        if (!more && records > 0) {
-          double batchAvg = (double) bytes / records;
-          double old = averageRecordBytes;
-          averageRecordBytes = old == 0 ? batchAvg : old * 0.5 + batchAvg * 0.5;
-        }
-        return more;
-      }
-
-      @Override
-      public List<Record> next() {
-        List<Record> chunk = chunks.next();
-        records += chunk.size();
-        for (Record r : chunk) {
-          bytes += r.sizeInBytes();
-        }
-        return chunk;
-      }
-
-      @Override
-      public void close() {
-        chunks.close();
-      }
-    };
+  @Override
+  public void observed(long records, long bytes) {
+    if (records > 0) {
+      double batchAvg = (double) bytes / records;
+      double old = averageRecordBytes;
+      averageRecordBytes = old == 0 ? batchAvg : old * 0.5 + batchAvg * 0.5;
+    }
   }
 
   @Override

@@ -709,6 +709,7 @@ public final class PipelineEngine {
         }
       }
     }
+    driver.observed(in, bytes);
     return new long[] {in, bytes, out};
   }
 

@@ -47,6 +47,11 @@ interface SourceDriver extends AutoCloseable {
   CloseableIterator<List<Record>> read(BatchPlan plan, boolean replay) throws Exception;
 
   /**
+   * What reading one plan yielded (records, bytes of keys and values): input to admission by bytes.
+   */
+  default void observed(long records, long bytes) {}
+
+  /**
    * The batch of {@code plan} is committed ({@code commits/N} written). Failures are logged, not
    * thrown.
    */
