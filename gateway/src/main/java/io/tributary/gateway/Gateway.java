@@ -69,6 +69,10 @@ public final class Gateway implements AutoCloseable {
    * @throws IllegalStateException if another gateway was given this configuration (its sources and
    *     sinks run once)
    */
+  private final CountDownLatch startDone = new CountDownLatch(1);
+
+  private volatile boolean startBegun;
+
   public Gateway(GatewayConfig config) {
     config.claimForRun();
     this.config = config;
@@ -89,6 +93,15 @@ public final class Gateway implements AutoCloseable {
    * is stopped gracefully and the rest are never started.
    */
   public void start() throws IOException {
+    startBegun = true;
+    try {
+      startPipelines();
+    } finally {
+      startDone.countDown();
+    }
+  }
+
+  private void startPipelines() throws IOException {
     for (GatewayConfig.PipelineConfig pc : config.pipelines()) {
       // One pipeline start at a time under the monitor, so stop() waits for it and then stops it
       // with the others.
@@ -230,6 +243,17 @@ public final class Gateway implements AutoCloseable {
     stopRequested.countDown();
     LOG.info("event=stop_requested");
     stopAll();
+    // A stop during start (a signal's shutdown hook): let the starting thread notice the stop and
+    // return before this returns, so the JVM does not halt in the middle of it.
+    if (startBegun) {
+      try {
+        if (!startDone.await(60, TimeUnit.SECONDS)) {
+          LOG.warn("event=stop_waited_for_start seconds=60 detail=\"start still running\"");
+        }
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+    }
   }
 
   /**
