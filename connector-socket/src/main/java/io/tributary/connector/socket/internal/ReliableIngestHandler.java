@@ -129,7 +129,15 @@ public final class ReliableIngestHandler extends ConnectionHandler {
     long last;
     synchronized (p) {
       if (p.owner != ch) {
-        ch.close();
+        // A newer connection claimed the producer id between this HELLO's claim and its welcome.
+        // The newer connection's onHello also sends REPLACED, but as a task on this loop that runs
+        // after us: a bare close here would reach the client first, without the documented error.
+        ch.writeAndFlush(
+                Protocol.error(
+                    ch.alloc(),
+                    SocketErrorReason.REPLACED,
+                    "A newer connection with producer id " + p.id + " replaced this one"))
+            .addListener(ChannelFutureListener.CLOSE);
         return;
       }
       p.durable = Math.max(p.durable, fromRuntime);
