@@ -181,11 +181,15 @@ public final class Position implements Comparable<Position> {
 
   /**
    * The position {@code n} sequence numbers further ({@code n >= 0}); the sub-sequence is reset to
-   * 0.
+   * 0 when {@code n > 0}. {@code plus(0)} is this position, sub-sequence included (a range of 0
+   * records planned at a position with a sub-sequence number must not end before it starts).
    */
   public Position plus(long n) {
     if (n < 0) {
       throw new IllegalArgumentException("plus(" + n + "): n must be >= 0");
+    }
+    if (n == 0) {
+      return this;
     }
     if (big == null && value <= Long.MAX_VALUE - n) {
       return n == 0 && sub == 0 ? this : new Position(value + n, null, 0L);

@@ -40,6 +40,10 @@ class PositionTest {
         .containsExactly(first, second, next);
     assertThat(second.toString()).isEqualTo(KINESIS_SEQ + "#1");
     assertThat(second.plus(1)).isEqualTo(next); // the next sequence number, sub-sequence reset
+    // plus(0) keeps the sub-sequence: a 0-record range planned at "seq#1" ends where it starts
+    // (the planner computed start.plus(0) < start for a closed Kinesis shard ending at "seq#1")
+    assertThat(second.plus(0)).isEqualTo(second).isNotEqualTo(first);
+    assertThat(Position.parse("7#3").plus(0)).isEqualTo(Position.parse("7#3"));
   }
 
   @Test
