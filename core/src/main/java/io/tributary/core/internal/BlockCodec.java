@@ -1,9 +1,13 @@
 package io.tributary.core.internal;
 
+import io.tributary.core.api.PackedRecords;
 import io.tributary.core.api.Position;
 import io.tributary.core.api.Record;
 import io.tributary.core.api.SourcePosition;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
 import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -37,7 +41,17 @@ public final class BlockCodec {
 
   private BlockCodec() {}
 
+  private static final VarHandle INT =
+      MethodHandles.byteArrayViewVarHandle(int[].class, ByteOrder.BIG_ENDIAN);
+  private static final VarHandle LONG =
+      MethodHandles.byteArrayViewVarHandle(long[].class, ByteOrder.BIG_ENDIAN);
+
   public static byte[] encode(long seq, List<Record> records) {
+    if (records instanceof PackedRecords packed
+        && !packed.isEmpty()
+        && !(packed.source().isEmpty() && packed.partition().isEmpty())) {
+      return encodePacked(seq, packed);
+    }
     // First pass: a table of the distinct strings (sources, partitions, header names) and the exact
     // size, so the block is written into one array without growing it and without repeating
     // strings per record.
@@ -96,6 +110,89 @@ public final class BlockCodec {
       }
     }
     return out.array();
+  }
+
+  /**
+   * The same bytes as the general path, from the columns: the strings (source, partition, header
+   * names) and the header section are the same for every record, so they are encoded once, and the
+   * values are copied straight from the packed arrays (no {@link Record} per line).
+   */
+  private static byte[] encodePacked(long seq, PackedRecords records) {
+    StringTable strings = new StringTable();
+    int sourceIndex = strings.index(records.source());
+    int partitionIndex = strings.index(records.partition());
+    Map<String, byte[]> headers = records.headers();
+    // The header section of every record: [int count] then [int name][int length][bytes] each.
+    int headerSection = 4;
+    for (Map.Entry<String, byte[]> h : headers.entrySet()) {
+      headerSection += 4 + 4 + (h.getValue() == null ? 0 : h.getValue().length);
+    }
+    byte[] headerBytes = new byte[headerSection];
+    int hp = 0;
+    INT.set(headerBytes, hp, headers.size());
+    hp += 4;
+    for (Map.Entry<String, byte[]> h : headers.entrySet()) {
+      INT.set(headerBytes, hp, strings.index(h.getKey()));
+      hp += 4;
+      byte[] v = h.getValue();
+      if (v == null) {
+        INT.set(headerBytes, hp, -1);
+        hp += 4;
+      } else {
+        INT.set(headerBytes, hp, v.length);
+        System.arraycopy(v, 0, headerBytes, hp + 4, v.length);
+        hp += 4 + v.length;
+      }
+    }
+    int n = records.size();
+    long valueBytes = records.valueBytes();
+    long size =
+        4
+            + 8
+            + 4
+            + strings.bytes
+            + 4
+            + valueBytes
+            + (long) n * (4 + 4 + 8 + headerSection + 4 + 4 + 8);
+    if (size > Integer.MAX_VALUE - 16) {
+      throw new IllegalArgumentException(
+          "Block of " + n + " records is too large: " + size + " bytes");
+    }
+    byte[] out = new byte[(int) size];
+    int[] pos = {0};
+    int p = 0;
+    INT.set(out, p, FORMAT);
+    LONG.set(out, p + 4, seq);
+    INT.set(out, p + 12, strings.utf8.size());
+    p += 16;
+    for (byte[] b : strings.utf8) {
+      INT.set(out, p, b.length);
+      System.arraycopy(b, 0, out, p + 4, b.length);
+      p += 4 + b.length;
+    }
+    INT.set(out, p, n);
+    pos[0] = p + 4;
+    records.forEachValue(
+        (array, start, end, offset, ts) -> {
+          int q = pos[0];
+          int len = end - start;
+          INT.set(out, q, -1); // no key
+          INT.set(out, q + 4, len);
+          System.arraycopy(array, start, out, q + 8, len);
+          q += 8 + len;
+          LONG.set(out, q, ts);
+          System.arraycopy(headerBytes, 0, out, q + 8, headerBytes.length);
+          q += 8 + headerBytes.length;
+          INT.set(out, q, sourceIndex);
+          INT.set(out, q + 4, partitionIndex);
+          LONG.set(out, q + 8, offset);
+          pos[0] = q + 16;
+        });
+    if (pos[0] != out.length) {
+      throw new IllegalStateException(
+          "Block " + seq + ": encoded " + pos[0] + " bytes, sized " + out.length);
+    }
+    return out;
   }
 
   /**

@@ -12,6 +12,7 @@ import io.tributary.core.api.ConfigException;
 import io.tributary.core.api.DataUnavailableException;
 import io.tributary.core.api.DirectSource;
 import io.tributary.core.api.OffsetRange;
+import io.tributary.core.api.PackedRecords;
 import io.tributary.core.api.Receiver;
 import io.tributary.core.api.Record;
 import io.tributary.core.api.Secrets;
@@ -659,8 +660,12 @@ public final class PipelineEngine {
         while (chunks.hasNext()) {
           List<Record> chunk = chunks.next();
           in += chunk.size();
-          for (Record r : chunk) {
-            bytes += r.sizeInBytes();
+          if (chunk instanceof PackedRecords packed) {
+            bytes += packed.sizeInBytes(); // without building a record per line
+          } else {
+            for (Record r : chunk) {
+              bytes += r.sizeInBytes();
+            }
           }
           if (!streaming) {
             whole.addAll(chunk);
