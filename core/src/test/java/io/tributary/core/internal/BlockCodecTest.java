@@ -95,19 +95,39 @@ class BlockCodecTest {
   }
 
   @Test
-  void packedRecordsEncodeToTheSameBytesAsTheRecordsTheyStandFor() {
+  void packedRecordsRoundTripInThePackedFormatAsTheRecordsTheyStandFor() {
     List<PackedRecords> cases =
         List.of(
             packed("rx", "server", Map.of()),
             packed("rx", "server", Map.of("remote", b("10.0.0.1:5000"))),
             packed("rx", "rx", Map.of("remote", b("r"), "other", new byte[0])),
             packed("", "p", Map.of("rx", b("v"))),
-            packed("rx", "server", Map.of("remote", b("r"))).subList(1, 5));
+            packed("rx", "server", Map.of("remote", b("r"))).subList(1, 5),
+            packed("rx", "server", Map.of("remote", b("r"))).subList(4, 6),
+            packed("", "", Map.of())); // offsets kept, unlike format 2's "no position"
     for (PackedRecords packed : cases) {
       List<Record> records = new java.util.ArrayList<>(packed);
-      byte[] fast = BlockCodec.encode(5, packed);
-      assertThat(fast).isEqualTo(BlockCodec.encode(5, records));
-      assertThat(BlockCodec.decode(fast).records()).containsExactlyElementsOf(records);
+      byte[] bytes = BlockCodec.encode(5, packed);
+      BlockCodec.Block block = BlockCodec.decode(bytes);
+      assertThat(block.seq()).isEqualTo(5);
+      assertThat(block.records()).containsExactlyElementsOf(records);
+      assertThat(java.nio.ByteBuffer.wrap(bytes).getInt())
+          .as("format")
+          .isEqualTo(BlockCodec.PACKED_FORMAT);
+      assertThat(block.records()).isInstanceOf(PackedRecords.class);
+      assertThat(bytes.length)
+          .as("smaller than format 2")
+          .isLessThan(BlockCodec.encode(5, records).length);
+    }
+  }
+
+  @Test
+  void packedBlockCutShortIsRejected() {
+    byte[] bytes = BlockCodec.encode(5, packed("rx", "server", Map.of("remote", b("r"))));
+    for (int cut : new int[] {3, 20, bytes.length / 2, bytes.length - 1}) {
+      assertThatThrownBy(() -> BlockCodec.decode(Arrays.copyOf(bytes, cut)))
+          .as("cut at " + cut)
+          .isInstanceOf(IllegalArgumentException.class);
     }
   }
 
