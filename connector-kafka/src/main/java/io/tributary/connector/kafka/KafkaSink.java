@@ -272,8 +272,32 @@ public final class KafkaSink implements TransactionalSink, CarriesSourcePosition
     return p;
   }
 
-  /** {@code e} as a {@link RetriableException} when Kafka calls it transient, else itself. */
+  private TributaryException authenticationFailed(Throwable cause) {
+    return new TributaryException(
+        "Kafka sink "
+            + sinkName
+            + " of pipeline "
+            + pipelineId
+            + " could not authenticate to "
+            + bootstrapServers
+            + ": "
+            + cause
+            + " (check the kafka.security.protocol, kafka.sasl.* and"
+            + " kafka.ssl.* settings of the sink)",
+        cause);
+  }
+
+  /**
+   * {@code e} as a {@link RetriableException} when Kafka calls it transient, with the settings to
+   * check when it is an authentication failure (the producer, which starts while the marker topic
+   * is created, often meets it first), else itself.
+   */
   private RuntimeException transientStart(RuntimeException e) {
+    for (Throwable c = e; c != null; c = c.getCause() == c ? null : c.getCause()) {
+      if (c instanceof AuthenticationException) {
+        return authenticationFailed(c);
+      }
+    }
     if (e instanceof RetriableException || !KafkaClients.isTransient(e)) {
       return e;
     }
@@ -308,18 +332,7 @@ public final class KafkaSink implements TransactionalSink, CarriesSourcePosition
             markerTopic);
       } catch (ExecutionException e) {
         if (e.getCause() instanceof AuthenticationException) {
-          throw new TributaryException(
-              "Kafka sink "
-                  + sinkName
-                  + " of pipeline "
-                  + pipelineId
-                  + " could not authenticate to "
-                  + bootstrapServers
-                  + ": "
-                  + e.getCause()
-                  + " (check the kafka.security.protocol, kafka.sasl.* and"
-                  + " kafka.ssl.* settings of the sink)",
-              e.getCause());
+          throw authenticationFailed(e.getCause());
         }
         if (!(e.getCause() instanceof TopicExistsException)) {
           throw new TributaryException(
