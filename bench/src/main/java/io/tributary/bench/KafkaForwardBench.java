@@ -488,8 +488,10 @@ public final class KafkaForwardBench {
   }
 
   /**
-   * {@code java -Xmx1g [BENCH_GATEWAY_JAVA_OPTS] -jar gateway.jar run --config FILE}; the extra
-   * options (for example {@code -Xlog:gc}) are for looking into a run, never for the figures.
+   * {@code java -Xmx1g [BENCH_GATEWAY_JAVA_OPTS] [variant options] -jar gateway.jar run --config
+   * FILE}; the extra options (for example {@code -Xlog:gc}, or a JFR recording in the extra run
+   * that {@code BENCH_GATEWAY_VARIANT_OPTS} adds) are for looking into a run, never for the
+   * figures.
    */
   private static List<String> gatewayCommand(Path jar, Path config, List<String> variantOpts) {
     List<String> cmd = new ArrayList<>(List.of(java(), CHILD_XMX));
@@ -556,6 +558,10 @@ public final class KafkaForwardBench {
           if (!got.isEmpty()) {
             first = System.nanoTime();
             cpuFirst = cpuSeconds(p);
+            // where that CPU went, by live thread (kernel names, 15 characters: JIT compiler and GC
+            // threads too, which a JFR execution sample never shows)
+            ThreadCpu.of(p.pid())
+                .printSince(ThreadCpu.none(), (System.nanoTime() - launch) / 1e9, 8, Map.of());
             // for reading the contender's log against the measurement (its lines carry wall-clock
             // times)
             System.out.println(
