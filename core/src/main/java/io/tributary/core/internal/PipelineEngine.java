@@ -47,6 +47,8 @@ import java.util.Optional;
 import java.util.OptionalDouble;
 import java.util.OptionalLong;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.FutureTask;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.Condition;
@@ -213,6 +215,84 @@ public final class PipelineEngine {
 
   private void doStart() throws Exception {
     checkpoint.initialize(pipelineId, fingerprint);
+    positionsCarrier = chooseCarrier();
+    if (source instanceof DirectSource) {
+      // The sinks connect, fence and recover (a transactional Kafka sink: about a second) while the
+      // direct source opens and connects: both wait on other systems and neither needs the other
+      // (a direct source takes in nothing until a plan is read). A receiver, which takes in data
+      // as soon as it starts, starts only once every sink is open, so a sink that cannot open never
+      // leaves data taken in and unprocessed.
+      driver = createDriver();
+      FutureTask<Void> opening =
+          new FutureTask<>(
+              () -> {
+                openSinks();
+                return null;
+              });
+      Thread opener = new NamedThreadFactory(pipelineId, "sink-open").newThread(opening);
+      opener.start();
+      try {
+        startDriver();
+      } catch (Exception | Error e) {
+        awaitQuietly(opening);
+        throw e;
+      }
+      try {
+        opening.get();
+      } catch (ExecutionException e) {
+        if (e.getCause() instanceof Exception ex) {
+          throw ex;
+        }
+        throw e;
+      } catch (InterruptedException e) {
+        awaitQuietly(opening);
+        throw e;
+      }
+    } else {
+      openSinks();
+      driver = createDriver();
+      startDriver();
+    }
+    if (estimator != null && directRate > 0) {
+      driver.setRate(directRate);
+    }
+    Gauge.builder("tributary.source.lag", this, e -> e.driver.lag()).tags(tags).register(registry);
+    batchThread = new NamedThreadFactory(pipelineId, "batch").newThread(this::runLoop);
+    batchThread.setDaemon(false);
+    state = PipelineState.RUNNING;
+    batchThread.start();
+    LOG.info(
+        "event=pipeline_started pipeline={} source={} checkpoint={} next_batch={} replay={}",
+        pipelineId,
+        sourceName,
+        storage.describe(),
+        nextBatchId,
+        pendingReplay != null);
+  }
+
+  /**
+   * Waits, without giving up on an interrupt, until the sinks' opening thread is done (a failed
+   * start closes the sinks and must not race it); its outcome is dropped, the caller already has a
+   * failure to report.
+   */
+  private static void awaitQuietly(FutureTask<?> opening) {
+    boolean interrupted = false;
+    while (!opening.isDone()) {
+      try {
+        opening.get();
+      } catch (InterruptedException e) {
+        interrupted = true;
+      } catch (ExecutionException | java.util.concurrent.CancellationException e) {
+        break;
+      }
+    }
+    if (interrupted) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
+  /** Opens every sink and asks each transactional one which batch it committed last. */
+  private void openSinks() throws Exception {
     for (Map.Entry<String, Sink> e : sinks.entrySet()) {
       Sink sink = e.getValue();
       sink.open(new Ctx(pipelineId, e.getKey(), registry, storage));
@@ -221,6 +301,12 @@ public final class PipelineEngine {
         sinkLastCommitted.put(e.getKey(), last.isPresent() ? last.getAsLong() : -1L);
       }
     }
+  }
+
+  /**
+   * Reads the checkpoint's last plan, checks it fits this source, and starts the driver from it.
+   */
+  private void startDriver() throws Exception {
     OptionalLong lp = checkpoint.latestPlanned();
     OptionalLong lc = checkpoint.latestCommitted();
     BatchPlan lastPlan = null;
@@ -257,7 +343,6 @@ public final class PipelineEngine {
               batchIntervalMs, 1.0, 0.2, 0.0, options.get(PipelineOptions.BACKPRESSURE_MIN_RATE));
       directRate = options.get(PipelineOptions.BACKPRESSURE_INITIAL_RATE);
     }
-    driver = createDriver();
     if (lastPlan != null && !driver.planKind().equals(lastPlan.kind())) {
       throw new io.tributary.core.api.IncompatibleCheckpointException(
           "Checkpoint at "
@@ -269,23 +354,7 @@ public final class PipelineEngine {
               + driver.planKind()
               + " source: use a new checkpoint location or the previous source");
     }
-    positionsCarrier = chooseCarrier();
     driver.start(lastPlan);
-    if (estimator != null && directRate > 0) {
-      driver.setRate(directRate);
-    }
-    Gauge.builder("tributary.source.lag", this, e -> e.driver.lag()).tags(tags).register(registry);
-    batchThread = new NamedThreadFactory(pipelineId, "batch").newThread(this::runLoop);
-    batchThread.setDaemon(false);
-    state = PipelineState.RUNNING;
-    batchThread.start();
-    LOG.info(
-        "event=pipeline_started pipeline={} source={} checkpoint={} next_batch={} replay={}",
-        pipelineId,
-        sourceName,
-        storage.describe(),
-        nextBatchId,
-        pendingReplay != null);
   }
 
   private SourceDriver createDriver() throws Exception {
@@ -478,7 +547,9 @@ public final class PipelineEngine {
         runBatch(pendingReplay, System.currentTimeMillis(), true);
         pendingReplay = null;
       }
-      long next = System.currentTimeMillis() + batchIntervalMs;
+      // The first batch runs at once: what is already waiting at start (a backlog, a replay's
+      // successors) need not wait an interval, and the first output comes as soon as it can.
+      long next = System.currentTimeMillis();
       while (!stopRequested) {
         if (!awaitUntil(next)) {
           break;
