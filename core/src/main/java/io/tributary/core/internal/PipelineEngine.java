@@ -733,7 +733,10 @@ public final class PipelineEngine {
               counts[1],
               schedulingDelayMs,
               processingMs,
-              Math.max(0, endMs - scheduledMs),
+              // As Spark's Streaming tab: total delay = scheduling delay + processing time (the
+              // commit
+              // write included), so the three figures of a batch always add up.
+              schedulingDelayMs + processingMs,
               endMs));
     }
     if (estimator != null) {

@@ -9,8 +9,9 @@ package io.tributary.core.runtime;
  * @param records records read into the batch
  * @param bytes bytes of keys and values read into the batch
  * @param schedulingDelayMs how long the batch waited after its scheduled time before it started
- * @param processingTimeMs from its start to its commit
- * @param totalDelayMs from its scheduled time to its commit
+ * @param processingTimeMs from its start to its commit written
+ * @param totalDelayMs {@code schedulingDelayMs + processingTimeMs}: from its scheduled time to its
+ *     commit
  * @param committedAtMs when {@code commits/N} was written (epoch milliseconds)
  */
 public record BatchInfo(

@@ -86,6 +86,8 @@ public final class AdminServer implements AutoCloseable {
   private static final int MAX_LINE = 4096;
   private static final int MAX_HEADERS = 8192;
   private static final int MAX_BODY = 64 * 1024;
+  private static final io.netty.util.AttributeKey<Boolean> IN_FLIGHT =
+      io.netty.util.AttributeKey.valueOf("tributary-admin-in-flight");
 
   /** Where and how to listen. {@code token} and {@code ssl} may be {@code null}. */
   public record Settings(
@@ -233,6 +235,11 @@ public final class AdminServer implements AutoCloseable {
               new QueryStringDecoder(req.uri()),
               req.headers().get(HttpHeaderNames.AUTHORIZATION),
               req.content().toString(StandardCharsets.UTF_8));
+      // One request at a time per connection (pipelined requests wait in the socket, so answers
+      // keep
+      // their order), and no idle close while an answer is being prepared (a restart drains).
+      ctx.channel().config().setAutoRead(false);
+      ctx.channel().attr(IN_FLIGHT).set(Boolean.TRUE);
       try {
         handlers.execute(() -> write(ctx, handle(request), keepAlive));
       } catch (RejectedExecutionException e) {
@@ -243,7 +250,9 @@ public final class AdminServer implements AutoCloseable {
     @Override
     public void userEventTriggered(ChannelHandlerContext ctx, Object evt) throws Exception {
       if (evt instanceof IdleStateEvent) {
-        ctx.close(); // a client that sends nothing (or half a request) for the timeout
+        if (!Boolean.TRUE.equals(ctx.channel().attr(IN_FLIGHT).get())) {
+          ctx.close();
+        } // a client that sends nothing (or half a request) for the timeout
       } else {
         super.userEventTriggered(ctx, evt);
       }
@@ -267,9 +276,10 @@ public final class AdminServer implements AutoCloseable {
     resp.headers().set(HttpHeaderNames.CACHE_CONTROL, "no-store");
     resp.headers().set("X-Content-Type-Options", "nosniff");
     r.headers().forEach((k, v) -> resp.headers().set(k, v));
+    ctx.channel().attr(IN_FLIGHT).set(Boolean.FALSE);
     if (keepAlive) {
       resp.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.KEEP_ALIVE);
-      ctx.writeAndFlush(resp);
+      ctx.writeAndFlush(resp).addListener(f -> ctx.channel().config().setAutoRead(true));
     } else {
       resp.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
       ctx.writeAndFlush(resp).addListener(ChannelFutureListener.CLOSE);
@@ -308,6 +318,8 @@ public final class AdminServer implements AutoCloseable {
         return only(m, "GET", () -> Reply.text(200, "text/html; charset=utf-8", page()));
       case "/assets/status.js":
         return only(m, "GET", () -> asset("status.js", "text/javascript; charset=utf-8"));
+      case "/favicon.ico": // browsers ask for it; an empty answer keeps their consoles clean
+        return only(m, "GET", () -> new Reply(204, "image/x-icon", new byte[0], Map.of()));
       case "/assets/status.css":
         return only(m, "GET", () -> asset("status.css", "text/css; charset=utf-8"));
       default:
