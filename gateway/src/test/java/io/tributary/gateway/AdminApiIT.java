@@ -386,4 +386,52 @@ class AdminApiIT {
           .containsExactly(PipelineState.RUNNING);
     }
   }
+
+  @Test
+  void aSlowRestartIsAnsweredAlthoughItOutlastsTheIdleTimeout() throws Exception {
+    Path gate = tmp.resolve("gate");
+    Files.createFile(gate);
+    String yaml =
+        config(
+            """
+              - id: slow
+                settings: { batch-interval: 50ms }
+                checkpoint: %s
+                source: { type: test-sequence, count: 3, prefix: slow-restart-, open-gate: %s }
+                sinks: [ { type: files, path: %s } ]
+            """
+                .formatted(tmp.resolve("cp-slow"), gate, tmp.resolve("out-slow")),
+            ", token-file: " + tokenFile() + ", read-idle-timeout: 300ms");
+    try (Gateway gw = new Gateway(GatewayConfig.parse(new StringReader(yaml), "slow.yaml"))) {
+      gw.start();
+      int port = gw.adminPort();
+      Files.delete(gate);
+      int built = io.tributary.gateway.testing.SequenceSourceFactory.CREATED.get("slow-restart-");
+      var restart =
+          http.sendAsync(
+              HttpRequest.newBuilder(
+                      URI.create("http://127.0.0.1:" + port + "/pipelines/slow/restart"))
+                  .header("Authorization", "Bearer " + TOKEN)
+                  .POST(HttpRequest.BodyPublishers.noBody())
+                  .build(),
+              HttpResponse.BodyHandlers.ofString());
+      // The new run's source is built and blocks in open() until the gate exists.
+      await()
+          .atMost(Duration.ofSeconds(30))
+          .until(
+              () ->
+                  io.tributary.gateway.testing.SequenceSourceFactory.CREATED.get("slow-restart-")
+                      > built);
+      // An idle connection opened meanwhile is closed: the idle timeout has passed since.
+      try (Socket idle = new Socket("127.0.0.1", port)) {
+        idle.setSoTimeout((int) TimeUnit.SECONDS.toMillis(20));
+        assertThat(idle.getInputStream().read()).isEqualTo(-1);
+      }
+      assertThat(restart).isNotDone();
+      Files.createFile(gate);
+      HttpResponse<String> r = restart.get(60, TimeUnit.SECONDS);
+      assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+      assertThat(json(r).get("state").asText()).isEqualTo("RUNNING");
+    }
+  }
 }

@@ -4,6 +4,8 @@ package io.tributary.core.runtime;
  * The figures of one committed batch, as Spark's Streaming tab shows them. Kept by the pipeline for
  * its last {@value Pipeline#RECENT_BATCHES} batches ({@link Pipeline#recentBatches()}).
  *
+ * <p>Thread safety: immutable.
+ *
  * @param batchId the batch id ({@code offsets/N}, {@code commits/N})
  * @param batchTimeMs when the batch was scheduled to run (epoch milliseconds)
  * @param records records read into the batch

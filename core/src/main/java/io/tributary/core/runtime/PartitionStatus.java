@@ -6,6 +6,8 @@ import java.util.OptionalLong;
  * Where one partition (a Kafka partition, a file, a receiver's WAL blocks) of a running pipeline
  * stands.
  *
+ * <p>Thread safety: immutable.
+ *
  * @param partition the partition id as in {@code offsets/N}
  * @param committedPosition the position up to which batches are committed (the {@code until} of the
  *     partition's range in the last committed batch), or {@code null} before the first commit
