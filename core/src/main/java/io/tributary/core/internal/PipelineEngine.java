@@ -32,7 +32,9 @@ import io.tributary.core.internal.checkpoint.ScopedCheckpointStorage;
 import io.tributary.core.internal.receiver.ReceiverSupervisor;
 import io.tributary.core.internal.wal.WalConfig;
 import io.tributary.core.internal.wal.WriteAheadLog;
+import io.tributary.core.runtime.BatchInfo;
 import io.tributary.core.runtime.BatchTransform;
+import io.tributary.core.runtime.PartitionStatus;
 import io.tributary.core.runtime.PipelineOptions;
 import io.tributary.core.runtime.PipelineState;
 import io.tributary.core.runtime.PipelineStatus;
@@ -94,6 +96,17 @@ public final class PipelineEngine {
   private final AtomicLong recordsIn = new AtomicLong();
   private final AtomicLong recordsOut = new AtomicLong();
   private final Map<String, Long> sinkLastCommitted = new HashMap<>();
+
+  /** The last {@link #RECENT_BATCHES} committed batches, oldest first; guarded by itself. */
+  private final java.util.ArrayDeque<BatchInfo> recent = new java.util.ArrayDeque<>();
+
+  public static final int RECENT_BATCHES = 300;
+
+  /** The ranges of the last committed batch (or of the recovered one), for the status. */
+  private volatile List<OffsetRange> committedRanges = List.of();
+
+  /** Set by {@link #pause()}: the batch thread plans nothing until {@link #resume()}. */
+  private volatile boolean paused;
 
   private Thread batchThread;
   private long nextBatchId;
@@ -335,6 +348,8 @@ public final class PipelineEngine {
       lastCommitted = lc.isPresent() ? lc.getAsLong() : -1;
       if (lastCommitted < id) {
         pendingReplay = lastPlan;
+      } else {
+        committedRanges = lastPlan.ranges();
       }
     }
     if (options.get(PipelineOptions.BACKPRESSURE)) {
@@ -554,6 +569,12 @@ public final class PipelineEngine {
         if (!awaitUntil(next)) {
           break;
         }
+        if (paused) {
+          if (!awaitResumed()) {
+            break;
+          }
+          next = System.currentTimeMillis();
+        }
         long scheduled = next;
         next += batchIntervalMs;
         long now = System.currentTimeMillis();
@@ -611,6 +632,93 @@ public final class PipelineEngine {
     } finally {
       lock.unlock();
     }
+  }
+
+  /** Waits while paused; false when a stop was requested meanwhile. */
+  private boolean awaitResumed() throws InterruptedException {
+    lock.lock();
+    try {
+      while (paused && !stopRequested) {
+        wake.await();
+      }
+      return !stopRequested;
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  /**
+   * Stops planning new batches until {@link #resume()}; the batch in flight completes. A receiver
+   * keeps receiving into its write-ahead log and buffers until they are full (then {@code store}
+   * blocks: backpressure). A graceful stop while paused still drains.
+   */
+  public void pause() {
+    if (!paused) {
+      paused = true;
+      LOG.info("event=pipeline_paused pipeline={}", pipelineId);
+    }
+  }
+
+  /** Plans batches again after {@link #pause()}; the next batch runs at once. */
+  public void resume() {
+    lock.lock();
+    try {
+      if (paused) {
+        paused = false;
+        LOG.info("event=pipeline_resumed pipeline={}", pipelineId);
+      }
+      wake.signalAll();
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  public boolean paused() {
+    return paused;
+  }
+
+  /** The last committed batches, oldest first (at most {@link #RECENT_BATCHES}). */
+  public List<BatchInfo> recentBatches() {
+    synchronized (recent) {
+      return List.copyOf(recent);
+    }
+  }
+
+  /**
+   * Per partition of the last committed batch: its committed position, and the latest available
+   * position and lag where the source tells them.
+   */
+  public List<PartitionStatus> partitions() {
+    SourceDriver d = driver;
+    Map<String, io.tributary.core.api.Position> latest = d == null ? Map.of() : d.latestPositions();
+    List<PartitionStatus> out = new ArrayList<>();
+    java.util.Set<String> seen = new java.util.HashSet<>();
+    for (OffsetRange r : committedRanges) {
+      seen.add(r.partition());
+      io.tributary.core.api.Position end = latest.get(r.partition());
+      out.add(
+          new PartitionStatus(
+              r.partition(),
+              r.until().toString(),
+              end == null ? null : end.toString(),
+              end == null
+                  ? OptionalLong.empty()
+                  : OptionalLong.of(Math.max(0, r.until().distanceTo(end)))));
+    }
+    for (Map.Entry<String, io.tributary.core.api.Position> e :
+        new java.util.TreeMap<>(latest).entrySet()) {
+      if (!seen.contains(e.getKey())) {
+        out.add(
+            new PartitionStatus(e.getKey(), null, e.getValue().toString(), OptionalLong.empty()));
+      }
+    }
+    return out;
+  }
+
+  /** Records known to be available but not planned yet; 0 when the source cannot tell. */
+  public long lag() {
+    SourceDriver d = driver;
+    return d == null ? 0 : d.lag();
   }
 
   private void drain() throws Exception {
@@ -684,6 +792,25 @@ public final class PipelineEngine {
     processingTimer.record(processingMs, TimeUnit.MILLISECONDS);
     schedulingDelayTimer.record(schedulingDelayMs, TimeUnit.MILLISECONDS);
     totalDelayTimer.record(Math.max(0, endMs - scheduledMs), TimeUnit.MILLISECONDS);
+    committedRanges = plan.ranges();
+    synchronized (recent) {
+      if (recent.size() == RECENT_BATCHES) {
+        recent.removeFirst();
+      }
+      recent.addLast(
+          new BatchInfo(
+              batchId,
+              scheduledMs,
+              inRecords,
+              counts[1],
+              schedulingDelayMs,
+              processingMs,
+              // As Spark's Streaming tab: total delay = scheduling delay + processing time (the
+              // commit
+              // write included), so the three figures of a batch always add up.
+              schedulingDelayMs + processingMs,
+              endMs));
+    }
     if (estimator != null) {
       OptionalDouble rate = estimator.compute(endMs, inRecords, processingMs, schedulingDelayMs);
       if (rate.isPresent()) {
