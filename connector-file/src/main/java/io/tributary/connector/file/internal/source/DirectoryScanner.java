@@ -72,6 +72,17 @@ final class DirectoryScanner {
   private final boolean ordered;
   private final boolean orderedNames;
 
+  /** age-by discovery-time: the horizon measures when a file was first seen, not its mtime. */
+  private boolean ageByDiscovery;
+
+  private java.time.Clock clock = java.time.Clock.systemUTC();
+
+  /** Told about every file ignored for its age (it decides what to count and log). */
+  private java.util.function.BiConsumer<FileStatus, Long> onTooOld = (s, t) -> {};
+
+  /** The time of the current cycle (age-by discovery-time). */
+  private long cycleMillis;
+
   /** The local file system: listed by name (java.nio), statuses only for names that may be new. */
   private final boolean local;
 
@@ -177,7 +188,21 @@ final class DirectoryScanner {
         || name.endsWith(".inprogress");
   }
 
+  /** age-by discovery-time with the source's clock. */
+  DirectoryScanner ageByDiscovery(java.time.Clock clock) {
+    this.ageByDiscovery = true;
+    this.clock = clock;
+    return this;
+  }
+
+  /** Where files ignored for their age are reported (with the cycle's threshold). */
+  DirectoryScanner onTooOld(java.util.function.BiConsumer<FileStatus, Long> sink) {
+    this.onTooOld = sink;
+    return this;
+  }
+
   Result scan(PartitionState st, long threshold) throws IOException {
+    cycleMillis = clock.millis();
     if (watch == null) {
       return list(st, threshold);
     }
@@ -529,7 +554,7 @@ final class DirectoryScanner {
           continue; // ordered file names: seen before, or a late file under an older name
           // (documented)
         }
-        if (st.seen.containsKey(prefix + name)) {
+        if (remembered(st, prefix + name)) {
           c.files++;
           continue; // remembered: a file inside the horizon that was seen before (directories are
           // never remembered)
@@ -567,12 +592,13 @@ final class DirectoryScanner {
     if (isHiddenOrInProgress(name) || !matchesName(name)) {
       return;
     }
-    if (s.getModificationTime() < threshold) {
-      c.old++;
+    String path = s.getPath().toString();
+    if (remembered(st, path)) {
       return;
     }
-    String path = s.getPath().toString();
-    if (st.seen.containsKey(path)) {
+    if (!ageByDiscovery && s.getModificationTime() < threshold) {
+      c.old++;
+      onTooOld.accept(s, threshold);
       return;
     }
     out.add(new Candidate(s, root));
@@ -580,6 +606,28 @@ final class DirectoryScanner {
     if (parent != null) {
       nextPending.add(parent.toString());
     }
+  }
+
+  /**
+   * Whether a path was seen inside the horizon. With age-by discovery-time a file still listed
+   * stays remembered (its time is renewed), so it leaves the state only once it has been gone for
+   * max-file-age, and is never taken for a new file.
+   */
+  private boolean remembered(PartitionState st, String path) {
+    if (!ageByDiscovery) {
+      return st.seen.containsKey(path);
+    }
+    Long t = st.seen.computeIfPresent(path, (k, v) -> Math.max(v, cycleMillis));
+    if (t != null) {
+      st.maxMtime = Math.max(st.maxMtime, cycleMillis);
+      return true;
+    }
+    return false;
+  }
+
+  /** The cycle's time (the discovery time of what it finds, with age-by discovery-time). */
+  long cycleMillis() {
+    return cycleMillis;
   }
 
   private boolean matchesName(String name) {

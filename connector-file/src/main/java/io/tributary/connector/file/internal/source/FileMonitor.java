@@ -7,11 +7,14 @@ import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Tags;
 import io.micrometer.core.instrument.Timer;
 import io.tributary.connector.file.BadFileException;
+import io.tributary.connector.file.FileChangedException;
 import io.tributary.connector.file.FileSource.ListingStats;
 import io.tributary.connector.file.FileSourceOptions;
+import io.tributary.connector.file.FileSourceOptions.AgeBy;
 import io.tributary.connector.file.FileSourceOptions.CleanSource;
 import io.tributary.connector.file.FileSourceOptions.Format;
 import io.tributary.connector.file.FileSourceOptions.OnBadFile;
+import io.tributary.connector.file.FileSourceOptions.OnChange;
 import io.tributary.connector.file.QuarantinedFile;
 import io.tributary.connector.file.internal.hadoop.HadoopFileSystems;
 import io.tributary.core.api.CloseableIterator;
@@ -24,6 +27,7 @@ import io.tributary.core.api.Record;
 import io.tributary.core.api.Secrets;
 import io.tributary.core.checkpoint.CheckpointStorage;
 import java.io.IOException;
+import java.time.Clock;
 import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
@@ -31,6 +35,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.NoSuchElementException;
 import org.apache.hadoop.conf.Configuration;
+import org.apache.hadoop.fs.FileStatus;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
 import org.apache.hadoop.hdfs.DistributedFileSystem;
@@ -62,6 +67,14 @@ public final class FileMonitor implements AutoCloseable {
   private final long recordLength;
   private final Map<String, FileSystem> fileSystems = new LinkedHashMap<>();
   private final Map<String, DirectoryScanner> scanners = new LinkedHashMap<>();
+  private final Map<String, StabilityGuard> guards = new LinkedHashMap<>();
+  private final Map<String, ChangeWatch> changeWatches = new LinkedHashMap<>();
+  private final Map<String, TooOldFiles> tooOld = new LinkedHashMap<>();
+  private final Clock clock;
+  private final OnChange onChange;
+  private final boolean ageByDiscovery;
+  private final MeterRegistry registry;
+  private final Tags tags;
   private final List<HdfsInotifyWatch> watches = new ArrayList<>();
   private final Counter admitted;
   private final Counter quarantined;
@@ -76,9 +89,15 @@ public final class FileMonitor implements AutoCloseable {
       String pipeline,
       String source,
       CheckpointStorage state,
-      MeterRegistry registry)
+      MeterRegistry registry,
+      Clock clock)
       throws IOException {
     this.pipeline = pipeline;
+    this.clock = clock;
+    this.registry = registry;
+    this.tags = Tags.of("pipeline", pipeline, "source", source);
+    this.onChange = config.get(FileSourceOptions.ON_CHANGE);
+    this.ageByDiscovery = config.get(FileSourceOptions.AGE_BY) == AgeBy.DISCOVERY_TIME;
     this.source = source;
     this.onBadFile = config.get(FileSourceOptions.ON_BAD_FILE);
     this.cleanSource = config.get(FileSourceOptions.CLEAN_SOURCE);
@@ -126,10 +145,25 @@ public final class FileMonitor implements AutoCloseable {
           watch = HdfsInotifyWatch.open(dfs);
           watches.add(watch);
         }
-        scanners.put(
+        long stableFor = stableForMillis(config, fs.getUri().getScheme());
+        guards.put(id, new StabilityGuard(fs, stableFor, orderedNames, clock));
+        changeWatches.put(
             id,
+            new ChangeWatch(
+                fs,
+                config.get(FileSourceOptions.WATCH_CHANGES_FOR).toMillis(),
+                onChange == OnChange.READ_APPENDED ? stableFor : -1,
+                clock));
+        TooOldFiles old = new TooOldFiles(id, "file".equals(fs.getUri().getScheme()));
+        tooOld.put(id, old);
+        DirectoryScanner scanner =
             new DirectoryScanner(
-                fs, fs.makeQualified(p), fileGlob, recursive, ordered, orderedNames, watch));
+                    fs, fs.makeQualified(p), fileGlob, recursive, ordered, orderedNames, watch)
+                .onTooOld(old::ignored);
+        if (ageByDiscovery) {
+          scanner.ageByDiscovery(clock);
+        }
+        scanners.put(id, scanner);
       }
       if (cleanSource == CleanSource.ARCHIVE) {
         Path a = new Path(config.get(FileSourceOptions.ARCHIVE_DIR));
@@ -153,22 +187,43 @@ public final class FileMonitor implements AutoCloseable {
       closeFileSystems();
       throw e;
     }
+    if (ageByDiscovery) {
+      // Times in the state are those of the last snapshot or delta: a file still listed renews its
+      // time at the next cycle, so none may leave the state before this process has listed once.
+      synchronized (index) {
+        for (String id : ids) {
+          PartitionState st = index.partition(id);
+          st.seen.replaceAll((path, t) -> Math.max(t, st.maxMtime));
+        }
+      }
+    }
     LOG.info(
         "event=files_source_opened pipeline={} source={} paths={} hadoop={}",
         pipeline,
         source,
         ids.size(),
         Secrets.describe(hadoopSettings));
-    Tags tags = Tags.of("pipeline", pipeline, "source", source);
     admitted = Counter.builder("tributary.files.admitted").tags(tags).register(registry);
     quarantined = Counter.builder("tributary.files.quarantined").tags(tags).register(registry);
-    ignoredOld = Counter.builder("tributary.files.ignored.old").tags(tags).register(registry);
+    ignoredOld =
+        Counter.builder("tributary.files.ignored")
+            .description("Files ignored, counted once per file (reason too-old: max-file-age)")
+            .tags(tags)
+            .tag("reason", "too-old")
+            .register(registry);
     cleaned = Counter.builder("tributary.files.cleaned").tags(tags).register(registry);
     listing = Timer.builder("tributary.files.listing").tags(tags).register(registry);
     Gauge.builder("tributary.files.quarantine.size", index, FileIndex::quarantineSize)
         .tags(tags)
         .register(registry);
     Gauge.builder("tributary.files.remembered", index, FileIndex::rememberedFiles)
+        .tags(tags)
+        .register(registry);
+    Gauge.builder(
+            "tributary.files.unstable",
+            guards,
+            g -> g.values().stream().mapToInt(StabilityGuard::waiting).sum())
+        .description("New files waiting until their length and modification time are stable")
         .tags(tags)
         .register(registry);
     Gauge.builder("tributary.files.held", index, FileIndex::heldEntries)
@@ -212,13 +267,15 @@ public final class FileMonitor implements AutoCloseable {
         long threshold = index.threshold(st);
         index.trim(
             st); // directories (keeps pruning current) and, as the horizon moves, remembered paths
+        List<FileEntry> added = new ArrayList<>(changes(e.getKey(), st));
+        tooOld.get(e.getKey()).cycleStarts();
         DirectoryScanner.Result r = e.getValue().scan(st, threshold);
+        tooOld.get(e.getKey()).cycleEnds();
         files += r.filesListed();
         dirs += r.directoriesListed();
         pruned += r.directoriesPruned();
         found += r.candidates().size();
-        ignoredOld.increment(r.ignoredOld());
-        List<FileEntry> added = new ArrayList<>();
+
         if (!st.initialized && !includeExisting) {
           for (DirectoryScanner.Candidate c : r.candidates()) {
             st.see(c.path(), c.root(), c.status().getModificationTime());
@@ -231,8 +288,9 @@ public final class FileMonitor implements AutoCloseable {
               st.id,
               r.candidates().size());
         } else {
-          long allowance = maxFilesPerBatch - st.outstanding();
-          for (DirectoryScanner.Candidate c : r.candidates()) {
+          long allowance = maxFilesPerBatch - st.outstanding() + added.size();
+          long discovered = ageByDiscovery ? e.getValue().cycleMillis() : 0;
+          for (DirectoryScanner.Candidate c : guards.get(e.getKey()).stable(r.candidates())) {
             long len = c.status().getLen();
             long mtime = c.status().getModificationTime();
             List<long[]> ranges = splits(c.path(), len);
@@ -245,9 +303,19 @@ public final class FileMonitor implements AutoCloseable {
             }
             for (long[] range : ranges) {
               FileEntry f =
-                  new FileEntry(st.nextSeq, c.path(), c.root(), len, mtime, range[0], range[1]);
+                  new FileEntry(
+                      st.nextSeq,
+                      c.path(),
+                      c.root(),
+                      len,
+                      mtime,
+                      range[0],
+                      range[1],
+                      false,
+                      discovered);
               st.admit(f);
               added.add(f);
+              changeWatches.get(e.getKey()).admitted(f);
             }
           }
         }
@@ -281,6 +349,172 @@ public final class FileMonitor implements AutoCloseable {
           nanos / 1_000_000);
     }
     return out;
+  }
+
+  /**
+   * Detection after admission: the changes seen since the last cycle, handled by on-change. Returns
+   * the entries admitted for appended bytes (read-appended), already given their offsets.
+   */
+  private List<FileEntry> changes(String id, PartitionState st) throws IOException {
+    ChangeWatch w = changeWatches.get(id);
+    if (w.size() == 0) {
+      return List.of();
+    }
+    List<FileEntry> out = new ArrayList<>();
+    for (ChangeWatch.Change ch : w.check()) {
+      FileEntry was = ch.admitted();
+      FileStatus now = ch.now();
+      boolean append = onChange == OnChange.READ_APPENDED && ch.kind() == ChangeWatch.Kind.GREW;
+      String action = append ? "read-appended" : onChange == OnChange.FAIL ? "fail" : "warn";
+      Counter.builder("tributary.files.changed")
+          .description("Files whose length or modification time changed after they were admitted")
+          .tags(tags)
+          .tag("change", ch.kind().name().toLowerCase(java.util.Locale.ROOT))
+          .tag("action", action)
+          .register(registry)
+          .increment();
+      LOG.warn(
+          "event=file_changed_after_admission pipeline={} source={} partition={} offset={} path={}"
+              + " change={} admitted_length={} admitted_mtime={} length={} mtime={} action={}",
+          pipeline,
+          source,
+          id,
+          was.seq(),
+          was.path(),
+          ch.kind().name().toLowerCase(java.util.Locale.ROOT),
+          was.length(),
+          was.modificationTime(),
+          now.getLen(),
+          now.getModificationTime(),
+          action);
+      if (onChange == OnChange.FAIL) {
+        throw new FileChangedException(
+            was.path(),
+            "File "
+                + was.path()
+                + " (offset "
+                + was.seq()
+                + " of partition "
+                + id
+                + ") changed after it was admitted and read: "
+                + was.length()
+                + " bytes modified at "
+                + was.modificationTime()
+                + " then, "
+                + now.getLen()
+                + " bytes modified at "
+                + now.getModificationTime()
+                + " now; what changed is not read (write files elsewhere and rename them into"
+                + " place, raise stable-for for slow writers, or set on-change: read-appended for"
+                + " files that grow, or warn)");
+      }
+      if (!append) {
+        w.forget(was.path()); // counted and logged once per file
+        continue;
+      }
+      FileEntry f =
+          new FileEntry(
+              st.nextSeq,
+              was.path(),
+              was.root(),
+              now.getLen(),
+              now.getModificationTime(),
+              was.length(),
+              now.getLen(),
+              true,
+              was.discovered());
+      st.admit(f);
+      out.add(f);
+      w.admitted(f);
+    }
+    return out;
+  }
+
+  /**
+   * Files ignored for their age, counted and logged once per file. At the first cycle of this
+   * process the old files already there are one summary line, except on the local file system where
+   * a file whose status changed (ctime) inside the horizon arrived recently with an old
+   * modification time (rsync -t, cp -p, tar x) and is reported on its own; any old file that
+   * appears later is reported. Remembers the paths it judged (in memory, at most 1,000,000 per
+   * partition; then it starts over).
+   */
+  private final class TooOldFiles {
+    private static final int MAX = 1_000_000;
+    private final String partition;
+    private final boolean local;
+    private final java.util.Set<String> judged = new java.util.HashSet<>();
+    private boolean first = true;
+    private long baseline;
+
+    TooOldFiles(String partition, boolean local) {
+      this.partition = partition;
+      this.local = local;
+    }
+
+    void cycleStarts() {
+      baseline = 0;
+      if (judged.size() > MAX) {
+        judged.clear();
+      }
+    }
+
+    void ignored(FileStatus s, long threshold) {
+      String path = s.getPath().toString();
+      if (!judged.add(path)) {
+        return;
+      }
+      if (first && !(local && changedSince(s, threshold))) {
+        baseline++;
+        return;
+      }
+      ignoredOld.increment();
+      LOG.warn(
+          "event=file_ignored reason=too-old pipeline={} source={} partition={} path={} mtime={}"
+              + " horizon={} hint=\"its modification time is older than the newest seen minus"
+              + " max-file-age; writers that keep old times (rsync -t, cp -p, tar x) need age-by:"
+              + " discovery-time or a larger max-file-age\"",
+          pipeline,
+          source,
+          partition,
+          path,
+          java.time.Instant.ofEpochMilli(s.getModificationTime()),
+          java.time.Instant.ofEpochMilli(threshold));
+    }
+
+    void cycleEnds() {
+      if (first && baseline > 0) {
+        LOG.info(
+            "event=files_ignored_old_present pipeline={} source={} partition={} files={}"
+                + " reason=\"older than the horizon (max-file-age) when this process started\"",
+            pipeline,
+            source,
+            partition,
+            baseline);
+      }
+      first = false;
+    }
+
+    private boolean changedSince(FileStatus s, long threshold) {
+      try {
+        Object ctime =
+            java.nio.file.Files.getAttribute(
+                java.nio.file.Path.of(s.getPath().toUri()), "unix:ctime");
+        return ctime instanceof java.nio.file.attribute.FileTime t && t.toMillis() >= threshold;
+      } catch (IOException | RuntimeException e) {
+        return true; // unknown: report it rather than stay silent
+      }
+    }
+  }
+
+  /**
+   * The completeness guard's duration: as set, else the default where in-place writes are visible
+   * and 0 on object stores, whose objects appear whole.
+   */
+  static long stableForMillis(Config config, String scheme) {
+    if (!config.isSet(FileSourceOptions.STABLE_FOR) && HadoopFileSystems.isObjectStore(scheme)) {
+      return 0;
+    }
+    return config.get(FileSourceOptions.STABLE_FOR).toMillis();
   }
 
   /** Byte ranges of a file: one (the whole file) unless splitting applies. */

@@ -124,7 +124,7 @@ final class PartitionState {
   void admit(FileEntry e) {
     entries.put(e.seq(), e);
     nextSeq = Math.max(nextSeq, e.seq() + 1);
-    see(e.path(), e.root(), e.modificationTime());
+    see(e.path(), e.root(), e.ageTime());
   }
 
   /** Offsets admitted but not yet known committed. */
