@@ -53,6 +53,10 @@ public final class FileSource implements DirectSource {
    * @param newFiles complete files found that were not seen before (admitted now or waiting)
    * @param admitted files that got an offset in this cycle
    * @param durationNanos wall-clock time of the cycle, state write included
+   * @param reconciliation whether the cycle was a reconciliation listing (everything listed, no
+   *     start-after, no pruning)
+   * @param late files admitted by this cycle that the fast listing had skipped (out of order, late
+   *     partition)
    */
   public record ListingStats(
       long filesListed,
@@ -60,7 +64,9 @@ public final class FileSource implements DirectSource {
       long directoriesPruned,
       long newFiles,
       long admitted,
-      long durationNanos) {}
+      long durationNanos,
+      boolean reconciliation,
+      long late) {}
 
   private final Config config;
   private final Clock clock;
@@ -205,6 +211,14 @@ public final class FileSource implements DirectSource {
   /** Files skipped under {@code on-bad-file: skip} that are still inside the horizon. */
   public List<QuarantinedFile> quarantinedFiles() {
     return opened().quarantine();
+  }
+
+  /**
+   * Makes the next listing cycle a reconciliation listing (everything listed, as at a start), for
+   * operators and benchmarks; with {@code ordered-file-names} or {@code ordered-partitions} only.
+   */
+  public void reconcileAtNextCycle() {
+    opened().reconcileAtNextCycle();
   }
 
   /** What the last listing cycle did. */

@@ -127,7 +127,9 @@ public final class FileSourceOptions {
               "With recursive: subdirectory names sort in time order (date=2026-11-25/hour=09 before hour=10), so a"
                   + " listing cycle descends only into the newest partitions (those sorting at or after the newest"
                   + " partition where a file was found) and those that received a file inside max-file-age. A"
-                  + " partition created later that sorts before the newest one is then not seen.");
+                  + " partition created later that sorts before the newest one, or a file arriving late in an older"
+                  + " one, is found by the next reconciliation listing (reconcile-interval, and every start) and"
+                  + " counted as late.");
 
   public static final ConfigOption<Boolean> ORDERED_FILE_NAMES =
       ConfigOption.bool("ordered-file-names")
@@ -137,7 +139,8 @@ public final class FileSourceOptions {
                   + " a listing cycle looks only at names after the last one seen (HDFS: the NameNode listing starts"
                   + " there; local file system: every name is read, but older ones cost no status; S3: ListObjectsV2"
                   + " starts after it; others: the full listing, older names filtered). A file arriving later under a smaller name is"
-                  + " then not seen. Not with recursive.");
+                  + " found by the next reconciliation listing (reconcile-interval, and every start) and counted as"
+                  + " late. Not with recursive.");
 
   public static final ConfigOption<Boolean> HDFS_INOTIFY =
       ConfigOption.bool("hdfs-inotify")

@@ -51,7 +51,7 @@ final class DirectoryScanner {
   private static final Logger LOG = LoggerFactory.getLogger(DirectoryScanner.class);
 
   /** A file found and not seen before. */
-  record Candidate(FileStatus status, String root) {
+  record Candidate(FileStatus status, String root, boolean late) {
     String path() {
       return status.getPath().toString();
     }
@@ -80,8 +80,23 @@ final class DirectoryScanner {
   /** Told about every file ignored for its age (it decides what to count and log). */
   private java.util.function.BiConsumer<FileStatus, Long> onTooOld = (s, t) -> {};
 
+  /** Told about every file that is not a regular file (FIFO, socket, device), before any open. */
+  private java.util.function.Consumer<FileStatus> onNotRegular = s -> {};
+
   /** The time of the current cycle (age-by discovery-time). */
   private long cycleMillis;
+
+  /** Whether the next cycle is a reconciliation listing. */
+  private boolean reconcileNext;
+
+  /** Whether the current cycle is a reconciliation listing: no start-after, no pruning. */
+  private boolean reconciling;
+
+  /** In a reconciliation: walking a directory that the fast listing prunes. */
+  private boolean lateScope;
+
+  /** In a reconciliation: the entry at hand has a name the fast listing skips. */
+  private boolean lateName;
 
   /** The local file system: listed by name (java.nio), statuses only for names that may be new. */
   private final boolean local;
@@ -195,14 +210,34 @@ final class DirectoryScanner {
     return this;
   }
 
+  /** Where entries that are not regular files are reported (they are never opened). */
+  DirectoryScanner onNotRegular(java.util.function.Consumer<FileStatus> sink) {
+    this.onNotRegular = sink;
+    return this;
+  }
+
   /** Where files ignored for their age are reported (with the cycle's threshold). */
   DirectoryScanner onTooOld(java.util.function.BiConsumer<FileStatus, Long> sink) {
     this.onTooOld = sink;
     return this;
   }
 
+  /** Makes the next cycle a reconciliation listing (ordered names and partitions only). */
+  void reconcileNext() {
+    if (orderedNames || ordered) {
+      reconcileNext = true;
+    }
+  }
+
+  /** Whether the last cycle was a reconciliation listing. */
+  boolean reconciled() {
+    return reconciling;
+  }
+
   Result scan(PartitionState st, long threshold) throws IOException {
     cycleMillis = clock.millis();
+    reconciling = reconcileNext && watch == null;
+    reconcileNext = false;
     if (watch == null) {
       return list(st, threshold);
     }
@@ -451,11 +486,12 @@ final class DirectoryScanner {
       return;
     }
     RemoteIterator<FileStatus> it;
+    String listAfter = reconciling ? null : after;
     try {
-      if (after != null && fs instanceof DistributedFileSystem dfs) {
-        it = HdfsListing.after(dfs, dir, after);
-      } else if (after != null && fs instanceof S3AFileSystem s3a) {
-        it = S3Listing.after(s3a, dir, after);
+      if (listAfter != null && fs instanceof DistributedFileSystem dfs) {
+        it = HdfsListing.after(dfs, dir, listAfter);
+      } else if (listAfter != null && fs instanceof S3AFileSystem s3a) {
+        it = S3Listing.after(s3a, dir, listAfter);
       } else {
         it = fs.listStatusIterator(dir);
       }
@@ -470,12 +506,18 @@ final class DirectoryScanner {
       if (isHiddenOrInProgress(name)) {
         continue;
       }
-      if (after != null && name.compareTo(after) <= 0) {
+      boolean older = after != null && name.compareTo(after) <= 0;
+      if (older && !reconciling) {
         c.files++;
-        continue; // ordered file names: seen before, or a late file under an older name
-        // (documented)
+        continue; // ordered file names: seen before, or a late file under an older name (found by
+        // the next reconciliation)
       }
-      entry(st, s, root, rel, depth, threshold, out, nextPending, c, hw);
+      lateName = older;
+      try {
+        entry(st, s, root, rel, depth, threshold, out, nextPending, c, hw);
+      } finally {
+        lateName = false;
+      }
     }
   }
 
@@ -504,7 +546,17 @@ final class DirectoryScanner {
           && PartitionPaths.compare(childRel, PartitionPaths.prefix(hw, depth + 1)) < 0) {
         String full = s.getPath().toString();
         if (!holds(st.activeDirs.navigableKeySet(), full) && !holds(pendingDirs, full)) {
-          c.pruned++;
+          if (!reconciling) {
+            c.pruned++;
+            return;
+          }
+          boolean outer = lateScope;
+          lateScope = true; // an older partition: what it holds the fast listing does not look for
+          try {
+            walk(st, s.getPath(), root, childRel, depth + 1, threshold, out, nextPending, c);
+          } finally {
+            lateScope = outer;
+          }
           return;
         }
       }
@@ -549,10 +601,11 @@ final class DirectoryScanner {
         if (isHiddenOrInProgress(name)) {
           continue;
         }
-        if (after != null && name.compareTo(after) <= 0) {
+        boolean older = after != null && name.compareTo(after) <= 0;
+        if (older && !reconciling) {
           c.files++;
-          continue; // ordered file names: seen before, or a late file under an older name
-          // (documented)
+          continue; // ordered file names: seen before, or a late file under an older name (found
+          // by the next reconciliation)
         }
         if (remembered(st, prefix + name)) {
           c.files++;
@@ -570,7 +623,12 @@ final class DirectoryScanner {
         } catch (FileNotFoundException gone) {
           continue; // removed since the directory was read
         }
-        entry(st, s, root, rel, depth, threshold, out, nextPending, c, hw);
+        lateName = older;
+        try {
+          entry(st, s, root, rel, depth, threshold, out, nextPending, c, hw);
+        } finally {
+          lateName = false;
+        }
       }
     } catch (NoSuchFileException | NotDirectoryException e) {
       // removed (or replaced) since its parent was listed
@@ -601,7 +659,11 @@ final class DirectoryScanner {
       onTooOld.accept(s, threshold);
       return;
     }
-    out.add(new Candidate(s, root));
+    if (local && !regular(s)) {
+      onNotRegular.accept(s);
+      return; // a FIFO would block the reading thread in open(); a device or socket is no file
+    }
+    out.add(new Candidate(s, root, reconciling && (lateScope || lateName)));
     Path parent = s.getPath().getParent();
     if (parent != null) {
       nextPending.add(parent.toString());
@@ -623,6 +685,21 @@ final class DirectoryScanner {
       return true;
     }
     return false;
+  }
+
+  /**
+   * Whether a local entry is a regular file (or a link to one): Hadoop's local status calls
+   * anything that is not a directory a file, FIFOs included. Asked for new candidates only.
+   */
+  private static boolean regular(FileStatus s) {
+    try {
+      return java.nio.file.Files.readAttributes(
+              java.nio.file.Path.of(s.getPath().toUri()),
+              java.nio.file.attribute.BasicFileAttributes.class)
+          .isRegularFile();
+    } catch (IOException | RuntimeException e) {
+      return true; // vanished or unreadable: the read reports it as bad input, as before
+    }
   }
 
   /** The cycle's time (the discovery time of what it finds, with age-by discovery-time). */

@@ -75,13 +75,17 @@ public final class FileMonitor implements AutoCloseable {
   private final boolean ageByDiscovery;
   private final MeterRegistry registry;
   private final Tags tags;
+  private final long reconcileIntervalMillis;
+  private final Map<String, Long> lastReconcile = new LinkedHashMap<>();
+  private final Counter late;
+  private final Counter reconciliations;
   private final List<HdfsInotifyWatch> watches = new ArrayList<>();
   private final Counter admitted;
   private final Counter quarantined;
   private final Counter ignoredOld;
   private final Counter cleaned;
   private final Timer listing;
-  private volatile ListingStats lastListing = new ListingStats(0, 0, 0, 0, 0, 0);
+  private volatile ListingStats lastListing = new ListingStats(0, 0, 0, 0, 0, 0, false, 0);
   private boolean closed;
 
   public FileMonitor(
@@ -98,6 +102,7 @@ public final class FileMonitor implements AutoCloseable {
     this.tags = Tags.of("pipeline", pipeline, "source", source);
     this.onChange = config.get(FileSourceOptions.ON_CHANGE);
     this.ageByDiscovery = config.get(FileSourceOptions.AGE_BY) == AgeBy.DISCOVERY_TIME;
+    this.reconcileIntervalMillis = config.get(FileSourceOptions.RECONCILE_INTERVAL).toMillis();
     this.source = source;
     this.onBadFile = config.get(FileSourceOptions.ON_BAD_FILE);
     this.cleanSource = config.get(FileSourceOptions.CLEAN_SOURCE);
@@ -120,6 +125,13 @@ public final class FileMonitor implements AutoCloseable {
     hadoopSettings.putAll(
         config.get(HadoopFileSystems.HADOOP)); // hadoop.* wins over the older list form
     Configuration conf = HadoopFileSystems.configuration(hadoopSettings);
+    if (!hadoopSettings.containsKey("fs.file.impl")) {
+      // The raw local file system: the checksummed one looks for a ".<name>.crc" side file on every
+      // open, which the source never writes, and fails on names such as 2026-11-25T10:00.csv
+      // (a colon in the side file's relative name).
+      conf.set("fs.file.impl", org.apache.hadoop.fs.RawLocalFileSystem.class.getName());
+      conf.setBoolean("fs.file.impl.disable.cache", true);
+    }
     boolean recursive = config.get(FileSourceOptions.RECURSIVE);
     boolean ordered = config.get(FileSourceOptions.ORDERED_PARTITIONS);
     boolean orderedNames = config.get(FileSourceOptions.ORDERED_FILE_NAMES);
@@ -159,7 +171,8 @@ public final class FileMonitor implements AutoCloseable {
         DirectoryScanner scanner =
             new DirectoryScanner(
                     fs, fs.makeQualified(p), fileGlob, recursive, ordered, orderedNames, watch)
-                .onTooOld(old::ignored);
+                .onTooOld(old::ignored)
+                .onNotRegular(this::notRegular);
         if (ageByDiscovery) {
           scanner.ageByDiscovery(clock);
         }
@@ -197,6 +210,11 @@ public final class FileMonitor implements AutoCloseable {
         }
       }
     }
+    synchronized (index) {
+      for (String id : ids) {
+        index.partition(id).forgotten = tooOld.get(id)::forget;
+      }
+    }
     LOG.info(
         "event=files_source_opened pipeline={} source={} paths={} hadoop={}",
         pipeline,
@@ -212,6 +230,18 @@ public final class FileMonitor implements AutoCloseable {
             .tag("reason", "too-old")
             .register(registry);
     cleaned = Counter.builder("tributary.files.cleaned").tags(tags).register(registry);
+    late =
+        Counter.builder("tributary.files.late")
+            .description(
+                "Files the fast listing (ordered-file-names, ordered-partitions) skipped, found and"
+                    + " admitted by a reconciliation listing")
+            .tags(tags)
+            .register(registry);
+    reconciliations =
+        Counter.builder("tributary.files.reconciliations")
+            .description("Reconciliation listings (everything listed, no start-after, no pruning)")
+            .tags(tags)
+            .register(registry);
     listing = Timer.builder("tributary.files.listing").tags(tags).register(registry);
     Gauge.builder("tributary.files.quarantine.size", index, FileIndex::quarantineSize)
         .tags(tags)
@@ -258,6 +288,8 @@ public final class FileMonitor implements AutoCloseable {
     long pruned = 0;
     long found = 0;
     long admittedNow = 0;
+    long lateNow = 0;
+    boolean reconciledNow = false;
     List<PartitionInfo> out = new ArrayList<>();
     synchronized (index) {
       Map<String, List<FileEntry>> newEntries = new LinkedHashMap<>();
@@ -269,7 +301,20 @@ public final class FileMonitor implements AutoCloseable {
             st); // directories (keeps pruning current) and, as the horizon moves, remembered paths
         List<FileEntry> added = new ArrayList<>(changes(e.getKey(), st));
         tooOld.get(e.getKey()).cycleStarts();
+        Long lastRec = lastReconcile.get(e.getKey());
+        long nowMillis = clock.millis();
+        if (reconcileIntervalMillis > 0
+            && (lastRec == null || nowMillis - lastRec >= reconcileIntervalMillis)) {
+          e.getValue().reconcileNext(); // at every start, then every reconcile-interval
+        }
         DirectoryScanner.Result r = e.getValue().scan(st, threshold);
+        if (e.getValue().reconciled()) {
+          lastReconcile.put(e.getKey(), nowMillis);
+          reconciliations.increment();
+          reconciledNow = true;
+        } else if (lastRec == null) {
+          lastReconcile.put(e.getKey(), nowMillis);
+        }
         tooOld.get(e.getKey()).cycleEnds();
         files += r.filesListed();
         dirs += r.directoriesListed();
@@ -290,7 +335,10 @@ public final class FileMonitor implements AutoCloseable {
         } else {
           long allowance = maxFilesPerBatch - st.outstanding() + added.size();
           long discovered = ageByDiscovery ? e.getValue().cycleMillis() : 0;
-          for (DirectoryScanner.Candidate c : guards.get(e.getKey()).stable(r.candidates())) {
+          List<DirectoryScanner.Candidate> stable = guards.get(e.getKey()).stable(r.candidates());
+          long lateFound = r.candidates().stream().filter(DirectoryScanner.Candidate::late).count();
+          long lateAdmitted = 0;
+          for (DirectoryScanner.Candidate c : stable) {
             long len = c.status().getLen();
             long mtime = c.status().getModificationTime();
             List<long[]> ranges = splits(c.path(), len);
@@ -317,6 +365,23 @@ public final class FileMonitor implements AutoCloseable {
               added.add(f);
               changeWatches.get(e.getKey()).admitted(f);
             }
+            if (c.late()) {
+              lateAdmitted++;
+              LOG.info(
+                  "event=file_late pipeline={} source={} partition={} path={} reason=\"skipped by"
+                      + " the fast listing (a name before the last one seen, or an older partition);"
+                      + " found by reconciliation\"",
+                  pipeline,
+                  source,
+                  st.id,
+                  c.path());
+            }
+          }
+          lateNow += lateAdmitted;
+          if (lateFound > lateAdmitted) {
+            // late files still waiting (stability, max-files-per-batch): the fast listing would
+            // not look at them again, so the next cycle reconciles too
+            e.getValue().reconcileNext();
           }
         }
         if (!st.initialized) {
@@ -334,9 +399,11 @@ public final class FileMonitor implements AutoCloseable {
       }
     }
     admitted.increment(admittedNow);
+    late.increment(lateNow);
     long nanos = System.nanoTime() - start;
     listing.record(nanos, java.util.concurrent.TimeUnit.NANOSECONDS);
-    lastListing = new ListingStats(files, dirs, pruned, found, admittedNow, nanos);
+    lastListing =
+        new ListingStats(files, dirs, pruned, found, admittedNow, nanos, reconciledNow, lateNow);
     if (admittedNow > 0) {
       LOG.debug(
           "event=files_admitted pipeline={} source={} files={} listed={} dirs={} pruned_dirs={} listing_ms={}",
@@ -430,12 +497,39 @@ public final class FileMonitor implements AutoCloseable {
     return out;
   }
 
+  /** Entries skipped because they are not regular files, counted and logged once per path. */
+  private final java.util.Set<String> notRegularSeen = new java.util.HashSet<>();
+
+  private void notRegular(FileStatus s) {
+    String path = s.getPath().toString();
+    if (notRegularSeen.size() > 100_000) {
+      notRegularSeen.clear();
+    }
+    if (!notRegularSeen.add(path)) {
+      return;
+    }
+    Counter.builder("tributary.files.ignored")
+        .description("Files ignored, counted once per file (reason too-old: max-file-age)")
+        .tags(tags)
+        .tag("reason", "not-regular")
+        .register(registry)
+        .increment();
+    LOG.warn(
+        "event=file_ignored reason=not-regular pipeline={} source={} path={} hint=\"a FIFO, socket or"
+            + " device is never opened (reading a FIFO would block); move it out of the monitored"
+            + " directory or exclude it with file-pattern\"",
+        pipeline,
+        source,
+        path);
+  }
+
   /**
-   * Files ignored for their age, counted and logged once per file. At the first cycle of this
-   * process the old files already there are one summary line, except on the local file system where
-   * a file whose status changed (ctime) inside the horizon arrived recently with an old
-   * modification time (rsync -t, cp -p, tar x) and is reported on its own; any old file that
-   * appears later is reported. Remembers the paths it judged (in memory, at most 1,000,000 per
+   * Files ignored for their age, counted and logged once per file: those that arrived with an old
+   * modification time (rsync -t, cp -p, tar x), not those that have been there all along. On the
+   * local file system that is a file whose status changed (ctime) inside the horizon; elsewhere (no
+   * ctime) an old file first listed after this process's first cycle and never remembered before (a
+   * file read earlier that aged out is not "ignored"). Old files already there at the first cycle
+   * are one summary line. Remembers the paths it judged (in memory, at most 1,000,000 per
    * partition; then it starts over).
    */
   private final class TooOldFiles {
@@ -463,8 +557,9 @@ public final class FileMonitor implements AutoCloseable {
       if (!judged.add(path)) {
         return;
       }
-      if (first && !(local && changedSince(s, threshold))) {
-        baseline++;
+      boolean arrived = local ? changedSince(s, threshold) : !first;
+      if (!arrived) {
+        baseline += first ? 1 : 0;
         return;
       }
       ignoredOld.increment();
@@ -479,6 +574,13 @@ public final class FileMonitor implements AutoCloseable {
           path,
           java.time.Instant.ofEpochMilli(s.getModificationTime()),
           java.time.Instant.ofEpochMilli(threshold));
+    }
+
+    /** A path that aged out of the remembered set: seen (and read) before, not "ignored". */
+    void forget(String path) {
+      if (judged.size() <= MAX) {
+        judged.add(path);
+      }
     }
 
     void cycleEnds() {
@@ -688,7 +790,7 @@ public final class FileMonitor implements AutoCloseable {
       while (rel.startsWith("/")) {
         rel = rel.substring(1);
       }
-      Path target = new Path(archiveDir, rel);
+      Path target = new Path(archiveDir, new Path(null, null, rel)); // a name is a path, not a URI
       if (!fs.exists(src)) {
         return; // archived already (a commit seen again after a restart) or removed by someone else
       }
@@ -717,6 +819,15 @@ public final class FileMonitor implements AutoCloseable {
 
   public List<QuarantinedFile> quarantine() {
     return index.quarantine();
+  }
+
+  /** Makes the next cycle of every partition a reconciliation listing (ordered modes only). */
+  public void reconcileAtNextCycle() {
+    synchronized (index) {
+      for (DirectoryScanner sc : scanners.values()) {
+        sc.reconcileNext();
+      }
+    }
   }
 
   public ListingStats lastListing() {
