@@ -80,6 +80,17 @@ final class DirectoryScanner {
   /** Told about every file ignored for its age (it decides what to count and log). */
   private java.util.function.BiConsumer<FileStatus, Long> onTooOld = (s, t) -> {};
 
+  /** A directory that could not be listed for lack of permission. */
+  interface DirectoryDenied {
+    /** Skips the directory (counted, listed again next cycle) or throws to fail the cycle. */
+    void denied(Path dir, IOException e);
+  }
+
+  private DirectoryDenied onDirectoryDenied =
+      (dir, e) -> {
+        throw new java.io.UncheckedIOException(e);
+      };
+
   /** Told about every file that is not a regular file (FIFO, socket, device), before any open. */
   private java.util.function.Consumer<FileStatus> onNotRegular = s -> {};
 
@@ -207,6 +218,12 @@ final class DirectoryScanner {
   DirectoryScanner ageByDiscovery(java.time.Clock clock) {
     this.ageByDiscovery = true;
     this.clock = clock;
+    return this;
+  }
+
+  /** What happens to a directory that cannot be listed for lack of permission. */
+  DirectoryScanner onDirectoryDenied(DirectoryDenied handler) {
+    this.onDirectoryDenied = handler;
     return this;
   }
 
@@ -485,6 +502,27 @@ final class DirectoryScanner {
       walkLocal(st, dir, root, rel, depth, threshold, out, nextPending, c, after);
       return;
     }
+    try {
+      walkRemote(st, dir, root, rel, depth, threshold, out, nextPending, c, after);
+    } catch (org.apache.hadoop.security.AccessControlException
+        | java.nio.file.AccessDeniedException e) {
+      onDirectoryDenied.denied(
+          dir, e); // this directory's own listing (subdirectories catch theirs)
+    }
+  }
+
+  private void walkRemote(
+      PartitionState st,
+      Path dir,
+      String root,
+      String rel,
+      int depth,
+      long threshold,
+      List<Candidate> out,
+      TreeSet<String> nextPending,
+      Counters c,
+      String after)
+      throws IOException {
     RemoteIterator<FileStatus> it;
     String listAfter = reconciling ? null : after;
     try {
@@ -632,6 +670,8 @@ final class DirectoryScanner {
       }
     } catch (NoSuchFileException | NotDirectoryException e) {
       // removed (or replaced) since its parent was listed
+    } catch (java.nio.file.AccessDeniedException e) {
+      onDirectoryDenied.denied(dir, e);
     } catch (DirectoryIteratorException e) {
       throw e.getCause();
     }

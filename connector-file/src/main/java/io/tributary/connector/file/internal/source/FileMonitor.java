@@ -7,6 +7,7 @@ import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Tags;
 import io.micrometer.core.instrument.Timer;
 import io.tributary.connector.file.BadFileException;
+import io.tributary.connector.file.FileAccessDeniedException;
 import io.tributary.connector.file.FileChangedException;
 import io.tributary.connector.file.FileSource.ListingStats;
 import io.tributary.connector.file.FileSourceOptions;
@@ -172,7 +173,8 @@ public final class FileMonitor implements AutoCloseable {
             new DirectoryScanner(
                     fs, fs.makeQualified(p), fileGlob, recursive, ordered, orderedNames, watch)
                 .onTooOld(old::ignored)
-                .onNotRegular(this::notRegular);
+                .onNotRegular(this::notRegular)
+                .onDirectoryDenied((dir, ex) -> directoryDenied(id, dir, ex));
         if (ageByDiscovery) {
           scanner.ageByDiscovery(clock);
         }
@@ -495,6 +497,53 @@ public final class FileMonitor implements AutoCloseable {
       w.admitted(f);
     }
     return out;
+  }
+
+  /** Directories skipped under on-bad-file: skip because they cannot be listed (once per dir). */
+  private final java.util.Set<String> deniedDirs = new java.util.HashSet<>();
+
+  /**
+   * A directory that cannot be listed is bad input: under skip it is counted and logged once, and
+   * listed again at every cycle (its files are found once it is readable); under fail the cycle
+   * fails with a {@link FileAccessDeniedException} naming the directory.
+   */
+  private void directoryDenied(String partition, Path dir, IOException e) {
+    if (onBadFile == OnBadFile.FAIL) {
+      LOG.error(
+          "event=directory_unreadable pipeline={} source={} partition={} path={} action=fail",
+          pipeline,
+          source,
+          partition,
+          dir);
+      throw new FileAccessDeniedException(
+          dir.toString(),
+          "Permission denied to list directory "
+              + dir
+              + " (monitored path "
+              + partition
+              + "): "
+              + e
+              + " (grant the pipeline's user read and execute permission on it, or set on-bad-file:"
+              + " skip to skip it until it becomes readable)",
+          e);
+    }
+    if (!deniedDirs.add(dir.toString())) {
+      return;
+    }
+    Counter.builder("tributary.files.ignored")
+        .description("Files ignored, counted once per file (reason too-old: max-file-age)")
+        .tags(tags)
+        .tag("reason", "directory-access-denied")
+        .register(registry)
+        .increment();
+    LOG.error(
+        "event=directory_skipped pipeline={} source={} partition={} path={} reason=access-denied"
+            + " error=\"{}\" action=\"skipped; listed again at every cycle\"",
+        pipeline,
+        source,
+        partition,
+        dir,
+        e.toString());
   }
 
   /** Entries skipped because they are not regular files, counted and logged once per path. */
