@@ -320,8 +320,8 @@ public final class FlumePushReceiver extends Receiver {
                   && e.getCause() != null
               ? e.getCause()
               : e;
-      if (cause instanceof ReceiverStoppedException) {
-        return Status.FAILED;
+      if (cause instanceof ReceiverStoppedException || isStopped()) {
+        return Status.FAILED; // not an error of the input: the sender sends again after the restart
       }
       metrics.reject(
           FlumeErrorReason.STORE_FAILED,

@@ -119,7 +119,11 @@ public final class PushConnectionHandler extends ChannelInboundHandlerAdapter {
       PushCall.exit();
     }
     List<ByteBuffer> r = response;
-    ctx.executor().execute(() -> onAnswered(req.serial(), r, call));
+    try {
+      ctx.executor().execute(() -> onAnswered(req.serial(), r, call));
+    } catch (RejectedExecutionException e) {
+      // the receiver stopped meanwhile: the connection is gone, the sender gets no answer
+    }
   }
 
   private void onAnswered(int serial, List<ByteBuffer> response, PushCall call) {
