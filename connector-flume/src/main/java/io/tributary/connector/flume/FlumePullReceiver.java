@@ -141,8 +141,10 @@ public final class FlumePullReceiver extends Receiver {
             sinks.size() * threadsPerHost,
             new NamedThreadFactory("tributary-" + source + "-flume-poll"));
     pollers = pool;
+    List<String> names = new ArrayList<>();
     for (InetSocketAddress sink : sinks) {
       SinkState state = new SinkState(sink);
+      names.add(state.partition);
       for (int i = 0; i < threadsPerHost; i++) {
         pool.execute(() -> pollLoop(state));
       }
@@ -150,7 +152,7 @@ public final class FlumePullReceiver extends Receiver {
     LOG.info(
         "event=polling source={} sinks={} threads_per_sink={} batch_size={}",
         source,
-        sinks,
+        names,
         threadsPerHost,
         batchSize);
   }
@@ -224,8 +226,12 @@ public final class FlumePullReceiver extends Receiver {
         PulledBatch batch = call(requestor, "poll", batchSize);
         reported = false;
         if (!batch.error.isEmpty()) {
-          metrics.reject(
-              FlumeErrorReason.SINK_UNAVAILABLE, sink.partition, "backing off", batch.error);
+          if (batch.error.startsWith("busy")) {
+            LOG.debug("event=sink_busy source={} sink={}", metrics.source(), sink.partition);
+          } else {
+            metrics.reject(
+                FlumeErrorReason.SINK_UNAVAILABLE, sink.partition, "backing off", batch.error);
+          }
           backoff();
           continue;
         }

@@ -84,6 +84,28 @@ public final class FlumeAgent implements AutoCloseable {
     return this;
   }
 
+  /**
+   * Waits until the agent accepts connections on {@code port} (an avro source or a
+   * tributary-flume-sink has bound).
+   */
+  public void awaitPort(int port) {
+    org.awaitility.Awaitility.await("agent " + name + " listening on " + port)
+        .atMost(java.time.Duration.ofSeconds(60))
+        .pollInterval(java.time.Duration.ofMillis(100))
+        .until(
+            () -> {
+              if (!isAlive()) {
+                throw new IllegalStateException("agent " + name + " exited:\n" + log());
+              }
+              try (java.net.Socket s =
+                  new java.net.Socket(java.net.InetAddress.getLoopbackAddress(), port)) {
+                return true;
+              } catch (IOException e) {
+                return false;
+              }
+            });
+  }
+
   /** Whether the agent JVM is running. */
   public boolean isAlive() {
     return process != null && process.isAlive();

@@ -3,13 +3,14 @@ package io.tributary.flume.sink;
 import java.net.InetSocketAddress;
 import java.util.Map;
 import java.util.UUID;
-import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.RejectedExecutionException;
-import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -43,8 +44,9 @@ import org.slf4j.LoggerFactory;
  * </pre>
  *
  * Flume binds a channel transaction to the thread that opened it, so every open batch holds one
- * thread of a pool of {@code threads} (named {@code tributary-flume-sink-tx-N}); a poll when all
- * are busy gets an error and the poller backs off. Several pollers may poll one sink.
+ * thread (named {@code tributary-flume-sink-tx-N}); at most {@code threads} batches are open at
+ * once, a poll beyond that waits up to {@code poll-timeout} and then gets a "busy" answer (the
+ * poller backs off). Several pollers may poll one sink.
  *
  * <p>Thread safety: Flume calls the lifecycle methods from one thread; the RPC methods run
  * concurrently on the Avro server's threads.
@@ -58,7 +60,8 @@ public final class TributarySink extends AbstractSink implements Configurable {
   private long transactionTimeoutMs;
   private long pollTimeoutMs;
   private volatile Server server;
-  private volatile ThreadPoolExecutor txPool;
+  private volatile ExecutorService txPool;
+  private volatile Semaphore openPermits;
   private final Map<String, OpenBatch> open = new ConcurrentHashMap<>();
   private final CountDownLatch stopped = new CountDownLatch(1);
 
@@ -78,19 +81,14 @@ public final class TributarySink extends AbstractSink implements Configurable {
   @Override
   public synchronized void start() {
     AtomicInteger n = new AtomicInteger();
+    openPermits = new Semaphore(threads);
     txPool =
-        new ThreadPoolExecutor(
-            threads,
-            threads,
-            60,
-            TimeUnit.SECONDS,
-            new ArrayBlockingQueue<>(1),
+        Executors.newCachedThreadPool(
             r -> {
               Thread t = new Thread(r, "tributary-flume-sink-tx-" + n.getAndIncrement());
               t.setDaemon(true);
               return t;
-            },
-            new ThreadPoolExecutor.AbortPolicy());
+            });
     try {
       server =
           new NettyServer(
@@ -122,7 +120,7 @@ public final class TributarySink extends AbstractSink implements Configurable {
     if (s != null) {
       s.close();
     }
-    ThreadPoolExecutor pool = txPool;
+    ExecutorService pool = txPool;
     if (pool != null) {
       pool.shutdown();
       try {
@@ -165,11 +163,28 @@ public final class TributarySink extends AbstractSink implements Configurable {
         return PulledBatch.failed("maxEvents must be at least 1");
       }
       CompletableFuture<PulledBatch> served = new CompletableFuture<>();
+      Semaphore permits = openPermits;
       try {
-        txPool.execute(() -> serve(maxEvents, served));
+        if (!permits.tryAcquire(pollTimeoutMs, TimeUnit.MILLISECONDS)) {
+          return PulledBatch.failed(
+              "busy: all " + threads + " transaction threads hold open batches; retry later");
+        }
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        return PulledBatch.failed("interrupted");
+      }
+      try {
+        txPool.execute(
+            () -> {
+              try {
+                serve(maxEvents, served);
+              } finally {
+                permits.release();
+              }
+            });
       } catch (RejectedExecutionException e) {
-        return PulledBatch.failed(
-            "busy: all " + threads + " transaction threads hold open batches; retry later");
+        permits.release();
+        return PulledBatch.failed("the sink is stopping");
       }
       try {
         return served.get(pollTimeoutMs, TimeUnit.MILLISECONDS);
