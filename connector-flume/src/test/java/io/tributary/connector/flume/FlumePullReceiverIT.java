@@ -94,10 +94,10 @@ class FlumePullReceiverIT {
   }
 
   private EmbeddedReceiver poller(String name, int sinkPort, Object... extra) throws Exception {
-    List<Object> kv = new ArrayList<>(List.of("mode", "pull", "pull.hosts", "127.0.0.1:" + sinkPort));
+    List<Object> kv =
+        new ArrayList<>(List.of("mode", "pull", "pull.hosts", "127.0.0.1:" + sinkPort));
     kv.addAll(List.of(extra));
-    FlumePullReceiver r =
-        new FlumePullReceiver(config(kv.toArray()), new SimpleMeterRegistry());
+    FlumePullReceiver r = new FlumePullReceiver(config(kv.toArray()), new SimpleMeterRegistry());
     return track(new EmbeddedReceiver(r, name));
   }
 
@@ -107,7 +107,8 @@ class FlumePullReceiverIT {
     int sink = freePort();
     agent("agent", avro, sink, 30_000).start().awaitPort(avro);
     Set<String> sent = fill(avro, "e", 5000);
-    EmbeddedReceiver h = poller("pull-all", sink, "pull.batch-size", 300, "pull.threads-per-host", 3);
+    EmbeddedReceiver h =
+        poller("pull-all", sink, "pull.batch-size", 300, "pull.threads-per-host", 3);
     h.start();
     await().atMost(Duration.ofSeconds(60)).until(() -> h.durable().size() >= sent.size());
     List<Record> got = h.durable();
@@ -149,7 +150,9 @@ class FlumePullReceiverIT {
     int atKill = h.durable().size();
     assertThat(atKill).isLessThan(sent.size());
     agent.start();
-    await().atMost(Duration.ofSeconds(120)).until(() -> new HashSet<>(values(h.durable())).size() >= sent.size());
+    await()
+        .atMost(Duration.ofSeconds(120))
+        .until(() -> new HashSet<>(values(h.durable())).size() >= sent.size());
     List<String> got = values(h.durable());
     assertThat(new HashSet<>(got)).isEqualTo(sent);
     // a batch stored but whose ack the killed agent never committed is served again: at-least-once
