@@ -2,6 +2,9 @@ package io.tributary.connector.flume;
 
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Metrics;
+import io.tributary.connector.flume.agent.PullProtocol;
+import io.tributary.connector.flume.agent.PulledBatch;
+import io.tributary.connector.flume.agent.PulledEvent;
 import io.tributary.connector.flume.internal.EventRecords;
 import io.tributary.connector.flume.internal.FlumeMetrics;
 import io.tributary.connector.flume.internal.NamedThreadFactory;
@@ -11,9 +14,6 @@ import io.tributary.core.api.Receiver;
 import io.tributary.core.api.ReceiverStoppedException;
 import io.tributary.core.api.Record;
 import io.tributary.core.api.SourcePosition;
-import io.tributary.flume.sink.PullProtocol;
-import io.tributary.flume.sink.PulledBatch;
-import io.tributary.flume.sink.PulledEvent;
 import java.net.InetSocketAddress;
 import java.util.ArrayList;
 import java.util.List;
@@ -32,13 +32,13 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Flume pull mode: polls the {@code tributary-flume-sink} ({@link
- * io.tributary.flume.sink.TributarySink}) inside one or more agents. The sink takes a batch from
- * its channel in a transaction and keeps the transaction open; this receiver stores the batch with
- * {@link #storeReliably} and only then acks it (the agent commits: the events leave its channel). A
- * failed store nacks (the agent rolls back). Kill either side at any moment: what the agent
- * committed is in the write-ahead log; what it did not is still in its channel. A crash between the
- * log write and the ack makes the sink roll back after its {@code transaction-timeout} and serve
- * the events again: at-least-once, duplicates only in that window.
+ * io.tributary.connector.flume.agent.TributarySink}) inside one or more agents. The sink takes a
+ * batch from its channel in a transaction and keeps the transaction open; this receiver stores the
+ * batch with {@link #storeReliably} and only then acks it (the agent commits: the events leave its
+ * channel). A failed store nacks (the agent rolls back). Kill either side at any moment: what the
+ * agent committed is in the write-ahead log; what it did not is still in its channel. A crash
+ * between the log write and the ack makes the sink roll back after its {@code transaction-timeout}
+ * and serve the events again: at-least-once, duplicates only in that window.
  *
  * <p>Position: partition {@code host:port} of the sink, offset growing across restarts.
  *

@@ -60,7 +60,7 @@ class FlumePullReceiverIT {
             .set("sources.r1.port", avroPort)
             .set("sources.r1.channels", "c1")
             .fileChannel("c1")
-            .set("sinks.k1.type", "io.tributary.flume.sink.TributarySink")
+            .set("sinks.k1.type", "io.tributary.connector.flume.agent.TributarySink")
             .set("sinks.k1.hostname", "127.0.0.1")
             .set("sinks.k1.port", sinkPort)
             .set("sinks.k1.threads", 4)

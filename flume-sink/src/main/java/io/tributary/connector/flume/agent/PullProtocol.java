@@ -1,4 +1,4 @@
-package io.tributary.flume.sink;
+package io.tributary.connector.flume.agent;
 
 /**
  * The Avro RPC protocol (reflect-based) between a Tributary poller and a {@link TributarySink}

@@ -1,4 +1,4 @@
-package io.tributary.flume.sink;
+package io.tributary.connector.flume.agent;
 
 import java.nio.ByteBuffer;
 import java.util.HashMap;

@@ -1,4 +1,4 @@
-package io.tributary.flume.sink;
+package io.tributary.connector.flume.agent;
 
 import java.util.ArrayList;
 import java.util.List;

@@ -1,4 +1,4 @@
-package io.tributary.flume.sink;
+package io.tributary.connector.flume.agent;
 
 import java.net.InetSocketAddress;
 import java.util.Map;
@@ -36,7 +36,7 @@ import org.slf4j.LoggerFactory;
  * is killed.
  *
  * <pre>
- * a1.sinks.k1.type = io.tributary.flume.sink.TributarySink
+ * a1.sinks.k1.type = io.tributary.connector.flume.agent.TributarySink
  * a1.sinks.k1.hostname = 0.0.0.0
  * a1.sinks.k1.port = 41415
  * a1.sinks.k1.threads = 8
