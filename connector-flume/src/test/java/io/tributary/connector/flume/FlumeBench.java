@@ -40,8 +40,7 @@ public final class FlumeBench {
     rows.add(row("tributary-push", events, tributary(root.resolve("push"), jar, events, true)));
     rows.add(row("tributary-pull", events, tributary(root.resolve("pull"), jar, events, false)));
     System.out.println();
-    System.out.printf(
-        "%-16s %12s %10s %12s %8s%n", "run", "events", "seconds", "events/s", "MB/s");
+    System.out.printf("%-16s %12s %10s %12s %8s%n", "run", "events", "seconds", "events/s", "MB/s");
     rows.forEach(System.out::println);
     System.out.println("(work dir " + root + ")");
   }
@@ -106,8 +105,7 @@ public final class FlumeBench {
     }
   }
 
-  private static double tributary(Path dir, Path jar, long events, boolean push)
-      throws Exception {
+  private static double tributary(Path dir, Path jar, long events, boolean push) throws Exception {
     int port = FlumeTestSupport.freePort();
     Path out = dir.resolve("out");
     Files.createDirectories(dir);
