@@ -173,11 +173,13 @@ public final class KinesisDirectSource implements DirectSource, RangeEndByReadin
     }
     this.latestPinnedAt = System.currentTimeMillis();
     LOG.info(
-        "event=kinesis_source_opened pipeline={} source={} {} starting_position={} on_expired={}"
-            + " dedup_window={}",
+        "event=kinesis_source_opened pipeline={} source={} stream={} region={} endpoint={}"
+            + " starting_position={} on_expired={} dedup_window={}",
         pipelineId,
         sourceName,
-        target.describe().replace(' ', '_'),
+        target.stream(),
+        target.region(),
+        target.endpoint() == null ? "aws" : target.endpoint(),
         startingPosition,
         onExpired,
         dedupWindow);

@@ -171,6 +171,26 @@ public final class KinesisOptions {
                   + " and the record's headers; KPL-aware readers (KCL) see the plain record, a kinesis source with"
                   + " dedup-window drops replayed copies. Off (default): the record value is written as is.");
 
+  /** Whether the sink keeps the order of records with the same partition key. */
+  public enum Ordering {
+    /**
+     * A PutRecords request holds at most one pending record per partition key, and a failed entry
+     * is retried before any later record of its key is sent: per-key order is kept even when
+     * entries fail. Streams with few keys send small requests.
+     */
+    PER_KEY,
+    /** Full requests; a retried entry may land after a later record of its key. */
+    NONE
+  }
+
+  public static final ConfigOption<Ordering> ORDERING =
+      ConfigOption.enumValue("ordering", Ordering.class)
+          .defaultValue(Ordering.PER_KEY)
+          .description(
+              "per_key: records with the same partition key arrive in order even when PutRecords entries fail"
+                  + " (a request holds one record per key); none: full requests of up to 500 records, a retried"
+                  + " entry may overtake.");
+
   public static final ConfigOption<Integer> MAX_ATTEMPTS =
       ConfigOption.integer("max-put-attempts")
           .defaultValue(20)
@@ -205,6 +225,7 @@ public final class KinesisOptions {
           PARTITION_KEY,
           PARTITION_KEY_HEADER,
           DEDUP_IDS,
+          ORDERING,
           MAX_ATTEMPTS,
           THROTTLE_BACKOFF);
 

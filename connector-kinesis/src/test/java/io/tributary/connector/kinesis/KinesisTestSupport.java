@@ -29,12 +29,13 @@ final class KinesisTestSupport {
     m.put("endpoint", endpoint);
     m.put("access-key-id", LocalKinesis.ACCESS_KEY);
     m.put("secret-access-key", LocalKinesis.SECRET_KEY);
-    m.put("read-timeout", "20s");
     return m;
   }
 
   static Config sourceConfig(Map<String, Object> m) {
-    return KinesisOptions.SOURCE.parse(m);
+    Map<String, Object> c = new LinkedHashMap<>(m);
+    c.putIfAbsent("read-timeout", "20s");
+    return KinesisOptions.SOURCE.parse(c);
   }
 
   static SourceContext context(String pipeline, MeterRegistry registry) {
