@@ -26,17 +26,25 @@ class FactoryDiscoveryTest {
     Map<String, SourceFactory> sources = GatewayConfig.sourceFactories();
     Map<String, SinkFactory> sinks = GatewayConfig.sinkFactories();
     assertThat(sources)
-        .containsOnlyKeys("files", "kafka", "kafka-group", "socket", "test-sequence");
+        .containsOnlyKeys("files", "kafka", "kafka-group", "kinesis", "socket", "test-sequence");
     assertThat(sources.get("files").getClass().getName())
         .isEqualTo("io.tributary.connector.file.FileSourceFactory");
     assertThat(sources.get("kafka").getClass().getName())
         .isEqualTo("io.tributary.connector.kafka.KafkaConnectorFactory");
     assertThat(sources.get("socket").getClass().getName())
         .isEqualTo("io.tributary.connector.socket.SocketConnectorFactory");
+    assertThat(sources.get("kinesis").getClass().getName())
+        .isEqualTo("io.tributary.connector.kinesis.KinesisSourceFactory");
     assertThat(sources.get("test-sequence")).isInstanceOf(SequenceSourceFactory.class);
     assertThat(sinks)
         .containsOnlyKeys(
-            "console", "files", "hadoop-files", "kafka", "kafka-at-least-once", "test-failing");
+            "console",
+            "files",
+            "hadoop-files",
+            "kafka",
+            "kafka-at-least-once",
+            "kinesis",
+            "test-failing");
     assertThat(sinks.get("console")).isInstanceOf(ConsoleSinkFactory.class);
     assertThat(sinks.get("files")).isInstanceOf(FilesSinkFactory.class);
     assertThat(sinks.get("test-failing")).isInstanceOf(FailingSinkFactory.class);

@@ -58,7 +58,7 @@ import software.amazon.awssdk.services.kinesis.model.ShardIteratorType;
  * sub-record 0, so the position after it is {@code <seq>#1}; records of a KPL aggregate are
  * numbered in order). Reading from it asks for AT_SEQUENCE_NUMBER {@code seq} and skips what was
  * read. {@code 0} is the shard's trim horizon, {@code "0#<millis>"} the first record at or after
- * that arrival time (how {@code latest} and {@code at_timestamp} are pinned), and {@code "<seq>"}
+ * that arrival time (how {@code latest} and {@code at-timestamp} are pinned), and {@code "<seq>"}
  * (no {@code #}) the record with that sequence number inclusive (an explicit starting position).
  *
  * <p>Resharding: {@link #partitions()} reports each shard's parents; the planner reads a child only
@@ -225,7 +225,7 @@ public final class KinesisDirectSource implements DirectSource, RangeEndByReadin
   private Position initialPosition(String shardId) {
     if (!firstListing) {
       LOG.info(
-          "event=kinesis_shard_discovered pipeline={} source={} shard={} initial=trim_horizon",
+          "event=kinesis_shard_discovered pipeline={} source={} shard={} initial=trim-horizon",
           pipelineId,
           sourceName,
           shardId);
@@ -309,7 +309,9 @@ public final class KinesisDirectSource implements DirectSource, RangeEndByReadin
     int emptyPages = 0;
     boolean limited = false;
     while (true) {
-      Page page = reader.next();
+      // Ask for no more records than the range may still take (a KPL aggregate counts as one).
+      Page page =
+          reader.next((int) Math.min(getRecordsLimit, Math.max(1, maxRecords - taken.size())));
       for (int i = 0; i < page.records.size(); i++) {
         if (taken.size() >= maxRecords || (bytes >= maxBytes && !taken.isEmpty())) {
           limited = true;
@@ -472,7 +474,7 @@ public final class KinesisDirectSource implements DirectSource, RangeEndByReadin
       expiredGaps.increment();
       LOG.warn(
           "event=kinesis_expired_gap_skipped pipeline={} source={} shard={} position={} detail=\"{}\""
-              + " action=\"continuing at trim_horizon; records in between are lost\"",
+              + " action=\"continuing at trim-horizon; records in between are lost\"",
           pipelineId,
           sourceName,
           shard,
@@ -486,11 +488,15 @@ public final class KinesisDirectSource implements DirectSource, RangeEndByReadin
               .shardIteratorType(ShardIteratorType.TRIM_HORIZON)
               .build();
       return call(
-          "get a shard iterator for " + shard + " at trim_horizon",
+          "get a shard iterator for " + shard + " at trim-horizon",
           () -> client.getShardIterator(req).shardIterator());
     }
 
     Page next() {
+      return next(getRecordsLimit);
+    }
+
+    Page next(int limit) {
       if (ended || iterator == null) {
         return new Page(List.of(), true, 0);
       }
@@ -498,7 +504,7 @@ public final class KinesisDirectSource implements DirectSource, RangeEndByReadin
       GetRecordsResponse resp =
           call(
               "read shard " + shard,
-              () -> client.getRecords(b -> b.shardIterator(it).limit(getRecordsLimit)));
+              () -> client.getRecords(b -> b.shardIterator(it).limit(limit)));
       iterator = resp.nextShardIterator();
       long behind = resp.millisBehindLatest() == null ? 0 : resp.millisBehindLatest();
       AtomicLong lag = millisBehind.get(shard);

@@ -34,7 +34,7 @@ public final class KinesisOptions {
     AT_TIMESTAMP,
     /**
      * The sequence numbers of {@code starting-sequence-numbers} (inclusive); shards not listed
-     * start at trim_horizon.
+     * start at trim-horizon.
      */
     SEQUENCE_NUMBERS
   }
@@ -93,23 +93,23 @@ public final class KinesisOptions {
       ConfigOption.enumValue("starting-position", StartingPosition.class)
           .defaultValue(StartingPosition.LATEST)
           .description(
-              "Where a shard without a checkpointed position starts: trim_horizon, latest, at_timestamp (see"
-                  + " starting-timestamp) or sequence_numbers (see starting-sequence-numbers). It applies to the shards"
-                  + " of the first listing; shards created later by resharding start at trim_horizon, after their"
+              "Where a shard without a checkpointed position starts: trim-horizon, latest, at-timestamp (see"
+                  + " starting-timestamp) or sequence-numbers (see starting-sequence-numbers). It applies to the shards"
+                  + " of the first listing; shards created later by resharding start at trim-horizon, after their"
                   + " parents are read to their end.");
 
   public static final ConfigOption<String> STARTING_TIMESTAMP =
       ConfigOption.string("starting-timestamp")
           .validate(KinesisOptions::checkTimestamp)
           .description(
-              "With starting-position: at_timestamp, epoch milliseconds or ISO-8601 such as 2026-01-31T12:00:00Z.");
+              "With starting-position: at-timestamp, epoch milliseconds or ISO-8601 such as 2026-01-31T12:00:00Z.");
 
   public static final ConfigOption<List<String>> STARTING_SEQUENCE_NUMBERS =
       ConfigOption.stringList("starting-sequence-numbers")
           .defaultValue(List.of())
           .validate(KinesisOptions::checkSequenceNumbers)
           .description(
-              "With starting-position: sequence_numbers, entries shardId=sequenceNumber (the record with that"
+              "With starting-position: sequence-numbers, entries shardId=sequenceNumber (the record with that"
                   + " sequence number is the first read).");
 
   public static final ConfigOption<OnExpired> ON_EXPIRED =
@@ -133,7 +133,7 @@ public final class KinesisOptions {
           .validate(ConfigOption.positive())
           .description(
               "First wait after a throttled call (ProvisionedThroughputExceeded, LimitExceeded); doubled per"
-                  + " repeat up to 5 s. Throttled calls are counted in tributary.kinesis.throttled.");
+                  + " repeat up to 5 s. Throttled calls are counted (source: tributary.kinesis.throttled, sink: tributary.kinesis.sink.throttled).");
 
   public static final ConfigOption<Duration> READ_TIMEOUT =
       ConfigOption.duration("read-timeout")
@@ -187,7 +187,7 @@ public final class KinesisOptions {
       ConfigOption.enumValue("ordering", Ordering.class)
           .defaultValue(Ordering.PER_KEY)
           .description(
-              "per_key: records with the same partition key arrive in order even when PutRecords entries fail"
+              "per-key: records with the same partition key arrive in order even when PutRecords entries fail"
                   + " (a request holds one record per key); none: full requests of up to 500 records, a retried"
                   + " entry may overtake.");
 
@@ -291,13 +291,13 @@ public final class KinesisOptions {
     StartingPosition sp = config.get(STARTING_POSITION);
     if (sp == StartingPosition.AT_TIMESTAMP && config.get(STARTING_TIMESTAMP) == null) {
       throw new ConfigException(
-          "Invalid value at_timestamp for starting-position: starting-timestamp is not set (expected:"
+          "Invalid value at-timestamp for starting-position: starting-timestamp is not set (expected:"
               + " starting-timestamp: epoch milliseconds or ISO-8601)");
     }
     if (sp == StartingPosition.SEQUENCE_NUMBERS
         && config.get(STARTING_SEQUENCE_NUMBERS).isEmpty()) {
       throw new ConfigException(
-          "Invalid value sequence_numbers for starting-position: starting-sequence-numbers is empty"
+          "Invalid value sequence-numbers for starting-position: starting-sequence-numbers is empty"
               + " (expected: entries shardId=sequenceNumber)");
     }
     checkCredentials(config);

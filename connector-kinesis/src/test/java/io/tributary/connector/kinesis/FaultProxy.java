@@ -42,6 +42,9 @@ final class FaultProxy implements AutoCloseable {
   /** Calls throttled so far. */
   final AtomicInteger throttled = new AtomicInteger();
 
+  /** PutRecords requests still to throttle as a whole. */
+  final AtomicInteger throttlePutRecords = new AtomicInteger();
+
   /** PutRecords requests still to fail partially (every other entry fails). */
   final AtomicInteger failPutEntries = new AtomicInteger();
 
@@ -83,6 +86,15 @@ final class FaultProxy implements AutoCloseable {
             400,
             "{\"__type\":\"ProvisionedThroughputExceededException\",\"message\":\"Rate exceeded for"
                 + " shard\"}");
+        return;
+      }
+      if (op.equals("PutRecords") && decrementIfPositive(throttlePutRecords)) {
+        throttled.incrementAndGet();
+        reply(
+            ex,
+            400,
+            "{\"__type\":\"ProvisionedThroughputExceededException\",\"message\":\"Rate exceeded for"
+                + " stream\"}");
         return;
       }
       if (op.equals("PutRecords") && decrementIfPositive(failPutEntries)) {

@@ -158,6 +158,26 @@ class KinesisSinkIT {
   }
 
   @Test
+  void throttledRequestsAreSentAgainAfterABackoffAndCounted() throws Exception {
+    LocalKinesis.createStream(k, stream, 1);
+    try (FaultProxy proxy = new FaultProxy(kinesis.endpoint())) {
+      Map<String, Object> c = baseConfig(proxy.endpoint(), stream);
+      c.put("throttle-backoff", "5ms");
+      SimpleMeterRegistry meters = new SimpleMeterRegistry();
+      KinesisSink sink = sink(c, meters);
+      proxy.throttlePutRecords.set(3);
+      writeBatch(sink, 1, records(0, 50, 5), 50);
+      assertThat(proxy.throttled.get()).isEqualTo(3);
+      assertThat(
+              meters
+                  .counter("tributary.kinesis.sink.throttled", "pipeline", "writer", "sink", "out")
+                  .count())
+          .isEqualTo(3.0);
+      assertThat(values(readAll(50, Map.of()))).containsExactlyElementsOf(range(0, 50));
+    }
+  }
+
+  @Test
   void partitionKeyFromHeaderOrHash() throws Exception {
     LocalKinesis.createStream(k, stream, 1);
     Map<String, Object> byHeader = baseConfig(kinesis.endpoint(), stream);
