@@ -10,6 +10,7 @@ import io.tributary.connector.kinesis.internal.KinesisClients.Target;
 import io.tributary.connector.kinesis.internal.KplAggregation;
 import io.tributary.core.api.CloseableIterator;
 import io.tributary.core.api.Config;
+import io.tributary.core.api.ConfigException;
 import io.tributary.core.api.DataUnavailableException;
 import io.tributary.core.api.DirectSource;
 import io.tributary.core.api.OffsetRange;
@@ -447,7 +448,25 @@ public final class KinesisDirectSource implements DirectSource, RangeEndByReadin
         return call(
             "get a shard iterator for " + shard + " at " + p,
             () -> client.getShardIterator(req).shardIterator());
-      } catch (InvalidArgumentException e) {
+      } catch (ConfigException | InvalidArgumentException e) {
+        if (p.sub() == 0 && p.sequence().signum() > 0) {
+          // A whole sequence number without a record: the end this source reports for a shard read
+          // to its end (the last record's number + 1, see fixRangeEnd). Read after the record
+          // before it; a missing stream fails there again with the same message.
+          GetShardIteratorRequest after =
+              GetShardIteratorRequest.builder()
+                  .streamName(target.stream())
+                  .shardId(shard)
+                  .shardIteratorType(ShardIteratorType.AFTER_SEQUENCE_NUMBER)
+                  .startingSequenceNumber(p.sequence().subtract(BigInteger.ONE).toString())
+                  .build();
+          return call(
+              "get a shard iterator for " + shard + " after " + p,
+              () -> client.getShardIterator(after).shardIterator());
+        }
+        if (!(e instanceof InvalidArgumentException)) {
+          throw e;
+        }
         if (p.sequence().signum() > 0) {
           // An AT_SEQUENCE_NUMBER Kinesis refuses: the record is past retention (or never existed).
           return expired(p, "Kinesis refused the sequence number: " + e.getMessage());

@@ -204,6 +204,18 @@ class KinesisDirectSourceIT {
     List<PartitionInfo> parts = s.partitions();
     assertThat(parts.stream().filter(PartitionInfo::closed).map(PartitionInfo::id))
         .contains(s0.shardId(), open.get(0).shardId(), open.get(1).shardId());
+    // after a restart (nothing remembered), planning from the end reported for a shard read to its
+    // end finds the end again, with no records (the crash test caught a failure here)
+    PartitionInfo parent =
+        parts.stream().filter(p -> p.id().equals(s0.shardId())).findFirst().orElseThrow();
+    KinesisDirectSource restarted = source(c);
+    restarted.partitions();
+    assertThat(restarted.fixRangeEnd(parent.id(), parent.endPosition(), 100, Long.MAX_VALUE))
+        .isEqualTo(parent.endPosition());
+    assertThat(restarted.partitions())
+        .filteredOn(p -> p.id().equals(s0.shardId()))
+        .singleElement()
+        .satisfies(p -> assertThat(p.closed()).isTrue());
   }
 
   @Test
