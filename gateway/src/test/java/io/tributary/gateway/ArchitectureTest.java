@@ -124,6 +124,9 @@ class ArchitectureTest {
     assertThat(classes.contain("io.tributary.connector.file.FileSource"))
         .as("connector-file")
         .isTrue();
+    assertThat(classes.contain("io.tributary.connector.kinesis.KinesisDirectSource"))
+        .as("connector-kinesis")
+        .isTrue();
     assertThat(classes.contain("io.tributary.connector.flume.FlumePushReceiver"))
         .as("connector-flume")
         .isTrue();

@@ -26,13 +26,16 @@ class FactoryDiscoveryTest {
     Map<String, SourceFactory> sources = GatewayConfig.sourceFactories();
     Map<String, SinkFactory> sinks = GatewayConfig.sinkFactories();
     assertThat(sources)
-        .containsOnlyKeys("files", "flume", "kafka", "kafka-group", "socket", "test-sequence");
+        .containsOnlyKeys(
+            "files", "flume", "kafka", "kafka-group", "kinesis", "socket", "test-sequence");
     assertThat(sources.get("files").getClass().getName())
         .isEqualTo("io.tributary.connector.file.FileSourceFactory");
     assertThat(sources.get("kafka").getClass().getName())
         .isEqualTo("io.tributary.connector.kafka.KafkaConnectorFactory");
     assertThat(sources.get("socket").getClass().getName())
         .isEqualTo("io.tributary.connector.socket.SocketConnectorFactory");
+    assertThat(sources.get("kinesis").getClass().getName())
+        .isEqualTo("io.tributary.connector.kinesis.KinesisSourceFactory");
     assertThat(sources.get("test-sequence")).isInstanceOf(SequenceSourceFactory.class);
     assertThat(sinks)
         .containsOnlyKeys(
@@ -42,6 +45,7 @@ class FactoryDiscoveryTest {
             "hadoop-files",
             "kafka",
             "kafka-at-least-once",
+            "kinesis",
             "test-failing");
     assertThat(sinks.get("console")).isInstanceOf(ConsoleSinkFactory.class);
     assertThat(sinks.get("files")).isInstanceOf(FilesSinkFactory.class);
