@@ -96,7 +96,7 @@ public final class FileListingBench {
         rows.add(
             String.format(
                 Locale.ROOT,
-                "| %s | %,d | %.2f | %.2f | %.1fx | %.2f | %.2f | %.1fx | %,d | %,d | %,d | %,d |",
+                "| %s | %,d | %.2f | %.2f | %.1fx | %.2f | %.2f | %.1fx | %,d | %,d | %,d | %,d | %s | %s |",
                 layout,
                 n,
                 f[0].millis,
@@ -108,9 +108,12 @@ public final class FileListingBench {
                 f[0].listed,
                 f[1].listed,
                 f[0].retained,
-                f[1].retained));
+                f[1].retained,
+                f[2] == null ? "-" : String.format(Locale.ROOT, "%.2f", f[2].millis),
+                f[2] == null ? "-" : String.format(Locale.ROOT, "%,d", f[2].listed)));
         System.out.printf(
-            "done: layout=%s old=%d files-source=%s re-list=%s%n", layout, n, f[0], f[1]);
+            "done: layout=%s old=%d files-source=%s re-list=%s reconciliation=%s%n",
+            layout, n, f[0], f[1], f[2]);
       }
     }
     System.out.printf(
@@ -119,8 +122,9 @@ public final class FileListingBench {
     System.out.println(
         "| layout | old files | files source ms | re-list ms | time ratio | files source MB alloc"
             + " | re-list MB alloc | alloc ratio | files source entries listed | re-list entries listed"
-            + " | files source remembered | re-list seen set |");
-    System.out.println("|---|---|---|---|---|---|---|---|---|---|---|---|");
+            + " | files source remembered | re-list seen set | reconciliation ms | reconciliation entries"
+            + " listed |");
+    System.out.println("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|");
     rows.forEach(System.out::println);
   }
 
@@ -142,6 +146,10 @@ public final class FileListingBench {
     Map<String, Object> options = new HashMap<>();
     options.put("paths", List.of(dir.toUri().toString()));
     options.put("max-file-age", "1d");
+    // the listing's cost only: files are renamed in (no completeness guard needed), and detection
+    // after admission (one status per file admitted in the last watch-changes-for) is off
+    options.put("stable-for", "0s");
+    options.put("watch-changes-for", "0s");
     options.put("max-files-per-batch", 10_000);
     if (layout.equals("partitioned")) {
       options.put("recursive", true);
@@ -187,6 +195,10 @@ public final class FileListingBench {
     Map<String, Object> options = new HashMap<>();
     options.put("paths", List.of(dfs.makeQualified(dir).toString()));
     options.put("max-file-age", "1d");
+    // the listing's cost only: files are renamed in (no completeness guard needed), and detection
+    // after admission (one status per file admitted in the last watch-changes-for) is off
+    options.put("stable-for", "0s");
+    options.put("watch-changes-for", "0s");
     options.put("max-files-per-batch", 10_000);
     switch (layout) {
       case "hdfs-flat" -> {}
@@ -304,6 +316,7 @@ public final class FileListingBench {
     Set<String> seen = new HashSet<>();
     List<double[]> fsFig = new ArrayList<>();
     List<double[]> relistFig = new ArrayList<>();
+    List<double[]> reconcileFig = new ArrayList<>();
     try {
       // The first cycle of each: the source remembers what is there; the re-lister fills its seen
       // set.
@@ -340,10 +353,30 @@ public final class FileListingBench {
           relistFig.add(b);
         }
       }
+      // The fast listing modes: the same cycles as reconciliation listings (everything listed, no
+      // start-after, no pruning), as they run at every start and every reconcile-interval.
+      if (Boolean.TRUE.equals(options.get("ordered-file-names"))
+          || Boolean.TRUE.equals(options.get("ordered-partitions"))) {
+        for (int c = 0; c < WARMUP_CYCLES + cycles; c++) {
+          addNew.add(WARMUP_CYCLES + cycles + c);
+          source.reconcileAtNextCycle();
+          double[] a = cycle(source, positions);
+          if (a[4] != NEW_PER_CYCLE || !source.lastListing().reconciliation()) {
+            throw new IllegalStateException(
+                "reconciliation cycle " + c + " of " + label + ": found " + (long) a[4]);
+          }
+          a[3] = source.rememberedFiles();
+          if (c >= WARMUP_CYCLES) {
+            reconcileFig.add(a);
+          }
+        }
+      }
     } finally {
       source.close();
     }
-    return new Figures[] {median(fsFig), median(relistFig)};
+    return new Figures[] {
+      median(fsFig), median(relistFig), reconcileFig.isEmpty() ? null : median(reconcileFig)
+    };
   }
 
   /** One listing cycle of the source, then commits what it admitted (as a batch would). */

@@ -90,7 +90,24 @@ public final class KafkaForwardBench {
       double firstOutputSeconds,
       double allOutputSeconds,
       long peakRssKb,
-      long outputRecords) {}
+      long outputRecords,
+      double cpuToFirstOutputSeconds,
+      double cpuToAllOutputSeconds) {}
+
+  /**
+   * CPU seconds (user + system, every thread, those that ended too) {@code p} used so far, from
+   * {@code /proc/<pid>/stat}; NaN when it cannot be read. On this shared machine a process's wall
+   * time follows the other processes' load; its CPU time much less.
+   */
+  static double cpuSeconds(Process p) {
+    try {
+      String stat = Files.readString(Path.of("/proc", Long.toString(p.pid()), "stat"));
+      String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+      return (Long.parseLong(f[11]) + Long.parseLong(f[12])) / 100.0;
+    } catch (Exception e) {
+      return Double.NaN;
+    }
+  }
 
   public static void main(String[] args) throws Exception {
     if (args.length < 1) {
@@ -132,16 +149,43 @@ public final class KafkaForwardBench {
       List<Result> results = new ArrayList<>();
       results.add(plainConsumer(broker, "bench-in", records));
       print(results.get(0), results.get(0));
-      results.add(gateway(jar, broker, work, "kafka", records, maxPerPartition, batchInterval));
+      results.add(
+          gateway(
+              jar, broker, work, "kafka", "", List.of(), records, maxPerPartition, batchInterval));
       print(results.get(1), results.get(0));
       results.add(
           gateway(
-              jar, broker, work, "kafka-at-least-once", records, maxPerPartition, batchInterval));
+              jar,
+              broker,
+              work,
+              "kafka-at-least-once",
+              "",
+              List.of(),
+              records,
+              maxPerPartition,
+              batchInterval));
       print(results.get(2), results.get(0));
       results.add(streams(broker, work, records));
       print(results.get(3), results.get(0));
+      String variant = System.getenv("BENCH_GATEWAY_VARIANT_OPTS");
+      if (variant != null && !variant.isBlank()) {
+        // exploration only: the exactly-once gateway once more with other JVM options, same run
+        Result v =
+            gateway(
+                jar,
+                broker,
+                work,
+                "kafka",
+                "variant",
+                Arrays.asList(variant.trim().split("\\s+")),
+                records,
+                maxPerPartition,
+                batchInterval);
+        print(v, results.get(0));
+        results.add(v);
+      }
       System.out.println("load average after: " + Machine.loadAverage());
-      summary(results);
+      summary(results, records / writeSeconds);
     } finally {
       keepLogs(work);
       try (Stream<Path> walk = Files.walk(work)) {
@@ -154,22 +198,25 @@ public final class KafkaForwardBench {
     System.out.printf(
         Locale.ROOT,
         "measured: %s: %.0f records/s (%.2fx plain), first output %.2f s, all %.2f s,"
-            + " peak RSS %d MB, output records %d%n",
+            + " peak RSS %d MB, output records %d, CPU s to first output %.2f, to all output"
+            + " %.2f%n",
         r.name(),
         r.steadyRecordsPerSecond(),
         r.steadyRecordsPerSecond() / plain.steadyRecordsPerSecond(),
         r.firstOutputSeconds(),
         r.allOutputSeconds(),
         r.peakRssKb() / 1024,
-        r.outputRecords());
+        r.outputRecords(),
+        r.cpuToFirstOutputSeconds(),
+        r.cpuToAllOutputSeconds());
   }
 
-  private static void summary(List<Result> results) {
+  private static void summary(List<Result> results, double writeRate) {
     Result plain = results.get(0);
     Result eos = results.get(1);
     Result streams = results.get(3);
     System.out.println();
-    String fmt = "%-52s %11s %9s %14s %13s %13s %12s%n";
+    String fmt = "%-52s %11s %9s %14s %13s %13s %12s %12s %10s%n";
     System.out.printf(
         Locale.ROOT,
         fmt,
@@ -179,7 +226,9 @@ public final class KafkaForwardBench {
         "first output s",
         "all output s",
         "peak RSS MB",
-        "out records");
+        "out records",
+        "CPU s first",
+        "CPU s all");
     for (Result r : results) {
       System.out.printf(
           Locale.ROOT,
@@ -191,10 +240,18 @@ public final class KafkaForwardBench {
           String.format(Locale.ROOT, "%.2f", r.firstOutputSeconds()),
           String.format(Locale.ROOT, "%.2f", r.allOutputSeconds()),
           Long.toString(r.peakRssKb() / 1024),
-          Long.toString(r.outputRecords()));
+          Long.toString(r.outputRecords()),
+          String.format(Locale.ROOT, "%.2f", r.cpuToFirstOutputSeconds()),
+          String.format(Locale.ROOT, "%.2f", r.cpuToAllOutputSeconds()));
     }
     System.out.println(
         "(plain consumer: first output = first record read, out records = records read)");
+    System.out.printf(
+        Locale.ROOT,
+        "write ceiling: the input writer (an idempotent producer, linger 20 ms, 256 KiB batches, no"
+            + " reading) wrote %.0f records/s = %.2fx plain; a forwarder must also read and commit%n",
+        writeRate,
+        writeRate / plain.steadyRecordsPerSecond());
     System.out.println();
     double vsPlain = eos.steadyRecordsPerSecond() / plain.steadyRecordsPerSecond();
     double vsStreams = eos.steadyRecordsPerSecond() / streams.steadyRecordsPerSecond();
@@ -220,6 +277,16 @@ public final class KafkaForwardBench {
             eos.firstOutputSeconds(),
             streams.firstOutputSeconds()),
         eos.firstOutputSeconds() <= streams.firstOutputSeconds());
+    System.out.printf(
+        Locale.ROOT,
+        TARGET_ROW,
+        "(not a target) CPU s to first committed output, EOS vs Streams",
+        String.format(
+            Locale.ROOT,
+            "%.2f s vs %.2f s",
+            eos.cpuToFirstOutputSeconds(),
+            streams.cpuToFirstOutputSeconds()),
+        "");
     target(
         "exactly-once: output records == input records (EOS, Streams)",
         eos.outputRecords() + ", " + streams.outputRecords() + " of " + eos.records(),
@@ -358,7 +425,9 @@ public final class KafkaForwardBench {
         (Long.parseLong(m.group(1)) - launchMs) / 1e3,
         (endMs - launchMs) / 1e3,
         Math.max(rss.peakKb(), Long.parseLong(m.group(6))),
-        Long.parseLong(m.group(4)));
+        Long.parseLong(m.group(4)),
+        Double.NaN,
+        Double.NaN);
   }
 
   private static Result gateway(
@@ -366,26 +435,29 @@ public final class KafkaForwardBench {
       KafkaBroker broker,
       Path work,
       String sinkType,
+      String variant,
+      List<String> variantOpts,
       int records,
       long maxPerPartition,
       String batchInterval)
       throws Exception {
-    String out = "bench-out-" + sinkType;
+    String id = variant.isEmpty() ? sinkType : sinkType + "-" + variant;
+    String out = "bench-out-" + id;
     int adminPort;
     try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
       adminPort = s.getLocalPort();
     }
-    Path config = work.resolve(sinkType + ".yaml");
+    Path config = work.resolve(id + ".yaml");
     Files.writeString(
         config,
         String.join(
             "\n",
             "pipelines:",
-            "  - id: bench-" + sinkType,
+            "  - id: bench-" + id,
             "    settings:",
             "      batch-interval: " + batchInterval,
             "      direct.max-records-per-partition: " + maxPerPartition,
-            "    checkpoint: " + work.resolve("checkpoint-" + sinkType),
+            "    checkpoint: " + work.resolve("checkpoint-" + id),
             "    source:",
             "      type: kafka",
             "      bootstrap-servers: " + broker.bootstrapServers(),
@@ -398,25 +470,36 @@ public final class KafkaForwardBench {
             "        partitioning: source-partition",
             "admin: { host: 127.0.0.1, port: " + adminPort + " }",
             ""));
-    Path log = work.resolve(sinkType + ".log");
+    Path log = work.resolve(id + ".log");
     String name =
         "kafka".equals(sinkType)
             ? "gateway kafka -> kafka, exactly-once"
             : "gateway kafka -> " + sinkType;
+    if (!variantOpts.isEmpty()) {
+      name += " " + String.join(" ", variantOpts);
+    }
     return forwarder(
-        name, broker, out, records, log, new ProcessBuilder(gatewayCommand(jar, config)));
+        name,
+        broker,
+        out,
+        records,
+        log,
+        new ProcessBuilder(gatewayCommand(jar, config, variantOpts)));
   }
 
   /**
-   * {@code java -Xmx1g [BENCH_GATEWAY_JAVA_OPTS] -jar gateway.jar run --config FILE}; the extra
-   * options (for example {@code -Xlog:gc}) are for looking into a run, never for the figures.
+   * {@code java -Xmx1g [BENCH_GATEWAY_JAVA_OPTS] [variant options] -jar gateway.jar run --config
+   * FILE}; the extra options (for example {@code -Xlog:gc}, or a JFR recording in the extra run
+   * that {@code BENCH_GATEWAY_VARIANT_OPTS} adds) are for looking into a run, never for the
+   * figures.
    */
-  private static List<String> gatewayCommand(Path jar, Path config) {
+  private static List<String> gatewayCommand(Path jar, Path config, List<String> variantOpts) {
     List<String> cmd = new ArrayList<>(List.of(java(), CHILD_XMX));
     String extra = System.getenv("BENCH_GATEWAY_JAVA_OPTS");
     if (extra != null && !extra.isBlank()) {
       cmd.addAll(Arrays.asList(extra.trim().split("\\s+")));
     }
+    cmd.addAll(variantOpts);
     cmd.addAll(List.of("-jar", jar.toString(), "run", "--config", config.toString()));
     return cmd;
   }
@@ -462,16 +545,31 @@ public final class KafkaForwardBench {
           Duration
               .ZERO); // connect and find the coordinator-free assignment before the clock starts
       long launch = System.nanoTime();
+      java.time.Instant launchedAt = java.time.Instant.now();
       Process p = command.redirectErrorStream(true).redirectOutput(log.toFile()).start();
       RssSampler rss = new RssSampler(p);
       try {
         long deadline = launch + TimeUnit.MINUTES.toNanos(10);
         long first = 0;
+        double cpuFirst = Double.NaN;
         while (first == 0) {
           check(p, deadline, name, log);
           ConsumerRecords<byte[], byte[]> got = watch.poll(Duration.ofMillis(20));
           if (!got.isEmpty()) {
             first = System.nanoTime();
+            cpuFirst = cpuSeconds(p);
+            // where that CPU went, by live thread (kernel names, 15 characters: JIT compiler and GC
+            // threads too, which a JFR execution sample never shows)
+            ThreadCpu.of(p.pid())
+                .printSince(ThreadCpu.none(), (System.nanoTime() - launch) / 1e9, 8, Map.of());
+            // for reading the contender's log against the measurement (its lines carry wall-clock
+            // times)
+            System.out.println(
+                name
+                    + ": launched "
+                    + launchedAt
+                    + ", first committed output seen "
+                    + java.time.Instant.now());
           }
         }
         watch.pause(tps);
@@ -490,6 +588,7 @@ public final class KafkaForwardBench {
             lastSum = sum;
             lastChange = now;
           } else if (sum >= records && now - lastChange > QUIET_NANOS) {
+            double cpuAtDone = cpuSeconds(p); // includes the quiet period's idle polling
             long count = countCommitted(broker, tps);
             if (count >= records) {
               long complete = sum;
@@ -528,7 +627,9 @@ public final class KafkaForwardBench {
                   (first - launch) / 1e9,
                   (done - launch) / 1e9,
                   rss.peakKb(),
-                  count);
+                  count,
+                  cpuFirst,
+                  cpuAtDone);
             }
             lastChange = now; // not complete yet: wait for more movement or another quiet period
           }

@@ -63,6 +63,11 @@ final class ThreadCpu {
     return names;
   }
 
+  /** No thread, no CPU: the baseline for CPU since a process started. */
+  static ThreadCpu none() {
+    return new ThreadCpu(Map.of());
+  }
+
   /** Snapshot of every thread of {@code pid}; threads are keyed by "name (tid)". */
   static ThreadCpu of(long pid) {
     Map<String, Long> ticks = new HashMap<>();

@@ -9,19 +9,34 @@ import io.micrometer.core.instrument.binder.system.ProcessorMetrics;
 import io.micrometer.core.instrument.binder.system.UptimeMetrics;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.netty.handler.ssl.SslContext;
+import io.netty.handler.ssl.SslContextBuilder;
 import io.tributary.core.api.CheckpointException;
+import io.tributary.core.api.ConfigException;
+import io.tributary.core.api.Position;
 import io.tributary.core.api.Receiver;
+import io.tributary.core.api.Sink;
+import io.tributary.core.api.SinkFactory;
 import io.tributary.core.api.Source;
 import io.tributary.core.checkpoint.CheckpointStorage;
 import io.tributary.core.checkpoint.CheckpointStorageFactory;
+import io.tributary.core.checkpoint.LocalCheckpointStorage;
+import io.tributary.core.runtime.CheckpointOffsets;
 import io.tributary.core.runtime.Pipeline;
 import io.tributary.core.runtime.PipelineOptions;
 import io.tributary.core.runtime.PipelineState;
+import io.tributary.gateway.internal.AdminControl;
+import io.tributary.gateway.internal.AdminControl.ControlException;
 import io.tributary.gateway.internal.AdminServer;
 import io.tributary.gateway.internal.Transforms;
 import java.io.IOException;
+import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Collection;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
@@ -50,7 +65,17 @@ public final class Gateway implements AutoCloseable {
     FAILED
   }
 
-  private final GatewayConfig config;
+  /** The configuration in effect (replaced by {@link #reload()}). */
+  private volatile GatewayConfig config;
+
+  /** Where {@link #reload()} reads the configuration again; {@code null}: the embedded default. */
+  private final Path configFile;
+
+  /**
+   * Per pipeline id, in configuration order: its configuration and current run. Guarded by this.
+   */
+  private final Map<String, Slot> slots = new LinkedHashMap<>();
+
   private final PrometheusMeterRegistry registry =
       new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
   private final JvmGcMetrics jvmGc = new JvmGcMetrics();
@@ -74,8 +99,17 @@ public final class Gateway implements AutoCloseable {
   private volatile boolean startBegun;
 
   public Gateway(GatewayConfig config) {
+    this(config, null);
+  }
+
+  /**
+   * @param configFile the file {@code config} was loaded from, read again by {@link #reload()}
+   *     (SIGHUP, {@code POST /reload}); {@code null} for the embedded default
+   */
+  public Gateway(GatewayConfig config, Path configFile) {
     config.claimForRun();
     this.config = config;
+    this.configFile = configFile;
     Metrics.addRegistry(registry);
     // What an operator needs next to the pipeline figures: heap, GC pauses, threads, CPU, uptime.
     new JvmMemoryMetrics().bindTo(registry);
@@ -111,7 +145,11 @@ public final class Gateway implements AutoCloseable {
           return;
         }
         try {
-          Pipeline p = build(pc);
+          Slot slot = new Slot(pc);
+          slots.put(pc.id(), slot);
+          Pipeline p = build(slot);
+          slot.pipeline = p;
+          publish();
           p.start();
           pipelines.add(p);
         } catch (RuntimeException e) {
@@ -130,13 +168,16 @@ public final class Gateway implements AutoCloseable {
       }
       if (config.admin() != null) {
         try {
+          GatewayConfig.Admin a = config.admin();
+          SslContext ssl =
+              a.tlsCert() == null
+                  ? null
+                  : SslContextBuilder.forServer(a.tlsCert().toFile(), a.tlsKey().toFile()).build();
           admin =
               new AdminServer(
-                  config.admin().host(),
-                  config.admin().port(),
-                  List.copyOf(pipelines),
-                  registry,
-                  config::scrub);
+                  new AdminServer.Settings(a.host(), a.port(), a.token(), ssl, a.readIdleTimeout()),
+                  new Control(),
+                  registry);
         } catch (IOException e) {
           stopAll();
           throw new IOException(
@@ -158,14 +199,41 @@ public final class Gateway implements AutoCloseable {
     LOG.info("event=gateway_started pipelines={} config=\"{}\"", pipelines.size(), config.origin());
   }
 
-  private Pipeline build(GatewayConfig.PipelineConfig pc) {
+  /**
+   * Builds the slot's next run: with the instances validation built the first time, with new ones
+   * from the factories after (a restart; sources and sinks run once).
+   */
+  private Pipeline build(Slot slot) {
+    GatewayConfig.PipelineConfig pc = slot.pc;
+    Source source;
+    List<Sink> sinks;
+    if (!slot.builtUsed) {
+      slot.builtUsed = true;
+      source = pc.builtSource(); // built once, by validation
+      sinks = pc.builtSinks();
+    } else {
+      source =
+          GatewayConfig.sourceFactories()
+              .get(pc.source().type())
+              .create("source", pc.source().config());
+      sinks = new ArrayList<>();
+      for (int i = 0; i < pc.sinks().size(); i++) {
+        GatewayConfig.Component c = pc.sinks().get(i);
+        sinks.add(
+            GatewayConfig.sinkFactories().get(c.type()).create(c.type() + "-" + i, c.config()));
+      }
+    }
+    return build(pc, source, sinks, slot);
+  }
+
+  private Pipeline build(
+      GatewayConfig.PipelineConfig pc, Source source, List<Sink> sinks, Slot slot) {
     Pipeline.Builder b =
         Pipeline.builder(pc.id())
             .options(pc.options())
             .configFingerprint(pc.fingerprint())
             .secrets(pc.secretValues())
             .meterRegistry(registry);
-    Source source = pc.builtSource(); // built once, by validation
     if (pc.checkpoint() == null
         && pc.walDir() == null
         && source instanceof Receiver
@@ -187,6 +255,7 @@ public final class Gateway implements AutoCloseable {
         CheckpointStorage storage =
             CheckpointStorageFactory.open(pc.checkpointLocation(), pc.checkpointOptions());
         storages.add(storage);
+        slot.storage = storage;
         b.checkpoint(storage);
       } catch (IOException e) {
         throw new CheckpointException(
@@ -213,7 +282,7 @@ public final class Gateway implements AutoCloseable {
     }
     for (int i = 0; i < pc.sinks().size(); i++) {
       GatewayConfig.Component s = pc.sinks().get(i);
-      b.sink(s.type() + "-" + i, pc.builtSinks().get(i));
+      b.sink(s.type() + "-" + i, sinks.get(i));
     }
     return b.build();
   }
@@ -224,8 +293,11 @@ public final class Gateway implements AutoCloseable {
    */
   public Outcome awaitStopOrFailure() throws InterruptedException {
     while (!stopRequested.await(200, TimeUnit.MILLISECONDS)) {
-      for (Pipeline p : pipelines) {
-        if (p.status().state() == PipelineState.FAILED) {
+      for (Slot slot : view) {
+        Pipeline p = slot.pipeline;
+        // A run an operator started (restart, reload) that could not start is reported to them and
+        // does not stop the gateway; a failure while running does.
+        if (p != null && !slot.startFailed && p.status().state() == PipelineState.FAILED) {
           LOG.error(
               "event=pipeline_failed pipeline={} error=\"{}\" action=stop_gateway",
               p.id(),
@@ -316,5 +388,383 @@ public final class Gateway implements AutoCloseable {
     stop();
     Metrics.removeRegistry(registry);
     jvmGc.close();
+  }
+
+  /** One configured pipeline and its current run. */
+  private static final class Slot {
+    final GatewayConfig.PipelineConfig pc;
+    volatile Pipeline pipeline;
+    volatile boolean operatorStopped;
+    volatile boolean startFailed;
+    boolean builtUsed;
+    CheckpointStorage storage;
+
+    Slot(GatewayConfig.PipelineConfig pc) {
+      this.pc = pc;
+    }
+  }
+
+  /**
+   * What readers see of {@link #slots} without the monitor (the status must not wait for a drain).
+   */
+  private volatile List<Slot> view = List.of();
+
+  private void publish() {
+    view = List.copyOf(slots.values());
+  }
+
+  /**
+   * Loads the configuration file again and applies it: added pipelines start, removed ones stop
+   * gracefully, changed ones (any setting, source, transform or sink) restart, the others keep
+   * running. An invalid file is refused whole and nothing changes. Blocks while pipelines drain.
+   * Admin settings are not reloaded (restart the gateway for them). Called on SIGHUP and by {@code
+   * POST /reload}.
+   *
+   * @throws GatewayConfigException with every problem of the new file (nothing changed)
+   * @throws IllegalStateException when the gateway is not running
+   */
+  public AdminControl.ReloadResult reload() throws IOException {
+    GatewayConfig next =
+        configFile == null ? GatewayConfig.loadDefault() : GatewayConfig.load(configFile);
+    next.claimForRun();
+    List<String> added = new ArrayList<>();
+    List<String> removed = new ArrayList<>();
+    List<String> restarted = new ArrayList<>();
+    List<String> unchanged = new ArrayList<>();
+    synchronized (this) {
+      if (stopRequested.getCount() == 0 || startDone.getCount() > 0) {
+        throw new IllegalStateException("the gateway is starting or stopping: reload refused");
+      }
+      if (!java.util.Objects.equals(String.valueOf(config.admin()), String.valueOf(next.admin()))) {
+        LOG.warn(
+            "event=reload_admin_ignored detail=\"admin settings changed; they apply after a gateway restart\"");
+      }
+      Map<String, Slot> old = new LinkedHashMap<>(slots);
+      Set<String> nextIds = new java.util.HashSet<>();
+      next.pipelines().forEach(pc -> nextIds.add(pc.id()));
+      for (Slot s : old.values()) {
+        if (!nextIds.contains(s.pc.id())) {
+          stopSlot(s);
+          pipelines.remove(s.pipeline);
+          slots.remove(s.pc.id());
+          removed.add(s.pc.id());
+        }
+      }
+      config = next;
+      Map<String, Slot> ordered = new LinkedHashMap<>();
+      for (GatewayConfig.PipelineConfig pc : next.pipelines()) {
+        Slot previous = old.get(pc.id());
+        if (previous != null && same(previous.pc, pc)) {
+          ordered.put(pc.id(), previous);
+          unchanged.add(pc.id());
+          continue;
+        }
+        if (previous != null) {
+          stopSlot(previous);
+          restarted.add(pc.id());
+        } else {
+          added.add(pc.id());
+        }
+        Slot slot = new Slot(pc);
+        ordered.put(pc.id(), slot);
+        startSlot(slot, previous == null ? null : previous.pipeline);
+      }
+      slots.clear();
+      slots.putAll(ordered);
+      publish();
+    }
+    LOG.info(
+        "event=config_reloaded config=\"{}\" added={} removed={} restarted={} unchanged={}",
+        next.origin(),
+        added,
+        removed,
+        restarted,
+        unchanged);
+    return new AdminControl.ReloadResult(added, removed, restarted, unchanged);
+  }
+
+  /** Whether two configurations of a pipeline would run the same. */
+  private static boolean same(GatewayConfig.PipelineConfig a, GatewayConfig.PipelineConfig b) {
+    return a.fingerprint().equals(b.fingerprint())
+        && a.options().explicitSettings().equals(b.options().explicitSettings())
+        && a.checkpointLocation().equals(b.checkpointLocation())
+        && a.checkpointOptions().equals(b.checkpointOptions())
+        && java.util.Objects.equals(a.walDir(), b.walDir())
+        && a.source().raw().equals(b.source().raw())
+        && a.transforms().stream()
+            .map(GatewayConfig.Component::raw)
+            .toList()
+            .equals(b.transforms().stream().map(GatewayConfig.Component::raw).toList())
+        && a.sinks().stream()
+            .map(GatewayConfig.Component::raw)
+            .toList()
+            .equals(b.sinks().stream().map(GatewayConfig.Component::raw).toList());
+  }
+
+  /** Stops the slot's run gracefully (blocks) and closes its remote checkpoint storage. */
+  private void stopSlot(Slot s) {
+    Pipeline p = s.pipeline;
+    if (p != null) {
+      p.stopGracefully();
+    }
+    if (s.storage != null) {
+      try {
+        s.storage.close();
+      } catch (IOException | RuntimeException e) {
+        LOG.warn(
+            "event=checkpoint_close_failed checkpoint={} error=\"{}\"",
+            s.storage.describe(),
+            e.toString());
+      }
+      storages.remove(s.storage);
+      s.storage = null;
+    }
+  }
+
+  /**
+   * Builds and starts the slot's next run in place of {@code previous} (or appended). A start
+   * failure is logged and thrown; the failed run stays visible in the status.
+   */
+  private void startSlot(Slot slot, Pipeline previous) {
+    String id = slot.pc.id();
+    // The engine registers its gauges per pipeline; drop the previous run's so they follow this
+    // one.
+    registry.getMeters().stream()
+        .filter(m -> id.equals(m.getId().getTag("pipeline")))
+        .toList()
+        .forEach(registry::remove);
+    Pipeline p;
+    try {
+      p = build(slot);
+    } catch (RuntimeException e) {
+      slot.startFailed = true;
+      throw e;
+    }
+    slot.pipeline = p;
+    slot.operatorStopped = false;
+    slot.startFailed = false;
+    if (previous != null && pipelines.contains(previous)) {
+      pipelines.replaceAll(x -> x == previous ? p : x);
+    } else {
+      pipelines.add(p);
+    }
+    try {
+      p.start();
+    } catch (RuntimeException e) {
+      slot.startFailed = true;
+      LOG.error(
+          "event=pipeline_start_failed pipeline={} error=\"{}\"", id, config.scrub(e.toString()));
+      throw e;
+    }
+  }
+
+  /** Opens the checkpoint of {@code pc} for reading or moving its offsets; the caller closes it. */
+  static CheckpointStorage openCheckpoint(GatewayConfig.PipelineConfig pc) throws IOException {
+    return pc.checkpoint() != null
+        ? new LocalCheckpointStorage(pc.checkpoint())
+        : CheckpointStorageFactory.open(pc.checkpointLocation(), pc.checkpointOptions());
+  }
+
+  /** The admin endpoint's view of this gateway. */
+  private final class Control implements AdminControl {
+    @Override
+    public List<Entry> entries() {
+      List<Entry> out = new ArrayList<>();
+      for (Slot s : view) {
+        out.add(entry(s));
+      }
+      return out;
+    }
+
+    private Entry entry(Slot s) {
+      List<Map.Entry<String, String>> sinks = new ArrayList<>();
+      Map<String, SinkFactory> factories = GatewayConfig.sinkFactories();
+      for (GatewayConfig.Component c : s.pc.sinks()) {
+        SinkFactory f = factories.get(c.type());
+        sinks.add(Map.entry(c.type(), f == null ? "unknown" : f.guarantee().name()));
+      }
+      return new Entry(
+          s.pc.id(),
+          s.pipeline,
+          s.pc.source().type(),
+          s.pc.builtSource() instanceof Receiver ? "receiver" : "direct",
+          sinks,
+          s.operatorStopped);
+    }
+
+    private Slot slot(String id) {
+      for (Slot s : view) {
+        if (s.pc.id().equals(id)) {
+          return s;
+        }
+      }
+      throw new ControlException(404, "no pipeline " + id + " (GET /pipelines lists them)");
+    }
+
+    private Slot running(String id) {
+      Slot s = slot(id);
+      Pipeline p = s.pipeline;
+      if (p == null || p.status().state() != PipelineState.RUNNING) {
+        throw new ControlException(
+            409,
+            "pipeline "
+                + id
+                + " is "
+                + (p == null ? "not started" : p.status().state())
+                + " (expected: RUNNING; POST /pipelines/"
+                + id
+                + "/restart starts it)");
+      }
+      return s;
+    }
+
+    private void checkGatewayRunning() {
+      if (stopRequested.getCount() == 0) {
+        throw new ControlException(409, "the gateway is stopping");
+      }
+    }
+
+    @Override
+    public Entry pause(String id) {
+      Slot s = running(id);
+      s.pipeline.pause();
+      return entry(s);
+    }
+
+    @Override
+    public Entry resume(String id) {
+      Slot s = running(id);
+      s.pipeline.resume();
+      return entry(s);
+    }
+
+    @Override
+    public Entry restart(String id) {
+      synchronized (Gateway.this) {
+        checkGatewayRunning();
+        Slot s = slot(id);
+        Pipeline previous = s.pipeline;
+        stopSlot(s);
+        LOG.info("event=pipeline_restart pipeline={} by=admin", id);
+        try {
+          startSlot(s, previous);
+        } catch (RuntimeException e) {
+          throw new ControlException(500, "pipeline " + id + " could not start: " + e.getMessage());
+        }
+        publish();
+        return entry(s);
+      }
+    }
+
+    @Override
+    public Entry stop(String id) {
+      synchronized (Gateway.this) {
+        checkGatewayRunning();
+        Slot s = slot(id);
+        LOG.info("event=pipeline_stop pipeline={} by=admin", id);
+        s.operatorStopped = true;
+        stopSlot(s);
+        return entry(s);
+      }
+    }
+
+    private Slot stopped(String id) {
+      Slot s = slot(id);
+      Pipeline p = s.pipeline;
+      PipelineState st = p == null ? PipelineState.CREATED : p.status().state();
+      if (st == PipelineState.RUNNING
+          || st == PipelineState.STARTING
+          || st == PipelineState.STOPPING) {
+        throw new ControlException(
+            409,
+            "pipeline "
+                + id
+                + " is "
+                + st
+                + ": offsets change only on a stopped pipeline (POST /pipelines/"
+                + id
+                + "/stop first)");
+      }
+      return s;
+    }
+
+    private interface OffsetsCall {
+      CheckpointOffsets.Snapshot run(CheckpointStorage storage);
+    }
+
+    private CheckpointOffsets.Snapshot withCheckpoint(Slot s, OffsetsCall call) {
+      try (CheckpointStorage storage = openCheckpoint(s.pc)) {
+        return call.run(storage);
+      } catch (IOException e) {
+        throw new ControlException(
+            503, "cannot open checkpoint " + s.pc.checkpointLocation() + ": " + e);
+      }
+    }
+
+    @Override
+    public CheckpointOffsets.Snapshot offsets(String id) {
+      return withCheckpoint(slot(id), st -> CheckpointOffsets.read(st).orElse(null));
+    }
+
+    @Override
+    public CheckpointOffsets.Snapshot alterOffsets(String id, Map<String, String> positions) {
+      synchronized (Gateway.this) {
+        Slot s = stopped(id);
+        Map<String, Position> parsed = new LinkedHashMap<>();
+        for (Map.Entry<String, String> e : positions.entrySet()) {
+          try {
+            parsed.put(e.getKey(), Position.parse(e.getValue()));
+          } catch (IllegalArgumentException ex) {
+            throw new ControlException(400, "partition " + e.getKey() + ": " + ex.getMessage());
+          }
+        }
+        CheckpointOffsets.Snapshot r =
+            withCheckpoint(s, st -> CheckpointOffsets.alter(st, parsed, "admin-api"));
+        LOG.info(
+            "event=offsets_altered pipeline={} batch={} partitions={} by=admin-api",
+            id,
+            r.batchId(),
+            parsed.keySet());
+        return r;
+      }
+    }
+
+    @Override
+    public CheckpointOffsets.Snapshot resetOffsets(String id, Collection<String> partitions) {
+      synchronized (Gateway.this) {
+        Slot s = stopped(id);
+        CheckpointOffsets.Snapshot r =
+            withCheckpoint(
+                s,
+                st ->
+                    CheckpointOffsets.reset(
+                        st, partitions.isEmpty() ? null : List.copyOf(partitions), "admin-api"));
+        LOG.info(
+            "event=offsets_reset pipeline={} batch={} partitions={} by=admin-api",
+            id,
+            r.batchId(),
+            partitions.isEmpty() ? "all" : partitions);
+        return r;
+      }
+    }
+
+    @Override
+    public ReloadResult reload() {
+      try {
+        return Gateway.this.reload();
+      } catch (ConfigException e) {
+        throw new ControlException(
+            400, "configuration refused, nothing changed: " + String.join("; ", e.problems()));
+      } catch (IOException e) {
+        throw new ControlException(400, "configuration refused, nothing changed: " + e);
+      } catch (IllegalStateException e) {
+        throw new ControlException(409, e.getMessage());
+      }
+    }
+
+    @Override
+    public String scrub(String text) {
+      return config.scrub(text);
+    }
   }
 }

@@ -22,6 +22,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HexFormat;
@@ -150,8 +151,51 @@ public final class GatewayConfig {
     }
   }
 
-  /** Where the admin HTTP endpoint listens; {@code null} config means none. */
-  public record Admin(String host, int port) {}
+  /**
+   * Where the admin HTTP endpoint listens; {@code null} config means none.
+   *
+   * @param token the bearer token read from {@code token-file} or {@code token-env}, or {@code
+   *     null}; required for any host but loopback
+   * @param tlsCert PEM certificate chain for HTTPS, or {@code null} for plain HTTP
+   * @param tlsKey PEM PKCS#8 private key matching {@code tlsCert}
+   * @param readIdleTimeout a connection that sends nothing for this long is closed
+   */
+  public record Admin(
+      String host, int port, String token, Path tlsCert, Path tlsKey, Duration readIdleTimeout) {
+    public Admin(String host, int port) {
+      this(host, port, null, null, null, Duration.ofSeconds(10));
+    }
+
+    /** Without the token. */
+    @Override
+    public String toString() {
+      return "Admin[host="
+          + host
+          + ", port="
+          + port
+          + ", token="
+          + (token == null ? "none" : "******")
+          + ", tlsCert="
+          + tlsCert
+          + ", readIdleTimeout="
+          + readIdleTimeout
+          + "]";
+    }
+  }
+
+  /** Whether {@code host} is a loopback address (names are resolved). */
+  static boolean isLoopback(String host) {
+    try {
+      for (java.net.InetAddress a : java.net.InetAddress.getAllByName(host)) {
+        if (!a.isLoopbackAddress()) {
+          return false;
+        }
+      }
+      return true;
+    } catch (java.net.UnknownHostException e) {
+      return false;
+    }
+  }
 
   private static final Set<String> ROOT_KEYS = Set.of("pipelines", "admin");
   private static final Set<String> PIPELINE_KEYS =
@@ -432,10 +476,82 @@ public final class GatewayConfig {
       }
       String host = "127.0.0.1";
       int port = 9090;
+      String token = null;
+      String tokenFrom = null;
+      Path cert = null;
+      Path key = null;
+      Duration idle = Duration.ofSeconds(10);
       for (Map.Entry<String, Object> e : m.entrySet()) {
         String path = "admin." + e.getKey();
+        String value = String.valueOf(e.getValue());
         switch (e.getKey()) {
-          case "host" -> host = String.valueOf(e.getValue());
+          case "host" -> host = value;
+          case "token" ->
+              problem(
+                  path,
+                  "Invalid key "
+                      + path
+                      + ": a token is never written in the configuration in clear (expected:"
+                      + " admin.token-file: a file holding the token, or admin.token-env: the name of an"
+                      + " environment variable holding it)");
+          case "token-file" -> {
+            tokenFrom = path;
+            try {
+              token = Files.readString(Path.of(value), StandardCharsets.UTF_8).strip();
+              if (token.isEmpty()) {
+                problem(
+                    path,
+                    "Invalid value "
+                        + value
+                        + " for "
+                        + path
+                        + ": the file is empty (expected: a file holding the token)");
+                token = null;
+              }
+            } catch (IOException | RuntimeException ex) {
+              problem(
+                  path,
+                  "Invalid value "
+                      + value
+                      + " for "
+                      + path
+                      + ": cannot read it ("
+                      + ex
+                      + ") (expected: a readable file holding the bearer token)");
+            }
+          }
+          case "token-env" -> {
+            tokenFrom = path;
+            String env = System.getenv(value);
+            if (env == null || env.isBlank()) {
+              problem(
+                  path,
+                  "Invalid value "
+                      + value
+                      + " for "
+                      + path
+                      + ": the environment variable is not set or empty (expected: export "
+                      + value
+                      + "=<token> before starting)");
+            } else {
+              token = env.strip();
+            }
+          }
+          case "tls-cert" -> cert = Path.of(value);
+          case "tls-key" -> key = Path.of(value);
+          case "read-idle-timeout" -> {
+            try {
+              idle = io.tributary.core.api.ConfigOption.toDuration(value);
+            } catch (RuntimeException ex) {
+              problem(
+                  path,
+                  "Invalid value "
+                      + value
+                      + " for "
+                      + path
+                      + ": not a duration (expected: e.g. 10s, 500ms)");
+            }
+          }
           case "port" -> {
             if (e.getValue() instanceof Long l && l >= 0 && l <= 65535) {
               port = l.intValue();
@@ -452,10 +568,35 @@ public final class GatewayConfig {
           }
           default ->
               keyProblem(
-                  path, "Unknown key " + e.getKey() + " in admin (expected one of: host, port)");
+                  path,
+                  "Unknown key "
+                      + e.getKey()
+                      + " in admin (expected one of: host, port, token-file, token-env, tls-cert,"
+                      + " tls-key, read-idle-timeout)");
         }
       }
-      return new Admin(host, port);
+      if ((cert == null) != (key == null)) {
+        problem(
+            "admin",
+            "Invalid admin: tls-cert and tls-key go together (expected: both PEM files, or neither for plain"
+                + " HTTP)");
+      }
+      for (Path f : java.util.Arrays.asList(cert, key)) {
+        if (f != null && !Files.isReadable(f)) {
+          problem(
+              "admin",
+              "Invalid value " + f + " for admin TLS: not a readable file (expected: a PEM file)");
+        }
+      }
+      if (token == null && tokenFrom == null && !isLoopback(host)) {
+        problem(
+            "admin.host",
+            "Invalid value "
+                + host
+                + " for admin.host: not a loopback address, and the admin endpoint has no token"
+                + " (expected: admin.token-file or admin.token-env with a bearer token, or host: 127.0.0.1)");
+      }
+      return new Admin(host, port, token, cert, key, idle);
     }
 
     private PipelineConfig pipeline(Object v, String path) {

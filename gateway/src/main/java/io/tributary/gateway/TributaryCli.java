@@ -33,7 +33,8 @@ import picocli.CommandLine.Option;
       TributaryCli.Run.class,
       TributaryCli.Validate.class,
       TributaryCli.VersionCmd.class,
-      TributaryCli.Types.class
+      TributaryCli.Types.class,
+      OffsetsCommand.class
     },
     exitCodeListHeading = TributaryCli.EXIT_HEADING,
     exitCodeList = {
@@ -126,8 +127,23 @@ public final class TributaryCli implements Callable<Integer> {
   static final class Run implements Callable<Integer> {
     @Mixin ConfigFileOptions options;
 
+    @Option(
+        names = "--log-format",
+        paramLabel = "FORMAT",
+        defaultValue = "text",
+        description =
+            "text (default) or json: one JSON object per log event, key=value pairs as fields")
+    String logFormat;
+
     @Override
     public Integer call() throws Exception {
+      if (logFormat.equals("json")) {
+        io.tributary.gateway.internal.JsonLogStream.install();
+      } else if (!logFormat.equals("text")) {
+        System.err.println(
+            "tributary: invalid --log-format " + logFormat + " (expected: text or json)");
+        return INVALID;
+      }
       GatewayConfig cfg;
       try {
         cfg = load(options.config);
@@ -135,7 +151,7 @@ public final class TributaryCli implements Callable<Integer> {
         e.problems().forEach(System.err::println);
         return INVALID;
       }
-      Gateway gateway = new Gateway(cfg);
+      Gateway gateway = new Gateway(cfg, options.config);
       Thread main = Thread.currentThread();
       Thread hook =
           new Thread(
@@ -171,6 +187,7 @@ public final class TributaryCli implements Callable<Integer> {
         }
         return code;
       }
+      reloadOnSighup(gateway);
       Gateway.Outcome outcome = gateway.awaitStopOrFailure();
       if (outcome == Gateway.Outcome.FAILED) {
         System.err.println("tributary: a pipeline failed; see the log above. Stopped the others.");
@@ -185,6 +202,42 @@ public final class TributaryCli implements Callable<Integer> {
       main.join(); // waits for ever: the shutdown hook halts the JVM with the exit code once every
       // pipeline stopped
       return OK;
+    }
+  }
+
+  /**
+   * SIGHUP reloads the configuration file ({@link Gateway#reload()}) on a thread of its own: the
+   * signal thread must not block while pipelines drain. An invalid file is logged and changes
+   * nothing.
+   */
+  @SuppressWarnings(
+      "sunapi") // sun.misc.Signal: the JDK's only way to handle SIGHUP (jdk.unsupported)
+  static void reloadOnSighup(Gateway gateway) {
+    try {
+      sun.misc.Signal.handle(
+          new sun.misc.Signal("HUP"),
+          sig -> {
+            Thread t = new Thread(() -> reload(gateway), "tributary-gateway-reload-0");
+            t.setDaemon(true);
+            t.start();
+          });
+    } catch (IllegalArgumentException e) {
+      System.err.println(
+          "tributary: SIGHUP is not available here; use POST /reload: " + e.getMessage());
+    }
+  }
+
+  private static void reload(Gateway gateway) {
+    org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(Gateway.class);
+    try {
+      gateway.reload();
+    } catch (ConfigException e) {
+      log.error(
+          "event=reload_refused reason=invalid_config problems={} detail=\"nothing changed\"",
+          e.problems().size());
+      e.problems().forEach(p -> log.error("event=reload_problem problem=\"{}\"", p));
+    } catch (RuntimeException | java.io.IOException e) {
+      log.error("event=reload_failed error=\"{}\"", e.toString());
     }
   }
 

@@ -124,6 +124,12 @@ class ArchitectureTest {
     assertThat(classes.contain("io.tributary.connector.file.FileSource"))
         .as("connector-file")
         .isTrue();
+    assertThat(classes.contain("io.tributary.connector.kinesis.KinesisDirectSource"))
+        .as("connector-kinesis")
+        .isTrue();
+    assertThat(classes.contain("io.tributary.connector.flume.FlumePushReceiver"))
+        .as("connector-flume")
+        .isTrue();
     assertThat(classes.contain("io.tributary.gateway.Gateway")).as("gateway").isTrue();
     assertThat(classes.contain("io.tributary.gateway.ArchitectureTest"))
         .as("tests are not checked")

@@ -57,15 +57,15 @@ class ConfigFilesTest {
         "bad-types.yaml",
         at(
             6,
-            "Invalid value kinesis for pipelines[0].source.type: unknown type (expected one of: files, kafka, kafka-group,"
-                + " socket, test-sequence;"),
+            "Invalid value pulsar for pipelines[0].source.type: unknown type (expected one of: files, flume, kafka,"
+                + " kafka-group, kinesis, socket, test-sequence;"),
         at(
             9,
             "Invalid value explode for pipelines[0].transforms[0].type: unknown type (expected one of: filter, map)"),
         at(
             12,
             "Invalid value s3 for pipelines[0].sinks[1].type: unknown type (expected one of: console, files,"
-                + " hadoop-files, kafka, kafka-at-least-once, test-failing;"));
+                + " flume, hadoop-files, kafka, kafka-at-least-once, kinesis, test-failing;"));
   }
 
   @Test

@@ -26,17 +26,27 @@ class FactoryDiscoveryTest {
     Map<String, SourceFactory> sources = GatewayConfig.sourceFactories();
     Map<String, SinkFactory> sinks = GatewayConfig.sinkFactories();
     assertThat(sources)
-        .containsOnlyKeys("files", "kafka", "kafka-group", "socket", "test-sequence");
+        .containsOnlyKeys(
+            "files", "flume", "kafka", "kafka-group", "kinesis", "socket", "test-sequence");
     assertThat(sources.get("files").getClass().getName())
         .isEqualTo("io.tributary.connector.file.FileSourceFactory");
     assertThat(sources.get("kafka").getClass().getName())
         .isEqualTo("io.tributary.connector.kafka.KafkaConnectorFactory");
     assertThat(sources.get("socket").getClass().getName())
         .isEqualTo("io.tributary.connector.socket.SocketConnectorFactory");
+    assertThat(sources.get("kinesis").getClass().getName())
+        .isEqualTo("io.tributary.connector.kinesis.KinesisSourceFactory");
     assertThat(sources.get("test-sequence")).isInstanceOf(SequenceSourceFactory.class);
     assertThat(sinks)
         .containsOnlyKeys(
-            "console", "files", "hadoop-files", "kafka", "kafka-at-least-once", "test-failing");
+            "console",
+            "files",
+            "flume",
+            "hadoop-files",
+            "kafka",
+            "kafka-at-least-once",
+            "kinesis",
+            "test-failing");
     assertThat(sinks.get("console")).isInstanceOf(ConsoleSinkFactory.class);
     assertThat(sinks.get("files")).isInstanceOf(FilesSinkFactory.class);
     assertThat(sinks.get("test-failing")).isInstanceOf(FailingSinkFactory.class);
@@ -49,6 +59,7 @@ class FactoryDiscoveryTest {
     assertThat(sinks.get("console").guarantee()).isEqualTo(Guarantee.AT_LEAST_ONCE);
     assertThat(sinks.get("kafka").guarantee()).isEqualTo(Guarantee.EXACTLY_ONCE_TRANSACTIONAL);
     assertThat(sinks.get("kafka-at-least-once").guarantee()).isEqualTo(Guarantee.AT_LEAST_ONCE);
+    assertThat(sinks.get("flume").guarantee()).isEqualTo(Guarantee.AT_LEAST_ONCE);
     assertThat(sinks.get("files").options().options())
         .extracting(o -> o.name())
         .containsExactly("path", "prefix", "suffix", "max-file-size", "fsync");

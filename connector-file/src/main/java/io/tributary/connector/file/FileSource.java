@@ -12,6 +12,7 @@ import io.tributary.core.api.OffsetRange;
 import io.tributary.core.api.PartitionInfo;
 import io.tributary.core.api.Record;
 import io.tributary.core.api.SourceContext;
+import java.time.Clock;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -52,6 +53,10 @@ public final class FileSource implements DirectSource {
    * @param newFiles complete files found that were not seen before (admitted now or waiting)
    * @param admitted files that got an offset in this cycle
    * @param durationNanos wall-clock time of the cycle, state write included
+   * @param reconciliation whether the cycle was a reconciliation listing (everything listed, no
+   *     start-after, no pruning)
+   * @param late files admitted by this cycle that the fast listing had skipped (out of order, late
+   *     partition)
    */
   public record ListingStats(
       long filesListed,
@@ -59,9 +64,12 @@ public final class FileSource implements DirectSource {
       long directoriesPruned,
       long newFiles,
       long admitted,
-      long durationNanos) {}
+      long durationNanos,
+      boolean reconciliation,
+      long late) {}
 
   private final Config config;
+  private final Clock clock;
   private volatile FileMonitor monitor;
 
   /**
@@ -69,7 +77,18 @@ public final class FileSource implements DirectSource {
    * @throws ConfigException if options contradict each other (every such problem at once)
    */
   public FileSource(Config config) {
+    this(config, Clock.systemUTC());
+  }
+
+  /**
+   * @param config options parsed with {@link FileSourceOptions#SPEC}
+   * @param clock the wall clock of the time-based rules (stable-for, watch-changes-for,
+   *     reconcile-interval, age-by discovery-time); tests pass a controllable one
+   * @throws ConfigException if options contradict each other (every such problem at once)
+   */
+  public FileSource(Config config, Clock clock) {
     this.config = Objects.requireNonNull(config, "config");
+    this.clock = Objects.requireNonNull(clock, "clock");
     List<String> problems = new ArrayList<>();
     if (config.get(FileSourceOptions.FORMAT) == Format.FIXED_LENGTH
         && config.get(FileSourceOptions.RECORD_LENGTH) <= 0) {
@@ -84,6 +103,23 @@ public final class FileSource implements DirectSource {
       problems.add(
           "Invalid value true for ordered-file-names: it cannot be combined with recursive (expected: false, or use"
               + " ordered-partitions for partitioned layouts)");
+    }
+    if (config.get(FileSourceOptions.AGE_BY) == FileSourceOptions.AgeBy.DISCOVERY_TIME) {
+      for (var fast :
+          List.of(
+              FileSourceOptions.ORDERED_PARTITIONS,
+              FileSourceOptions.ORDERED_FILE_NAMES,
+              FileSourceOptions.HDFS_INOTIFY)) {
+        if (config.get(fast)) {
+          problems.add(
+              "Invalid value discovery-time for age-by: it cannot be combined with "
+                  + fast.name()
+                  + ", which does not list every file each cycle, and a file no longer listed would"
+                  + " be forgotten and read again (expected: age-by: modification-time, or "
+                  + fast.name()
+                  + ": false)");
+        }
+      }
     }
     if (config.get(FileSourceOptions.HDFS_INOTIFY)) {
       for (String p : config.get(FileSourceOptions.PATHS)) {
@@ -140,7 +176,8 @@ public final class FileSource implements DirectSource {
             context.pipelineId(),
             context.sourceName(),
             context.stateStorage(),
-            context.meterRegistry());
+            context.meterRegistry(),
+            clock);
   }
 
   @Override
@@ -174,6 +211,14 @@ public final class FileSource implements DirectSource {
   /** Files skipped under {@code on-bad-file: skip} that are still inside the horizon. */
   public List<QuarantinedFile> quarantinedFiles() {
     return opened().quarantine();
+  }
+
+  /**
+   * Makes the next listing cycle a reconciliation listing (everything listed, as at a start), for
+   * operators and benchmarks; with {@code ordered-file-names} or {@code ordered-partitions} only.
+   */
+  public void reconcileAtNextCycle() {
+    opened().reconcileAtNextCycle();
   }
 
   /** What the last listing cycle did. */

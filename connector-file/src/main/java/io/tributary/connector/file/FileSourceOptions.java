@@ -64,6 +64,35 @@ public final class FileSourceOptions {
     ARCHIVE
   }
 
+  /** What happens when a file changes after it was admitted. */
+  public enum OnChange {
+    /**
+     * Count it ({@code tributary.files.changed}) and log a WARN line with its path; read nothing
+     * more.
+     */
+    WARN,
+    /** Fail the pipeline with a {@code FileChangedException} naming the file. */
+    FAIL,
+    /**
+     * A file that grew (same start, longer): admit the appended bytes as a new offset and read them
+     * once they are stable; any other change (shorter, rewritten) is counted and logged as with
+     * warn.
+     */
+    READ_APPENDED
+  }
+
+  /** Which time a file's age (the horizon, {@code max-file-age}) is measured by. */
+  public enum AgeBy {
+    /** The file's modification time (as listed). */
+    MODIFICATION_TIME,
+    /**
+     * The time the source first saw the file, for writers that keep old modification times (rsync
+     * -t, cp -p, tar x). Needs full listings: not with ordered-partitions, ordered-file-names or
+     * hdfs-inotify.
+     */
+    DISCOVERY_TIME
+  }
+
   public static final ConfigOption<List<String>> PATHS =
       ConfigOption.stringList("paths")
           .required()
@@ -98,7 +127,9 @@ public final class FileSourceOptions {
               "With recursive: subdirectory names sort in time order (date=2026-11-25/hour=09 before hour=10), so a"
                   + " listing cycle descends only into the newest partitions (those sorting at or after the newest"
                   + " partition where a file was found) and those that received a file inside max-file-age. A"
-                  + " partition created later that sorts before the newest one is then not seen.");
+                  + " partition created later that sorts before the newest one, or a file arriving late in an older"
+                  + " one, is found by the next reconciliation listing (reconcile-interval, and every start) and"
+                  + " counted as late.");
 
   public static final ConfigOption<Boolean> ORDERED_FILE_NAMES =
       ConfigOption.bool("ordered-file-names")
@@ -108,7 +139,8 @@ public final class FileSourceOptions {
                   + " a listing cycle looks only at names after the last one seen (HDFS: the NameNode listing starts"
                   + " there; local file system: every name is read, but older ones cost no status; S3: ListObjectsV2"
                   + " starts after it; others: the full listing, older names filtered). A file arriving later under a smaller name is"
-                  + " then not seen. Not with recursive.");
+                  + " found by the next reconciliation listing (reconcile-interval, and every start) and counted as"
+                  + " late. Not with recursive.");
 
   public static final ConfigOption<Boolean> HDFS_INOTIFY =
       ConfigOption.bool("hdfs-inotify")
@@ -222,6 +254,52 @@ public final class FileSourceOptions {
               "Listing cycles that found files between two compactions of the file index (a snapshot of the files"
                   + " inside the horizon replaces the per-cycle delta files).");
 
+  public static final ConfigOption<Duration> STABLE_FOR =
+      ConfigOption.duration("stable-for")
+          .validate(FileSourceOptions::notNegative)
+          .defaultValue(Duration.ofSeconds(2))
+          .description(
+              "Completeness guard for writers that write in place (cp, curl -o, split, rsync --inplace, an"
+                  + " appender): a new file is admitted only once its length and modification time have not changed"
+                  + " for this long (and, on HDFS, once it is closed). Compressed files wait the same way instead"
+                  + " of failing as truncated. Default 2s on file systems where in-place writes are visible (local,"
+                  + " HDFS); on S3 (s3a) an object appears whole, so the guard is off there unless set. 0s turns"
+                  + " it off.");
+
+  public static final ConfigOption<OnChange> ON_CHANGE =
+      ConfigOption.enumValue("on-change", OnChange.class)
+          .defaultValue(OnChange.WARN)
+          .description(
+              "A file whose length or modification time changes after it was admitted (checked for"
+                  + " watch-changes-for after admission): warn (count tributary.files.changed and log the path),"
+                  + " fail (stop the pipeline with FileChangedException), or read-appended (read the bytes appended"
+                  + " since, once stable, as a new offset; other changes as warn).");
+
+  public static final ConfigOption<Duration> WATCH_CHANGES_FOR =
+      ConfigOption.duration("watch-changes-for")
+          .validate(FileSourceOptions::notNegative)
+          .defaultValue(Duration.ofMinutes(10))
+          .description(
+              "How long after its admission a file is checked for changes (one status call per such file and"
+                  + " listing cycle), for on-change. 0s turns the check off.");
+
+  public static final ConfigOption<AgeBy> AGE_BY =
+      ConfigOption.enumValue("age-by", AgeBy.class)
+          .defaultValue(AgeBy.MODIFICATION_TIME)
+          .description(
+              "What max-file-age measures: modification-time, or discovery-time (when the source first saw the"
+                  + " file) for writers that keep old modification times (rsync -t, cp -p, tar x). discovery-time"
+                  + " needs full listings: not with ordered-partitions, ordered-file-names or hdfs-inotify.");
+
+  public static final ConfigOption<Duration> RECONCILE_INTERVAL =
+      ConfigOption.duration("reconcile-interval")
+          .validate(FileSourceOptions::notNegative)
+          .defaultValue(Duration.ofMinutes(10))
+          .description(
+              "With ordered-file-names or ordered-partitions: every this often, and at every start, one listing"
+                  + " cycle lists everything (no start-after, no pruning) and reads files the fast listing skipped"
+                  + " (out of order or late), counted as tributary.files.late. 0s turns reconciliation off.");
+
   /** The keys of the {@code files} source. */
   public static final ConfigSpec SPEC =
       ConfigSpec.of(
@@ -240,11 +318,22 @@ public final class FileSourceOptions {
           MAX_FILE_SIZE,
           SPLIT_SIZE,
           ON_BAD_FILE,
+          STABLE_FOR,
+          ON_CHANGE,
+          WATCH_CHANGES_FOR,
+          AGE_BY,
+          RECONCILE_INTERVAL,
           CLEAN_SOURCE,
           ARCHIVE_DIR,
           HADOOP,
           HADOOP_PROPERTIES,
           STATE_COMPACTION_INTERVAL);
+
+  private static String notNegative(Duration d) {
+    return d.isNegative()
+        ? "must not be negative (expected: a duration >= 0 such as 2s, or 0s for off)"
+        : null;
+  }
 
   private static String checkProperties(List<String> entries) {
     for (int i = 0; i < entries.size(); i++) {

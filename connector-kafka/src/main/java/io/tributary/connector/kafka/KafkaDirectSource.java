@@ -114,6 +114,12 @@ public final class KafkaDirectSource implements DirectSource {
   private final java.util.concurrent.atomic.AtomicInteger readerIds =
       new java.util.concurrent.atomic.AtomicInteger();
 
+  /** The consumers' default {@code max.partition.fetch.bytes}, see {@link #open}. */
+  static final int READER_FETCH_BYTES = 256 * 1024;
+
+  /** At most this long {@link #open} spends connecting the clients ahead of the first batch. */
+  private static final long WARM_UP_MS = 2_000;
+
   private String clientId;
   private Admin admin;
   private boolean firstListing = true;
@@ -165,12 +171,18 @@ public final class KafkaDirectSource implements DirectSource {
     // to 500 ms.
     Map<String, String> user = new LinkedHashMap<>();
     user.put("fetch.max.wait.ms", "20");
+    // A fetch response is one heap buffer. Kafka's default 1 MiB per partition makes it a G1
+    // "humongous" object (half a region or more; regions are 1 MiB for heaps up to 2 GiB): each one
+    // takes whole old-generation regions and starts a concurrent cycle, and the heap grows. 256 KiB
+    // stays below that threshold for every region size; a range read just takes more fetches.
+    user.put("max.partition.fetch.bytes", Integer.toString(READER_FETCH_BYTES));
     user.putAll(clientProperties);
     consumerProperties = KafkaClients.properties(bootstrapServers, user, fixed);
     consumer = new KafkaConsumer<>(consumerProperties);
     Map<String, Object> adminFixed = new LinkedHashMap<>();
     adminFixed.put("client.id", clientId + "-admin");
     admin = Admin.create(KafkaClients.properties(bootstrapServers, clientProperties, adminFixed));
+    warmUp();
     LOG.info(
         "event=kafka_source_opened pipeline={} source={} bootstrap={} topics={} isolation={} starting_position={}"
             + " commit_group={} client_settings={}",
@@ -182,6 +194,57 @@ public final class KafkaDirectSource implements DirectSource {
         startingPosition,
         commitGroupId,
         Secrets.describe(clientProperties));
+  }
+
+  /**
+   * Connects both clients before the first batch needs them: describes the topics (admin) and asks
+   * their end offsets (consumer), and drops the answers, so nothing is decided here (the starting
+   * offsets are still fixed by the first listing). The engine opens a direct source while the sinks
+   * open, so this takes nothing off the first batch's time, it only moves the connection set-up
+   * there. Bounded by {@value #WARM_UP_MS} ms; a failure is only logged: the first batch lists
+   * again and retries as usual.
+   */
+  private void warmUp() {
+    long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(WARM_UP_MS);
+    try {
+      List<TopicPartition> tps = new ArrayList<>();
+      Map<String, TopicDescription> found =
+          admin.describeTopics(topics).allTopicNames().get(WARM_UP_MS, TimeUnit.MILLISECONDS);
+      found
+          .values()
+          .forEach(
+              d ->
+                  d.partitions()
+                      .forEach(p -> tps.add(new TopicPartition(d.name(), p.partition()))));
+      long left = TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime());
+      if (!tps.isEmpty() && left > 0) {
+        consumer.endOffsets(tps, Duration.ofMillis(left));
+      }
+      // The range readers too: a new consumer connects on its first read, and the first batch
+      // would wait for as many connection set-ups as it reads ranges at once (the engine's default
+      // read parallelism: one per processor). Idle readers are kept anyway until close.
+      int readers = Math.min(tps.size(), Runtime.getRuntime().availableProcessors());
+      for (int i = 0; i < readers && idleReaders.size() < readers; i++) {
+        left = TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime());
+        if (left <= 0) {
+          break;
+        }
+        KafkaConsumer<byte[], byte[]> r = takeReader();
+        try {
+          r.endOffsets(List.of(tps.get(i)), Duration.ofMillis(left));
+        } finally {
+          releaseReader(r);
+        }
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    } catch (Exception e) {
+      LOG.debug(
+          "event=kafka_source_warm_up_failed pipeline={} source={} error=\"{}\"",
+          pipelineId,
+          sourceName,
+          e.toString());
+    }
   }
 
   /** The pipeline and source this instance was opened for, for log lines of a wrapping source. */

@@ -23,6 +23,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalLong;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.FutureTask;
 import java.util.concurrent.TimeUnit;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.NewTopic;
@@ -133,8 +134,21 @@ public final class KafkaSink implements TransactionalSink, CarriesSourcePosition
     this.sinkName = context.sinkName();
     this.transactionalId = transactionalId(pipelineId, sinkName);
     this.markerKey = (pipelineId + "/" + sinkName).getBytes(StandardCharsets.UTF_8);
-    ensureMarkerTopic();
-    startProducer();
+    // Creating the marker topic (a controller round trip, about a second on a fresh cluster) and
+    // starting the transactional producer (coordinator look-up, fencing) do not depend on each
+    // other: a short-lived thread creates the topic and opens the consumer that reads it while this
+    // one initializes the producer. The markers themselves are read only after initTransactions(),
+    // as on every producer reset, so an in-doubt commit is resolved before the read.
+    FutureTask<KafkaConsumer<byte[], byte[]>> markerReader =
+        new FutureTask<>(
+            () -> {
+              ensureMarkerTopic();
+              return openMarkerReader();
+            });
+    Thread t = new Thread(markerReader, "tributary-" + pipelineId + "-" + sinkName + "-markers-0");
+    t.setDaemon(true);
+    t.start();
+    startProducer(markerReader);
     LOG.info(
         "event=kafka_sink_opened pipeline={} sink={} topic={} transactional_id={} marker_topic={} last_committed_batch={}",
         pipelineId,
@@ -152,7 +166,8 @@ public final class KafkaSink implements TransactionalSink, CarriesSourcePosition
    * had reached the coordinator, else aborted. Only then is the marker read, so it tells whether
    * such an in-doubt commit happened.
    */
-  private void startProducer() {
+  private void startProducer(FutureTask<KafkaConsumer<byte[], byte[]>> markerReader)
+      throws InterruptedException {
     Map<String, Object> fixed = new LinkedHashMap<>();
     fixed.put("client.id", "tributary-" + pipelineId + "-" + sinkName);
     fixed.put("key.serializer", ByteArraySerializer.class.getName());
@@ -163,7 +178,60 @@ public final class KafkaSink implements TransactionalSink, CarriesSourcePosition
     fixed.put("transaction.timeout.ms", Long.toString(transactionTimeout.toMillis()));
     Map<String, String> user = KafkaClients.sinkProducerSettings(clientProperties);
     producerProperties = KafkaClients.properties(bootstrapServers, user, fixed);
-    resetProducer();
+    KafkaProducer<byte[], byte[]> p;
+    try {
+      p = initializedProducer();
+    } catch (RuntimeException e) {
+      closeMarkerReader(markerReader);
+      throw e;
+    }
+    try {
+      KafkaConsumer<byte[], byte[]> reader;
+      try {
+        reader = markerReader.get();
+      } catch (ExecutionException e) {
+        Throwable cause = e.getCause();
+        if (cause instanceof RuntimeException re) {
+          throw re;
+        }
+        if (cause instanceof Error err) {
+          throw err;
+        }
+        throw new TributaryException(
+            "Kafka sink " + sinkName + " of pipeline " + pipelineId + ": " + cause, cause);
+      }
+      try (reader) {
+        lastCommitted = readLastMarker(reader);
+      }
+    } catch (RuntimeException e) {
+      KafkaClients.closeUninterrupted(() -> p.close(Duration.ZERO));
+      throw transientStart(e);
+    } catch (InterruptedException e) {
+      KafkaClients.closeUninterrupted(() -> p.close(Duration.ZERO));
+      throw e;
+    }
+    logStarted();
+    producer = p;
+  }
+
+  /** Closes the marker reader of {@code task} once it is done, whatever its outcome. */
+  private static void closeMarkerReader(FutureTask<KafkaConsumer<byte[], byte[]>> task) {
+    try {
+      KafkaConsumer<byte[], byte[]> c = task.get(ADMIN_TIMEOUT_MS * 2, TimeUnit.MILLISECONDS);
+      KafkaClients.closeUninterrupted(() -> c.close(Duration.ZERO));
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    } catch (Exception e) {
+      // it failed or is stuck: nothing to close, or its thread (a daemon) gives up on its own
+    }
+  }
+
+  private void logStarted() {
+    LOG.info(
+        "event=kafka_sink_producer_started pipeline={} sink={} last_committed_batch={}",
+        pipelineId,
+        sinkName,
+        lastCommitted);
   }
 
   /**
@@ -178,33 +246,72 @@ public final class KafkaSink implements TransactionalSink, CarriesSourcePosition
       producer = null;
       KafkaClients.closeUninterrupted(() -> old.close(Duration.ZERO));
     }
+    KafkaProducer<byte[], byte[]> p = initializedProducer();
+    try (KafkaConsumer<byte[], byte[]> reader = openMarkerReader()) {
+      lastCommitted = readLastMarker(reader);
+    } catch (RuntimeException e) {
+      KafkaClients.closeUninterrupted(() -> p.close(Duration.ZERO));
+      throw transientStart(e);
+    }
+    logStarted();
+    producer = p;
+  }
+
+  /**
+   * A new transactional producer after {@code initTransactions()}: older producers with the same id
+   * are fenced and what they left open is committed or aborted.
+   */
+  private KafkaProducer<byte[], byte[]> initializedProducer() {
     KafkaProducer<byte[], byte[]> p = new KafkaProducer<>(producerProperties);
     try {
       p.initTransactions();
-      lastCommitted = readLastMarker();
-      LOG.info(
-          "event=kafka_sink_producer_started pipeline={} sink={} last_committed_batch={}",
-          pipelineId,
-          sinkName,
-          lastCommitted);
     } catch (RuntimeException e) {
       KafkaClients.closeUninterrupted(() -> p.close(Duration.ZERO));
-      if (KafkaClients.isTransient(e)) {
-        throw new RetriableException(
-            "Kafka sink "
-                + sinkName
-                + " of pipeline "
-                + pipelineId
-                + " could not start a transactional producer at "
-                + bootstrapServers
-                + ": "
-                + e
-                + " (retried; check that the brokers are reachable)",
-            e);
-      }
-      throw e;
+      throw transientStart(e);
     }
-    producer = p;
+    return p;
+  }
+
+  private TributaryException authenticationFailed(Throwable cause) {
+    return new TributaryException(
+        "Kafka sink "
+            + sinkName
+            + " of pipeline "
+            + pipelineId
+            + " could not authenticate to "
+            + bootstrapServers
+            + ": "
+            + cause
+            + " (check the kafka.security.protocol, kafka.sasl.* and"
+            + " kafka.ssl.* settings of the sink)",
+        cause);
+  }
+
+  /**
+   * {@code e} as a {@link RetriableException} when Kafka calls it transient, with the settings to
+   * check when it is an authentication failure (the producer, which starts while the marker topic
+   * is created, often meets it first), else itself.
+   */
+  private RuntimeException transientStart(RuntimeException e) {
+    for (Throwable c = e; c != null; c = c.getCause() == c ? null : c.getCause()) {
+      if (c instanceof AuthenticationException) {
+        return authenticationFailed(c);
+      }
+    }
+    if (e instanceof RetriableException || !KafkaClients.isTransient(e)) {
+      return e;
+    }
+    return new RetriableException(
+        "Kafka sink "
+            + sinkName
+            + " of pipeline "
+            + pipelineId
+            + " could not start a transactional producer at "
+            + bootstrapServers
+            + ": "
+            + e
+            + " (retried; check that the brokers are reachable)",
+        e);
   }
 
   private void ensureMarkerTopic() throws Exception {
@@ -225,18 +332,7 @@ public final class KafkaSink implements TransactionalSink, CarriesSourcePosition
             markerTopic);
       } catch (ExecutionException e) {
         if (e.getCause() instanceof AuthenticationException) {
-          throw new TributaryException(
-              "Kafka sink "
-                  + sinkName
-                  + " of pipeline "
-                  + pipelineId
-                  + " could not authenticate to "
-                  + bootstrapServers
-                  + ": "
-                  + e.getCause()
-                  + " (check the kafka.security.protocol, kafka.sasl.* and"
-                  + " kafka.ssl.* settings of the sink)",
-              e.getCause());
+          throw authenticationFailed(e.getCause());
         }
         if (!(e.getCause() instanceof TopicExistsException)) {
           throw new TributaryException(
@@ -256,10 +352,10 @@ public final class KafkaSink implements TransactionalSink, CarriesSourcePosition
   }
 
   /**
-   * Reads the marker topic up to its last stable offset; the highest batch id under this sink's
-   * key, or -1.
+   * A consumer assigned to the marker topic's partitions, positioned nowhere yet; it may be opened
+   * before the producer's {@code initTransactions()}, {@link #readLastMarker} must run after it.
    */
-  private long readLastMarker() {
+  private KafkaConsumer<byte[], byte[]> openMarkerReader() {
     Map<String, Object> fixed = new LinkedHashMap<>();
     fixed.put("client.id", "tributary-" + pipelineId + "-" + sinkName + "-markers");
     fixed.put("key.deserializer", ByteArrayDeserializer.class.getName());
@@ -267,37 +363,50 @@ public final class KafkaSink implements TransactionalSink, CarriesSourcePosition
     fixed.put("enable.auto.commit", "false");
     fixed.put("isolation.level", "read_committed");
     fixed.put("auto.offset.reset", "earliest");
-    long max = -1;
-    try (KafkaConsumer<byte[], byte[]> c =
-        new KafkaConsumer<>(KafkaClients.properties(bootstrapServers, clientProperties, fixed))) {
-      Duration timeout = Duration.ofMillis(ADMIN_TIMEOUT_MS);
+    KafkaConsumer<byte[], byte[]> c =
+        new KafkaConsumer<>(KafkaClients.properties(bootstrapServers, clientProperties, fixed));
+    try {
       List<TopicPartition> tps = new ArrayList<>();
-      c.partitionsFor(markerTopic, timeout)
+      c.partitionsFor(markerTopic, Duration.ofMillis(ADMIN_TIMEOUT_MS))
           .forEach(p -> tps.add(new TopicPartition(markerTopic, p.partition())));
       c.assign(tps);
-      c.seekToBeginning(tps);
-      Map<TopicPartition, Long> ends = c.endOffsets(tps, timeout);
-      long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(ADMIN_TIMEOUT_MS);
-      for (TopicPartition tp : tps) {
-        while (c.position(tp, timeout) < ends.get(tp)) {
-          if (System.nanoTime() > deadline) {
-            throw new RetriableException(
-                "Kafka sink "
-                    + sinkName
-                    + " of pipeline "
-                    + pipelineId
-                    + " could not read marker topic "
-                    + markerTopic
-                    + " to its end within "
-                    + ADMIN_TIMEOUT_MS
-                    + " ms (check the brokers)");
-          }
-          for (ConsumerRecord<byte[], byte[]> r : c.poll(Duration.ofMillis(200))) {
-            if (r.key() != null
-                && java.util.Arrays.equals(r.key(), markerKey)
-                && r.value() != null) {
-              max = Math.max(max, Long.parseLong(new String(r.value(), StandardCharsets.UTF_8)));
-            }
+      return c;
+    } catch (RuntimeException e) {
+      KafkaClients.closeUninterrupted(() -> c.close(Duration.ZERO));
+      throw e;
+    }
+  }
+
+  /**
+   * Reads the marker topic with {@code c} (from {@link #openMarkerReader}) from its beginning up to
+   * its last stable offset; the highest batch id under this sink's key, or -1. Call after the
+   * producer's {@code initTransactions()}: the last stable offset then covers a transaction an
+   * older producer left in doubt.
+   */
+  private long readLastMarker(KafkaConsumer<byte[], byte[]> c) {
+    long max = -1;
+    Duration timeout = Duration.ofMillis(ADMIN_TIMEOUT_MS);
+    List<TopicPartition> tps = new ArrayList<>(c.assignment());
+    c.seekToBeginning(tps);
+    Map<TopicPartition, Long> ends = c.endOffsets(tps, timeout);
+    long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(ADMIN_TIMEOUT_MS);
+    for (TopicPartition tp : tps) {
+      while (c.position(tp, timeout) < ends.get(tp)) {
+        if (System.nanoTime() > deadline) {
+          throw new RetriableException(
+              "Kafka sink "
+                  + sinkName
+                  + " of pipeline "
+                  + pipelineId
+                  + " could not read marker topic "
+                  + markerTopic
+                  + " to its end within "
+                  + ADMIN_TIMEOUT_MS
+                  + " ms (check the brokers)");
+        }
+        for (ConsumerRecord<byte[], byte[]> r : c.poll(Duration.ofMillis(200))) {
+          if (r.key() != null && java.util.Arrays.equals(r.key(), markerKey) && r.value() != null) {
+            max = Math.max(max, Long.parseLong(new String(r.value(), StandardCharsets.UTF_8)));
           }
         }
       }

@@ -143,6 +143,10 @@ public abstract non-sealed class Receiver implements Source {
    * exceptionally with {@link ReceiverStoppedException} or {@link StoreFailedException}. When the
    * runtime's buffer is full the future completes later (backpressure); a caller that must not pile
    * up work should stop reading its source until the future completes.
+   *
+   * <p>Many small records of one partition (lines, messages) are cheapest as a {@link
+   * PackedRecords}: the runtime keeps it as is (no copy of the list, no object per record while the
+   * batch waits to commit) and writes it to the WAL and to the rolling-file sink from its arrays.
    */
   protected CompletableFuture<Void> storeReliablyAsync(List<Record> batch) {
     return rt().storeReliablyAsync(batch);

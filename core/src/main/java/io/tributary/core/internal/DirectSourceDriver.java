@@ -53,6 +53,9 @@ final class DirectSourceDriver implements SourceDriver {
 
   private volatile long lag;
 
+  /** End positions of the partitions whose end is known, as of the last plan. */
+  private volatile Map<String, Position> latest = Map.of();
+
   /**
    * Average bytes per record read so far (0 before the first read); written by the batch thread.
    */
@@ -119,8 +122,10 @@ final class DirectSourceDriver implements SourceDriver {
     RangeEndByReading endReader = source instanceof RangeEndByReading r ? r : null;
     List<OffsetRange> ranges = planner.plan(parts, rate, budget, maxBatchBytes, endReader);
     long available = 0;
+    Map<String, Position> ends = new java.util.HashMap<>();
     for (PartitionInfo p : parts) {
       if (p.endKnown()) {
+        ends.put(p.id(), p.endPosition());
         available += before.getOrDefault(p.id(), p.initialPosition()).distanceTo(p.endPosition());
       }
     }
@@ -133,6 +138,7 @@ final class DirectSourceDriver implements SourceDriver {
       }
     }
     lag = Math.max(0, available - planned);
+    latest = Map.copyOf(ends);
     if (planned == 0 && !changed) {
       return null;
     }
@@ -200,6 +206,11 @@ final class DirectSourceDriver implements SourceDriver {
   @Override
   public long lag() {
     return lag;
+  }
+
+  @Override
+  public Map<String, Position> latestPositions() {
+    return latest;
   }
 
   /** The source, for the engine's transactional-positions wiring. */

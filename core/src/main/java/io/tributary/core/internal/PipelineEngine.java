@@ -12,6 +12,7 @@ import io.tributary.core.api.ConfigException;
 import io.tributary.core.api.DataUnavailableException;
 import io.tributary.core.api.DirectSource;
 import io.tributary.core.api.OffsetRange;
+import io.tributary.core.api.PackedRecords;
 import io.tributary.core.api.Receiver;
 import io.tributary.core.api.Record;
 import io.tributary.core.api.Secrets;
@@ -31,7 +32,9 @@ import io.tributary.core.internal.checkpoint.ScopedCheckpointStorage;
 import io.tributary.core.internal.receiver.ReceiverSupervisor;
 import io.tributary.core.internal.wal.WalConfig;
 import io.tributary.core.internal.wal.WriteAheadLog;
+import io.tributary.core.runtime.BatchInfo;
 import io.tributary.core.runtime.BatchTransform;
+import io.tributary.core.runtime.PartitionStatus;
 import io.tributary.core.runtime.PipelineOptions;
 import io.tributary.core.runtime.PipelineState;
 import io.tributary.core.runtime.PipelineStatus;
@@ -46,6 +49,8 @@ import java.util.Optional;
 import java.util.OptionalDouble;
 import java.util.OptionalLong;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.FutureTask;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.Condition;
@@ -91,6 +96,17 @@ public final class PipelineEngine {
   private final AtomicLong recordsIn = new AtomicLong();
   private final AtomicLong recordsOut = new AtomicLong();
   private final Map<String, Long> sinkLastCommitted = new HashMap<>();
+
+  /** The last {@link #RECENT_BATCHES} committed batches, oldest first; guarded by itself. */
+  private final java.util.ArrayDeque<BatchInfo> recent = new java.util.ArrayDeque<>();
+
+  public static final int RECENT_BATCHES = 300;
+
+  /** The ranges of the last committed batch (or of the recovered one), for the status. */
+  private volatile List<OffsetRange> committedRanges = List.of();
+
+  /** Set by {@link #pause()}: the batch thread plans nothing until {@link #resume()}. */
+  private volatile boolean paused;
 
   private Thread batchThread;
   private long nextBatchId;
@@ -212,6 +228,84 @@ public final class PipelineEngine {
 
   private void doStart() throws Exception {
     checkpoint.initialize(pipelineId, fingerprint);
+    positionsCarrier = chooseCarrier();
+    if (source instanceof DirectSource) {
+      // The sinks connect, fence and recover (a transactional Kafka sink: about a second) while the
+      // direct source opens and connects: both wait on other systems and neither needs the other
+      // (a direct source takes in nothing until a plan is read). A receiver, which takes in data
+      // as soon as it starts, starts only once every sink is open, so a sink that cannot open never
+      // leaves data taken in and unprocessed.
+      driver = createDriver();
+      FutureTask<Void> opening =
+          new FutureTask<>(
+              () -> {
+                openSinks();
+                return null;
+              });
+      Thread opener = new NamedThreadFactory(pipelineId, "sink-open").newThread(opening);
+      opener.start();
+      try {
+        startDriver();
+      } catch (Exception | Error e) {
+        awaitQuietly(opening);
+        throw e;
+      }
+      try {
+        opening.get();
+      } catch (ExecutionException e) {
+        if (e.getCause() instanceof Exception ex) {
+          throw ex;
+        }
+        throw e;
+      } catch (InterruptedException e) {
+        awaitQuietly(opening);
+        throw e;
+      }
+    } else {
+      openSinks();
+      driver = createDriver();
+      startDriver();
+    }
+    if (estimator != null && directRate > 0) {
+      driver.setRate(directRate);
+    }
+    Gauge.builder("tributary.source.lag", this, e -> e.driver.lag()).tags(tags).register(registry);
+    batchThread = new NamedThreadFactory(pipelineId, "batch").newThread(this::runLoop);
+    batchThread.setDaemon(false);
+    state = PipelineState.RUNNING;
+    batchThread.start();
+    LOG.info(
+        "event=pipeline_started pipeline={} source={} checkpoint={} next_batch={} replay={}",
+        pipelineId,
+        sourceName,
+        storage.describe(),
+        nextBatchId,
+        pendingReplay != null);
+  }
+
+  /**
+   * Waits, without giving up on an interrupt, until the sinks' opening thread is done (a failed
+   * start closes the sinks and must not race it); its outcome is dropped, the caller already has a
+   * failure to report.
+   */
+  private static void awaitQuietly(FutureTask<?> opening) {
+    boolean interrupted = false;
+    while (!opening.isDone()) {
+      try {
+        opening.get();
+      } catch (InterruptedException e) {
+        interrupted = true;
+      } catch (ExecutionException | java.util.concurrent.CancellationException e) {
+        break;
+      }
+    }
+    if (interrupted) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
+  /** Opens every sink and asks each transactional one which batch it committed last. */
+  private void openSinks() throws Exception {
     for (Map.Entry<String, Sink> e : sinks.entrySet()) {
       Sink sink = e.getValue();
       sink.open(new Ctx(pipelineId, e.getKey(), registry, storage));
@@ -220,6 +314,12 @@ public final class PipelineEngine {
         sinkLastCommitted.put(e.getKey(), last.isPresent() ? last.getAsLong() : -1L);
       }
     }
+  }
+
+  /**
+   * Reads the checkpoint's last plan, checks it fits this source, and starts the driver from it.
+   */
+  private void startDriver() throws Exception {
     OptionalLong lp = checkpoint.latestPlanned();
     OptionalLong lc = checkpoint.latestCommitted();
     BatchPlan lastPlan = null;
@@ -248,6 +348,8 @@ public final class PipelineEngine {
       lastCommitted = lc.isPresent() ? lc.getAsLong() : -1;
       if (lastCommitted < id) {
         pendingReplay = lastPlan;
+      } else {
+        committedRanges = lastPlan.ranges();
       }
     }
     if (options.get(PipelineOptions.BACKPRESSURE)) {
@@ -256,7 +358,6 @@ public final class PipelineEngine {
               batchIntervalMs, 1.0, 0.2, 0.0, options.get(PipelineOptions.BACKPRESSURE_MIN_RATE));
       directRate = options.get(PipelineOptions.BACKPRESSURE_INITIAL_RATE);
     }
-    driver = createDriver();
     if (lastPlan != null && !driver.planKind().equals(lastPlan.kind())) {
       throw new io.tributary.core.api.IncompatibleCheckpointException(
           "Checkpoint at "
@@ -268,23 +369,7 @@ public final class PipelineEngine {
               + driver.planKind()
               + " source: use a new checkpoint location or the previous source");
     }
-    positionsCarrier = chooseCarrier();
     driver.start(lastPlan);
-    if (estimator != null && directRate > 0) {
-      driver.setRate(directRate);
-    }
-    Gauge.builder("tributary.source.lag", this, e -> e.driver.lag()).tags(tags).register(registry);
-    batchThread = new NamedThreadFactory(pipelineId, "batch").newThread(this::runLoop);
-    batchThread.setDaemon(false);
-    state = PipelineState.RUNNING;
-    batchThread.start();
-    LOG.info(
-        "event=pipeline_started pipeline={} source={} checkpoint={} next_batch={} replay={}",
-        pipelineId,
-        sourceName,
-        storage.describe(),
-        nextBatchId,
-        pendingReplay != null);
   }
 
   private SourceDriver createDriver() throws Exception {
@@ -477,10 +562,18 @@ public final class PipelineEngine {
         runBatch(pendingReplay, System.currentTimeMillis(), true);
         pendingReplay = null;
       }
-      long next = System.currentTimeMillis() + batchIntervalMs;
+      // The first batch runs at once: what is already waiting at start (a backlog, a replay's
+      // successors) need not wait an interval, and the first output comes as soon as it can.
+      long next = System.currentTimeMillis();
       while (!stopRequested) {
         if (!awaitUntil(next)) {
           break;
+        }
+        if (paused) {
+          if (!awaitResumed()) {
+            break;
+          }
+          next = System.currentTimeMillis();
         }
         long scheduled = next;
         next += batchIntervalMs;
@@ -539,6 +632,93 @@ public final class PipelineEngine {
     } finally {
       lock.unlock();
     }
+  }
+
+  /** Waits while paused; false when a stop was requested meanwhile. */
+  private boolean awaitResumed() throws InterruptedException {
+    lock.lock();
+    try {
+      while (paused && !stopRequested) {
+        wake.await();
+      }
+      return !stopRequested;
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  /**
+   * Stops planning new batches until {@link #resume()}; the batch in flight completes. A receiver
+   * keeps receiving into its write-ahead log and buffers until they are full (then {@code store}
+   * blocks: backpressure). A graceful stop while paused still drains.
+   */
+  public void pause() {
+    if (!paused) {
+      paused = true;
+      LOG.info("event=pipeline_paused pipeline={}", pipelineId);
+    }
+  }
+
+  /** Plans batches again after {@link #pause()}; the next batch runs at once. */
+  public void resume() {
+    lock.lock();
+    try {
+      if (paused) {
+        paused = false;
+        LOG.info("event=pipeline_resumed pipeline={}", pipelineId);
+      }
+      wake.signalAll();
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  public boolean paused() {
+    return paused;
+  }
+
+  /** The last committed batches, oldest first (at most {@link #RECENT_BATCHES}). */
+  public List<BatchInfo> recentBatches() {
+    synchronized (recent) {
+      return List.copyOf(recent);
+    }
+  }
+
+  /**
+   * Per partition of the last committed batch: its committed position, and the latest available
+   * position and lag where the source tells them.
+   */
+  public List<PartitionStatus> partitions() {
+    SourceDriver d = driver;
+    Map<String, io.tributary.core.api.Position> latest = d == null ? Map.of() : d.latestPositions();
+    List<PartitionStatus> out = new ArrayList<>();
+    java.util.Set<String> seen = new java.util.HashSet<>();
+    for (OffsetRange r : committedRanges) {
+      seen.add(r.partition());
+      io.tributary.core.api.Position end = latest.get(r.partition());
+      out.add(
+          new PartitionStatus(
+              r.partition(),
+              r.until().toString(),
+              end == null ? null : end.toString(),
+              end == null
+                  ? OptionalLong.empty()
+                  : OptionalLong.of(Math.max(0, r.until().distanceTo(end)))));
+    }
+    for (Map.Entry<String, io.tributary.core.api.Position> e :
+        new java.util.TreeMap<>(latest).entrySet()) {
+      if (!seen.contains(e.getKey())) {
+        out.add(
+            new PartitionStatus(e.getKey(), null, e.getValue().toString(), OptionalLong.empty()));
+      }
+    }
+    return out;
+  }
+
+  /** Records known to be available but not planned yet; 0 when the source cannot tell. */
+  public long lag() {
+    SourceDriver d = driver;
+    return d == null ? 0 : d.lag();
   }
 
   private void drain() throws Exception {
@@ -612,6 +792,25 @@ public final class PipelineEngine {
     processingTimer.record(processingMs, TimeUnit.MILLISECONDS);
     schedulingDelayTimer.record(schedulingDelayMs, TimeUnit.MILLISECONDS);
     totalDelayTimer.record(Math.max(0, endMs - scheduledMs), TimeUnit.MILLISECONDS);
+    committedRanges = plan.ranges();
+    synchronized (recent) {
+      if (recent.size() == RECENT_BATCHES) {
+        recent.removeFirst();
+      }
+      recent.addLast(
+          new BatchInfo(
+              batchId,
+              scheduledMs,
+              inRecords,
+              counts[1],
+              schedulingDelayMs,
+              processingMs,
+              // As Spark's Streaming tab: total delay = scheduling delay + processing time (the
+              // commit
+              // write included), so the three figures of a batch always add up.
+              schedulingDelayMs + processingMs,
+              endMs));
+    }
     if (estimator != null) {
       OptionalDouble rate = estimator.compute(endMs, inRecords, processingMs, schedulingDelayMs);
       if (rate.isPresent()) {
@@ -659,8 +858,12 @@ public final class PipelineEngine {
         while (chunks.hasNext()) {
           List<Record> chunk = chunks.next();
           in += chunk.size();
-          for (Record r : chunk) {
-            bytes += r.sizeInBytes();
+          if (chunk instanceof PackedRecords packed) {
+            bytes += packed.sizeInBytes(); // without building a record per line
+          } else {
+            for (Record r : chunk) {
+              bytes += r.sizeInBytes();
+            }
           }
           if (!streaming) {
             whole.addAll(chunk);

@@ -2,6 +2,7 @@ package io.tributary.core.internal;
 
 import io.tributary.core.api.CloseableIterator;
 import io.tributary.core.api.DataUnavailableException;
+import io.tributary.core.api.PackedRecords;
 import io.tributary.core.api.Receiver;
 import io.tributary.core.api.Record;
 import io.tributary.core.api.TributaryException;
@@ -75,9 +76,9 @@ final class ReceiverDriver implements SourceDriver {
 
   @Override
   public CloseableIterator<List<Record>> read(BatchPlan plan, boolean replay) throws Exception {
-    List<Record> records;
+    List<List<Record>> blocks;
     try {
-      records = supervisor.read(plan.ranges().get(0));
+      blocks = supervisor.readBlocks(plan.ranges().get(0));
     } catch (DataUnavailableException e) {
       if (replay && wal == null) {
         LOG.error(
@@ -86,16 +87,41 @@ final class ReceiverDriver implements SourceDriver {
             pipelineId,
             plan.batchId(),
             plan.ranges().get(0));
-        records = List.of();
+        blocks = List.of();
       } else {
         throw e;
       }
     }
+    return CloseableIterator.of(chunks(blocks, chunkRecords));
+  }
+
+  /**
+   * Cuts blocks into chunks of at most {@code chunkRecords}, in order. A packed block ({@link
+   * PackedRecords}) is its own chunk (or several, as packed views), so sinks and the WAL-less path
+   * never build a record per line from it; other blocks are joined into chunks as before.
+   */
+  static List<List<Record>> chunks(List<List<Record>> blocks, int chunkRecords) {
     List<List<Record>> chunks = new ArrayList<>();
+    List<Record> joined = new ArrayList<>();
+    for (List<Record> block : blocks) {
+      if (block instanceof PackedRecords packed) {
+        flush(chunks, joined, chunkRecords);
+        joined = new ArrayList<>();
+        for (int i = 0; i < packed.size(); i += chunkRecords) {
+          chunks.add(packed.subList(i, Math.min(packed.size(), i + chunkRecords)));
+        }
+      } else {
+        joined.addAll(block);
+      }
+    }
+    flush(chunks, joined, chunkRecords);
+    return chunks;
+  }
+
+  private static void flush(List<List<Record>> chunks, List<Record> records, int chunkRecords) {
     for (int i = 0; i < records.size(); i += chunkRecords) {
       chunks.add(records.subList(i, Math.min(records.size(), i + chunkRecords)));
     }
-    return CloseableIterator.of(chunks);
   }
 
   @Override

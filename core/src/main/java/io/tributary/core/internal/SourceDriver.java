@@ -79,6 +79,14 @@ interface SourceDriver extends AutoCloseable {
     return false;
   }
 
+  /**
+   * The latest available position of each partition the source can tell (a Kafka end offset, a
+   * file's size) as of the last plan; empty when it cannot.
+   */
+  default java.util.Map<String, io.tributary.core.api.Position> latestPositions() {
+    return java.util.Map.of();
+  }
+
   /** Records known to be available but not planned yet, for the lag gauge; 0 when unknown. */
   default long lag() {
     return 0;

@@ -99,6 +99,48 @@ public final class Pipeline implements AutoCloseable {
     return engine.status();
   }
 
+  /** How many batches {@link #recentBatches()} keeps. */
+  public static final int RECENT_BATCHES = PipelineEngine.RECENT_BATCHES;
+
+  /**
+   * The last committed batches of this run, oldest first (at most {@link #RECENT_BATCHES}). Does
+   * not block on the batch thread.
+   */
+  public List<BatchInfo> recentBatches() {
+    return engine.recentBatches();
+  }
+
+  /**
+   * Per partition: the committed position and, where the source can tell, the latest available
+   * position and the lag. Empty before the first batch. Does not call the source.
+   */
+  public List<PartitionStatus> partitions() {
+    return engine.partitions();
+  }
+
+  /** Records available but not yet planned, where the source can tell; else 0. */
+  public long lag() {
+    return engine.lag();
+  }
+
+  /**
+   * Stops planning new batches until {@link #resume()}; the batch in flight completes. Receivers
+   * keep receiving until their buffers are full, then backpressure their senders. Returns at once.
+   */
+  public void pause() {
+    engine.pause();
+  }
+
+  /** Plans batches again after {@link #pause()}; returns at once. */
+  public void resume() {
+    engine.resume();
+  }
+
+  /** Whether {@link #pause()} is in effect. */
+  public boolean paused() {
+    return engine.paused();
+  }
+
   /** The failure that stopped the pipeline, if it failed. */
   public Optional<Throwable> failure() {
     return Optional.ofNullable(engine.failure());

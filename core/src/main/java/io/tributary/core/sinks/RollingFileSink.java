@@ -2,6 +2,7 @@ package io.tributary.core.sinks;
 
 import io.tributary.core.api.BatchWriter;
 import io.tributary.core.api.IdempotentSink;
+import io.tributary.core.api.PackedRecords;
 import io.tributary.core.api.Record;
 import io.tributary.core.api.Sink;
 import io.tributary.core.api.SinkBatch;
@@ -133,6 +134,10 @@ public final class RollingFileSink implements IdempotentSink {
     @Override
     public void write(List<Record> chunk) throws IOException {
       checkOpen();
+      if (chunk instanceof PackedRecords packed) {
+        packedWriter.write(packed);
+        return;
+      }
       ByteBuffer buf = buffer;
       for (Record r : chunk) {
         // A part takes records until it reaches maxFileBytes; a record never spans two parts.
@@ -157,6 +162,75 @@ public final class RollingFileSink implements IdempotentSink {
         }
         buf.put(v).put((byte) '\n');
         written += v.length + 1;
+      }
+    }
+
+    private final PackedWriter packedWriter = new PackedWriter();
+
+    /**
+     * Writes a {@link PackedRecords} chunk without building its records: values that lie back to
+     * back in one array, each followed by a single {@code \n} (a socket read's lines), are copied
+     * into the buffer as one run. Same bytes and the same part boundaries as the record path.
+     */
+    private final class PackedWriter implements PackedRecords.ValueVisitor<IOException> {
+      private byte[] runArray;
+      private int runStart;
+
+      /**
+       * End of the run's last value (exclusive); the run's bytes are {@code [runStart, runEnd)}.
+       */
+      private int runEnd;
+
+      void write(PackedRecords packed) throws IOException {
+        runArray = null;
+        try {
+          packed.forEachValue(this);
+          flushRun();
+        } finally {
+          runArray = null;
+        }
+      }
+
+      @Override
+      public void accept(byte[] array, int start, int end, long offset, long timestampMs)
+          throws IOException {
+        int len = end - start;
+        if (channel != null && written >= maxFileBytes) {
+          flushRun();
+          finishPart();
+        }
+        if (channel == null) {
+          startPart();
+        }
+        if (runArray == array
+            && start == runEnd + 1
+            && array[runEnd] == '\n'
+            && (runEnd - runStart + 1) + len + 1 <= buffer.remaining()) {
+          runEnd = end; // the separator between the two values is the '\n' the file needs
+          written += len + 1;
+          return;
+        }
+        flushRun();
+        if (buffer.remaining() < len + 1) {
+          drain(channel, buffer);
+          if (len + 1 > buffer.capacity()) {
+            writeFully(channel, ByteBuffer.wrap(array, start, len));
+            buffer.put((byte) '\n');
+            written += len + 1;
+            return;
+          }
+        }
+        runArray = array;
+        runStart = start;
+        runEnd = end;
+        written += len + 1;
+      }
+
+      private void flushRun() {
+        if (runArray != null) {
+          buffer.put(runArray, runStart, runEnd - runStart).put((byte) '\n');
+          runArray = null;
+        }
       }
     }
 

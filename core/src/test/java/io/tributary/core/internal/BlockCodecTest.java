@@ -3,6 +3,7 @@ package io.tributary.core.internal;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.tributary.core.api.PackedRecords;
 import io.tributary.core.api.Record;
 import io.tributary.core.api.SourcePosition;
 import java.nio.charset.StandardCharsets;
@@ -82,6 +83,52 @@ class BlockCodecTest {
     assertThat(encoded).isEqualTo(BlockCodec.encode(9, shared));
     assertThat(java.nio.ByteBuffer.wrap(encoded).getInt(12)).isEqualTo(1 + 7 + 3);
     assertThat(BlockCodec.decode(encoded).records()).containsExactlyElementsOf(shared);
+  }
+
+  private static PackedRecords packed(String source, String partition, Map<String, byte[]> h) {
+    byte[] first = b("a\nbb\r\n\nccé\n");
+    byte[] second = b("dd\nx-bad\ne\n");
+    return new PackedRecords.Builder(source, partition, h, 1)
+        .add(first, new int[] {0, 2, 6, 7}, new int[] {1, 4, 6, 11}, 4, 10, 1000L)
+        .add(second, new int[] {0, 9}, new int[] {2, 10}, 2, 40, 2000L)
+        .build();
+  }
+
+  @Test
+  void packedRecordsRoundTripInThePackedFormatAsTheRecordsTheyStandFor() {
+    List<PackedRecords> cases =
+        List.of(
+            packed("rx", "server", Map.of()),
+            packed("rx", "server", Map.of("remote", b("10.0.0.1:5000"))),
+            packed("rx", "rx", Map.of("remote", b("r"), "other", new byte[0])),
+            packed("", "p", Map.of("rx", b("v"))),
+            packed("rx", "server", Map.of("remote", b("r"))).subList(1, 5),
+            packed("rx", "server", Map.of("remote", b("r"))).subList(4, 6),
+            packed("", "", Map.of())); // offsets kept, unlike format 2's "no position"
+    for (PackedRecords packed : cases) {
+      List<Record> records = new java.util.ArrayList<>(packed);
+      byte[] bytes = BlockCodec.encode(5, packed);
+      BlockCodec.Block block = BlockCodec.decode(bytes);
+      assertThat(block.seq()).isEqualTo(5);
+      assertThat(block.records()).containsExactlyElementsOf(records);
+      assertThat(java.nio.ByteBuffer.wrap(bytes).getInt())
+          .as("format")
+          .isEqualTo(BlockCodec.PACKED_FORMAT);
+      assertThat(block.records()).isInstanceOf(PackedRecords.class);
+      assertThat(bytes.length)
+          .as("smaller than format 2")
+          .isLessThan(BlockCodec.encode(5, records).length);
+    }
+  }
+
+  @Test
+  void packedBlockCutShortIsRejected() {
+    byte[] bytes = BlockCodec.encode(5, packed("rx", "server", Map.of("remote", b("r"))));
+    for (int cut : new int[] {3, 20, bytes.length / 2, bytes.length - 1}) {
+      assertThatThrownBy(() -> BlockCodec.decode(Arrays.copyOf(bytes, cut)))
+          .as("cut at " + cut)
+          .isInstanceOf(IllegalArgumentException.class);
+    }
   }
 
   @Test

@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.tributary.core.api.BatchWriter;
+import io.tributary.core.api.PackedRecords;
 import io.tributary.core.api.Record;
 import io.tributary.core.api.SinkBatch;
 import io.tributary.core.api.SinkContext;
@@ -194,6 +195,83 @@ class RollingFileSinkTest {
       w.commit();
     }
     assertThat(contents(chunked)).hasSizeGreaterThan(10).isEqualTo(contents(whole));
+  }
+
+  /**
+   * Lines as a socket read gives them: {@code text} cut at each newline (a {@code \r} before it
+   * removed), lines starting with {@code "bad"} left out, in chunks of {@code perChunk} lines.
+   */
+  private static PackedRecords packed(String text, int perChunk) {
+    byte[] data = text.getBytes(java.nio.charset.StandardCharsets.UTF_8);
+    PackedRecords.Builder b = new PackedRecords.Builder("s", "p", Map.of(), 1);
+    int[] starts = new int[perChunk];
+    int[] ends = new int[perChunk];
+    int n = 0;
+    long offset = 0;
+    int pos = 0;
+    while (pos < data.length) {
+      int eol = pos;
+      while (data[eol] != '\n') {
+        eol++;
+      }
+      int end = eol > pos && data[eol - 1] == '\r' ? eol - 1 : eol;
+      if (!new String(data, pos, end - pos, java.nio.charset.StandardCharsets.UTF_8)
+          .startsWith("bad")) {
+        starts[n] = pos;
+        ends[n] = end;
+        n++;
+      }
+      pos = eol + 1;
+      if (n == perChunk || pos >= data.length) {
+        b.add(data, starts, ends, n, offset, 0L);
+        offset += n;
+        n = 0;
+      }
+    }
+    return b.build();
+  }
+
+  @Test
+  void packedChunksGiveTheSameFilesAsTheirRecords() throws Exception {
+    StringBuilder text = new StringBuilder();
+    for (int i = 0; i < 300; i++) {
+      text.append(i % 17 == 0 ? "bad-" + i : "value-" + i).append(i % 23 == 0 ? "\r\n" : "\n");
+      if (i % 29 == 0) {
+        text.append("\n"); // an empty line
+      }
+    }
+    PackedRecords packed = packed(text.toString(), 37);
+    for (long roll : new long[] {1, 7, 150, 1_000_000}) {
+      Path byRecords = dir.resolve("records-" + roll);
+      Path byPacked = dir.resolve("packed-" + roll);
+      opened(RollingFileSink.builder(byRecords).maxFileBytes(roll))
+          .write(3, new java.util.ArrayList<>(packed));
+      RollingFileSink sink = opened(RollingFileSink.builder(byPacked).maxFileBytes(roll));
+      try (BatchWriter w = sink.begin(SinkBatch.of(3))) {
+        int from = 0;
+        for (int size = 1; from < packed.size(); size = size * 2 + 1) {
+          int to = Math.min(packed.size(), from + size);
+          w.write(packed.subList(from, to));
+          from = to;
+        }
+        w.commit();
+      }
+      assertThat(contents(byPacked)).as("roll at " + roll).isEqualTo(contents(byRecords));
+    }
+    assertThat(contents(dir.resolve("packed-1000000")).values().iterator().next())
+        .startsWith("\nvalue-1\nvalue-2\n")
+        .doesNotContain("bad")
+        .doesNotContain("\r");
+  }
+
+  @Test
+  void packedValuesLargerThanTheWriteBufferBetweenSmallOnesInOrder() throws IOException {
+    String big = "b".repeat((1 << 20) + 5);
+    String fits = "f".repeat((1 << 20) - 3);
+    String text = "a\n" + big + "\nc\n" + fits + "\nd\n";
+    RollingFileSink sink = opened(RollingFileSink.builder(dir));
+    sink.write(1, packed(text, 2));
+    assertThat(Files.readString(dir.resolve(sink.fileName(1, 0)))).isEqualTo(text);
   }
 
   @Test

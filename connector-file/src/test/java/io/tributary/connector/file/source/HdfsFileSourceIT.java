@@ -131,6 +131,31 @@ class HdfsFileSourceIT {
   }
 
   @Test
+  void withStableForAFileWrittenUnderItsFinalNameIsReadOnlyOnceClosedAndStable() throws Exception {
+    MutableClock clock = new MutableClock();
+    try (SourceHarness h =
+        new SourceHarness(
+            opts("stable-for", "1s"), tmp.resolve("ckpt"), new java.util.HashMap<>(), clock)) {
+      assertThat(h.batch()).isEmpty();
+      Path f = new Path(in, "open.txt");
+      FSDataOutputStream out = fs.create(f);
+      out.write("o1\no2\n".getBytes(StandardCharsets.UTF_8));
+      out.hflush(); // visible to readers, file still open: length and time may stay still for long
+      assertThat(h.batch()).isEmpty();
+      clock.advance(java.time.Duration.ofSeconds(5));
+      assertThat(h.batch()).as("stable but not closed").isEmpty();
+      clock.advance(java.time.Duration.ofSeconds(5));
+      assertThat(h.batch()).isEmpty();
+      out.write("o3\n".getBytes(StandardCharsets.UTF_8));
+      out.close();
+      assertThat(h.batch()).isEmpty(); // closed now: observed again
+      clock.advance(java.time.Duration.ofSeconds(2));
+      assertThat(h.batch()).containsExactly("o1", "o2", "o3");
+      assertThat(h.batch()).isEmpty();
+    }
+  }
+
+  @Test
   void fileBeingWrittenIsIgnoredUntilRenamedIntoPlace() throws Exception {
     try (SourceHarness h = new SourceHarness(opts(), tmp.resolve("ckpt"))) {
       h.batch();
@@ -240,6 +265,48 @@ class HdfsFileSourceIT {
                 Map.of("paths", in.toString(), "include-existing", true, "max-files-per-batch", 4)))
         .sink("out", RollingFileSink.builder(out).build())
         .build();
+  }
+
+  @Test
+  void anUnreadableSubdirectoryIsSkippedCountedAndRetriedUnderSkipAndNamedUnderFail()
+      throws Exception {
+    put(new Path(in, "open"), "a.txt", "a\n");
+    Path closed = new Path(in, "closed");
+    put(closed, "b.txt", "b\n");
+    fs.setPermission(
+        closed, new FsPermission((short) 0700)); // the superuser's; alice cannot list it
+    UserGroupInformation alice =
+        UserGroupInformation.createUserForTesting("alice", new String[] {"users"});
+    alice.doAs(
+        (PrivilegedExceptionAction<Void>)
+            () -> {
+              try (SourceHarness h =
+                  new SourceHarness(
+                      opts("include-existing", true, "recursive", true), tmp.resolve("ckpt-f"))) {
+                assertThatThrownBy(h::batch)
+                    .isInstanceOf(FileAccessDeniedException.class)
+                    .hasMessageContaining(closed.toUri().getPath())
+                    .hasMessageContaining("on-bad-file: skip");
+              }
+              try (SourceHarness h =
+                  new SourceHarness(
+                      opts("include-existing", true, "recursive", true, "on-bad-file", "skip"),
+                      tmp.resolve("ckpt-s"))) {
+                assertThat(h.batch()).containsExactly("a");
+                assertThat(h.batch()).isEmpty();
+                assertThat(
+                        h.registry
+                            .get("tributary.files.ignored")
+                            .tag("reason", "directory-access-denied")
+                            .counter()
+                            .count())
+                    .as("counted once, while listed again each cycle")
+                    .isEqualTo(1);
+                fs.setPermission(closed, new FsPermission((short) 0755));
+                assertThat(h.batch()).containsExactly("b");
+              }
+              return null;
+            });
   }
 
   @Test

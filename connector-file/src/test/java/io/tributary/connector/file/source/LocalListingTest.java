@@ -36,6 +36,9 @@ class LocalListingTest {
     m.put("paths", in.toUri().toString());
     m.put("hadoop.fs.file.impl", CountingLocalFileSystem.class.getName());
     m.put("hadoop.fs.file.impl.disable.cache", "true");
+    // the listing's own statuses only: detection after admission asks one per recently admitted
+    // file
+    m.put("watch-changes-for", "0s");
     for (int i = 0; i < kv.length; i += 2) {
       m.put((String) kv[i], kv[i + 1]);
     }

@@ -108,6 +108,77 @@ class S3FileSourceIT {
   }
 
   @Test
+  void parallelOutOfOrderUploadsWithOrderedFileNamesAreReadOnceByReconciliation() throws Exception {
+    Map<String, Object> o = opts("ordered-file-names", true, "reconcile-interval", "300ms");
+    try (SourceHarness h = new SourceHarness(o, tmp.resolve("ckpt"))) {
+      assertThat(h.batch()).isEmpty();
+      put("f-0199.txt", "line-199\n");
+      assertThat(h.batch()).containsExactly("line-199");
+      List<Integer> order = new ArrayList<>();
+      for (int i = 0; i < 199; i++) {
+        order.add(i);
+      }
+      java.util.Collections.shuffle(order, new java.util.Random(13));
+      java.util.concurrent.ExecutorService uploaders =
+          java.util.concurrent.Executors.newFixedThreadPool(8);
+      List<java.util.concurrent.Future<?>> uploads = new ArrayList<>();
+      S3Client client = s3.client(); // thread-safe, shared by the uploaders
+      for (int i : order) {
+        uploads.add(
+            uploaders.submit(
+                () ->
+                    client.putObject(
+                        b -> b.bucket(bucket).key(prefix + String.format("/f-%04d.txt", i)),
+                        RequestBody.fromString("line-" + i + "\n"))));
+      }
+      uploaders.shutdown();
+      List<String> got = new ArrayList<>(List.of("line-199"));
+      await()
+          .atMost(Duration.ofMinutes(2))
+          .pollInterval(Duration.ofMillis(20))
+          .until(
+              () -> {
+                got.addAll(h.batch());
+                return uploaders.isTerminated() && got.size() >= 200;
+              });
+      for (java.util.concurrent.Future<?> f : uploads) {
+        f.get(); // an upload that failed fails the test
+      }
+      client.close();
+      got.addAll(h.batch());
+      List<String> expected = new ArrayList<>();
+      for (int i = 0; i < 200; i++) {
+        expected.add("line-" + i);
+      }
+      assertThat(got).hasSize(200).containsExactlyInAnyOrderElementsOf(expected);
+      assertThat(h.counter("tributary.files.late")).isEqualTo(199);
+    }
+  }
+
+  @Test
+  void aLatePartitionPrefixIsReadByReconciliation() throws Exception {
+    Map<String, Object> o =
+        opts("recursive", true, "ordered-partitions", true, "reconcile-interval", "300ms");
+    try (SourceHarness h = new SourceHarness(o, tmp.resolve("ckpt"))) {
+      assertThat(h.batch()).isEmpty();
+      put("date=2026-11-26/c.txt", "c\n");
+      assertThat(h.batch()).containsExactly("c");
+      put("date=2026-11-25/late.txt", "late\n");
+      List<String> got = new ArrayList<>();
+      await()
+          .atMost(Duration.ofMinutes(1))
+          .pollInterval(Duration.ofMillis(20))
+          .until(
+              () -> {
+                got.addAll(h.batch());
+                return got.contains("late");
+              });
+      assertThat(got).containsExactly("late");
+      assertThat(h.counter("tributary.files.late")).isEqualTo(1);
+    }
+  }
+
+  @Test
   void pipelineStoppedAbruptlyAndRestartedReadsEveryLineExactlyOnce() throws Exception {
     java.nio.file.Path out = Files.createDirectories(tmp.resolve("out"));
     java.nio.file.Path ckpt = tmp.resolve("ckpt");

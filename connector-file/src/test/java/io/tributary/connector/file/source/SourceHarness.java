@@ -3,6 +3,7 @@ package io.tributary.connector.file.source;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.tributary.connector.file.FileSource;
+import io.tributary.connector.file.FileSourceOptions;
 import io.tributary.core.api.CloseableIterator;
 import io.tributary.core.api.OffsetRange;
 import io.tributary.core.api.PartitionInfo;
@@ -12,6 +13,7 @@ import io.tributary.core.checkpoint.CheckpointStorage;
 import io.tributary.core.checkpoint.LocalCheckpointStorage;
 import io.tributary.core.internal.checkpoint.ScopedCheckpointStorage;
 import java.nio.file.Path;
+import java.time.Clock;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -34,9 +36,21 @@ final class SourceHarness implements AutoCloseable {
 
   SourceHarness(Map<String, ?> options, Path checkpointDir, Map<String, Long> positions)
       throws Exception {
+    this(options, checkpointDir, positions, Clock.systemUTC());
+  }
+
+  /**
+   * The completeness guard is off ({@code stable-for: 0s}) unless {@code options} set it: most
+   * tests rename files into place and read them in the next cycle.
+   */
+  SourceHarness(
+      Map<String, ?> options, Path checkpointDir, Map<String, Long> positions, Clock clock)
+      throws Exception {
     this.checkpoint = new LocalCheckpointStorage(checkpointDir);
     this.positions = positions;
-    this.source = FileSource.of(options);
+    Map<String, Object> o = new HashMap<>(options);
+    o.putIfAbsent("stable-for", "0s");
+    this.source = new FileSource(FileSourceOptions.SPEC.parse(o), clock);
     source.open(
         new SourceContext() {
           @Override

@@ -13,11 +13,20 @@ import org.apache.kafka.common.header.internals.RecordHeader;
 /**
  * Turns a {@link Record} into a {@link ProducerRecord} for one output topic. Not public API.
  *
- * <p>Thread safety: immutable.
+ * <p>Thread safety: safe to share; the only mutable state is a cache of the last source partition
+ * id parsed, an immutable holder that any thread may replace.
  */
 public final class RecordRouting {
   private final String topic;
   private final Partitioning partitioning;
+
+  /**
+   * The last source partition id parsed and its number: a chunk's records share one id instance, so
+   * one identity check replaces a parse (a substring and an Integer.parseInt) per record.
+   */
+  private record Parsed(String id, int partition) {}
+
+  private Parsed last = new Parsed("", -1);
 
   public RecordRouting(String topic, Partitioning partitioning) {
     this.topic = topic;
@@ -33,8 +42,14 @@ public final class RecordRouting {
     if (partitioning == Partitioning.SOURCE_PARTITION) {
       String source = r.position().partition();
       int n;
+      Parsed cached = last;
       try {
-        n = KafkaClients.topicPartition(source).partition();
+        if (cached.id() == source) {
+          n = cached.partition();
+        } else {
+          n = KafkaClients.topicPartition(source).partition();
+          last = new Parsed(source, n);
+        }
       } catch (IllegalArgumentException e) {
         throw new TributaryException(
             "Kafka sink for topic "
@@ -60,9 +75,12 @@ public final class RecordRouting {
       }
       partition = n;
     }
-    List<Header> headers = new ArrayList<>(r.headers().size());
-    for (Map.Entry<String, byte[]> h : r.headers().entrySet()) {
-      headers.add(new RecordHeader(h.getKey(), h.getValue()));
+    List<Header> headers = null; // none: the producer record makes its own empty headers
+    if (!r.headers().isEmpty()) {
+      headers = new ArrayList<>(r.headers().size());
+      for (Map.Entry<String, byte[]> h : r.headers().entrySet()) {
+        headers.add(new RecordHeader(h.getKey(), h.getValue()));
+      }
     }
     Long ts = r.timestamp() >= 0 ? r.timestamp() : null;
     return new ProducerRecord<>(topic, partition, ts, r.key(), r.value(), headers);

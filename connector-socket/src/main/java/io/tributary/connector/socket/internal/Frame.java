@@ -13,10 +13,21 @@ public sealed interface Frame {
   record Payload(byte[] bytes) implements Frame {}
 
   /**
-   * Plain mode: the payloads of consecutive lines decoded from one read, in order; one message per
-   * read instead of one per line, so the pipeline hands them to the handler in one call.
+   * Plain mode: consecutive lines decoded from one read, in order, as bounds into one array holding
+   * the read's bytes (line {@code i} is {@code data[starts[i], ends[i])}); one message per read
+   * instead of one per line, and one array instead of one per line. Nobody changes the arrays after
+   * the decoder emits them.
    */
-  record Lines(List<byte[]> payloads) implements Frame {}
+  record Lines(byte[] data, int[] starts, int[] ends, int count) implements Frame {
+    /** The lines as separate arrays (copies; for tests and slow paths). */
+    public List<byte[]> payloads() {
+      List<byte[]> out = new java.util.ArrayList<>(count);
+      for (int i = 0; i < count; i++) {
+        out.add(java.util.Arrays.copyOfRange(data, starts[i], ends[i]));
+      }
+      return out;
+    }
+  }
 
   /** Reliable mode: the connection's HELLO. */
   record Hello(String producerId) implements Frame {}

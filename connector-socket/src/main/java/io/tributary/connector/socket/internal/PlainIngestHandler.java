@@ -2,20 +2,18 @@ package io.tributary.connector.socket.internal;
 
 import io.netty.channel.ChannelHandlerContext;
 import io.tributary.connector.socket.SocketErrorReason;
+import io.tributary.core.api.PackedRecords;
 import io.tributary.core.api.ReceiverStoppedException;
-import io.tributary.core.api.Record;
-import io.tributary.core.api.SourcePosition;
 import java.nio.charset.StandardCharsets;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
- * Plain mode: turns each decoded frame into a {@link Record} and stores the frames of one read
- * burst as one group with {@code storeReliablyAsync}, so the write-ahead log gets them, without
- * acknowledging anything to the peer.
+ * Plain mode: collects the decoded lines as {@link PackedRecords} (the reads' arrays and the lines'
+ * bounds, no object per line) and stores the frames of one read burst as one group with {@code
+ * storeReliablyAsync}, so the write-ahead log gets them, without acknowledging anything to the
+ * peer.
  *
  * <p>Backpressure: at most one group per connection is being stored; while it is, the channel's
  * autoRead is off, so the kernel's receive buffer fills and TCP flow control slows the sender. The
@@ -32,7 +30,18 @@ public final class PlainIngestHandler extends ConnectionHandler {
   private final String source;
   private final String partition;
   private final AtomicLong offsets;
-  private List<Record> pending = new ArrayList<>();
+
+  /**
+   * The records read since the last group was handed over, packed (the reads' arrays and line
+   * bounds, no object per line); {@code null} when there are none.
+   */
+  private PackedRecords.Builder pending;
+
+  /** Records in the last group: sizes the next builder. */
+  private int lastGroupRecords = 256;
+
+  private final int[] singleEnd = new int[1];
+  private static final int[] SINGLE_START = {0};
 
   /**
    * Groups handed to the runtime and not yet stored. Up to {@link #MAX_IN_FLIGHT} overlap, so
@@ -86,27 +95,20 @@ public final class PlainIngestHandler extends ConnectionHandler {
   @Override
   public void channelRead(ChannelHandlerContext ctx, Object msg) {
     if (msg instanceof Frame.Lines lines) {
-      List<byte[]> payloads = lines.payloads();
-      int n = payloads.size();
+      int n = lines.count();
       long offset = offsets.getAndAdd(n); // one reservation for the whole read
-      long now = System.currentTimeMillis();
-      for (int i = 0; i < n; i++) {
-        pending.add(
-            new Record(
-                null,
-                payloads.get(i),
-                now,
-                headers,
-                new SourcePosition(source, partition, offset + i)));
-      }
+      builder()
+          .add(lines.data(), lines.starts(), lines.ends(), n, offset, System.currentTimeMillis());
     } else if (msg instanceof Frame.Payload p) {
-      pending.add(
-          new Record(
-              null,
+      singleEnd[0] = p.bytes().length;
+      builder()
+          .add(
               p.bytes(),
-              System.currentTimeMillis(),
-              headers,
-              new SourcePosition(source, partition, offsets.getAndIncrement())));
+              SINGLE_START,
+              singleEnd,
+              1,
+              offsets.getAndIncrement(),
+              System.currentTimeMillis());
     } else if (msg instanceof Frame.Bad bad) {
       metrics.reject(
           bad.error(),
@@ -120,9 +122,20 @@ public final class PlainIngestHandler extends ConnectionHandler {
     }
   }
 
+  private PackedRecords.Builder builder() {
+    if (pending == null) {
+      pending = new PackedRecords.Builder(source, partition, headers, lastGroupRecords);
+    }
+    return pending;
+  }
+
+  private boolean hasPending() {
+    return pending != null && !pending.isEmpty();
+  }
+
   @Override
   public void channelReadComplete(ChannelHandlerContext ctx) {
-    if (inFlight < MAX_IN_FLIGHT && !pending.isEmpty()) {
+    if (inFlight < MAX_IN_FLIGHT && hasPending()) {
       storePending();
     }
   }
@@ -130,16 +143,16 @@ public final class PlainIngestHandler extends ConnectionHandler {
   @Override
   public void channelInactive(ChannelHandlerContext ctx) throws Exception {
     // Frames fully received before the peer closed are still stored.
-    if (inFlight < MAX_IN_FLIGHT && !pending.isEmpty()) {
+    if (inFlight < MAX_IN_FLIGHT && hasPending()) {
       storePending();
     }
     super.channelInactive(ctx);
   }
 
   private void storePending() {
-    List<Record> batch = pending;
-    pending =
-        new ArrayList<>(batch.size()); // the next read is likely as large: no regrowth from 10
+    PackedRecords batch = pending.build();
+    pending = null;
+    lastGroupRecords = batch.size(); // the next group is likely as large: no regrowth
     inFlight++;
     if (inFlight >= MAX_IN_FLIGHT) {
       ctx.channel().config().setAutoRead(false);
@@ -161,12 +174,12 @@ public final class PlainIngestHandler extends ConnectionHandler {
             "connection closed; " + count + " records lost",
             String.valueOf(cause));
       }
-      pending.clear();
+      pending = null;
       ctx.close();
       return;
     }
     metrics.records(count);
-    if (!pending.isEmpty()) {
+    if (hasPending()) {
       storePending();
     } else if (ctx.channel().isActive() && inFlight < MAX_IN_FLIGHT) {
       ctx.channel().config().setAutoRead(true);

@@ -20,8 +20,26 @@ final class Utf8 {
   private Utf8() {}
 
   static boolean isValid(byte[] b) {
-    int i = 0;
-    int n = b.length;
+    return isValid(b, 0, b.length);
+  }
+
+  /** Whether {@code b[from, to)} contains only ASCII bytes (8 per step). */
+  static boolean isAscii(byte[] b, int from, int to) {
+    int i = from;
+    long any = 0;
+    for (; i + 8 <= to; i += 8) {
+      any |= (long) LONGS.get(b, i);
+    }
+    for (; i < to; i++) {
+      any |= b[i];
+    }
+    return (any & HIGH_BITS) == 0;
+  }
+
+  /** Whether {@code b[from, to)} is well-formed UTF-8. */
+  static boolean isValid(byte[] b, int from, int to) {
+    int i = from;
+    int n = to;
     for (; i + 8 <= n; i += 8) {
       if (((long) LONGS.get(b, i) & HIGH_BITS) != 0) {
         break;

@@ -121,6 +121,62 @@ class DecodersTest {
   }
 
   @Test
+  void newlineSearchFindsTheFirstNewlineAtEveryAlignment() {
+    java.util.Random random = new java.util.Random(7);
+    for (int round = 0; round < 2_000; round++) {
+      byte[] a = new byte[random.nextInt(40)];
+      for (int i = 0; i < a.length; i++) {
+        int pick = random.nextInt(12);
+        a[i] = pick == 0 ? (byte) '\n' : pick == 1 ? (byte) 0x8A : (byte) (random.nextInt(256));
+      }
+      int from = a.length == 0 ? 0 : random.nextInt(a.length);
+      int naive = -1;
+      for (int i = from; i < a.length; i++) {
+        if (a[i] == '\n') {
+          naive = i;
+          break;
+        }
+      }
+      assertThat(LineFrameDecoder.indexOfNewline(a, from)).isEqualTo(naive);
+    }
+  }
+
+  @Test
+  void manyReadsOfMixedLinesGiveEveryGoodLineInOrderAndReportEachBadOne() {
+    java.util.Random random = new java.util.Random(11);
+    StringBuilder text = new StringBuilder();
+    List<String> good = new ArrayList<>();
+    int bad = 0;
+    for (int i = 0; i < 3_000; i++) {
+      int kind = random.nextInt(20);
+      if (kind == 0) {
+        text.append("x".repeat(40)).append('\n'); // too long
+        bad++;
+      } else if (kind == 1) {
+        text.append("ü-").append(i).append("\r\n");
+        good.add("ü-" + i);
+      } else {
+        String line = "line-" + i + "-" + "y".repeat(random.nextInt(20));
+        text.append(line).append('\n');
+        good.add(line);
+      }
+    }
+    byte[] all = text.toString().getBytes(StandardCharsets.UTF_8);
+    EmbeddedChannel ch = new EmbeddedChannel(new LineFrameDecoder(32, true));
+    List<Object> out = new ArrayList<>();
+    for (int pos = 0; pos < all.length; ) {
+      int n = Math.min(all.length - pos, 1 + random.nextInt(700)); // reads cut lines anywhere
+      ch.writeInbound(Unpooled.wrappedBuffer(all, pos, n));
+      pos += n;
+      out.addAll(drain(ch));
+    }
+    assertThat(ch.finish()).isFalse();
+    assertThat(out.stream().filter(o -> o instanceof Frame.Payload).map(DecodersTest::text))
+        .containsExactlyElementsOf(good);
+    assertThat(out.stream().filter(o -> o instanceof Frame.Bad)).hasSize(bad);
+  }
+
+  @Test
   void lengthPrefixedFramesAndFatalOversizePrefix() {
     EmbeddedChannel ch = new EmbeddedChannel(new LengthPrefixedFrameDecoder(8));
     ByteBuf in = Unpooled.buffer();

@@ -7,6 +7,7 @@ import io.micrometer.core.instrument.Tags;
 import io.micrometer.core.instrument.Timer;
 import io.tributary.core.api.DataUnavailableException;
 import io.tributary.core.api.OffsetRange;
+import io.tributary.core.api.PackedRecords;
 import io.tributary.core.api.Receiver;
 import io.tributary.core.api.ReceiverRuntime;
 import io.tributary.core.api.ReceiverStoppedException;
@@ -427,6 +428,13 @@ public final class ReceiverSupervisor implements ReceiverRuntime, AutoCloseable 
    */
   static BlockPositions positionsOf(List<Record> records, long storedMs) {
     Map<String, Long> offsets = new HashMap<>();
+    if (records instanceof PackedRecords packed) {
+      // One partition, offsets known per chunk: no record is built.
+      if (!packed.isEmpty() && !(packed.source().isEmpty() && packed.partition().isEmpty())) {
+        offsets.put(packed.partition(), packed.maxOffset());
+      }
+      return new BlockPositions(offsets, storedMs);
+    }
     String runPartition = null;
     long runMax = Long.MIN_VALUE;
     for (int i = 0, n = records.size(); i < n; i++) {
@@ -548,6 +556,18 @@ public final class ReceiverSupervisor implements ReceiverRuntime, AutoCloseable 
   /** Reads the records of blocks {@code [from, until)}, from memory or from the WAL. */
   public List<Record> read(OffsetRange range) throws IOException {
     List<Record> out = new ArrayList<>();
+    for (List<Record> block : readBlocks(range)) {
+      out.addAll(block);
+    }
+    return out;
+  }
+
+  /**
+   * Reads the blocks {@code [from, until)}, from memory or from the WAL: one list per block, as
+   * stored (a block held in memory keeps its form, for example {@link PackedRecords}).
+   */
+  public List<List<Record>> readBlocks(OffsetRange range) throws IOException {
+    List<List<Record>> out = new ArrayList<>();
     for (long s = range.fromOffset(); s < range.untilOffset(); s++) {
       MemBlock mem;
       WalHandle handle;
@@ -556,7 +576,7 @@ public final class ReceiverSupervisor implements ReceiverRuntime, AutoCloseable 
         handle = walIndex.get(s);
       }
       if (mem != null) {
-        out.addAll(mem.records());
+        out.add(mem.records());
       } else if (handle != null) {
         BlockCodec.Block b = BlockCodec.decode(wal.read(handle));
         if (b.seq() != s) {
@@ -570,7 +590,7 @@ public final class ReceiverSupervisor implements ReceiverRuntime, AutoCloseable 
                   + ", expected "
                   + s);
         }
-        out.addAll(b.records());
+        out.add(b.records());
       } else {
         throw new DataUnavailableException(
             "Receiver "
@@ -874,14 +894,21 @@ public final class ReceiverSupervisor implements ReceiverRuntime, AutoCloseable 
     if (batch.isEmpty()) {
       return CompletableFuture.completedFuture(null);
     }
-    // One copy of the caller's list (it may reuse it once this returns; the WAL's writer encodes
-    // the records later), sized in the same pass; a null element fails here, as List.copyOf did.
-    Record[] copy = batch.toArray(new Record[0]);
+    List<Record> records;
     long bytes = 0;
-    for (Record r : copy) {
-      bytes += r.sizeInBytes();
+    if (batch instanceof PackedRecords packed) {
+      // Immutable: kept as is, sized without building a record per line.
+      records = packed;
+      bytes = packed.sizeInBytes();
+    } else {
+      // One copy of the caller's list (it may reuse it once this returns; the WAL's writer encodes
+      // the records later), sized in the same pass; a null element fails here, as List.copyOf did.
+      Record[] copy = batch.toArray(new Record[0]);
+      for (Record r : copy) {
+        bytes += r.sizeInBytes();
+      }
+      records = Collections.unmodifiableList(Arrays.asList(copy));
     }
-    List<Record> records = Collections.unmodifiableList(Arrays.asList(copy));
     long finalBytes = bytes;
     long waitNanos = limiter.reserveNanos(records.size());
     CompletableFuture<Void> admitted;

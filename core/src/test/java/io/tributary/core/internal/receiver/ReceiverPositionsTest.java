@@ -7,6 +7,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import io.micrometer.core.instrument.Tags;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.tributary.core.api.OffsetRange;
+import io.tributary.core.api.PackedRecords;
 import io.tributary.core.api.Receiver;
 import io.tributary.core.api.Record;
 import io.tributary.core.api.SourcePosition;
@@ -228,6 +229,31 @@ class ReceiverPositionsTest {
     assertThat(sup.lastStoredOffset("c")).hasValue(4);
     assertThat(runBatch().positions())
         .containsExactlyInAnyOrderEntriesOf(Map.of("a", 7L, "b", 3L, "c", 4L));
+  }
+
+  @Test
+  void packedBlockIsStoredPlannedAndReadBackFromMemoryAndAfterACrashFromTheWal() throws Exception {
+    start(new IdleReceiver());
+    byte[] first = "a\nbb\r\nc\n".getBytes(StandardCharsets.UTF_8);
+    byte[] second = "dd\nbad\ne\n".getBytes(StandardCharsets.UTF_8);
+    PackedRecords packed =
+        new PackedRecords.Builder("rx", "m", Map.of("remote", new byte[] {1, 2}), 1)
+            .add(first, new int[] {0, 2, 6}, new int[] {1, 4, 7}, 3, 7, 100L)
+            .add(second, new int[] {0, 7}, new int[] {2, 8}, 2, 30, 200L)
+            .build();
+    List<Record> records = new ArrayList<>(packed);
+    storeBlock(packed);
+    assertThat(sup.lastStoredOffset("m")).hasValue(31);
+
+    BatchPlan plan = sup.plan(nextBatch, clock.get());
+    assertThat(plan.positions()).containsExactly(Map.entry("m", 31L));
+    assertThat(sup.readBlocks(plan.ranges().get(0))).singleElement().isSameAs(packed);
+    assertThat(sup.read(plan.ranges().get(0))).containsExactlyElementsOf(records);
+    checkpoint.writeOffsets(plan); // the process dies before the batch commits
+
+    start(new IdleReceiver());
+    assertThat(sup.read(plan.ranges().get(0))).containsExactlyElementsOf(records);
+    assertThat(sup.lastStoredOffset("m")).hasValue(31);
   }
 
   @Test

@@ -51,7 +51,7 @@ final class DirectoryScanner {
   private static final Logger LOG = LoggerFactory.getLogger(DirectoryScanner.class);
 
   /** A file found and not seen before. */
-  record Candidate(FileStatus status, String root) {
+  record Candidate(FileStatus status, String root, boolean late) {
     String path() {
       return status.getPath().toString();
     }
@@ -71,6 +71,43 @@ final class DirectoryScanner {
   private final boolean recursive;
   private final boolean ordered;
   private final boolean orderedNames;
+
+  /** age-by discovery-time: the horizon measures when a file was first seen, not its mtime. */
+  private boolean ageByDiscovery;
+
+  private java.time.Clock clock = java.time.Clock.systemUTC();
+
+  /** Told about every file ignored for its age (it decides what to count and log). */
+  private java.util.function.BiConsumer<FileStatus, Long> onTooOld = (s, t) -> {};
+
+  /** A directory that could not be listed for lack of permission. */
+  interface DirectoryDenied {
+    /** Skips the directory (counted, listed again next cycle) or throws to fail the cycle. */
+    void denied(Path dir, IOException e);
+  }
+
+  private DirectoryDenied onDirectoryDenied =
+      (dir, e) -> {
+        throw new java.io.UncheckedIOException(e);
+      };
+
+  /** Told about every file that is not a regular file (FIFO, socket, device), before any open. */
+  private java.util.function.Consumer<FileStatus> onNotRegular = s -> {};
+
+  /** The time of the current cycle (age-by discovery-time). */
+  private long cycleMillis;
+
+  /** Whether the next cycle is a reconciliation listing. */
+  private boolean reconcileNext;
+
+  /** Whether the current cycle is a reconciliation listing: no start-after, no pruning. */
+  private boolean reconciling;
+
+  /** In a reconciliation: walking a directory that the fast listing prunes. */
+  private boolean lateScope;
+
+  /** In a reconciliation: the entry at hand has a name the fast listing skips. */
+  private boolean lateName;
 
   /** The local file system: listed by name (java.nio), statuses only for names that may be new. */
   private final boolean local;
@@ -177,7 +214,47 @@ final class DirectoryScanner {
         || name.endsWith(".inprogress");
   }
 
+  /** age-by discovery-time with the source's clock. */
+  DirectoryScanner ageByDiscovery(java.time.Clock clock) {
+    this.ageByDiscovery = true;
+    this.clock = clock;
+    return this;
+  }
+
+  /** What happens to a directory that cannot be listed for lack of permission. */
+  DirectoryScanner onDirectoryDenied(DirectoryDenied handler) {
+    this.onDirectoryDenied = handler;
+    return this;
+  }
+
+  /** Where entries that are not regular files are reported (they are never opened). */
+  DirectoryScanner onNotRegular(java.util.function.Consumer<FileStatus> sink) {
+    this.onNotRegular = sink;
+    return this;
+  }
+
+  /** Where files ignored for their age are reported (with the cycle's threshold). */
+  DirectoryScanner onTooOld(java.util.function.BiConsumer<FileStatus, Long> sink) {
+    this.onTooOld = sink;
+    return this;
+  }
+
+  /** Makes the next cycle a reconciliation listing (ordered names and partitions only). */
+  void reconcileNext() {
+    if (orderedNames || ordered) {
+      reconcileNext = true;
+    }
+  }
+
+  /** Whether the last cycle was a reconciliation listing. */
+  boolean reconciled() {
+    return reconciling;
+  }
+
   Result scan(PartitionState st, long threshold) throws IOException {
+    cycleMillis = clock.millis();
+    reconciling = reconcileNext && watch == null;
+    reconcileNext = false;
     if (watch == null) {
       return list(st, threshold);
     }
@@ -425,12 +502,34 @@ final class DirectoryScanner {
       walkLocal(st, dir, root, rel, depth, threshold, out, nextPending, c, after);
       return;
     }
-    RemoteIterator<FileStatus> it;
     try {
-      if (after != null && fs instanceof DistributedFileSystem dfs) {
-        it = HdfsListing.after(dfs, dir, after);
-      } else if (after != null && fs instanceof S3AFileSystem s3a) {
-        it = S3Listing.after(s3a, dir, after);
+      walkRemote(st, dir, root, rel, depth, threshold, out, nextPending, c, after);
+    } catch (org.apache.hadoop.security.AccessControlException
+        | java.nio.file.AccessDeniedException e) {
+      onDirectoryDenied.denied(
+          dir, e); // this directory's own listing (subdirectories catch theirs)
+    }
+  }
+
+  private void walkRemote(
+      PartitionState st,
+      Path dir,
+      String root,
+      String rel,
+      int depth,
+      long threshold,
+      List<Candidate> out,
+      TreeSet<String> nextPending,
+      Counters c,
+      String after)
+      throws IOException {
+    RemoteIterator<FileStatus> it;
+    String listAfter = reconciling ? null : after;
+    try {
+      if (listAfter != null && fs instanceof DistributedFileSystem dfs) {
+        it = HdfsListing.after(dfs, dir, listAfter);
+      } else if (listAfter != null && fs instanceof S3AFileSystem s3a) {
+        it = S3Listing.after(s3a, dir, listAfter);
       } else {
         it = fs.listStatusIterator(dir);
       }
@@ -445,12 +544,18 @@ final class DirectoryScanner {
       if (isHiddenOrInProgress(name)) {
         continue;
       }
-      if (after != null && name.compareTo(after) <= 0) {
+      boolean older = after != null && name.compareTo(after) <= 0;
+      if (older && !reconciling) {
         c.files++;
-        continue; // ordered file names: seen before, or a late file under an older name
-        // (documented)
+        continue; // ordered file names: seen before, or a late file under an older name (found by
+        // the next reconciliation)
       }
-      entry(st, s, root, rel, depth, threshold, out, nextPending, c, hw);
+      lateName = older;
+      try {
+        entry(st, s, root, rel, depth, threshold, out, nextPending, c, hw);
+      } finally {
+        lateName = false;
+      }
     }
   }
 
@@ -479,7 +584,17 @@ final class DirectoryScanner {
           && PartitionPaths.compare(childRel, PartitionPaths.prefix(hw, depth + 1)) < 0) {
         String full = s.getPath().toString();
         if (!holds(st.activeDirs.navigableKeySet(), full) && !holds(pendingDirs, full)) {
-          c.pruned++;
+          if (!reconciling) {
+            c.pruned++;
+            return;
+          }
+          boolean outer = lateScope;
+          lateScope = true; // an older partition: what it holds the fast listing does not look for
+          try {
+            walk(st, s.getPath(), root, childRel, depth + 1, threshold, out, nextPending, c);
+          } finally {
+            lateScope = outer;
+          }
           return;
         }
       }
@@ -524,12 +639,13 @@ final class DirectoryScanner {
         if (isHiddenOrInProgress(name)) {
           continue;
         }
-        if (after != null && name.compareTo(after) <= 0) {
+        boolean older = after != null && name.compareTo(after) <= 0;
+        if (older && !reconciling) {
           c.files++;
-          continue; // ordered file names: seen before, or a late file under an older name
-          // (documented)
+          continue; // ordered file names: seen before, or a late file under an older name (found
+          // by the next reconciliation)
         }
-        if (st.seen.containsKey(prefix + name)) {
+        if (remembered(st, prefix + name)) {
           c.files++;
           continue; // remembered: a file inside the horizon that was seen before (directories are
           // never remembered)
@@ -545,10 +661,17 @@ final class DirectoryScanner {
         } catch (FileNotFoundException gone) {
           continue; // removed since the directory was read
         }
-        entry(st, s, root, rel, depth, threshold, out, nextPending, c, hw);
+        lateName = older;
+        try {
+          entry(st, s, root, rel, depth, threshold, out, nextPending, c, hw);
+        } finally {
+          lateName = false;
+        }
       }
     } catch (NoSuchFileException | NotDirectoryException e) {
       // removed (or replaced) since its parent was listed
+    } catch (java.nio.file.AccessDeniedException e) {
+      onDirectoryDenied.denied(dir, e);
     } catch (DirectoryIteratorException e) {
       throw e.getCause();
     }
@@ -567,19 +690,61 @@ final class DirectoryScanner {
     if (isHiddenOrInProgress(name) || !matchesName(name)) {
       return;
     }
-    if (s.getModificationTime() < threshold) {
-      c.old++;
-      return;
-    }
     String path = s.getPath().toString();
-    if (st.seen.containsKey(path)) {
+    if (remembered(st, path)) {
       return;
     }
-    out.add(new Candidate(s, root));
+    if (!ageByDiscovery && s.getModificationTime() < threshold) {
+      c.old++;
+      onTooOld.accept(s, threshold);
+      return;
+    }
+    if (local && !regular(s)) {
+      onNotRegular.accept(s);
+      return; // a FIFO would block the reading thread in open(); a device or socket is no file
+    }
+    out.add(new Candidate(s, root, reconciling && (lateScope || lateName)));
     Path parent = s.getPath().getParent();
     if (parent != null) {
       nextPending.add(parent.toString());
     }
+  }
+
+  /**
+   * Whether a path was seen inside the horizon. With age-by discovery-time a file still listed
+   * stays remembered (its time is renewed), so it leaves the state only once it has been gone for
+   * max-file-age, and is never taken for a new file.
+   */
+  private boolean remembered(PartitionState st, String path) {
+    if (!ageByDiscovery) {
+      return st.seen.containsKey(path);
+    }
+    Long t = st.seen.computeIfPresent(path, (k, v) -> Math.max(v, cycleMillis));
+    if (t != null) {
+      st.maxMtime = Math.max(st.maxMtime, cycleMillis);
+      return true;
+    }
+    return false;
+  }
+
+  /**
+   * Whether a local entry is a regular file (or a link to one): Hadoop's local status calls
+   * anything that is not a directory a file, FIFOs included. Asked for new candidates only.
+   */
+  private static boolean regular(FileStatus s) {
+    try {
+      return java.nio.file.Files.readAttributes(
+              java.nio.file.Path.of(s.getPath().toUri()),
+              java.nio.file.attribute.BasicFileAttributes.class)
+          .isRegularFile();
+    } catch (IOException | RuntimeException e) {
+      return true; // vanished or unreadable: the read reports it as bad input, as before
+    }
+  }
+
+  /** The cycle's time (the discovery time of what it finds, with age-by discovery-time). */
+  long cycleMillis() {
+    return cycleMillis;
   }
 
   private boolean matchesName(String name) {

@@ -14,12 +14,42 @@ import java.util.Objects;
  * @param modificationTime epoch milliseconds, as listed
  * @param start first byte of this entry's split (0 when the file is not split)
  * @param end end of the split, exclusive ({@code length} for the last or only split)
+ * @param appended whether this entry holds bytes appended to a file after it was read ({@code
+ *     on-change: read-appended}): its range {@code [start, end)} starts at a line (or compressed
+ *     stream) boundary, the end of what was read before, unlike a split's
+ * @param discovered with {@code age-by: discovery-time}, when the source first saw the file (epoch
+ *     milliseconds; the horizon's time for it), else 0
  */
 public record FileEntry(
-    long seq, String path, String root, long length, long modificationTime, long start, long end) {
+    long seq,
+    String path,
+    String root,
+    long length,
+    long modificationTime,
+    long start,
+    long end,
+    boolean appended,
+    long discovered) {
   public FileEntry {
     Objects.requireNonNull(path, "path");
     Objects.requireNonNull(root, "root");
+  }
+
+  /** A split (or whole) file, as a listing admits it. */
+  public FileEntry(
+      long seq,
+      String path,
+      String root,
+      long length,
+      long modificationTime,
+      long start,
+      long end) {
+    this(seq, path, root, length, modificationTime, start, end, false, 0);
+  }
+
+  /** The time the horizon measures this file by: discovery or modification time. */
+  public long ageTime() {
+    return discovered > 0 ? discovered : modificationTime;
   }
 
   /** A whole file, not split. */
@@ -32,9 +62,9 @@ public record FileEntry(
     return end >= length;
   }
 
-  /** Whether this entry is a part of a file split into byte ranges. */
+  /** Whether this entry is a part of a file split into byte ranges (appended bytes are not). */
   public boolean isSplit() {
-    return start > 0 || end < length;
+    return !appended && (start > 0 || end < length);
   }
 
   /** The directory holding the file, as a full path. */

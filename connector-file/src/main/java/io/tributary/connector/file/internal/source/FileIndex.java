@@ -48,7 +48,9 @@ public final class FileIndex {
       long length,
       long mtime,
       long start,
-      long end) {}
+      long end,
+      boolean appended,
+      long discovered) {}
 
   /** One delta: files admitted in a listing cycle, files quarantined by a read. */
   record DeltaDto(
@@ -179,7 +181,16 @@ public final class FileIndex {
       PartitionState st = partitions.computeIfAbsent(a.partition(), PartitionState::new);
       st.initialized = true;
       st.admit(
-          new FileEntry(a.seq(), a.path(), a.root(), a.length(), a.mtime(), a.start(), a.end()));
+          new FileEntry(
+              a.seq(),
+              a.path(),
+              a.root(),
+              a.length(),
+              a.mtime(),
+              a.start(),
+              a.end(),
+              a.appended(),
+              a.discovered()));
     }
     for (QuarantinedFile q : d.quarantined()) {
       quarantine.put(key(q.partition(), q.seq()), q);
@@ -264,7 +275,9 @@ public final class FileIndex {
                 f.length(),
                 f.modificationTime(),
                 f.start(),
-                f.end()));
+                f.end(),
+                f.appended(),
+                f.discovered()));
       }
     }
     if (!initialized.isEmpty()) {

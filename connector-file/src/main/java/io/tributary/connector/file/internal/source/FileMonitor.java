@@ -7,11 +7,15 @@ import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Tags;
 import io.micrometer.core.instrument.Timer;
 import io.tributary.connector.file.BadFileException;
+import io.tributary.connector.file.FileAccessDeniedException;
+import io.tributary.connector.file.FileChangedException;
 import io.tributary.connector.file.FileSource.ListingStats;
 import io.tributary.connector.file.FileSourceOptions;
+import io.tributary.connector.file.FileSourceOptions.AgeBy;
 import io.tributary.connector.file.FileSourceOptions.CleanSource;
 import io.tributary.connector.file.FileSourceOptions.Format;
 import io.tributary.connector.file.FileSourceOptions.OnBadFile;
+import io.tributary.connector.file.FileSourceOptions.OnChange;
 import io.tributary.connector.file.QuarantinedFile;
 import io.tributary.connector.file.internal.hadoop.HadoopFileSystems;
 import io.tributary.core.api.CloseableIterator;
@@ -24,6 +28,7 @@ import io.tributary.core.api.Record;
 import io.tributary.core.api.Secrets;
 import io.tributary.core.checkpoint.CheckpointStorage;
 import java.io.IOException;
+import java.time.Clock;
 import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
@@ -31,6 +36,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.NoSuchElementException;
 import org.apache.hadoop.conf.Configuration;
+import org.apache.hadoop.fs.FileStatus;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
 import org.apache.hadoop.hdfs.DistributedFileSystem;
@@ -62,13 +68,25 @@ public final class FileMonitor implements AutoCloseable {
   private final long recordLength;
   private final Map<String, FileSystem> fileSystems = new LinkedHashMap<>();
   private final Map<String, DirectoryScanner> scanners = new LinkedHashMap<>();
+  private final Map<String, StabilityGuard> guards = new LinkedHashMap<>();
+  private final Map<String, ChangeWatch> changeWatches = new LinkedHashMap<>();
+  private final Map<String, TooOldFiles> tooOld = new LinkedHashMap<>();
+  private final Clock clock;
+  private final OnChange onChange;
+  private final boolean ageByDiscovery;
+  private final MeterRegistry registry;
+  private final Tags tags;
+  private final long reconcileIntervalMillis;
+  private final Map<String, Long> lastReconcile = new LinkedHashMap<>();
+  private final Counter late;
+  private final Counter reconciliations;
   private final List<HdfsInotifyWatch> watches = new ArrayList<>();
   private final Counter admitted;
   private final Counter quarantined;
   private final Counter ignoredOld;
   private final Counter cleaned;
   private final Timer listing;
-  private volatile ListingStats lastListing = new ListingStats(0, 0, 0, 0, 0, 0);
+  private volatile ListingStats lastListing = new ListingStats(0, 0, 0, 0, 0, 0, false, 0);
   private boolean closed;
 
   public FileMonitor(
@@ -76,9 +94,16 @@ public final class FileMonitor implements AutoCloseable {
       String pipeline,
       String source,
       CheckpointStorage state,
-      MeterRegistry registry)
+      MeterRegistry registry,
+      Clock clock)
       throws IOException {
     this.pipeline = pipeline;
+    this.clock = clock;
+    this.registry = registry;
+    this.tags = Tags.of("pipeline", pipeline, "source", source);
+    this.onChange = config.get(FileSourceOptions.ON_CHANGE);
+    this.ageByDiscovery = config.get(FileSourceOptions.AGE_BY) == AgeBy.DISCOVERY_TIME;
+    this.reconcileIntervalMillis = config.get(FileSourceOptions.RECONCILE_INTERVAL).toMillis();
     this.source = source;
     this.onBadFile = config.get(FileSourceOptions.ON_BAD_FILE);
     this.cleanSource = config.get(FileSourceOptions.CLEAN_SOURCE);
@@ -101,6 +126,13 @@ public final class FileMonitor implements AutoCloseable {
     hadoopSettings.putAll(
         config.get(HadoopFileSystems.HADOOP)); // hadoop.* wins over the older list form
     Configuration conf = HadoopFileSystems.configuration(hadoopSettings);
+    if (!hadoopSettings.containsKey("fs.file.impl")) {
+      // The raw local file system: the checksummed one looks for a ".<name>.crc" side file on every
+      // open, which the source never writes, and fails on names such as 2026-11-25T10:00.csv
+      // (a colon in the side file's relative name).
+      conf.set("fs.file.impl", org.apache.hadoop.fs.RawLocalFileSystem.class.getName());
+      conf.setBoolean("fs.file.impl.disable.cache", true);
+    }
     boolean recursive = config.get(FileSourceOptions.RECURSIVE);
     boolean ordered = config.get(FileSourceOptions.ORDERED_PARTITIONS);
     boolean orderedNames = config.get(FileSourceOptions.ORDERED_FILE_NAMES);
@@ -126,10 +158,27 @@ public final class FileMonitor implements AutoCloseable {
           watch = HdfsInotifyWatch.open(dfs);
           watches.add(watch);
         }
-        scanners.put(
+        long stableFor = stableForMillis(config, fs.getUri().getScheme());
+        guards.put(id, new StabilityGuard(fs, stableFor, orderedNames, clock));
+        changeWatches.put(
             id,
+            new ChangeWatch(
+                fs,
+                config.get(FileSourceOptions.WATCH_CHANGES_FOR).toMillis(),
+                onChange == OnChange.READ_APPENDED ? stableFor : -1,
+                clock));
+        TooOldFiles old = new TooOldFiles(id, "file".equals(fs.getUri().getScheme()));
+        tooOld.put(id, old);
+        DirectoryScanner scanner =
             new DirectoryScanner(
-                fs, fs.makeQualified(p), fileGlob, recursive, ordered, orderedNames, watch));
+                    fs, fs.makeQualified(p), fileGlob, recursive, ordered, orderedNames, watch)
+                .onTooOld(old::ignored)
+                .onNotRegular(this::notRegular)
+                .onDirectoryDenied((dir, ex) -> directoryDenied(id, dir, ex));
+        if (ageByDiscovery) {
+          scanner.ageByDiscovery(clock);
+        }
+        scanners.put(id, scanner);
       }
       if (cleanSource == CleanSource.ARCHIVE) {
         Path a = new Path(config.get(FileSourceOptions.ARCHIVE_DIR));
@@ -153,22 +202,60 @@ public final class FileMonitor implements AutoCloseable {
       closeFileSystems();
       throw e;
     }
+    if (ageByDiscovery) {
+      // Times in the state are those of the last snapshot or delta: a file still listed renews its
+      // time at the next cycle, so none may leave the state before this process has listed once.
+      synchronized (index) {
+        for (String id : ids) {
+          PartitionState st = index.partition(id);
+          st.seen.replaceAll((path, t) -> Math.max(t, st.maxMtime));
+        }
+      }
+    }
+    synchronized (index) {
+      for (String id : ids) {
+        index.partition(id).forgotten = tooOld.get(id)::forget;
+      }
+    }
     LOG.info(
         "event=files_source_opened pipeline={} source={} paths={} hadoop={}",
         pipeline,
         source,
         ids.size(),
         Secrets.describe(hadoopSettings));
-    Tags tags = Tags.of("pipeline", pipeline, "source", source);
     admitted = Counter.builder("tributary.files.admitted").tags(tags).register(registry);
     quarantined = Counter.builder("tributary.files.quarantined").tags(tags).register(registry);
-    ignoredOld = Counter.builder("tributary.files.ignored.old").tags(tags).register(registry);
+    ignoredOld =
+        Counter.builder("tributary.files.ignored")
+            .description("Files ignored, counted once per file (reason too-old: max-file-age)")
+            .tags(tags)
+            .tag("reason", "too-old")
+            .register(registry);
     cleaned = Counter.builder("tributary.files.cleaned").tags(tags).register(registry);
+    late =
+        Counter.builder("tributary.files.late")
+            .description(
+                "Files the fast listing (ordered-file-names, ordered-partitions) skipped, found and"
+                    + " admitted by a reconciliation listing")
+            .tags(tags)
+            .register(registry);
+    reconciliations =
+        Counter.builder("tributary.files.reconciliations")
+            .description("Reconciliation listings (everything listed, no start-after, no pruning)")
+            .tags(tags)
+            .register(registry);
     listing = Timer.builder("tributary.files.listing").tags(tags).register(registry);
     Gauge.builder("tributary.files.quarantine.size", index, FileIndex::quarantineSize)
         .tags(tags)
         .register(registry);
     Gauge.builder("tributary.files.remembered", index, FileIndex::rememberedFiles)
+        .tags(tags)
+        .register(registry);
+    Gauge.builder(
+            "tributary.files.unstable",
+            guards,
+            g -> g.values().stream().mapToInt(StabilityGuard::waiting).sum())
+        .description("New files waiting until their length and modification time are stable")
         .tags(tags)
         .register(registry);
     Gauge.builder("tributary.files.held", index, FileIndex::heldEntries)
@@ -203,6 +290,8 @@ public final class FileMonitor implements AutoCloseable {
     long pruned = 0;
     long found = 0;
     long admittedNow = 0;
+    long lateNow = 0;
+    boolean reconciledNow = false;
     List<PartitionInfo> out = new ArrayList<>();
     synchronized (index) {
       Map<String, List<FileEntry>> newEntries = new LinkedHashMap<>();
@@ -212,13 +301,28 @@ public final class FileMonitor implements AutoCloseable {
         long threshold = index.threshold(st);
         index.trim(
             st); // directories (keeps pruning current) and, as the horizon moves, remembered paths
+        List<FileEntry> added = new ArrayList<>(changes(e.getKey(), st));
+        tooOld.get(e.getKey()).cycleStarts();
+        Long lastRec = lastReconcile.get(e.getKey());
+        long nowMillis = clock.millis();
+        if (reconcileIntervalMillis > 0
+            && (lastRec == null || nowMillis - lastRec >= reconcileIntervalMillis)) {
+          e.getValue().reconcileNext(); // at every start, then every reconcile-interval
+        }
         DirectoryScanner.Result r = e.getValue().scan(st, threshold);
+        if (e.getValue().reconciled()) {
+          lastReconcile.put(e.getKey(), nowMillis);
+          reconciliations.increment();
+          reconciledNow = true;
+        } else if (lastRec == null) {
+          lastReconcile.put(e.getKey(), nowMillis);
+        }
+        tooOld.get(e.getKey()).cycleEnds();
         files += r.filesListed();
         dirs += r.directoriesListed();
         pruned += r.directoriesPruned();
         found += r.candidates().size();
-        ignoredOld.increment(r.ignoredOld());
-        List<FileEntry> added = new ArrayList<>();
+
         if (!st.initialized && !includeExisting) {
           for (DirectoryScanner.Candidate c : r.candidates()) {
             st.see(c.path(), c.root(), c.status().getModificationTime());
@@ -231,8 +335,12 @@ public final class FileMonitor implements AutoCloseable {
               st.id,
               r.candidates().size());
         } else {
-          long allowance = maxFilesPerBatch - st.outstanding();
-          for (DirectoryScanner.Candidate c : r.candidates()) {
+          long allowance = maxFilesPerBatch - st.outstanding() + added.size();
+          long discovered = ageByDiscovery ? e.getValue().cycleMillis() : 0;
+          List<DirectoryScanner.Candidate> stable = guards.get(e.getKey()).stable(r.candidates());
+          long lateFound = r.candidates().stream().filter(DirectoryScanner.Candidate::late).count();
+          long lateAdmitted = 0;
+          for (DirectoryScanner.Candidate c : stable) {
             long len = c.status().getLen();
             long mtime = c.status().getModificationTime();
             List<long[]> ranges = splits(c.path(), len);
@@ -245,10 +353,37 @@ public final class FileMonitor implements AutoCloseable {
             }
             for (long[] range : ranges) {
               FileEntry f =
-                  new FileEntry(st.nextSeq, c.path(), c.root(), len, mtime, range[0], range[1]);
+                  new FileEntry(
+                      st.nextSeq,
+                      c.path(),
+                      c.root(),
+                      len,
+                      mtime,
+                      range[0],
+                      range[1],
+                      false,
+                      discovered);
               st.admit(f);
               added.add(f);
+              changeWatches.get(e.getKey()).admitted(f);
             }
+            if (c.late()) {
+              lateAdmitted++;
+              LOG.info(
+                  "event=file_late pipeline={} source={} partition={} path={} reason=\"skipped by"
+                      + " the fast listing (a name before the last one seen, or an older partition);"
+                      + " found by reconciliation\"",
+                  pipeline,
+                  source,
+                  st.id,
+                  c.path());
+            }
+          }
+          lateNow += lateAdmitted;
+          if (lateFound > lateAdmitted) {
+            // late files still waiting (stability, max-files-per-batch): the fast listing would
+            // not look at them again, so the next cycle reconciles too
+            e.getValue().reconcileNext();
           }
         }
         if (!st.initialized) {
@@ -266,9 +401,11 @@ public final class FileMonitor implements AutoCloseable {
       }
     }
     admitted.increment(admittedNow);
+    late.increment(lateNow);
     long nanos = System.nanoTime() - start;
     listing.record(nanos, java.util.concurrent.TimeUnit.NANOSECONDS);
-    lastListing = new ListingStats(files, dirs, pruned, found, admittedNow, nanos);
+    lastListing =
+        new ListingStats(files, dirs, pruned, found, admittedNow, nanos, reconciledNow, lateNow);
     if (admittedNow > 0) {
       LOG.debug(
           "event=files_admitted pipeline={} source={} files={} listed={} dirs={} pruned_dirs={} listing_ms={}",
@@ -281,6 +418,254 @@ public final class FileMonitor implements AutoCloseable {
           nanos / 1_000_000);
     }
     return out;
+  }
+
+  /**
+   * Detection after admission: the changes seen since the last cycle, handled by on-change. Returns
+   * the entries admitted for appended bytes (read-appended), already given their offsets.
+   */
+  private List<FileEntry> changes(String id, PartitionState st) throws IOException {
+    ChangeWatch w = changeWatches.get(id);
+    if (w.size() == 0) {
+      return List.of();
+    }
+    List<FileEntry> out = new ArrayList<>();
+    for (ChangeWatch.Change ch : w.check()) {
+      FileEntry was = ch.admitted();
+      FileStatus now = ch.now();
+      boolean append = onChange == OnChange.READ_APPENDED && ch.kind() == ChangeWatch.Kind.GREW;
+      String action = append ? "read-appended" : onChange == OnChange.FAIL ? "fail" : "warn";
+      Counter.builder("tributary.files.changed")
+          .description("Files whose length or modification time changed after they were admitted")
+          .tags(tags)
+          .tag("change", ch.kind().name().toLowerCase(java.util.Locale.ROOT))
+          .tag("action", action)
+          .register(registry)
+          .increment();
+      LOG.warn(
+          "event=file_changed_after_admission pipeline={} source={} partition={} offset={} path={}"
+              + " change={} admitted_length={} admitted_mtime={} length={} mtime={} action={}",
+          pipeline,
+          source,
+          id,
+          was.seq(),
+          was.path(),
+          ch.kind().name().toLowerCase(java.util.Locale.ROOT),
+          was.length(),
+          was.modificationTime(),
+          now.getLen(),
+          now.getModificationTime(),
+          action);
+      if (onChange == OnChange.FAIL) {
+        throw new FileChangedException(
+            was.path(),
+            "File "
+                + was.path()
+                + " (offset "
+                + was.seq()
+                + " of partition "
+                + id
+                + ") changed after it was admitted and read: "
+                + was.length()
+                + " bytes modified at "
+                + was.modificationTime()
+                + " then, "
+                + now.getLen()
+                + " bytes modified at "
+                + now.getModificationTime()
+                + " now; what changed is not read (write files elsewhere and rename them into"
+                + " place, raise stable-for for slow writers, or set on-change: read-appended for"
+                + " files that grow, or warn)");
+      }
+      if (!append) {
+        w.forget(was.path()); // counted and logged once per file
+        continue;
+      }
+      FileEntry f =
+          new FileEntry(
+              st.nextSeq,
+              was.path(),
+              was.root(),
+              now.getLen(),
+              now.getModificationTime(),
+              was.length(),
+              now.getLen(),
+              true,
+              was.discovered());
+      st.admit(f);
+      out.add(f);
+      w.admitted(f);
+    }
+    return out;
+  }
+
+  /** Directories skipped under on-bad-file: skip because they cannot be listed (once per dir). */
+  private final java.util.Set<String> deniedDirs = new java.util.HashSet<>();
+
+  /**
+   * A directory that cannot be listed is bad input: under skip it is counted and logged once, and
+   * listed again at every cycle (its files are found once it is readable); under fail the cycle
+   * fails with a {@link FileAccessDeniedException} naming the directory.
+   */
+  private void directoryDenied(String partition, Path dir, IOException e) {
+    if (onBadFile == OnBadFile.FAIL) {
+      LOG.error(
+          "event=directory_unreadable pipeline={} source={} partition={} path={} action=fail",
+          pipeline,
+          source,
+          partition,
+          dir);
+      throw new FileAccessDeniedException(
+          dir.toString(),
+          "Permission denied to list directory "
+              + dir
+              + " (monitored path "
+              + partition
+              + "): "
+              + e
+              + " (grant the pipeline's user read and execute permission on it, or set on-bad-file:"
+              + " skip to skip it until it becomes readable)",
+          e);
+    }
+    if (!deniedDirs.add(dir.toString())) {
+      return;
+    }
+    Counter.builder("tributary.files.ignored")
+        .description("Files ignored, counted once per file (reason too-old: max-file-age)")
+        .tags(tags)
+        .tag("reason", "directory-access-denied")
+        .register(registry)
+        .increment();
+    LOG.error(
+        "event=directory_skipped pipeline={} source={} partition={} path={} reason=access-denied"
+            + " error=\"{}\" action=\"skipped; listed again at every cycle\"",
+        pipeline,
+        source,
+        partition,
+        dir,
+        e.toString());
+  }
+
+  /** Entries skipped because they are not regular files, counted and logged once per path. */
+  private final java.util.Set<String> notRegularSeen = new java.util.HashSet<>();
+
+  private void notRegular(FileStatus s) {
+    String path = s.getPath().toString();
+    if (notRegularSeen.size() > 100_000) {
+      notRegularSeen.clear();
+    }
+    if (!notRegularSeen.add(path)) {
+      return;
+    }
+    Counter.builder("tributary.files.ignored")
+        .description("Files ignored, counted once per file (reason too-old: max-file-age)")
+        .tags(tags)
+        .tag("reason", "not-regular")
+        .register(registry)
+        .increment();
+    LOG.warn(
+        "event=file_ignored reason=not-regular pipeline={} source={} path={} hint=\"a FIFO, socket or"
+            + " device is never opened (reading a FIFO would block); move it out of the monitored"
+            + " directory or exclude it with file-pattern\"",
+        pipeline,
+        source,
+        path);
+  }
+
+  /**
+   * Files ignored for their age, counted and logged once per file: those that arrived with an old
+   * modification time (rsync -t, cp -p, tar x), not those that have been there all along. On the
+   * local file system that is a file whose status changed (ctime) inside the horizon; elsewhere (no
+   * ctime) an old file first listed after this process's first cycle and never remembered before (a
+   * file read earlier that aged out is not "ignored"). Old files already there at the first cycle
+   * are one summary line. Remembers the paths it judged (in memory, at most 1,000,000 per
+   * partition; then it starts over).
+   */
+  private final class TooOldFiles {
+    private static final int MAX = 1_000_000;
+    private final String partition;
+    private final boolean local;
+    private final java.util.Set<String> judged = new java.util.HashSet<>();
+    private boolean first = true;
+    private long baseline;
+
+    TooOldFiles(String partition, boolean local) {
+      this.partition = partition;
+      this.local = local;
+    }
+
+    void cycleStarts() {
+      baseline = 0;
+      if (judged.size() > MAX) {
+        judged.clear();
+      }
+    }
+
+    void ignored(FileStatus s, long threshold) {
+      String path = s.getPath().toString();
+      if (!judged.add(path)) {
+        return;
+      }
+      boolean arrived = local ? changedSince(s, threshold) : !first;
+      if (!arrived) {
+        baseline += first ? 1 : 0;
+        return;
+      }
+      ignoredOld.increment();
+      LOG.warn(
+          "event=file_ignored reason=too-old pipeline={} source={} partition={} path={} mtime={}"
+              + " horizon={} hint=\"its modification time is older than the newest seen minus"
+              + " max-file-age; writers that keep old times (rsync -t, cp -p, tar x) need age-by:"
+              + " discovery-time or a larger max-file-age\"",
+          pipeline,
+          source,
+          partition,
+          path,
+          java.time.Instant.ofEpochMilli(s.getModificationTime()),
+          java.time.Instant.ofEpochMilli(threshold));
+    }
+
+    /** A path that aged out of the remembered set: seen (and read) before, not "ignored". */
+    void forget(String path) {
+      if (judged.size() <= MAX) {
+        judged.add(path);
+      }
+    }
+
+    void cycleEnds() {
+      if (first && baseline > 0) {
+        LOG.info(
+            "event=files_ignored_old_present pipeline={} source={} partition={} files={}"
+                + " reason=\"older than the horizon (max-file-age) when this process started\"",
+            pipeline,
+            source,
+            partition,
+            baseline);
+      }
+      first = false;
+    }
+
+    private boolean changedSince(FileStatus s, long threshold) {
+      try {
+        Object ctime =
+            java.nio.file.Files.getAttribute(
+                java.nio.file.Path.of(s.getPath().toUri()), "unix:ctime");
+        return ctime instanceof java.nio.file.attribute.FileTime t && t.toMillis() >= threshold;
+      } catch (IOException | RuntimeException e) {
+        return true; // unknown: report it rather than stay silent
+      }
+    }
+  }
+
+  /**
+   * The completeness guard's duration: as set, else the default where in-place writes are visible
+   * and 0 on object stores, whose objects appear whole.
+   */
+  static long stableForMillis(Config config, String scheme) {
+    if (!config.isSet(FileSourceOptions.STABLE_FOR) && HadoopFileSystems.isObjectStore(scheme)) {
+      return 0;
+    }
+    return config.get(FileSourceOptions.STABLE_FOR).toMillis();
   }
 
   /** Byte ranges of a file: one (the whole file) unless splitting applies. */
@@ -454,7 +839,7 @@ public final class FileMonitor implements AutoCloseable {
       while (rel.startsWith("/")) {
         rel = rel.substring(1);
       }
-      Path target = new Path(archiveDir, rel);
+      Path target = new Path(archiveDir, new Path(null, null, rel)); // a name is a path, not a URI
       if (!fs.exists(src)) {
         return; // archived already (a commit seen again after a restart) or removed by someone else
       }
@@ -483,6 +868,15 @@ public final class FileMonitor implements AutoCloseable {
 
   public List<QuarantinedFile> quarantine() {
     return index.quarantine();
+  }
+
+  /** Makes the next cycle of every partition a reconciliation listing (ordered modes only). */
+  public void reconcileAtNextCycle() {
+    synchronized (index) {
+      for (DirectoryScanner sc : scanners.values()) {
+        sc.reconcileNext();
+      }
+    }
   }
 
   public ListingStats lastListing() {

@@ -137,7 +137,7 @@ public final class FileReader {
     long lineNo = 1;
     long offset = e.start(); // file position of the next byte
     long lineStart = offset;
-    boolean skipping = e.start() > 0;
+    boolean skipping = e.start() > 0 && !e.appended(); // appended bytes start at a line start
     long stopAfter = e.isSplit() ? e.end() : Long.MAX_VALUE; // no line starting after this is ours
     int n;
     outer:

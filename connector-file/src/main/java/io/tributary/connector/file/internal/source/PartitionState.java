@@ -73,6 +73,9 @@ final class PartitionState {
    */
   private long purgedAt = Long.MIN_VALUE;
 
+  /** Told about each path that leaves the remembered set (in memory, not persisted). */
+  java.util.function.Consumer<String> forgotten = p -> {};
+
   PartitionState(String id) {
     this.id = id;
   }
@@ -124,7 +127,7 @@ final class PartitionState {
   void admit(FileEntry e) {
     entries.put(e.seq(), e);
     nextSeq = Math.max(nextSeq, e.seq() + 1);
-    see(e.path(), e.root(), e.modificationTime());
+    see(e.path(), e.root(), e.ageTime());
   }
 
   /** Offsets admitted but not yet known committed. */
@@ -134,7 +137,15 @@ final class PartitionState {
 
   /** Drops what fell out of the horizon; entries at or above {@code committed} are always kept. */
   void purge(long threshold) {
-    seen.values().removeIf(m -> m < threshold);
+    seen.entrySet()
+        .removeIf(
+            en -> {
+              if (en.getValue() < threshold) {
+                forgotten.accept(en.getKey());
+                return true;
+              }
+              return false;
+            });
     trimDirectories(threshold);
     // A root's high-water mark is one string per root: bounded by the number of roots, kept.
   }

@@ -107,12 +107,14 @@ final class S3Listing {
                       1,
                       fs.getDefaultBlockSize(qualifiedDir),
                       mtime,
-                      new Path(qualifiedDir, name)));
+                      new Path(qualifiedDir, new Path(null, null, name))));
             }
             o = objects.hasNext() ? objects.next() : null;
           } else {
             String name = p.prefix().substring(prefix.length(), p.prefix().length() - 1);
-            page.add(new FileStatus(0, true, 1, 0, 0, new Path(qualifiedDir, name)));
+            page.add(
+                new FileStatus(
+                    0, true, 1, 0, 0, new Path(qualifiedDir, new Path(null, null, name))));
             p = prefixes.hasNext() ? prefixes.next() : null;
           }
         }

@@ -1,0 +1,323 @@
+package io.tributary.connector.kinesis;
+
+import io.tributary.core.api.Config;
+import io.tributary.core.api.ConfigException;
+import io.tributary.core.api.ConfigOption;
+import io.tributary.core.api.ConfigSpec;
+import java.math.BigInteger;
+import java.net.URI;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Every configuration key of the Kinesis source ({@code type: kinesis} under {@code source:}) and
+ * the Kinesis sink ({@code type: kinesis} under {@code sinks:}), declared once.
+ *
+ * <p>Thread safety: immutable constants.
+ */
+public final class KinesisOptions {
+  private KinesisOptions() {}
+
+  /** Where a shard without a checkpointed position starts. */
+  public enum StartingPosition {
+    /** The oldest record still retained in each shard. */
+    TRIM_HORIZON,
+    /**
+     * Records that arrive after the pipeline first lists the shard (fixed as the listing's time, so
+     * a replayed first batch reads the same records).
+     */
+    LATEST,
+    /** The first record whose arrival time is at or after {@code starting-timestamp}. */
+    AT_TIMESTAMP,
+    /**
+     * The sequence numbers of {@code starting-sequence-numbers} (inclusive); shards not listed
+     * start at trim-horizon.
+     */
+    SEQUENCE_NUMBERS
+  }
+
+  /** What the source does when a planned position is older than the stream's retention. */
+  public enum OnExpired {
+    /** Fail the batch with DataUnavailableException (nothing is skipped silently). */
+    FAIL,
+    /** Continue at the oldest retained record, log a warning and count the gap. */
+    SKIP
+  }
+
+  /** How the sink picks each record's partition key. */
+  public enum PartitionKeySource {
+    /** The record key (UTF-8); records without a key get a hash of their value. */
+    KEY,
+    /** The value of the header named by {@code partition-key-header}; a hash when absent. */
+    HEADER,
+    /** A hash of the record's value. */
+    HASH
+  }
+
+  public static final ConfigOption<String> STREAM =
+      ConfigOption.string("stream")
+          .required()
+          .validate(ConfigOption.nonBlank())
+          .description("Name of the Kinesis data stream.");
+
+  public static final ConfigOption<String> REGION =
+      ConfigOption.string("region")
+          .defaultValue("us-east-1")
+          .validate(ConfigOption.nonBlank())
+          .description("AWS region of the stream.");
+
+  public static final ConfigOption<String> ENDPOINT =
+      ConfigOption.string("endpoint")
+          .validate(KinesisOptions::checkEndpoint)
+          .description(
+              "Endpoint URL instead of the region's (a VPC endpoint, a local Kinesis-compatible server such as"
+                  + " http://127.0.0.1:4567). Unset: the region's AWS endpoint.");
+
+  public static final ConfigOption<String> ACCESS_KEY_ID =
+      ConfigOption.string("access-key-id")
+          .validate(ConfigOption.nonBlank())
+          .description(
+              "Static credentials: access key id (with secret-access-key). Unset: the AWS SDK's default"
+                  + " credentials chain (environment, profile, instance or container role).");
+
+  public static final ConfigOption<String> SECRET_ACCESS_KEY =
+      ConfigOption.string("secret-access-key")
+          .sensitive()
+          .validate(ConfigOption.nonBlank())
+          .description("Static credentials: secret access key (never shown).");
+
+  public static final ConfigOption<StartingPosition> STARTING_POSITION =
+      ConfigOption.enumValue("starting-position", StartingPosition.class)
+          .defaultValue(StartingPosition.LATEST)
+          .description(
+              "Where a shard without a checkpointed position starts: trim-horizon, latest, at-timestamp (see"
+                  + " starting-timestamp) or sequence-numbers (see starting-sequence-numbers). It applies to the shards"
+                  + " of the first listing; shards created later by resharding start at trim-horizon, after their"
+                  + " parents are read to their end.");
+
+  public static final ConfigOption<String> STARTING_TIMESTAMP =
+      ConfigOption.string("starting-timestamp")
+          .validate(KinesisOptions::checkTimestamp)
+          .description(
+              "With starting-position: at-timestamp, epoch milliseconds or ISO-8601 such as 2026-01-31T12:00:00Z.");
+
+  public static final ConfigOption<List<String>> STARTING_SEQUENCE_NUMBERS =
+      ConfigOption.stringList("starting-sequence-numbers")
+          .defaultValue(List.of())
+          .validate(KinesisOptions::checkSequenceNumbers)
+          .description(
+              "With starting-position: sequence-numbers, entries shardId=sequenceNumber (the record with that"
+                  + " sequence number is the first read).");
+
+  public static final ConfigOption<OnExpired> ON_EXPIRED =
+      ConfigOption.enumValue("on-expired", OnExpired.class)
+          .defaultValue(OnExpired.FAIL)
+          .description(
+              "A planned position past the stream's retention: fail (DataUnavailableException, the default) or"
+                  + " skip to the oldest retained record with a warning, counted in"
+                  + " tributary.kinesis.expired.gaps.");
+
+  public static final ConfigOption<Integer> GET_RECORDS_LIMIT =
+      ConfigOption.integer("get-records-limit")
+          .defaultValue(10_000)
+          .validate(ConfigOption.between(1, 10_000))
+          .description(
+              "Most records one GetRecords call returns (Kinesis's own maximum is 10000).");
+
+  public static final ConfigOption<Duration> THROTTLE_BACKOFF =
+      ConfigOption.duration("throttle-backoff")
+          .defaultValue(Duration.ofMillis(200))
+          .validate(ConfigOption.positive())
+          .description(
+              "First wait after a throttled call (ProvisionedThroughputExceeded, LimitExceeded); doubled per"
+                  + " repeat up to 5 s. Throttled calls are counted (source: tributary.kinesis.throttled, sink: tributary.kinesis.sink.throttled).");
+
+  public static final ConfigOption<Duration> READ_TIMEOUT =
+      ConfigOption.duration("read-timeout")
+          .defaultValue(Duration.ofSeconds(120))
+          .validate(ConfigOption.positive())
+          .description(
+              "How long reading a planned range may make no progress (throttling, errors) before the batch"
+                  + " fails; the batch is then retried or replayed with the same plan.");
+
+  public static final ConfigOption<Duration> DEDUP_WINDOW =
+      ConfigOption.duration("dedup-window")
+          .defaultValue(Duration.ZERO)
+          .description(
+              "Drop records whose Tributary dedup id (written by the kinesis sink with dedup-ids: true) was seen"
+                  + " earlier in the same shard within this span of arrival time; 0 (default) keeps every record."
+                  + " Duplicates arise when the writing pipeline replays a batch after a crash.");
+
+  public static final ConfigOption<PartitionKeySource> PARTITION_KEY =
+      ConfigOption.enumValue("partition-key", PartitionKeySource.class)
+          .defaultValue(PartitionKeySource.KEY)
+          .description(
+              "Partition key of each record: key (the record key), header (see partition-key-header) or hash (of"
+                  + " the value). Records with the same partition key keep their order.");
+
+  public static final ConfigOption<String> PARTITION_KEY_HEADER =
+      ConfigOption.string("partition-key-header")
+          .validate(ConfigOption.nonBlank())
+          .description("With partition-key: header, the header whose value is the partition key.");
+
+  public static final ConfigOption<Boolean> DEDUP_IDS =
+      ConfigOption.bool("dedup-ids")
+          .defaultValue(false)
+          .description(
+              "Write each record as a one-record KPL aggregate whose tags carry a dedup id (pipeline, batch, index)"
+                  + " and the record's headers; KPL-aware readers (KCL) see the plain record, a kinesis source with"
+                  + " dedup-window drops replayed copies. Off (default): the record value is written as is.");
+
+  /** Whether the sink keeps the order of records with the same partition key. */
+  public enum Ordering {
+    /**
+     * A PutRecords request holds at most one pending record per partition key, and a failed entry
+     * is retried before any later record of its key is sent: per-key order is kept even when
+     * entries fail. Streams with few keys send small requests.
+     */
+    PER_KEY,
+    /** Full requests; a retried entry may land after a later record of its key. */
+    NONE
+  }
+
+  public static final ConfigOption<Ordering> ORDERING =
+      ConfigOption.enumValue("ordering", Ordering.class)
+          .defaultValue(Ordering.PER_KEY)
+          .description(
+              "per-key: records with the same partition key arrive in order even when PutRecords entries fail"
+                  + " (a request holds one record per key); none: full requests of up to 500 records, a retried"
+                  + " entry may overtake.");
+
+  public static final ConfigOption<Integer> MAX_ATTEMPTS =
+      ConfigOption.integer("max-put-attempts")
+          .defaultValue(20)
+          .validate(ConfigOption.atLeast(1))
+          .description(
+              "PutRecords attempts per request; each retry resends only the entries that failed. After the"
+                  + " last attempt the batch fails as retriable (the runtime retries it).");
+
+  public static final ConfigSpec SOURCE =
+      ConfigSpec.of(
+          STREAM,
+          REGION,
+          ENDPOINT,
+          ACCESS_KEY_ID,
+          SECRET_ACCESS_KEY,
+          STARTING_POSITION,
+          STARTING_TIMESTAMP,
+          STARTING_SEQUENCE_NUMBERS,
+          ON_EXPIRED,
+          GET_RECORDS_LIMIT,
+          THROTTLE_BACKOFF,
+          READ_TIMEOUT,
+          DEDUP_WINDOW);
+
+  public static final ConfigSpec SINK =
+      ConfigSpec.of(
+          STREAM,
+          REGION,
+          ENDPOINT,
+          ACCESS_KEY_ID,
+          SECRET_ACCESS_KEY,
+          PARTITION_KEY,
+          PARTITION_KEY_HEADER,
+          DEDUP_IDS,
+          ORDERING,
+          MAX_ATTEMPTS,
+          THROTTLE_BACKOFF);
+
+  static String checkEndpoint(String v) {
+    try {
+      URI u = new URI(v);
+      if (u.getScheme() == null
+          || !(u.getScheme().equals("http") || u.getScheme().equals("https"))
+          || u.getHost() == null) {
+        return "not an http(s) URL (expected: e.g. https://kinesis.eu-west-1.amazonaws.com)";
+      }
+      return null;
+    } catch (Exception e) {
+      return "not a URL (expected: e.g. https://kinesis.eu-west-1.amazonaws.com)";
+    }
+  }
+
+  static String checkTimestamp(String v) {
+    try {
+      parseTimestamp(v);
+      return null;
+    } catch (RuntimeException e) {
+      return "not a timestamp (expected: epoch milliseconds or ISO-8601 such as 2026-01-31T12:00:00Z)";
+    }
+  }
+
+  static long parseTimestamp(String v) {
+    String s = v.trim();
+    if (!s.isEmpty() && s.chars().allMatch(Character::isDigit)) {
+      return Long.parseLong(s);
+    }
+    return Instant.parse(s).toEpochMilli();
+  }
+
+  static String checkSequenceNumbers(List<String> entries) {
+    for (String e : entries) {
+      int eq = e.indexOf('=');
+      if (eq <= 0 || eq == e.length() - 1) {
+        return "entry '" + e + "' is not shardId=sequenceNumber";
+      }
+      try {
+        if (new BigInteger(e.substring(eq + 1).trim()).signum() < 0) {
+          return "entry '" + e + "' has a negative sequence number";
+        }
+      } catch (NumberFormatException x) {
+        return "entry '" + e + "' has a sequence number that is not a decimal number";
+      }
+    }
+    return null;
+  }
+
+  static Map<String, BigInteger> startingSequenceNumbers(Config config) {
+    Map<String, BigInteger> out = new LinkedHashMap<>();
+    for (String e : config.get(STARTING_SEQUENCE_NUMBERS)) {
+      int eq = e.indexOf('=');
+      out.put(e.substring(0, eq).trim(), new BigInteger(e.substring(eq + 1).trim()));
+    }
+    return out;
+  }
+
+  /** Cross-option checks the single-option validators cannot make. */
+  static void checkSource(Config config) {
+    StartingPosition sp = config.get(STARTING_POSITION);
+    if (sp == StartingPosition.AT_TIMESTAMP && config.get(STARTING_TIMESTAMP) == null) {
+      throw new ConfigException(
+          "Invalid value at-timestamp for starting-position: starting-timestamp is not set (expected:"
+              + " starting-timestamp: epoch milliseconds or ISO-8601)");
+    }
+    if (sp == StartingPosition.SEQUENCE_NUMBERS
+        && config.get(STARTING_SEQUENCE_NUMBERS).isEmpty()) {
+      throw new ConfigException(
+          "Invalid value sequence-numbers for starting-position: starting-sequence-numbers is empty"
+              + " (expected: entries shardId=sequenceNumber)");
+    }
+    checkCredentials(config);
+  }
+
+  static void checkSink(Config config) {
+    if (config.get(PARTITION_KEY) == PartitionKeySource.HEADER
+        && config.get(PARTITION_KEY_HEADER) == null) {
+      throw new ConfigException(
+          "Invalid value header for partition-key: partition-key-header is not set (expected: the name of"
+              + " the header that holds the partition key)");
+    }
+    checkCredentials(config);
+  }
+
+  private static void checkCredentials(Config config) {
+    if ((config.get(ACCESS_KEY_ID) == null) != (config.get(SECRET_ACCESS_KEY) == null)) {
+      throw new ConfigException(
+          "Invalid credentials: access-key-id and secret-access-key must be set together (expected: both,"
+              + " or neither for the AWS default credentials chain)");
+    }
+  }
+}
