@@ -77,7 +77,7 @@ class KafkaGatewayCrashIT {
       finish(gateway, verifier);
       verifier.report("sigkill", kills, gateway.starts() - 1);
       assertThat(kills).isGreaterThanOrEqualTo(10);
-      verifier.assertExactlyOnceInOrder();
+      assertExactlyOnceKeepingLog(verifier, "sigkill");
     }
   }
 
@@ -126,7 +126,7 @@ class KafkaGatewayCrashIT {
           exits);
       finish(gateway, verifier);
       verifier.report("broker-restart", 0, gateway.starts() - 1);
-      verifier.assertExactlyOnceInOrder();
+      assertExactlyOnceKeepingLog(verifier, "broker-restart");
     }
   }
 
@@ -180,7 +180,26 @@ class KafkaGatewayCrashIT {
       System.out.printf(
           "KafkaGatewayCrashIT[broker-sigkill]: batch retries logged by the gateway=%d%n", retries);
       assertThat(retries).as("batch retries while the broker was down").isPositive();
+      assertExactlyOnceKeepingLog(verifier, "broker-sigkill");
+    }
+  }
+
+  /**
+   * The exactly-once check; when it fails, the gateway's log (in this test's temporary directory,
+   * deleted afterwards) is first copied to {@code target/kafka-crash-logs/} so a rare failure can
+   * be read after the run.
+   */
+  private void assertExactlyOnceKeepingLog(Verifier verifier, String variant) throws Exception {
+    try {
       verifier.assertExactlyOnceInOrder();
+    } catch (AssertionError e) {
+      Path kept =
+          Path.of("target", "kafka-crash-logs", variant + "-" + System.nanoTime() + "-gw.log");
+      Files.createDirectories(kept.getParent());
+      Files.copy(tmp.resolve("gw.log"), kept);
+      System.out.printf(
+          "KafkaGatewayCrashIT[%s]: gateway log kept at %s%n", variant, kept.toAbsolutePath());
+      throw e;
     }
   }
 

@@ -248,7 +248,19 @@ public final class KafkaSink implements TransactionalSink, CarriesSourcePosition
     }
     KafkaProducer<byte[], byte[]> p = initializedProducer();
     try (KafkaConsumer<byte[], byte[]> reader = openMarkerReader()) {
-      lastCommitted = readLastMarker(reader);
+      long read = readLastMarker(reader);
+      if (read < lastCommitted) {
+        // This process saw commitTransaction() succeed for lastCommitted, so that batch is
+        // committed whatever the read says; writing it again would duplicate it.
+        LOG.warn(
+            "event=kafka_marker_behind pipeline={} sink={} marker_batch={} committed_here={}"
+                + " action=\"keeping the batch this process committed\"",
+            pipelineId,
+            sinkName,
+            read,
+            lastCommitted);
+      }
+      lastCommitted = Math.max(lastCommitted, read);
     } catch (RuntimeException e) {
       KafkaClients.closeUninterrupted(() -> p.close(Duration.ZERO));
       throw transientStart(e);
