@@ -3,6 +3,7 @@ package io.tributary.connector.flume;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -185,14 +186,11 @@ public final class FlumeBench {
     }
   }
 
-  private static void awaitBytes(Path dir, long bytes, boolean skipHidden) throws Exception {
-    long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(20);
-    while (size(dir, skipHidden) < bytes) {
-      if (System.nanoTime() > deadline) {
-        throw new IllegalStateException("output did not reach " + bytes + " bytes in " + dir);
-      }
-      Thread.sleep(50); // polling an external process's output: a benchmark, not a test
-    }
+  private static void awaitBytes(Path dir, long bytes, boolean skipHidden) {
+    org.awaitility.Awaitility.await("output of " + bytes + " bytes in " + dir)
+        .atMost(Duration.ofMinutes(20))
+        .pollInterval(Duration.ofMillis(50))
+        .until(() -> size(dir, skipHidden) >= bytes);
   }
 
   private static long size(Path dir, boolean skipHidden) throws IOException {
