@@ -3,6 +3,7 @@ package io.tributary.it;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import io.tributary.connector.flume.FlumeAgent;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -74,8 +75,8 @@ class FlumeGatewayCrashIT {
             "    sinks:",
             "      - { type: files, path: " + out + ", max-file-size: 1mb }",
             ""));
-    FlumeAgentProcess agent =
-        new FlumeAgentProcess(tmp.resolve("agent"), "a1")
+    FlumeAgent agent =
+        new FlumeAgent(tmp.resolve("agent"), "a1")
             .monitoring(monitoring)
             .set("sources", "r1")
             .set("channels", "c1")
@@ -105,7 +106,7 @@ class FlumeGatewayCrashIT {
     int gatewayKills = 0;
     int agentKills = 0;
     try (GatewayProcess gateway = new GatewayProcess(config, tmp.resolve("gateway.log"));
-        FlumeAgentProcess a = agent) {
+        FlumeAgent a = agent) {
       gateway.start();
       if (mode.equals("push")) {
         await().atMost(Duration.ofSeconds(60)).until(() -> GatewayProcess.isListening(port));

@@ -15,8 +15,8 @@ import java.util.concurrent.TimeUnit;
 /**
  * A real Flume 1.11 agent ({@code org.apache.flume.node.Application}) in a child JVM, on this test
  * class path (flume-ng-node is a test dependency; the gateway never sees it), with a generated
- * properties file. {@link #kill()} is a SIGKILL; {@link #start()} again reuses the same directory,
- * so a file channel survives.
+ * properties file, and optionally Flume's HTTP monitoring ({@link #monitoring}). {@link #kill()} is
+ * a SIGKILL; {@link #start()} again reuses the same directory, so a file channel survives.
  *
  * <p>Thread safety: not thread-safe; one test thread drives it.
  */
@@ -26,6 +26,8 @@ public final class FlumeAgent implements AutoCloseable {
   private final Map<String, String> properties = new TreeMap<>();
   private Process process;
   private int starts;
+
+  private int monitoringPort = -1;
 
   public FlumeAgent(Path dir, String name) {
     this.dir = dir;
@@ -53,6 +55,50 @@ public final class FlumeAgent implements AutoCloseable {
   }
 
   /** Starts the agent JVM; returns at once (the agent starts in about a second). */
+  /** Serves Flume's JSON counters on {@code http://127.0.0.1:port/metrics}. */
+  public FlumeAgent monitoring(int port) {
+    this.monitoringPort = port;
+    return this;
+  }
+
+  /** Removes {@code <agent>.<key>} and every key below it. */
+  public FlumeAgent unset(String keyPrefix) {
+    properties.keySet().removeIf(k -> k.startsWith(name + "." + keyPrefix));
+    return this;
+  }
+
+  /**
+   * A counter of Flume's monitoring JSON, for example {@code counter("SOURCE.r1",
+   * "EventAcceptedCount")}; -1 when unavailable.
+   */
+  public long counter(String component, String name) {
+    try {
+      java.net.http.HttpResponse<String> r =
+          java.net.http.HttpClient.newHttpClient()
+              .send(
+                  java.net.http.HttpRequest.newBuilder(
+                          java.net.URI.create("http://127.0.0.1:" + monitoringPort + "/metrics"))
+                      .timeout(java.time.Duration.ofSeconds(5))
+                      .build(),
+                  java.net.http.HttpResponse.BodyHandlers.ofString());
+      java.util.regex.Matcher m =
+          java.util.regex.Pattern.compile(
+                  "\""
+                      + java.util.regex.Pattern.quote(component)
+                      + "\":\\{[^}]*\""
+                      + name
+                      + "\":\"(\\d+)\"")
+              .matcher(r.body());
+      return m.find() ? Long.parseLong(m.group(1)) : -1;
+    } catch (IOException e) {
+      return -1;
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return -1;
+    }
+  }
+
+  /** Starts the agent JVM; returns at once (the agent starts in about a second). */
   public FlumeAgent start() throws IOException {
     Files.createDirectories(dir);
     Path conf = dir.resolve("agent.properties");
@@ -67,6 +113,10 @@ public final class FlumeAgent implements AutoCloseable {
     cmd.add("-XX:+UseSerialGC");
     cmd.add("-XX:TieredStopAtLevel=1");
     cmd.add("-Dorg.slf4j.simpleLogger.defaultLogLevel=info");
+    if (monitoringPort > 0) {
+      cmd.add("-Dflume.monitoring.type=http");
+      cmd.add("-Dflume.monitoring.port=" + monitoringPort);
+    }
     cmd.add("-cp");
     cmd.add(System.getProperty("java.class.path"));
     cmd.add("org.apache.flume.node.Application");
