@@ -4,7 +4,6 @@ import io.netty.channel.ChannelHandlerContext;
 import io.tributary.connector.socket.SocketErrorReason;
 import io.tributary.connector.socket.SocketOptions.SyslogFormat;
 import io.tributary.core.api.PackedRecords;
-import io.tributary.core.api.ReceiverStoppedException;
 import io.tributary.core.api.Record;
 import io.tributary.core.api.SourcePosition;
 import java.nio.charset.StandardCharsets;
@@ -231,7 +230,7 @@ public final class PlainIngestHandler extends ConnectionHandler {
     CompletableFuture<Void> f = store.storeReliablyAsync(batch);
     f.whenComplete(
         (v, e) -> {
-          if (e != null && Loops.unwrap(e) instanceof ReceiverStoppedException) {
+          if (e != null && Loops.isStopped(e)) {
             // Counted here, not on the event loop: at shutdown the loop may already refuse tasks.
             metrics.reject(
                 SocketErrorReason.SHUTTING_DOWN,
@@ -247,7 +246,7 @@ public final class PlainIngestHandler extends ConnectionHandler {
     inFlight--;
     if (error != null) {
       Throwable cause = Loops.unwrap(error);
-      if (cause instanceof ReceiverStoppedException) {
+      if (Loops.isStopped(cause)) {
         // counted and logged where the store completed
       } else {
         store.storeFailed(cause);

@@ -6,7 +6,6 @@ import io.netty.channel.ChannelHandlerContext;
 import io.tributary.connector.socket.ProtocolViolationException;
 import io.tributary.connector.socket.SocketErrorReason;
 import io.tributary.connector.socket.SocketProtocolException;
-import io.tributary.core.api.ReceiverStoppedException;
 import io.tributary.core.api.Record;
 import io.tributary.core.api.SourcePosition;
 import java.util.ArrayList;
@@ -273,7 +272,7 @@ public final class ReliableIngestHandler extends ConnectionHandler {
               (v, e) -> {
                 if (e == null) {
                   registry.stored(p, maxSeq);
-                } else if (Loops.unwrap(e) instanceof ReceiverStoppedException) {
+                } else if (Loops.isStopped(e)) {
                   // Counted here, not on the event loop: at shutdown it may refuse tasks.
                   metrics.reject(
                       SocketErrorReason.SHUTTING_DOWN,
@@ -295,7 +294,7 @@ public final class ReliableIngestHandler extends ConnectionHandler {
     inFlight = false;
     if (error != null) {
       Throwable cause = Loops.unwrap(error);
-      if (cause instanceof ReceiverStoppedException) {
+      if (Loops.isStopped(cause)) {
         sendErrorAndClose(
             SocketErrorReason.SHUTTING_DOWN, "The receiver is stopping; reconnect later");
       } else {
