@@ -117,7 +117,7 @@ public final class SyslogParser {
           && a[msg + 2] == (byte) 0xBF) {
         msg += 3;
       }
-      out.put("syslog.message", Arrays.copyOfRange(a, msg, to));
+      out.put("syslog.message", message(a, msg, to));
     }
     return out;
   }
@@ -155,14 +155,14 @@ public final class SyslogParser {
   private static Map<String, byte[]> rfc3164(Map<String, byte[]> h, byte[] a, int i, int to) {
     Map<String, byte[]> out = new HashMap<>(h);
     if (!timestamp3164(a, i, to)) {
-      out.put("syslog.message", Arrays.copyOfRange(a, i, to));
+      out.put("syslog.message", message(a, i, to));
       return out;
     }
     out.put("syslog.timestamp", Arrays.copyOfRange(a, i, i + 15));
     i += 16;
     int sp = indexOf(a, i, to, (byte) ' ');
     if (sp <= i) {
-      out.put("syslog.message", Arrays.copyOfRange(a, i, to));
+      out.put("syslog.message", message(a, i, to));
       return out;
     }
     out.put("syslog.hostname", Arrays.copyOfRange(a, i, sp));
@@ -188,8 +188,19 @@ public final class SyslogParser {
       }
       i = t;
     }
-    out.put("syslog.message", Arrays.copyOfRange(a, i, to));
+    out.put("syslog.message", message(a, i, to));
     return out;
+  }
+
+  /**
+   * The free-form part without trailing line ends: rsyslog's forwarding templates end every message
+   * in {@code \n}, also inside an octet-counted frame.
+   */
+  private static byte[] message(byte[] a, int from, int to) {
+    while (to > from && (a[to - 1] == '\n' || a[to - 1] == '\r')) {
+      to--;
+    }
+    return Arrays.copyOfRange(a, from, to);
   }
 
   private static boolean timestamp3164(byte[] a, int i, int to) {
