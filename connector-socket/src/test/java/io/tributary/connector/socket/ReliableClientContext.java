@@ -28,11 +28,23 @@ final class ReliableClientContext implements ReceiverTestContext {
   private final List<String> bySeq = new ArrayList<>(); // guarded by itself; index = seq
 
   ReliableClientContext(Object... extraOptions) throws Exception {
+    this(null, extraOptions);
+  }
+
+  /**
+   * @param tls with a certificate: the server speaks TLS with it and the client trusts it
+   */
+  ReliableClientContext(TestSupport.Cert tls, Object... extraOptions) throws Exception {
     port = TestSupport.freePort();
     options = new HashMap<>();
     options.put("mode", "server");
     options.put("port", port);
     options.put("reliable", true);
+    if (tls != null) {
+      options.put("tls.enabled", true);
+      options.put("tls.cert-file", tls.certPem().toString());
+      options.put("tls.key-file", tls.keyPem().toString());
+    }
     for (int i = 0; i < extraOptions.length; i += 2) {
       options.put((String) extraOptions[i], extraOptions[i + 1]);
     }
@@ -41,8 +53,12 @@ final class ReliableClientContext implements ReceiverTestContext {
         CompletableFuture.supplyAsync(
             () -> {
               try {
-                return ReliableSocketClient.builder("127.0.0.1", port, "contract-producer")
-                    .connectTimeout(Duration.ofSeconds(60))
+                ReliableSocketClient.Builder b =
+                    ReliableSocketClient.builder("127.0.0.1", port, "contract-producer");
+                if (tls != null) {
+                  b.tls(tls.certPem());
+                }
+                return b.connectTimeout(Duration.ofSeconds(60))
                     .reconnectBackoff(Duration.ofMillis(10), Duration.ofMillis(200))
                     .connect();
               } catch (InterruptedException e) {

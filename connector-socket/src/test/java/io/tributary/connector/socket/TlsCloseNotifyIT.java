@@ -7,6 +7,8 @@ import static org.awaitility.Awaitility.await;
 
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.tributary.sdk.testkit.EmbeddedReceiver;
+import io.tributary.sdk.testkit.ReceiverContractTest;
+import io.tributary.sdk.testkit.ReceiverTestContext;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -15,16 +17,16 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Real TLS clients that end a clean send with {@code close_notify} and wait for the server's answer
  * (Debian's {@code socat} and {@code openssl}; .ci/run installs them). Before the fix the server
- * never answered, so they hung until killed.
+ * never answered, so they hung until killed. The class also runs the SDK's receiver contract over
+ * TLS (reliable server, {@link ReliableSocketClient} with TLS).
  */
-class TlsCloseNotifyIT {
+class TlsCloseNotifyIT extends ReceiverContractTest {
   @TempDir Path dir;
   private EmbeddedReceiver embedded;
   private SocketServerReceiver receiver;
@@ -32,9 +34,14 @@ class TlsCloseNotifyIT {
   private Path input;
   private final List<String> lines = new ArrayList<>();
 
-  @BeforeEach
-  void start() throws Exception {
-    cert = TestSupport.selfSignedCert(dir);
+  @Override
+  protected ReceiverTestContext createContext() throws Exception {
+    return new ReliableClientContext(
+        TestSupport.selfSignedCert(Files.createDirectories(dir.resolve("contract"))));
+  }
+
+  private void start() throws Exception {
+    cert = TestSupport.selfSignedCert(Files.createDirectories(dir.resolve("server")));
     receiver =
         new SocketServerReceiver(
             config(
@@ -60,7 +67,9 @@ class TlsCloseNotifyIT {
 
   @AfterEach
   void stop() throws Exception {
-    embedded.close();
+    if (embedded != null) {
+      embedded.close();
+    }
   }
 
   private void runToCompletion(List<String> command) throws Exception {
@@ -89,6 +98,7 @@ class TlsCloseNotifyIT {
 
   @Test
   void socatOpensslEndsAfterACleanSend() throws Exception {
+    start();
     int port = receiver.boundAddress().getPort();
     runToCompletion(
         List.of(
@@ -100,6 +110,7 @@ class TlsCloseNotifyIT {
 
   @Test
   void opensslSClientEndsAfterACleanSend() throws Exception {
+    start();
     int port = receiver.boundAddress().getPort();
     runToCompletion(
         List.of(
