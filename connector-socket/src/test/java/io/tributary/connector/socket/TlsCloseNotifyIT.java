@@ -17,6 +17,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -27,6 +28,8 @@ import org.junit.jupiter.api.io.TempDir;
  * TLS (reliable server, {@link ReliableSocketClient} with TLS).
  */
 class TlsCloseNotifyIT extends ReceiverContractTest {
+  @TempDir static Path certDir;
+  private static TestSupport.Cert sharedCert;
   @TempDir Path dir;
   private EmbeddedReceiver embedded;
   private SocketServerReceiver receiver;
@@ -34,14 +37,18 @@ class TlsCloseNotifyIT extends ReceiverContractTest {
   private Path input;
   private final List<String> lines = new ArrayList<>();
 
+  @BeforeAll
+  static void certificate() throws Exception {
+    sharedCert = TestSupport.selfSignedCert(certDir); // keytool is slow: once per class
+  }
+
   @Override
   protected ReceiverTestContext createContext() throws Exception {
-    return new ReliableClientContext(
-        TestSupport.selfSignedCert(Files.createDirectories(dir.resolve("contract"))));
+    return new ReliableClientContext(sharedCert);
   }
 
   private void start() throws Exception {
-    cert = TestSupport.selfSignedCert(Files.createDirectories(dir.resolve("server")));
+    cert = sharedCert;
     receiver =
         new SocketServerReceiver(
             config(
