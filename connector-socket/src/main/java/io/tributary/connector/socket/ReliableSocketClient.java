@@ -551,8 +551,7 @@ public final class ReliableSocketClient implements AutoCloseable {
           SocketErrorReason reason = SocketErrorReason.ofCode(e.code());
           noteError("server error " + reason.tag() + ": " + e.message());
           if (reason == SocketErrorReason.IDLE_TIMEOUT
-              || reason == SocketErrorReason.SHUTTING_DOWN
-              || reason == SocketErrorReason.REPLACED) {
+              || reason == SocketErrorReason.SHUTTING_DOWN) {
             // Expected in normal operation: an idle client, a server restart. It reconnects.
             LOG.info(
                 "event=server_closed producer={} reason={} detail=\"{}\"",
