@@ -63,7 +63,10 @@ abstract class ConnectionHandler extends ChannelInboundHandlerAdapter {
       ctx.close();
       return;
     }
-    if (evt instanceof SslCloseCompletionEvent) {
+    if (evt instanceof SslCloseCompletionEvent e) {
+      if (!e.isSuccess()) {
+        return; // the connection ended without close_notify: channelInactive handles it
+      }
       // The peer sent close_notify: it sends nothing more. Answer with ours and close (SslHandler
       // writes close_notify on close) once what it sent is handled; waiting for the peer to close
       // first would hang clients such as socat and openssl s_client, which wait for our answer.
