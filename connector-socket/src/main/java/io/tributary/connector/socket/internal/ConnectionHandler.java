@@ -59,7 +59,7 @@ abstract class ConnectionHandler extends ChannelInboundHandlerAdapter {
           SocketErrorReason.TLS_HANDSHAKE,
           ctx.channel().remoteAddress(),
           "connection closed",
-          String.valueOf(e.cause()));
+          Printable.describe(e.cause()));
       ctx.close();
       return;
     }
@@ -122,13 +122,13 @@ abstract class ConnectionHandler extends ChannelInboundHandlerAdapter {
           "event=tls_error {} remote={} detail=\"{}\"",
           metrics.logContext(),
           ctx.channel().remoteAddress(),
-          root.toString());
+          Printable.describe(root));
     } else if (root instanceof IOException) {
       metrics.reject(
           SocketErrorReason.IO_ERROR,
           ctx.channel().remoteAddress(),
           "connection closed",
-          root.toString());
+          Printable.describe(root));
     } else if (root instanceof OutOfMemoryError) {
       metrics.reject(
           SocketErrorReason.MEMORY_BUDGET,
@@ -140,7 +140,7 @@ abstract class ConnectionHandler extends ChannelInboundHandlerAdapter {
           SocketErrorReason.PROTOCOL_ERROR,
           ctx.channel().remoteAddress(),
           "connection closed",
-          "unexpected " + root);
+          "unexpected " + Printable.describe(root));
       LOG.debug("Unexpected exception in socket pipeline", root);
     }
     ctx.close();

@@ -37,6 +37,21 @@ class HardeningUnitTest {
   }
 
   @Test
+  void exceptionDetailsNeverCarryADumpOfClientBytes() {
+    String dump = "474554202f20485454502f312e310d0a486f73743a206578616d706c652e636f6d0d0a";
+    assertThat(
+            Printable.describe(
+                new io.netty.handler.codec.DecoderException(
+                    new io.netty.handler.ssl.NotSslRecordException(
+                        "not an SSL/TLS record: " + dump))))
+        .startsWith("not a TLS record")
+        .doesNotContain("4745");
+    assertThat(Printable.describe(new java.io.IOException("bad bytes 0x" + dump + " here")))
+        .isEqualTo("java.io.IOException: bad bytes <hex elided> here");
+    assertThat(Printable.describe(new RuntimeException("x".repeat(1000)))).hasSize(303);
+  }
+
+  @Test
   void snifferRefusesAClientHelloAndPassesEverythingElse() {
     EmbeddedChannel tls = new EmbeddedChannel(new TlsSniffer(), new LineFrameDecoder(64, false));
     tls.writeInbound(Unpooled.wrappedBuffer(new byte[] {0x16}));
