@@ -116,6 +116,21 @@ class TlsCloseNotifyIT extends ReceiverContractTest {
   }
 
   @Test
+  void plainBytesOnATlsPortAreCountedAndNotStored() throws Exception {
+    start();
+    try (java.net.Socket s = new java.net.Socket("127.0.0.1", receiver.boundAddress().getPort())) {
+      s.setSoTimeout(10_000);
+      s.getOutputStream()
+          .write("GET / HTTP/1.1\r\nHost: example\r\n\r\n".getBytes(StandardCharsets.UTF_8));
+      assertThat(s.getInputStream().read()).as("closed by the server").isEqualTo(-1);
+    }
+    await()
+        .atMost(Duration.ofSeconds(10))
+        .until(() -> receiver.errorCount(SocketErrorReason.TLS_HANDSHAKE) == 1);
+    assertThat(embedded.durable()).isEmpty();
+  }
+
+  @Test
   void opensslSClientEndsAfterACleanSend() throws Exception {
     start();
     int port = receiver.boundAddress().getPort();
