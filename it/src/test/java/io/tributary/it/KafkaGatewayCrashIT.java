@@ -188,6 +188,19 @@ class KafkaGatewayCrashIT {
           "KafkaGatewayCrashIT[broker-sigkill]: batch retries logged by the gateway=%d%n", retries);
       assertThat(retries).as("batch retries while the broker was down").isPositive();
       assertExactlyOnceKeepingLog(verifier, "broker-sigkill");
+      // While the broker is away the Kafka clients would log connection notices many times a second
+      // and dump their whole configuration at each producer rebuild (about 3,300 of 3,500 lines of
+      // this test's log before the gateway set them to WARN, the network client to ERROR).
+      List<String> log = Files.readAllLines(tmp.resolve("gw.log"));
+      long kafkaInfo = log.stream().filter(l -> l.contains("[INFO] org.apache.kafka.")).count();
+      long networkClient =
+          log.stream().filter(l -> l.contains("org.apache.kafka.clients.NetworkClient")).count();
+      System.out.printf(
+          "KafkaGatewayCrashIT[broker-sigkill]: gateway log lines=%d kafka_client_info=%d"
+              + " network_client=%d%n",
+          log.size(), kafkaInfo, networkClient);
+      assertThat(kafkaInfo).as("Kafka client INFO lines in the gateway log").isZero();
+      assertThat(networkClient).as("Kafka network client lines in the gateway log").isZero();
     }
   }
 
