@@ -16,12 +16,12 @@ LOG_DIR=${TRIBUTARY_IMAGE_WORK:-/var/tmp/tributary-images}
 print_env() {
   # DOCKER_HOST: podman's Docker API. Ryuk (the reaper) is an image from Docker Hub, which is not reachable:
   # disabled (containers are stopped by the tests themselves). This machine has /.dockerenv, so Testcontainers
-  # would route through the bridge gateway: keep test traffic on loopback. Testcontainers reads the last two
+  # would route through the bridge gateway: keep test traffic on loopback (127.0.0.1, as the local brokers). Testcontainers reads the last two
   # from the environment only.
   cat <<ENV
 export DOCKER_HOST=unix://$SOCK
 export TESTCONTAINERS_RYUK_DISABLED=true
-export TESTCONTAINERS_HOST_OVERRIDE=localhost
+export TESTCONTAINERS_HOST_OVERRIDE=127.0.0.1
 ENV
 }
 

@@ -88,6 +88,11 @@ build() {
     return 1
   fi
   echo "container-images: building $name:$hash"
+  # earlier builds of this image (another context hash) are superseded
+  local old
+  for old in $(podman images --filter "reference=$name" --format '{{.Repository}}:{{.Tag}}'); do
+    [[ "$old" == "$name:$version" ]] || podman rmi "$old" >/dev/null 2>&1 || true
+  done
   podman build --quiet --build-arg "BASE=$parent" --label "io.tributary.context-hash=$hash" \
     -t "$name:$hash" -t "$name:$version" "$context" >"$WORK/build-${name##*/}.log" 2>&1 || {
     tail -40 "$WORK/build-${name##*/}.log" >&2
