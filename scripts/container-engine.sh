@@ -7,7 +7,7 @@
 #   scripts/container-engine.sh          # install + configure + start the API service
 #   eval "$(scripts/container-engine.sh env)"   # the environment Testcontainers needs (see below)
 #
-# Recipe and pitfalls: ../shared/notes/testcontainers-podman.md (in this repository: docs/testing-containers.md).
+# Recipe, pitfalls and measurements: docs/testing-containers.md.
 set -euo pipefail
 
 SOCK=/run/podman/podman.sock

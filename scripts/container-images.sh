@@ -13,6 +13,7 @@
 #   localhost/tributary-debian:bookworm    debootstrap --variant=minbase + podman import
 #   localhost/tributary-jre17:17           openjdk-17-jre-headless, iproute2 (tc), socat
 #   localhost/tributary-kafka:KAFKA        Kafka (KRaft) from Maven Central, apache/kafka's env contract
+#   localhost/tributary-s3proxy:S3PROXY    s3proxy (Maven Central jar-with-dependencies): S3 API on port 8080
 #
 # Needs root and podman (scripts/container-engine.sh). Work files (rootfs, jars) go to $TRIBUTARY_IMAGE_WORK
 # (default /var/tmp/tributary-images), never into the repository.
@@ -24,6 +25,7 @@ mkdir -p "$WORK"
 
 pom_property() { sed -n "s:.*<$1>\(.*\)</$1>.*:\1:p" "$ROOT/pom.xml" | head -1; }
 KAFKA_VERSION=$(pom_property kafka.version)
+S3PROXY_VERSION=$(pom_property s3proxy.version)
 
 timed() {
   local s; s=$(date +%s%N)
@@ -120,13 +122,33 @@ kafka_image() {
   rm -rf "$ctx"
 }
 
+s3proxy_image() {
+  local ctx=$WORK/s3proxy-context
+  local hash; hash=$(context_hash "$IMAGES/s3proxy" "$S3PROXY_VERSION" "$JRE" "$(podman image inspect -f '{{.Id}}' "$JRE")")
+  if exists "localhost/tributary-s3proxy:$hash"; then
+    podman tag "localhost/tributary-s3proxy:$hash" "localhost/tributary-s3proxy:$S3PROXY_VERSION"
+    echo "container-images: localhost/tributary-s3proxy:$S3PROXY_VERSION = :$hash present"
+    return
+  fi
+  rm -rf "$ctx"
+  cp -r "$IMAGES/s3proxy" "$ctx"
+  mvn -B -q -f "$IMAGES/kafka/pom.xml" dependency:copy \
+    -Dartifact="org.gaul:s3proxy:$S3PROXY_VERSION:jar:jar-with-dependencies" -DoutputDirectory="$ctx" \
+    -Dmdep.stripVersion=true
+  mv "$ctx"/s3proxy*.jar "$ctx/s3proxy.jar" 2>/dev/null || true
+  build localhost/tributary-s3proxy "$S3PROXY_VERSION" "$ctx" "$JRE" || true
+  rm -rf "$ctx"
+}
+
 want=${1:-all}
 timed base_image
 timed jre_image
 case "$want" in
-  all | kafka) timed kafka_image ;;
+  all) timed kafka_image; timed s3proxy_image ;;
+  kafka) timed kafka_image ;;
+  s3proxy) timed s3proxy_image ;;
   jre) ;;
-  *) echo "unknown image '$want' (expected: all, jre or kafka)" >&2; exit 2 ;;
+  *) echo "unknown image '$want' (expected: all, jre, kafka or s3proxy)" >&2; exit 2 ;;
 esac
 podman image prune -f >/dev/null
 podman images --filter reference='localhost/tributary-*' --format '{{.Repository}}:{{.Tag}} {{.Size}}'

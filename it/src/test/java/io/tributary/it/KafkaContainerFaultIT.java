@@ -113,6 +113,28 @@ class KafkaContainerFaultIT {
         KafkaGatewayCrashIT.Verifier verifier =
             new KafkaGatewayCrashIT.Verifier(broker.bootstrapServers(), b, RECORDS)) {
       gateway.start();
+      faultAndCheck(id, fault, unreachable, adminPort, gateway, verifier);
+    } catch (Exception | AssertionError e) {
+      // the gateway's log is in the temporary directory, deleted after the test: keep it
+      Path kept = Path.of("target", "kafka-fault-logs", id + "-" + System.nanoTime() + "-gw.log");
+      Files.createDirectories(kept.getParent());
+      if (Files.exists(log)) {
+        Files.copy(log, kept);
+        System.out.printf("KafkaContainerFaultIT[%s]: gateway log kept at %s%n", id, kept);
+      }
+      throw e;
+    }
+  }
+
+  private void faultAndCheck(
+      String id,
+      Fault fault,
+      boolean unreachable,
+      int adminPort,
+      GatewayProcess gateway,
+      KafkaGatewayCrashIT.Verifier verifier)
+      throws Exception {
+    {
       await()
           .atMost(Duration.ofSeconds(180))
           .pollInSameThread()
@@ -170,15 +192,7 @@ class KafkaContainerFaultIT {
       assertThat(gateway.terminate(Duration.ofSeconds(60))).as("exit code after SIGTERM").isZero();
       verifier.drain();
       verifier.report(id, 0, 0);
-      try {
-        verifier.assertExactlyOnceInOrder();
-      } catch (AssertionError e) {
-        Path kept = Path.of("target", "kafka-fault-logs", id + "-" + System.nanoTime() + "-gw.log");
-        Files.createDirectories(kept.getParent());
-        Files.copy(log, kept);
-        System.out.printf("KafkaContainerFaultIT[%s]: gateway log kept at %s%n", id, kept);
-        throw e;
-      }
+      verifier.assertExactlyOnceInOrder();
     }
   }
 

@@ -310,12 +310,12 @@ public final class DockerKafkaBroker implements KafkaBroker {
                 "nft add chain inet tributary_fault in '{ type filter hook input priority 0; }'\n")
             .append(
                 "nft add chain inet tributary_fault out '{ type filter hook output priority 0; }'\n")
-            .append("nft add rule inet tributary_fault in iifname eth0 numgen random mod 100 < ")
+            .append("nft 'add rule inet tributary_fault in iifname eth0 numgen random mod 100 < ")
             .append(lossPercent)
-            .append(" drop\n")
-            .append("nft add rule inet tributary_fault out oifname eth0 numgen random mod 100 < ")
+            .append(" drop'\n")
+            .append("nft 'add rule inet tributary_fault out oifname eth0 numgen random mod 100 < ")
             .append(lossPercent)
-            .append(" drop\n");
+            .append(" drop'\n");
       }
       if (rateKbit > 0) {
         script
