@@ -284,5 +284,16 @@ class KafkaContainerFaultIT {
       }
       producer.flush();
     }
+    // The gateway's sink has 5 s client timeouts: on a fresh broker the first transactional
+    // producer waits for __transaction_state to be created (seconds on a loaded machine), so make
+    // sure the transaction coordinator is up before the gateway starts.
+    Properties t = new Properties();
+    t.put("bootstrap.servers", broker.bootstrapServers());
+    t.put("transactional.id", a + "-warm-up");
+    t.put("max.block.ms", "120000");
+    try (KafkaProducer<byte[], byte[]> producer =
+        new KafkaProducer<>(t, new ByteArraySerializer(), new ByteArraySerializer())) {
+      producer.initTransactions();
+    }
   }
 }
