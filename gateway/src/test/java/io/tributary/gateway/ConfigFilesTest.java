@@ -109,10 +109,18 @@ class ConfigFilesTest {
   void connectorOptionsComeFromTheConnectorsDeclarations() throws Exception {
     assertProblems(
         "kafka.yaml",
-        at(6, "Missing required key pipelines[0].source.bootstrap-servers"),
-        at(8, "Invalid value yesterday for pipelines[0].source.starting-position"),
-        at(10, "Missing required key pipelines[0].sinks[0].topic"),
-        at(12, "Invalid value soon for pipelines[0].sinks[0].transaction-timeout"));
+        at(7, "Missing required key pipelines[0].source.bootstrap-servers"),
+        at(9, "Invalid value yesterday for pipelines[0].source.starting-position"),
+        at(
+            10,
+            "Invalid value PLAINTXT for pipelines[0].source.kafka.security.protocol: refused by the Kafka"
+                + " client"),
+        at(12, "Missing required key pipelines[0].sinks[0].topic"),
+        at(14, "Invalid value soon for pipelines[0].sinks[0].transaction-timeout"),
+        at(
+            16,
+            "Invalid value soon for pipelines[0].sinks[0].kafka.session.timeout.ms: refused by the"
+                + " Kafka client"));
   }
 
   @Test

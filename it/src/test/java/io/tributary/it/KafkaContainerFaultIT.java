@@ -192,7 +192,12 @@ class KafkaContainerFaultIT {
       assertThat(gateway.terminate(Duration.ofSeconds(60))).as("exit code after SIGTERM").isZero();
       verifier.drain();
       verifier.report(id, 0, 0);
-      verifier.assertExactlyOnceInOrder();
+      try {
+        verifier.assertExactlyOnceInOrder();
+      } catch (AssertionError e) {
+        verifier.explainDuplicates(id);
+        throw e;
+      }
     }
   }
 

@@ -147,7 +147,14 @@ class KafkaGatewayCrashIT {
     // batch path as errors instead of being waited out inside the clients: the batch retries must
     // carry it.
     Path config = config(broker, "kcrash-bkill", a, b, true);
-    try (GatewayProcess gateway = new GatewayProcess(config, tmp.resolve("gw.log"));
+    // Batch commits and sink events at DEBUG (about 40 lines a run), so a failure's log tells which
+    // batch was written twice and after which error.
+    List<String> jvm =
+        List.of(
+            "-Xmx512m",
+            "-Dorg.slf4j.simpleLogger.log.io.tributary.connector.kafka.KafkaSink=debug",
+            "-Dorg.slf4j.simpleLogger.log.io.tributary.core.internal.PipelineEngine=debug");
+    try (GatewayProcess gateway = new GatewayProcess(config, tmp.resolve("gw.log"), jvm);
         Verifier verifier = new Verifier(broker, b)) {
       gateway.start();
       for (int k = 1; k <= 2; k++) {
@@ -193,6 +200,7 @@ class KafkaGatewayCrashIT {
     try {
       verifier.assertExactlyOnceInOrder();
     } catch (AssertionError e) {
+      verifier.explainDuplicates(variant);
       Path kept =
           Path.of("target", "kafka-crash-logs", variant + "-" + System.nanoTime() + "-gw.log");
       Files.createDirectories(kept.getParent());
@@ -312,6 +320,11 @@ class KafkaGatewayCrashIT {
     private final List<TopicPartition> partitions = new ArrayList<>();
     private final int records;
     private final byte[] seen;
+    private final long[] firstOffset;
+    private final long[][] dupFirst = new long[PARTITIONS][]; // {min, max} offset of the first copy
+    private final long[][] dupAgain = new long[PARTITIONS][]; // {min, max} offset of the repeat
+    private final String topic;
+    private final String bootstrap;
     private final int[] last = new int[PARTITIONS];
     private long read;
     private long distinct;
@@ -328,6 +341,9 @@ class KafkaGatewayCrashIT {
     Verifier(String bootstrapServers, String topic, int records) {
       this.records = records;
       this.seen = new byte[records];
+      this.firstOffset = new long[records];
+      this.topic = topic;
+      this.bootstrap = bootstrapServers;
       Properties p = new Properties();
       p.put("bootstrap.servers", bootstrapServers);
       p.put("isolation.level", "read_committed");
@@ -357,8 +373,11 @@ class KafkaGatewayCrashIT {
         }
         if (seen[i] == 0) {
           distinct++;
+          firstOffset[i] = r.offset();
         } else {
           duplicated++;
+          widen(dupFirst, r.partition(), firstOffset[i]);
+          widen(dupAgain, r.partition(), r.offset());
         }
         if (seen[i] < Byte.MAX_VALUE) {
           seen[i]++;
@@ -384,6 +403,69 @@ class KafkaGatewayCrashIT {
                 poll();
                 return partitions.stream().allMatch(tp -> consumer.position(tp) >= end.get(tp));
               });
+    }
+
+    private static void widen(long[][] ranges, int partition, long offset) {
+      long[] r = ranges[partition];
+      if (r == null) {
+        ranges[partition] = new long[] {offset, offset};
+      } else {
+        r[0] = Math.min(r[0], offset);
+        r[1] = Math.max(r[1], offset);
+      }
+    }
+
+    /**
+     * When records came twice: where each copy sits in B (offset ranges per partition), and whether
+     * a fresh {@code read_committed} consumer reading B from the beginning now sees them twice too
+     * (a committed duplicate) or not (the incremental reader saw records of an aborted
+     * transaction).
+     */
+    void explainDuplicates(String variant) {
+      if (duplicated == 0) {
+        return;
+      }
+      for (int p = 0; p < PARTITIONS; p++) {
+        if (dupFirst[p] != null) {
+          System.out.printf(
+              "KafkaGatewayCrashIT[%s]: partition %d: first copies at offsets %d..%d, repeated at %d..%d%n",
+              variant, p, dupFirst[p][0], dupFirst[p][1], dupAgain[p][0], dupAgain[p][1]);
+        }
+      }
+      Properties p = new Properties();
+      p.put("bootstrap.servers", bootstrap);
+      p.put("isolation.level", "read_committed");
+      p.put("max.poll.records", "20000");
+      try (KafkaConsumer<byte[], byte[]> fresh =
+          new KafkaConsumer<>(p, new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
+        List<TopicPartition> tps = new ArrayList<>(partitions);
+        fresh.assign(tps);
+        fresh.seekToBeginning(tps);
+        var end = fresh.endOffsets(tps);
+        byte[] again = new byte[records];
+        long[] counts = new long[2]; // read, duplicated
+        await()
+            .atMost(Duration.ofSeconds(60))
+            .pollInSameThread()
+            .pollInterval(Duration.ofMillis(1))
+            .until(
+                () -> {
+                  for (ConsumerRecord<byte[], byte[]> r : fresh.poll(Duration.ofMillis(100))) {
+                    counts[0]++;
+                    int i = number(r.value());
+                    if (i >= 0 && i < records && again[i]++ > 0) {
+                      counts[1]++;
+                    }
+                  }
+                  return tps.stream().allMatch(tp -> fresh.position(tp) >= end.get(tp));
+                });
+        System.out.printf(
+            "KafkaGatewayCrashIT[%s]: a fresh read_committed read of %s from the beginning: read=%d"
+                + " duplicated=%d (the incremental reader counted duplicated=%d)%n",
+            variant, topic, counts[0], counts[1], duplicated);
+      } catch (RuntimeException e) {
+        System.out.printf("KafkaGatewayCrashIT[%s]: fresh re-read failed: %s%n", variant, e);
+      }
     }
 
     long lost() {

@@ -1,6 +1,7 @@
 package io.tributary.connector.kafka;
 
 import io.tributary.connector.kafka.internal.KafkaClients;
+import io.tributary.connector.kafka.internal.KafkaPeerProbe;
 import io.tributary.connector.kafka.internal.RecordRouting;
 import io.tributary.core.api.AtLeastOnceSink;
 import io.tributary.core.api.BatchWriter;
@@ -38,6 +39,7 @@ public final class KafkaAtLeastOnceSink implements AtLeastOnceSink {
   private final Map<String, String> clientProperties;
   private final RecordRouting routing;
   private final boolean needsPartitionCount;
+  private final java.time.Duration connectTimeout;
 
   private String pipelineId;
   private String sinkName;
@@ -49,15 +51,18 @@ public final class KafkaAtLeastOnceSink implements AtLeastOnceSink {
     this.bootstrapServers = config.get(KafkaOptions.BOOTSTRAP_SERVERS);
     this.topic = config.get(KafkaOptions.TOPIC);
     this.clientProperties = KafkaOptions.clientProperties(config);
+    this.connectTimeout = config.get(KafkaOptions.CONNECT_TIMEOUT);
     this.routing = new RecordRouting(topic, config.get(KafkaOptions.PARTITIONING));
     this.needsPartitionCount =
         config.get(KafkaOptions.PARTITIONING) == KafkaOptions.Partitioning.SOURCE_PARTITION;
   }
 
   @Override
-  public void open(SinkContext context) {
+  public void open(SinkContext context) throws InterruptedException {
     this.pipelineId = context.pipelineId();
     this.sinkName = context.sinkName();
+    String component = "Kafka sink " + sinkName + " of pipeline " + pipelineId;
+    KafkaPeerProbe.awaitBrokers(component, bootstrapServers, clientProperties, connectTimeout);
     Map<String, Object> fixed = new LinkedHashMap<>();
     fixed.put("client.id", "tributary-" + pipelineId + "-" + sinkName);
     fixed.put("key.serializer", ByteArraySerializer.class.getName());
@@ -65,7 +70,12 @@ public final class KafkaAtLeastOnceSink implements AtLeastOnceSink {
     fixed.put("enable.idempotence", "true");
     fixed.put("acks", "all");
     Map<String, String> user = KafkaClients.sinkProducerSettings(clientProperties);
-    producer = new KafkaProducer<>(KafkaClients.properties(bootstrapServers, user, fixed));
+    producer =
+        KafkaClients.create(
+            component,
+            bootstrapServers,
+            clientProperties,
+            () -> new KafkaProducer<>(KafkaClients.properties(bootstrapServers, user, fixed)));
     LOG.info(
         "event=kafka_sink_opened pipeline={} sink={} topic={} mode=at_least_once",
         pipelineId,

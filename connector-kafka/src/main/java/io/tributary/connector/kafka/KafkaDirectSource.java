@@ -3,6 +3,7 @@ package io.tributary.connector.kafka;
 import io.tributary.connector.kafka.KafkaOptions.Isolation;
 import io.tributary.connector.kafka.KafkaOptions.StartingPosition;
 import io.tributary.connector.kafka.internal.KafkaClients;
+import io.tributary.connector.kafka.internal.KafkaPeerProbe;
 import io.tributary.core.api.CloseableIterator;
 import io.tributary.core.api.Config;
 import io.tributary.core.api.DataUnavailableException;
@@ -90,6 +91,7 @@ public final class KafkaDirectSource implements DirectSource {
   private final Isolation isolation;
   private final int maxPollRecords;
   private final Duration readTimeout;
+  private final Duration connectTimeout;
   private final Map<String, String> clientProperties;
   private final Long startingTimestamp;
   private final Map<String, Long> startingOffsets;
@@ -150,13 +152,16 @@ public final class KafkaDirectSource implements DirectSource {
     this.maxPollRecords = config.get(KafkaOptions.MAX_POLL_RECORDS);
     this.readTimeout = config.get(KafkaOptions.READ_TIMEOUT);
     this.clientProperties = KafkaOptions.clientProperties(config);
+    this.connectTimeout = config.get(KafkaOptions.CONNECT_TIMEOUT);
   }
 
   @Override
-  public void open(SourceContext context) {
+  public void open(SourceContext context) throws InterruptedException {
     this.sourceName = context.sourceName();
     this.pipelineId = context.pipelineId();
     clientId = "tributary-" + pipelineId + "-" + sourceName;
+    String component = "Kafka source " + sourceName + " of pipeline " + pipelineId;
+    KafkaPeerProbe.awaitBrokers(component, bootstrapServers, clientProperties, connectTimeout);
     Map<String, Object> fixed = new LinkedHashMap<>();
     fixed.put("client.id", clientId);
     fixed.put("key.deserializer", ByteArrayDeserializer.class.getName());
@@ -178,10 +183,22 @@ public final class KafkaDirectSource implements DirectSource {
     user.put("max.partition.fetch.bytes", Integer.toString(READER_FETCH_BYTES));
     user.putAll(clientProperties);
     consumerProperties = KafkaClients.properties(bootstrapServers, user, fixed);
-    consumer = new KafkaConsumer<>(consumerProperties);
+    consumer =
+        KafkaClients.create(
+            component,
+            bootstrapServers,
+            clientProperties,
+            () -> new KafkaConsumer<>(consumerProperties));
     Map<String, Object> adminFixed = new LinkedHashMap<>();
     adminFixed.put("client.id", clientId + "-admin");
-    admin = Admin.create(KafkaClients.properties(bootstrapServers, clientProperties, adminFixed));
+    admin =
+        KafkaClients.create(
+            component,
+            bootstrapServers,
+            clientProperties,
+            () ->
+                Admin.create(
+                    KafkaClients.properties(bootstrapServers, clientProperties, adminFixed)));
     warmUp();
     LOG.info(
         "event=kafka_source_opened pipeline={} source={} bootstrap={} topics={} isolation={} starting_position={}"
@@ -379,7 +396,9 @@ public final class KafkaDirectSource implements DirectSource {
               + bootstrapServers
               + ": "
               + e
-              + " (transient: the brokers may be restarting)",
+              + " (transient: the brokers may be restarting; if it lasts, "
+              + KafkaClients.connectionHint(bootstrapServers, clientProperties)
+              + ")",
           e);
     }
     return e;
@@ -414,7 +433,9 @@ public final class KafkaDirectSource implements DirectSource {
                 + bootstrapServers
                 + ": "
                 + e.getCause()
-                + " (check that the brokers are reachable)",
+                + " ("
+                + KafkaClients.connectionHint(bootstrapServers, clientProperties)
+                + ")",
             e.getCause());
       } catch (TimeoutException e) {
         throw new RetriableException(
@@ -424,7 +445,9 @@ public final class KafkaDirectSource implements DirectSource {
                 + bootstrapServers
                 + " after "
                 + METADATA_TIMEOUT_MS
-                + " ms (check that the brokers are reachable)",
+                + " ms ("
+                + KafkaClients.connectionHint(bootstrapServers, clientProperties)
+                + ")",
             e);
       }
       missingTopicsWarned.remove(topic);

@@ -154,7 +154,12 @@ public final class KafkaGroupSource
     // Never used for reading (partitions stay paused); avoids NoOffsetForPartitionException on a
     // fresh group.
     fixed.put("auto.offset.reset", "earliest");
-    group = new KafkaConsumer<>(KafkaClients.properties(bootstrapServers, user, fixed));
+    group =
+        KafkaClients.create(
+            "Kafka source " + sourceName + " of pipeline " + pipelineId,
+            bootstrapServers,
+            clientProperties,
+            () -> new KafkaConsumer<>(KafkaClients.properties(bootstrapServers, user, fixed)));
     lock.lock();
     try {
       for (String topic : topics) {

@@ -134,6 +134,8 @@ public final class KafkaOptions {
 
   public static final ConfigOption<Map<String, String>> KAFKA =
       ConfigOption.prefixed("kafka.")
+          .validateEachEntry(
+              io.tributary.connector.kafka.internal.ClientSettingsCheck::entryProblem)
           .description(
               "Any Kafka client setting, passed to every client of this component, e.g. kafka.security.protocol:"
                   + " SASL_SSL or kafka.ssl.truststore.location. Settings Tributary fixes itself (serializers,"
@@ -160,6 +162,17 @@ public final class KafkaOptions {
           .description(
               "How long reading a planned range may make no progress before the batch fails (the batch is then"
                   + " replayed on restart).");
+
+  public static final ConfigOption<Duration> CONNECT_TIMEOUT =
+      ConfigOption.duration("connect-timeout")
+          .defaultValue(Duration.ofSeconds(15))
+          .validate(ConfigOption.positive())
+          .description(
+              "How long open() waits for a bootstrap address to answer as a Kafka listener before the start"
+                  + " fails, naming each address and what it answered (connection refused, no answer). Each"
+                  + " address is probed first with one Kafka ApiVersions request: a peer of the wrong kind (an"
+                  + " HTTP server, a TLS listener with a plaintext kafka.security.protocol, or the reverse) fails"
+                  + " the start at once.");
 
   public static final ConfigOption<List<String>> CLIENT_PROPERTIES =
       ConfigOption.stringList("client-properties")
@@ -219,6 +232,7 @@ public final class KafkaOptions {
           MAX_POLL_RECORDS,
           READ_TIMEOUT,
           COMMIT_GROUP_ID,
+          CONNECT_TIMEOUT,
           KAFKA,
           CLIENT_PROPERTIES);
 
@@ -235,6 +249,7 @@ public final class KafkaOptions {
           MAX_POLL_RECORDS,
           READ_TIMEOUT,
           GROUP_JOIN_TIMEOUT,
+          CONNECT_TIMEOUT,
           KAFKA,
           CLIENT_PROPERTIES);
 
@@ -247,12 +262,14 @@ public final class KafkaOptions {
           MARKER_TOPIC,
           TRANSACTIONAL_ID_PREFIX,
           TRANSACTION_TIMEOUT,
+          CONNECT_TIMEOUT,
           KAFKA,
           CLIENT_PROPERTIES);
 
   /** The keys of the at-least-once Kafka sink. */
   public static final ConfigSpec AT_LEAST_ONCE_SINK =
-      ConfigSpec.of(BOOTSTRAP_SERVERS, TOPIC, PARTITIONING, KAFKA, CLIENT_PROPERTIES);
+      ConfigSpec.of(
+          BOOTSTRAP_SERVERS, TOPIC, PARTITIONING, CONNECT_TIMEOUT, KAFKA, CLIENT_PROPERTIES);
 
   /**
    * The pass-through client settings of {@code config} as a map, in order: {@link
@@ -336,6 +353,7 @@ public final class KafkaOptions {
   }
 
   private static String checkClientProperties(List<String> entries) {
+    Map<String, String> parsed = new LinkedHashMap<>();
     for (int i = 0; i < entries.size(); i++) {
       int eq = entries.get(i).indexOf('=');
       if (eq <= 0) {
@@ -344,7 +362,8 @@ public final class KafkaOptions {
         String what = "entry " + (i + 1) + (eq < 0 ? " (without '=')" : " (with an empty name)");
         return what + " is not name=value (expected: entries such as security.protocol=SSL)";
       }
+      parsed.put(entries.get(i).substring(0, eq).trim(), entries.get(i).substring(eq + 1).trim());
     }
-    return null;
+    return io.tributary.connector.kafka.internal.ClientSettingsCheck.problem(parsed);
   }
 }

@@ -2,6 +2,7 @@ package io.tributary.connector.kafka;
 
 import io.tributary.connector.kafka.internal.GroupOffsetsHandoff;
 import io.tributary.connector.kafka.internal.KafkaClients;
+import io.tributary.connector.kafka.internal.KafkaPeerProbe;
 import io.tributary.connector.kafka.internal.RecordRouting;
 import io.tributary.core.api.BatchWriter;
 import io.tributary.core.api.CarriesSourcePositions;
@@ -97,6 +98,7 @@ public final class KafkaSink implements TransactionalSink, CarriesSourcePosition
   private final Map<String, String> clientProperties;
   private final RecordRouting routing;
   private final boolean needsPartitionCount;
+  private final Duration connectTimeout;
 
   private String pipelineId;
   private String sinkName;
@@ -118,9 +120,14 @@ public final class KafkaSink implements TransactionalSink, CarriesSourcePosition
     this.transactionalIdPrefix = config.get(KafkaOptions.TRANSACTIONAL_ID_PREFIX);
     this.transactionTimeout = config.get(KafkaOptions.TRANSACTION_TIMEOUT);
     this.clientProperties = KafkaOptions.clientProperties(config);
+    this.connectTimeout = config.get(KafkaOptions.CONNECT_TIMEOUT);
     this.routing = new RecordRouting(topic, config.get(KafkaOptions.PARTITIONING));
     this.needsPartitionCount =
         config.get(KafkaOptions.PARTITIONING) == KafkaOptions.Partitioning.SOURCE_PARTITION;
+  }
+
+  private String component() {
+    return "Kafka sink " + sinkName + " of pipeline " + pipelineId;
   }
 
   /** The transactional.id this sink uses for {@code pipelineId} and {@code sinkName}. */
@@ -134,6 +141,7 @@ public final class KafkaSink implements TransactionalSink, CarriesSourcePosition
     this.sinkName = context.sinkName();
     this.transactionalId = transactionalId(pipelineId, sinkName);
     this.markerKey = (pipelineId + "/" + sinkName).getBytes(StandardCharsets.UTF_8);
+    KafkaPeerProbe.awaitBrokers(component(), bootstrapServers, clientProperties, connectTimeout);
     // Creating the marker topic (a controller round trip, about a second on a fresh cluster) and
     // starting the transactional producer (coordinator look-up, fencing) do not depend on each
     // other: a short-lived thread creates the topic and opens the consumer that reads it while this
@@ -274,7 +282,12 @@ public final class KafkaSink implements TransactionalSink, CarriesSourcePosition
    * are fenced and what they left open is committed or aborted.
    */
   private KafkaProducer<byte[], byte[]> initializedProducer() {
-    KafkaProducer<byte[], byte[]> p = new KafkaProducer<>(producerProperties);
+    KafkaProducer<byte[], byte[]> p =
+        KafkaClients.create(
+            component(),
+            bootstrapServers,
+            clientProperties,
+            () -> new KafkaProducer<>(producerProperties));
     try {
       p.initTransactions();
     } catch (RuntimeException e) {
@@ -322,7 +335,9 @@ public final class KafkaSink implements TransactionalSink, CarriesSourcePosition
             + bootstrapServers
             + ": "
             + e
-            + " (retried; check that the brokers are reachable)",
+            + " (retried; "
+            + KafkaClients.connectionHint(bootstrapServers, clientProperties)
+            + ")",
         e);
   }
 
@@ -330,13 +345,31 @@ public final class KafkaSink implements TransactionalSink, CarriesSourcePosition
     Map<String, Object> fixed = new LinkedHashMap<>();
     fixed.put("client.id", "tributary-" + pipelineId + "-" + sinkName + "-admin");
     try (Admin admin =
-        Admin.create(KafkaClients.properties(bootstrapServers, clientProperties, fixed))) {
+        KafkaClients.create(
+            component(),
+            bootstrapServers,
+            clientProperties,
+            () ->
+                Admin.create(KafkaClients.properties(bootstrapServers, clientProperties, fixed)))) {
       NewTopic t =
           new NewTopic(markerTopic, Optional.of(1), Optional.empty())
               .configs(
                   Map.of(TopicConfig.CLEANUP_POLICY_CONFIG, TopicConfig.CLEANUP_POLICY_COMPACT));
       try {
-        admin.createTopics(List.of(t)).all().get(ADMIN_TIMEOUT_MS, TimeUnit.MILLISECONDS);
+        try {
+          admin.createTopics(List.of(t)).all().get(ADMIN_TIMEOUT_MS, TimeUnit.MILLISECONDS);
+        } catch (java.util.concurrent.TimeoutException e) {
+          throw new RetriableException(
+              component()
+                  + " could not create or find marker topic "
+                  + markerTopic
+                  + " within "
+                  + ADMIN_TIMEOUT_MS
+                  + " ms ("
+                  + KafkaClients.connectionHint(bootstrapServers, clientProperties)
+                  + ")",
+              e);
+        }
         LOG.info(
             "event=kafka_marker_topic_created pipeline={} sink={} topic={}",
             pipelineId,
@@ -376,7 +409,13 @@ public final class KafkaSink implements TransactionalSink, CarriesSourcePosition
     fixed.put("isolation.level", "read_committed");
     fixed.put("auto.offset.reset", "earliest");
     KafkaConsumer<byte[], byte[]> c =
-        new KafkaConsumer<>(KafkaClients.properties(bootstrapServers, clientProperties, fixed));
+        KafkaClients.create(
+            component(),
+            bootstrapServers,
+            clientProperties,
+            () ->
+                new KafkaConsumer<>(
+                    KafkaClients.properties(bootstrapServers, clientProperties, fixed)));
     try {
       List<TopicPartition> tps = new ArrayList<>();
       c.partitionsFor(markerTopic, Duration.ofMillis(ADMIN_TIMEOUT_MS))

@@ -70,6 +70,69 @@ class KafkaOptionsTest {
   }
 
   @Test
+  void passThroughClientSettingsAreCheckedWithTheClientsOwnDeclarationsAtValidation() {
+    // What `run` refused before while `validate` let it through: the clients' own ConfigDefs now
+    // check each kafka.* value (and each client-properties entry) when the config is parsed.
+    assertThatThrownBy(
+            () ->
+                KafkaOptions.SOURCE.parse(
+                    Map.of(
+                        "bootstrap-servers", "b:1",
+                        "topics", "t",
+                        "kafka.security.protocol", "PLAINTXT")))
+        .isInstanceOf(ConfigException.class)
+        .hasMessageContaining(
+            "Invalid value PLAINTXT for kafka.security.protocol: refused by the Kafka client")
+        .hasMessageContaining("SASL_SSL");
+    assertThatThrownBy(
+            () ->
+                KafkaOptions.GROUP_SOURCE.parse(
+                    Map.of(
+                        "bootstrap-servers", "b:1",
+                        "topics", "t",
+                        "group-id", "g",
+                        "kafka.session.timeout.ms", "soon")))
+        .isInstanceOf(ConfigException.class)
+        .hasMessageContaining(
+            "Invalid value soon for kafka.session.timeout.ms: refused by the Kafka client")
+        .hasMessageContaining("expected: a int value");
+    assertThatThrownBy(
+            () ->
+                KafkaOptions.SINK.parse(
+                    Map.of(
+                        "bootstrap-servers",
+                        "b:1",
+                        "topic",
+                        "t",
+                        "client-properties",
+                        List.of("acks=some"))))
+        .isInstanceOf(ConfigException.class)
+        .hasMessageContaining("acks=some is refused by the Kafka client");
+    // A secret's value is never echoed, even when the client refuses it.
+    assertThatThrownBy(
+            () ->
+                KafkaOptions.SINK.parse(
+                    Map.of(
+                        "bootstrap-servers", "b:1",
+                        "topic", "t",
+                        "kafka.ssl.key.password", "",
+                        "kafka.sasl.login.refresh.window.factor", "hunter2-not-a-number")))
+        .isInstanceOf(ConfigException.class)
+        .hasMessageContaining("kafka.sasl.login.refresh.window.factor")
+        .satisfies(e -> assertThat(e.getMessage()).doesNotContain("hunter2"));
+    // Names no client declares (interceptor or callback settings) and valid values pass.
+    Config ok =
+        KafkaOptions.SINK.parse(
+            Map.of(
+                "bootstrap-servers", "b:1",
+                "topic", "t",
+                "kafka.security.protocol", "SASL_SSL",
+                "kafka.linger.ms", "5",
+                "kafka.my.interceptor.setting", "anything"));
+    assertThat(KafkaOptions.clientProperties(ok)).containsEntry("linger.ms", "5");
+  }
+
+  @Test
   void clientPropertiesPassThroughAsNameValueEntries() {
     Config c =
         KafkaOptions.SINK.parse(

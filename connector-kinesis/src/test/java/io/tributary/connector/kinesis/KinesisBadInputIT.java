@@ -80,6 +80,50 @@ class KinesisBadInputIT {
   }
 
   @Test
+  void wrongSchemeAndWrongKindOfServerSayWhatToFix() throws Exception {
+    // https:// to the plain-HTTP port: the server does not speak TLS.
+    Map<String, Object> httpsOnPlain = baseConfig("https://127.0.0.1:" + kinesis.port(), "s");
+    assertThatThrownBy(() -> openSource(httpsOnPlain))
+        .isInstanceOf(ConfigException.class)
+        .hasMessageContaining("TLS with the endpoint of stream s")
+        .hasMessageContaining("failed")
+        .hasMessageContaining("use http://");
+    // https:// to a TLS port whose certificate this JVM does not trust.
+    Map<String, Object> untrusted = baseConfig("https://127.0.0.1:" + kinesis.tlsPort(), "s");
+    assertThatThrownBy(() -> openSink(untrusted))
+        .isInstanceOf(ConfigException.class)
+        .hasMessageContaining("TLS with the endpoint of stream s")
+        .hasMessageContaining("certificate");
+    // An HTTP server that is not Kinesis (a web server answering 404 with an HTML page).
+    com.sun.net.httpserver.HttpServer web =
+        com.sun.net.httpserver.HttpServer.create(
+            new java.net.InetSocketAddress(java.net.InetAddress.getLoopbackAddress(), 0), 0);
+    web.createContext(
+        "/",
+        x -> {
+          byte[] body = "<html><body>Not Found</body></html>".getBytes();
+          x.getResponseHeaders().add("Content-Type", "text/html");
+          x.sendResponseHeaders(404, body.length);
+          x.getResponseBody().write(body);
+          x.close();
+        });
+    web.start();
+    try {
+      Map<String, Object> notKinesis =
+          baseConfig("http://127.0.0.1:" + web.getAddress().getPort(), "s");
+      assertThatThrownBy(() -> openSource(notKinesis))
+          .isInstanceOf(ConfigException.class)
+          .hasMessageContaining("answered HTTP 404 without a Kinesis error")
+          .hasMessageContaining("Fix 'endpoint'");
+      assertThatThrownBy(() -> openSink(notKinesis))
+          .isInstanceOf(ConfigException.class)
+          .hasMessageContaining("answered HTTP 404 without a Kinesis error");
+    } finally {
+      web.stop(0);
+    }
+  }
+
+  @Test
   void halfGivenCredentialsAndMissingStartingDetailsFailBeforeConnecting() {
     Map<String, Object> c = baseConfig(kinesis.endpoint(), "s");
     c.remove("secret-access-key");

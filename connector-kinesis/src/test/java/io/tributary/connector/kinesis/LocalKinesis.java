@@ -37,9 +37,11 @@ final class LocalKinesis {
 
   private final Process process;
   private final int port;
+  private final int tlsPort;
   private final Path log;
 
-  private LocalKinesis(Process process, int port, Path log) {
+  private LocalKinesis(Process process, int port, int tlsPort, Path log) {
+    this.tlsPort = tlsPort;
     this.process = process;
     this.port = port;
     this.log = log;
@@ -132,7 +134,7 @@ final class LocalKinesis {
       while (System.nanoTime() < deadline && p.isAlive()) {
         try (Socket s = new Socket()) {
           s.connect(new InetSocketAddress("127.0.0.1", plain), 200);
-          return new LocalKinesis(p, plain, log);
+          return new LocalKinesis(p, plain, tls, log);
         } catch (IOException e) {
           last = e;
           TimeUnit.MILLISECONDS.sleep(50); // polling a child process's port: no event to wait on
@@ -162,6 +164,13 @@ final class LocalKinesis {
 
   int port() {
     return port;
+  }
+
+  /**
+   * The port where kinesis-mock speaks HTTPS, with its own certificate (not trusted by the JVM).
+   */
+  int tlsPort() {
+    return tlsPort;
   }
 
   File log() {

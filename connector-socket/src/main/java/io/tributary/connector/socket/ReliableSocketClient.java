@@ -550,11 +550,21 @@ public final class ReliableSocketClient implements AutoCloseable {
         } else if (msg instanceof Frame.ErrorReply e) {
           SocketErrorReason reason = SocketErrorReason.ofCode(e.code());
           noteError("server error " + reason.tag() + ": " + e.message());
-          LOG.warn(
-              "event=server_error producer={} reason={} detail=\"{}\"",
-              producerId,
-              reason.tag(),
-              e.message());
+          if (reason == SocketErrorReason.IDLE_TIMEOUT
+              || reason == SocketErrorReason.SHUTTING_DOWN) {
+            // Expected in normal operation: an idle client, a server restart. It reconnects.
+            LOG.info(
+                "event=server_closed producer={} reason={} detail=\"{}\"",
+                producerId,
+                reason.tag(),
+                e.message());
+          } else {
+            LOG.warn(
+                "event=server_error producer={} reason={} detail=\"{}\"",
+                producerId,
+                reason.tag(),
+                e.message());
+          }
           if (reason == SocketErrorReason.FRAME_TOO_LONG) {
             fail(
                 new FrameTooLongException(

@@ -1,7 +1,6 @@
 package io.tributary.connector.socket;
 
 import io.micrometer.core.instrument.MeterRegistry;
-import io.micrometer.core.instrument.Metrics;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
@@ -19,6 +18,7 @@ import io.tributary.connector.socket.internal.ConfigChecks;
 import io.tributary.connector.socket.internal.LengthPrefixedFrameDecoder;
 import io.tributary.connector.socket.internal.LineFrameDecoder;
 import io.tributary.connector.socket.internal.NamedThreadFactory;
+import io.tributary.connector.socket.internal.OctetCountedFrameDecoder;
 import io.tributary.connector.socket.internal.PlainIngestHandler;
 import io.tributary.connector.socket.internal.RecordStore;
 import io.tributary.connector.socket.internal.SocketMetrics;
@@ -72,13 +72,17 @@ public final class SocketClientReceiver extends Receiver {
   private volatile boolean stopping;
   private volatile SocketMetrics metrics;
 
-  /** Uses {@link Metrics#globalRegistry}. */
+  /**
+   * Registers its meters in the registry of the runtime that runs it (the pipeline's), tagged with
+   * {@code pipeline} and {@code source}.
+   */
   public SocketClientReceiver(Config config) {
-    this(config, Metrics.globalRegistry);
+    this(config, null);
   }
 
   /**
    * @param config parsed with {@link SocketOptions#SPEC}; mode must be {@code client}
+   * @param registry where the meters go ({@code null}: the runtime's)
    * @throws io.tributary.core.api.ConfigException if the options do not fit client mode
    */
   public SocketClientReceiver(Config config, MeterRegistry registry) {
@@ -99,7 +103,10 @@ public final class SocketClientReceiver extends Receiver {
     int port = config.get(SocketOptions.PORT);
     String partition = host + ":" + port;
     if (metrics == null) {
-      metrics = new SocketMetrics(registry, source); // kept across restarts: meters register once
+      // kept across restarts: meters register once
+      metrics =
+          new SocketMetrics(
+              registry != null ? registry : meterRegistry(), pipelineId(), source, Long.MAX_VALUE);
     }
     SocketMetrics metrics = this.metrics;
     AtomicLong offsets = new AtomicLong(lastStoredOffset(partition).orElse(-1L) + 1);
@@ -124,7 +131,7 @@ public final class SocketClientReceiver extends Receiver {
           }
         };
     int maxFrame = Math.toIntExact(config.get(SocketOptions.MAX_FRAME_BYTES));
-    boolean lines = config.get(SocketOptions.FRAMING) == Framing.LINES;
+    Framing framing = config.get(SocketOptions.FRAMING);
     boolean utf8 = config.get(SocketOptions.VALIDATE_UTF8);
     EventLoopGroup g =
         new NioEventLoopGroup(1, new NamedThreadFactory("tributary-" + source + "-socket"));
@@ -148,9 +155,11 @@ public final class SocketClientReceiver extends Receiver {
                     ch.pipeline()
                         .addLast(
                             "decoder",
-                            lines
-                                ? new LineFrameDecoder(maxFrame, utf8)
-                                : new LengthPrefixedFrameDecoder(maxFrame));
+                            switch (framing) {
+                              case LINES -> new LineFrameDecoder(maxFrame, utf8);
+                              case LENGTH_PREFIXED -> new LengthPrefixedFrameDecoder(maxFrame);
+                              case OCTET_COUNTED -> new OctetCountedFrameDecoder(maxFrame, null);
+                            });
                     ch.pipeline()
                         .addLast(
                             "ingest",
@@ -177,14 +186,20 @@ public final class SocketClientReceiver extends Receiver {
             Channel ch = cf.channel();
             channel = ch;
             connections.incrementAndGet();
-            LOG.info("event=connected source={} peer={}:{}", source, host, port);
+            LOG.info(
+                "event=connected pipeline={} source={} peer={}:{}",
+                pipelineId(),
+                source,
+                host,
+                port);
             ch.closeFuture()
                 .addListener(
                     c -> {
                       if (!stopping) {
                         long delay = backoff.nextDelayMillis();
                         LOG.info(
-                            "event=peer_closed source={} peer={}:{} reconnect_in_ms={}",
+                            "event=peer_closed pipeline={} source={} peer={}:{} reconnect_in_ms={}",
+                            pipelineId(),
                             source,
                             host,
                             port,
@@ -198,7 +213,9 @@ public final class SocketClientReceiver extends Receiver {
           } else if (!stopping) {
             long delay = backoff.nextDelayMillis();
             LOG.warn(
-                "event=connect_failed source={} peer={}:{} reconnect_in_ms={} detail=\"{}\"",
+                "event=connect_failed pipeline={} source={} peer={}:{} reconnect_in_ms={}"
+                    + " detail=\"{}\"",
+                pipelineId(),
                 source,
                 host,
                 port,
@@ -235,7 +252,9 @@ public final class SocketClientReceiver extends Receiver {
     group = null;
     if (g != null && !g.shutdownGracefully(0, 2, TimeUnit.SECONDS).await(10, TimeUnit.SECONDS)) {
       LOG.warn(
-          "event=stop_slow source={} detail=\"event loop did not terminate within 10s\"",
+          "event=stop_slow pipeline={} source={} detail=\"event loop did not terminate within"
+              + " 10s\"",
+          pipelineId(),
           receiverName());
     }
   }

@@ -1,7 +1,6 @@
 package io.tributary.connector.socket;
 
 import io.micrometer.core.instrument.MeterRegistry;
-import io.micrometer.core.instrument.Metrics;
 import io.tributary.connector.socket.SocketOptions.Mode;
 import io.tributary.core.api.Config;
 import io.tributary.core.api.ConfigSpec;
@@ -11,7 +10,8 @@ import io.tributary.core.api.SourceFactory;
 /**
  * The {@code socket} source type, found through {@link java.util.ServiceLoader}: {@code mode:
  * client} creates a {@link SocketClientReceiver}, {@code mode: server} a {@link
- * SocketServerReceiver}. Meters go to {@link Metrics#globalRegistry}.
+ * SocketServerReceiver}. Meters go to the registry of the runtime that runs the receiver (the
+ * pipeline's), tagged with {@code pipeline} and {@code source}.
  *
  * <p>Thread safety: stateless.
  */
@@ -38,7 +38,9 @@ public final class SocketConnectorFactory implements SourceFactory {
    */
   @Override
   public Source create(String name, Config config) {
-    return create(config, Metrics.globalRegistry);
+    return config.get(SocketOptions.MODE) == Mode.CLIENT
+        ? new SocketClientReceiver(config)
+        : new SocketServerReceiver(config);
   }
 
   /** Like {@link #create(String, Config)} with an explicit meter registry. */

@@ -38,7 +38,23 @@ public enum SocketErrorReason {
   /** The TLS handshake failed. */
   TLS_HANDSHAKE("tls_handshake", 12),
   /** The connection failed with an I/O error (reset by peer, ...). */
-  IO_ERROR("io_error", 13);
+  IO_ERROR("io_error", 13),
+  /**
+   * The peer sent nothing for {@code read-idle-timeout} (before HELLO, between frames, or in the
+   * middle of one): the connection is closed so that silent connections cannot hold every slot of
+   * {@code max-connections}.
+   */
+  IDLE_TIMEOUT("idle_timeout", 14),
+  /**
+   * All connections together held {@code max-buffered-bytes} of partial frames and this one's
+   * partial frame grew: the connection is refused instead of the process running out of direct
+   * memory.
+   */
+  MEMORY_BUDGET("memory_budget", 15),
+  /** A TLS ClientHello arrived on a port without TLS ({@code tls.enabled: false}). */
+  TLS_ON_PLAIN_PORT("tls_on_plain_port", 16),
+  /** A syslog octet-counted frame did not start with {@code <digits> <space>}. */
+  BAD_OCTET_COUNT("bad_octet_count", 17);
 
   private final String tag;
   private final int code;

@@ -30,7 +30,24 @@ public final class SocketOptions {
     /** One record per line ending in {@code \n}; a trailing {@code \r} is removed. */
     LINES,
     /** Each record is preceded by its length as a 4-byte big-endian signed integer. */
-    LENGTH_PREFIXED
+    LENGTH_PREFIXED,
+    /**
+     * RFC 6587 octet counting, as syslog senders frame messages over TCP: {@code <ascii length>
+     * <space> <message>}.
+     */
+    OCTET_COUNTED
+  }
+
+  /** Which syslog header, if any, plain-mode records are parsed as (headers {@code syslog.*}). */
+  public enum SyslogFormat {
+    /** No parsing. */
+    NONE,
+    /** RFC 5424 when the message has a version after its PRI, RFC 3164 otherwise. */
+    AUTO,
+    /** RFC 5424 only; other messages are stored unparsed (and counted). */
+    RFC5424,
+    /** RFC 3164 (BSD syslog, rsyslog's traditional formats). */
+    RFC3164
   }
 
   public static final ConfigOption<Mode> MODE =
@@ -58,8 +75,19 @@ public final class SocketOptions {
       ConfigOption.enumValue("framing", Framing.class)
           .defaultValue(Framing.LINES)
           .description(
-              "lines: records end with \\n; length-prefixed: 4-byte big-endian length before each record."
-                  + " Ignored when reliable is true (the protocol has its own frames).");
+              "lines: records end with \\n; length-prefixed: 4-byte big-endian length before each record;"
+                  + " octet-counted: RFC 6587 `<ascii length> <message>`, the TCP framing of syslog senders"
+                  + " (rsyslog omfwd TCP_Framing=\"octet-counted\"). Ignored when reliable is true (the"
+                  + " protocol has its own frames).");
+
+  public static final ConfigOption<SyslogFormat> SYSLOG_FORMAT =
+      ConfigOption.enumValue("syslog-format", SyslogFormat.class)
+          .defaultValue(SyslogFormat.NONE)
+          .description(
+              "Server, plain mode: parse each record's syslog header into `syslog.*` headers (facility,"
+                  + " severity, timestamp, hostname, app-name, procid, msgid, structured-data, message); the"
+                  + " value stays the whole message. Messages that do not parse are stored as they are and"
+                  + " counted in tributary.socket.syslog.unparsed.");
 
   public static final ConfigOption<Long> MAX_FRAME_BYTES =
       ConfigOption.size("max-frame-bytes")
@@ -138,6 +166,27 @@ public final class SocketOptions {
           .validate(ConfigOption.atLeast(1))
           .description("Server: connections beyond this many are closed at once (and counted).");
 
+  public static final ConfigOption<Duration> READ_IDLE_TIMEOUT =
+      ConfigOption.duration("read-idle-timeout")
+          .defaultValue(Duration.ofSeconds(60))
+          .validate(ConfigOption.positive())
+          .description(
+              "Server: a connection that sends nothing for this long is closed and counted"
+                  + " (errors{reason=idle_timeout}), also before its TLS handshake or HELLO and between frames"
+                  + " of the reliable protocol, so silent connections cannot hold every slot of"
+                  + " max-connections. Time while the server itself paused reading (backpressure) does not"
+                  + " count.");
+
+  public static final ConfigOption<Long> MAX_BUFFERED_BYTES =
+      ConfigOption.size("max-buffered-bytes")
+          .defaultValue(64L * 1024 * 1024)
+          .validate(ConfigOption.between(1024, 64L * 1024 * 1024 * 1024))
+          .description(
+              "Server: bytes of partial frames (direct memory) all connections may hold together. When it"
+                  + " is reached, a connection whose partial frame grows beyond 64kb is refused"
+                  + " (errors{reason=memory_budget}); complete frames are never affected. Keep it well below"
+                  + " -XX:MaxDirectMemorySize (by default the heap size).");
+
   public static final ConfigOption<Integer> IO_THREADS =
       ConfigOption.integer("io-threads")
           .defaultValue(2)
@@ -152,6 +201,7 @@ public final class SocketOptions {
           HOST,
           PORT,
           FRAMING,
+          SYSLOG_FORMAT,
           MAX_FRAME_BYTES,
           VALIDATE_UTF8,
           RELIABLE,
@@ -164,6 +214,8 @@ public final class SocketOptions {
           RECONNECT_MAX_BACKOFF,
           CONNECT_TIMEOUT,
           MAX_CONNECTIONS,
+          READ_IDLE_TIMEOUT,
+          MAX_BUFFERED_BYTES,
           IO_THREADS);
 
   private SocketOptions() {}

@@ -1,7 +1,6 @@
 package io.tributary.connector.socket;
 
 import io.micrometer.core.instrument.MeterRegistry;
-import io.micrometer.core.instrument.Metrics;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelOption;
@@ -31,6 +30,7 @@ import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -74,20 +74,29 @@ public final class SocketServerReceiver extends Receiver implements SupportsPart
   private static final Logger LOG = LoggerFactory.getLogger(SocketServerReceiver.class);
 
   private final Config config;
+
+  /** {@code null}: the runtime's ({@link #meterRegistry()}). */
   private final MeterRegistry registry;
+
   private final SslContext ssl;
+  private final AtomicBoolean restartRequested = new AtomicBoolean();
   private final Set<Channel> children = ConcurrentHashMap.newKeySet();
   private volatile EventLoopGroup group;
   private volatile Channel serverChannel;
   private volatile SocketMetrics metrics;
 
-  /** Uses {@link Metrics#globalRegistry}. */
+  /**
+   * Registers its meters in the registry of the runtime that runs it (the pipeline's), tagged with
+   * {@code pipeline} and {@code source}.
+   */
   public SocketServerReceiver(Config config) {
-    this(config, Metrics.globalRegistry);
+    this(config, null);
   }
 
   /**
    * @param config parsed with {@link SocketOptions#SPEC}; mode must be {@code server}
+   * @param registry where the meters go ({@code null}: the runtime's); they are tagged with the
+   *     pipeline id and the source name either way
    * @throws io.tributary.core.api.ConfigException if the options do not fit server mode or TLS
    *     files are unusable
    */
@@ -118,8 +127,16 @@ public final class SocketServerReceiver extends Receiver implements SupportsPart
   public void onStart() throws Exception {
     String source = receiverName();
     if (metrics == null) {
-      metrics = new SocketMetrics(registry, source); // kept across restarts: meters register once
+      // kept across restarts: meters register once
+      metrics =
+          new SocketMetrics(
+              registry != null ? registry : meterRegistry(),
+              pipelineId(),
+              source,
+              config.get(SocketOptions.MAX_BUFFERED_BYTES));
     }
+    restartRequested.set(false);
+    SocketMetrics m = metrics;
     String host = config.get(SocketOptions.HOST);
     int port = config.get(SocketOptions.PORT);
     String partition = host + ":" + port;
@@ -139,6 +156,16 @@ public final class SocketServerReceiver extends Receiver implements SupportsPart
           public OptionalLong lastStoredOffset(String p) {
             return SocketServerReceiver.this.lastStoredOffset(p);
           }
+
+          @Override
+          public void storeFailed(Throwable cause) {
+            // The runtime's WAL failures are sticky: retrying on the same start cannot help.
+            if (restartRequested.compareAndSet(false, true)) {
+              restart(
+                  "reliable store failed for source " + source + " (" + m.logContext() + ")",
+                  cause);
+            }
+          }
         };
     ServerChannelInitializer init =
         new ServerChannelInitializer(
@@ -154,7 +181,9 @@ public final class SocketServerReceiver extends Receiver implements SupportsPart
             source,
             partition,
             offsets,
-            config.get(SocketOptions.RELIABLE_PRODUCER_IDLE_TIMEOUT));
+            config.get(SocketOptions.RELIABLE_PRODUCER_IDLE_TIMEOUT),
+            config.get(SocketOptions.READ_IDLE_TIMEOUT),
+            config.get(SocketOptions.SYSLOG_FORMAT));
     EventLoopGroup g =
         new NioEventLoopGroup(
             config.get(SocketOptions.IO_THREADS),
@@ -186,8 +215,8 @@ public final class SocketServerReceiver extends Receiver implements SupportsPart
           e);
     }
     LOG.info(
-        "event=listening source={} address={} reliable={} framing={} tls={}",
-        source,
+        "event=listening {} address={} reliable={} framing={} tls={}",
+        m.logContext(),
         boundAddress(),
         config.get(SocketOptions.RELIABLE),
         config.get(SocketOptions.FRAMING).name().toLowerCase(),
@@ -201,20 +230,36 @@ public final class SocketServerReceiver extends Receiver implements SupportsPart
     if (sc != null) {
       sc.close().awaitUninterruptibly(5, TimeUnit.SECONDS);
     }
-    for (Channel c : new ArrayList<>(children)) {
-      c.close();
+    List<Channel> open = new ArrayList<>(children);
+    if (!open.isEmpty()) {
+      // Reliable clients are told shutting_down (the documented error), not just closed.
+      for (Channel c : open) {
+        ServerChannelInitializer.shutdown(c);
+      }
+      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(3);
+      for (Channel c : open) {
+        long left = deadline - System.nanoTime();
+        if (left <= 0 || !c.closeFuture().awaitUninterruptibly(left, TimeUnit.NANOSECONDS)) {
+          c.close();
+        }
+      }
+      LOG.info("event=connections_closed {} connections={}", logContext(), open.size());
     }
     EventLoopGroup g = group;
     group = null;
     if (g != null) {
       if (!g.shutdownGracefully(0, 2, TimeUnit.SECONDS).await(10, TimeUnit.SECONDS)) {
         LOG.warn(
-            "event=stop_slow source={} detail=\"event loops did not terminate within 10s\"",
-            receiverName());
+            "event=stop_slow {} detail=\"event loops did not terminate within 10s\"", logContext());
       }
     }
     children.clear();
-    LOG.info("event=stopped source={}", receiverName());
+    LOG.info("event=stopped {}", logContext());
+  }
+
+  private String logContext() {
+    SocketMetrics m = metrics;
+    return m != null ? m.logContext() : "source=" + receiverName();
   }
 
   /**

@@ -91,6 +91,44 @@ class SocketOptionsTest {
   }
 
   @Test
+  void hardeningOptionsHaveSafeDefaultsAndFitTheServerOnly() {
+    var c = TestSupport.config("mode", "server", "port", 0);
+    assertThat(c.get(SocketOptions.READ_IDLE_TIMEOUT)).isEqualTo(java.time.Duration.ofSeconds(60));
+    assertThat(c.get(SocketOptions.MAX_BUFFERED_BYTES)).isEqualTo(64L * 1024 * 1024);
+    assertThat(c.get(SocketOptions.SYSLOG_FORMAT)).isEqualTo(SocketOptions.SyslogFormat.NONE);
+    assertThat(
+            TestSupport.config("mode", "server", "port", 0, "framing", "octet-counted")
+                .get(SocketOptions.FRAMING))
+        .isEqualTo(SocketOptions.Framing.OCTET_COUNTED);
+    var client =
+        TestSupport.config(
+            "mode",
+            "client",
+            "port",
+            9,
+            "read-idle-timeout",
+            "5s",
+            "max-buffered-bytes",
+            "1mb",
+            "syslog-format",
+            "auto");
+    assertThatThrownBy(() -> new SocketClientReceiver(client))
+        .isInstanceOf(ConfigException.class)
+        .hasMessageContaining("read-idle-timeout: applies to mode server only")
+        .hasMessageContaining("max-buffered-bytes: applies to mode server only")
+        .hasMessageContaining("syslog-format: applies to mode server only");
+    var reliable =
+        TestSupport.config("mode", "server", "port", 0, "reliable", true, "syslog-format", "auto");
+    assertThatThrownBy(() -> new SocketServerReceiver(reliable))
+        .isInstanceOf(ConfigException.class)
+        .hasMessageContaining("syslog-format: applies to plain mode only");
+    assertThatThrownBy(
+            () -> TestSupport.config("mode", "server", "port", 0, "read-idle-timeout", "0s"))
+        .isInstanceOf(ConfigException.class)
+        .hasMessageContaining("read-idle-timeout");
+  }
+
+  @Test
   void reliableServerDeclaresItsProducerIdleTimeoutToTheRuntime() {
     var reliable =
         new SocketServerReceiver(TestSupport.config("mode", "server", "port", 0, "reliable", true));

@@ -31,6 +31,15 @@ public final class ConfigOption<T> {
     String check(T value);
   }
 
+  /**
+   * A validator of one entry of a {@link #prefixed} option, given the name after the prefix and the
+   * value: returns {@code null} when the entry is fine, else the reason and what is expected.
+   */
+  @FunctionalInterface
+  public interface EntryValidator {
+    String check(String name, String value);
+  }
+
   /** Which part of an option's value must never be shown. */
   public enum Sensitivity {
     /** The value may be shown. */
@@ -56,6 +65,7 @@ public final class ConfigOption<T> {
   private final List<Validator<T>> validators;
   private final List<String> aliases;
   private final Sensitivity sensitivity;
+  private final List<EntryValidator> entryValidators;
 
   private ConfigOption(
       String name,
@@ -66,7 +76,8 @@ public final class ConfigOption<T> {
       Function<Object, T> parser,
       List<Validator<T>> validators,
       List<String> aliases,
-      Sensitivity sensitivity) {
+      Sensitivity sensitivity,
+      List<EntryValidator> entryValidators) {
     this.name = name;
     this.type = type;
     this.defaultValue = defaultValue;
@@ -76,11 +87,12 @@ public final class ConfigOption<T> {
     this.validators = List.copyOf(validators);
     this.aliases = List.copyOf(aliases);
     this.sensitivity = sensitivity;
+    this.entryValidators = List.copyOf(entryValidators);
   }
 
   private static <T> ConfigOption<T> simple(String name, String type, Function<Object, T> parser) {
     return new ConfigOption<>(
-        name, type, null, false, "", parser, List.of(), List.of(), Sensitivity.NONE);
+        name, type, null, false, "", parser, List.of(), List.of(), Sensitivity.NONE, List.of());
   }
 
   public static ConfigOption<String> string(String name) {
@@ -126,7 +138,8 @@ public final class ConfigOption<T> {
         },
         List.of(),
         List.of(),
-        Sensitivity.NONE);
+        Sensitivity.NONE,
+        List.of());
   }
 
   public static ConfigOption<List<String>> stringList(String name) {
@@ -154,7 +167,8 @@ public final class ConfigOption<T> {
         },
         List.of(),
         List.of(),
-        Sensitivity.NONE);
+        Sensitivity.NONE,
+        List.of());
   }
 
   /**
@@ -192,7 +206,8 @@ public final class ConfigOption<T> {
             },
             List.of(),
             List.of(),
-            Sensitivity.SECRET_NAMED_ENTRIES)
+            Sensitivity.SECRET_NAMED_ENTRIES,
+            List.of())
         .defaultValue(java.util.Map.of());
   }
 
@@ -203,24 +218,103 @@ public final class ConfigOption<T> {
 
   public ConfigOption<T> defaultValue(T value) {
     return new ConfigOption<>(
-        name, type, value, false, description, parser, validators, aliases, sensitivity);
+        name,
+        type,
+        value,
+        false,
+        description,
+        parser,
+        validators,
+        aliases,
+        sensitivity,
+        entryValidators);
   }
 
   public ConfigOption<T> required() {
     return new ConfigOption<>(
-        name, type, null, true, description, parser, validators, aliases, sensitivity);
+        name,
+        type,
+        null,
+        true,
+        description,
+        parser,
+        validators,
+        aliases,
+        sensitivity,
+        entryValidators);
   }
 
   public ConfigOption<T> description(String text) {
     return new ConfigOption<>(
-        name, type, defaultValue, required, text, parser, validators, aliases, sensitivity);
+        name,
+        type,
+        defaultValue,
+        required,
+        text,
+        parser,
+        validators,
+        aliases,
+        sensitivity,
+        entryValidators);
   }
 
   public ConfigOption<T> validate(Validator<T> validator) {
     List<Validator<T>> v = new ArrayList<>(validators);
     v.add(validator);
     return new ConfigOption<>(
-        name, type, defaultValue, required, description, parser, v, aliases, sensitivity);
+        name,
+        type,
+        defaultValue,
+        required,
+        description,
+        parser,
+        v,
+        aliases,
+        sensitivity,
+        entryValidators);
+  }
+
+  /**
+   * Adds a check of each entry of a {@link #prefixed} option: a failing entry is reported as a
+   * problem of its own full key ({@code kafka.security.protocol}), so the gateway can name its
+   * line. The entry's value is shown in the message unless its name is a secret name.
+   */
+  public ConfigOption<T> validateEachEntry(EntryValidator validator) {
+    List<EntryValidator> v = new ArrayList<>(entryValidators);
+    v.add(validator);
+    return new ConfigOption<>(
+        name,
+        type,
+        defaultValue,
+        required,
+        description,
+        parser,
+        validators,
+        aliases,
+        sensitivity,
+        v);
+  }
+
+  /**
+   * The problems {@link #validateEachEntry entry validators} find in {@code entries} (names after
+   * the prefix), each keyed by its full key; empty when none.
+   */
+  public List<ConfigProblem> entryProblems(java.util.Map<String, String> entries) {
+    List<ConfigProblem> out = new ArrayList<>();
+    for (java.util.Map.Entry<String, String> e : entries.entrySet()) {
+      for (EntryValidator v : entryValidators) {
+        String problem = v.check(e.getKey(), e.getValue());
+        if (problem != null) {
+          String key = name + e.getKey();
+          boolean secret = Secrets.isSecretName(e.getKey());
+          String shown = secret ? Secrets.MASK : e.getValue();
+          String reason = secret ? Secrets.scrub(problem, List.of(e.getValue())) : problem;
+          out.add(new ConfigProblem(key, "Invalid value " + shown + " for " + key + ": " + reason));
+          break;
+        }
+      }
+    }
+    return out;
   }
 
   /**
@@ -242,7 +336,16 @@ public final class ConfigOption<T> {
 
   private ConfigOption<T> withSensitivity(Sensitivity s) {
     return new ConfigOption<>(
-        name, type, defaultValue, required, description, parser, validators, aliases, s);
+        name,
+        type,
+        defaultValue,
+        required,
+        description,
+        parser,
+        validators,
+        aliases,
+        s,
+        entryValidators);
   }
 
   /** Older names still accepted for this key. */
@@ -256,7 +359,8 @@ public final class ConfigOption<T> {
         parser,
         validators,
         List.of(names),
-        sensitivity);
+        sensitivity,
+        entryValidators);
   }
 
   public String name() {

@@ -114,7 +114,14 @@ public final class ConfigSpec {
     }
     for (Map.Entry<ConfigOption<?>, Map<String, Object>> e : prefixed.entrySet()) {
       try {
-        values.put(e.getKey().name(), e.getKey().parse(e.getValue()));
+        Object parsed = e.getKey().parse(e.getValue());
+        List<ConfigProblem> entryProblems =
+            parsed instanceof Map<?, ?> m ? e.getKey().entryProblems(stringEntries(m)) : List.of();
+        if (entryProblems.isEmpty()) {
+          values.put(e.getKey().name(), parsed);
+        } else {
+          problems.addAll(entryProblems);
+        }
       } catch (IllegalArgumentException ex) {
         problems.add(new ConfigProblem(e.getKey().name(), ex.getMessage()));
       }
@@ -137,6 +144,12 @@ public final class ConfigSpec {
       }
     }
     return new Config(values, this);
+  }
+
+  private static Map<String, String> stringEntries(Map<?, ?> m) {
+    Map<String, String> out = new LinkedHashMap<>();
+    m.forEach((k, v) -> out.put(String.valueOf(k), String.valueOf(v)));
+    return out;
   }
 
   /**

@@ -137,17 +137,15 @@ public final class PipelineOptions {
           .defaultValue(100)
           .validate(ConfigOption.atLeast(2))
           .description("How many offsets/ and commits/ files the checkpoint keeps.");
-  // Retry defaults: a broker restart or an object-store brownout lasts seconds to a few minutes.
-  // Ten attempts with a
-  // backoff doubling from 100 ms to 10 s wait about 33 s in all, and each attempt itself blocks for
-  // up to a client
-  // timeout (30-60 s for Kafka), so the attempts and the 5-minute total bound meet: a real outage
-  // is ridden out, a
-  // permanent one fails within minutes instead of hanging, and the first retry comes quickly for a
-  // one-off blip.
+  // Retry defaults: a broker restart or an object-store brownout lasts seconds to a few minutes
+  // (a broker SIGKILLed on a loaded machine took up to 60 s to come back in KafkaGatewayCrashIT,
+  // and log recovery after an unclean shutdown can take longer). Thirty attempts with a backoff
+  // doubling from 100 ms to 10 s wait about 4.5 minutes in all, so with short client timeouts too
+  // the 5-minute bound is what ends the retries: a real outage is ridden out, a permanent one fails
+  // within minutes instead of hanging, and the first retry comes quickly for a one-off blip.
   public static final ConfigOption<Integer> RETRY_MAX_ATTEMPTS =
       ConfigOption.integer("retry.max-attempts")
-          .defaultValue(10)
+          .defaultValue(30)
           .validate(ConfigOption.atLeast(1))
           .description(
               "Attempts in all (the first included) of a batch step that fails with a retriable error (listing"

@@ -207,4 +207,33 @@ class ConfigSpecTest {
         .isInstanceOf(IllegalArgumentException.class)
         .hasMessageContaining("not declared");
   }
+
+  @Test
+  void entriesOfAPrefixedOptionAreCheckedOneByOneUnderTheirFullKeySecretsMasked() {
+    ConfigOption<Map<String, String>> client =
+        ConfigOption.prefixed("client.")
+            .validateEachEntry(
+                (name, value) ->
+                    name.endsWith(".ms") && !value.chars().allMatch(Character::isDigit)
+                        ? "not a number of milliseconds " + value + " (expected: digits)"
+                        : null);
+    ConfigSpec spec = ConfigSpec.of(client);
+    Map<String, Object> raw = new LinkedHashMap<>();
+    raw.put("client.linger.ms", "soon");
+    raw.put("client.retry.backoff.ms", "100");
+    raw.put("client.password.ms", "hunter2");
+    List<ConfigProblem> problems = spec.validate(raw);
+    assertThat(problems)
+        .extracting(ConfigProblem::key)
+        .containsExactly("client.linger.ms", "client.password.ms");
+    assertThat(problems.get(0).message())
+        .isEqualTo(
+            "Invalid value soon for client.linger.ms: not a number of milliseconds soon (expected:"
+                + " digits)");
+    assertThat(problems.get(1).message())
+        .startsWith("Invalid value ****** for client.password.ms")
+        .doesNotContain("hunter2");
+    assertThat(spec.parse(Map.of("client.linger.ms", "5")).get(client))
+        .containsEntry("linger.ms", "5");
+  }
 }

@@ -101,6 +101,67 @@ public final class KafkaClients {
   }
 
   /**
+   * What to check when a client cannot connect or authenticate: the addresses and the security
+   * settings in force (the protocol's name, never a secret).
+   */
+  public static String connectionHint(String bootstrapServers, Map<String, String> settings) {
+    String protocol = settings.getOrDefault("security.protocol", "PLAINTEXT");
+    return "check that the brokers at "
+        + bootstrapServers
+        + " are running and reachable from this host, and the kafka.security.protocol (now "
+        + protocol
+        + "), kafka.sasl.* and kafka.ssl.* settings";
+  }
+
+  /**
+   * {@code t} and each cause as {@code Type: message}, joined with {@code "; caused by: "}, with
+   * the values of secret settings in {@code settings} replaced by the mask: the Kafka clients wrap
+   * the useful error (a missing JAAS entry, an unreadable keystore) in "Failed to construct kafka
+   * consumer".
+   */
+  public static String causeChain(Throwable t, Map<String, String> settings) {
+    StringBuilder b = new StringBuilder();
+    java.util.Set<Throwable> seen =
+        java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
+    for (Throwable c = t; c != null && seen.add(c); c = c.getCause()) {
+      if (b.length() > 0) {
+        b.append("; caused by: ");
+      }
+      b.append(c.getClass().getName());
+      if (c.getMessage() != null) {
+        b.append(": ").append(c.getMessage());
+      }
+    }
+    return io.tributary.core.api.Secrets.scrub(
+        b.toString(), io.tributary.core.api.Secrets.secretValues(settings));
+  }
+
+  /**
+   * Runs a Kafka client's constructor; its failure (a bad setting, a missing JAAS entry, an
+   * unreadable keystore) becomes a {@link io.tributary.core.api.TributaryException} naming {@code
+   * component} with the whole cause chain, secrets masked, and the settings to check.
+   */
+  public static <T> T create(
+      String component,
+      String bootstrapServers,
+      Map<String, String> settings,
+      java.util.function.Supplier<T> constructor) {
+    try {
+      return constructor.get();
+    } catch (org.apache.kafka.common.KafkaException e) {
+      throw new io.tributary.core.api.TributaryException(
+          component
+              + " could not create its Kafka client: "
+              + causeChain(e, settings)
+              + " ("
+              + connectionHint(bootstrapServers, settings)
+              + ")",
+          io.tributary.core.api.Secrets.scrubbed(
+              e, io.tributary.core.api.Secrets.secretValues(settings)));
+    }
+  }
+
+  /**
    * Runs {@code close} with the calling thread's interrupt flag cleared and restores the flag
    * afterwards: the Kafka clients refuse to close on an interrupted thread, and {@code stopNow}
    * interrupts the batch thread. Blocks as long as {@code close} does.

@@ -133,6 +133,43 @@ public final class KinesisClients {
               + " profile, role) and that the identity may use this stream. Kinesis said: "
               + message(e));
     }
+    if (hasCause(e, javax.net.ssl.SSLException.class)) {
+      String root = rootMessage(e);
+      boolean certificate =
+          hasCause(e, java.security.cert.CertificateException.class)
+              || root.contains("PKIX")
+              || root.contains("certificat");
+      return new ConfigException(
+          "TLS with the endpoint of "
+              + target.describe()
+              + " failed (while trying to "
+              + what
+              + "): "
+              + root
+              + (certificate
+                  ? ". The server's certificate is not trusted by this JVM: add its CA to the JVM's"
+                      + " truststore (javax.net.ssl.trustStore), or fix 'endpoint'."
+                  : ". The server does not speak TLS there: use http:// for a plain-HTTP endpoint, or"
+                      + " fix the port in 'endpoint'."));
+    }
+    if (e instanceof AwsServiceException a
+        && a.statusCode() >= 400
+        && a.statusCode() < 500
+        && a.statusCode() != 403
+        && !isThrottling(e)
+        && (a.awsErrorDetails() == null
+            || a.awsErrorDetails().errorCode() == null
+            || a.awsErrorDetails().errorCode().isBlank())) {
+      return new ConfigException(
+          "The endpoint of "
+              + target.describe()
+              + " answered HTTP "
+              + a.statusCode()
+              + " without a Kinesis error code (while trying to "
+              + what
+              + "): it does not look like a Kinesis endpoint. Fix 'endpoint' (for AWS, leave it unset"
+              + " and set 'region'; for a local server, its http:// or https:// address and port).");
+    }
     if (isThrottling(e)) {
       return new RetriableException(
           "Kinesis throttled " + what + " on " + target.describe() + ": " + message(e), e);
@@ -174,8 +211,19 @@ public final class KinesisClients {
           "Kinesis failed to " + what + " on " + target.describe() + ": " + message(e), e);
     }
     if (e instanceof SdkClientException) {
+      String hint =
+          target.endpoint() != null && target.endpoint().startsWith("http://")
+              ? " (if the endpoint speaks TLS, use https:// in 'endpoint')"
+              : "";
       return new RetriableException(
-          "Kinesis client failed to " + what + " on " + target.describe() + ": " + message(e), e);
+          "Kinesis client failed to "
+              + what
+              + " on "
+              + target.describe()
+              + ": "
+              + message(e)
+              + hint,
+          e);
     }
     if (e instanceof SdkException) {
       return new TributaryException(

@@ -45,6 +45,9 @@ public final class ConfigChecks {
               SocketOptions.TLS_CERT_FILE,
               SocketOptions.TLS_KEY_FILE,
               SocketOptions.MAX_CONNECTIONS,
+              SocketOptions.READ_IDLE_TIMEOUT,
+              SocketOptions.MAX_BUFFERED_BYTES,
+              SocketOptions.SYSLOG_FORMAT,
               SocketOptions.RELIABLE_PRODUCER_IDLE_TIMEOUT)) {
         if (config.isSet(o)) {
           problems.add(
@@ -84,6 +87,15 @@ public final class ConfigChecks {
                 + SocketOptions.RELIABLE_PRODUCER_IDLE_TIMEOUT.name()
                 + ": applies to reliable: true only"
                 + " (expected: unset, or reliable: true)");
+      }
+      if (config.get(SocketOptions.RELIABLE) && config.isSet(SocketOptions.SYSLOG_FORMAT)) {
+        problems.add(
+            "Invalid value "
+                + config.asMap().get(SocketOptions.SYSLOG_FORMAT.name())
+                + " for "
+                + SocketOptions.SYSLOG_FORMAT.name()
+                + ": applies to plain mode only; reliable payloads are not parsed"
+                + " (expected: unset, or reliable: false)");
       }
       for (var o :
           List.of(

@@ -2,7 +2,6 @@ package io.tributary.connector.socket.internal;
 
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.ChannelHandlerContext;
-import io.netty.handler.codec.ByteToMessageDecoder;
 import io.tributary.connector.socket.FrameTooLongException;
 import io.tributary.connector.socket.TruncatedFrameException;
 import java.util.List;
@@ -15,11 +14,19 @@ import java.util.List;
  *
  * <p>Thread safety: one instance per channel, used on its event loop only.
  */
-public final class LengthPrefixedFrameDecoder extends ByteToMessageDecoder {
+public final class LengthPrefixedFrameDecoder extends BudgetedDecoder {
   private final int maxFrameBytes;
   private boolean failed;
 
   public LengthPrefixedFrameDecoder(int maxFrameBytes) {
+    this(maxFrameBytes, null);
+  }
+
+  /**
+   * @param budget shared by the server's connections; {@code null} for none
+   */
+  public LengthPrefixedFrameDecoder(int maxFrameBytes, MemoryBudget budget) {
+    super(budget);
     this.maxFrameBytes = maxFrameBytes;
   }
 

@@ -2,7 +2,6 @@ package io.tributary.connector.socket.internal;
 
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.ChannelHandlerContext;
-import io.netty.handler.codec.ByteToMessageDecoder;
 import io.tributary.connector.socket.FrameTooLongException;
 import io.tributary.connector.socket.InvalidUtf8Exception;
 import io.tributary.connector.socket.SocketProtocolException;
@@ -23,7 +22,7 @@ import java.util.List;
  *
  * <p>Thread safety: one instance per channel, used on its event loop only.
  */
-public final class LineFrameDecoder extends ByteToMessageDecoder {
+public final class LineFrameDecoder extends BudgetedDecoder {
   private final int maxFrameBytes;
   private final boolean validateUtf8;
   private boolean discarding;
@@ -43,6 +42,14 @@ public final class LineFrameDecoder extends ByteToMessageDecoder {
   private static final long LOW_BITS = 0x7F7F7F7F7F7F7F7FL;
 
   public LineFrameDecoder(int maxFrameBytes, boolean validateUtf8) {
+    this(maxFrameBytes, validateUtf8, null);
+  }
+
+  /**
+   * @param budget shared by the server's connections; {@code null} for none
+   */
+  public LineFrameDecoder(int maxFrameBytes, boolean validateUtf8, MemoryBudget budget) {
+    super(budget);
     this.maxFrameBytes = maxFrameBytes;
     this.validateUtf8 = validateUtf8;
   }

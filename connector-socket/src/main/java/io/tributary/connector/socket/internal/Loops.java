@@ -23,6 +23,19 @@ final class Loops {
     }
   }
 
+  /**
+   * Whether {@code t} (or one of its causes) says the receiver stopped: the store was refused or
+   * abandoned because of the stop, not because the write-ahead log failed.
+   */
+  static boolean isStopped(Throwable t) {
+    for (Throwable c = t; c != null; c = c.getCause() == c ? null : c.getCause()) {
+      if (c instanceof io.tributary.core.api.ReceiverStoppedException) {
+        return true;
+      }
+    }
+    return false;
+  }
+
   static Throwable unwrap(Throwable t) {
     while ((t instanceof java.util.concurrent.CompletionException
             || t instanceof java.util.concurrent.ExecutionException)

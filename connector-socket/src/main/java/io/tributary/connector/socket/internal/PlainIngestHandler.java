@@ -2,9 +2,15 @@ package io.tributary.connector.socket.internal;
 
 import io.netty.channel.ChannelHandlerContext;
 import io.tributary.connector.socket.SocketErrorReason;
+import io.tributary.connector.socket.SocketOptions.SyslogFormat;
 import io.tributary.core.api.PackedRecords;
-import io.tributary.core.api.ReceiverStoppedException;
+import io.tributary.core.api.Record;
+import io.tributary.core.api.SourcePosition;
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.AtomicLong;
@@ -36,6 +42,14 @@ public final class PlainIngestHandler extends ConnectionHandler {
    * bounds, no object per line); {@code null} when there are none.
    */
   private PackedRecords.Builder pending;
+
+  /**
+   * With a syslog format: the records read since the last group was handed over, each with its own
+   * headers; {@code null} when there are none.
+   */
+  private List<Record> parsed;
+
+  private final SyslogFormat syslog;
 
   /** Records in the last group: sizes the next builder. */
   private int lastGroupRecords = 256;
@@ -70,11 +84,25 @@ public final class PlainIngestHandler extends ConnectionHandler {
       String source,
       String partition,
       AtomicLong offsets) {
+    this(store, metrics, source, partition, offsets, SyslogFormat.NONE);
+  }
+
+  /**
+   * @param syslog how records are parsed as syslog messages ({@code NONE}: not at all)
+   */
+  public PlainIngestHandler(
+      RecordStore store,
+      SocketMetrics metrics,
+      String source,
+      String partition,
+      AtomicLong offsets,
+      SyslogFormat syslog) {
     super(metrics);
     this.store = store;
     this.source = source;
     this.partition = partition;
     this.offsets = offsets;
+    this.syslog = syslog;
   }
 
   @Override
@@ -94,7 +122,10 @@ public final class PlainIngestHandler extends ConnectionHandler {
 
   @Override
   public void channelRead(ChannelHandlerContext ctx, Object msg) {
-    if (msg instanceof Frame.Lines lines) {
+    if (syslog != SyslogFormat.NONE
+        && (msg instanceof Frame.Lines || msg instanceof Frame.Payload)) {
+      addParsed(msg);
+    } else if (msg instanceof Frame.Lines lines) {
       int n = lines.count();
       long offset = offsets.getAndAdd(n); // one reservation for the whole read
       builder()
@@ -113,13 +144,44 @@ public final class PlainIngestHandler extends ConnectionHandler {
       metrics.reject(
           bad.error(),
           ctx.channel().remoteAddress(),
-          bad.fatal() ? "connection closed" : "frame dropped");
+          bad.fatal() ? "connection closed, nothing of the bad input stored" : "frame dropped");
       if (bad.fatal()) {
         ctx.close();
       }
     } else {
       ctx.fireChannelRead(msg);
     }
+  }
+
+  /** Syslog parsing: one record per message, with the parsed headers and the remote address. */
+  private void addParsed(Object msg) {
+    long now = System.currentTimeMillis();
+    if (parsed == null) {
+      parsed = new ArrayList<>();
+    }
+    if (msg instanceof Frame.Lines lines) {
+      long offset = offsets.getAndAdd(lines.count());
+      for (int i = 0; i < lines.count(); i++) {
+        parsed.add(parsedRecord(lines.data(), lines.starts()[i], lines.ends()[i], offset + i, now));
+      }
+    } else if (msg instanceof Frame.Payload p) {
+      parsed.add(parsedRecord(p.bytes(), 0, p.bytes().length, offsets.getAndIncrement(), now));
+    }
+  }
+
+  private Record parsedRecord(byte[] data, int from, int to, long offset, long now) {
+    Map<String, byte[]> h = SyslogParser.parse(syslog, data, from, to);
+    Map<String, byte[]> headers;
+    if (h == null) {
+      metrics.syslogUnparsed();
+      headers = this.headers;
+    } else {
+      h = new HashMap<>(h);
+      h.put(REMOTE_HEADER, remote);
+      headers = Map.copyOf(h);
+    }
+    byte[] value = from == 0 && to == data.length ? data : Arrays.copyOfRange(data, from, to);
+    return new Record(null, value, now, headers, new SourcePosition(source, partition, offset));
   }
 
   private PackedRecords.Builder builder() {
@@ -130,7 +192,7 @@ public final class PlainIngestHandler extends ConnectionHandler {
   }
 
   private boolean hasPending() {
-    return pending != null && !pending.isEmpty();
+    return (pending != null && !pending.isEmpty()) || (parsed != null && !parsed.isEmpty());
   }
 
   @Override
@@ -150,24 +212,44 @@ public final class PlainIngestHandler extends ConnectionHandler {
   }
 
   private void storePending() {
-    PackedRecords batch = pending.build();
-    pending = null;
-    lastGroupRecords = batch.size(); // the next group is likely as large: no regrowth
+    List<Record> batch;
+    if (parsed != null && !parsed.isEmpty()) {
+      batch = parsed;
+      parsed = null;
+    } else {
+      PackedRecords packed = pending.build();
+      pending = null;
+      lastGroupRecords = packed.size(); // the next group is likely as large: no regrowth
+      batch = packed;
+    }
     inFlight++;
     if (inFlight >= MAX_IN_FLIGHT) {
       ctx.channel().config().setAutoRead(false);
     }
+    Object remoteAddress = ctx.channel().remoteAddress();
     CompletableFuture<Void> f = store.storeReliablyAsync(batch);
-    f.whenComplete((v, e) -> Loops.run(ctx.executor(), () -> onStored(batch.size(), e)));
+    f.whenComplete(
+        (v, e) -> {
+          if (e != null && Loops.isStopped(e)) {
+            // Counted here, not on the event loop: at shutdown the loop may already refuse tasks.
+            metrics.reject(
+                SocketErrorReason.SHUTTING_DOWN,
+                remoteAddress,
+                "connection closed; " + batch.size() + " records read but not stored",
+                "the receiver stopped before the group was stored (plain mode: the sender is not told)");
+          }
+          Loops.run(ctx.executor(), () -> onStored(batch.size(), e));
+        });
   }
 
   private void onStored(int count, Throwable error) {
     inFlight--;
     if (error != null) {
       Throwable cause = Loops.unwrap(error);
-      if (cause instanceof ReceiverStoppedException) {
-        LOG.debug("event=store_refused source={} reason=receiver_stopped", source);
+      if (Loops.isStopped(cause)) {
+        // counted and logged where the store completed
       } else {
+        store.storeFailed(cause);
         metrics.reject(
             SocketErrorReason.STORE_FAILED,
             ctx.channel().remoteAddress(),
@@ -175,6 +257,7 @@ public final class PlainIngestHandler extends ConnectionHandler {
             String.valueOf(cause));
       }
       pending = null;
+      parsed = null;
       ctx.close();
       return;
     }

@@ -14,4 +14,10 @@ public interface RecordStore {
   CompletableFuture<Void> storeReliablyAsync(List<Record> batch);
 
   OptionalLong lastStoredOffset(String partition);
+
+  /**
+   * A reliable store failed (not because the receiver stops): the runtime's write-ahead log fails
+   * for good, so the receiver asks the supervisor for a restart. Default: nothing.
+   */
+  default void storeFailed(Throwable cause) {}
 }

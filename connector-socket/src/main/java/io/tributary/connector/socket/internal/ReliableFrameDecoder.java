@@ -3,7 +3,6 @@ package io.tributary.connector.socket.internal;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufUtil;
 import io.netty.channel.ChannelHandlerContext;
-import io.netty.handler.codec.ByteToMessageDecoder;
 import io.tributary.connector.socket.FrameTooLongException;
 import io.tributary.connector.socket.ProtocolViolationException;
 import io.tributary.connector.socket.SocketErrorReason;
@@ -19,7 +18,7 @@ import java.util.List;
  *
  * <p>Thread safety: one instance per channel, used on its event loop only.
  */
-public final class ReliableFrameDecoder extends ByteToMessageDecoder {
+public final class ReliableFrameDecoder extends BudgetedDecoder {
   private enum State {
     HELLO,
     DATA,
@@ -30,6 +29,14 @@ public final class ReliableFrameDecoder extends ByteToMessageDecoder {
   private State state = State.HELLO;
 
   public ReliableFrameDecoder(int maxFrameBytes) {
+    this(maxFrameBytes, null);
+  }
+
+  /**
+   * @param budget shared by the server's connections; {@code null} for none
+   */
+  public ReliableFrameDecoder(int maxFrameBytes, MemoryBudget budget) {
+    super(budget);
     this.maxFrameBytes = maxFrameBytes;
   }
 
@@ -55,9 +62,8 @@ public final class ReliableFrameDecoder extends ByteToMessageDecoder {
                     SocketErrorReason.BAD_MAGIC,
                     "Connection from "
                         + ctx.channel().remoteAddress()
-                        + " did not start with the TRB1 magic (first bytes"
-                        + " 0x"
-                        + ByteBufUtil.hexDump(in, at, 4)
+                        + " did not start with the TRB1 magic (got "
+                        + Printable.describe(in, at, in.readableBytes())
                         + "); is the sender speaking the reliable protocol?"));
             return;
           }

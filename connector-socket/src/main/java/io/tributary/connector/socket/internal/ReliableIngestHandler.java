@@ -6,7 +6,6 @@ import io.netty.channel.ChannelHandlerContext;
 import io.tributary.connector.socket.ProtocolViolationException;
 import io.tributary.connector.socket.SocketErrorReason;
 import io.tributary.connector.socket.SocketProtocolException;
-import io.tributary.core.api.ReceiverStoppedException;
 import io.tributary.core.api.Record;
 import io.tributary.core.api.SourcePosition;
 import java.util.ArrayList;
@@ -50,6 +49,9 @@ public final class ReliableIngestHandler extends ConnectionHandler {
   private boolean ackDue;
   private boolean closing;
 
+  /** The peer ended TLS with close_notify: close once what it sent is stored and acknowledged. */
+  private boolean peerClosed;
+
   /**
    * Welcomed with -1 (nothing known of the producer) and no DATA accepted yet: the first DATA sets
    * the sequence.
@@ -83,7 +85,12 @@ public final class ReliableIngestHandler extends ConnectionHandler {
         early.add(d);
       }
     } else if (msg instanceof Frame.Bad bad) {
-      if (bad.fatal()) {
+      if (bad.error().reason() == SocketErrorReason.TLS_ON_PLAIN_PORT) {
+        // The peer speaks TLS: an ERROR frame would be garbage to it.
+        metrics.reject(bad.error(), ctx.channel().remoteAddress(), "connection closed");
+        closing = true;
+        ctx.close();
+      } else if (bad.fatal()) {
         fail(bad.error());
       } else {
         metrics.reject(
@@ -103,11 +110,12 @@ public final class ReliableIngestHandler extends ConnectionHandler {
     producer = p;
     if (previous != null && previous != ch && previous.isActive()) {
       LOG.info(
-          "event=producer_reconnected source={} producer={} old={} new={}",
-          source,
+          "event=producer_reconnected {} producer={} old={} new={}",
+          metrics.logContext(),
           producerId,
           previous.remoteAddress(),
           ch.remoteAddress());
+      metrics.count(SocketErrorReason.REPLACED);
       previous
           .writeAndFlush(
               Protocol.error(
@@ -132,6 +140,8 @@ public final class ReliableIngestHandler extends ConnectionHandler {
         // A newer connection claimed the producer id between this HELLO's claim and its welcome.
         // The newer connection's onHello also sends REPLACED, but as a task on this loop that runs
         // after us: a bare close here would reach the client first, without the documented error.
+        metrics.count(SocketErrorReason.REPLACED);
+        closing = true;
         ch.writeAndFlush(
                 Protocol.error(
                     ch.alloc(),
@@ -148,8 +158,8 @@ public final class ReliableIngestHandler extends ConnectionHandler {
     startsSequence = last < 0;
     welcomed = true;
     LOG.debug(
-        "event=welcome source={} producer={} remote={} last_stored={}",
-        source,
+        "event=welcome {} producer={} remote={} last_stored={}",
+        metrics.logContext(),
         p.id,
         ch.remoteAddress(),
         last);
@@ -174,8 +184,8 @@ public final class ReliableIngestHandler extends ConnectionHandler {
       startsSequence = false;
       if (seq > 0) {
         LOG.info(
-            "event=producer_sequence_resumed source={} producer={} remote={} first_seq={}",
-            source,
+            "event=producer_sequence_resumed {} producer={} remote={} first_seq={}",
+            metrics.logContext(),
             producer.id,
             ctx.channel().remoteAddress(),
             seq);
@@ -231,7 +241,12 @@ public final class ReliableIngestHandler extends ConnectionHandler {
         ackDue = false;
         ctx.writeAndFlush(Protocol.ack(ctx.alloc(), lastAcked));
       }
-      ctx.channel().config().setAutoRead(true);
+      if (peerClosed) {
+        closing = true;
+        ctx.close(); // after the ACK above: SslHandler answers close_notify, then closes
+      } else {
+        ctx.channel().config().setAutoRead(true);
+      }
     }
   }
 
@@ -251,11 +266,23 @@ public final class ReliableIngestHandler extends ConnectionHandler {
       }
       inFlight = true;
       CompletableFuture<Void> f = store.storeReliablyAsync(batch);
+      Object remote = ch.remoteAddress();
       p.tail =
           f.handle(
               (v, e) -> {
                 if (e == null) {
                   registry.stored(p, maxSeq);
+                } else if (Loops.isStopped(e)) {
+                  // Counted here, not on the event loop: at shutdown it may refuse tasks.
+                  metrics.reject(
+                      SocketErrorReason.SHUTTING_DOWN,
+                      remote,
+                      "ERROR shutting_down sent, connection closed; "
+                          + batch.size()
+                          + " frames not acknowledged (the client resends them)",
+                      "the receiver stopped before producer " + p.id + "'s group was stored");
+                } else {
+                  store.storeFailed(Loops.unwrap(e));
                 }
                 Loops.run(ctx.executor(), () -> onStored(batch.size(), maxSeq, e));
                 return null;
@@ -267,7 +294,7 @@ public final class ReliableIngestHandler extends ConnectionHandler {
     inFlight = false;
     if (error != null) {
       Throwable cause = Loops.unwrap(error);
-      if (cause instanceof ReceiverStoppedException) {
+      if (Loops.isStopped(cause)) {
         sendErrorAndClose(
             SocketErrorReason.SHUTTING_DOWN, "The receiver is stopping; reconnect later");
       } else {
@@ -296,6 +323,48 @@ public final class ReliableIngestHandler extends ConnectionHandler {
     if (!closing) {
       afterReadBurst();
     }
+  }
+
+  @Override
+  void onIdle(ChannelHandlerContext ctx) {
+    if (closing) {
+      return;
+    }
+    metrics.reject(
+        SocketErrorReason.IDLE_TIMEOUT,
+        ctx.channel().remoteAddress(),
+        "ERROR idle_timeout sent, connection closed",
+        welcomed
+            ? "producer " + producer.id + " sent nothing within read-idle-timeout"
+            : "no HELLO within read-idle-timeout");
+    sendErrorAndClose(
+        SocketErrorReason.IDLE_TIMEOUT,
+        "Nothing received within the server's read-idle-timeout; reconnect when there is data");
+  }
+
+  @Override
+  void onPeerClosed(ChannelHandlerContext ctx) {
+    peerClosed = true;
+    if (closing) {
+      return;
+    }
+    if (producer == null) {
+      closing = true;
+      ctx.close();
+    } else if (welcomed && !inFlight) {
+      afterReadBurst();
+    } // else: sendWelcome or onStored runs afterReadBurst, which closes
+  }
+
+  @Override
+  void onShutdown(ChannelHandlerContext ctx) {
+    if (closing) {
+      return;
+    }
+    metrics.count(SocketErrorReason.SHUTTING_DOWN);
+    sendErrorAndClose(
+        SocketErrorReason.SHUTTING_DOWN,
+        "The receiver is stopping; reconnect later (unacknowledged frames must be resent)");
   }
 
   private void fail(SocketProtocolException error) {
