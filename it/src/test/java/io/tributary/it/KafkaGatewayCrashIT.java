@@ -328,11 +328,12 @@ class KafkaGatewayCrashIT {
    * Reads B with {@code read_committed} from the beginning, incrementally (each {@link #poll()}
    * takes what is committed), and keeps per-record counts and per-partition order. Single-threaded.
    */
-  private static final class Verifier implements AutoCloseable {
+  static final class Verifier implements AutoCloseable {
     private final KafkaConsumer<byte[], byte[]> consumer;
     private final List<TopicPartition> partitions = new ArrayList<>();
-    private final byte[] seen = new byte[RECORDS];
-    private final long[] firstOffset = new long[RECORDS];
+    private final int records;
+    private final byte[] seen;
+    private final long[] firstOffset;
     private final long[][] dupFirst = new long[PARTITIONS][]; // {min, max} offset of the first copy
     private final long[][] dupAgain = new long[PARTITIONS][]; // {min, max} offset of the repeat
     private final String topic;
@@ -346,10 +347,18 @@ class KafkaGatewayCrashIT {
     private long corrupt;
 
     Verifier(KafkaBroker broker, String topic) {
+      this(broker.bootstrapServers(), topic, RECORDS);
+    }
+
+    /** Reads {@code topic} (8 partitions) expecting records 0 to {@code records - 1}. */
+    Verifier(String bootstrapServers, String topic, int records) {
+      this.records = records;
+      this.seen = new byte[records];
+      this.firstOffset = new long[records];
       this.topic = topic;
-      this.bootstrap = broker.bootstrapServers();
+      this.bootstrap = bootstrapServers;
       Properties p = new Properties();
-      p.put("bootstrap.servers", broker.bootstrapServers());
+      p.put("bootstrap.servers", bootstrapServers);
       p.put("isolation.level", "read_committed");
       p.put("max.poll.records", "20000");
       p.put("fetch.max.bytes", Integer.toString(16 * 1024 * 1024));
@@ -368,7 +377,7 @@ class KafkaGatewayCrashIT {
       for (ConsumerRecord<byte[], byte[]> r : consumer.poll(Duration.ofMillis(50))) {
         read++;
         int i = number(r.value());
-        if (i < 0 || i >= RECORDS || !Arrays.equals(r.value(), value(i))) {
+        if (i < 0 || i >= records || !Arrays.equals(r.value(), value(i))) {
           corrupt++;
           continue;
         }
@@ -446,7 +455,7 @@ class KafkaGatewayCrashIT {
         fresh.assign(tps);
         fresh.seekToBeginning(tps);
         var end = fresh.endOffsets(tps);
-        byte[] again = new byte[RECORDS];
+        byte[] again = new byte[records];
         long[] counts = new long[2]; // read, duplicated
         await()
             .atMost(Duration.ofSeconds(60))
@@ -457,7 +466,7 @@ class KafkaGatewayCrashIT {
                   for (ConsumerRecord<byte[], byte[]> r : fresh.poll(Duration.ofMillis(100))) {
                     counts[0]++;
                     int i = number(r.value());
-                    if (i >= 0 && i < RECORDS && again[i]++ > 0) {
+                    if (i >= 0 && i < records && again[i]++ > 0) {
                       counts[1]++;
                     }
                   }
@@ -487,7 +496,7 @@ class KafkaGatewayCrashIT {
           "KafkaGatewayCrashIT[%s]: records=%d kills=%d gateway_restarts=%d read=%d lost=%d duplicated=%d"
               + " out_of_order=%d wrong_partition=%d corrupt=%d%n",
           variant,
-          RECORDS,
+          records,
           kills,
           gatewayRestarts,
           read,
@@ -504,7 +513,7 @@ class KafkaGatewayCrashIT {
       assertThat(duplicated).as("duplicated records").isZero();
       assertThat(outOfOrder).as("records out of per-partition order").isZero();
       assertThat(wrongPartition).as("records not in their source partition").isZero();
-      assertThat(read).isEqualTo(RECORDS);
+      assertThat(read).isEqualTo(records);
     }
 
     @Override

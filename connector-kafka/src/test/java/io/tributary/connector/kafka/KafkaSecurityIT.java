@@ -21,8 +21,8 @@ import java.util.Map;
 import java.util.stream.IntStream;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.producer.ProducerRecord;
+import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInfo;
@@ -47,16 +47,37 @@ class KafkaSecurityIT {
 
   @TempDir Path checkpointDir;
 
-  KafkaSecurityIT(KafkaBroker kafka) {
-    this.kafka = kafka;
+  /**
+   * The run's broker when it has the SASL and TLS listeners (the local broker), else (the container
+   * broker has neither) a local broker of this class's own, started once and closed after it.
+   */
+  private static KafkaBroker ownLocalBroker;
+
+  KafkaSecurityIT(KafkaBroker runBroker) {
+    this.kafka =
+        runBroker.saslPlain().isPresent() && runBroker.tls().isPresent()
+            ? runBroker
+            : ownLocalBroker();
     this.producer = new CheckedProducer(kafka.bootstrapServers());
+  }
+
+  private static synchronized KafkaBroker ownLocalBroker() {
+    if (ownLocalBroker == null) {
+      ownLocalBroker = KafkaBroker.startLocal();
+    }
+    return ownLocalBroker;
+  }
+
+  @AfterAll
+  static synchronized void closeOwnLocalBroker() {
+    if (ownLocalBroker != null) {
+      ownLocalBroker.close();
+      ownLocalBroker = null;
+    }
   }
 
   @BeforeEach
   void topics(TestInfo info) {
-    Assumptions.assumeTrue(
-        kafka.saslPlain().isPresent() && kafka.tls().isPresent(),
-        "this broker kind has no SASL or TLS listener");
     sasl = kafka.saslPlain().orElseThrow();
     tls = kafka.tls().orElseThrow();
     String name = info.getTestMethod().orElseThrow().getName();

@@ -43,7 +43,11 @@ public interface KafkaBroker extends AutoCloseable {
   enum Kind {
     /** A KRaft broker in a child JVM started from the kafka_2.13 classes on the classpath. */
     LOCAL,
-    /** The {@code apache/kafka} image through Testcontainers. */
+    /**
+     * A container through Testcontainers: the local image {@code localhost/tributary-kafka:VERSION}
+     * (built by {@code scripts/container-images.sh}) when the engine has it, else {@code
+     * apache/kafka:VERSION}.
+     */
     DOCKER
   }
 
@@ -149,6 +153,16 @@ public interface KafkaBroker extends AutoCloseable {
           + username
           + ", password=****]";
     }
+  }
+
+  /**
+   * Fault injection on the container the broker runs in ({@link ContainerFaults}): SIGKILL, pause,
+   * a network partition, a degraded link.
+   *
+   * @return the faults, or empty where the broker is a local process ({@link Kind#LOCAL})
+   */
+  default Optional<ContainerFaults> containerFaults() {
+    return Optional.empty();
   }
 
   /**

@@ -1,9 +1,13 @@
 package io.tributary.testing.kafka;
 
+import io.tributary.testing.kafka.internal.DockerKafkaBroker;
+import java.util.Locale;
 import org.junit.jupiter.api.extension.BeforeAllCallback;
 import org.junit.jupiter.api.extension.ExtensionContext;
 import org.junit.jupiter.api.extension.ParameterContext;
 import org.junit.jupiter.api.extension.ParameterResolver;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * JUnit 5 extension giving tests a real Kafka broker ({@link KafkaBroker}) as a constructor,
@@ -35,6 +39,7 @@ import org.junit.jupiter.api.extension.ParameterResolver;
  * parallel execution.
  */
 public final class KafkaBrokerExtension implements BeforeAllCallback, ParameterResolver {
+  private static final Logger LOG = LoggerFactory.getLogger(KafkaBrokerExtension.class);
   private static final ExtensionContext.Namespace NS =
       ExtensionContext.Namespace.create(KafkaBrokerExtension.class);
 
@@ -46,9 +51,19 @@ public final class KafkaBrokerExtension implements BeforeAllCallback, ParameterR
     }
   }
 
+  /**
+   * Starts (or reuses) the run's broker and logs which one this test class gets: {@code
+   * event=kafka_broker_for_test_class class=... kind=local|docker image=... bootstrap=...}.
+   */
   @Override
   public void beforeAll(ExtensionContext context) {
-    broker(context);
+    KafkaBroker broker = broker(context);
+    LOG.info(
+        "event=kafka_broker_for_test_class class={} kind={} image={} bootstrap={}",
+        context.getRequiredTestClass().getName(),
+        broker.kind().name().toLowerCase(Locale.ROOT),
+        broker instanceof DockerKafkaBroker d ? d.imageName() : "-",
+        broker.bootstrapServers());
   }
 
   @Override

@@ -30,6 +30,18 @@ class BrokerSelectionTest {
     }
   }
 
+  /**
+   * Starts the broker {@link KafkaBroker#start()} chooses, creates a topic on it, prints its kind.
+   */
+  static final class StartWithoutProperty {
+    public static void main(String[] args) {
+      try (KafkaBroker broker = KafkaBroker.start()) {
+        broker.createTopic("selection-probe", 1);
+        System.out.println("started=" + broker.kind() + " bootstrap=" + broker.bootstrapServers());
+      }
+    }
+  }
+
   @TempDir Path dir;
 
   @Test
@@ -78,11 +90,53 @@ class BrokerSelectionTest {
   }
 
   /**
+   * The suite without a container engine: the same entry point the extension uses starts a working
+   * local broker when {@code DOCKER_HOST} names a socket nobody listens on.
+   */
+  @Test
+  void withNoEngineAnsweringAWorkingLocalBrokerStarts() throws Exception {
+    assumeThat(Path.of("/var/run/docker.sock"))
+        .as("a Docker socket at the fixed default path")
+        .doesNotExist();
+    Path missing = dir.resolve("no-engine.sock");
+    String output =
+        runInChildJvm(StartWithoutProperty.class, Map.of("DOCKER_HOST", "unix://" + missing));
+    assertThat(output)
+        .contains("docker_available=false")
+        .contains("started=LOCAL bootstrap=127.0.0.1:");
+  }
+
+  /**
+   * With the engine CI provides (podman's Docker API, scripts/container-engine.sh) the container
+   * broker is chosen; skipped where that socket is absent.
+   */
+  @Test
+  void anAnsweringEngineIsChosen() throws Exception {
+    Path podman = Path.of("/run/podman/podman.sock");
+    assumeThat(podman).as("podman's API socket (scripts/container-engine.sh)").exists();
+    String output =
+        chooseInChildJvm(
+            Map.of(
+                "DOCKER_HOST", "unix://" + podman,
+                "TESTCONTAINERS_RYUK_DISABLED", "true",
+                "TESTCONTAINERS_HOST_OVERRIDE", "127.0.0.1"));
+    assertThat(output)
+        .contains("chosen=DOCKER")
+        .contains(
+            "event=kafka_broker_choice kind=docker hints=[DOCKER_HOST] docker_available=true");
+  }
+
+  /**
    * Runs {@link ChooseWithoutProperty} on this JVM's classpath with an empty home directory, none
    * of the variables Docker or Testcontainers read, and {@code env} added; returns its standard
    * output and error (SLF4J's simple logger writes to the latter).
    */
   private String chooseInChildJvm(Map<String, String> env)
+      throws IOException, InterruptedException {
+    return runInChildJvm(ChooseWithoutProperty.class, env);
+  }
+
+  private String runInChildJvm(Class<?> main, Map<String, String> env)
       throws IOException, InterruptedException {
     Path home = Files.createDirectories(dir.resolve("home"));
     ProcessBuilder pb =
@@ -91,7 +145,7 @@ class BrokerSelectionTest {
                 "-Duser.home=" + home,
                 "-cp",
                 System.getProperty("java.class.path"),
-                ChooseWithoutProperty.class.getName())
+                main.getName())
             .redirectErrorStream(true)
             .redirectOutput(dir.resolve("child.log").toFile());
     pb.environment()
@@ -100,9 +154,9 @@ class BrokerSelectionTest {
     pb.environment().remove("XDG_RUNTIME_DIR");
     pb.environment().putAll(env);
     Process child = pb.start();
-    if (!child.waitFor(60, TimeUnit.SECONDS)) {
+    if (!child.waitFor(180, TimeUnit.SECONDS)) {
       child.destroyForcibly();
-      throw new AssertionError("the child JVM did not finish within 60 s");
+      throw new AssertionError("the child JVM did not finish within 180 s");
     }
     String output = Files.readString(dir.resolve("child.log"), StandardCharsets.UTF_8);
     assertThat(child.exitValue())

@@ -23,9 +23,10 @@ import software.amazon.awssdk.services.s3.S3Configuration;
 
 /**
  * A real S3-compatible server for tests: s3proxy (Maven Central {@code org.gaul:s3proxy}, its
- * self-contained jar) in a child JVM on 127.0.0.1 with an in-memory blob store, started by {@link
- * S3ServerExtension}. A child process keeps s3proxy's Jetty and jclouds off the test classpath
- * (MiniDFSCluster brings another Jetty).
+ * self-contained jar) with an in-memory blob store, started by {@link S3ServerExtension}: in a
+ * container ({@link S3Container}, the local image built by {@code scripts/container-images.sh})
+ * when a container engine answers, else in a child JVM on 127.0.0.1. A child process keeps
+ * s3proxy's Jetty and jclouds off the test classpath (MiniDFSCluster brings another Jetty).
  *
  * <p>The jar is found at the system property {@code tributary.s3proxy.jar}, else {@code
  * target/s3proxy/s3proxy.jar} (the module's pom copies it there).
@@ -38,16 +39,43 @@ public final class S3Server implements ExtensionContext.Store.CloseableResource 
   public static final String REGION = "us-east-1";
 
   private final Process process;
+  private final AutoCloseable container;
   private final URI endpoint;
   private final Path workDir;
+  private final String kind;
 
   private S3Server(Process process, URI endpoint, Path workDir) {
     this.process = process;
+    this.container = null;
     this.endpoint = endpoint;
     this.workDir = workDir;
+    this.kind = "local";
   }
 
+  /** A server in a container, stopped by closing {@code container}. */
+  S3Server(AutoCloseable container, URI endpoint, String kind) {
+    this.process = null;
+    this.container = container;
+    this.endpoint = endpoint;
+    this.workDir = null;
+    this.kind = kind;
+  }
+
+  /**
+   * In a container when {@link S3Container#choose()} says so (an engine answers and has the image),
+   * else a child JVM.
+   */
   static S3Server start() throws IOException, InterruptedException {
+    String image = S3Container.choose();
+    return image != null ? S3Container.start(image) : startLocal();
+  }
+
+  /** Where the server runs: {@code local} (child JVM) or {@code container image=...}. */
+  public String kind() {
+    return kind;
+  }
+
+  static S3Server startLocal() throws IOException, InterruptedException {
     Path jar = Path.of(System.getProperty("tributary.s3proxy.jar", "target/s3proxy/s3proxy.jar"));
     if (!Files.isRegularFile(jar)) {
       throw new IllegalStateException(
@@ -219,6 +247,14 @@ public final class S3Server implements ExtensionContext.Store.CloseableResource 
 
   @Override
   public void close() throws IOException {
+    if (container != null) {
+      try {
+        container.close();
+      } catch (Exception e) {
+        throw new IOException("Could not stop the S3 container: " + e, e);
+      }
+      return;
+    }
     process.destroy();
     try {
       if (!process.waitFor(10, java.util.concurrent.TimeUnit.SECONDS)) {

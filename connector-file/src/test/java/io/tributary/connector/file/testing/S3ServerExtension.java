@@ -4,12 +4,13 @@ import org.junit.jupiter.api.extension.BeforeAllCallback;
 import org.junit.jupiter.api.extension.ExtensionContext;
 import org.junit.jupiter.api.extension.ParameterContext;
 import org.junit.jupiter.api.extension.ParameterResolver;
+import org.slf4j.LoggerFactory;
 
 /**
- * Starts one S3-compatible server (s3proxy, in-memory, on 127.0.0.1 at a free port) for the whole
- * test run and injects it as an {@link S3Server} parameter (constructor, lifecycle or test method).
- * The server stops when the run ends. Each test class should create its own bucket with {@link
- * S3Server#createBucket}.
+ * Starts one S3-compatible server (s3proxy, in-memory, on 127.0.0.1 at a free port; in a container
+ * when an engine answers, see {@link S3Container}) for the whole test run and injects it as an
+ * {@link S3Server} parameter (constructor, lifecycle or test method). The server stops when the run
+ * ends. Each test class should create its own bucket with {@link S3Server#createBucket}.
  *
  * <pre>{@code
  * @ExtendWith(S3ServerExtension.class)
@@ -29,9 +30,16 @@ public final class S3ServerExtension implements BeforeAllCallback, ParameterReso
   private static final ExtensionContext.Namespace NS =
       ExtensionContext.Namespace.create(S3ServerExtension.class);
 
+  /** Starts (or reuses) the run's server and logs which one this test class gets. */
   @Override
   public void beforeAll(ExtensionContext context) {
-    server(context);
+    S3Server server = server(context);
+    LoggerFactory.getLogger(S3ServerExtension.class)
+        .info(
+            "event=s3_server_for_test_class class={} kind={} endpoint={}",
+            context.getRequiredTestClass().getName(),
+            server.kind(),
+            server.endpoint());
   }
 
   /** The run's server, started on first use. */
@@ -48,7 +56,7 @@ public final class S3ServerExtension implements BeforeAllCallback, ParameterReso
                 Thread.currentThread().interrupt();
                 throw new IllegalStateException("Interrupted while starting s3proxy", e);
               } catch (Exception e) {
-                throw new IllegalStateException("Cannot start s3proxy on 127.0.0.1: " + e, e);
+                throw new IllegalStateException("Cannot start s3proxy: " + e, e);
               }
             },
             S3Server.class);

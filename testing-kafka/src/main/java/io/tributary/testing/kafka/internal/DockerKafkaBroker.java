@@ -1,29 +1,41 @@
 package io.tributary.testing.kafka.internal;
 
+import com.github.dockerjava.api.DockerClient;
+import com.github.dockerjava.api.exception.NotFoundException;
+import com.github.dockerjava.api.model.Capability;
 import com.github.dockerjava.api.model.ExposedPort;
 import com.github.dockerjava.api.model.PortBinding;
 import com.github.dockerjava.api.model.Ports;
+import io.tributary.testing.kafka.ContainerFaults;
 import io.tributary.testing.kafka.KafkaBroker;
 import io.tributary.testing.kafka.KafkaBrokerException;
 import java.io.IOException;
 import java.time.Duration;
 import java.util.List;
+import java.util.Optional;
 import org.apache.kafka.common.utils.internals.AppInfoParser;
+import org.awaitility.Awaitility;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.testcontainers.DockerClientFactory;
+import org.testcontainers.containers.Container.ExecResult;
 import org.testcontainers.kafka.KafkaContainer;
 import org.testcontainers.utility.DockerImageName;
 
 /**
- * A single-node KRaft broker in a Docker container ({@code apache/kafka}, the same version as the
- * kafka-clients on the classpath unless the system property {@code tributary.kafka.image} names
- * another image), through Testcontainers.
+ * A single-node KRaft broker in a container, through Testcontainers (a Docker engine, or podman's
+ * Docker-compatible API). The image is the one the system property {@code tributary.kafka.image}
+ * names, else the local image {@code localhost/tributary-kafka:VERSION} built by {@code
+ * scripts/container-images.sh} from Maven Central jars when the engine has it, else {@code
+ * apache/kafka:VERSION}; VERSION is the kafka-clients version on the classpath.
  *
  * <p>The container's PLAINTEXT port is published on a fixed, free host port (127.0.0.1 when the
  * engine is local), so the advertised address stays valid when {@link #restart()} stops and starts
  * the same container (same data). Testcontainers' image sets the internal topics to replication
  * factor 1, so transactions work.
+ *
+ * <p>The container has {@code NET_ADMIN}, so {@link #containerFaults()} can shape its link from
+ * inside its network namespace.
  *
  * <p>Thread safety: {@link #restart()} and {@link #close()} are synchronized; {@link
  * #bootstrapServers()} is immutable.
@@ -31,13 +43,17 @@ import org.testcontainers.utility.DockerImageName;
 public final class DockerKafkaBroker implements KafkaBroker {
   private static final Logger LOG = LoggerFactory.getLogger(DockerKafkaBroker.class);
   private static final int KAFKA_PORT = 9092;
+  private static final String LOCAL_IMAGE = "localhost/tributary-kafka";
 
   private final KafkaContainer container;
+  private final String image;
   private final String bootstrapServers;
+  private final Faults faults = new Faults();
   private boolean closed;
 
-  private DockerKafkaBroker(KafkaContainer container) {
+  private DockerKafkaBroker(KafkaContainer container, String image) {
     this.container = container;
+    this.image = image;
     this.bootstrapServers = container.getBootstrapServers().replace("PLAINTEXT://", "");
   }
 
@@ -65,8 +81,7 @@ public final class DockerKafkaBroker implements KafkaBroker {
               + KafkaBroker.BROKER_PROPERTY
               + "=local");
     }
-    String image =
-        System.getProperty("tributary.kafka.image", "apache/kafka:" + AppInfoParser.getVersion());
+    String image = image();
     try {
       int hostPort = LocalKafkaBroker.freePorts(1)[0];
       String engineHost = DockerClientFactory.instance().dockerHostIpAddress();
@@ -86,10 +101,11 @@ public final class DockerKafkaBroker implements KafkaBroker {
               .withCreateContainerCmdModifier(
                   cmd ->
                       cmd.getHostConfig()
+                          .withCapAdd(Capability.NET_ADMIN)
                           .withPortBindings(
                               List.of(new PortBinding(binding, new ExposedPort(KAFKA_PORT)))));
       container.start();
-      DockerKafkaBroker broker = new DockerKafkaBroker(container);
+      DockerKafkaBroker broker = new DockerKafkaBroker(container, image);
       LOG.info(
           "event=kafka_broker_started kind=docker image={} bootstrap={}",
           image,
@@ -99,6 +115,40 @@ public final class DockerKafkaBroker implements KafkaBroker {
       throw new KafkaBrokerException(
           "Could not start the Docker Kafka broker from image " + image + ": " + e, e);
     }
+  }
+
+  /**
+   * The image to run: system property {@code tributary.kafka.image}, else the local image when the
+   * engine has it, else {@code apache/kafka} (which the engine pulls).
+   */
+  static String image() {
+    String configured = System.getProperty("tributary.kafka.image");
+    if (configured != null && !configured.isBlank()) {
+      return configured.trim();
+    }
+    String version = AppInfoParser.getVersion();
+    String local = LOCAL_IMAGE + ":" + version;
+    try {
+      DockerClientFactory.instance().client().inspectImageCmd(local).exec();
+      return local;
+    } catch (NotFoundException e) {
+      LOG.info(
+          "event=kafka_local_image_missing image={} hint=\"scripts/container-images.sh builds it\""
+              + " using=apache/kafka:{}",
+          local,
+          version);
+      return "apache/kafka:" + version;
+    }
+  }
+
+  /** The image the container runs. */
+  public String imageName() {
+    return image;
+  }
+
+  @Override
+  public Optional<ContainerFaults> containerFaults() {
+    return Optional.of(faults);
   }
 
   @Override
@@ -118,7 +168,27 @@ public final class DockerKafkaBroker implements KafkaBroker {
           "The Docker Kafka broker at " + bootstrapServers + " is closed");
     }
     String id = container.getContainerId();
-    container.getDockerClient().stopContainerCmd(id).withTimeout(60).exec();
+    // The container's first process is Testcontainers' "sh -c" wrapper, which as PID 1 ignores the
+    // SIGTERM of a container stop (the engine would wait its whole timeout, then SIGKILL): the
+    // broker itself gets SIGTERM, shuts down cleanly, and the container ends with it.
+    boolean signalled;
+    try {
+      signalled =
+          container.execInContainer("pkill", "-TERM", "-f", "kafka.Kafka").getExitCode() == 0;
+    } catch (IOException e) {
+      signalled = false;
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new KafkaBrokerException("Interrupted while stopping the Docker Kafka broker", e);
+    }
+    if (signalled) {
+      Awaitility.await()
+          .atMost(Duration.ofSeconds(60))
+          .pollInterval(Duration.ofMillis(100))
+          .until(() -> !isRunning(id));
+    } else {
+      container.getDockerClient().stopContainerCmd(id).withTimeout(60).exec();
+    }
     startAgainAndAwait(id, "a restart", "kafka_broker_restarted");
   }
 
@@ -142,8 +212,163 @@ public final class DockerKafkaBroker implements KafkaBroker {
     }
   }
 
+  /** {@link ContainerFaults} through the engine's API and commands run inside the container. */
+  private final class Faults implements ContainerFaults {
+    private String disconnectedFrom;
+
+    private DockerClient client() {
+      return container.getDockerClient();
+    }
+
+    @Override
+    public String containerId() {
+      return container.getContainerId();
+    }
+
+    @Override
+    public void kill() {
+      synchronized (DockerKafkaBroker.this) {
+        String id = containerId();
+        client().killContainerCmd(id).withSignal("KILL").exec();
+        Awaitility.await()
+            .atMost(Duration.ofSeconds(30))
+            .pollInterval(Duration.ofMillis(50))
+            .until(() -> !isRunning(id));
+        LOG.info("event=kafka_container_killed container={}", id);
+      }
+    }
+
+    @Override
+    public void start() {
+      synchronized (DockerKafkaBroker.this) {
+        startAgainAndAwait(containerId(), "SIGKILL", "kafka_container_started");
+      }
+    }
+
+    @Override
+    public void pause() {
+      client().pauseContainerCmd(containerId()).exec();
+      LOG.info("event=kafka_container_paused container={}", containerId());
+    }
+
+    @Override
+    public void unpause() {
+      client().unpauseContainerCmd(containerId()).exec();
+      LOG.info("event=kafka_container_unpaused container={}", containerId());
+    }
+
+    @Override
+    public void disconnect() {
+      var networks =
+          client().inspectContainerCmd(containerId()).exec().getNetworkSettings().getNetworks();
+      if (networks.isEmpty()) {
+        throw new KafkaBrokerException(
+            "Container " + containerId() + " is on no network: nothing to disconnect");
+      }
+      String network = networks.keySet().iterator().next();
+      client()
+          .disconnectFromNetworkCmd()
+          .withNetworkId(network)
+          .withContainerId(containerId())
+          .exec();
+      disconnectedFrom = network;
+      LOG.info(
+          "event=kafka_container_disconnected container={} network={}", containerId(), network);
+    }
+
+    @Override
+    public void reconnect() {
+      if (disconnectedFrom == null) {
+        throw new KafkaBrokerException("reconnect() without a disconnect() before it");
+      }
+      client()
+          .connectToNetworkCmd()
+          .withNetworkId(disconnectedFrom)
+          .withContainerId(containerId())
+          .exec();
+      LOG.info(
+          "event=kafka_container_reconnected container={} network={}",
+          containerId(),
+          disconnectedFrom);
+      disconnectedFrom = null;
+    }
+
+    @Override
+    public void degradeLink(int lossPercent, int rateKbit) {
+      if (lossPercent < 0 || lossPercent > 99 || rateKbit < 0) {
+        throw new IllegalArgumentException(
+            "lossPercent must be 0 to 99 and rateKbit 0 or more, got "
+                + lossPercent
+                + ", "
+                + rateKbit);
+      }
+      StringBuilder script = new StringBuilder("set -e\n");
+      if (lossPercent > 0) {
+        script
+            .append("nft add table inet tributary_fault\n")
+            .append(
+                "nft add chain inet tributary_fault in '{ type filter hook input priority 0; }'\n")
+            .append(
+                "nft add chain inet tributary_fault out '{ type filter hook output priority 0; }'\n")
+            .append("nft 'add rule inet tributary_fault in iifname eth0 numgen random mod 100 < ")
+            .append(lossPercent)
+            .append(" drop'\n")
+            .append("nft 'add rule inet tributary_fault out oifname eth0 numgen random mod 100 < ")
+            .append(lossPercent)
+            .append(" drop'\n");
+      }
+      if (rateKbit > 0) {
+        script
+            .append("tc qdisc add dev eth0 root tbf rate ")
+            .append(rateKbit)
+            .append("kbit burst 16kb latency 2s\n");
+      }
+      exec(script.toString());
+      LOG.info(
+          "event=kafka_container_link_degraded container={} loss_percent={} rate_kbit={}",
+          containerId(),
+          lossPercent,
+          rateKbit);
+    }
+
+    @Override
+    public void restoreLink() {
+      exec(
+          "nft delete table inet tributary_fault 2>/dev/null || true\n"
+              + "tc qdisc del dev eth0 root 2>/dev/null || true\n");
+      LOG.info("event=kafka_container_link_restored container={}", containerId());
+    }
+
+    private void exec(String script) {
+      try {
+        ExecResult r = container.execInContainer("bash", "-c", script);
+        if (r.getExitCode() != 0) {
+          throw new KafkaBrokerException(
+              "Fault command failed in container "
+                  + containerId()
+                  + " (exit "
+                  + r.getExitCode()
+                  + "): "
+                  + r.getStderr().strip()
+                  + "; the image needs iproute2 and nftables (scripts/images/jre17)");
+        }
+      } catch (IOException e) {
+        throw new KafkaBrokerException("Could not run a command in " + containerId() + ": " + e, e);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new KafkaBrokerException(
+            "Interrupted while running a command in " + containerId(), e);
+      }
+    }
+  }
+
   private static String tail(String log) {
     return log.length() <= 4000 ? log : log.substring(log.length() - 4000);
+  }
+
+  private boolean isRunning(String id) {
+    return Boolean.TRUE.equals(
+        container.getDockerClient().inspectContainerCmd(id).exec().getState().getRunning());
   }
 
   /** Starts the stopped container {@code id} and waits until the broker answers again. */

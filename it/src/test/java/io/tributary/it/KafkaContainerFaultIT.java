@@ -1,0 +1,304 @@
+package io.tributary.it;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import io.tributary.testing.kafka.ContainerFaults;
+import io.tributary.testing.kafka.KafkaBroker;
+import io.tributary.testing.kafka.KafkaBrokerExtension;
+import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Properties;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Faults only a container makes easy, under the packaged gateway (a separate process) forwarding
+ * Kafka topic A to topic B with the transactional {@code kafka} sink (direct source, source
+ * partition kept): the broker's container SIGKILLed and left down, frozen ({@code pause}), cut off
+ * its network (a partition) and on a lossy, slow link. Each fault starts mid-stream and lasts until
+ * the gateway's {@code /metrics} shows it (batch retries of this pipeline counted while the broker
+ * is unreachable) or, for the degraded link, until batches commit through it; then it ends. The
+ * gateway is never restarted: it must recover by itself, and an independent {@code read_committed}
+ * reader of B ({@link KafkaGatewayCrashIT.Verifier}) proves every record of A is in B exactly once,
+ * in its source partition, in order.
+ *
+ * <p>Needs the broker in a container ({@link KafkaBroker#containerFaults()}: an engine answering,
+ * see scripts/container-engine.sh); skipped with the local broker, which has no container.
+ */
+@ExtendWith(KafkaBrokerExtension.class)
+class KafkaContainerFaultIT {
+  private static final int RECORDS = 200_000;
+  private static final int PARTITIONS = 8;
+  private static final Pattern RETRIES =
+      Pattern.compile(
+          "^tributary_batch_retries_total\\{([^}]*)} ([0-9.eE+-]+)$", Pattern.MULTILINE);
+
+  @TempDir Path tmp;
+  private final HttpClient http = HttpClient.newHttpClient();
+  private KafkaBroker broker;
+  private ContainerFaults faults;
+
+  @BeforeEach
+  void container(KafkaBroker broker) {
+    assumeTrue(
+        broker.containerFaults().isPresent(),
+        "the broker is a local process: container faults need a container engine"
+            + " (scripts/container-engine.sh)");
+    this.broker = broker;
+    this.faults = broker.containerFaults().orElseThrow();
+  }
+
+  /** SIGKILL of the whole container; the broker stays down until the gateway shows retries. */
+  @Test
+  void brokerContainerSigkilledAndLeftDown() throws Exception {
+    run("kfault-kill", new Fault("container SIGKILL", faults::kill, faults::start), true);
+  }
+
+  /** A hung broker: its processes frozen, its connections open, nothing answering. */
+  @Test
+  void brokerPaused() throws Exception {
+    run("kfault-pause", new Fault("pause", faults::pause, faults::unpause), true);
+  }
+
+  /** A partition: the container disconnected from its network, then reconnected. */
+  @Test
+  void brokerCutOffTheNetwork() throws Exception {
+    run(
+        "kfault-partition",
+        new Fault("network disconnect", faults::disconnect, faults::reconnect),
+        true);
+  }
+
+  /** A bad link: 20 % of packets dropped each way and 4 Mbit/s out of the container. */
+  @Test
+  void lossySlowLink() throws Exception {
+    run(
+        "kfault-link",
+        new Fault("20% loss, 4 Mbit/s", () -> faults.degradeLink(20, 4000), faults::restoreLink),
+        false);
+  }
+
+  private record Fault(String name, Runnable begin, Runnable end) {}
+
+  /**
+   * Writes A, starts the gateway, starts the fault once a fifth of A is in B, waits while it lasts
+   * for the gateway to show it, ends it, and checks B.
+   *
+   * @param unreachable the broker cannot answer during the fault, so the batch retries must grow;
+   *     otherwise batches must still commit through the fault
+   */
+  private void run(String id, Fault fault, boolean unreachable) throws Exception {
+    String a = id + "-a";
+    String b = id + "-b";
+    writeInput(a, b);
+    int adminPort = GatewayProcess.freePort();
+    Path log = tmp.resolve("gw.log");
+    try (GatewayProcess gateway = new GatewayProcess(config(id, a, b, adminPort), log);
+        KafkaGatewayCrashIT.Verifier verifier =
+            new KafkaGatewayCrashIT.Verifier(broker.bootstrapServers(), b, RECORDS)) {
+      gateway.start();
+      faultAndCheck(id, fault, unreachable, adminPort, gateway, verifier);
+    } catch (Exception | AssertionError e) {
+      // the gateway's log is in the temporary directory, deleted after the test: keep it
+      Path kept = Path.of("target", "kafka-fault-logs", id + "-" + System.nanoTime() + "-gw.log");
+      Files.createDirectories(kept.getParent());
+      if (Files.exists(log)) {
+        Files.copy(log, kept);
+        System.out.printf("KafkaContainerFaultIT[%s]: gateway log kept at %s%n", id, kept);
+      }
+      throw e;
+    }
+  }
+
+  private void faultAndCheck(
+      String id,
+      Fault fault,
+      boolean unreachable,
+      int adminPort,
+      GatewayProcess gateway,
+      KafkaGatewayCrashIT.Verifier verifier)
+      throws Exception {
+    {
+      await()
+          .atMost(Duration.ofSeconds(180))
+          .pollInSameThread()
+          .pollInterval(Duration.ofMillis(20))
+          .failFast("gateway exited", () -> gateway.exitCode() != null)
+          .until(() -> verifier.poll() >= RECORDS / 5);
+      double retriesBefore = retries(adminPort, id);
+      long batchBefore = lastCommittedBatch(adminPort, id);
+      long t0 = System.nanoTime();
+      fault.begin().run();
+      long atFault = verifier.poll();
+      System.out.printf(
+          "KafkaContainerFaultIT[%s]: fault '%s' began with %d of %d records committed in B,"
+              + " batch %d, retries %.0f%n",
+          id, fault.name(), atFault, RECORDS, batchBefore, retriesBefore);
+      assertThat(atFault).as("the fault began mid-stream").isLessThan(RECORDS);
+      double[] retriesDuring = new double[1];
+      long[] batchDuring = new long[1];
+      try {
+        if (unreachable) {
+          await("the gateway's /metrics counting batch retries while the broker is unreachable")
+              .atMost(Duration.ofSeconds(120))
+              .pollInterval(Duration.ofMillis(200))
+              .failFast("gateway exited", () -> gateway.exitCode() != null)
+              .until(() -> (retriesDuring[0] = retries(adminPort, id)) > retriesBefore);
+        } else {
+          await("batches committed through the degraded link")
+              .atMost(Duration.ofSeconds(120))
+              .pollInterval(Duration.ofMillis(200))
+              .failFast("gateway exited", () -> gateway.exitCode() != null)
+              .until(() -> (batchDuring[0] = lastCommittedBatch(adminPort, id)) >= batchBefore + 3);
+        }
+      } finally {
+        fault.end().run();
+      }
+      long faultMs = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0);
+      System.out.printf(
+          "KafkaContainerFaultIT[%s]: fault '%s' ended after %d ms; gateway showed retries %.0f,"
+              + " last committed batch %d%n",
+          id, fault.name(), faultMs, retriesDuring[0], batchDuring[0]);
+      await()
+          .atMost(Duration.ofSeconds(240))
+          .pollInSameThread()
+          .pollInterval(Duration.ofMillis(50))
+          .failFast("gateway exited", () -> gateway.exitCode() != null)
+          .until(() -> verifier.poll() >= RECORDS);
+      String pipelines = get(adminPort, "/pipelines/" + id);
+      assertThat(pipelines)
+          .as("the pipeline after the fault: running, no failure")
+          .contains("\"state\":\"RUNNING\"")
+          .contains("\"failure\":null");
+      assertThat(gateway.starts())
+          .as("gateway process starts: it recovered by itself")
+          .isEqualTo(1);
+      assertThat(gateway.terminate(Duration.ofSeconds(60))).as("exit code after SIGTERM").isZero();
+      verifier.drain();
+      verifier.report(id, 0, 0);
+      try {
+        verifier.assertExactlyOnceInOrder();
+      } catch (AssertionError e) {
+        verifier.explainDuplicates(id);
+        throw e;
+      }
+    }
+  }
+
+  /** Sum of {@code tributary_batch_retries_total} over the phases of pipeline {@code id}. */
+  private double retries(int port, String id) throws IOException, InterruptedException {
+    Matcher m = RETRIES.matcher(get(port, "/metrics"));
+    double sum = 0;
+    while (m.find()) {
+      if (m.group(1).contains("pipeline=\"" + id + "\"")) {
+        sum += Double.parseDouble(m.group(2));
+      }
+    }
+    return sum;
+  }
+
+  private long lastCommittedBatch(int port, String id) throws IOException, InterruptedException {
+    Matcher m =
+        Pattern.compile("\"lastCommittedBatch\":(-?\\d+)").matcher(get(port, "/pipelines/" + id));
+    assertThat(m.find()).as("lastCommittedBatch in /pipelines/%s", id).isTrue();
+    return Long.parseLong(m.group(1));
+  }
+
+  private String get(int port, String path) throws IOException, InterruptedException {
+    HttpResponse<String> r =
+        http.send(
+            HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path))
+                .timeout(Duration.ofSeconds(10))
+                .build(),
+            HttpResponse.BodyHandlers.ofString());
+    assertThat(r.statusCode()).as("GET %s: %s", path, r.body()).isEqualTo(200);
+    return r.body();
+  }
+
+  /**
+   * Client timeouts well below the faults, so an unreachable broker reaches the batch path as
+   * errors (counted as retries) instead of being waited out inside the clients; small batches at a
+   * 200 ms interval (at most 8,000 records each), so the stream is still flowing when the fault
+   * begins.
+   */
+  private Path config(String id, String a, String b, int adminPort) throws IOException {
+    Path config = tmp.resolve(id + ".yaml");
+    Files.writeString(
+        config,
+        String.join(
+            "\n",
+            "admin:",
+            "  port: " + adminPort,
+            "pipelines:",
+            "  - id: " + id,
+            "    settings:",
+            "      batch-interval: 200ms",
+            "      direct.max-records-per-partition: 1000",
+            "    checkpoint: " + tmp.resolve("checkpoint-" + id),
+            "    source:",
+            "      type: kafka",
+            "      bootstrap-servers: " + broker.bootstrapServers(),
+            "      topics: [" + a + "]",
+            "      starting-position: earliest",
+            "      read-timeout: 5s",
+            "      kafka.default.api.timeout.ms: 5000",
+            "      kafka.request.timeout.ms: 3000",
+            "    sinks:",
+            "      - type: kafka",
+            "        bootstrap-servers: " + broker.bootstrapServers(),
+            "        topic: " + b,
+            "        partitioning: source-partition",
+            "        transaction-timeout: 60s",
+            "        kafka.max.block.ms: 5000",
+            "        kafka.request.timeout.ms: 3000",
+            "        kafka.delivery.timeout.ms: 8000",
+            ""));
+    return config;
+  }
+
+  /** Record {@code i} ({@link KafkaGatewayCrashIT#value}) into partition {@code i % 8} of A. */
+  private void writeInput(String a, String b) {
+    broker.createTopic(a, PARTITIONS);
+    broker.createTopic(b, PARTITIONS);
+    Properties p = new Properties();
+    p.put("bootstrap.servers", broker.bootstrapServers());
+    p.put("enable.idempotence", "true");
+    p.put("acks", "all");
+    p.put("linger.ms", "20");
+    p.put("batch.size", Integer.toString(256 * 1024));
+    try (KafkaProducer<byte[], byte[]> producer =
+        new KafkaProducer<>(p, new ByteArraySerializer(), new ByteArraySerializer())) {
+      for (int i = 0; i < RECORDS; i++) {
+        producer.send(new ProducerRecord<>(a, i % PARTITIONS, null, KafkaGatewayCrashIT.value(i)));
+      }
+      producer.flush();
+    }
+    // The gateway's sink has 5 s client timeouts: on a fresh broker the first transactional
+    // producer waits for __transaction_state to be created (seconds on a loaded machine), so make
+    // sure the transaction coordinator is up before the gateway starts.
+    Properties t = new Properties();
+    t.put("bootstrap.servers", broker.bootstrapServers());
+    t.put("transactional.id", a + "-warm-up");
+    t.put("max.block.ms", "120000");
+    try (KafkaProducer<byte[], byte[]> producer =
+        new KafkaProducer<>(t, new ByteArraySerializer(), new ByteArraySerializer())) {
+      producer.initTransactions();
+    }
+  }
+}
