@@ -27,6 +27,8 @@ final class LocalSpark {
                 .config("spark.driver.host", "127.0.0.1")
                 .config("spark.driver.bindAddress", "127.0.0.1")
                 .config("spark.sql.streaming.stopTimeout", "30s")
+                // receivers' reliable stores go through Spark's write-ahead log
+                .config("spark.streaming.receiver.writeAheadLog.enable", "true")
                 .getOrCreate();
         session.sparkContext().setLogLevel("WARN");
       } catch (java.io.IOException e) {

@@ -18,7 +18,6 @@ import java.io.UncheckedIOException;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import java.util.ServiceLoader;
 import java.util.TreeMap;
@@ -69,6 +68,37 @@ public final class SourceSpec implements Serializable {
    * @throws ConfigException naming each problem, in the words the gateway uses
    */
   public static SourceSpec parse(Map<String, String> options) {
+    return parse(options, WHERE, false);
+  }
+
+  /**
+   * Checks the options of a receiver type for {@code TributaryStreams.receiverStream}.
+   *
+   * @throws ConfigException naming each problem
+   */
+  public static ReceiverSpec parseReceiver(Map<String, String> options) {
+    SourceSpec spec = parse(options, RECEIVER_WHERE, true);
+    return new ReceiverSpec(spec);
+  }
+
+  static final String RECEIVER_WHERE = "Invalid options of TributaryStreams.receiverStream";
+
+  /** A receiver type with checked options, built on the executor that runs it. */
+  public static final class ReceiverSpec implements Serializable {
+    private static final long serialVersionUID = 1L;
+    private final SourceSpec spec;
+
+    ReceiverSpec(SourceSpec spec) {
+      this.spec = spec;
+    }
+
+    /** A new receiver from the options. */
+    public Receiver build() {
+      return (Receiver) spec.build(factories().get(spec.type));
+    }
+  }
+
+  private static SourceSpec parse(Map<String, String> options, String where, boolean receiver) {
     Map<String, String> own = new LinkedHashMap<>();
     Map<String, String> rest = new TreeMap<>();
     for (Map.Entry<String, String> e : options.entrySet()) {
@@ -99,10 +129,23 @@ public final class SourceSpec implements Serializable {
         problems.addAll(factory.options().validate(rest).stream().map(p -> p.message()).toList());
       }
     }
+    if (receiver) {
+      for (String k : List.of("maxRecordsPerTrigger", "maxBytesPerTrigger")) {
+        if (own.containsKey(k)) {
+          problems.add(
+              "Invalid key "
+                  + k
+                  + " for a receiver: Spark rate-limits receivers itself (expected:"
+                  + " spark.streaming.receiver.maxRate, or no "
+                  + k
+                  + ")");
+        }
+      }
+    }
     if (!problems.isEmpty()) {
       throw new ConfigException(
           problems.stream()
-              .map(p -> WHERE + (type == null ? "" : " (source.type " + type + ")") + ": " + p)
+              .map(p -> where + (type == null ? "" : " (source.type " + type + ")") + ": " + p)
               .toList());
     }
     Config own2 = TributarySparkOptions.SPEC.parse(own);
@@ -118,6 +161,19 @@ public final class SourceSpec implements Serializable {
     // Build it once, unopened: constructors check how options fit together (the gateway does the
     // same at validation), and a receiver type is refused here with the way out.
     Source built = spec.build(factory);
+    if (receiver) {
+      if (built instanceof DirectSource d) {
+        closeQuietly(d);
+        throw new ConfigException(
+            where
+                + ": Invalid value "
+                + type
+                + " for source.type: it is a direct source (expected: a receiver type; read a"
+                + " direct source with TributaryStreams.directStream or"
+                + " spark.readStream.format(\"tributary\"))");
+      }
+      return spec;
+    }
     if (built instanceof Receiver) {
       throw new ConfigException(
           WHERE
@@ -282,9 +338,5 @@ public final class SourceSpec implements Serializable {
       }
       return storage;
     }
-  }
-
-  static String lower(String s) {
-    return s.toLowerCase(Locale.ROOT);
   }
 }

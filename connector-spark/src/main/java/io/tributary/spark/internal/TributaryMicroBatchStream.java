@@ -2,7 +2,6 @@ package io.tributary.spark.internal;
 
 import io.tributary.core.api.DirectSource;
 import io.tributary.core.api.OffsetRange;
-import io.tributary.core.api.PartitionInfo;
 import io.tributary.core.api.Position;
 import io.tributary.core.api.RangeEndByReading;
 import io.tributary.core.checkpoint.CheckpointStorage;
@@ -14,7 +13,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.TreeMap;
 import org.apache.spark.sql.SparkSession;
 import org.apache.spark.sql.connector.read.InputPartition;
 import org.apache.spark.sql.connector.read.PartitionReaderFactory;
@@ -38,8 +36,8 @@ import org.slf4j.LoggerFactory;
  * <p>Admission control: {@code maxRecordsPerTrigger} (positions, split over partitions by lag),
  * {@code maxBytesPerTrigger} (exact for {@link RangeEndByReading} sources, else converted to
  * positions with the average bytes per position read so far; the first batch, before anything was
- * read, takes at most {@value #FIRST_BATCH_POSITIONS} positions), and {@code Trigger.AvailableNow}
- * (the ends listed when the query starts).
+ * read, takes at most {@value Planner#FIRST_BATCH_POSITIONS} positions), and {@code
+ * Trigger.AvailableNow} (the ends listed when the query starts).
  *
  * <p>A partition that appears after the start is recorded at its initial position in one batch and
  * read from the next, so both ends of every range are in Spark's offset log.
@@ -66,8 +64,7 @@ final class TributaryMicroBatchStream
   private DirectSource source;
   private CheckpointStorage metadata;
   private volatile Map<String, Position> latestAvailable;
-  private Map<String, Position> availableNowTarget;
-  private final Map<String, PartitionInfo> lastListing = new HashMap<>();
+  private Planner planner;
   private final Map<TributaryOffset, TributaryOffset> startOf = new HashMap<>();
   private Map<String, Position> lastCommitted;
   private long commits;
@@ -99,18 +96,11 @@ final class TributaryMicroBatchStream
     return metadata;
   }
 
-  private List<PartitionInfo> list() {
-    try {
-      List<PartitionInfo> parts = source().partitions();
-      for (PartitionInfo p : parts) {
-        lastListing.put(p.id(), p);
-      }
-      return parts;
-    } catch (RuntimeException e) {
-      throw e;
-    } catch (Exception e) {
-      throw new IllegalStateException("Listing the partitions of " + spec + " failed: " + e, e);
+  private Planner planner() {
+    if (planner == null) {
+      planner = new Planner(spec, source(), stats::averageRecordBytes);
     }
+    return planner;
   }
 
   @Override
@@ -120,11 +110,7 @@ final class TributaryMicroBatchStream
       if (saved.isPresent()) {
         return TributaryOffset.parse(new String(saved.get(), StandardCharsets.UTF_8));
       }
-      Map<String, Position> start = new TreeMap<>();
-      for (PartitionInfo p : list()) {
-        start.put(p.id(), p.initialPosition());
-      }
-      TributaryOffset offset = new TributaryOffset(start);
+      TributaryOffset offset = new TributaryOffset(planner().initial());
       // "latest" must mean the same after a restart that happens before the first commit
       metadata().writeAtomically(INITIAL, offset.json().getBytes(StandardCharsets.UTF_8));
       LOG.info("event=spark_initial_offset source={} offset={}", spec.sourceName(), offset.json());
@@ -165,22 +151,16 @@ final class TributaryMicroBatchStream
 
   @Override
   public void prepareForTriggerAvailableNow() {
-    Map<String, Position> target = new TreeMap<>();
-    for (PartitionInfo p : list()) {
-      if (p.endKnown()) {
-        target.put(p.id(), p.endPosition());
-      } else {
-        target.put(p.id(), null); // read until a batch finds nothing new
-      }
-    }
-    availableNowTarget = target;
-    LOG.info("event=spark_available_now source={} partitions={}", spec.sourceName(), target.size());
+    planner().availableNow();
+    LOG.info(
+        "event=spark_available_now source={} partitions={}",
+        spec.sourceName(),
+        planner().availableNowPartitions());
   }
 
   @Override
   public Offset latestOffset(Offset startOffset, ReadLimit limit) {
     TributaryOffset start = (TributaryOffset) startOffset;
-    Map<String, Position> from = start.positions();
     long maxRows = Long.MAX_VALUE;
     long maxBytes = Long.MAX_VALUE;
     for (ReadLimit l : flatten(limit)) {
@@ -190,81 +170,9 @@ final class TributaryMicroBatchStream
         maxBytes = Math.min(maxBytes, b.maxBytes());
       }
     }
-    List<PartitionInfo> parts = list();
-    Map<String, Position> end = new TreeMap<>(from); // partitions no longer listed keep theirs
-    Map<String, Position> available = new TreeMap<>(from);
-    Map<String, Long> lag = new LinkedHashMap<>();
-    List<PartitionInfo> byReading = new ArrayList<>();
-    for (PartitionInfo p : parts) {
-      Position f = from.get(p.id());
-      if (f == null) {
-        if (availableNowTarget != null && !availableNowTarget.containsKey(p.id())) {
-          continue; // appeared after an AvailableNow start: not part of this run
-        }
-        end.put(p.id(), p.initialPosition());
-        available.put(
-            p.id(),
-            p.endKnown()
-                ? Position.max(p.initialPosition(), p.endPosition())
-                : p.initialPosition());
-        continue;
-      }
-      if (!parentsDrained(p, from)) {
-        continue;
-      }
-      if (!p.endKnown()) {
-        byReading.add(p);
-        continue;
-      }
-      available.put(p.id(), Position.max(f, p.endPosition()));
-      Position until = p.endPosition();
-      if (availableNowTarget != null) {
-        Position target = availableNowTarget.get(p.id());
-        until = target == null ? f : Position.min(until, target);
-      }
-      long n = f.distanceTo(until);
-      if (n > 0) {
-        lag.put(p.id(), n);
-      }
-    }
-    long positionBudget = maxRows;
-    if (maxBytes != Long.MAX_VALUE && !lag.isEmpty()) {
-      long avg = stats.averageRecordBytes();
-      long byBytes = avg > 0 ? Math.max(1, maxBytes / avg) : FIRST_BATCH_POSITIONS;
-      positionBudget = Math.min(positionBudget, byBytes);
-    }
-    Map<String, Long> share = split(lag, positionBudget);
-    long used = 0;
-    for (Map.Entry<String, Long> e : share.entrySet()) {
-      end.put(e.getKey(), from.get(e.getKey()).plus(e.getValue()));
-      used += e.getValue();
-    }
-    if (!byReading.isEmpty()) {
-      RangeEndByReading reader = (RangeEndByReading) source();
-      long leftRows = maxRows == Long.MAX_VALUE ? Long.MAX_VALUE : Math.max(0, maxRows - used);
-      long rowsEach =
-          leftRows == Long.MAX_VALUE ? UNBOUNDED_RECORDS : Math.max(1, leftRows / byReading.size());
-      long bytesEach =
-          maxBytes == Long.MAX_VALUE ? UNBOUNDED_BYTES : Math.max(1, maxBytes / byReading.size());
-      for (PartitionInfo p : byReading) {
-        if (leftRows == 0) {
-          break;
-        }
-        Position f = from.get(p.id());
-        try {
-          Position until = reader.fixRangeEnd(p.id(), f, rowsEach, bytesEach);
-          end.put(p.id(), Position.max(f, until));
-          available.put(p.id(), Position.max(f, until));
-        } catch (RuntimeException e) {
-          throw e;
-        } catch (Exception e) {
-          throw new IllegalStateException(
-              "Fixing the end of " + p.id() + " from " + f + " in " + spec + " failed: " + e, e);
-        }
-      }
-    }
-    latestAvailable = available;
-    TributaryOffset result = new TributaryOffset(end);
+    Planner.Plan plan = planner().plan(start.positions(), maxRows, maxBytes);
+    latestAvailable = plan.available();
+    TributaryOffset result = new TributaryOffset(plan.end());
     if (!result.equals(start)) {
       startOf.put(result, start);
     }
@@ -275,20 +183,6 @@ final class TributaryMicroBatchStream
   public Offset reportLatestOffset() {
     Map<String, Position> a = latestAvailable;
     return a == null ? null : new TributaryOffset(a);
-  }
-
-  private boolean parentsDrained(PartitionInfo p, Map<String, Position> from) {
-    for (String parent : p.parents()) {
-      PartitionInfo info = lastListing.get(parent);
-      Position at = from.get(parent);
-      if (info == null || at == null) {
-        continue; // forgotten by the source, or never seen: nothing left to read
-      }
-      if (!info.closed() || at.isBefore(info.endPosition())) {
-        return false;
-      }
-    }
-    return true;
   }
 
   private static List<ReadLimit> flatten(ReadLimit limit) {
@@ -303,54 +197,6 @@ final class TributaryMicroBatchStream
       return List.of();
     }
     return List.of(limit);
-  }
-
-  /**
-   * Splits {@code budget} positions over partitions in proportion to their lag, never more than a
-   * partition's lag, using the whole budget when the lag allows: floors first, then the rest one by
-   * one to the partitions with the most left, ties by partition id. Deterministic.
-   */
-  static Map<String, Long> split(Map<String, Long> lag, long budget) {
-    Map<String, Long> out = new TreeMap<>();
-    long total = 0;
-    for (long l : lag.values()) {
-      total = total + l < 0 ? Long.MAX_VALUE : total + l;
-    }
-    if (total <= budget) {
-      out.putAll(lag);
-      return out;
-    }
-    long given = 0;
-    for (Map.Entry<String, Long> e : new TreeMap<>(lag).entrySet()) {
-      long s =
-          java.math.BigInteger.valueOf(budget)
-              .multiply(java.math.BigInteger.valueOf(e.getValue()))
-              .divide(java.math.BigInteger.valueOf(total))
-              .longValue();
-      out.put(e.getKey(), s);
-      given += s;
-    }
-    List<String> order = new ArrayList<>(new TreeMap<>(lag).keySet());
-    order.sort(
-        (a, b) -> Long.compare(lag.get(b) - out.get(b), lag.get(a) - out.get(a))); // stable: ids
-    while (given < budget) {
-      boolean any = false;
-      for (String id : order) {
-        if (given >= budget) {
-          break;
-        }
-        if (out.get(id) < lag.get(id)) {
-          out.put(id, out.get(id) + 1);
-          given++;
-          any = true;
-        }
-      }
-      if (!any) {
-        break;
-      }
-    }
-    out.values().removeIf(v -> v == 0);
-    return out;
   }
 
   @Override
