@@ -192,11 +192,11 @@ final class Planner {
    */
   static Map<String, Long> split(Map<String, Long> lag, long budget) {
     Map<String, Long> out = new TreeMap<>();
-    long total = 0;
+    BigInteger total = BigInteger.ZERO; // a sum of lags may not fit in a long
     for (long l : lag.values()) {
-      total = total + l < 0 ? Long.MAX_VALUE : total + l;
+      total = total.add(BigInteger.valueOf(l));
     }
-    if (total <= budget) {
+    if (total.compareTo(BigInteger.valueOf(budget)) <= 0) {
       out.putAll(lag);
       return out;
     }
@@ -205,7 +205,7 @@ final class Planner {
       long s =
           BigInteger.valueOf(budget)
               .multiply(BigInteger.valueOf(e.getValue()))
-              .divide(BigInteger.valueOf(total))
+              .divide(total)
               .longValue();
       out.put(e.getKey(), s);
       given += s;
