@@ -54,8 +54,8 @@ public final class TributarySparkOptions {
           .validate(ConfigOption.atLeast(1))
           .description(
               "About this many bytes (keys, values, headers) per micro-batch: exact for sources that"
-                  + " fix a range's end by reading (kinesis), else planned with the average record"
-                  + " size of the batches read so far; unset: no limit");
+                  + " fix a range's end by reading (kinesis), else converted to positions with the average bytes per"
+                  + " position read so far; unset: no limit");
 
   /** Every option of the adapter. */
   public static final ConfigSpec SPEC =
