@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.tributary.core.api.Position;
 import java.util.Collections;
+import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.TreeMap;
 import org.apache.spark.sql.connector.read.streaming.Offset;
@@ -38,7 +39,10 @@ public final class TributaryOffset extends Offset {
   @Override
   public String json() {
     try {
-      return JSON.writeValueAsString(Map.of("version", VERSION, "positions", positions));
+      Map<String, Object> doc = new LinkedHashMap<>(); // one text for one offset: fixed key order
+      doc.put("version", VERSION);
+      doc.put("positions", positions);
+      return JSON.writeValueAsString(doc);
     } catch (JsonProcessingException e) {
       throw new IllegalStateException("Cannot write offset " + positions, e);
     }
