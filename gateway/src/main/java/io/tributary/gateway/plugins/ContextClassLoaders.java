@@ -191,9 +191,13 @@ public final class ContextClassLoaders {
                   throw rethrow(e.getCause());
                 }
               });
+      // A contract object it returns (CloseableIterator, BatchWriter) calls into the plugin later:
+      // wrap it too, even when its class is the contract's own (Sink.begin's default BatchWriter
+      // calls the plugin's write).
       if (result != null
           && method.getReturnType().isInterface()
-          && result.getClass().getClassLoader() == loader) {
+          && PluginClassLoader.isShared(method.getReturnType().getName())
+          && !Proxy.isProxyClass(result.getClass())) {
         return proxy(result, loader);
       }
       return result;
