@@ -134,6 +134,13 @@ public final class ContextClassLoaders {
     return expiring ? new ExpiringContextReceiver(r, loader) : new ContextReceiver(r, loader);
   }
 
+  /**
+   * A proxy of {@code target} for tests of the wrapping (sinks are otherwise made by factories).
+   */
+  static Object proxyForTest(Object target, ClassLoader loader) {
+    return proxy(target, loader);
+  }
+
   private static Object proxy(Object target, ClassLoader loader) {
     Set<Class<?>> ifaces = contractInterfaces(target.getClass(), loader);
     return Proxy.newProxyInstance(
