@@ -411,17 +411,17 @@ public final class GatewayConfig {
       }
       if (path == null) {
         path = Connectors.defaultPluginPath();
-        where = "the plugins directory " + path;
+        where = "the installation's plugins directory " + path;
       }
       try {
         connectors = Connectors.load(path);
       } catch (PluginException e) {
         int line =
             pluginPathOverride == null && root != null && root.containsKey("plugins")
-                ? tree.line("plugins")
+                ? tree.line("plugins.path")
                 : 0;
         for (String p : e.problems()) {
-          add(line, p + " [" + where + "]");
+          add(line, where.equals("plugins.path") ? p : where + ": " + p);
         }
         connectors = Connectors.classPath();
       }

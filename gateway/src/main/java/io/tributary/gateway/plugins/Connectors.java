@@ -289,6 +289,16 @@ public final class Connectors {
               + "): no jar files in it (expected: the connector's jar and its dependencies)");
       return null;
     }
+    if (Files.isDirectory(location)) {
+      // The directory itself too: a file next to the jars (Hadoop's core-site.xml, a client's
+      // properties) is a resource of the plugin, as a file on a flat class path used to be.
+      try {
+        jars.add(location.toUri().toURL());
+      } catch (IOException e) {
+        problems.add("plugin " + name + " (" + location + "): cannot read it: " + e);
+        return null;
+      }
+    }
     PluginClassLoader loader =
         new PluginClassLoader(name, jars.toArray(new URL[0]), Connectors.class.getClassLoader());
     List<SourceFactory> sources = new ArrayList<>();

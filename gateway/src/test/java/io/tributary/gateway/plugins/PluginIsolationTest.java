@@ -318,21 +318,25 @@ class PluginIsolationTest {
   @Test
   void aTypeProvidedByTwoPluginsIsRefusedNamingBoth(@TempDir Path tmp) throws Exception {
     Path dir = Files.createDirectories(tmp.resolve("plugins"));
+    Path elsewhere = Files.createDirectories(tmp.resolve("elsewhere"));
     for (String name : List.of("first-copy", "second-copy")) {
       new TestPluginBuilder(name, "1.0")
           .source(
               "fixture." + name.replace('-', '_') + ".Factory",
               sink("fixture." + name.replace('-', '_'), "twice", "java.lang.String", "v"))
           .service(SinkFactory.class, "fixture." + name.replace('-', '_') + ".Factory")
-          .buildInto(dir);
+          .buildInto(name.equals("first-copy") ? dir : elsewhere);
     }
+    // The second copy as a plugin of one (uber-)jar file directly in the plugin directory.
+    Files.copy(
+        elsewhere.resolve("second-copy/second-copy-1.0.jar"), dir.resolve("second-copy.jar"));
     assertThatThrownBy(() -> Connectors.load(List.of(dir)))
         .isInstanceOf(PluginException.class)
         .hasMessageContaining(
             "sink type twice is provided twice: by plugin first-copy ("
                 + dir.resolve("first-copy")
                 + ") and by plugin second-copy ("
-                + dir.resolve("second-copy")
+                + dir.resolve("second-copy.jar")
                 + ")");
     Cli r = cli("plugins", "--plugins", dir.toString());
     assertThat(r.code).isEqualTo(TributaryCli.INVALID);
@@ -341,6 +345,30 @@ class PluginIsolationTest {
         .contains("second-copy")
         .contains("sinks: twice")
         .contains("duplicates:\n  sink twice: plugin first-copy");
+  }
+
+  @Test
+  void aMissingPluginDirectoryIsAProblemOfTheFileAtItsLine(@TempDir Path tmp) {
+    Path nope = tmp.resolve("nope");
+    assertThatThrownBy(
+            () ->
+                GatewayConfig.parse(
+                    new StringReader(
+                        "pipelines:\n  - id: x\n    source: { type: test-sequence, count: 1 }\n"
+                            + "    sinks: [ { type: console } ]\n"
+                            + "plugins:\n  path: [ "
+                            + nope
+                            + " ]\n"),
+                    "p.yaml"))
+        .isInstanceOf(GatewayConfigException.class)
+        .satisfies(
+            e ->
+                assertThat(((GatewayConfigException) e).problems())
+                    .contains(
+                        "p.yaml:6: Invalid value "
+                            + nope
+                            + " for plugins.path: no such directory (expected: a directory whose"
+                            + " subdirectories and jar files are plugins)"));
   }
 
   @Test
