@@ -213,14 +213,20 @@ public final class Gateway implements AutoCloseable {
       sinks = pc.builtSinks();
     } else {
       source =
-          GatewayConfig.sourceFactories()
+          config
+              .connectors()
+              .sourceFactories()
               .get(pc.source().type())
               .create("source", pc.source().config());
       sinks = new ArrayList<>();
       for (int i = 0; i < pc.sinks().size(); i++) {
         GatewayConfig.Component c = pc.sinks().get(i);
         sinks.add(
-            GatewayConfig.sinkFactories().get(c.type()).create(c.type() + "-" + i, c.config()));
+            config
+                .connectors()
+                .sinkFactories()
+                .get(c.type())
+                .create(c.type() + "-" + i, c.config()));
       }
     }
     return build(pc, source, sinks, slot);
@@ -253,7 +259,10 @@ public final class Gateway implements AutoCloseable {
     } else {
       try {
         CheckpointStorage storage =
-            CheckpointStorageFactory.open(pc.checkpointLocation(), pc.checkpointOptions());
+            CheckpointStorageFactory.open(
+                pc.checkpointLocation(),
+                pc.checkpointOptions(),
+                config.connectors().checkpointStorageFactories());
         storages.add(storage);
         slot.storage = storage;
         b.checkpoint(storage);
@@ -425,7 +434,9 @@ public final class Gateway implements AutoCloseable {
    */
   public AdminControl.ReloadResult reload() throws IOException {
     GatewayConfig next =
-        configFile == null ? GatewayConfig.loadDefault() : GatewayConfig.load(configFile);
+        configFile == null
+            ? GatewayConfig.loadDefault(config.pluginPathOverride())
+            : GatewayConfig.load(configFile, config.pluginPathOverride());
     next.claimForRun();
     List<String> added = new ArrayList<>();
     List<String> removed = new ArrayList<>();
@@ -559,10 +570,12 @@ public final class Gateway implements AutoCloseable {
   }
 
   /** Opens the checkpoint of {@code pc} for reading or moving its offsets; the caller closes it. */
-  static CheckpointStorage openCheckpoint(GatewayConfig.PipelineConfig pc) throws IOException {
+  static CheckpointStorage openCheckpoint(
+      GatewayConfig.PipelineConfig pc, List<CheckpointStorageFactory> factories)
+      throws IOException {
     return pc.checkpoint() != null
         ? new LocalCheckpointStorage(pc.checkpoint())
-        : CheckpointStorageFactory.open(pc.checkpointLocation(), pc.checkpointOptions());
+        : CheckpointStorageFactory.open(pc.checkpointLocation(), pc.checkpointOptions(), factories);
   }
 
   /** The admin endpoint's view of this gateway. */
@@ -578,7 +591,7 @@ public final class Gateway implements AutoCloseable {
 
     private Entry entry(Slot s) {
       List<Map.Entry<String, String>> sinks = new ArrayList<>();
-      Map<String, SinkFactory> factories = GatewayConfig.sinkFactories();
+      Map<String, SinkFactory> factories = config.connectors().sinkFactories();
       for (GatewayConfig.Component c : s.pc.sinks()) {
         SinkFactory f = factories.get(c.type());
         sinks.add(Map.entry(c.type(), f == null ? "unknown" : f.guarantee().name()));
@@ -693,7 +706,8 @@ public final class Gateway implements AutoCloseable {
     }
 
     private CheckpointOffsets.Snapshot withCheckpoint(Slot s, OffsetsCall call) {
-      try (CheckpointStorage storage = openCheckpoint(s.pc)) {
+      try (CheckpointStorage storage =
+          openCheckpoint(s.pc, config.connectors().checkpointStorageFactories())) {
         return call.run(storage);
       } catch (IOException e) {
         throw new ControlException(

@@ -13,6 +13,8 @@ import io.tributary.core.checkpoint.CheckpointStorageFactory;
 import io.tributary.core.runtime.PipelineOptions;
 import io.tributary.gateway.internal.Transforms;
 import io.tributary.gateway.internal.YamlTree;
+import io.tributary.gateway.plugins.Connectors;
+import io.tributary.gateway.plugins.PluginException;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.InputStreamReader;
@@ -29,9 +31,7 @@ import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.ServiceLoader;
 import java.util.Set;
-import java.util.TreeMap;
 import java.util.TreeSet;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Supplier;
@@ -56,11 +56,16 @@ import java.util.regex.Pattern;
  *     sinks:
  *       - { type: files, path: ./data/out/lines }
  * admin: { host: 127.0.0.1, port: 9090 }                   # optional; no admin endpoint without it
+ * plugins: { path: [ ./plugins ] }                         # optional; see below
  * </pre>
  *
  * <p>Loading checks everything and reports every problem at once, each as {@code FILE:LINE:
  * message}. Source and sink types come from the {@link SourceFactory} and {@link SinkFactory}
- * implementations on the classpath.
+ * implementations on the classpath and from the plugins ({@link Connectors}): those under the
+ * {@code --plugins} directories when given ({@code pluginPath} of {@link #load(Path, List)}), else
+ * under {@code plugins.path} of the file (a directory or a list, relative to the working
+ * directory), else under the {@code plugins/} directory of the installation ({@link
+ * Connectors#defaultPluginPath()}).
  *
  * <p>Validation builds each pipeline's source and sinks with their factories (constructors check
  * how options fit together and open nothing), and the configuration keeps those instances: the
@@ -197,7 +202,7 @@ public final class GatewayConfig {
     }
   }
 
-  private static final Set<String> ROOT_KEYS = Set.of("pipelines", "admin");
+  private static final Set<String> ROOT_KEYS = Set.of("pipelines", "admin", "plugins");
   private static final Set<String> PIPELINE_KEYS =
       Set.of(
           "id",
@@ -214,9 +219,18 @@ public final class GatewayConfig {
   private final Admin admin;
   private final List<String> secretValues;
   private final AtomicBoolean claimed = new AtomicBoolean();
+  private final Connectors connectors;
+  private final List<Path> pluginPathOverride;
 
-  private GatewayConfig(String origin, List<PipelineConfig> pipelines, Admin admin) {
+  private GatewayConfig(
+      String origin,
+      List<PipelineConfig> pipelines,
+      Admin admin,
+      Connectors connectors,
+      List<Path> pluginPathOverride) {
     this.origin = origin;
+    this.connectors = connectors;
+    this.pluginPathOverride = pluginPathOverride;
     this.pipelines = List.copyOf(pipelines);
     this.admin = admin;
     List<String> secrets = new ArrayList<>();
@@ -232,6 +246,19 @@ public final class GatewayConfig {
 
   public List<PipelineConfig> pipelines() {
     return pipelines;
+  }
+
+  /** The source, sink and checkpoint types this configuration was validated with. */
+  public Connectors connectors() {
+    return connectors;
+  }
+
+  /**
+   * The plugin path given on the command line ({@code --plugins}), which a reload uses again; null
+   * when none was given.
+   */
+  public List<Path> pluginPathOverride() {
+    return pluginPathOverride;
   }
 
   /**
@@ -269,52 +296,72 @@ public final class GatewayConfig {
    * @throws GatewayConfigException with every problem
    */
   public static GatewayConfig load(Path file) throws IOException {
+    return load(file, null);
+  }
+
+  /**
+   * Loads and validates a file, with the plugins under {@code pluginPath} (the {@code --plugins}
+   * flag; {@code null}: the file's {@code plugins.path}, else the installation's {@code plugins/}).
+   *
+   * @throws GatewayConfigException with every problem
+   */
+  public static GatewayConfig load(Path file, List<Path> pluginPath) throws IOException {
     if (!Files.isRegularFile(file)) {
       throw new GatewayConfigException(
           List.of(file + ": no such file (expected: a YAML pipeline file; see gateway/README.md)"));
     }
     try (Reader r = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {
-      return parse(r, file.toString());
+      return parse(r, file.toString(), pluginPath);
     }
   }
 
   /** Loads the embedded default configuration ({@code tributary-default.yaml}). */
   public static GatewayConfig loadDefault() throws IOException {
+    return loadDefault(null);
+  }
+
+  /** Loads the embedded default configuration with the plugins under {@code pluginPath}. */
+  public static GatewayConfig loadDefault(List<Path> pluginPath) throws IOException {
     try (InputStream in = GatewayConfig.class.getResourceAsStream("/tributary-default.yaml")) {
       if (in == null) {
         throw new IOException("tributary-default.yaml is missing from the gateway jar");
       }
       return parse(
-          new InputStreamReader(in, StandardCharsets.UTF_8), "tributary-default.yaml (embedded)");
+          new InputStreamReader(in, StandardCharsets.UTF_8),
+          "tributary-default.yaml (embedded)",
+          pluginPath);
     }
   }
 
   public static GatewayConfig parse(Reader reader, String origin) {
+    return parse(reader, origin, null);
+  }
+
+  /**
+   * Parses and validates a configuration, with the plugins under {@code pluginPath} ({@code null}:
+   * the file's {@code plugins.path}, else the installation's {@code plugins/}).
+   */
+  public static GatewayConfig parse(Reader reader, String origin, List<Path> pluginPath) {
     YamlTree tree;
     try {
       tree = YamlTree.load(reader, origin);
     } catch (YamlTree.SyntaxException e) {
       throw new GatewayConfigException(List.of(e.getMessage()));
     }
-    return new Validator(tree, origin).validate();
+    return new Validator(tree, origin, pluginPath).validate();
   }
 
-  /** Source factories on the classpath, by type. */
+  /**
+   * Source factories by type: the classpath's and those of the installation's plugins ({@link
+   * Connectors#defaultPluginPath()}).
+   */
   public static Map<String, SourceFactory> sourceFactories() {
-    Map<String, SourceFactory> m = new TreeMap<>();
-    for (SourceFactory f : ServiceLoader.load(SourceFactory.class)) {
-      m.put(f.type(), f);
-    }
-    return m;
+    return Connectors.load(Connectors.defaultPluginPath()).sourceFactories();
   }
 
-  /** Sink factories on the classpath, by type. */
+  /** Sink factories by type: the classpath's and those of the installation's plugins. */
   public static Map<String, SinkFactory> sinkFactories() {
-    Map<String, SinkFactory> m = new TreeMap<>();
-    for (SinkFactory f : ServiceLoader.load(SinkFactory.class)) {
-      m.put(f.type(), f);
-    }
-    return m;
+    return Connectors.load(Connectors.defaultPluginPath()).sinkFactories();
   }
 
   /**
@@ -339,12 +386,77 @@ public final class GatewayConfig {
      */
     private final List<Map.Entry<Integer, String>> problems = new ArrayList<>();
 
-    private final Map<String, SourceFactory> sources = sourceFactories();
-    private final Map<String, SinkFactory> sinks = sinkFactories();
+    private final List<Path> pluginPathOverride;
+    private Connectors connectors = null;
+    private Map<String, SourceFactory> sources = Map.of();
+    private Map<String, SinkFactory> sinks = Map.of();
 
-    Validator(YamlTree tree, String origin) {
+    Validator(YamlTree tree, String origin, List<Path> pluginPathOverride) {
       this.tree = tree;
       this.origin = origin;
+      this.pluginPathOverride = pluginPathOverride == null ? null : List.copyOf(pluginPathOverride);
+    }
+
+    /**
+     * Loads the plugins: {@code --plugins} if given, else {@code plugins.path}, else the
+     * installation's {@code plugins/}. A plugin that cannot load is a problem of the file (at the
+     * line of {@code plugins}) or of the flag.
+     */
+    private void loadConnectors(Map<String, Object> root) {
+      List<Path> path = pluginPathOverride;
+      String where = "--plugins";
+      if (path == null && root != null && root.containsKey("plugins")) {
+        where = "plugins.path";
+        path = pluginPathOf(root.get("plugins"));
+      }
+      if (path == null) {
+        path = Connectors.defaultPluginPath();
+        where = "the installation's plugins directory " + path;
+      }
+      try {
+        connectors = Connectors.load(path);
+      } catch (PluginException e) {
+        int line =
+            pluginPathOverride == null && root != null && root.containsKey("plugins")
+                ? tree.line("plugins.path")
+                : 0;
+        for (String p : e.problems()) {
+          add(line, where.equals("plugins.path") ? p : where + ": " + p);
+        }
+        connectors = Connectors.classPath();
+      }
+      sources = connectors.sourceFactories();
+      sinks = connectors.sinkFactories();
+    }
+
+    /** {@code plugins: { path: DIR }} or {@code plugins: { path: [DIR, ...] }}. */
+    private List<Path> pluginPathOf(Object v) {
+      Map<String, Object> m = map(v, "plugins", "a mapping with path: (a directory or a list)");
+      if (m == null) {
+        return List.of();
+      }
+      for (String k : m.keySet()) {
+        if (!k.equals("path")) {
+          keyProblem("plugins." + k, "Unknown key plugins." + k + " (expected: path)");
+        }
+      }
+      Object p = m.get("path");
+      List<?> dirs = p instanceof List<?> l ? l : p == null ? List.of() : List.of(p);
+      List<Path> out = new ArrayList<>();
+      for (Object d : dirs) {
+        Path r = d instanceof String s && !s.isBlank() ? resolve(s) : null;
+        if (r == null) {
+          problem(
+              "plugins.path",
+              "Invalid value "
+                  + d
+                  + " for plugins.path: not a directory path (expected: a directory whose"
+                  + " subdirectories and jar files are plugins)");
+        } else {
+          out.add(r);
+        }
+      }
+      return out;
     }
 
     private void problem(String path, String message) {
@@ -395,12 +507,13 @@ public final class GatewayConfig {
                 + " (expected: each key once per mapping)");
       }
       Map<String, Object> root = map(tree.root(), "", "a mapping with pipelines:");
+      loadConnectors(root);
       List<PipelineConfig> out = new ArrayList<>();
       Admin admin = null;
       if (root != null) {
         for (String k : root.keySet()) {
           if (!ROOT_KEYS.contains(k)) {
-            keyProblem(k, "Unknown key " + k + " (expected one of: admin, pipelines)");
+            keyProblem(k, "Unknown key " + k + " (expected one of: admin, pipelines, plugins)");
           }
         }
         Object ps = root.get("pipelines");
@@ -466,7 +579,7 @@ public final class GatewayConfig {
         throw new GatewayConfigException(
             problems.stream().sorted(Map.Entry.comparingByKey()).map(Map.Entry::getValue).toList());
       }
-      return new GatewayConfig(origin, out, admin);
+      return new GatewayConfig(origin, out, admin, connectors, pluginPathOverride);
     }
 
     private Admin admin(Object v) {
@@ -702,7 +815,8 @@ public final class GatewayConfig {
       } else if (checkpointOptions != null) {
         checkpointLocation = String.valueOf(cv);
         for (ConfigProblem p :
-            CheckpointStorageFactory.validate(checkpointLocation, checkpointOptions)) {
+            CheckpointStorageFactory.validate(
+                checkpointLocation, checkpointOptions, connectors.checkpointStorageFactories())) {
           if (p.key().equals("checkpoint")) {
             problem(
                 path + ".checkpoint",
@@ -861,7 +975,7 @@ public final class GatewayConfig {
     }
 
     private String typeOf(Map<String, Object> m, String path, Set<String> known) {
-      return typeOf(m, path, known, "; a connector jar on the classpath adds more");
+      return typeOf(m, path, known, "; a plugin under plugins/ adds more");
     }
 
     private String typeOf(Map<String, Object> m, String path, Set<String> known, String hint) {

@@ -53,6 +53,13 @@ final class OffsetsCommand implements Callable<Integer> {
       description = "YAML pipeline file")
   Path config;
 
+  @Option(
+      names = "--plugins",
+      paramLabel = "DIR",
+      split = ",",
+      description = TributaryCli.PLUGINS_HELP)
+  List<Path> plugins;
+
   @Option(names = "--pipeline", paramLabel = "ID", required = true, description = "Pipeline id")
   String pipeline;
 
@@ -79,7 +86,7 @@ final class OffsetsCommand implements Callable<Integer> {
   public Integer call() {
     GatewayConfig cfg;
     try {
-      cfg = GatewayConfig.load(config);
+      cfg = GatewayConfig.load(config, plugins);
     } catch (ConfigException e) {
       e.problems().forEach(System.err::println);
       return TributaryCli.INVALID;
@@ -121,7 +128,8 @@ final class OffsetsCommand implements Callable<Integer> {
       System.err.println("tributary: unknown action " + action + " (expected: get, set or reset)");
       return TributaryCli.INVALID;
     }
-    try (CheckpointStorage storage = Gateway.openCheckpoint(pc.get())) {
+    try (CheckpointStorage storage =
+        Gateway.openCheckpoint(pc.get(), cfg.connectors().checkpointStorageFactories())) {
       Optional<CheckpointOffsets.Snapshot> s =
           switch (action) {
             case "get" -> CheckpointOffsets.read(storage);

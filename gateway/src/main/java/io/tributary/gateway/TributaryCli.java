@@ -8,8 +8,11 @@ import io.tributary.core.api.IncompatibleCheckpointException;
 import io.tributary.core.api.SinkFactory;
 import io.tributary.core.api.SourceFactory;
 import io.tributary.gateway.internal.Transforms;
+import io.tributary.gateway.plugins.Connectors;
+import io.tributary.gateway.plugins.Plugin;
 import java.io.PrintWriter;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -34,6 +37,7 @@ import picocli.CommandLine.Option;
       TributaryCli.Validate.class,
       TributaryCli.VersionCmd.class,
       TributaryCli.Types.class,
+      TributaryCli.PluginsCmd.class,
       OffsetsCommand.class
     },
     exitCodeListHeading = TributaryCli.EXIT_HEADING,
@@ -98,8 +102,15 @@ public final class TributaryCli implements Callable<Integer> {
     }
   }
 
-  static GatewayConfig load(Path config) throws java.io.IOException {
-    return config == null ? GatewayConfig.loadDefault() : GatewayConfig.load(config);
+  static final String PLUGINS_HELP =
+      "Plugin directories (comma-separated or repeated): each subdirectory or jar file in one is a"
+          + " plugin, loaded in its own class loader. Default: plugins.path of the configuration,"
+          + " else the installation's plugins/ directory.";
+
+  static GatewayConfig load(ConfigFileOptions o) throws java.io.IOException {
+    return o.config == null
+        ? GatewayConfig.loadDefault(o.plugins)
+        : GatewayConfig.load(o.config, o.plugins);
   }
 
   /** The options {@code run} and {@code validate} share. */
@@ -111,6 +122,9 @@ public final class TributaryCli implements Callable<Integer> {
             "YAML pipeline file (default: the embedded default configuration). Relative paths in it are"
                 + " relative to the working directory.")
     Path config;
+
+    @Option(names = "--plugins", paramLabel = "DIR", split = ",", description = PLUGINS_HELP)
+    List<Path> plugins;
 
     @Option(
         names = {"-h", "--help"},
@@ -146,7 +160,7 @@ public final class TributaryCli implements Callable<Integer> {
       }
       GatewayConfig cfg;
       try {
-        cfg = load(options.config);
+        cfg = load(options);
       } catch (ConfigException e) {
         e.problems().forEach(System.err::println);
         return INVALID;
@@ -268,7 +282,7 @@ public final class TributaryCli implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
       try {
-        GatewayConfig cfg = load(options.config);
+        GatewayConfig cfg = load(options);
         int n = cfg.pipelines().size();
         System.out.println(
             "OK: " + n + (n == 1 ? " pipeline" : " pipelines") + " in " + cfg.origin());
@@ -290,10 +304,15 @@ public final class TributaryCli implements Callable<Integer> {
     }
   }
 
-  @Command(name = "types", description = "Lists the source and sink types found on the classpath.")
+  @Command(
+      name = "types",
+      description = "Lists the source and sink types: the classpath's and the plugins'.")
   static final class Types implements Callable<Integer> {
     @Option(names = "--options", description = "Also list each type's options (Markdown tables).")
     boolean options;
+
+    @Option(names = "--plugins", paramLabel = "DIR", split = ",", description = PLUGINS_HELP)
+    List<Path> plugins;
 
     @Option(
         names = {"-h", "--help"},
@@ -303,13 +322,20 @@ public final class TributaryCli implements Callable<Integer> {
 
     @Override
     public Integer call() {
+      Connectors connectors;
+      try {
+        connectors = Connectors.load(plugins != null ? plugins : Connectors.defaultPluginPath());
+      } catch (ConfigException e) {
+        e.problems().forEach(System.err::println);
+        return INVALID;
+      }
       System.out.println("sources:");
-      for (SourceFactory f : GatewayConfig.sourceFactories().values()) {
+      for (SourceFactory f : connectors.sourceFactories().values()) {
         System.out.printf("  %-16s %s%n", f.type(), f.description());
         printOptions(f.options());
       }
       System.out.println("sinks:");
-      for (SinkFactory f : GatewayConfig.sinkFactories().values()) {
+      for (SinkFactory f : connectors.sinkFactories().values()) {
         System.out.printf("  %-16s %-26s %s%n", f.type(), f.guarantee(), f.description());
         printOptions(f.options());
       }
@@ -326,6 +352,86 @@ public final class TributaryCli implements Callable<Integer> {
         System.out.println();
         System.out.println(ConfigDocs.markdownTable(spec).indent(4));
       }
+    }
+  }
+
+  @Command(
+      name = "plugins",
+      description =
+          "Lists the plugins (name, version, location), the source and sink types each provides,"
+              + " and any type provided twice.",
+      exitCodeListHeading = EXIT_HEADING,
+      exitCodeList = {
+        "0:every plugin loads and no type is provided twice",
+        "2:a plugin cannot load or a type is provided twice (each problem is printed)"
+      })
+  static final class PluginsCmd implements Callable<Integer> {
+    @Option(names = "--plugins", paramLabel = "DIR", split = ",", description = PLUGINS_HELP)
+    List<Path> plugins;
+
+    @Option(
+        names = "--config",
+        paramLabel = "FILE",
+        description = "Take the plugin path from this file's plugins.path (when no --plugins).")
+    Path config;
+
+    @Option(
+        names = {"-h", "--help"},
+        usageHelp = true,
+        description = "Show this help message and exit.")
+    boolean help;
+
+    @Override
+    public Integer call() throws Exception {
+      List<Path> path = plugins;
+      if (path == null && config != null) {
+        try {
+          path = GatewayConfig.load(config).connectors().pluginPath();
+        } catch (ConfigException e) {
+          e.problems().forEach(System.err::println);
+          return INVALID;
+        }
+      }
+      if (path == null) {
+        path = Connectors.defaultPluginPath();
+      }
+      Connectors.Inventory inv = Connectors.inventory(path);
+      System.out.println(
+          "plugin path: " + (inv.pluginPath().isEmpty() ? "(none)" : inv.pluginPath()));
+      System.out.println("plugins:");
+      if (inv.plugins().isEmpty()) {
+        System.out.println("  (none)");
+      }
+      for (Plugin p : inv.plugins()) {
+        System.out.printf("  %-34s %-16s %s%n", p.name(), p.version(), p.location());
+        if (!p.sourceTypes().isEmpty()) {
+          System.out.println("    sources: " + String.join(", ", p.sourceTypes()));
+        }
+        if (!p.sinkTypes().isEmpty()) {
+          System.out.println("    sinks: " + String.join(", ", p.sinkTypes()));
+        }
+        if (!p.checkpointSchemes().isEmpty()) {
+          System.out.println("    checkpoint schemes: " + String.join(", ", p.checkpointSchemes()));
+        }
+      }
+      System.out.println("class path:");
+      if (inv.classPathTypes().isEmpty()) {
+        System.out.println("  (none)");
+      }
+      for (Connectors.Provider t : inv.classPathTypes()) {
+        System.out.printf("  %-6s %-20s %s%n", t.kind(), t.type(), t.origin());
+      }
+      System.out.println("duplicates:");
+      if (inv.duplicates().isEmpty()) {
+        System.out.println("  (none)");
+      }
+      for (Connectors.Duplicate d : inv.duplicates()) {
+        System.out.println(
+            "  " + d.kind() + " " + d.type() + ": " + String.join(" and ", d.origins()));
+      }
+      List<String> problems = inv.allProblems();
+      problems.forEach(p -> System.err.println("tributary: " + p));
+      return problems.isEmpty() ? OK : INVALID;
     }
   }
 }

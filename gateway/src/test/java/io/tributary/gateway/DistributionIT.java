@@ -70,9 +70,35 @@ class DistributionIT {
     try (Stream<Path> lib = Files.list(home.resolve("lib"))) {
       assertThat(lib.map(p -> p.getFileName().toString()).toList())
           .anyMatch(n -> n.startsWith("tributary-gateway-"))
-          .anyMatch(n -> n.startsWith("tributary-connector-kafka-"))
-          .anyMatch(n -> n.startsWith("netty-codec-http-"));
+          .anyMatch(n -> n.startsWith("tributary-core-"))
+          .anyMatch(n -> n.startsWith("netty-codec-http-"))
+          .as("connectors, their clients and the SDK are plugins, not on the gateway's class path")
+          .noneMatch(n -> n.startsWith("tributary-connector-"))
+          .noneMatch(n -> n.startsWith("tributary-custom-receiver-sdk"))
+          .noneMatch(n -> n.startsWith("kafka-clients-"))
+          .noneMatch(n -> n.startsWith("hadoop-"));
     }
+    for (String c : List.of("socket", "kafka", "file", "kinesis", "flume")) {
+      Path plugin = home.resolve("plugins/tributary-connector-" + c);
+      try (Stream<Path> jars = Files.list(plugin)) {
+        assertThat(jars.map(p -> p.getFileName().toString()).toList())
+            .as(plugin.toString())
+            .anyMatch(n -> n.startsWith("tributary-connector-" + c + "-"))
+            .as("the gateway provides core to plugins")
+            .noneMatch(n -> n.startsWith("tributary-core-"));
+      }
+    }
+    Path pluginsLog = tmp.resolve("plugins.log");
+    Process plugins = run(home, pluginsLog, "plugins");
+    assertThat(plugins.waitFor(60, TimeUnit.SECONDS)).isTrue();
+    String listed = Files.readString(pluginsLog);
+    assertThat(plugins.exitValue()).as(listed).isZero();
+    assertThat(listed)
+        .containsPattern("plugin path: \\[/.*/plugins\\]")
+        .contains("    sources: kafka, kafka-group")
+        .contains("    sinks: kafka, kafka-at-least-once")
+        .contains("    sources: socket")
+        .contains("duplicates:\n  (none)");
 
     Path validateLog = tmp.resolve("validate.log");
     Process validate =
@@ -108,6 +134,9 @@ class DistributionIT {
                       .build(),
                   HttpResponse.BodyHandlers.ofString());
       assertThat(health.statusCode()).isEqualTo(200);
+      assertThat(Files.readString(log))
+          .as("the socket source comes from its plugin")
+          .contains("event=plugin_loaded plugin=tributary-connector-socket");
       gw.destroy(); // SIGTERM: graceful stop, exit 0
       assertThat(gw.waitFor(60, TimeUnit.SECONDS)).isTrue();
       assertThat(gw.exitValue()).as(Files.readString(log)).isZero();

@@ -335,7 +335,7 @@ class GatewayProcessIT {
   }
 
   @Test
-  void classPathShipsTheReceiverSdkWithoutTestLibraries() throws Exception {
+  void classPathHoldsNoConnectorAndEachConnectorIsAPlugin() throws Exception {
     String classPath;
     try (java.util.jar.JarFile jar = new java.util.jar.JarFile(jar().toFile())) {
       classPath = jar.getManifest().getMainAttributes().getValue("Class-Path");
@@ -347,15 +347,32 @@ class GatewayProcessIT {
           .isRegularFile();
     }
     assertThat(entries)
-        .as(
-            "a custom receiver jar needs only its own dependencies: the SDK's base classes ship in lib/")
-        .anyMatch(e -> e.startsWith("lib/tributary-custom-receiver-sdk-"));
-    assertThat(entries)
+        .as("connectors, their clients and the SDK are plugins (plugins/), not on the class path")
+        .noneMatch(e -> e.startsWith("lib/tributary-connector-"))
+        .noneMatch(e -> e.startsWith("lib/tributary-custom-receiver-sdk-"))
+        .noneMatch(e -> e.matches("lib/(kafka-|hadoop-|flume-|avro-|kinesis-|aws-).*"))
         .as("the SDK's test kit libraries are optional dependencies and never ship")
         .noneMatch(
             e ->
                 e.matches(
                     "lib/(junit-|opentest4j-|apiguardian-|assertj-|awaitility-|hamcrest-).*"));
+    Path plugins = jar().resolveSibling("plugins");
+    for (String c : List.of("socket", "kafka", "file", "kinesis", "flume")) {
+      try (java.util.stream.Stream<Path> jars =
+          Files.list(plugins.resolve("tributary-connector-" + c))) {
+        assertThat(jars.map(p -> p.getFileName().toString()).toList())
+            .anyMatch(n -> n.startsWith("tributary-connector-" + c + "-"))
+            .noneMatch(n -> n.startsWith("tributary-core-"))
+            .noneMatch(n -> n.matches("(junit-|assertj-|awaitility-).*"));
+      }
+    }
+    Run r = start("plugins.log", false, "plugins");
+    assertThat(r.process().waitFor(60, TimeUnit.SECONDS)).isTrue();
+    assertThat(r.process().exitValue()).as(r.output()).isZero();
+    assertThat(r.output())
+        .contains("tributary-connector-socket")
+        .contains("    sources: socket")
+        .contains("duplicates:\n  (none)");
   }
 
   @Test

@@ -70,8 +70,13 @@ public interface CheckpointStorageFactory {
 
   /** The factory on the classpath for {@code scheme}, if any. */
   static Optional<CheckpointStorageFactory> forScheme(String scheme) {
+    return forScheme(scheme, available());
+  }
+
+  private static Optional<CheckpointStorageFactory> forScheme(
+      String scheme, List<CheckpointStorageFactory> factories) {
     String s = scheme.toLowerCase(Locale.ROOT);
-    return available().stream().filter(f -> f.schemes().contains(s)).findFirst();
+    return factories.stream().filter(f -> f.schemes().contains(s)).findFirst();
   }
 
   /**
@@ -81,6 +86,15 @@ public interface CheckpointStorageFactory {
    *     when valid
    */
   static List<ConfigProblem> validate(String location, Map<String, ?> options) {
+    return validate(location, options, available());
+  }
+
+  /**
+   * As {@link #validate(String, Map)}, with the remote schemes of {@code factories} instead of
+   * those on the classpath (the gateway passes the factories of its plugins).
+   */
+  static List<ConfigProblem> validate(
+      String location, Map<String, ?> options, List<CheckpointStorageFactory> factories) {
     List<ConfigProblem> problems = new ArrayList<>();
     if (location == null || location.isBlank()) {
       problems.add(
@@ -110,7 +124,7 @@ public interface CheckpointStorageFactory {
       return problems;
     }
     String scheme = scheme(location);
-    Optional<CheckpointStorageFactory> f = forScheme(scheme);
+    Optional<CheckpointStorageFactory> f = forScheme(scheme, factories);
     if (f.isEmpty()) {
       problems.add(
           new ConfigProblem(
@@ -121,7 +135,7 @@ public interface CheckpointStorageFactory {
                   + " storage for scheme "
                   + scheme
                   + " on the classpath (expected: a local path, or one of the schemes "
-                  + knownSchemes()
+                  + knownSchemes(factories)
                   + "; connector-file adds hdfs and s3a)"));
       return problems;
     }
@@ -151,14 +165,24 @@ public interface CheckpointStorageFactory {
    * @throws IOException when the storage cannot be reached
    */
   static CheckpointStorage open(String location, Map<String, ?> options) throws IOException {
-    List<ConfigProblem> problems = validate(location, options);
+    return open(location, options, available());
+  }
+
+  /**
+   * As {@link #open(String, Map)}, with the remote schemes of {@code factories} instead of those on
+   * the classpath.
+   */
+  static CheckpointStorage open(
+      String location, Map<String, ?> options, List<CheckpointStorageFactory> factories)
+      throws IOException {
+    List<ConfigProblem> problems = validate(location, options, factories);
     if (!problems.isEmpty()) {
       throw new ConfigException(problems.stream().map(ConfigProblem::message).toList());
     }
     if (isLocal(location)) {
       return new LocalCheckpointStorage(localPath(location));
     }
-    CheckpointStorageFactory f = forScheme(scheme(location)).orElseThrow();
+    CheckpointStorageFactory f = forScheme(scheme(location), factories).orElseThrow();
     return f.create(URI.create(location), f.options().parse(options));
   }
 
@@ -174,9 +198,9 @@ public interface CheckpointStorageFactory {
     }
   }
 
-  private static Set<String> knownSchemes() {
+  private static Set<String> knownSchemes(List<CheckpointStorageFactory> factories) {
     Set<String> s = new TreeSet<>();
-    available().forEach(f -> s.addAll(f.schemes()));
+    factories.forEach(f -> s.addAll(f.schemes()));
     return s;
   }
 
