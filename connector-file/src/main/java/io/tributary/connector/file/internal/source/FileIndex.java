@@ -79,6 +79,10 @@ public final class FileIndex {
   private final Map<String, PartitionState> partitions = new LinkedHashMap<>();
   private final TreeMap<String, QuarantinedFile> quarantine = new TreeMap<>();
   private long gen;
+
+  /** The clock while loading ({@link Long#MIN_VALUE}: times taken as they are). */
+  private long loadClock = Long.MIN_VALUE;
+
   private long snapshotGen = -1;
   private int deltasSinceSnapshot;
 
@@ -99,7 +103,22 @@ public final class FileIndex {
       List<String> partitionIds,
       long maxFileAgeMs,
       int compactionInterval) {
+    return load(storage, partitionIds, maxFileAgeMs, compactionInterval, Long.MIN_VALUE);
+  }
+
+  /**
+   * {@link #load(CheckpointStorage, List, long, int)} with the source's clock: files admitted by
+   * the deltas that are dated in the future count as of {@code nowMillis} for the horizon, as they
+   * did when they were admitted.
+   */
+  public static FileIndex load(
+      CheckpointStorage storage,
+      List<String> partitionIds,
+      long maxFileAgeMs,
+      int compactionInterval,
+      long nowMillis) {
     FileIndex index = new FileIndex(storage, maxFileAgeMs, compactionInterval);
+    index.loadClock = nowMillis;
     try {
       index.loadState();
     } catch (IOException | RuntimeException e) {
@@ -179,6 +198,7 @@ public final class FileIndex {
   private void apply(DeltaDto d) {
     for (AdmitDto a : d.admitted()) {
       PartitionState st = partitions.computeIfAbsent(a.partition(), PartitionState::new);
+      st.clockMillis = loadClock;
       st.initialized = true;
       st.admit(
           new FileEntry(

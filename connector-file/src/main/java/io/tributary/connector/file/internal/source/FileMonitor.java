@@ -85,6 +85,7 @@ public final class FileMonitor implements AutoCloseable {
   private final Counter quarantined;
   private final Counter ignoredOld;
   private final Counter cleaned;
+  private final Counter futureDatedCounter;
   private final Timer listing;
   private volatile ListingStats lastListing = new ListingStats(0, 0, 0, 0, 0, 0, false, 0);
   private boolean closed;
@@ -197,7 +198,8 @@ public final class FileMonitor implements AutoCloseable {
               state,
               ids,
               config.get(FileSourceOptions.MAX_FILE_AGE).toMillis(),
-              config.get(FileSourceOptions.STATE_COMPACTION_INTERVAL));
+              config.get(FileSourceOptions.STATE_COMPACTION_INTERVAL),
+              clock.millis());
     } catch (RuntimeException e) {
       closeFileSystems();
       throw e;
@@ -213,8 +215,23 @@ public final class FileMonitor implements AutoCloseable {
       }
     }
     synchronized (index) {
+      long now = clock.millis();
       for (String id : ids) {
-        index.partition(id).forgotten = tooOld.get(id)::forget;
+        PartitionState st = index.partition(id);
+        st.forgotten = tooOld.get(id)::forget;
+        long was = st.maxMtime;
+        if (st.clampLoaded(now)) {
+          LOG.warn(
+              "event=horizon_clamped pipeline={} source={} partition={} newest_mtime={} now={}"
+                  + " reason=\"the state holds modification times in the future (a future-dated"
+                  + " file read by an earlier version, or a clock corrected since); the horizon is"
+                  + " measured from now instead\"",
+              pipeline,
+              source,
+              id,
+              java.time.Instant.ofEpochMilli(was),
+              java.time.Instant.ofEpochMilli(now));
+        }
       }
     }
     LOG.info(
@@ -232,6 +249,13 @@ public final class FileMonitor implements AutoCloseable {
             .tag("reason", "too-old")
             .register(registry);
     cleaned = Counter.builder("tributary.files.cleaned").tags(tags).register(registry);
+    futureDatedCounter =
+        Counter.builder("tributary.files.future-dated")
+            .description(
+                "Files whose modification time was more than a minute after the source's clock"
+                    + " (read; the horizon takes the clock's time for them), once per file")
+            .tags(tags)
+            .register(registry);
     late =
         Counter.builder("tributary.files.late")
             .description(
@@ -298,6 +322,7 @@ public final class FileMonitor implements AutoCloseable {
       List<PartitionState> initialized = new ArrayList<>();
       for (Map.Entry<String, DirectoryScanner> e : scanners.entrySet()) {
         PartitionState st = index.partition(e.getKey());
+        st.clockMillis = clock.millis();
         long threshold = index.threshold(st);
         index.trim(
             st); // directories (keeps pruning current) and, as the horizon moves, remembered paths
@@ -325,6 +350,7 @@ public final class FileMonitor implements AutoCloseable {
 
         if (!st.initialized && !includeExisting) {
           for (DirectoryScanner.Candidate c : r.candidates()) {
+            futureDated(st, c.status());
             st.see(c.path(), c.root(), c.status().getModificationTime());
           }
           LOG.info(
@@ -351,6 +377,7 @@ public final class FileMonitor implements AutoCloseable {
                 || (!added.isEmpty() && added.size() + ranges.size() > allowance)) {
               break;
             }
+            futureDated(st, c.status());
             for (long[] range : ranges) {
               FileEntry f =
                   new FileEntry(
@@ -497,6 +524,39 @@ public final class FileMonitor implements AutoCloseable {
       w.admitted(f);
     }
     return out;
+  }
+
+  /** Future-dated files counted and logged (once per path; starts over past 100,000). */
+  private final java.util.Set<String> futureSeen = new java.util.HashSet<>();
+
+  /**
+   * A file whose modification time is more than a minute after the source's clock: it is read as
+   * any other, but the horizon takes the clock's time for it (never its own), so it cannot make
+   * later files look too old. Counted ({@code tributary.files.future-dated}) and logged once.
+   */
+  private void futureDated(PartitionState st, FileStatus s) {
+    if (!st.futureDated(s.getModificationTime())) {
+      return;
+    }
+    String path = s.getPath().toString();
+    if (futureSeen.size() > 100_000) {
+      futureSeen.clear();
+    }
+    if (!futureSeen.add(path)) {
+      return;
+    }
+    futureDatedCounter.increment();
+    LOG.warn(
+        "event=file_future_dated pipeline={} source={} partition={} path={} mtime={} now={}"
+            + " action=\"read; the horizon (max-file-age) takes the clock's time for it\""
+            + " hint=\"the writer's clock, or a tool that sets times (touch -d, rsync -t from a"
+            + " skewed host), dated it in the future\"",
+        pipeline,
+        source,
+        st.id,
+        path,
+        java.time.Instant.ofEpochMilli(s.getModificationTime()),
+        java.time.Instant.ofEpochMilli(st.clockMillis));
   }
 
   /** Directories skipped under on-bad-file: skip because they cannot be listed (once per dir). */
