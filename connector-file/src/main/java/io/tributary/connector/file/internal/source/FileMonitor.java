@@ -269,22 +269,21 @@ public final class FileMonitor implements AutoCloseable {
             .tags(tags)
             .register(registry);
     listing = Timer.builder("tributary.files.listing").tags(tags).register(registry);
-    Gauge.builder("tributary.files.quarantine.size", index, FileIndex::quarantineSize)
+    // Gauges read a snapshot published after each cycle, commit and quarantine decision, never
+    // the index or the guards: a scrape (and /health, served by the same admin threads) must not
+    // wait for a listing of 200,000 files, which holds the index's lock for its whole length.
+    publishGauges();
+    Gauge.builder("tributary.files.quarantine.size", this, m -> m.gauges.quarantined())
         .tags(tags)
         .register(registry);
-    Gauge.builder("tributary.files.remembered", index, FileIndex::rememberedFiles)
+    Gauge.builder("tributary.files.remembered", this, m -> m.gauges.remembered())
         .tags(tags)
         .register(registry);
-    Gauge.builder(
-            "tributary.files.unstable",
-            guards,
-            g -> g.values().stream().mapToInt(StabilityGuard::waiting).sum())
+    Gauge.builder("tributary.files.unstable", this, m -> m.gauges.unstable())
         .description("New files waiting until their length and modification time are stable")
         .tags(tags)
         .register(registry);
-    Gauge.builder("tributary.files.held", index, FileIndex::heldEntries)
-        .tags(tags)
-        .register(registry);
+    Gauge.builder("tributary.files.held", this, m -> m.gauges.held()).tags(tags).register(registry);
     if (!watches.isEmpty()) {
       FunctionCounter.builder(
               "tributary.files.inotify.events",
@@ -300,6 +299,24 @@ public final class FileMonitor implements AutoCloseable {
           .description("Full listings after the event stream lost events or failed (hdfs-inotify)")
           .tags(tags)
           .register(registry);
+    }
+  }
+
+  /** What the gauges show: published by the batch thread, read by any thread without a lock. */
+  private record GaugeSnapshot(long remembered, long held, long unstable, long quarantined) {}
+
+  private volatile GaugeSnapshot gauges = new GaugeSnapshot(0, 0, 0, 0);
+
+  /** Publishes the gauges' values; called where they change, never by a scrape. */
+  private void publishGauges() {
+    synchronized (index) {
+      long unstable = 0;
+      for (StabilityGuard g : guards.values()) {
+        unstable += g.waiting();
+      }
+      gauges =
+          new GaugeSnapshot(
+              index.rememberedFiles(), index.heldEntries(), unstable, index.quarantineSize());
     }
   }
 
@@ -426,6 +443,7 @@ public final class FileMonitor implements AutoCloseable {
         PartitionState st = index.partition(id);
         out.add(PartitionInfo.open(id, st.committed, st.nextSeq));
       }
+      publishGauges();
     }
     admitted.increment(admittedNow);
     late.increment(lateNow);
@@ -843,6 +861,7 @@ public final class FileMonitor implements AutoCloseable {
             io);
       }
       quarantined.increment();
+      publishGauges();
       LOG.error(
           "event=file_quarantined pipeline={} source={} partition={} offset={} path={} reason={} error=\"{}\"",
           pipeline,
@@ -870,6 +889,7 @@ public final class FileMonitor implements AutoCloseable {
       synchronized (index) {
         done = index.partition(r.partition()).takeCommitted(r.untilOffset());
       }
+      publishGauges();
       if (cleanSource == CleanSource.KEEP) {
         continue;
       }
