@@ -169,6 +169,27 @@ class HdfsFileSourceIT {
   }
 
   @Test
+  void aGzipReadWhileStillBeingWrittenIsReplannedWithItsNewLengthOnHdfs() throws Exception {
+    StringBuilder lines = new StringBuilder();
+    for (int i = 0; i < 3000; i++) {
+      lines.append("line-").append(i).append('\n');
+    }
+    byte[] gz = gzip(lines.toString());
+    try (SourceHarness h = new SourceHarness(opts("on-bad-file", "fail"), tmp.resolve("ckpt"))) {
+      assertThat(h.batch()).isEmpty();
+      Path f = put(in, "app.log.gz", Arrays.copyOf(gz, gz.length / 2));
+      assertThat(h.batch()).as("truncated: re-planned, not failed").isEmpty();
+      assertThat(h.counter("tributary.files.replanned")).isEqualTo(1);
+      try (FSDataOutputStream out = fs.append(f)) {
+        out.write(Arrays.copyOfRange(gz, gz.length / 2, gz.length));
+      }
+      List<String> got = h.batch();
+      assertThat(got).hasSize(3000).doesNotHaveDuplicates().startsWith("line-0");
+      assertThat(h.batch()).isEmpty();
+    }
+  }
+
+  @Test
   void fileBeingWrittenIsIgnoredUntilRenamedIntoPlace() throws Exception {
     try (SourceHarness h = new SourceHarness(opts(), tmp.resolve("ckpt"))) {
       h.batch();
@@ -356,14 +377,17 @@ class HdfsFileSourceIT {
       fs.delete(gone, false);
       assertThatThrownBy(() -> h.read(ranges)).isInstanceOf(FileVanishedException.class);
     }
-    try (SourceHarness h = new SourceHarness(opts(), tmp.resolve("ckpt2"))) {
+    try (SourceHarness h =
+        new SourceHarness(opts("watch-changes-for", "0s"), tmp.resolve("ckpt2"))) {
       h.batch();
       byte[] gz = gzip("x\n".repeat(1000));
       put(in, "trunc.gz", Arrays.copyOf(gz, gz.length / 2));
       List<OffsetRange> ranges = h.plan();
       assertThatThrownBy(() -> h.read(ranges)).isInstanceOf(CorruptFileException.class);
     }
-    try (SourceHarness h = new SourceHarness(opts("on-bad-file", "skip"), tmp.resolve("ckpt3"))) {
+    try (SourceHarness h =
+        new SourceHarness(
+            opts("on-bad-file", "skip", "watch-changes-for", "0s"), tmp.resolve("ckpt3"))) {
       h.batch();
       put(in, "ok.txt", "ok\n");
       Path gone = put(in, "gone2.txt", "g\n");

@@ -52,9 +52,34 @@ public final class FileIndex {
       boolean appended,
       long discovered) {}
 
-  /** One delta: files admitted in a listing cycle, files quarantined by a read. */
+  /**
+   * A compressed file whose read failed because it was still being written: the offset yields no
+   * records (in every replay too) and the file is admitted again under a new offset, with its new
+   * length, once stable.
+   *
+   * @param pending whether the new admission is still to come (snapshots only)
+   */
+  record ReplanDto(
+      String partition,
+      long seq,
+      String path,
+      String root,
+      long length,
+      long mtime,
+      long at,
+      boolean pending) {}
+
+  /** One delta: files admitted in a listing cycle, files quarantined or re-planned by a read. */
   record DeltaDto(
-      int version, long gen, List<AdmitDto> admitted, List<QuarantinedFile> quarantined) {}
+      int version,
+      long gen,
+      List<AdmitDto> admitted,
+      List<QuarantinedFile> quarantined,
+      List<ReplanDto> replanned) {
+    DeltaDto(int version, long gen, List<AdmitDto> admitted, List<QuarantinedFile> quarantined) {
+      this(version, gen, admitted, quarantined, List.of());
+    }
+  }
 
   /** One partition in a snapshot. */
   record PartitionDto(
@@ -71,13 +96,21 @@ public final class FileIndex {
 
   /** A whole snapshot. */
   record SnapshotDto(
-      int version, long gen, List<PartitionDto> partitions, List<QuarantinedFile> quarantine) {}
+      int version,
+      long gen,
+      List<PartitionDto> partitions,
+      List<QuarantinedFile> quarantine,
+      List<ReplanDto> replanned) {}
 
   private final CheckpointStorage storage;
   private final long maxFileAgeMs;
   private final int compactionInterval;
   private final Map<String, PartitionState> partitions = new LinkedHashMap<>();
   private final TreeMap<String, QuarantinedFile> quarantine = new TreeMap<>();
+
+  /** Re-plan decisions by offset (for replays), and those whose new admission is to come. */
+  private final TreeMap<String, ReplanDto> replanned = new TreeMap<>();
+
   private long gen;
 
   /** The clock while loading ({@link Long#MIN_VALUE}: times taken as they are). */
@@ -172,6 +205,15 @@ public final class FileIndex {
       for (QuarantinedFile q : s.quarantine()) {
         quarantine.put(key(q.partition(), q.seq()), q);
       }
+      if (s.replanned() != null) {
+        for (ReplanDto r : s.replanned()) {
+          replanned.put(key(r.partition(), r.seq()), r);
+          PartitionState st = partitions.get(r.partition());
+          if (r.pending() && st != null) {
+            st.replanPending.put(r.path(), r);
+          }
+        }
+      }
       gen = bestSnapshot;
       snapshotGen = bestSnapshot;
     }
@@ -215,6 +257,42 @@ public final class FileIndex {
     for (QuarantinedFile q : d.quarantined()) {
       quarantine.put(key(q.partition(), q.seq()), q);
     }
+    if (d.replanned() != null) {
+      for (ReplanDto r : d.replanned()) {
+        replanned.put(key(r.partition(), r.seq()), r);
+        PartitionState st = partitions.computeIfAbsent(r.partition(), PartitionState::new);
+        st.replanPending.put(r.path(), r);
+      }
+    }
+  }
+
+  /** The re-plan decision taken earlier for this offset, if any. */
+  public synchronized boolean replanned(String partition, long seq) {
+    return replanned.containsKey(key(partition, seq));
+  }
+
+  /**
+   * Durably records that the file of an offset was still being written: the offset yields nothing
+   * (now and in replays) and the file waits for a new admission with its new length.
+   */
+  public synchronized void addReplan(String partition, FileEntry e, long nowMillis)
+      throws IOException {
+    if (replanned.containsKey(key(partition, e.seq()))) {
+      return;
+    }
+    ReplanDto r =
+        new ReplanDto(
+            partition,
+            e.seq(),
+            e.path(),
+            e.root(),
+            e.length(),
+            e.modificationTime(),
+            nowMillis,
+            true);
+    writeDelta(new DeltaDto(FORMAT_VERSION, gen + 1, List.of(), List.of(), List.of(r)));
+    replanned.put(key(partition, e.seq()), r);
+    partition(partition).replanPending.put(e.path(), r);
   }
 
   /**
@@ -336,11 +414,24 @@ public final class FileIndex {
     }
     final long horizon = oldest;
     quarantine.values().removeIf(q -> q.modificationTime() < horizon && horizon != Long.MIN_VALUE);
+    List<ReplanDto> rs = new ArrayList<>();
+    for (java.util.Iterator<ReplanDto> it = replanned.values().iterator(); it.hasNext(); ) {
+      ReplanDto r = it.next();
+      PartitionState st = partitions.get(r.partition());
+      boolean pending = st != null && st.replanPending.get(r.path()) == r;
+      if (!pending && r.seq() < (st == null ? Long.MAX_VALUE : st.committed)) {
+        it.remove(); // committed: no replay will ask again
+        continue;
+      }
+      rs.add(
+          new ReplanDto(
+              r.partition(), r.seq(), r.path(), r.root(), r.length(), r.mtime(), r.at(), pending));
+    }
     long newGen = gen + 1;
     storage.writeAtomically(
         DIR + "/" + SNAPSHOT + pad(newGen),
         JSON.writeValueAsBytes(
-            new SnapshotDto(FORMAT_VERSION, newGen, ps, List.copyOf(quarantine.values()))));
+            new SnapshotDto(FORMAT_VERSION, newGen, ps, List.copyOf(quarantine.values()), rs)));
     gen = newGen;
     long previous = snapshotGen;
     snapshotGen = newGen;

@@ -69,6 +69,7 @@ public final class FileMonitor implements AutoCloseable {
   private final Map<String, FileSystem> fileSystems = new LinkedHashMap<>();
   private final Map<String, DirectoryScanner> scanners = new LinkedHashMap<>();
   private final Map<String, StabilityGuard> guards = new LinkedHashMap<>();
+  private final Map<String, StabilityGuard> replanGuards = new LinkedHashMap<>();
   private final Map<String, ChangeWatch> changeWatches = new LinkedHashMap<>();
   private final Map<String, TooOldFiles> tooOld = new LinkedHashMap<>();
   private final Clock clock;
@@ -86,6 +87,8 @@ public final class FileMonitor implements AutoCloseable {
   private final Counter ignoredOld;
   private final Counter cleaned;
   private final Counter futureDatedCounter;
+  private final Counter replanned;
+  private final long watchChangesForMillis;
   private final Timer listing;
   private volatile ListingStats lastListing = new ListingStats(0, 0, 0, 0, 0, 0, false, 0);
   private boolean closed;
@@ -103,6 +106,7 @@ public final class FileMonitor implements AutoCloseable {
     this.registry = registry;
     this.tags = Tags.of("pipeline", pipeline, "source", source);
     this.onChange = config.get(FileSourceOptions.ON_CHANGE);
+    this.watchChangesForMillis = config.get(FileSourceOptions.WATCH_CHANGES_FOR).toMillis();
     this.ageByDiscovery = config.get(FileSourceOptions.AGE_BY) == AgeBy.DISCOVERY_TIME;
     this.reconcileIntervalMillis = config.get(FileSourceOptions.RECONCILE_INTERVAL).toMillis();
     this.source = source;
@@ -161,6 +165,7 @@ public final class FileMonitor implements AutoCloseable {
         }
         long stableFor = stableForMillis(config, fs.getUri().getScheme());
         guards.put(id, new StabilityGuard(fs, stableFor, orderedNames, clock));
+        replanGuards.put(id, new StabilityGuard(fs, stableFor, false, clock));
         changeWatches.put(
             id,
             new ChangeWatch(
@@ -249,6 +254,13 @@ public final class FileMonitor implements AutoCloseable {
             .tag("reason", "too-old")
             .register(registry);
     cleaned = Counter.builder("tributary.files.cleaned").tags(tags).register(registry);
+    replanned =
+        Counter.builder("tributary.files.replanned")
+            .description(
+                "Compressed files whose read found them still being written: admitted again with"
+                    + " their new length once stable")
+            .tags(tags)
+            .register(registry);
     futureDatedCounter =
         Counter.builder("tributary.files.future-dated")
             .description(
@@ -344,6 +356,7 @@ public final class FileMonitor implements AutoCloseable {
         index.trim(
             st); // directories (keeps pruning current) and, as the horizon moves, remembered paths
         List<FileEntry> added = new ArrayList<>(changes(e.getKey(), st));
+        added.addAll(replans(e.getKey(), st));
         tooOld.get(e.getKey()).cycleStarts();
         Long lastRec = lastReconcile.get(e.getKey());
         long nowMillis = clock.millis();
@@ -806,6 +819,9 @@ public final class FileMonitor implements AutoCloseable {
   }
 
   private List<Record> readOne(FileSystem fs, String partition, long seq) {
+    if (index.replanned(partition, seq)) {
+      return List.of(); // the file was still being written: a later offset reads it whole
+    }
     if (index.quarantined(partition, seq).isPresent()) {
       return List.of(); // decided before (possibly by the attempt a replay repeats): same decision
     }
@@ -828,6 +844,33 @@ public final class FileMonitor implements AutoCloseable {
     try {
       return reader.read(fs, e, source, partition);
     } catch (BadFileException ex) {
+      if (stillBeingWritten(fs, e, ex)) {
+        try {
+          index.addReplan(partition, e, clock.millis());
+        } catch (IOException io) {
+          throw new DataUnavailableException(
+              "Cannot record the re-planning of "
+                  + e.path()
+                  + " in the checkpoint: "
+                  + io
+                  + " (the batch fails and is replayed on restart)",
+              io);
+        }
+        replanned.increment();
+        LOG.warn(
+            "event=file_replanned pipeline={} source={} partition={} offset={} path={}"
+                + " listed_length={} reason=\"a compressed file that was still being written (it"
+                + " ended early and has grown since): offset {} yields nothing, and the file is"
+                + " admitted again with its new length once stable\"",
+            pipeline,
+            source,
+            partition,
+            seq,
+            e.path(),
+            e.length(),
+            seq);
+        return List.of();
+      }
       if (onBadFile == OnBadFile.FAIL) {
         LOG.error(
             "event=bad_file pipeline={} source={} partition={} offset={} path={} reason={} action=fail",
@@ -873,6 +916,75 @@ public final class FileMonitor implements AutoCloseable {
           ex.getMessage());
       return List.of();
     }
+  }
+
+  /**
+   * Whether a compressed file that failed as truncated may still be being written: it is longer
+   * now, or has another modification time, than when it was listed, or it was modified less than
+   * {@code watch-changes-for} ago. One that has been as listed for that long and still ends early
+   * is damaged, and stays bad input.
+   */
+  private boolean stillBeingWritten(FileSystem fs, FileEntry e, BadFileException ex) {
+    if (!(ex instanceof io.tributary.connector.file.CorruptFileException)
+        || !FileReader.isCompressed(e.path())
+        || e.appended()
+        || e.start() != 0) {
+      return false;
+    }
+    try {
+      FileStatus now = fs.getFileStatus(new Path(e.path()));
+      return now.getLen() > e.length()
+          || now.getModificationTime() != e.modificationTime()
+          || clock.millis() - now.getModificationTime() < watchChangesForMillis;
+    } catch (IOException gone) {
+      return false;
+    }
+  }
+
+  /**
+   * Compressed files re-planned by a read: looked at (one status call each), and admitted with
+   * their new length once the partition's completeness guard says they are stable.
+   */
+  private List<FileEntry> replans(String id, PartitionState st) throws IOException {
+    if (st.replanPending.isEmpty()) {
+      return List.of();
+    }
+    FileSystem fs = fileSystems.get(id);
+    List<DirectoryScanner.Candidate> cands = new ArrayList<>();
+    for (FileIndex.ReplanDto r : List.copyOf(st.replanPending.values())) {
+      try {
+        FileStatus now = fs.getFileStatus(new Path(r.path()));
+        if (now.getLen() == r.length()
+            && now.getModificationTime() == r.mtime()
+            && clock.millis() - r.at() < watchChangesForMillis) {
+          continue; // not written to since: wait for the writer, or declare it damaged after
+        }
+        cands.add(new DirectoryScanner.Candidate(now, r.root(), false));
+      } catch (java.io.FileNotFoundException gone) {
+        st.replanPending.remove(r.path());
+        LOG.warn(
+            "event=file_replan_vanished pipeline={} source={} partition={} path={}"
+                + " reason=\"deleted or moved before it could be read again\"",
+            pipeline,
+            source,
+            id,
+            r.path());
+      }
+    }
+    List<FileEntry> out = new ArrayList<>();
+    for (DirectoryScanner.Candidate c : replanGuards.get(id).stable(cands)) {
+      FileEntry f =
+          new FileEntry(
+              st.nextSeq,
+              c.path(),
+              c.root(),
+              c.status().getLen(),
+              c.status().getModificationTime());
+      st.admit(f);
+      out.add(f);
+      changeWatches.get(id).admitted(f);
+    }
+    return out;
   }
 
   /**

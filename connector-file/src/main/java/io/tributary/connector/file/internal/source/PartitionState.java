@@ -182,7 +182,17 @@ final class PartitionState {
     }
   }
 
+  /**
+   * Compressed files whose read found them still being written, by path: admitted again, with their
+   * new length, once stable (then removed).
+   */
+  final Map<String, FileIndex.ReplanDto> replanPending = new HashMap<>();
+
   void admit(FileEntry e) {
+    FileIndex.ReplanDto r = replanPending.get(e.path());
+    if (r != null && e.seq() > r.seq()) {
+      replanPending.remove(e.path());
+    }
     entries.put(e.seq(), e);
     nextSeq = Math.max(nextSeq, e.seq() + 1);
     see(e.path(), e.root(), e.ageTime());
