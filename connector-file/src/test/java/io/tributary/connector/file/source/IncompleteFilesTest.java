@@ -125,7 +125,14 @@ class IncompleteFilesTest {
       assertThat(h.batch()).isEmpty();
       assertThat(h.source.quarantinedFiles())
           .singleElement()
-          .satisfies(q -> assertThat(q.reason()).isEqualTo("corrupt"));
+          .satisfies(
+              q -> {
+                assertThat(q.reason()).isEqualTo("corrupt");
+                // the message fits the configuration in force: no advice to set what is set
+                assertThat(q.message())
+                    .doesNotContain("set on-bad-file: skip")
+                    .contains("on-bad-file is skip: the file is quarantined");
+              });
       assertThat(h.counter("tributary.files.replanned")).isEqualTo(1);
     }
   }

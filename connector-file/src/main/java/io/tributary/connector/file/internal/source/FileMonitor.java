@@ -122,7 +122,8 @@ public final class FileMonitor implements AutoCloseable {
             config.get(FileSourceOptions.FORMAT),
             config.get(FileSourceOptions.MAX_LINE_LENGTH).intValue(),
             config.get(FileSourceOptions.RECORD_LENGTH).intValue(),
-            config.get(FileSourceOptions.MAX_FILE_SIZE).intValue());
+            config.get(FileSourceOptions.MAX_FILE_SIZE).intValue(),
+            config.get(FileSourceOptions.ON_BAD_FILE) == OnBadFile.SKIP);
     Map<String, String> hadoopSettings = new LinkedHashMap<>();
     for (String entry : config.get(FileSourceOptions.HADOOP_PROPERTIES)) {
       int eq = entry.indexOf('=');
@@ -245,7 +246,13 @@ public final class FileMonitor implements AutoCloseable {
         source,
         ids.size(),
         Secrets.describe(hadoopSettings));
-    admitted = Counter.builder("tributary.files.admitted").tags(tags).register(registry);
+    admitted =
+        Counter.builder("tributary.files.admitted")
+            .description(
+                "Files admitted, once per file: its byte ranges (split-size) and appended bytes"
+                    + " (read-appended) do not count again")
+            .tags(tags)
+            .register(registry);
     quarantined = Counter.builder("tributary.files.quarantined").tags(tags).register(registry);
     ignoredOld =
         Counter.builder("tributary.files.ignored")
@@ -343,6 +350,7 @@ public final class FileMonitor implements AutoCloseable {
     long pruned = 0;
     long found = 0;
     long admittedNow = 0;
+    long filesAdmittedNow = 0;
     long lateNow = 0;
     boolean reconciledNow = false;
     List<PartitionInfo> out = new ArrayList<>();
@@ -449,6 +457,11 @@ public final class FileMonitor implements AutoCloseable {
         if (!added.isEmpty()) {
           newEntries.put(st.id, added);
           admittedNow += added.size();
+          for (FileEntry f : added) {
+            if (f.start() == 0 && !f.appended()) {
+              filesAdmittedNow++; // a file split into byte ranges is one file
+            }
+          }
         }
       }
       index.recordCycle(newEntries, initialized);
@@ -458,7 +471,7 @@ public final class FileMonitor implements AutoCloseable {
       }
       publishGauges();
     }
-    admitted.increment(admittedNow);
+    admitted.increment(filesAdmittedNow);
     late.increment(lateNow);
     long nanos = System.nanoTime() - start;
     listing.record(nanos, java.util.concurrent.TimeUnit.NANOSECONDS);
