@@ -40,6 +40,78 @@ class IncompleteFilesTest {
     return new SourceHarness(m, ckpt, positions);
   }
 
+  static void append(Path f, String s) throws IOException {
+    Files.writeString(f, s, StandardOpenOption.CREATE, StandardOpenOption.APPEND);
+  }
+
+  SourceHarness guarded(MutableClock clock, Map<String, Long> positions, Object... kv)
+      throws Exception {
+    Map<String, Object> m = new HashMap<>();
+    m.put("paths", in.toUri().toString());
+    m.put("stable-for", "1s");
+    m.put("watch-changes-for", "1m");
+    for (int i = 0; i < kv.length; i += 2) {
+      m.put((String) kv[i], kv[i + 1]);
+    }
+    return new SourceHarness(m, ckpt, positions, clock);
+  }
+
+  /** Batches while the clock moves 1.1 s each time, until {@code n} more lines were read. */
+  static List<String> batches(SourceHarness h, MutableClock clock, int cycles) throws Exception {
+    List<String> out = new ArrayList<>();
+    for (int i = 0; i < cycles; i++) {
+      out.addAll(h.batch());
+      clock.advance(java.time.Duration.ofMillis(1100));
+    }
+    return out;
+  }
+
+  /**
+   * A file read while its last line is still being written (the writer paused longer than
+   * stable-for mid-line, then went on): the half line is not a record; the appended bytes complete
+   * it (read-appended). Before, "li" became a record.
+   */
+  @Test
+  void aHalfWrittenLastLineIsNeverARecordAndIsCompletedByTheAppendedBytes() throws Exception {
+    MutableClock clock = new MutableClock();
+    try (SourceHarness h = guarded(clock, new HashMap<>(), "on-change", "read-appended")) {
+      assertThat(h.batch()).isEmpty();
+      Path f = in.resolve("app.log");
+      append(f, "line-1\nli");
+      // observed, then admitted stable: the writer paused longer than stable-for mid-line
+      assertThat(batches(h, clock, 2)).containsExactly("line-1");
+      append(f, "ne-2\nline-3\n");
+      assertThat(batches(h, clock, 5)).containsExactly("line-2", "line-3");
+      assertThat(batches(h, clock, 5)).isEmpty();
+    }
+  }
+
+  /**
+   * A file known complete that does not end with a line terminator: its last line is emitted once,
+   * also across a restart that comes before it was emitted.
+   */
+  @Test
+  void aCompleteFileWithoutAFinalNewlineEmitsItsLastLineOnceAlsoAcrossARestart() throws Exception {
+    MutableClock clock = new MutableClock();
+    Map<String, Long> positions = new HashMap<>();
+    try (SourceHarness h = guarded(clock, positions)) {
+      assertThat(h.batch()).isEmpty();
+      append(in.resolve("a.txt"), "a1\na2");
+      assertThat(batches(h, clock, 6)).containsExactly("a1", "a2");
+      append(in.resolve("b.txt"), "b1\nb2");
+      List<String> got = new ArrayList<>();
+      for (int i = 0; i < 3 && got.isEmpty(); i++) {
+        got.addAll(h.batch()); // admitted (stable): b1 only, b2 held back
+        clock.advance(java.time.Duration.ofMillis(1100));
+      }
+      assertThat(got).containsExactly("b1");
+    }
+    try (SourceHarness h = guarded(clock, positions)) {
+      assertThat(batches(h, clock, 4)).as("after the restart").containsExactly("b2");
+      assertThat(batches(h, clock, 4)).isEmpty();
+    }
+  }
+
   static byte[] gzipLines(int n) throws IOException {
     ByteArrayOutputStream whole = new ByteArrayOutputStream();
     try (OutputStream gz = new GZIPOutputStream(whole)) {

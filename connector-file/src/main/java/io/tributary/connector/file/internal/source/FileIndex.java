@@ -50,7 +50,8 @@ public final class FileIndex {
       long start,
       long end,
       boolean appended,
-      long discovered) {}
+      long discovered,
+      boolean partialTail) {}
 
   /**
    * A compressed file whose read failed because it was still being written: the offset yields no
@@ -92,7 +93,8 @@ public final class FileIndex {
       Map<String, Long> activeDirs,
       Map<String, String> highWater,
       Map<String, String> lastNames,
-      List<FileEntry> entries) {}
+      List<FileEntry> entries,
+      List<FileEntry> tailPending) {}
 
   /** A whole snapshot. */
   record SnapshotDto(
@@ -200,6 +202,11 @@ public final class FileIndex {
         for (FileEntry e : p.entries()) {
           st.entries.put(e.seq(), e);
         }
+        if (p.tailPending() != null) {
+          for (FileEntry e : p.tailPending()) {
+            st.tailPending.put(e.path(), e);
+          }
+        }
         partitions.put(p.id(), st);
       }
       for (QuarantinedFile q : s.quarantine()) {
@@ -252,7 +259,8 @@ public final class FileIndex {
               a.start(),
               a.end(),
               a.appended(),
-              a.discovered()));
+              a.discovered(),
+              a.partialTail()));
     }
     for (QuarantinedFile q : d.quarantined()) {
       quarantine.put(key(q.partition(), q.seq()), q);
@@ -375,7 +383,8 @@ public final class FileIndex {
                 f.start(),
                 f.end(),
                 f.appended(),
-                f.discovered()));
+                f.discovered(),
+                f.partialTail()));
       }
     }
     if (!initialized.isEmpty()) {
@@ -410,7 +419,8 @@ public final class FileIndex {
               st.activeDirs,
               st.highWater,
               st.lastNames,
-              List.copyOf(st.entries.values())));
+              List.copyOf(st.entries.values()),
+              List.copyOf(st.tailPending.values())));
     }
     final long horizon = oldest;
     quarantine.values().removeIf(q -> q.modificationTime() < horizon && horizon != Long.MIN_VALUE);

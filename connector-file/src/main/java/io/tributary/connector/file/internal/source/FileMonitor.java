@@ -70,6 +70,13 @@ public final class FileMonitor implements AutoCloseable {
   private final Map<String, DirectoryScanner> scanners = new LinkedHashMap<>();
   private final Map<String, StabilityGuard> guards = new LinkedHashMap<>();
   private final Map<String, StabilityGuard> replanGuards = new LinkedHashMap<>();
+
+  /**
+   * Per partition: whether a text file's trailing line without a terminator is held back until the
+   * file is known complete (files may be written in place: stable-for and the change watch on).
+   */
+  private final Map<String, Boolean> partialTails = new LinkedHashMap<>();
+
   private final Map<String, ChangeWatch> changeWatches = new LinkedHashMap<>();
   private final Map<String, TooOldFiles> tooOld = new LinkedHashMap<>();
   private final Clock clock;
@@ -173,7 +180,14 @@ public final class FileMonitor implements AutoCloseable {
                 fs,
                 config.get(FileSourceOptions.WATCH_CHANGES_FOR).toMillis(),
                 onChange == OnChange.READ_APPENDED ? stableFor : -1,
+                stableFor,
                 clock));
+        partialTails.put(
+            id,
+            config.get(FileSourceOptions.FORMAT) == Format.TEXT
+                && config.get(FileSourceOptions.CLEAN_SOURCE) == CleanSource.KEEP
+                && config.get(FileSourceOptions.WATCH_CHANGES_FOR).toMillis() > 0
+                && stableFor > 0);
         TooOldFiles old = new TooOldFiles(id, "file".equals(fs.getUri().getScheme()));
         tooOld.put(id, old);
         DirectoryScanner scanner =
@@ -225,6 +239,9 @@ public final class FileMonitor implements AutoCloseable {
       for (String id : ids) {
         PartitionState st = index.partition(id);
         st.forgotten = tooOld.get(id)::forget;
+        for (FileEntry pending : st.tailPending.values()) {
+          changeWatches.get(id).admitted(pending); // its held-back last line is still to come
+        }
         long was = st.maxMtime;
         if (st.clampLoaded(now)) {
           LOG.warn(
@@ -427,7 +444,8 @@ public final class FileMonitor implements AutoCloseable {
                       range[0],
                       range[1],
                       false,
-                      discovered);
+                      discovered,
+                      partialTails.get(e.getKey()) && !FileReader.isCompressed(c.path()));
               st.admit(f);
               added.add(f);
               changeWatches.get(e.getKey()).admitted(f);
@@ -504,6 +522,40 @@ public final class FileMonitor implements AutoCloseable {
     for (ChangeWatch.Change ch : w.check()) {
       FileEntry was = ch.admitted();
       FileStatus now = ch.now();
+      if (ch.kind() == ChangeWatch.Kind.COMPLETE) {
+        FileSystem fs = fileSystems.get(id);
+        long lineStart = reader.lineStartBefore(fs, was.path(), was.length());
+        if (lineStart >= was.length()) {
+          // ends with a line terminator: nothing was held back
+          st.tailPending.remove(was.path());
+          w.replace(was.withPartialTail(false));
+          continue;
+        }
+        FileEntry tail =
+            new FileEntry(
+                st.nextSeq,
+                was.path(),
+                was.root(),
+                was.length(),
+                was.modificationTime(),
+                lineStart,
+                was.length(),
+                true,
+                was.discovered(),
+                false);
+        st.admit(tail);
+        out.add(tail);
+        w.replace(tail);
+        LOG.debug(
+            "event=file_last_line_admitted pipeline={} source={} partition={} offset={} path={}"
+                + " reason=\"no line terminator at the end; unchanged for stable-for since\"",
+            pipeline,
+            source,
+            id,
+            tail.seq(),
+            was.path());
+        continue;
+      }
       boolean append = onChange == OnChange.READ_APPENDED && ch.kind() == ChangeWatch.Kind.GREW;
       String action = append ? "read-appended" : onChange == OnChange.FAIL ? "fail" : "warn";
       Counter.builder("tributary.files.changed")
@@ -550,8 +602,14 @@ public final class FileMonitor implements AutoCloseable {
       }
       if (!append) {
         w.forget(was.path()); // counted and logged once per file
+        st.tailPending.remove(was.path()); // a held-back last line is part of what changed
         continue;
       }
+      // appended bytes start where the previous range's held-back partial line starts
+      long from =
+          was.partialTail()
+              ? reader.lineStartBefore(fileSystems.get(id), was.path(), was.length())
+              : was.length();
       FileEntry f =
           new FileEntry(
               st.nextSeq,
@@ -559,10 +617,11 @@ public final class FileMonitor implements AutoCloseable {
               was.root(),
               now.getLen(),
               now.getModificationTime(),
-              was.length(),
+              from,
               now.getLen(),
               true,
-              was.discovered());
+              was.discovered(),
+              was.partialTail());
       st.admit(f);
       out.add(f);
       w.admitted(f);

@@ -182,7 +182,8 @@ public final class FileReader {
         line[len++] = b;
       }
     }
-    if (len > 0 && !skipping && lineStart <= stopAfter) {
+    if (len > 0 && !skipping && lineStart <= stopAfter && !e.partialTail()) {
+      // (with partialTail the line may still be being written: a later entry emits it)
       out.add(new Record(null, lineValue(line, len, e, lineNo), ts, headers, pos));
     }
   }
@@ -243,6 +244,27 @@ public final class FileReader {
       }
       out.add(new Record(null, rec, ts, headers, pos));
     }
+  }
+
+  /**
+   * Where the line that holds byte {@code end - 1} starts: the offset after the last line
+   * terminator before {@code end} (0 if none), looking back at most max-line-length + 1 bytes.
+   */
+  public long lineStartBefore(FileSystem fs, String path, long end) throws IOException {
+    int window = (int) Math.min(end, (long) maxLineLength + 1);
+    if (window <= 0) {
+      return 0;
+    }
+    byte[] buf = new byte[window];
+    try (FSDataInputStream in = fs.open(new Path(path), BUFFER)) {
+      in.readFully(end - window, buf);
+    }
+    for (int i = window - 1; i >= 0; i--) {
+      if (buf[i] == '\n') {
+        return end - window + i + 1;
+      }
+    }
+    return end - window;
   }
 
   /** Whether the file's name says it is compressed (compressed files are never split). */

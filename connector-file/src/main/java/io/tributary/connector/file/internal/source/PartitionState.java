@@ -188,7 +188,19 @@ final class PartitionState {
    */
   final Map<String, FileIndex.ReplanDto> replanPending = new HashMap<>();
 
+  /**
+   * Files whose last admitted range held back a trailing line without a terminator (they may still
+   * be being written), by path: the change watch emits it once the file is known complete, or
+   * appended bytes complete it. Durable (snapshot; deltas replay it through {@link #admit}).
+   */
+  final Map<String, FileEntry> tailPending = new HashMap<>();
+
   void admit(FileEntry e) {
+    if (e.partialTail()) {
+      tailPending.put(e.path(), e);
+    } else if (e.appended()) {
+      tailPending.remove(e.path()); // the tail, or appended bytes of a file known complete
+    }
     FileIndex.ReplanDto r = replanPending.get(e.path());
     if (r != null && e.seq() > r.seq()) {
       replanPending.remove(e.path());
@@ -214,6 +226,7 @@ final class PartitionState {
               }
               return false;
             });
+    tailPending.values().removeIf(e -> e.ageTime() < threshold);
     trimDirectories(threshold);
     // A root's high-water mark is one string per root: bounded by the number of roots, kept.
   }
