@@ -61,7 +61,10 @@ class FatalErrorTest {
                   })
               .build();
       p.start();
-      await().atMost(Duration.ofSeconds(10)).until(() -> uncaught.get() != null);
+      await()
+          .dontCatchUncaughtExceptions() // Awaitility would take the Error for the test's own
+          .atMost(Duration.ofSeconds(10))
+          .until(() -> uncaught.get() != null);
       assertThat(uncaught.get())
           .isInstanceOf(InternalError.class)
           .hasMessageContaining("simulated fatal JVM error");
