@@ -58,7 +58,9 @@ public final class TributaryCli implements Callable<Integer> {
   static final String EXIT_0 =
       "0:clean stop (also after SIGTERM/SIGINT once every pipeline drained and committed)";
   static final String EXIT_1 =
-      "1:a pipeline failed (at start or while running; the others are stopped gracefully)";
+      "1:a pipeline failed (at start or while running; the others are stopped gracefully), or a"
+          + " JVM Error such as OutOfMemoryError on any thread (logged as event=fatal_error; the"
+          + " process ends at once, pipelines resume from their checkpoints)";
   static final String EXIT_2 = "2:invalid configuration or usage (every problem is printed)";
   static final String EXIT_3 =
       "3:a checkpoint is incompatible (another pipeline's or source's) or unusable";
@@ -165,6 +167,8 @@ public final class TributaryCli implements Callable<Integer> {
         e.problems().forEach(System.err::println);
         return INVALID;
       }
+      // A JVM Error on any thread (OutOfMemoryError on a pipeline thread) ends the process with 1.
+      io.tributary.gateway.internal.FatalErrors.install(FAILED);
       Gateway gateway = new Gateway(cfg, options.config);
       Thread main = Thread.currentThread();
       Thread hook =

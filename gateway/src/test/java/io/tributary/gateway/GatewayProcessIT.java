@@ -44,6 +44,9 @@ class GatewayProcessIT {
   private final List<Process> started = new ArrayList<>();
   private final HttpClient http = HttpClient.newHttpClient();
 
+  /** The heap of the gateways this test starts. */
+  private String heap = "-Xmx256m";
+
   @AfterEach
   void killLeftovers() throws InterruptedException {
     for (Process p : started) {
@@ -84,7 +87,7 @@ class GatewayProcessIT {
   private Run start(String logName, boolean withTestFactories, String... args) throws IOException {
     List<String> cmd = new ArrayList<>();
     cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-    cmd.add("-Xmx256m");
+    cmd.add(heap);
     if (withTestFactories) {
       // The jar's manifest Class-Path (lib/...) still applies; test-classes adds the test-only
       // factories.
@@ -236,6 +239,53 @@ class GatewayProcessIT {
         .contains("event=pipeline_stopped pipeline=good");
     List<String> good = outputLines();
     assertThat(new HashSet<>(good)).hasSize(good.size());
+  }
+
+  /**
+   * A real OutOfMemoryError on a pipeline thread: the files source reads a 96 MB file whole into a
+   * 48 MB heap. The process logs event=fatal_error and exits with 1 at once, while the other
+   * pipeline (an endless sequence) is still running. Before, the failed pipeline showed FAILED and
+   * the process never exited.
+   */
+  @Test
+  void anOutOfMemoryErrorOnAPipelineThreadEndsTheProcessWithExitCodeOne() throws Exception {
+    Path in = Files.createDirectories(tmp.resolve("in"));
+    byte[] mb = new byte[1 << 20];
+    java.util.Arrays.fill(mb, (byte) 'x');
+    Path big = tmp.resolve("big.txt");
+    try (OutputStream o = Files.newOutputStream(big)) {
+      for (int i = 0; i < 96; i++) {
+        o.write(mb);
+      }
+    }
+    Files.move(big, in.resolve("big.txt"));
+    Path config = tmp.resolve("oom.yaml");
+    Files.writeString(
+        config,
+        """
+        pipelines:
+          - id: hungry
+            settings: { batch-interval: 100ms }
+            checkpoint: ./data/checkpoint/hungry
+            source:
+              type: files
+              paths: ["%s"]
+              include-existing: true
+              stable-for: 0s
+              format: whole-file
+              max-file-size: 512mb
+            sinks: [ { type: files, path: ./data/out } ]
+          - id: steady
+            settings: { batch-interval: 100ms }
+            checkpoint: ./data/checkpoint/steady
+            source: { type: test-sequence, count: 1000000000 }
+            sinks: [ { type: files, path: ./data/out-steady } ]
+        """
+            .formatted(in.toUri()));
+    heap = "-Xmx48m";
+    Run gw = start("oom.log", true, "run", "--config", config.toString());
+    assertThat(gw.awaitExit()).as("output:\n%s", gw.output()).isEqualTo(TributaryCli.FAILED);
+    assertThat(gw.output()).contains("event=fatal_error").contains("OutOfMemoryError");
   }
 
   @Test

@@ -556,6 +556,7 @@ public final class PipelineEngine {
 
   private void runLoop() {
     PipelineState finalState = PipelineState.FAILED;
+    Error fatal = null;
     try {
       if (pendingReplay != null) {
         LOG.info("event=batch_replay pipeline={} batch={}", pipelineId, pendingReplay.batchId());
@@ -597,6 +598,7 @@ public final class PipelineEngine {
       } else {
         failure = t;
         finalState = PipelineState.FAILED;
+        fatal = fatalError(t);
         Throwable shown = Secrets.scrubbed(t, secrets);
         LOG.error(
             "event=pipeline_failed pipeline={} error=\"{}\"", pipelineId, shown.toString(), shown);
@@ -609,6 +611,24 @@ public final class PipelineEngine {
       state = finalState;
       terminated.countDown();
     }
+    if (fatal != null) {
+      // A JVM Error (OutOfMemoryError, ...) here or on a reader thread: the state is recorded, and
+      // the Error goes on to the thread's uncaught-exception handler, where an application such as
+      // the gateway ends the process (the JVM may be unusable); an embedding program decides.
+      throw fatal;
+    }
+  }
+
+  /** The first {@link Error} in {@code t}'s cause chain, if any. */
+  static Error fatalError(Throwable t) {
+    java.util.Set<Throwable> seen =
+        java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
+    for (Throwable c = t; c != null && seen.add(c); c = c.getCause()) {
+      if (c instanceof Error e) {
+        return e;
+      }
+    }
+    return null;
   }
 
   private static boolean isInterruption(Throwable t) {

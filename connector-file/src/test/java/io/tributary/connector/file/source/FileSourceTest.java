@@ -266,7 +266,7 @@ class FileSourceTest {
 
   @Test
   void rememberedSetAndStateStayBoundedByTheHorizon() throws Exception {
-    long t0 = 1_800_000_000_000L;
+    long t0 = System.currentTimeMillis() / 1000 * 1000 - 3L * 86_400_000L; // not future-dated
     Map<String, Object> o = opts("max-file-age", "10s", "state-compaction-interval", 4);
     Map<String, Long> positions = new HashMap<>();
     try (SourceHarness h = new SourceHarness(o, ckpt, positions)) {
@@ -295,7 +295,7 @@ class FileSourceTest {
   @Test
   void filesPresentAtFirstStartLeaveMemoryOnceOutsideTheHorizonWithoutWaitingForACompaction()
       throws Exception {
-    long t0 = 1_800_000_000_000L;
+    long t0 = System.currentTimeMillis() / 1000 * 1000 - 3L * 86_400_000L; // not future-dated
     for (int i = 0;
         i < 200;
         i++) { // present at the first start, within an hour of each other: all remembered

@@ -28,7 +28,12 @@ final class ChangeWatch {
     /** Longer than admitted: bytes were appended (or the file was rewritten longer). */
     GREW,
     /** Shorter, or the same length with another modification time: rewritten or truncated. */
-    REWRITTEN
+    REWRITTEN,
+    /**
+     * Not a change: a file whose admitted range held back a trailing partial line was unchanged for
+     * stable-for after its admission, so it is known complete and that line can be emitted.
+     */
+    COMPLETE
   }
 
   /** A change seen in this cycle. */
@@ -44,6 +49,7 @@ final class ChangeWatch {
   private final FileSystem fs;
   private final long watchForMillis;
   private final long stableGrowthMillis;
+  private final long completeAfterMillis;
   private final Clock clock;
   private final Map<String, Watched> watched = new LinkedHashMap<>();
 
@@ -53,6 +59,20 @@ final class ChangeWatch {
    *     reports every change at once
    */
   ChangeWatch(FileSystem fs, long watchForMillis, long stableGrowthMillis, Clock clock) {
+    this(fs, watchForMillis, stableGrowthMillis, 0, clock);
+  }
+
+  /**
+   * @param completeAfterMillis how long a file whose admitted range held back a trailing partial
+   *     line must stay unchanged after admission to be known complete ({@link Kind#COMPLETE})
+   */
+  ChangeWatch(
+      FileSystem fs,
+      long watchForMillis,
+      long stableGrowthMillis,
+      long completeAfterMillis,
+      Clock clock) {
+    this.completeAfterMillis = completeAfterMillis;
     this.fs = fs;
     this.watchForMillis = watchForMillis;
     this.stableGrowthMillis = stableGrowthMillis;
@@ -66,6 +86,21 @@ final class ChangeWatch {
     }
     watched.put(
         e.path(), new Watched(e, clock.millis(), e.length(), e.modificationTime(), clock.millis()));
+  }
+
+  /**
+   * Goes on watching a file as {@code e} (its held-back last line was dealt with), within the watch
+   * time that started at its admission.
+   */
+  void replace(FileEntry e) {
+    Watched w = watched.get(e.path());
+    if (w == null) {
+      admitted(e);
+      return;
+    }
+    watched.put(
+        e.path(),
+        new Watched(e, w.sinceMillis(), e.length(), e.modificationTime(), w.pendingSince()));
   }
 
   /** Stops watching a file (it was cleaned, or a policy gave up on it). */
@@ -90,7 +125,7 @@ final class ChangeWatch {
       boolean pending =
           w.pendingLength() != w.entry().length()
               || w.pendingMtime() != w.entry().modificationTime();
-      if (now - w.sinceMillis() >= watchForMillis && !pending) {
+      if (now - w.sinceMillis() >= watchForMillis && !pending && !w.entry().partialTail()) {
         it.remove();
         continue;
       }
@@ -103,6 +138,9 @@ final class ChangeWatch {
       }
       FileEntry e = w.entry();
       if (s.getLen() == e.length() && s.getModificationTime() == e.modificationTime()) {
+        if (e.partialTail() && now - w.sinceMillis() >= completeAfterMillis) {
+          out.add(new Change(Kind.COMPLETE, e, s)); // the caller renews or ends the watch
+        }
         continue;
       }
       Kind kind = s.getLen() > e.length() ? Kind.GREW : Kind.REWRITTEN;

@@ -251,8 +251,30 @@ final class DirectoryScanner {
     return reconciling;
   }
 
+  /**
+   * With ordered file names: the last names seen per directory as they were when the previous cycle
+   * started ({@code null} before the first cycle of this process).
+   */
+  private java.util.Map<String, String> marksAtLastCycleStart;
+
+  /**
+   * With ordered file names: the names this cycle skips, per directory (at or before the mark).
+   * These are the marks of the cycle before the last, not the last cycle's own: a listing is not a
+   * snapshot, and a name renamed in while it ran may be missing from it although a later name,
+   * renamed in after it, is there (a hash-ordered local directory, or an HDFS/S3 listing already
+   * past that name's page). Every name at or before a mark taken when the previous cycle started
+   * was in the directory before that cycle's listing ended (names arrive in order), so the last
+   * cycle's listing, or one before it, returned it; names between that mark and the newest one are
+   * remembered, which costs a set lookup, not a status call.
+   */
+  private java.util.Map<String, String> cycleMarks = java.util.Map.of();
+
   Result scan(PartitionState st, long threshold) throws IOException {
     cycleMillis = clock.millis();
+    if (orderedNames) {
+      cycleMarks = marksAtLastCycleStart == null ? java.util.Map.of() : marksAtLastCycleStart;
+      marksAtLastCycleStart = new java.util.HashMap<>(st.lastNames);
+    }
     reconciling = reconcileNext && watch == null;
     reconcileNext = false;
     if (watch == null) {
@@ -479,10 +501,16 @@ final class DirectoryScanner {
     return sorted(out, c);
   }
 
-  private static Result sorted(List<Candidate> out, Counters c) {
-    out.sort(
-        Comparator.comparingLong((Candidate x) -> x.status().getModificationTime())
-            .thenComparing(Candidate::path));
+  private Result sorted(List<Candidate> out, Counters c) {
+    if (orderedNames) {
+      // names sort in arrival order: admitted in name order, so files held back by
+      // max-files-per-batch all sort after those admitted, and the mark never passes them
+      out.sort(Comparator.comparing(Candidate::path));
+    } else {
+      out.sort(
+          Comparator.comparingLong((Candidate x) -> x.status().getModificationTime())
+              .thenComparing(Candidate::path));
+    }
     return new Result(out, c.files, c.dirs, c.pruned, c.old);
   }
 
@@ -497,7 +525,7 @@ final class DirectoryScanner {
       TreeSet<String> nextPending,
       Counters c)
       throws IOException {
-    String after = orderedNames ? st.lastNames.get(dir.toString()) : null;
+    String after = orderedNames ? cycleMarks.get(dir.toString()) : null;
     if (local) {
       walkLocal(st, dir, root, rel, depth, threshold, out, nextPending, c, after);
       return;
@@ -550,13 +578,25 @@ final class DirectoryScanner {
         continue; // ordered file names: seen before, or a late file under an older name (found by
         // the next reconciliation)
       }
-      lateName = older;
+      lateName = lateName(st, dir, name);
       try {
         entry(st, s, root, rel, depth, threshold, out, nextPending, c, hw);
       } finally {
         lateName = false;
       }
     }
+  }
+
+  /**
+   * In a reconciliation with ordered names: whether a name sorts at or before the greatest name
+   * admitted in its directory, so that the fast listing would never look at it (a late file).
+   */
+  private boolean lateName(PartitionState st, Path dir, String name) {
+    if (!reconciling || !orderedNames) {
+      return false;
+    }
+    String last = st.lastNames.get(dir.toString());
+    return last != null && name.compareTo(last) <= 0;
   }
 
   /** A listed entry that passed the name checks: descend into a directory, consider a file. */
@@ -632,15 +672,29 @@ final class DirectoryScanner {
     }
     String prefix = dir.toString().endsWith("/") ? dir.toString() : dir.toString() + "/";
     String hw = st.highWater.get(root);
-    try (DirectoryStream<java.nio.file.Path> names = Files.newDirectoryStream(nioDir)) {
+    try (DirectoryStream<java.nio.file.Path> stream = Files.newDirectoryStream(nioDir)) {
       c.dirs++;
+      Iterable<java.nio.file.Path> names = stream;
+      if (orderedNames) {
+        // read in name order: only names after the mark are kept (the others cost a comparison)
+        List<java.nio.file.Path> after1 = new ArrayList<>();
+        for (java.nio.file.Path child : stream) {
+          String name = child.getFileName().toString();
+          if (!reconciling && after != null && name.compareTo(after) <= 0) {
+            c.files++;
+            continue;
+          }
+          after1.add(child);
+        }
+        after1.sort(Comparator.comparing(x -> x.getFileName().toString()));
+        names = after1;
+      }
       for (java.nio.file.Path child : names) {
         String name = child.getFileName().toString();
         if (isHiddenOrInProgress(name)) {
           continue;
         }
-        boolean older = after != null && name.compareTo(after) <= 0;
-        if (older && !reconciling) {
+        if (!reconciling && after != null && name.compareTo(after) <= 0) {
           c.files++;
           continue; // ordered file names: seen before, or a late file under an older name (found
           // by the next reconciliation)
@@ -661,7 +715,7 @@ final class DirectoryScanner {
         } catch (FileNotFoundException gone) {
           continue; // removed since the directory was read
         }
-        lateName = older;
+        lateName = lateName(st, dir, name);
         try {
           entry(st, s, root, rel, depth, threshold, out, nextPending, c, hw);
         } finally {

@@ -19,6 +19,9 @@ import java.util.Objects;
  *     stream) boundary, the end of what was read before, unlike a split's
  * @param discovered with {@code age-by: discovery-time}, when the source first saw the file (epoch
  *     milliseconds; the horizon's time for it), else 0
+ * @param partialTail whether the file may still be being written when this range was listed: a
+ *     trailing line without a line terminator is then not emitted; a later entry of the same file
+ *     emits it (appended bytes that complete it, or the tail once the file is known complete)
  */
 public record FileEntry(
     long seq,
@@ -29,10 +32,31 @@ public record FileEntry(
     long start,
     long end,
     boolean appended,
-    long discovered) {
+    long discovered,
+    boolean partialTail) {
   public FileEntry {
     Objects.requireNonNull(path, "path");
     Objects.requireNonNull(root, "root");
+  }
+
+  /** An entry whose trailing line, if it has no terminator, is emitted (the file is complete). */
+  public FileEntry(
+      long seq,
+      String path,
+      String root,
+      long length,
+      long modificationTime,
+      long start,
+      long end,
+      boolean appended,
+      long discovered) {
+    this(seq, path, root, length, modificationTime, start, end, appended, discovered, false);
+  }
+
+  /** This entry with {@code partialTail} set as given. */
+  public FileEntry withPartialTail(boolean p) {
+    return new FileEntry(
+        seq, path, root, length, modificationTime, start, end, appended, discovered, p);
   }
 
   /** A split (or whole) file, as a listing admits it. */

@@ -50,11 +50,37 @@ public final class FileIndex {
       long start,
       long end,
       boolean appended,
-      long discovered) {}
+      long discovered,
+      boolean partialTail) {}
 
-  /** One delta: files admitted in a listing cycle, files quarantined by a read. */
+  /**
+   * A compressed file whose read failed because it was still being written: the offset yields no
+   * records (in every replay too) and the file is admitted again under a new offset, with its new
+   * length, once stable.
+   *
+   * @param pending whether the new admission is still to come (snapshots only)
+   */
+  record ReplanDto(
+      String partition,
+      long seq,
+      String path,
+      String root,
+      long length,
+      long mtime,
+      long at,
+      boolean pending) {}
+
+  /** One delta: files admitted in a listing cycle, files quarantined or re-planned by a read. */
   record DeltaDto(
-      int version, long gen, List<AdmitDto> admitted, List<QuarantinedFile> quarantined) {}
+      int version,
+      long gen,
+      List<AdmitDto> admitted,
+      List<QuarantinedFile> quarantined,
+      List<ReplanDto> replanned) {
+    DeltaDto(int version, long gen, List<AdmitDto> admitted, List<QuarantinedFile> quarantined) {
+      this(version, gen, admitted, quarantined, List.of());
+    }
+  }
 
   /** One partition in a snapshot. */
   record PartitionDto(
@@ -67,18 +93,31 @@ public final class FileIndex {
       Map<String, Long> activeDirs,
       Map<String, String> highWater,
       Map<String, String> lastNames,
-      List<FileEntry> entries) {}
+      List<FileEntry> entries,
+      List<FileEntry> tailPending) {}
 
   /** A whole snapshot. */
   record SnapshotDto(
-      int version, long gen, List<PartitionDto> partitions, List<QuarantinedFile> quarantine) {}
+      int version,
+      long gen,
+      List<PartitionDto> partitions,
+      List<QuarantinedFile> quarantine,
+      List<ReplanDto> replanned) {}
 
   private final CheckpointStorage storage;
   private final long maxFileAgeMs;
   private final int compactionInterval;
   private final Map<String, PartitionState> partitions = new LinkedHashMap<>();
   private final TreeMap<String, QuarantinedFile> quarantine = new TreeMap<>();
+
+  /** Re-plan decisions by offset (for replays), and those whose new admission is to come. */
+  private final TreeMap<String, ReplanDto> replanned = new TreeMap<>();
+
   private long gen;
+
+  /** The clock while loading ({@link Long#MIN_VALUE}: times taken as they are). */
+  private long loadClock = Long.MIN_VALUE;
+
   private long snapshotGen = -1;
   private int deltasSinceSnapshot;
 
@@ -99,7 +138,22 @@ public final class FileIndex {
       List<String> partitionIds,
       long maxFileAgeMs,
       int compactionInterval) {
+    return load(storage, partitionIds, maxFileAgeMs, compactionInterval, Long.MIN_VALUE);
+  }
+
+  /**
+   * {@link #load(CheckpointStorage, List, long, int)} with the source's clock: files admitted by
+   * the deltas that are dated in the future count as of {@code nowMillis} for the horizon, as they
+   * did when they were admitted.
+   */
+  public static FileIndex load(
+      CheckpointStorage storage,
+      List<String> partitionIds,
+      long maxFileAgeMs,
+      int compactionInterval,
+      long nowMillis) {
     FileIndex index = new FileIndex(storage, maxFileAgeMs, compactionInterval);
+    index.loadClock = nowMillis;
     try {
       index.loadState();
     } catch (IOException | RuntimeException e) {
@@ -148,10 +202,24 @@ public final class FileIndex {
         for (FileEntry e : p.entries()) {
           st.entries.put(e.seq(), e);
         }
+        if (p.tailPending() != null) {
+          for (FileEntry e : p.tailPending()) {
+            st.tailPending.put(e.path(), e);
+          }
+        }
         partitions.put(p.id(), st);
       }
       for (QuarantinedFile q : s.quarantine()) {
         quarantine.put(key(q.partition(), q.seq()), q);
+      }
+      if (s.replanned() != null) {
+        for (ReplanDto r : s.replanned()) {
+          replanned.put(key(r.partition(), r.seq()), r);
+          PartitionState st = partitions.get(r.partition());
+          if (r.pending() && st != null) {
+            st.replanPending.put(r.path(), r);
+          }
+        }
       }
       gen = bestSnapshot;
       snapshotGen = bestSnapshot;
@@ -179,6 +247,7 @@ public final class FileIndex {
   private void apply(DeltaDto d) {
     for (AdmitDto a : d.admitted()) {
       PartitionState st = partitions.computeIfAbsent(a.partition(), PartitionState::new);
+      st.clockMillis = loadClock;
       st.initialized = true;
       st.admit(
           new FileEntry(
@@ -190,11 +259,48 @@ public final class FileIndex {
               a.start(),
               a.end(),
               a.appended(),
-              a.discovered()));
+              a.discovered(),
+              a.partialTail()));
     }
     for (QuarantinedFile q : d.quarantined()) {
       quarantine.put(key(q.partition(), q.seq()), q);
     }
+    if (d.replanned() != null) {
+      for (ReplanDto r : d.replanned()) {
+        replanned.put(key(r.partition(), r.seq()), r);
+        PartitionState st = partitions.computeIfAbsent(r.partition(), PartitionState::new);
+        st.replanPending.put(r.path(), r);
+      }
+    }
+  }
+
+  /** The re-plan decision taken earlier for this offset, if any. */
+  public synchronized boolean replanned(String partition, long seq) {
+    return replanned.containsKey(key(partition, seq));
+  }
+
+  /**
+   * Durably records that the file of an offset was still being written: the offset yields nothing
+   * (now and in replays) and the file waits for a new admission with its new length.
+   */
+  public synchronized void addReplan(String partition, FileEntry e, long nowMillis)
+      throws IOException {
+    if (replanned.containsKey(key(partition, e.seq()))) {
+      return;
+    }
+    ReplanDto r =
+        new ReplanDto(
+            partition,
+            e.seq(),
+            e.path(),
+            e.root(),
+            e.length(),
+            e.modificationTime(),
+            nowMillis,
+            true);
+    writeDelta(new DeltaDto(FORMAT_VERSION, gen + 1, List.of(), List.of(), List.of(r)));
+    replanned.put(key(partition, e.seq()), r);
+    partition(partition).replanPending.put(e.path(), r);
   }
 
   /**
@@ -277,7 +383,8 @@ public final class FileIndex {
                 f.start(),
                 f.end(),
                 f.appended(),
-                f.discovered()));
+                f.discovered(),
+                f.partialTail()));
       }
     }
     if (!initialized.isEmpty()) {
@@ -312,15 +419,29 @@ public final class FileIndex {
               st.activeDirs,
               st.highWater,
               st.lastNames,
-              List.copyOf(st.entries.values())));
+              List.copyOf(st.entries.values()),
+              List.copyOf(st.tailPending.values())));
     }
     final long horizon = oldest;
     quarantine.values().removeIf(q -> q.modificationTime() < horizon && horizon != Long.MIN_VALUE);
+    List<ReplanDto> rs = new ArrayList<>();
+    for (java.util.Iterator<ReplanDto> it = replanned.values().iterator(); it.hasNext(); ) {
+      ReplanDto r = it.next();
+      PartitionState st = partitions.get(r.partition());
+      boolean pending = st != null && st.replanPending.get(r.path()) == r;
+      if (!pending && r.seq() < (st == null ? Long.MAX_VALUE : st.committed)) {
+        it.remove(); // committed: no replay will ask again
+        continue;
+      }
+      rs.add(
+          new ReplanDto(
+              r.partition(), r.seq(), r.path(), r.root(), r.length(), r.mtime(), r.at(), pending));
+    }
     long newGen = gen + 1;
     storage.writeAtomically(
         DIR + "/" + SNAPSHOT + pad(newGen),
         JSON.writeValueAsBytes(
-            new SnapshotDto(FORMAT_VERSION, newGen, ps, List.copyOf(quarantine.values()))));
+            new SnapshotDto(FORMAT_VERSION, newGen, ps, List.copyOf(quarantine.values()), rs)));
     gen = newGen;
     long previous = snapshotGen;
     snapshotGen = newGen;

@@ -69,6 +69,14 @@ public final class FileMonitor implements AutoCloseable {
   private final Map<String, FileSystem> fileSystems = new LinkedHashMap<>();
   private final Map<String, DirectoryScanner> scanners = new LinkedHashMap<>();
   private final Map<String, StabilityGuard> guards = new LinkedHashMap<>();
+  private final Map<String, StabilityGuard> replanGuards = new LinkedHashMap<>();
+
+  /**
+   * Per partition: whether a text file's trailing line without a terminator is held back until the
+   * file is known complete (files may be written in place: stable-for and the change watch on).
+   */
+  private final Map<String, Boolean> partialTails = new LinkedHashMap<>();
+
   private final Map<String, ChangeWatch> changeWatches = new LinkedHashMap<>();
   private final Map<String, TooOldFiles> tooOld = new LinkedHashMap<>();
   private final Clock clock;
@@ -85,6 +93,9 @@ public final class FileMonitor implements AutoCloseable {
   private final Counter quarantined;
   private final Counter ignoredOld;
   private final Counter cleaned;
+  private final Counter futureDatedCounter;
+  private final Counter replanned;
+  private final long watchChangesForMillis;
   private final Timer listing;
   private volatile ListingStats lastListing = new ListingStats(0, 0, 0, 0, 0, 0, false, 0);
   private boolean closed;
@@ -102,6 +113,7 @@ public final class FileMonitor implements AutoCloseable {
     this.registry = registry;
     this.tags = Tags.of("pipeline", pipeline, "source", source);
     this.onChange = config.get(FileSourceOptions.ON_CHANGE);
+    this.watchChangesForMillis = config.get(FileSourceOptions.WATCH_CHANGES_FOR).toMillis();
     this.ageByDiscovery = config.get(FileSourceOptions.AGE_BY) == AgeBy.DISCOVERY_TIME;
     this.reconcileIntervalMillis = config.get(FileSourceOptions.RECONCILE_INTERVAL).toMillis();
     this.source = source;
@@ -117,7 +129,8 @@ public final class FileMonitor implements AutoCloseable {
             config.get(FileSourceOptions.FORMAT),
             config.get(FileSourceOptions.MAX_LINE_LENGTH).intValue(),
             config.get(FileSourceOptions.RECORD_LENGTH).intValue(),
-            config.get(FileSourceOptions.MAX_FILE_SIZE).intValue());
+            config.get(FileSourceOptions.MAX_FILE_SIZE).intValue(),
+            config.get(FileSourceOptions.ON_BAD_FILE) == OnBadFile.SKIP);
     Map<String, String> hadoopSettings = new LinkedHashMap<>();
     for (String entry : config.get(FileSourceOptions.HADOOP_PROPERTIES)) {
       int eq = entry.indexOf('=');
@@ -160,13 +173,21 @@ public final class FileMonitor implements AutoCloseable {
         }
         long stableFor = stableForMillis(config, fs.getUri().getScheme());
         guards.put(id, new StabilityGuard(fs, stableFor, orderedNames, clock));
+        replanGuards.put(id, new StabilityGuard(fs, stableFor, false, clock));
         changeWatches.put(
             id,
             new ChangeWatch(
                 fs,
                 config.get(FileSourceOptions.WATCH_CHANGES_FOR).toMillis(),
                 onChange == OnChange.READ_APPENDED ? stableFor : -1,
+                stableFor,
                 clock));
+        partialTails.put(
+            id,
+            config.get(FileSourceOptions.FORMAT) == Format.TEXT
+                && config.get(FileSourceOptions.CLEAN_SOURCE) == CleanSource.KEEP
+                && config.get(FileSourceOptions.WATCH_CHANGES_FOR).toMillis() > 0
+                && stableFor > 0);
         TooOldFiles old = new TooOldFiles(id, "file".equals(fs.getUri().getScheme()));
         tooOld.put(id, old);
         DirectoryScanner scanner =
@@ -197,7 +218,8 @@ public final class FileMonitor implements AutoCloseable {
               state,
               ids,
               config.get(FileSourceOptions.MAX_FILE_AGE).toMillis(),
-              config.get(FileSourceOptions.STATE_COMPACTION_INTERVAL));
+              config.get(FileSourceOptions.STATE_COMPACTION_INTERVAL),
+              clock.millis());
     } catch (RuntimeException e) {
       closeFileSystems();
       throw e;
@@ -213,8 +235,26 @@ public final class FileMonitor implements AutoCloseable {
       }
     }
     synchronized (index) {
+      long now = clock.millis();
       for (String id : ids) {
-        index.partition(id).forgotten = tooOld.get(id)::forget;
+        PartitionState st = index.partition(id);
+        st.forgotten = tooOld.get(id)::forget;
+        for (FileEntry pending : st.tailPending.values()) {
+          changeWatches.get(id).admitted(pending); // its held-back last line is still to come
+        }
+        long was = st.maxMtime;
+        if (st.clampLoaded(now)) {
+          LOG.warn(
+              "event=horizon_clamped pipeline={} source={} partition={} newest_mtime={} now={}"
+                  + " reason=\"the state holds modification times in the future (a future-dated"
+                  + " file read by an earlier version, or a clock corrected since); the horizon is"
+                  + " measured from now instead\"",
+              pipeline,
+              source,
+              id,
+              java.time.Instant.ofEpochMilli(was),
+              java.time.Instant.ofEpochMilli(now));
+        }
       }
     }
     LOG.info(
@@ -223,7 +263,13 @@ public final class FileMonitor implements AutoCloseable {
         source,
         ids.size(),
         Secrets.describe(hadoopSettings));
-    admitted = Counter.builder("tributary.files.admitted").tags(tags).register(registry);
+    admitted =
+        Counter.builder("tributary.files.admitted")
+            .description(
+                "Files admitted, once per file: its byte ranges (split-size) and appended bytes"
+                    + " (read-appended) do not count again")
+            .tags(tags)
+            .register(registry);
     quarantined = Counter.builder("tributary.files.quarantined").tags(tags).register(registry);
     ignoredOld =
         Counter.builder("tributary.files.ignored")
@@ -232,6 +278,20 @@ public final class FileMonitor implements AutoCloseable {
             .tag("reason", "too-old")
             .register(registry);
     cleaned = Counter.builder("tributary.files.cleaned").tags(tags).register(registry);
+    replanned =
+        Counter.builder("tributary.files.replanned")
+            .description(
+                "Compressed files whose read found them still being written: admitted again with"
+                    + " their new length once stable")
+            .tags(tags)
+            .register(registry);
+    futureDatedCounter =
+        Counter.builder("tributary.files.future-dated")
+            .description(
+                "Files whose modification time was more than a minute after the source's clock"
+                    + " (read; the horizon takes the clock's time for them), once per file")
+            .tags(tags)
+            .register(registry);
     late =
         Counter.builder("tributary.files.late")
             .description(
@@ -245,22 +305,21 @@ public final class FileMonitor implements AutoCloseable {
             .tags(tags)
             .register(registry);
     listing = Timer.builder("tributary.files.listing").tags(tags).register(registry);
-    Gauge.builder("tributary.files.quarantine.size", index, FileIndex::quarantineSize)
+    // Gauges read a snapshot published after each cycle, commit and quarantine decision, never
+    // the index or the guards: a scrape (and /health, served by the same admin threads) must not
+    // wait for a listing of 200,000 files, which holds the index's lock for its whole length.
+    publishGauges();
+    Gauge.builder("tributary.files.quarantine.size", this, m -> m.gauges.quarantined())
         .tags(tags)
         .register(registry);
-    Gauge.builder("tributary.files.remembered", index, FileIndex::rememberedFiles)
+    Gauge.builder("tributary.files.remembered", this, m -> m.gauges.remembered())
         .tags(tags)
         .register(registry);
-    Gauge.builder(
-            "tributary.files.unstable",
-            guards,
-            g -> g.values().stream().mapToInt(StabilityGuard::waiting).sum())
+    Gauge.builder("tributary.files.unstable", this, m -> m.gauges.unstable())
         .description("New files waiting until their length and modification time are stable")
         .tags(tags)
         .register(registry);
-    Gauge.builder("tributary.files.held", index, FileIndex::heldEntries)
-        .tags(tags)
-        .register(registry);
+    Gauge.builder("tributary.files.held", this, m -> m.gauges.held()).tags(tags).register(registry);
     if (!watches.isEmpty()) {
       FunctionCounter.builder(
               "tributary.files.inotify.events",
@@ -279,6 +338,24 @@ public final class FileMonitor implements AutoCloseable {
     }
   }
 
+  /** What the gauges show: published by the batch thread, read by any thread without a lock. */
+  private record GaugeSnapshot(long remembered, long held, long unstable, long quarantined) {}
+
+  private volatile GaugeSnapshot gauges = new GaugeSnapshot(0, 0, 0, 0);
+
+  /** Publishes the gauges' values; called where they change, never by a scrape. */
+  private void publishGauges() {
+    synchronized (index) {
+      long unstable = 0;
+      for (StabilityGuard g : guards.values()) {
+        unstable += g.waiting();
+      }
+      gauges =
+          new GaugeSnapshot(
+              index.rememberedFiles(), index.heldEntries(), unstable, index.quarantineSize());
+    }
+  }
+
   /**
    * One listing cycle over every partition; durably admits new files before reporting their
    * offsets.
@@ -290,6 +367,7 @@ public final class FileMonitor implements AutoCloseable {
     long pruned = 0;
     long found = 0;
     long admittedNow = 0;
+    long filesAdmittedNow = 0;
     long lateNow = 0;
     boolean reconciledNow = false;
     List<PartitionInfo> out = new ArrayList<>();
@@ -298,10 +376,12 @@ public final class FileMonitor implements AutoCloseable {
       List<PartitionState> initialized = new ArrayList<>();
       for (Map.Entry<String, DirectoryScanner> e : scanners.entrySet()) {
         PartitionState st = index.partition(e.getKey());
+        st.clockMillis = clock.millis();
         long threshold = index.threshold(st);
         index.trim(
             st); // directories (keeps pruning current) and, as the horizon moves, remembered paths
         List<FileEntry> added = new ArrayList<>(changes(e.getKey(), st));
+        added.addAll(replans(e.getKey(), st));
         tooOld.get(e.getKey()).cycleStarts();
         Long lastRec = lastReconcile.get(e.getKey());
         long nowMillis = clock.millis();
@@ -325,6 +405,7 @@ public final class FileMonitor implements AutoCloseable {
 
         if (!st.initialized && !includeExisting) {
           for (DirectoryScanner.Candidate c : r.candidates()) {
+            futureDated(st, c.status());
             st.see(c.path(), c.root(), c.status().getModificationTime());
           }
           LOG.info(
@@ -351,6 +432,7 @@ public final class FileMonitor implements AutoCloseable {
                 || (!added.isEmpty() && added.size() + ranges.size() > allowance)) {
               break;
             }
+            futureDated(st, c.status());
             for (long[] range : ranges) {
               FileEntry f =
                   new FileEntry(
@@ -362,7 +444,8 @@ public final class FileMonitor implements AutoCloseable {
                       range[0],
                       range[1],
                       false,
-                      discovered);
+                      discovered,
+                      partialTails.get(e.getKey()) && !FileReader.isCompressed(c.path()));
               st.admit(f);
               added.add(f);
               changeWatches.get(e.getKey()).admitted(f);
@@ -392,6 +475,11 @@ public final class FileMonitor implements AutoCloseable {
         if (!added.isEmpty()) {
           newEntries.put(st.id, added);
           admittedNow += added.size();
+          for (FileEntry f : added) {
+            if (f.start() == 0 && !f.appended()) {
+              filesAdmittedNow++; // a file split into byte ranges is one file
+            }
+          }
         }
       }
       index.recordCycle(newEntries, initialized);
@@ -399,8 +487,9 @@ public final class FileMonitor implements AutoCloseable {
         PartitionState st = index.partition(id);
         out.add(PartitionInfo.open(id, st.committed, st.nextSeq));
       }
+      publishGauges();
     }
-    admitted.increment(admittedNow);
+    admitted.increment(filesAdmittedNow);
     late.increment(lateNow);
     long nanos = System.nanoTime() - start;
     listing.record(nanos, java.util.concurrent.TimeUnit.NANOSECONDS);
@@ -433,6 +522,40 @@ public final class FileMonitor implements AutoCloseable {
     for (ChangeWatch.Change ch : w.check()) {
       FileEntry was = ch.admitted();
       FileStatus now = ch.now();
+      if (ch.kind() == ChangeWatch.Kind.COMPLETE) {
+        FileSystem fs = fileSystems.get(id);
+        long lineStart = reader.lineStartBefore(fs, was.path(), was.length());
+        if (lineStart >= was.length()) {
+          // ends with a line terminator: nothing was held back
+          st.tailPending.remove(was.path());
+          w.replace(was.withPartialTail(false));
+          continue;
+        }
+        FileEntry tail =
+            new FileEntry(
+                st.nextSeq,
+                was.path(),
+                was.root(),
+                was.length(),
+                was.modificationTime(),
+                lineStart,
+                was.length(),
+                true,
+                was.discovered(),
+                false);
+        st.admit(tail);
+        out.add(tail);
+        w.replace(tail);
+        LOG.debug(
+            "event=file_last_line_admitted pipeline={} source={} partition={} offset={} path={}"
+                + " reason=\"no line terminator at the end; unchanged for stable-for since\"",
+            pipeline,
+            source,
+            id,
+            tail.seq(),
+            was.path());
+        continue;
+      }
       boolean append = onChange == OnChange.READ_APPENDED && ch.kind() == ChangeWatch.Kind.GREW;
       String action = append ? "read-appended" : onChange == OnChange.FAIL ? "fail" : "warn";
       Counter.builder("tributary.files.changed")
@@ -479,8 +602,14 @@ public final class FileMonitor implements AutoCloseable {
       }
       if (!append) {
         w.forget(was.path()); // counted and logged once per file
+        st.tailPending.remove(was.path()); // a held-back last line is part of what changed
         continue;
       }
+      // appended bytes start where the previous range's held-back partial line starts
+      long from =
+          was.partialTail()
+              ? reader.lineStartBefore(fileSystems.get(id), was.path(), was.length())
+              : was.length();
       FileEntry f =
           new FileEntry(
               st.nextSeq,
@@ -488,15 +617,49 @@ public final class FileMonitor implements AutoCloseable {
               was.root(),
               now.getLen(),
               now.getModificationTime(),
-              was.length(),
+              from,
               now.getLen(),
               true,
-              was.discovered());
+              was.discovered(),
+              was.partialTail());
       st.admit(f);
       out.add(f);
       w.admitted(f);
     }
     return out;
+  }
+
+  /** Future-dated files counted and logged (once per path; starts over past 100,000). */
+  private final java.util.Set<String> futureSeen = new java.util.HashSet<>();
+
+  /**
+   * A file whose modification time is more than a minute after the source's clock: it is read as
+   * any other, but the horizon takes the clock's time for it (never its own), so it cannot make
+   * later files look too old. Counted ({@code tributary.files.future-dated}) and logged once.
+   */
+  private void futureDated(PartitionState st, FileStatus s) {
+    if (!st.futureDated(s.getModificationTime())) {
+      return;
+    }
+    String path = s.getPath().toString();
+    if (futureSeen.size() > 100_000) {
+      futureSeen.clear();
+    }
+    if (!futureSeen.add(path)) {
+      return;
+    }
+    futureDatedCounter.increment();
+    LOG.warn(
+        "event=file_future_dated pipeline={} source={} partition={} path={} mtime={} now={}"
+            + " action=\"read; the horizon (max-file-age) takes the clock's time for it\""
+            + " hint=\"the writer's clock, or a tool that sets times (touch -d, rsync -t from a"
+            + " skewed host), dated it in the future\"",
+        pipeline,
+        source,
+        st.id,
+        path,
+        java.time.Instant.ofEpochMilli(s.getModificationTime()),
+        java.time.Instant.ofEpochMilli(st.clockMillis));
   }
 
   /** Directories skipped under on-bad-file: skip because they cannot be listed (once per dir). */
@@ -728,6 +891,9 @@ public final class FileMonitor implements AutoCloseable {
   }
 
   private List<Record> readOne(FileSystem fs, String partition, long seq) {
+    if (index.replanned(partition, seq)) {
+      return List.of(); // the file was still being written: a later offset reads it whole
+    }
     if (index.quarantined(partition, seq).isPresent()) {
       return List.of(); // decided before (possibly by the attempt a replay repeats): same decision
     }
@@ -750,6 +916,33 @@ public final class FileMonitor implements AutoCloseable {
     try {
       return reader.read(fs, e, source, partition);
     } catch (BadFileException ex) {
+      if (stillBeingWritten(fs, e, ex)) {
+        try {
+          index.addReplan(partition, e, clock.millis());
+        } catch (IOException io) {
+          throw new DataUnavailableException(
+              "Cannot record the re-planning of "
+                  + e.path()
+                  + " in the checkpoint: "
+                  + io
+                  + " (the batch fails and is replayed on restart)",
+              io);
+        }
+        replanned.increment();
+        LOG.warn(
+            "event=file_replanned pipeline={} source={} partition={} offset={} path={}"
+                + " listed_length={} reason=\"a compressed file that was still being written (it"
+                + " ended early and has grown since): offset {} yields nothing, and the file is"
+                + " admitted again with its new length once stable\"",
+            pipeline,
+            source,
+            partition,
+            seq,
+            e.path(),
+            e.length(),
+            seq);
+        return List.of();
+      }
       if (onBadFile == OnBadFile.FAIL) {
         LOG.error(
             "event=bad_file pipeline={} source={} partition={} offset={} path={} reason={} action=fail",
@@ -783,6 +976,7 @@ public final class FileMonitor implements AutoCloseable {
             io);
       }
       quarantined.increment();
+      publishGauges();
       LOG.error(
           "event=file_quarantined pipeline={} source={} partition={} offset={} path={} reason={} error=\"{}\"",
           pipeline,
@@ -794,6 +988,75 @@ public final class FileMonitor implements AutoCloseable {
           ex.getMessage());
       return List.of();
     }
+  }
+
+  /**
+   * Whether a compressed file that failed as truncated may still be being written: it is longer
+   * now, or has another modification time, than when it was listed, or it was modified less than
+   * {@code watch-changes-for} ago. One that has been as listed for that long and still ends early
+   * is damaged, and stays bad input.
+   */
+  private boolean stillBeingWritten(FileSystem fs, FileEntry e, BadFileException ex) {
+    if (!(ex instanceof io.tributary.connector.file.CorruptFileException)
+        || !FileReader.isCompressed(e.path())
+        || e.appended()
+        || e.start() != 0) {
+      return false;
+    }
+    try {
+      FileStatus now = fs.getFileStatus(new Path(e.path()));
+      return now.getLen() > e.length()
+          || now.getModificationTime() != e.modificationTime()
+          || clock.millis() - now.getModificationTime() < watchChangesForMillis;
+    } catch (IOException gone) {
+      return false;
+    }
+  }
+
+  /**
+   * Compressed files re-planned by a read: looked at (one status call each), and admitted with
+   * their new length once the partition's completeness guard says they are stable.
+   */
+  private List<FileEntry> replans(String id, PartitionState st) throws IOException {
+    if (st.replanPending.isEmpty()) {
+      return List.of();
+    }
+    FileSystem fs = fileSystems.get(id);
+    List<DirectoryScanner.Candidate> cands = new ArrayList<>();
+    for (FileIndex.ReplanDto r : List.copyOf(st.replanPending.values())) {
+      try {
+        FileStatus now = fs.getFileStatus(new Path(r.path()));
+        if (now.getLen() == r.length()
+            && now.getModificationTime() == r.mtime()
+            && clock.millis() - r.at() < watchChangesForMillis) {
+          continue; // not written to since: wait for the writer, or declare it damaged after
+        }
+        cands.add(new DirectoryScanner.Candidate(now, r.root(), false));
+      } catch (java.io.FileNotFoundException gone) {
+        st.replanPending.remove(r.path());
+        LOG.warn(
+            "event=file_replan_vanished pipeline={} source={} partition={} path={}"
+                + " reason=\"deleted or moved before it could be read again\"",
+            pipeline,
+            source,
+            id,
+            r.path());
+      }
+    }
+    List<FileEntry> out = new ArrayList<>();
+    for (DirectoryScanner.Candidate c : replanGuards.get(id).stable(cands)) {
+      FileEntry f =
+          new FileEntry(
+              st.nextSeq,
+              c.path(),
+              c.root(),
+              c.status().getLen(),
+              c.status().getModificationTime());
+      st.admit(f);
+      out.add(f);
+      changeWatches.get(id).admitted(f);
+    }
+    return out;
   }
 
   /**
@@ -810,6 +1073,7 @@ public final class FileMonitor implements AutoCloseable {
       synchronized (index) {
         done = index.partition(r.partition()).takeCommitted(r.untilOffset());
       }
+      publishGauges();
       if (cleanSource == CleanSource.KEEP) {
         continue;
       }

@@ -52,11 +52,22 @@ public final class FileReader {
   private static final int BUFFER = 1 << 16;
 
   private final Format format;
+  private final boolean skip;
   private final int maxLineLength;
   private final int recordLength;
   private final int maxFileSize;
 
   public FileReader(Format format, int maxLineLength, int recordLength, int maxFileSize) {
+    this(format, maxLineLength, recordLength, maxFileSize, false);
+  }
+
+  /**
+   * @param skip whether on-bad-file is skip: messages then say the file is quarantined instead of
+   *     suggesting the option already in force
+   */
+  public FileReader(
+      Format format, int maxLineLength, int recordLength, int maxFileSize, boolean skip) {
+    this.skip = skip;
     this.format = format;
     this.maxLineLength = maxLineLength;
     this.recordLength = recordLength;
@@ -171,7 +182,8 @@ public final class FileReader {
         line[len++] = b;
       }
     }
-    if (len > 0 && !skipping && lineStart <= stopAfter) {
+    if (len > 0 && !skipping && lineStart <= stopAfter && !e.partialTail()) {
+      // (with partialTail the line may still be being written: a later entry emits it)
       out.add(new Record(null, lineValue(line, len, e, lineNo), ts, headers, pos));
     }
   }
@@ -184,6 +196,13 @@ public final class FileReader {
     return Arrays.copyOf(line, end);
   }
 
+  /** The advice ending a bad-file message, for the on-bad-file policy in force. */
+  private String advice(String fix, String quarantineWhat) {
+    return skip
+        ? " (" + fix + "; on-bad-file is skip: the " + quarantineWhat + " is quarantined)"
+        : " (" + fix + ", or set on-bad-file: skip to quarantine the " + quarantineWhat + ")";
+  }
+
   private RecordTooLongException tooLong(FileEntry e, long lineNo) {
     return new RecordTooLongException(
         e.path(),
@@ -193,7 +212,8 @@ public final class FileReader {
             + e.path()
             + " is longer than max-line-length "
             + maxLineLength
-            + " bytes (raise max-line-length, or set on-bad-file: skip to quarantine the file)",
+            + " bytes"
+            + advice("raise max-line-length", e.isSplit() ? "byte range" : "file"),
         null);
   }
 
@@ -226,6 +246,27 @@ public final class FileReader {
     }
   }
 
+  /**
+   * Where the line that holds byte {@code end - 1} starts: the offset after the last line
+   * terminator before {@code end} (0 if none), looking back at most max-line-length + 1 bytes.
+   */
+  public long lineStartBefore(FileSystem fs, String path, long end) throws IOException {
+    int window = (int) Math.min(end, (long) maxLineLength + 1);
+    if (window <= 0) {
+      return 0;
+    }
+    byte[] buf = new byte[window];
+    try (FSDataInputStream in = fs.open(new Path(path), BUFFER)) {
+      in.readFully(end - window, buf);
+    }
+    for (int i = window - 1; i >= 0; i--) {
+      if (buf[i] == '\n') {
+        return end - window + i + 1;
+      }
+    }
+    return end - window;
+  }
+
   /** Whether the file's name says it is compressed (compressed files are never split). */
   public static boolean isCompressed(String path) {
     String lower = path.toLowerCase(Locale.ROOT);
@@ -251,7 +292,7 @@ public final class FileReader {
     return buffered;
   }
 
-  private static BadFileException classify(FileEntry e, IOException ex, String op) {
+  private BadFileException classify(FileEntry e, IOException ex, String op) {
     if (ex instanceof ClosedByInterruptException
         || ex instanceof InterruptedIOException && !(ex instanceof SocketTimeoutException)
         || Thread.currentThread().isInterrupted()) {
@@ -284,7 +325,7 @@ public final class FileReader {
               + e.path()
               + ": "
               + ex
-              + " (grant the pipeline's user read access, or set on-bad-file: skip to quarantine it)",
+              + advice("grant the pipeline's user read access", "file"),
           ex);
     }
     if (HadoopFileSystems.isTransient(ex)) {
@@ -312,7 +353,7 @@ public final class FileReader {
               + e.seq()
               + ") was deleted or moved after it was listed: "
               + ex
-              + " (files must stay until their batch is committed; set on-bad-file: skip to quarantine it)",
+              + advice("files must stay until their batch is committed", "file"),
           ex);
     }
     return new CorruptFileException(
@@ -327,7 +368,7 @@ public final class FileReader {
             + e.length()
             + " bytes listed): "
             + ex
-            + " (a truncated or damaged compressed file, or an I/O error; set on-bad-file: skip to quarantine it)",
+            + advice("a truncated or damaged compressed file, or an I/O error", "file"),
         ex);
   }
 

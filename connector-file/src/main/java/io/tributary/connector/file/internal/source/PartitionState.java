@@ -73,6 +73,61 @@ final class PartitionState {
    */
   private long purgedAt = Long.MIN_VALUE;
 
+  /**
+   * How far a modification time may be ahead of the source's clock before it counts as
+   * future-dated: covers ordinary skew between the gateway and a NameNode or object store.
+   */
+  static final long FUTURE_TOLERANCE_MS = 60_000;
+
+  /**
+   * The source's clock at the current listing cycle (epoch ms), or {@link Long#MIN_VALUE} before
+   * the first one (then times are taken as they are: while the state loads). In memory only.
+   */
+  long clockMillis = Long.MIN_VALUE;
+
+  /**
+   * The time the horizon (and partition pruning) take for a file: its own, unless it is more than
+   * {@link #FUTURE_TOLERANCE_MS} after the clock (a future-dated file), then the clock's. A single
+   * file dated 30 days ahead would otherwise move the horizon 30 days ahead and every later normal
+   * file would be ignored as too old.
+   */
+  long clamp(long time) {
+    if (clockMillis != Long.MIN_VALUE && time > clockMillis + FUTURE_TOLERANCE_MS) {
+      return clockMillis;
+    }
+    return time;
+  }
+
+  /** Whether {@code time} is future-dated against the current cycle's clock. */
+  boolean futureDated(long time) {
+    return clockMillis != Long.MIN_VALUE && time > clockMillis + FUTURE_TOLERANCE_MS;
+  }
+
+  /**
+   * Brings the horizon's times loaded from the state that are future-dated (written by a version
+   * that did not clamp, or before a clock was corrected) back to the clock; remembered paths keep
+   * their own times. Returns whether anything changed.
+   */
+  boolean clampLoaded(long now) {
+    long was = clockMillis;
+    clockMillis = now;
+    try {
+      boolean changed = futureDated(maxMtime);
+      if (changed) {
+        maxMtime = now;
+      }
+      for (Map.Entry<String, Long> en : activeDirs.entrySet()) {
+        if (futureDated(en.getValue())) {
+          en.setValue(now);
+          changed = true;
+        }
+      }
+      return changed;
+    } finally {
+      clockMillis = was;
+    }
+  }
+
   /** Told about each path that leaves the remembered set (in memory, not persisted). */
   java.util.function.Consumer<String> forgotten = p -> {};
 
@@ -81,8 +136,11 @@ final class PartitionState {
   }
 
   /** Records a file as seen (admitted or not). */
-  void see(String path, String root, long mtime) {
-    seen.put(path, mtime);
+  void see(String path, String root, long fileTime) {
+    // The remembered set keeps the file's own time: a future-dated file must stay remembered until
+    // the horizon passes that time, or it would be read again once forgotten.
+    seen.put(path, fileTime);
+    long mtime = clamp(fileTime);
     maxMtime = Math.max(maxMtime, mtime);
     int slash = path.lastIndexOf('/');
     String dir = slash <= 0 ? path : path.substring(0, slash);
@@ -124,7 +182,29 @@ final class PartitionState {
     }
   }
 
+  /**
+   * Compressed files whose read found them still being written, by path: admitted again, with their
+   * new length, once stable (then removed).
+   */
+  final Map<String, FileIndex.ReplanDto> replanPending = new HashMap<>();
+
+  /**
+   * Files whose last admitted range held back a trailing line without a terminator (they may still
+   * be being written), by path: the change watch emits it once the file is known complete, or
+   * appended bytes complete it. Durable (snapshot; deltas replay it through {@link #admit}).
+   */
+  final Map<String, FileEntry> tailPending = new HashMap<>();
+
   void admit(FileEntry e) {
+    if (e.partialTail()) {
+      tailPending.put(e.path(), e);
+    } else if (e.appended()) {
+      tailPending.remove(e.path()); // the tail, or appended bytes of a file known complete
+    }
+    FileIndex.ReplanDto r = replanPending.get(e.path());
+    if (r != null && e.seq() > r.seq()) {
+      replanPending.remove(e.path());
+    }
     entries.put(e.seq(), e);
     nextSeq = Math.max(nextSeq, e.seq() + 1);
     see(e.path(), e.root(), e.ageTime());
@@ -146,6 +226,7 @@ final class PartitionState {
               }
               return false;
             });
+    tailPending.values().removeIf(e -> e.ageTime() < threshold);
     trimDirectories(threshold);
     // A root's high-water mark is one string per root: bounded by the number of roots, kept.
   }
