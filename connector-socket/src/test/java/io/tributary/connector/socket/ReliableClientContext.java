@@ -58,7 +58,11 @@ final class ReliableClientContext implements ReceiverTestContext {
                 if (tls != null) {
                   b.tls(tls.certPem());
                 }
-                return b.connectTimeout(Duration.ofSeconds(60))
+                // At most 5 lines in flight: the kit's backpressure case gives the runtime room for
+                // 10 records, and a receiver can only block between two stores; with the default
+                // window, on an idle machine all 200 lines arrive in one read and one store.
+                return b.maxUnacked(5)
+                    .connectTimeout(Duration.ofSeconds(60))
                     .reconnectBackoff(Duration.ofMillis(10), Duration.ofMillis(200))
                     .connect();
               } catch (InterruptedException e) {
@@ -81,12 +85,17 @@ final class ReliableClientContext implements ReceiverTestContext {
           try {
             ReliableSocketClient c = client.join();
             for (String v : copy) {
+              // Listed before the send, which blocks while the client's window is full: the
+              // lock is never held across it (acknowledgedValues() needs it meanwhile). One
+              // writer thread, so list index = sequence number.
+              int expected;
               synchronized (bySeq) {
-                long seq = c.send(v);
-                if (seq != bySeq.size()) {
-                  throw new IllegalStateException("seq " + seq + " for value #" + bySeq.size());
-                }
+                expected = bySeq.size();
                 bySeq.add(v);
+              }
+              long seq = c.send(v);
+              if (seq != expected) {
+                throw new IllegalStateException("seq " + seq + " for value #" + expected);
               }
             }
           } catch (InterruptedException e) {
