@@ -27,7 +27,6 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
@@ -49,8 +48,32 @@ class KafkaEndpointIT {
 
   @TempDir Path checkpointDir;
 
-  KafkaEndpointIT(KafkaBroker kafka) {
-    this.kafka = kafka;
+  /**
+   * The run's broker when it has the SASL and TLS listeners (the local broker), else (the container
+   * broker has neither) a local broker of this class's own, started once and closed after it.
+   */
+  private static KafkaBroker ownLocalBroker;
+
+  KafkaEndpointIT(KafkaBroker runBroker) {
+    this.kafka =
+        runBroker.saslPlain().isPresent() && runBroker.tls().isPresent()
+            ? runBroker
+            : ownLocalBroker();
+  }
+
+  private static synchronized KafkaBroker ownLocalBroker() {
+    if (ownLocalBroker == null) {
+      ownLocalBroker = KafkaBroker.startLocal();
+    }
+    return ownLocalBroker;
+  }
+
+  @org.junit.jupiter.api.AfterAll
+  static synchronized void closeOwnLocalBroker() {
+    if (ownLocalBroker != null) {
+      ownLocalBroker.close();
+      ownLocalBroker = null;
+    }
   }
 
   @AfterEach
@@ -108,7 +131,6 @@ class KafkaEndpointIT {
   @Test
   void aTlsListenerWithAPlaintextSettingAndThePlaintextListenerWithTlsFailAtOnce()
       throws Exception {
-    Assumptions.assumeTrue(kafka.tls().isPresent(), "this broker kind has no TLS listener");
     String tlsAddress = kafka.tls().orElseThrow().bootstrapServers();
     long t0 = System.nanoTime();
     Throwable plainOnTls =
@@ -163,7 +185,6 @@ class KafkaEndpointIT {
 
   @Test
   void saslWithoutAJaasEntryShowsTheClientsOwnCause() throws Exception {
-    Assumptions.assumeTrue(kafka.saslPlain().isPresent(), "this broker kind has no SASL listener");
     String sasl = kafka.saslPlain().orElseThrow().bootstrapServers();
     Throwable failure =
         startFailure(
