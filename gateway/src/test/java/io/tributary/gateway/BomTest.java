@@ -47,7 +47,9 @@ class BomTest {
       String artifact = firstArtifactAfterParent(Files.readString(ROOT.resolve(dir + "/pom.xml")));
       expected.add(artifact);
       assertThat(bom).as(dir).contains("<artifactId>" + artifact + "</artifactId>");
-      if (dir.startsWith("connector-")) {
+      // Every gateway connector also as its plugin archive; connector-spark is a library for Spark
+      // jobs, not a gateway plugin.
+      if (dir.startsWith("connector-") && !dir.equals("connector-spark")) {
         assertThat(bom)
             .as(dir + " as a plugin archive")
             .containsPattern(
