@@ -35,7 +35,7 @@ class GatewayProcessIT {
   private static final Pattern ADMIN =
       Pattern.compile("event=admin_listening address=http://127\\.0\\.0\\.1:(\\d+)/");
   private static final Pattern SOCKET =
-      Pattern.compile("event=listening source=source address=\\S*:(\\d+)");
+      Pattern.compile("event=listening pipeline=\\S+ source=source address=\\S*:(\\d+)");
   private static final Pattern STORED =
       Pattern.compile(
           "(?m)^tributary_receiver_records_stored_total\\{[^}]*pipeline=\"lines\"[^}]*\\} (\\S+)$");
