@@ -32,6 +32,10 @@ public final class ClientSettingsCheck {
    * the client's reason (which may quote the value: callers mask it for secret names).
    */
   public static String entryProblem(String name, String value) {
+    return withOwnContextLoader(() -> checkEntry(name, value));
+  }
+
+  private static String checkEntry(String name, String value) {
     for (ConfigDef def : DEFS) {
       ConfigDef.ConfigKey key = def.configKeys().get(name);
       if (key == null) {
