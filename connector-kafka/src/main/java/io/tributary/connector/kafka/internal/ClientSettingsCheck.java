@@ -21,8 +21,29 @@ import org.apache.kafka.common.config.ConfigException;
  */
 public final class ClientSettingsCheck {
   private static final List<ConfigDef> DEFS =
-      List.of(
-          ConsumerConfig.configDef(), ProducerConfig.configDef(), AdminClientConfig.configDef());
+      withOwnContextLoader(
+          () ->
+              List.of(
+                  ConsumerConfig.configDef(),
+                  ProducerConfig.configDef(),
+                  AdminClientConfig.configDef()));
+
+  /**
+   * Runs {@code action} with this class's loader as the thread's context class loader: the Kafka
+   * clients' config classes resolve class-typed defaults through it, and in the gateway this check
+   * runs at validation, on a gateway thread, while the Kafka classes live in the connector's
+   * plugin.
+   */
+  private static <T> T withOwnContextLoader(java.util.function.Supplier<T> action) {
+    Thread t = Thread.currentThread();
+    ClassLoader previous = t.getContextClassLoader();
+    t.setContextClassLoader(ClientSettingsCheck.class.getClassLoader());
+    try {
+      return action.get();
+    } finally {
+      t.setContextClassLoader(previous);
+    }
+  }
 
   private ClientSettingsCheck() {}
 
