@@ -48,31 +48,20 @@ exists() { podman image exists "$1"; }
 BASE=localhost/tributary-debian:bookworm
 base_image() {
   if exists "$BASE"; then echo "container-images: $BASE present"; return; fi
-  local mirror security rootfs=$WORK/rootfs
-  # the mirrors apt uses on this machine (deb822 sources), else deb.debian.org
+  local mirror rootfs=$WORK/rootfs
+  # The mirror apt uses on this machine (deb822 sources); without one, debootstrap's own default.
   mirror=$(awk '/^URIs:/{print $2; exit}' /etc/apt/sources.list.d/debian.sources 2>/dev/null || true)
-  security=$(awk '/^URIs:/{n++; if (n == 2) {print $2; exit}}' /etc/apt/sources.list.d/debian.sources 2>/dev/null || true)
-  mirror=${mirror:-http://deb.debian.org/debian}
-  security=${security:-http://deb.debian.org/debian-security}
   rm -rf "$rootfs"
-  debootstrap --variant=minbase bookworm "$rootfs" "$mirror" >"$WORK/debootstrap.log" 2>&1 || {
+  debootstrap --variant=minbase bookworm "$rootfs" ${mirror:+"$mirror"} >"$WORK/debootstrap.log" 2>&1 || {
     tail -30 "$WORK/debootstrap.log" >&2
     exit 1
   }
-  rm -f "$rootfs/etc/apt/sources.list"
-  cat >"$rootfs/etc/apt/sources.list.d/debian.sources" <<SRC
-Types: deb
-URIs: $mirror
-Suites: bookworm bookworm-updates
-Components: main
-Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
-
-Types: deb
-URIs: $security
-Suites: bookworm-security
-Components: main
-Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
-SRC
+  # The image's apt uses this machine's sources (main, updates, security) when it has deb822 ones; else it keeps
+  # the sources.list debootstrap wrote.
+  if [ -f /etc/apt/sources.list.d/debian.sources ]; then
+    rm -f "$rootfs/etc/apt/sources.list"
+    cp /etc/apt/sources.list.d/debian.sources "$rootfs/etc/apt/sources.list.d/debian.sources"
+  fi
   rm -f "$rootfs"/var/cache/apt/archives/*.deb "$rootfs"/var/cache/apt/*.bin
   rm -rf "$rootfs"/var/lib/apt/lists/*
   mkdir -p "$rootfs/var/lib/apt/lists/partial"
