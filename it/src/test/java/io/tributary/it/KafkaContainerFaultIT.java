@@ -121,6 +121,7 @@ class KafkaContainerFaultIT {
       if (Files.exists(log)) {
         Files.copy(log, kept);
         System.out.printf("KafkaContainerFaultIT[%s]: gateway log kept at %s%n", id, kept);
+        KafkaGatewayCrashIT.printSinkEvents(id, kept);
       }
       throw e;
     }

@@ -6,6 +6,7 @@ import static org.awaitility.Awaitility.await;
 import io.tributary.testing.kafka.KafkaBroker;
 import io.tributary.testing.kafka.KafkaBrokerExtension;
 import java.nio.charset.StandardCharsets;
+import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -220,7 +221,30 @@ class KafkaGatewayCrashIT {
       Files.copy(tmp.resolve("gw.log"), kept);
       System.out.printf(
           "KafkaGatewayCrashIT[%s]: gateway log kept at %s%n", variant, kept.toAbsolutePath());
+      printSinkEvents(variant, kept);
       throw e;
+    }
+  }
+
+  /**
+   * Prints the Kafka sink's and the runtime's recovery lines of a gateway log (producer restarts,
+   * marker reads, skipped and retried batches), so a CI run that shows only its console output
+   * still tells how a duplicate came about.
+   */
+  static void printSinkEvents(String variant, Path log) throws IOException {
+    if (!Files.exists(log)) {
+      return;
+    }
+    try (var lines = Files.lines(log)) {
+      lines
+          .filter(
+              l ->
+                  l.contains("event=kafka_")
+                      || l.contains("event=batch_retry")
+                      || l.contains("event=sink_skip"))
+          .filter(l -> !l.contains("event=kafka_batch_committed"))
+          .limit(300)
+          .forEach(l -> System.out.printf("KafkaGatewayCrashIT[%s] gw: %s%n", variant, l));
     }
   }
 

@@ -204,6 +204,16 @@ public final class KafkaOptions {
               "Compacted topic where each transaction also writes (pipeline, sink, batch id); created with one"
                   + " partition if missing.");
 
+  public static final ConfigOption<Duration> MARKER_READ_TIMEOUT =
+      ConfigOption.duration("marker-read-timeout")
+          .defaultValue(Duration.ofSeconds(120))
+          .validate(ConfigOption.positive())
+          .description(
+              "How long reading the marker topic (at open and after a failed transaction) waits for transactions"
+                  + " of other producers on it to end: the read must see every marker committed before it, and an"
+                  + " open transaction hides what follows it. Then the attempt fails as retriable, naming the"
+                  + " producer that holds it. Longer than the transaction-timeout of the other sinks on the topic.");
+
   public static final ConfigOption<String> TRANSACTIONAL_ID_PREFIX =
       ConfigOption.string("transactional-id-prefix")
           .defaultValue("tributary")
@@ -260,6 +270,7 @@ public final class KafkaOptions {
           TOPIC,
           PARTITIONING,
           MARKER_TOPIC,
+          MARKER_READ_TIMEOUT,
           TRANSACTIONAL_ID_PREFIX,
           TRANSACTION_TIMEOUT,
           CONNECT_TIMEOUT,

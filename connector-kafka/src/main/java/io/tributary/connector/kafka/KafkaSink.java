@@ -27,13 +27,19 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.FutureTask;
 import java.util.concurrent.TimeUnit;
 import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.ListOffsetsOptions;
+import org.apache.kafka.clients.admin.ListTransactionsOptions;
 import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.clients.admin.OffsetSpec;
+import org.apache.kafka.clients.admin.ProducerState;
+import org.apache.kafka.clients.admin.TransactionListing;
 import org.apache.kafka.clients.consumer.CommitFailedException;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.IsolationLevel;
 import org.apache.kafka.common.KafkaException;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.config.TopicConfig;
@@ -99,6 +105,7 @@ public final class KafkaSink implements TransactionalSink, CarriesSourcePosition
   private final RecordRouting routing;
   private final boolean needsPartitionCount;
   private final Duration connectTimeout;
+  private final Duration markerReadTimeout;
 
   private String pipelineId;
   private String sinkName;
@@ -121,6 +128,7 @@ public final class KafkaSink implements TransactionalSink, CarriesSourcePosition
     this.transactionTimeout = config.get(KafkaOptions.TRANSACTION_TIMEOUT);
     this.clientProperties = KafkaOptions.clientProperties(config);
     this.connectTimeout = config.get(KafkaOptions.CONNECT_TIMEOUT);
+    this.markerReadTimeout = config.get(KafkaOptions.MARKER_READ_TIMEOUT);
     this.routing = new RecordRouting(topic, config.get(KafkaOptions.PARTITIONING));
     this.needsPartitionCount =
         config.get(KafkaOptions.PARTITIONING) == KafkaOptions.Partitioning.SOURCE_PARTITION;
@@ -429,31 +437,32 @@ public final class KafkaSink implements TransactionalSink, CarriesSourcePosition
   }
 
   /**
-   * Reads the marker topic with {@code c} (from {@link #openMarkerReader}) from its beginning up to
-   * its last stable offset; the highest batch id under this sink's key, or -1. Call after the
-   * producer's {@code initTransactions()}: the last stable offset then covers a transaction an
-   * older producer left in doubt.
+   * Reads the marker topic with {@code c} (from {@link #openMarkerReader}) from its beginning to
+   * the end it had when the read began; the highest batch id under this sink's key, or -1. Call
+   * after the producer's {@code initTransactions()}, which resolves this sink's own transaction
+   * left in doubt (its commit completed or aborted, markers written).
+   *
+   * <p>The end is the partition's high watermark, not its last stable offset: a {@code
+   * read_committed} consumer stops at the first offset of any transaction still open on the
+   * partition, and the marker topic is shared by every sink writing to it. Another sink's open
+   * transaction (one that began before this sink's last commit, and is slow, or was left by a
+   * crashed process until the broker aborts it) would hide this sink's last marker, and the batch
+   * would be written twice. So the read waits until every transaction below the high watermark has
+   * ended, at most {@code marker-read-timeout}; then it fails as retriable and names the producer
+   * that holds the partition.
    */
   private long readLastMarker(KafkaConsumer<byte[], byte[]> c) {
     long max = -1;
     Duration timeout = Duration.ofMillis(ADMIN_TIMEOUT_MS);
     List<TopicPartition> tps = new ArrayList<>(c.assignment());
+    Map<TopicPartition, Long> ends = markerHighWatermarks(tps);
     c.seekToBeginning(tps);
-    Map<TopicPartition, Long> ends = c.endOffsets(tps, timeout);
-    long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(ADMIN_TIMEOUT_MS);
+    long deadline = System.nanoTime() + markerReadTimeout.toNanos();
     for (TopicPartition tp : tps) {
-      while (c.position(tp, timeout) < ends.get(tp)) {
+      long position;
+      while ((position = c.position(tp, timeout)) < ends.get(tp)) {
         if (System.nanoTime() > deadline) {
-          throw new RetriableException(
-              "Kafka sink "
-                  + sinkName
-                  + " of pipeline "
-                  + pipelineId
-                  + " could not read marker topic "
-                  + markerTopic
-                  + " to its end within "
-                  + ADMIN_TIMEOUT_MS
-                  + " ms (check the brokers)");
+          throw markerReadBlocked(tp, position, ends.get(tp));
         }
         for (ConsumerRecord<byte[], byte[]> r : c.poll(Duration.ofMillis(200))) {
           if (r.key() != null && java.util.Arrays.equals(r.key(), markerKey) && r.value() != null) {
@@ -463,6 +472,118 @@ public final class KafkaSink implements TransactionalSink, CarriesSourcePosition
       }
     }
     return max;
+  }
+
+  private Admin markerAdmin() {
+    Map<String, Object> fixed = new LinkedHashMap<>();
+    fixed.put("client.id", "tributary-" + pipelineId + "-" + sinkName + "-markers-admin");
+    return KafkaClients.create(
+        component(),
+        bootstrapServers,
+        clientProperties,
+        () -> Admin.create(KafkaClients.properties(bootstrapServers, clientProperties, fixed)));
+  }
+
+  /** The high watermarks (ends of {@code read_uncommitted}) of the marker topic's partitions. */
+  private Map<TopicPartition, Long> markerHighWatermarks(List<TopicPartition> tps) {
+    Map<TopicPartition, OffsetSpec> latest = new LinkedHashMap<>();
+    tps.forEach(tp -> latest.put(tp, OffsetSpec.latest()));
+    try (Admin admin = markerAdmin()) {
+      Map<TopicPartition, Long> ends = new LinkedHashMap<>();
+      admin
+          .listOffsets(latest, new ListOffsetsOptions(IsolationLevel.READ_UNCOMMITTED))
+          .all()
+          .get(ADMIN_TIMEOUT_MS, TimeUnit.MILLISECONDS)
+          .forEach((tp, info) -> ends.put(tp, info.offset()));
+      return ends;
+    } catch (ExecutionException e) {
+      throw e.getCause() instanceof KafkaException ke
+          ? ke
+          : new TributaryException(component() + ": " + e.getCause(), e.getCause());
+    } catch (java.util.concurrent.TimeoutException e) {
+      throw new RetriableException(
+          component()
+              + " could not find the end of marker topic "
+              + markerTopic
+              + " within "
+              + ADMIN_TIMEOUT_MS
+              + " ms ("
+              + KafkaClients.connectionHint(bootstrapServers, clientProperties)
+              + ")",
+          e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new TributaryException(component() + ": interrupted reading the marker topic", e);
+    }
+  }
+
+  /**
+   * The retriable failure of a marker read held up by an open transaction, with the producers
+   * holding the partition when the brokers can tell.
+   */
+  private RetriableException markerReadBlocked(TopicPartition tp, long position, long end) {
+    String holders;
+    try (Admin admin = markerAdmin()) {
+      List<String> open = new ArrayList<>();
+      for (ProducerState ps :
+          admin
+              .describeProducers(List.of(tp))
+              .partitionResult(tp)
+              .get(ADMIN_TIMEOUT_MS, TimeUnit.MILLISECONDS)
+              .activeProducers()) {
+        if (ps.currentTransactionStartOffset().isPresent()) {
+          String txnId =
+              admin
+                  .listTransactions(
+                      new ListTransactionsOptions()
+                          .filterProducerIds(java.util.Set.of(ps.producerId())))
+                  .all()
+                  .get(ADMIN_TIMEOUT_MS, TimeUnit.MILLISECONDS)
+                  .stream()
+                  .map(TransactionListing::transactionalId)
+                  .findFirst()
+                  .orElse("unknown");
+          open.add(
+              "producer id "
+                  + ps.producerId()
+                  + " (transactional.id "
+                  + txnId
+                  + ") since offset "
+                  + ps.currentTransactionStartOffset().getAsLong());
+        }
+      }
+      holders = open.isEmpty() ? "none reported by the broker" : String.join(", ", open);
+    } catch (Exception e) {
+      if (e instanceof InterruptedException) {
+        Thread.currentThread().interrupt();
+      }
+      holders = "unknown (" + e + ")";
+    }
+    LOG.warn(
+        "event=kafka_marker_read_blocked pipeline={} sink={} partition={} position={} end={} open_transactions=\"{}\"",
+        pipelineId,
+        sinkName,
+        tp,
+        position,
+        end,
+        holders);
+    return new RetriableException(
+        component()
+            + " could not read marker topic partition "
+            + tp
+            + " to offset "
+            + end
+            + " within marker-read-timeout "
+            + markerReadTimeout
+            + ": it stays at "
+            + position
+            + " because a transaction is open there (open transactions: "
+            + holders
+            + "). The sink must see every marker committed before it to know its last batch. It"
+            + " ends when that producer commits or aborts, or when the broker aborts it after its"
+            + " transaction.timeout.ms (retried until then); one that never ends is a hanging"
+            + " transaction: find it with kafka-transactions.sh find-hanging and abort it with"
+            + " kafka-transactions.sh abort");
   }
 
   @Override

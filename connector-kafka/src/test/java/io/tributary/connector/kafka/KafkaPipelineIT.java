@@ -7,10 +7,12 @@ import static io.tributary.connector.kafka.TestRecords.numbered;
 import static io.tributary.connector.kafka.TestRecords.str;
 import static io.tributary.connector.kafka.TestRecords.values;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
 import io.tributary.core.api.Config;
 import io.tributary.core.api.Record;
+import io.tributary.core.api.RetriableException;
 import io.tributary.core.runtime.Pipeline;
 import io.tributary.core.runtime.PipelineState;
 import io.tributary.testing.kafka.KafkaBroker;
@@ -155,6 +157,68 @@ class KafkaPipelineIT {
     assertThat(committedBeforeCrash).as("batches 0..2 reached Kafka").isEqualTo(60);
 
     Pipeline second = pipeline(Map.of()).set("direct.max-records-per-partition", 10).build();
+    second.start();
+    produce(in, 60, 80, false);
+    await().atMost(Duration.ofSeconds(30)).until(() -> kafka.readCommitted(out).size() >= 80);
+    second.stopGracefully();
+    assertThat(values(kafka.readCommitted(out)))
+        .containsExactlyInAnyOrderElementsOf(expected(0, 80));
+  }
+
+  /**
+   * The marker topic is shared by every sink writing to it, and a {@code read_committed} read stops
+   * at the first open transaction. Another sink's transaction opened after this sink's marker 0 and
+   * still open hides markers 1 and 2: a restart that read only up to it would take batch 0 for the
+   * last committed one and write batch 2 again. The restart must wait for that transaction instead,
+   * fail as retriable naming it when it lasts longer than marker-read-timeout, and skip batch 2
+   * once it ended.
+   */
+  @Test
+  void anotherSinksOpenTransactionOnTheMarkerTopicDoesNotHideThisSinksLastBatch() throws Exception {
+    produce(in, 0, 60, false);
+    String markers = "markers-" + pipelineId;
+    Map<String, Object> sinkOptions = Map.of("marker-topic", markers, "marker-read-timeout", "3s");
+    Properties otherProps = CheckedProducer.producerProps(kafka.bootstrapServers());
+    otherProps.put("transactional.id", "other-sink-" + pipelineId);
+    AtomicBoolean failed = new AtomicBoolean();
+    try (KafkaProducer<byte[], byte[]> other = new KafkaProducer<>(otherProps)) {
+      other.initTransactions();
+      // The failing sink runs after the Kafka sink: batch 2 is committed in Kafka but not in the
+      // checkpoint, so the restart replays it and must find its marker.
+      Pipeline first =
+          pipeline(sinkOptions)
+              .set("direct.max-records-per-partition", 10)
+              .foreachBatch(
+                  (id, records) -> {
+                    if (id == 0) {
+                      other.beginTransaction();
+                      other
+                          .send(new ProducerRecord<>(markers, bytes("other/kafka"), bytes("7")))
+                          .get();
+                    }
+                    if (id == 2 && failed.compareAndSet(false, true)) {
+                      throw new IllegalStateException(
+                          "injected failure after the Kafka commit of batch 2");
+                    }
+                  })
+              .build();
+      first.start();
+      assertThat(first.awaitTermination(Duration.ofSeconds(30))).isTrue();
+      assertThat(first.status().state()).isEqualTo(PipelineState.FAILED);
+      assertThat(kafka.readCommitted(out)).as("batches 0..2 reached Kafka").hasSize(60);
+
+      Pipeline blocked = pipeline(sinkOptions).set("direct.max-records-per-partition", 10).build();
+      assertThatThrownBy(blocked::start)
+          .as("the restart waits for the other transaction, then fails as retriable")
+          .isInstanceOf(RetriableException.class)
+          .hasMessageContaining("marker-read-timeout")
+          .hasMessageContaining("other-sink-" + pipelineId)
+          .hasMessageContaining("kafka-transactions.sh find-hanging");
+      assertThat(kafka.readCommitted(out)).as("batch 2 not written again").hasSize(60);
+      other.abortTransaction();
+    }
+
+    Pipeline second = pipeline(sinkOptions).set("direct.max-records-per-partition", 10).build();
     second.start();
     produce(in, 60, 80, false);
     await().atMost(Duration.ofSeconds(30)).until(() -> kafka.readCommitted(out).size() >= 80);
