@@ -39,6 +39,7 @@ import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.InvalidRecordException;
 import org.apache.kafka.common.IsolationLevel;
 import org.apache.kafka.common.KafkaException;
 import org.apache.kafka.common.TopicPartition;
@@ -46,10 +47,16 @@ import org.apache.kafka.common.config.TopicConfig;
 import org.apache.kafka.common.errors.AuthenticationException;
 import org.apache.kafka.common.errors.AuthorizationException;
 import org.apache.kafka.common.errors.FencedInstanceIdException;
+import org.apache.kafka.common.errors.InvalidConfigurationException;
+import org.apache.kafka.common.errors.InvalidTopicException;
 import org.apache.kafka.common.errors.OutOfOrderSequenceException;
 import org.apache.kafka.common.errors.ProducerFencedException;
 import org.apache.kafka.common.errors.RebalanceInProgressException;
+import org.apache.kafka.common.errors.RecordBatchTooLargeException;
+import org.apache.kafka.common.errors.RecordTooLargeException;
+import org.apache.kafka.common.errors.SerializationException;
 import org.apache.kafka.common.errors.TopicExistsException;
+import org.apache.kafka.common.errors.UnsupportedVersionException;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.slf4j.Logger;
@@ -86,8 +93,10 @@ import org.slf4j.LoggerFactory;
  * RetriableException} and drops the producer without aborting. The runtime then runs the batch
  * again with the same plan; {@link #begin} first creates a new producer ({@code initTransactions()}
  * completes an in-doubt commit or aborts the rest) and reads the marker again, so a batch that did
- * commit is skipped, not written twice. A fenced producer, authentication or authorization errors
- * stay fatal.
+ * commit is skipped, not written twice. Other failures abort the transaction and are retried too
+ * (an abortable error such as records unacknowledged after {@code delivery.timeout.ms}), except
+ * those the batch would meet again on every attempt (a record too large, an invalid topic,
+ * serialization) and a fenced producer, authentication or authorization errors, which are fatal.
  *
  * <p>Thread safety: not thread-safe; the runtime calls it from the batch thread only. {@link
  * #write} blocks until the transaction committed.
@@ -802,8 +811,47 @@ public final class KafkaSink implements TransactionalSink, CarriesSourcePosition
     if (begun && !abortQuietly(batchId)) {
       discardProducer();
     }
+    if (!cannotSucceedAgain(e)) {
+      // An abortable error the client does not type as retriable, e.g. "hasn't received
+      // acknowledgment for some previously sent messages" after delivery.timeout.ms on a lossy
+      // link: the transaction is aborted (or the producer dropped, and the next one aborts it), so
+      // nothing of the batch is visible and running it again is safe. The runtime's retry.* limits
+      // bound how often.
+      if (!begun) {
+        discardProducer();
+      }
+      return new RetriableException(
+          failed
+              + " (the transaction was aborted; the producer is reset and the batch written again)",
+          e);
+    }
     return new TributaryException(
-        failed + " (the transaction was aborted; the batch is replayed on restart)", e);
+        failed
+            + " (the transaction was aborted; writing the batch again cannot succeed: fix the cause,"
+            + " then restart, and the batch is replayed)",
+        e);
+  }
+
+  /**
+   * Errors that the same batch meets again on every attempt: a record or batch too large for the
+   * broker, a serialization failure, an invalid topic, a broker too old for a request, invalid
+   * settings. Anything else that reaches {@link #failed} after the transaction was aborted is run
+   * again.
+   */
+  private static boolean cannotSucceedAgain(Throwable e) {
+    for (Throwable c = e; c != null; c = c.getCause() == c ? null : c.getCause()) {
+      if (c instanceof RecordTooLargeException
+          || c instanceof RecordBatchTooLargeException
+          || c instanceof SerializationException
+          || c instanceof InvalidTopicException
+          || c instanceof UnsupportedVersionException
+          || c instanceof InvalidConfigurationException
+          || c instanceof InvalidRecordException
+          || c instanceof AuthenticationException) {
+        return true;
+      }
+    }
+    return false;
   }
 
   private void discardProducer() {
