@@ -435,13 +435,35 @@ public final class KafkaSink implements TransactionalSink, CarriesSourcePosition
                     KafkaClients.properties(bootstrapServers, clientProperties, fixed)));
     try {
       List<TopicPartition> tps = new ArrayList<>();
-      c.partitionsFor(markerTopic, Duration.ofMillis(ADMIN_TIMEOUT_MS))
-          .forEach(p -> tps.add(new TopicPartition(markerTopic, p.partition())));
+      long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(ADMIN_TIMEOUT_MS);
+      while (true) {
+        c.partitionsFor(markerTopic, Duration.ofMillis(ADMIN_TIMEOUT_MS))
+            .forEach(p -> tps.add(new TopicPartition(markerTopic, p.partition())));
+        if (!tps.isEmpty() || System.nanoTime() > deadline) {
+          break;
+        }
+        // a topic created a moment ago may not be in the brokers' metadata yet
+        Thread.sleep(100);
+      }
+      if (tps.isEmpty()) {
+        // Read as "no marker", an empty list would make a replayed batch that did commit look
+        // uncommitted. The topic exists (open created it), so the brokers do not know it yet, as
+        // right after a restart.
+        throw new RetriableException(
+            component()
+                + ": the brokers report no partition of marker topic "
+                + markerTopic
+                + " (restarting brokers, or the topic was deleted: then create it again, compacted)");
+      }
       c.assign(tps);
       return c;
     } catch (RuntimeException e) {
       KafkaClients.closeUninterrupted(() -> c.close(Duration.ZERO));
       throw e;
+    } catch (InterruptedException e) {
+      KafkaClients.closeUninterrupted(() -> c.close(Duration.ZERO));
+      Thread.currentThread().interrupt();
+      throw new TributaryException(component() + ": interrupted opening the marker reader", e);
     }
   }
 
