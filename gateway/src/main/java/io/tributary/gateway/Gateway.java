@@ -313,6 +313,9 @@ public final class Gateway implements AutoCloseable {
       List<Slot> slotsNow = view;
       for (Slot slot : slotsNow) {
         Pipeline p = slot.pipeline;
+        if (p != null) {
+          reportStall(p);
+        }
         // A run an operator started (restart, reload) that could not start is reported to them and
         // does not stop the gateway; a failure while running does, unless keep-running.
         if (p != null && !slot.startFailed && p.status().state() == PipelineState.FAILED) {
@@ -344,6 +347,26 @@ public final class Gateway implements AutoCloseable {
       }
     }
     return Outcome.STOPPED;
+  }
+
+  /** Pipelines whose current stall was logged (stall-timeout), by identity. */
+  private final java.util.Set<Pipeline> stallLogged =
+      java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
+
+  /** Logs once when a pipeline's listing or batch stalls, and once when it moves again. */
+  private void reportStall(Pipeline p) {
+    long stalled = p.status().stalledMillis();
+    if (stalled > 0 && stallLogged.add(p)) {
+      LOG.warn(
+          "event=pipeline_stalled pipeline={} no_progress_ms={} hint=\"the listing or batch in"
+              + " progress has made no progress for stall-timeout: a source or sink call is"
+              + " blocked (see a thread dump of tributary-{}-*)\"",
+          p.id(),
+          stalled,
+          p.id());
+    } else if (stalled == 0 && stallLogged.remove(p)) {
+      LOG.info("event=pipeline_progress_resumed pipeline={}", p.id());
+    }
   }
 
   /** Requests a graceful stop of every pipeline and waits until they drained and committed. */
