@@ -422,23 +422,43 @@ class HdfsFileSourceIT {
   void hostileNamesAreListedReadArchivedAndNotReadAgainAfterARestartOnHdfs() throws Exception {
     Path archive = testDirectory(fs, "archive-", info);
     Map<String, Object> o =
-        opts("recursive", true, "clean-source", "archive", "archive-dir", archive.toString());
+        opts(
+            "recursive",
+            true,
+            "clean-source",
+            "archive",
+            "archive-dir",
+            archive.toString(),
+            "on-bad-file",
+            "skip",
+            "watch-changes-for",
+            "0s");
     Map<String, Long> positions = new HashMap<>();
     List<String> expected = new ArrayList<>();
+    List<String> bad = new ArrayList<>();
     List<String> names = hdfsNames();
     try (SourceHarness h = new SourceHarness(o, tmp.resolve("ckpt"), positions)) {
       assertThat(h.batch()).isEmpty();
       for (int i = 0; i < names.size(); i++) {
         put(in, names.get(i), "top-" + i + "\n");
         put(new Path(in, names.get(i) + " dir"), names.get(i), "sub-" + i + "\n");
+        bad.add(
+            put(in, "bad " + names.get(i) + ".gz", HostileNamesTest.truncatedGzip())
+                .toUri()
+                .getPath());
         expected.add("top-" + i);
         expected.add("sub-" + i);
       }
       assertThat(h.batch()).containsExactlyInAnyOrderElementsOf(expected);
+      assertThat(HostileNamesTest.quarantinedPaths(h)).containsExactlyInAnyOrderElementsOf(bad);
     }
     try (SourceHarness h = new SourceHarness(o, tmp.resolve("ckpt"), positions)) {
+      assertThat(HostileNamesTest.quarantinedPaths(h)).containsExactlyInAnyOrderElementsOf(bad);
       put(in, "after.txt", "after\n");
       assertThat(h.batch()).as("nothing read twice after the restart").containsExactly("after");
+    }
+    for (String b : bad) {
+      assertThat(fs.exists(new Path(b))).as("quarantined files stay: %s", b).isTrue();
     }
     List<String> archived = new ArrayList<>();
     var it = fs.listFiles(archive, true);

@@ -113,6 +113,23 @@ class HostileNamesTest {
     }
   }
 
+  /** Half of a gzip file: bad input ({@code corrupt}) once {@code watch-changes-for} is 0s. */
+  static byte[] truncatedGzip() throws IOException {
+    java.io.ByteArrayOutputStream bytes = new java.io.ByteArrayOutputStream();
+    try (var gz = new java.util.zip.GZIPOutputStream(bytes)) {
+      gz.write("x\n".repeat(5000).getBytes(StandardCharsets.UTF_8));
+    }
+    byte[] whole = bytes.toByteArray();
+    return java.util.Arrays.copyOf(whole, whole.length / 2);
+  }
+
+  /** The paths of the quarantined files, as plain paths (no scheme). */
+  static List<String> quarantinedPaths(SourceHarness h) {
+    return h.source.quarantinedFiles().stream()
+        .map(q -> new org.apache.hadoop.fs.Path(q.path()).toUri().getPath())
+        .toList();
+  }
+
   double ignored(SourceHarness h, String reason) {
     var c = h.registry.find("tributary.files.ignored").tag("reason", reason).counter();
     return c == null ? 0 : c.count();

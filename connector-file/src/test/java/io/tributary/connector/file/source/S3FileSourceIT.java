@@ -247,27 +247,49 @@ class S3FileSourceIT {
   @Test
   void hostileKeysAreListedReadDeletedAndNotReadAgainAfterARestart() throws Exception {
     List<String> names = HostileNamesTest.NAMES;
-    Map<String, Object> o = opts("recursive", true, "clean-source", "delete");
+    Map<String, Object> o =
+        opts(
+            "recursive",
+            true,
+            "clean-source",
+            "delete",
+            "on-bad-file",
+            "skip",
+            "watch-changes-for",
+            "0s");
     List<String> expected = new ArrayList<>();
+    List<String> bad = new ArrayList<>();
     Map<String, Long> positions = new HashMap<>();
     try (SourceHarness h = new SourceHarness(o, tmp.resolve("ckpt"), positions)) {
       assertThat(h.batch()).isEmpty();
       for (int i = 0; i < names.size(); i++) {
         put(names.get(i), "top-" + i + "\n");
         put(names.get(i) + " dir/" + names.get(i), "sub-" + i + "\n");
+        String badKey = "bad " + names.get(i) + ".gz";
+        try (S3Client c = s3.client()) {
+          c.putObject(
+              b -> b.bucket(bucket).key(prefix + "/" + badKey),
+              RequestBody.fromBytes(HostileNamesTest.truncatedGzip()));
+        }
+        bad.add(badKey);
         expected.add("top-" + i);
         expected.add("sub-" + i);
       }
       assertThat(h.batch()).containsExactlyInAnyOrderElementsOf(expected);
       assertThat(h.counter("tributary.files.cleaned")).isEqualTo(2 * names.size());
+      assertThat(HostileNamesTest.quarantinedPaths(h))
+          .extracting(p -> p.substring(p.indexOf(prefix) + prefix.length() + 1))
+          .containsExactlyInAnyOrderElementsOf(bad);
     }
     try (SourceHarness h = new SourceHarness(o, tmp.resolve("ckpt"), positions)) {
+      assertThat(HostileNamesTest.quarantinedPaths(h)).hasSize(bad.size());
       put("after.txt", "after\n");
       assertThat(h.batch()).as("nothing read twice after the restart").containsExactly("after");
     }
-    assertThat(keysUnder(""))
-        .as("every object deleted once read (S3A leaves directory markers)")
-        .allMatch(k -> k.endsWith("/"));
+    assertThat(keysUnder("").stream().filter(k -> !k.endsWith("/")))
+        .as(
+            "every object deleted once read but the quarantined ones (S3A leaves directory markers)")
+        .containsExactlyInAnyOrderElementsOf(bad);
   }
 
   @Test
