@@ -183,4 +183,37 @@ class OnPipelineFailureTest {
             "p.yaml:1: Invalid value carry-on for on-pipeline-failure: unknown policy (expected"
                 + " one of: keep-running, stop-gateway)");
   }
+
+  @Test
+  void aBatchThatMakesNoProgressShowsAsStalledUntilItMovesAgain() throws Exception {
+    Path gate = tmp.resolve("gate");
+    String yaml =
+        """
+        pipelines:
+          - id: slow
+            settings: { batch-interval: 50ms, stall-timeout: 300ms }
+            checkpoint: %s
+            source: { type: test-sequence, count: 3, prefix: "slow-", read-gate: "%s" }
+            sinks: [ { type: files, path: "%s" } ]
+        admin: { host: 127.0.0.1, port: 0 }
+        """
+            .formatted(tmp.resolve("ckpt-slow"), gate, tmp.resolve("out-slow"));
+    try (Gateway gw = new Gateway(GatewayConfig.parse(new StringReader(yaml), "slow.yaml"))) {
+      gw.start();
+      int port = gw.adminPort();
+      Pipeline slow = gw.pipelines().get(0);
+      await().atMost(Duration.ofSeconds(20)).until(() -> slow.status().stalled());
+      assertThat(slow.status().state()).isEqualTo(PipelineState.RUNNING);
+      HttpResponse<String> health = get(port, "/health");
+      assertThat(health.statusCode()).isEqualTo(503);
+      assertThat(health.body()).contains("\"slow\":\"STALLED\"");
+      assertThat(get(port, "/status").body()).containsPattern("\"stalledMs\":[1-9]");
+      assertThat(get(port, "/").body()).contains("(stalled ");
+
+      Files.createFile(gate);
+      await().atMost(Duration.ofSeconds(20)).until(() -> output("slow").size() == 3);
+      await().atMost(Duration.ofSeconds(20)).until(() -> get(port, "/health").statusCode() == 200);
+      assertThat(slow.status().stalled()).isFalse();
+    }
+  }
 }
