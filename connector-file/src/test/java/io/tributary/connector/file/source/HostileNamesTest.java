@@ -245,4 +245,20 @@ class HostileNamesTest {
       assertThat(ignored(h, "dangling-link")).isEqualTo(1);
     }
   }
+
+  @Test
+  void cleanSourceNeverDeletesALinkTargetOutsideTheMonitoredPath() throws Exception {
+    try (SourceHarness h =
+        harness("recursive", true, "follow-links", true, "clean-source", "delete")) {
+      assertThat(h.batch()).isEmpty();
+      Path outside = Files.createDirectories(tmp.resolve("outside"));
+      FileSourceTest.put(outside, "far.txt", "far\n");
+      Files.createSymbolicLink(in.resolve("far-link.txt"), outside.resolve("far.txt"));
+      FileSourceTest.put(in, "near.txt", "near\n");
+      assertThat(h.batch()).containsExactlyInAnyOrder("far", "near");
+      assertThat(in.resolve("near.txt")).doesNotExist();
+      assertThat(outside.resolve("far.txt")).as("someone else's file").exists();
+      assertThat(h.batch()).isEmpty();
+    }
+  }
 }

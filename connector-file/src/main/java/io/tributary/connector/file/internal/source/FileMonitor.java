@@ -1132,6 +1132,20 @@ public final class FileMonitor implements AutoCloseable {
 
   private void clean(FileSystem fs, FileEntry e) {
     Path src = new Path(e.path());
+    String root = e.root().endsWith("/") ? e.root() : e.root() + "/";
+    if (!e.path().startsWith(root)) {
+      // follow-links: a file outside the monitored path, read through a link; it belongs to
+      // someone else's tree, so it is neither deleted nor moved
+      LOG.warn(
+          "event=file_not_cleaned pipeline={} source={} path={} root={} reason=\"outside the"
+              + " monitored path (reached through a symbolic link); clean-source applies only to"
+              + " files inside it\"",
+          pipeline,
+          source,
+          e.path(),
+          e.root());
+      return;
+    }
     try {
       if (cleanSource == CleanSource.DELETE) {
         if (fs.delete(src, false)) {
