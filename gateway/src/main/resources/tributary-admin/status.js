@@ -138,7 +138,8 @@
 
   function row(p) {
     return '<tr data-id="' + esc(p.id) + '"><td><a href="#p-' + esc(p.id) + '">' + esc(p.id) + '</a></td><td class="' +
-      esc(p.state) + '">' + esc(p.state) + (p.paused ? ' (paused)' : '') + '</td><td>' + p.lastCommittedBatch + '</td><td>' +
+      esc(p.state) + '">' + esc(p.state) + (p.paused ? ' (paused)' : '') +
+      (p.stalledMs > 0 ? ' (stalled ' + Math.round(p.stalledMs / 1000) + ' s)' : '') + '</td><td>' + p.lastCommittedBatch + '</td><td>' +
       p.recordsIn + '</td><td>' + p.recordsOut + '</td><td>' + fmt(p.lag) + '</td><td class="failure">' +
       esc(p.failure ? p.failure.message : '') + '</td></tr>';
   }
@@ -149,7 +150,7 @@
     polling = true;
     // Health as /health computes it, from the list (a 503 from /health would be logged as a console error).
     get('/pipelines').then(function (list) {
-      var up = list.every(function (p) { return p.state === 'RUNNING' || p.stoppedByOperator; });
+      var up = list.every(function (p) { return (p.state === 'RUNNING' && !(p.stalledMs > 0)) || p.stoppedByOperator; });
       document.getElementById('health').textContent = up ? 'UP' : 'DOWN';
       return Promise.all(list.map(function (p) { return get('/pipelines/' + encodeURIComponent(p.id)); }));
     }).then(function (details) {

@@ -297,26 +297,76 @@ public final class Gateway implements AutoCloseable {
   }
 
   /**
-   * Blocks until {@link #stop()} is called or a pipeline fails. On failure the other pipelines are
-   * stopped gracefully.
+   * Blocks until {@link #stop()} is called or a pipeline failure ends the run. What a failure of a
+   * running pipeline does is the configuration's {@code on-pipeline-failure}: {@code stop-gateway}
+   * stops the other pipelines gracefully and returns {@link Outcome#FAILED}; {@code keep-running}
+   * (the default) logs it and keeps the others running (the failed one stays FAILED in the status
+   * and the page), and returns {@link Outcome#FAILED} only once every pipeline has failed.
    */
   public Outcome awaitStopOrFailure() throws InterruptedException {
+    java.util.Set<Pipeline> reported =
+        java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
     while (!stopRequested.await(200, TimeUnit.MILLISECONDS)) {
-      for (Slot slot : view) {
+      boolean keepRunning =
+          config.onPipelineFailure() == GatewayConfig.OnPipelineFailure.KEEP_RUNNING;
+      int failed = 0;
+      List<Slot> slotsNow = view;
+      for (Slot slot : slotsNow) {
         Pipeline p = slot.pipeline;
-        // A run an operator started (restart, reload) that could not start is reported to them and
-        // does not stop the gateway; a failure while running does.
-        if (p != null && !slot.startFailed && p.status().state() == PipelineState.FAILED) {
-          LOG.error(
-              "event=pipeline_failed pipeline={} error=\"{}\" action=stop_gateway",
-              p.id(),
-              config.scrub(p.status().failure()));
-          stopAll();
-          return Outcome.FAILED;
+        if (p != null) {
+          reportStall(p);
         }
+        // A run an operator started (restart, reload) that could not start is reported to them and
+        // does not stop the gateway; a failure while running does, unless keep-running.
+        if (p != null && !slot.startFailed && p.status().state() == PipelineState.FAILED) {
+          failed++;
+          if (!keepRunning) {
+            LOG.error(
+                "event=pipeline_failed pipeline={} error=\"{}\" action=stop_gateway",
+                p.id(),
+                config.scrub(p.status().failure()));
+            stopAll();
+            return Outcome.FAILED;
+          }
+          if (reported.add(p)) {
+            LOG.error(
+                "event=pipeline_failed pipeline={} error=\"{}\" action=keep_running"
+                    + " hint=\"the other pipelines keep running (on-pipeline-failure: keep-running);"
+                    + " fix the cause and restart this one (POST /pipelines/{}/restart or a"
+                    + " restart of the gateway)\"",
+                p.id(),
+                config.scrub(p.status().failure()),
+                p.id());
+          }
+        }
+      }
+      if (keepRunning && failed > 0 && failed == slotsNow.size()) {
+        LOG.error("event=all_pipelines_failed pipelines={} action=stop_gateway", failed);
+        stopAll();
+        return Outcome.FAILED;
       }
     }
     return Outcome.STOPPED;
+  }
+
+  /** Pipelines whose current stall was logged (stall-timeout), by identity. */
+  private final java.util.Set<Pipeline> stallLogged =
+      java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
+
+  /** Logs once when a pipeline's listing or batch stalls, and once when it moves again. */
+  private void reportStall(Pipeline p) {
+    long stalled = p.status().stalledMillis();
+    if (stalled > 0 && stallLogged.add(p)) {
+      LOG.warn(
+          "event=pipeline_stalled pipeline={} no_progress_ms={} hint=\"the listing or batch in"
+              + " progress has made no progress for stall-timeout: a source or sink call is"
+              + " blocked (see a thread dump of tributary-{}-*)\"",
+          p.id(),
+          stalled,
+          p.id());
+    } else if (stalled == 0 && stallLogged.remove(p)) {
+      LOG.info("event=pipeline_progress_resumed pipeline={}", p.id());
+    }
   }
 
   /** Requests a graceful stop of every pipeline and waits until they drained and committed. */

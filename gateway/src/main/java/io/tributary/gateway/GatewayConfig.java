@@ -202,7 +202,28 @@ public final class GatewayConfig {
     }
   }
 
-  private static final Set<String> ROOT_KEYS = Set.of("pipelines", "admin", "plugins");
+  private static final Set<String> ROOT_KEYS =
+      Set.of("pipelines", "admin", "plugins", "on-pipeline-failure");
+
+  /**
+   * What the gateway does when one of its pipelines fails while running ({@code
+   * on-pipeline-failure}).
+   */
+  public enum OnPipelineFailure {
+    /**
+     * The other pipelines keep running; the failed one shows as FAILED in the status, on the page
+     * and in {@code /health} (503). The gateway ends (exit 1) once no pipeline is left running.
+     */
+    KEEP_RUNNING,
+    /** The other pipelines are stopped gracefully and the gateway exits with 1. */
+    STOP_GATEWAY;
+
+    /** The YAML spelling: keep-running, stop-gateway. */
+    public String yamlName() {
+      return name().toLowerCase(java.util.Locale.ROOT).replace('_', '-');
+    }
+  }
+
   private static final Set<String> PIPELINE_KEYS =
       Set.of(
           "id",
@@ -221,14 +242,17 @@ public final class GatewayConfig {
   private final AtomicBoolean claimed = new AtomicBoolean();
   private final Connectors connectors;
   private final List<Path> pluginPathOverride;
+  private final OnPipelineFailure onPipelineFailure;
 
   private GatewayConfig(
       String origin,
       List<PipelineConfig> pipelines,
       Admin admin,
       Connectors connectors,
-      List<Path> pluginPathOverride) {
+      List<Path> pluginPathOverride,
+      OnPipelineFailure onPipelineFailure) {
     this.origin = origin;
+    this.onPipelineFailure = onPipelineFailure;
     this.connectors = connectors;
     this.pluginPathOverride = pluginPathOverride;
     this.pipelines = List.copyOf(pipelines);
@@ -268,6 +292,11 @@ public final class GatewayConfig {
    */
   public String scrub(String text) {
     return Secrets.scrub(text, secretValues);
+  }
+
+  /** {@code on-pipeline-failure}: keep-running (default) or stop-gateway. */
+  public OnPipelineFailure onPipelineFailure() {
+    return onPipelineFailure;
   }
 
   /** The admin endpoint, or {@code null} when the file has no {@code admin:} section. */
@@ -510,10 +539,34 @@ public final class GatewayConfig {
       loadConnectors(root);
       List<PipelineConfig> out = new ArrayList<>();
       Admin admin = null;
+      OnPipelineFailure onPipelineFailure = OnPipelineFailure.KEEP_RUNNING;
       if (root != null) {
         for (String k : root.keySet()) {
           if (!ROOT_KEYS.contains(k)) {
-            keyProblem(k, "Unknown key " + k + " (expected one of: admin, pipelines, plugins)");
+            keyProblem(
+                k,
+                "Unknown key "
+                    + k
+                    + " (expected one of: admin, on-pipeline-failure, pipelines, plugins)");
+          }
+        }
+        Object opf = root.get("on-pipeline-failure");
+        if (opf != null) {
+          OnPipelineFailure v = null;
+          for (OnPipelineFailure o : OnPipelineFailure.values()) {
+            if (o.yamlName().equals(String.valueOf(opf))) {
+              v = o;
+            }
+          }
+          if (v == null) {
+            problem(
+                "on-pipeline-failure",
+                "Invalid value "
+                    + opf
+                    + " for on-pipeline-failure: unknown policy (expected one of: keep-running,"
+                    + " stop-gateway)");
+          } else {
+            onPipelineFailure = v;
           }
         }
         Object ps = root.get("pipelines");
@@ -579,7 +632,8 @@ public final class GatewayConfig {
         throw new GatewayConfigException(
             problems.stream().sorted(Map.Entry.comparingByKey()).map(Map.Entry::getValue).toList());
       }
-      return new GatewayConfig(origin, out, admin, connectors, pluginPathOverride);
+      return new GatewayConfig(
+          origin, out, admin, connectors, pluginPathOverride, onPipelineFailure);
     }
 
     private Admin admin(Object v) {

@@ -80,7 +80,9 @@ class ConfigFilesTest {
         at(10, "Unknown key schedule in pipelines[1]"),
         at(12, "Invalid value 70000 for admin.port"),
         at(13, "Unknown key bind in admin"),
-        at(14, "Unknown key metrics (expected one of: admin, pipelines, plugins)"));
+        at(
+            14,
+            "Unknown key metrics (expected one of: admin, on-pipeline-failure, pipelines, plugins)"));
   }
 
   @Test

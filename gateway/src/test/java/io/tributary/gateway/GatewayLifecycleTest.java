@@ -105,9 +105,12 @@ class GatewayLifecycleTest {
   @Test
   void aFailingPipelineStopsTheOthersGracefully() throws Exception {
     GatewayConfig cfg =
-        config(
-            seqPipeline("good", 200, filesSink("good")),
-            seqPipeline("bad", 10, "- { type: test-failing, message: disk on fire }"));
+        GatewayConfig.parse(
+            new StringReader(
+                "on-pipeline-failure: stop-gateway\npipelines:\n"
+                    + seqPipeline("good", 200, filesSink("good"))
+                    + seqPipeline("bad", 10, "- { type: test-failing, message: disk on fire }")),
+            "test.yaml");
     try (Gateway gw = new Gateway(cfg)) {
       gw.start();
       assertThat(gw.awaitStopOrFailure()).isEqualTo(Gateway.Outcome.FAILED);

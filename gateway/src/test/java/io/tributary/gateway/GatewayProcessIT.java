@@ -219,6 +219,7 @@ class GatewayProcessIT {
     Files.writeString(
         config,
         """
+        on-pipeline-failure: stop-gateway
         pipelines:
           - id: good
             settings: { batch-interval: 50ms }

@@ -120,6 +120,18 @@ public final class FileSourceOptions {
           .description(
               "Also read files in subdirectories, e.g. partitioned layouts such as date=2026-11-25/hour=10/.");
 
+  public static final ConfigOption<Boolean> FOLLOW_LINKS =
+      ConfigOption.bool("follow-links")
+          .defaultValue(false)
+          .description(
+              "Local file system: follow symbolic links found inside the monitored directories. false"
+                  + " (default): a link (to a file or a directory) is skipped, counted once as"
+                  + " tributary.files.ignored{reason=symlink}. true: a link is read or descended as its"
+                  + " target, under the target's own path; a link back to a directory being walked (ln -s"
+                  + " .. up) is a loop, skipped and counted (reason=link-loop), and a file reached under"
+                  + " two paths in one listing is read once. The monitored paths themselves may always"
+                  + " be links.");
+
   public static final ConfigOption<Boolean> ORDERED_PARTITIONS =
       ConfigOption.bool("ordered-partitions")
           .defaultValue(false)
@@ -306,6 +318,7 @@ public final class FileSourceOptions {
           PATHS,
           FILE_PATTERN,
           RECURSIVE,
+          FOLLOW_LINKS,
           ORDERED_PARTITIONS,
           ORDERED_FILE_NAMES,
           HDFS_INOTIFY,

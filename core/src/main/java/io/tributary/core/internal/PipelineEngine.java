@@ -173,6 +173,12 @@ public final class PipelineEngine {
     Gauge.builder("tributary.batch.last.committed", this, e -> e.lastCommitted)
         .tags(Tags.of("pipeline", pipelineId))
         .register(registry);
+    Gauge.builder("tributary.batch.stalled.seconds", this, e -> e.stalledMillis() / 1000.0)
+        .description(
+            "How long the listing or batch in progress has made no progress, once that is at least"
+                + " stall-timeout; 0 otherwise")
+        .tags(Tags.of("pipeline", pipelineId))
+        .register(registry);
   }
 
   public String pipelineId() {
@@ -545,7 +551,29 @@ public final class PipelineEngine {
         lastCommitted,
         recordsIn.get(),
         recordsOut.get(),
-        f == null ? null : Secrets.scrubbed(f, secrets).toString());
+        f == null ? null : Secrets.scrubbed(f, secrets).toString(),
+        stalledMillis());
+  }
+
+  /**
+   * Stall detection: when the batch thread last made progress (a cycle started, a chunk of records
+   * was read and written), and whether it is inside a cycle (planning or running a batch).
+   */
+  private volatile long progressNanos = System.nanoTime();
+
+  private volatile boolean busy;
+
+  /**
+   * How long the cycle in progress has made no progress, once that is at least {@code
+   * stall-timeout}; else 0.
+   */
+  long stalledMillis() {
+    long timeout = options.get(PipelineOptions.STALL_TIMEOUT).toNanos();
+    if (!busy || timeout <= 0 || state != PipelineState.RUNNING) {
+      return 0;
+    }
+    long idle = System.nanoTime() - progressNanos;
+    return idle >= timeout ? Math.max(1, idle / 1_000_000) : 0;
   }
 
   public Throwable failure() {
@@ -560,7 +588,13 @@ public final class PipelineEngine {
     try {
       if (pendingReplay != null) {
         LOG.info("event=batch_replay pipeline={} batch={}", pipelineId, pendingReplay.batchId());
-        runBatch(pendingReplay, System.currentTimeMillis(), true);
+        progressNanos = System.nanoTime();
+        busy = true;
+        try {
+          runBatch(pendingReplay, System.currentTimeMillis(), true);
+        } finally {
+          busy = false;
+        }
         pendingReplay = null;
       }
       // The first batch runs at once: what is already waiting at start (a backlog, a replay's
@@ -758,10 +792,17 @@ public final class PipelineEngine {
   }
 
   private void runOnce(long scheduledMs) throws Exception {
-    driver.checkHealthy();
-    BatchPlan plan = planNext(scheduledMs);
-    if (plan != null) {
-      runBatch(plan, scheduledMs, false);
+    progressNanos = System.nanoTime();
+    busy = true;
+    try {
+      driver.checkHealthy();
+      BatchPlan plan = planNext(scheduledMs);
+      if (plan != null) {
+        progressNanos = System.nanoTime();
+        runBatch(plan, scheduledMs, false);
+      }
+    } finally {
+      busy = false;
     }
   }
 
@@ -877,6 +918,7 @@ public final class PipelineEngine {
       try (CloseableIterator<List<Record>> chunks = driver.read(plan, replay)) {
         while (chunks.hasNext()) {
           List<Record> chunk = chunks.next();
+          progressNanos = System.nanoTime();
           in += chunk.size();
           if (chunk instanceof PackedRecords packed) {
             bytes += packed.sizeInBytes(); // without building a record per line

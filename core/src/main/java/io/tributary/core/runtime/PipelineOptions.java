@@ -132,6 +132,14 @@ public final class PipelineOptions {
           .description(
               "Longest graceful stop before in-flight batches are abandoned (replayed on restart)."
                   + " Default: 10 x batch-interval.");
+  public static final ConfigOption<Duration> STALL_TIMEOUT =
+      ConfigOption.duration("stall-timeout")
+          .defaultValue(Duration.ofMinutes(5))
+          .description(
+              "A listing or batch that makes no progress (no plan, no chunk of records read or"
+                  + " written) for this long shows as stalled: PipelineStatus#stalledMillis, the gauge"
+                  + " tributary.batch.stalled.seconds, the gateway's status and /health (STALLED)."
+                  + " Nothing is cancelled. 0s turns the detection off.");
   public static final ConfigOption<Integer> RETAINED_BATCHES =
       ConfigOption.integer("checkpoint.retained-batches")
           .defaultValue(100)
@@ -192,6 +200,7 @@ public final class PipelineOptions {
           WAL_FSYNC_INTERVAL,
           WAL_SEGMENT_BYTES,
           GRACEFUL_STOP_TIMEOUT,
+          STALL_TIMEOUT,
           RETAINED_BATCHES,
           RETRY_MAX_ATTEMPTS,
           RETRY_INITIAL_BACKOFF,

@@ -8,6 +8,8 @@ package io.tributary.core.runtime;
  * @param recordsIn records read into batches since start
  * @param recordsOut records handed to the sinks since start
  * @param failure the failure that stopped the pipeline, or {@code null}
+ * @param stalledMillis how long the listing or batch in progress has made no progress, once that is
+ *     at least the pipeline's {@code stall-timeout}; 0 when it is not stalled
  */
 public record PipelineStatus(
     String pipelineId,
@@ -16,4 +18,11 @@ public record PipelineStatus(
     long lastCommittedBatch,
     long recordsIn,
     long recordsOut,
-    String failure) {}
+    String failure,
+    long stalledMillis) {
+
+  /** Whether the listing or batch in progress has made no progress for {@code stall-timeout}. */
+  public boolean stalled() {
+    return stalledMillis > 0;
+  }
+}

@@ -480,8 +480,9 @@ public final class AdminServer implements AutoCloseable {
     boolean ok = true;
     for (AdminControl.Entry e : control.entries()) {
       PipelineState s = state(e);
-      ok &= s == PipelineState.RUNNING || e.stoppedByOperator();
-      states.put(e.id(), s.name());
+      boolean stalled = e.pipeline() != null && e.pipeline().status().stalled();
+      ok &= (s == PipelineState.RUNNING && !stalled) || e.stoppedByOperator();
+      states.put(e.id(), stalled ? "STALLED" : s.name());
     }
     ObjectNode n = JSON.createObjectNode();
     n.put("status", ok ? "UP" : "DOWN");
@@ -509,6 +510,7 @@ public final class AdminServer implements AutoCloseable {
       n.put("recordsIn", s.recordsIn());
       n.put("recordsOut", s.recordsOut());
       n.put("failure", s.failure() == null ? null : control.scrub(s.failure()));
+      n.put("stalledMs", s.stalledMillis());
     }
     return a;
   }
@@ -535,6 +537,7 @@ public final class AdminServer implements AutoCloseable {
     n.put("recordsIn", s == null ? 0 : s.recordsIn());
     n.put("recordsOut", s == null ? 0 : s.recordsOut());
     n.put("lag", p == null ? 0 : p.lag());
+    n.put("stalledMs", s == null ? 0 : s.stalledMillis());
     n.set("failure", failure(p));
     return n;
   }
@@ -644,6 +647,7 @@ public final class AdminServer implements AutoCloseable {
           .append(state)
           .append("\">")
           .append(state)
+          .append(s != null && s.stalled() ? " (stalled " + s.stalledMillis() / 1000 + " s)" : "")
           .append("</td><td>")
           .append(s == null ? -1 : s.lastCommittedBatch())
           .append("</td><td>")

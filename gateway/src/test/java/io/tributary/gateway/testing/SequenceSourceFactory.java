@@ -53,7 +53,13 @@ public final class SequenceSourceFactory implements SourceFactory {
           .description(
               "If set, open() blocks until this file exists (at most 60 s): simulates a slow start (a long WAL"
                   + " recovery, a slow broker) that the test ends when it chooses.");
-  private static final ConfigSpec SPEC = ConfigSpec.of(COUNT, PREFIX, OPEN_GATE);
+  public static final ConfigOption<String> READ_GATE =
+      ConfigOption.string("read-gate")
+          .defaultValue("")
+          .description(
+              "If set, every read() blocks until this file exists (at most 60 s): a batch that makes"
+                  + " no progress (stall detection) until the test ends it.");
+  private static final ConfigSpec SPEC = ConfigSpec.of(COUNT, PREFIX, OPEN_GATE, READ_GATE);
   private static final Logger LOG = LoggerFactory.getLogger(SequenceSourceFactory.class);
 
   /**
@@ -80,7 +86,8 @@ public final class SequenceSourceFactory implements SourceFactory {
   @Override
   public Source create(String name, Config config) {
     CREATED.merge(config.get(PREFIX), 1, Integer::sum);
-    return new Sequence(name, config.get(COUNT), config.get(PREFIX), config.get(OPEN_GATE));
+    return new Sequence(
+        name, config.get(COUNT), config.get(PREFIX), config.get(OPEN_GATE), config.get(READ_GATE));
   }
 
   private static final class Sequence implements DirectSource {
@@ -88,12 +95,14 @@ public final class SequenceSourceFactory implements SourceFactory {
     private final long count;
     private final String prefix;
     private final String openGate;
+    private final String readGate;
 
-    Sequence(String name, long count, String prefix, String openGate) {
+    Sequence(String name, long count, String prefix, String openGate, String readGate) {
       this.name = name;
       this.count = count;
       this.prefix = prefix;
       this.openGate = openGate;
+      this.readGate = readGate;
     }
 
     @Override
@@ -101,10 +110,15 @@ public final class SequenceSourceFactory implements SourceFactory {
       if (openGate.isEmpty()) {
         return;
       }
-      Path gate = Path.of(openGate).toAbsolutePath();
+      LOG.info("event=test_source_opening pipeline={} gate={}", context.pipelineId(), openGate);
+      awaitGate(openGate);
+    }
+
+    /** Blocks until the file {@code gatePath} exists, at most 60 s. */
+    private static void awaitGate(String gatePath) throws IOException, InterruptedException {
+      Path gate = Path.of(gatePath).toAbsolutePath();
       try (WatchService ws = gate.getFileSystem().newWatchService()) {
         gate.getParent().register(ws, StandardWatchEventKinds.ENTRY_CREATE);
-        LOG.info("event=test_source_opening pipeline={} gate={}", context.pipelineId(), gate);
         long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
         while (!Files.exists(gate)) {
           long left = deadline - System.nanoTime();
@@ -127,7 +141,11 @@ public final class SequenceSourceFactory implements SourceFactory {
     }
 
     @Override
-    public CloseableIterator<Record> read(OffsetRange range) {
+    public CloseableIterator<Record> read(OffsetRange range)
+        throws IOException, InterruptedException {
+      if (!readGate.isEmpty()) {
+        awaitGate(readGate);
+      }
       List<Record> out = new ArrayList<>();
       for (long o = range.fromOffset(); o < range.untilOffset(); o++) {
         out.add(

@@ -90,8 +90,11 @@ class HdfsFileSourceIT {
     }
   }
 
+  TestInfo info;
+
   @BeforeEach
   void dir(TestInfo info) throws IOException {
+    this.info = info;
     in = testDirectory(fs, "in-", info);
   }
 
@@ -408,5 +411,83 @@ class HdfsFileSourceIT {
       o.write(s.getBytes(StandardCharsets.UTF_8));
     }
     return b.toByteArray();
+  }
+
+  /** HostileNamesTest's names that HDFS allows (it refuses ':' in a name). */
+  static List<String> hdfsNames() {
+    return HostileNamesTest.NAMES.stream().filter(n -> !n.contains(":")).toList();
+  }
+
+  @Test
+  void hostileNamesAreListedReadArchivedAndNotReadAgainAfterARestartOnHdfs() throws Exception {
+    Path archive = testDirectory(fs, "archive-", info);
+    Map<String, Object> o =
+        opts(
+            "recursive",
+            true,
+            "clean-source",
+            "archive",
+            "archive-dir",
+            archive.toString(),
+            "on-bad-file",
+            "skip",
+            "watch-changes-for",
+            "0s");
+    Map<String, Long> positions = new HashMap<>();
+    List<String> expected = new ArrayList<>();
+    List<String> bad = new ArrayList<>();
+    List<String> names = hdfsNames();
+    try (SourceHarness h = new SourceHarness(o, tmp.resolve("ckpt"), positions)) {
+      assertThat(h.batch()).isEmpty();
+      for (int i = 0; i < names.size(); i++) {
+        put(in, names.get(i), "top-" + i + "\n");
+        put(new Path(in, names.get(i) + " dir"), names.get(i), "sub-" + i + "\n");
+        bad.add(
+            put(in, "bad " + names.get(i) + ".gz", HostileNamesTest.truncatedGzip())
+                .toUri()
+                .getPath());
+        expected.add("top-" + i);
+        expected.add("sub-" + i);
+      }
+      assertThat(h.batch()).containsExactlyInAnyOrderElementsOf(expected);
+      assertThat(HostileNamesTest.quarantinedPaths(h)).containsExactlyInAnyOrderElementsOf(bad);
+    }
+    try (SourceHarness h = new SourceHarness(o, tmp.resolve("ckpt"), positions)) {
+      assertThat(HostileNamesTest.quarantinedPaths(h)).containsExactlyInAnyOrderElementsOf(bad);
+      put(in, "after.txt", "after\n");
+      assertThat(h.batch()).as("nothing read twice after the restart").containsExactly("after");
+    }
+    for (String b : bad) {
+      assertThat(fs.exists(new Path(b))).as("quarantined files stay: %s", b).isTrue();
+    }
+    List<String> archived = new ArrayList<>();
+    var it = fs.listFiles(archive, true);
+    while (it.hasNext()) {
+      Path p = it.next().getPath();
+      archived.add(p.toUri().getPath().substring(archive.toUri().getPath().length() + 1));
+    }
+    List<String> expectedArchive = new ArrayList<>(List.of("after.txt"));
+    for (String n : names) {
+      expectedArchive.add(n);
+      expectedArchive.add(n + " dir/" + n);
+    }
+    assertThat(archived).containsExactlyInAnyOrderElementsOf(expectedArchive);
+  }
+
+  @Test
+  void hostileNamesWithOrderedFileNamesAreListedAfterTheMarkOnHdfs() throws Exception {
+    List<String> names = hdfsNames();
+    try (SourceHarness h = new SourceHarness(opts("ordered-file-names", true), tmp.resolve("c"))) {
+      assertThat(h.batch()).isEmpty();
+      for (int round = 0; round < 2; round++) {
+        List<String> expected = new ArrayList<>();
+        for (int i = 0; i < names.size(); i++) {
+          put(in, round + "" + (char) ('a' + i) + " " + names.get(i), round + "-" + i + "\n");
+          expected.add(round + "-" + i);
+        }
+        assertThat(h.batch()).containsExactlyInAnyOrderElementsOf(expected);
+      }
+      assertThat(h.batch()).isEmpty();
+    }
   }
 }

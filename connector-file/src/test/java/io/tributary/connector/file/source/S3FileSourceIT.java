@@ -227,4 +227,87 @@ class S3FileSourceIT {
         .sink("out", RollingFileSink.builder(out).build())
         .build();
   }
+
+  List<String> keysUnder(String relative) {
+    try (S3Client c = s3.client()) {
+      return c
+          .listObjectsV2Paginator(b -> b.bucket(bucket).prefix(prefix + "/" + relative))
+          .contents()
+          .stream()
+          .map(o -> o.key().substring(prefix.length() + 1 + relative.length()))
+          .toList();
+    }
+  }
+
+  /**
+   * {@code clean-source: delete} (archiving copies the object, and s3proxy refuses S3A's CopyObject
+   * with SignatureDoesNotMatch for every key, hostile or not, so archiving on S3 is not tested
+   * here).
+   */
+  @Test
+  void hostileKeysAreListedReadDeletedAndNotReadAgainAfterARestart() throws Exception {
+    List<String> names = HostileNamesTest.NAMES;
+    Map<String, Object> o =
+        opts(
+            "recursive",
+            true,
+            "clean-source",
+            "delete",
+            "on-bad-file",
+            "skip",
+            "watch-changes-for",
+            "0s");
+    List<String> expected = new ArrayList<>();
+    List<String> bad = new ArrayList<>();
+    Map<String, Long> positions = new HashMap<>();
+    try (SourceHarness h = new SourceHarness(o, tmp.resolve("ckpt"), positions)) {
+      assertThat(h.batch()).isEmpty();
+      for (int i = 0; i < names.size(); i++) {
+        put(names.get(i), "top-" + i + "\n");
+        put(names.get(i) + " dir/" + names.get(i), "sub-" + i + "\n");
+        String badKey = "bad " + names.get(i) + ".gz";
+        try (S3Client c = s3.client()) {
+          c.putObject(
+              b -> b.bucket(bucket).key(prefix + "/" + badKey),
+              RequestBody.fromBytes(HostileNamesTest.truncatedGzip()));
+        }
+        bad.add(badKey);
+        expected.add("top-" + i);
+        expected.add("sub-" + i);
+      }
+      assertThat(h.batch()).containsExactlyInAnyOrderElementsOf(expected);
+      assertThat(h.counter("tributary.files.cleaned")).isEqualTo(2 * names.size());
+      assertThat(HostileNamesTest.quarantinedPaths(h))
+          .extracting(p -> p.substring(p.indexOf(prefix) + prefix.length() + 1))
+          .containsExactlyInAnyOrderElementsOf(bad);
+    }
+    try (SourceHarness h = new SourceHarness(o, tmp.resolve("ckpt"), positions)) {
+      assertThat(HostileNamesTest.quarantinedPaths(h)).hasSize(bad.size());
+      put("after.txt", "after\n");
+      assertThat(h.batch()).as("nothing read twice after the restart").containsExactly("after");
+    }
+    assertThat(keysUnder("").stream().filter(k -> !k.endsWith("/")))
+        .as(
+            "every object deleted once read but the quarantined ones (S3A leaves directory markers)")
+        .containsExactlyInAnyOrderElementsOf(bad);
+  }
+
+  @Test
+  void hostileKeysWithOrderedFileNamesAreListedAfterTheMark() throws Exception {
+    List<String> names = HostileNamesTest.NAMES;
+    try (SourceHarness h =
+        new SourceHarness(
+            opts("ordered-file-names", true, "reconcile-interval", "0s"), tmp.resolve("c"))) {
+      assertThat(h.batch()).isEmpty();
+      for (int round = 0; round < 2; round++) {
+        List<String> expected = new ArrayList<>();
+        for (int i = 0; i < names.size(); i++) {
+          put(round + "" + (char) ('a' + i) + " " + names.get(i), round + "-" + i + "\n");
+          expected.add(round + "-" + i);
+        }
+        assertThat(h.batch()).containsExactlyInAnyOrderElementsOf(expected);
+      }
+      assertThat(h.batch()).isEmpty();
+    }
+  }
 }

@@ -7,9 +7,11 @@ import java.nio.file.DirectoryStream;
 import java.nio.file.FileSystems;
 import java.nio.file.Files;
 import java.nio.file.InvalidPathException;
+import java.nio.file.LinkOption;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.NotDirectoryException;
 import java.nio.file.PathMatcher;
+import java.nio.file.attribute.BasicFileAttributes;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.LinkedHashSet;
@@ -90,6 +92,26 @@ final class DirectoryScanner {
       (dir, e) -> {
         throw new java.io.UncheckedIOException(e);
       };
+
+  /**
+   * Told about every local entry skipped for what it is, with a reason ({@code symlink}, {@code
+   * link-loop}, {@code dangling-link}, {@code unrepresentable-name}) and its path.
+   */
+  private java.util.function.BiConsumer<String, String> onIgnoredEntry = (r, p) -> {};
+
+  /** follow-links: local symbolic links are followed (else skipped). */
+  private boolean followLinks;
+
+  /** follow-links: identities of the directories being walked (a link back to one is a loop). */
+  private final java.util.ArrayDeque<Object> walkStack = new java.util.ArrayDeque<>();
+
+  /** follow-links: directories walked and files found in this cycle, by identity. */
+  private final Set<Object> visitedDirs = new java.util.HashSet<>();
+
+  private final Set<Object> filesFound = new java.util.HashSet<>();
+
+  /** follow-links: the real path of each monitored root, for mapping link targets below it. */
+  private final java.util.Map<String, java.nio.file.Path> realRoots = new java.util.HashMap<>();
 
   /** Told about every file that is not a regular file (FIFO, socket, device), before any open. */
   private java.util.function.Consumer<FileStatus> onNotRegular = s -> {};
@@ -233,6 +255,18 @@ final class DirectoryScanner {
     return this;
   }
 
+  /** Where local entries skipped for what they are (links, loops, undecodable names) go. */
+  DirectoryScanner onIgnoredEntry(java.util.function.BiConsumer<String, String> sink) {
+    this.onIgnoredEntry = sink;
+    return this;
+  }
+
+  /** follow-links: follow local symbolic links, with loop detection by file identity. */
+  DirectoryScanner followLinks(boolean follow) {
+    this.followLinks = follow;
+    return this;
+  }
+
   /** Where files ignored for their age are reported (with the cycle's threshold). */
   DirectoryScanner onTooOld(java.util.function.BiConsumer<FileStatus, Long> sink) {
     this.onTooOld = sink;
@@ -277,6 +311,9 @@ final class DirectoryScanner {
     }
     reconciling = reconcileNext && watch == null;
     reconcileNext = false;
+    visitedDirs.clear();
+    filesFound.clear();
+    realRoots.clear();
     if (watch == null) {
       return list(st, threshold);
     }
@@ -672,6 +709,21 @@ final class DirectoryScanner {
     }
     String prefix = dir.toString().endsWith("/") ? dir.toString() : dir.toString() + "/";
     String hw = st.highWater.get(root);
+    Object dirKey = null;
+    if (followLinks) {
+      try {
+        dirKey = Files.readAttributes(nioDir, BasicFileAttributes.class).fileKey();
+      } catch (NoSuchFileException | NotDirectoryException gone) {
+        return;
+      } catch (java.nio.file.AccessDeniedException e) {
+        onDirectoryDenied.denied(dir, e);
+        return;
+      }
+      if (dirKey != null && !visitedDirs.add(dirKey)) {
+        return; // walked already in this cycle (reached under another path through a link)
+      }
+      walkStack.push(dirKey == null ? new Object() : dirKey);
+    }
     try (DirectoryStream<java.nio.file.Path> stream = Files.newDirectoryStream(nioDir)) {
       c.dirs++;
       Iterable<java.nio.file.Path> names = stream;
@@ -709,9 +761,37 @@ final class DirectoryScanner {
           continue; // cannot be read, whatever it is (a directory is not read either without
           // recursive)
         }
+        Path entryPath = new Path(dir, new Path(null, null, name));
+        if (!nioDir.resolve(name).equals(child)) {
+          // bytes that the JVM's file name charset (sun.jnu.encoding) cannot decode: no String
+          // names this file, so no path could open it again
+          onIgnoredEntry.accept("unrepresentable-name", child.toUri().toString());
+          continue;
+        }
+        BasicFileAttributes attrs;
+        try {
+          attrs = Files.readAttributes(child, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
+        } catch (NoSuchFileException gone) {
+          continue; // removed since the directory was read
+        }
+        if (attrs.isSymbolicLink()) {
+          if (!followLinks) {
+            onIgnoredEntry.accept("symlink", entryPath.toString());
+            continue;
+          }
+          entryPath = followLink(child, root, entryPath);
+          if (entryPath == null) {
+            continue;
+          }
+        } else if (followLinks
+            && attrs.isRegularFile()
+            && attrs.fileKey() != null
+            && !filesFound.add(attrs.fileKey())) {
+          continue; // reached already in this cycle through a link
+        }
         FileStatus s;
         try {
-          s = fs.getFileStatus(new Path(dir, new Path(null, null, name)));
+          s = fs.getFileStatus(entryPath);
         } catch (FileNotFoundException gone) {
           continue; // removed since the directory was read
         }
@@ -728,7 +808,62 @@ final class DirectoryScanner {
       onDirectoryDenied.denied(dir, e);
     } catch (DirectoryIteratorException e) {
       throw e.getCause();
+    } finally {
+      if (followLinks) {
+        walkStack.pop();
+      }
     }
+  }
+
+  /**
+   * follow-links: the path to read or walk for a symbolic link, which is its target's own path
+   * (below the monitored root's real path it is expressed under the root as configured), so a file
+   * has one path however many links lead to it; {@code null} if the link dangles, leads back to a
+   * directory being walked (a loop), or to a file or directory reached already in this cycle.
+   */
+  private Path followLink(java.nio.file.Path link, String root, Path linkPath) throws IOException {
+    java.nio.file.Path real;
+    BasicFileAttributes target;
+    try {
+      real = link.toRealPath();
+      target = Files.readAttributes(real, BasicFileAttributes.class);
+    } catch (NoSuchFileException | java.nio.file.FileSystemLoopException e) {
+      onIgnoredEntry.accept("dangling-link", linkPath.toString());
+      return null;
+    }
+    Object key = target.fileKey();
+    if (target.isDirectory()) {
+      if (key != null && walkStack.contains(key)) {
+        onIgnoredEntry.accept("link-loop", linkPath.toString());
+        return null;
+      }
+      if (key != null && visitedDirs.contains(key)) {
+        return null; // walked already in this cycle under its own path
+      }
+    } else if (key != null && !filesFound.add(key)) {
+      return null; // found already in this cycle under its own path
+    }
+    java.nio.file.Path realRoot = realRoots.get(root);
+    if (realRoot == null) {
+      realRoot = java.nio.file.Path.of(new Path(root).toUri()).toRealPath();
+      realRoots.put(root, realRoot);
+    }
+    Path base;
+    java.nio.file.Path rel;
+    if (real.startsWith(realRoot)) {
+      base = new Path(root);
+      rel = realRoot.relativize(real);
+    } else {
+      base = fs.makeQualified(new Path("/"));
+      rel = real.getRoot().relativize(real);
+    }
+    Path out = base;
+    if (!rel.toString().isEmpty()) {
+      for (java.nio.file.Path part : rel) {
+        out = new Path(out, new Path(null, null, part.toString()));
+      }
+    }
+    return out;
   }
 
   private void consider(

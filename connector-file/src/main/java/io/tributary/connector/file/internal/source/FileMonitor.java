@@ -195,6 +195,8 @@ public final class FileMonitor implements AutoCloseable {
                     fs, fs.makeQualified(p), fileGlob, recursive, ordered, orderedNames, watch)
                 .onTooOld(old::ignored)
                 .onNotRegular(this::notRegular)
+                .onIgnoredEntry(this::ignoredEntry)
+                .followLinks(config.get(FileSourceOptions.FOLLOW_LINKS))
                 .onDirectoryDenied((dir, ex) -> directoryDenied(id, dir, ex));
         if (ageByDiscovery) {
           scanner.ageByDiscovery(clock);
@@ -709,6 +711,45 @@ public final class FileMonitor implements AutoCloseable {
         e.toString());
   }
 
+  /** Local entries skipped for what they are, counted and logged once per reason and path. */
+  private final java.util.Set<String> ignoredEntries = new java.util.HashSet<>();
+
+  private void ignoredEntry(String reason, String path) {
+    if (ignoredEntries.size() > 100_000) {
+      ignoredEntries.clear();
+    }
+    if (!ignoredEntries.add(reason + " " + path)) {
+      return;
+    }
+    Counter.builder("tributary.files.ignored")
+        .description("Files ignored, counted once per file (reason too-old: max-file-age)")
+        .tags(tags)
+        .tag("reason", reason)
+        .register(registry)
+        .increment();
+    String hint =
+        switch (reason) {
+          case "symlink" ->
+              "symbolic links are not followed; set follow-links: true to read their"
+                  + " targets (each file once, under its own path)";
+          case "link-loop" ->
+              "the link leads back to a directory being walked (ln -s .. up); it is"
+                  + " not descended";
+          case "dangling-link" -> "the link's target does not exist";
+          default ->
+              "the name holds bytes that the gateway's file name charset (sun.jnu.encoding,"
+                  + " from the locale) cannot decode, so it cannot be opened by name; rename it to UTF-8"
+                  + " (convmv -f latin1 -t utf-8) or run the gateway under a UTF-8 locale";
+        };
+    LOG.warn(
+        "event=file_ignored reason={} pipeline={} source={} path={} hint=\"{}\"",
+        reason,
+        pipeline,
+        source,
+        path,
+        hint);
+  }
+
   /** Entries skipped because they are not regular files, counted and logged once per path. */
   private final java.util.Set<String> notRegularSeen = new java.util.HashSet<>();
 
@@ -1091,6 +1132,20 @@ public final class FileMonitor implements AutoCloseable {
 
   private void clean(FileSystem fs, FileEntry e) {
     Path src = new Path(e.path());
+    String root = e.root().endsWith("/") ? e.root() : e.root() + "/";
+    if (!e.path().startsWith(root)) {
+      // follow-links: a file outside the monitored path, read through a link; it belongs to
+      // someone else's tree, so it is neither deleted nor moved
+      LOG.warn(
+          "event=file_not_cleaned pipeline={} source={} path={} root={} reason=\"outside the"
+              + " monitored path (reached through a symbolic link); clean-source applies only to"
+              + " files inside it\"",
+          pipeline,
+          source,
+          e.path(),
+          e.root());
+      return;
+    }
     try {
       if (cleanSource == CleanSource.DELETE) {
         if (fs.delete(src, false)) {
