@@ -2,7 +2,9 @@ package io.tributary.spark;
 
 import io.tributary.core.api.ConfigException;
 import io.tributary.spark.internal.Rows;
+import io.tributary.spark.internal.SinkSpec;
 import io.tributary.spark.internal.SourceSpec;
+import io.tributary.spark.internal.TributarySinkTable;
 import io.tributary.spark.internal.TributaryTable;
 import java.util.Map;
 import org.apache.spark.sql.connector.catalog.Table;
@@ -35,6 +37,12 @@ import org.apache.spark.sql.util.CaseInsensitiveStringMap;
  * query restarted from its checkpoint writes each record exactly once into an idempotent sink
  * (Spark's file sink, or {@code foreachBatch} writing by batch id).
  *
+ * <p>{@code df.writeStream().format("tributary").option("sink.type", "kafka")} writes a streaming
+ * query's rows ({@code value}, optional {@code key}, {@code headers}, {@code timestamp}) through a
+ * Tributary sink, each task in its own transaction with a {@code (query, partition) -> epoch}
+ * marker: exactly-once into Kafka for a query whose epochs are deterministic (see the module's
+ * README for the exact guarantee). Append mode only.
+ *
  * <p>Thread safety: stateless; Spark may call it from any thread.
  */
 public final class TributaryDataSource implements TableProvider, DataSourceRegister {
@@ -45,6 +53,10 @@ public final class TributaryDataSource implements TableProvider, DataSourceRegis
 
   @Override
   public StructType inferSchema(CaseInsensitiveStringMap options) {
+    if (SinkSpec.isSink(options.asCaseSensitiveMap())) {
+      SinkSpec.parse(options.asCaseSensitiveMap());
+      return Rows.SCHEMA;
+    }
     SourceSpec.parse(options.asCaseSensitiveMap());
     return Rows.SCHEMA;
   }
@@ -52,6 +64,9 @@ public final class TributaryDataSource implements TableProvider, DataSourceRegis
   @Override
   public Table getTable(
       StructType schema, Transform[] partitioning, Map<String, String> properties) {
+    if (SinkSpec.isSink(properties)) {
+      return new TributarySinkTable(SinkSpec.parse(properties));
+    }
     if (schema != null && !schema.equals(Rows.SCHEMA)) {
       throw new ConfigException(
           "Invalid schema "

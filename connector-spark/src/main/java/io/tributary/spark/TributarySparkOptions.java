@@ -5,9 +5,9 @@ import io.tributary.core.api.ConfigSpec;
 import java.util.Set;
 
 /**
- * The options of {@code spark.readStream.format("tributary")} itself. Every other option is the
- * chosen source type's own, declared by its connector and validated by the same declarations as in
- * the gateway.
+ * The options of {@code spark.readStream.format("tributary")} and {@code
+ * writeStream.format("tributary")} themselves. Every other option is the chosen source or sink
+ * type's own, declared by its connector and validated by the same declarations as in the gateway.
  *
  * <p>Thread safety: constants only.
  */
@@ -61,6 +61,32 @@ public final class TributarySparkOptions {
   public static final ConfigSpec SPEC =
       ConfigSpec.of(
           SOURCE_TYPE, SOURCE_NAME, PIPELINE_ID, MAX_RECORDS_PER_TRIGGER, MAX_BYTES_PER_TRIGGER);
+
+  /** The Tributary sink type of {@code writeStream.format("tributary")}. */
+  public static final ConfigOption<String> SINK_TYPE =
+      ConfigOption.string("sink.type")
+          .required()
+          .validate(ConfigOption.nonBlank())
+          .description(
+              "The Tributary sink type, e.g. kafka (exactly-once, transactional) or"
+                  + " kafka-at-least-once: a transactional or at-least-once sink whose connector jar is"
+                  + " on the class path");
+
+  /** The sink's name: part of its transactional ids and markers. */
+  public static final ConfigOption<String> SINK_NAME =
+      ConfigOption.string("sink.name")
+          .defaultValue("tributary")
+          .validate(ConfigOption.nonBlank())
+          .description(
+              "The sink's name: each task writes as sink <sink.name>-p<partition> of pipeline"
+                  + " spark-<query id> (the Kafka sink's transactional.id and marker key); keep it"
+                  + " stable across restarts of the query");
+
+  /** Every option of {@code writeStream.format("tributary")} itself. */
+  public static final ConfigSpec SINK_SPEC = ConfigSpec.of(SINK_TYPE, SINK_NAME);
+
+  /** Names of the sink adapter's own options (never passed to the sink). */
+  public static final Set<String> SINK_NAMES = Set.of(SINK_TYPE.name(), SINK_NAME.name());
 
   /** Names of the adapter's own options (never passed to the source). */
   public static final Set<String> NAMES =

@@ -6,9 +6,10 @@ import org.apache.spark.sql.streaming.Trigger;
 
 /**
  * The Spark query that {@link SparkQueryKillIT} runs in a child JVM and SIGKILLs: the Tributary
- * Kafka source into Spark's parquet file sink. Arguments: bootstrap servers, topic, output
- * directory, checkpoint directory, {@code continuous} or {@code available-now}. Exits when its
- * standard input closes (the test JVM died), so no query outlives the test.
+ * Kafka source into the Tributary Kafka sink ({@code writeStream.format("tributary")}). Arguments:
+ * bootstrap servers, input topic, output topic, checkpoint directory, {@code continuous} or {@code
+ * available-now}, records per trigger. Exits when its standard input closes (the test JVM died), so
+ * no query outlives the test.
  */
 public final class CrashQueryMain {
   private CrashQueryMain() {}
@@ -48,12 +49,14 @@ public final class CrashQueryMain {
             .option("bootstrap-servers", args[0])
             .option("topics", args[1])
             .option("starting-position", "earliest")
-            .option("maxRecordsPerTrigger", "4000")
+            .option("maxRecordsPerTrigger", args[5])
             .load()
-            .selectExpr("cast(value as string) v", "partition", "position")
             .writeStream()
-            .format("parquet")
-            .option("path", args[2])
+            .format("tributary")
+            .option("sink.type", "kafka")
+            .option("bootstrap-servers", args[0])
+            .option("topic", args[2])
+            .option("partitioning", "source-partition")
             .option("checkpointLocation", args[3])
             .trigger(availableNow ? Trigger.AvailableNow() : Trigger.ProcessingTime(0))
             .start();

@@ -8,21 +8,32 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
 
-/** The README's option table is the one generated from {@link TributarySparkOptions}. */
+/** The README's option tables are the ones generated from {@link TributarySparkOptions}. */
 class SparkReadmeTest {
   @Test
   void readmeConfigTableMatchesTheDeclaredOptions() throws Exception {
+    check("spark-source", TributarySparkOptions.SPEC);
+  }
+
+  @Test
+  void readmeSinkConfigTableMatchesTheDeclaredOptions() throws Exception {
+    check("spark-sink", TributarySparkOptions.SINK_SPEC);
+  }
+
+  private static void check(String table, io.tributary.core.api.ConfigSpec spec) throws Exception {
     Path readme = Path.of(System.getProperty("basedir", "."), "README.md");
     String text = Files.readString(readme, StandardCharsets.UTF_8);
     String start =
-        "<!-- config-table:spark-source:start (generated from TributarySparkOptions; do not edit)"
+        "<!-- config-table:"
+            + table
+            + ":start (generated from TributarySparkOptions; do not edit)"
             + " -->\n";
-    String end = "<!-- config-table:spark-source:end -->";
+    String end = "<!-- config-table:" + table + ":end -->";
     int s = text.indexOf(start);
     int e = text.indexOf(end);
     assertThat(s).as("README.md must contain the marker " + start.trim()).isGreaterThanOrEqualTo(0);
     assertThat(e).as("README.md must contain the marker " + end).isGreaterThan(s);
-    String expected = ConfigDocs.markdownTable(TributarySparkOptions.SPEC);
+    String expected = ConfigDocs.markdownTable(spec);
     if (Boolean.getBoolean("tributary.regenerateDocs")) {
       Files.writeString(
           readme,

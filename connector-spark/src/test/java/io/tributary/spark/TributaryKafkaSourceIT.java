@@ -187,7 +187,11 @@ class TributaryKafkaSourceIT {
             .option("checkpointLocation", dir.resolve("cp").toString())
             .trigger(Trigger.AvailableNow())
             .start();
-    q.awaitTermination(120_000);
+    assertThat(q.awaitTermination(180_000))
+        .as(
+            "the AvailableNow run ends within 3 minutes (batches so far: %s)",
+            q.recentProgress().length)
+        .isTrue();
     assertThat(q.exception().isEmpty()).as("query failed: %s", q.exception()).isTrue();
     List<Long> perBatch = new ArrayList<>();
     List<String> behind = new ArrayList<>();
