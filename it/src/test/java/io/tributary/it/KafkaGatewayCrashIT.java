@@ -5,8 +5,8 @@ import static org.awaitility.Awaitility.await;
 
 import io.tributary.testing.kafka.KafkaBroker;
 import io.tributary.testing.kafka.KafkaBrokerExtension;
-import java.nio.charset.StandardCharsets;
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
