@@ -3,6 +3,8 @@ package io.tributary.it;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import io.tributary.testing.kafka.KafkaBroker;
+import io.tributary.testing.kafka.KafkaBrokerExtension;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
@@ -11,26 +13,34 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Properties;
 import java.util.Random;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The packaged gateway as a separate process follows 20 growing log files with the {@code
- * files-tail} source and writes every line to the exactly-once rolling {@code files} sink. A writer
- * appends numbered lines to the 20 files at a steady pace (some lines in two writes, so the source
- * sees half lines) and rotates them as logrotate does, by rename ({@code app-07.log} becomes {@code
- * app-07.log.3}, the next write creates a new {@code app-07.log}) and by copytruncate (copied to
- * {@code app-07.log.4}, then truncated in place), while the gateway is killed with SIGKILL at
- * random moments (at least 5 times) and restarted; the writer goes on while it is down. Afterwards
- * every line must be in the output exactly once.
+ * files-tail} source and writes every line to the exactly-once rolling {@code files} sink (and, in
+ * a shorter variant, to the transactional {@code kafka} sink). A writer appends numbered lines to
+ * the 20 files at a steady pace (some lines in two writes, so the source sees half lines) and
+ * rotates them as logrotate does, by rename ({@code app-07.log} becomes {@code app-07.log.3}, the
+ * next write creates a new {@code app-07.log}) and by copytruncate (copied to {@code app-07.log.4},
+ * then truncated in place), while the gateway is killed with SIGKILL at random moments (at least 5
+ * times) and restarted; the writer goes on while it is down. Afterwards every line must be in the
+ * output exactly once.
  *
  * <p>The writer never writes between a copytruncate's copy and its truncation: lines written there
  * are lost by copytruncate's design (logrotate's documentation says so), whatever reads the file.
@@ -53,11 +63,51 @@ class TailGatewayCrashIT {
 
   @Test
   void everyLineOfTwentyRotatedGrowingFilesIsWrittenExactlyOnceAcrossSigkills() throws Exception {
+    Path out = tmp.resolve("out");
+    run(
+        "files",
+        "      - { type: files, path: " + out + ", max-file-size: 256kb }",
+        () -> GatewayProcess.outputLines(out),
+        LINES,
+        KILLS);
+  }
+
+  /**
+   * The same into the transactional {@code kafka} sink (shorter: 6,000 lines, 5 kills), checked
+   * with a {@code read_committed} consumer.
+   */
+  @Test
+  @ExtendWith(KafkaBrokerExtension.class)
+  void everyLineExactlyOnceIntoTheTransactionalKafkaSinkAcrossSigkills(KafkaBroker broker)
+      throws Exception {
+    String topic = "tail-crash-out";
+    broker.createTopic(topic, 1);
+    try (CommittedLines committed = new CommittedLines(broker.bootstrapServers(), topic)) {
+      run(
+          "kafka",
+          String.join(
+              "\n",
+              "      - type: kafka",
+              "        bootstrap-servers: " + broker.bootstrapServers(),
+              "        topic: " + topic,
+              "        transaction-timeout: 60s"),
+          committed::lines,
+          6_000,
+          5);
+    }
+  }
+
+  /** Lines of the sink's output so far. */
+  interface Output {
+    List<String> lines() throws Exception;
+  }
+
+  private void run(String sinkName, String sinkYaml, Output output, int total, int killCount)
+      throws Exception {
     long seed = Long.getLong("tail.crash.seed", System.nanoTime());
     Random random = new Random(seed);
-    System.out.printf("TailGatewayCrashIT: seed=%d%n", seed);
+    System.out.printf("TailGatewayCrashIT[%s]: seed=%d%n", sinkName, seed);
     Path in = Files.createDirectories(tmp.resolve("logs"));
-    Path out = tmp.resolve("out");
     Path config = tmp.resolve("gateway.yaml");
     Files.writeString(
         config,
@@ -73,7 +123,7 @@ class TailGatewayCrashIT {
             "      paths: [" + in + "]",
             "      file-pattern: \"app-*.log*\"",
             "    sinks:",
-            "      - { type: files, path: " + out + ", max-file-size: 256kb }",
+            sinkYaml,
             ""));
 
     AtomicInteger written = new AtomicInteger();
@@ -91,7 +141,7 @@ class TailGatewayCrashIT {
           writer.scheduleAtFixedRate(
               () -> {
                 try {
-                  for (int i = 0; i < LINES_PER_TICK && written.get() < LINES; i++) {
+                  for (int i = 0; i < LINES_PER_TICK && written.get() < total; i++) {
                     int n = written.get();
                     int f = writerRandom.nextInt(FILES);
                     Path log = in.resolve(name(f));
@@ -123,12 +173,12 @@ class TailGatewayCrashIT {
               0,
               TICK_MILLIS,
               TimeUnit.MILLISECONDS);
-      for (int k = 0; k < KILLS; k++) {
+      for (int k = 0; k < killCount; k++) {
         int target =
-            LINES * (k + 1) / (KILLS + 1)
-                + random.nextInt(LINES / (KILLS * 3))
-                - LINES / (KILLS * 6);
-        int linesAtStart = GatewayProcess.outputLines(out).size();
+            total * (k + 1) / (killCount + 1)
+                + random.nextInt(total / (killCount * 3))
+                - total / (killCount * 6);
+        int linesAtStart = output.lines().size();
         try {
           await()
               .atMost(Duration.ofSeconds(90))
@@ -138,9 +188,9 @@ class TailGatewayCrashIT {
                     if (writing.isDone()) {
                       writing.get(); // the writer's failure, if it failed
                     }
-                    int output = GatewayProcess.outputLines(out).size();
+                    int now = output.lines().size();
                     // Output since the last start, or (on a slow machine, writer done) all of it.
-                    return written.get() >= target && (output > linesAtStart || output >= LINES);
+                    return written.get() >= target && (now > linesAtStart || now >= total);
                   });
         } catch (org.awaitility.core.ConditionTimeoutException e) {
           throw new AssertionError(
@@ -151,7 +201,7 @@ class TailGatewayCrashIT {
                   + " target="
                   + target
                   + " output="
-                  + GatewayProcess.outputLines(out).size()
+                  + output.lines().size()
                   + " at start="
                   + linesAtStart
                   + "; gateway log:\n"
@@ -162,11 +212,11 @@ class TailGatewayCrashIT {
         kills++;
         gateway.start();
       }
-      await().atMost(Duration.ofSeconds(60)).until(() -> written.get() == LINES);
+      await().atMost(Duration.ofSeconds(60)).until(() -> written.get() == total);
       await()
           .atMost(Duration.ofSeconds(90))
           .pollInterval(Duration.ofMillis(500))
-          .until(() -> GatewayProcess.outputLines(out).size() >= LINES);
+          .until(() -> output.lines().size() >= total);
       assertThat(gateway.terminate(Duration.ofSeconds(60)))
           .as("exit code after SIGTERM; log:\n%s", gateway.logTail())
           .isZero();
@@ -175,23 +225,24 @@ class TailGatewayCrashIT {
       writer.awaitTermination(10, TimeUnit.SECONDS);
     }
 
-    List<String> lines = GatewayProcess.outputLines(out);
+    List<String> lines = output.lines();
     Map<String, Integer> counts = new HashMap<>();
     for (String l : lines) {
       counts.merge(l, 1, Integer::sum);
     }
     long duplicated = counts.values().stream().filter(c -> c > 1).mapToLong(c -> c - 1).sum();
     long lost = 0;
-    for (int n = 0; n < LINES; n++) {
+    for (int n = 0; n < total; n++) {
       if (!counts.containsKey(line(n))) {
         lost++;
       }
     }
     System.out.printf(
-        "TailGatewayCrashIT: files=%d lines=%d renames=%d copytruncates=%d kills=%d output=%d"
+        "TailGatewayCrashIT[%s]: files=%d lines=%d renames=%d copytruncates=%d kills=%d output=%d"
             + " lost=%d duplicated=%d seed=%d%n",
+        sinkName,
         FILES,
-        LINES,
+        total,
         renames.get(),
         copytruncates.get(),
         kills,
@@ -199,13 +250,41 @@ class TailGatewayCrashIT {
         lost,
         duplicated,
         seed);
-    assertThat(kills).isGreaterThanOrEqualTo(5);
+    assertThat(kills).isGreaterThanOrEqualTo(killCount);
     assertThat(renames.get()).isPositive();
     assertThat(copytruncates.get()).isPositive();
     assertThat(lost).as("lost lines (seed %d)", seed).isZero();
     assertThat(duplicated).as("duplicated lines (seed %d)", seed).isZero();
-    assertThat(counts.keySet()).as("only lines written").hasSize(LINES);
-    assertThat(lines).hasSize(LINES);
+    assertThat(counts.keySet()).as("only lines written").hasSize(total);
+    assertThat(lines).hasSize(total);
+  }
+
+  /** A {@code read_committed} consumer of the sink's topic, collecting every value as text. */
+  static final class CommittedLines implements AutoCloseable {
+    private final KafkaConsumer<byte[], byte[]> consumer;
+    private final List<String> lines = new ArrayList<>();
+
+    CommittedLines(String bootstrapServers, String topic) {
+      Properties p = new Properties();
+      p.put("bootstrap.servers", bootstrapServers);
+      p.put("isolation.level", "read_committed");
+      consumer = new KafkaConsumer<>(p, new ByteArrayDeserializer(), new ByteArrayDeserializer());
+      List<TopicPartition> partitions = List.of(new TopicPartition(topic, 0));
+      consumer.assign(partitions);
+      consumer.seekToBeginning(partitions);
+    }
+
+    List<String> lines() {
+      for (ConsumerRecord<byte[], byte[]> r : consumer.poll(Duration.ofMillis(50))) {
+        lines.add(new String(r.value(), StandardCharsets.UTF_8));
+      }
+      return List.copyOf(lines);
+    }
+
+    @Override
+    public void close() {
+      consumer.close();
+    }
   }
 
   private static void append(Path f, String text) throws IOException {

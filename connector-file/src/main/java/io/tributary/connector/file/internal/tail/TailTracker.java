@@ -316,7 +316,10 @@ public final class TailTracker {
         t.fileKey = s.key;
         dirty = true;
       }
-      if (s.head.length > t.fingerprint.head().length) {
+      // Longer first bytes identify better; extended when full or twice as long as before, so a
+      // slowly growing file costs a few state writes, not one per listing.
+      int had = t.fingerprint.head().length;
+      if (s.head.length > had && (s.head.length >= fingerprintBytes || s.head.length >= 2 * had)) {
         t.fingerprint = new TailedFile.Fingerprint(s.head);
         dirty = true;
       }
