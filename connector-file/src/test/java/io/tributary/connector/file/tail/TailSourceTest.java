@@ -368,6 +368,25 @@ class TailSourceTest {
   }
 
   @Test
+  void aLowerFingerprintBytesAfterARestartKeepsFollowingTheSameFiles() throws Exception {
+    Path dir = dir();
+    Path log = dir.resolve("app.log");
+    append(log, line("a", 0) + "\n" + line("a", 1) + "\n");
+    try (TailHarness h = new TailHarness(options(dir, "*.log"), tmp.resolve("ckpt"))) {
+      assertThat(h.batch()).hasSize(2);
+      List<OffsetRange> committed = h.plan();
+      Map<String, Object> o = options(dir, "*.log");
+      o.put("fingerprint-bytes", "16");
+      try (TailHarness h2 = new TailHarness(o, tmp.resolve("ckpt"))) {
+        h2.recover(committed);
+        append(log, line("a", 2) + "\n");
+        assertThat(h2.batch()).containsExactly(line("a", 2));
+        assertThat(h2.source.followedFiles()).containsOnlyKeys("t0");
+      }
+    }
+  }
+
+  @Test
   void remotePathsAreRefused() {
     assertThatThrownBy(() -> TailSource.of(Map.of("paths", List.of("hdfs://nn:8020/logs"))))
         .isInstanceOf(ConfigException.class)

@@ -164,13 +164,18 @@ public final class TailTracker {
     for (Object o : (List<?>) root.get("files")) {
       Map<?, ?> f = (Map<?, ?>) o;
       String id = (String) f.get("id");
+      byte[] head = Base64.getDecoder().decode((String) f.get("head"));
+      if (head.length > fingerprintBytes) {
+        // fingerprint-bytes lowered since: compare what is now listed, never more.
+        head = java.util.Arrays.copyOf(head, fingerprintBytes);
+      }
       TailedFile t =
           new TailedFile(
               id,
               ((Number) f.get("initial")).longValue(),
               (String) f.get("path"),
               (String) f.get("key"),
-              Base64.getDecoder().decode((String) f.get("head")));
+              head);
       files.put(id, t);
     }
   }
