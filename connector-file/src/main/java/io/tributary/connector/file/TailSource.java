@@ -42,6 +42,12 @@ import java.util.NoSuchElementException;
  * (UTF-8 bytes, {@code \n} or {@code \r\n} not included), position = the line's first byte,
  * timestamp = read time, header {@code file} = the path read.
  *
+ * <p>Blocking and durability: {@link #partitions()} lists the directories and reads the first bytes
+ * of each matching file (local file I/O, no waiting for data), and writes the table of followed
+ * files to the state storage when it changed, before it returns; {@link #fixRangeEnd} reads ahead
+ * from the position up to the runtime's limits and returns at once when no complete line is there.
+ * Nothing is buffered across batches: what a batch reads is fixed by its range.
+ *
  * <p>Thread safety: {@link #partitions()} and {@link #fixRangeEnd} on the batch thread; {@link
  * #read} concurrently for different ranges, each iterator by one thread.
  */
