@@ -69,12 +69,13 @@ class TailGatewayCrashIT {
         "      - { type: files, path: " + out + ", max-file-size: 256kb }",
         () -> GatewayProcess.outputLines(out),
         LINES,
+        LINES_PER_TICK,
         KILLS);
   }
 
   /**
-   * The same into the transactional {@code kafka} sink (shorter: 6,000 lines, 5 kills), checked
-   * with a {@code read_committed} consumer.
+   * The same into the transactional {@code kafka} sink (shorter: 4,000 lines at 160 lines/s, 5
+   * kills), checked with a {@code read_committed} consumer.
    */
   @Test
   @ExtendWith(KafkaBrokerExtension.class)
@@ -92,7 +93,8 @@ class TailGatewayCrashIT {
               "        topic: " + topic,
               "        transaction-timeout: 60s"),
           committed::lines,
-          6_000,
+          4_000,
+          8,
           5);
     }
   }
@@ -102,7 +104,8 @@ class TailGatewayCrashIT {
     List<String> lines() throws Exception;
   }
 
-  private void run(String sinkName, String sinkYaml, Output output, int total, int killCount)
+  private void run(
+      String sinkName, String sinkYaml, Output output, int total, int perTick, int killCount)
       throws Exception {
     long seed = Long.getLong("tail.crash.seed", System.nanoTime());
     Random random = new Random(seed);
@@ -135,33 +138,34 @@ class TailGatewayCrashIT {
     ScheduledExecutorService writer =
         Executors.newSingleThreadScheduledExecutor(r -> new Thread(r, "tributary-tcrash-writer-1"));
     int kills = 0;
-    try (GatewayProcess gateway = new GatewayProcess(config, tmp.resolve("gateway.log"))) {
+    Path log = tmp.resolve("gateway.log");
+    try (GatewayProcess gateway = new GatewayProcess(config, log)) {
       gateway.start();
       java.util.concurrent.ScheduledFuture<?> writing =
           writer.scheduleAtFixedRate(
               () -> {
                 try {
-                  for (int i = 0; i < LINES_PER_TICK && written.get() < total; i++) {
+                  for (int i = 0; i < perTick && written.get() < total; i++) {
                     int n = written.get();
                     int f = writerRandom.nextInt(FILES);
-                    Path log = in.resolve(name(f));
+                    Path file = in.resolve(name(f));
                     String text = line(n) + "\n";
                     if (writerRandom.nextInt(8) == 0) {
                       int cut = 1 + writerRandom.nextInt(text.length() - 1);
-                      append(log, text.substring(0, cut));
-                      append(log, text.substring(cut));
+                      append(file, text.substring(0, cut));
+                      append(file, text.substring(cut));
                     } else {
-                      append(log, text);
+                      append(file, text);
                     }
                     written.incrementAndGet();
                     if (++perFile[f] % ROTATE_EVERY == 0) {
                       Path rotated = in.resolve(name(f) + "." + (++rotations[f]));
                       if (writerRandom.nextBoolean()) {
-                        Files.move(log, rotated, StandardCopyOption.ATOMIC_MOVE);
+                        Files.move(file, rotated, StandardCopyOption.ATOMIC_MOVE);
                         renames.incrementAndGet();
                       } else {
-                        Files.copy(log, rotated);
-                        Files.write(log, new byte[0], StandardOpenOption.TRUNCATE_EXISTING);
+                        Files.copy(file, rotated);
+                        Files.write(file, new byte[0], StandardOpenOption.TRUNCATE_EXISTING);
                         copytruncates.incrementAndGet();
                       }
                     }
@@ -189,8 +193,12 @@ class TailGatewayCrashIT {
                       writing.get(); // the writer's failure, if it failed
                     }
                     int now = output.lines().size();
-                    // Output since the last start, or (on a slow machine, writer done) all of it.
-                    return written.get() >= target && (now > linesAtStart || now >= total);
+                    // The last start finished starting (a Kafka consumer may still be catching
+                    // up with what the killed instance committed, so growth alone does not say
+                    // the new one runs), and output since, or (slow machine, writer done) all.
+                    return written.get() >= target
+                        && started(log) >= gateway.starts()
+                        && (now > linesAtStart || now >= total);
                   });
         } catch (org.awaitility.core.ConditionTimeoutException e) {
           throw new AssertionError(
@@ -217,6 +225,17 @@ class TailGatewayCrashIT {
           .atMost(Duration.ofSeconds(90))
           .pollInterval(Duration.ofMillis(500))
           .until(() -> output.lines().size() >= total);
+      // SIGTERM only once the last start is up (its shutdown hook installed): the output may be
+      // complete before the gateway started again.
+      try {
+        await()
+            .atMost(Duration.ofSeconds(120))
+            .failFast("gateway exited", () -> gateway.exitCode() != null)
+            .until(() -> started(log) >= gateway.starts());
+      } catch (org.awaitility.core.ConditionTimeoutException e) {
+        throw new AssertionError(
+            "the gateway's last start did not finish; log:\n" + gateway.logTail(), e);
+      }
       assertThat(gateway.terminate(Duration.ofSeconds(60)))
           .as("exit code after SIGTERM; log:\n%s", gateway.logTail())
           .isZero();
@@ -285,6 +304,14 @@ class TailGatewayCrashIT {
     public void close() {
       consumer.close();
     }
+  }
+
+  /** How many starts of the gateway logged that they finished starting. */
+  private static long started(Path log) throws IOException {
+    // ISO-8859-1: a process killed mid-line may leave half a UTF-8 sequence.
+    return Files.readAllLines(log, StandardCharsets.ISO_8859_1).stream()
+        .filter(l -> l.contains("event=gateway_started"))
+        .count();
   }
 
   private static void append(Path f, String text) throws IOException {
