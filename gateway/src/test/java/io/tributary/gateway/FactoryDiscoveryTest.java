@@ -27,7 +27,14 @@ class FactoryDiscoveryTest {
     Map<String, SinkFactory> sinks = GatewayConfig.sinkFactories();
     assertThat(sources)
         .containsOnlyKeys(
-            "files", "flume", "kafka", "kafka-group", "kinesis", "socket", "test-sequence");
+            "files",
+            "files-tail",
+            "flume",
+            "kafka",
+            "kafka-group",
+            "kinesis",
+            "socket",
+            "test-sequence");
     assertThat(sources.get("files").getClass().getName())
         .isEqualTo("io.tributary.connector.file.FileSourceFactory");
     assertThat(sources.get("kafka").getClass().getName())

@@ -119,7 +119,8 @@ class GatewayConfigTest {
                 assertThat(p)
                     .startsWith("test.yaml:6:")
                     .contains("sockett")
-                    .contains("expected one of: files, flume, kafka, kafka-group, kinesis, socket"))
+                    .contains(
+                        "expected one of: files, files-tail, flume, kafka, kafka-group, kinesis, socket"))
         .anySatisfy(
             p -> assertThat(p).startsWith("test.yaml:8:").contains("pipelines[0].sinks[0].path"))
         .anySatisfy(
