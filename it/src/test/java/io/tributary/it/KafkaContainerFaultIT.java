@@ -109,7 +109,8 @@ class KafkaContainerFaultIT {
     writeInput(a, b);
     int adminPort = GatewayProcess.freePort();
     Path log = tmp.resolve("gw.log");
-    try (GatewayProcess gateway = new GatewayProcess(config(id, a, b, adminPort), log);
+    try (GatewayProcess gateway =
+            new GatewayProcess(config(id, a, b, adminPort, unreachable), log);
         KafkaGatewayCrashIT.Verifier verifier =
             new KafkaGatewayCrashIT.Verifier(broker.bootstrapServers(), b, RECORDS)) {
       gateway.start();
@@ -162,8 +163,10 @@ class KafkaContainerFaultIT {
               .failFast("gateway exited", () -> gateway.exitCode() != null)
               .until(() -> (retriesDuring[0] = retries(adminPort, id)) > retriesBefore);
         } else {
+          // 3 batches took 11 to 105 s through this link (each batch's range reads open new
+          // connections, whose SYNs the link drops too)
           await("batches committed through the degraded link")
-              .atMost(Duration.ofSeconds(120))
+              .atMost(Duration.ofSeconds(240))
               .pollInterval(Duration.ofMillis(200))
               .failFast("gateway exited", () -> gateway.exitCode() != null)
               .until(() -> (batchDuring[0] = lastCommittedBatch(adminPort, id)) >= batchBefore + 3);
@@ -233,12 +236,32 @@ class KafkaContainerFaultIT {
   }
 
   /**
-   * Client timeouts well below the faults, so an unreachable broker reaches the batch path as
-   * errors (counted as retries) instead of being waited out inside the clients; small batches at a
-   * 200 ms interval (at most 8,000 records each), so the stream is still flowing when the fault
-   * begins.
+   * For the unreachable faults, client timeouts well below the faults, so an unreachable broker
+   * reaches the batch path as errors (counted as retries) instead of being waited out inside the
+   * clients. For the degraded link, the connectors' defaults, as a user runs them: with 5 s
+   * timeouts a 20 %-lossy link (new connections' SYNs lost, segments retransmitted after growing
+   * timeouts) made one of a batch's eight range reads stall past the timeout on most attempts, so
+   * the batch never completed. Small batches at a 200 ms interval (at most 8,000 records each), so
+   * the stream is still flowing when the fault begins.
    */
-  private Path config(String id, String a, String b, int adminPort) throws IOException {
+  private Path config(String id, String a, String b, int adminPort, boolean shortTimeouts)
+      throws IOException {
+    String sourceTimeouts =
+        shortTimeouts
+            ? String.join(
+                "\n",
+                "      read-timeout: 5s",
+                "      kafka.default.api.timeout.ms: 5000",
+                "      kafka.request.timeout.ms: 3000")
+            : "      read-timeout: 120s";
+    String sinkTimeouts =
+        shortTimeouts
+            ? String.join(
+                "\n",
+                "        kafka.max.block.ms: 5000",
+                "        kafka.request.timeout.ms: 3000",
+                "        kafka.delivery.timeout.ms: 8000")
+            : "";
     Path config = tmp.resolve(id + ".yaml");
     Files.writeString(
         config,
@@ -257,18 +280,14 @@ class KafkaContainerFaultIT {
             "      bootstrap-servers: " + broker.bootstrapServers(),
             "      topics: [" + a + "]",
             "      starting-position: earliest",
-            "      read-timeout: 5s",
-            "      kafka.default.api.timeout.ms: 5000",
-            "      kafka.request.timeout.ms: 3000",
+            sourceTimeouts,
             "    sinks:",
             "      - type: kafka",
             "        bootstrap-servers: " + broker.bootstrapServers(),
             "        topic: " + b,
             "        partitioning: source-partition",
             "        transaction-timeout: 60s",
-            "        kafka.max.block.ms: 5000",
-            "        kafka.request.timeout.ms: 3000",
-            "        kafka.delivery.timeout.ms: 8000",
+            sinkTimeouts,
             ""));
     return config;
   }
