@@ -8,16 +8,25 @@ import io.tributary.testing.kafka.KafkaBrokerExtension;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.clients.producer.RecordMetadata;
+import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.header.internals.RecordHeader;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
@@ -27,6 +36,7 @@ import org.apache.spark.sql.streaming.StreamingQueryProgress;
 import org.apache.spark.sql.streaming.Trigger;
 import org.apache.spark.sql.types.DataTypes;
 import org.apache.spark.sql.types.StructType;
+import org.awaitility.Awaitility;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -74,6 +84,7 @@ class TributaryKafkaSourceIT {
               new ByteArraySerializer(),
               new ByteArraySerializer());
     }
+    List<Future<RecordMetadata>> sent = new ArrayList<>();
     for (int i = from; i < until; i++) {
       ProducerRecord<byte[], byte[]> r =
           new ProducerRecord<>(
@@ -83,9 +94,32 @@ class TributaryKafkaSourceIT {
               ("k" + i).getBytes(StandardCharsets.UTF_8),
               ("v" + i).getBytes(StandardCharsets.UTF_8),
               List.of(new RecordHeader("n", Integer.toString(i).getBytes(StandardCharsets.UTF_8))));
-      producer.send(r);
+      sent.add(producer.send(r));
     }
     producer.flush();
+    // flush() also returns when sends failed: a lost record would show up later as a short batch
+    for (int i = 0; i < sent.size(); i++) {
+      try {
+        sent.get(i).get(60, TimeUnit.SECONDS);
+      } catch (ExecutionException e) {
+        throw new AssertionError("record " + (from + i) + " was not written to " + topic, e);
+      }
+    }
+    // and the listing the source plans from must see them all before a query starts
+    Map<TopicPartition, Long> expected = new HashMap<>();
+    for (int i = 0; i < until; i++) {
+      expected.merge(new TopicPartition(topic, i % partitions), 1L, Long::sum);
+    }
+    try (KafkaConsumer<byte[], byte[]> c =
+        new KafkaConsumer<>(
+            Map.of(
+                "bootstrap.servers", kafka.bootstrapServers(), "isolation.level", "read_committed"),
+            new ByteArrayDeserializer(),
+            new ByteArrayDeserializer())) {
+      Awaitility.await("the end offsets of " + topic + " reach " + expected)
+          .atMost(Duration.ofSeconds(30))
+          .until(() -> c.endOffsets(expected.keySet()).equals(expected));
+    }
   }
 
   private Dataset<Row> stream(String topic, Map<String, String> extra) {
@@ -201,9 +235,28 @@ class TributaryKafkaSourceIT {
         behind.add(p.sources()[0].metrics().get("totalOffsetsBehindLatest"));
       }
     }
-    assertThat(perBatch).containsExactly(150L, 150L, 150L, 150L, 150L, 150L, 100L);
+    assertThat(perBatch)
+        .as("rows per batch; the batches: %s", progressSummary(q))
+        .containsExactly(150L, 150L, 150L, 150L, 150L, 150L, 100L);
     assertThat(behind).containsExactly("850", "700", "550", "400", "250", "100", "0");
     assertThat(spark.sql("select distinct v from kafka_limited").count()).isEqualTo(1000);
+  }
+
+  private static String progressSummary(StreamingQuery q) {
+    StringBuilder out = new StringBuilder();
+    for (StreamingQueryProgress p : q.recentProgress()) {
+      out.append("\n  batch ")
+          .append(p.batchId())
+          .append(" rows=")
+          .append(p.numInputRows())
+          .append(" start=")
+          .append(p.sources()[0].startOffset())
+          .append(" end=")
+          .append(p.sources()[0].endOffset())
+          .append(" latest=")
+          .append(p.sources()[0].latestOffset());
+    }
+    return out.toString();
   }
 
   @Test
