@@ -4,12 +4,18 @@ import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import java.util.stream.Stream;
 
 /**
@@ -117,6 +123,40 @@ final class GatewayProcess implements AutoCloseable {
         Thread.currentThread().interrupt();
       }
     }
+  }
+
+  private static final Pattern RETRIES =
+      Pattern.compile(
+          "^tributary_batch_retries_total\\{([^}]*)} ([0-9.eE+-]+)$", Pattern.MULTILINE);
+  private static final HttpClient HTTP = HttpClient.newHttpClient();
+
+  /** GET {@code path} of the admin API on {@code port}; asserts 200 and returns the body. */
+  static String adminGet(int port, String path) throws IOException, InterruptedException {
+    HttpResponse<String> r =
+        HTTP.send(
+            HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path))
+                .timeout(Duration.ofSeconds(10))
+                .build(),
+            HttpResponse.BodyHandlers.ofString());
+    if (r.statusCode() != 200) {
+      throw new AssertionError("GET " + path + ": " + r.statusCode() + " " + r.body());
+    }
+    return r.body();
+  }
+
+  /**
+   * Sum of {@code tributary_batch_retries_total} over the phases of pipeline {@code id}, from the
+   * admin API's {@code /metrics} on {@code port}.
+   */
+  static double batchRetries(int port, String id) throws IOException, InterruptedException {
+    Matcher m = RETRIES.matcher(adminGet(port, "/metrics"));
+    double sum = 0;
+    while (m.find()) {
+      if (m.group(1).contains("pipeline=\"" + id + "\"")) {
+        sum += Double.parseDouble(m.group(2));
+      }
+    }
+    return sum;
   }
 
   static int freePort() throws IOException {

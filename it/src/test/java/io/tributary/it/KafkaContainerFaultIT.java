@@ -8,10 +8,6 @@ import io.tributary.testing.kafka.ContainerFaults;
 import io.tributary.testing.kafka.KafkaBroker;
 import io.tributary.testing.kafka.KafkaBrokerExtension;
 import java.io.IOException;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -29,14 +25,15 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Faults only a container makes easy, under the packaged gateway (a separate process) forwarding
- * Kafka topic A to topic B with the transactional {@code kafka} sink (direct source, source
- * partition kept): the broker's container SIGKILLed and left down, frozen ({@code pause}), cut off
- * its network (a partition) and on a lossy, slow link. Each fault starts mid-stream and lasts until
- * the gateway's {@code /metrics} shows it (batch retries of this pipeline counted while the broker
- * is unreachable) or, for the degraded link, until batches commit through it; then it ends. The
- * gateway is never restarted: it must recover by itself, and an independent {@code read_committed}
- * reader of B ({@link KafkaGatewayCrashIT.Verifier}) proves every record of A is in B exactly once,
- * in its source partition, in order.
+ * Kafka topic A to topic B with the transactional {@code kafka} sink (direct source, and the
+ * group-managed one for the SIGKILL; source partition kept): the broker's container SIGKILLed and
+ * left down, frozen ({@code pause}), cut off its network (a partition) and on a lossy, slow link.
+ * Each fault starts mid-stream and lasts until the gateway's {@code /metrics} shows it (batch
+ * retries of this pipeline counted while the broker is unreachable) or, for the degraded link,
+ * until batches commit through it; then it ends. The gateway is never restarted: it must recover by
+ * itself, and an independent {@code read_committed} reader of B ({@link
+ * KafkaGatewayCrashIT.Verifier}) proves every record of A is in B exactly once, in its source
+ * partition, in order.
  *
  * <p>Needs the broker in a container ({@link KafkaBroker#containerFaults()}: an engine answering,
  * see scripts/container-engine.sh); skipped with the local broker, which has no container.
@@ -45,12 +42,8 @@ import org.junit.jupiter.api.io.TempDir;
 class KafkaContainerFaultIT {
   private static final int RECORDS = 200_000;
   private static final int PARTITIONS = 8;
-  private static final Pattern RETRIES =
-      Pattern.compile(
-          "^tributary_batch_retries_total\\{([^}]*)} ([0-9.eE+-]+)$", Pattern.MULTILINE);
 
   @TempDir Path tmp;
-  private final HttpClient http = HttpClient.newHttpClient();
   private KafkaBroker broker;
   private ContainerFaults faults;
 
@@ -68,6 +61,20 @@ class KafkaContainerFaultIT {
   @Test
   void brokerContainerSigkilledAndLeftDown() throws Exception {
     run("kfault-kill", new Fault("container SIGKILL", faults::kill, faults::start), true);
+  }
+
+  /**
+   * The same SIGKILL under the group-managed source ({@code kafka-group}): the group coordinator
+   * dies with the broker, so the member must rejoin, and the group offsets go into the sink's
+   * transaction with the consumer's group metadata, whose generation may change across the fault.
+   */
+  @Test
+  void brokerContainerSigkilledUnderTheGroupSource() throws Exception {
+    run(
+        "kfault-group-kill",
+        new Fault("container SIGKILL", faults::kill, faults::start),
+        true,
+        "kafka-group");
   }
 
   /** A hung broker: its processes frozen, its connections open, nothing answering. */
@@ -104,13 +111,22 @@ class KafkaContainerFaultIT {
    *     otherwise batches must still commit through the fault
    */
   private void run(String id, Fault fault, boolean unreachable) throws Exception {
+    run(id, fault, unreachable, "kafka");
+  }
+
+  /**
+   * Like {@link #run(String, Fault, boolean)} with the source type {@code kafka} (direct) or {@code
+   * kafka-group}.
+   */
+  private void run(String id, Fault fault, boolean unreachable, String sourceType)
+      throws Exception {
     String a = id + "-a";
     String b = id + "-b";
     writeInput(a, b);
     int adminPort = GatewayProcess.freePort();
     Path log = tmp.resolve("gw.log");
     try (GatewayProcess gateway =
-            new GatewayProcess(config(id, a, b, adminPort, unreachable), log);
+            new GatewayProcess(config(id, a, b, adminPort, unreachable, sourceType), log);
         KafkaGatewayCrashIT.Verifier verifier =
             new KafkaGatewayCrashIT.Verifier(broker.bootstrapServers(), b, RECORDS)) {
       gateway.start();
@@ -205,16 +221,8 @@ class KafkaContainerFaultIT {
     }
   }
 
-  /** Sum of {@code tributary_batch_retries_total} over the phases of pipeline {@code id}. */
-  private double retries(int port, String id) throws IOException, InterruptedException {
-    Matcher m = RETRIES.matcher(get(port, "/metrics"));
-    double sum = 0;
-    while (m.find()) {
-      if (m.group(1).contains("pipeline=\"" + id + "\"")) {
-        sum += Double.parseDouble(m.group(2));
-      }
-    }
-    return sum;
+  private static double retries(int port, String id) throws IOException, InterruptedException {
+    return GatewayProcess.batchRetries(port, id);
   }
 
   private long lastCommittedBatch(int port, String id) throws IOException, InterruptedException {
@@ -224,15 +232,8 @@ class KafkaContainerFaultIT {
     return Long.parseLong(m.group(1));
   }
 
-  private String get(int port, String path) throws IOException, InterruptedException {
-    HttpResponse<String> r =
-        http.send(
-            HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path))
-                .timeout(Duration.ofSeconds(10))
-                .build(),
-            HttpResponse.BodyHandlers.ofString());
-    assertThat(r.statusCode()).as("GET %s: %s", path, r.body()).isEqualTo(200);
-    return r.body();
+  private static String get(int port, String path) throws IOException, InterruptedException {
+    return GatewayProcess.adminGet(port, path);
   }
 
   /**
@@ -244,7 +245,8 @@ class KafkaContainerFaultIT {
    * the batch never completed. Small batches at a 200 ms interval (at most 8,000 records each), so
    * the stream is still flowing when the fault begins.
    */
-  private Path config(String id, String a, String b, int adminPort, boolean shortTimeouts)
+  private Path config(
+      String id, String a, String b, int adminPort, boolean shortTimeouts, String sourceType)
       throws IOException {
     String sourceTimeouts =
         shortTimeouts
@@ -276,9 +278,10 @@ class KafkaContainerFaultIT {
             "      direct.max-records-per-partition: 1000",
             "    checkpoint: " + tmp.resolve("checkpoint-" + id),
             "    source:",
-            "      type: kafka",
+            "      type: " + sourceType,
             "      bootstrap-servers: " + broker.bootstrapServers(),
             "      topics: [" + a + "]",
+            sourceType.equals("kafka-group") ? "      group-id: " + id + "-group" : "",
             "      starting-position: earliest",
             sourceTimeouts,
             "    sinks:",

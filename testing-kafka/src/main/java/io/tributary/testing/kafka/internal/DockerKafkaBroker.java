@@ -1,12 +1,12 @@
 package io.tributary.testing.kafka.internal;
 
-import com.github.dockerjava.api.DockerClient;
 import com.github.dockerjava.api.exception.NotFoundException;
 import com.github.dockerjava.api.model.Capability;
 import com.github.dockerjava.api.model.ExposedPort;
 import com.github.dockerjava.api.model.PortBinding;
 import com.github.dockerjava.api.model.Ports;
 import io.tributary.testing.kafka.ContainerFaults;
+import io.tributary.testing.kafka.EngineContainerFaults;
 import io.tributary.testing.kafka.KafkaBroker;
 import io.tributary.testing.kafka.KafkaBrokerException;
 import java.io.IOException;
@@ -18,7 +18,6 @@ import org.awaitility.Awaitility;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.testcontainers.DockerClientFactory;
-import org.testcontainers.containers.Container.ExecResult;
 import org.testcontainers.kafka.KafkaContainer;
 import org.testcontainers.utility.DockerImageName;
 
@@ -48,13 +47,15 @@ public final class DockerKafkaBroker implements KafkaBroker {
   private final KafkaContainer container;
   private final String image;
   private final String bootstrapServers;
-  private final Faults faults = new Faults();
+  private final EngineContainerFaults faults;
   private boolean closed;
 
   private DockerKafkaBroker(KafkaContainer container, String image) {
     this.container = container;
     this.image = image;
     this.bootstrapServers = container.getBootstrapServers().replace("PLAINTEXT://", "");
+    this.faults =
+        new EngineContainerFaults(container, "kafka", () -> awaitAnswering("SIGKILL"), this);
   }
 
   /** Whether Testcontainers finds a working Docker engine; false (never an exception) otherwise. */
@@ -212,156 +213,6 @@ public final class DockerKafkaBroker implements KafkaBroker {
     }
   }
 
-  /** {@link ContainerFaults} through the engine's API and commands run inside the container. */
-  private final class Faults implements ContainerFaults {
-    private String disconnectedFrom;
-
-    private DockerClient client() {
-      return container.getDockerClient();
-    }
-
-    @Override
-    public String containerId() {
-      return container.getContainerId();
-    }
-
-    @Override
-    public void kill() {
-      synchronized (DockerKafkaBroker.this) {
-        String id = containerId();
-        client().killContainerCmd(id).withSignal("KILL").exec();
-        Awaitility.await()
-            .atMost(Duration.ofSeconds(30))
-            .pollInterval(Duration.ofMillis(50))
-            .until(() -> !isRunning(id));
-        LOG.info("event=kafka_container_killed container={}", id);
-      }
-    }
-
-    @Override
-    public void start() {
-      synchronized (DockerKafkaBroker.this) {
-        startAgainAndAwait(containerId(), "SIGKILL", "kafka_container_started");
-      }
-    }
-
-    @Override
-    public void pause() {
-      client().pauseContainerCmd(containerId()).exec();
-      LOG.info("event=kafka_container_paused container={}", containerId());
-    }
-
-    @Override
-    public void unpause() {
-      client().unpauseContainerCmd(containerId()).exec();
-      LOG.info("event=kafka_container_unpaused container={}", containerId());
-    }
-
-    @Override
-    public void disconnect() {
-      var networks =
-          client().inspectContainerCmd(containerId()).exec().getNetworkSettings().getNetworks();
-      if (networks.isEmpty()) {
-        throw new KafkaBrokerException(
-            "Container " + containerId() + " is on no network: nothing to disconnect");
-      }
-      String network = networks.keySet().iterator().next();
-      client()
-          .disconnectFromNetworkCmd()
-          .withNetworkId(network)
-          .withContainerId(containerId())
-          .exec();
-      disconnectedFrom = network;
-      LOG.info(
-          "event=kafka_container_disconnected container={} network={}", containerId(), network);
-    }
-
-    @Override
-    public void reconnect() {
-      if (disconnectedFrom == null) {
-        throw new KafkaBrokerException("reconnect() without a disconnect() before it");
-      }
-      client()
-          .connectToNetworkCmd()
-          .withNetworkId(disconnectedFrom)
-          .withContainerId(containerId())
-          .exec();
-      LOG.info(
-          "event=kafka_container_reconnected container={} network={}",
-          containerId(),
-          disconnectedFrom);
-      disconnectedFrom = null;
-    }
-
-    @Override
-    public void degradeLink(int lossPercent, int rateKbit) {
-      if (lossPercent < 0 || lossPercent > 99 || rateKbit < 0) {
-        throw new IllegalArgumentException(
-            "lossPercent must be 0 to 99 and rateKbit 0 or more, got "
-                + lossPercent
-                + ", "
-                + rateKbit);
-      }
-      StringBuilder script = new StringBuilder("set -e\n");
-      if (lossPercent > 0) {
-        script
-            .append("nft add table inet tributary_fault\n")
-            .append(
-                "nft add chain inet tributary_fault in '{ type filter hook input priority 0; }'\n")
-            .append(
-                "nft add chain inet tributary_fault out '{ type filter hook output priority 0; }'\n")
-            .append("nft 'add rule inet tributary_fault in iifname eth0 numgen random mod 100 < ")
-            .append(lossPercent)
-            .append(" drop'\n")
-            .append("nft 'add rule inet tributary_fault out oifname eth0 numgen random mod 100 < ")
-            .append(lossPercent)
-            .append(" drop'\n");
-      }
-      if (rateKbit > 0) {
-        script
-            .append("tc qdisc add dev eth0 root tbf rate ")
-            .append(rateKbit)
-            .append("kbit burst 16kb latency 2s\n");
-      }
-      exec(script.toString());
-      LOG.info(
-          "event=kafka_container_link_degraded container={} loss_percent={} rate_kbit={}",
-          containerId(),
-          lossPercent,
-          rateKbit);
-    }
-
-    @Override
-    public void restoreLink() {
-      exec(
-          "nft delete table inet tributary_fault 2>/dev/null || true\n"
-              + "tc qdisc del dev eth0 root 2>/dev/null || true\n");
-      LOG.info("event=kafka_container_link_restored container={}", containerId());
-    }
-
-    private void exec(String script) {
-      try {
-        ExecResult r = container.execInContainer("bash", "-c", script);
-        if (r.getExitCode() != 0) {
-          throw new KafkaBrokerException(
-              "Fault command failed in container "
-                  + containerId()
-                  + " (exit "
-                  + r.getExitCode()
-                  + "): "
-                  + r.getStderr().strip()
-                  + "; the image needs iproute2 and nftables (scripts/images/jre17)");
-        }
-      } catch (IOException e) {
-        throw new KafkaBrokerException("Could not run a command in " + containerId() + ": " + e, e);
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        throw new KafkaBrokerException(
-            "Interrupted while running a command in " + containerId(), e);
-      }
-    }
-  }
-
   private static String tail(String log) {
     return log.length() <= 4000 ? log : log.substring(log.length() - 4000);
   }
@@ -374,6 +225,12 @@ public final class DockerKafkaBroker implements KafkaBroker {
   /** Starts the stopped container {@code id} and waits until the broker answers again. */
   private void startAgainAndAwait(String id, String after, String event) {
     container.getDockerClient().startContainerCmd(id).exec();
+    awaitAnswering(after);
+    LOG.info("event={} kind=docker bootstrap={}", event, bootstrapServers);
+  }
+
+  /** Waits (at most 120 s) until the broker answers after its container was started again. */
+  private void awaitAnswering(String after) {
     try {
       String notReady =
           BrokerReadiness.await(bootstrapServers, Duration.ofSeconds(120), () -> null);
@@ -390,6 +247,5 @@ public final class DockerKafkaBroker implements KafkaBroker {
       Thread.currentThread().interrupt();
       throw new KafkaBrokerException("Interrupted while restarting the Docker Kafka broker", e);
     }
-    LOG.info("event={} kind=docker bootstrap={}", event, bootstrapServers);
   }
 }

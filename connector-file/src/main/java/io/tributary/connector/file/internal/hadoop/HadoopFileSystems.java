@@ -52,9 +52,16 @@ public final class HadoopFileSystems {
   /**
    * A Configuration with Hadoop's defaults (and any {@code core-site.xml} on the classpath), then
    * {@code settings}.
+   *
+   * <p>{@code fs.automatic.close} is false unless {@code settings} say otherwise: with Hadoop's
+   * default, a JVM shutdown hook closes every FileSystem while the gateway's own shutdown hook
+   * still lets the batch in flight finish, so a SIGTERM during an S3 listing failed the pipeline
+   * ({@code RejectedExecutionException} from the closed S3 client) and the gateway exited non-zero
+   * instead of stopping gracefully. Tributary closes the file systems it opens itself.
    */
   public static Configuration configuration(Map<String, String> settings) {
     Configuration conf = new Configuration();
+    conf.setBoolean("fs.automatic.close", false);
     settings.forEach(conf::set);
     return conf;
   }
