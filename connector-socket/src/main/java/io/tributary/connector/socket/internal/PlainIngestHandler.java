@@ -21,9 +21,12 @@ import java.util.concurrent.atomic.AtomicLong;
  * storeReliablyAsync}, so the write-ahead log gets them, without acknowledging anything to the
  * peer.
  *
- * <p>Backpressure: at most one group per connection is being stored; while it is, the channel's
- * autoRead is off, so the kernel's receive buffer fills and TCP flow control slows the sender. The
- * event loop never blocks.
+ * <p>Backpressure: up to {@link #MAX_IN_FLIGHT} groups per connection are being stored at once.
+ * While that many are, the connection goes on reading into the next group, up to {@link
+ * #MAX_PENDING_BYTES}; that group is handed over as one as soon as a store completes, so with
+ * {@code wal.fsync: always} one WAL fsync covers what arrived during the previous one instead of a
+ * few read bursts. Beyond that bound the channel's autoRead is off, so the kernel's receive buffer
+ * fills and TCP flow control slows the sender. The event loop never blocks.
  *
  * <p>Thread safety: one instance per channel; all state is touched on the channel's event loop only
  * (store completions hop back onto it).
@@ -65,6 +68,17 @@ public final class PlainIngestHandler extends ConnectionHandler {
   private int inFlight;
 
   public static final int MAX_IN_FLIGHT = 4;
+
+  /**
+   * Bytes read into the next group (the lines' arrays) while {@link #MAX_IN_FLIGHT} groups are
+   * being stored, before reading pauses. Bounds a connection's memory outside the runtime's buffer
+   * to this plus the groups in flight.
+   */
+  public static final int MAX_PENDING_BYTES = 4 << 20;
+
+  /** Bytes of the lines' arrays in {@link #pending} or {@link #parsed}. */
+  private long pendingBytes;
+
   private byte[] remote;
 
   /**
@@ -130,8 +144,10 @@ public final class PlainIngestHandler extends ConnectionHandler {
       long offset = offsets.getAndAdd(n); // one reservation for the whole read
       builder()
           .add(lines.data(), lines.starts(), lines.ends(), n, offset, System.currentTimeMillis());
+      pendingRead(lines.data().length);
     } else if (msg instanceof Frame.Payload p) {
       singleEnd[0] = p.bytes().length;
+      pendingRead(p.bytes().length);
       builder()
           .add(
               p.bytes(),
@@ -160,11 +176,13 @@ public final class PlainIngestHandler extends ConnectionHandler {
       parsed = new ArrayList<>();
     }
     if (msg instanceof Frame.Lines lines) {
+      pendingRead(lines.data().length);
       long offset = offsets.getAndAdd(lines.count());
       for (int i = 0; i < lines.count(); i++) {
         parsed.add(parsedRecord(lines.data(), lines.starts()[i], lines.ends()[i], offset + i, now));
       }
     } else if (msg instanceof Frame.Payload p) {
+      pendingRead(p.bytes().length);
       parsed.add(parsedRecord(p.bytes(), 0, p.bytes().length, offsets.getAndIncrement(), now));
     }
   }
@@ -182,6 +200,24 @@ public final class PlainIngestHandler extends ConnectionHandler {
     }
     byte[] value = from == 0 && to == data.length ? data : Arrays.copyOfRange(data, from, to);
     return new Record(null, value, now, headers, new SourcePosition(source, partition, offset));
+  }
+
+  /** Counts bytes read into the next group; pauses reading once that group is full. */
+  private void pendingRead(int bytes) {
+    pendingBytes += bytes;
+    updateAutoRead();
+  }
+
+  /**
+   * Reading pauses only while {@link #MAX_IN_FLIGHT} groups are being stored and the next one holds
+   * {@link #MAX_PENDING_BYTES}: below that, a read either becomes a group at the end of its burst
+   * or waits in the next group for a store to complete.
+   */
+  private void updateAutoRead() {
+    boolean read = inFlight < MAX_IN_FLIGHT || pendingBytes < MAX_PENDING_BYTES;
+    if (ctx.channel().config().isAutoRead() != read && (ctx.channel().isActive() || !read)) {
+      ctx.channel().config().setAutoRead(read);
+    }
   }
 
   private PackedRecords.Builder builder() {
@@ -222,10 +258,9 @@ public final class PlainIngestHandler extends ConnectionHandler {
       lastGroupRecords = packed.size(); // the next group is likely as large: no regrowth
       batch = packed;
     }
+    pendingBytes = 0;
     inFlight++;
-    if (inFlight >= MAX_IN_FLIGHT) {
-      ctx.channel().config().setAutoRead(false);
-    }
+    updateAutoRead();
     Object remoteAddress = ctx.channel().remoteAddress();
     CompletableFuture<Void> f = store.storeReliablyAsync(batch);
     f.whenComplete(
@@ -258,14 +293,15 @@ public final class PlainIngestHandler extends ConnectionHandler {
       }
       pending = null;
       parsed = null;
+      pendingBytes = 0;
       ctx.close();
       return;
     }
     metrics.records(count);
     if (hasPending()) {
-      storePending();
-    } else if (ctx.channel().isActive() && inFlight < MAX_IN_FLIGHT) {
-      ctx.channel().config().setAutoRead(true);
+      storePending(); // everything read while the groups were in flight, as one group
+    } else {
+      updateAutoRead();
     }
   }
 }
