@@ -93,6 +93,18 @@ public final class FileSourceOptions {
     DISCOVERY_TIME
   }
 
+  /** What makes two files the same file, so that the second is not read again. */
+  public enum Identity {
+    /** The path: a file is read once per path inside the horizon (Spark's rule). */
+    PATH,
+    /**
+     * The content: the first {@code fingerprint-bytes} of the (decompressed) content. A file whose
+     * fingerprint was read before under another name (renamed, or compressed by log rotation) is
+     * not read again; a file replaced under a remembered name by other content is read.
+     */
+    CONTENT
+  }
+
   public static final ConfigOption<List<String>> PATHS =
       ConfigOption.stringList("paths")
           .required()
@@ -312,6 +324,26 @@ public final class FileSourceOptions {
                   + " cycle lists everything (no start-after, no pruning) and reads files the fast listing skipped"
                   + " (out of order or late), counted as tributary.files.late. 0s turns reconciliation off.");
 
+  public static final ConfigOption<Identity> IDENTITY =
+      ConfigOption.enumValue("identity", Identity.class)
+          .defaultValue(Identity.PATH)
+          .description(
+              "What identifies a file already read. path: its path (read once per path inside max-file-age)."
+                  + " content: the first fingerprint-bytes of its decompressed content, so a file renamed or"
+                  + " compressed after it was read (logrotate rotate/compress) is not read again (counted as"
+                  + " tributary.files.ignored{reason=same-content}), and a file replaced under a name already read"
+                  + " by other first bytes is read as a new file. Costs one read of the first bytes per new file,"
+                  + " and on the local file system one status per remembered file per listing.");
+
+  public static final ConfigOption<Long> FINGERPRINT_BYTES =
+      ConfigOption.size("fingerprint-bytes")
+          .defaultValue(4096L)
+          .validate(ConfigOption.between(16, 1024 * 1024))
+          .description(
+              "identity content: how many first bytes of a file's decompressed content identify it. Two files"
+                  + " with the same first bytes are the same content: make them cover something unique (a"
+                  + " timestamp in the first line).");
+
   /** The keys of the {@code files} source. */
   public static final ConfigSpec SPEC =
       ConfigSpec.of(
@@ -336,6 +368,8 @@ public final class FileSourceOptions {
           WATCH_CHANGES_FOR,
           AGE_BY,
           RECONCILE_INTERVAL,
+          IDENTITY,
+          FINGERPRINT_BYTES,
           CLEAN_SOURCE,
           ARCHIVE_DIR,
           HADOOP,

@@ -267,6 +267,19 @@ final class DirectoryScanner {
     return this;
   }
 
+  /**
+   * identity content: a remembered path that was read is looked at again (its status), and returned
+   * as a candidate when its length or modification time differs from what was read: the caller
+   * compares its fingerprint.
+   */
+  DirectoryScanner contentIdentity(boolean on) {
+    this.contentIdentity = on;
+    return this;
+  }
+
+  /** identity content: remembered paths read before are checked for replacement. */
+  private boolean contentIdentity;
+
   /** Where files ignored for their age are reported (with the cycle's threshold). */
   DirectoryScanner onTooOld(java.util.function.BiConsumer<FileStatus, Long> sink) {
     this.onTooOld = sink;
@@ -391,7 +404,8 @@ final class DirectoryScanner {
           continue;
         }
         Path path = fs.makeQualified(new Path(p));
-        if (st.seen.containsKey(path.toString())) {
+        if (st.seen.containsKey(path.toString())
+            && !(contentIdentity && st.content.containsKey(path.toString()))) {
           continue; // admitted in an earlier cycle (a candidate looked at again, or an event for a
           // file seen): no RPC
         }
@@ -751,7 +765,7 @@ final class DirectoryScanner {
           continue; // ordered file names: seen before, or a late file under an older name (found
           // by the next reconciliation)
         }
-        if (remembered(st, prefix + name)) {
+        if (remembered(st, prefix + name) && !readBefore(st, prefix + name)) {
           c.files++;
           continue; // remembered: a file inside the horizon that was seen before (directories are
           // never remembered)
@@ -881,7 +895,11 @@ final class DirectoryScanner {
     }
     String path = s.getPath().toString();
     if (remembered(st, path)) {
-      return;
+      PartitionState.Content read = readBefore(st, path) ? st.content.get(path) : null;
+      if (read == null || read.length() == s.getLen() && read.mtime() == s.getModificationTime()) {
+        return; // the same path, unchanged since it was read
+      }
+      // identity content: changed since it was read; the caller compares its first bytes
     }
     if (!ageByDiscovery && s.getModificationTime() < threshold) {
       c.old++;
@@ -897,6 +915,11 @@ final class DirectoryScanner {
     if (parent != null) {
       nextPending.add(parent.toString());
     }
+  }
+
+  /** identity content: whether the path was read (its content is known). */
+  private boolean readBefore(PartitionState st, String path) {
+    return contentIdentity && st.content.containsKey(path);
   }
 
   /**

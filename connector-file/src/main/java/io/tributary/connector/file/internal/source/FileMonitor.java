@@ -28,6 +28,7 @@ import io.tributary.core.api.Record;
 import io.tributary.core.api.Secrets;
 import io.tributary.core.checkpoint.CheckpointStorage;
 import java.io.IOException;
+import java.io.InputStream;
 import java.time.Clock;
 import java.util.ArrayList;
 import java.util.Iterator;
@@ -66,6 +67,11 @@ public final class FileMonitor implements AutoCloseable {
   private final long splitSize;
   private final Format format;
   private final long recordLength;
+
+  /** identity content: files are known by the first fingerprintBytes of their content. */
+  private final boolean contentIdentity;
+
+  private final int fingerprintBytes;
   private final Map<String, FileSystem> fileSystems = new LinkedHashMap<>();
   private final Map<String, DirectoryScanner> scanners = new LinkedHashMap<>();
   private final Map<String, StabilityGuard> guards = new LinkedHashMap<>();
@@ -124,6 +130,9 @@ public final class FileMonitor implements AutoCloseable {
     this.splitSize = config.get(FileSourceOptions.SPLIT_SIZE);
     this.format = config.get(FileSourceOptions.FORMAT);
     this.recordLength = config.get(FileSourceOptions.RECORD_LENGTH);
+    this.contentIdentity =
+        config.get(FileSourceOptions.IDENTITY) == FileSourceOptions.Identity.CONTENT;
+    this.fingerprintBytes = config.get(FileSourceOptions.FINGERPRINT_BYTES).intValue();
     this.reader =
         new FileReader(
             config.get(FileSourceOptions.FORMAT),
@@ -197,6 +206,7 @@ public final class FileMonitor implements AutoCloseable {
                 .onNotRegular(this::notRegular)
                 .onIgnoredEntry(this::ignoredEntry)
                 .followLinks(config.get(FileSourceOptions.FOLLOW_LINKS))
+                .contentIdentity(contentIdentity)
                 .onDirectoryDenied((dir, ex) -> directoryDenied(id, dir, ex));
         if (ageByDiscovery) {
           scanner.ageByDiscovery(clock);
@@ -434,6 +444,9 @@ public final class FileMonitor implements AutoCloseable {
                 || (!added.isEmpty() && added.size() + ranges.size() > allowance)) {
               break;
             }
+            if (contentIdentity && !newContent(fileSystems.get(e.getKey()), st, c)) {
+              continue;
+            }
             futureDated(st, c.status());
             for (long[] range : ranges) {
               FileEntry f =
@@ -512,6 +525,130 @@ public final class FileMonitor implements AutoCloseable {
   }
 
   /**
+   * identity content: whether a stable candidate holds content not read before, to be admitted (its
+   * fingerprint is then recorded with the path). Content read before under another name (a file
+   * renamed or compressed after it was read) is remembered under the new path, counted and logged
+   * once; a path read before whose first bytes are unchanged (it grew or was touched) is left to
+   * on-change.
+   */
+  private boolean newContent(FileSystem fs, PartitionState st, DirectoryScanner.Candidate c)
+      throws IOException {
+    String path = c.path();
+    FileStatus s = c.status();
+    byte[] head;
+    try {
+      head = head(fs, path);
+    } catch (java.io.FileNotFoundException gone) {
+      return false; // moved away since it was listed: looked at again where it is now
+    } catch (IOException unreadable) {
+      // unreadable, or a damaged compressed file: admitted without a fingerprint, so the read
+      // reports it as bad input (on-bad-file) as without identity content
+      return true;
+    }
+    String fp = fingerprint(head, head.length);
+    long time = ageByDiscovery ? scanners.get(st.id).cycleMillis() : s.getModificationTime();
+    PartitionState.Content readHere = st.content.get(path);
+    if (readHere != null && sameStart(head, readHere.fingerprint())) {
+      // the content read under this path, grown or touched since: on-change's case. Its longer
+      // fingerprint is known too, so the file renamed later is still the content read.
+      PartitionState.Content now =
+          new PartitionState.Content(fp, path, s.getLen(), s.getModificationTime(), time);
+      st.content.put(path, now);
+      st.fingerprints.putIfAbsent(fp, now);
+      return false;
+    }
+    PartitionState.Content same = st.fingerprints.get(fp);
+    if (same != null) {
+      st.see(path, c.root(), s.getModificationTime());
+      st.content.put(
+          path, new PartitionState.Content(fp, path, s.getLen(), s.getModificationTime(), time));
+      if (sameContentSeen.size() > 100_000) {
+        sameContentSeen.clear();
+      }
+      if (sameContentSeen.add(path + " " + fp)) {
+        Counter.builder("tributary.files.ignored")
+            .description("Files ignored, counted once per file (reason too-old: max-file-age)")
+            .tags(tags)
+            .tag("reason", "same-content")
+            .register(registry)
+            .increment();
+        LOG.info(
+            "event=file_ignored reason=same-content pipeline={} source={} partition={} path={}"
+                + " read_as={} fingerprint={} hint=\"identity is content: its first {} bytes"
+                + " (decompressed) are those of a file already read, renamed or compressed since;"
+                + " set identity: path to read every path\"",
+            pipeline,
+            source,
+            st.id,
+            path,
+            same.path(),
+            fp,
+            fingerprintBytes);
+      }
+      return false;
+    }
+    if (readHere != null) {
+      LOG.info(
+          "event=file_replaced pipeline={} source={} partition={} path={} reason=\"other first"
+              + " bytes than the file read under this name: a new file, read\"",
+          pipeline,
+          source,
+          st.id,
+          path);
+      changeWatches.get(st.id).forget(path);
+    }
+    st.read(new PartitionState.Content(fp, path, s.getLen(), s.getModificationTime(), time));
+    return true;
+  }
+
+  /** identity content: whether a file read under {@code path} now has other first bytes. */
+  private boolean replaced(FileSystem fs, PartitionState st, String path) {
+    PartitionState.Content read = st.content.get(path);
+    if (read == null) {
+      return false;
+    }
+    try {
+      return !sameStart(head(fs, path), read.fingerprint());
+    } catch (IOException e) {
+      return false; // gone or unreadable: on-change as without identity content
+    }
+  }
+
+  /**
+   * Whether {@code head} starts with the bytes a fingerprint was taken of (a file read while
+   * shorter than fingerprint-bytes keeps its identity as it grows).
+   */
+  private static boolean sameStart(byte[] head, String fingerprint) {
+    int n = Integer.parseInt(fingerprint.substring(0, fingerprint.indexOf(':')));
+    return head.length >= n && fingerprint(head, n).equals(fingerprint);
+  }
+
+  /** The first fingerprint-bytes of the file's decompressed content (fewer if it is shorter). */
+  private byte[] head(FileSystem fs, String path) throws IOException {
+    try (InputStream in = FileReader.decompress(path, fs.open(new Path(path)))) {
+      return in.readNBytes(fingerprintBytes);
+    }
+  }
+
+  /** Paths (with their fingerprint) counted as same-content by this process, each once. */
+  private final java.util.Set<String> sameContentSeen = new java.util.HashSet<>();
+
+  /**
+   * {@code <n>:<hash>}: the SHA-256 (first 128 bits, hex) of the first {@code n} bytes of {@code
+   * head}.
+   */
+  private static String fingerprint(byte[] head, int n) {
+    java.security.MessageDigest sha;
+    try {
+      sha = java.security.MessageDigest.getInstance("SHA-256");
+    } catch (java.security.NoSuchAlgorithmException e) {
+      throw new IllegalStateException(e);
+    }
+    sha.update(head, 0, n);
+    return n + ":" + java.util.HexFormat.of().formatHex(sha.digest(), 0, 16);
+  }
+
+  /**
    * Detection after admission: the changes seen since the last cycle, handled by on-change. Returns
    * the entries admitted for appended bytes (read-appended), already given their offsets.
    */
@@ -556,6 +693,12 @@ public final class FileMonitor implements AutoCloseable {
             id,
             tail.seq(),
             was.path());
+        continue;
+      }
+      if (contentIdentity && replaced(fileSystems.get(id), st, was.path())) {
+        // other first bytes: not a change to this file but another file under its name, which
+        // the listing reads as new (event=file_replaced)
+        w.forget(was.path());
         continue;
       }
       boolean append = onChange == OnChange.READ_APPENDED && ch.kind() == ChangeWatch.Kind.GREW;
