@@ -31,7 +31,6 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.time.Clock;
 import java.util.ArrayList;
-import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -1051,12 +1050,13 @@ public final class FileMonitor implements AutoCloseable {
     }
     return new CloseableIterator<>() {
       private long next = range.fromOffset();
-      private Iterator<Record> current = List.<Record>of().iterator();
+      private CloseableIterator<Record> current = CloseableIterator.of(List.of());
 
       @Override
       public boolean hasNext() {
         while (!current.hasNext() && next < range.untilOffset()) {
-          current = readOne(fs, partition, next++).iterator();
+          current.close();
+          current = readOne(fs, partition, next++);
         }
         return current.hasNext();
       }
@@ -1070,16 +1070,23 @@ public final class FileMonitor implements AutoCloseable {
       }
 
       @Override
-      public void close() {}
+      public void close() {
+        current.close();
+      }
     };
   }
 
-  private List<Record> readOne(FileSystem fs, String partition, long seq) {
+  /**
+   * The records of one offset: whole or none (bad input is decided before the first record is
+   * handed out); a large file streams from a second read once a first read checked all of it.
+   */
+  private CloseableIterator<Record> readOne(FileSystem fs, String partition, long seq) {
+    CloseableIterator<Record> none = CloseableIterator.of(List.of());
     if (index.replanned(partition, seq)) {
-      return List.of(); // the file was still being written: a later offset reads it whole
+      return none; // the file was still being written: a later offset reads it whole
     }
     if (index.quarantined(partition, seq).isPresent()) {
-      return List.of(); // decided before (possibly by the attempt a replay repeats): same decision
+      return none; // decided before (possibly by the attempt a replay repeats): same decision
     }
     FileEntry e =
         index
@@ -1098,7 +1105,7 @@ public final class FileMonitor implements AutoCloseable {
                             + "/index of the checkpoint"
                             + " was lost or edited); restore the checkpoint or start with a new one"));
     try {
-      return reader.read(fs, e, source, partition);
+      return reader.open(fs, e, source, partition);
     } catch (BadFileException ex) {
       if (stillBeingWritten(fs, e, ex)) {
         try {
@@ -1125,7 +1132,7 @@ public final class FileMonitor implements AutoCloseable {
             e.path(),
             e.length(),
             seq);
-        return List.of();
+        return none;
       }
       if (onBadFile == OnBadFile.FAIL) {
         LOG.error(
@@ -1170,7 +1177,7 @@ public final class FileMonitor implements AutoCloseable {
           e.path(),
           ex.reason(),
           ex.getMessage());
-      return List.of();
+      return none;
     }
   }
 
