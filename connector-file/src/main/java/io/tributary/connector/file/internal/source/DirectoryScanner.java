@@ -94,8 +94,9 @@ final class DirectoryScanner {
       };
 
   /**
-   * Told about every local entry skipped for what it is, with a reason ({@code symlink}, {@code
-   * link-loop}, {@code dangling-link}, {@code unrepresentable-name}) and its path.
+   * Told about every entry skipped for what it is, with a reason ({@code symlink}, {@code
+   * link-loop}, {@code dangling-link}, {@code unrepresentable-name}: local; {@code
+   * directory-vanished}: any file system) and its path.
    */
   private java.util.function.BiConsumer<String, String> onIgnoredEntry = (r, p) -> {};
 
@@ -613,12 +614,22 @@ final class DirectoryScanner {
         it = fs.listStatusIterator(dir);
       }
     } catch (FileNotFoundException e) {
-      return; // removed since its parent was listed
+      vanished(dir, depth); // removed since its parent was listed
+      return;
     }
     c.dirs++;
     String hw = st.highWater.get(root);
-    while (it.hasNext()) {
-      FileStatus s = it.next();
+    while (true) {
+      FileStatus s;
+      try {
+        if (!it.hasNext()) {
+          break;
+        }
+        s = it.next();
+      } catch (FileNotFoundException e) {
+        vanished(dir, depth); // removed while its listing was read (a paged listing)
+        return;
+      }
       String name = s.getPath().getName();
       if (isHiddenOrInProgress(name)) {
         continue;
@@ -635,6 +646,18 @@ final class DirectoryScanner {
       } finally {
         lateName = false;
       }
+    }
+  }
+
+  /**
+   * A subdirectory that vanished between its parent's listing and its own (a writer's temporary
+   * directory, a partition cleaned up): bad input, never a failure; reported (counted and logged
+   * once per path), and listed again if it is there at the next cycle. A monitored directory that
+   * does not exist is not reported: it may not have been created yet.
+   */
+  private void vanished(Path dir, int depth) {
+    if (depth > 0) {
+      onIgnoredEntry.accept("directory-vanished", dir.toString());
     }
   }
 
@@ -728,6 +751,7 @@ final class DirectoryScanner {
       try {
         dirKey = Files.readAttributes(nioDir, BasicFileAttributes.class).fileKey();
       } catch (NoSuchFileException | NotDirectoryException gone) {
+        vanished(dir, depth);
         return;
       } catch (java.nio.file.AccessDeniedException e) {
         onDirectoryDenied.denied(dir, e);
@@ -817,7 +841,7 @@ final class DirectoryScanner {
         }
       }
     } catch (NoSuchFileException | NotDirectoryException e) {
-      // removed (or replaced) since its parent was listed
+      vanished(dir, depth); // removed (or replaced) since its parent was listed
     } catch (java.nio.file.AccessDeniedException e) {
       onDirectoryDenied.denied(dir, e);
     } catch (DirectoryIteratorException e) {

@@ -878,6 +878,9 @@ public final class FileMonitor implements AutoCloseable {
               "the link leads back to a directory being walked (ln -s .. up); it is"
                   + " not descended";
           case "dangling-link" -> "the link's target does not exist";
+          case "directory-vanished" ->
+              "the directory was deleted or moved between its parent's listing and its own (not a"
+                  + " failure); it is listed again if it is there at the next cycle";
           default ->
               "the name holds bytes that the gateway's file name charset (sun.jnu.encoding,"
                   + " from the locale) cannot decode, so it cannot be opened by name; rename it to UTF-8"
