@@ -1,5 +1,6 @@
 package io.tributary.connector.file;
 
+import io.tributary.connector.file.internal.FileOptionShapes;
 import io.tributary.connector.file.internal.hadoop.HadoopFileSystems;
 import io.tributary.core.api.ConfigOption;
 import io.tributary.core.api.ConfigSpec;
@@ -106,25 +107,16 @@ public final class FileSourceOptions {
   }
 
   public static final ConfigOption<List<String>> PATHS =
-      ConfigOption.stringList("paths")
-          .required()
-          .validate(
-              v ->
-                  v.isEmpty()
-                      ? "must name at least one directory (expected: a list of paths or URIs)"
-                      : null)
-          .description(
-              "Directories to monitor, as paths or URIs (file:///in, hdfs://nn:8020/in, s3a://bucket/in). A path may"
-                  + " contain Hadoop glob characters (* ? [ab] {a,b}) matching several directories. Each entry is one"
-                  + " partition of the source. A single string is split at commas: give a list when a path holds a"
-                  + " comma (a {a,b} glob).");
+      FileOptionShapes.paths(
+          "a list of paths or URIs",
+          "Directories to monitor, as paths or URIs (file:///in, hdfs://nn:8020/in, s3a://bucket/in). A path may"
+              + " contain Hadoop glob characters (* ? [ab] {a,b}) matching several directories. Each entry is one"
+              + " partition of the source. A single string is split at commas: give a list when a path holds a"
+              + " comma (a {a,b} glob).");
 
   public static final ConfigOption<String> FILE_PATTERN =
-      ConfigOption.string("file-pattern")
-          .defaultValue("*")
-          .validate(ConfigOption.nonBlank())
-          .description(
-              "Glob that a file name (not its directory) must match to be read, e.g. *.csv or *.{log,log.gz}.");
+      FileOptionShapes.filePattern(
+          "Glob that a file name (not its directory) must match to be read, e.g. *.csv or *.{log,log.gz}.");
 
   public static final ConfigOption<Boolean> RECURSIVE =
       ConfigOption.bool("recursive")
@@ -206,11 +198,8 @@ public final class FileSourceOptions {
               "text (one record per line), whole-file (one record per file) or fixed-length.");
 
   public static final ConfigOption<Long> MAX_LINE_LENGTH =
-      ConfigOption.size("max-line-length")
-          .defaultValue(1024L * 1024)
-          .validate(ConfigOption.between(1, Integer.MAX_VALUE - 16))
-          .description(
-              "format text: longest line in bytes; a longer line makes the file bad input (on-bad-file).");
+      FileOptionShapes.maxLineLength(
+          "format text: longest line in bytes; a longer line makes the file bad input (on-bad-file).");
 
   public static final ConfigOption<Long> RECORD_LENGTH =
       ConfigOption.size("record-length")
@@ -336,13 +325,11 @@ public final class FileSourceOptions {
                   + " and on the local file system one status per remembered file per listing.");
 
   public static final ConfigOption<Long> FINGERPRINT_BYTES =
-      ConfigOption.size("fingerprint-bytes")
-          .defaultValue(4096L)
-          .validate(ConfigOption.between(16, 1024 * 1024))
-          .description(
-              "identity content: how many first bytes of a file's decompressed content identify it. Two files"
-                  + " with the same first bytes are the same content: make them cover something unique (a"
-                  + " timestamp in the first line).");
+      FileOptionShapes.fingerprintBytes(
+          4096L,
+          "identity content: how many first bytes of a file's decompressed content identify it. Two files"
+              + " with the same first bytes are the same content: make them cover something unique (a"
+              + " timestamp in the first line).");
 
   /** The keys of the {@code files} source. */
   public static final ConfigSpec SPEC =
