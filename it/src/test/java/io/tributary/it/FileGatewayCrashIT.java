@@ -29,6 +29,9 @@ import org.junit.jupiter.api.io.TempDir;
  * line must be in the output exactly once: nothing missed across restarts (a file renamed in while
  * the gateway was down, or listed but not yet committed), nothing read twice (a file whose batch
  * was written but not committed, or committed but whose index delta was the last thing written).
+ * One file in ten also arrives a tick later as a gzip copy under another name; the source runs with
+ * {@code identity: content}, so each copy is taken for the content it repeats, never read as a new
+ * file (without it, their 10,000 lines would be duplicates).
  *
  * <p>Random moments: each kill waits until the mover passed a random target and the gateway
  * committed output since its last start, polled at a random interval (seeded; the seed is printed,
@@ -76,6 +79,8 @@ class FileGatewayCrashIT {
             "      include-existing: true",
             "      max-files-per-batch: 300",
             "      state-compaction-interval: 8",
+            // gzip copies of files moved in earlier (below) are the same content: not read again
+            "      identity: content",
             "    sinks:",
             "      - { type: files, path: " + out + ", max-file-size: 256kb }",
             ""));
@@ -97,6 +102,10 @@ class FileGatewayCrashIT {
                 throw new UncheckedIOException(e);
               }
               moved.incrementAndGet();
+              int earlier = f - FILES_PER_TICK;
+              if (earlier >= 0 && earlier % 10 == 0) {
+                gzipCopy(in.resolve(name(earlier)), staging, in);
+              }
             }
           },
           0,
@@ -153,6 +162,23 @@ class FileGatewayCrashIT {
     assertThat(duplicated).as("duplicated lines (seed %d)", seed).isZero();
     assertThat(counts.keySet()).as("only lines of the input").hasSize(FILES * LINES_PER_FILE);
     assertThat(lines).hasSize(FILES * LINES_PER_FILE);
+  }
+
+  /**
+   * A gzip copy of a file moved in earlier (logrotate's compress keeps the content under another
+   * name), written in {@code staging} and moved in: {@code identity: content} must not read it.
+   */
+  private static void gzipCopy(Path file, Path staging, Path in) {
+    String name = file.getFileName() + ".gz";
+    try {
+      Path t = staging.resolve(name);
+      try (java.io.OutputStream gz = new java.util.zip.GZIPOutputStream(Files.newOutputStream(t))) {
+        Files.copy(file, gz);
+      }
+      Files.move(t, in.resolve("copy-" + name), StandardCopyOption.ATOMIC_MOVE);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
   }
 
   private static String name(int f) {

@@ -1,5 +1,6 @@
 package io.tributary.connector.file;
 
+import io.tributary.connector.file.internal.FileOptionShapes;
 import io.tributary.connector.file.internal.hadoop.HadoopFileSystems;
 import io.tributary.core.api.ConfigOption;
 import io.tributary.core.api.ConfigSpec;
@@ -93,26 +94,29 @@ public final class FileSourceOptions {
     DISCOVERY_TIME
   }
 
+  /** What makes two files the same file, so that the second is not read again. */
+  public enum Identity {
+    /** The path: a file is read once per path inside the horizon (Spark's rule). */
+    PATH,
+    /**
+     * The content: the first {@code fingerprint-bytes} of the (decompressed) content. A file whose
+     * fingerprint was read before under another name (renamed, or compressed by log rotation) is
+     * not read again; a file replaced under a remembered name by other content is read.
+     */
+    CONTENT
+  }
+
   public static final ConfigOption<List<String>> PATHS =
-      ConfigOption.stringList("paths")
-          .required()
-          .validate(
-              v ->
-                  v.isEmpty()
-                      ? "must name at least one directory (expected: a list of paths or URIs)"
-                      : null)
-          .description(
-              "Directories to monitor, as paths or URIs (file:///in, hdfs://nn:8020/in, s3a://bucket/in). A path may"
-                  + " contain Hadoop glob characters (* ? [ab] {a,b}) matching several directories. Each entry is one"
-                  + " partition of the source. A single string is split at commas: give a list when a path holds a"
-                  + " comma (a {a,b} glob).");
+      FileOptionShapes.paths(
+          "a list of paths or URIs",
+          "Directories to monitor, as paths or URIs (file:///in, hdfs://nn:8020/in, s3a://bucket/in). A path may"
+              + " contain Hadoop glob characters (* ? [ab] {a,b}) matching several directories. Each entry is one"
+              + " partition of the source. A single string is split at commas: give a list when a path holds a"
+              + " comma (a {a,b} glob).");
 
   public static final ConfigOption<String> FILE_PATTERN =
-      ConfigOption.string("file-pattern")
-          .defaultValue("*")
-          .validate(ConfigOption.nonBlank())
-          .description(
-              "Glob that a file name (not its directory) must match to be read, e.g. *.csv or *.{log,log.gz}.");
+      FileOptionShapes.filePattern(
+          "Glob that a file name (not its directory) must match to be read, e.g. *.csv or *.{log,log.gz}.");
 
   public static final ConfigOption<Boolean> RECURSIVE =
       ConfigOption.bool("recursive")
@@ -194,11 +198,8 @@ public final class FileSourceOptions {
               "text (one record per line), whole-file (one record per file) or fixed-length.");
 
   public static final ConfigOption<Long> MAX_LINE_LENGTH =
-      ConfigOption.size("max-line-length")
-          .defaultValue(1024L * 1024)
-          .validate(ConfigOption.between(1, Integer.MAX_VALUE - 16))
-          .description(
-              "format text: longest line in bytes; a longer line makes the file bad input (on-bad-file).");
+      FileOptionShapes.maxLineLength(
+          "format text: longest line in bytes; a longer line makes the file bad input (on-bad-file).");
 
   public static final ConfigOption<Long> RECORD_LENGTH =
       ConfigOption.size("record-length")
@@ -312,6 +313,24 @@ public final class FileSourceOptions {
                   + " cycle lists everything (no start-after, no pruning) and reads files the fast listing skipped"
                   + " (out of order or late), counted as tributary.files.late. 0s turns reconciliation off.");
 
+  public static final ConfigOption<Identity> IDENTITY =
+      ConfigOption.enumValue("identity", Identity.class)
+          .defaultValue(Identity.PATH)
+          .description(
+              "What identifies a file already read. path: its path (read once per path inside max-file-age)."
+                  + " content: the first fingerprint-bytes of its decompressed content, so a file renamed or"
+                  + " compressed after it was read (logrotate rotate/compress) is not read again (counted as"
+                  + " tributary.files.ignored{reason=same-content}), and a file replaced under a name already read"
+                  + " by other first bytes is read as a new file. Costs one read of the first bytes per new file,"
+                  + " and on the local file system one status per remembered file per listing.");
+
+  public static final ConfigOption<Long> FINGERPRINT_BYTES =
+      FileOptionShapes.fingerprintBytes(
+          4096L,
+          "identity content: how many first bytes of a file's decompressed content identify it. Two files"
+              + " with the same first bytes are the same content: make them cover something unique (a"
+              + " timestamp in the first line).");
+
   /** The keys of the {@code files} source. */
   public static final ConfigSpec SPEC =
       ConfigSpec.of(
@@ -336,6 +355,8 @@ public final class FileSourceOptions {
           WATCH_CHANGES_FOR,
           AGE_BY,
           RECONCILE_INTERVAL,
+          IDENTITY,
+          FINGERPRINT_BYTES,
           CLEAN_SOURCE,
           ARCHIVE_DIR,
           HADOOP,

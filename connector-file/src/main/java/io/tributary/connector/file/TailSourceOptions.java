@@ -1,5 +1,6 @@
 package io.tributary.connector.file;
 
+import io.tributary.connector.file.internal.FileOptionShapes;
 import io.tributary.core.api.ConfigOption;
 import io.tributary.core.api.ConfigSpec;
 import java.util.List;
@@ -26,25 +27,16 @@ public final class TailSourceOptions {
   }
 
   public static final ConfigOption<List<String>> PATHS =
-      ConfigOption.stringList("paths")
-          .required()
-          .validate(
-              v ->
-                  v.isEmpty()
-                      ? "must name at least one directory (expected: a list of local directories)"
-                      : null)
-          .description(
-              "Local directories whose files are followed (file:/dir or a plain path). The files of all of them"
-                  + " are partitions of the one source, one partition per followed file.");
+      FileOptionShapes.paths(
+          "a list of local directories",
+          "Local directories whose files are followed (file:/dir or a plain path). The files of all of them"
+              + " are partitions of the one source, one partition per followed file.");
 
   public static final ConfigOption<String> FILE_PATTERN =
-      ConfigOption.string("file-pattern")
-          .defaultValue("*")
-          .validate(ConfigOption.nonBlank())
-          .description(
-              "Glob on the file name of the files to follow. It must also match the names rotated files get"
-                  + " (app.log* for app.log, app.log.1, ...): a file rotated out of the pattern is no longer"
-                  + " followed, and what was not read of it by then is counted and logged as unread.");
+      FileOptionShapes.filePattern(
+          "Glob on the file name of the files to follow. It must also match the names rotated files get"
+              + " (app.log* for app.log, app.log.1, ...): a file rotated out of the pattern is no longer"
+              + " followed, and what was not read of it by then is counted and logged as unread.");
 
   public static final ConfigOption<String> EXCLUDE_PATTERN =
       ConfigOption.string("exclude-pattern")
@@ -62,21 +54,16 @@ public final class TailSourceOptions {
                   + " their first byte.");
 
   public static final ConfigOption<Long> MAX_LINE_LENGTH =
-      ConfigOption.size("max-line-length")
-          .defaultValue(1024L * 1024)
-          .validate(ConfigOption.between(1, Integer.MAX_VALUE - 16))
-          .description(
-              "Longest line in bytes: a line longer than this (no terminator within it) fails the pipeline"
-                  + " with RecordTooLongException naming the file and offset.");
+      FileOptionShapes.maxLineLength(
+          "Longest line in bytes: a line longer than this (no terminator within it) fails the pipeline"
+              + " with RecordTooLongException naming the file and offset.");
 
   public static final ConfigOption<Long> FINGERPRINT_BYTES =
-      ConfigOption.size("fingerprint-bytes")
-          .defaultValue(1024L)
-          .validate(ConfigOption.between(16, 1024 * 1024))
-          .description(
-              "How many first bytes of a file identify it besides its device/inode (and instead of it where the"
-                  + " file system has none): a copy with the same first bytes is the same file (copytruncate"
-                  + " rotation), an inode whose first bytes changed is a new file (truncated, or inode reused).");
+      FileOptionShapes.fingerprintBytes(
+          1024L,
+          "How many first bytes of a file identify it besides its device/inode (and instead of it where the"
+              + " file system has none): a copy with the same first bytes is the same file (copytruncate"
+              + " rotation), an inode whose first bytes changed is a new file (truncated, or inode reused).");
 
   /** The keys of the {@code files-tail} source. */
   public static final ConfigSpec SPEC =

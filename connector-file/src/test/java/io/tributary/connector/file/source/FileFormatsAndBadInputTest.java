@@ -99,7 +99,7 @@ class FileFormatsAndBadInputTest {
       h.batch();
       put(in, "a.bin", new byte[] {0, 1, 2, '\n', 3});
       put(in, "b.gz", compress("whole\ncontent", GZIPOutputStream::new));
-      List<Record> records = h.readRecords(h.plan());
+      List<Record> records = h.records(h.plan());
       assertThat(records)
           .extracting(Record::value)
           .containsExactlyInAnyOrder(

@@ -136,7 +136,7 @@ class FileSourceTest {
       Path a = put(in, "a.txt", "1\n2\n");
       Files.setLastModifiedTime(a, FileTime.fromMillis(1_700_000_000_000L));
       List<OffsetRange> ranges = h.plan();
-      List<Record> records = h.readRecords(ranges);
+      List<Record> records = h.records(ranges);
       assertThat(records).hasSize(2);
       for (Record r : records) {
         assertThat(r.position().offset()).isEqualTo(ranges.get(0).fromOffset());

@@ -228,7 +228,7 @@ class HostileNamesTest {
       assertThat(h.batch()).isEmpty();
       linkedTree();
       List<OffsetRange> ranges = h.plan();
-      List<io.tributary.core.api.Record> records = h.readRecords(ranges);
+      List<io.tributary.core.api.Record> records = h.records(ranges);
       h.commit(ranges);
       assertThat(records)
           .extracting(io.tributary.core.api.Record::valueAsString)

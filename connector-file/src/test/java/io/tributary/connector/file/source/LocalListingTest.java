@@ -106,7 +106,7 @@ class LocalListingTest {
       for (String n : names) {
         put(n, n + "\n");
       }
-      List<Record> records = h.readRecords(h.plan());
+      List<Record> records = h.records(h.plan());
       List<String> recorded =
           records.stream()
               .map(r -> new String(r.headers().get("file"), StandardCharsets.UTF_8))

@@ -1,17 +1,10 @@
 package io.tributary.connector.file.source;
 
-import io.micrometer.core.instrument.MeterRegistry;
-import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.tributary.connector.file.FileSource;
 import io.tributary.connector.file.FileSourceOptions;
-import io.tributary.core.api.CloseableIterator;
+import io.tributary.connector.file.testing.DirectSourceHarness;
 import io.tributary.core.api.OffsetRange;
 import io.tributary.core.api.PartitionInfo;
-import io.tributary.core.api.Record;
-import io.tributary.core.api.SourceContext;
-import io.tributary.core.checkpoint.CheckpointStorage;
-import io.tributary.core.checkpoint.LocalCheckpointStorage;
-import io.tributary.core.internal.checkpoint.ScopedCheckpointStorage;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.util.ArrayList;
@@ -24,11 +17,7 @@ import java.util.Map;
  * read, commit) without a pipeline, with its state in a local checkpoint directory so that
  * "restarts" reopen the same state.
  */
-final class SourceHarness implements AutoCloseable {
-  final FileSource source;
-  final MeterRegistry registry = new SimpleMeterRegistry();
-  final CheckpointStorage checkpoint;
-
+final class SourceHarness extends DirectSourceHarness<FileSource> {
   /** Next offset to plan per partition (what offsets/N would hold). */
   final Map<String, Long> positions;
 
@@ -46,37 +35,21 @@ final class SourceHarness implements AutoCloseable {
   SourceHarness(
       Map<String, ?> options, Path checkpointDir, Map<String, Long> positions, Clock clock)
       throws Exception {
-    this.checkpoint = new LocalCheckpointStorage(checkpointDir);
+    super(
+        new FileSource(FileSourceOptions.SPEC.parse(withDefaults(options)), clock),
+        checkpointDir,
+        "files");
     this.positions = positions;
-    Map<String, Object> o = new HashMap<>(options);
-    o.putIfAbsent("stable-for", "0s");
-    this.source = new FileSource(FileSourceOptions.SPEC.parse(o), clock);
-    source.open(
-        new SourceContext() {
-          @Override
-          public String pipelineId() {
-            return "p";
-          }
-
-          @Override
-          public String sourceName() {
-            return "files";
-          }
-
-          @Override
-          public MeterRegistry meterRegistry() {
-            return registry;
-          }
-
-          @Override
-          public CheckpointStorage stateStorage() {
-            return new ScopedCheckpointStorage(checkpoint, "sources/files");
-          }
-        });
   }
 
   SourceHarness(Map<String, ?> options, Path checkpointDir) throws Exception {
     this(options, checkpointDir, new HashMap<>());
+  }
+
+  private static Map<String, Object> withDefaults(Map<String, ?> options) {
+    Map<String, Object> o = new HashMap<>(options);
+    o.putIfAbsent("stable-for", "0s");
+    return o;
   }
 
   /** Lists and plans every available offset, like the planner without limits. */
@@ -88,24 +61,6 @@ final class SourceHarness implements AutoCloseable {
       positions.put(p.id(), p.endPosition().toLong());
     }
     return ranges;
-  }
-
-  List<String> read(List<OffsetRange> ranges) throws Exception {
-    List<String> out = new ArrayList<>();
-    for (Record r : readRecords(ranges)) {
-      out.add(r.valueAsString());
-    }
-    return out;
-  }
-
-  List<Record> readRecords(List<OffsetRange> ranges) throws Exception {
-    List<Record> out = new ArrayList<>();
-    for (OffsetRange r : ranges) {
-      try (CloseableIterator<Record> it = source.read(r)) {
-        it.forEachRemaining(out::add);
-      }
-    }
-    return out;
   }
 
   void commit(List<OffsetRange> ranges) {
@@ -120,20 +75,11 @@ final class SourceHarness implements AutoCloseable {
     return lines;
   }
 
-  double counter(String name) {
-    return registry.get(name).counter().count();
-  }
-
   double functionCounter(String name) {
     return registry.get(name).functionCounter().count();
   }
 
   double gauge(String name) {
     return registry.get(name).gauge().value();
-  }
-
-  @Override
-  public void close() {
-    source.close();
   }
 }

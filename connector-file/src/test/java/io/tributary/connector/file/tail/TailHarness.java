@@ -1,20 +1,12 @@
 package io.tributary.connector.file.tail;
 
-import io.micrometer.core.instrument.MeterRegistry;
-import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.tributary.connector.file.TailSource;
 import io.tributary.connector.file.TailSourceOptions;
-import io.tributary.core.api.CloseableIterator;
+import io.tributary.connector.file.testing.DirectSourceHarness;
 import io.tributary.core.api.OffsetRange;
-import io.tributary.core.api.Record;
-import io.tributary.core.api.SourceContext;
-import io.tributary.core.checkpoint.CheckpointStorage;
-import io.tributary.core.checkpoint.LocalCheckpointStorage;
 import io.tributary.core.internal.DirectPlanner;
 import io.tributary.core.internal.checkpoint.BatchPlan;
-import io.tributary.core.internal.checkpoint.ScopedCheckpointStorage;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 
@@ -24,36 +16,11 @@ import java.util.Map;
  * the last committed plan kept so that a "crash" (a new harness on the same directory given the
  * last plan) replays exactly what the runtime would.
  */
-final class TailHarness implements AutoCloseable {
-  final TailSource source;
-  final MeterRegistry registry = new SimpleMeterRegistry();
+final class TailHarness extends DirectSourceHarness<TailSource> {
   final DirectPlanner planner = new DirectPlanner(0, 0, 1000);
 
   TailHarness(Map<String, ?> options, Path checkpointDir) throws Exception {
-    CheckpointStorage checkpoint = new LocalCheckpointStorage(checkpointDir);
-    this.source = new TailSource(TailSourceOptions.SPEC.parse(options));
-    source.open(
-        new SourceContext() {
-          @Override
-          public String pipelineId() {
-            return "p";
-          }
-
-          @Override
-          public String sourceName() {
-            return "tail";
-          }
-
-          @Override
-          public MeterRegistry meterRegistry() {
-            return registry;
-          }
-
-          @Override
-          public CheckpointStorage stateStorage() {
-            return new ScopedCheckpointStorage(checkpoint, "sources/tail");
-          }
-        });
+    super(new TailSource(TailSourceOptions.SPEC.parse(options)), checkpointDir, "tail");
   }
 
   /** Restores the planner's positions from a plan (as a restart does from the last offsets/N). */
@@ -70,34 +37,7 @@ final class TailHarness implements AutoCloseable {
     return ranges;
   }
 
-  List<String> read(List<OffsetRange> ranges) throws Exception {
-    List<String> out = new ArrayList<>();
-    for (Record r : records(ranges)) {
-      out.add(r.valueAsString());
-    }
-    return out;
-  }
-
-  List<Record> records(List<OffsetRange> ranges) throws Exception {
-    List<Record> out = new ArrayList<>();
-    for (OffsetRange r : ranges) {
-      try (CloseableIterator<Record> it = source.read(r)) {
-        it.forEachRemaining(out::add);
-      }
-    }
-    return out;
-  }
-
   List<String> batch() throws Exception {
     return read(plan());
-  }
-
-  double counter(String name) {
-    return registry.get(name).counter().count();
-  }
-
-  @Override
-  public void close() {
-    source.close();
   }
 }

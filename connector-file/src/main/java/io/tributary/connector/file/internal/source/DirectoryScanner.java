@@ -94,8 +94,9 @@ final class DirectoryScanner {
       };
 
   /**
-   * Told about every local entry skipped for what it is, with a reason ({@code symlink}, {@code
-   * link-loop}, {@code dangling-link}, {@code unrepresentable-name}) and its path.
+   * Told about every entry skipped for what it is, with a reason ({@code symlink}, {@code
+   * link-loop}, {@code dangling-link}, {@code unrepresentable-name}: local; {@code
+   * directory-vanished}: any file system) and its path.
    */
   private java.util.function.BiConsumer<String, String> onIgnoredEntry = (r, p) -> {};
 
@@ -267,6 +268,19 @@ final class DirectoryScanner {
     return this;
   }
 
+  /**
+   * identity content: a remembered path that was read is looked at again (its status), and returned
+   * as a candidate when its length or modification time differs from what was read: the caller
+   * compares its fingerprint.
+   */
+  DirectoryScanner contentIdentity(boolean on) {
+    this.contentIdentity = on;
+    return this;
+  }
+
+  /** identity content: remembered paths read before are checked for replacement. */
+  private boolean contentIdentity;
+
   /** Where files ignored for their age are reported (with the cycle's threshold). */
   DirectoryScanner onTooOld(java.util.function.BiConsumer<FileStatus, Long> sink) {
     this.onTooOld = sink;
@@ -391,7 +405,8 @@ final class DirectoryScanner {
           continue;
         }
         Path path = fs.makeQualified(new Path(p));
-        if (st.seen.containsKey(path.toString())) {
+        if (st.seen.containsKey(path.toString())
+            && !(contentIdentity && st.content.containsKey(path.toString()))) {
           continue; // admitted in an earlier cycle (a candidate looked at again, or an event for a
           // file seen): no RPC
         }
@@ -599,12 +614,22 @@ final class DirectoryScanner {
         it = fs.listStatusIterator(dir);
       }
     } catch (FileNotFoundException e) {
-      return; // removed since its parent was listed
+      vanished(dir, depth); // removed since its parent was listed
+      return;
     }
     c.dirs++;
     String hw = st.highWater.get(root);
-    while (it.hasNext()) {
-      FileStatus s = it.next();
+    while (true) {
+      FileStatus s;
+      try {
+        if (!it.hasNext()) {
+          break;
+        }
+        s = it.next();
+      } catch (FileNotFoundException e) {
+        vanished(dir, depth); // removed while its listing was read (a paged listing)
+        return;
+      }
       String name = s.getPath().getName();
       if (isHiddenOrInProgress(name)) {
         continue;
@@ -621,6 +646,18 @@ final class DirectoryScanner {
       } finally {
         lateName = false;
       }
+    }
+  }
+
+  /**
+   * A subdirectory that vanished between its parent's listing and its own (a writer's temporary
+   * directory, a partition cleaned up): bad input, never a failure; reported (counted and logged
+   * once per path), and listed again if it is there at the next cycle. A monitored directory that
+   * does not exist is not reported: it may not have been created yet.
+   */
+  private void vanished(Path dir, int depth) {
+    if (depth > 0) {
+      onIgnoredEntry.accept("directory-vanished", dir.toString());
     }
   }
 
@@ -714,6 +751,7 @@ final class DirectoryScanner {
       try {
         dirKey = Files.readAttributes(nioDir, BasicFileAttributes.class).fileKey();
       } catch (NoSuchFileException | NotDirectoryException gone) {
+        vanished(dir, depth);
         return;
       } catch (java.nio.file.AccessDeniedException e) {
         onDirectoryDenied.denied(dir, e);
@@ -751,7 +789,7 @@ final class DirectoryScanner {
           continue; // ordered file names: seen before, or a late file under an older name (found
           // by the next reconciliation)
         }
-        if (remembered(st, prefix + name)) {
+        if (remembered(st, prefix + name) && !readBefore(st, prefix + name)) {
           c.files++;
           continue; // remembered: a file inside the horizon that was seen before (directories are
           // never remembered)
@@ -803,7 +841,7 @@ final class DirectoryScanner {
         }
       }
     } catch (NoSuchFileException | NotDirectoryException e) {
-      // removed (or replaced) since its parent was listed
+      vanished(dir, depth); // removed (or replaced) since its parent was listed
     } catch (java.nio.file.AccessDeniedException e) {
       onDirectoryDenied.denied(dir, e);
     } catch (DirectoryIteratorException e) {
@@ -881,7 +919,11 @@ final class DirectoryScanner {
     }
     String path = s.getPath().toString();
     if (remembered(st, path)) {
-      return;
+      PartitionState.Content read = readBefore(st, path) ? st.content.get(path) : null;
+      if (read == null || read.length() == s.getLen() && read.mtime() == s.getModificationTime()) {
+        return; // the same path, unchanged since it was read
+      }
+      // identity content: changed since it was read; the caller compares its first bytes
     }
     if (!ageByDiscovery && s.getModificationTime() < threshold) {
       c.old++;
@@ -897,6 +939,11 @@ final class DirectoryScanner {
     if (parent != null) {
       nextPending.add(parent.toString());
     }
+  }
+
+  /** identity content: whether the path was read (its content is known). */
+  private boolean readBefore(PartitionState st, String path) {
+    return contentIdentity && st.content.containsKey(path);
   }
 
   /**

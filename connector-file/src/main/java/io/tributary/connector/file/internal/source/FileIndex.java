@@ -51,7 +51,8 @@ public final class FileIndex {
       long end,
       boolean appended,
       long discovered,
-      boolean partialTail) {}
+      boolean partialTail,
+      String fingerprint) {}
 
   /**
    * A compressed file whose read failed because it was still being written: the offset yields no
@@ -94,7 +95,9 @@ public final class FileIndex {
       Map<String, String> highWater,
       Map<String, String> lastNames,
       List<FileEntry> entries,
-      List<FileEntry> tailPending) {}
+      List<FileEntry> tailPending,
+      List<PartitionState.Content> content,
+      List<PartitionState.Content> fingerprints) {}
 
   /** A whole snapshot. */
   record SnapshotDto(
@@ -207,6 +210,16 @@ public final class FileIndex {
             st.tailPending.put(e.path(), e);
           }
         }
+        if (p.content() != null) {
+          for (PartitionState.Content c : p.content()) {
+            st.content.put(c.path(), c);
+          }
+        }
+        if (p.fingerprints() != null) {
+          for (PartitionState.Content c : p.fingerprints()) {
+            st.fingerprints.put(c.fingerprint(), c);
+          }
+        }
         partitions.put(p.id(), st);
       }
       for (QuarantinedFile q : s.quarantine()) {
@@ -249,7 +262,7 @@ public final class FileIndex {
       PartitionState st = partitions.computeIfAbsent(a.partition(), PartitionState::new);
       st.clockMillis = loadClock;
       st.initialized = true;
-      st.admit(
+      FileEntry e =
           new FileEntry(
               a.seq(),
               a.path(),
@@ -260,7 +273,13 @@ public final class FileIndex {
               a.end(),
               a.appended(),
               a.discovered(),
-              a.partialTail()));
+              a.partialTail());
+      st.admit(e);
+      if (a.fingerprint() != null) {
+        st.read(
+            new PartitionState.Content(
+                a.fingerprint(), a.path(), a.length(), a.mtime(), e.ageTime()));
+      }
     }
     for (QuarantinedFile q : d.quarantined()) {
       quarantine.put(key(q.partition(), q.seq()), q);
@@ -371,7 +390,10 @@ public final class FileIndex {
       throws IOException {
     List<AdmitDto> dtos = new ArrayList<>();
     for (Map.Entry<String, List<FileEntry>> e : admitted.entrySet()) {
+      PartitionState st = partitions.get(e.getKey());
       for (FileEntry f : e.getValue()) {
+        PartitionState.Content c =
+            st == null || f.appended() || f.start() != 0 ? null : st.content.get(f.path());
         dtos.add(
             new AdmitDto(
                 e.getKey(),
@@ -384,7 +406,10 @@ public final class FileIndex {
                 f.end(),
                 f.appended(),
                 f.discovered(),
-                f.partialTail()));
+                f.partialTail(),
+                c != null && c.length() == f.length() && c.mtime() == f.modificationTime()
+                    ? c.fingerprint()
+                    : null));
       }
     }
     if (!initialized.isEmpty()) {
@@ -420,7 +445,9 @@ public final class FileIndex {
               st.highWater,
               st.lastNames,
               List.copyOf(st.entries.values()),
-              List.copyOf(st.tailPending.values())));
+              List.copyOf(st.tailPending.values()),
+              List.copyOf(st.content.values()),
+              List.copyOf(st.fingerprints.values())));
     }
     final long horizon = oldest;
     quarantine.values().removeIf(q -> q.modificationTime() < horizon && horizon != Long.MIN_VALUE);

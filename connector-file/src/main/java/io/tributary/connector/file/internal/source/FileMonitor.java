@@ -28,9 +28,9 @@ import io.tributary.core.api.Record;
 import io.tributary.core.api.Secrets;
 import io.tributary.core.checkpoint.CheckpointStorage;
 import java.io.IOException;
+import java.io.InputStream;
 import java.time.Clock;
 import java.util.ArrayList;
-import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -66,6 +66,11 @@ public final class FileMonitor implements AutoCloseable {
   private final long splitSize;
   private final Format format;
   private final long recordLength;
+
+  /** identity content: files are known by the first fingerprintBytes of their content. */
+  private final boolean contentIdentity;
+
+  private final int fingerprintBytes;
   private final Map<String, FileSystem> fileSystems = new LinkedHashMap<>();
   private final Map<String, DirectoryScanner> scanners = new LinkedHashMap<>();
   private final Map<String, StabilityGuard> guards = new LinkedHashMap<>();
@@ -124,6 +129,9 @@ public final class FileMonitor implements AutoCloseable {
     this.splitSize = config.get(FileSourceOptions.SPLIT_SIZE);
     this.format = config.get(FileSourceOptions.FORMAT);
     this.recordLength = config.get(FileSourceOptions.RECORD_LENGTH);
+    this.contentIdentity =
+        config.get(FileSourceOptions.IDENTITY) == FileSourceOptions.Identity.CONTENT;
+    this.fingerprintBytes = config.get(FileSourceOptions.FINGERPRINT_BYTES).intValue();
     this.reader =
         new FileReader(
             config.get(FileSourceOptions.FORMAT),
@@ -197,6 +205,7 @@ public final class FileMonitor implements AutoCloseable {
                 .onNotRegular(this::notRegular)
                 .onIgnoredEntry(this::ignoredEntry)
                 .followLinks(config.get(FileSourceOptions.FOLLOW_LINKS))
+                .contentIdentity(contentIdentity)
                 .onDirectoryDenied((dir, ex) -> directoryDenied(id, dir, ex));
         if (ageByDiscovery) {
           scanner.ageByDiscovery(clock);
@@ -434,6 +443,9 @@ public final class FileMonitor implements AutoCloseable {
                 || (!added.isEmpty() && added.size() + ranges.size() > allowance)) {
               break;
             }
+            if (contentIdentity && !newContent(fileSystems.get(e.getKey()), st, c)) {
+              continue;
+            }
             futureDated(st, c.status());
             for (long[] range : ranges) {
               FileEntry f =
@@ -512,6 +524,130 @@ public final class FileMonitor implements AutoCloseable {
   }
 
   /**
+   * identity content: whether a stable candidate holds content not read before, to be admitted (its
+   * fingerprint is then recorded with the path). Content read before under another name (a file
+   * renamed or compressed after it was read) is remembered under the new path, counted and logged
+   * once; a path read before whose first bytes are unchanged (it grew or was touched) is left to
+   * on-change.
+   */
+  private boolean newContent(FileSystem fs, PartitionState st, DirectoryScanner.Candidate c)
+      throws IOException {
+    String path = c.path();
+    FileStatus s = c.status();
+    byte[] head;
+    try {
+      head = head(fs, path);
+    } catch (java.io.FileNotFoundException gone) {
+      return false; // moved away since it was listed: looked at again where it is now
+    } catch (IOException unreadable) {
+      // unreadable, or a damaged compressed file: admitted without a fingerprint, so the read
+      // reports it as bad input (on-bad-file) as without identity content
+      return true;
+    }
+    String fp = fingerprint(head, head.length);
+    long time = ageByDiscovery ? scanners.get(st.id).cycleMillis() : s.getModificationTime();
+    PartitionState.Content readHere = st.content.get(path);
+    if (readHere != null && sameStart(head, readHere.fingerprint())) {
+      // the content read under this path, grown or touched since: on-change's case. Its longer
+      // fingerprint is known too, so the file renamed later is still the content read.
+      PartitionState.Content now =
+          new PartitionState.Content(fp, path, s.getLen(), s.getModificationTime(), time);
+      st.content.put(path, now);
+      st.fingerprints.putIfAbsent(fp, now);
+      return false;
+    }
+    PartitionState.Content same = st.fingerprints.get(fp);
+    if (same != null) {
+      st.see(path, c.root(), s.getModificationTime());
+      st.content.put(
+          path, new PartitionState.Content(fp, path, s.getLen(), s.getModificationTime(), time));
+      if (sameContentSeen.size() > 100_000) {
+        sameContentSeen.clear();
+      }
+      if (sameContentSeen.add(path + " " + fp)) {
+        Counter.builder("tributary.files.ignored")
+            .description("Files ignored, counted once per file (reason too-old: max-file-age)")
+            .tags(tags)
+            .tag("reason", "same-content")
+            .register(registry)
+            .increment();
+        LOG.info(
+            "event=file_ignored reason=same-content pipeline={} source={} partition={} path={}"
+                + " read_as={} fingerprint={} hint=\"identity is content: its first {} bytes"
+                + " (decompressed) are those of a file already read, renamed or compressed since;"
+                + " set identity: path to read every path\"",
+            pipeline,
+            source,
+            st.id,
+            path,
+            same.path(),
+            fp,
+            fingerprintBytes);
+      }
+      return false;
+    }
+    if (readHere != null) {
+      LOG.info(
+          "event=file_replaced pipeline={} source={} partition={} path={} reason=\"other first"
+              + " bytes than the file read under this name: a new file, read\"",
+          pipeline,
+          source,
+          st.id,
+          path);
+      changeWatches.get(st.id).forget(path);
+    }
+    st.read(new PartitionState.Content(fp, path, s.getLen(), s.getModificationTime(), time));
+    return true;
+  }
+
+  /** identity content: whether a file read under {@code path} now has other first bytes. */
+  private boolean replaced(FileSystem fs, PartitionState st, String path) {
+    PartitionState.Content read = st.content.get(path);
+    if (read == null) {
+      return false;
+    }
+    try {
+      return !sameStart(head(fs, path), read.fingerprint());
+    } catch (IOException e) {
+      return false; // gone or unreadable: on-change as without identity content
+    }
+  }
+
+  /**
+   * Whether {@code head} starts with the bytes a fingerprint was taken of (a file read while
+   * shorter than fingerprint-bytes keeps its identity as it grows).
+   */
+  private static boolean sameStart(byte[] head, String fingerprint) {
+    int n = Integer.parseInt(fingerprint.substring(0, fingerprint.indexOf(':')));
+    return head.length >= n && fingerprint(head, n).equals(fingerprint);
+  }
+
+  /** The first fingerprint-bytes of the file's decompressed content (fewer if it is shorter). */
+  private byte[] head(FileSystem fs, String path) throws IOException {
+    try (InputStream in = FileReader.decompress(path, fs.open(new Path(path)))) {
+      return in.readNBytes(fingerprintBytes);
+    }
+  }
+
+  /** Paths (with their fingerprint) counted as same-content by this process, each once. */
+  private final java.util.Set<String> sameContentSeen = new java.util.HashSet<>();
+
+  /**
+   * {@code <n>:<hash>}: the SHA-256 (first 128 bits, hex) of the first {@code n} bytes of {@code
+   * head}.
+   */
+  private static String fingerprint(byte[] head, int n) {
+    java.security.MessageDigest sha;
+    try {
+      sha = java.security.MessageDigest.getInstance("SHA-256");
+    } catch (java.security.NoSuchAlgorithmException e) {
+      throw new IllegalStateException(e);
+    }
+    sha.update(head, 0, n);
+    return n + ":" + java.util.HexFormat.of().formatHex(sha.digest(), 0, 16);
+  }
+
+  /**
    * Detection after admission: the changes seen since the last cycle, handled by on-change. Returns
    * the entries admitted for appended bytes (read-appended), already given their offsets.
    */
@@ -556,6 +692,12 @@ public final class FileMonitor implements AutoCloseable {
             id,
             tail.seq(),
             was.path());
+        continue;
+      }
+      if (contentIdentity && replaced(fileSystems.get(id), st, was.path())) {
+        // other first bytes: not a change to this file but another file under its name, which
+        // the listing reads as new (event=file_replaced)
+        w.forget(was.path());
         continue;
       }
       boolean append = onChange == OnChange.READ_APPENDED && ch.kind() == ChangeWatch.Kind.GREW;
@@ -736,6 +878,9 @@ public final class FileMonitor implements AutoCloseable {
               "the link leads back to a directory being walked (ln -s .. up); it is"
                   + " not descended";
           case "dangling-link" -> "the link's target does not exist";
+          case "directory-vanished" ->
+              "the directory was deleted or moved between its parent's listing and its own (not a"
+                  + " failure); it is listed again if it is there at the next cycle";
           default ->
               "the name holds bytes that the gateway's file name charset (sun.jnu.encoding,"
                   + " from the locale) cannot decode, so it cannot be opened by name; rename it to UTF-8"
@@ -908,12 +1053,13 @@ public final class FileMonitor implements AutoCloseable {
     }
     return new CloseableIterator<>() {
       private long next = range.fromOffset();
-      private Iterator<Record> current = List.<Record>of().iterator();
+      private CloseableIterator<Record> current = CloseableIterator.of(List.of());
 
       @Override
       public boolean hasNext() {
         while (!current.hasNext() && next < range.untilOffset()) {
-          current = readOne(fs, partition, next++).iterator();
+          current.close();
+          current = readOne(fs, partition, next++);
         }
         return current.hasNext();
       }
@@ -927,16 +1073,23 @@ public final class FileMonitor implements AutoCloseable {
       }
 
       @Override
-      public void close() {}
+      public void close() {
+        current.close();
+      }
     };
   }
 
-  private List<Record> readOne(FileSystem fs, String partition, long seq) {
+  /**
+   * The records of one offset: whole or none (bad input is decided before the first record is
+   * handed out); a large file streams from a second read once a first read checked all of it.
+   */
+  private CloseableIterator<Record> readOne(FileSystem fs, String partition, long seq) {
+    CloseableIterator<Record> none = CloseableIterator.of(List.of());
     if (index.replanned(partition, seq)) {
-      return List.of(); // the file was still being written: a later offset reads it whole
+      return none; // the file was still being written: a later offset reads it whole
     }
     if (index.quarantined(partition, seq).isPresent()) {
-      return List.of(); // decided before (possibly by the attempt a replay repeats): same decision
+      return none; // decided before (possibly by the attempt a replay repeats): same decision
     }
     FileEntry e =
         index
@@ -955,7 +1108,7 @@ public final class FileMonitor implements AutoCloseable {
                             + "/index of the checkpoint"
                             + " was lost or edited); restore the checkpoint or start with a new one"));
     try {
-      return reader.read(fs, e, source, partition);
+      return reader.open(fs, e, source, partition);
     } catch (BadFileException ex) {
       if (stillBeingWritten(fs, e, ex)) {
         try {
@@ -982,7 +1135,7 @@ public final class FileMonitor implements AutoCloseable {
             e.path(),
             e.length(),
             seq);
-        return List.of();
+        return none;
       }
       if (onBadFile == OnBadFile.FAIL) {
         LOG.error(
@@ -1027,7 +1180,7 @@ public final class FileMonitor implements AutoCloseable {
           e.path(),
           ex.reason(),
           ex.getMessage());
-      return List.of();
+      return none;
     }
   }
 

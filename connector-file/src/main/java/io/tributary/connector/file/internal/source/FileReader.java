@@ -8,6 +8,7 @@ import io.tributary.connector.file.FileSourceOptions.Format;
 import io.tributary.connector.file.FileVanishedException;
 import io.tributary.connector.file.RecordTooLongException;
 import io.tributary.connector.file.internal.hadoop.HadoopFileSystems;
+import io.tributary.core.api.CloseableIterator;
 import io.tributary.core.api.Record;
 import io.tributary.core.api.RetriableException;
 import io.tributary.core.api.SourcePosition;
@@ -41,7 +42,8 @@ import org.apache.hadoop.security.AccessControlException;
  * specific {@link BadFileException}.
  *
  * <p>A file's records are returned whole or not at all, so {@code on-bad-file: skip} never leaves
- * half a file in a batch.
+ * half a file in a batch; a file too large to hold is checked whole before it is streamed ({@link
+ * #open}).
  *
  * <p>Thread safety: immutable; {@link #read} may be called concurrently for different files.
  */
@@ -74,11 +76,150 @@ public final class FileReader {
     this.maxFileSize = maxFileSize;
   }
 
-  /** Reads the whole file. */
-  public List<Record> read(FileSystem fs, FileEntry e, String source, String partition)
+  /**
+   * Records a file may yield before they are no longer held in memory: the value bytes plus {@link
+   * #RECORD_OVERHEAD} per record. A file that yields more is read twice: a first pass checks all of
+   * it (decompression, lengths, line lengths) and keeps nothing, then the records are streamed.
+   */
+  public static final long BUFFER_LIMIT = 4L * 1024 * 1024;
+
+  /** What a record costs in the heap besides its value (objects, headers map, position). */
+  static final long RECORD_OVERHEAD = 96;
+
+  /**
+   * The records of one admitted file, whole or not at all: any {@link BadFileException} is thrown
+   * by this call, before a record is handed out. A file whose records fit in {@link #BUFFER_LIMIT}
+   * is read once and returned from memory; a larger one is checked to its end first (nothing kept)
+   * and then streamed from a second read, so memory does not grow with the file. A failure of the
+   * second read (the file changed after the first, an I/O error) is a {@link RetriableException}:
+   * the batch is retried, and the file's first pass then decides (bad input, or read again).
+   */
+  public CloseableIterator<Record> open(FileSystem fs, FileEntry e, String source, String partition)
       throws BadFileException {
     SourcePosition pos = new SourcePosition(source, partition, e.seq());
     Map<String, byte[]> headers = Map.of(FILE_HEADER, e.path().getBytes(StandardCharsets.UTF_8));
+    List<Record> held = new ArrayList<>();
+    try (Parser p = parser(fs, e, pos, headers)) {
+      long bytes = 0;
+      Record r;
+      while ((r = p.next()) != null) {
+        held.add(r);
+        bytes += r.value().length + RECORD_OVERHEAD;
+        if (bytes > BUFFER_LIMIT) {
+          held = null;
+          while (p.next() != null) {
+            // first pass: every record checked, none kept
+          }
+          break;
+        }
+      }
+    } catch (BadFileException ex) {
+      throw ex;
+    } catch (IOException ex) {
+      throw classify(e, ex, "read");
+    }
+    if (held != null) {
+      return CloseableIterator.of(held);
+    }
+    return streamed(fs, e, pos, headers);
+  }
+
+  /** Reads the whole file into a list (small files and tests). */
+  public List<Record> read(FileSystem fs, FileEntry e, String source, String partition)
+      throws BadFileException {
+    List<Record> out = new ArrayList<>();
+    try (CloseableIterator<Record> it = open(fs, e, source, partition)) {
+      it.forEachRemaining(out::add);
+    }
+    return out;
+  }
+
+  /** The second read of a file that passed its first: records pulled one by one. */
+  private CloseableIterator<Record> streamed(
+      FileSystem fs, FileEntry e, SourcePosition pos, Map<String, byte[]> headers) {
+    Parser p;
+    try {
+      p = parser(fs, e, pos, headers);
+    } catch (IOException ex) {
+      throw changed(e, ex);
+    }
+    return new CloseableIterator<>() {
+      private Record next;
+      private boolean done;
+
+      @Override
+      public boolean hasNext() {
+        if (next == null && !done) {
+          try {
+            next = p.next();
+          } catch (IOException | RuntimeException ex) {
+            close();
+            throw changed(e, ex);
+          }
+          if (next == null) {
+            close();
+          }
+        }
+        return next != null;
+      }
+
+      @Override
+      public Record next() {
+        if (!hasNext()) {
+          throw new java.util.NoSuchElementException();
+        }
+        Record r = next;
+        next = null;
+        return r;
+      }
+
+      @Override
+      public void close() {
+        if (!done) {
+          done = true;
+          try {
+            p.close();
+          } catch (IOException ignored) {
+            // read-only stream: nothing to lose
+          }
+        }
+      }
+    };
+  }
+
+  /** A failure of the streamed (second) read of a file that passed its first read whole. */
+  private RuntimeException changed(FileEntry e, Exception ex) {
+    if (ex instanceof RetriableException r) {
+      return r;
+    }
+    Exception cause = ex;
+    if (ex instanceof IOException io) {
+      try {
+        cause = classify(e, io, "read");
+      } catch (RetriableException r) {
+        return r;
+      }
+    }
+    return new RetriableException(
+        "Reading "
+            + e.path()
+            + " (offset "
+            + e.seq()
+            + ") failed after its records had started to stream, although a first read of the whole"
+            + " file had succeeded: "
+            + cause
+            + " (the file changed or vanished while it was read; the batch is retried, and then"
+            + " the file is read again or handled as bad input)",
+        cause);
+  }
+
+  /** Pulls the records of one file; {@code null} at its end. */
+  private interface Parser extends java.io.Closeable {
+    Record next() throws IOException;
+  }
+
+  private Parser parser(FileSystem fs, FileEntry e, SourcePosition pos, Map<String, byte[]> headers)
+      throws IOException {
     long ts = e.modificationTime();
     InputStream raw;
     try {
@@ -97,94 +238,170 @@ public final class FileReader {
     }
     long toRead =
         e.isSplit() && format == Format.FIXED_LENGTH ? e.end() - e.start() : e.length() - e.start();
-    try (InputStream in = decompress(e.path(), new ExactLengthInputStream(raw, toRead, e.path()))) {
-      List<Record> out = new ArrayList<>();
-      switch (format) {
-        case TEXT -> readLines(in, e, out, ts, headers, pos);
-        case WHOLE_FILE -> {
-          byte[] all = in.readNBytes(maxFileSize + 1);
-          if (all.length > maxFileSize) {
-            throw new RecordTooLongException(
-                e.path(),
-                "File "
-                    + e.path()
-                    + " is larger than max-file-size "
-                    + maxFileSize
-                    + " bytes after decompression"
-                    + " (raise max-file-size, or use format text/fixed-length)",
-                null);
-          }
-          out.add(new Record(null, all, ts, headers, pos));
-        }
-        case FIXED_LENGTH -> readFixed(in, e, out, ts, headers, pos);
-        default -> throw new IllegalStateException("format " + format);
-      }
-      return out;
-    } catch (BadFileException ex) {
-      throw ex;
+    InputStream in;
+    try {
+      in = decompress(e.path(), new ExactLengthInputStream(raw, toRead, e.path()));
     } catch (IOException ex) {
-      throw classify(e, ex, "read");
+      raw.close();
+      throw ex;
     }
+    return switch (format) {
+      case TEXT -> new LineParser(in, e, ts, headers, pos);
+      case WHOLE_FILE ->
+          new Parser() {
+            private boolean done;
+
+            @Override
+            public Record next() throws IOException {
+              if (done) {
+                return null;
+              }
+              done = true;
+              byte[] all = in.readNBytes(maxFileSize + 1);
+              if (all.length > maxFileSize) {
+                throw new RecordTooLongException(
+                    e.path(),
+                    "File "
+                        + e.path()
+                        + " is larger than max-file-size "
+                        + maxFileSize
+                        + " bytes after decompression"
+                        + " (raise max-file-size, or use format text/fixed-length)",
+                    null);
+              }
+              return new Record(null, all, ts, headers, pos);
+            }
+
+            @Override
+            public void close() throws IOException {
+              in.close();
+            }
+          };
+      case FIXED_LENGTH ->
+          new Parser() {
+            @Override
+            public Record next() throws IOException {
+              byte[] rec = in.readNBytes(recordLength);
+              if (rec.length == 0) {
+                return null;
+              }
+              if (rec.length < recordLength) {
+                throw new CorruptFileException(
+                    e.path(),
+                    "File "
+                        + e.path()
+                        + " ends with a partial record of "
+                        + rec.length
+                        + " bytes (record-length "
+                        + recordLength
+                        + "): its size is not a multiple of the record length",
+                    null);
+              }
+              return new Record(null, rec, ts, headers, pos);
+            }
+
+            @Override
+            public void close() throws IOException {
+              in.close();
+            }
+          };
+    };
   }
 
   /**
-   * Lines of the entry. For a split {@code [start, end)}: a split that does not start at 0 skips
-   * everything up to and including the first line end at or after {@code start} (that line belongs
-   * to the previous split), and a split reads every line that starts at or before {@code end},
-   * finishing the last one past {@code end}. Each line is thus read by exactly one split, as
-   * Hadoop's LineRecordReader does.
+   * Lines of the entry, one per {@link #next()}. For a split {@code [start, end)}: a split that
+   * does not start at 0 skips everything up to and including the first line end at or after {@code
+   * start} (that line belongs to the previous split), and a split reads every line that starts at
+   * or before {@code end}, finishing the last one past {@code end}. Each line is thus read by
+   * exactly one split, as Hadoop's LineRecordReader does. At most max-line-length + 1 bytes of a
+   * line are held.
    */
-  private void readLines(
-      InputStream in,
-      FileEntry e,
-      List<Record> out,
-      long ts,
-      Map<String, byte[]> headers,
-      SourcePosition pos)
-      throws IOException {
-    byte[] chunk = new byte[BUFFER];
-    byte[] line = new byte[Math.min(8192, maxLineLength + 1)];
-    int len = 0;
-    long lineNo = 1;
-    long offset = e.start(); // file position of the next byte
-    long lineStart = offset;
-    boolean skipping = e.start() > 0 && !e.appended(); // appended bytes start at a line start
-    long stopAfter = e.isSplit() ? e.end() : Long.MAX_VALUE; // no line starting after this is ours
-    int n;
-    outer:
-    while ((n = in.read(chunk)) >= 0) {
-      for (int i = 0; i < n; i++, offset++) {
-        byte b = chunk[i];
-        if (skipping) {
+  private final class LineParser implements Parser {
+    private final InputStream in;
+    private final FileEntry e;
+    private final long ts;
+    private final Map<String, byte[]> headers;
+    private final SourcePosition pos;
+    private final byte[] chunk = new byte[BUFFER];
+    private int n;
+    private int i;
+    private byte[] line = new byte[Math.min(8192, maxLineLength + 1)];
+    private int len;
+    private long lineNo = 1;
+    private long offset; // file position of the next byte
+    private long lineStart;
+    private boolean skipping; // appended bytes start at a line start
+    private final long stopAfter; // no line starting after this is ours
+    private boolean done;
+
+    LineParser(
+        InputStream in, FileEntry e, long ts, Map<String, byte[]> headers, SourcePosition pos) {
+      this.in = in;
+      this.e = e;
+      this.ts = ts;
+      this.headers = headers;
+      this.pos = pos;
+      this.offset = e.start();
+      this.lineStart = offset;
+      this.skipping = e.start() > 0 && !e.appended();
+      this.stopAfter = e.isSplit() ? e.end() : Long.MAX_VALUE;
+    }
+
+    @Override
+    public Record next() throws IOException {
+      if (done) {
+        return null;
+      }
+      while (true) {
+        if (i == n) {
+          n = in.read(chunk);
+          i = 0;
+          if (n < 0) {
+            n = 0;
+            done = true;
+            if (len > 0 && !skipping && lineStart <= stopAfter && !e.partialTail()) {
+              // (with partialTail the line may still be being written: a later entry emits it)
+              return new Record(null, lineValue(line, len, e, lineNo), ts, headers, pos);
+            }
+            return null;
+          }
+        }
+        while (i < n) {
+          byte b = chunk[i++];
+          long at = offset++;
+          if (skipping) {
+            if (b == '\n') {
+              skipping = false;
+              lineStart = at + 1;
+            }
+            continue;
+          }
+          if (lineStart > stopAfter) {
+            done = true;
+            return null;
+          }
           if (b == '\n') {
-            skipping = false;
-            lineStart = offset + 1;
+            Record r = new Record(null, lineValue(line, len, e, lineNo), ts, headers, pos);
+            len = 0;
+            lineNo++;
+            lineStart = at + 1;
+            return r;
           }
-          continue;
-        }
-        if (lineStart > stopAfter) {
-          break outer;
-        }
-        if (b == '\n') {
-          out.add(new Record(null, lineValue(line, len, e, lineNo), ts, headers, pos));
-          len = 0;
-          lineNo++;
-          lineStart = offset + 1;
-          continue;
-        }
-        if (len == line.length) {
-          if (len > maxLineLength) {
-            // maxLineLength + 1 bytes and more to come: too long even if the last one is a '\r'
-            throw tooLong(e, lineNo);
+          if (len == line.length) {
+            if (len > maxLineLength) {
+              // maxLineLength + 1 bytes and more to come: too long even if the last one is a '\r'
+              throw tooLong(e, lineNo);
+            }
+            line = Arrays.copyOf(line, (int) Math.min((long) maxLineLength + 1, line.length * 2L));
           }
-          line = Arrays.copyOf(line, (int) Math.min((long) maxLineLength + 1, line.length * 2L));
+          line[len++] = b;
         }
-        line[len++] = b;
       }
     }
-    if (len > 0 && !skipping && lineStart <= stopAfter && !e.partialTail()) {
-      // (with partialTail the line may still be being written: a later entry emits it)
-      out.add(new Record(null, lineValue(line, len, e, lineNo), ts, headers, pos));
+
+    @Override
+    public void close() throws IOException {
+      in.close();
     }
   }
 
@@ -215,35 +432,6 @@ public final class FileReader {
             + " bytes"
             + advice("raise max-line-length", e.isSplit() ? "byte range" : "file"),
         null);
-  }
-
-  private void readFixed(
-      InputStream in,
-      FileEntry e,
-      List<Record> out,
-      long ts,
-      Map<String, byte[]> headers,
-      SourcePosition pos)
-      throws IOException {
-    while (true) {
-      byte[] rec = in.readNBytes(recordLength);
-      if (rec.length == 0) {
-        return;
-      }
-      if (rec.length < recordLength) {
-        throw new CorruptFileException(
-            e.path(),
-            "File "
-                + e.path()
-                + " ends with a partial record of "
-                + rec.length
-                + " bytes (record-length "
-                + recordLength
-                + "): its size is not a multiple of the record length",
-            null);
-      }
-      out.add(new Record(null, rec, ts, headers, pos));
-    }
   }
 
   /**

@@ -51,6 +51,37 @@ final class PartitionState {
   final Map<String, Long> seen = new HashMap<>();
 
   /**
+   * identity content: the content read under a path (its fingerprint, and the length and
+   * modification time it had then), for every file read inside the horizon. A listed path whose
+   * length or time differs is fingerprinted again: other first bytes make it a new file.
+   */
+  final Map<String, Content> content = new HashMap<>();
+
+  /**
+   * identity content: every fingerprint read inside the horizon, with the path it was first read
+   * under and that file's time (for the horizon). Outlives a path's replacement by other content,
+   * so the old content renamed elsewhere (log rotation) is still known.
+   */
+  final Map<String, Content> fingerprints = new HashMap<>();
+
+  /**
+   * What was read under a path, or where a fingerprint was first read.
+   *
+   * @param fingerprint {@code <bytes>:<hash>} of the first bytes of the decompressed content
+   * @param path the path read
+   * @param length the file's length when it was read (or when last found unchanged in content)
+   * @param mtime its modification time then
+   * @param time the time the horizon measures the file by (the entry's age time)
+   */
+  record Content(String fingerprint, String path, long length, long mtime, long time) {}
+
+  /** Records that {@code c.path()} was read with this content. */
+  void read(Content c) {
+    content.put(c.path(), c);
+    fingerprints.putIfAbsent(c.fingerprint(), c);
+  }
+
+  /**
    * Leaf directory (full path) to the newest modification time of a file seen there; for ordered
    * partitions.
    */
@@ -201,6 +232,13 @@ final class PartitionState {
     } else if (e.appended()) {
       tailPending.remove(e.path()); // the tail, or appended bytes of a file known complete
     }
+    Content c = content.get(e.path());
+    if (e.appended() && c != null) {
+      // the same content, longer: not a replacement
+      content.put(
+          e.path(),
+          new Content(c.fingerprint(), c.path(), e.length(), e.modificationTime(), c.time()));
+    }
     FileIndex.ReplanDto r = replanPending.get(e.path());
     if (r != null && e.seq() > r.seq()) {
       replanPending.remove(e.path());
@@ -227,6 +265,8 @@ final class PartitionState {
               return false;
             });
     tailPending.values().removeIf(e -> e.ageTime() < threshold);
+    content.keySet().retainAll(seen.keySet());
+    fingerprints.values().removeIf(c -> c.time() < threshold);
     trimDirectories(threshold);
     // A root's high-water mark is one string per root: bounded by the number of roots, kept.
   }
