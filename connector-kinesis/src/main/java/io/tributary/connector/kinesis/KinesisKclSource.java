@@ -106,6 +106,7 @@ public final class KinesisKclSource implements ExternallyAssignedSource, RangeEn
   private final Long startingTimestamp;
   private final int maxBuffered;
   private final Duration shutdownTimeout;
+  private final Duration handOffTimeout;
 
   /** Reads replayed ranges with GetRecords, exactly as the direct source reads them. */
   private final KinesisDirectSource rangeReader;
@@ -142,6 +143,8 @@ public final class KinesisKclSource implements ExternallyAssignedSource, RangeEn
     this.startingTimestamp = ts == null ? null : KinesisOptions.parseTimestamp(ts);
     this.maxBuffered = config.get(KinesisOptions.MAX_BUFFERED_RECORDS);
     this.shutdownTimeout = config.get(KinesisOptions.SHUTDOWN_TIMEOUT);
+    // a hand-off must end well before KCL gives up on it and takes the lease anyway
+    this.handOffTimeout = config.get(KinesisOptions.FAILOVER_TIME);
     this.workerId = config.get(KinesisOptions.WORKER_ID);
     Map<String, Object> direct = new LinkedHashMap<>();
     direct.put(KinesisOptions.STREAM.name(), stream);
@@ -269,6 +272,12 @@ public final class KinesisKclSource implements ExternallyAssignedSource, RangeEn
             .initialPositionInStream(initial)
             .failoverTimeMillis(failover)
             .shardSyncIntervalMillis(config.get(KinesisOptions.SHARD_SYNC_INTERVAL).toMillis());
+    // KCL 3's leader assigns leases only to workers whose metrics it has seen; its default
+    // reporting
+    // period (30 s) would delay a new instance's first lease by up to that much.
+    leases
+        .workerUtilizationAwareAssignmentConfig()
+        .workerMetricsReporterFreqInMillis(Math.min(30_000, Math.max(1_000, failover)));
     MetricsConfig metrics = cb.metricsConfig();
     CloudWatchMetrics cw = config.get(KinesisOptions.CLOUDWATCH_METRICS);
     if (cw == CloudWatchMetrics.NONE) {
@@ -308,7 +317,7 @@ public final class KinesisKclSource implements ExternallyAssignedSource, RangeEn
     List<PartitionInfo> out = new ArrayList<>();
     for (ShardState s : new TreeMap<>(owned).values()) {
       Position initial = s.initial();
-      if (initial != null) {
+      if (initial != null && !s.handingOff()) {
         // KCL itself starts a child shard only after its parents reached SHARD_END, so no parents.
         out.add(PartitionInfo.endUnknown(s.shardId, initial, List.of()));
       }
@@ -339,7 +348,7 @@ public final class KinesisKclSource implements ExternallyAssignedSource, RangeEn
   @Override
   public Position fixRangeEnd(String shard, Position from, long maxRecords, long maxBytes) {
     ShardState s = owned.get(shard);
-    if (s == null) {
+    if (s == null || s.handingOff()) {
       return from;
     }
     List<Record> taken = s.take(from, maxRecords, maxBytes);
@@ -402,6 +411,9 @@ public final class KinesisKclSource implements ExternallyAssignedSource, RangeEn
     pending.clear();
     for (Map.Entry<String, Pending> e : done.entrySet()) {
       e.getValue().state.committed(e.getValue().until, batchId);
+    }
+    for (ShardState s : owned.values()) {
+      s.wakeAll(); // a hand-off may be waiting for this batch
     }
     // Also retry checkpoints that failed before (throttling, KCL not yet past a replayed range).
     for (ShardState s : owned.values()) {
@@ -531,6 +543,7 @@ public final class KinesisKclSource implements ExternallyAssignedSource, RangeEn
     RecordProcessorCheckpointer checkpointer;
     boolean ended;
     boolean lost;
+    boolean handoff;
 
     ShardState(String shardId, Position floor) {
       this.shardId = shardId;
@@ -706,6 +719,43 @@ public final class KinesisKclSource implements ExternallyAssignedSource, RangeEn
       }
     }
 
+    boolean handingOff() {
+      lock.lock();
+      try {
+        return handoff;
+      } finally {
+        lock.unlock();
+      }
+    }
+
+    /**
+     * Stops planning this shard and waits (at most {@code timeout}) until no batch holding its
+     * records is in flight, so the checkpoint written next covers everything this instance will
+     * commit for it: the lease then moves without records read twice.
+     */
+    boolean handOff(Duration timeout) throws InterruptedException {
+      long deadline = System.nanoTime() + timeout.toNanos();
+      lock.lock();
+      try {
+        handoff = true;
+        while (!lost && !closed) {
+          Prefetched p = prefetched.get(shardId);
+          Pending q = pending.get(shardId);
+          if ((p == null || p.state != this) && (q == null || q.state != this)) {
+            return true;
+          }
+          long left = deadline - System.nanoTime();
+          if (left <= 0) {
+            return false;
+          }
+          changed.await(Math.min(left, TimeUnit.SECONDS.toNanos(1)), TimeUnit.NANOSECONDS);
+        }
+        return !lost;
+      } finally {
+        lock.unlock();
+      }
+    }
+
     void markLost() {
       lock.lock();
       try {
@@ -827,7 +877,26 @@ public final class KinesisKclSource implements ExternallyAssignedSource, RangeEn
 
     @Override
     public void shutdownRequested(ShutdownRequestedInput input) {
+      // KCL hands the lease to another worker (rebalancing) or shuts down: finish what is in
+      // flight,
+      // then checkpoint it, so the next owner starts exactly after what this instance committed.
+      boolean quiet;
+      try {
+        quiet = state.handOff(handOffTimeout);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        quiet = false;
+      }
       state.checkpointCommitted("shutdown", input.checkpointer());
+      LOG.info(
+          "event=kinesis_kcl_lease_handoff pipeline={} source={} shard={} worker={} in_flight_committed={}"
+              + " checkpoint={}",
+          pipelineId,
+          sourceName,
+          state.shardId,
+          workerId,
+          quiet,
+          state.checkpointed);
     }
   }
 }

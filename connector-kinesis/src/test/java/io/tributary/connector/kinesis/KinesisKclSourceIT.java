@@ -113,6 +113,8 @@ class KinesisKclSourceIT {
       LocalKinesis.createStream(k, stream, 2);
       put(k, stream, 0, 200, 20);
       Map<String, Object> c = kclConfig(kinesis, dynamo, app, stream);
+      // one instance restarted three times (a stable worker id, as the pipeline id is by default)
+      c.put("worker-id", "worker-a");
 
       // 1. Read everything, never commit, close: the checkpoints stay where they were.
       KinesisKclSource first = open(c, "lag-1");
