@@ -272,6 +272,12 @@ public final class KinesisKclSource implements ExternallyAssignedSource, RangeEn
             .initialPositionInStream(initial)
             .failoverTimeMillis(failover)
             .shardSyncIntervalMillis(config.get(KinesisOptions.SHARD_SYNC_INTERVAL).toMillis());
+    // KCL 3's leader (the one worker that assigns leases) holds a DynamoDB lock; when it dies the
+    // others wait for the lock's lease to run out before anyone assigns its shards.
+    long leaderLease = config.get(KinesisOptions.LEADER_LEASE_DURATION).toMillis();
+    leases
+        .dynamoDbLockBasedLeaderLeaseDurationInMillis(leaderLease)
+        .dynamoDbLockBasedLeaderHeartbeatPeriodInMillis(Math.max(500, leaderLease / 5));
     // KCL 3's leader assigns leases only to workers whose metrics it has seen; its default
     // reporting
     // period (30 s) would delay a new instance's first lease by up to that much.

@@ -272,6 +272,14 @@ public final class KinesisOptions {
                   + " another instance (leases are renewed every third of it). Shorter: faster takeover after a"
                   + " crash, more DynamoDB writes.");
 
+  public static final ConfigOption<Duration> LEADER_LEASE_DURATION =
+      ConfigOption.duration("leader-lease-duration")
+          .defaultValue(Duration.ofMinutes(2))
+          .validate(ConfigOption.positive())
+          .description(
+              "KCL 3 leader lock lease (the leader assigns every lease): after the leader dies, no lease moves"
+                  + " until this ran out; its heartbeat is a fifth of it. KCL's default is 2 minutes.");
+
   public static final ConfigOption<Duration> SHARD_SYNC_INTERVAL =
       ConfigOption.duration("shard-sync-interval")
           .defaultValue(Duration.ofSeconds(60))
@@ -318,6 +326,7 @@ public final class KinesisOptions {
           STARTING_TIMESTAMP,
           WORKER_ID,
           FAILOVER_TIME,
+          LEADER_LEASE_DURATION,
           SHARD_SYNC_INTERVAL,
           POLL_INTERVAL,
           GET_RECORDS_LIMIT,

@@ -43,6 +43,7 @@ class KinesisKclSourceIT {
     // KCL's defaults are minutes-scale; short timings keep the test quick
     m.put("failover-time", "3s");
     m.put("shard-sync-interval", "2s");
+    m.put("leader-lease-duration", "10s");
     m.put("poll-interval", "200ms");
     m.put("read-timeout", "20s");
     m.put("shutdown-timeout", "20s");
