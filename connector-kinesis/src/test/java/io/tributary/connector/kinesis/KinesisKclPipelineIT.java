@@ -70,21 +70,25 @@ class KinesisKclPipelineIT {
     return out;
   }
 
+  /** This test's values (the stream is shared, see {@link SharedKclStream}). */
+  private static final int B = 200_000;
+
+  /** Values {@code B} to {@code B + n - 1}. */
   private static Set<Integer> upTo(int n) {
     Set<Integer> out = new HashSet<>();
     for (int i = 0; i < n; i++) {
-      out.add(i);
+      out.add(B + i);
     }
     return out;
   }
 
   @Test
   void leasesMoveToTheOtherInstanceWhichContinuesFromTheCheckpoint() throws Exception {
-    String stream = "kcl-pipe-" + System.nanoTime();
-    String app = "app-pipe-" + System.nanoTime();
+    SharedKclStream shared = SharedKclStream.get(kinesis);
+    String stream = shared.stream;
+    String app = shared.app;
     try (KinesisClient k = kinesis.client()) {
-      LocalKinesis.createStream(k, stream, 4);
-      put(k, stream, 0, 400, 40);
+      put(k, stream, B, B + 400, 40);
       Map<String, Object> c = KinesisKclSourceIT.kclConfig(kinesis, dynamo, app, stream);
       KinesisKclSource sourceA = new KinesisKclSource(KinesisOptions.KCL_SOURCE.parse(c));
       KinesisKclSource sourceB = new KinesisKclSource(KinesisOptions.KCL_SOURCE.parse(c));
@@ -96,16 +100,18 @@ class KinesisKclPipelineIT {
       await()
           .atMost(Duration.ofSeconds(120))
           .until(() -> counts("kcl-a").keySet().containsAll(upTo(400)));
-      assertThat(sourceA.leasedShards()).hasSize(4);
+      assertThat(sourceA.leasedShards()).hasSize(SharedKclStream.SHARDS);
 
       // 2. B joins, A stops (graceful: drains, commits, checkpoints): B takes A's shards and
       // continues exactly after A's checkpoints, so nothing is lost and nothing is read twice.
       b.start();
-      put(k, stream, 400, 600, 40);
+      put(k, stream, B + 400, B + 600, 40);
       a.stopGracefully();
       assertThat(a.awaitTermination(Duration.ofSeconds(60))).isTrue();
-      put(k, stream, 600, 800, 40);
-      await().atMost(Duration.ofSeconds(60)).until(() -> sourceB.leasedShards().size() == 4);
+      put(k, stream, B + 600, B + 800, 40);
+      await()
+          .atMost(Duration.ofSeconds(60))
+          .until(() -> sourceB.leasedShards().size() == SharedKclStream.SHARDS);
       await()
           .atMost(Duration.ofSeconds(60))
           .until(() -> counts("kcl-a", "kcl-b").keySet().containsAll(upTo(800)));
@@ -122,8 +128,10 @@ class KinesisKclPipelineIT {
       b.stopNow();
       b.awaitTermination(Duration.ofSeconds(30));
       cp.start();
-      put(k, stream, 800, 1000, 40);
-      await().atMost(Duration.ofSeconds(90)).until(() -> sourceC.leasedShards().size() == 4);
+      put(k, stream, B + 800, B + 1000, 40);
+      await()
+          .atMost(Duration.ofSeconds(90))
+          .until(() -> sourceC.leasedShards().size() == SharedKclStream.SHARDS);
       await()
           .atMost(Duration.ofSeconds(60))
           .until(() -> counts("kcl-a", "kcl-b", "kcl-c").keySet().containsAll(upTo(1000)));
