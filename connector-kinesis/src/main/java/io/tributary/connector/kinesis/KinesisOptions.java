@@ -225,7 +225,7 @@ public final class KinesisOptions {
           .validate(KinesisOptions::checkTableName)
           .description(
               "KCL application name, shared by every instance that splits the stream's shards; it is the name of"
-                  + " the DynamoDB lease table (KCL 3 also uses <name>-CoordinatorState and <name>-WorkerMetricStats)."
+                  + " the DynamoDB lease table (KCL 3.5 keeps its coordinator state and worker metrics there too)."
                   + " Each application reads every record of the stream once.");
 
   public static final ConfigOption<String> WORKER_ID =
@@ -308,8 +308,8 @@ public final class KinesisOptions {
           .defaultValue(Duration.ofSeconds(30))
           .validate(ConfigOption.positive())
           .description(
-              "How long closing the source waits for KCL's graceful shutdown (final checkpoints, leases"
-                  + " released) before it stops the scheduler at once.");
+              "How long closing the source waits for KCL's graceful shutdown (final checkpoints of what"
+                  + " committed) before it stops the scheduler at once; the leases expire after failover-time.");
 
   public static final ConfigSpec KCL_SOURCE =
       ConfigSpec.of(
@@ -381,8 +381,7 @@ public final class KinesisOptions {
 
   static String checkTableName(String v) {
     if (v.length() < 3 || v.length() > 200 || !v.matches("[A-Za-z0-9_.-]+")) {
-      return "not a valid DynamoDB table name (expected: 3 to 200 characters of A-Z, a-z, 0-9, '_', '-', '.';"
-          + " KCL appends -CoordinatorState and -WorkerMetricStats)";
+      return "not a valid DynamoDB table name (expected: 3 to 200 characters of A-Z, a-z, 0-9, '_', '-' or '.')";
     }
     return null;
   }

@@ -257,10 +257,9 @@ public final class KclClients implements AutoCloseable {
                 + ": "
                 + msg
                 + ". The kinesis-kcl source keeps its leases in DynamoDB: the identity needs dynamodb:DescribeTable,"
-                + " CreateTable, GetItem, PutItem, UpdateItem, DeleteItem, Scan and Query on the lease table"
-                + " (application-name) and on <application-name>-CoordinatorState and"
-                + " <application-name>-WorkerMetricStats, or create the tables beforehand. Check access-key-id /"
-                + " secret-access-key or the AWS default credentials chain.");
+                + " CreateTable (or a table created beforehand), GetItem, PutItem, UpdateItem, DeleteItem, Scan and"
+                + " Query on the lease table (application-name). Check access-key-id / secret-access-key or the AWS"
+                + " default credentials chain.");
       }
       if (a.statusCode() >= 500 || a.isThrottlingException()) {
         return new RetriableException(
