@@ -306,6 +306,19 @@ public final class KinesisKclSource implements ExternallyAssignedSource, RangeEn
   private void runScheduler() {
     try {
       scheduler.run();
+      if (!closed) {
+        // run() returns early when KCL gave up initializing (maxInitializationAttempts)
+        schedulerFailure =
+            new IllegalStateException(
+                "the KCL scheduler returned without being shut down (it could not initialize; see KCL's log"
+                    + " lines of logger software.amazon.kinesis for the cause)");
+        LOG.error(
+            "event=kinesis_kcl_scheduler_failed pipeline={} source={} application={} error=\"{}\"",
+            pipelineId,
+            sourceName,
+            applicationName,
+            schedulerFailure.getMessage());
+      }
     } catch (RuntimeException | Error e) {
       schedulerFailure = e;
       LOG.error(
