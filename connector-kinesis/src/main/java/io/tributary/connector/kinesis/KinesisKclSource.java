@@ -508,27 +508,6 @@ public final class KinesisKclSource implements ExternallyAssignedSource, RangeEn
         workerId);
   }
 
-  /**
-   * Stops the KCL worker at once, without final checkpoints and without releasing its leases (as a
-   * crash would: the other instances take the shards after {@code failover-time}). For tests and
-   * operators who want to simulate a lost instance.
-   */
-  public void abandon() {
-    closed = true;
-    for (ShardState s : owned.values()) {
-      s.wakeAll();
-    }
-    if (scheduler != null) {
-      scheduler.shutdown();
-    }
-    owned.clear();
-    if (clients != null) {
-      clients.close();
-      clients = null;
-    }
-    rangeReader.close();
-  }
-
   @Override
   public String toString() {
     return "KinesisKclSource{stream="

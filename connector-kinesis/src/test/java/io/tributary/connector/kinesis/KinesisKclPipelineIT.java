@@ -23,10 +23,9 @@ import software.amazon.awssdk.services.kinesis.KinesisClient;
 
 /**
  * Real pipelines (runtime planner, checkpoint, files sink) sharing one stream through the {@code
- * kinesis-kcl} source: two instances of one KCL application split the shards; when one stops, the
- * other takes its shards and continues from the KCL checkpoint with nothing lost and nothing read
- * twice; when one is lost without any shutdown (a crash), a third takes over after the lease
- * failover time with nothing lost.
+ * kinesis-kcl} source: while two instances of one KCL application run, when the one holding the
+ * leases stops, the other takes its shards and continues from the KCL checkpoint with nothing lost
+ * and nothing read twice. (A crash, SIGKILL of a pipeline JVM, is {@link KinesisKclProcessKillIT}.)
  */
 class KinesisKclPipelineIT {
   private final LocalKinesis kinesis = LocalKinesis.get();
@@ -120,36 +119,8 @@ class KinesisKclPipelineIT {
           .allSatisfy((v, n) -> assertThat(n).as("record " + v).isOne());
       assertThat(lines("kcl-b")).as("B read what A left").isNotEmpty();
 
-      // 3. B is lost without a shutdown (no final checkpoint, leases not released), as in a crash:
-      // C takes every shard after the failover time, and nothing is lost.
-      KinesisKclSource sourceC = new KinesisKclSource(KinesisOptions.KCL_SOURCE.parse(c));
-      Pipeline cp = pipeline("kcl-c", sourceC);
-      sourceB.abandon();
-      b.stopNow();
-      b.awaitTermination(Duration.ofSeconds(30));
-      cp.start();
-      put(k, stream, B + 800, B + 1000, 40);
-      await()
-          .atMost(Duration.ofSeconds(90))
-          .until(() -> sourceC.leasedShards().size() == SharedKclStream.SHARDS);
-      await()
-          .atMost(Duration.ofSeconds(60))
-          .until(() -> counts("kcl-a", "kcl-b", "kcl-c").keySet().containsAll(upTo(1000)));
-      cp.stopGracefully();
-      assertThat(cp.awaitTermination(Duration.ofSeconds(60))).isTrue();
-      Map<Integer, Integer> all = counts("kcl-a", "kcl-b", "kcl-c");
-      assertThat(all.keySet()).isEqualTo(upTo(1000));
-      // At-least-once across a crash: a record may be read again only if B had read it (B's last
-      // batch committed but not yet checkpointed); C never reads one twice itself.
-      Set<Integer> fromB = new HashSet<>(lines("kcl-b"));
-      Map<Integer, Integer> byC = counts("kcl-c");
-      assertThat(byC).allSatisfy((v, n) -> assertThat(n).as("record " + v + " in C").isOne());
-      all.forEach(
-          (v, n) -> {
-            if (n > 1) {
-              assertThat(fromB).as("duplicate " + v + " must come from B's last batch").contains(v);
-            }
-          });
+      b.stopGracefully();
+      assertThat(b.awaitTermination(Duration.ofSeconds(60))).isTrue();
     }
   }
 }
