@@ -58,7 +58,7 @@ class ConfigFilesTest {
         at(
             6,
             "Invalid value pulsar for pipelines[0].source.type: unknown type (expected one of: files, files-tail,"
-                + " flume, kafka, kafka-group, kinesis, socket, test-sequence;"),
+                + " flume, kafka, kafka-group, kinesis, kinesis-kcl, socket, test-sequence;"),
         at(
             9,
             "Invalid value explode for pipelines[0].transforms[0].type: unknown type (expected one of: filter, map)"),

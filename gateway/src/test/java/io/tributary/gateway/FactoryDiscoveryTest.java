@@ -33,6 +33,7 @@ class FactoryDiscoveryTest {
             "kafka",
             "kafka-group",
             "kinesis",
+            "kinesis-kcl",
             "socket",
             "test-sequence");
     assertThat(sources.get("files").getClass().getName())
@@ -43,6 +44,8 @@ class FactoryDiscoveryTest {
         .isEqualTo("io.tributary.connector.socket.SocketConnectorFactory");
     assertThat(sources.get("kinesis").getClass().getName())
         .isEqualTo("io.tributary.connector.kinesis.KinesisSourceFactory");
+    assertThat(sources.get("kinesis-kcl").getClass().getName())
+        .isEqualTo("io.tributary.connector.kinesis.KinesisKclSourceFactory");
     assertThat(sources.get("test-sequence")).isInstanceOf(SequenceSourceFactory.class);
     assertThat(sinks)
         .containsOnlyKeys(

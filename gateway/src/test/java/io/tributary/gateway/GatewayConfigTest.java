@@ -120,7 +120,7 @@ class GatewayConfigTest {
                     .startsWith("test.yaml:6:")
                     .contains("sockett")
                     .contains(
-                        "expected one of: files, files-tail, flume, kafka, kafka-group, kinesis, socket"))
+                        "expected one of: files, files-tail, flume, kafka, kafka-group, kinesis, kinesis-kcl, socket"))
         .anySatisfy(
             p -> assertThat(p).startsWith("test.yaml:8:").contains("pipelines[0].sinks[0].path"))
         .anySatisfy(

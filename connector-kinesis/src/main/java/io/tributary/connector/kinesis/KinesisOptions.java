@@ -199,6 +199,142 @@ public final class KinesisOptions {
               "PutRecords attempts per request; each retry resends only the entries that failed. After the"
                   + " last attempt the batch fails as retriable (the runtime retries it).");
 
+  /** Where a shard without a KCL checkpoint starts ({@code kinesis-kcl} source). */
+  public enum KclStartingPosition {
+    /** The oldest record still retained in the shard. */
+    TRIM_HORIZON,
+    /** Records that arrive after the shard's lease is first taken. */
+    LATEST,
+    /** The first record whose arrival time is at or after {@code starting-timestamp}. */
+    AT_TIMESTAMP
+  }
+
+  /** What the KCL publishes to CloudWatch ({@code kinesis-kcl} source). */
+  public enum CloudWatchMetrics {
+    /** Nothing: KCL makes no CloudWatch calls (Tributary's own metrics go to its registry). */
+    NONE,
+    /** KCL's summary metrics. */
+    SUMMARY,
+    /** KCL's detailed metrics (per shard). */
+    DETAILED
+  }
+
+  public static final ConfigOption<String> APPLICATION_NAME =
+      ConfigOption.string("application-name")
+          .required()
+          .validate(KinesisOptions::checkTableName)
+          .description(
+              "KCL application name, shared by every instance that splits the stream's shards; it is the name of"
+                  + " the DynamoDB lease table (KCL 3.5 keeps its coordinator state and worker metrics there too)."
+                  + " Each application reads every record of the stream once.");
+
+  public static final ConfigOption<String> WORKER_ID =
+      ConfigOption.string("worker-id")
+          .validate(ConfigOption.nonBlank())
+          .description(
+              "This instance's KCL worker id (owner of its leases). Unset: the pipeline id, so a restarted"
+                  + " instance takes its own leases back at once. Must differ between instances.");
+
+  public static final ConfigOption<String> DYNAMODB_ENDPOINT =
+      ConfigOption.string("dynamodb-endpoint")
+          .validate(KinesisOptions::checkEndpoint)
+          .description(
+              "DynamoDB endpoint URL for the lease tables instead of the region's (a VPC endpoint, a local"
+                  + " server). Unset: the region's AWS endpoint.");
+
+  public static final ConfigOption<CloudWatchMetrics> CLOUDWATCH_METRICS =
+      ConfigOption.enumValue("cloudwatch-metrics", CloudWatchMetrics.class)
+          .defaultValue(CloudWatchMetrics.NONE)
+          .description(
+              "KCL's own metrics to CloudWatch: none (default, no CloudWatch calls), summary or detailed."
+                  + " Tributary's metrics (tributary.kinesis.kcl.*) go to the pipeline's registry either way.");
+
+  public static final ConfigOption<String> CLOUDWATCH_ENDPOINT =
+      ConfigOption.string("cloudwatch-endpoint")
+          .validate(KinesisOptions::checkEndpoint)
+          .description(
+              "CloudWatch endpoint URL (with cloudwatch-metrics: summary or detailed) instead of the region's.");
+
+  public static final ConfigOption<KclStartingPosition> KCL_STARTING_POSITION =
+      ConfigOption.enumValue("starting-position", KclStartingPosition.class)
+          .defaultValue(KclStartingPosition.LATEST)
+          .description(
+              "Where a shard without a KCL checkpoint in the lease table starts: trim-horizon, latest or"
+                  + " at-timestamp (see starting-timestamp). Shards with a checkpoint continue after it; child"
+                  + " shards of a split or merge start at their beginning once their parents are done.");
+
+  public static final ConfigOption<Duration> FAILOVER_TIME =
+      ConfigOption.duration("failover-time")
+          .defaultValue(Duration.ofSeconds(10))
+          .validate(ConfigOption.positive())
+          .description(
+              "KCL failoverTimeMillis: a lease not renewed for this long counts as expired and is given to"
+                  + " another instance (leases are renewed every third of it). Shorter: faster takeover after a"
+                  + " crash, more DynamoDB writes.");
+
+  public static final ConfigOption<Duration> LEADER_LEASE_DURATION =
+      ConfigOption.duration("leader-lease-duration")
+          .defaultValue(Duration.ofMinutes(2))
+          .validate(ConfigOption.positive())
+          .description(
+              "KCL 3 leader lock lease (the leader assigns every lease): after the leader dies, no lease moves"
+                  + " until this ran out; its heartbeat is a fifth of it. KCL's default is 2 minutes.");
+
+  public static final ConfigOption<Duration> SHARD_SYNC_INTERVAL =
+      ConfigOption.duration("shard-sync-interval")
+          .defaultValue(Duration.ofSeconds(60))
+          .validate(ConfigOption.positive())
+          .description(
+              "How often the KCL leader lists the stream's shards to create leases for new ones (resharding).");
+
+  public static final ConfigOption<Duration> POLL_INTERVAL =
+      ConfigOption.duration("poll-interval")
+          .defaultValue(Duration.ofSeconds(1))
+          .validate(ConfigOption.positive())
+          .description(
+              "Polling retrieval: wait between two GetRecords calls of a shard that returned no records"
+                  + " (KCL idleTimeBetweenReadsInMillis; Kinesis allows 5 GetRecords per second per shard).");
+
+  public static final ConfigOption<Integer> MAX_BUFFERED_RECORDS =
+      ConfigOption.integer("max-buffered-records")
+          .defaultValue(10_000)
+          .validate(ConfigOption.atLeast(1))
+          .description(
+              "Records per shard that KCL may hand over before the pipeline plans them; KCL's record processor"
+                  + " waits when the buffer is full (backpressure, bounded memory).");
+
+  public static final ConfigOption<Duration> SHUTDOWN_TIMEOUT =
+      ConfigOption.duration("shutdown-timeout")
+          .defaultValue(Duration.ofSeconds(30))
+          .validate(ConfigOption.positive())
+          .description(
+              "How long closing the source waits for KCL's graceful shutdown (final checkpoints of what"
+                  + " committed) before it stops the scheduler at once; the leases expire after failover-time.");
+
+  public static final ConfigSpec KCL_SOURCE =
+      ConfigSpec.of(
+          APPLICATION_NAME,
+          STREAM,
+          REGION,
+          ENDPOINT,
+          DYNAMODB_ENDPOINT,
+          CLOUDWATCH_METRICS,
+          CLOUDWATCH_ENDPOINT,
+          ACCESS_KEY_ID,
+          SECRET_ACCESS_KEY,
+          KCL_STARTING_POSITION,
+          STARTING_TIMESTAMP,
+          WORKER_ID,
+          FAILOVER_TIME,
+          LEADER_LEASE_DURATION,
+          SHARD_SYNC_INTERVAL,
+          POLL_INTERVAL,
+          GET_RECORDS_LIMIT,
+          MAX_BUFFERED_RECORDS,
+          THROTTLE_BACKOFF,
+          READ_TIMEOUT,
+          SHUTDOWN_TIMEOUT);
+
   public static final ConfigSpec SOURCE =
       ConfigSpec.of(
           STREAM,
@@ -241,6 +377,23 @@ public final class KinesisOptions {
     } catch (Exception e) {
       return "not a URL (expected: e.g. https://kinesis.eu-west-1.amazonaws.com)";
     }
+  }
+
+  static String checkTableName(String v) {
+    if (v.length() < 3 || v.length() > 200 || !v.matches("[A-Za-z0-9_.-]+")) {
+      return "not a valid DynamoDB table name (expected: 3 to 200 characters of A-Z, a-z, 0-9, '_', '-' or '.')";
+    }
+    return null;
+  }
+
+  static void checkKclSource(Config config) {
+    if (config.get(KCL_STARTING_POSITION) == KclStartingPosition.AT_TIMESTAMP
+        && config.get(STARTING_TIMESTAMP) == null) {
+      throw new ConfigException(
+          "Invalid value at-timestamp for starting-position: starting-timestamp is not set (expected:"
+              + " starting-timestamp: epoch milliseconds or ISO-8601)");
+    }
+    checkCredentials(config);
   }
 
   static String checkTimestamp(String v) {

@@ -19,13 +19,19 @@ import org.junit.jupiter.api.Test;
  */
 class KinesisReadmeTest {
   private static final Map<String, ConfigSpec> TABLES =
-      Map.of("source", KinesisOptions.SOURCE, "sink", KinesisOptions.SINK);
+      Map.of(
+          "source",
+          KinesisOptions.SOURCE,
+          "sink",
+          KinesisOptions.SINK,
+          "kcl-source",
+          KinesisOptions.KCL_SOURCE);
 
   @Test
   void readmeConfigTablesMatchTheDeclaredOptions() throws Exception {
     Path readme = Path.of(System.getProperty("basedir", "."), "README.md");
     String text = Files.readString(readme, StandardCharsets.UTF_8);
-    for (String name : List.of("source", "sink")) {
+    for (String name : List.of("source", "sink", "kcl-source")) {
       String start =
           "<!-- config-table:" + name + ":start (generated from KinesisOptions; do not edit) -->\n";
       String end = "<!-- config-table:" + name + ":end -->";

@@ -1,0 +1,122 @@
+package io.tributary.connector.kinesis;
+
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.net.URI;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.concurrent.TimeUnit;
+import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
+import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
+import software.amazon.awssdk.http.apache.ApacheHttpClient;
+import software.amazon.awssdk.regions.Region;
+import software.amazon.awssdk.services.dynamodb.DynamoDbClient;
+
+/**
+ * The test run's DynamoDB server for KCL's lease tables: dynalite (npm, pinned in {@code
+ * testservers/package.json}, in memory) started once per test JVM as a child {@code node} process
+ * on a free loopback port, stopped by a shutdown hook.
+ *
+ * <p>Known difference from AWS (see the shared notes): dynalite cannot add an index with
+ * UpdateTable; the {@code kinesis-kcl} source creates its lease table with KCL 3's index in one
+ * CreateTable, so this does not matter.
+ *
+ * <p>Thread safety: {@link #get()} is synchronized; the instance is immutable.
+ */
+final class LocalDynamo {
+  private static LocalDynamo instance;
+
+  private final Process process;
+  private final int port;
+
+  private LocalDynamo(Process process, int port) {
+    this.process = process;
+    this.port = port;
+  }
+
+  static synchronized LocalDynamo get() {
+    if (instance == null) {
+      try {
+        instance = start();
+      } catch (IOException e) {
+        throw new IllegalStateException("Could not start dynalite: " + e, e);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new IllegalStateException(e);
+      }
+      LocalDynamo started = instance;
+      Runtime.getRuntime().addShutdownHook(new Thread(started::stop, "dynalite-stop"));
+    }
+    return instance;
+  }
+
+  private static LocalDynamo start() throws IOException, InterruptedException {
+    Path nm = LocalKinesis.nodeModules();
+    Path logDir = Path.of("target").toAbsolutePath();
+    Files.createDirectories(logDir);
+    IOException last = null;
+    for (int attempt = 0; attempt < 3; attempt++) {
+      int port = LocalKinesis.freePort();
+      Path log = logDir.resolve("dynalite-" + port + ".log");
+      Process p =
+          new ProcessBuilder(
+                  "node",
+                  nm.resolve("dynalite/cli.js").toString(),
+                  "--host",
+                  "127.0.0.1",
+                  "--port",
+                  Integer.toString(port),
+                  "--createTableMs",
+                  "50",
+                  "--updateTableMs",
+                  "50",
+                  "--deleteTableMs",
+                  "50")
+              .redirectErrorStream(true)
+              .redirectOutput(log.toFile())
+              .start();
+      long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+      while (System.nanoTime() < deadline && p.isAlive()) {
+        try (Socket s = new Socket()) {
+          s.connect(new InetSocketAddress("127.0.0.1", port), 200);
+          return new LocalDynamo(p, port);
+        } catch (IOException e) {
+          last = e;
+          TimeUnit.MILLISECONDS.sleep(50); // polling a child process's port: no event to wait on
+        }
+      }
+      p.destroyForcibly();
+      last = new IOException("dynalite did not open port " + port + "; log: " + log, last);
+    }
+    throw last;
+  }
+
+  void stop() {
+    process.destroy();
+    try {
+      if (!process.waitFor(5, TimeUnit.SECONDS)) {
+        process.destroyForcibly();
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      process.destroyForcibly();
+    }
+  }
+
+  String endpoint() {
+    return "http://127.0.0.1:" + port;
+  }
+
+  DynamoDbClient client() {
+    return DynamoDbClient.builder()
+        .endpointOverride(URI.create(endpoint()))
+        .region(Region.US_EAST_1)
+        .credentialsProvider(
+            StaticCredentialsProvider.create(
+                AwsBasicCredentials.create(LocalKinesis.ACCESS_KEY, LocalKinesis.SECRET_KEY)))
+        .httpClient(ApacheHttpClient.builder().build())
+        .build();
+  }
+}
