@@ -35,6 +35,7 @@ import io.netty.handler.codec.http.TooLongHttpLineException;
 import io.netty.handler.ssl.SslContext;
 import io.netty.handler.timeout.IdleStateEvent;
 import io.netty.handler.timeout.IdleStateHandler;
+import io.tributary.core.api.QuarantinedItem;
 import io.tributary.core.api.TributaryException;
 import io.tributary.core.runtime.BatchInfo;
 import io.tributary.core.runtime.CheckpointOffsets;
@@ -42,6 +43,7 @@ import io.tributary.core.runtime.PartitionStatus;
 import io.tributary.core.runtime.Pipeline;
 import io.tributary.core.runtime.PipelineState;
 import io.tributary.core.runtime.PipelineStatus;
+import io.tributary.core.runtime.ReceiverStatus;
 import io.tributary.gateway.internal.AdminControl.ControlException;
 import java.io.IOException;
 import java.io.InputStream;
@@ -538,6 +540,7 @@ public final class AdminServer implements AutoCloseable {
     n.put("recordsOut", s == null ? 0 : s.recordsOut());
     n.put("lag", p == null ? 0 : p.lag());
     n.put("stalledMs", s == null ? 0 : s.stalledMillis());
+    n.put("quarantined", p == null ? 0 : quarantined(p).size());
     n.set("failure", failure(p));
     return n;
   }
@@ -561,6 +564,30 @@ public final class AdminServer implements AutoCloseable {
       o.put("totalDelayMs", b.totalDelayMs());
       o.put("committedAtMs", b.committedAtMs());
     }
+    ArrayNode receivers = n.putArray("receivers");
+    for (ReceiverStatus r : p.receivers()) {
+      ObjectNode o = receivers.addObject();
+      o.put("name", r.name());
+      o.put("state", r.state().name());
+      o.put("restarts", r.restarts());
+      o.put("lastError", r.lastError() == null ? null : control.scrub(r.lastError()));
+      o.put("lastErrorAtMs", r.lastErrorAtMs());
+      if (r.connectedClients().isPresent()) {
+        o.put("connectedClients", r.connectedClients().getAsInt());
+      } else {
+        o.putNull("connectedClients");
+      }
+      o.put("bufferedBytes", r.bufferedBytes());
+    }
+    ArrayNode quarantine = n.putArray("quarantine");
+    for (QuarantinedItem q : quarantined(p)) {
+      ObjectNode o = quarantine.addObject();
+      o.put("partition", q.partition());
+      o.put("item", q.item());
+      o.put("reason", q.reason());
+      o.put("message", control.scrub(q.message()));
+      o.put("quarantinedAtMs", q.quarantinedAtMs());
+    }
     for (PartitionStatus ps : p.partitions()) {
       ObjectNode o = partitions.addObject();
       o.put("partition", ps.partition());
@@ -573,6 +600,22 @@ public final class AdminServer implements AutoCloseable {
       }
     }
     return n;
+  }
+
+  /**
+   * The source's quarantine; empty (logged) when the source fails to answer, so one bad source
+   * never breaks the listing.
+   */
+  private List<QuarantinedItem> quarantined(Pipeline p) {
+    try {
+      return p.quarantined();
+    } catch (RuntimeException e) {
+      LOG.warn(
+          "event=quarantine_unavailable pipeline={} error=\"{}\"",
+          p.id(),
+          control.scrub(e.toString()));
+      return List.of();
+    }
   }
 
   /** {@code null}, or the message and the cause chain, each scrubbed of secrets. */
@@ -632,6 +675,7 @@ public final class AdminServer implements AutoCloseable {
         .append("</b> <span id=\"updated\"></span></p>")
         .append("<table id=\"pipelines\"><thead><tr><th>pipeline</th><th>state</th>")
         .append("<th>last committed batch</th><th>records in</th><th>records out</th><th>lag</th>")
+        .append("<th>quarantined</th>")
         .append("<th>failure</th></tr></thead><tbody>");
     for (AdminControl.Entry e : entries) {
       Pipeline p = e.pipeline();
@@ -656,6 +700,8 @@ public final class AdminServer implements AutoCloseable {
           .append(s == null ? 0 : s.recordsOut())
           .append("</td><td>")
           .append(p == null ? 0 : p.lag())
+          .append("</td><td class=\"quarantined\">")
+          .append(p == null ? 0 : quarantined(p).size())
           .append("</td><td class=\"failure\">")
           .append(s == null || s.failure() == null ? "" : html(control.scrub(s.failure())))
           .append("</td></tr>");
