@@ -55,7 +55,9 @@ public final class EndpointCheck {
    *
    * @param what who asks, for the message ({@code "files source path"}, {@code "files sink"})
    * @param setting the option holding the path ({@code paths}, {@code path})
-   * @throws TributaryException (not retriable) naming the address, what answered and the setting
+   * @throws TributaryException naming the address, what answered and the setting: a {@link
+   *     io.tributary.core.api.RetriableException} when nothing answers (yet), not retriable when a
+   *     peer of the wrong kind answers, the credentials are refused or the bucket is missing
    */
   public static void check(
       FileSystem fs, Path path, Configuration conf, String what, String setting) {
@@ -84,7 +86,10 @@ public final class EndpointCheck {
     String prefix = "Cannot use " + what + " " + path + ": ";
     String reach = connect(host, port);
     if (reach != null) {
-      throw new TributaryException(prefix + reach + expected);
+      // Not reachable (now): a wrong address or a NameNode down; retriable, unlike a wrong peer.
+      throw reach.startsWith("host ")
+          ? new TributaryException(prefix + reach + expected)
+          : new io.tributary.core.api.RetriableException(prefix + reach + expected);
     }
     Configuration pc = new Configuration(conf);
     int ms = (int) TIMEOUT.toMillis();
@@ -207,13 +212,16 @@ public final class EndpointCheck {
               endpoint.contains("://") ? endpoint : (ssl ? "https://" : "http://") + endpoint);
       String notS3 = notS3(e);
       if (notS3 != null) {
-        throw new TributaryException(
+        String m =
             prefix
                 + "the S3 endpoint "
                 + e
                 + " "
                 + notS3
-                + " (expected: an S3 service's address in hadoop.fs.s3a.endpoint)");
+                + " (expected: an S3 service's address in hadoop.fs.s3a.endpoint)";
+        throw notS3.startsWith("refused") || notS3.startsWith("did not answer")
+            ? new io.tributary.core.api.RetriableException(m)
+            : new TributaryException(m);
       }
     }
     try {
@@ -246,7 +254,7 @@ public final class EndpointCheck {
           e);
     } catch (IOException e) {
       if (HadoopFileSystems.isTransient(e)) {
-        throw new TributaryException(
+        throw new io.tributary.core.api.RetriableException(
             prefix
                 + "S3"
                 + (endpoint.isEmpty() ? "" : " at " + endpoint)
