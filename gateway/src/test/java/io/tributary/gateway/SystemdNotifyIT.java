@@ -166,7 +166,10 @@ class SystemdNotifyIT {
     assertThat(hup.waitFor(10, TimeUnit.SECONDS)).isTrue();
     await()
         .atMost(Duration.ofSeconds(30))
-        .until(() -> received.lastIndexOf("READY=1") > received.indexOf("RELOADING=1"));
+        .until(
+            () ->
+                received.contains("RELOADING=1")
+                    && received.lastIndexOf("READY=1") > received.indexOf("RELOADING=1"));
     int reloading = received.indexOf("RELOADING=1");
     assertThat(reloading).as(log).isPositive();
     assertThat(received.get(reloading + 1)).matches("MONOTONIC_USEC=\\d+");
