@@ -133,6 +133,27 @@
         esc(q.latestPosition === null ? 'unknown' : q.latestPosition) + '</td><td>' + (q.lag === null ? '-' : q.lag) + '</td></tr>';
     });
     html += '</table>';
+    if (p.receivers && p.receivers.length) {
+      html += '<h3>Receivers</h3><table class="receivers"><tr><th>receiver</th><th>state</th><th>restarts</th>' +
+        '<th>connected clients</th><th>buffered bytes</th><th>last error</th></tr>';
+      p.receivers.forEach(function (r) {
+        html += '<tr data-receiver="' + esc(r.name) + '"><td>' + esc(r.name) + '</td><td class="' + esc(r.state) + '">' +
+          esc(r.state) + '</td><td>' + r.restarts + '</td><td>' +
+          (r.connectedClients === null ? 'unknown' : r.connectedClients) + '</td><td>' + fmt(r.bufferedBytes) +
+          '</td><td class="last-error">' + (r.lastError ? esc(r.lastError) + ' <span class="when">(' +
+          new Date(r.lastErrorAtMs).toLocaleTimeString() + ')</span>' : '') + '</td></tr>';
+      });
+      html += '</table>';
+    }
+    if (p.quarantine && p.quarantine.length) {
+      html += '<h3>Quarantine (' + p.quarantine.length + ' skipped, not read)</h3><table class="quarantine"><tr>' +
+        '<th>partition</th><th>item</th><th>reason</th><th>error</th><th>since</th></tr>';
+      p.quarantine.forEach(function (q) {
+        html += '<tr><td>' + esc(q.partition) + '</td><td class="item">' + esc(q.item) + '</td><td>' + esc(q.reason) +
+          '</td><td>' + esc(q.message) + '</td><td>' + new Date(q.quarantinedAtMs).toLocaleString() + '</td></tr>';
+      });
+      html += '</table>';
+    }
     return html;
   }
 
@@ -140,7 +161,8 @@
     return '<tr data-id="' + esc(p.id) + '"><td><a href="#p-' + esc(p.id) + '">' + esc(p.id) + '</a></td><td class="' +
       esc(p.state) + '">' + esc(p.state) + (p.paused ? ' (paused)' : '') +
       (p.stalledMs > 0 ? ' (stalled ' + Math.round(p.stalledMs / 1000) + ' s)' : '') + '</td><td>' + p.lastCommittedBatch + '</td><td>' +
-      p.recordsIn + '</td><td>' + p.recordsOut + '</td><td>' + fmt(p.lag) + '</td><td class="failure">' +
+      p.recordsIn + '</td><td>' + p.recordsOut + '</td><td>' + fmt(p.lag) + '</td><td class="quarantined">' +
+      (p.quarantined || 0) + '</td><td class="failure">' +
       esc(p.failure ? p.failure.message : '') + '</td></tr>';
   }
 

@@ -28,6 +28,7 @@ import io.tributary.core.runtime.PipelineState;
 import io.tributary.gateway.internal.AdminControl;
 import io.tributary.gateway.internal.AdminControl.ControlException;
 import io.tributary.gateway.internal.AdminServer;
+import io.tributary.gateway.internal.SystemdNotify;
 import io.tributary.gateway.internal.Transforms;
 import java.io.IOException;
 import java.nio.file.Path;
@@ -307,6 +308,7 @@ public final class Gateway implements AutoCloseable {
     java.util.Set<Pipeline> reported =
         java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
     while (!stopRequested.await(200, TimeUnit.MILLISECONDS)) {
+      supervisionTickNanos = System.nanoTime();
       boolean keepRunning =
           config.onPipelineFailure() == GatewayConfig.OnPipelineFailure.KEEP_RUNNING;
       int failed = 0;
@@ -433,6 +435,51 @@ public final class Gateway implements AutoCloseable {
     return List.copyOf(pipelines);
   }
 
+  /** sd_notify for a {@code Type=notify} unit, set by the CLI; does nothing without one. */
+  private volatile SystemdNotify systemd = SystemdNotify.fromEnvironment(Map.of());
+
+  /** When {@link #awaitStopOrFailure()} last looked at the pipelines (the watchdog's liveness). */
+  private volatile long supervisionTickNanos = System.nanoTime();
+
+  void systemd(SystemdNotify notify) {
+    this.systemd = notify;
+  }
+
+  long supervisionTickNanos() {
+    return supervisionTickNanos;
+  }
+
+  /**
+   * One line for {@code systemctl status} ({@code STATUS=}): pipelines by state, failed ones named,
+   * and the admin address.
+   */
+  String statusLine() {
+    Map<String, Integer> byState = new java.util.TreeMap<>();
+    List<String> failed = new ArrayList<>();
+    for (Slot s : view) {
+      Pipeline p = s.pipeline;
+      String st = p == null ? "CREATED" : p.status().state().name();
+      byState.merge(st, 1, Integer::sum);
+      if (p != null && p.status().state() == PipelineState.FAILED) {
+        failed.add(s.pc.id());
+      }
+    }
+    StringBuilder sb = new StringBuilder().append(view.size()).append(" pipelines");
+    byState.forEach((st, n) -> sb.append(", ").append(n).append(' ').append(st));
+    if (!failed.isEmpty()) {
+      sb.append(" (failed: ").append(String.join(", ", failed)).append(')');
+    }
+    AdminServer a = admin;
+    if (a != null && config.admin() != null) {
+      sb.append("; admin http://")
+          .append(config.admin().host())
+          .append(':')
+          .append(a.address().getPort())
+          .append('/');
+    }
+    return sb.toString();
+  }
+
   /** The admin endpoint's port, or -1 without one. */
   public int adminPort() {
     return admin == null ? -1 : admin.address().getPort();
@@ -488,6 +535,18 @@ public final class Gateway implements AutoCloseable {
             ? GatewayConfig.loadDefault(config.pluginPathOverride())
             : GatewayConfig.load(configFile, config.pluginPathOverride());
     next.claimForRun();
+    SystemdNotify notify = systemd;
+    notify.reloading("reloading " + next.origin());
+    try {
+      return apply(next);
+    } finally {
+      if (stopRequested.getCount() > 0) {
+        notify.ready(statusLine()); // ends RELOADING=1, applied or not
+      }
+    }
+  }
+
+  private AdminControl.ReloadResult apply(GatewayConfig next) {
     List<String> added = new ArrayList<>();
     List<String> removed = new ArrayList<>();
     List<String> restarted = new ArrayList<>();

@@ -170,12 +170,22 @@ public final class TributaryCli implements Callable<Integer> {
       // A JVM Error on any thread (OutOfMemoryError on a pipeline thread) ends the process with 1.
       io.tributary.gateway.internal.FatalErrors.install(FAILED);
       Gateway gateway = new Gateway(cfg, options.config);
+      // systemd Type=notify: READY=1 once started, STOPPING=1 on SIGTERM, STATUS= lines,
+      // WATCHDOG=1.
+      io.tributary.gateway.internal.SystemdNotify systemd =
+          io.tributary.gateway.internal.SystemdNotify.fromEnvironment(System.getenv());
+      gateway.systemd(systemd);
+      java.util.concurrent.atomic.AtomicBoolean stopping =
+          new java.util.concurrent.atomic.AtomicBoolean();
       Thread main = Thread.currentThread();
       Thread hook =
           new Thread(
               () -> {
                 int code = FAILED;
                 try {
+                  stopping.set(true);
+                  systemd.stopping(
+                      "stopping: draining " + gateway.pipelines().size() + " pipelines");
                   gateway.stop();
                   code =
                       gateway.pipelines().stream().anyMatch(p -> p.failure().isPresent())
@@ -206,6 +216,9 @@ public final class TributaryCli implements Callable<Integer> {
         return code;
       }
       reloadOnSighup(gateway);
+      // Started: every pipeline runs and the admin endpoint answers.
+      systemd.ready(gateway.statusLine());
+      startSystemdStatus(gateway, systemd, stopping);
       Gateway.Outcome outcome = gateway.awaitStopOrFailure();
       if (outcome == Gateway.Outcome.FAILED) {
         System.err.println("tributary: a pipeline failed; see the log above. Stopped the others.");
@@ -221,6 +234,56 @@ public final class TributaryCli implements Callable<Integer> {
       // pipeline stopped
       return OK;
     }
+  }
+
+  /**
+   * Under systemd: a daemon thread that sends {@code STATUS=} when the pipelines' states change
+   * and, when the unit sets {@code WatchdogSec}, {@code WATCHDOG=1} every half period, but only
+   * while the gateway's supervision loop ({@link Gateway#awaitStopOrFailure()}) keeps turning (a
+   * hung gateway is then restarted by systemd) or a graceful stop is draining (bounded by {@code
+   * TimeoutStopSec}).
+   */
+  private static void startSystemdStatus(
+      Gateway gateway,
+      io.tributary.gateway.internal.SystemdNotify systemd,
+      java.util.concurrent.atomic.AtomicBoolean stopping) {
+    if (!systemd.enabled()) {
+      return;
+    }
+    long watchdogMs = systemd.watchdogIntervalMillis();
+    long periodMs = watchdogMs > 0 ? Math.min(watchdogMs, 1000) : 1000;
+    java.util.concurrent.ScheduledExecutorService timer =
+        java.util.concurrent.Executors.newSingleThreadScheduledExecutor(
+            r -> {
+              Thread t = new Thread(r, "tributary-gateway-systemd-0");
+              t.setDaemon(true);
+              return t;
+            });
+    String[] last = {gateway.statusLine()};
+    timer.scheduleAtFixedRate(
+        () -> {
+          try {
+            if (!stopping.get()) {
+              String line = gateway.statusLine();
+              if (!line.equals(last[0])) {
+                systemd.status(line);
+                last[0] = line;
+              }
+            }
+            long sinceTickMs =
+                java.util.concurrent.TimeUnit.NANOSECONDS.toMillis(
+                    System.nanoTime() - gateway.supervisionTickNanos());
+            if (watchdogMs > 0 && (stopping.get() || sinceTickMs < 2 * watchdogMs)) {
+              systemd.watchdog();
+            }
+          } catch (RuntimeException e) {
+            org.slf4j.LoggerFactory.getLogger(Gateway.class)
+                .warn("event=sd_status_failed error=\"{}\"", e.toString());
+          }
+        },
+        periodMs,
+        periodMs,
+        java.util.concurrent.TimeUnit.MILLISECONDS);
   }
 
   /**

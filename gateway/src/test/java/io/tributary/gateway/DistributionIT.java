@@ -160,7 +160,9 @@ class DistributionIT {
         .contains("KillSignal=SIGTERM")
         .contains("User=tributary")
         .contains("ExecReload=/bin/kill -HUP $MAINPID")
-        .containsPattern("Type=(simple|notify)")
+        .contains("Type=notify")
+        .contains("NotifyAccess=main")
+        .containsPattern("WatchdogSec=\\d+")
         .containsPattern("TimeoutStopSec=\\d+");
     // verify checks that ExecStart's program exists: point it at the unpacked archive.
     Path copy = tmp.resolve("tributary.service");

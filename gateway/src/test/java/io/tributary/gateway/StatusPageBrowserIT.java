@@ -155,6 +155,106 @@ class StatusPageBrowserIT {
     }
   }
 
+  @Test
+  void receiversAndQuarantineShowOnThePage() throws Exception {
+    Assumptions.assumeTrue(
+        Files.isExecutable(CHROMIUM) && Files.isExecutable(DRIVER),
+        "needs Debian's chromium and chromium-driver (.ci/run installs them)");
+    Path in = Files.createDirectories(tmp.resolve("in"));
+    String yaml =
+        """
+        pipelines:
+          - id: rx
+            settings: { batch-interval: 100ms }
+            checkpoint: %s
+            source: { type: socket, mode: server, host: 127.0.0.1, port: 0, framing: lines }
+            sinks: [ { type: files, path: %s } ]
+          - id: files
+            settings: { batch-interval: 100ms }
+            checkpoint: %s
+            source: { type: files, paths: [ "%s" ], stable-for: 0s, watch-changes-for: 0s,
+                      on-bad-file: skip }
+            sinks: [ { type: files, path: %s } ]
+        admin: { host: 127.0.0.1, port: 0 }
+        """
+            .formatted(
+                tmp.resolve("c1"),
+                tmp.resolve("o1"),
+                tmp.resolve("c2"),
+                in.toUri(),
+                tmp.resolve("o2"));
+    Path shots = Path.of("target", "screenshots");
+    Files.createDirectories(shots);
+    GatewayConfig cfg = GatewayConfig.parse(new StringReader(yaml), "page.yaml");
+    try (Gateway gw = new Gateway(cfg);
+        java.net.Socket client = new java.net.Socket()) {
+      gw.start();
+      int port = gw.adminPort();
+      // Files present at the first listing are ignored (include-existing: false): write after it.
+      await()
+          .atMost(Duration.ofSeconds(30))
+          .until(() -> gw.pipelines().get(1).status().lastCommittedBatch() >= 0);
+      java.io.ByteArrayOutputStream gz = new java.io.ByteArrayOutputStream();
+      try (java.util.zip.GZIPOutputStream z = new java.util.zip.GZIPOutputStream(gz)) {
+        z.write("x\n".repeat(5000).getBytes(java.nio.charset.StandardCharsets.UTF_8));
+      }
+      byte[] whole = gz.toByteArray();
+      Files.write(in.resolve("half <i>.gz"), java.util.Arrays.copyOf(whole, whole.length / 2));
+      await()
+          .atMost(Duration.ofSeconds(30))
+          .until(() -> gw.pipelines().get(1).quarantined().size() == 1);
+      java.net.InetSocketAddress rx =
+          (java.net.InetSocketAddress)
+              ((io.tributary.connector.socket.SocketServerReceiver)
+                      cfg.pipelines().get(0).builtSource())
+                  .boundAddress();
+      client.connect(rx);
+      await()
+          .atMost(Duration.ofSeconds(30))
+          .until(() -> gw.pipelines().get(0).receivers().get(0).connectedClients().orElse(-1) == 1);
+      ChromeDriver driver = browser(Files.createDirectory(tmp.resolve("profile")));
+      try {
+        driver.get("http://127.0.0.1:" + port + "/");
+        int polls = polls(driver);
+        await().atMost(Duration.ofSeconds(30)).until(() -> polls(driver) >= polls + 1);
+        @SuppressWarnings("unchecked")
+        List<String> receiver =
+            (List<String>)
+                driver.executeScript(
+                    "return Array.from(document.querySelectorAll(\"section[data-id='rx']"
+                        + " table.receivers tr[data-receiver] td\")).map(c => c.textContent)");
+        assertThat(receiver).hasSize(6);
+        assertThat(receiver.get(0)).isEqualTo("source");
+        assertThat(receiver.get(1)).isEqualTo("RUNNING");
+        assertThat(receiver.get(2)).isEqualTo("0");
+        assertThat(receiver.get(3)).isEqualTo("1");
+        Object item =
+            driver.executeScript(
+                "return document.querySelector(\"section[data-id='files'] table.quarantine"
+                    + " td.item\").textContent");
+        assertThat(item.toString()).endsWith("half <i>.gz");
+        Object count =
+            driver.executeScript(
+                "return document.querySelector(\"#pipelines tr[data-id='files']"
+                    + " td.quarantined\").textContent");
+        assertThat(count).isEqualTo("1");
+        ((JavascriptExecutor) driver)
+            .executeScript(
+                "document.querySelector(\"section[data-id='rx'] table.receivers\")"
+                    + ".scrollIntoView()");
+        Files.write(
+            shots.resolve("status-page-receivers.png"), driver.getScreenshotAs(OutputType.BYTES));
+        List<LogEntry> errors =
+            driver.manage().logs().get(LogType.BROWSER).getAll().stream()
+                .filter(e -> e.getLevel().intValue() >= Level.WARNING.intValue())
+                .toList();
+        assertThat(errors).as("browser console warnings and errors").isEmpty();
+      } finally {
+        driver.quit();
+      }
+    }
+  }
+
   private static int polls(ChromeDriver driver) {
     Object v = driver.executeScript("return document.body.getAttribute('data-polls')");
     return v == null ? 0 : Integer.parseInt(v.toString());

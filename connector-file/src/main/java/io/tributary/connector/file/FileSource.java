@@ -43,7 +43,7 @@ import org.apache.hadoop.fs.Path;
  * <p>Thread safety: {@link #partitions()} and {@link #onBatchCommitted} are called from the batch
  * thread; {@link #read} may run concurrently for different ranges.
  */
-public final class FileSource implements DirectSource {
+public final class FileSource implements DirectSource, io.tributary.core.api.SupportsQuarantine {
   /**
    * What the last listing cycle did (for monitoring and benchmarks).
    *
@@ -211,6 +211,29 @@ public final class FileSource implements DirectSource {
   /** Files skipped under {@code on-bad-file: skip} that are still inside the horizon. */
   public List<QuarantinedFile> quarantinedFiles() {
     return opened().quarantine();
+  }
+
+  /**
+   * {@link #quarantinedFiles()} for the gateway's status, oldest decision first; empty before
+   * {@code open}.
+   */
+  @Override
+  public List<io.tributary.core.api.QuarantinedItem> quarantined() {
+    FileMonitor m = monitor;
+    if (m == null) {
+      return List.of();
+    }
+    return m.quarantine().stream()
+        .sorted(java.util.Comparator.comparingLong(QuarantinedFile::quarantinedAt))
+        .map(
+            q ->
+                new io.tributary.core.api.QuarantinedItem(
+                    q.partition(),
+                    q.path(),
+                    q.reason() == null ? "unreadable" : q.reason(),
+                    q.message(),
+                    q.quarantinedAt()))
+        .toList();
   }
 
   /**

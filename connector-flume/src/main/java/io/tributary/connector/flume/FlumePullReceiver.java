@@ -136,6 +136,7 @@ public final class FlumePullReceiver extends Receiver {
       metrics = new FlumeMetrics(registry, source);
     }
     stopping = false;
+    checkPeers();
     ExecutorService pool =
         Executors.newFixedThreadPool(
             sinks.size() * threadsPerHost,
@@ -155,6 +156,55 @@ public final class FlumePullReceiver extends Receiver {
         names,
         threadsPerHost,
         batchSize);
+  }
+
+  /** What a {@code tributary-flume-sink}'s handshake names. */
+  static final String PULL_PROTOCOL = "io.tributary.connector.flume.agent.PullProtocol";
+
+  /**
+   * Asks each of {@code pull.hosts} what answers there ({@link
+   * io.tributary.connector.flume.internal.AvroPeerProbe}): a peer of the wrong kind (an HTTP or TLS
+   * server, a Flume Avro source, another Avro protocol) fails the start naming it (the supervisor
+   * retries with backoff and shows the error as the receiver's last error); an address not
+   * reachable yet is polled as before.
+   */
+  private void checkPeers() {
+    for (InetSocketAddress a : sinks) {
+      io.tributary.connector.flume.internal.AvroPeerProbe.Answer ans =
+          io.tributary.connector.flume.internal.AvroPeerProbe.probe(
+              a.getHostString(), a.getPort(), java.time.Duration.ofSeconds(5));
+      switch (ans.kind()) {
+        case AVRO -> {
+          if (ans.detail().equals(PULL_PROTOCOL)) {
+            continue;
+          }
+        }
+        case UNREACHABLE, UNKNOWN_HOST, NO_ANSWER -> {
+          continue;
+        }
+        default -> {}
+      }
+      String hint =
+          ans.kind() == io.tributary.connector.flume.internal.AvroPeerProbe.Kind.AVRO
+                  && ans.detail().startsWith("org.apache.flume.source.avro")
+              ? "; that is a Flume Avro source, which mode push serves (an agent's Avro sink sends"
+                  + " to this source's host and port)"
+              : "";
+      throw new io.tributary.core.api.TributaryException(
+          "Flume pull source "
+              + receiverName()
+              + ": "
+              + a.getHostString()
+              + ":"
+              + a.getPort()
+              + " is not a tributary-flume-sink: "
+              + ans.describe()
+              + " (expected: host:port of the TributarySink inside a Flume agent ("
+              + PULL_PROTOCOL
+              + ") in pull.hosts"
+              + hint
+              + ")");
+    }
   }
 
   @Override

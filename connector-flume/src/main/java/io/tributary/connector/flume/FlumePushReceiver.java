@@ -257,6 +257,12 @@ public final class FlumePushReceiver extends Receiver {
     }
   }
 
+  /** The open Avro RPC connections (Flume agents' sinks). */
+  @Override
+  public java.util.OptionalInt connectedClients() {
+    return java.util.OptionalInt.of(children.size());
+  }
+
   /** The address the server listens on (useful with {@code port: 0}); {@code null} when stopped. */
   public InetSocketAddress boundAddress() {
     Channel sc = serverChannel;

@@ -1,5 +1,6 @@
 package io.tributary.connector.flume;
 
+import io.tributary.connector.flume.internal.AvroPeerProbe;
 import io.tributary.core.api.AtLeastOnceSink;
 import io.tributary.core.api.BatchWriter;
 import io.tributary.core.api.Config;
@@ -8,6 +9,7 @@ import io.tributary.core.api.Record;
 import io.tributary.core.api.RetriableException;
 import io.tributary.core.api.SinkBatch;
 import io.tributary.core.api.SinkContext;
+import io.tributary.core.api.TributaryException;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -43,6 +45,12 @@ public final class FlumeSink implements AtLeastOnceSink {
 
   private final Properties clientProps;
   private final String addresses;
+  private final List<String> hostList;
+  private final boolean probe;
+
+  /** Flume's Avro source protocol, as its handshake names it. */
+  static final String AVRO_SOURCE_PROTOCOL = "org.apache.flume.source.avro.AvroSourceProtocol";
+
   private final int batchSize;
   private final String timestampHeader;
   private final String keyHeader;
@@ -114,6 +122,11 @@ public final class FlumeSink implements AtLeastOnceSink {
       p.setProperty(e.getKey(), e.getValue());
     }
     this.clientProps = p;
+    this.hostList = List.copyOf(config.get(FlumeSinkOptions.HOSTS));
+    // The probe speaks plain Avro RPC: a TLS or deflate source would take it for garbage.
+    this.probe =
+        !config.get(FlumeSinkOptions.SSL)
+            && config.get(FlumeSinkOptions.COMPRESSION_TYPE) != FlumeOptions.Compression.DEFLATE;
     this.addresses = String.join(",", config.get(FlumeSinkOptions.HOSTS));
     this.batchSize = config.get(FlumeSinkOptions.BATCH_SIZE);
     this.timestampHeader = config.get(FlumeSinkOptions.TIMESTAMP_HEADER);
@@ -123,6 +136,9 @@ public final class FlumeSink implements AtLeastOnceSink {
   @Override
   public void open(SinkContext context) {
     name = context.pipelineId() + "/" + context.sinkName();
+    if (probe) {
+      checkPeers();
+    }
     LOG.info(
         "event=flume_sink_opened sink={} hosts={} client_type={}",
         name,
@@ -186,6 +202,66 @@ public final class FlumeSink implements AtLeastOnceSink {
           e);
     }
   }
+
+  /**
+   * Asks each of {@code hosts} what answers there ({@link AvroPeerProbe}): a peer of the wrong kind
+   * (an HTTP or TLS server, another Avro protocol, a server that closes) fails the open naming it;
+   * an unreachable one is logged (agents restart; its sends fail retriably, naming it).
+   */
+  private void checkPeers() {
+    List<String> unreachable = new ArrayList<>();
+    for (String hp : hostList) {
+      int colon = hp.lastIndexOf(':');
+      String host = hp.substring(0, colon);
+      int port = Integer.parseInt(hp.substring(colon + 1));
+      AvroPeerProbe.Answer a = AvroPeerProbe.probe(host, port, PROBE_TIMEOUT);
+      switch (a.kind()) {
+        case AVRO -> {
+          if (!a.detail().equals(AVRO_SOURCE_PROTOCOL)) {
+            throw wrongPeer(hp, a);
+          }
+        }
+        case UNREACHABLE, UNKNOWN_HOST, NO_ANSWER -> unreachable.add(hp + ": " + a.describe());
+        default -> throw wrongPeer(hp, a);
+      }
+    }
+    if (!unreachable.isEmpty()) {
+      // Agents restart: not a reason to refuse the start. Sends to them fail (retriably) naming
+      // them.
+      LOG.warn(
+          "event=flume_hosts_unreachable sink={} hosts=\"{}\" detail=\"{}\"",
+          name,
+          String.join("; ", unreachable),
+          unreachable.size() == hostList.size()
+              ? "no agent reachable yet: sends fail and are retried until one is (expected:"
+                  + " host:port of a Flume agent's Avro source in hosts; is the agent up?)"
+              : "sending to the others");
+    }
+  }
+
+  private TributaryException wrongPeer(String hp, AvroPeerProbe.Answer a) {
+    String hint =
+        a.kind() == AvroPeerProbe.Kind.TLS
+            ? "; if the agent's Avro source has ssl = true, set ssl: true"
+            : a.kind() == AvroPeerProbe.Kind.AVRO
+                ? "; a tributary-flume-sink (PullProtocol) is read by the flume source in mode pull,"
+                    + " not written to"
+                : "";
+    return new TributaryException(
+        "Flume sink "
+            + name
+            + ": "
+            + hp
+            + " is not a Flume Avro source: "
+            + a.describe()
+            + " (expected: host:port of a Flume agent's Avro source ("
+            + AVRO_SOURCE_PROTOCOL
+            + ") in hosts"
+            + hint
+            + ")");
+  }
+
+  static final java.time.Duration PROBE_TIMEOUT = java.time.Duration.ofSeconds(5);
 
   private Event toEvent(Record r) {
     Map<String, String> headers = new HashMap<>();

@@ -259,6 +259,13 @@ public final class SocketClientReceiver extends Receiver {
     }
   }
 
+  /** 1 while the connection to the peer is up, else 0. */
+  @Override
+  public java.util.OptionalInt connectedClients() {
+    Channel ch = channel;
+    return java.util.OptionalInt.of(ch != null && ch.isActive() ? 1 : 0);
+  }
+
   /** How many connections were established since construction (a reconnect counts again). */
   public int connectionCount() {
     return connections.get();

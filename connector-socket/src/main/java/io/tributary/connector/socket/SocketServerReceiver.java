@@ -123,6 +123,12 @@ public final class SocketServerReceiver extends Receiver implements SupportsPart
         : Optional.empty();
   }
 
+  /** The open connections (the status page's "connected clients"). */
+  @Override
+  public java.util.OptionalInt connectedClients() {
+    return java.util.OptionalInt.of(children.size());
+  }
+
   @Override
   public void onStart() throws Exception {
     String source = receiverName();

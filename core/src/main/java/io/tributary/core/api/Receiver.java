@@ -87,6 +87,19 @@ public abstract non-sealed class Receiver implements Source {
       throws Exception {}
 
   /**
+   * How many clients (senders, agents, peers) are connected to this receiver right now, for the
+   * gateway's status ({@code GET /pipelines/{id}} and the status page); empty (the default) when
+   * the receiver cannot tell. A server receiver answers its open connections, a client receiver 1
+   * while its connection is up and 0 otherwise.
+   *
+   * <p>Called from any thread (the admin endpoint's), at any time, also before {@link #onStart()}
+   * and after {@link #onStop()}: read a counter or a concurrent set, never block, never throw.
+   */
+  public java.util.OptionalInt connectedClients() {
+    return java.util.OptionalInt.empty();
+  }
+
+  /**
    * Binds this receiver to the runtime that runs it. Called by the runtime (or a test harness)
    * before {@link #onStart()}; receiver authors never call it.
    */

@@ -769,6 +769,24 @@ public final class PipelineEngine {
     return out;
   }
 
+  /** The receivers' status; empty for a direct source or before the start. Any thread. */
+  public List<io.tributary.core.runtime.ReceiverStatus> receivers() {
+    SourceDriver d = driver;
+    return d == null ? List.of() : d.receivers();
+  }
+
+  /**
+   * What the source skipped ({@link io.tributary.core.api.SupportsQuarantine}); empty when the
+   * source cannot skip. Any thread.
+   */
+  public List<io.tributary.core.api.QuarantinedItem> quarantined() {
+    if (source instanceof io.tributary.core.api.SupportsQuarantine q) {
+      List<io.tributary.core.api.QuarantinedItem> items = q.quarantined();
+      return items == null ? List.of() : List.copyOf(items);
+    }
+    return List.of();
+  }
+
   /** Records known to be available but not planned yet; 0 when the source cannot tell. */
   public long lag() {
     SourceDriver d = driver;

@@ -153,6 +153,11 @@ final class ReceiverDriver implements SourceDriver {
   }
 
   @Override
+  public List<io.tributary.core.runtime.ReceiverStatus> receivers() {
+    return List.of(supervisor.status());
+  }
+
+  @Override
   public void setRate(double recordsPerSecond) {
     supervisor.setRate(recordsPerSecond);
   }

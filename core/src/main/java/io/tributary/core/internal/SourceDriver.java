@@ -92,6 +92,11 @@ interface SourceDriver extends AutoCloseable {
     return 0;
   }
 
+  /** The receivers' status (receiver sources); empty for direct sources. Any thread. */
+  default List<io.tributary.core.runtime.ReceiverStatus> receivers() {
+    return List.of();
+  }
+
   /**
    * Stop now (not gracefully), called from the stopping thread before the batch thread is
    * interrupted.

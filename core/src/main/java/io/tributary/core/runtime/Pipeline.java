@@ -118,6 +118,24 @@ public final class Pipeline implements AutoCloseable {
     return engine.partitions();
   }
 
+  /**
+   * The pipeline's receivers (one for a receiver source, none for a direct source): state,
+   * restarts, last error, connected clients where the receiver tells, buffered bytes. Does not
+   * block on the receiver.
+   */
+  public List<ReceiverStatus> receivers() {
+    return engine.receivers();
+  }
+
+  /**
+   * What the source skipped instead of failing (a {@link io.tributary.core.api.SupportsQuarantine}
+   * source, such as the files source under {@code on-bad-file: skip}); empty for other sources.
+   * Asks the source, which answers from memory.
+   */
+  public List<io.tributary.core.api.QuarantinedItem> quarantined() {
+    return engine.quarantined();
+  }
+
   /** Records available but not yet planned, where the source can tell; else 0. */
   public long lag() {
     return engine.lag();

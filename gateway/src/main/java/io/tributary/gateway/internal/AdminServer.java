@@ -8,7 +8,6 @@ import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
-import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
@@ -35,6 +34,7 @@ import io.netty.handler.codec.http.TooLongHttpLineException;
 import io.netty.handler.ssl.SslContext;
 import io.netty.handler.timeout.IdleStateEvent;
 import io.netty.handler.timeout.IdleStateHandler;
+import io.tributary.core.api.QuarantinedItem;
 import io.tributary.core.api.TributaryException;
 import io.tributary.core.runtime.BatchInfo;
 import io.tributary.core.runtime.CheckpointOffsets;
@@ -42,6 +42,7 @@ import io.tributary.core.runtime.PartitionStatus;
 import io.tributary.core.runtime.Pipeline;
 import io.tributary.core.runtime.PipelineState;
 import io.tributary.core.runtime.PipelineStatus;
+import io.tributary.core.runtime.ReceiverStatus;
 import io.tributary.gateway.internal.AdminControl.ControlException;
 import java.io.IOException;
 import java.io.InputStream;
@@ -88,6 +89,8 @@ public final class AdminServer implements AutoCloseable {
   private static final int MAX_BODY = 64 * 1024;
   private static final io.netty.util.AttributeKey<Boolean> IN_FLIGHT =
       io.netty.util.AttributeKey.valueOf("tributary-admin-in-flight");
+  private static final io.netty.util.AttributeKey<Boolean> INPUT_CLOSED =
+      io.netty.util.AttributeKey.valueOf("tributary-admin-input-closed");
 
   /** Where and how to listen. {@code token} and {@code ssl} may be {@code null}. */
   public record Settings(
@@ -142,6 +145,8 @@ public final class AdminServer implements AutoCloseable {
             .group(boss, workers)
             .channel(NioServerSocketChannel.class)
             .option(ChannelOption.SO_BACKLOG, 64)
+            // A client that half-closes after its request (HTTP/1.0 style) still gets the answer.
+            .childOption(ChannelOption.ALLOW_HALF_CLOSURE, true)
             .childHandler(
                 new ChannelInitializer<SocketChannel>() {
                   @Override
@@ -151,8 +156,20 @@ public final class AdminServer implements AutoCloseable {
                       p.addLast(settings.ssl().newHandler(ch.alloc()));
                     }
                     p.addLast(new IdleStateHandler(idleMs, 0, 0, TimeUnit.MILLISECONDS));
+                    p.addLast(new Guard(settings.ssl() == null, 3 * idleMs));
                     p.addLast(new HttpServerCodec(MAX_LINE, MAX_HEADERS, 8192));
-                    p.addLast(new HttpObjectAggregator(MAX_BODY));
+                    p.addLast(
+                        new HttpObjectAggregator(MAX_BODY) {
+                          @Override
+                          protected void handleOversizedMessage(
+                              ChannelHandlerContext ctx, io.netty.handler.codec.http.HttpMessage m)
+                              throws Exception {
+                            reject("body_too_large");
+                            super.handleOversizedMessage(ctx, m);
+                          }
+                        });
+                    // Requests decoded from one read (pipelined) reach the handler one at a time.
+                    p.addLast(new io.netty.handler.flow.FlowControlHandler());
                     p.addLast(new Handler());
                   }
                 });
@@ -164,6 +181,145 @@ public final class AdminServer implements AutoCloseable {
     } catch (Error e) {
       close();
       throw e;
+    }
+  }
+
+  private void reject(String reason) {
+    io.micrometer.core.instrument.Counter.builder("tributary.admin.rejected")
+        .description(
+            "Admin connections closed or requests refused: idle, request_timeout,"
+                + " tls_on_plain_port, malformed, line_too_long, headers_too_large, body_too_large")
+        .tag("reason", reason)
+        .register(registry)
+        .increment();
+  }
+
+  private final java.util.concurrent.atomic.AtomicLong lastTlsWarnNanos =
+      new java.util.concurrent.atomic.AtomicLong(System.nanoTime() - TimeUnit.MINUTES.toNanos(2));
+
+  /**
+   * In front of the HTTP codec, per connection: closes a TLS client on the plain port, gives a
+   * request {@code requestTimeoutMs} from its first byte to its end (a client trickling a header
+   * every second, or an endless preamble of blank lines the codec skips, is answered 408 and
+   * closed), and closes gracefully (lingering): after an answer that ends the connection it
+   * half-closes, drops what the client still sends, and closes on the client's end or after 2 s, so
+   * a client still writing (endless headers) reads its 431 instead of a reset.
+   */
+  private final class Guard extends io.netty.channel.ChannelInboundHandlerAdapter {
+    private final boolean plain;
+    private final long requestTimeoutMs;
+    private boolean first = true;
+    private boolean draining;
+    private io.netty.util.concurrent.ScheduledFuture<?> deadline;
+
+    Guard(boolean plain, long requestTimeoutMs) {
+      this.plain = plain;
+      this.requestTimeoutMs = requestTimeoutMs;
+    }
+
+    @Override
+    public void channelRead(ChannelHandlerContext ctx, Object msg) {
+      if (draining) {
+        io.netty.util.ReferenceCountUtil.release(msg);
+        return;
+      }
+      if (msg instanceof io.netty.buffer.ByteBuf b && b.isReadable()) {
+        if (first) {
+          first = false;
+          if (plain
+              && b.readableBytes() >= 2
+              && b.getUnsignedByte(b.readerIndex()) == 0x16
+              && b.getUnsignedByte(b.readerIndex() + 1) == 0x03) {
+            b.release();
+            reject("tls_on_plain_port");
+            long now = System.nanoTime();
+            long last = lastTlsWarnNanos.get();
+            if (now - last > TimeUnit.MINUTES.toNanos(1)
+                && lastTlsWarnNanos.compareAndSet(last, now)) {
+              LOG.warn(
+                  "event=admin_tls_on_plain_port peer={} detail=\"a TLS client on the plain HTTP"
+                      + " admin port: use http://, or set admin.tls-cert and admin.tls-key\""
+                      + " (logged once a minute; counted in tributary_admin_rejected_total)",
+                  ctx.channel().remoteAddress());
+            }
+            ctx.close();
+            return;
+          }
+        }
+        if (deadline == null && !Boolean.TRUE.equals(ctx.channel().attr(IN_FLIGHT).get())) {
+          deadline =
+              ctx.executor()
+                  .schedule(() -> requestTimedOut(ctx), requestTimeoutMs, TimeUnit.MILLISECONDS);
+        }
+      }
+      ctx.fireChannelRead(msg);
+    }
+
+    private void requestTimedOut(ChannelHandlerContext ctx) {
+      deadline = null;
+      if (draining || Boolean.TRUE.equals(ctx.channel().attr(IN_FLIGHT).get())) {
+        return;
+      }
+      reject("request_timeout");
+      ChannelHandlerContext h = ctx.pipeline().context(Handler.class);
+      if (h == null) {
+        ctx.close();
+        return;
+      }
+      write(
+          h,
+          Reply.error(
+              408,
+              "request not complete within "
+                  + requestTimeoutMs
+                  + " ms (3 x admin.read-idle-timeout)"),
+          false);
+    }
+
+    /** A whole request arrived (the handler calls this on the event loop). */
+    void requestComplete() {
+      if (deadline != null) {
+        deadline.cancel(false);
+        deadline = null;
+      }
+    }
+
+    /** Ends the connection after the last answer was flushed; on the event loop. */
+    void linger(Channel ch) {
+      requestComplete();
+      if (draining) {
+        return;
+      }
+      draining = true;
+      if (plain
+          && ch instanceof SocketChannel sc
+          && sc.isActive()
+          && !sc.isInputShutdown()
+          && !sc.isOutputShutdown()) {
+        sc.shutdownOutput();
+        ch.config().setAutoRead(true);
+        ch.eventLoop().schedule(() -> ch.close(), 2, TimeUnit.SECONDS);
+      } else {
+        ch.close();
+      }
+    }
+
+    @Override
+    public void userEventTriggered(ChannelHandlerContext ctx, Object evt) throws Exception {
+      if (evt instanceof io.netty.channel.socket.ChannelInputShutdownEvent) {
+        if (draining || !Boolean.TRUE.equals(ctx.channel().attr(IN_FLIGHT).get())) {
+          ctx.close(); // the client is done; no request in flight can still be answered
+          return;
+        }
+        ctx.channel().attr(INPUT_CLOSED).set(Boolean.TRUE); // answer, then close
+      }
+      super.userEventTriggered(ctx, evt);
+    }
+
+    @Override
+    public void channelInactive(ChannelHandlerContext ctx) throws Exception {
+      requestComplete();
+      super.channelInactive(ctx);
     }
   }
 
@@ -215,14 +371,21 @@ public final class AdminServer implements AutoCloseable {
   private final class Handler extends SimpleChannelInboundHandler<FullHttpRequest> {
     @Override
     protected void channelRead0(ChannelHandlerContext ctx, FullHttpRequest req) {
+      Guard guard = ctx.pipeline().get(Guard.class);
+      if (guard != null) {
+        guard.requestComplete();
+      }
       if (req.decoderResult().isFailure()) {
         Throwable cause = req.decoderResult().cause();
         Reply r;
         if (cause instanceof TooLongHttpHeaderException) {
+          reject("headers_too_large");
           r = Reply.error(431, "request headers larger than " + MAX_HEADERS + " bytes");
         } else if (cause instanceof TooLongHttpLineException) {
+          reject("line_too_long");
           r = Reply.error(414, "request line longer than " + MAX_LINE + " bytes");
         } else {
+          reject("malformed");
           r = Reply.error(400, "malformed request: " + cause.getMessage());
         }
         write(ctx, r, false);
@@ -251,6 +414,10 @@ public final class AdminServer implements AutoCloseable {
     public void userEventTriggered(ChannelHandlerContext ctx, Object evt) throws Exception {
       if (evt instanceof IdleStateEvent) {
         if (!Boolean.TRUE.equals(ctx.channel().attr(IN_FLIGHT).get())) {
+          Guard guard = ctx.pipeline().get(Guard.class);
+          if (guard == null || !guard.draining) {
+            reject("idle");
+          }
           ctx.close();
         } // a client that sends nothing (or half a request) for the timeout
       } else {
@@ -277,12 +444,24 @@ public final class AdminServer implements AutoCloseable {
     resp.headers().set("X-Content-Type-Options", "nosniff");
     r.headers().forEach((k, v) -> resp.headers().set(k, v));
     ctx.channel().attr(IN_FLIGHT).set(Boolean.FALSE);
+    if (Boolean.TRUE.equals(ctx.channel().attr(INPUT_CLOSED).get())) {
+      keepAlive = false; // the client half-closed: nothing more can come
+    }
     if (keepAlive) {
       resp.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.KEEP_ALIVE);
       ctx.writeAndFlush(resp).addListener(f -> ctx.channel().config().setAutoRead(true));
     } else {
       resp.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
-      ctx.writeAndFlush(resp).addListener(ChannelFutureListener.CLOSE);
+      ctx.writeAndFlush(resp)
+          .addListener(
+              f -> {
+                Guard guard = ctx.pipeline().get(Guard.class);
+                if (guard != null && f.isSuccess()) {
+                  guard.linger(ctx.channel());
+                } else {
+                  ctx.close();
+                }
+              });
     }
   }
 
@@ -538,6 +717,7 @@ public final class AdminServer implements AutoCloseable {
     n.put("recordsOut", s == null ? 0 : s.recordsOut());
     n.put("lag", p == null ? 0 : p.lag());
     n.put("stalledMs", s == null ? 0 : s.stalledMillis());
+    n.put("quarantined", p == null ? 0 : quarantined(p).size());
     n.set("failure", failure(p));
     return n;
   }
@@ -561,6 +741,30 @@ public final class AdminServer implements AutoCloseable {
       o.put("totalDelayMs", b.totalDelayMs());
       o.put("committedAtMs", b.committedAtMs());
     }
+    ArrayNode receivers = n.putArray("receivers");
+    for (ReceiverStatus r : p.receivers()) {
+      ObjectNode o = receivers.addObject();
+      o.put("name", r.name());
+      o.put("state", r.state().name());
+      o.put("restarts", r.restarts());
+      o.put("lastError", r.lastError() == null ? null : control.scrub(r.lastError()));
+      o.put("lastErrorAtMs", r.lastErrorAtMs());
+      if (r.connectedClients().isPresent()) {
+        o.put("connectedClients", r.connectedClients().getAsInt());
+      } else {
+        o.putNull("connectedClients");
+      }
+      o.put("bufferedBytes", r.bufferedBytes());
+    }
+    ArrayNode quarantine = n.putArray("quarantine");
+    for (QuarantinedItem q : quarantined(p)) {
+      ObjectNode o = quarantine.addObject();
+      o.put("partition", q.partition());
+      o.put("item", q.item());
+      o.put("reason", q.reason());
+      o.put("message", control.scrub(q.message()));
+      o.put("quarantinedAtMs", q.quarantinedAtMs());
+    }
     for (PartitionStatus ps : p.partitions()) {
       ObjectNode o = partitions.addObject();
       o.put("partition", ps.partition());
@@ -573,6 +777,22 @@ public final class AdminServer implements AutoCloseable {
       }
     }
     return n;
+  }
+
+  /**
+   * The source's quarantine; empty (logged) when the source fails to answer, so one bad source
+   * never breaks the listing.
+   */
+  private List<QuarantinedItem> quarantined(Pipeline p) {
+    try {
+      return p.quarantined();
+    } catch (RuntimeException e) {
+      LOG.warn(
+          "event=quarantine_unavailable pipeline={} error=\"{}\"",
+          p.id(),
+          control.scrub(e.toString()));
+      return List.of();
+    }
   }
 
   /** {@code null}, or the message and the cause chain, each scrubbed of secrets. */
@@ -632,6 +852,7 @@ public final class AdminServer implements AutoCloseable {
         .append("</b> <span id=\"updated\"></span></p>")
         .append("<table id=\"pipelines\"><thead><tr><th>pipeline</th><th>state</th>")
         .append("<th>last committed batch</th><th>records in</th><th>records out</th><th>lag</th>")
+        .append("<th>quarantined</th>")
         .append("<th>failure</th></tr></thead><tbody>");
     for (AdminControl.Entry e : entries) {
       Pipeline p = e.pipeline();
@@ -656,6 +877,8 @@ public final class AdminServer implements AutoCloseable {
           .append(s == null ? 0 : s.recordsOut())
           .append("</td><td>")
           .append(p == null ? 0 : p.lag())
+          .append("</td><td class=\"quarantined\">")
+          .append(p == null ? 0 : quarantined(p).size())
           .append("</td><td class=\"failure\">")
           .append(s == null || s.failure() == null ? "" : html(control.scrub(s.failure())))
           .append("</td></tr>");

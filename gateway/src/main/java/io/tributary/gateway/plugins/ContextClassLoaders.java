@@ -264,6 +264,11 @@ public final class ContextClassLoaders {
     }
 
     @Override
+    public java.util.OptionalInt connectedClients() {
+      return with(loader, target::connectedClients);
+    }
+
+    @Override
     public String toString() {
       return target.toString();
     }

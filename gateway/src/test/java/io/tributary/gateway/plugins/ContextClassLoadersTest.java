@@ -186,6 +186,12 @@ class ContextClassLoadersTest {
       seen("partitionIdleTimeout");
       return Optional.of(Duration.ofMinutes(5));
     }
+
+    @Override
+    public java.util.OptionalInt connectedClients() {
+      seen("connectedClients");
+      return java.util.OptionalInt.of(4);
+    }
   }
 
   @Test
@@ -239,10 +245,15 @@ class ContextClassLoadersTest {
     r.onStart();
     assertThat(((SupportsPartitionExpiry) s).partitionIdleTimeout())
         .hasValue(Duration.ofMinutes(5));
+    assertThat(r.connectedClients()).hasValue(4); // the status page's figure, from the plugin
     r.onStop();
     assertThat(stored).containsExactly("store:r1", "reliable:r2");
     assertThat(calls)
         .containsExactly(
-            "onStart:true", "stored-7:true", "partitionIdleTimeout:true", "onStop:true");
+            "onStart:true",
+            "stored-7:true",
+            "partitionIdleTimeout:true",
+            "connectedClients:true",
+            "onStop:true");
   }
 }

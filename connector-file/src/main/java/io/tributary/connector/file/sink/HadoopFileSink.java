@@ -109,7 +109,15 @@ public final class HadoopFileSink implements IdempotentSink {
   @Override
   public void open(SinkContext context) throws IOException {
     sinkName = context.sinkName();
-    fs = HadoopFileSystems.open(dirUri, HadoopFileSystems.configuration(hadoopSettings));
+    org.apache.hadoop.conf.Configuration conf = HadoopFileSystems.configuration(hadoopSettings);
+    fs = HadoopFileSystems.open(dirUri, conf);
+    try {
+      io.tributary.connector.file.internal.hadoop.EndpointCheck.check(
+          fs, new Path(dirUri), conf, "files sink " + sinkName + " directory", "path");
+    } catch (RuntimeException e) {
+      fs.close();
+      throw e;
+    }
     dir = fs.makeQualified(new Path(dirUri));
     mode = HadoopFileSystems.effectiveMode(requestedMode, fs.getUri().getScheme());
     try {

@@ -166,6 +166,12 @@ public final class ReceiverSupervisor implements ReceiverRuntime, AutoCloseable 
   private final ReceiverLifecycle lifecycle = new ReceiverLifecycle();
   private volatile Throwable fatal;
 
+  /** For {@link #status()}: restarts since construction and the last error with its time. */
+  private final AtomicLong restartCount = new AtomicLong();
+
+  private volatile String lastError;
+  private volatile long lastErrorAtMs;
+
   /**
    * @param wal the log to write blocks to, or {@code null} to keep blocks only in memory (nothing
    *     survives a crash)
@@ -735,6 +741,8 @@ public final class ReceiverSupervisor implements ReceiverRuntime, AutoCloseable 
     }
     long delay = backoff.nextDelayMs();
     restarts.increment();
+    restartCount.incrementAndGet();
+    noteError(reason, error);
     restartDelays.record(delay, TimeUnit.MILLISECONDS);
     LOG.warn(
         "event=receiver_restart pipeline={} source={} reason=\"{}\" error=\"{}\" delay_ms={}",
@@ -985,6 +993,7 @@ public final class ReceiverSupervisor implements ReceiverRuntime, AutoCloseable 
               }
               Throwable cause = error.getCause() != null ? error.getCause() : error;
               fatal = cause;
+              noteError("the write-ahead log could not store a block", cause);
               budget.release(bytes);
               errors.increment();
               throw new StoreFailedException(
@@ -1053,6 +1062,7 @@ public final class ReceiverSupervisor implements ReceiverRuntime, AutoCloseable 
   @Override
   public void reportError(String message, Throwable error) {
     errors.increment();
+    noteError(message, error);
     LOG.warn(
         "event=receiver_error pipeline={} source={} message=\"{}\" error=\"{}\"",
         pipelineId,
@@ -1069,6 +1079,39 @@ public final class ReceiverSupervisor implements ReceiverRuntime, AutoCloseable 
     } catch (java.util.concurrent.RejectedExecutionException e) {
       // the supervisor is closed: onStop already ran
     }
+  }
+
+  private void noteError(String what, Throwable error) {
+    lastError = error == null ? what : what + ": " + error;
+    lastErrorAtMs = wallClockMs.getAsLong();
+  }
+
+  /**
+   * The receiver's state, restarts, last error, connected clients (where the receiver tells) and
+   * buffered bytes. Any thread; does not block on the receiver.
+   */
+  public io.tributary.core.runtime.ReceiverStatus status() {
+    io.tributary.core.runtime.ReceiverStatus.State st =
+        switch (lifecycle.get()) {
+          case NEW, STARTING -> io.tributary.core.runtime.ReceiverStatus.State.STARTING;
+          case RUNNING -> io.tributary.core.runtime.ReceiverStatus.State.RUNNING;
+          case RESTARTING, BACKING_OFF -> io.tributary.core.runtime.ReceiverStatus.State.RESTARTING;
+          case STOPPING, STOPPED, CLOSED -> io.tributary.core.runtime.ReceiverStatus.State.STOPPED;
+        };
+    java.util.OptionalInt clients;
+    try {
+      clients = receiver.connectedClients();
+    } catch (RuntimeException e) {
+      clients = java.util.OptionalInt.empty(); // a status read must never fail the caller
+    }
+    return new io.tributary.core.runtime.ReceiverStatus(
+        name,
+        st,
+        restartCount.get(),
+        lastError,
+        lastErrorAtMs,
+        clients == null ? java.util.OptionalInt.empty() : clients,
+        budget.used());
   }
 
   @Override

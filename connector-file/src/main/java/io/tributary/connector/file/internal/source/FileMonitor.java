@@ -165,6 +165,8 @@ public final class FileMonitor implements AutoCloseable {
         Path p = new Path(id);
         FileSystem fs = FileSystem.newInstance(p.toUri(), conf);
         fileSystems.put(id, fs);
+        io.tributary.connector.file.internal.hadoop.EndpointCheck.check(
+            fs, p, conf, "files source path", "paths");
         HdfsInotifyWatch watch = null;
         if (inotify) {
           if (!(fs instanceof DistributedFileSystem dfs)) {
