@@ -109,6 +109,7 @@ class FlumeGatewayCrashIT {
     }
     int gatewayKills = 0;
     int agentKills = 0;
+    long duplicatesBeforeAgentKills = -1;
     try (GatewayProcess gateway = new GatewayProcess(config, tmp.resolve("gateway.log"));
         FlumeAgent a = agent) {
       gateway.start();
@@ -120,7 +121,6 @@ class FlumeGatewayCrashIT {
       // seq source has put every event into the file channel.
       // Gateway kills first: pull must show no duplicate before the first agent kill.
       char[] plan = {'G', 'G', 'G', 'G', 'G', 'A', 'A'};
-      long duplicatesBeforeAgentKills = -1;
       boolean sourceDone = false;
       for (int k = 0; k < plan.length; k++) {
         int target =
