@@ -41,7 +41,13 @@ public enum FlumeErrorReason {
    * Pull: the sink no longer knew a stored batch when acked (it timed out and rolled back): its
    * events will be served again (duplicates).
    */
-  ACK_REJECTED("ack_rejected");
+  ACK_REJECTED("ack_rejected"),
+  /**
+   * Pull: a batch stored before a restart was no longer open in the sink at the recovery ack (the
+   * gateway was down longer than the sink's {@code transaction-timeout}, or the agent restarted):
+   * its events will be served again (duplicates).
+   */
+  RECOVERED_BATCH_ROLLED_BACK("recovered_batch_rolled_back");
 
   private final String tag;
 

@@ -17,7 +17,7 @@ import io.tributary.core.api.SourcePosition;
 import java.net.InetSocketAddress;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.CompletableFuture;
+import java.util.OptionalLong;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
@@ -36,11 +36,24 @@ import org.slf4j.LoggerFactory;
  * batch from its channel in a transaction and keeps the transaction open; this receiver stores the
  * batch with {@link #storeReliably} and only then acks it (the agent commits: the events leave its
  * channel). A failed store nacks (the agent rolls back). Kill either side at any moment: what the
- * agent committed is in the write-ahead log; what it did not is still in its channel. A crash
- * between the log write and the ack makes the sink roll back after its {@code transaction-timeout}
- * and serve the events again: at-least-once, duplicates only in that window.
+ * agent committed is in the write-ahead log; what it did not is still in its channel.
  *
- * <p>Position: partition {@code host:port} of the sink, offset growing across restarts.
+ * <h2>Exactly once across a gateway crash</h2>
+ *
+ * The poller, not the sink, names each batch: {@code <pipelineId>/<receiverName>/<slot>@<seq>},
+ * where a slot is one poll thread on one sink ({@code host:port#t}, also the records' partition)
+ * and {@code seq} grows by one per stored batch. A record's offset is {@code seq << 20 | index}, so
+ * {@link #lastStoredOffset} gives the last stored batch after a restart. On start each slot first
+ * acks that batch (the recovery ack): if the gateway died between the store and the ack, the sink's
+ * transaction is still open and commits now. If it died after the poll and before the store
+ * completed, the slot polls the same id again and the sink answers the same open batch. Duplicates
+ * remain only when the sink rolled the batch back before the recovery ack (the gateway was down
+ * longer than the sink's {@code transaction-timeout}, or the agent restarted): counted as {@link
+ * FlumeErrorReason#RECOVERED_BATCH_ROLLED_BACK}. Two gateways polling one agent need distinct
+ * pipeline ids or receiver names (their batch ids would collide).
+ *
+ * <p>Position: partition {@code host:port#t} (slot {@code t} of the sink), offset {@code seq << 20
+ * | index in batch}.
  *
  * <h2>Threads</h2>
  *
@@ -53,6 +66,9 @@ import org.slf4j.LoggerFactory;
  */
 public final class FlumePullReceiver extends Receiver {
   private static final Logger LOG = LoggerFactory.getLogger(FlumePullReceiver.class);
+
+  /** Bits of a record offset that hold its index in its batch ({@code pull.batch-size} fits). */
+  static final int INDEX_BITS = 20;
 
   private final MeterRegistry registry;
   private final List<InetSocketAddress> sinks;
@@ -144,10 +160,10 @@ public final class FlumePullReceiver extends Receiver {
     pollers = pool;
     List<String> names = new ArrayList<>();
     for (InetSocketAddress sink : sinks) {
-      SinkState state = new SinkState(sink);
-      names.add(state.partition);
+      names.add(sink.getHostString() + ":" + sink.getPort());
       for (int i = 0; i < threadsPerHost; i++) {
-        pool.execute(() -> pollLoop(state));
+        Slot slot = new Slot(sink, i);
+        pool.execute(() -> pollLoop(slot));
       }
     }
     LOG.info(
@@ -224,30 +240,64 @@ public final class FlumePullReceiver extends Receiver {
     LOG.info("event=stopped source={}", receiverName());
   }
 
+  /**
+   * How many batches stored before a restart were committed by the recovery ack (duplicates
+   * avoided; cumulative).
+   */
+  public double recoveredCount() {
+    FlumeMetrics m = metrics;
+    return m == null ? 0 : m.recoveredCount();
+  }
+
   /** How many errors of {@code reason} were counted (cumulative). */
   public double errorCount(FlumeErrorReason reason) {
     FlumeMetrics m = metrics;
     return m == null ? 0 : m.errorCount(reason);
   }
 
-  /** One sink's partition and offsets, shared by its poll threads. */
-  private final class SinkState {
+  /**
+   * One poll thread's slot on one sink: its own partition {@code host:port#t}, its batch sequence
+   * and its batch ids. A record's offset is {@code sequence << 20 | index in batch}, so the last
+   * stored offset tells the last stored batch.
+   */
+  private final class Slot {
     final InetSocketAddress address;
+    final String sinkName;
     final String partition;
-    private long nextOffset = -1;
+    final String idPrefix;
 
-    SinkState(InetSocketAddress address) {
+    /** Sequence of the next batch to poll (its id is chosen before the poll). */
+    long nextSeq;
+
+    /** Id of a stored batch whose ack is not confirmed yet, or {@code null}. */
+    String pendingAck;
+
+    /** Whether {@link #pendingAck} is the recovery ack of a batch stored before a restart. */
+    boolean recovering;
+
+    Slot(InetSocketAddress address, int thread) {
       this.address = address;
-      this.partition = address.getHostString() + ":" + address.getPort();
+      this.sinkName = address.getHostString() + ":" + address.getPort();
+      this.partition = sinkName + "#" + thread;
+      this.idPrefix = pipelineId() + "/" + receiverName() + "/" + partition + "@";
+      OptionalLong last = lastStoredOffset(partition);
+      if (last.isPresent()) {
+        long seq = last.getAsLong() >>> INDEX_BITS;
+        nextSeq = seq + 1;
+        pendingAck = idPrefix + seq; // committed now if the crash came between store and ack
+        recovering = true;
+      }
     }
 
-    /** Numbers the batch and hands it to the runtime, in numbering order. */
-    synchronized CompletableFuture<Void> store(PulledBatch batch) {
-      if (nextOffset < 0) {
-        nextOffset = lastStoredOffset(partition).orElse(-1L) + 1;
-      }
+    String batchId() {
+      return idPrefix + nextSeq;
+    }
+
+    List<Record> records(PulledBatch batch) {
       long now = System.currentTimeMillis();
+      long base = nextSeq << INDEX_BITS;
       List<Record> records = new ArrayList<>(batch.events.size());
+      int i = 0;
       for (PulledEvent e : batch.events) {
         records.add(
             EventRecords.toRecord(
@@ -255,13 +305,13 @@ public final class FlumePullReceiver extends Receiver {
                 e.body,
                 timestampHeader,
                 now,
-                new SourcePosition(metrics.source(), partition, nextOffset++)));
+                new SourcePosition(metrics.source(), partition, base | i++)));
       }
-      return storeReliablyAsync(records);
+      return records;
     }
   }
 
-  private void pollLoop(SinkState sink) {
+  private void pollLoop(Slot slot) {
     NettyTransceiver transceiver = null;
     ReflectRequestor requestor = null;
     boolean reported = false;
@@ -269,18 +319,21 @@ public final class FlumePullReceiver extends Receiver {
       try {
         if (requestor == null) {
           InetSocketAddress resolved =
-              new InetSocketAddress(sink.address.getHostString(), sink.address.getPort());
+              new InetSocketAddress(slot.address.getHostString(), slot.address.getPort());
           transceiver = new NettyTransceiver(resolved, (int) Math.min(requestTimeoutMs, 10_000));
           requestor = new ReflectRequestor(PullProtocol.class, transceiver);
         }
-        PulledBatch batch = call(requestor, "poll", batchSize);
+        if (slot.pendingAck != null) {
+          ack(requestor, slot);
+        }
+        PulledBatch batch = call(requestor, "poll", batchSize, slot.batchId());
         reported = false;
         if (!batch.error.isEmpty()) {
           if (batch.error.startsWith("busy")) {
-            LOG.debug("event=sink_busy source={} sink={}", metrics.source(), sink.partition);
+            LOG.debug("event=sink_busy source={} sink={}", metrics.source(), slot.sinkName);
           } else {
             metrics.reject(
-                FlumeErrorReason.SINK_UNAVAILABLE, sink.partition, "backing off", batch.error);
+                FlumeErrorReason.SINK_UNAVAILABLE, slot.sinkName, "backing off", batch.error);
           }
           backoff();
           continue;
@@ -289,35 +342,45 @@ public final class FlumePullReceiver extends Receiver {
           backoff();
           continue;
         }
+        if (batch.events.size() > batchSize || !slot.batchId().equals(batch.id)) {
+          nackQuietly(requestor, batch.id);
+          throw new IllegalStateException(
+              "the sink answered batch "
+                  + batch.id
+                  + " of "
+                  + batch.events.size()
+                  + " events to a poll of "
+                  + slot.batchId()
+                  + " for at most "
+                  + batchSize
+                  + " (is the tributary-flume-sink jar the same version as Tributary?)");
+        }
         try {
-          sink.store(batch).get();
+          storeReliablyAsync(slot.records(batch)).get();
         } catch (ExecutionException | CompletionException | ReceiverStoppedException e) {
           Throwable cause = e.getCause() == null ? e : e.getCause();
-          nackQuietly(requestor, batch.id);
-          if (cause instanceof ReceiverStoppedException || e instanceof ReceiverStoppedException) {
+          if (stopping
+              || isStopped()
+              || cause instanceof ReceiverStoppedException
+              || e instanceof ReceiverStoppedException) {
+            // No nack: the batch may be in the log. The next start acks it if it is (recovery
+            // ack), or polls the same id again and gets the same open batch if it is not.
             return;
           }
+          nackQuietly(requestor, batch.id);
           metrics.reject(
               FlumeErrorReason.STORE_FAILED,
-              sink.partition,
+              slot.sinkName,
               "nacked; the agent rolls back and serves the events again",
               batch.events.size() + " events not stored: " + cause);
           restart("the write-ahead log could not store a pulled batch", cause);
           return;
         }
         metrics.events(batch.events.size());
-        Boolean acked = call(requestor, "ack", batch.id);
-        if (!Boolean.TRUE.equals(acked)) {
-          metrics.reject(
-              FlumeErrorReason.ACK_REJECTED,
-              sink.partition,
-              "the agent will serve these events again (duplicates)",
-              "batch "
-                  + batch.id
-                  + " of "
-                  + batch.events.size()
-                  + " events was rolled back before the ack (raise the sink's transaction-timeout)");
-        }
+        slot.pendingAck = batch.id;
+        slot.recovering = false;
+        slot.nextSeq++;
+        ack(requestor, slot);
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
         break;
@@ -328,8 +391,9 @@ public final class FlumePullReceiver extends Receiver {
         if (!reported) {
           metrics.reject(
               FlumeErrorReason.SINK_UNAVAILABLE,
-              sink.partition,
-              "reconnecting; an open batch is rolled back by the agent",
+              slot.sinkName,
+              "reconnecting; an open batch is rolled back by the agent unless acked after the"
+                  + " reconnection",
               String.valueOf(e));
           reported = true;
         }
@@ -351,10 +415,52 @@ public final class FlumePullReceiver extends Receiver {
     }
   }
 
+  /**
+   * Acks {@code slot.pendingAck}; a failed call leaves it pending, to be acked again after the
+   * reconnection (the sink's transaction may still be open).
+   */
+  private void ack(ReflectRequestor requestor, Slot slot) throws Exception {
+    String id = slot.pendingAck;
+    String answer = call(requestor, "ack", id);
+    answer = answer == null ? PullProtocol.ACK_UNKNOWN : answer;
+    slot.pendingAck = null;
+    boolean recovery = slot.recovering;
+    slot.recovering = false;
+    switch (answer) {
+      case PullProtocol.ACK_COMMITTED -> {
+        if (recovery) {
+          metrics.recoveredCommitted();
+          LOG.info(
+              "event=recovered_batch_committed source={} batch={} detail=\"stored before a"
+                  + " restart, acked now: no duplicate\"",
+              metrics.source(),
+              id);
+        }
+      }
+      case PullProtocol.ACK_ALREADY_COMMITTED -> {
+        // acked before the restart: nothing to do
+      }
+      default ->
+          metrics.reject(
+              recovery
+                  ? FlumeErrorReason.RECOVERED_BATCH_ROLLED_BACK
+                  : FlumeErrorReason.ACK_REJECTED,
+              slot.sinkName,
+              "the agent will serve these events again (duplicates)",
+              "batch "
+                  + id
+                  + (recovery
+                      ? " stored before a restart was rolled back by the agent before this"
+                          + " recovery ack (the gateway was down longer than the sink's"
+                          + " transaction-timeout, or the agent restarted)"
+                      : " was rolled back before the ack (raise the sink's transaction-timeout)"));
+    }
+  }
+
   @SuppressWarnings("unchecked")
-  private <T> T call(ReflectRequestor requestor, String message, Object arg) throws Exception {
+  private <T> T call(ReflectRequestor requestor, String message, Object... args) throws Exception {
     CallFuture<T> f = new CallFuture<>();
-    requestor.request(message, new Object[] {arg}, f);
+    requestor.request(message, args, f);
     try {
       T result = f.get(requestTimeoutMs, TimeUnit.MILLISECONDS);
       if (result == null && f.getError() != null) {

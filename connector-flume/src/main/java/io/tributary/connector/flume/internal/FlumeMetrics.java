@@ -17,6 +17,8 @@ import org.slf4j.LoggerFactory;
  *   <li>{@code tributary.flume.errors{source, reason}}: rejected input and failed connections.
  *   <li>{@code tributary.flume.events{source}}: events stored reliably.
  *   <li>{@code tributary.flume.connections{source}}: open push connections (gauge).
+ *   <li>{@code tributary.flume.pull.recovered{source}}: pull batches stored before a restart whose
+ *       transaction was still open and was committed by the recovery ack (duplicates avoided).
  * </ul>
  *
  * <p>Thread safety: safe for concurrent use.
@@ -28,6 +30,7 @@ public final class FlumeMetrics {
   private final Map<FlumeErrorReason, Counter> errors = new EnumMap<>(FlumeErrorReason.class);
   private final Counter events;
   private final AtomicInteger connections = new AtomicInteger();
+  private final Counter recovered;
 
   public FlumeMetrics(MeterRegistry registry, String source) {
     this.source = source;
@@ -43,6 +46,11 @@ public final class FlumeMetrics {
     events =
         Counter.builder("tributary.flume.events")
             .description("Flume events stored reliably")
+            .tag("source", source)
+            .register(registry);
+    recovered =
+        Counter.builder("tributary.flume.pull.recovered")
+            .description("Pull batches stored before a restart and committed by the recovery ack")
             .tag("source", source)
             .register(registry);
     Gauge.builder("tributary.flume.connections", connections, AtomicInteger::get)
@@ -69,6 +77,14 @@ public final class FlumeMetrics {
 
   public void events(int n) {
     events.increment(n);
+  }
+
+  public void recoveredCommitted() {
+    recovered.increment();
+  }
+
+  public double recoveredCount() {
+    return recovered.count();
   }
 
   public double eventCount() {

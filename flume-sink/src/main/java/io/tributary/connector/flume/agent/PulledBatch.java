@@ -4,8 +4,8 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * A batch served by {@link PullProtocol#poll(int)}: its id (to ack or nack), its events, or an
- * error message when the sink could not serve one (then {@code events} is empty). Plain fields
+ * A batch served by {@link PullProtocol#poll(int, String)}: its id (to ack or nack), its events, or
+ * an error message when the sink could not serve one (then {@code events} is empty). Plain fields
  * because Avro's reflect encoding maps them.
  *
  * <p>Thread safety: not thread-safe; built by one thread, then serialized.

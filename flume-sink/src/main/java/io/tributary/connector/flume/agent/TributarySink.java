@@ -2,7 +2,7 @@ package io.tributary.connector.flume.agent;
 
 import java.net.InetSocketAddress;
 import java.util.Map;
-import java.util.UUID;
+import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CountDownLatch;
@@ -48,6 +48,10 @@ import org.slf4j.LoggerFactory;
  * once, a poll beyond that waits up to {@code poll-timeout} and then gets a "busy" answer (the
  * poller backs off). Several pollers may poll one sink.
  *
+ * <p>The poller names each batch ({@link PullProtocol}): a poll with the id of a still-open batch
+ * answers that batch again (idempotent poll), and the sink remembers the last committed sequence of
+ * each poller slot so that a late ack can tell "already committed" from "rolled back".
+ *
  * <p>Thread safety: Flume calls the lifecycle methods from one thread; the RPC methods run
  * concurrently on the Avro server's threads.
  */
@@ -63,6 +67,7 @@ public final class TributarySink extends AbstractSink implements Configurable {
   private volatile ExecutorService txPool;
   private volatile Semaphore openPermits;
   private final Map<String, OpenBatch> open = new ConcurrentHashMap<>();
+  private final Map<String, Long> committedSeq = new ConcurrentHashMap<>();
   private final CountDownLatch stopped = new CountDownLatch(1);
 
   @Override
@@ -152,24 +157,36 @@ public final class TributarySink extends AbstractSink implements Configurable {
     return Status.BACKOFF;
   }
 
+  /** One batch id's transaction: the batch it served, the poller's verdict, the commit. */
   private static final class OpenBatch {
+    final CompletableFuture<PulledBatch> served = new CompletableFuture<>();
     final CompletableFuture<Boolean> outcome = new CompletableFuture<>();
+    final CompletableFuture<Boolean> committed = new CompletableFuture<>();
   }
 
   private final class Handler implements PullProtocol {
     @Override
-    public PulledBatch poll(int maxEvents) {
+    public PulledBatch poll(int maxEvents, String batchId) {
       if (maxEvents < 1) {
         return PulledBatch.failed("maxEvents must be at least 1");
       }
-      CompletableFuture<PulledBatch> served = new CompletableFuture<>();
+      if (batchId == null || batchId.isEmpty() || batchId.length() > 1024) {
+        return PulledBatch.failed("batchId must be 1 to 1024 characters");
+      }
+      OpenBatch ob = new OpenBatch();
+      OpenBatch existing = open.putIfAbsent(batchId, ob);
+      if (existing != null) {
+        return again(batchId, existing);
+      }
       Semaphore permits = openPermits;
       try {
         if (!permits.tryAcquire(pollTimeoutMs, TimeUnit.MILLISECONDS)) {
+          open.remove(batchId, ob);
           return PulledBatch.failed(
               "busy: all " + threads + " transaction threads hold open batches; retry later");
         }
       } catch (InterruptedException e) {
+        open.remove(batchId, ob);
         Thread.currentThread().interrupt();
         return PulledBatch.failed("interrupted");
       }
@@ -177,47 +194,111 @@ public final class TributarySink extends AbstractSink implements Configurable {
         txPool.execute(
             () -> {
               try {
-                serve(maxEvents, served);
+                serve(maxEvents, batchId, ob);
               } finally {
                 permits.release();
               }
             });
       } catch (RejectedExecutionException e) {
         permits.release();
+        open.remove(batchId, ob);
         return PulledBatch.failed("the sink is stopping");
       }
       try {
-        return served.get(pollTimeoutMs, TimeUnit.MILLISECONDS);
+        return ob.served.get(pollTimeoutMs, TimeUnit.MILLISECONDS);
       } catch (InterruptedException e) {
+        ob.served.cancel(false);
         Thread.currentThread().interrupt();
         return PulledBatch.failed("interrupted");
-      } catch (ExecutionException | TimeoutException e) {
+      } catch (ExecutionException | TimeoutException | CancellationException e) {
+        ob.served.cancel(false); // the transaction thread then rolls back
         return PulledBatch.failed("could not take from the channel: " + e);
       }
     }
 
+    /** A poll with the id of a transaction already open: the same batch again (idempotent). */
+    private PulledBatch again(String batchId, OpenBatch existing) {
+      try {
+        PulledBatch b = existing.served.get(pollTimeoutMs, TimeUnit.MILLISECONDS);
+        if (!b.events.isEmpty() && !existing.outcome.isDone()) {
+          LOG.info(
+              "event=batch_served_again sink={} batch={} events={}",
+              getName(),
+              batchId,
+              b.events.size());
+          return b;
+        }
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        return PulledBatch.failed("interrupted");
+      } catch (ExecutionException | TimeoutException | CancellationException e) {
+        // fall through
+      }
+      return PulledBatch.failed("busy: batch " + batchId + " is ending; retry later");
+    }
+
     @Override
-    public boolean ack(String batchId) {
+    public String ack(String batchId) {
       OpenBatch b = open.get(batchId);
-      return b != null && b.outcome.complete(Boolean.TRUE);
+      if (b != null && b.served.isDone() && b.outcome.complete(Boolean.TRUE)) {
+        try {
+          if (b.committed.get(pollTimeoutMs, TimeUnit.MILLISECONDS)) {
+            return ACK_COMMITTED;
+          }
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+        } catch (ExecutionException | TimeoutException e) {
+          LOG.warn(
+              "event=commit_unconfirmed sink={} batch={} detail=\"{}\"", getName(), batchId, e);
+        }
+        return ACK_UNKNOWN;
+      }
+      return alreadyCommitted(batchId) ? ACK_ALREADY_COMMITTED : ACK_UNKNOWN;
     }
 
     @Override
     public boolean nack(String batchId) {
       OpenBatch b = open.get(batchId);
-      return b != null && b.outcome.complete(Boolean.FALSE);
+      return b != null && b.served.isDone() && b.outcome.complete(Boolean.FALSE);
+    }
+  }
+
+  /** Whether {@code batchId}'s slot committed this sequence (or a later one). */
+  private boolean alreadyCommitted(String batchId) {
+    int at = batchId.lastIndexOf('@');
+    if (at < 0) {
+      return false;
+    }
+    Long last = committedSeq.get(batchId.substring(0, at));
+    try {
+      return last != null && last >= Long.parseLong(batchId.substring(at + 1));
+    } catch (NumberFormatException e) {
+      return false;
+    }
+  }
+
+  private void noteCommitted(String batchId) {
+    int at = batchId.lastIndexOf('@');
+    if (at < 0) {
+      return;
+    }
+    try {
+      long seq = Long.parseLong(batchId.substring(at + 1));
+      committedSeq.merge(batchId.substring(0, at), seq, Math::max);
+    } catch (NumberFormatException e) {
+      // not a sequenced id: nothing to remember
     }
   }
 
   /** Runs on a transaction thread: takes, hands the batch to the poll, waits for its outcome. */
-  private void serve(int maxEvents, CompletableFuture<PulledBatch> served) {
+  private void serve(int maxEvents, String id, OpenBatch ob) {
     Channel channel = getChannel();
     Transaction tx = channel.getTransaction();
     boolean committed = false;
-    String id = null;
+    PulledBatch batch = null;
     try {
       tx.begin();
-      PulledBatch batch = new PulledBatch();
+      batch = new PulledBatch();
       for (int i = 0; i < maxEvents; i++) {
         Event e;
         try {
@@ -233,42 +314,41 @@ public final class TributarySink extends AbstractSink implements Configurable {
       if (batch.events.isEmpty()) {
         tx.commit();
         committed = true;
-        served.complete(batch);
+        open.remove(id, ob); // before answering: the next poll with this id opens a new one
+        ob.served.complete(batch);
         return;
       }
-      id = UUID.randomUUID().toString();
       batch.id = id;
-      OpenBatch ob = new OpenBatch();
-      open.put(id, ob);
-      if (!served.complete(batch)) {
+      if (!ob.served.complete(batch)) {
         return; // the poll gave up waiting: roll back
       }
       Boolean ok;
       try {
         ok = ob.outcome.get(transactionTimeoutMs, TimeUnit.MILLISECONDS);
       } catch (TimeoutException e) {
-        ob.outcome.complete(Boolean.FALSE);
-        LOG.warn(
-            "event=batch_timed_out sink={} batch={} events={} outcome=rolled_back",
-            getName(),
-            id,
-            batch.events.size());
-        ok = Boolean.FALSE;
+        ok = !ob.outcome.complete(Boolean.FALSE) && ob.outcome.getNow(Boolean.FALSE);
+        if (!ok) {
+          LOG.warn(
+              "event=batch_timed_out sink={} batch={} events={} outcome=rolled_back",
+              getName(),
+              id,
+              batch.events.size());
+        }
       }
       if (ok) {
         tx.commit();
         committed = true;
+        noteCommitted(id);
       }
     } catch (Throwable t) {
-      served.completeExceptionally(t);
+      ob.served.completeExceptionally(t);
       if (t instanceof InterruptedException) {
         Thread.currentThread().interrupt();
       }
       LOG.warn("event=batch_failed sink={} batch={} detail=\"{}\"", getName(), id, t.toString());
     } finally {
-      if (id != null) {
-        open.remove(id);
-      }
+      ob.outcome.complete(Boolean.FALSE);
+      open.remove(id, ob);
       if (!committed) {
         try {
           tx.rollback();
@@ -276,6 +356,7 @@ public final class TributarySink extends AbstractSink implements Configurable {
           LOG.warn("event=rollback_failed sink={} detail=\"{}\"", getName(), e.toString());
         }
       }
+      ob.committed.complete(committed);
       tx.close();
     }
   }
