@@ -287,7 +287,21 @@ public final class KclClients implements AutoCloseable {
               + where()
               + ": fix 'dynamodb-endpoint' or 'region'.");
     }
-    if (hasCause(e, ConnectException.class) || hasCause(e, java.io.IOException.class)) {
+    if (String.valueOf(e.getMessage()).contains("Unable to load credentials")) {
+      return new ConfigException(
+          "No AWS credentials for DynamoDB: set access-key-id and secret-access-key, or provide credentials"
+              + " through the AWS default chain. "
+              + e.getMessage());
+    }
+    // No answer at all: refused, reset, or (the async client under load) no pooled connection
+    // within the acquire
+    // timeout because every connect attempt failed. A client-side SDK error that is not about
+    // credentials or an
+    // unknown host means the endpoint could not be talked to.
+    if (hasCause(e, ConnectException.class)
+        || hasCause(e, java.io.IOException.class)
+        || hasCause(e, java.util.concurrent.TimeoutException.class)
+        || hasCause(e, software.amazon.awssdk.core.exception.SdkClientException.class)) {
       return new RetriableException(
           "Cannot reach DynamoDB (while trying to "
               + what
@@ -297,12 +311,6 @@ public final class KclClients implements AutoCloseable {
               + e
               + ". Check 'dynamodb-endpoint' and 'region' and that the endpoint is reachable from this host.",
           e);
-    }
-    if (String.valueOf(e.getMessage()).contains("Unable to load credentials")) {
-      return new ConfigException(
-          "No AWS credentials for DynamoDB: set access-key-id and secret-access-key, or provide credentials"
-              + " through the AWS default chain. "
-              + e.getMessage());
     }
     return new RetriableException("DynamoDB failed to " + what + where() + ": " + e, e);
   }
