@@ -209,7 +209,7 @@ class AdminHostileClientsIT {
                   () -> {
                     try {
                       for (int i = 0; i < 200; i++) { // at most 20 s
-                        Thread.sleep(100);
+                        Thread.sleep(100); // the attacker's pace, not a synchronisation
                         out.write("\r\n\r\n        \r\n".getBytes());
                       }
                     } catch (IOException | InterruptedException e) {

@@ -44,6 +44,18 @@ class KinesisKclPipelineIT {
 
   /** Every output line of pipeline {@code id}. */
   private List<Integer> lines(String id) {
+    return outputLines(dir, id);
+  }
+
+  private Map<Integer, Integer> counts(String... ids) {
+    return outputCounts(dir, ids);
+  }
+
+  /**
+   * Every output line of pipeline {@code id} under {@code dir}/out-{@code id} (shared by the KCL
+   * ITs).
+   */
+  static List<Integer> outputLines(Path dir, String id) {
     Path out = dir.resolve("out-" + id);
     List<Integer> all = new ArrayList<>();
     if (!Files.isDirectory(out)) {
@@ -61,10 +73,11 @@ class KinesisKclPipelineIT {
     return all;
   }
 
-  private Map<Integer, Integer> counts(String... ids) {
+  /** How often each value is in the outputs of pipelines {@code ids}. */
+  static Map<Integer, Integer> outputCounts(Path dir, String... ids) {
     Map<Integer, Integer> out = new HashMap<>();
     for (String id : ids) {
-      lines(id).forEach(v -> out.merge(v, 1, Integer::sum));
+      outputLines(dir, id).forEach(v -> out.merge(v, 1, Integer::sum));
     }
     return out;
   }

@@ -5,17 +5,13 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -65,29 +61,11 @@ class KinesisKclProcessKillIT {
   }
 
   private List<Integer> lines(String id) {
-    Path out = dir.resolve("out-" + id);
-    List<Integer> all = new ArrayList<>();
-    if (!Files.isDirectory(out)) {
-      return all;
-    }
-    try (Stream<Path> files = Files.list(out)) {
-      for (Path f : files.filter(p -> !p.getFileName().toString().startsWith(".")).toList()) {
-        for (String line : Files.readAllLines(f)) {
-          all.add(Integer.parseInt(line));
-        }
-      }
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
-    }
-    return all;
+    return KinesisKclPipelineIT.outputLines(dir, id);
   }
 
   private Map<Integer, Integer> counts(String... ids) {
-    Map<Integer, Integer> out = new HashMap<>();
-    for (String id : ids) {
-      lines(id).forEach(v -> out.merge(v, 1, Integer::sum));
-    }
-    return out;
+    return KinesisKclPipelineIT.outputCounts(dir, ids);
   }
 
   private static Set<Integer> values(int from, int until) {

@@ -1,13 +1,10 @@
 package io.tributary.connector.kinesis;
 
 import java.io.IOException;
-import java.net.InetSocketAddress;
-import java.net.Socket;
 import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.concurrent.TimeUnit;
 import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
 import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
 import software.amazon.awssdk.http.apache.ApacheHttpClient;
@@ -77,32 +74,18 @@ final class LocalDynamo {
               .redirectErrorStream(true)
               .redirectOutput(log.toFile())
               .start();
-      long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
-      while (System.nanoTime() < deadline && p.isAlive()) {
-        try (Socket s = new Socket()) {
-          s.connect(new InetSocketAddress("127.0.0.1", port), 200);
-          return new LocalDynamo(p, port);
-        } catch (IOException e) {
-          last = e;
-          TimeUnit.MILLISECONDS.sleep(50); // polling a child process's port: no event to wait on
-        }
+      IOException refused = LocalKinesis.awaitPort(p, port, Duration.ofSeconds(30));
+      if (refused == null) {
+        return new LocalDynamo(p, port);
       }
       p.destroyForcibly();
-      last = new IOException("dynalite did not open port " + port + "; log: " + log, last);
+      last = new IOException("dynalite did not open port " + port + "; log: " + log, refused);
     }
     throw last;
   }
 
   void stop() {
-    process.destroy();
-    try {
-      if (!process.waitFor(5, TimeUnit.SECONDS)) {
-        process.destroyForcibly();
-      }
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      process.destroyForcibly();
-    }
+    LocalKinesis.stop(process);
   }
 
   String endpoint() {

@@ -130,23 +130,41 @@ final class LocalKinesis {
       }
       env.put("SHARD_LIMIT", "100");
       Process p = pb.start();
-      long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
-      while (System.nanoTime() < deadline && p.isAlive()) {
-        try (Socket s = new Socket()) {
-          s.connect(new InetSocketAddress("127.0.0.1", plain), 200);
-          return new LocalKinesis(p, plain, tls, log);
-        } catch (IOException e) {
-          last = e;
-          TimeUnit.MILLISECONDS.sleep(50); // polling a child process's port: no event to wait on
-        }
+      IOException refused = awaitPort(p, plain, Duration.ofSeconds(60));
+      if (refused == null) {
+        return new LocalKinesis(p, plain, tls, log);
       }
       p.destroyForcibly();
-      last = new IOException("kinesis-mock did not open port " + plain + "; log: " + log, last);
+      last = new IOException("kinesis-mock did not open port " + plain + "; log: " + log, refused);
     }
     throw last;
   }
 
   void stop() {
+    stop(process);
+  }
+
+  /**
+   * Polls until a child server accepts connections on {@code port}: null once it does, else the
+   * last refusal (the process exited or {@code timeout} passed). Shared with {@link LocalDynamo}.
+   */
+  static IOException awaitPort(Process p, int port, Duration timeout) throws InterruptedException {
+    IOException last = new IOException("the process exited before opening port " + port);
+    long deadline = System.nanoTime() + timeout.toNanos();
+    while (System.nanoTime() < deadline && p.isAlive()) {
+      try (Socket s = new Socket()) {
+        s.connect(new InetSocketAddress("127.0.0.1", port), 200);
+        return null;
+      } catch (IOException e) {
+        last = e;
+        TimeUnit.MILLISECONDS.sleep(50); // polling a child process's port: no event to wait on
+      }
+    }
+    return last;
+  }
+
+  /** SIGTERM, then SIGKILL after 5 s. */
+  static void stop(Process process) {
     process.destroy();
     try {
       if (!process.waitFor(5, TimeUnit.SECONDS)) {
