@@ -40,7 +40,7 @@ import org.junit.jupiter.api.io.TempDir;
  */
 @ExtendWith(KafkaBrokerExtension.class)
 class KafkaContainerFaultIT {
-  private static final int RECORDS = 200_000;
+  private static final int RECORDS = 100_000;
   private static final int PARTITIONS = 8;
 
   @TempDir Path tmp;

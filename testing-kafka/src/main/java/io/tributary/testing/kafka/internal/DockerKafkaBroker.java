@@ -98,6 +98,11 @@ public final class DockerKafkaBroker implements KafkaBroker {
               .withEnv("KAFKA_TRANSACTION_STATE_LOG_MIN_ISR", "1")
               .withEnv("KAFKA_OFFSETS_TOPIC_REPLICATION_FACTOR", "1")
               .withEnv("KAFKA_GROUP_INITIAL_REBALANCE_DELAY_MS", "0")
+              // A test broker, started and SIGKILLed many times: 4 partitions per internal topic
+              // instead of 50 each, so a start (and the log recovery after a SIGKILL) loads 8 logs,
+              // not 100
+              .withEnv("KAFKA_OFFSETS_TOPIC_NUM_PARTITIONS", "4")
+              .withEnv("KAFKA_TRANSACTION_STATE_LOG_NUM_PARTITIONS", "4")
               .withEnv("KAFKA_AUTO_CREATE_TOPICS_ENABLE", "false")
               .withCreateContainerCmdModifier(
                   cmd ->
