@@ -284,9 +284,27 @@ public final class ContextClassLoaders {
         ContextReceiver.this.store(records);
       }
 
+      /**
+       * The runtime completes the stored future on a gateway thread (the write-ahead log's): the
+       * plugin gets a future of its own, completed under the plugin's loader, so the dependent
+       * actions the plugin registered before completion ({@code thenRun}, {@code whenComplete}:
+       * e.g. an ack written to its client) run with the plugin's TCCL too. Cancelling the returned
+       * future does not cancel the store.
+       */
       @Override
       public CompletableFuture<Void> storeReliablyAsync(List<Record> batch) {
-        return ContextReceiver.this.storeReliablyAsync(batch);
+        CompletableFuture<Void> forPlugin = new CompletableFuture<>();
+        ContextReceiver.this
+            .storeReliablyAsync(batch)
+            .whenComplete(
+                (ok, error) ->
+                    with(
+                        loader,
+                        () ->
+                            error == null
+                                ? forPlugin.complete(ok)
+                                : forPlugin.completeExceptionally(error)));
+        return forPlugin;
       }
 
       @Override

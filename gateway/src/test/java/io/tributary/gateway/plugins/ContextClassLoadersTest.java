@@ -21,6 +21,7 @@ import io.tributary.core.api.Source;
 import io.tributary.core.api.SourceContext;
 import io.tributary.core.api.SupportsPartitionExpiry;
 import io.tributary.core.api.TransactionalSink;
+import java.io.IOException;
 import java.net.URL;
 import java.net.URLClassLoader;
 import java.time.Duration;
@@ -255,5 +256,89 @@ class ContextClassLoadersTest {
             "partitionIdleTimeout:true",
             "connectedClients:true",
             "onStop:true");
+  }
+
+  /**
+   * The runtime completes a reliable store on its own thread (the write-ahead log's, whose TCCL is
+   * the gateway's): what the plugin chained on the future before it completed runs with the
+   * plugin's loader all the same, and a failed store reaches the plugin as the same exception.
+   */
+  @Test
+  void aReliableStoresFutureRunsThePluginsCallbacksUnderItsLoaderOnTheRuntimesThread()
+      throws Exception {
+    List<CompletableFuture<Void>> pending = new ArrayList<>();
+    List<String> outcomes = new ArrayList<>();
+    Receiver plugin =
+        new Receiver() {
+          @Override
+          public void onStart() {
+            storeReliablyAsync(List.of(Record.ofString("a"))).thenRun(() -> seen("acked-a"));
+            storeReliablyAsync(List.of(Record.ofString("b")))
+                .whenComplete(
+                    (ok, e) -> {
+                      seen("failed-b");
+                      outcomes.add(String.valueOf(e));
+                    });
+          }
+
+          @Override
+          public void onStop() {}
+        };
+    Receiver r = (Receiver) ContextClassLoaders.wrapSource(plugin, this.plugin);
+    r.attach(
+        new ReceiverRuntime() {
+          @Override
+          public void store(Record record) {}
+
+          @Override
+          public void store(Iterator<Record> records) {}
+
+          @Override
+          public CompletableFuture<Void> storeReliablyAsync(List<Record> batch) {
+            CompletableFuture<Void> f = new CompletableFuture<>();
+            pending.add(f);
+            return f;
+          }
+
+          @Override
+          public OptionalLong lastStoredOffset(String partition) {
+            return OptionalLong.empty();
+          }
+
+          @Override
+          public void restart(String reason, Throwable error) {}
+
+          @Override
+          public void reportError(String message, Throwable error) {}
+
+          @Override
+          public void stop(String reason) {}
+
+          @Override
+          public boolean isStopped() {
+            return false;
+          }
+
+          @Override
+          public String receiverName() {
+            return "source";
+          }
+        });
+    r.onStart();
+    assertThat(pending).hasSize(2);
+    assertThat(calls).isEmpty();
+    IOException diskFull = new IOException("disk full");
+    Thread walThread =
+        new Thread(
+            () -> {
+              pending.get(0).complete(null);
+              pending.get(1).completeExceptionally(diskFull);
+            },
+            "wal-writer");
+    walThread.setContextClassLoader(ClassLoader.getSystemClassLoader());
+    walThread.start();
+    walThread.join(10_000);
+    assertThat(calls).containsExactly("acked-a:true", "failed-b:true");
+    assertThat(outcomes).containsExactly(diskFull.toString());
   }
 }
