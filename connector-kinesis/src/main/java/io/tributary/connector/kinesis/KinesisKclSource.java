@@ -13,6 +13,10 @@ import io.tributary.core.api.PartitionInfo;
 import io.tributary.core.api.Position;
 import io.tributary.core.api.RangeEndByReading;
 import io.tributary.core.api.Record;
+import io.tributary.core.api.RetriableException;
+import io.tributary.core.api.SharedPositions;
+import io.tributary.core.api.SharedPositionsSource;
+import io.tributary.core.api.SharedPositionsStore;
 import io.tributary.core.api.SourceContext;
 import io.tributary.core.api.SourcePosition;
 import io.tributary.core.api.TributaryException;
@@ -95,7 +99,8 @@ import software.amazon.kinesis.retrieval.polling.PollingConfig;
  * ({@code tributary-<pipeline>-kcl-0}) because {@code Scheduler.run()} blocks for the worker's
  * life.
  */
-public final class KinesisKclSource implements ExternallyAssignedSource, RangeEndByReading {
+public final class KinesisKclSource
+    implements ExternallyAssignedSource, RangeEndByReading, SharedPositionsSource {
   private static final Logger LOG = LoggerFactory.getLogger(KinesisKclSource.class);
   private static final Duration TABLE_TIMEOUT = Duration.ofSeconds(60);
 
@@ -107,6 +112,13 @@ public final class KinesisKclSource implements ExternallyAssignedSource, RangeEn
   private final int maxBuffered;
   private final Duration shutdownTimeout;
   private final Duration handOffTimeout;
+  private final boolean exactlyOnce;
+
+  /** The name under which the carrying sink keeps this application's shard positions. */
+  private final String positionsScope;
+
+  /** The carrying sink's store of committed shard positions; null when no sink carries them. */
+  private volatile SharedPositionsStore sharedStore;
 
   /** Reads replayed ranges with GetRecords, exactly as the direct source reads them. */
   private final KinesisDirectSource rangeReader;
@@ -146,6 +158,8 @@ public final class KinesisKclSource implements ExternallyAssignedSource, RangeEn
     // a hand-off must end well before KCL gives up on it and takes the lease anyway
     this.handOffTimeout = config.get(KinesisOptions.FAILOVER_TIME);
     this.workerId = config.get(KinesisOptions.WORKER_ID);
+    this.exactlyOnce = config.get(KinesisOptions.EXACTLY_ONCE);
+    this.positionsScope = "kinesis-kcl/" + applicationName + "/" + stream;
     Map<String, Object> direct = new LinkedHashMap<>();
     direct.put(KinesisOptions.STREAM.name(), stream);
     direct.put(KinesisOptions.REGION.name(), config.get(KinesisOptions.REGION));
@@ -159,6 +173,59 @@ public final class KinesisKclSource implements ExternallyAssignedSource, RangeEn
     direct.put(KinesisOptions.READ_TIMEOUT.name(), config.get(KinesisOptions.READ_TIMEOUT));
     direct.put(KinesisOptions.STARTING_POSITION.name(), "trim-horizon");
     this.rangeReader = new KinesisDirectSource(KinesisOptions.SOURCE.parse(direct));
+  }
+
+  @Override
+  public boolean requiresCarrier() {
+    return exactlyOnce;
+  }
+
+  @Override
+  public void sharedPositionsStore(SharedPositionsStore store) {
+    this.sharedStore = store;
+  }
+
+  /**
+   * The end of each shard's range in batch {@code batchId}, for the carrying sink to commit with
+   * the batch: the next owner of a shard starts there (see {@link Processor#initialize}). Fails the
+   * attempt (retriable) when this instance no longer holds the lease of a shard in the batch: the
+   * shard's new owner may already have started from the positions committed so far, so committing
+   * these records would write them twice. The retry skips that shard.
+   */
+  @Override
+  public SharedPositions transactionalPositions(long batchId) {
+    Map<String, Position> out = new TreeMap<>();
+    List<String> lost = new ArrayList<>();
+    for (Map.Entry<String, Pending> e : pending.entrySet()) {
+      ShardState s = e.getValue().state;
+      if (s.isLost() || owned.get(e.getKey()) != s || !leaseHeld(e.getKey())) {
+        lost.add(e.getKey());
+      } else {
+        out.put(e.getKey(), e.getValue().until);
+      }
+    }
+    if (!lost.isEmpty()) {
+      lost.forEach(pending::remove);
+      skippedRanges.increment();
+      throw new RetriableException(
+          "Kinesis KCL source "
+              + sourceName
+              + " of pipeline "
+              + pipelineId
+              + ": the lease of shard(s) "
+              + lost
+              + " was lost while batch "
+              + batchId
+              + " was in flight; the sink's transaction is not committed and the batch is run again"
+              + " without them (their new owner reads them from the last committed position)");
+    }
+    return new SharedPositions(positionsScope, out);
+  }
+
+  /** Whether KCL still counts this worker as the holder of {@code shard}'s lease (not expired). */
+  private boolean leaseHeld(String shard) {
+    Scheduler sch = scheduler;
+    return sch == null || sch.leaseCoordinator().getCurrentlyHeldLease(shard) != null;
   }
 
   private static void putIfSet(
@@ -543,11 +610,17 @@ public final class KinesisKclSource implements ExternallyAssignedSource, RangeEn
     boolean lost;
     boolean handoff;
 
-    ShardState(String shardId, Position floor) {
+    ShardState(String shardId, Position kclFloor, Position sinkFloor) {
       this.shardId = shardId;
-      this.floor = floor;
+      this.floor =
+          sinkFloor == null || (kclFloor != null && !kclFloor.isBefore(sinkFloor))
+              ? kclFloor
+              : sinkFloor;
       this.initial = floor;
-      this.checkpointed = floor;
+      this.checkpointed = kclFloor;
+      // Committed to the sink by an earlier owner but not KCL-checkpointed: checkpoint it (once KCL
+      // delivered that far).
+      this.committed = floor == kclFloor ? null : sinkFloor;
     }
 
     Position initial() {
@@ -717,6 +790,15 @@ public final class KinesisKclSource implements ExternallyAssignedSource, RangeEn
       }
     }
 
+    boolean isLost() {
+      lock.lock();
+      try {
+        return lost;
+      } finally {
+        lock.unlock();
+      }
+    }
+
     boolean handingOff() {
       lock.lock();
       try {
@@ -806,7 +888,8 @@ public final class KinesisKclSource implements ExternallyAssignedSource, RangeEn
       if (esn != null && !esn.isSentinelCheckpoint()) {
         floor = Position.of(new BigInteger(esn.sequenceNumber()), esn.subSequenceNumber() + 1);
       }
-      state = new ShardState(input.shardId(), floor);
+      Position sinkFloor = sinkPosition(input.shardId(), floor);
+      state = new ShardState(input.shardId(), floor, sinkFloor);
       ShardState previous = owned.put(input.shardId(), state);
       if (previous != null) {
         previous.markLost();
@@ -819,6 +902,47 @@ public final class KinesisKclSource implements ExternallyAssignedSource, RangeEn
           input.shardId(),
           workerId,
           esn);
+    }
+
+    /**
+     * The position the carrying sink committed for {@code shard}, if a sink carries positions; read
+     * when this worker takes the lease. A failure to read fails KCL's initialize, which KCL retries
+     * (the shard is not read before its position is known).
+     */
+    private Position sinkPosition(String shard, Position kclFloor) {
+      SharedPositionsStore store = sharedStore;
+      if (store == null) {
+        return null;
+      }
+      Position p;
+      try {
+        p = store.committedPositions(positionsScope).get(shard);
+      } catch (RuntimeException e) {
+        throw e;
+      } catch (Exception e) {
+        throw new RetriableException(
+            "Kinesis KCL source "
+                + sourceName
+                + " of pipeline "
+                + pipelineId
+                + " could not read the committed position of shard "
+                + shard
+                + " from its sink: "
+                + e,
+            e);
+      }
+      if (p != null && (kclFloor == null || kclFloor.isBefore(p))) {
+        LOG.info(
+            "event=kinesis_kcl_sink_position_ahead pipeline={} source={} shard={} sink_position={}"
+                + " kcl_checkpoint_after={} reason=\"an earlier owner committed past its KCL checkpoint;"
+                + " starting after the sink's position\"",
+            pipelineId,
+            sourceName,
+            shard,
+            p,
+            kclFloor);
+      }
+      return p;
     }
 
     @Override

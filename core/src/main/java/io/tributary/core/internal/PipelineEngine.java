@@ -16,6 +16,8 @@ import io.tributary.core.api.PackedRecords;
 import io.tributary.core.api.Receiver;
 import io.tributary.core.api.Record;
 import io.tributary.core.api.Secrets;
+import io.tributary.core.api.SharedPositionsSource;
+import io.tributary.core.api.SharedPositionsStore;
 import io.tributary.core.api.Sink;
 import io.tributary.core.api.SinkBatch;
 import io.tributary.core.api.SinkContext;
@@ -429,9 +431,18 @@ public final class PipelineEngine {
     String carrier = null;
     if (sinks.size() == 1) {
       Map.Entry<String, Sink> only = sinks.entrySet().iterator().next();
-      if (only.getValue() instanceof CarriesSourcePositions c && c.canCarry(type)) {
+      if (only.getValue() instanceof CarriesSourcePositions c
+          && c.canCarry(type)
+          && (!(source instanceof SharedPositionsSource)
+              || only.getValue() instanceof SharedPositionsStore)) {
         carrier = only.getKey();
       }
+    }
+    if (carrier != null
+        && source instanceof SharedPositionsSource shared
+        && sinks.get(carrier) instanceof SharedPositionsStore store) {
+      // before the source opens: a leased partition taken at once must already find the store
+      shared.sharedPositionsStore(store);
     }
     if (carrier == null && tps.requiresCarrier()) {
       throw new ConfigException(
