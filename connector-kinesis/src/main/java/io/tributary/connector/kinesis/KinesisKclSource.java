@@ -141,6 +141,11 @@ public final class KinesisKclSource
   private Counter checkpoints;
   private Counter checkpointFailures;
   private Counter skippedRanges;
+  private io.micrometer.core.instrument.MeterRegistry meters;
+
+  /** MillisBehindLatest of each leased shard as of KCL's last GetRecords (-1 before the first). */
+  private final Map<String, java.util.concurrent.atomic.AtomicLong> lag = new ConcurrentHashMap<>();
+
   private volatile Throwable schedulerFailure;
   private volatile boolean closed;
 
@@ -243,6 +248,7 @@ public final class KinesisKclSource
       workerId = pipelineId;
     }
     var meters = context.meterRegistry();
+    this.meters = meters;
     this.checkpoints =
         Counter.builder("tributary.kinesis.kcl.checkpoints")
             .description("KCL checkpoints written after a batch commit")
@@ -510,6 +516,50 @@ public final class KinesisKclSource
   /** The position just after the record at {@code p}. */
   private static Position after(Position p) {
     return Position.of(p.sequence(), p.sub() + 1);
+  }
+
+  /**
+   * The lag gauge {@code tributary.kinesis.millis.behind.latest} of {@code shard} (the same meter
+   * as the {@code kinesis} source's), registered while this instance holds the shard's lease.
+   */
+  private java.util.concurrent.atomic.AtomicLong lagOf(String shard) {
+    return lag.computeIfAbsent(
+        shard,
+        k -> {
+          var v = new java.util.concurrent.atomic.AtomicLong(-1);
+          Gauge.builder(
+                  "tributary.kinesis.millis.behind.latest",
+                  v,
+                  java.util.concurrent.atomic.AtomicLong::get)
+              .description(
+                  "MillisBehindLatest of the shard's last GetRecords (-1: none yet); kinesis-kcl: shards"
+                      + " this instance leases")
+              .tag("pipeline", pipelineId)
+              .tag("source", sourceName)
+              .tag("shard", k)
+              .register(meters);
+          return v;
+        });
+  }
+
+  /** Unregisters {@code shard}'s lag gauge once this instance no longer leases it. */
+  private void dropLag(String shard) {
+    if (lag.remove(shard) != null && meters != null) {
+      meters
+          .find("tributary.kinesis.millis.behind.latest")
+          .tag("pipeline", pipelineId)
+          .tag("source", sourceName)
+          .tag("shard", shard)
+          .meters()
+          .forEach(meters::remove);
+    }
+  }
+
+  /** MillisBehindLatest per shard this instance leases, as of KCL's last GetRecords of it. */
+  public Map<String, Long> millisBehindLatest() {
+    Map<String, Long> out = new TreeMap<>();
+    lag.forEach((k, v) -> out.put(k, v.get()));
+    return out;
   }
 
   /** Shards this instance holds a lease for now (those KCL handed to this worker). */
@@ -845,7 +895,9 @@ public final class KinesisKclSource
       } finally {
         lock.unlock();
       }
-      owned.remove(shardId, this);
+      if (owned.remove(shardId, this)) {
+        dropLag(shardId);
+      }
     }
 
     void wakeAll() {
@@ -890,6 +942,7 @@ public final class KinesisKclSource
       }
       Position sinkFloor = sinkPosition(input.shardId(), floor);
       state = new ShardState(input.shardId(), floor, sinkFloor);
+      lagOf(input.shardId());
       ShardState previous = owned.put(input.shardId(), state);
       if (previous != null) {
         previous.markLost();
@@ -947,6 +1000,10 @@ public final class KinesisKclSource
 
     @Override
     public void processRecords(ProcessRecordsInput input) {
+      Long behind = input.millisBehindLatest();
+      if (behind != null) {
+        lagOf(state.shardId).set(behind);
+      }
       try {
         state.add(input.records(), input.checkpointer());
       } catch (InterruptedException e) {
@@ -993,7 +1050,9 @@ public final class KinesisKclSource
             state.shardId,
             e.toString());
       } finally {
-        owned.remove(state.shardId, state);
+        if (owned.remove(state.shardId, state)) {
+          dropLag(state.shardId);
+        }
       }
     }
 
