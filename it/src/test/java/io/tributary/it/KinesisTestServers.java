@@ -154,12 +154,17 @@ final class KinesisTestServers implements AutoCloseable {
   }
 
   @Override
-  public void close() throws InterruptedException {
+  public void close() {
     for (Process p : new Process[] {mock, dynalite}) {
       if (p != null) {
         p.destroy();
-        if (!p.waitFor(5, TimeUnit.SECONDS)) {
+        try {
+          if (!p.waitFor(5, TimeUnit.SECONDS)) {
+            p.destroyForcibly();
+          }
+        } catch (InterruptedException e) {
           p.destroyForcibly();
+          Thread.currentThread().interrupt();
         }
       }
     }

@@ -13,6 +13,7 @@ import io.tributary.core.api.PartitionInfo;
 import io.tributary.core.api.Position;
 import io.tributary.core.api.RangeEndByReading;
 import io.tributary.core.api.Record;
+import io.tributary.core.api.ReportsTimeLag;
 import io.tributary.core.api.RetriableException;
 import io.tributary.core.api.SharedPositions;
 import io.tributary.core.api.SharedPositionsSource;
@@ -100,7 +101,7 @@ import software.amazon.kinesis.retrieval.polling.PollingConfig;
  * life.
  */
 public final class KinesisKclSource
-    implements ExternallyAssignedSource, RangeEndByReading, SharedPositionsSource {
+    implements ExternallyAssignedSource, RangeEndByReading, SharedPositionsSource, ReportsTimeLag {
   private static final Logger LOG = LoggerFactory.getLogger(KinesisKclSource.class);
   private static final Duration TABLE_TIMEOUT = Duration.ofSeconds(60);
 
@@ -556,6 +557,7 @@ public final class KinesisKclSource
   }
 
   /** MillisBehindLatest per shard this instance leases, as of KCL's last GetRecords of it. */
+  @Override
   public Map<String, Long> millisBehindLatest() {
     Map<String, Long> out = new TreeMap<>();
     lag.forEach((k, v) -> out.put(k, v.get()));
