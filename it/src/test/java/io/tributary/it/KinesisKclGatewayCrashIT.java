@@ -61,7 +61,7 @@ import software.amazon.awssdk.services.kinesis.model.PutRecordsResponse;
 class KinesisKclGatewayCrashIT {
   private static final int RECORDS = 20_000;
   private static final int KEYS = 64;
-  private static final int KILLS = 6;
+  private static final int KILLS = 4;
   private static final int OUT_PARTITIONS = 4;
   private static final Pattern LAG =
       Pattern.compile(

@@ -211,7 +211,14 @@ public final class KinesisKclSource
       }
     }
     if (!lost.isEmpty()) {
-      lost.forEach(pending::remove);
+      for (String shard : lost) {
+        Pending q = pending.remove(shard);
+        if (q != null) {
+          // the retry must skip the shard: its records go to the next owner, which starts at the
+          // position committed so far
+          q.state.markLost();
+        }
+      }
       skippedRanges.increment();
       throw new RetriableException(
           "Kinesis KCL source "
