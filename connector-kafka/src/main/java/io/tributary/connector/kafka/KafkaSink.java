@@ -85,6 +85,12 @@ import org.slf4j.LoggerFactory;
  * committed by the source after the batch commit instead (no sink's transaction can cover the
  * others' output).
  *
+ * <p>As the only sink of a pipeline whose source shares leased partitions ({@link
+ * io.tributary.core.api.SharedPositionsSource}, the {@code kinesis-kcl} source), the transaction
+ * also carries the batch's {@link SharedPositions} as marker-topic records {@code
+ * positions|<scope>|<partition>}, which every instance reads back through {@link
+ * #committedPositions} (a new lease owner starts after them).
+ *
  * <p>Batches stream: records are sent as the runtime hands over chunks, inside the open
  * transaction, so memory does not grow with the batch.
  *
