@@ -80,9 +80,20 @@ import software.amazon.kinesis.retrieval.polling.PollingConfig;
  * {@code commits/N}), to the end of the shard's range in that batch. A shard that ended (split or
  * merge) is checkpointed at SHARD_END only once every record of it committed, which is when KCL
  * starts its children. So nothing is lost across crashes and lease moves. A crash or a lost lease
- * after the sink committed a batch but before the KCL checkpoint was written makes the next owner
- * read that batch's records of the shard again (at-least-once across lease moves; see the README's
- * guarantee table).
+ * after the sink committed a batch but before the KCL checkpoint was written would make the next
+ * owner read that batch's records of the shard again; unless a sink carries the positions.
+ *
+ * <p>Exactly-once across lease moves ({@link SharedPositionsSource}): when the pipeline's only sink
+ * carries {@link SharedPositions} (the {@code kafka} sink), each batch's shard positions commit in
+ * the sink's transaction ({@link #transactionalPositions}, which first checks that KCL still counts
+ * this worker as the holder of every shard in the batch), and a worker taking a lease reads the
+ * positions every instance committed and starts after the sink's position when it is ahead of the
+ * KCL checkpoint ({@code event=kinesis_kcl_sink_position_ahead}); the KCL checkpoint is moved up to
+ * it after KCL delivered that far. {@code exactly-once: true} refuses a pipeline without such a
+ * sink. See the README's guarantee table for what holds with which sink.
+ *
+ * <p>Lag: {@code tributary.kinesis.millis.behind.latest{shard}} and {@link #millisBehindLatest()}
+ * (shown in the pipeline's status) for each leased shard, from KCL's last GetRecords.
  *
  * <p>Positions: as the {@code kinesis} source ({@code "<seq>#<n>"}: everything before sub-record
  * {@code n} of the record with sequence number {@code seq}). A newly leased shard starts after its
