@@ -127,10 +127,11 @@
         b.totalDelayMs + '</td></tr>';
     });
     html += '</table><h3>Partitions</h3><table class="partitions"><tr><th>partition</th><th>committed position</th>' +
-      '<th>latest position</th><th>lag</th></tr>';
+      '<th>latest position</th><th>lag</th><th>ms behind latest</th></tr>';
     (p.partitions || []).forEach(function (q) {
       html += '<tr><td>' + esc(q.partition) + '</td><td>' + esc(q.committedPosition) + '</td><td>' +
-        esc(q.latestPosition === null ? 'unknown' : q.latestPosition) + '</td><td>' + (q.lag === null ? '-' : q.lag) + '</td></tr>';
+        esc(q.latestPosition === null ? 'unknown' : q.latestPosition) + '</td><td>' + (q.lag === null ? '-' : q.lag) + '</td><td>' +
+        (q.millisBehindLatest == null || q.millisBehindLatest < 0 ? '-' : q.millisBehindLatest) + '</td></tr>';
     });
     html += '</table>';
     if (p.receivers && p.receivers.length) {

@@ -7,9 +7,12 @@ import io.tributary.connector.kafka.internal.RecordRouting;
 import io.tributary.core.api.BatchWriter;
 import io.tributary.core.api.CarriesSourcePositions;
 import io.tributary.core.api.Config;
+import io.tributary.core.api.Position;
 import io.tributary.core.api.Record;
 import io.tributary.core.api.RetriableException;
 import io.tributary.core.api.Secrets;
+import io.tributary.core.api.SharedPositions;
+import io.tributary.core.api.SharedPositionsStore;
 import io.tributary.core.api.Sink;
 import io.tributary.core.api.SinkBatch;
 import io.tributary.core.api.SinkContext;
@@ -82,6 +85,12 @@ import org.slf4j.LoggerFactory;
  * committed by the source after the batch commit instead (no sink's transaction can cover the
  * others' output).
  *
+ * <p>As the only sink of a pipeline whose source shares leased partitions ({@link
+ * io.tributary.core.api.SharedPositionsSource}, the {@code kinesis-kcl} source), the transaction
+ * also carries the batch's {@link SharedPositions} as marker-topic records {@code
+ * positions|<scope>|<partition>}, which every instance reads back through {@link
+ * #committedPositions} (a new lease owner starts after them).
+ *
  * <p>Batches stream: records are sent as the runtime hands over chunks, inside the open
  * transaction, so memory does not grow with the batch.
  *
@@ -101,7 +110,8 @@ import org.slf4j.LoggerFactory;
  * <p>Thread safety: not thread-safe; the runtime calls it from the batch thread only. {@link
  * #write} blocks until the transaction committed.
  */
-public final class KafkaSink implements TransactionalSink, CarriesSourcePositions {
+public final class KafkaSink
+    implements TransactionalSink, CarriesSourcePositions, SharedPositionsStore {
   private static final Logger LOG = LoggerFactory.getLogger(KafkaSink.class);
   private static final long ADMIN_TIMEOUT_MS = 30_000;
 
@@ -483,7 +493,24 @@ public final class KafkaSink implements TransactionalSink, CarriesSourcePosition
    * that holds the partition.
    */
   private long readLastMarker(KafkaConsumer<byte[], byte[]> c) {
-    long max = -1;
+    long[] max = {-1};
+    scanMarkers(
+        c,
+        (key, value) -> {
+          if (java.util.Arrays.equals(key, markerKey)) {
+            max[0] = Math.max(max[0], Long.parseLong(new String(value, StandardCharsets.UTF_8)));
+          }
+        });
+    return max[0];
+  }
+
+  /**
+   * Reads the marker topic with {@code c} from its beginning to the high watermark it had when the
+   * read began (waiting for open transactions below it, see {@link #readLastMarker}), handing every
+   * committed record with a key and a value to {@code each} in offset order.
+   */
+  private void scanMarkers(
+      KafkaConsumer<byte[], byte[]> c, java.util.function.BiConsumer<byte[], byte[]> each) {
     Duration timeout = Duration.ofMillis(ADMIN_TIMEOUT_MS);
     List<TopicPartition> tps = new ArrayList<>(c.assignment());
     Map<TopicPartition, Long> ends = markerHighWatermarks(tps);
@@ -496,13 +523,48 @@ public final class KafkaSink implements TransactionalSink, CarriesSourcePosition
           throw markerReadBlocked(tp, position, ends.get(tp));
         }
         for (ConsumerRecord<byte[], byte[]> r : c.poll(Duration.ofMillis(200))) {
-          if (r.key() != null && java.util.Arrays.equals(r.key(), markerKey) && r.value() != null) {
-            max = Math.max(max, Long.parseLong(new String(r.value(), StandardCharsets.UTF_8)));
+          if (r.key() != null && r.value() != null) {
+            each.accept(r.key(), r.value());
           }
         }
       }
     }
-    return max;
+  }
+
+  /**
+   * The marker-topic key of one shared partition's position: {@code positions|<scope>|<partition>}.
+   */
+  private static byte[] sharedPositionKey(String scope, String partition) {
+    return ("positions|" + scope + "|" + partition).getBytes(StandardCharsets.UTF_8);
+  }
+
+  /**
+   * Reads the positions of {@code scope} that any pipeline committed through a Kafka sink writing
+   * to this marker topic: the marker topic holds, beside each sink's batch marker, one record per
+   * partition a batch read ({@code positions|<scope>|<partition>} -> position), written in the
+   * batch's transaction; the last committed one of each key wins. Uses its own consumer, so it may
+   * run on any thread, also while a batch is in flight. Waits for transactions still open on the
+   * marker topic (at most {@code marker-read-timeout}, then {@link RetriableException}), so a batch
+   * whose commit completed before the call is always seen.
+   */
+  @Override
+  public Map<String, Position> committedPositions(String scope) {
+    byte[] prefix = ("positions|" + scope + "|").getBytes(StandardCharsets.UTF_8);
+    Map<String, Position> out = new java.util.TreeMap<>();
+    try (KafkaConsumer<byte[], byte[]> reader = openMarkerReader()) {
+      scanMarkers(
+          reader,
+          (key, value) -> {
+            if (key.length > prefix.length
+                && java.util.Arrays.equals(key, 0, prefix.length, prefix, 0, prefix.length)) {
+              String partition =
+                  new String(
+                      key, prefix.length, key.length - prefix.length, StandardCharsets.UTF_8);
+              out.put(partition, Position.parse(new String(value, StandardCharsets.UTF_8)));
+            }
+          });
+    }
+    return out;
   }
 
   private Admin markerAdmin() {
@@ -629,7 +691,8 @@ public final class KafkaSink implements TransactionalSink, CarriesSourcePosition
 
   @Override
   public boolean canCarry(Class<?> positionsType) {
-    return positionsType == GroupOffsetsHandoff.Participant.class;
+    return positionsType == GroupOffsetsHandoff.Participant.class
+        || positionsType == SharedPositions.class;
   }
 
   /**
@@ -664,7 +727,7 @@ public final class KafkaSink implements TransactionalSink, CarriesSourcePosition
     } catch (KafkaException e) {
       throw failed(batchId, e, false);
     }
-    return new Transaction(batchId, group, partitionCount);
+    return new Transaction(batchId, group, partitionCount, batch);
   }
 
   /** A batch this sink committed before (a replay): nothing to write. */
@@ -684,13 +747,16 @@ public final class KafkaSink implements TransactionalSink, CarriesSourcePosition
     private final long batchId;
     private final GroupOffsetsHandoff.Participant group;
     private final int partitionCount;
+    private final SinkBatch batch;
     private long records;
     private boolean open = true;
 
-    Transaction(long batchId, GroupOffsetsHandoff.Participant group, int partitionCount) {
+    Transaction(
+        long batchId, GroupOffsetsHandoff.Participant group, int partitionCount, SinkBatch batch) {
       this.batchId = batchId;
       this.group = group;
       this.partitionCount = partitionCount;
+      this.batch = batch;
     }
 
     @Override
@@ -713,6 +779,17 @@ public final class KafkaSink implements TransactionalSink, CarriesSourcePosition
         producer.send(
             new ProducerRecord<>(
                 markerTopic, markerKey, Long.toString(batchId).getBytes(StandardCharsets.UTF_8)));
+        // Shared positions (a leased source's shards) are asked for only now: after every read.
+        SharedPositions shared = batch.transactionalPositions(SharedPositions.class).orElse(null);
+        if (shared != null) {
+          for (Map.Entry<String, Position> p : shared.positions().entrySet()) {
+            producer.send(
+                new ProducerRecord<>(
+                    markerTopic,
+                    sharedPositionKey(shared.scope(), p.getKey()),
+                    p.getValue().toString().getBytes(StandardCharsets.UTF_8)));
+          }
+        }
         if (group != null) {
           offsets = group.offsetsForTransaction(batchId);
           if (!offsets.isEmpty()) {

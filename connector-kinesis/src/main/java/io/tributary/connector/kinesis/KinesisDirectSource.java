@@ -18,6 +18,7 @@ import io.tributary.core.api.PartitionInfo;
 import io.tributary.core.api.Position;
 import io.tributary.core.api.RangeEndByReading;
 import io.tributary.core.api.Record;
+import io.tributary.core.api.ReportsTimeLag;
 import io.tributary.core.api.RetriableException;
 import io.tributary.core.api.SourceContext;
 import io.tributary.core.api.SourcePosition;
@@ -82,7 +83,7 @@ import software.amazon.awssdk.services.kinesis.model.ShardIteratorType;
  * thread; {@link #read} from several reader threads at once (the SDK client is thread-safe and each
  * read has its own shard iterator).
  */
-public final class KinesisDirectSource implements DirectSource, RangeEndByReading {
+public final class KinesisDirectSource implements DirectSource, RangeEndByReading, ReportsTimeLag {
   private static final Logger LOG = LoggerFactory.getLogger(KinesisDirectSource.class);
   private static final Duration MAX_BACKOFF = Duration.ofSeconds(5);
 
@@ -406,6 +407,7 @@ public final class KinesisDirectSource implements DirectSource, RangeEndByReadin
   }
 
   /** Snapshot of each shard's MillisBehindLatest, for status pages and tests. */
+  @Override
   public Map<String, Long> millisBehindLatest() {
     Map<String, Long> out = new LinkedHashMap<>();
     millisBehind.forEach((k, v) -> out.put(k, v.get()));

@@ -13,6 +13,11 @@ import io.tributary.core.api.PartitionInfo;
 import io.tributary.core.api.Position;
 import io.tributary.core.api.RangeEndByReading;
 import io.tributary.core.api.Record;
+import io.tributary.core.api.ReportsTimeLag;
+import io.tributary.core.api.RetriableException;
+import io.tributary.core.api.SharedPositions;
+import io.tributary.core.api.SharedPositionsSource;
+import io.tributary.core.api.SharedPositionsStore;
 import io.tributary.core.api.SourceContext;
 import io.tributary.core.api.SourcePosition;
 import io.tributary.core.api.TributaryException;
@@ -75,9 +80,20 @@ import software.amazon.kinesis.retrieval.polling.PollingConfig;
  * {@code commits/N}), to the end of the shard's range in that batch. A shard that ended (split or
  * merge) is checkpointed at SHARD_END only once every record of it committed, which is when KCL
  * starts its children. So nothing is lost across crashes and lease moves. A crash or a lost lease
- * after the sink committed a batch but before the KCL checkpoint was written makes the next owner
- * read that batch's records of the shard again (at-least-once across lease moves; see the README's
- * guarantee table).
+ * after the sink committed a batch but before the KCL checkpoint was written would make the next
+ * owner read that batch's records of the shard again; unless a sink carries the positions.
+ *
+ * <p>Exactly-once across lease moves ({@link SharedPositionsSource}): when the pipeline's only sink
+ * carries {@link SharedPositions} (the {@code kafka} sink), each batch's shard positions commit in
+ * the sink's transaction ({@link #transactionalPositions}, which first checks that KCL still counts
+ * this worker as the holder of every shard in the batch), and a worker taking a lease reads the
+ * positions every instance committed and starts after the sink's position when it is ahead of the
+ * KCL checkpoint ({@code event=kinesis_kcl_sink_position_ahead}); the KCL checkpoint is moved up to
+ * it after KCL delivered that far. {@code exactly-once: true} refuses a pipeline without such a
+ * sink. See the README's guarantee table for what holds with which sink.
+ *
+ * <p>Lag: {@code tributary.kinesis.millis.behind.latest{shard}} and {@link #millisBehindLatest()}
+ * (shown in the pipeline's status) for each leased shard, from KCL's last GetRecords.
  *
  * <p>Positions: as the {@code kinesis} source ({@code "<seq>#<n>"}: everything before sub-record
  * {@code n} of the record with sequence number {@code seq}). A newly leased shard starts after its
@@ -95,7 +111,8 @@ import software.amazon.kinesis.retrieval.polling.PollingConfig;
  * ({@code tributary-<pipeline>-kcl-0}) because {@code Scheduler.run()} blocks for the worker's
  * life.
  */
-public final class KinesisKclSource implements ExternallyAssignedSource, RangeEndByReading {
+public final class KinesisKclSource
+    implements ExternallyAssignedSource, RangeEndByReading, SharedPositionsSource, ReportsTimeLag {
   private static final Logger LOG = LoggerFactory.getLogger(KinesisKclSource.class);
   private static final Duration TABLE_TIMEOUT = Duration.ofSeconds(60);
 
@@ -107,6 +124,13 @@ public final class KinesisKclSource implements ExternallyAssignedSource, RangeEn
   private final int maxBuffered;
   private final Duration shutdownTimeout;
   private final Duration handOffTimeout;
+  private final boolean exactlyOnce;
+
+  /** The name under which the carrying sink keeps this application's shard positions. */
+  private final String positionsScope;
+
+  /** The carrying sink's store of committed shard positions; null when no sink carries them. */
+  private volatile SharedPositionsStore sharedStore;
 
   /** Reads replayed ranges with GetRecords, exactly as the direct source reads them. */
   private final KinesisDirectSource rangeReader;
@@ -129,6 +153,11 @@ public final class KinesisKclSource implements ExternallyAssignedSource, RangeEn
   private Counter checkpoints;
   private Counter checkpointFailures;
   private Counter skippedRanges;
+  private io.micrometer.core.instrument.MeterRegistry meters;
+
+  /** MillisBehindLatest of each leased shard as of KCL's last GetRecords (-1 before the first). */
+  private final Map<String, java.util.concurrent.atomic.AtomicLong> lag = new ConcurrentHashMap<>();
+
   private volatile Throwable schedulerFailure;
   private volatile boolean closed;
 
@@ -146,6 +175,8 @@ public final class KinesisKclSource implements ExternallyAssignedSource, RangeEn
     // a hand-off must end well before KCL gives up on it and takes the lease anyway
     this.handOffTimeout = config.get(KinesisOptions.FAILOVER_TIME);
     this.workerId = config.get(KinesisOptions.WORKER_ID);
+    this.exactlyOnce = config.get(KinesisOptions.EXACTLY_ONCE);
+    this.positionsScope = "kinesis-kcl/" + applicationName + "/" + stream;
     Map<String, Object> direct = new LinkedHashMap<>();
     direct.put(KinesisOptions.STREAM.name(), stream);
     direct.put(KinesisOptions.REGION.name(), config.get(KinesisOptions.REGION));
@@ -159,6 +190,66 @@ public final class KinesisKclSource implements ExternallyAssignedSource, RangeEn
     direct.put(KinesisOptions.READ_TIMEOUT.name(), config.get(KinesisOptions.READ_TIMEOUT));
     direct.put(KinesisOptions.STARTING_POSITION.name(), "trim-horizon");
     this.rangeReader = new KinesisDirectSource(KinesisOptions.SOURCE.parse(direct));
+  }
+
+  @Override
+  public boolean requiresCarrier() {
+    return exactlyOnce;
+  }
+
+  @Override
+  public void sharedPositionsStore(SharedPositionsStore store) {
+    this.sharedStore = store;
+  }
+
+  /**
+   * The end of each shard's range in batch {@code batchId}, for the carrying sink to commit with
+   * the batch: the next owner of a shard starts there (see {@link Processor#initialize}). Fails the
+   * attempt (retriable) when this instance no longer holds the lease of a shard in the batch: the
+   * shard's new owner may already have started from the positions committed so far, so committing
+   * these records would write them twice. The retry skips that shard.
+   */
+  @Override
+  public SharedPositions transactionalPositions(long batchId) {
+    Map<String, Position> out = new TreeMap<>();
+    List<String> lost = new ArrayList<>();
+    for (Map.Entry<String, Pending> e : pending.entrySet()) {
+      ShardState s = e.getValue().state;
+      if (s.isLost() || owned.get(e.getKey()) != s || !leaseHeld(e.getKey())) {
+        lost.add(e.getKey());
+      } else {
+        out.put(e.getKey(), e.getValue().until);
+      }
+    }
+    if (!lost.isEmpty()) {
+      for (String shard : lost) {
+        Pending q = pending.remove(shard);
+        if (q != null) {
+          // the retry must skip the shard: its records go to the next owner, which starts at the
+          // position committed so far
+          q.state.markLost();
+        }
+      }
+      skippedRanges.increment();
+      throw new RetriableException(
+          "Kinesis KCL source "
+              + sourceName
+              + " of pipeline "
+              + pipelineId
+              + ": the lease of shard(s) "
+              + lost
+              + " was lost while batch "
+              + batchId
+              + " was in flight; the sink's transaction is not committed and the batch is run again"
+              + " without them (their new owner reads them from the last committed position)");
+    }
+    return new SharedPositions(positionsScope, out);
+  }
+
+  /** Whether KCL still counts this worker as the holder of {@code shard}'s lease (not expired). */
+  private boolean leaseHeld(String shard) {
+    Scheduler sch = scheduler;
+    return sch == null || sch.leaseCoordinator().getCurrentlyHeldLease(shard) != null;
   }
 
   private static void putIfSet(
@@ -176,6 +267,7 @@ public final class KinesisKclSource implements ExternallyAssignedSource, RangeEn
       workerId = pipelineId;
     }
     var meters = context.meterRegistry();
+    this.meters = meters;
     this.checkpoints =
         Counter.builder("tributary.kinesis.kcl.checkpoints")
             .description("KCL checkpoints written after a batch commit")
@@ -445,6 +537,51 @@ public final class KinesisKclSource implements ExternallyAssignedSource, RangeEn
     return Position.of(p.sequence(), p.sub() + 1);
   }
 
+  /**
+   * The lag gauge {@code tributary.kinesis.millis.behind.latest} of {@code shard} (the same meter
+   * as the {@code kinesis} source's), registered while this instance holds the shard's lease.
+   */
+  private java.util.concurrent.atomic.AtomicLong lagOf(String shard) {
+    return lag.computeIfAbsent(
+        shard,
+        k -> {
+          var v = new java.util.concurrent.atomic.AtomicLong(-1);
+          Gauge.builder(
+                  "tributary.kinesis.millis.behind.latest",
+                  v,
+                  java.util.concurrent.atomic.AtomicLong::get)
+              .description(
+                  "MillisBehindLatest of the shard's last GetRecords (-1: none yet); kinesis-kcl: shards"
+                      + " this instance leases")
+              .tag("pipeline", pipelineId)
+              .tag("source", sourceName)
+              .tag("shard", k)
+              .register(meters);
+          return v;
+        });
+  }
+
+  /** Unregisters {@code shard}'s lag gauge once this instance no longer leases it. */
+  private void dropLag(String shard) {
+    if (lag.remove(shard) != null && meters != null) {
+      meters
+          .find("tributary.kinesis.millis.behind.latest")
+          .tag("pipeline", pipelineId)
+          .tag("source", sourceName)
+          .tag("shard", shard)
+          .meters()
+          .forEach(meters::remove);
+    }
+  }
+
+  /** MillisBehindLatest per shard this instance leases, as of KCL's last GetRecords of it. */
+  @Override
+  public Map<String, Long> millisBehindLatest() {
+    Map<String, Long> out = new TreeMap<>();
+    lag.forEach((k, v) -> out.put(k, v.get()));
+    return out;
+  }
+
   /** Shards this instance holds a lease for now (those KCL handed to this worker). */
   public List<String> leasedShards() {
     return List.copyOf(new TreeMap<>(owned).keySet());
@@ -543,11 +680,17 @@ public final class KinesisKclSource implements ExternallyAssignedSource, RangeEn
     boolean lost;
     boolean handoff;
 
-    ShardState(String shardId, Position floor) {
+    ShardState(String shardId, Position kclFloor, Position sinkFloor) {
       this.shardId = shardId;
-      this.floor = floor;
+      this.floor =
+          sinkFloor == null || (kclFloor != null && !kclFloor.isBefore(sinkFloor))
+              ? kclFloor
+              : sinkFloor;
       this.initial = floor;
-      this.checkpointed = floor;
+      this.checkpointed = kclFloor;
+      // Committed to the sink by an earlier owner but not KCL-checkpointed: checkpoint it (once KCL
+      // delivered that far).
+      this.committed = floor == kclFloor ? null : sinkFloor;
     }
 
     Position initial() {
@@ -717,6 +860,15 @@ public final class KinesisKclSource implements ExternallyAssignedSource, RangeEn
       }
     }
 
+    boolean isLost() {
+      lock.lock();
+      try {
+        return lost;
+      } finally {
+        lock.unlock();
+      }
+    }
+
     boolean handingOff() {
       lock.lock();
       try {
@@ -763,7 +915,9 @@ public final class KinesisKclSource implements ExternallyAssignedSource, RangeEn
       } finally {
         lock.unlock();
       }
-      owned.remove(shardId, this);
+      if (owned.remove(shardId, this)) {
+        dropLag(shardId);
+      }
     }
 
     void wakeAll() {
@@ -806,7 +960,9 @@ public final class KinesisKclSource implements ExternallyAssignedSource, RangeEn
       if (esn != null && !esn.isSentinelCheckpoint()) {
         floor = Position.of(new BigInteger(esn.sequenceNumber()), esn.subSequenceNumber() + 1);
       }
-      state = new ShardState(input.shardId(), floor);
+      Position sinkFloor = sinkPosition(input.shardId(), floor);
+      state = new ShardState(input.shardId(), floor, sinkFloor);
+      lagOf(input.shardId());
       ShardState previous = owned.put(input.shardId(), state);
       if (previous != null) {
         previous.markLost();
@@ -821,8 +977,53 @@ public final class KinesisKclSource implements ExternallyAssignedSource, RangeEn
           esn);
     }
 
+    /**
+     * The position the carrying sink committed for {@code shard}, if a sink carries positions; read
+     * when this worker takes the lease. A failure to read fails KCL's initialize, which KCL retries
+     * (the shard is not read before its position is known).
+     */
+    private Position sinkPosition(String shard, Position kclFloor) {
+      SharedPositionsStore store = sharedStore;
+      if (store == null) {
+        return null;
+      }
+      Position p;
+      try {
+        p = store.committedPositions(positionsScope).get(shard);
+      } catch (RuntimeException e) {
+        throw e;
+      } catch (Exception e) {
+        throw new RetriableException(
+            "Kinesis KCL source "
+                + sourceName
+                + " of pipeline "
+                + pipelineId
+                + " could not read the committed position of shard "
+                + shard
+                + " from its sink: "
+                + e,
+            e);
+      }
+      if (p != null && (kclFloor == null || kclFloor.isBefore(p))) {
+        LOG.info(
+            "event=kinesis_kcl_sink_position_ahead pipeline={} source={} shard={} sink_position={}"
+                + " kcl_checkpoint_after={} reason=\"an earlier owner committed past its KCL checkpoint;"
+                + " starting after the sink's position\"",
+            pipelineId,
+            sourceName,
+            shard,
+            p,
+            kclFloor);
+      }
+      return p;
+    }
+
     @Override
     public void processRecords(ProcessRecordsInput input) {
+      Long behind = input.millisBehindLatest();
+      if (behind != null) {
+        lagOf(state.shardId).set(behind);
+      }
       try {
         state.add(input.records(), input.checkpointer());
       } catch (InterruptedException e) {
@@ -869,7 +1070,9 @@ public final class KinesisKclSource implements ExternallyAssignedSource, RangeEn
             state.shardId,
             e.toString());
       } finally {
-        owned.remove(state.shardId, state);
+        if (owned.remove(state.shardId, state)) {
+          dropLag(state.shardId);
+        }
       }
     }
 

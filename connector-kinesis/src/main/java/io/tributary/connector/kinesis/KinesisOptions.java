@@ -311,6 +311,15 @@ public final class KinesisOptions {
               "How long closing the source waits for KCL's graceful shutdown (final checkpoints of what"
                   + " committed) before it stops the scheduler at once; the leases expire after failover-time.");
 
+  public static final ConfigOption<Boolean> EXACTLY_ONCE =
+      ConfigOption.bool("exactly-once")
+          .defaultValue(false)
+          .description(
+              "Refuse to start unless the pipeline's only sink commits the shards' positions with its output"
+                  + " (the kafka sink, in its marker topic), which makes the pipeline exactly-once across crashes"
+                  + " and lease moves. false (default): such a sink carries them anyway; with any other sink"
+                  + " (files, several sinks) a crash can repeat a shard's last committed batch (at-least-once).");
+
   public static final ConfigSpec KCL_SOURCE =
       ConfigSpec.of(
           APPLICATION_NAME,
@@ -333,7 +342,8 @@ public final class KinesisOptions {
           MAX_BUFFERED_RECORDS,
           THROTTLE_BACKOFF,
           READ_TIMEOUT,
-          SHUTDOWN_TIMEOUT);
+          SHUTDOWN_TIMEOUT,
+          EXACTLY_ONCE);
 
   public static final ConfigSpec SOURCE =
       ConfigSpec.of(

@@ -7,7 +7,10 @@ import static org.awaitility.Awaitility.await;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.tributary.core.api.CloseableIterator;
 import io.tributary.core.api.OffsetRange;
+import io.tributary.core.api.Position;
 import io.tributary.core.api.Record;
+import io.tributary.core.api.SharedPositions;
+import io.tributary.core.api.SharedPositionsStore;
 import io.tributary.core.internal.DirectPlanner;
 import java.math.BigInteger;
 import java.time.Duration;
@@ -16,6 +19,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
+import java.util.concurrent.ConcurrentHashMap;
 import org.junit.jupiter.api.Test;
 import software.amazon.awssdk.services.dynamodb.DynamoDbClient;
 import software.amazon.awssdk.services.dynamodb.model.AttributeValue;
@@ -158,6 +162,65 @@ class KinesisKclSourceIT {
       List<Record> read3 = readUntil(third, 60, true, Duration.ofSeconds(60));
       third.close();
       assertThat(values(read3)).containsExactlyInAnyOrderElementsOf(range(base + 200, base + 260));
+    }
+  }
+
+  /**
+   * A crash between the sink's commit and the KCL checkpoint: the positions the carrying sink
+   * committed are ahead of the lease table's checkpoint, and the next owner of the shards starts
+   * after them (exactly-once across the lease move), then brings the KCL checkpoint up to them. The
+   * store is an in-memory stand-in for the kafka sink's marker topic (it/'s
+   * KinesisKclGatewayCrashIT runs the real one).
+   */
+  @Test
+  void aNewOwnerStartsAfterTheSinksCommittedPositionsWhenTheyAreAheadOfTheKclCheckpoint()
+      throws Exception {
+    SharedKclStream shared = SharedKclStream.get(kinesis);
+    String stream = shared.stream;
+    String app = shared.app;
+    int base = 300_000;
+    Map<String, Position> sink = new ConcurrentHashMap<>();
+    SharedPositionsStore store = scope -> new TreeMap<>(sink);
+    try (KinesisClient k = kinesis.client();
+        DynamoDbClient ddb = dynamo.client()) {
+      Map<String, Object> c = kclConfig(kinesis, dynamo, app, stream);
+      c.put("worker-id", "worker-sink");
+      c.put("exactly-once", true);
+      put(k, stream, base, base + 200, 20);
+
+      // 1. Batches commit to the "sink" with their positions, but the process dies before
+      // onBatchCommitted (no KCL checkpoint).
+      KinesisKclSource first = new KinesisKclSource(KinesisOptions.KCL_SOURCE.parse(c));
+      assertThat(first.requiresCarrier()).isTrue();
+      first.sharedPositionsStore(store);
+      first.open(KinesisTestSupport.context("sink-1", new SimpleMeterRegistry()));
+      DirectPlanner planner = new DirectPlanner(0, 0, 200).externallyAssigned();
+      List<Record> read1 = new ArrayList<>();
+      long[] id = {0};
+      await()
+          .atMost(Duration.ofSeconds(90))
+          .pollInterval(Duration.ofMillis(200))
+          .until(
+              () -> {
+                batch(planner, first, read1, false, id[0]);
+                SharedPositions p = first.transactionalPositions(id[0]++);
+                assertThat(p.scope()).isEqualTo("kinesis-kcl/" + app + "/" + stream);
+                sink.putAll(p.positions());
+                return values(read1).containsAll(range(base, base + 200));
+              });
+      Map<String, String> checkpointsBefore = checkpoints(ddb, app);
+      first.close();
+      assertThat(checkpoints(ddb, app)).isEqualTo(checkpointsBefore);
+
+      // 2. The next owner reads only what came after the sink's positions.
+      put(k, stream, base + 200, base + 260, 20);
+      KinesisKclSource second = new KinesisKclSource(KinesisOptions.KCL_SOURCE.parse(c));
+      second.sharedPositionsStore(store);
+      second.open(KinesisTestSupport.context("sink-2", new SimpleMeterRegistry()));
+      List<Record> read2 = readUntil(second, 60, true, Duration.ofSeconds(60));
+      assertThat(values(read2)).containsExactlyInAnyOrderElementsOf(range(base + 200, base + 260));
+      assertThat(second.millisBehindLatest()).containsOnlyKeys(second.leasedShards());
+      second.close();
     }
   }
 

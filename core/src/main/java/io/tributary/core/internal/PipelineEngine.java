@@ -15,7 +15,10 @@ import io.tributary.core.api.OffsetRange;
 import io.tributary.core.api.PackedRecords;
 import io.tributary.core.api.Receiver;
 import io.tributary.core.api.Record;
+import io.tributary.core.api.ReportsTimeLag;
 import io.tributary.core.api.Secrets;
+import io.tributary.core.api.SharedPositionsSource;
+import io.tributary.core.api.SharedPositionsStore;
 import io.tributary.core.api.Sink;
 import io.tributary.core.api.SinkBatch;
 import io.tributary.core.api.SinkContext;
@@ -429,9 +432,18 @@ public final class PipelineEngine {
     String carrier = null;
     if (sinks.size() == 1) {
       Map.Entry<String, Sink> only = sinks.entrySet().iterator().next();
-      if (only.getValue() instanceof CarriesSourcePositions c && c.canCarry(type)) {
+      if (only.getValue() instanceof CarriesSourcePositions c
+          && c.canCarry(type)
+          && (!(source instanceof SharedPositionsSource)
+              || only.getValue() instanceof SharedPositionsStore)) {
         carrier = only.getKey();
       }
+    }
+    if (carrier != null
+        && source instanceof SharedPositionsSource shared
+        && sinks.get(carrier) instanceof SharedPositionsStore store) {
+      // before the source opens: a leased partition taken at once must already find the store
+      shared.sharedPositionsStore(store);
     }
     if (carrier == null && tps.requiresCarrier()) {
       throw new ConfigException(
@@ -745,6 +757,7 @@ public final class PipelineEngine {
   public List<PartitionStatus> partitions() {
     SourceDriver d = driver;
     Map<String, io.tributary.core.api.Position> latest = d == null ? Map.of() : d.latestPositions();
+    Map<String, Long> behind = millisBehindLatest();
     List<PartitionStatus> out = new ArrayList<>();
     java.util.Set<String> seen = new java.util.HashSet<>();
     for (OffsetRange r : committedRanges) {
@@ -757,16 +770,47 @@ public final class PipelineEngine {
               end == null ? null : end.toString(),
               end == null
                   ? OptionalLong.empty()
-                  : OptionalLong.of(Math.max(0, r.until().distanceTo(end)))));
+                  : OptionalLong.of(Math.max(0, r.until().distanceTo(end))),
+              optional(behind.get(r.partition()))));
     }
     for (Map.Entry<String, io.tributary.core.api.Position> e :
         new java.util.TreeMap<>(latest).entrySet()) {
-      if (!seen.contains(e.getKey())) {
+      if (seen.add(e.getKey())) {
         out.add(
-            new PartitionStatus(e.getKey(), null, e.getValue().toString(), OptionalLong.empty()));
+            new PartitionStatus(
+                e.getKey(),
+                null,
+                e.getValue().toString(),
+                OptionalLong.empty(),
+                optional(behind.get(e.getKey()))));
+      }
+    }
+    for (Map.Entry<String, Long> e : new java.util.TreeMap<>(behind).entrySet()) {
+      if (seen.add(e.getKey())) {
+        out.add(
+            new PartitionStatus(
+                e.getKey(), null, null, OptionalLong.empty(), OptionalLong.of(e.getValue())));
       }
     }
     return out;
+  }
+
+  /** The source's time lag per partition ({@link ReportsTimeLag}); empty when it has none. */
+  private Map<String, Long> millisBehindLatest() {
+    if (!(source instanceof ReportsTimeLag r)) {
+      return Map.of();
+    }
+    try {
+      Map<String, Long> m = r.millisBehindLatest();
+      return m == null ? Map.of() : m;
+    } catch (RuntimeException e) {
+      LOG.debug("event=time_lag_unavailable pipeline={} error=\"{}\"", pipelineId, e.toString());
+      return Map.of();
+    }
+  }
+
+  private static OptionalLong optional(Long v) {
+    return v == null ? OptionalLong.empty() : OptionalLong.of(v);
   }
 
   /** The receivers' status; empty for a direct source or before the start. Any thread. */

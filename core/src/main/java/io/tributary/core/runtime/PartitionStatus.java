@@ -14,6 +14,19 @@ import java.util.OptionalLong;
  * @param latestPosition the latest position the source says is available, or {@code null} when the
  *     source cannot tell (receivers, sources whose end is known only by reading)
  * @param lag records available but not committed yet, when the source can tell
+ * @param millisBehindLatest how far in time the source's last read of the partition was behind its
+ *     newest record, when the source tells ({@link io.tributary.core.api.ReportsTimeLag}); -1
+ *     before its first read
  */
 public record PartitionStatus(
-    String partition, String committedPosition, String latestPosition, OptionalLong lag) {}
+    String partition,
+    String committedPosition,
+    String latestPosition,
+    OptionalLong lag,
+    OptionalLong millisBehindLatest) {
+  /** Without a time lag (the source does not report one). */
+  public PartitionStatus(
+      String partition, String committedPosition, String latestPosition, OptionalLong lag) {
+    this(partition, committedPosition, latestPosition, lag, OptionalLong.empty());
+  }
+}

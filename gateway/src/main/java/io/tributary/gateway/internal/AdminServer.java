@@ -775,6 +775,11 @@ public final class AdminServer implements AutoCloseable {
       } else {
         o.putNull("lag");
       }
+      if (ps.millisBehindLatest().isPresent()) {
+        o.put("millisBehindLatest", ps.millisBehindLatest().getAsLong());
+      } else {
+        o.putNull("millisBehindLatest");
+      }
     }
     return n;
   }

@@ -1,0 +1,172 @@
+package io.tributary.it;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.net.URI;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
+import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
+import software.amazon.awssdk.http.apache.ApacheHttpClient;
+import software.amazon.awssdk.regions.Region;
+import software.amazon.awssdk.services.kinesis.KinesisClient;
+import software.amazon.awssdk.services.kinesis.model.StreamStatus;
+
+/**
+ * The local Kinesis and DynamoDB servers of the it/ tests: kinesis-mock (npm {@code kinesis-local})
+ * and dynalite (npm, in memory), from connector-kinesis/testservers (installed by {@code npm ci} in
+ * .ci/run, or here when missing), each a child {@code node} process on free loopback ports with its
+ * log in the test's work directory. {@link #close()} stops both.
+ *
+ * <p>Thread safety: not thread-safe; one test thread.
+ */
+final class KinesisTestServers implements AutoCloseable {
+  static final String ACCESS_KEY = "AKIAIOSFODNN7EXAMPLE";
+  static final String SECRET_KEY = "local-test-secret";
+
+  private final Path work;
+  private Process mock;
+  private Process dynalite;
+
+  KinesisTestServers(Path work) {
+    this.work = work;
+  }
+
+  private Path nodeModules() throws IOException, InterruptedException {
+    Path nm =
+        Path.of(System.getProperty("kinesis.testservers", "../connector-kinesis/testservers"))
+            .toAbsolutePath()
+            .normalize()
+            .resolve("node_modules");
+    if (!Files.isDirectory(nm.resolve("kinesis-local"))
+        || !Files.isDirectory(nm.resolve("dynalite"))) {
+      Process npm =
+          new ProcessBuilder("npm", "ci", "--no-audit", "--no-fund")
+              .directory(nm.getParent().toFile())
+              .redirectErrorStream(true)
+              .redirectOutput(work.resolve("npm-ci.log").toFile())
+              .start();
+      assertThat(npm.waitFor(5, TimeUnit.MINUTES) && npm.exitValue() == 0)
+          .as("npm ci in %s (node and npm are needed; see .ci/run)", nm.getParent())
+          .isTrue();
+    }
+    return nm;
+  }
+
+  /** Starts kinesis-mock; returns its plain-HTTP endpoint. */
+  String startKinesis() throws IOException, InterruptedException {
+    Path nm = nodeModules();
+    int plain = GatewayProcess.freePort();
+    int tls = GatewayProcess.freePort();
+    ProcessBuilder pb =
+        new ProcessBuilder("node", nm.resolve("kinesis-local/main.js").toString())
+            .redirectErrorStream(true)
+            .redirectOutput(work.resolve("kinesis-mock.log").toFile());
+    pb.environment().put("KINESIS_MOCK_PLAIN_PORT", Integer.toString(plain));
+    pb.environment().put("KINESIS_MOCK_TLS_PORT", Integer.toString(tls));
+    pb.environment()
+        .put("KINESIS_MOCK_CERT_PATH", nm.resolve("kinesis-local/server.json").toString());
+    pb.environment().put("LOG_LEVEL", "WARN");
+    for (String d :
+        List.of(
+            "CREATE_STREAM_DURATION",
+            "SPLIT_SHARD_DURATION",
+            "MERGE_SHARDS_DURATION",
+            "DELETE_STREAM_DURATION")) {
+      pb.environment().put(d, "50ms");
+    }
+    Process p = pb.start();
+    mock = p;
+    awaitOpen(p, plain, "kinesis-mock");
+    return "http://127.0.0.1:" + plain;
+  }
+
+  /** Starts dynalite (in memory); returns its endpoint. */
+  String startDynamo() throws IOException, InterruptedException {
+    Path nm = nodeModules();
+    int port = GatewayProcess.freePort();
+    Process p =
+        new ProcessBuilder(
+                "node",
+                nm.resolve("dynalite/cli.js").toString(),
+                "--host",
+                "127.0.0.1",
+                "--port",
+                Integer.toString(port),
+                "--createTableMs",
+                "50",
+                "--updateTableMs",
+                "50",
+                "--deleteTableMs",
+                "50")
+            .redirectErrorStream(true)
+            .redirectOutput(work.resolve("dynalite.log").toFile())
+            .start();
+    dynalite = p;
+    awaitOpen(p, port, "dynalite");
+    return "http://127.0.0.1:" + port;
+  }
+
+  private static void awaitOpen(Process p, int port, String what) {
+    await()
+        .atMost(Duration.ofSeconds(60))
+        .pollInterval(Duration.ofMillis(50))
+        .failFast(what + " exited", () -> !p.isAlive())
+        .until(() -> isOpen(port));
+  }
+
+  private static boolean isOpen(int port) {
+    try (Socket s = new Socket()) {
+      s.connect(new InetSocketAddress("127.0.0.1", port), 200);
+      return true;
+    } catch (IOException e) {
+      return false;
+    }
+  }
+
+  static KinesisClient client(String endpoint) {
+    return KinesisClient.builder()
+        .endpointOverride(URI.create(endpoint))
+        .region(Region.US_EAST_1)
+        .credentialsProvider(
+            StaticCredentialsProvider.create(AwsBasicCredentials.create(ACCESS_KEY, SECRET_KEY)))
+        .httpClient(ApacheHttpClient.builder().build())
+        .build();
+  }
+
+  static void awaitActive(KinesisClient k, String stream) {
+    await()
+        .atMost(Duration.ofSeconds(30))
+        .pollInterval(Duration.ofMillis(50))
+        .until(
+            () ->
+                k.describeStreamSummary(b -> b.streamName(stream))
+                        .streamDescriptionSummary()
+                        .streamStatus()
+                    == StreamStatus.ACTIVE);
+  }
+
+  @Override
+  public void close() {
+    for (Process p : new Process[] {mock, dynalite}) {
+      if (p != null) {
+        p.destroy();
+        try {
+          if (!p.waitFor(5, TimeUnit.SECONDS)) {
+            p.destroyForcibly();
+          }
+        } catch (InterruptedException e) {
+          p.destroyForcibly();
+          Thread.currentThread().interrupt();
+        }
+      }
+    }
+  }
+}
