@@ -377,9 +377,12 @@ public final class KinesisDirectSource implements DirectSource, RangeEndByReadin
           return viaEfo;
         }
       } else {
-        EfoShard es = efoShards.remove(shard);
+        EfoShard es;
+        synchronized (efoShards) {
+          es = efoShards.remove(shard);
+        }
         if (es != null) {
-          es.sub.close();
+          es.sub.close(); // closed since: read to its end with GetRecords
         }
       }
     }
