@@ -305,6 +305,9 @@ public final class KinesisBenchPeer {
               cb.metricsConfig().metricsFactory(new NullMetricsFactory()),
               cb.processorConfig(),
               cb.retrievalConfig()
+                  // the retrieval's own initial position defaults to LATEST (nothing of a filled
+                  // stream would be read)
+                  .initialPositionInStreamExtended(trim)
                   .retrievalSpecificConfig(
                       new PollingConfig(stream, clients.kinesis())
                           .maxRecords(10_000)
