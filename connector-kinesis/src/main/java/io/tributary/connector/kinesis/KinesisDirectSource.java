@@ -102,12 +102,18 @@ public final class KinesisDirectSource implements DirectSource, RangeEndByReadin
   private final Duration throttleBackoff;
   private final Duration readTimeout;
   private final Duration dedupWindow;
+  private final KinesisOptions.Consumer consumer;
+  private final String consumerName;
 
   private final Map<String, Position> initialPositions = new HashMap<>();
   private final Map<String, Position> ended = new ConcurrentHashMap<>();
   private final Map<String, Prefetched> prefetched = new ConcurrentHashMap<>();
   private final Map<String, AtomicLong> millisBehind = new ConcurrentHashMap<>();
   private final Map<String, Dedup> dedups = new ConcurrentHashMap<>();
+  private final Map<String, EfoShard> efoShards = new HashMap<>();
+  private final java.util.Set<String> closedShards = ConcurrentHashMap.newKeySet();
+  private KinesisFanOut fanOut;
+  private Duration efoRenewAfter;
   private boolean firstListing = true;
   private long latestPinnedAt;
 
@@ -118,6 +124,8 @@ public final class KinesisDirectSource implements DirectSource, RangeEndByReadin
   private Counter throttled;
   private Counter expiredGaps;
   private Counter duplicatesDropped;
+  private Counter efoSubscriptions;
+  private Counter efoEvents;
   private volatile boolean closed;
 
   /** Creates the source from options validated by {@link KinesisOptions#SOURCE}. */
@@ -139,6 +147,8 @@ public final class KinesisDirectSource implements DirectSource, RangeEndByReadin
     this.throttleBackoff = config.get(KinesisOptions.THROTTLE_BACKOFF);
     this.readTimeout = config.get(KinesisOptions.READ_TIMEOUT);
     this.dedupWindow = config.get(KinesisOptions.DEDUP_WINDOW);
+    this.consumer = config.get(KinesisOptions.CONSUMER);
+    this.consumerName = config.get(KinesisOptions.CONSUMER_NAME);
   }
 
   @Override
@@ -164,19 +174,57 @@ public final class KinesisDirectSource implements DirectSource, RangeEndByReadin
             .tag("pipeline", pipelineId)
             .tag("source", sourceName)
             .register(meters);
+    this.efoSubscriptions =
+        Counter.builder("tributary.kinesis.efo.subscriptions")
+            .description("SubscribeToShard calls (enhanced fan-out), renewals and retries included")
+            .tag("pipeline", pipelineId)
+            .tag("source", sourceName)
+            .register(meters);
+    this.efoEvents =
+        Counter.builder("tributary.kinesis.efo.events")
+            .description("SubscribeToShard events received (enhanced fan-out)")
+            .tag("pipeline", pipelineId)
+            .tag("source", sourceName)
+            .register(meters);
     this.client = KinesisClients.create(target);
     // Fails here, naming the fix, for a missing stream, bad credentials or an unreachable endpoint.
+    String streamArn;
     try {
-      client.describeStreamSummary(b -> b.streamName(target.stream()));
+      streamArn =
+          client
+              .describeStreamSummary(b -> b.streamName(target.stream()))
+              .streamDescriptionSummary()
+              .streamARN();
     } catch (SdkException e) {
       RuntimeException t = KinesisClients.translate("describe the stream", target, e);
       close();
       throw t;
     }
+    if (consumer == KinesisOptions.Consumer.EFO) {
+      String name = consumerName != null ? consumerName : defaultConsumerName(pipelineId);
+      fanOut =
+          new KinesisFanOut(
+              target,
+              name,
+              throttleBackoff,
+              readTimeout,
+              throttled,
+              efoSubscriptions,
+              "pipeline=" + pipelineId + " source=" + sourceName);
+      if (efoRenewAfter != null) {
+        fanOut.renewAfter(efoRenewAfter);
+      }
+      try {
+        fanOut.open(client, streamArn);
+      } catch (RuntimeException e) {
+        close();
+        throw e;
+      }
+    }
     this.latestPinnedAt = System.currentTimeMillis();
     LOG.info(
         "event=kinesis_source_opened pipeline={} source={} stream={} region={} endpoint={}"
-            + " starting_position={} on_expired={} dedup_window={}",
+            + " starting_position={} on_expired={} dedup_window={} consumer={}",
         pipelineId,
         sourceName,
         target.stream(),
@@ -184,7 +232,22 @@ public final class KinesisDirectSource implements DirectSource, RangeEndByReadin
         target.endpoint() == null ? "aws" : target.endpoint(),
         startingPosition,
         onExpired,
-        dedupWindow);
+        dedupWindow,
+        fanOut == null ? "polling" : "efo:" + fanOut.consumerArn());
+  }
+
+  /** The consumer name used when consumer-name is unset: valid characters of the pipeline id. */
+  static String defaultConsumerName(String pipelineId) {
+    String n = "tributary-" + pipelineId.replaceAll("[^a-zA-Z0-9_.-]", "_");
+    return n.length() > 128 ? n.substring(0, 128) : n;
+  }
+
+  /**
+   * Renews enhanced fan-out subscriptions after {@code d} instead of AWS's 5 minutes (call before
+   * {@link #open}). For tests of the renewal.
+   */
+  void efoRenewAfter(Duration d) {
+    this.efoRenewAfter = d;
   }
 
   @Override
@@ -193,6 +256,10 @@ public final class KinesisDirectSource implements DirectSource, RangeEndByReadin
     List<PartitionInfo> out = new ArrayList<>(shards.size());
     for (Shard s : shards) {
       String id = s.shardId();
+      if (s.sequenceNumberRange() != null
+          && s.sequenceNumberRange().endingSequenceNumber() != null) {
+        closedShards.add(id); // closed by a split or merge: a finite shard, read with GetRecords
+      }
       Position initial = initialPositions.computeIfAbsent(id, this::initialPosition);
       List<String> parents = new ArrayList<>(2);
       if (s.parentShardId() != null) {
@@ -304,6 +371,22 @@ public final class KinesisDirectSource implements DirectSource, RangeEndByReadin
     if (end != null && from.compareTo(end) >= 0) {
       return from;
     }
+    if (fanOut != null) {
+      if (!closedShards.contains(shard)) {
+        Position viaEfo = fixRangeEndByFanOut(shard, from, maxRecords, maxBytes);
+        if (viaEfo != null) {
+          return viaEfo;
+        }
+      } else {
+        EfoShard es;
+        synchronized (efoShards) {
+          es = efoShards.remove(shard);
+        }
+        if (es != null) {
+          es.sub.close(); // closed since: read to its end with GetRecords
+        }
+      }
+    }
     ShardReader reader = new ShardReader(shard, from);
     List<Record> taken = new ArrayList<>();
     long bytes = 0;
@@ -356,6 +439,157 @@ public final class KinesisDirectSource implements DirectSource, RangeEndByReadin
     return until;
   }
 
+  /**
+   * {@link #fixRangeEnd} with enhanced fan-out: takes the records the shard's subscription pushed
+   * (starting one at {@code from} when the shard has none there), up to the limits, until the
+   * subscription is caught up, the shard ended, or no event came within a short wait. Returns null
+   * when the subscription cannot start at {@code from} (Kinesis refused the position, or its first
+   * record is not the one {@code from} names): the caller reads with GetRecords, which reports
+   * expired data.
+   */
+  private Position fixRangeEndByFanOut(
+      String shard, Position from, long maxRecords, long maxBytes) {
+    EfoShard es;
+    synchronized (efoShards) {
+      es = efoShards.get(shard);
+      if (es != null && !es.next.equals(from)) {
+        es.sub.close(); // planned from elsewhere (a retried plan): start again at `from`
+        es = null;
+      }
+      if (es == null) {
+        es = new EfoShard(fanOut.subscribe(shard, from), from);
+        efoShards.put(shard, es);
+      }
+    }
+    List<Record> taken = new ArrayList<>();
+    long bytes = 0;
+    Position until = from;
+    boolean limited = false;
+    while (true) {
+      while (!es.pending.isEmpty()) {
+        if (taken.size() >= maxRecords || (bytes >= maxBytes && !taken.isEmpty())) {
+          limited = true;
+          break;
+        }
+        Record r = es.pending.poll();
+        taken.add(r);
+        bytes += r.sizeInBytes();
+        until = after(r.position().position());
+      }
+      if (limited) {
+        break;
+      }
+      if (es.ended) {
+        until = until.sub() > 0 ? until.plus(1) : until;
+        ended.put(shard, until);
+        LOG.info(
+            "event=kinesis_shard_read_to_end pipeline={} source={} shard={} end={} via=efo",
+            pipelineId,
+            sourceName,
+            shard,
+            until);
+        break;
+      }
+      // Caught up: take what already arrived, wait for nothing. Behind: the next event is due.
+      long waitMs = es.caughtUp ? 0 : es.events == 0 ? EFO_FIRST_EVENT_WAIT_MS : EFO_EVENT_WAIT_MS;
+      KinesisFanOut.Event ev;
+      try {
+        ev = (KinesisFanOut.Event) es.sub.poll(waitMs);
+      } catch (InvalidArgumentException refused) {
+        if (taken.isEmpty() && es.events == 0) {
+          dropEfo(shard, es, "Kinesis refused the starting position: " + refused.getMessage());
+          return null;
+        }
+        break;
+      }
+      if (ev == null) {
+        break;
+      }
+      es.events++;
+      efoEvents.increment();
+      LOG.debug(
+          "event=kinesis_efo_event pipeline={} source={} shard={} records={} millis_behind={}"
+              + " continuation={} ended={}",
+          pipelineId,
+          sourceName,
+          shard,
+          ev.records().size(),
+          ev.millisBehind(),
+          ev.continuation(),
+          ev.shardEnded());
+      AtomicLong lag = millisBehind.get(shard);
+      if (lag != null) {
+        lag.set(ev.millisBehind());
+      }
+      es.caughtUp = ev.millisBehind() == 0;
+      for (software.amazon.awssdk.services.kinesis.model.Record kr : ev.records()) {
+        BigInteger seq = new BigInteger(kr.sequenceNumber());
+        if (!es.firstSeen) {
+          es.firstSeen = true;
+          if (es.start.sub() > 0
+              && es.start.sequence().signum() > 0
+              && !seq.equals(es.start.sequence())) {
+            // the record at `from` was read before, so it must come first: it is gone (retention)
+            if (taken.isEmpty()) {
+              dropEfo(shard, es, "the first record of the subscription is " + seq);
+              return null;
+            }
+          }
+        }
+        expand(kr, seq, shard, es.start, es.pending);
+      }
+      if (ev.shardEnded()) {
+        es.ended = true;
+      }
+    }
+    es.next = until;
+    if (!taken.isEmpty()) {
+      prefetched.put(shard, new Prefetched(from, until, taken));
+    }
+    return until;
+  }
+
+  private void dropEfo(String shard, EfoShard es, String why) {
+    es.sub.close();
+    synchronized (efoShards) {
+      efoShards.remove(shard, es);
+    }
+    LOG.info(
+        "event=kinesis_efo_fallback_to_get_records pipeline={} source={} shard={} from={} reason=\"{}\"",
+        pipelineId,
+        sourceName,
+        shard,
+        es.start,
+        why);
+  }
+
+  /** Longest wait for a new subscription's first event while planning. */
+  private static final long EFO_FIRST_EVENT_WAIT_MS = 2000;
+
+  /** Longest wait for the next event of a subscription that is behind. */
+  private static final long EFO_EVENT_WAIT_MS = 500;
+
+  /**
+   * The enhanced fan-out state of one shard, used by the batch thread only: the subscription, the
+   * user records it delivered that no range took yet, and the position after the last one taken.
+   */
+  private static final class EfoShard {
+    final KinesisFanOut.ShardSubscription sub;
+    final Position start;
+    final java.util.ArrayDeque<Record> pending = new java.util.ArrayDeque<>();
+    Position next;
+    int events;
+    boolean caughtUp;
+    boolean ended;
+    boolean firstSeen;
+
+    EfoShard(KinesisFanOut.ShardSubscription sub, Position start) {
+      this.sub = sub;
+      this.start = start;
+      this.next = start;
+    }
+  }
+
   /** The position just after the record at {@code p}. */
   private static Position after(Position p) {
     return Position.of(p.sequence(), p.sub() + 1);
@@ -400,6 +634,14 @@ public final class KinesisDirectSource implements DirectSource, RangeEndByReadin
   public void close() {
     closed = true;
     prefetched.clear();
+    synchronized (efoShards) {
+      efoShards.values().forEach(e -> e.sub.close());
+      efoShards.clear();
+    }
+    if (fanOut != null) {
+      fanOut.close();
+      fanOut = null;
+    }
     if (client != null) {
       client.close();
       client = null;
@@ -557,52 +799,65 @@ public final class KinesisDirectSource implements DirectSource, RangeEndByReadin
 
     private void expand(
         software.amazon.awssdk.services.kinesis.model.Record kr, BigInteger seq, List<Record> out) {
-      byte[] data = kr.data().asByteArrayUnsafe();
-      long ts =
-          kr.approximateArrivalTimestamp() == null
-              ? -1
-              : kr.approximateArrivalTimestamp().toEpochMilli();
-      List<KplAggregation.UserRecord> users = KplAggregation.decode(data);
-      if (users == null) {
-        Position p = Position.of(seq, 0);
-        if (!p.isBefore(from)) {
-          out.add(
-              new Record(
-                  kr.partitionKey().getBytes(StandardCharsets.UTF_8),
-                  data,
-                  ts,
-                  Map.of(),
-                  new SourcePosition(sourceName, shard, p)));
-        }
-        return;
-      }
-      for (int i = 0; i < users.size(); i++) {
-        Position p = Position.of(seq, i);
-        if (p.isBefore(from)) {
-          continue;
-        }
-        KplAggregation.UserRecord u = users.get(i);
-        Map<String, byte[]> headers = Map.of();
-        if (!u.tags().isEmpty()) {
-          headers = new LinkedHashMap<>();
-          for (Map.Entry<String, String> t : u.tags().entrySet()) {
-            if (t.getKey().startsWith(HEADER_TAG_PREFIX) && t.getValue() != null) {
-              headers.put(
-                  t.getKey().substring(HEADER_TAG_PREFIX.length()),
-                  Base64.getDecoder().decode(t.getValue()));
-            } else if (t.getKey().equals(DEDUP_TAG) && t.getValue() != null) {
-              headers.put(DEDUP_TAG, t.getValue().getBytes(StandardCharsets.UTF_8));
-            }
-          }
-        }
+      KinesisDirectSource.this.expand(kr, seq, shard, from, out);
+    }
+  }
+
+  /**
+   * Adds the user records of {@code kr} (one, or a KPL aggregate's) at or after {@code from} to
+   * {@code out}.
+   */
+  private void expand(
+      software.amazon.awssdk.services.kinesis.model.Record kr,
+      BigInteger seq,
+      String shard,
+      Position from,
+      java.util.Collection<Record> out) {
+    byte[] data = kr.data().asByteArrayUnsafe();
+    long ts =
+        kr.approximateArrivalTimestamp() == null
+            ? -1
+            : kr.approximateArrivalTimestamp().toEpochMilli();
+    List<KplAggregation.UserRecord> users = KplAggregation.decode(data);
+    if (users == null) {
+      Position p = Position.of(seq, 0);
+      if (!p.isBefore(from)) {
         out.add(
             new Record(
-                u.partitionKey().getBytes(StandardCharsets.UTF_8),
-                u.data(),
+                kr.partitionKey().getBytes(StandardCharsets.UTF_8),
+                data,
                 ts,
-                headers,
+                Map.of(),
                 new SourcePosition(sourceName, shard, p)));
       }
+      return;
+    }
+    for (int i = 0; i < users.size(); i++) {
+      Position p = Position.of(seq, i);
+      if (p.isBefore(from)) {
+        continue;
+      }
+      KplAggregation.UserRecord u = users.get(i);
+      Map<String, byte[]> headers = Map.of();
+      if (!u.tags().isEmpty()) {
+        headers = new LinkedHashMap<>();
+        for (Map.Entry<String, String> t : u.tags().entrySet()) {
+          if (t.getKey().startsWith(HEADER_TAG_PREFIX) && t.getValue() != null) {
+            headers.put(
+                t.getKey().substring(HEADER_TAG_PREFIX.length()),
+                Base64.getDecoder().decode(t.getValue()));
+          } else if (t.getKey().equals(DEDUP_TAG) && t.getValue() != null) {
+            headers.put(DEDUP_TAG, t.getValue().getBytes(StandardCharsets.UTF_8));
+          }
+        }
+      }
+      out.add(
+          new Record(
+              u.partitionKey().getBytes(StandardCharsets.UTF_8),
+              u.data(),
+              ts,
+              headers,
+              new SourcePosition(sourceName, shard, p)));
     }
   }
 

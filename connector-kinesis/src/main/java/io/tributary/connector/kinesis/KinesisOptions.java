@@ -47,6 +47,17 @@ public final class KinesisOptions {
     SKIP
   }
 
+  /** How the {@code kinesis} source receives records. */
+  public enum Consumer {
+    /** GetRecords (shared throughput of 2 MB/s and 5 calls/s per shard across all readers). */
+    POLLING,
+    /**
+     * Enhanced fan-out: a registered stream consumer with SubscribeToShard over HTTP/2 (its own 2
+     * MB/s per shard, records pushed as they arrive).
+     */
+    EFO
+  }
+
   /** How the sink picks each record's partition key. */
   public enum PartitionKeySource {
     /** The record key (UTF-8); records without a key get a hash of their value. */
@@ -150,6 +161,26 @@ public final class KinesisOptions {
               "Drop records whose Tributary dedup id (written by the kinesis sink with dedup-ids: true) was seen"
                   + " earlier in the same shard within this span of arrival time; 0 (default) keeps every record."
                   + " Duplicates arise when the writing pipeline replays a batch after a crash.");
+
+  public static final ConfigOption<Consumer> CONSUMER =
+      ConfigOption.enumValue("consumer", Consumer.class)
+          .defaultValue(Consumer.POLLING)
+          .description(
+              "polling (default): GetRecords. efo: enhanced fan-out, the source registers consumer-name on the"
+                  + " stream and receives the open shards' records by SubscribeToShard over HTTP/2 (renewed every 5"
+                  + " minutes from the last event); closed shards (after a split or merge) and replays of planned"
+                  + " ranges are read with GetRecords. The endpoint must serve RegisterStreamConsumer and"
+                  + " SubscribeToShard; the identity needs kinesis:RegisterStreamConsumer, DescribeStreamConsumer"
+                  + " and SubscribeToShard.");
+
+  public static final ConfigOption<String> CONSUMER_NAME =
+      ConfigOption.string("consumer-name")
+          .validate(KinesisOptions::checkConsumerName)
+          .description(
+              "With consumer: efo, the stream consumer's name (registered at open when missing, kept"
+                  + " afterwards: deregister it yourself when the pipeline is retired). Unset: tributary-<pipeline"
+                  + " id>. Two pipelines reading the same stream need different names (Kinesis allows one"
+                  + " subscription per consumer and shard).");
 
   public static final ConfigOption<PartitionKeySource> PARTITION_KEY =
       ConfigOption.enumValue("partition-key", PartitionKeySource.class)
@@ -359,7 +390,9 @@ public final class KinesisOptions {
           GET_RECORDS_LIMIT,
           THROTTLE_BACKOFF,
           READ_TIMEOUT,
-          DEDUP_WINDOW);
+          DEDUP_WINDOW,
+          CONSUMER,
+          CONSUMER_NAME);
 
   public static final ConfigSpec SINK =
       ConfigSpec.of(
@@ -387,6 +420,14 @@ public final class KinesisOptions {
     } catch (Exception e) {
       return "not a URL (expected: e.g. https://kinesis.eu-west-1.amazonaws.com)";
     }
+  }
+
+  static String checkConsumerName(String v) {
+    if (v.isEmpty() || v.length() > 128 || !v.matches("[a-zA-Z0-9_.-]+")) {
+      return "not a valid Kinesis consumer name (expected: 1 to 128 characters of A-Z, a-z, 0-9, '_', '-' or"
+          + " '.')";
+    }
+    return null;
   }
 
   static String checkTableName(String v) {
@@ -462,6 +503,11 @@ public final class KinesisOptions {
       throw new ConfigException(
           "Invalid value sequence-numbers for starting-position: starting-sequence-numbers is empty"
               + " (expected: entries shardId=sequenceNumber)");
+    }
+    if (config.get(CONSUMER_NAME) != null && config.get(CONSUMER) != Consumer.EFO) {
+      throw new ConfigException(
+          "consumer-name is set but consumer is polling: the name is only used for enhanced fan-out (expected:"
+              + " consumer: efo, or no consumer-name)");
     }
     checkCredentials(config);
   }

@@ -51,6 +51,12 @@ final class FaultProxy implements AutoCloseable {
   /** PutRecords entries failed so far. */
   final AtomicInteger failedEntries = new AtomicInteger();
 
+  /**
+   * Whether the enhanced fan-out calls are answered as a Kinesis-compatible server without them
+   * answers (kinesalite: UnknownOperationException).
+   */
+  volatile boolean refuseFanOut;
+
   /** Whether every call is answered as AWS answers an unknown access key. */
   volatile boolean rejectCredentials;
 
@@ -77,6 +83,10 @@ final class FaultProxy implements AutoCloseable {
             400,
             "{\"__type\":\"UnrecognizedClientException\",\"message\":\"The security token included in the"
                 + " request is invalid.\"}");
+        return;
+      }
+      if (refuseFanOut && (op.endsWith("StreamConsumer") || op.equals("SubscribeToShard"))) {
+        reply(ex, 400, "{\"__type\":\"UnknownOperationException\"}");
         return;
       }
       if (op.equals("GetRecords") && decrementIfPositive(throttleGetRecords)) {

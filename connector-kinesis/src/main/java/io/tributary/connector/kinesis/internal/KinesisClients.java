@@ -17,8 +17,14 @@ import software.amazon.awssdk.awscore.exception.AwsServiceException;
 import software.amazon.awssdk.awscore.retry.AwsRetryStrategy;
 import software.amazon.awssdk.core.exception.SdkClientException;
 import software.amazon.awssdk.core.exception.SdkException;
+import software.amazon.awssdk.http.Protocol;
+import software.amazon.awssdk.http.ProtocolNegotiation;
 import software.amazon.awssdk.http.apache.ApacheHttpClient;
+import software.amazon.awssdk.http.async.SdkAsyncHttpClient;
+import software.amazon.awssdk.http.nio.netty.NettyNioAsyncHttpClient;
 import software.amazon.awssdk.regions.Region;
+import software.amazon.awssdk.services.kinesis.KinesisAsyncClient;
+import software.amazon.awssdk.services.kinesis.KinesisAsyncClientBuilder;
 import software.amazon.awssdk.services.kinesis.KinesisClient;
 import software.amazon.awssdk.services.kinesis.KinesisClientBuilder;
 import software.amazon.awssdk.services.kinesis.model.KmsThrottlingException;
@@ -77,6 +83,74 @@ public final class KinesisClients {
       b.endpointOverride(URI.create(t.endpoint()));
     }
     return b.build();
+  }
+
+  /**
+   * The asynchronous client for enhanced fan-out (SubscribeToShard): Netty over HTTP/2, as AWS
+   * requires for event streams (ALPN over https, prior knowledge over plain http), no SDK retries.
+   * Close the client, then {@code http}.
+   */
+  public static AsyncClient createAsync(Target t) {
+    boolean tls = t.endpoint() == null || t.endpoint().startsWith("https:");
+    NettyNioAsyncHttpClient.Builder nb =
+        NettyNioAsyncHttpClient.builder()
+            .protocol(Protocol.HTTP2)
+            .maxConcurrency(256)
+            .connectionTimeout(Duration.ofSeconds(5))
+            .readTimeout(Duration.ZERO); // a subscription is idle between events
+    if (tls && t.endpoint() != null) {
+      // A non-AWS TLS endpoint (a local server) may not assume HTTP/2 without negotiating it.
+      nb.protocolNegotiation(ProtocolNegotiation.ALPN);
+    }
+    SdkAsyncHttpClient http = nb.build();
+    KinesisAsyncClientBuilder b =
+        KinesisAsyncClient.builder()
+            .region(Region.of(t.region()))
+            .credentialsProvider(credentials(t))
+            .httpClient(http)
+            .overrideConfiguration(o -> o.retryStrategy(AwsRetryStrategy.doNotRetry()));
+    if (t.endpoint() != null) {
+      b.endpointOverride(URI.create(t.endpoint()));
+    }
+    return new AsyncClient(b.build(), http);
+  }
+
+  /** An asynchronous Kinesis client and the HTTP client it owns; closes both. */
+  public record AsyncClient(KinesisAsyncClient kinesis, SdkAsyncHttpClient http)
+      implements AutoCloseable {
+    @Override
+    public void close() {
+      kinesis.close();
+      http.close();
+    }
+  }
+
+  private static AwsCredentialsProvider credentials(Target t) {
+    return t.accessKeyId() != null
+        ? StaticCredentialsProvider.create(
+            AwsBasicCredentials.create(t.accessKeyId(), t.secretAccessKey()))
+        : DefaultCredentialsProvider.create();
+  }
+
+  /**
+   * Whether {@code e} says the endpoint does not implement the operation (a Kinesis-compatible
+   * server without enhanced fan-out): an unknown-operation error code, or HTTP 404/501.
+   */
+  public static boolean isUnsupportedOperation(Throwable e) {
+    if (!(e instanceof AwsServiceException a)) {
+      return false;
+    }
+    String code = a.awsErrorDetails() == null ? null : a.awsErrorDetails().errorCode();
+    if (code != null
+        && (code.equals("UnknownOperationException")
+            || code.equals("UnknownOperation")
+            || code.equals("InvalidAction")
+            || code.equals("NotImplemented")
+            || code.equals("UnsupportedOperation")
+            || code.equals("UnsupportedOperationException"))) {
+      return true;
+    }
+    return a.statusCode() == 404 || a.statusCode() == 501;
   }
 
   /** Whether Kinesis asked the caller to slow down. */
