@@ -161,7 +161,8 @@ class DistributionIT {
   void theLauncherDefaultsGiveWayToTributaryJavaOpts() throws Exception {
     Path home = unpack();
     Path defaultsLog = tmp.resolve("defaults.log");
-    Process defaults = run(home, defaultsLog, "-Xmx256m -XX:+PrintCommandLineFlags", "--version");
+    Process defaults =
+        runWith(home, defaultsLog, "-Xmx256m -XX:+PrintCommandLineFlags", "--version");
     assertThat(defaults.waitFor(60, TimeUnit.SECONDS)).isTrue();
     String flags = Files.readString(defaultsLog);
     assertThat(defaults.exitValue()).as(flags).isZero();
