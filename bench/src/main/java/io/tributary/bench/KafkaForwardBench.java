@@ -116,11 +116,13 @@ public final class KafkaForwardBench {
               + " [batch-interval=200ms]");
       System.exit(2);
     }
-    Path jar = Path.of(args[0]);
+    Path gatewayArg = Path.of(args[0]);
     int records = args.length > 1 ? Integer.parseInt(args[1]) : 2_000_000;
     long maxPerPartition = args.length > 2 ? Long.parseLong(args[2]) : 50_000;
     String batchInterval = args.length > 3 ? args[3] : "200ms";
     Path work = Files.createTempDirectory("tributary-kafka-bench");
+    Path jar = gatewayLauncher(gatewayArg, work);
+    System.out.println("gateway: " + jar);
     String loadBefore = Machine.loadAverage();
     try (KafkaBroker broker = KafkaBroker.start()) {
       broker.createTopic("bench-in", PARTITIONS);
@@ -149,6 +151,8 @@ public final class KafkaForwardBench {
       List<Result> results = new ArrayList<>();
       results.add(plainConsumer(broker, "bench-in", records));
       print(results.get(0), results.get(0));
+      Result txnWrite = txnWrite(broker, records, maxPerPartition * PARTITIONS);
+      print(txnWrite, results.get(0));
       results.add(
           gateway(
               jar, broker, work, "kafka", "", List.of(), records, maxPerPartition, batchInterval));
@@ -185,7 +189,7 @@ public final class KafkaForwardBench {
         results.add(v);
       }
       System.out.println("load average after: " + Machine.loadAverage());
-      summary(results, records / writeSeconds);
+      summary(results, records / writeSeconds, txnWrite);
     } finally {
       keepLogs(work);
       try (Stream<Path> walk = Files.walk(work)) {
@@ -211,7 +215,7 @@ public final class KafkaForwardBench {
         r.cpuToAllOutputSeconds());
   }
 
-  private static void summary(List<Result> results, double writeRate) {
+  private static void summary(List<Result> results, double writeRate, Result txnWrite) {
     Result plain = results.get(0);
     Result eos = results.get(1);
     Result streams = results.get(3);
@@ -252,6 +256,14 @@ public final class KafkaForwardBench {
             + " reading) wrote %.0f records/s = %.2fx plain; a forwarder must also read and commit%n",
         writeRate,
         writeRate / plain.steadyRecordsPerSecond());
+    System.out.printf(
+        Locale.ROOT,
+        "exactly-once write ceiling: a transactional producer alone (KafkaTxnWrite, its own JVM, the"
+            + " sink's producer settings, nothing read) wrote %.0f records/s = %.2fx plain; the"
+            + " exactly-once gateway forwarded at %.2fx of that%n",
+        txnWrite.steadyRecordsPerSecond(),
+        txnWrite.steadyRecordsPerSecond() / plain.steadyRecordsPerSecond(),
+        eos.steadyRecordsPerSecond() / txnWrite.steadyRecordsPerSecond());
     System.out.println();
     double vsPlain = eos.steadyRecordsPerSecond() / plain.steadyRecordsPerSecond();
     double vsStreams = eos.steadyRecordsPerSecond() / streams.steadyRecordsPerSecond();
@@ -383,6 +395,56 @@ public final class KafkaForwardBench {
     return Path.of(System.getProperty("java.home"), "bin", "java").toString();
   }
 
+  private static final Pattern TXN_RESULT =
+      Pattern.compile("result seconds=([0-9.]+) records=(\\d+) vmhwm-kb=(\\d+)");
+
+  /**
+   * The exactly-once write ceiling in its own JVM ({@link KafkaTxnWrite}): N records into a fresh
+   * topic in transactions of {@code perTxn} records, the sink's producer settings.
+   */
+  private static Result txnWrite(KafkaBroker broker, int records, long perTxn) throws Exception {
+    String topic = "bench-txn-write";
+    broker.createTopic(topic, PARTITIONS);
+    long launchMs = System.currentTimeMillis();
+    Process p =
+        new ProcessBuilder(
+                java(),
+                CHILD_XMX,
+                "-cp",
+                childClasspath(),
+                KafkaTxnWrite.class.getName(),
+                broker.bootstrapServers(),
+                topic,
+                Integer.toString(PARTITIONS),
+                Integer.toString(records),
+                Long.toString(perTxn),
+                "bench-txn-write")
+            .redirectErrorStream(true)
+            .start();
+    RssSampler rss = new RssSampler(p);
+    String out = new String(p.getInputStream().readAllBytes());
+    if (!p.waitFor(10, TimeUnit.MINUTES) || p.exitValue() != 0) {
+      throw new IllegalStateException("transactional writer failed: " + out);
+    }
+    long endMs = System.currentTimeMillis();
+    rss.stop();
+    Matcher m = TXN_RESULT.matcher(out);
+    if (!m.find()) {
+      throw new IllegalStateException("unexpected transactional writer output: " + out);
+    }
+    double seconds = Double.parseDouble(m.group(1));
+    return new Result(
+        "transactional producer alone, writes only (ceiling)",
+        records,
+        Long.parseLong(m.group(2)) / seconds,
+        Double.NaN,
+        (endMs - launchMs) / 1e3,
+        Math.max(rss.peakKb(), Long.parseLong(m.group(3))),
+        Long.parseLong(m.group(2)),
+        cpuSeconds(p),
+        Double.NaN);
+  }
+
   /** The plain consumer in its own JVM; it times itself (see {@link KafkaPlainRead}). */
   private static Result plainConsumer(KafkaBroker broker, String topic, int records)
       throws Exception {
@@ -478,13 +540,7 @@ public final class KafkaForwardBench {
     if (!variantOpts.isEmpty()) {
       name += " " + String.join(" ", variantOpts);
     }
-    return forwarder(
-        name,
-        broker,
-        out,
-        records,
-        log,
-        new ProcessBuilder(gatewayCommand(jar, config, variantOpts)));
+    return forwarder(name, broker, out, records, log, gatewayCommand(jar, config, variantOpts));
   }
 
   /**
@@ -493,15 +549,49 @@ public final class KafkaForwardBench {
    * that {@code BENCH_GATEWAY_VARIANT_OPTS} adds) are for looking into a run, never for the
    * figures.
    */
-  private static List<String> gatewayCommand(Path jar, Path config, List<String> variantOpts) {
-    List<String> cmd = new ArrayList<>(List.of(java(), CHILD_XMX));
+  private static ProcessBuilder gatewayCommand(Path jar, Path config, List<String> variantOpts) {
+    List<String> opts = new ArrayList<>(List.of(CHILD_XMX));
     String extra = System.getenv("BENCH_GATEWAY_JAVA_OPTS");
     if (extra != null && !extra.isBlank()) {
-      cmd.addAll(Arrays.asList(extra.trim().split("\\s+")));
+      opts.addAll(Arrays.asList(extra.trim().split("\\s+")));
     }
-    cmd.addAll(variantOpts);
+    opts.addAll(variantOpts);
+    if (Files.isExecutable(jar) && !jar.toString().endsWith(".jar")) {
+      // the distribution's launcher: its default JVM options, then ours (TRIBUTARY_JAVA_OPTS)
+      ProcessBuilder pb = new ProcessBuilder(jar.toString(), "run", "--config", config.toString());
+      pb.environment().put("TRIBUTARY_JAVA_OPTS", String.join(" ", opts));
+      pb.environment().put("JAVA_HOME", System.getProperty("java.home"));
+      return pb;
+    }
+    List<String> cmd = new ArrayList<>(List.of(java()));
+    cmd.addAll(opts);
     cmd.addAll(List.of("-jar", jar.toString(), "run", "--config", config.toString()));
-    return cmd;
+    return new ProcessBuilder(cmd);
+  }
+
+  /**
+   * The gateway to run: {@code arg} itself when it is a jar ({@code java -jar}), else the
+   * distribution archive {@code tributary-gateway-*-dist.tar.gz} unpacked into {@code work}, whose
+   * {@code bin/tributary} launcher is returned (the way a user runs the gateway, with the
+   * launcher's default JVM options).
+   */
+  static Path gatewayLauncher(Path arg, Path work) throws Exception {
+    if (!arg.toString().endsWith(".tar.gz")) {
+      return arg;
+    }
+    Path dest = Files.createDirectories(work.resolve("dist"));
+    Process tar =
+        new ProcessBuilder("tar", "xzf", arg.toString(), "-C", dest.toString())
+            .redirectErrorStream(true)
+            .start();
+    String out = new String(tar.getInputStream().readAllBytes());
+    if (tar.waitFor() != 0) {
+      throw new IllegalStateException("could not unpack " + arg + ": " + out);
+    }
+    try (Stream<Path> dirs = Files.list(dest)) {
+      Path home = dirs.findFirst().orElseThrow();
+      return home.resolve("bin").resolve("tributary");
+    }
   }
 
   private static Result streams(KafkaBroker broker, Path work, int records) throws Exception {

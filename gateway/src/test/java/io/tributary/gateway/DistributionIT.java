@@ -47,6 +47,10 @@ class DistributionIT {
   }
 
   private Process run(Path home, Path log, String... args) throws Exception {
+    return runWith(home, log, "-Xmx256m", args);
+  }
+
+  private Process runWith(Path home, Path log, String javaOpts, String... args) throws Exception {
     List<String> cmd = new java.util.ArrayList<>();
     cmd.add(home.resolve("bin/tributary").toString());
     cmd.addAll(List.of(args));
@@ -56,7 +60,7 @@ class DistributionIT {
             .redirectErrorStream(true)
             .redirectOutput(log.toFile());
     pb.environment().put("JAVA_HOME", System.getProperty("java.home"));
-    pb.environment().put("TRIBUTARY_JAVA_OPTS", "-Xmx256m");
+    pb.environment().put("TRIBUTARY_JAVA_OPTS", javaOpts);
     return pb.start();
   }
 
@@ -146,6 +150,42 @@ class DistributionIT {
     } finally {
       gw.destroyForcibly();
     }
+  }
+
+  /**
+   * The launcher's default JVM options (serial collector, 32 MiB initial heap) apply unless {@code
+   * TRIBUTARY_JAVA_OPTS} chooses otherwise; a collector named there replaces the default one
+   * instead of clashing with it ("Multiple garbage collectors selected").
+   */
+  @Test
+  void theLauncherDefaultsGiveWayToTributaryJavaOpts() throws Exception {
+    Path home = unpack();
+    Path defaultsLog = tmp.resolve("defaults.log");
+    Process defaults =
+        runWith(home, defaultsLog, "-Xmx256m -XX:+PrintCommandLineFlags", "--version");
+    assertThat(defaults.waitFor(60, TimeUnit.SECONDS)).isTrue();
+    String flags = Files.readString(defaultsLog);
+    assertThat(defaults.exitValue()).as(flags).isZero();
+    assertThat(flags)
+        .contains("-XX:+UseSerialGC")
+        .contains("-XX:InitialHeapSize=33554432")
+        .contains("-XX:MaxHeapSize=268435456")
+        .contains("tributary ");
+
+    Path chosenLog = tmp.resolve("chosen.log");
+    Process chosen =
+        runWith(
+            home,
+            chosenLog,
+            "-Xmx256m -XX:+UseG1GC -Xms64m -XX:+PrintCommandLineFlags",
+            "--version");
+    assertThat(chosen.waitFor(60, TimeUnit.SECONDS)).isTrue();
+    String chosenFlags = Files.readString(chosenLog);
+    assertThat(chosen.exitValue()).as(chosenFlags).isZero();
+    assertThat(chosenFlags)
+        .contains("-XX:+UseG1GC")
+        .doesNotContain("UseSerialGC")
+        .contains("-XX:InitialHeapSize=67108864");
   }
 
   @Test

@@ -71,9 +71,10 @@ import org.slf4j.LoggerFactory;
  * discovered later start at earliest.
  *
  * <p>Memory: each range read uses a consumer of its own assigned to that one partition, so it
- * buffers at most one fetch response of {@code max.partition.fetch.bytes} (1 MiB by default) plus
- * one poll's records; {@code fetch.max.bytes} (50 MiB), which caps a response over many partitions,
- * is never reached, so no fetch size is set here.
+ * buffers at most one fetch response of {@code max.partition.fetch.bytes} (256 KiB under G1, 1 MiB
+ * under the serial or parallel collector, see {@link #readerFetchBytes(List)}) plus one poll's
+ * records; {@code fetch.max.bytes} (50 MiB), which caps a response over many partitions, is never
+ * reached, so no fetch size is set here.
  *
  * <p>Thread safety: {@link #partitions()} is called from the batch thread and uses the source's own
  * consumer. {@link #read(OffsetRange)} may be called from several threads at once: each read takes
@@ -116,8 +117,52 @@ public final class KafkaDirectSource implements DirectSource {
   private final java.util.concurrent.atomic.AtomicInteger readerIds =
       new java.util.concurrent.atomic.AtomicInteger();
 
-  /** The consumers' default {@code max.partition.fetch.bytes}, see {@link #open}. */
+  /**
+   * The consumers' default {@code max.partition.fetch.bytes} under G1 and any collector not known
+   * to take a 1 MiB array in its young generation, see {@link #readerFetchBytes}.
+   */
   static final int READER_FETCH_BYTES = 256 * 1024;
+
+  /**
+   * The consumers' default {@code max.partition.fetch.bytes} under the serial and the parallel
+   * collector: Kafka's own default.
+   */
+  static final int READER_FETCH_BYTES_NO_HUMONGOUS = 1024 * 1024;
+
+  /**
+   * The consumers' default {@code max.partition.fetch.bytes} for a JVM whose collectors have these
+   * names ({@code GarbageCollectorMXBean} names). A fetch response is one heap buffer of up to that
+   * size. Under G1 one of 1 MiB is a "humongous" object (half a region or more; regions are 1 MiB
+   * for heaps up to 2 GiB): each one takes whole old-generation regions and starts a concurrent
+   * cycle, and the heap grows; 256 KiB stays below that threshold for every region size. The serial
+   * and the parallel collector (the gateway launcher's default is the serial one) allocate such a
+   * buffer in the young generation like any other, so there the reads take Kafka's 1 MiB: a range
+   * read is one partition on one consumer with one fetch in flight, so 4x the bytes per fetch is 4x
+   * fewer fetch round trips per range. Other or unknown collectors get 256 KiB.
+   */
+  static int readerFetchBytes(List<String> collectorNames) {
+    if (collectorNames.isEmpty()) {
+      return READER_FETCH_BYTES;
+    }
+    for (String name : collectorNames) {
+      boolean young = name.equals("Copy") || name.equals("PS Scavenge");
+      boolean old = name.equals("MarkSweepCompact") || name.equals("PS MarkSweep");
+      if (!young && !old) {
+        return READER_FETCH_BYTES;
+      }
+    }
+    return READER_FETCH_BYTES_NO_HUMONGOUS;
+  }
+
+  /** {@link #readerFetchBytes(List)} for this JVM. */
+  static int readerFetchBytes() {
+    List<String> names = new ArrayList<>();
+    for (java.lang.management.GarbageCollectorMXBean gc :
+        java.lang.management.ManagementFactory.getGarbageCollectorMXBeans()) {
+      names.add(gc.getName());
+    }
+    return readerFetchBytes(names);
+  }
 
   /** At most this long {@link #open} spends connecting the clients ahead of the first batch. */
   private static final long WARM_UP_MS = 2_000;
@@ -176,11 +221,9 @@ public final class KafkaDirectSource implements DirectSource {
     // to 500 ms.
     Map<String, String> user = new LinkedHashMap<>();
     user.put("fetch.max.wait.ms", "20");
-    // A fetch response is one heap buffer. Kafka's default 1 MiB per partition makes it a G1
-    // "humongous" object (half a region or more; regions are 1 MiB for heaps up to 2 GiB): each one
-    // takes whole old-generation regions and starts a concurrent cycle, and the heap grows. 256 KiB
-    // stays below that threshold for every region size; a range read just takes more fetches.
-    user.put("max.partition.fetch.bytes", Integer.toString(READER_FETCH_BYTES));
+    // A fetch response is one heap buffer: 256 KiB under G1 (no humongous objects), Kafka's 1 MiB
+    // under the serial or parallel collector (fewer fetch round trips per range read).
+    user.put("max.partition.fetch.bytes", Integer.toString(readerFetchBytes()));
     user.putAll(clientProperties);
     consumerProperties = KafkaClients.properties(bootstrapServers, user, fixed);
     consumer =
