@@ -7,21 +7,22 @@ import org.apache.spark.sql.streaming.Trigger;
 /**
  * The README's example job for {@code spark-submit}: reads a Kafka topic through {@code
  * format("tributary")} to its end (Trigger.AvailableNow) and writes each record's value, partition
- * and position as parquet. It uses only Spark's API: the Tributary classes come from {@code --jars}
- * or {@code --packages}. SparkSubmitIT packs it into {@code kafka-to-parquet-job.jar}.
+ * and position as JSON lines (Spark's file sink: exactly-once through its {@code _spark_metadata}
+ * log). It uses only Spark's API: the Tributary classes come from {@code --jars} or {@code
+ * --packages}. SparkSubmitIT packs it into {@code kafka-to-json-job.jar}.
  *
  * <p>Arguments: {@code <bootstrap-servers> <topic> <output directory>}; the checkpoint is {@code
  * <output directory>-checkpoint}.
  */
-public final class KafkaToParquetJob {
-  private KafkaToParquetJob() {}
+public final class KafkaToJsonJob {
+  private KafkaToJsonJob() {}
 
   public static void main(String[] args) throws Exception {
     if (args.length != 3) {
-      System.err.println("usage: KafkaToParquetJob <bootstrap-servers> <topic> <output directory>");
+      System.err.println("usage: KafkaToJsonJob <bootstrap-servers> <topic> <output directory>");
       System.exit(2);
     }
-    SparkSession spark = SparkSession.builder().appName("kafka-to-parquet").getOrCreate();
+    SparkSession spark = SparkSession.builder().appName("kafka-to-json").getOrCreate();
     StreamingQuery q =
         spark
             .readStream()
@@ -33,7 +34,7 @@ public final class KafkaToParquetJob {
             .load()
             .selectExpr("cast(value as string) value", "partition", "position")
             .writeStream()
-            .format("parquet")
+            .format("json")
             .option("path", args[2])
             .option("checkpointLocation", args[2] + "-checkpoint")
             .trigger(Trigger.AvailableNow())
