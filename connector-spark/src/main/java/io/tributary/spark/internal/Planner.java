@@ -96,6 +96,21 @@ final class Planner {
    * @param maxBytes bytes in all, {@link Long#MAX_VALUE} for no limit
    */
   Plan plan(Map<String, Position> from, long maxRows, long maxBytes) {
+    boolean[] childWaits = new boolean[1];
+    Plan plan = planOnce(from, maxRows, maxBytes, childWaits);
+    if (childWaits[0] && plan.end().equals(from)) {
+      // Nothing to read, but a child waited for its parents: reading may just have found the end of
+      // a drained parent (a Kinesis shard is seen closed only by reading past its last record), so
+      // list again. Without this, a restarted Trigger.AvailableNow run would stop here, before the
+      // children, since a batch that plans nothing ends it.
+      plan = planOnce(from, maxRows, maxBytes, childWaits);
+    }
+    return plan;
+  }
+
+  private Plan planOnce(
+      Map<String, Position> from, long maxRows, long maxBytes, boolean[] childWaits) {
+    childWaits[0] = false;
     List<PartitionInfo> parts = list();
     Map<String, Position> end = new TreeMap<>(from);
     Map<String, Position> available = new TreeMap<>(from);
@@ -116,6 +131,7 @@ final class Planner {
         continue;
       }
       if (!parentsDrained(p, from)) {
+        childWaits[0] = true;
         continue;
       }
       if (!p.endKnown()) {

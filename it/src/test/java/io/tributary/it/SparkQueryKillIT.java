@@ -1,4 +1,4 @@
-package io.tributary.spark;
+package io.tributary.it;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
@@ -28,12 +28,16 @@ import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * A Spark query (the Tributary kafka source into the Tributary kafka sink, {@link CrashQueryMain})
- * in a child JVM, SIGKILLed five times and restarted from its checkpoint each time: twice while
- * tasks are writing an epoch's transactions (output appended, Spark's commit not yet written), once
- * while a batch is planned, once right after a commit, and once while more records arrive. A last
- * {@code AvailableNow} run drains the topic; a {@code read_committed} reader then finds every input
- * record in the output exactly once.
+ * A Spark query (the Tributary kafka source into the Tributary kafka sink, connector-spark's test
+ * class {@code io.tributary.spark.CrashQueryMain}) in a child JVM, SIGKILLed five times and
+ * restarted from its checkpoint each time: twice while tasks are writing an epoch's transactions
+ * (output appended, Spark's commit not yet written), once while a batch is planned, once right
+ * after a commit, and once while more records arrive. A last {@code AvailableNow} run drains the
+ * topic; a {@code read_committed} reader then finds every input record in the output exactly once.
+ *
+ * <p>Spark is not on this module's class path: the child's class path is connector-spark's test
+ * class path, written by maven-dependency-plugin (build-classpath) into {@code
+ * connector-spark/target/crash-child/classpath.txt}, after connector-spark's test and main classes.
  */
 @ExtendWith(KafkaBrokerExtension.class)
 class SparkQueryKillIT {
@@ -159,8 +163,8 @@ class SparkQueryKillIT {
       }
     }
     cmd.add("-cp");
-    cmd.add(System.getProperty("java.class.path"));
-    cmd.add(CrashQueryMain.class.getName());
+    cmd.add(childClassPath());
+    cmd.add("io.tributary.spark.CrashQueryMain");
     cmd.add(kafka.bootstrapServers());
     cmd.add(IN);
     cmd.add(OUT);
@@ -172,6 +176,17 @@ class SparkQueryKillIT {
         .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()))
         .redirectInput(ProcessBuilder.Redirect.PIPE)
         .start();
+  }
+
+  /** connector-spark's classes, test classes and test class path (Spark among them). */
+  private static String childClassPath() throws java.io.IOException {
+    Path file = Path.of(System.getProperty("tributary.spark.crash.classpath"));
+    assertThat(file)
+        .as("connector-spark's test class path (built by its package phase: mvn -pl it -am verify)")
+        .exists();
+    return System.getProperty("tributary.spark.crash.classes")
+        + java.io.File.pathSeparator
+        + Files.readString(file).trim();
   }
 
   private static void kill(Process p) throws InterruptedException {
