@@ -38,11 +38,14 @@ timed() {
   printf 'container-images: %s took %d.%03d s\n' "$*" $((ms / 1000)) $((ms % 1000))
 }
 
-# sha256 (12 hex digits) of a directory's files (names and contents, sorted) and extra strings
+# sha256 (12 hex digits) of a directory's files (names and contents, sorted) and extra strings. Downloaded parts
+# (libs/, node_modules/, *.jar) are left out: the versions among the extra strings stand for them, and the check
+# before downloading them must give the same hash as the build after.
 context_hash() {
   local dir=$1; shift
   {
-    (cd "$dir" && find . -type f ! -path './libs/*' ! -path './node_modules/*' -print0 | sort -z | xargs -0 sha256sum)
+    (cd "$dir" && find . -type f ! -path './libs/*' ! -path './node_modules/*' ! -name '*.jar' -print0 | sort -z |
+      xargs -0 sha256sum)
     printf '%s\n' "$@"
   } | sha256sum | cut -c1-12
 }
