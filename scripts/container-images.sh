@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Builds the local container images the Testcontainers tests use, from Debian packages and Maven Central jars
-# only (nothing is pulled from a registry). Idempotent: an image whose tag exists is not built again.
+# Builds the local container images the Testcontainers tests use, from Debian packages, Maven Central jars and
+# npm packages only (nothing is pulled from a registry). Idempotent: an image whose tag exists is not built again.
 #
 #   scripts/container-images.sh            # all images
 #   scripts/container-images.sh kafka      # one image and the images it is built on
@@ -14,6 +14,9 @@
 #   localhost/tributary-jre17:17           openjdk-17-jre-headless, iproute2 (tc), socat
 #   localhost/tributary-kafka:KAFKA        Kafka (KRaft) from Maven Central, apache/kafka's env contract
 #   localhost/tributary-s3proxy:S3PROXY    s3proxy (Maven Central jar-with-dependencies): S3 API on port 8080
+#   localhost/tributary-flume:FLUME        an Apache Flume agent (flume-ng-node from Maven Central, log4j 2)
+#   localhost/tributary-kinesis:K-D        kinesis-mock K and dynalite D (npm, connector-kinesis/testservers'
+#                                          package-lock.json) on Debian's Node.js: Kinesis 4568, DynamoDB 8000
 #
 # Needs root and podman (scripts/container-engine.sh). Work files (rootfs, jars) go to $TRIBUTARY_IMAGE_WORK
 # (default /var/tmp/tributary-images), never into the repository.
@@ -26,6 +29,7 @@ mkdir -p "$WORK"
 pom_property() { sed -n "s:.*<$1>\(.*\)</$1>.*:\1:p" "$ROOT/pom.xml" | head -1; }
 KAFKA_VERSION=$(pom_property kafka.version)
 S3PROXY_VERSION=$(pom_property s3proxy.version)
+FLUME_VERSION=$(pom_property flume.version)
 
 timed() {
   local s; s=$(date +%s%N)
@@ -34,11 +38,14 @@ timed() {
   printf 'container-images: %s took %d.%03d s\n' "$*" $((ms / 1000)) $((ms % 1000))
 }
 
-# sha256 (12 hex digits) of a directory's files (names and contents, sorted) and extra strings
+# sha256 (12 hex digits) of a directory's files (names and contents, sorted) and extra strings. Downloaded parts
+# (libs/, node_modules/, *.jar) are left out: the versions among the extra strings stand for them, and the check
+# before downloading them must give the same hash as the build after.
 context_hash() {
   local dir=$1; shift
   {
-    (cd "$dir" && find . -type f ! -path './libs/*' -print0 | sort -z | xargs -0 sha256sum)
+    (cd "$dir" && find . -type f ! -path './libs/*' ! -path './node_modules/*' ! -name '*.jar' -print0 | sort -z |
+      xargs -0 sha256sum)
     printf '%s\n' "$@"
   } | sha256sum | cut -c1-12
 }
@@ -129,15 +136,58 @@ s3proxy_image() {
   rm -rf "$ctx"
 }
 
+flume_image() {
+  local ctx=$WORK/flume-context name=localhost/tributary-flume
+  local hash; hash=$(context_hash "$IMAGES/flume" "$FLUME_VERSION" "$JRE" "$(podman image inspect -f '{{.Id}}' "$JRE")")
+  if exists "$name:$hash"; then
+    podman tag "$name:$hash" "$name:$FLUME_VERSION"
+    echo "container-images: $name:$FLUME_VERSION = :$hash present"
+    return
+  fi
+  rm -rf "$ctx"
+  cp -r "$IMAGES/flume" "$ctx"
+  mvn -B -q -f "$ctx/pom.xml" -Dflume.version="$FLUME_VERSION" dependency:copy-dependencies \
+    -DincludeScope=runtime -DoutputDirectory="$ctx/libs"
+  build "$name" "$FLUME_VERSION" "$ctx" "$JRE" || true
+  rm -rf "$ctx"
+}
+
+# The npm packages of connector-kinesis's tests (the lock file pins every version, down to dependencies), installed
+# with npm ci on this machine (the same npm .ci/run uses for the tests' local servers) and copied into the image.
+TESTSERVERS=$ROOT/connector-kinesis/testservers
+npm_version() { sed -n "s|.*\"$1\": *\"\([^\"]*\)\".*|\1|p" "$TESTSERVERS/package.json" | head -1; }
+KINESIS_VERSION=$(npm_version kinesis-local)-$(npm_version dynalite)
+kinesis_image() {
+  local ctx=$WORK/kinesis-context name=localhost/tributary-kinesis
+  rm -rf "$ctx"
+  cp -r "$IMAGES/kinesis" "$ctx"
+  cp "$TESTSERVERS/package.json" "$TESTSERVERS/package-lock.json" "$ctx/"
+  local hash; hash=$(context_hash "$ctx" "$KINESIS_VERSION" "$JRE" "$(podman image inspect -f '{{.Id}}' "$JRE")")
+  if exists "$name:$hash"; then
+    podman tag "$name:$hash" "$name:$KINESIS_VERSION"
+    echo "container-images: $name:$KINESIS_VERSION = :$hash present"
+    rm -rf "$ctx"
+    return
+  fi
+  (cd "$ctx" && npm ci --ignore-scripts --no-audit --no-fund >"$WORK/npm-ci-kinesis.log" 2>&1) || {
+    tail -30 "$WORK/npm-ci-kinesis.log" >&2
+    exit 1
+  }
+  build "$name" "$KINESIS_VERSION" "$ctx" "$JRE" || true
+  rm -rf "$ctx"
+}
+
 want=${1:-all}
 timed base_image
 timed jre_image
 case "$want" in
-  all) timed kafka_image; timed s3proxy_image ;;
+  all) timed kafka_image; timed s3proxy_image; timed kinesis_image; timed flume_image ;;
   kafka) timed kafka_image ;;
   s3proxy) timed s3proxy_image ;;
+  kinesis) timed kinesis_image ;;
+  flume) timed flume_image ;;
   jre) ;;
-  *) echo "unknown image '$want' (expected: all, jre, kafka or s3proxy)" >&2; exit 2 ;;
+  *) echo "unknown image '$want' (expected: all, jre, kafka, s3proxy, kinesis or flume)" >&2; exit 2 ;;
 esac
 podman image prune -f >/dev/null
 podman images --filter reference='localhost/tributary-*' --format '{{.Repository}}:{{.Tag}} {{.Size}}'

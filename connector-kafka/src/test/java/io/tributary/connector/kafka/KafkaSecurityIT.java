@@ -48,8 +48,9 @@ class KafkaSecurityIT {
   @TempDir Path checkpointDir;
 
   /**
-   * The run's broker when it has the SASL and TLS listeners (the local broker), else (the container
-   * broker has neither) a local broker of this class's own, started once and closed after it.
+   * The run's broker when it has the SASL and TLS listeners (the local broker, and the container
+   * broker from the local image), else (a container broker from another image has neither) a local
+   * broker of this class's own, started once and closed after it.
    */
   private static KafkaBroker ownLocalBroker;
 

@@ -5,6 +5,9 @@ import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
 import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
 import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
 import software.amazon.awssdk.http.apache.ApacheHttpClient;
@@ -13,8 +16,9 @@ import software.amazon.awssdk.services.dynamodb.DynamoDbClient;
 
 /**
  * The test run's DynamoDB server for KCL's lease tables: dynalite (npm, pinned in {@code
- * testservers/package.json}, in memory) started once per test JVM as a child {@code node} process
- * on a free loopback port, stopped by a shutdown hook.
+ * testservers/package.json}, in memory) started once per test JVM, stopped by a shutdown hook: in a
+ * container of the local image when a container engine answers ({@link KinesisServerSelection},
+ * {@link ServerContainer}), else as a child {@code node} process on a free loopback port.
  *
  * <p>Known difference from AWS (see the shared notes): dynalite cannot add an index with
  * UpdateTable; the {@code kinesis-kcl} source creates its lease table with KCL 3's index in one
@@ -25,13 +29,31 @@ import software.amazon.awssdk.services.dynamodb.DynamoDbClient;
 final class LocalDynamo {
   private static LocalDynamo instance;
 
+  /** dynalite's port inside the container. */
+  static final int CONTAINER_PORT = 8000;
+
   private final Process process;
+  private final ServerContainer container;
+  private final String host;
   private final int port;
 
   private LocalDynamo(Process process, int port) {
     this.process = process;
+    this.container = null;
+    this.host = "127.0.0.1";
     this.port = port;
   }
+
+  private LocalDynamo(ServerContainer container) {
+    this.process = null;
+    this.container = container;
+    this.host = container.host();
+    this.port = container.port(CONTAINER_PORT);
+  }
+
+  /** dynalite's arguments besides host and port: quick table operations. */
+  private static final List<String> SETTINGS =
+      List.of("--createTableMs", "50", "--updateTableMs", "50", "--deleteTableMs", "50");
 
   static synchronized LocalDynamo get() {
     if (instance == null) {
@@ -50,6 +72,11 @@ final class LocalDynamo {
   }
 
   private static LocalDynamo start() throws IOException, InterruptedException {
+    String image = KinesisServerSelection.image();
+    if (image != null) {
+      return new LocalDynamo(
+          ServerContainer.start(image, "dynamodb", Map.of(), SETTINGS, CONTAINER_PORT));
+    }
     Path nm = LocalKinesis.nodeModules();
     Path logDir = Path.of("target").toAbsolutePath();
     Files.createDirectories(logDir);
@@ -57,23 +84,18 @@ final class LocalDynamo {
     for (int attempt = 0; attempt < 3; attempt++) {
       int port = LocalKinesis.freePort();
       Path log = logDir.resolve("dynalite-" + port + ".log");
+      List<String> cmd = new ArrayList<>();
+      cmd.addAll(
+          List.of(
+              "node",
+              nm.resolve("dynalite/cli.js").toString(),
+              "--host",
+              "127.0.0.1",
+              "--port",
+              Integer.toString(port)));
+      cmd.addAll(SETTINGS);
       Process p =
-          new ProcessBuilder(
-                  "node",
-                  nm.resolve("dynalite/cli.js").toString(),
-                  "--host",
-                  "127.0.0.1",
-                  "--port",
-                  Integer.toString(port),
-                  "--createTableMs",
-                  "50",
-                  "--updateTableMs",
-                  "50",
-                  "--deleteTableMs",
-                  "50")
-              .redirectErrorStream(true)
-              .redirectOutput(log.toFile())
-              .start();
+          new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile()).start();
       IOException refused = LocalKinesis.awaitPort(p, port, Duration.ofSeconds(30));
       if (refused == null) {
         return new LocalDynamo(p, port);
@@ -85,11 +107,20 @@ final class LocalDynamo {
   }
 
   void stop() {
-    LocalKinesis.stop(process);
+    if (container != null) {
+      container.close();
+    } else {
+      LocalKinesis.stop(process);
+    }
+  }
+
+  /** {@code local} (child process) or {@code container image=...}. */
+  String kind() {
+    return container == null ? "local" : "container image=" + container.image();
   }
 
   String endpoint() {
-    return "http://127.0.0.1:" + port;
+    return "http://" + host + ":" + port;
   }
 
   DynamoDbClient client() {

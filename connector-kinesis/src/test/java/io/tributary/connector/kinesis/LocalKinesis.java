@@ -9,7 +9,10 @@ import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
 import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
@@ -20,9 +23,10 @@ import software.amazon.awssdk.services.kinesis.model.StreamStatus;
 
 /**
  * The test run's Kinesis server: etspaceman's kinesis-mock (npm {@code kinesis-local}, pinned in
- * {@code testservers/package.json}) started once per test JVM as a child {@code node} process on
- * free loopback ports, stopped by a shutdown hook. {@code npm ci} runs first when {@code
- * testservers/node_modules} is missing (CI runs it in {@code .ci/run}).
+ * {@code testservers/package.json}) started once per test JVM, stopped by a shutdown hook: in a
+ * container of the local image when a container engine answers ({@link KinesisServerSelection},
+ * {@link ServerContainer}), else as a child {@code node} process on free loopback ports. {@code npm
+ * ci} runs first when {@code testservers/node_modules} is missing (CI runs it in {@code .ci/run}).
  *
  * <p>Known differences from AWS (see the shared notes): a closed shard's EndingSequenceNumber is
  * Long.MAX, so the source detects a shard's end by a null NextShardIterator; enhanced fan-out does
@@ -35,7 +39,14 @@ final class LocalKinesis {
   static final String SECRET_KEY = "local-test-secret";
   private static LocalKinesis instance;
 
+  /** kinesis-mock's ports inside the container (HTTP, HTTPS). */
+  static final int CONTAINER_PORT = 4568;
+
+  static final int CONTAINER_TLS_PORT = 4567;
+
   private final Process process;
+  private final ServerContainer container;
+  private final String host;
   private final int port;
   private final int tlsPort;
   private final Path log;
@@ -43,8 +54,19 @@ final class LocalKinesis {
   private LocalKinesis(Process process, int port, int tlsPort, Path log) {
     this.tlsPort = tlsPort;
     this.process = process;
+    this.container = null;
+    this.host = "127.0.0.1";
     this.port = port;
     this.log = log;
+  }
+
+  private LocalKinesis(ServerContainer container) {
+    this.process = null;
+    this.container = container;
+    this.host = container.host();
+    this.port = container.port(CONTAINER_PORT);
+    this.tlsPort = container.port(CONTAINER_TLS_PORT);
+    this.log = container.logFile();
   }
 
   static synchronized LocalKinesis get() {
@@ -97,7 +119,34 @@ final class LocalKinesis {
     }
   }
 
+  /** kinesis-mock's settings: quick stream operations, room for the tests' shards. */
+  static Map<String, String> settings() {
+    Map<String, String> env = new LinkedHashMap<>();
+    env.put("LOG_LEVEL", "WARN");
+    for (String d :
+        List.of(
+            "CREATE_STREAM_DURATION",
+            "DELETE_STREAM_DURATION",
+            "SPLIT_SHARD_DURATION",
+            "MERGE_SHARDS_DURATION",
+            "UPDATE_SHARD_COUNT_DURATION",
+            "REGISTER_STREAM_CONSUMER_DURATION",
+            "DEREGISTER_STREAM_CONSUMER_DURATION",
+            "START_STREAM_ENCRYPTION_DURATION",
+            "STOP_STREAM_ENCRYPTION_DURATION")) {
+      env.put(d, "50ms");
+    }
+    env.put("SHARD_LIMIT", "100");
+    return env;
+  }
+
   private static LocalKinesis start() throws IOException, InterruptedException {
+    String image = KinesisServerSelection.image();
+    if (image != null) {
+      return new LocalKinesis(
+          ServerContainer.start(
+              image, "kinesis", settings(), List.of(), CONTAINER_PORT, CONTAINER_TLS_PORT));
+    }
     Path nm = nodeModules();
     Path logDir = Path.of("target").toAbsolutePath();
     Files.createDirectories(logDir);
@@ -114,21 +163,7 @@ final class LocalKinesis {
       env.put("KINESIS_MOCK_TLS_PORT", Integer.toString(tls));
       env.put("KINESIS_MOCK_PLAIN_PORT", Integer.toString(plain));
       env.put("KINESIS_MOCK_CERT_PATH", nm.resolve("kinesis-local/server.json").toString());
-      env.put("LOG_LEVEL", "WARN");
-      for (String d :
-          List.of(
-              "CREATE_STREAM_DURATION",
-              "DELETE_STREAM_DURATION",
-              "SPLIT_SHARD_DURATION",
-              "MERGE_SHARDS_DURATION",
-              "UPDATE_SHARD_COUNT_DURATION",
-              "REGISTER_STREAM_CONSUMER_DURATION",
-              "DEREGISTER_STREAM_CONSUMER_DURATION",
-              "START_STREAM_ENCRYPTION_DURATION",
-              "STOP_STREAM_ENCRYPTION_DURATION")) {
-        env.put(d, "50ms");
-      }
-      env.put("SHARD_LIMIT", "100");
+      env.putAll(settings());
       Process p = pb.start();
       IOException refused = awaitPort(p, plain, Duration.ofSeconds(60));
       if (refused == null) {
@@ -141,7 +176,21 @@ final class LocalKinesis {
   }
 
   void stop() {
-    stop(process);
+    if (container != null) {
+      container.close();
+    } else {
+      stop(process);
+    }
+  }
+
+  /** {@code local} (child process) or {@code container image=...}. */
+  String kind() {
+    return container == null ? "local" : "container image=" + container.image();
+  }
+
+  /** The server's container when it runs in one. */
+  Optional<ServerContainer> container() {
+    return Optional.ofNullable(container);
   }
 
   /**
@@ -177,7 +226,7 @@ final class LocalKinesis {
   }
 
   String endpoint() {
-    return "http://127.0.0.1:" + port;
+    return "http://" + host + ":" + port;
   }
 
   int port() {

@@ -62,7 +62,8 @@ public interface KafkaBroker extends AutoCloseable {
    * with {@link SaslPlain#clientProperties()}; the broker authorizes everything once authenticated.
    * The credentials are made up for each broker start.
    *
-   * @return the listener, or empty where the broker kind has none (the Docker broker)
+   * @return the listener, or empty where the broker has none (a container broker from an image
+   *     other than the local {@code localhost/tributary-kafka})
    */
   default Optional<SaslPlain> saslPlain() {
     return Optional.empty();
@@ -74,7 +75,8 @@ public interface KafkaBroker extends AutoCloseable {
    * clients connect to {@link Tls#bootstrapServers()} with {@link Tls#clientProperties()}, which
    * trust that certificate.
    *
-   * @return the listener, or empty where the broker kind has none (the Docker broker)
+   * @return the listener, or empty where the broker has none (a container broker from an image
+   *     other than the local {@code localhost/tributary-kafka})
    */
   default Optional<Tls> tls() {
     return Optional.empty();

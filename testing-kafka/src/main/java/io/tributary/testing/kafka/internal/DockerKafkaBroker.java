@@ -8,11 +8,19 @@ import com.github.dockerjava.api.model.Ports;
 import io.tributary.testing.kafka.ContainerFaults;
 import io.tributary.testing.kafka.EngineContainerFaults;
 import io.tributary.testing.kafka.KafkaBroker;
+import io.tributary.testing.kafka.KafkaBroker.SaslPlain;
+import io.tributary.testing.kafka.KafkaBroker.Tls;
 import io.tributary.testing.kafka.KafkaBrokerException;
 import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.List;
 import java.util.Optional;
+import java.util.UUID;
+import java.util.stream.Stream;
 import org.apache.kafka.common.utils.internals.AppInfoParser;
 import org.awaitility.Awaitility;
 import org.slf4j.Logger;
@@ -20,6 +28,7 @@ import org.slf4j.LoggerFactory;
 import org.testcontainers.DockerClientFactory;
 import org.testcontainers.kafka.KafkaContainer;
 import org.testcontainers.utility.DockerImageName;
+import org.testcontainers.utility.MountableFile;
 
 /**
  * A single-node KRaft broker in a container, through Testcontainers (a Docker engine, or podman's
@@ -36,23 +45,40 @@ import org.testcontainers.utility.DockerImageName;
  * <p>The container has {@code NET_ADMIN}, so {@link #containerFaults()} can shape its link from
  * inside its network namespace.
  *
+ * <p>With the local image, the broker also has a SASL_PLAINTEXT listener with one PLAIN user
+ * ({@link #saslPlain()}) and a TLS listener ({@link #tls()}, a self-signed certificate for
+ * 127.0.0.1 made with keytool at each start, its key store copied into the container), each
+ * published on a fixed host port like PLAINTEXT, as the local broker has: the image's {@code
+ * /etc/kafka/docker/run} adds them from {@code TRIBUTARY_EXTRA_*} variables. Other images
+ * (apache/kafka) get neither.
+ *
  * <p>Thread safety: {@link #restart()} and {@link #close()} are synchronized; {@link
  * #bootstrapServers()} is immutable.
  */
 public final class DockerKafkaBroker implements KafkaBroker {
   private static final Logger LOG = LoggerFactory.getLogger(DockerKafkaBroker.class);
   private static final int KAFKA_PORT = 9092;
+  private static final int SASL_PORT = 9095;
+  private static final int TLS_PORT = 9096;
+  private static final String KEYSTORE = "/etc/kafka/secrets/keystore.p12";
   private static final String LOCAL_IMAGE = "localhost/tributary-kafka";
 
   private final KafkaContainer container;
   private final String image;
   private final String bootstrapServers;
   private final EngineContainerFaults faults;
+  private final SaslPlain sasl;
+  private final Tls tls;
+  private final Path secrets;
   private boolean closed;
 
-  private DockerKafkaBroker(KafkaContainer container, String image) {
+  private DockerKafkaBroker(
+      KafkaContainer container, String image, SaslPlain sasl, Tls tls, Path secrets) {
     this.container = container;
     this.image = image;
+    this.sasl = sasl;
+    this.tls = tls;
+    this.secrets = secrets;
     this.bootstrapServers = container.getBootstrapServers().replace("PLAINTEXT://", "");
     this.faults =
         new EngineContainerFaults(container, "kafka", () -> awaitAnswering("SIGKILL"), this);
@@ -83,14 +109,22 @@ public final class DockerKafkaBroker implements KafkaBroker {
               + "=local");
     }
     String image = image();
+    Path secrets = null;
     try {
-      int hostPort = LocalKafkaBroker.freePorts(1)[0];
+      int[] hostPorts = LocalKafkaBroker.freePorts(3);
       String engineHost = DockerClientFactory.instance().dockerHostIpAddress();
       boolean localEngine = "localhost".equals(engineHost) || "127.0.0.1".equals(engineHost);
-      Ports.Binding binding =
-          localEngine
-              ? Ports.Binding.bindIpAndPort("127.0.0.1", hostPort)
-              : Ports.Binding.bindPort(hostPort);
+      String advertisedHost = localEngine ? "127.0.0.1" : engineHost;
+      List<PortBinding> bindings = new ArrayList<>();
+      int[] containerPorts = {KAFKA_PORT, SASL_PORT, TLS_PORT};
+      for (int i = 0; i < containerPorts.length; i++) {
+        bindings.add(
+            new PortBinding(
+                localEngine
+                    ? Ports.Binding.bindIpAndPort("127.0.0.1", hostPorts[i])
+                    : Ports.Binding.bindPort(hostPorts[i]),
+                new ExposedPort(containerPorts[i])));
+      }
       @SuppressWarnings("resource") // closed by close()
       KafkaContainer container =
           new KafkaContainer(DockerImageName.parse(image).asCompatibleSubstituteFor("apache/kafka"))
@@ -108,18 +142,71 @@ public final class DockerKafkaBroker implements KafkaBroker {
                   cmd ->
                       cmd.getHostConfig()
                           .withCapAdd(Capability.NET_ADMIN)
-                          .withPortBindings(
-                              List.of(new PortBinding(binding, new ExposedPort(KAFKA_PORT)))));
+                          .withPortBindings(bindings));
+      SaslPlain sasl = null;
+      Tls tls = null;
+      if (image.startsWith(LOCAL_IMAGE + ":")) {
+        secrets = Files.createTempDirectory("tributary-kafka-docker-secrets");
+        String keystorePassword = "ks-" + UUID.randomUUID();
+        sasl =
+            new SaslPlain(
+                advertisedHost + ":" + hostPorts[1], "tributary", "test-" + UUID.randomUUID());
+        tls =
+            new Tls(
+                advertisedHost + ":" + hostPorts[2],
+                secrets.resolve("truststore.p12"),
+                "ts-" + UUID.randomUUID());
+        LocalKafkaBroker.writeCertificates(secrets, keystorePassword, tls);
+        container
+            .withExposedPorts(KAFKA_PORT, SASL_PORT, TLS_PORT)
+            .withCopyToContainer(
+                MountableFile.forHostPath(secrets.resolve("keystore.p12"), 0644), KEYSTORE)
+            .withEnv(
+                "TRIBUTARY_EXTRA_LISTENERS",
+                "SASL_PLAINTEXT://0.0.0.0:" + SASL_PORT + ",SSL://0.0.0.0:" + TLS_PORT)
+            .withEnv(
+                "TRIBUTARY_EXTRA_ADVERTISED_LISTENERS",
+                "SASL_PLAINTEXT://" + sasl.bootstrapServers() + ",SSL://" + tls.bootstrapServers())
+            .withEnv("TRIBUTARY_EXTRA_PROTOCOL_MAP", "SASL_PLAINTEXT:SASL_PLAINTEXT,SSL:SSL")
+            .withEnv("KAFKA_SASL_ENABLED_MECHANISMS", "PLAIN")
+            // listener.name.sasl_plaintext.plain.sasl.jaas.config ('__' is '_' in the names)
+            .withEnv(
+                "KAFKA_LISTENER_NAME_SASL__PLAINTEXT_PLAIN_SASL_JAAS_CONFIG",
+                "org.apache.kafka.common.security.plain.PlainLoginModule required user_"
+                    + sasl.username()
+                    + "=\""
+                    + sasl.password()
+                    + "\";")
+            .withEnv("KAFKA_LISTENER_NAME_SSL_SSL_KEYSTORE_TYPE", "PKCS12")
+            .withEnv("KAFKA_LISTENER_NAME_SSL_SSL_KEYSTORE_LOCATION", KEYSTORE)
+            .withEnv("KAFKA_LISTENER_NAME_SSL_SSL_KEYSTORE_PASSWORD", keystorePassword)
+            .withEnv("KAFKA_LISTENER_NAME_SSL_SSL_KEY_PASSWORD", keystorePassword);
+      }
       container.start();
-      DockerKafkaBroker broker = new DockerKafkaBroker(container, image);
+      DockerKafkaBroker broker = new DockerKafkaBroker(container, image, sasl, tls, secrets);
       LOG.info(
-          "event=kafka_broker_started kind=docker image={} bootstrap={}",
+          "event=kafka_broker_started kind=docker image={} bootstrap={} sasl_plaintext={} ssl={}",
           image,
-          broker.bootstrapServers);
+          broker.bootstrapServers,
+          sasl == null ? "-" : sasl.bootstrapServers(),
+          tls == null ? "-" : tls.bootstrapServers());
       return broker;
     } catch (IOException | RuntimeException e) {
+      deleteQuietly(secrets);
       throw new KafkaBrokerException(
           "Could not start the Docker Kafka broker from image " + image + ": " + e, e);
+    }
+  }
+
+  /** Deletes the directory with the TLS listener's key and trust stores, if any. */
+  private static void deleteQuietly(Path secrets) {
+    if (secrets == null) {
+      return;
+    }
+    try (Stream<Path> files = Files.walk(secrets)) {
+      files.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+    } catch (IOException e) {
+      LOG.info("event=kafka_secrets_not_deleted dir={} error={}", secrets, e.toString());
     }
   }
 
@@ -150,6 +237,16 @@ public final class DockerKafkaBroker implements KafkaBroker {
   /** The image the container runs. */
   public String imageName() {
     return image;
+  }
+
+  @Override
+  public Optional<SaslPlain> saslPlain() {
+    return Optional.ofNullable(sasl);
+  }
+
+  @Override
+  public Optional<Tls> tls() {
+    return Optional.ofNullable(tls);
   }
 
   @Override
@@ -214,6 +311,7 @@ public final class DockerKafkaBroker implements KafkaBroker {
     if (!closed) {
       closed = true;
       container.stop();
+      deleteQuietly(secrets);
       LOG.info("event=kafka_broker_closed kind=docker bootstrap={}", bootstrapServers);
     }
   }

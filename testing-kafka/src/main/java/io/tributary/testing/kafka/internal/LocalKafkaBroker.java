@@ -79,7 +79,7 @@ public final class LocalKafkaBroker implements KafkaBroker {
       int[] ports = freePorts(4);
       LocalKafkaBroker broker =
           new LocalKafkaBroker(dir, ports[0], ports[2], ports[3], startTimeout);
-      broker.writeCertificates();
+      writeCertificates(dir, broker.keystorePassword, broker.tls);
       broker.writeConfig(ports[0], ports[1], ports[2], ports[3]);
       Runtime.getRuntime().addShutdownHook(broker.cleanup);
       synchronized (broker) {
@@ -117,13 +117,15 @@ public final class LocalKafkaBroker implements KafkaBroker {
 
   /**
    * A self-signed certificate for 127.0.0.1 (valid for a day) in {@code keystore.p12}, and its
-   * certificate alone in the trust store clients use; made with the JDK's keytool, so nothing is
-   * downloaded or checked in.
+   * certificate alone in the trust store clients use ({@code tls.truststore()}); made with the
+   * JDK's keytool, so nothing is downloaded or checked in. Also used for the container broker's TLS
+   * listener ({@link DockerKafkaBroker}).
    */
-  private void writeCertificates() throws IOException {
+  static void writeCertificates(Path dir, String keystorePassword, Tls tls) throws IOException {
     Path keystore = dir.resolve("keystore.p12");
     Path cert = dir.resolve("broker.crt");
     keytool(
+        dir,
         "-genkeypair",
         "-alias",
         "broker",
@@ -146,6 +148,7 @@ public final class LocalKafkaBroker implements KafkaBroker {
         "-keypass",
         keystorePassword);
     keytool(
+        dir,
         "-exportcert",
         "-alias",
         "broker",
@@ -156,6 +159,7 @@ public final class LocalKafkaBroker implements KafkaBroker {
         "-file",
         cert.toString());
     keytool(
+        dir,
         "-importcert",
         "-noprompt",
         "-alias",
@@ -170,7 +174,7 @@ public final class LocalKafkaBroker implements KafkaBroker {
         tls.truststorePassword());
   }
 
-  private void keytool(String... args) throws IOException {
+  private static void keytool(Path dir, String... args) throws IOException {
     List<String> cmd = new ArrayList<>();
     cmd.add(Path.of(System.getProperty("java.home"), "bin", "keytool").toString());
     cmd.addAll(List.of(args));
