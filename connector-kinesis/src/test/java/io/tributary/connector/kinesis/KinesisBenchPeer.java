@@ -45,10 +45,10 @@ import software.amazon.kinesis.retrieval.polling.PollingConfig;
  *   <li>{@code put <endpoint> <stream> <shards> <records> <bytes>}: creates the stream and puts the
  *       records (PutRecords of 500, 2 threads, no retries); values are the zero-padded record
  *       number, padded to {@code bytes}.
- *   <li>{@code getrecords <endpoint> <stream> <records> <out>}: the baseline, a plain GetRecords
- *       loop (one thread per shard, TRIM_HORIZON, 10,000 per call) that writes each value and a
+ *   <li>{@code getrecords <endpoint> <stream> <records> <out> [limit]}: the baseline, a plain GetRecords
+ *       loop (one thread per shard, TRIM_HORIZON, {@code limit} (10,000) per call) that writes each value and a
  *       newline to {@code out}, until every record was read.
- *   <li>{@code kcl <endpoint> <dynamo> <stream> <app> <records> <out-dir>}: a bare KCL 3
+ *   <li>{@code kcl <endpoint> <dynamo> <stream> <app> <records> <out-dir> [limit]}: a bare KCL 3
  *       application (polling, TRIM_HORIZON) whose ShardRecordProcessor writes each value and a
  *       newline to a file per shard and checkpoints after each batch, until every record was read.
  * </ul>
@@ -77,9 +77,22 @@ public final class KinesisBenchPeer {
               Integer.parseInt(args[3]),
               Long.parseLong(args[4]),
               Integer.parseInt(args[5]));
-      case "getrecords" -> getRecords(args[1], args[2], Long.parseLong(args[3]), Path.of(args[4]));
+      case "getrecords" ->
+          getRecords(
+              args[1],
+              args[2],
+              Long.parseLong(args[3]),
+              Path.of(args[4]),
+              args.length > 5 ? Integer.parseInt(args[5]) : 10_000);
       case "kcl" ->
-          kcl(args[1], args[2], args[3], args[4], Long.parseLong(args[5]), Path.of(args[6]));
+          kcl(
+              args[1],
+              args[2],
+              args[3],
+              args[4],
+              Long.parseLong(args[5]),
+              Path.of(args[6]),
+              args.length > 7 ? Integer.parseInt(args[7]) : 10_000);
       default -> throw new IllegalArgumentException("unknown mode " + args[0]);
     }
   }
@@ -164,8 +177,8 @@ public final class KinesisBenchPeer {
     }
   }
 
-  private static void getRecords(String endpoint, String stream, long records, Path out)
-      throws Exception {
+  private static void getRecords(
+      String endpoint, String stream, long records, Path out, int limit) throws Exception {
     AtomicLong read = new AtomicLong();
     AtomicLong first = new AtomicLong();
     try (KinesisClient k = client(endpoint);
@@ -186,7 +199,7 @@ public final class KinesisBenchPeer {
                           .shardIterator();
                   while (it != null && read.get() < records) {
                     String cur = it;
-                    GetRecordsResponse r = k.getRecords(b -> b.shardIterator(cur).limit(10_000));
+                    GetRecordsResponse r = k.getRecords(b -> b.shardIterator(cur).limit(limit));
                     if (!r.records().isEmpty()) {
                       first.compareAndSet(0, System.currentTimeMillis());
                       synchronized (os) {
@@ -213,7 +226,13 @@ public final class KinesisBenchPeer {
   }
 
   private static void kcl(
-      String endpoint, String dynamo, String stream, String app, long records, Path outDir)
+      String endpoint,
+      String dynamo,
+      String stream,
+      String app,
+      long records,
+      Path outDir,
+      int limit)
       throws Exception {
     Files.createDirectories(outDir);
     AtomicLong read = new AtomicLong();
@@ -310,7 +329,7 @@ public final class KinesisBenchPeer {
                   .initialPositionInStreamExtended(trim)
                   .retrievalSpecificConfig(
                       new PollingConfig(stream, clients.kinesis())
-                          .maxRecords(10_000)
+                          .maxRecords(limit)
                           .idleTimeBetweenReadsInMillis(200)));
       Thread t = new Thread(s, "kcl-scheduler");
       t.setDaemon(true);
