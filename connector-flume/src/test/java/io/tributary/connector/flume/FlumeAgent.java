@@ -275,7 +275,9 @@ public final class FlumeAgent implements AutoCloseable {
     if (container != null) {
       GenericContainer<?> c = container;
       container = null;
-      c.getDockerClient().killContainerCmd(c.getContainerId()).withSignal("KILL").exec();
+      if (c.isRunning()) { // an agent that exited by itself has nothing left to kill
+        c.getDockerClient().killContainerCmd(c.getContainerId()).withSignal("KILL").exec();
+      }
       org.awaitility.Awaitility.await("container of agent " + name + " gone after SIGKILL")
           .atMost(java.time.Duration.ofSeconds(30))
           .pollInterval(java.time.Duration.ofMillis(50))
@@ -302,7 +304,9 @@ public final class FlumeAgent implements AutoCloseable {
       container = null;
       try {
         // SIGTERM to the agent JVM (the container's main process), SIGKILL after 10 s, as below
-        c.getDockerClient().stopContainerCmd(c.getContainerId()).withTimeout(10).exec();
+        if (c.isRunning()) {
+          c.getDockerClient().stopContainerCmd(c.getContainerId()).withTimeout(10).exec();
+        }
       } finally {
         c.stop();
       }

@@ -159,7 +159,18 @@ class FlumeSinkIT {
         .isInstanceOf(RetriableException.class)
         .hasMessageContaining("127.0.0.1:" + port);
     rollingAgent(port, out).start().awaitPort(port);
-    Sink.writeAll(sink, 0, batch); // the runtime's retry: same batch, same records
+    // The runtime's retries: same batch, same records, again while they fail retriably. An agent
+    // that has just bound its port may still miss the 1 s handshake on a loaded machine (seen with
+    // the agent in a container at load average 20: "Handshake timed out after 1000ms").
+    await("the batch written once the agent is up")
+        .atMost(Duration.ofSeconds(60))
+        .pollInterval(Duration.ofMillis(200))
+        .ignoreExceptionsInstanceOf(RetriableException.class)
+        .until(
+            () -> {
+              Sink.writeAll(sink, 0, batch);
+              return true;
+            });
     await().atMost(Duration.ofSeconds(60)).until(() -> rolledLines(out).size() >= 100);
     assertThat(new HashSet<>(rolledLines(out))).hasSize(100);
   }
