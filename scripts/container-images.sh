@@ -181,7 +181,18 @@ want=${1:-all}
 timed base_image
 timed jre_image
 case "$want" in
-  all) timed kafka_image; timed s3proxy_image; timed kinesis_image; timed flume_image ;;
+  all)
+    # The four server images only share the JRE image: built side by side (each has its own context directory and
+    # build log; a fresh machine spends most of it downloading jars and npm packages and committing layers).
+    pids=()
+    for image in kafka s3proxy kinesis flume; do
+      (timed "${image}_image") &
+      pids+=($!)
+    done
+    failed=0
+    for pid in "${pids[@]}"; do wait "$pid" || failed=1; done
+    [ "$failed" -eq 0 ] || { echo "container-images: an image build failed (see above)" >&2; exit 1; }
+    ;;
   kafka) timed kafka_image ;;
   s3proxy) timed s3proxy_image ;;
   kinesis) timed kinesis_image ;;
