@@ -153,6 +153,9 @@ class KinesisKclGatewayCrashIT {
           int kills = 0;
           int moves = 0;
           for (int n = 0; n < KILLS; n++) {
+            // Counted before the chunk is put: the gateways may commit all of it, and the reader
+            // read it, before the wait below begins.
+            long atStart = verifier.poll();
             put(k, stream, (n + 1) * chunk, (n + 2) * chunk);
             // The victim alternates, but must hold a lease for the kill to move one.
             Map<String, String> before = owners(d, app);
@@ -163,7 +166,6 @@ class KinesisKclGatewayCrashIT {
             GatewayProcess victim = gateways.get(v);
             GatewayProcess survivor = gateways.get(1 - v);
             String survivorId = ids.get(1 - v);
-            long atStart = verifier.poll();
             long target = atStart + 1 + random.nextInt(chunk / 4);
             await()
                 .atMost(Duration.ofSeconds(60))
