@@ -161,7 +161,7 @@ kinesis_image() {
   local ctx=$WORK/kinesis-context name=localhost/tributary-kinesis
   rm -rf "$ctx"
   cp -r "$IMAGES/kinesis" "$ctx"
-  cp "$TESTSERVERS/package.json" "$TESTSERVERS/package-lock.json" "$ctx/"
+  cp "$TESTSERVERS/package.json" "$TESTSERVERS/package-lock.json" "$TESTSERVERS/dynalite-server.js" "$ctx/"
   local hash; hash=$(context_hash "$ctx" "$KINESIS_VERSION" "$JRE" "$(podman image inspect -f '{{.Id}}' "$JRE")")
   if exists "$name:$hash"; then
     podman tag "$name:$hash" "$name:$KINESIS_VERSION"

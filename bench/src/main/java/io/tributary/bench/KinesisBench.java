@@ -146,7 +146,7 @@ public final class KinesisBench {
     processes.add(
         new ProcessBuilder(
                 "node",
-                nm.resolve("dynalite/cli.js").toString(),
+                nm.resolve("../dynalite-server.js").normalize().toString(),
                 "--host",
                 "127.0.0.1",
                 "--port",

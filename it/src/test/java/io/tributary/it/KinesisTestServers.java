@@ -95,7 +95,7 @@ final class KinesisTestServers implements AutoCloseable {
     Process p =
         new ProcessBuilder(
                 "node",
-                nm.resolve("dynalite/cli.js").toString(),
+                nm.resolve("../dynalite-server.js").normalize().toString(),
                 "--host",
                 "127.0.0.1",
                 "--port",

@@ -45,9 +45,9 @@ import software.amazon.kinesis.retrieval.polling.PollingConfig;
  *   <li>{@code put <endpoint> <stream> <shards> <records> <bytes>}: creates the stream and puts the
  *       records (PutRecords of 500, 2 threads, no retries); values are the zero-padded record
  *       number, padded to {@code bytes}.
- *   <li>{@code getrecords <endpoint> <stream> <records> <out> [limit]}: the baseline, a plain GetRecords
- *       loop (one thread per shard, TRIM_HORIZON, {@code limit} (10,000) per call) that writes each value and a
- *       newline to {@code out}, until every record was read.
+ *   <li>{@code getrecords <endpoint> <stream> <records> <out> [limit]}: the baseline, a plain
+ *       GetRecords loop (one thread per shard, TRIM_HORIZON, {@code limit} (10,000) per call) that
+ *       writes each value and a newline to {@code out}, until every record was read.
  *   <li>{@code kcl <endpoint> <dynamo> <stream> <app> <records> <out-dir> [limit]}: a bare KCL 3
  *       application (polling, TRIM_HORIZON) whose ShardRecordProcessor writes each value and a
  *       newline to a file per shard and checkpoints after each batch, until every record was read.
@@ -177,8 +177,8 @@ public final class KinesisBenchPeer {
     }
   }
 
-  private static void getRecords(
-      String endpoint, String stream, long records, Path out, int limit) throws Exception {
+  private static void getRecords(String endpoint, String stream, long records, Path out, int limit)
+      throws Exception {
     AtomicLong read = new AtomicLong();
     AtomicLong first = new AtomicLong();
     try (KinesisClient k = client(endpoint);

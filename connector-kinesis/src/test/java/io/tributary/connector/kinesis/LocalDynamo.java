@@ -88,7 +88,7 @@ final class LocalDynamo {
       cmd.addAll(
           List.of(
               "node",
-              nm.resolve("dynalite/cli.js").toString(),
+              nm.resolve("../dynalite-server.js").normalize().toString(),
               "--host",
               "127.0.0.1",
               "--port",
