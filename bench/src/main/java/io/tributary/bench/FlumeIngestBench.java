@@ -2,9 +2,6 @@ package io.tributary.bench;
 
 import java.io.IOException;
 import java.io.Writer;
-import java.net.InetAddress;
-import java.net.ServerSocket;
-import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -13,7 +10,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.TimeUnit;
-import java.util.stream.Stream;
 
 /**
  * Flume ingestion benchmark (issue 9): the same real Flume 1.11 agent (Flume's own {@code
@@ -79,7 +75,7 @@ public final class FlumeIngestBench {
       b.row("pull: tributary-flume-sink ← Tributary (WAL fsync always) → files", pull, flume);
       System.out.println("load average after: " + Machine.loadAverage());
     } finally {
-      b.stopAll();
+      ChildProcesses.stopAll(b.processes);
     }
   }
 
@@ -94,7 +90,7 @@ public final class FlumeIngestBench {
   private double flumeToFlume() throws Exception {
     Path dir = Files.createDirectories(work.resolve("flume"));
     Path out = Files.createDirectories(dir.resolve("roll"));
-    int port = freePort();
+    int port = ChildProcesses.freePort();
     Map<String, String> b = agent("b");
     b.put("b.sources", "r1");
     b.put("b.channels", "c1");
@@ -114,7 +110,7 @@ public final class FlumeIngestBench {
     b.put("b.sinks.k1.sink.rollInterval", "0");
     b.put("b.sinks.k1.sink.batchSize", "1000");
     startAgent(dir, "b", b, JVM);
-    awaitPort(port);
+    ChildProcesses.awaitPort(port);
     long t0 = System.nanoTime();
     startAgent(dir, "a", sender("avro-to-flume", "avro", port), SENDER_JVM);
     return awaitBytes(out, t0, "flume → flume");
@@ -123,10 +119,10 @@ public final class FlumeIngestBench {
   /** Case 2: agent → gateway push source. */
   private double push() throws Exception {
     Path dir = Files.createDirectories(work.resolve("push"));
-    int port = freePort();
+    int port = ChildProcesses.freePort();
     Path out = dir.resolve("out");
     startGateway(dir, "{ type: flume, mode: push, host: 127.0.0.1, port: " + port + " }", out);
-    awaitPort(port);
+    ChildProcesses.awaitPort(port);
     long t0 = System.nanoTime();
     startAgent(dir, "a", sender("push", "avro", port), SENDER_JVM);
     return awaitBytes(out, t0, "push");
@@ -135,7 +131,7 @@ public final class FlumeIngestBench {
   /** Case 3: the agent's tributary-flume-sink, polled by the gateway. */
   private double pull() throws Exception {
     Path dir = Files.createDirectories(work.resolve("pull"));
-    int port = freePort();
+    int port = ChildProcesses.freePort();
     Path out = dir.resolve("out");
     // the gateway first, as in the push case: its poller reconnects with backoff until the agent's
     // sink is up
@@ -198,7 +194,7 @@ public final class FlumeIngestBench {
       }
     }
     List<String> cmd = new ArrayList<>();
-    cmd.add(java());
+    cmd.add(ChildProcesses.java());
     cmd.addAll(jvm);
     cmd.add("-Dorg.slf4j.simpleLogger.defaultLogLevel=warn");
     cmd.add("-cp");
@@ -230,7 +226,7 @@ public final class FlumeIngestBench {
             "      - { type: files, path: " + out + ", max-file-size: 64mb }",
             ""));
     List<String> cmd = new ArrayList<>();
-    cmd.add(java());
+    cmd.add(ChildProcesses.java());
     cmd.addAll(JVM);
     cmd.addAll(List.of("-jar", gatewayJar.toString(), "run", "--config", config.toString()));
     processes.add(
@@ -246,11 +242,11 @@ public final class FlumeIngestBench {
     long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(15);
     long have = 0;
     while (System.nanoTime() < deadline) {
-      have = size(dir);
+      have = ChildProcesses.size(dir);
       if (have >= want) {
         double s = (System.nanoTime() - t0) / 1e9;
         System.out.printf("%s: %,d bytes in %.2f s%n", name, have, s);
-        stopAll();
+        ChildProcesses.stopAll(processes);
         return s;
       }
       for (Process p : processes) {
@@ -265,51 +261,6 @@ public final class FlumeIngestBench {
         name + ": " + have + " of " + want + " bytes after 15 min; logs under " + work);
   }
 
-  private static long size(Path dir) throws IOException {
-    if (!Files.isDirectory(dir)) {
-      return 0;
-    }
-    // flat directories (files sink, file_roll); hidden in-progress files are renamed away under us:
-    // skip them
-    try (Stream<Path> s = Files.list(dir)) {
-      return s.filter(p -> !p.getFileName().toString().startsWith("."))
-          .mapToLong(
-              p -> {
-                try {
-                  return Files.size(p);
-                } catch (IOException e) {
-                  return 0;
-                }
-              })
-          .sum();
-    }
-  }
-
-  private void stopAll() throws InterruptedException {
-    for (Process p : processes) {
-      p.destroy();
-    }
-    for (Process p : processes) {
-      if (!p.waitFor(30, TimeUnit.SECONDS)) {
-        p.destroyForcibly();
-      }
-    }
-    processes.clear();
-  }
-
-  private static void awaitPort(int port) throws InterruptedException {
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(90);
-    while (System.nanoTime() < deadline) {
-      try (Socket s = new Socket(InetAddress.getLoopbackAddress(), port)) {
-        return;
-      } catch (IOException notYet) {
-        // polling a child process's port: there is no event to wait on
-        Thread.sleep(50);
-      }
-    }
-    throw new IllegalStateException("nothing listening on " + port + " after 90 s");
-  }
-
   private static void awaitLog(Path log, String line) throws IOException, InterruptedException {
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(90);
     while (System.nanoTime() < deadline) {
@@ -320,15 +271,5 @@ public final class FlumeIngestBench {
       Thread.sleep(50);
     }
     throw new IllegalStateException(line + " not in " + log + " after 90 s");
-  }
-
-  private static int freePort() throws IOException {
-    try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-      return s.getLocalPort();
-    }
-  }
-
-  private static String java() {
-    return Path.of(System.getProperty("java.home"), "bin", "java").toString();
   }
 }

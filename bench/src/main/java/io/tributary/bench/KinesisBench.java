@@ -1,9 +1,6 @@
 package io.tributary.bench;
 
 import java.io.IOException;
-import java.net.InetAddress;
-import java.net.ServerSocket;
-import java.net.Socket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -11,7 +8,6 @@ import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
-import java.util.stream.Stream;
 
 /**
  * Kinesis read benchmark (issue 8): one stream of N records of S bytes on 4 shards in a local
@@ -119,7 +115,7 @@ public final class KinesisBench {
       System.out.println("load average after: " + Machine.loadAverage());
       System.out.println("work directory (logs): " + b.work);
     } finally {
-      b.stopAll();
+      ChildProcesses.stopAll(b.processes);
     }
   }
 
@@ -130,19 +126,19 @@ public final class KinesisBench {
       throw new IllegalStateException(
           "run `npm ci` in " + testServers + " first (kinesis-mock and dynalite)");
     }
-    int plain = freePort();
+    int plain = ChildProcesses.freePort();
     ProcessBuilder km =
         new ProcessBuilder("node", nm.resolve("kinesis-local/main.js").toString())
             .redirectErrorStream(true)
             .redirectOutput(work.resolve("kinesis-mock.log").toFile());
-    km.environment().put("KINESIS_MOCK_TLS_PORT", Integer.toString(freePort()));
+    km.environment().put("KINESIS_MOCK_TLS_PORT", Integer.toString(ChildProcesses.freePort()));
     km.environment().put("KINESIS_MOCK_PLAIN_PORT", Integer.toString(plain));
     km.environment()
         .put("KINESIS_MOCK_CERT_PATH", nm.resolve("kinesis-local/server.json").toString());
     km.environment().put("LOG_LEVEL", "WARN");
     km.environment().put("CREATE_STREAM_DURATION", "50ms");
     processes.add(km.start());
-    int dport = freePort();
+    int dport = ChildProcesses.freePort();
     processes.add(
         new ProcessBuilder(
                 "node",
@@ -156,8 +152,8 @@ public final class KinesisBench {
             .redirectErrorStream(true)
             .redirectOutput(work.resolve("dynalite.log").toFile())
             .start());
-    awaitPort(plain);
-    awaitPort(dport);
+    ChildProcesses.awaitPort(plain);
+    ChildProcesses.awaitPort(dport);
     kinesis = "http://127.0.0.1:" + plain;
     dynamo = "http://127.0.0.1:" + dport;
   }
@@ -165,7 +161,7 @@ public final class KinesisBench {
   /** Runs a peer JVM to its end; returns its output. */
   private String peer(String name, List<String> args) throws Exception {
     List<String> cmd = new ArrayList<>();
-    cmd.add(java());
+    cmd.add(ChildProcesses.java());
     cmd.addAll(JVM);
     cmd.add("-Daws.cborEnabled=false");
     cmd.add("-Dorg.slf4j.simpleLogger.defaultLogLevel=warn");
@@ -302,7 +298,7 @@ public final class KinesisBench {
             "      - { type: files, path: " + out + ", max-file-size: 64mb }",
             ""));
     List<String> cmd = new ArrayList<>();
-    cmd.add(java());
+    cmd.add(ChildProcesses.java());
     cmd.addAll(JVM);
     cmd.add("-Daws.cborEnabled=false");
     cmd.addAll(List.of("-jar", gatewayJar.toString(), "run", "--config", config.toString()));
@@ -318,7 +314,7 @@ public final class KinesisBench {
     long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(30);
     long peak = 0;
     while (true) {
-      long have = size(out);
+      long have = ChildProcesses.size(out);
       long now = System.currentTimeMillis();
       if (have > 0 && first == 0) {
         first = now;
@@ -349,7 +345,7 @@ public final class KinesisBench {
   }
 
   private void checkBytes(Path out) throws IOException {
-    long have = size(out);
+    long have = ChildProcesses.size(out);
     if (have != records * (bytes + 1L)) {
       throw new IllegalStateException(
           out + " holds " + have + " bytes, expected " + records * (bytes + 1L));
@@ -367,62 +363,5 @@ public final class KinesisBench {
       // the process exited
     }
     return 0;
-  }
-
-  private static long size(Path dir) throws IOException {
-    if (Files.isRegularFile(dir)) {
-      return Files.size(dir);
-    }
-    if (!Files.isDirectory(dir)) {
-      return 0;
-    }
-    // hidden in-progress files are renamed away under us: skip them
-    try (Stream<Path> s = Files.list(dir)) {
-      return s.filter(p -> !p.getFileName().toString().startsWith("."))
-          .mapToLong(
-              p -> {
-                try {
-                  return Files.size(p);
-                } catch (IOException e) {
-                  return 0;
-                }
-              })
-          .sum();
-    }
-  }
-
-  private void stopAll() throws InterruptedException {
-    for (Process p : processes) {
-      p.destroy();
-    }
-    for (Process p : processes) {
-      if (!p.waitFor(30, TimeUnit.SECONDS)) {
-        p.destroyForcibly();
-      }
-    }
-    processes.clear();
-  }
-
-  private static void awaitPort(int port) throws InterruptedException {
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(90);
-    while (System.nanoTime() < deadline) {
-      try (Socket s = new Socket(InetAddress.getLoopbackAddress(), port)) {
-        return;
-      } catch (IOException notYet) {
-        // polling a child process's port: there is no event to wait on
-        Thread.sleep(50);
-      }
-    }
-    throw new IllegalStateException("nothing listening on " + port + " after 90 s");
-  }
-
-  private static int freePort() throws IOException {
-    try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-      return s.getLocalPort();
-    }
-  }
-
-  private static String java() {
-    return Path.of(System.getProperty("java.home"), "bin", "java").toString();
   }
 }
