@@ -5,9 +5,6 @@ import static org.awaitility.Awaitility.await;
 
 import java.io.IOException;
 import java.math.BigInteger;
-import java.net.InetSocketAddress;
-import java.net.Socket;
-import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -17,14 +14,9 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
-import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
-import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
 import software.amazon.awssdk.core.SdkBytes;
-import software.amazon.awssdk.http.apache.ApacheHttpClient;
-import software.amazon.awssdk.regions.Region;
 import software.amazon.awssdk.services.kinesis.KinesisClient;
 import software.amazon.awssdk.services.kinesis.model.PutRecordsRequestEntry;
 import software.amazon.awssdk.services.kinesis.model.PutRecordsResponse;
@@ -55,15 +47,12 @@ class KinesisGatewayCrashIT {
   /** Under target/, kept after the run: the gateway's and the mock's logs for a failed run. */
   private Path tmp;
 
-  private Process mock;
+  private KinesisTestServers servers;
 
   @AfterEach
-  void stopMock() throws InterruptedException {
-    if (mock != null) {
-      mock.destroy();
-      if (!mock.waitFor(5, TimeUnit.SECONDS)) {
-        mock.destroyForcibly();
-      }
+  void stopMock() {
+    if (servers != null) {
+      servers.close();
     }
   }
 
@@ -73,10 +62,11 @@ class KinesisGatewayCrashIT {
     Random random = new Random(seed);
     tmp = Files.createDirectories(Path.of("target", "kinesis-crash-" + seed).toAbsolutePath());
     System.out.printf("KinesisGatewayCrashIT: seed=%d work=%s%n", seed, tmp);
-    String endpoint = startMock();
+    servers = new KinesisTestServers(tmp);
+    String endpoint = servers.startKinesis();
     String stream = "kcrash";
     Path out = tmp.resolve("out");
-    try (KinesisClient k = client(endpoint)) {
+    try (KinesisClient k = KinesisTestServers.client(endpoint)) {
       k.createStream(b -> b.streamName(stream).shardCount(4));
       awaitActive(k, stream);
       Path config = tmp.resolve("gateway.yaml");
@@ -105,7 +95,7 @@ class KinesisGatewayCrashIT {
       // is put, the gateway writes some output, then it is killed at a random poll.
       int chunk = RECORDS / (KILLS + 1);
       int kills = 0;
-      try (KinesisClient producer = client(endpoint);
+      try (KinesisClient producer = KinesisTestServers.client(endpoint);
           GatewayProcess gateway = new GatewayProcess(config, tmp.resolve("gateway.log"))) {
         gateway.start();
         for (int n = 0; n < KILLS; n++) {
@@ -246,74 +236,5 @@ class KinesisGatewayCrashIT {
                         .streamDescriptionSummary()
                         .streamStatus()
                     == StreamStatus.ACTIVE);
-  }
-
-  private static KinesisClient client(String endpoint) {
-    return KinesisClient.builder()
-        .endpointOverride(URI.create(endpoint))
-        .region(Region.US_EAST_1)
-        .credentialsProvider(
-            StaticCredentialsProvider.create(
-                AwsBasicCredentials.create("AKIAIOSFODNN7EXAMPLE", "local-test-secret")))
-        .httpClient(ApacheHttpClient.builder().build())
-        .build();
-  }
-
-  /**
-   * Starts kinesis-mock from connector-kinesis/testservers (installed by {@code npm ci} in .ci/run)
-   * on free ports; returns its plain-HTTP endpoint.
-   */
-  private String startMock() throws IOException, InterruptedException {
-    Path nm =
-        Path.of(System.getProperty("kinesis.testservers", "../connector-kinesis/testservers"))
-            .toAbsolutePath()
-            .normalize()
-            .resolve("node_modules");
-    if (!Files.isDirectory(nm.resolve("kinesis-local"))) {
-      Process npm =
-          new ProcessBuilder("npm", "ci", "--no-audit", "--no-fund")
-              .directory(nm.getParent().toFile())
-              .redirectErrorStream(true)
-              .redirectOutput(tmp.resolve("npm-ci.log").toFile())
-              .start();
-      assertThat(npm.waitFor(5, TimeUnit.MINUTES) && npm.exitValue() == 0)
-          .as("npm ci in %s (node and npm are needed; see .ci/run)", nm.getParent())
-          .isTrue();
-    }
-    int plain = GatewayProcess.freePort();
-    int tls = GatewayProcess.freePort();
-    ProcessBuilder pb =
-        new ProcessBuilder("node", nm.resolve("kinesis-local/main.js").toString())
-            .redirectErrorStream(true)
-            .redirectOutput(tmp.resolve("kinesis-mock.log").toFile());
-    pb.environment().put("KINESIS_MOCK_PLAIN_PORT", Integer.toString(plain));
-    pb.environment().put("KINESIS_MOCK_TLS_PORT", Integer.toString(tls));
-    pb.environment()
-        .put("KINESIS_MOCK_CERT_PATH", nm.resolve("kinesis-local/server.json").toString());
-    pb.environment().put("LOG_LEVEL", "WARN");
-    for (String d :
-        List.of(
-            "CREATE_STREAM_DURATION",
-            "SPLIT_SHARD_DURATION",
-            "MERGE_SHARDS_DURATION",
-            "DELETE_STREAM_DURATION")) {
-      pb.environment().put(d, "50ms");
-    }
-    mock = pb.start();
-    await()
-        .atMost(Duration.ofSeconds(60))
-        .pollInterval(Duration.ofMillis(50))
-        .failFast("kinesis-mock exited", () -> !mock.isAlive())
-        .until(() -> isOpen(plain));
-    return "http://127.0.0.1:" + plain;
-  }
-
-  private static boolean isOpen(int port) {
-    try (Socket s = new Socket()) {
-      s.connect(new InetSocketAddress("127.0.0.1", port), 200);
-      return true;
-    } catch (IOException e) {
-      return false;
-    }
   }
 }
