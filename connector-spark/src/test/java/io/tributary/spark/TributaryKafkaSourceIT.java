@@ -19,6 +19,7 @@ import java.util.TreeMap;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.stream.Stream;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
@@ -37,8 +38,6 @@ import org.apache.spark.sql.streaming.Trigger;
 import org.apache.spark.sql.types.DataTypes;
 import org.apache.spark.sql.types.StructType;
 import org.awaitility.Awaitility;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInfo;
 import org.junit.jupiter.api.extension.ExtendWith;
@@ -50,7 +49,6 @@ import org.junit.jupiter.api.io.TempDir;
  */
 @ExtendWith(KafkaBrokerExtension.class)
 class TributaryKafkaSourceIT {
-  private static KafkaProducer<byte[], byte[]> producer;
   // recent event times: records older than the topic's retention (7 days) are deleted by the broker
   private static final long BASE_TIME = System.currentTimeMillis() - 60_000;
   private final KafkaBroker kafka;
@@ -61,29 +59,25 @@ class TributaryKafkaSourceIT {
     this.kafka = kafka;
   }
 
-  @BeforeAll
-  static void noProducerYet() {
-    producer = null;
-  }
-
-  @AfterAll
-  static void closeProducer() {
-    if (producer != null) {
-      producer.close();
-    }
-  }
-
+  // a producer per call: a producer that failed in one test cannot fail the next
   private void produce(String topic, int partitions, int from, int until) throws Exception {
-    if (producer == null) {
-      producer =
-          new KafkaProducer<>(
-              Map.of(
-                  "bootstrap.servers", kafka.bootstrapServers(),
-                  "acks", "all",
-                  "enable.idempotence", "true"),
-              new ByteArraySerializer(),
-              new ByteArraySerializer());
+    try (KafkaProducer<byte[], byte[]> producer =
+        new KafkaProducer<>(
+            Map.of(
+                "bootstrap.servers", kafka.bootstrapServers(),
+                "acks", "all",
+                "enable.idempotence", "true"),
+            new ByteArraySerializer(),
+            new ByteArraySerializer())) {
+      send(producer, topic, partitions, from, until);
     }
+    // and the listing the source plans from must see them all before a query starts
+    awaitEndOffsets(topic, partitions, until);
+  }
+
+  private static void send(
+      KafkaProducer<byte[], byte[]> producer, String topic, int partitions, int from, int until)
+      throws InterruptedException, TimeoutException {
     List<Future<RecordMetadata>> sent = new ArrayList<>();
     for (int i = from; i < until; i++) {
       ProducerRecord<byte[], byte[]> r =
@@ -102,10 +96,14 @@ class TributaryKafkaSourceIT {
       try {
         sent.get(i).get(60, TimeUnit.SECONDS);
       } catch (ExecutionException e) {
-        throw new AssertionError("record " + (from + i) + " was not written to " + topic, e);
+        // the cause in the message: a build summary prints only the message
+        throw new AssertionError(
+            "record " + (from + i) + " was not written to " + topic + ": " + e.getCause(), e);
       }
     }
-    // and the listing the source plans from must see them all before a query starts
+  }
+
+  private void awaitEndOffsets(String topic, int partitions, int until) {
     Map<TopicPartition, Long> expected = new HashMap<>();
     for (int i = 0; i < until; i++) {
       expected.merge(new TopicPartition(topic, i % partitions), 1L, Long::sum);

@@ -108,6 +108,16 @@ class TributaryStreamsIT {
     jssc.stop(false, true);
     jssc = null;
     assertThat(new ArrayList<>(VALUES)).containsExactlyInAnyOrder("f5-a", "f5-b");
+    VALUES.clear();
+
+    // the restarted stream's own commits are kept too: a third start reads only the newest file
+    write(in, 6);
+    direct(in);
+    jssc.start();
+    await().atMost(Duration.ofMinutes(2)).until(() -> VALUES.size() >= 2);
+    jssc.stop(false, true);
+    jssc = null;
+    assertThat(new ArrayList<>(VALUES)).containsExactlyInAnyOrder("f6-a", "f6-b");
   }
 
   @Test

@@ -67,7 +67,10 @@ public final class TributaryDirectDStream extends InputDStream<TributaryRecord>
       planner = new Planner(spec, source, stats::averageRecordBytes);
       Optional<byte[]> c = storage.read(COMMITTED);
       if (c.isPresent()) {
-        committed = TributaryOffset.parse(new String(c.get(), StandardCharsets.UTF_8)).positions();
+        // a copy: commit() updates it, and the parsed map is read-only
+        committed =
+            new TreeMap<>(
+                TributaryOffset.parse(new String(c.get(), StandardCharsets.UTF_8)).positions());
         current = new TreeMap<>(committed);
       } else {
         Optional<byte[]> i = storage.read(INITIAL);
