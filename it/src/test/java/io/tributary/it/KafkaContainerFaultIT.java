@@ -254,7 +254,9 @@ class KafkaContainerFaultIT {
                 "\n",
                 "      read-timeout: 5s",
                 "      kafka.default.api.timeout.ms: 5000",
-                "      kafka.request.timeout.ms: 3000")
+                "      kafka.request.timeout.ms: 3000",
+                "      kafka.socket.connection.setup.timeout.ms: 1000",
+                "      kafka.socket.connection.setup.timeout.max.ms: 3000")
             : "      read-timeout: 120s";
     String sinkTimeouts =
         shortTimeouts
@@ -262,7 +264,9 @@ class KafkaContainerFaultIT {
                 "\n",
                 "        kafka.max.block.ms: 5000",
                 "        kafka.request.timeout.ms: 3000",
-                "        kafka.delivery.timeout.ms: 8000")
+                "        kafka.delivery.timeout.ms: 8000",
+                "        kafka.socket.connection.setup.timeout.ms: 1000",
+                "        kafka.socket.connection.setup.timeout.max.ms: 3000")
             : "";
     Path config = tmp.resolve(id + ".yaml");
     Files.writeString(
