@@ -15,6 +15,7 @@ import java.util.Properties;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import java.util.stream.Stream;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
@@ -131,6 +132,13 @@ class KafkaContainerFaultIT {
             new KafkaGatewayCrashIT.Verifier(broker.bootstrapServers(), b, RECORDS)) {
       gateway.start();
       faultAndCheck(id, fault, unreachable, adminPort, gateway, verifier);
+      // which phase of a batch met the fault, and after how long: the retry lines of the run
+      try (Stream<String> lines = Files.lines(log)) {
+        lines
+            .filter(l -> l.contains("event=batch_retry"))
+            .limit(4)
+            .forEach(l -> System.out.printf("KafkaContainerFaultIT[%s]: %s%n", id, l));
+      }
     } catch (Exception | AssertionError e) {
       // the gateway's log is in the temporary directory, deleted after the test: keep it
       Path kept = Path.of("target", "kafka-fault-logs", id + "-" + System.nanoTime() + "-gw.log");
@@ -254,9 +262,7 @@ class KafkaContainerFaultIT {
                 "\n",
                 "      read-timeout: 5s",
                 "      kafka.default.api.timeout.ms: 5000",
-                "      kafka.request.timeout.ms: 3000",
-                "      kafka.socket.connection.setup.timeout.ms: 1000",
-                "      kafka.socket.connection.setup.timeout.max.ms: 3000")
+                "      kafka.request.timeout.ms: 3000")
             : "      read-timeout: 120s";
     String sinkTimeouts =
         shortTimeouts
@@ -264,9 +270,7 @@ class KafkaContainerFaultIT {
                 "\n",
                 "        kafka.max.block.ms: 5000",
                 "        kafka.request.timeout.ms: 3000",
-                "        kafka.delivery.timeout.ms: 8000",
-                "        kafka.socket.connection.setup.timeout.ms: 1000",
-                "        kafka.socket.connection.setup.timeout.max.ms: 3000")
+                "        kafka.delivery.timeout.ms: 8000")
             : "";
     Path config = tmp.resolve(id + ".yaml");
     Files.writeString(

@@ -49,7 +49,7 @@ class S3ContainerFaultIT {
   private static final String ACCESS_KEY = "tributary-fault-access";
   private static final String SECRET_KEY = "tributary-fault-secret";
   private static final String BUCKET = "faults";
-  private static final int SEGMENT_OBJECTS = 120;
+  private static final int SEGMENT_OBJECTS = 60;
   private static final int LINES = 25;
   private static final int S3_PORT = 8080;
 
