@@ -124,6 +124,13 @@ final class KinesisTestServers implements AutoCloseable {
     return "http://127.0.0.1:" + port;
   }
 
+  /** The CPU time kinesalite has used so far (for the test's report), or -1 when unknown. */
+  long kinesaliteCpuSeconds() {
+    return kinesalite == null
+        ? -1
+        : kinesalite.info().totalCpuDuration().map(Duration::toSeconds).orElse(-1L);
+  }
+
   /** Starts dynalite (in memory); returns its endpoint. */
   String startDynamo() throws IOException, InterruptedException {
     Path nm = nodeModules();
