@@ -39,8 +39,9 @@ import software.amazon.awssdk.services.kinesis.model.StreamStatus;
  * <p>Server: kinesalite (npm {@code kinesalite}, in memory, a child {@code node} process through
  * connector-kinesis/testservers/kinesalite-server.js), not kinesis-mock. kinesis-mock (npm {@code
  * kinesis-local}, Scala.js on node) took 190-250 records/s from PutRecords of 500 records here (one
- * or four producers, load average ~5) and stopped answering with concurrent producers next to the
- * gateway's reads: 500,000 records would take the better part of an hour. kinesalite took 5,200
+ * or four producers, load average ~5; with 250 per request, the 12,000-record version of this test
+ * saw about 1,000/s, and an earlier attempt saw it stop answering with four producers next to the
+ * gateway's reads): 500,000 records would take the better part of an hour. kinesalite took 5,200
  * records/s from two producers and read them back at 13,000 records/s (500,000 records, same
  * machine). Its gaps (no {@code ChildShards} in a closed shard's last GetRecords, {@code
  * ShardFilter} ignored, no UpdateShardCount) do not touch the direct source, which finds a child's
@@ -48,6 +49,11 @@ import software.amazon.awssdk.services.kinesis.model.StreamStatus;
  * and knows a shard's end by a null NextShardIterator. Both the test's clients and the gateway use
  * JSON ({@code aws.cborEnabled=false}): the SDK cannot read kinesalite's CBOR. The KCL crash test
  * ({@link KinesisKclGatewayCrashIT}) stays on kinesis-mock: KCL resharding needs ChildShards.
+ *
+ * <p>Cost: kinesalite serves every call on one node thread, and about half of its CPU goes to its
+ * BigNumber sequence-number arithmetic, so its CPU time bounds the test: about 110 s for the
+ * 500,000 puts, the reads and the reads the kills repeat. The test prints that, its own time and
+ * the load average.
  *
  * <p>Each producer owns the keys {@code k % PRODUCERS == p} and puts them in increasing order, so
  * the per-key order is the number order. Rerun with {@code -Dkinesis.crash.seed=N}.
