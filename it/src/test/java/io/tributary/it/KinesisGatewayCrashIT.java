@@ -46,9 +46,11 @@ import software.amazon.awssdk.services.kinesis.model.StreamStatus;
  * machine). Its gaps (no {@code ChildShards} in a closed shard's last GetRecords, {@code
  * ShardFilter} ignored, no UpdateShardCount) do not touch the direct source, which finds a child's
  * parents in ListShards' {@code ParentShardId}/{@code AdjacentParentShardId}, sends no ShardFilter
- * and knows a shard's end by a null NextShardIterator. Both the test's clients and the gateway use
- * JSON ({@code aws.cborEnabled=false}): the SDK cannot read kinesalite's CBOR. The KCL crash test
- * ({@link KinesisKclGatewayCrashIT}) stays on kinesis-mock: KCL resharding needs ChildShards.
+ * and knows a shard's end by a null NextShardIterator (read on past empty pages for a closed shard:
+ * kinesalite hands the null iterator out only after an empty page when the shard was closed more
+ * than a second after its last record). Both the test's clients and the gateway use JSON ({@code
+ * aws.cborEnabled=false}): the SDK cannot read kinesalite's CBOR. The KCL crash test ({@link
+ * KinesisKclGatewayCrashIT}) stays on kinesis-mock: KCL resharding needs ChildShards.
  *
  * <p>Cost: kinesalite serves every call on one node thread, and about half of its CPU goes to its
  * BigNumber sequence-number arithmetic, so its CPU time bounds the test: about 110 s for the
