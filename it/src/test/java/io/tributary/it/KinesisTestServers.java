@@ -20,10 +20,11 @@ import software.amazon.awssdk.services.kinesis.KinesisClient;
 import software.amazon.awssdk.services.kinesis.model.StreamStatus;
 
 /**
- * The local Kinesis and DynamoDB servers of the it/ tests: kinesis-mock (npm {@code kinesis-local})
- * and dynalite (npm, in memory), from connector-kinesis/testservers (installed by {@code npm ci} in
- * .ci/run, or here when missing), each a child {@code node} process on free loopback ports with its
- * log in the test's work directory. {@link #close()} stops both.
+ * The local Kinesis and DynamoDB servers of the it/ tests: kinesis-mock (npm {@code
+ * kinesis-local}), kinesalite (npm, in memory; {@link #startKinesalite()}) and dynalite (npm, in
+ * memory), from connector-kinesis/testservers (installed by {@code npm ci} in .ci/run, or here when
+ * missing), each a child {@code node} process on free loopback ports with its log in the test's
+ * work directory. {@link #close()} stops them.
  *
  * <p>Thread safety: not thread-safe; one test thread.
  */
@@ -33,6 +34,7 @@ final class KinesisTestServers implements AutoCloseable {
 
   private final Path work;
   private Process mock;
+  private Process kinesalite;
   private Process dynalite;
 
   KinesisTestServers(Path work) {
@@ -46,7 +48,8 @@ final class KinesisTestServers implements AutoCloseable {
             .normalize()
             .resolve("node_modules");
     if (!Files.isDirectory(nm.resolve("kinesis-local"))
-        || !Files.isDirectory(nm.resolve("dynalite"))) {
+        || !Files.isDirectory(nm.resolve("dynalite"))
+        || !Files.isDirectory(nm.resolve("kinesalite"))) {
       Process npm =
           new ProcessBuilder("npm", "ci", "--no-audit", "--no-fund")
               .directory(nm.getParent().toFile())
@@ -86,6 +89,46 @@ final class KinesisTestServers implements AutoCloseable {
     mock = p;
     awaitOpen(p, plain, "kinesis-mock");
     return "http://127.0.0.1:" + plain;
+  }
+
+  /**
+   * Starts kinesalite (in memory, on 127.0.0.1 through {@code kinesalite-server.js}); returns its
+   * endpoint. Its clients must use JSON, not CBOR ({@code -Daws.cborEnabled=false}, or the
+   * environment variable {@code CBOR_ENABLED=false}): the SDK cannot read kinesalite's CBOR
+   * responses. Differences from AWS that matter to a reader: no {@code ChildShards} in a closed
+   * shard's last GetRecords, ListShards ignores {@code ShardFilter}, no UpdateShardCount, no
+   * enhanced fan-out; a closed shard's EndingSequenceNumber is real.
+   */
+  String startKinesalite() throws IOException, InterruptedException {
+    Path nm = nodeModules();
+    int port = GatewayProcess.freePort();
+    Process p =
+        new ProcessBuilder(
+                "node",
+                nm.resolve("../kinesalite-server.js").normalize().toString(),
+                "--port",
+                Integer.toString(port),
+                "--shardLimit",
+                "100",
+                "--createStreamMs",
+                "50",
+                "--updateStreamMs",
+                "50",
+                "--deleteStreamMs",
+                "50")
+            .redirectErrorStream(true)
+            .redirectOutput(work.resolve("kinesalite.log").toFile())
+            .start();
+    kinesalite = p;
+    awaitOpen(p, port, "kinesalite");
+    return "http://127.0.0.1:" + port;
+  }
+
+  /** The CPU time kinesalite has used so far (for the test's report), or -1 when unknown. */
+  long kinesaliteCpuSeconds() {
+    return kinesalite == null
+        ? -1
+        : kinesalite.info().totalCpuDuration().map(Duration::toSeconds).orElse(-1L);
   }
 
   /** Starts dynalite (in memory); returns its endpoint. */
@@ -155,7 +198,7 @@ final class KinesisTestServers implements AutoCloseable {
 
   @Override
   public void close() {
-    for (Process p : new Process[] {mock, dynalite}) {
+    for (Process p : new Process[] {mock, kinesalite, dynalite}) {
       if (p != null) {
         p.destroy();
         try {

@@ -426,9 +426,13 @@ public final class KinesisDirectSource implements DirectSource, RangeEndByReadin
       if (taken.size() >= maxRecords || bytes >= maxBytes) {
         break;
       }
-      if (page.millisBehind == 0) {
+      if (page.millisBehind == 0 && !closedShards.contains(shard)) {
         break; // caught up: what arrives later goes to the next batch
       }
+      // A closed shard gets nothing new: it is read on (up to MAX_EMPTY_PAGES empty pages) until
+      // Kinesis hands out no next iterator. Kinesis may answer an empty page with an iterator
+      // before that null one (kinesalite does so whenever the split or merge came more than a
+      // second after the shard's last record), and stopping there would never end the shard.
       if (page.records.isEmpty() && ++emptyPages >= MAX_EMPTY_PAGES) {
         break;
       }

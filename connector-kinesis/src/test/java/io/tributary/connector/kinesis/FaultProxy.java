@@ -21,8 +21,8 @@ import java.util.concurrent.atomic.AtomicInteger;
 /**
  * An HTTP proxy in front of the real kinesis-mock that injects the failures the mock never
  * produces, the way AWS reports them (JSON protocol; the module's tests run with CBOR off):
- * throttled calls, PutRecords entries that fail, and rejected credentials. Everything else is
- * forwarded unchanged.
+ * throttled calls, PutRecords entries that fail, rejected credentials, and an empty page before a
+ * closed shard's end. Everything else is forwarded unchanged.
  *
  * <p>Thread safety: the counters are atomic; configure before use.
  */
@@ -56,6 +56,19 @@ final class FaultProxy implements AutoCloseable {
    * answers (kinesalite: UnknownOperationException).
    */
   volatile boolean refuseFanOut;
+
+  /**
+   * Whether a GetRecords that reaches a closed shard's end (no next iterator) is first answered
+   * with an empty page whose next iterator is the one asked with, as kinesalite answers when the
+   * shard was closed more than a second after its last record; the call with that iterator then
+   * gets the records and the end.
+   */
+  volatile boolean emptyPageBeforeShardEnd;
+
+  /** Empty pages answered so far instead of a shard's end. */
+  final AtomicInteger emptyPagesBeforeEnd = new AtomicInteger();
+
+  private final Set<String> delayedEnds = java.util.concurrent.ConcurrentHashMap.newKeySet();
 
   /** Whether every call is answered as AWS answers an unknown access key. */
   volatile boolean rejectCredentials;
@@ -112,6 +125,21 @@ final class FaultProxy implements AutoCloseable {
         return;
       }
       HttpResponse<byte[]> resp = forward(ex, body);
+      if (op.equals("GetRecords") && emptyPageBeforeShardEnd && resp.statusCode() == 200) {
+        JsonNode page = JSON.readTree(resp.body());
+        String iterator = JSON.readTree(body).path("ShardIterator").asText();
+        JsonNode next = page.path("NextShardIterator");
+        if ((next.isMissingNode() || next.isNull()) && delayedEnds.add(iterator)) {
+          // the call with the same iterator returns this page's records and the end
+          emptyPagesBeforeEnd.incrementAndGet();
+          ObjectNode out = JSON.createObjectNode();
+          out.set("Records", JSON.createArrayNode());
+          out.put("MillisBehindLatest", 0);
+          out.put("NextShardIterator", iterator);
+          reply(ex, 200, JSON.writeValueAsString(out));
+          return;
+        }
+      }
       ex.getResponseHeaders().put("Content-Type", resp.headers().allValues("Content-Type"));
       ex.sendResponseHeaders(resp.statusCode(), resp.body().length == 0 ? -1 : resp.body().length);
       ex.getResponseBody().write(resp.body());

@@ -284,6 +284,41 @@ class KinesisDirectSourceIT {
         .isEqualTo(1.0);
   }
 
+  /**
+   * A closed shard whose end comes only after an empty page with a next iterator (kinesalite, when
+   * the split came more than a second after the shard's last record) is still read to its end, and
+   * its children after it.
+   */
+  @Test
+  void aClosedShardIsReadPastAnEmptyPageToItsEnd() throws Exception {
+    LocalKinesis.createStream(k, stream, 1);
+    put(k, stream, 0, 50, 5);
+    Shard parent = k.listShards(b -> b.streamName(stream)).shards().get(0);
+    BigInteger lo = new BigInteger(parent.hashKeyRange().startingHashKey());
+    BigInteger hi = new BigInteger(parent.hashKeyRange().endingHashKey());
+    k.splitShard(
+        b ->
+            b.streamName(stream)
+                .shardToSplit(parent.shardId())
+                .newStartingHashKey(lo.add(hi).shiftRight(1).toString()));
+    LocalKinesis.awaitActive(k, stream);
+    put(k, stream, 50, 100, 5);
+    try (FaultProxy proxy = new FaultProxy(kinesis.endpoint())) {
+      proxy.emptyPageBeforeShardEnd = true;
+      Map<String, Object> c = baseConfig(proxy.endpoint(), stream);
+      c.put("starting-position", "trim_horizon");
+      KinesisDirectSource s = source(c);
+      List<Record> all = readUntil(new DirectPlanner(0, 0, 1000), s, 100, new ArrayList<>());
+      assertThat(values(all)).containsExactlyInAnyOrderElementsOf(range(0, 100));
+      assertOrderedPerKey(all, 5);
+      assertThat(proxy.emptyPagesBeforeEnd.get()).isPositive();
+      assertThat(s.partitions())
+          .filteredOn(p -> p.id().equals(parent.shardId()))
+          .singleElement()
+          .satisfies(p -> assertThat(p.closed()).isTrue());
+    }
+  }
+
   @Test
   void throttledGetRecordsIsRetriedWithBackoffAndCounted() throws Exception {
     LocalKinesis.createStream(k, stream, 1);
