@@ -52,10 +52,10 @@ import software.amazon.awssdk.services.kinesis.model.PutRecordsResponse;
  * it leases (metric {@code tributary_kinesis_millis_behind_latest}).
  *
  * <p>Size: {@value #RECORDS} records and {@value #KILLS} kills (KCL timings shortened:
- * failover-time 3 s, leader lock 6 s). Each kill costs a lease takeover and a gateway restart; a
- * fresh application's first shard sync waits a random 1 to 30 s in KCL (hard-coded), paid once. The
- * test takes minutes, not seconds, on a loaded 2-core machine (6 kills: 880 s at load 20). Rerun
- * with {@code -Dkinesis.kcl.crash.seed=N}.
+ * failover-time 3 s, leader lock 6 s). Each kill costs a lease takeover and a gateway restart (a
+ * fresh application's leases are created by the source before KCL starts, so KCL's random 1 to 30 s
+ * first-sync wait is not paid). The test takes minutes, not seconds, on a loaded 2-core machine (6
+ * kills: 880 s at load 20). Rerun with {@code -Dkinesis.kcl.crash.seed=N}.
  */
 @ExtendWith(KafkaBrokerExtension.class)
 class KinesisKclGatewayCrashIT {

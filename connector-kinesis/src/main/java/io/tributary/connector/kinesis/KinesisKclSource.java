@@ -5,6 +5,7 @@ import io.micrometer.core.instrument.Gauge;
 import io.tributary.connector.kinesis.KinesisOptions.CloudWatchMetrics;
 import io.tributary.connector.kinesis.KinesisOptions.KclStartingPosition;
 import io.tributary.connector.kinesis.internal.KclClients;
+import io.tributary.connector.kinesis.internal.KclLeaseBootstrap;
 import io.tributary.core.api.CloseableIterator;
 import io.tributary.core.api.Config;
 import io.tributary.core.api.ExternallyAssignedSource;
@@ -101,6 +102,12 @@ import software.amazon.kinesis.retrieval.polling.PollingConfig;
  * record. A replayed range of a shard whose KCL checkpoint (read when this instance took the lease)
  * is past the range's start is cut to start after the checkpoint, and a range of a shard this
  * instance no longer leases is skipped: its owner reads those records.
+ *
+ * <p>First start of an application: when the lease table holds no lease, {@link #open} creates the
+ * leases with KCL's own shard sync before the scheduler starts ({@link KclLeaseBootstrap}), so KCL
+ * does not wait its random 1 to 30 s for another worker to create them; a failure leaves it to
+ * KCL's own first sync. {@code open} blocks for those calls (one Scan, ListShards, a conditional
+ * PutItem per lease).
  *
  * <p>Every instance needs its own pipeline id and checkpoint directory, and a distinct {@code
  * worker-id} (the pipeline id by default).
@@ -304,19 +311,25 @@ public final class KinesisKclSource
               config.get(KinesisOptions.ACCESS_KEY_ID),
               config.get(KinesisOptions.SECRET_ACCESS_KEY));
       boolean created = clients.ensureLeaseTable(applicationName, TABLE_TIMEOUT);
-      scheduler = buildScheduler();
+      InitialPositionInStreamExtended initial = initialPosition();
+      ConfigsBuilder cb = configsBuilder();
+      RetrievalConfig retrieval = retrievalConfig(cb, initial);
+      String initialLeases = createInitialLeases(cb, initial, retrieval);
+      scheduler = buildScheduler(cb, initial, retrieval);
       schedulerThread = new Thread(this::runScheduler, "tributary-" + pipelineId + "-kcl-0");
       schedulerThread.setDaemon(true);
       schedulerThread.start();
       LOG.info(
           "event=kinesis_kcl_source_opened pipeline={} source={} stream={} application={} worker={}"
-              + " lease_table_created={} starting_position={} region={} endpoint={} dynamodb_endpoint={}",
+              + " lease_table_created={} initial_leases={} starting_position={} region={} endpoint={}"
+              + " dynamodb_endpoint={}",
           pipelineId,
           sourceName,
           stream,
           applicationName,
           workerId,
           created,
+          initialLeases,
           startingPosition,
           config.get(KinesisOptions.REGION),
           config.get(KinesisOptions.ENDPOINT) == null ? "aws" : config.get(KinesisOptions.ENDPOINT),
@@ -329,35 +342,47 @@ public final class KinesisKclSource
     }
   }
 
-  private Scheduler buildScheduler() {
-    ConfigsBuilder cb =
-        new ConfigsBuilder(
-            stream,
-            applicationName,
-            clients.kinesis(),
-            clients.dynamo(),
-            clients.cloudWatch(),
-            workerId,
-            () -> new Processor());
-    InitialPositionInStreamExtended initial =
-        switch (startingPosition) {
-          case TRIM_HORIZON ->
-              InitialPositionInStreamExtended.newInitialPosition(
-                  InitialPositionInStream.TRIM_HORIZON);
-          case LATEST ->
-              InitialPositionInStreamExtended.newInitialPosition(InitialPositionInStream.LATEST);
-          case AT_TIMESTAMP ->
-              InitialPositionInStreamExtended.newInitialPositionAtTimestamp(
-                  new Date(startingTimestamp));
-        };
+  private ConfigsBuilder configsBuilder() {
+    return new ConfigsBuilder(
+        stream,
+        applicationName,
+        clients.kinesis(),
+        clients.dynamo(),
+        clients.cloudWatch(),
+        workerId,
+        () -> new Processor());
+  }
+
+  private InitialPositionInStreamExtended initialPosition() {
+    return switch (startingPosition) {
+      case TRIM_HORIZON ->
+          InitialPositionInStreamExtended.newInitialPosition(InitialPositionInStream.TRIM_HORIZON);
+      case LATEST ->
+          InitialPositionInStreamExtended.newInitialPosition(InitialPositionInStream.LATEST);
+      case AT_TIMESTAMP ->
+          InitialPositionInStreamExtended.newInitialPositionAtTimestamp(
+              new Date(startingTimestamp));
+    };
+  }
+
+  private RetrievalConfig retrievalConfig(
+      ConfigsBuilder cb, InitialPositionInStreamExtended initial) {
     PollingConfig polling =
         new PollingConfig(stream, clients.kinesis())
             .idleTimeBetweenReadsInMillis(config.get(KinesisOptions.POLL_INTERVAL).toMillis())
             .maxRecords(config.get(KinesisOptions.GET_RECORDS_LIMIT));
-    RetrievalConfig retrieval =
-        cb.retrievalConfig()
-            .initialPositionInStreamExtended(initial)
-            .retrievalSpecificConfig(polling);
+    return cb.retrievalConfig()
+        .initialPositionInStreamExtended(initial)
+        .retrievalSpecificConfig(polling);
+  }
+
+  /**
+   * KCL's lease settings of this source: a new instance per call, because KCL caches the lease
+   * management factory it makes in the config (the Scheduler's and {@link #createInitialLeases}'s
+   * are two).
+   */
+  private LeaseManagementConfig leaseManagementConfig(
+      ConfigsBuilder cb, InitialPositionInStreamExtended initial) {
     long failover = config.get(KinesisOptions.FAILOVER_TIME).toMillis();
     LeaseManagementConfig leases =
         cb.leaseManagementConfig()
@@ -376,6 +401,61 @@ public final class KinesisKclSource
     leases
         .workerUtilizationAwareAssignmentConfig()
         .workerMetricsReporterFreqInMillis(Math.min(30_000, Math.max(1_000, failover)));
+    return leases;
+  }
+
+  /**
+   * On an application's first start (an empty lease table), creates the leases with KCL's own shard
+   * sync before the Scheduler starts, so the Scheduler does not wait its random 1 to 30 s for
+   * another worker to create them ({@link KclLeaseBootstrap}). A failure leaves it to KCL's own
+   * first sync, as without this step.
+   *
+   * @return what happened, for the open log line
+   */
+  private String createInitialLeases(
+      ConfigsBuilder cb, InitialPositionInStreamExtended initial, RetrievalConfig retrieval)
+      throws InterruptedException {
+    try {
+      KclLeaseBootstrap.Result r =
+          KclLeaseBootstrap.createLeasesIfTableEmpty(
+              leaseManagementConfig(cb, initial),
+              retrieval.streamTracker().streamConfigList().get(0));
+      if (r.synced()) {
+        LOG.info(
+            "event=kinesis_kcl_initial_leases_created pipeline={} source={} application={} stream={}"
+                + " leases={} initial_position={} reason=\"empty lease table: KCL's shard sync ran before"
+                + " the scheduler started, so KCL does not wait for another worker to create them\"",
+            pipelineId,
+            sourceName,
+            applicationName,
+            stream,
+            r.leases(),
+            startingPosition);
+        return String.valueOf(r.leases());
+      }
+      return "existing";
+    } catch (InterruptedException e) {
+      throw e;
+    } catch (Exception e) {
+      if (Thread.currentThread().isInterrupted()) {
+        throw new InterruptedException("interrupted while creating the initial KCL leases");
+      }
+      LOG.warn(
+          "event=kinesis_kcl_initial_leases_failed pipeline={} source={} application={} stream={}"
+              + " error=\"{}\" action=\"KCL's own first shard sync creates them (after its random 1-30 s"
+              + " wait)\"",
+          pipelineId,
+          sourceName,
+          applicationName,
+          stream,
+          e.toString());
+      return "failed";
+    }
+  }
+
+  private Scheduler buildScheduler(
+      ConfigsBuilder cb, InitialPositionInStreamExtended initial, RetrievalConfig retrieval) {
+    long failover = config.get(KinesisOptions.FAILOVER_TIME).toMillis();
     MetricsConfig metrics = cb.metricsConfig();
     CloudWatchMetrics cw = config.get(KinesisOptions.CLOUDWATCH_METRICS);
     if (cw == CloudWatchMetrics.NONE) {
@@ -388,7 +468,7 @@ public final class KinesisKclSource
         cb.checkpointConfig(),
         cb.coordinatorConfig()
             .parentShardPollIntervalMillis(Math.min(10_000, Math.max(200, failover / 4))),
-        leases,
+        leaseManagementConfig(cb, initial),
         cb.lifecycleConfig(),
         metrics,
         cb.processorConfig(),

@@ -26,9 +26,8 @@ import software.amazon.awssdk.services.kinesis.model.Shard;
  * reached SHARD_END, which the source checkpoints only once their records committed: every record
  * arrives once, per key in put order, and each child's first record after its parents' last.
  *
- * <p>Its own stream and KCL application, so KCL's random 1-30 s first-sync wait of a new
- * application is paid here once more than in the tests sharing {@link SharedKclStream} (resharding
- * that stream would change the other tests' shards).
+ * <p>Its own stream and KCL application (resharding the stream of {@link SharedKclStream} would
+ * change the other tests' shards).
  */
 class KinesisKclReshardIT {
   private static final int KEYS = 20;
@@ -67,7 +66,6 @@ class KinesisKclReshardIT {
               .build();
       p.start();
       try {
-        // KCL's first shard sync of a new application waits a random 1-30 s
         await().atMost(Duration.ofSeconds(120)).until(() -> !seen.isEmpty());
         Shard parent = k.listShards(b -> b.streamName(stream)).shards().get(0);
         BigInteger lo = new BigInteger(parent.hashKeyRange().startingHashKey());

@@ -3,12 +3,11 @@ package io.tributary.connector.kinesis;
 import software.amazon.awssdk.services.kinesis.KinesisClient;
 
 /**
- * One 4-shard stream and one KCL application shared by the {@code kinesis-kcl} tests of a test JVM.
- * KCL 3 waits a random 1 to 30 s before its first shard sync while an application's lease table is
- * empty (hard-coded), and its leader then needs a lease-assignment round; paying that once keeps
- * the tests short. Each test writes its own range of values and asserts on those only, and each
- * starts from whatever the lease table holds (fresh, or checkpoints left by another test), so the
- * tests do not depend on their order.
+ * One 4-shard stream and one KCL application shared by the {@code kinesis-kcl} tests of a test JVM
+ * (a new application's first start costs a KCL lease-assignment round; paying that once keeps the
+ * tests short). Each test writes its own range of values and asserts on those only, and each starts
+ * from whatever the lease table holds (fresh, or checkpoints left by another test), so the tests do
+ * not depend on their order.
  *
  * <p>Thread safety: {@link #get} is synchronized.
  */
