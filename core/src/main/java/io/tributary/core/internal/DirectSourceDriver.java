@@ -187,8 +187,10 @@ final class DirectSourceDriver implements SourceDriver {
         planned += r.count();
       }
       // Grow only when the limit was what bounded the batch: a small batch because little was
-      // available keeps it.
-      if (planned >= slowStartRecords) {
+      // available keeps it. The planner splits the limit over the ranges rounding down, so a
+      // bounded batch can fall short of it by less than one record per range (10,000 over 7
+      // shards plans 9,996).
+      if (planned + plan.ranges().size() > slowStartRecords) {
         slowStartRecords = slowStartRecords > Long.MAX_VALUE / 2 ? 0 : slowStartRecords * 2;
       }
     }

@@ -583,4 +583,36 @@ class ContractV2PipelineTest {
     assertThat(sizes).containsExactly(10_000, 20_000, 40_000, 80_000, 100_000, 100_000, 50_000);
     assertThat(sink.allCommitted()).doesNotHaveDuplicates();
   }
+
+  @Test
+  void slowStartGrowsWhenItsLimitDoesNotDivideEvenlyOverThePartitions() {
+    Partitions src = new Partitions();
+    for (String id : List.of("a", "b", "c")) {
+      src.ends.put(id, 100_000L);
+    }
+    ChunkSink sink = new ChunkSink();
+    Pipeline p =
+        builder("slowstart-uneven")
+            .set("batch.initial-records", 10_000)
+            .set("direct.max-records-per-partition", 50_000)
+            .source("s", src)
+            .sink("out", sink)
+            .build();
+    p.start();
+    try {
+      await().atMost(Duration.ofSeconds(30)).until(() -> sink.allCommitted().size() == 300_000);
+    } finally {
+      p.stopGracefully();
+    }
+    List<Integer> sizes =
+        sink.committed.keySet().stream().sorted().map(id -> sink.committed.get(id).size()).toList();
+    // 10,000 over three partitions plans 9,999: the limit still bounded the batch, so it doubles
+    assertThat(sizes.get(0)).isBetween(9_997, 10_000);
+    for (int i = 1; i < 4; i++) {
+      assertThat(sizes.get(i))
+          .as("batch %d of %s", i, sizes)
+          .isGreaterThanOrEqualTo(2 * sizes.get(i - 1) - 3);
+    }
+    assertThat(sink.allCommitted()).doesNotHaveDuplicates();
+  }
 }
