@@ -560,52 +560,14 @@ class ContractV2PipelineTest {
 
   @Test
   void slowStartPlansASmallFirstBatchAndDoublesUntilTheOtherLimitsBound() {
-    Partitions src = new Partitions();
-    src.ends.put("a", 200_000L);
-    src.ends.put("b", 200_000L);
-    ChunkSink sink = new ChunkSink();
-    Pipeline p =
-        builder("slowstart")
-            .set("batch.initial-records", 10_000)
-            .set("direct.max-records-per-partition", 50_000)
-            .source("s", src)
-            .sink("out", sink)
-            .build();
-    p.start();
-    try {
-      await().atMost(Duration.ofSeconds(30)).until(() -> sink.allCommitted().size() == 400_000);
-    } finally {
-      p.stopGracefully();
-    }
-    List<Integer> sizes =
-        sink.committed.keySet().stream().sorted().map(id -> sink.committed.get(id).size()).toList();
+    List<Integer> sizes = slowStartBatchSizes("slowstart", List.of("a", "b"), 200_000);
     // 10,000 split over both partitions, then doubling, until 2 x 50,000 per batch bounds it
     assertThat(sizes).containsExactly(10_000, 20_000, 40_000, 80_000, 100_000, 100_000, 50_000);
-    assertThat(sink.allCommitted()).doesNotHaveDuplicates();
   }
 
   @Test
   void slowStartGrowsWhenItsLimitDoesNotDivideEvenlyOverThePartitions() {
-    Partitions src = new Partitions();
-    for (String id : List.of("a", "b", "c")) {
-      src.ends.put(id, 100_000L);
-    }
-    ChunkSink sink = new ChunkSink();
-    Pipeline p =
-        builder("slowstart-uneven")
-            .set("batch.initial-records", 10_000)
-            .set("direct.max-records-per-partition", 50_000)
-            .source("s", src)
-            .sink("out", sink)
-            .build();
-    p.start();
-    try {
-      await().atMost(Duration.ofSeconds(30)).until(() -> sink.allCommitted().size() == 300_000);
-    } finally {
-      p.stopGracefully();
-    }
-    List<Integer> sizes =
-        sink.committed.keySet().stream().sorted().map(id -> sink.committed.get(id).size()).toList();
+    List<Integer> sizes = slowStartBatchSizes("slowstart-uneven", List.of("a", "b", "c"), 100_000);
     // 10,000 over three partitions plans 9,999: the limit still bounded the batch, so it doubles
     assertThat(sizes.get(0)).isBetween(9_997, 10_000);
     for (int i = 1; i < 4; i++) {
@@ -613,6 +575,35 @@ class ContractV2PipelineTest {
           .as("batch %d of %s", i, sizes)
           .isGreaterThanOrEqualTo(2 * sizes.get(i - 1) - 3);
     }
+  }
+
+  /**
+   * Runs {@code partitions} of {@code perPartition} records each through a pipeline with {@code
+   * batch.initial-records} 10,000 and 50,000 records per partition and batch; the committed batch
+   * sizes in batch order, after checking nothing was committed twice.
+   */
+  private List<Integer> slowStartBatchSizes(String id, List<String> partitions, long perPartition) {
+    Partitions src = new Partitions();
+    partitions.forEach(pid -> src.ends.put(pid, perPartition));
+    ChunkSink sink = new ChunkSink();
+    Pipeline p =
+        builder(id)
+            .set("batch.initial-records", 10_000)
+            .set("direct.max-records-per-partition", 50_000)
+            .source("s", src)
+            .sink("out", sink)
+            .build();
+    p.start();
+    long total = perPartition * partitions.size();
+    try {
+      await().atMost(Duration.ofSeconds(30)).until(() -> sink.allCommitted().size() == total);
+    } finally {
+      p.stopGracefully();
+    }
     assertThat(sink.allCommitted()).doesNotHaveDuplicates();
+    return sink.committed.keySet().stream()
+        .sorted()
+        .map(b -> sink.committed.get(b).size())
+        .toList();
   }
 }
