@@ -30,8 +30,11 @@ if [[ "${1:-}" == env ]]; then
   exit 0
 fi
 
+# iptables: netavark (podman's network backend) programs the container network's NAT and port forwards with it; the
+# packages above do not depend on it, and without it the first `RUN` of an image build fails with "netavark: No such
+# file or directory (os error 2)" (seen on a fresh machine, 2026-12-07).
 pkgs=()
-for p in podman runc slirp4netns fuse-overlayfs uidmap debootstrap netavark aardvark-dns curl; do
+for p in podman runc slirp4netns fuse-overlayfs uidmap debootstrap netavark aardvark-dns iptables curl; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || pkgs+=("$p")
 done
 if [ ${#pkgs[@]} -gt 0 ]; then
