@@ -280,14 +280,12 @@ public final class ContextClassLoaders {
 
     @Override
     public void close() {
-      Thread t = Thread.currentThread();
-      ClassLoader old = t.getContextClassLoader();
-      t.setContextClassLoader(loader);
-      try {
-        target.close();
-      } finally {
-        t.setContextClassLoader(old);
-      }
+      with(
+          loader,
+          () -> {
+            target.close();
+            return null;
+          });
     }
 
     @Override
