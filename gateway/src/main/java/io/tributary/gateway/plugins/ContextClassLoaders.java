@@ -1,5 +1,6 @@
 package io.tributary.gateway.plugins;
 
+import io.tributary.core.api.CloseableIterator;
 import io.tributary.core.api.Config;
 import io.tributary.core.api.ConfigSpec;
 import io.tributary.core.api.DirectSource;
@@ -100,6 +101,9 @@ public final class ContextClassLoaders {
     }
     if (o instanceof ContextReceiver r) {
       return r.target;
+    }
+    if (o instanceof PluginIterator<?> i) {
+      return i.target;
     }
     if (o instanceof PluginSourceFactory f) {
       return f.target;
@@ -205,9 +209,88 @@ public final class ContextClassLoaders {
           && method.getReturnType().isInterface()
           && PluginClassLoader.isShared(method.getReturnType().getName())
           && !Proxy.isProxyClass(result.getClass())) {
+        if (method.getReturnType() == CloseableIterator.class
+            && isPlainIterator(result.getClass(), loader)) {
+          return new PluginIterator<>((CloseableIterator<?>) result, loader);
+        }
         return proxy(result, loader);
       }
       return result;
+    }
+  }
+
+  /**
+   * Whether {@code c} implements no contract interface beyond {@link CloseableIterator} and its
+   * super-interfaces, so that {@link PluginIterator} hides no capability from the runtime.
+   */
+  private static boolean isPlainIterator(Class<?> c, ClassLoader loader) {
+    Set<Class<?>> ifaces = contractInterfaces(c, loader);
+    ifaces.remove(CloseableIterator.class);
+    ifaces.remove(Iterator.class);
+    ifaces.remove(AutoCloseable.class);
+    return ifaces.isEmpty();
+  }
+
+  /**
+   * A plugin's {@link CloseableIterator} (a direct source's range read) under the plugin's loader,
+   * without a {@link Proxy}: {@code hasNext} and {@code next} run once per record on the batch's
+   * read threads, where a proxy's reflective call, its argument array and the lambda of {@link
+   * #with} showed in the Kafka forwarding profile (bench/README.md). Same behaviour as the proxy:
+   * each call runs with the plugin's loader as the thread's context class loader, restored
+   * afterwards, and exceptions pass through unchanged. Not thread-safe, like the iterator it wraps.
+   */
+  static final class PluginIterator<T> implements CloseableIterator<T> {
+    private final CloseableIterator<T> target;
+    private final ClassLoader loader;
+
+    PluginIterator(CloseableIterator<T> target, ClassLoader loader) {
+      this.target = target;
+      this.loader = loader;
+    }
+
+    @Override
+    public boolean hasNext() {
+      Thread t = Thread.currentThread();
+      ClassLoader old = t.getContextClassLoader();
+      if (old == loader) {
+        return target.hasNext();
+      }
+      t.setContextClassLoader(loader);
+      try {
+        return target.hasNext();
+      } finally {
+        t.setContextClassLoader(old);
+      }
+    }
+
+    @Override
+    public T next() {
+      Thread t = Thread.currentThread();
+      ClassLoader old = t.getContextClassLoader();
+      if (old == loader) {
+        return target.next();
+      }
+      t.setContextClassLoader(loader);
+      try {
+        return target.next();
+      } finally {
+        t.setContextClassLoader(old);
+      }
+    }
+
+    @Override
+    public void close() {
+      with(
+          loader,
+          () -> {
+            target.close();
+            return null;
+          });
+    }
+
+    @Override
+    public String toString() {
+      return target.toString();
     }
   }
 

@@ -47,7 +47,7 @@ class ContextClassLoadersTest {
     calls.add(call + ":" + (Thread.currentThread().getContextClassLoader() == plugin));
   }
 
-  private final class Direct implements DirectSource, RangeEndByReading {
+  private class Direct implements DirectSource, RangeEndByReading {
     @Override
     public void open(SourceContext context) {
       seen("open");
@@ -105,6 +105,8 @@ class ContextClassLoadersTest {
     d.open(null);
     d.partitions();
     try (CloseableIterator<Record> it = d.read(new OffsetRange("p", 0, 1))) {
+      // per record: a plain delegating class, no reflective proxy call
+      assertThat(java.lang.reflect.Proxy.isProxyClass(it.getClass())).isFalse();
       while (it.hasNext()) {
         assertThat(it.next().valueAsString()).isEqualTo("a");
       }
@@ -126,6 +128,89 @@ class ContextClassLoadersTest {
             "close:true");
     assertThat(Thread.currentThread().getContextClassLoader()).isNotSameAs(plugin);
     assertThat(ContextClassLoaders.unwrap(s)).isInstanceOf(Direct.class);
+  }
+
+  /** A capability an iterator may have beyond the contract's iterator (public: a proxy sees it). */
+  public interface Tagged {
+    String tag();
+  }
+
+  private static final class TaggedIterator implements CloseableIterator<Record>, Tagged {
+    @Override
+    public boolean hasNext() {
+      return false;
+    }
+
+    @Override
+    public Record next() {
+      throw new java.util.NoSuchElementException();
+    }
+
+    @Override
+    public void close() {}
+
+    @Override
+    public String tag() {
+      return "t";
+    }
+  }
+
+  @Test
+  void aRangeIteratorThrowsThroughTheWrapperUnchangedAndOneWithMoreCapabilitiesKeepsThem() {
+    IllegalStateException broken = new IllegalStateException("fetch failed");
+    DirectSource throwing =
+        new Direct() {
+          @Override
+          public CloseableIterator<Record> read(OffsetRange range) {
+            return new CloseableIterator<>() {
+              @Override
+              public boolean hasNext() {
+                seen("hasNext");
+                throw broken;
+              }
+
+              @Override
+              public Record next() {
+                throw new AssertionError("not called");
+              }
+
+              @Override
+              public void close() {
+                seen("iterator-close");
+              }
+            };
+          }
+        };
+    DirectSource d = (DirectSource) ContextClassLoaders.wrapSource(throwing, plugin);
+    CloseableIterator<Record> it;
+    try {
+      it = d.read(new OffsetRange("p", 0, 1));
+    } catch (Exception e) {
+      throw new AssertionError(e);
+    }
+    assertThatThrownBy(it::hasNext).isSameAs(broken);
+    it.close();
+    assertThat(calls).containsExactly("hasNext:true", "iterator-close:true");
+    assertThat(Thread.currentThread().getContextClassLoader()).isNotSameAs(plugin);
+    assertThat(ContextClassLoaders.unwrap(it)).isNotSameAs(it);
+
+    // an iterator class that also implements another contract interface stays a proxy over all
+    // of them, so the runtime's instanceof checks still see it
+    DirectSource extra =
+        new Direct() {
+          @Override
+          public CloseableIterator<Record> read(OffsetRange range) {
+            return new TaggedIterator();
+          }
+        };
+    DirectSource e = (DirectSource) ContextClassLoaders.wrapSource(extra, plugin);
+    try (CloseableIterator<Record> r = e.read(new OffsetRange("p", 0, 1))) {
+      assertThat(r).isInstanceOf(Tagged.class);
+      assertThat(((Tagged) r).tag()).isEqualTo("t");
+      assertThat(r.hasNext()).isFalse();
+    } catch (Exception ex) {
+      throw new AssertionError(ex);
+    }
   }
 
   private final class Transactional implements TransactionalSink {
