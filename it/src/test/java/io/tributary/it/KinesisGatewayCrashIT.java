@@ -50,7 +50,8 @@ import software.amazon.awssdk.services.kinesis.model.StreamStatus;
  * kinesalite hands the null iterator out only after an empty page when the shard was closed more
  * than a second after its last record). Both the test's clients and the gateway use JSON ({@code
  * aws.cborEnabled=false}): the SDK cannot read kinesalite's CBOR. The KCL crash test ({@link
- * KinesisKclGatewayCrashIT}) stays on kinesis-mock: KCL resharding needs ChildShards.
+ * KinesisKclGatewayCrashIT}) runs on the same server: KCL resharding needs the ChildShards, which
+ * the wrapper adds.
  *
  * <p>Cost: kinesalite serves every call on one node thread, and about half of its CPU goes to its
  * BigNumber sequence-number arithmetic, so its CPU time bounds the test: about 110 s for the

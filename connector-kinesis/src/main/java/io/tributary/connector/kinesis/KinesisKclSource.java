@@ -389,6 +389,11 @@ public final class KinesisKclSource
             .initialPositionInStream(initial)
             .failoverTimeMillis(failover)
             .shardSyncIntervalMillis(config.get(KinesisOptions.SHARD_SYNC_INTERVAL).toMillis());
+    Duration assignment = config.get(KinesisOptions.LEASE_ASSIGNMENT_INTERVAL);
+    if (assignment != null) {
+      // the leader's lease assignment run; lease discovery runs at half this interval
+      leases.leaseAssignmentIntervalMillis(assignment.toMillis());
+    }
     // KCL 3's leader (the one worker that assigns leases) holds a DynamoDB lock; when it dies the
     // others wait for the lock's lease to run out before anyone assigns its shards.
     long leaderLease = config.get(KinesisOptions.LEADER_LEASE_DURATION).toMillis();

@@ -37,10 +37,16 @@ class KinesisKclSourceIT {
 
   static Map<String, Object> kclConfig(
       LocalKinesis kinesis, LocalDynamo dynamo, String app, String stream) {
+    return kclConfig(kinesis.endpoint(), dynamo, app, stream);
+  }
+
+  /** {@link #kclConfig(LocalKinesis, LocalDynamo, String, String)} for any Kinesis endpoint. */
+  static Map<String, Object> kclConfig(
+      String kinesisEndpoint, LocalDynamo dynamo, String app, String stream) {
     Map<String, Object> m = new LinkedHashMap<>();
     m.put("application-name", app);
     m.put("stream", stream);
-    m.put("endpoint", kinesis.endpoint());
+    m.put("endpoint", kinesisEndpoint);
     m.put("dynamodb-endpoint", dynamo.endpoint());
     m.put("access-key-id", LocalKinesis.ACCESS_KEY);
     m.put("secret-access-key", LocalKinesis.SECRET_KEY);

@@ -95,7 +95,8 @@ final class LocalKinesis {
     Path dir = testServers();
     Path nm = dir.resolve("node_modules");
     if (!Files.isDirectory(nm.resolve("kinesis-local"))
-        || !Files.isDirectory(nm.resolve("dynalite"))) {
+        || !Files.isDirectory(nm.resolve("dynalite"))
+        || !Files.isDirectory(nm.resolve("kinesalite"))) {
       Process npm =
           new ProcessBuilder("npm", "ci", "--no-audit", "--no-fund")
               .directory(dir.toFile())
