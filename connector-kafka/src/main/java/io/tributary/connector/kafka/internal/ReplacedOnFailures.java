@@ -94,7 +94,7 @@ public final class ReplacedOnFailures<T> {
             + " client connects anew\"",
         what,
         count,
-        error);
+        error.toString()); // a Throwable as last argument would be taken as a stack trace to print
     closer.accept(old);
     return true;
   }
