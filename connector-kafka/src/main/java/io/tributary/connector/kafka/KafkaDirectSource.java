@@ -4,6 +4,7 @@ import io.tributary.connector.kafka.KafkaOptions.Isolation;
 import io.tributary.connector.kafka.KafkaOptions.StartingPosition;
 import io.tributary.connector.kafka.internal.KafkaClients;
 import io.tributary.connector.kafka.internal.KafkaPeerProbe;
+import io.tributary.connector.kafka.internal.ReplacedOnFailures;
 import io.tributary.core.api.CloseableIterator;
 import io.tributary.core.api.Config;
 import io.tributary.core.api.DataUnavailableException;
@@ -76,6 +77,14 @@ import org.slf4j.LoggerFactory;
  * records; {@code fetch.max.bytes} (50 MiB), which caps a response over many partitions, is never
  * reached, so no fetch size is set here.
  *
+ * <p>Outages: every client call is bounded by the client's timeouts and fails with a {@link
+ * RetriableException}, which the runtime retries. A client instance is never trusted across an
+ * outage longer than a couple of calls: the admin client and the source's own consumer are closed
+ * and built anew after {@value #REPLACE_AFTER_FAILURES} failed calls in a row ({@code
+ * event=kafka_client_replaced}), and a range reader whose read failed is closed instead of going
+ * back to the pool. The clients usually reconnect by themselves, but after a network partition an
+ * instance was seen failing every call long after the broker was reachable again.
+ *
  * <p>Thread safety: {@link #partitions()} is called from the batch thread and uses the source's own
  * consumer. {@link #read(OffsetRange)} may be called from several threads at once: each read takes
  * an idle range-read consumer (or creates one) until the returned iterator is closed; reads block,
@@ -103,7 +112,7 @@ public final class KafkaDirectSource implements DirectSource {
 
   private String sourceName = "kafka";
   private String pipelineId = "";
-  private KafkaConsumer<byte[], byte[]> consumer;
+  private ReplacedOnFailures<KafkaConsumer<byte[], byte[]>> consumer;
 
   /** Consumers for range reads, one per concurrent read; created on demand, kept until close. */
   private final java.util.concurrent.ConcurrentLinkedDeque<KafkaConsumer<byte[], byte[]>>
@@ -167,8 +176,14 @@ public final class KafkaDirectSource implements DirectSource {
   /** At most this long {@link #open} spends connecting the clients ahead of the first batch. */
   private static final long WARM_UP_MS = 2_000;
 
+  /**
+   * Failed calls in a row after which the admin client (or the source's own consumer) is closed and
+   * built anew, see {@link ReplacedOnFailures}.
+   */
+  static final int REPLACE_AFTER_FAILURES = 2;
+
   private String clientId;
-  private Admin admin;
+  private ReplacedOnFailures<Admin> admin;
   private boolean firstListing = true;
   private volatile boolean closed;
 
@@ -227,21 +242,32 @@ public final class KafkaDirectSource implements DirectSource {
     user.putAll(clientProperties);
     consumerProperties = KafkaClients.properties(bootstrapServers, user, fixed);
     consumer =
-        KafkaClients.create(
-            component,
-            bootstrapServers,
-            clientProperties,
-            () -> new KafkaConsumer<>(consumerProperties));
+        new ReplacedOnFailures<>(
+            "pipeline=" + pipelineId + " source=" + sourceName + " client=consumer",
+            REPLACE_AFTER_FAILURES,
+            () ->
+                KafkaClients.create(
+                    component,
+                    bootstrapServers,
+                    clientProperties,
+                    () -> new KafkaConsumer<byte[], byte[]>(consumerProperties)),
+            c -> KafkaClients.closeUninterrupted(() -> c.close(Duration.ZERO)));
     Map<String, Object> adminFixed = new LinkedHashMap<>();
     adminFixed.put("client.id", clientId + "-admin");
     admin =
-        KafkaClients.create(
-            component,
-            bootstrapServers,
-            clientProperties,
+        new ReplacedOnFailures<>(
+            "pipeline=" + pipelineId + " source=" + sourceName + " client=admin",
+            REPLACE_AFTER_FAILURES,
             () ->
-                Admin.create(
-                    KafkaClients.properties(bootstrapServers, clientProperties, adminFixed)));
+                KafkaClients.create(
+                    component,
+                    bootstrapServers,
+                    clientProperties,
+                    () ->
+                        Admin.create(
+                            KafkaClients.properties(
+                                bootstrapServers, clientProperties, adminFixed))),
+            a -> KafkaClients.closeUninterrupted(() -> a.close(Duration.ZERO)));
     warmUp();
     LOG.info(
         "event=kafka_source_opened pipeline={} source={} bootstrap={} topics={} isolation={} starting_position={}"
@@ -269,7 +295,7 @@ public final class KafkaDirectSource implements DirectSource {
     try {
       List<TopicPartition> tps = new ArrayList<>();
       Map<String, TopicDescription> found =
-          admin.describeTopics(topics).allTopicNames().get(WARM_UP_MS, TimeUnit.MILLISECONDS);
+          admin.get().describeTopics(topics).allTopicNames().get(WARM_UP_MS, TimeUnit.MILLISECONDS);
       found
           .values()
           .forEach(
@@ -278,7 +304,7 @@ public final class KafkaDirectSource implements DirectSource {
                       .forEach(p -> tps.add(new TopicPartition(d.name(), p.partition()))));
       long left = TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime());
       if (!tps.isEmpty() && left > 0) {
-        consumer.endOffsets(tps, Duration.ofMillis(left));
+        consumer.get().endOffsets(tps, Duration.ofMillis(left));
       }
       // The range readers too: a new consumer connects on its first read, and the first batch
       // would wait for as many connection set-ups as it reads ranges at once (the engine's default
@@ -319,15 +345,24 @@ public final class KafkaDirectSource implements DirectSource {
   Map<TopicPartition, Long> startOffsets(List<TopicPartition> tps, boolean applySetting)
       throws Exception {
     acquire();
+    KafkaConsumer<byte[], byte[]> c = null;
     try {
-      return startOffsetsLocked(tps, applySetting);
+      c = consumer.get();
+      Map<TopicPartition, Long> out = startOffsetsLocked(c, tps, applySetting);
+      consumer.succeeded(c);
+      return out;
+    } catch (KafkaException e) {
+      if (c != null && KafkaClients.isTransient(e)) {
+        consumer.failed(c, e);
+      }
+      throw e;
     } finally {
       consumerLock.release();
     }
   }
 
   private Map<TopicPartition, Long> startOffsetsLocked(
-      List<TopicPartition> tps, boolean applySetting) {
+      KafkaConsumer<byte[], byte[]> consumer, List<TopicPartition> tps, boolean applySetting) {
     Duration timeout = Duration.ofMillis(METADATA_TIMEOUT_MS);
     Map<TopicPartition, Long> starts = consumer.beginningOffsets(tps, timeout);
     Map<TopicPartition, Long> out = new HashMap<>(starts);
@@ -380,9 +415,11 @@ public final class KafkaDirectSource implements DirectSource {
       return List.of();
     }
     acquire();
+    KafkaConsumer<byte[], byte[]> c = null;
     try {
+      c = consumer.get();
       Duration timeout = Duration.ofMillis(METADATA_TIMEOUT_MS);
-      Map<TopicPartition, Long> ends = consumer.endOffsets(tps, timeout);
+      Map<TopicPartition, Long> ends = c.endOffsets(tps, timeout);
       List<TopicPartition> unknown = new ArrayList<>();
       for (TopicPartition tp : tps) {
         if (!initialOffsets.containsKey(KafkaClients.partitionId(tp))) {
@@ -393,7 +430,7 @@ public final class KafkaDirectSource implements DirectSource {
       // the first listing
       // start at earliest whatever the setting: everything written to a new partition is new data.
       Map<TopicPartition, Long> starts =
-          unknown.isEmpty() ? Map.of() : startOffsetsLocked(unknown, firstListing);
+          unknown.isEmpty() ? Map.of() : startOffsetsLocked(c, unknown, firstListing);
       List<PartitionInfo> out = new ArrayList<>(tps.size());
       for (TopicPartition tp : tps) {
         String id = KafkaClients.partitionId(tp);
@@ -414,8 +451,12 @@ public final class KafkaDirectSource implements DirectSource {
         out.add(PartitionInfo.open(id, initial, end));
       }
       firstListing = false;
+      consumer.succeeded(c);
       return out;
     } catch (KafkaException e) {
+      if (c != null && KafkaClients.isTransient(e)) {
+        consumer.failed(c, e);
+      }
       throw transientOrFatal("list the end offsets of " + tps.size() + " partitions", e);
     } finally {
       consumerLock.release();
@@ -449,12 +490,12 @@ public final class KafkaDirectSource implements DirectSource {
 
   private List<TopicPartition> listPartitions() throws Exception {
     List<TopicPartition> tps = new ArrayList<>();
+    Admin a = admin.get();
     for (String topic : topics) {
       TopicDescription d;
       try {
         d =
-            admin
-                .describeTopics(List.of(topic))
+            a.describeTopics(List.of(topic))
                 .allTopicNames()
                 .get(METADATA_TIMEOUT_MS, TimeUnit.MILLISECONDS)
                 .get(topic);
@@ -469,6 +510,9 @@ public final class KafkaDirectSource implements DirectSource {
           }
           continue;
         }
+        if (KafkaClients.isTransient(e.getCause())) {
+          admin.failed(a, e.getCause());
+        }
         throw new RetriableException(
             "Could not describe Kafka topic "
                 + topic
@@ -481,6 +525,7 @@ public final class KafkaDirectSource implements DirectSource {
                 + ")",
             e.getCause());
       } catch (TimeoutException e) {
+        admin.failed(a, e);
         throw new RetriableException(
             "Timed out describing Kafka topic "
                 + topic
@@ -493,6 +538,7 @@ public final class KafkaDirectSource implements DirectSource {
                 + ")",
             e);
       }
+      admin.succeeded(a);
       missingTopicsWarned.remove(topic);
       d.partitions().forEach(p -> tps.add(new TopicPartition(topic, p.partition())));
     }
@@ -521,6 +567,8 @@ public final class KafkaDirectSource implements DirectSource {
       handedOver = true;
       return it;
     } catch (KafkaException e) {
+      discardReader(reader); // not back to the pool: see RangeIterator#failed
+      handedOver = true;
       throw transientOrFatal("start reading " + range, e);
     } finally {
       if (!handedOver) {
@@ -560,8 +608,17 @@ public final class KafkaDirectSource implements DirectSource {
   }
 
   private void closeReader(KafkaConsumer<byte[], byte[]> c) {
+    closeReader(c, Duration.ofSeconds(5));
+  }
+
+  /** Closes a reader that failed: it has nothing to flush, so no wait for a broker. */
+  private void discardReader(KafkaConsumer<byte[], byte[]> c) {
+    closeReader(c, Duration.ZERO);
+  }
+
+  private void closeReader(KafkaConsumer<byte[], byte[]> c, Duration timeout) {
     if (allReaders.remove(c)) {
-      KafkaClients.closeUninterrupted(() -> c.close(Duration.ofSeconds(5)));
+      KafkaClients.closeUninterrupted(() -> c.close(timeout));
     }
   }
 
@@ -582,12 +639,16 @@ public final class KafkaDirectSource implements DirectSource {
     if (offsets.isEmpty()) {
       return;
     }
+    Admin a = admin.get();
     try {
-      admin
-          .alterConsumerGroupOffsets(commitGroupId, offsets)
+      a.alterConsumerGroupOffsets(commitGroupId, offsets)
           .all()
           .get(METADATA_TIMEOUT_MS, TimeUnit.MILLISECONDS);
+      admin.succeeded(a);
     } catch (ExecutionException e) {
+      if (KafkaClients.isTransient(e.getCause())) {
+        admin.failed(a, e.getCause());
+      }
       throw new RetriableException(
           "Kafka source "
               + sourceName
@@ -602,6 +663,9 @@ public final class KafkaDirectSource implements DirectSource {
               + " (only monitoring is"
               + " affected; make sure no consumer is an active member of that group)",
           e.getCause());
+    } catch (TimeoutException e) {
+      admin.failed(a, e);
+      throw e;
     }
     LOG.debug(
         "event=kafka_lag_offsets_committed pipeline={} source={} group={} batch={} partitions={}",
@@ -692,12 +756,12 @@ public final class KafkaDirectSource implements DirectSource {
         }
       }
       if (consumer != null) {
-        consumer.close(Duration.ofSeconds(5));
+        consumer.close(c -> c.close(Duration.ofSeconds(5)));
       }
     } finally {
       try {
         if (admin != null) {
-          admin.close(Duration.ofSeconds(5));
+          admin.close(a -> a.close(Duration.ofSeconds(5)));
         }
       } finally {
         if (locked) {
@@ -723,6 +787,13 @@ public final class KafkaDirectSource implements DirectSource {
     private final ArrayDeque<ConsumerRecord<byte[], byte[]>> buffer = new ArrayDeque<>();
     private boolean reachedEnd;
     private boolean released;
+
+    /**
+     * Whether a call of this reader failed or made no progress: then {@link #close()} closes it
+     * instead of handing it to the next read, so a reader that kept a dead connection (or any other
+     * state from an outage) is never reused.
+     */
+    private boolean failed;
 
     private final long from;
     private final long until;
@@ -761,6 +832,7 @@ public final class KafkaDirectSource implements DirectSource {
         try {
           position = consumer.position(tp);
         } catch (KafkaException e) {
+          failed = true;
           throw transientOrFatal("read " + range, e);
         }
         if (position >= until) {
@@ -771,6 +843,7 @@ public final class KafkaDirectSource implements DirectSource {
           lastPosition = position;
           deadline = System.nanoTime() + readTimeout.toNanos();
         } else if (System.nanoTime() > deadline) {
+          failed = true;
           throw new RetriableException(
               "No progress reading "
                   + range
@@ -791,6 +864,7 @@ public final class KafkaDirectSource implements DirectSource {
         } catch (OffsetOutOfRangeException e) {
           throw unavailable(tp, range, logStartOrUnknown(consumer, tp), e);
         } catch (KafkaException e) {
+          failed = true;
           throw transientOrFatal("read " + range, e);
         }
         for (ConsumerRecord<byte[], byte[]> r : polled.records(tp)) {
@@ -836,7 +910,11 @@ public final class KafkaDirectSource implements DirectSource {
     public void close() {
       if (!released) {
         released = true;
-        releaseReader(consumer);
+        if (failed) {
+          discardReader(consumer);
+        } else {
+          releaseReader(consumer);
+        }
       }
     }
   }
