@@ -4,7 +4,6 @@ import static io.tributary.connector.kafka.TestRecords.bytes;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
@@ -13,17 +12,14 @@ import io.tributary.core.api.DataUnavailableException;
 import io.tributary.core.api.OffsetRange;
 import io.tributary.core.api.PartitionInfo;
 import io.tributary.core.api.Record;
-import io.tributary.core.api.RetriableException;
 import io.tributary.core.api.SourceContext;
 import io.tributary.core.api.SourcePosition;
-import io.tributary.testing.kafka.ContainerFaults;
 import io.tributary.testing.kafka.KafkaBroker;
 import io.tributary.testing.kafka.KafkaBrokerExtension;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 import java.util.Properties;
 import java.util.concurrent.TimeUnit;
 import org.apache.kafka.clients.admin.Admin;
@@ -140,77 +136,14 @@ class KafkaDirectSourceIT {
     }
   }
 
-  /**
-   * A network partition between the source and the broker (the broker's container disconnected from
-   * its network, then reconnected): while it lasts every call fails as retriable, and once it ends
-   * the same source instance lists and reads again within a minute, as a batch retry loop would
-   * call it. Needs the container broker; skipped with the local one. This run of calls did not
-   * wedge the admin client without the fix of {@link KafkaDirectSource#REPLACE_AFTER_FAILURES}
-   * (recovered 3.6 s after the partition, load 7): the wedge needs the admin to re-bootstrap during
-   * the cut, which the gateway's batch timing hit (KafkaContainerFaultIT) and this sequence did
-   * not.
-   */
-  @Test
-  void sameSourceListsAndReadsAgainAfterANetworkPartition() throws Exception {
-    Optional<ContainerFaults> faults = kafka.containerFaults();
-    assumeTrue(faults.isPresent(), "the broker is a local process: no network to cut");
-    produce(0, 5);
-    source =
-        open(
-            "earliest",
-            Map.of(
-                "read-timeout", "4s",
-                "kafka.default.api.timeout.ms", "4000",
-                "kafka.request.timeout.ms", "2000"));
-    assertThat(source.partitions()).containsExactly(PartitionInfo.open(topic + "-0", 0, 5));
-    assertThat(values(source.read(new OffsetRange(topic + "-0", 0, 5)))).hasSize(5);
-
-    faults.get().disconnect();
-    try {
-      // calls while the broker is cut off: each fails as retriable, none hangs past its timeouts
-      for (int i = 0; i < 3; i++) {
-        assertThatThrownBy(() -> source.partitions())
-            .as("listing during the partition, call %d", i)
-            .isInstanceOf(RetriableException.class);
-      }
-      assertThatThrownBy(() -> values(source.read(new OffsetRange(topic + "-0", 0, 5))))
-          .as("reading during the partition")
-          .isInstanceOf(RetriableException.class);
-    } finally {
-      faults.get().reconnect();
-    }
-
-    long t0 = System.nanoTime();
-    List<String> errors = new ArrayList<>();
-    await("the same source listing and reading again after the partition")
-        .atMost(Duration.ofSeconds(60))
-        .pollInterval(Duration.ofMillis(500))
-        .until(
-            () -> {
-              try {
-                return source.partitions().equals(List.of(PartitionInfo.open(topic + "-0", 0, 5)))
-                    && values(source.read(new OffsetRange(topic + "-0", 0, 5))).size() == 5;
-              } catch (RetriableException e) {
-                errors.add(e.getMessage());
-                return false;
-              }
-            });
-    System.out.printf(
-        "KafkaDirectSourceIT: recovered %d ms after the partition ended, %d failed calls: %s%n",
-        TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0), errors.size(), errors);
-  }
-
   private KafkaDirectSource open(String startingPosition) throws Exception {
-    return open(startingPosition, Map.of());
-  }
-
-  private KafkaDirectSource open(String startingPosition, Map<String, String> more)
-      throws Exception {
-    Map<String, String> settings = new java.util.HashMap<>(more);
-    settings.put("bootstrap-servers", kafka.bootstrapServers());
-    settings.put("topics", topic);
-    settings.put("starting-position", startingPosition);
-    KafkaDirectSource s = new KafkaDirectSource(KafkaOptions.SOURCE.parse(settings));
+    KafkaDirectSource s =
+        new KafkaDirectSource(
+            KafkaOptions.SOURCE.parse(
+                Map.of(
+                    "bootstrap-servers", kafka.bootstrapServers(),
+                    "topics", topic,
+                    "starting-position", startingPosition)));
     MeterRegistry registry = new SimpleMeterRegistry();
     s.open(
         new SourceContext() {
