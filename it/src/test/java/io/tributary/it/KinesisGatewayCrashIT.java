@@ -1,10 +1,14 @@
 package io.tributary.it;
 
+import static io.tributary.it.KinesisTestServers.failed;
+import static io.tributary.it.KinesisTestServers.loadAverage;
+import static io.tributary.it.KinesisTestServers.mergeChildren;
+import static io.tributary.it.KinesisTestServers.putAll;
+import static io.tributary.it.KinesisTestServers.split;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import java.io.IOException;
-import java.math.BigInteger;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -24,7 +28,6 @@ import org.junit.jupiter.api.Test;
 import software.amazon.awssdk.core.SdkBytes;
 import software.amazon.awssdk.services.kinesis.KinesisClient;
 import software.amazon.awssdk.services.kinesis.model.PutRecordsRequestEntry;
-import software.amazon.awssdk.services.kinesis.model.PutRecordsResponse;
 import software.amazon.awssdk.services.kinesis.model.Shard;
 import software.amazon.awssdk.services.kinesis.model.StreamStatus;
 
@@ -260,70 +263,12 @@ class KinesisGatewayCrashIT {
     }
   }
 
-  private static void putAll(
-      KinesisClient k, String stream, List<PutRecordsRequestEntry> batch, AtomicInteger produced) {
-    List<PutRecordsRequestEntry> entries = List.copyOf(batch);
-    PutRecordsResponse r = k.putRecords(b -> b.streamName(stream).records(entries));
-    if (r.failedRecordCount() != null && r.failedRecordCount() > 0) {
-      // resending would break the per-key order this test checks; kinesalite never fails one
-      throw new IllegalStateException("kinesalite failed " + r.failedRecordCount());
-    }
-    produced.addAndGet(entries.size());
-    batch.clear();
-  }
-
-  private static boolean failed(List<Future<?>> putting) throws Exception {
-    for (Future<?> f : putting) {
-      if (f.isDone()) {
-        f.get(); // throws the producer's failure
-      }
-    }
-    return false;
-  }
-
-  /** The 1-minute load average, to read the time taken against. */
-  private static String loadAverage() {
-    return String.format(
-        "%.1f",
-        java.lang.management.ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage());
-  }
-
   private static int outputLines(Path out) {
     try {
       return GatewayProcess.outputLines(out).size();
     } catch (IOException e) {
       return -1;
     }
-  }
-
-  private static void split(KinesisClient k, String stream) {
-    Shard s0 =
-        k.listShards(b -> b.streamName(stream)).shards().stream()
-            .filter(s -> s.shardId().endsWith("-000000000000"))
-            .findFirst()
-            .orElseThrow();
-    BigInteger lo = new BigInteger(s0.hashKeyRange().startingHashKey());
-    BigInteger hi = new BigInteger(s0.hashKeyRange().endingHashKey());
-    k.splitShard(
-        b ->
-            b.streamName(stream)
-                .shardToSplit(s0.shardId())
-                .newStartingHashKey(lo.add(hi).shiftRight(1).toString()));
-    awaitActive(k, stream);
-  }
-
-  private static void mergeChildren(KinesisClient k, String stream) {
-    List<Shard> children =
-        k.listShards(b -> b.streamName(stream)).shards().stream()
-            .filter(s -> "shardId-000000000000".equals(s.parentShardId()))
-            .toList();
-    assertThat(children).hasSize(2);
-    k.mergeShards(
-        b ->
-            b.streamName(stream)
-                .shardToMerge(children.get(0).shardId())
-                .adjacentShardToMerge(children.get(1).shardId()));
-    awaitActive(k, stream);
   }
 
   private static void awaitActive(KinesisClient k, String stream) {

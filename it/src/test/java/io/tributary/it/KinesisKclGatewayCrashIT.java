@@ -1,5 +1,10 @@
 package io.tributary.it;
 
+import static io.tributary.it.KinesisTestServers.failed;
+import static io.tributary.it.KinesisTestServers.loadAverage;
+import static io.tributary.it.KinesisTestServers.mergeChildren;
+import static io.tributary.it.KinesisTestServers.putAll;
+import static io.tributary.it.KinesisTestServers.split;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
@@ -7,7 +12,6 @@ import io.tributary.testing.kafka.KafkaBroker;
 import io.tributary.testing.kafka.KafkaBrokerExtension;
 import java.io.IOException;
 import java.io.RandomAccessFile;
-import java.math.BigInteger;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -46,7 +50,6 @@ import software.amazon.awssdk.services.dynamodb.model.AttributeValue;
 import software.amazon.awssdk.services.dynamodb.model.ResourceNotFoundException;
 import software.amazon.awssdk.services.kinesis.KinesisClient;
 import software.amazon.awssdk.services.kinesis.model.PutRecordsRequestEntry;
-import software.amazon.awssdk.services.kinesis.model.PutRecordsResponse;
 import software.amazon.awssdk.services.kinesis.model.Shard;
 
 /**
@@ -416,13 +419,6 @@ class KinesisKclGatewayCrashIT {
     return ended;
   }
 
-  /** The 1-minute load average, to read the time taken against. */
-  private static String loadAverage() {
-    return String.format(
-        "%.1f",
-        java.lang.management.ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage());
-  }
-
   private static Path config(
       Path tmp,
       String id,
@@ -524,57 +520,6 @@ class KinesisKclGatewayCrashIT {
     if (!batch.isEmpty()) {
       putAll(k, stream, batch, produced);
     }
-  }
-
-  private static void putAll(
-      KinesisClient k, String stream, List<PutRecordsRequestEntry> batch, AtomicInteger produced) {
-    List<PutRecordsRequestEntry> entries = List.copyOf(batch);
-    PutRecordsResponse r = k.putRecords(b -> b.streamName(stream).records(entries));
-    if (r.failedRecordCount() != null && r.failedRecordCount() > 0) {
-      // resending would break the per-key order this test checks; kinesalite never fails one
-      throw new IllegalStateException("kinesalite failed " + r.failedRecordCount());
-    }
-    produced.addAndGet(entries.size());
-    batch.clear();
-  }
-
-  private static boolean failed(List<Future<?>> putting) throws Exception {
-    for (Future<?> f : putting) {
-      if (f.isDone()) {
-        f.get(); // throws the producer's failure
-      }
-    }
-    return false;
-  }
-
-  private static void split(KinesisClient k, String stream) {
-    Shard s0 =
-        k.listShards(b -> b.streamName(stream)).shards().stream()
-            .filter(s -> s.shardId().endsWith("-000000000000"))
-            .findFirst()
-            .orElseThrow();
-    BigInteger lo = new BigInteger(s0.hashKeyRange().startingHashKey());
-    BigInteger hi = new BigInteger(s0.hashKeyRange().endingHashKey());
-    k.splitShard(
-        b ->
-            b.streamName(stream)
-                .shardToSplit(s0.shardId())
-                .newStartingHashKey(lo.add(hi).shiftRight(1).toString()));
-    KinesisTestServers.awaitActive(k, stream);
-  }
-
-  private static void mergeChildren(KinesisClient k, String stream) {
-    List<Shard> children =
-        k.listShards(b -> b.streamName(stream)).shards().stream()
-            .filter(s -> "shardId-000000000000".equals(s.parentShardId()))
-            .toList();
-    assertThat(children).hasSize(2);
-    k.mergeShards(
-        b ->
-            b.streamName(stream)
-                .shardToMerge(children.get(0).shardId())
-                .adjacentShardToMerge(children.get(1).shardId()));
-    KinesisTestServers.awaitActive(k, stream);
   }
 
   private static DynamoDbClient dynamo(String endpoint) {

@@ -4,18 +4,25 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import java.io.IOException;
+import java.math.BigInteger;
 import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
 import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
 import software.amazon.awssdk.http.apache.ApacheHttpClient;
 import software.amazon.awssdk.regions.Region;
 import software.amazon.awssdk.services.kinesis.KinesisClient;
+import software.amazon.awssdk.services.kinesis.model.PutRecordsRequestEntry;
+import software.amazon.awssdk.services.kinesis.model.PutRecordsResponse;
+import software.amazon.awssdk.services.kinesis.model.Shard;
 import software.amazon.awssdk.services.kinesis.model.StreamStatus;
 
 /**
@@ -184,5 +191,67 @@ final class KinesisTestServers implements AutoCloseable {
         }
       }
     }
+  }
+
+  /** Puts {@code batch} in one PutRecords, adds its size to {@code produced} and clears it. */
+  static void putAll(
+      KinesisClient k, String stream, List<PutRecordsRequestEntry> batch, AtomicInteger produced) {
+    List<PutRecordsRequestEntry> entries = List.copyOf(batch);
+    PutRecordsResponse r = k.putRecords(b -> b.streamName(stream).records(entries));
+    if (r.failedRecordCount() != null && r.failedRecordCount() > 0) {
+      // resending would break the per-key order this test checks; kinesalite never fails one
+      throw new IllegalStateException("kinesalite failed " + r.failedRecordCount());
+    }
+    produced.addAndGet(entries.size());
+    batch.clear();
+  }
+
+  /** Throws the failure of a producer that ended with one; false otherwise. */
+  static boolean failed(List<Future<?>> putting) throws Exception {
+    for (Future<?> f : putting) {
+      if (f.isDone()) {
+        f.get(); // throws the producer's failure
+      }
+    }
+    return false;
+  }
+
+  /** The 1-minute load average, to read the time taken against. */
+  static String loadAverage() {
+    return String.format(
+        "%.1f",
+        java.lang.management.ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage());
+  }
+
+  /** Splits shard 0 at the middle of its hash range and waits until the stream is active. */
+  static void split(KinesisClient k, String stream) {
+    Shard s0 =
+        k.listShards(b -> b.streamName(stream)).shards().stream()
+            .filter(s -> s.shardId().endsWith("-000000000000"))
+            .findFirst()
+            .orElseThrow();
+    BigInteger lo = new BigInteger(s0.hashKeyRange().startingHashKey());
+    BigInteger hi = new BigInteger(s0.hashKeyRange().endingHashKey());
+    k.splitShard(
+        b ->
+            b.streamName(stream)
+                .shardToSplit(s0.shardId())
+                .newStartingHashKey(lo.add(hi).shiftRight(1).toString()));
+    awaitActive(k, stream);
+  }
+
+  /** Merges the two children of shard 0 and waits until the stream is active. */
+  static void mergeChildren(KinesisClient k, String stream) {
+    List<Shard> children =
+        k.listShards(b -> b.streamName(stream)).shards().stream()
+            .filter(s -> "shardId-000000000000".equals(s.parentShardId()))
+            .toList();
+    assertThat(children).hasSize(2);
+    k.mergeShards(
+        b ->
+            b.streamName(stream)
+                .shardToMerge(children.get(0).shardId())
+                .adjacentShardToMerge(children.get(1).shardId()));
+    awaitActive(k, stream);
   }
 }
