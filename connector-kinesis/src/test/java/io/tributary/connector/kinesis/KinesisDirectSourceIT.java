@@ -293,15 +293,7 @@ class KinesisDirectSourceIT {
   void aClosedShardIsReadPastAnEmptyPageToItsEnd() throws Exception {
     LocalKinesis.createStream(k, stream, 1);
     put(k, stream, 0, 50, 5);
-    Shard parent = k.listShards(b -> b.streamName(stream)).shards().get(0);
-    BigInteger lo = new BigInteger(parent.hashKeyRange().startingHashKey());
-    BigInteger hi = new BigInteger(parent.hashKeyRange().endingHashKey());
-    k.splitShard(
-        b ->
-            b.streamName(stream)
-                .shardToSplit(parent.shardId())
-                .newStartingHashKey(lo.add(hi).shiftRight(1).toString()));
-    LocalKinesis.awaitActive(k, stream);
+    Shard parent = LocalKinesis.splitFirstShard(k, stream);
     put(k, stream, 50, 100, 5);
     try (FaultProxy proxy = new FaultProxy(kinesis.endpoint())) {
       proxy.emptyPageBeforeShardEnd = true;

@@ -7,7 +7,6 @@ import static org.awaitility.Awaitility.await;
 import io.tributary.connector.kinesis.internal.KclClients;
 import io.tributary.connector.kinesis.internal.KclLeaseBootstrap;
 import io.tributary.core.api.Record;
-import java.math.BigInteger;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
@@ -75,15 +74,7 @@ class KinesisKclFirstStartIT {
     String stream = prefix + System.nanoTime();
     LocalKinesis.createStream(k, stream, 2);
     put(k, stream, 0, 100, KEYS);
-    Shard parent = k.listShards(b -> b.streamName(stream)).shards().get(0);
-    BigInteger lo = new BigInteger(parent.hashKeyRange().startingHashKey());
-    BigInteger hi = new BigInteger(parent.hashKeyRange().endingHashKey());
-    k.splitShard(
-        b ->
-            b.streamName(stream)
-                .shardToSplit(parent.shardId())
-                .newStartingHashKey(lo.add(hi).shiftRight(1).toString()));
-    LocalKinesis.awaitActive(k, stream);
+    Shard parent = LocalKinesis.splitFirstShard(k, stream);
     // the next whole second: kinesis-mock's AT_TIMESTAMP shard filter compares whole seconds (a
     // shard closed in the same second would count as open then); later records arrive after it
     Instant afterSplit = Instant.now().truncatedTo(ChronoUnit.SECONDS).plusSeconds(1);

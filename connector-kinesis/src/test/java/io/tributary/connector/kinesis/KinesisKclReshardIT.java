@@ -5,7 +5,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import io.tributary.core.runtime.Pipeline;
-import java.math.BigInteger;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -79,15 +78,7 @@ class KinesisKclReshardIT {
     p.start();
     try {
       await().atMost(Duration.ofSeconds(120)).until(() -> !seen.isEmpty());
-      Shard parent = k.listShards(b -> b.streamName(stream)).shards().get(0);
-      BigInteger lo = new BigInteger(parent.hashKeyRange().startingHashKey());
-      BigInteger hi = new BigInteger(parent.hashKeyRange().endingHashKey());
-      k.splitShard(
-          b ->
-              b.streamName(stream)
-                  .shardToSplit(parent.shardId())
-                  .newStartingHashKey(lo.add(hi).shiftRight(1).toString()));
-      LocalKinesis.awaitActive(k, stream);
+      Shard parent = LocalKinesis.splitFirstShard(k, stream);
       put(k, stream, 300, 500, KEYS);
       List<Shard> children =
           k.listShards(b -> b.streamName(stream)).shards().stream()

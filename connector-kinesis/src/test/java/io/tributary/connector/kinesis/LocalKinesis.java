@@ -2,6 +2,7 @@ package io.tributary.connector.kinesis;
 
 import java.io.File;
 import java.io.IOException;
+import java.math.BigInteger;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
@@ -19,6 +20,7 @@ import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
 import software.amazon.awssdk.http.apache.ApacheHttpClient;
 import software.amazon.awssdk.regions.Region;
 import software.amazon.awssdk.services.kinesis.KinesisClient;
+import software.amazon.awssdk.services.kinesis.model.Shard;
 import software.amazon.awssdk.services.kinesis.model.StreamStatus;
 
 /**
@@ -263,6 +265,23 @@ final class LocalKinesis {
   static void createStream(KinesisClient k, String stream, int shards) {
     k.createStream(b -> b.streamName(stream).shardCount(shards));
     awaitActive(k, stream);
+  }
+
+  /**
+   * Splits the stream's first listed shard at the middle of its hash range and waits until the
+   * stream is active again; returns that (now closing) parent shard.
+   */
+  static Shard splitFirstShard(KinesisClient k, String stream) {
+    Shard parent = k.listShards(b -> b.streamName(stream)).shards().get(0);
+    BigInteger lo = new BigInteger(parent.hashKeyRange().startingHashKey());
+    BigInteger hi = new BigInteger(parent.hashKeyRange().endingHashKey());
+    k.splitShard(
+        b ->
+            b.streamName(stream)
+                .shardToSplit(parent.shardId())
+                .newStartingHashKey(lo.add(hi).shiftRight(1).toString()));
+    awaitActive(k, stream);
+    return parent;
   }
 
   static void awaitActive(KinesisClient k, String stream) {
