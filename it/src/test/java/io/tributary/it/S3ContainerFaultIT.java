@@ -273,7 +273,7 @@ class S3ContainerFaultIT {
 
   /** Blocks (at most 120 s) until the S3 server answers HTTP again after a restart. */
   private void awaitAnswering() {
-    await("s3proxy answering at " + endpoint + " after a restart")
+    await("s3proxy answering at " + endpoint + " after a fault")
         .atMost(Duration.ofSeconds(120))
         .pollInterval(Duration.ofMillis(100))
         .ignoreExceptions()

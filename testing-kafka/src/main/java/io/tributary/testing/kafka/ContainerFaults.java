@@ -10,9 +10,11 @@ package io.tributary.testing.kafka;
  * published on a fixed host port), so clients configured with the old address reconnect by
  * themselves.
  *
- * <p>Each method blocks until the container engine has applied the change ({@link #start()} also
- * until the server answers again) and throws {@link KafkaBrokerException} if the engine refuses.
- * Not thread-safe: one test drives the faults.
+ * <p>Each method blocks until the container engine has applied the change; the methods that end a
+ * fault ({@link #start()}, {@link #unpause()}, {@link #reconnect()}, {@link #restoreLink()}) also
+ * until the server serves clients again (for Kafka: a write acknowledged with {@code acks=all}) and
+ * throws {@link KafkaBrokerException} if the engine refuses. Not thread-safe: one test drives the
+ * faults.
  */
 public interface ContainerFaults {
   /** The container's id, for logs. */
@@ -45,7 +47,10 @@ public interface ContainerFaults {
    */
   void disconnect();
 
-  /** Connects the container to the network it was disconnected from; the port mapping returns. */
+  /**
+   * Connects the container to the network it was disconnected from, with the address and aliases it
+   * had, as after a real partition; the port mapping returns.
+   */
   void reconnect();
 
   /**

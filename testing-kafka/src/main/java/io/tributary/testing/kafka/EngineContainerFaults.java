@@ -1,6 +1,7 @@
 package io.tributary.testing.kafka;
 
 import com.github.dockerjava.api.DockerClient;
+import com.github.dockerjava.api.model.ContainerNetwork;
 import java.io.IOException;
 import java.time.Duration;
 import org.awaitility.Awaitility;
@@ -17,10 +18,11 @@ import org.testcontainers.containers.GenericContainer;
  * binding), not on the random one Testcontainers picks by default; {@link #degradeLink} needs
  * {@code NET_ADMIN}, {@code nft} and {@code tc} in the container.
  *
- * <p>Each method blocks until the engine has applied the change; {@link #start()} also until {@code
- * awaitAnswering} returns. Engine refusals are {@link KafkaBrokerException}s. Not thread-safe: one
- * test drives the faults; {@link #kill()} and {@link #start()} hold {@code lock} so an owner's own
- * restart cannot interleave.
+ * <p>Each method blocks until the engine has applied the change; each that ends a fault ({@link
+ * #start()}, {@link #unpause()}, {@link #reconnect()}, {@link #restoreLink()}) also until {@code
+ * awaitAnswering} returns, so a fault never outlives its test into the next one. Engine refusals
+ * are {@link KafkaBrokerException}s. Not thread-safe: one test drives the faults; {@link #kill()}
+ * and {@link #start()} hold {@code lock} so an owner's own restart cannot interleave.
  */
 public final class EngineContainerFaults implements ContainerFaults {
   private static final Logger LOG = LoggerFactory.getLogger(EngineContainerFaults.class);
@@ -30,13 +32,14 @@ public final class EngineContainerFaults implements ContainerFaults {
   private final Runnable awaitAnswering;
   private final Object lock;
   private String disconnectedFrom;
+  private ContainerNetwork disconnectedSettings;
 
   /**
    * @param container a started container
    * @param server what runs in it, for log lines ({@code kafka}, {@code s3}): events are named
    *     {@code <server>_container_killed} and so on
-   * @param awaitAnswering blocks until the server answers again after the container was started
-   *     again, or throws
+   * @param awaitAnswering blocks until the server serves clients again after a fault ended (the
+   *     container started again, thawed, reconnected, its link restored), or throws
    * @param lock held during {@link #kill()} and {@link #start()}
    */
   public EngineContainerFaults(
@@ -93,6 +96,7 @@ public final class EngineContainerFaults implements ContainerFaults {
   @Override
   public void unpause() {
     client().unpauseContainerCmd(containerId()).exec();
+    awaitAnswering.run();
     LOG.info("event={}_container_unpaused container={}", server, containerId());
   }
 
@@ -105,6 +109,7 @@ public final class EngineContainerFaults implements ContainerFaults {
           "Container " + containerId() + " is on no network: nothing to disconnect");
     }
     String network = networks.keySet().iterator().next();
+    disconnectedSettings = networks.get(network);
     client()
         .disconnectFromNetworkCmd()
         .withNetworkId(network)
@@ -120,17 +125,32 @@ public final class EngineContainerFaults implements ContainerFaults {
     if (disconnectedFrom == null) {
       throw new KafkaBrokerException("reconnect() without a disconnect() before it");
     }
+    // Back with the same address and aliases, as after a real partition: with a new address the
+    // broker's own listener (advertised under the container's name, which its JVM has resolved
+    // and cached) pointed nowhere, and transactions hung on their markers.
+    String ip = disconnectedSettings.getIpAddress();
+    ContainerNetwork settings = new ContainerNetwork();
+    if (ip != null && !ip.isEmpty()) {
+      settings.withIpamConfig(new ContainerNetwork.Ipam().withIpv4Address(ip));
+    }
+    if (disconnectedSettings.getAliases() != null) {
+      settings.withAliases(disconnectedSettings.getAliases());
+    }
     client()
         .connectToNetworkCmd()
         .withNetworkId(disconnectedFrom)
         .withContainerId(containerId())
+        .withContainerNetwork(settings)
         .exec();
+    awaitAnswering.run();
     LOG.info(
-        "event={}_container_reconnected container={} network={}",
+        "event={}_container_reconnected container={} network={} ip={}",
         server,
         containerId(),
-        disconnectedFrom);
+        disconnectedFrom,
+        ip);
     disconnectedFrom = null;
+    disconnectedSettings = null;
   }
 
   @Override
@@ -177,6 +197,7 @@ public final class EngineContainerFaults implements ContainerFaults {
     exec(
         "nft delete table inet tributary_fault 2>/dev/null || true\n"
             + "tc qdisc del dev eth0 root 2>/dev/null || true\n");
+    awaitAnswering.run();
     LOG.info("event={}_container_link_restored container={}", server, containerId());
   }
 

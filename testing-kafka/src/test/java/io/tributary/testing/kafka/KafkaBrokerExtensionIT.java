@@ -19,6 +19,7 @@ import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.TopicPartitionInfo;
 import org.apache.kafka.common.serialization.StringDeserializer;
 import org.apache.kafka.common.serialization.StringSerializer;
+import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
@@ -72,6 +73,52 @@ class KafkaBrokerExtensionIT {
         .hasMessageContaining("unique to your test");
   }
 
+  /**
+   * A fault's end returns only once the broker takes writes again, so the next test's fresh
+   * producer is not the one that meets the fault's tail (a partition once stalled the next test
+   * class's producer for 60 s with REQUEST_TIMED_OUT). Container brokers only: a local broker
+   * process has no container faults.
+   */
+  @Test
+  void aFreshTransactionalProducerCommitsRightAfterEachFaultEnds(KafkaBroker broker) {
+    Assumptions.assumeTrue(
+        broker.containerFaults().isPresent(), "the broker runs in no container (local process)");
+    ContainerFaults faults = broker.containerFaults().orElseThrow();
+    broker.createTopic("kbe-faults", 1);
+    List<String> expected = new ArrayList<>();
+    List<Runnable[]> cases =
+        List.of(
+            new Runnable[] {faults::disconnect, faults::reconnect},
+            new Runnable[] {faults::pause, faults::unpause},
+            new Runnable[] {() -> faults.degradeLink(50, 500), faults::restoreLink});
+    for (int i = 0; i < cases.size(); i++) {
+      cases.get(i)[0].run();
+      cases.get(i)[1].run();
+      Properties p = new Properties();
+      p.put("bootstrap.servers", broker.bootstrapServers());
+      p.put("transactional.id", "kbe-faults-" + i);
+      // well below the 30 s defaults: a broker that is not yet writable fails this, not a wait
+      p.put("max.block.ms", "10000");
+      p.put("delivery.timeout.ms", "10000");
+      p.put("request.timeout.ms", "5000");
+      long t0 = System.nanoTime();
+      try (KafkaProducer<String, String> producer =
+          new KafkaProducer<>(p, new StringSerializer(), new StringSerializer())) {
+        producer.initTransactions();
+        producer.beginTransaction();
+        producer.send(new ProducerRecord<>("kbe-faults", 0, null, "after-fault-" + i));
+        producer.commitTransaction();
+      }
+      expected.add("after-fault-" + i);
+      System.out.printf(
+          "KafkaBrokerExtensionIT: fault %d ended; a fresh transactional producer committed in %d"
+              + " ms%n",
+          i, TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0));
+    }
+    assertThat(readCommitted(broker, "kbe-faults", 1, expected.size()))
+        .containsExactlyElementsOf(expected);
+  }
+
   @Test
   void theSameBrokerIsInjectedEverywhere(KafkaBroker a, KafkaBroker b) {
     assertThat(a).isSameAs(b);
@@ -105,14 +152,21 @@ class KafkaBrokerExtensionIT {
   }
 
   private static List<String> readCommitted(KafkaBroker broker, String topic, int expected) {
+    return readCommitted(broker, topic, 2, expected);
+  }
+
+  private static List<String> readCommitted(
+      KafkaBroker broker, String topic, int partitions, int expected) {
     Properties p = new Properties();
     p.put("bootstrap.servers", broker.bootstrapServers());
     p.put("isolation.level", "read_committed");
     List<String> values = new ArrayList<>();
     try (KafkaConsumer<String, String> c =
         new KafkaConsumer<>(p, new StringDeserializer(), new StringDeserializer())) {
-      List<TopicPartition> tps =
-          List.of(new TopicPartition(topic, 0), new TopicPartition(topic, 1));
+      List<TopicPartition> tps = new ArrayList<>();
+      for (int i = 0; i < partitions; i++) {
+        tps.add(new TopicPartition(topic, i));
+      }
       c.assign(tps);
       c.seekToBeginning(tps);
       Map<TopicPartition, Long> end = c.endOffsets(tps);

@@ -81,7 +81,8 @@ public final class DockerKafkaBroker implements KafkaBroker {
     this.secrets = secrets;
     this.bootstrapServers = container.getBootstrapServers().replace("PLAINTEXT://", "");
     this.faults =
-        new EngineContainerFaults(container, "kafka", () -> awaitAnswering("SIGKILL"), this);
+        new EngineContainerFaults(
+            container, "kafka", () -> awaitAnswering("a container fault"), this);
   }
 
   /** Whether Testcontainers finds a working Docker engine; false (never an exception) otherwise. */
@@ -335,8 +336,15 @@ public final class DockerKafkaBroker implements KafkaBroker {
   /** Waits (at most 120 s) until the broker answers after its container was started again. */
   private void awaitAnswering(String after) {
     try {
+      long deadline = System.nanoTime() + Duration.ofSeconds(120).toNanos();
       String notReady =
           BrokerReadiness.await(bootstrapServers, Duration.ofSeconds(120), () -> null);
+      if (notReady == null) {
+        notReady =
+            BrokerReadiness.awaitWritable(
+                bootstrapServers,
+                Duration.ofNanos(Math.max(deadline - System.nanoTime(), 5_000_000_000L)));
+      }
       if (notReady != null) {
         throw new KafkaBrokerException(
             "The Docker Kafka broker did not come back after "
