@@ -32,12 +32,7 @@ final class BrokerReadiness {
   static String await(String bootstrapServers, Duration timeout, Supplier<String> failure)
       throws InterruptedException {
     long deadline = System.nanoTime() + timeout.toNanos();
-    Properties p = new Properties();
-    p.put("bootstrap.servers", bootstrapServers);
-    p.put("request.timeout.ms", "2000");
-    p.put("default.api.timeout.ms", "2000");
-    p.put("reconnect.backoff.max.ms", "200");
-    p.put("client.id", "tributary-test-broker-probe");
+    Properties p = probeClient(bootstrapServers, "tributary-test-broker-probe");
     String last = "no answer";
     try (Admin admin = Admin.create(p)) {
       while (System.nanoTime() < deadline) {
@@ -78,12 +73,7 @@ final class BrokerReadiness {
   static String awaitWritable(String bootstrapServers, Duration timeout)
       throws InterruptedException {
     long deadline = System.nanoTime() + timeout.toNanos();
-    Properties p = new Properties();
-    p.put("bootstrap.servers", bootstrapServers);
-    p.put("request.timeout.ms", "2000");
-    p.put("default.api.timeout.ms", "2000");
-    p.put("reconnect.backoff.max.ms", "200");
-    p.put("client.id", "tributary-test-broker-write-probe");
+    Properties p = probeClient(bootstrapServers, "tributary-test-broker-write-probe");
     String last = "no answer";
     try (Admin admin = Admin.create(p)) {
       while (System.nanoTime() < deadline) {
@@ -127,5 +117,16 @@ final class BrokerReadiness {
         + " (last: "
         + last
         + ")";
+  }
+
+  /** Short timeouts and fast reconnects: a probe asks often instead of waiting long. */
+  private static Properties probeClient(String bootstrapServers, String clientId) {
+    Properties p = new Properties();
+    p.put("bootstrap.servers", bootstrapServers);
+    p.put("request.timeout.ms", "2000");
+    p.put("default.api.timeout.ms", "2000");
+    p.put("reconnect.backoff.max.ms", "200");
+    p.put("client.id", clientId);
+    return p;
   }
 }
