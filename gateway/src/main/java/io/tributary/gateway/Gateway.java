@@ -79,7 +79,9 @@ public final class Gateway implements AutoCloseable {
 
   private final PrometheusMeterRegistry registry =
       new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
-  private final JvmGcMetrics jvmGc = new JvmGcMetrics();
+
+  /** Bound by {@link #bindJvmMetrics()} once the pipelines have started; closed by close(). */
+  private volatile JvmGcMetrics jvmGc;
 
   /** Appended by {@link #start()}, read by any thread (status, shutdown hook). */
   private final List<Pipeline> pipelines = new CopyOnWriteArrayList<>();
@@ -112,13 +114,25 @@ public final class Gateway implements AutoCloseable {
     this.config = config;
     this.configFile = configFile;
     Metrics.addRegistry(registry);
-    // What an operator needs next to the pipeline figures: heap, GC pauses, threads, CPU, uptime.
+  }
+
+  /**
+   * What an operator needs next to the pipeline figures: heap, GC pauses, threads, CPU, uptime.
+   * Bound once the pipelines have started and before the admin endpoint serves {@code /metrics}:
+   * the JVM's management beans they read take CPU that the first batch needs more at start.
+   */
+  private synchronized void bindJvmMetrics() {
+    if (jvmGc != null) {
+      return;
+    }
     new JvmMemoryMetrics().bindTo(registry);
     new JvmThreadMetrics().bindTo(registry);
     new ClassLoaderMetrics().bindTo(registry);
     new ProcessorMetrics().bindTo(registry);
     new UptimeMetrics().bindTo(registry);
-    jvmGc.bindTo(registry);
+    JvmGcMetrics gc = new JvmGcMetrics();
+    gc.bindTo(registry);
+    jvmGc = gc;
   }
 
   /**
@@ -167,6 +181,7 @@ public final class Gateway implements AutoCloseable {
       if (stopRequested.getCount() == 0) {
         return;
       }
+      bindJvmMetrics();
       if (config.admin() != null) {
         try {
           GatewayConfig.Admin a = config.admin();
@@ -485,6 +500,10 @@ public final class Gateway implements AutoCloseable {
     return admin == null ? -1 : admin.address().getPort();
   }
 
+  /**
+   * The gateway's meter registry: the pipelines' meters, and the JVM's (heap, GC, threads, class
+   * loading, CPU, uptime) once {@link #start()} has started the pipelines.
+   */
   public PrometheusMeterRegistry registry() {
     return registry;
   }
@@ -493,7 +512,10 @@ public final class Gateway implements AutoCloseable {
   public void close() {
     stop();
     Metrics.removeRegistry(registry);
-    jvmGc.close();
+    JvmGcMetrics gc = jvmGc;
+    if (gc != null) {
+      gc.close();
+    }
   }
 
   /** One configured pipeline and its current run. */

@@ -868,9 +868,18 @@ public final class GatewayConfig {
         }
       } else if (checkpointOptions != null) {
         checkpointLocation = String.valueOf(cv);
+        List<CheckpointStorageFactory> storages;
+        try {
+          storages = connectors.checkpointStorageFactories();
+        } catch (PluginException e) {
+          for (String p : e.problems()) {
+            problem(
+                path + ".checkpoint", "Invalid value " + cv + " for " + path + ".checkpoint: " + p);
+          }
+          storages = List.of();
+        }
         for (ConfigProblem p :
-            CheckpointStorageFactory.validate(
-                checkpointLocation, checkpointOptions, connectors.checkpointStorageFactories())) {
+            CheckpointStorageFactory.validate(checkpointLocation, checkpointOptions, storages)) {
           if (p.key().equals("checkpoint")) {
             problem(
                 path + ".checkpoint",
@@ -924,8 +933,8 @@ public final class GatewayConfig {
         Map<String, Object> sm = map(srcv, path + ".source", "a source with a type");
         if (sm != null) {
           String type = typeOf(sm, path + ".source", sources.keySet());
-          if (type != null) {
-            SourceFactory f = sources.get(type);
+          SourceFactory f = type == null ? null : factory(sources, type, path + ".source");
+          if (f != null) {
             source = component(sm, path + ".source", type, f.options());
             if (source != null) {
               Component c = source;
@@ -985,10 +994,10 @@ public final class GatewayConfig {
               continue;
             }
             String type = typeOf(sm, sp, sinks.keySet());
-            if (type != null) {
-              Component comp = component(sm, sp, type, sinks.get(type).options());
+            SinkFactory f = type == null ? null : factory(sinks, type, sp);
+            if (f != null) {
+              Component comp = component(sm, sp, type, f.options());
               if (comp != null) {
-                SinkFactory f = sinks.get(type);
                 Sink built =
                     tryBuild(
                         comp, sp, () -> f.create(type + "-" + sinkComps.size(), comp.config()));
@@ -1026,6 +1035,21 @@ public final class GatewayConfig {
         return p == null ? null : p.toString();
       }
       return location.replaceAll("/+$", "");
+    }
+
+    /**
+     * The factory of a known {@code type}; its plugin loads here if it declared its types and was
+     * not loaded yet: a plugin that cannot load is a problem at the line of the type.
+     */
+    private <F> F factory(Map<String, F> factories, String type, String path) {
+      try {
+        return factories.get(type);
+      } catch (PluginException e) {
+        for (String p : e.problems()) {
+          problem(path + ".type", "Invalid value " + type + " for " + path + ".type: " + p);
+        }
+        return null;
+      }
     }
 
     private String typeOf(Map<String, Object> m, String path, Set<String> known) {

@@ -389,20 +389,25 @@ public final class TributaryCli implements Callable<Integer> {
 
     @Override
     public Integer call() {
-      Connectors connectors;
+      List<SourceFactory> sourceFactories;
+      List<SinkFactory> sinkFactories;
       try {
-        connectors = Connectors.load(plugins != null ? plugins : Connectors.defaultPluginPath());
+        Connectors connectors =
+            Connectors.load(plugins != null ? plugins : Connectors.defaultPluginPath());
+        // every plugin, also those that declare their types and are otherwise loaded on use
+        sourceFactories = List.copyOf(connectors.sourceFactories().values());
+        sinkFactories = List.copyOf(connectors.sinkFactories().values());
       } catch (ConfigException e) {
         e.problems().forEach(System.err::println);
         return INVALID;
       }
       System.out.println("sources:");
-      for (SourceFactory f : connectors.sourceFactories().values()) {
+      for (SourceFactory f : sourceFactories) {
         System.out.printf("  %-16s %s%n", f.type(), f.description());
         printOptions(f.options());
       }
       System.out.println("sinks:");
-      for (SinkFactory f : connectors.sinkFactories().values()) {
+      for (SinkFactory f : sinkFactories) {
         System.out.printf("  %-16s %-26s %s%n", f.type(), f.guarantee(), f.description());
         printOptions(f.options());
       }

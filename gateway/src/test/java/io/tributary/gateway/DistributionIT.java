@@ -140,7 +140,12 @@ class DistributionIT {
       assertThat(health.statusCode()).isEqualTo(200);
       assertThat(Files.readString(log))
           .as("the socket source comes from its plugin")
-          .contains("event=plugin_loaded plugin=tributary-connector-socket");
+          .contains("event=plugin_loaded plugin=tributary-connector-socket")
+          .as("the plugins the configuration does not use are not loaded")
+          .doesNotContain("event=plugin_loaded plugin=tributary-connector-kafka")
+          .doesNotContain("event=plugin_loaded plugin=tributary-connector-file")
+          .doesNotContain("event=plugin_loaded plugin=tributary-connector-kinesis")
+          .doesNotContain("event=plugin_loaded plugin=tributary-connector-flume");
       gw.destroy(); // SIGTERM: graceful stop, exit 0
       assertThat(gw.waitFor(60, TimeUnit.SECONDS)).isTrue();
       assertThat(gw.exitValue()).as(Files.readString(log)).isZero();

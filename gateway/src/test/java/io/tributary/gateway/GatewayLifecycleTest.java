@@ -103,6 +103,21 @@ class GatewayLifecycleTest {
   }
 
   @Test
+  void theJvmMetricsAreBoundOnceThePipelinesHaveStartedNotBefore() throws Exception {
+    try (Gateway gw = new Gateway(config(seqPipeline("m", 10, filesSink("m"))))) {
+      assertThat(gw.registry().find("jvm.memory.used").meters())
+          .as("nothing of the JVM's management beans on the way to the pipelines' start")
+          .isEmpty();
+      assertThat(gw.registry().find("process.uptime").meters()).isEmpty();
+      gw.start();
+      assertThat(gw.pipelines()).singleElement();
+      assertThat(gw.registry().find("jvm.memory.used").meters()).isNotEmpty();
+      assertThat(gw.registry().find("jvm.threads.live").gauge()).isNotNull();
+      assertThat(gw.registry().find("process.uptime").meters()).isNotEmpty();
+    }
+  }
+
+  @Test
   void aFailingPipelineStopsTheOthersGracefully() throws Exception {
     GatewayConfig cfg =
         GatewayConfig.parse(

@@ -33,6 +33,7 @@ final class TestPluginBuilder {
   private final Map<String, List<String>> services = new LinkedHashMap<>();
   private final List<Path> compileAgainst = new ArrayList<>();
   private final List<Path> bundled = new ArrayList<>();
+  private final Map<String, String> resources = new LinkedHashMap<>();
 
   TestPluginBuilder(String name, String version) {
     this.name = name;
@@ -48,6 +49,12 @@ final class TestPluginBuilder {
   /** A {@code META-INF/services} entry. */
   TestPluginBuilder service(Class<?> service, String implementation) {
     services.computeIfAbsent(service.getName(), k -> new ArrayList<>()).add(implementation);
+    return this;
+  }
+
+  /** A resource file in the plugin's jar, e.g. {@link Connectors#DECLARATION}. */
+  TestPluginBuilder resource(String path, String content) {
+    resources.put(path, content);
     return this;
   }
 
@@ -121,6 +128,11 @@ final class TestPluginBuilder {
       for (Map.Entry<String, List<String>> s : services.entrySet()) {
         jar.putNextEntry(new JarEntry("META-INF/services/" + s.getKey()));
         jar.write((String.join("\n", s.getValue()) + "\n").getBytes(StandardCharsets.UTF_8));
+        jar.closeEntry();
+      }
+      for (Map.Entry<String, String> r : resources.entrySet()) {
+        jar.putNextEntry(new JarEntry(r.getKey()));
+        jar.write(r.getValue().getBytes(StandardCharsets.UTF_8));
         jar.closeEntry();
       }
     }
