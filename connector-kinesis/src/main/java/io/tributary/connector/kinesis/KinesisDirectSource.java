@@ -723,7 +723,14 @@ public final class KinesisDirectSource implements DirectSource, RangeEndByReadin
         return call(
             "get a shard iterator for " + shard + " at " + p,
             () -> client.getShardIterator(req).shardIterator());
-      } catch (ConfigException | InvalidArgumentException e) {
+      } catch (RuntimeException e) {
+        // call() translates the SDK's exception: a refused argument arrives as its cause
+        boolean refused =
+            e instanceof InvalidArgumentException
+                || e.getCause() instanceof InvalidArgumentException;
+        if (!refused && !(e instanceof ConfigException)) {
+          throw e;
+        }
         if (p.sub() == 0 && p.sequence().signum() > 0) {
           // A whole sequence number without a record: the end this source reports for a shard read
           // to its end (the last record's number + 1, see fixRangeEnd). Read after the record
@@ -739,7 +746,7 @@ public final class KinesisDirectSource implements DirectSource, RangeEndByReadin
               "get a shard iterator for " + shard + " after " + p,
               () -> client.getShardIterator(after).shardIterator());
         }
-        if (!(e instanceof InvalidArgumentException)) {
+        if (!refused) {
           throw e;
         }
         if (p.sequence().signum() > 0) {
