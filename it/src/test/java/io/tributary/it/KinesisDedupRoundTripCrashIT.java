@@ -2,6 +2,8 @@ package io.tributary.it;
 
 import static io.tributary.it.KinesisTestServers.awaitActive;
 import static io.tributary.it.KinesisTestServers.loadAverage;
+import static io.tributary.it.KinesisTestServers.mergeChildren;
+import static io.tributary.it.KinesisTestServers.split;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
@@ -40,9 +42,11 @@ import software.amazon.awssdk.services.kinesis.model.ShardIteratorType;
  * #FILES} files with the {@code files} source and writes them to a 4-shard kinesalite stream with
  * the {@code kinesis} sink and {@code dedup-ids: true}; it is SIGKILLed {@value #KILLS} times at
  * seeded random moments (when the stream holds a random target count of records, so while a batch's
- * PutRecords requests are under way) and restarted, and every restart replays the batch it
- * interrupted: the stream then really holds copies of records, with the same dedup id. Gateway B
- * (another process, killed {@value #READER_KILLS} times too, which makes it rebuild its window by
+ * PutRecords requests are under way) and restarted, and a restart replays the batch a kill
+ * interrupted: the stream then really holds copies of records, with the same dedup id. While A is
+ * down after its 4th kill shard 0 is split, and after its 7th the two children are merged, so the
+ * batch A replays then puts its copies into a child of the shard that holds the first ones. Gateway
+ * B (another process, killed {@value #READER_KILLS} times too, which makes it rebuild its window by
  * reading back) reads the stream with the {@code kinesis} source and {@code dedup-window} into the
  * {@code files} sink.
  *
@@ -51,7 +55,7 @@ import software.amazon.awssdk.services.kinesis.model.ShardIteratorType;
  * dedup ids, and the test asserts that copies exist ({@code raw_in_stream > records}), that each
  * number was written under one dedup id only, and that no id carries two numbers; then B's output
  * files must hold every number exactly once. B is known to have read everything when it wrote one
- * sentinel record per shard put (without a dedup id) after A stopped.
+ * sentinel record per open shard put (without a dedup id) after A stopped.
  *
  * <p>Server: kinesalite, as in {@link KinesisGatewayCrashIT} (JSON, not CBOR). Seeded kill moments;
  * rerun with {@code -Dkinesis.dedup.seed=N}.
@@ -160,7 +164,9 @@ class KinesisDedupRoundTripCrashIT {
       List<String> jvm = List.of("-Xmx384m", "-D" + CBOR + "=false");
       int kills = 0;
       int readerKills = 0;
-      try (GatewayProcess writer = new GatewayProcess(writerConfig, tmp.resolve("a.log"), jvm);
+      int openShards;
+      Path writerLog = tmp.resolve("a.log");
+      try (GatewayProcess writer = new GatewayProcess(writerConfig, writerLog, jvm);
           GatewayProcess reader = new GatewayProcess(readerConfig, tmp.resolve("b.log"), jvm)) {
         writer.start();
         reader.start();
@@ -187,9 +193,22 @@ class KinesisDedupRoundTripCrashIT {
                           kill, raw.records.get(), target, atStart);
                     }
                   })
-              .until(() -> raw.records.get() >= target && raw.records.get() > atStart);
+              // the running process has started its pipeline (records of the one killed before
+              // may still reach the raw reader after atStart) and the stream grew since
+              .until(
+                  () ->
+                      raw.records.get() >= target
+                          && raw.records.get() > atStart
+                          && started(writerLog) == writer.starts());
           writer.kill();
           kills++;
+          // resharding while the writer is down: the batch it replays goes to the children of
+          // the shard that holds the first copies (the reader's window must span parents)
+          if (n == 3) {
+            split(k, stream);
+          } else if (n == 6) {
+            mergeChildren(k, stream);
+          }
           writer.start();
           if (n % 3 == 2 && readerKills < READER_KILLS) {
             int since = readerLinesAtStart;
@@ -216,7 +235,7 @@ class KinesisDedupRoundTripCrashIT {
             .until(
                 () ->
                     raw.distinctValues() >= RECORDS
-                        && started(tmp.resolve("a.log")) == writer.starts()
+                        && started(writerLog) == writer.starts()
                         && allCommitted(checkpointA));
         assertThat(writer.terminate(Duration.ofSeconds(60)))
             .as("writer exit code after SIGTERM; log:\n%s", writer.logTail())
@@ -230,7 +249,11 @@ class KinesisDedupRoundTripCrashIT {
             (System.nanoTime() - started) / 1_000_000_000, raw.records.get());
         // One sentinel per shard, after everything A wrote: B's output holds it once B has read
         // its shard to there. No dedup id, so B keeps it.
-        List<Shard> shards = k.listShards(b -> b.streamName(stream)).shards();
+        List<Shard> shards =
+            k.listShards(b -> b.streamName(stream)).shards().stream()
+                .filter(s -> s.sequenceNumberRange().endingSequenceNumber() == null)
+                .toList();
+        openShards = shards.size();
         for (Shard s : shards) {
           k.putRecord(
               b ->
@@ -272,16 +295,18 @@ class KinesisDedupRoundTripCrashIT {
       long rawDuplicates = raw.records.get() - raw.ids.size();
       System.out.printf(
           "KinesisDedupRoundTripCrashIT: records=%d kills=%d writer_replays=%d reader_kills=%d"
-              + " shards=%d raw_in_stream=%d raw_distinct_ids=%d raw_duplicates=%d read=%d lost=%d"
+              + " shards=%d raw_in_stream=%d raw_distinct_ids=%d raw_duplicates=%d"
+              + " raw_copies_in_child_shards=%d read=%d lost=%d"
               + " duplicated=%d seed=%d seconds=%d kinesalite_cpu_seconds=%d load=%s%n",
           RECORDS,
           kills,
-          logged(tmp.resolve("a.log"), "event=batch_replay"),
+          logged(writerLog, "event=batch_replay"),
           readerKills,
-          SHARDS,
+          shards(k, stream),
           raw.records.get(),
           raw.ids.size(),
           rawDuplicates,
+          raw.copiesInOtherShard,
           lines.size() - sentinels,
           lost,
           duplicated,
@@ -290,6 +315,7 @@ class KinesisDedupRoundTripCrashIT {
           servers.kinesaliteCpuSeconds(),
           loadAverage());
       assertThat(kills).isGreaterThanOrEqualTo(10);
+      assertThat(shards(k, stream)).as("4 shards + 2 split children + 1 merged child").isEqualTo(7);
       assertThat(raw.notAggregated).as("raw records without a KPL aggregate and dedup id").isZero();
       assertThat(raw.idsWithTwoValues).as("dedup ids carrying two different numbers").isEmpty();
       assertThat(raw.valuesWithTwoIds)
@@ -300,7 +326,7 @@ class KinesisDedupRoundTripCrashIT {
           .as("copies in the stream: without them the test proves nothing (seed %d)", seed)
           .isPositive();
       assertThat(unexpected).as("output lines that are no input number").isEmpty();
-      assertThat(sentinels).isEqualTo(shards(k, stream));
+      assertThat(sentinels).as("one sentinel per open shard").isEqualTo(openShards);
       assertThat(lost).as("lost records (seed %d)", seed).isZero();
       assertThat(duplicated).as("duplicated records (seed %d)", seed).isZero();
     } finally {
@@ -353,7 +379,9 @@ class KinesisDedupRoundTripCrashIT {
     final Map<Integer, String> idOfValue = new HashMap<>();
     final Set<String> idsWithTwoValues = new HashSet<>();
     final Set<Integer> valuesWithTwoIds = new HashSet<>();
+    final Map<String, String> shardOfId = new HashMap<>();
     long notAggregated;
+    long copiesInOtherShard;
     private volatile int distinctValues;
     private final KinesisClient k;
     private final String stream;
@@ -377,10 +405,10 @@ class KinesisDedupRoundTripCrashIT {
       }
     }
 
-    /** Reads every shard up to its current end. */
+    /** Reads every shard (those created by a split or merge too) up to its current end. */
     void poll() {
-      if (iterators.isEmpty()) {
-        for (Shard s : k.listShards(b -> b.streamName(stream)).shards()) {
+      for (Shard s : k.listShards(b -> b.streamName(stream)).shards()) {
+        if (!iterators.containsKey(s.shardId())) {
           iterators.put(
               s.shardId(),
               k.getShardIterator(
@@ -395,7 +423,8 @@ class KinesisDedupRoundTripCrashIT {
         while (e.getValue() != null) {
           String it = e.getValue();
           GetRecordsResponse r = k.getRecords(b -> b.shardIterator(it).limit(10_000));
-          r.records().forEach(rec -> count(rec.data().asByteArray()));
+          String shard = e.getKey();
+          r.records().forEach(rec -> count(shard, rec.data().asByteArray()));
           e.setValue(r.nextShardIterator());
           Long behind = r.millisBehindLatest();
           if (r.records().isEmpty() || behind == null || behind == 0) {
@@ -405,7 +434,7 @@ class KinesisDedupRoundTripCrashIT {
       }
     }
 
-    private void count(byte[] data) {
+    private void count(String shard, byte[] data) {
       records.incrementAndGet();
       String[] decoded = decode(data);
       if (decoded == null || decoded[1] == null) {
@@ -417,6 +446,10 @@ class KinesisDedupRoundTripCrashIT {
       Integer before = ids.putIfAbsent(id, value);
       if (before != null && before != value) {
         idsWithTwoValues.add(id);
+      }
+      String firstShard = shardOfId.putIfAbsent(id, shard);
+      if (firstShard != null && !firstShard.equals(shard)) {
+        copiesInOtherShard++; // written again after a split or merge: in a child shard
       }
       String idBefore = idOfValue.putIfAbsent(value, id);
       if (idBefore == null) {
