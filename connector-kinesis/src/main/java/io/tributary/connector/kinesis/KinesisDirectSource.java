@@ -29,10 +29,12 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Base64;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.NoSuchElementException;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
@@ -110,6 +112,10 @@ public final class KinesisDirectSource implements DirectSource, RangeEndByReadin
   private final Map<String, Prefetched> prefetched = new ConcurrentHashMap<>();
   private final Map<String, AtomicLong> millisBehind = new ConcurrentHashMap<>();
   private final Map<String, Dedup> dedups = new ConcurrentHashMap<>();
+
+  /** Each listed shard's parents (empty for none), from the last listing. */
+  private final Map<String, List<String>> parentsOf = new ConcurrentHashMap<>();
+
   private final Map<String, EfoShard> efoShards = new HashMap<>();
   private final java.util.Set<String> closedShards = ConcurrentHashMap.newKeySet();
   private KinesisFanOut fanOut;
@@ -268,6 +274,7 @@ public final class KinesisDirectSource implements DirectSource, RangeEndByReadin
       if (s.adjacentParentShardId() != null) {
         parents.add(s.adjacentParentShardId());
       }
+      parentsOf.put(id, List.copyOf(parents));
       Position end = ended.get(id);
       if (end != null) {
         out.add(new PartitionInfo(id, initial, Position.max(end, initial), true, parents));
@@ -629,6 +636,26 @@ public final class KinesisDirectSource implements DirectSource, RangeEndByReadin
     return d;
   }
 
+  /**
+   * The parents of {@code shard}; lists the shards first when it was not listed yet (a replay right
+   * after a restart reads before any listing).
+   */
+  private List<String> parentsOf(String shard) {
+    if (!parentsOf.containsKey(shard)) {
+      for (Shard s : listShards()) {
+        List<String> parents = new ArrayList<>(2);
+        if (s.parentShardId() != null) {
+          parents.add(s.parentShardId());
+        }
+        if (s.adjacentParentShardId() != null) {
+          parents.add(s.adjacentParentShardId());
+        }
+        parentsOf.putIfAbsent(s.shardId(), List.copyOf(parents));
+      }
+    }
+    return parentsOf.getOrDefault(shard, List.of());
+  }
+
   @Override
   public void onBatchCommitted(long batchId, List<OffsetRange> ranges) {
     prefetched.clear(); // nothing planned is pending any more
@@ -696,7 +723,14 @@ public final class KinesisDirectSource implements DirectSource, RangeEndByReadin
         return call(
             "get a shard iterator for " + shard + " at " + p,
             () -> client.getShardIterator(req).shardIterator());
-      } catch (ConfigException | InvalidArgumentException e) {
+      } catch (RuntimeException e) {
+        // call() translates the SDK's exception: a refused argument arrives as its cause
+        boolean refused =
+            e instanceof InvalidArgumentException
+                || e.getCause() instanceof InvalidArgumentException;
+        if (!refused && !(e instanceof ConfigException)) {
+          throw e;
+        }
         if (p.sub() == 0 && p.sequence().signum() > 0) {
           // A whole sequence number without a record: the end this source reports for a shard read
           // to its end (the last record's number + 1, see fixRangeEnd). Read after the record
@@ -712,7 +746,7 @@ public final class KinesisDirectSource implements DirectSource, RangeEndByReadin
               "get a shard iterator for " + shard + " after " + p,
               () -> client.getShardIterator(after).shardIterator());
         }
-        if (!(e instanceof InvalidArgumentException)) {
+        if (!refused) {
           throw e;
         }
         if (p.sequence().signum() > 0) {
@@ -955,33 +989,56 @@ public final class KinesisDirectSource implements DirectSource, RangeEndByReadin
       this.windowMs = windowMs;
     }
 
-    /** Learns the ids of the window before {@code from} by reading it. */
+    /**
+     * Learns the ids of the window before {@code from} by reading it: the shard's own records
+     * before {@code from}, and before them the records its parent shards (and theirs) got within
+     * the window, because a copy written after a split or merge lands in a child while its original
+     * is in a parent.
+     */
     void prime(KinesisDirectSource src, String shard, Position from) {
       validUpTo = from;
-      if (from.sequence().signum() == 0) {
-        return; // trim horizon or a timestamp: nothing before it counts
+      boolean startOfShard = from.equals(Position.ZERO);
+      if (from.sequence().signum() == 0 && !startOfShard) {
+        return; // a timestamp (latest, at-timestamp): nothing before it counts
       }
-      // Arrival time of the record at `from` is not known without reading it; read the window
-      // before "now minus retention" is not possible, so read back by time from the first record.
-      ShardReader probe = src.new ShardReader(shard, Position.of(from.sequence()));
-      Page p = probe.next();
+      // Arrival time of the first record of the range (trim horizon) or of the record at `from`.
+      ShardReader probe =
+          src.new ShardReader(shard, startOfShard ? Position.ZERO : Position.of(from.sequence()));
+      Page p = probe.next(1);
       if (p.records.isEmpty()) {
         return;
       }
       long t0 = p.records.get(0).timestamp();
       Position start = Position.of(BigInteger.ZERO, Math.max(1, t0 - windowMs));
+      primeAncestors(src, shard, start, new HashSet<>());
+      if (!startOfShard) {
+        readBack(src, shard, start, from);
+      }
+    }
+
+    /** Remembers the window's records of the parents of {@code shard}, oldest ancestors first. */
+    private void primeAncestors(
+        KinesisDirectSource src, String shard, Position start, Set<String> done) {
+      for (String parent : src.parentsOf(shard)) {
+        if (done.add(parent) && src.parentsOf.containsKey(parent)) {
+          primeAncestors(src, parent, start, done);
+          readBack(src, parent, start, null); // a parent is closed: read to its end
+        }
+      }
+    }
+
+    /** Remembers the records of {@code shard} from {@code start} up to {@code until} or its end. */
+    private void readBack(KinesisDirectSource src, String shard, Position start, Position until) {
       ShardReader back = src.new ShardReader(shard, start);
       while (true) {
         Page page = back.next();
-        boolean reached = false;
         for (Record r : page.records) {
-          if (!r.position().position().isBefore(from)) {
-            reached = true;
-            break;
+          if (until != null && !r.position().position().isBefore(until)) {
+            return;
           }
           remember(r);
         }
-        if (reached || page.shardEnded || (page.records.isEmpty() && page.millisBehind == 0)) {
+        if (page.shardEnded || (page.records.isEmpty() && page.millisBehind == 0)) {
           return;
         }
       }
@@ -1003,7 +1060,15 @@ public final class KinesisDirectSource implements DirectSource, RangeEndByReadin
           break;
         }
       }
-      return seen.putIfAbsent(key, t) == null;
+      Long first = seen.get(key);
+      if (first != null && first >= t - windowMs) {
+        return false; // a copy within the window of the first one
+      }
+      // new, or a copy later than the window after the first (kept, and counted from now): the
+      // decision depends only on the two arrival times, not on how far the eviction above got
+      seen.remove(key);
+      seen.put(key, t);
+      return true;
     }
 
     /** Drops records seen before; advances the valid position to {@code until} when given. */

@@ -159,7 +159,8 @@ public final class KinesisOptions {
           .defaultValue(Duration.ZERO)
           .description(
               "Drop records whose Tributary dedup id (written by the kinesis sink with dedup-ids: true) was seen"
-                  + " earlier in the same shard within this span of arrival time; 0 (default) keeps every record."
+                  + " earlier in the same shard, or in its parent shards (a copy written after a split or merge),"
+                  + " within this span of arrival time; 0 (default) keeps every record."
                   + " Duplicates arise when the writing pipeline replays a batch after a crash.");
 
   public static final ConfigOption<Consumer> CONSUMER =

@@ -248,6 +248,59 @@ class KinesisSinkIT {
     assertThat(readAll(520, Map.of())).hasSize(520); // 120 before the crash + 300 replayed + 100
   }
 
+  @Test
+  void aCopyWrittenAfterASplitLandsInAChildAndIsStillDropped() throws Exception {
+    LocalKinesis.createStream(k, stream, 1);
+    Map<String, Object> c = baseConfig(kinesis.endpoint(), stream);
+    c.put("dedup-ids", true);
+    List<Record> batch1 = records(0, 300, 10);
+    // the writer puts part of batch 1 into the one shard and crashes; the shard is split; the
+    // restarted writer replays batch 1, so the copies of its first 120 records go to the children
+    try (BatchWriter w = sink(c, new SimpleMeterRegistry()).begin(SinkBatch.of(1))) {
+      w.write(batch1.subList(0, 120));
+      w.commit();
+    }
+    LocalKinesis.splitFirstShard(k, stream);
+    KinesisSink restarted = sink(c, new SimpleMeterRegistry());
+    writeBatch(restarted, 1, batch1, 100);
+    writeBatch(restarted, 2, records(300, 400, 10), 100);
+
+    Map<String, Object> rc = baseConfig(kinesis.endpoint(), stream);
+    rc.put("starting-position", "trim_horizon");
+    rc.put("dedup-window", "10m");
+    KinesisDirectSource source = KinesisTestSupport.open(rc);
+    closeables.add(source);
+    DirectPlanner planner = new DirectPlanner(70, 0, 1000);
+    List<Record> all = new ArrayList<>();
+    List<OffsetRange> ranges = new ArrayList<>();
+    await()
+        .atMost(Duration.ofSeconds(60))
+        .pollInterval(Duration.ofMillis(20))
+        .until(
+            () -> {
+              KinesisTestSupport.Batch b = batch(planner, source, 0);
+              ranges.addAll(b.ranges());
+              all.addAll(b.records());
+              return b.records().isEmpty() && all.size() >= 400;
+            });
+    assertThat(ranges.stream().map(OffsetRange::partition).distinct())
+        .as("the parent and its two children were read")
+        .hasSize(3);
+    assertThat(values(all)).hasSize(400).containsExactlyInAnyOrderElementsOf(range(0, 400));
+    assertOrderedPerKey(all, 10);
+
+    // a restarted reader replays the children's ranges first (before any listing) and drops the
+    // same copies
+    KinesisDirectSource again = KinesisTestSupport.open(rc);
+    closeables.add(again);
+    List<Record> replayed = new ArrayList<>();
+    for (int i = ranges.size() - 1; i >= 0; i--) {
+      replayed.addAll(read(again, ranges.get(i)));
+    }
+    assertThat(values(replayed)).containsExactlyInAnyOrderElementsOf(values(all));
+    assertThat(readAll(520, Map.of())).hasSize(520); // 120 before the crash + 300 replayed + 100
+  }
+
   static List<Integer> range(int from, int until) {
     List<Integer> out = new ArrayList<>();
     for (int i = from; i < until; i++) {
