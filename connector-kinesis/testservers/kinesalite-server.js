@@ -15,6 +15,13 @@
 // each; merge: one child with both parents). Any other response, a CBOR request (kinesalite's clients must use JSON
 // anyway, -Daws.cborEnabled=false) or a failed ListShards passes through unchanged. Tested by
 // connector-kinesis's KinesaliteKclReshardIT.
+//
+// AT_TIMESTAMP: kinesalite 3.3.3 searches the shard for the first record that arrived at or after the timestamp and
+// answers from inside that search only, so when no record did (every record is older, or the shard is empty) the
+// request never gets an answer and the client times out. AWS answers with an iterator at the shard's tip (the records
+// that arrive after the call; none for a closed shard). This wrapper checks the shard first and answers such a request
+// as LATEST, which is that iterator; any other request goes to kinesalite unchanged. Tested by connector-kinesis's
+// KinesaliteDirectSourceIT (the dedup window's read-back of a parent shard asks exactly this).
 process.on('uncaughtException', function (err) {
   if (err && (err.code === 'ECONNRESET' || err.message === 'aborted')) {
     console.error('kinesalite-server: a client dropped its connection mid-request (ignored): ' + err.message)
@@ -26,6 +33,7 @@ process.on('uncaughtException', function (err) {
 var crypto = require('crypto')
 var http = require('http')
 var kinesaliteDb = require('kinesalite/db')
+patchAtTimestamp() // before kinesalite's index loads its actions
 var argv = require('minimist')(process.argv.slice(2))
 var host = argv.host || '127.0.0.1'
 var server = require('kinesalite')(argv)
@@ -129,4 +137,43 @@ function listShards(req, stream, cb) {
     finish(null)
   })
   call.end(payload)
+}
+
+/** Replaces kinesalite's GetShardIterator action by one that also answers AT_TIMESTAMP past every record. */
+function patchAtTimestamp() {
+  var path = require.resolve('kinesalite/actions/getShardIterator')
+  var original = require(path)
+  require.cache[path].exports = function getShardIterator(store, data, cb) {
+    if (data.ShardIteratorType !== 'AT_TIMESTAMP' || data.Timestamp == null || data.Timestamp * 1000 > Date.now()) {
+      return original(store, data, cb) // not AT_TIMESTAMP, or kinesalite's own refusal of a future timestamp
+    }
+    var shardIx
+    try {
+      shardIx = kinesaliteDb.resolveShardId(data.ShardId).shardIx
+    } catch (e) {
+      return original(store, data, cb) // kinesalite's own error for a bad shard id
+    }
+    var db
+    try {
+      db = store.getStreamDb(data.StreamName)
+    } catch (e) {
+      return original(store, data, cb)
+    }
+    var decided = false
+    var keys = db.createReadStream({gt: kinesaliteDb.shardIxToHex(shardIx), lt: kinesaliteDb.shardIxToHex(shardIx + 1)})
+    function decide(anyAtOrAfter) {
+      if (decided) return
+      decided = true
+      if (typeof keys.destroy === 'function') keys.destroy()
+      if (anyAtOrAfter) return original(store, data, cb)
+      var latest = Object.assign({}, data, {ShardIteratorType: 'LATEST'})
+      delete latest.Timestamp
+      original(store, latest, cb)
+    }
+    keys.on('data', function (item) {
+      if (item.value.ApproximateArrivalTimestamp >= data.Timestamp) decide(true)
+    })
+    keys.on('end', function () { decide(false) })
+    keys.on('error', function () { decide(true) }) // kinesalite's own path reports it
+  }
 }
