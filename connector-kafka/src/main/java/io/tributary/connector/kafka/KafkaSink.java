@@ -173,12 +173,19 @@ public final class KafkaSink
     // starting the transactional producer (coordinator look-up, fencing) do not depend on each
     // other: a short-lived thread creates the topic and opens the consumer that reads it while this
     // one initializes the producer. The markers themselves are read only after initTransactions(),
-    // as on every producer reset, so an in-doubt commit is resolved before the read.
-    FutureTask<KafkaConsumer<byte[], byte[]>> markerReader =
+    // as on every producer reset, so an in-doubt commit is resolved before the read; the admin
+    // client that created the topic stays open for that read (its end offsets), so the start
+    // builds one admin client, not two.
+    FutureTask<MarkerClients> markerReader =
         new FutureTask<>(
             () -> {
-              ensureMarkerTopic();
-              return openMarkerReader();
+              Admin admin = ensureMarkerTopic();
+              try {
+                return new MarkerClients(admin, openMarkerReader());
+              } catch (RuntimeException | Error e) {
+                KafkaClients.closeUninterrupted(() -> admin.close(Duration.ZERO));
+                throw e;
+              }
             });
     Thread t = new Thread(markerReader, "tributary-" + pipelineId + "-" + sinkName + "-markers-0");
     t.setDaemon(true);
@@ -194,6 +201,14 @@ public final class KafkaSink
         lastCommitted);
   }
 
+  /** The marker topic's admin client and reader, opened while the producer initializes. */
+  private record MarkerClients(Admin admin, KafkaConsumer<byte[], byte[]> reader) {
+    void close() {
+      KafkaClients.closeUninterrupted(() -> reader.close(Duration.ZERO));
+      KafkaClients.closeUninterrupted(() -> admin.close(Duration.ZERO));
+    }
+  }
+
   /**
    * A new transactional producer, initialized, and the last committed batch read from the marker
    * topic. {@code initTransactions()} fences an older producer with the same id (this sink's
@@ -201,8 +216,7 @@ public final class KafkaSink
    * had reached the coordinator, else aborted. Only then is the marker read, so it tells whether
    * such an in-doubt commit happened.
    */
-  private void startProducer(FutureTask<KafkaConsumer<byte[], byte[]>> markerReader)
-      throws InterruptedException {
+  private void startProducer(FutureTask<MarkerClients> markerReader) throws InterruptedException {
     Map<String, Object> fixed = new LinkedHashMap<>();
     fixed.put("client.id", "tributary-" + pipelineId + "-" + sinkName);
     fixed.put("key.serializer", ByteArraySerializer.class.getName());
@@ -221,9 +235,9 @@ public final class KafkaSink
       throw e;
     }
     try {
-      KafkaConsumer<byte[], byte[]> reader;
+      MarkerClients clients;
       try {
-        reader = markerReader.get();
+        clients = markerReader.get();
       } catch (ExecutionException e) {
         Throwable cause = e.getCause();
         if (cause instanceof RuntimeException re) {
@@ -235,8 +249,10 @@ public final class KafkaSink
         throw new TributaryException(
             "Kafka sink " + sinkName + " of pipeline " + pipelineId + ": " + cause, cause);
       }
-      try (reader) {
-        lastCommitted = readLastMarker(reader);
+      try {
+        lastCommitted = readLastMarker(clients.reader(), clients.admin());
+      } finally {
+        clients.close();
       }
     } catch (RuntimeException e) {
       KafkaClients.closeUninterrupted(() -> p.close(Duration.ZERO));
@@ -250,10 +266,9 @@ public final class KafkaSink
   }
 
   /** Closes the marker reader of {@code task} once it is done, whatever its outcome. */
-  private static void closeMarkerReader(FutureTask<KafkaConsumer<byte[], byte[]>> task) {
+  private static void closeMarkerReader(FutureTask<MarkerClients> task) {
     try {
-      KafkaConsumer<byte[], byte[]> c = task.get(ADMIN_TIMEOUT_MS * 2, TimeUnit.MILLISECONDS);
-      KafkaClients.closeUninterrupted(() -> c.close(Duration.ZERO));
+      task.get(ADMIN_TIMEOUT_MS * 2, TimeUnit.MILLISECONDS).close();
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     } catch (Exception e) {
@@ -283,7 +298,7 @@ public final class KafkaSink
     }
     KafkaProducer<byte[], byte[]> p = initializedProducer();
     try (KafkaConsumer<byte[], byte[]> reader = openMarkerReader()) {
-      long read = readLastMarker(reader);
+      long read = readLastMarker(reader, null);
       if (read < lastCommitted) {
         // This process saw commitTransaction() succeed for lastCommitted, so that batch is
         // committed whatever the read says; writing it again would duplicate it.
@@ -368,16 +383,17 @@ public final class KafkaSink
         e);
   }
 
-  private void ensureMarkerTopic() throws Exception {
+  /** Creates the marker topic unless it exists; returns the admin client used, open. */
+  private Admin ensureMarkerTopic() throws Exception {
     Map<String, Object> fixed = new LinkedHashMap<>();
     fixed.put("client.id", "tributary-" + pipelineId + "-" + sinkName + "-admin");
-    try (Admin admin =
+    Admin admin =
         KafkaClients.create(
             component(),
             bootstrapServers,
             clientProperties,
-            () ->
-                Admin.create(KafkaClients.properties(bootstrapServers, clientProperties, fixed)))) {
+            () -> Admin.create(KafkaClients.properties(bootstrapServers, clientProperties, fixed)));
+    try {
       NewTopic t =
           new NewTopic(markerTopic, Optional.of(1), Optional.empty())
               .configs(
@@ -420,6 +436,10 @@ public final class KafkaSink
               e.getCause());
         }
       }
+      return admin;
+    } catch (Exception | Error e) {
+      KafkaClients.closeUninterrupted(() -> admin.close(Duration.ZERO));
+      throw e;
     }
   }
 
@@ -492,10 +512,11 @@ public final class KafkaSink
    * ended, at most {@code marker-read-timeout}; then it fails as retriable and names the producer
    * that holds the partition.
    */
-  private long readLastMarker(KafkaConsumer<byte[], byte[]> c) {
+  private long readLastMarker(KafkaConsumer<byte[], byte[]> c, Admin admin) {
     long[] max = {-1};
     scanMarkers(
         c,
+        admin,
         (key, value) -> {
           if (java.util.Arrays.equals(key, markerKey)) {
             max[0] = Math.max(max[0], Long.parseLong(new String(value, StandardCharsets.UTF_8)));
@@ -507,13 +528,23 @@ public final class KafkaSink
   /**
    * Reads the marker topic with {@code c} from its beginning to the high watermark it had when the
    * read began (waiting for open transactions below it, see {@link #readLastMarker}), handing every
-   * committed record with a key and a value to {@code each} in offset order.
+   * committed record with a key and a value to {@code each} in offset order. {@code admin}, when
+   * not null, is used for the high watermarks (and left open), else one is created for them.
    */
   private void scanMarkers(
-      KafkaConsumer<byte[], byte[]> c, java.util.function.BiConsumer<byte[], byte[]> each) {
+      KafkaConsumer<byte[], byte[]> c,
+      Admin admin,
+      java.util.function.BiConsumer<byte[], byte[]> each) {
     Duration timeout = Duration.ofMillis(ADMIN_TIMEOUT_MS);
     List<TopicPartition> tps = new ArrayList<>(c.assignment());
-    Map<TopicPartition, Long> ends = markerHighWatermarks(tps);
+    Map<TopicPartition, Long> ends;
+    if (admin != null) {
+      ends = markerHighWatermarks(tps, admin);
+    } else {
+      try (Admin own = markerAdmin()) {
+        ends = markerHighWatermarks(tps, own);
+      }
+    }
     c.seekToBeginning(tps);
     long deadline = System.nanoTime() + markerReadTimeout.toNanos();
     for (TopicPartition tp : tps) {
@@ -554,6 +585,7 @@ public final class KafkaSink
     try (KafkaConsumer<byte[], byte[]> reader = openMarkerReader()) {
       scanMarkers(
           reader,
+          null,
           (key, value) -> {
             if (key.length > prefix.length
                 && java.util.Arrays.equals(key, 0, prefix.length, prefix, 0, prefix.length)) {
@@ -578,10 +610,10 @@ public final class KafkaSink
   }
 
   /** The high watermarks (ends of {@code read_uncommitted}) of the marker topic's partitions. */
-  private Map<TopicPartition, Long> markerHighWatermarks(List<TopicPartition> tps) {
+  private Map<TopicPartition, Long> markerHighWatermarks(List<TopicPartition> tps, Admin admin) {
     Map<TopicPartition, OffsetSpec> latest = new LinkedHashMap<>();
     tps.forEach(tp -> latest.put(tp, OffsetSpec.latest()));
-    try (Admin admin = markerAdmin()) {
+    try {
       Map<TopicPartition, Long> ends = new LinkedHashMap<>();
       admin
           .listOffsets(latest, new ListOffsetsOptions(IsolationLevel.READ_UNCOMMITTED))

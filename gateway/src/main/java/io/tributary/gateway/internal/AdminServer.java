@@ -83,7 +83,12 @@ import org.slf4j.LoggerFactory;
  */
 public final class AdminServer implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(AdminServer.class);
-  private static final ObjectMapper JSON = new ObjectMapper();
+
+  /** Created on first use: not on the gateway's start path (its ~500 classes). */
+  private static final class Json {
+    static final ObjectMapper MAPPER = new ObjectMapper();
+  }
+
   private static final int MAX_LINE = 4096;
   private static final int MAX_HEADERS = 8192;
   private static final int MAX_BODY = 64 * 1024;
@@ -350,14 +355,15 @@ public final class AdminServer implements AutoCloseable {
   private record Reply(int status, String type, byte[] body, Map<String, String> headers) {
     static Reply json(int status, Object value) {
       try {
-        return new Reply(status, "application/json", JSON.writeValueAsBytes(value), Map.of());
+        return new Reply(
+            status, "application/json", Json.MAPPER.writeValueAsBytes(value), Map.of());
       } catch (IOException e) {
         throw new IllegalStateException(e);
       }
     }
 
     static Reply error(int status, String message) {
-      ObjectNode n = JSON.createObjectNode();
+      ObjectNode n = Json.MAPPER.createObjectNode();
       n.put("status", status);
       n.put("error", message);
       return json(status, n);
@@ -544,7 +550,7 @@ public final class AdminServer implements AutoCloseable {
           m,
           "GET",
           () -> {
-            ArrayNode a = JSON.createArrayNode();
+            ArrayNode a = Json.MAPPER.createArrayNode();
             for (AdminControl.Entry e : control.entries()) {
               a.add(summary(e));
             }
@@ -636,7 +642,7 @@ public final class AdminServer implements AutoCloseable {
 
   private static Map<String, String> partitionsToSet(String body) {
     try {
-      JsonNode n = JSON.readTree(body.isBlank() ? "{}" : body);
+      JsonNode n = Json.MAPPER.readTree(body.isBlank() ? "{}" : body);
       JsonNode parts = n.get("partitions");
       if (parts == null || !parts.isObject() || parts.isEmpty()) {
         throw new ControlException(
@@ -655,7 +661,7 @@ public final class AdminServer implements AutoCloseable {
   // ---------------------------------------------------------------------------------- documents
 
   private Reply health() {
-    ObjectNode states = JSON.createObjectNode();
+    ObjectNode states = Json.MAPPER.createObjectNode();
     boolean ok = true;
     for (AdminControl.Entry e : control.entries()) {
       PipelineState s = state(e);
@@ -663,7 +669,7 @@ public final class AdminServer implements AutoCloseable {
       ok &= (s == PipelineState.RUNNING && !stalled) || e.stoppedByOperator();
       states.put(e.id(), stalled ? "STALLED" : s.name());
     }
-    ObjectNode n = JSON.createObjectNode();
+    ObjectNode n = Json.MAPPER.createObjectNode();
     n.put("status", ok ? "UP" : "DOWN");
     n.set("pipelines", states);
     return Reply.json(ok ? 200 : 503, n);
@@ -675,7 +681,7 @@ public final class AdminServer implements AutoCloseable {
 
   /** The {@code /status} array (kept for scripts written against the first gateway). */
   public ArrayNode statusJson() {
-    ArrayNode a = JSON.createArrayNode();
+    ArrayNode a = Json.MAPPER.createArrayNode();
     for (AdminControl.Entry e : control.entries()) {
       if (e.pipeline() == null) {
         continue;
@@ -695,7 +701,7 @@ public final class AdminServer implements AutoCloseable {
   }
 
   private ObjectNode summary(AdminControl.Entry e) {
-    ObjectNode n = JSON.createObjectNode();
+    ObjectNode n = Json.MAPPER.createObjectNode();
     n.put("id", e.id());
     Pipeline p = e.pipeline();
     PipelineStatus s = p == null ? null : p.status();
@@ -803,9 +809,9 @@ public final class AdminServer implements AutoCloseable {
   /** {@code null}, or the message and the cause chain, each scrubbed of secrets. */
   private JsonNode failure(Pipeline p) {
     if (p == null || p.status().failure() == null) {
-      return JSON.nullNode();
+      return Json.MAPPER.nullNode();
     }
-    ObjectNode f = JSON.createObjectNode();
+    ObjectNode f = Json.MAPPER.createObjectNode();
     f.put("message", control.scrub(p.status().failure()));
     ArrayNode causes = f.putArray("causes");
     Throwable t = p.failure().orElse(null);
@@ -817,7 +823,7 @@ public final class AdminServer implements AutoCloseable {
   }
 
   private static ObjectNode offsets(String id, CheckpointOffsets.Snapshot s) {
-    ObjectNode n = JSON.createObjectNode();
+    ObjectNode n = Json.MAPPER.createObjectNode();
     n.put("id", id);
     if (s == null) {
       n.putNull("batchId");

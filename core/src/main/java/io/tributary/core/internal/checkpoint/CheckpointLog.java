@@ -24,10 +24,16 @@ public final class CheckpointLog {
   static final String COMMITS = "commits";
   static final String POSITIONS = "positions";
 
-  private static final ObjectMapper JSON =
-      new ObjectMapper()
-          .enable(SerializationFeature.INDENT_OUTPUT)
-          .disable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES);
+  /**
+   * Jackson, created on first use: a pipeline's start writes its files with {@link CheckpointJson}
+   * and needs Jackson only to read an existing checkpoint.
+   */
+  private static final class Json {
+    static final ObjectMapper MAPPER =
+        new ObjectMapper()
+            .enable(SerializationFeature.INDENT_OUTPUT)
+            .disable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES);
+  }
 
   /** Content of {@code metadata}. */
   public record Metadata(
@@ -126,7 +132,10 @@ public final class CheckpointLog {
     try {
       storage.writeAtomically(
           POSITIONS,
-          JSON.writer().without(SerializationFeature.INDENT_OUTPUT).writeValueAsBytes(positions));
+          Json.MAPPER
+              .writer()
+              .without(SerializationFeature.INDENT_OUTPUT)
+              .writeValueAsBytes(positions));
     } catch (IOException e) {
       throw new CheckpointException(
           "Cannot write "
@@ -233,7 +242,7 @@ public final class CheckpointLog {
 
   private void write(String path, Object value) {
     try {
-      storage.writeAtomically(path, JSON.writeValueAsBytes(value));
+      storage.writeAtomically(path, toJson(value));
     } catch (IOException e) {
       throw new CheckpointException(
           "Cannot write "
@@ -247,9 +256,28 @@ public final class CheckpointLog {
     }
   }
 
+  /** {@code value} as Jackson with {@code INDENT_OUTPUT} writes it. */
+  static byte[] toJson(Object value) throws IOException {
+    if (value instanceof BatchPlan p) {
+      return CheckpointJson.plan(p);
+    }
+    if (value instanceof Commit c) {
+      return CheckpointJson.commit(c);
+    }
+    if (value instanceof Metadata m) {
+      return CheckpointJson.metadata(m);
+    }
+    return Json.MAPPER.writeValueAsBytes(value);
+  }
+
+  /** Jackson's own output for {@code value} (tests compare it with {@link #toJson}). */
+  static byte[] toJsonWithJackson(Object value) throws IOException {
+    return Json.MAPPER.writeValueAsBytes(value);
+  }
+
   private <T> T parse(String path, byte[] data, Class<T> type) {
     try {
-      return JSON.readValue(data, type);
+      return Json.MAPPER.readValue(data, type);
     } catch (IOException e) {
       throw new CheckpointException(
           "Checkpoint file "
