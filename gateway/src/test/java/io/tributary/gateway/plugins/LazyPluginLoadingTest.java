@@ -7,10 +7,7 @@ import io.tributary.core.api.SinkFactory;
 import io.tributary.gateway.GatewayConfig;
 import io.tributary.gateway.GatewayConfigException;
 import io.tributary.gateway.TributaryCli;
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
 import java.io.StringReader;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -177,7 +174,7 @@ class LazyPluginLoadingTest {
                                         + " pipelines[0].sinks[0].type: "
                                         + expected)));
     // `tributary plugins` loads every plugin, so it reports the mismatch too.
-    Cli r = cli("plugins", "--plugins", dir.toString());
+    Cli r = Cli.run("plugins", "--plugins", dir.toString());
     assertThat(r.code).isEqualTo(TributaryCli.INVALID);
     assertThat(r.err).contains(expected);
   }
@@ -202,34 +199,15 @@ class LazyPluginLoadingTest {
       throws Exception {
     Path dir = Files.createDirectories(tmp.resolve("plugins"));
     plugin(dir, "listed-plugin", "lazy-listed", "lazy-listed");
-    Cli r = cli("plugins", "--plugins", dir.toString());
+    Cli r = Cli.run("plugins", "--plugins", dir.toString());
     assertThat(r.code).as(r.err).isZero();
     assertThat(r.out)
         .containsPattern(
             "listed-plugin +1\\.0 +"
                 + java.util.regex.Pattern.quote(dir.resolve("listed-plugin").toString()))
         .contains("    sinks: lazy-listed");
-    Cli types = cli("types", "--plugins", dir.toString());
+    Cli types = Cli.run("types", "--plugins", dir.toString());
     assertThat(types.code).as(types.err).isZero();
     assertThat(types.out).contains("lazy-listed").contains("test sink lazy-listed");
-  }
-
-  record Cli(int code, String out, String err) {}
-
-  private static synchronized Cli cli(String... args) {
-    PrintStream oldOut = System.out;
-    PrintStream oldErr = System.err;
-    ByteArrayOutputStream out = new ByteArrayOutputStream();
-    ByteArrayOutputStream err = new ByteArrayOutputStream();
-    System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
-    System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
-    try {
-      int code = TributaryCli.execute(args);
-      return new Cli(
-          code, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
-    } finally {
-      System.setOut(oldOut);
-      System.setErr(oldErr);
-    }
   }
 }

@@ -10,10 +10,7 @@ import io.tributary.gateway.Gateway;
 import io.tributary.gateway.GatewayConfig;
 import io.tributary.gateway.GatewayConfigException;
 import io.tributary.gateway.TributaryCli;
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
 import java.io.StringReader;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -310,7 +307,7 @@ class PluginIsolationTest {
                 assertThat(((GatewayConfigException) e).problems())
                     .anySatisfy(p -> assertThat(p).startsWith("broken.yaml:5: " + expected)));
     // And `tributary plugins` reports it with exit code 2.
-    Cli r = cli("plugins", "--plugins", dir.toString());
+    Cli r = Cli.run("plugins", "--plugins", dir.toString());
     assertThat(r.code).isEqualTo(TributaryCli.INVALID);
     assertThat(r.err).contains(expected);
   }
@@ -338,7 +335,7 @@ class PluginIsolationTest {
                 + ") and by plugin second-copy ("
                 + dir.resolve("second-copy.jar")
                 + ")");
-    Cli r = cli("plugins", "--plugins", dir.toString());
+    Cli r = Cli.run("plugins", "--plugins", dir.toString());
     assertThat(r.code).isEqualTo(TributaryCli.INVALID);
     assertThat(r.out)
         .contains("first-copy")
@@ -373,7 +370,7 @@ class PluginIsolationTest {
 
   @Test
   void pluginsCommandListsPluginsVersionsAndTypes() {
-    Cli r = cli("plugins", "--plugins", plugins.toString());
+    Cli r = Cli.run("plugins", "--plugins", plugins.toString());
     assertThat(r.code).as(r.err).isZero();
     assertThat(r.out)
         .containsPattern(
@@ -383,26 +380,7 @@ class PluginIsolationTest {
         .contains("    sinks: new-guava")
         .contains("    sinks: old-guava")
         .contains("duplicates:\n  (none)");
-    Cli types = cli("types", "--plugins", plugins.toString());
+    Cli types = Cli.run("types", "--plugins", plugins.toString());
     assertThat(types.out).contains("old-guava").contains("new-guava").contains("test-sequence");
-  }
-
-  record Cli(int code, String out, String err) {}
-
-  private static synchronized Cli cli(String... args) {
-    PrintStream oldOut = System.out;
-    PrintStream oldErr = System.err;
-    ByteArrayOutputStream out = new ByteArrayOutputStream();
-    ByteArrayOutputStream err = new ByteArrayOutputStream();
-    System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
-    System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
-    try {
-      int code = TributaryCli.execute(args);
-      return new Cli(
-          code, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
-    } finally {
-      System.setOut(oldOut);
-      System.setErr(oldErr);
-    }
   }
 }
