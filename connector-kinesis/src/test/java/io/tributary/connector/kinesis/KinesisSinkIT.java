@@ -209,26 +209,10 @@ class KinesisSinkIT {
     writeBatch(restarted, 1, batch1, 100);
     writeBatch(restarted, 2, records(300, 400, 10), 100);
 
-    Map<String, Object> dedup = new HashMap<>();
-    dedup.put("dedup-window", "10m");
-    Map<String, Object> rc = baseConfig(kinesis.endpoint(), stream);
-    rc.put("starting-position", "trim_horizon");
-    rc.putAll(dedup);
-    KinesisDirectSource source = KinesisTestSupport.open(rc);
-    closeables.add(source);
-    DirectPlanner planner = new DirectPlanner(70, 0, 1000);
-    List<Record> all = new ArrayList<>();
-    List<OffsetRange> ranges = new ArrayList<>();
-    await()
-        .atMost(Duration.ofSeconds(60))
-        .pollInterval(Duration.ofMillis(20))
-        .until(
-            () -> {
-              KinesisTestSupport.Batch b = batch(planner, source, 0);
-              ranges.addAll(b.ranges());
-              all.addAll(b.records());
-              return b.records().isEmpty() && all.size() >= 400;
-            });
+    Map<String, Object> rc = dedupReaderConfig(stream);
+    KinesisTestSupport.Batch read = readDeduped(rc, 400);
+    List<Record> all = read.records();
+    List<OffsetRange> ranges = read.ranges();
     assertThat(values(all)).hasSize(400).containsExactlyInAnyOrderElementsOf(range(0, 400));
     assertOrderedPerKey(all, 10);
     // headers survive the trip
@@ -265,24 +249,10 @@ class KinesisSinkIT {
     writeBatch(restarted, 1, batch1, 100);
     writeBatch(restarted, 2, records(300, 400, 10), 100);
 
-    Map<String, Object> rc = baseConfig(kinesis.endpoint(), stream);
-    rc.put("starting-position", "trim_horizon");
-    rc.put("dedup-window", "10m");
-    KinesisDirectSource source = KinesisTestSupport.open(rc);
-    closeables.add(source);
-    DirectPlanner planner = new DirectPlanner(70, 0, 1000);
-    List<Record> all = new ArrayList<>();
-    List<OffsetRange> ranges = new ArrayList<>();
-    await()
-        .atMost(Duration.ofSeconds(60))
-        .pollInterval(Duration.ofMillis(20))
-        .until(
-            () -> {
-              KinesisTestSupport.Batch b = batch(planner, source, 0);
-              ranges.addAll(b.ranges());
-              all.addAll(b.records());
-              return b.records().isEmpty() && all.size() >= 400;
-            });
+    Map<String, Object> rc = dedupReaderConfig(stream);
+    KinesisTestSupport.Batch read = readDeduped(rc, 400);
+    List<Record> all = read.records();
+    List<OffsetRange> ranges = read.ranges();
     assertThat(ranges.stream().map(OffsetRange::partition).distinct())
         .as("the parent and its two children were read")
         .hasSize(3);
@@ -318,5 +288,38 @@ class KinesisSinkIT {
         assertThat(v).as("order of key %d", v % keys).isGreaterThan(prev);
       }
     }
+  }
+
+  /** A {@code kinesis} source from the trim horizon of {@code stream}, 10-minute dedup window. */
+  private Map<String, Object> dedupReaderConfig(String stream) {
+    Map<String, Object> rc = baseConfig(kinesis.endpoint(), stream);
+    rc.put("starting-position", "trim_horizon");
+    rc.put("dedup-window", "10m");
+    return rc;
+  }
+
+  /**
+   * Reads a stream with a {@code kinesis} source of {@code rc} ({@link #dedupReaderConfig}), batch
+   * after batch, until a batch is empty and at least {@code atLeast} records came; returns every
+   * range planned and every record kept.
+   */
+  private KinesisTestSupport.Batch readDeduped(Map<String, Object> rc, int atLeast)
+      throws Exception {
+    KinesisDirectSource source = KinesisTestSupport.open(rc);
+    closeables.add(source);
+    DirectPlanner planner = new DirectPlanner(70, 0, 1000);
+    List<Record> all = new ArrayList<>();
+    List<OffsetRange> ranges = new ArrayList<>();
+    await()
+        .atMost(Duration.ofSeconds(60))
+        .pollInterval(Duration.ofMillis(20))
+        .until(
+            () -> {
+              KinesisTestSupport.Batch b = batch(planner, source, 0);
+              ranges.addAll(b.ranges());
+              all.addAll(b.records());
+              return b.records().isEmpty() && all.size() >= atLeast;
+            });
+    return new KinesisTestSupport.Batch(ranges, all);
   }
 }
